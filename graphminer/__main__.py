@@ -1,0 +1,3 @@
+from graphminer.cli import main
+
+main()

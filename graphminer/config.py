@@ -1,0 +1,164 @@
+"""Configuration: finds, reads and checks the TOML config; owns every key and its default.
+
+Found at ``--config``, then ``$GRAPHMINER_CONFIG``, then ``./config/graphminer.toml``, then
+the default packaged inside graphminer. Relative paths resolve against the config file's
+folder, except in the packaged default, where they resolve against the current folder.
+Every key is checked: an unknown key or a value of the wrong type is a ``BadInput`` naming
+the key and what it expected.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from graphminer.errors import BadInput
+
+# section -> key -> (expected type(s), default, description of what is expected)
+# Keys whose value is a path are listed in PATH_KEYS and resolved on load.
+SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any, str]]] = {
+    "harvest": {
+        "orgs": ((list,), [], "a list of GitHub organisation logins"),
+        "include_forks": ((bool,), False, "true or false"),
+        "include_archived": ((bool,), True, "true or false"),
+        "skip_repos": ((list,), [], "a list of OWNER/REPO names"),
+        "profile_fields": ((bool,), False, "true or false (fetch each user's profile)"),
+        "api_url": ((str,), "https://api.github.com", "a URL"),
+        "rate_floor": ((int,), 50, "a whole number of requests kept in reserve"),
+        "max_retries": ((int,), 5, "a whole number"),
+    },
+    "paths": {
+        "store": ((str,), "cache/graphminer.sqlite", "a file path"),
+        "cache": ((str,), "cache", "a folder path"),
+        "cache_days": ((int,), 30, "a whole number of days"),
+    },
+    "people": {
+        "opt_out": ((list,), [], "a list of logins or emails"),
+        "mailmap": ((str,), "mailmap", "a file path (git's mailmap format)"),
+        "bots": ((str,), "bots.txt", "a file path (one login, name or email per line)"),
+        "split": ((list,), [], "a list of identities (login or email) never merged by heuristics"),
+    },
+    "trajectories": {
+        "inactive_days": ((int,), 180, "a whole number of days"),
+        "gone_days": ((int,), 365, "a whole number of days"),
+        "long_term_days": ((int,), 365, "a whole number of days"),
+        "bridge_days": ((int,), 365, "a whole number of days"),
+        "first_response_hours": ((int,), 168, "a whole number of hours"),
+        "core_share": ((float, int), 0.8, "a number between 0 and 1"),
+        "core_min_landed": ((int,), 5, "a whole number"),
+        "shift_min_actions": ((int,), 3, "a whole number"),
+        "organiser_labels": ((list,), ["good first issue", "help wanted"], "a list of label names"),
+        "projection_days": ((int,), 90, "a whole number of days"),
+    },
+    "export": {
+        "pseudonymise_key": ((str,), "", "a secret string (the key for stable pseudonyms)"),
+    },
+    "report": {
+        "makers": ((int,), 200, "a whole number of makers to give a page each"),
+    },
+}
+
+PATH_KEYS = {("paths", "store"), ("paths", "cache"), ("people", "mailmap"), ("people", "bots")}
+
+
+@dataclass
+class Config:
+    """A checked configuration: ``values[section][key]``, paths already resolved."""
+
+    values: dict[str, dict[str, Any]]
+    source: str
+    base_dir: Path
+    packaged: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, section: str) -> dict[str, Any]:
+        return self.values[section]
+
+    @property
+    def store_path(self) -> Path:
+        return Path(self.values["paths"]["store"])
+
+    @property
+    def cache_dir(self) -> Path:
+        return Path(self.values["paths"]["cache"])
+
+    @property
+    def opt_out(self) -> set[str]:
+        """Opted-out logins and emails, lower-cased."""
+        return {str(item).strip().lower() for item in self.values["people"]["opt_out"]}
+
+
+def find_config_path(explicit: str | os.PathLike | None = None) -> Path | None:
+    """The config file to read, or None for the packaged default."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise BadInput(f"config file {path} does not exist: give an existing TOML file")
+        return path
+    from_env = os.environ.get("GRAPHMINER_CONFIG")
+    if from_env:
+        path = Path(from_env)
+        if not path.is_file():
+            raise BadInput(f"GRAPHMINER_CONFIG names {path}, which does not exist")
+        return path
+    local = Path("config/graphminer.toml")
+    return local if local.is_file() else None
+
+
+def load_config(explicit: str | os.PathLike | None = None) -> Config:
+    """Read and check the config (see the module docstring for where it is found)."""
+    path = find_config_path(explicit)
+    if path is None:
+        text = resources.files("graphminer").joinpath("data/graphminer.toml").read_text("utf-8")
+        return parse_config(text, source="packaged default", base_dir=Path.cwd(), packaged=True)
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BadInput(f"cannot read config file {path}: {error}") from None
+    return parse_config(text, source=str(path), base_dir=path.resolve().parent)
+
+
+def parse_config(text: str, source: str, base_dir: Path, packaged: bool = False) -> Config:
+    """Check a TOML text against SCHEMA and fill in defaults."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise BadInput(f"{source}: not valid TOML: {error}") from None
+    values: dict[str, dict[str, Any]] = {}
+    for section, keys in SCHEMA.items():
+        given = raw.get(section, {})
+        if not isinstance(given, dict):
+            raise BadInput(f"{source}: [{section}] must be a table")
+        for key in given:
+            if key not in keys:
+                raise BadInput(
+                    f"{source}: unknown key '{section}.{key}'; known keys in [{section}]: "
+                    + ", ".join(sorted(keys))
+                )
+        values[section] = {}
+        for key, (types, default, expected) in keys.items():
+            value = given.get(key, default)
+            if not isinstance(value, types) or (bool in (type(value),) and bool not in types):
+                raise BadInput(f"{source}: '{section}.{key}' must be {expected}, got {value!r}")
+            if isinstance(default, list) and not all(isinstance(v, str) for v in value):
+                raise BadInput(f"{source}: '{section}.{key}' must be {expected}, got {value!r}")
+            values[section][key] = list(value) if isinstance(value, list) else value
+    for section in raw:
+        if section not in SCHEMA:
+            raise BadInput(
+                f"{source}: unknown section [{section}]; known sections: " + ", ".join(SCHEMA)
+            )
+    for section, key in PATH_KEYS:
+        value = values[section][key]
+        if value and not Path(value).is_absolute():
+            values[section][key] = str(base_dir / value)
+    return Config(values=values, source=source, base_dir=base_dir, packaged=packaged)
+
+
+def store_path_for(store: str | None, config: Config) -> Path:
+    """The store file a command uses: ``--store`` if given, else the config's."""
+    return Path(store) if store else config.store_path
