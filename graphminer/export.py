@@ -609,14 +609,26 @@ def default_as_of(conn: sqlite3.Connection, events) -> datetime:
     return datetime.now(UTC)
 
 
-def graph_from_events(events, as_of: datetime, config, projection: str = "bipartite") -> nx.Graph:
+def maker_labels(conn: sqlite3.Connection) -> dict[str, str]:
+    """Maker key -> login, else name (identity.py's ``makers`` table; empty before it exists)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='makers'"
+    ).fetchone()
+    if not exists:
+        return {}
+    rows = conn.execute("SELECT key, COALESCE(NULLIF(login, ''), name) FROM makers").fetchall()
+    return {str(key): str(label) for key, label in rows if label}
+
+
+def graph_from_events(events, as_of: datetime, config, projection: str = "bipartite",
+                      labels: dict[str, str] | None = None) -> nx.Graph:
     """The maker-project graph (or a projection of it) of an events frame."""
     from graphminer import graph as graph_module
     from graphminer import trajectory
 
-    humans = events[~events["is_bot"].astype(bool)] if "is_bot" in events else events
+    humans = graph_module.people_events(events)
     stages = trajectory.stages(humans, as_of, config) if len(humans) else None
-    bipartite = graph_module.maker_project_graph(humans, stages)
+    bipartite = graph_module.maker_project_graph(humans, stages, labels=labels or None)
     if projection == "makers":
         days = config["trajectories"]["projection_days"]
         return graph_module.maker_projection(bipartite, window_days=days)
@@ -632,7 +644,7 @@ def store_graph(conn: sqlite3.Connection, config, options: ExportOptions) -> nx.
     events = load_events(conn, config)
     as_of = options.as_of or default_as_of(conn, events)
     selected = filtered_events(events, ExportOptions(**{**options.__dict__, "as_of": as_of}))
-    return graph_from_events(selected, as_of, config, options.projection)
+    return graph_from_events(selected, as_of, config, options.projection, maker_labels(conn))
 
 
 def export(fmt: str, out: Path, conn: sqlite3.Connection, config, options: ExportOptions,
