@@ -1,0 +1,439 @@
+"""The graph stage: the bipartite maker-project graph and its projections, from events.
+
+Owns: ``maker_project_graph`` (makers and repos, an edge where a maker acted on a repo),
+``maker_projection`` (makers linked when they worked on the same repo within
+``window_days`` of each other), ``project_projection`` (repos linked by shared makers),
+and the network-based core (``core_by_degree``: the 80% rule over degree in the
+maker-maker projection). Everything is a pure function of the events table
+(docs/events.md); bots are left out unless asked for.
+
+Windowed links are found without pairing every maker of a repo with every other: times
+are cut into buckets ``window_days`` wide, so two actions within the window fall in the
+same bucket or in adjacent ones, and only those bucket pairs are compared
+(``windowed_pairs``). The same function finds org bridges in ``graphminer.stats``.
+
+    >>> import pandas as pd
+    >>> events = pd.DataFrame({
+    ...     "ts": pd.to_datetime(["2024-01-01", "2024-03-30"], utc=True),
+    ...     "maker": ["1", "2"], "org": ["o", "o"], "repo": ["o/r", "o/r"],
+    ...     "kind": ["comment", "comment"], "is_bot": [False, False]})
+    >>> sorted(maker_projection(events).edges())
+    [('maker:1', 'maker:2')]
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+DAY_NS = 86_400 * 10**9
+
+# The events a bipartite graph was built from, kept beside (not inside) the graph so that
+# exports never see a DataFrame among its attributes, and a projection of that graph can
+# still use exact times rather than each edge's first/last span.
+_GRAPH_EVENTS: weakref.WeakKeyDictionary[nx.Graph, pd.DataFrame] = weakref.WeakKeyDictionary()
+
+
+def maker_node(key: str) -> str:
+    """The node id of a maker."""
+    return f"maker:{key}"
+
+
+def repo_node(full_name: str) -> str:
+    """The node id of a repo."""
+    return f"repo:{full_name}"
+
+
+def people_events(events: pd.DataFrame, include_bots: bool = False) -> pd.DataFrame:
+    """The events of people (bots dropped unless ``include_bots``)."""
+    if include_bots or "is_bot" not in events.columns:
+        return events
+    return events[~events["is_bot"].fillna(False).astype(bool)]
+
+
+def iso_dates(times: pd.Series) -> pd.Series:
+    """Times as ISO dates (``YYYY-MM-DD``)."""
+    return times.dt.strftime("%Y-%m-%d")
+
+
+def kind_counts(events: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Actions per ``by`` group and kind, one ``n_<kind>`` column per kind."""
+    counts = events.groupby([*by, "kind"], observed=True).size().unstack("kind", fill_value=0)
+    counts.columns = [f"n_{kind}" for kind in counts.columns]
+    return counts.astype("int64")
+
+
+def activity_table(events: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Per ``by`` group: ``activity`` (actions), ``first``/``last`` ISO dates, kind counts."""
+    grouped = events.groupby(by, observed=True)["ts"]
+    table = pd.DataFrame({"activity": grouped.size(), "first": grouped.min(), "last": grouped.max()})
+    table["first"] = iso_dates(table["first"])
+    table["last"] = iso_dates(table["last"])
+    return table.join(kind_counts(events, by))
+
+
+def main_org(events: pd.DataFrame) -> pd.Series:
+    """Each maker's org with the most actions (ties by org name)."""
+    sizes = events.groupby(["maker", "org"], observed=True).size().rename("n").reset_index()
+    sizes = sizes.sort_values(["maker", "n", "org"], ascending=[True, False, True])
+    return sizes.drop_duplicates("maker").set_index("maker")["org"]
+
+
+def stage_lists(stages: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each maker's current stage and their stages as ``[(quarter_start_iso, stage), ...]``."""
+    ordered = stages.sort_values(["maker", "quarter"])
+    makers = ordered["maker"].to_numpy()
+    quarters = iso_dates(ordered["quarter"]).tolist()
+    names = ordered["stage"].astype(object).tolist()
+    pairs = list(zip(quarters, names, strict=True))
+    starts = np.flatnonzero(np.r_[True, makers[1:] != makers[:-1]]) if len(makers) else []
+    ends = np.r_[starts[1:], len(makers)] if len(makers) else []
+    keys = makers[starts] if len(makers) else []
+    history = pd.Series(
+        [pairs[start:end] for start, end in zip(starts, ends, strict=True)], index=keys, dtype=object
+    )
+    current = pd.Series([names[end - 1] for end in ends], index=keys, dtype=object)
+    return current, history
+
+
+def maker_labels(events: pd.DataFrame, labels: Mapping[str, str] | pd.Series | None) -> pd.Series:
+    """A label per maker: from ``labels`` (key -> login or name), else a ``login`` column,
+    else the key itself."""
+    makers = pd.Index(events["maker"].unique())
+    found = pd.Series(makers.astype(object), index=makers, dtype=object)
+    if labels is not None:
+        given = pd.Series(labels, dtype=object) if not isinstance(labels, pd.Series) else labels
+        known = given.reindex(makers)
+        found = known.where(known.notna(), found)
+    elif "login" in events.columns:
+        logins = events.drop_duplicates("maker").set_index("maker")["login"].reindex(makers)
+        found = logins.where(logins.notna(), found)
+    return found.astype(object)
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    return table.to_dict("records")
+
+
+def maker_project_graph(
+    events: pd.DataFrame,
+    stages: pd.DataFrame | None = None,
+    labels: Mapping[str, str] | pd.Series | None = None,
+    include_bots: bool = False,
+) -> nx.Graph:
+    """The bipartite maker-project graph (node and edge attributes: docs/analysis-api.md).
+
+    ``stages`` is ``graphminer.trajectory.stages(...)`` (makers then carry ``stage`` and
+    ``stages``; without it, ``stage`` is None and ``stages`` empty). ``labels`` maps a maker
+    key to its login (or name for makers without an account).
+    """
+    events = people_events(events, include_bots)
+    graph = nx.Graph(rules="bipartite maker-project")
+    if events.empty:
+        _GRAPH_EVENTS[graph] = events
+        return graph
+
+    makers = activity_table(events, ["maker"])
+    makers = makers.rename(columns={"first": "first_active", "last": "last_active"})
+    makers.insert(0, "kind", "maker")
+    makers.insert(1, "label", maker_labels(events, labels).reindex(makers.index))
+    makers.insert(2, "org", main_org(events).reindex(makers.index))
+    bots = events.groupby("maker", observed=True)["is_bot"].any() if "is_bot" in events else None
+    makers["is_bot"] = bots.reindex(makers.index).astype(bool) if bots is not None else False
+    if stages is not None and not stages.empty:
+        current, history = stage_lists(stages)
+        makers["stage"] = current.reindex(makers.index)
+        makers["stages"] = history.reindex(makers.index)
+    else:
+        makers["stage"] = None
+        makers["stages"] = None
+    makers["stages"] = [value if isinstance(value, list) else [] for value in makers["stages"]]
+    makers["stage"] = makers["stage"].astype(object).where(makers["stage"].notna(), None)
+
+    repos = activity_table(events, ["repo"])
+    repos = repos.rename(columns={"first": "first_active", "last": "last_active"})
+    repos.insert(0, "kind", "repo")
+    repos.insert(1, "label", repos.index.astype(object))
+    repos.insert(2, "org", events.drop_duplicates("repo").set_index("repo")["org"].reindex(repos.index))
+    repos["is_bot"] = False
+
+    kind_columns = [column for column in makers.columns if column.startswith("n_")]
+    graph.add_nodes_from(zip(("maker:" + makers.index.astype(str)), _records(makers), strict=True))
+    graph.add_nodes_from(zip(("repo:" + repos.index.astype(str)), _records(repos), strict=True))
+
+    edges = activity_table(events, ["maker", "repo"]).rename(columns={"activity": "weight"})
+    edges = edges.reindex(columns=["weight", "first", "last", *kind_columns], fill_value=0)
+    sources = "maker:" + edges.index.get_level_values("maker").astype(str)
+    targets = "repo:" + edges.index.get_level_values("repo").astype(str)
+    graph.add_edges_from(zip(sources, targets, _records(edges), strict=True))
+    _GRAPH_EVENTS[graph] = events
+    return graph
+
+
+def _block_pairs(
+    left_index: np.ndarray, partner_start: np.ndarray, partner_count: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (left, partner) where partners are ``partner_start .. +partner_count`` rows."""
+    counts = partner_count.astype(np.int64)
+    total = int(counts.sum())
+    left = np.repeat(left_index, counts)
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return left, np.repeat(partner_start, counts) + offsets
+
+
+def _bucketed_spans(
+    group: np.ndarray, entity: np.ndarray, start_ns: np.ndarray, end_ns: np.ndarray, window_ns: int
+) -> pd.DataFrame:
+    """Spans cut at bucket boundaries: per (group, bucket, entity) its earliest and latest time."""
+    first_bucket = start_ns // window_ns
+    last_bucket = end_ns // window_ns
+    count = (last_bucket - first_bucket + 1).astype(np.int64)
+    row = np.repeat(np.arange(len(group)), count)
+    bucket = np.repeat(first_bucket, count) + (
+        np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+    )
+    lo = np.maximum(start_ns[row], bucket * window_ns)
+    hi = np.minimum(end_ns[row], (bucket + 1) * window_ns - 1)
+    spans = pd.DataFrame({"group": group[row], "bucket": bucket, "entity": entity[row], "lo": lo, "hi": hi})
+    spans = spans.groupby(["group", "bucket", "entity"], sort=True).agg(lo=("lo", "min"), hi=("hi", "max"))
+    return spans.reset_index()
+
+
+def windowed_pairs(
+    group: np.ndarray,
+    entity: np.ndarray,
+    start_ns: np.ndarray,
+    end_ns: np.ndarray | None = None,
+    window_days: float = 90,
+) -> pd.DataFrame:
+    """Pairs of entities active in the same group within ``window_days`` of each other.
+
+    Inputs are parallel arrays: integer codes of the group (e.g. a repo) and the entity
+    (e.g. a maker), and the time (or span ``start_ns .. end_ns``) of its activity in
+    nanoseconds. Two entities pair when some of their times are at most ``window_days``
+    apart. Returns columns ``group``, ``a``, ``b`` (``a < b``), one row per linked pair
+    and group. Cost follows the number of pairs found, not the square of a group's size.
+    """
+    if end_ns is None:
+        end_ns = start_ns
+    window_ns = int(round(window_days * DAY_NS))
+    if len(group) == 0:
+        return pd.DataFrame({"group": group[:0], "a": entity[:0], "b": entity[:0]})
+    spans = _bucketed_spans(group, entity, start_ns, end_ns, max(window_ns, 1))
+    group_values = spans["group"].to_numpy()
+    bucket_values = spans["bucket"].to_numpy()
+    entities = spans["entity"].to_numpy()
+    lo = spans["lo"].to_numpy()
+    hi = spans["hi"].to_numpy()
+    block_starts = np.flatnonzero(
+        np.r_[True, (group_values[1:] != group_values[:-1]) | (bucket_values[1:] != bucket_values[:-1])]
+    )
+    block_ends = np.r_[block_starts[1:], len(spans)]
+    block_of_row = np.repeat(np.arange(len(block_starts)), block_ends - block_starts)
+    rows = np.arange(len(spans))
+
+    # Same bucket: any two times in one bucket are less than a window apart.
+    later = block_ends[block_of_row] - rows - 1
+    left, right = _block_pairs(rows, rows + 1, later)
+    same = (left, right)
+
+    # Adjacent buckets: compare the latest time in bucket k with the earliest in k + 1.
+    has_next = np.r_[
+        (group_values[block_starts[1:]] == group_values[block_starts[:-1]])
+        & (bucket_values[block_starts[1:]] == bucket_values[block_starts[:-1]] + 1),
+        False,
+    ]
+    next_block = np.minimum(np.arange(len(block_starts)) + 1, len(block_starts) - 1)
+    next_start = np.where(has_next, block_starts[next_block], 0)
+    next_count = np.where(has_next, block_ends[next_block] - block_starts[next_block], 0)
+    left_adj, right_adj = _block_pairs(rows, next_start[block_of_row], next_count[block_of_row])
+    close = (lo[right_adj] - hi[left_adj]) <= window_ns
+    left_adj, right_adj = left_adj[close], right_adj[close]
+
+    left = np.r_[same[0], left_adj]
+    right = np.r_[same[1], right_adj]
+    a = entities[left]
+    b = entities[right]
+    keep = a != b
+    pairs = pd.DataFrame(
+        {"group": group_values[left][keep], "a": np.minimum(a, b)[keep], "b": np.maximum(a, b)[keep]}
+    )
+    return pairs.drop_duplicates(ignore_index=True)
+
+
+def _events_of(source: nx.Graph | pd.DataFrame, include_bots: bool) -> pd.DataFrame | None:
+    if isinstance(source, pd.DataFrame):
+        return people_events(source, include_bots)
+    return _GRAPH_EVENTS.get(source)
+
+
+def _edge_spans(graph: nx.Graph) -> pd.DataFrame:
+    """(maker, repo, first, last) of every maker-repo edge of a bipartite graph."""
+    rows = []
+    for u, v, data in graph.edges(data=True):
+        maker, repo = (u, v) if graph.nodes[u].get("kind") == "maker" else (v, u)
+        rows.append((maker, repo, data.get("first"), data.get("last")))
+    spans = pd.DataFrame(rows, columns=["maker", "repo", "first", "last"])
+    spans["first"] = pd.to_datetime(spans["first"], utc=True)
+    # An edge's last date covers that whole day.
+    spans["last"] = pd.to_datetime(spans["last"], utc=True) + pd.Timedelta(days=1) - pd.Timedelta(1)
+    return spans
+
+
+EPOCH = pd.Timestamp(0, tz="UTC")
+
+
+def nanoseconds(times: pd.Series) -> np.ndarray:
+    """UTC times as int64 nanoseconds since the epoch, whatever the frame's resolution."""
+    return ((times - EPOCH) // pd.Timedelta(1)).to_numpy(dtype=np.int64)
+
+
+def named_pairs(pairs: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
+    """Pairs of codes (``a``, ``b``, ``weight``) as pairs of names, ``a < b`` by name."""
+    names = np.asarray(names, dtype=object)
+    first = names[pairs["a"].to_numpy()]
+    second = names[pairs["b"].to_numpy()]
+    swap = first > second
+    return pd.DataFrame(
+        {"a": np.where(swap, second, first), "b": np.where(swap, first, second),
+         "weight": pairs["weight"].to_numpy()}
+    )
+
+
+def maker_pairs(source: nx.Graph | pd.DataFrame, window_days: float = 90, include_bots: bool = False) -> pd.DataFrame:
+    """Maker-maker links: columns ``a``, ``b`` (maker node ids, ``a < b``) and ``weight``
+    (number of repos on which they worked within ``window_days`` of each other).
+
+    From events (or a graph made by ``maker_project_graph``) the times are exact; from any
+    other bipartite graph each maker's span on a repo is its edge's ``first`` .. ``last``.
+    """
+    events = _events_of(source, include_bots)
+    if events is not None:
+        repo_codes, repo_names = pd.factorize(events["repo"])
+        maker_codes, maker_keys = pd.factorize("maker:" + events["maker"].astype(str))
+        times = nanoseconds(events["ts"])
+        pairs = windowed_pairs(repo_codes, maker_codes, times, times, window_days)
+    else:
+        spans = _edge_spans(source)
+        repo_codes, repo_names = pd.factorize(spans["repo"])
+        maker_codes, maker_keys = pd.factorize(spans["maker"])
+        pairs = windowed_pairs(repo_codes, maker_codes, nanoseconds(spans["first"]), nanoseconds(spans["last"]), window_days)
+    weights = pairs.groupby(["a", "b"], sort=True).size().rename("weight").reset_index()
+    return named_pairs(weights, maker_keys)
+
+
+def _maker_nodes(source: nx.Graph | pd.DataFrame, include_bots: bool) -> list[tuple[str, dict]]:
+    if isinstance(source, nx.Graph):
+        return [(node, dict(data)) for node, data in source.nodes(data=True) if data.get("kind") == "maker"]
+    makers = people_events(source, include_bots)["maker"].astype(str).unique()
+    return [(maker_node(key), {"kind": "maker", "label": key}) for key in makers]
+
+
+def maker_projection(
+    source: nx.Graph | pd.DataFrame, window_days: float = 90, include_bots: bool = False
+) -> nx.Graph:
+    """Makers linked when they worked on the same repo within ``window_days`` (inclusive).
+
+    Every maker is a node (with the bipartite graph's attributes when given one); edge
+    ``weight`` is the number of repos on which the two were that close in time.
+    """
+    graph = nx.Graph(rules=f"makers linked within {window_days:g} days on a shared repo")
+    graph.add_nodes_from(_maker_nodes(source, include_bots))
+    pairs = maker_pairs(source, window_days, include_bots)
+    graph.add_edges_from(
+        (a, b, {"weight": int(weight)})
+        for a, b, weight in zip(pairs["a"], pairs["b"], pairs["weight"], strict=True)
+    )
+    return graph
+
+
+def _maker_repo_edges(source: nx.Graph | pd.DataFrame, include_bots: bool) -> pd.DataFrame:
+    if isinstance(source, pd.DataFrame):
+        events = people_events(source, include_bots)
+        edges = events[["maker", "repo"]].drop_duplicates()
+        return pd.DataFrame(
+            {"maker": "maker:" + edges["maker"].astype(str), "repo": "repo:" + edges["repo"].astype(str)}
+        )
+    rows = [
+        (u, v) if source.nodes[u].get("kind") == "maker" else (v, u) for u, v in source.edges()
+    ]
+    return pd.DataFrame(rows, columns=["maker", "repo"])
+
+
+def project_pairs(source: nx.Graph | pd.DataFrame, include_bots: bool = False) -> pd.DataFrame:
+    """Repo-repo links: columns ``a``, ``b`` (repo node ids, ``a < b``), ``weight`` (shared makers)."""
+    edges = _maker_repo_edges(source, include_bots)
+    maker_codes, _ = pd.factorize(edges["maker"])
+    repo_codes, repo_names = pd.factorize(edges["repo"])
+    order = np.lexsort((repo_codes, maker_codes))
+    maker_codes, repo_codes = maker_codes[order], repo_codes[order]
+    starts = np.flatnonzero(np.r_[True, maker_codes[1:] != maker_codes[:-1]]) if len(order) else np.array([], int)
+    ends = np.r_[starts[1:], len(order)]
+    rows = np.arange(len(order))
+    block_end = np.repeat(ends, ends - starts)
+    left, right = _block_pairs(rows, rows + 1, block_end - rows - 1)
+    a = np.minimum(repo_codes[left], repo_codes[right])
+    b = np.maximum(repo_codes[left], repo_codes[right])
+    weights = pd.DataFrame({"a": a, "b": b}).groupby(["a", "b"], sort=True).size().rename("weight")
+    weights = weights.reset_index()
+    return named_pairs(weights, repo_names)
+
+
+def project_projection(source: nx.Graph | pd.DataFrame, include_bots: bool = False) -> nx.Graph:
+    """Repos linked by the makers they share (edge ``weight`` = shared makers)."""
+    graph = nx.Graph(rules="repos linked by shared makers")
+    if isinstance(source, nx.Graph):
+        graph.add_nodes_from(
+            (node, dict(data)) for node, data in source.nodes(data=True) if data.get("kind") == "repo"
+        )
+    else:
+        events = people_events(source, include_bots)
+        repos = events.drop_duplicates("repo")
+        graph.add_nodes_from(
+            (repo_node(repo), {"kind": "repo", "label": repo, "org": org})
+            for repo, org in zip(repos["repo"], repos["org"], strict=True)
+        )
+    pairs = project_pairs(source, include_bots)
+    graph.add_edges_from(
+        (a, b, {"weight": int(weight)})
+        for a, b, weight in zip(pairs["a"], pairs["b"], pairs["weight"], strict=True)
+    )
+    return graph
+
+
+def eighty_percent_prefix(scores: pd.Series, share: float = 0.8) -> list:
+    """The shortest prefix of ``scores`` (descending, ties by key ascending) whose sum
+    reaches ``share`` of the total: the keys in that prefix."""
+    scores = scores[scores > 0]
+    if scores.empty:
+        return []
+    ordered = scores.rename("score").rename_axis("key").reset_index()
+    ordered = ordered.sort_values(["score", "key"], ascending=[False, True], kind="mergesort")
+    cumulative = ordered["score"].cumsum().to_numpy()
+    needed = share * cumulative[-1]
+    # Small tolerance: a prefix that reaches the share exactly must not miss it by rounding.
+    length = int(np.searchsorted(cumulative, needed - 1e-9 * cumulative[-1], side="left")) + 1
+    return ordered["key"].iloc[:length].tolist()
+
+
+def pair_degrees(pairs: pd.DataFrame) -> pd.Series:
+    """Degree of every node named in a pairs frame (columns ``a``, ``b``)."""
+    return pd.concat([pairs["a"], pairs["b"]]).value_counts()
+
+
+def core_by_degree(projection: nx.Graph | pd.DataFrame, share: float = 0.8) -> list[str]:
+    """Network-based core: makers sorted by degree centrality in the maker-maker
+    projection, the shortest prefix holding ``share`` of the total degree.
+
+    Takes the projection graph or its pairs frame (``maker_pairs``).
+    """
+    if isinstance(projection, nx.Graph):
+        degrees = pd.Series(dict(projection.degree()), dtype="int64")
+    else:
+        degrees = pair_degrees(projection)
+    return eighty_percent_prefix(degrees, share)
