@@ -1,0 +1,664 @@
+"""Identity resolution: one maker per person, one contribution per commit.
+
+Owns the tables of migration 0002 (``makers``, ``maker_identities``, ``commit_makers``,
+``pull_ref_makers``), rebuilt from the store by ``refresh(conn, config)`` after every
+harvest. Everything downstream reads its answer (DESIGN.md "Who owns what").
+
+Rules, strongest first (TRAJECTORIES.md "Identities and bots"):
+
+1. ``github-account``: a GitHub user id is a maker; its key is the id as a string.
+   Two accounts are never merged, so a user id seen in an issue, comment or event is
+   always the maker ``maker_key_for_user(user_id)``.
+2. ``api-author-login``: the API linked a commit's author (or committer) to an account,
+   so that commit's email belongs to the account.
+3. ``noreply``: ``ID+login@users.noreply.github.com`` names account ID;
+   ``login@users.noreply.github.com`` names the account with that login (or, when no
+   account is known, a maker whose login is that login).
+4. ``mailmap``: the file at config ``people.mailmap``, in git's own format (all four
+   forms of line), maps a commit identity to a proper name and email.
+5. Heuristics, which never join two different GitHub accounts and which config
+   ``people.split`` (logins or emails) switches off for the identities it names:
+   ``same-email`` (a commit email equal to an account's profile email) and ``same-name``
+   (the same full name of two or more words, not a generic one, on identities that do
+   not lead to two different accounts).
+
+The unit of a commit identity is its email, lower-cased: name variants of one email are
+one person (rule ``same-email`` in the listing), except for generic emails
+(``root@localhost``...), where each name stays apart. A maker without an account is keyed
+``git:<email>`` by the email of its earliest commit (committer date, then email); if two
+such makers would share a key (a generic email), later ones get ``#2``, ``#3``...
+Opted-out logins and emails (config ``people.opt_out``) take their whole maker out of
+every table; their commits keep a null maker.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import sys
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graphminer.bots import BotList, bot_rule, load_bot_list
+from graphminer.config import Config
+
+NOREPLY_DOMAIN = "@users.noreply.github.com"
+RULE_ORDER = ("github-account", "api-author-login", "noreply", "mailmap", "same-email", "same-name", "own")
+GENERIC_EMAIL_LOCALS = frozenset(
+    {"root", "admin", "administrator", "user", "you", "your", "yourname", "email", "noreply",
+     "no-reply", "none", "test", "nobody", "unknown", "git", "ubuntu", "vagrant"}
+)
+GENERIC_EMAIL_DOMAINS = frozenset({"localhost", "localhost.localdomain", "example.com", "example.org", "(none)", "none"})
+GENERIC_NAMES = frozenset(
+    {"your name", "john doe", "jane doe", "test user", "local user", "unknown user", "git user",
+     "github user", "github actions", "github action", "github actions bot", "default user",
+     "first last", "firstname lastname", "full name", "root user", "ubuntu user", "admin user",
+     "the author", "no name", "your full name"}
+)
+
+
+def maker_key_for_user(user_id: int | str) -> str:
+    """The maker key of a GitHub account: its user id as a string (accounts never merge)."""
+    return str(int(user_id))
+
+
+def commit_roles(conn: sqlite3.Connection):
+    """Per commit: PR number, came in through a PR, merge, direct push, first parent.
+
+    See ``graphminer.commits.commit_roles`` (kept there; re-exported here).
+    """
+    from graphminer.commits import commit_roles as roles
+
+    return roles(conn)
+
+
+# ---------------------------------------------------------------- mailmap
+
+
+@dataclass
+class Mailmap:
+    """git's mailmap: by commit email, an optional per-name entry and a default one."""
+
+    # email -> {commit name lower-cased or None: (proper name, proper email, line number)}
+    entries: dict[str, dict[str | None, tuple[str | None, str | None, int]]] = field(
+        default_factory=dict
+    )
+    source: str = ""
+
+    def lookup(self, name: str | None, email: str) -> tuple[str | None, str | None, int] | None:
+        """(proper name, proper email, line) for this commit identity, or None."""
+        by_name = self.entries.get(email.lower())
+        if not by_name:
+            return None
+        if name is not None:
+            found = by_name.get(" ".join(name.split()).lower())
+            if found:
+                return found
+        return by_name.get(None)
+
+
+_MAILMAP_LINE = re.compile(r"^\s*([^<>]*?)\s*<([^<>]*)>\s*(?:([^<>]*?)\s*<([^<>]*)>)?\s*(?:#.*)?$")
+
+
+def parse_mailmap(text: str, source: str) -> tuple[Mailmap, list[str]]:
+    """A Mailmap from a mailmap text, and one warning per malformed line (naming it)."""
+    mailmap = Mailmap(source=source)
+    warnings = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = _MAILMAP_LINE.match(line)
+        if not match:
+            warnings.append(f"{source}:{number}: not a mailmap line, ignored: {stripped!r}")
+            continue
+        name1, email1, name2, email2 = match.groups()
+        if email2 is None:
+            if not name1:
+                warnings.append(f"{source}:{number}: a single email with no name maps nothing, ignored")
+                continue
+            # 'Proper Name <commit@email>': replaces the name only
+            commit_name, commit_email, entry = None, email1, (name1, None, number)
+        else:
+            commit_name, commit_email = (name2 or None), email2
+            entry = (name1 or None, email1 or None, number)
+        if not commit_email.strip():
+            warnings.append(f"{source}:{number}: empty commit email, ignored")
+            continue
+        key = " ".join(commit_name.split()).lower() if commit_name else None
+        mailmap.entries.setdefault(commit_email.strip().lower(), {})[key] = entry
+    return mailmap, warnings
+
+
+def load_mailmap(path: str | None) -> Mailmap:
+    """The mailmap at ``path`` (empty when missing); warns on stderr for bad lines."""
+    if not path or not Path(path).is_file():
+        return Mailmap(source=str(path or ""))
+    try:
+        text = Path(path).read_text("utf-8", errors="replace")
+    except OSError as error:
+        print(f"warning: cannot read the mailmap {path}: {error}", file=sys.stderr)
+        return Mailmap(source=str(path))
+    mailmap, warnings = parse_mailmap(text, str(path))
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return mailmap
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def normal_name(name: str | None) -> str:
+    """A name for comparison: Unicode-normalised, case-folded, single spaces."""
+    if not name:
+        return ""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def is_full_name(name: str) -> bool:
+    """Two or more words of letters, not a generic placeholder (for the same-name rule)."""
+    words = name.split()
+    if len(words) < 2 or name in GENERIC_NAMES or "@" in name:
+        return False
+    return sum(1 for word in words if any(ch.isalpha() for ch in word)) >= 2
+
+
+def is_generic_email(email: str) -> bool:
+    """An email many people share (root@localhost, you@example.com): never a merge key."""
+    if not email or "@" not in email:
+        return True
+    local, _, domain = email.rpartition("@")
+    return local in GENERIC_EMAIL_LOCALS or domain in GENERIC_EMAIL_DOMAINS or domain.endswith(".(none)")
+
+
+def noreply_parts(email: str) -> tuple[int | None, str] | None:
+    """(user id or None, login) from a GitHub noreply email, else None."""
+    if not email.endswith(NOREPLY_DOMAIN):
+        return None
+    local = email[: -len(NOREPLY_DOMAIN)]
+    user_id, plus, login = local.partition("+")
+    if plus and user_id.isdigit():
+        return int(user_id), login
+    if plus or not local:
+        return None
+    return None, local
+
+
+class _Forest:
+    """Union-find over identity nodes, remembering each group's account and splits."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+        self.account: dict[str, int | None] = {}
+        self.split: dict[str, bool] = {}
+
+    def add(self, node: str, account: int | None = None, split: bool = False) -> None:
+        if node not in self.parent:
+            self.parent[node] = node
+            self.account[node] = account
+            self.split[node] = split
+        else:
+            root = self.find(node)
+            if account is not None and self.account[root] is None:
+                self.account[root] = account
+            self.split[root] = self.split[root] or split
+
+    def find(self, node: str) -> str:
+        root = node
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[node] != root:
+            self.parent[node], node = root, self.parent[node]
+        return root
+
+    def can_join(self, a: str, b: str, heuristic: bool) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        acc_a, acc_b = self.account[ra], self.account[rb]
+        if acc_a is not None and acc_b is not None and acc_a != acc_b:
+            return False
+        return not (heuristic and (self.split[ra] or self.split[rb]))
+
+    def join(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        self.parent[rb] = ra
+        if self.account[ra] is None:
+            self.account[ra] = self.account[rb]
+        self.split[ra] = self.split[ra] or self.split[rb]
+
+
+@dataclass
+class _Pair:
+    """A raw commit identity 'Name <email>' with what the store says about it."""
+
+    name: str
+    email: str  # as written
+    commits: int = 0
+    first_at: str | None = None
+    api_ids: dict[int, int] = field(default_factory=dict)  # account id -> commits linking it
+
+    @property
+    def text(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def node(self) -> str:
+        return f"pair:{self.name}\x00{self.email}"
+
+
+# ---------------------------------------------------------------- the resolution
+
+
+class _Resolution:
+    """One run of the rules over the store's people and commit identities."""
+
+    def __init__(self, conn: sqlite3.Connection, config: Config) -> None:
+        self.conn = conn
+        self.mailmap = load_mailmap(config["people"]["mailmap"])
+        self.bots: BotList = load_bot_list(config["people"]["bots"])
+        self.opt_out = config.opt_out
+        self.split = {str(item).strip().lower() for item in config["people"]["split"]}
+        self.forest = _Forest()
+        self.rules: dict[str, tuple[str, str]] = {}
+        self.accounts: dict[int, dict[str, Any]] = {}
+        self.login_to_id: dict[str, int] = {}
+        self.pairs: dict[tuple[str, str], _Pair] = {}
+        self.mapped: dict[str, tuple[str | None, str | None, int]] = {}
+        self.login_hints: dict[str, str] = {}
+
+    # -- reading the store
+
+    def read(self) -> None:
+        for row in self.conn.execute("SELECT id, login, type, name, email FROM people"):
+            self.accounts[row[0]] = {"login": row[1], "type": row[2], "name": row[3], "email": row[4]}
+            if row[1]:
+                self.login_to_id[row[1].lower()] = row[0]
+        for role in ("author", "committer"):
+            query = (
+                f"SELECT {role}_name, {role}_email, {role}_id, COUNT(*), MIN(committer_date) "
+                f"FROM commits WHERE {role}_email IS NOT NULL GROUP BY 1, 2, 3"
+            )
+            for name, email, user_id, count, first_at in self.conn.execute(query):
+                pair = self._pair(name or "", email)
+                if role == "author":
+                    pair.commits += count
+                if first_at and (pair.first_at is None or first_at < pair.first_at):
+                    pair.first_at = first_at
+                if user_id is not None:
+                    pair.api_ids[user_id] = pair.api_ids.get(user_id, 0) + count
+                    self.accounts.setdefault(user_id, {"login": None, "type": None, "name": None, "email": None})
+        for name, email, first_at in self.conn.execute(
+            "SELECT author_name, author_email, MIN(author_date) FROM pull_refs "
+            "WHERE author_email IS NOT NULL GROUP BY 1, 2"
+        ):
+            pair = self._pair(name or "", email)
+            if pair.first_at is None:
+                pair.first_at = first_at
+
+    def _pair(self, name: str, email: str) -> _Pair:
+        key = (name, email)
+        pair = self.pairs.get(key)
+        if pair is None:
+            pair = self.pairs[key] = _Pair(name, email)
+        return pair
+
+    # -- building the forest
+
+    def unit_of(self, pair: _Pair) -> str:
+        """The node a commit identity joins: its (mailmapped) email, or itself if generic."""
+        email = pair.email.strip().lower()
+        mapped = self.mailmap.lookup(pair.name, email)
+        if mapped:
+            self.mapped[pair.node] = mapped
+            if mapped[1]:
+                email = mapped[1].strip().lower()
+        if is_generic_email(email):
+            return pair.node
+        return f"email:{email}"
+
+    def build(self) -> None:
+        forest = self.forest
+        for user_id, account in self.accounts.items():
+            forest.add(f"acct:{user_id}", account=user_id, split=self._is_split(account["login"]))
+        email_units: dict[str, str] = {}
+        for pair in self.pairs.values():
+            email = pair.email.strip().lower()
+            forest.add(pair.node, split=self._is_split(email))
+            unit = self.unit_of(pair)
+            email_units[pair.node] = unit
+            if unit != pair.node:
+                forest.add(unit, split=self._is_split(unit[6:]))
+                if pair.node in self.mapped and self.mapped[pair.node][1] and self.mapped[pair.node][1].strip().lower() != email:
+                    line = self.mapped[pair.node][2]
+                    self._join(
+                        unit, pair.node, "mailmap",
+                        f"{self.mailmap.source} line {line} maps it to <{unit[6:]}>",
+                        evidence_a=f"{self.mailmap.source} line {line} maps <{email}> to it",
+                    )
+                else:
+                    forest.join(unit, pair.node)
+        self._api_links(email_units)
+        self._noreply_links(email_units)
+        self._mailmap_names()
+        self._profile_email_links(email_units)
+        self._same_name_links()
+
+    def _is_split(self, value: str | None) -> bool:
+        return bool(value) and value.lower() in self.split
+
+    def _join(
+        self, a: str, b: str, rule: str, evidence: str, heuristic: bool = False,
+        evidence_a: str | None = None,
+    ) -> bool:
+        """Join the groups of a and b unless a rule forbids it; record why on each side."""
+        if not self.forest.can_join(a, b, heuristic):
+            return False
+        self.forest.join(a, b)
+        for node, why in ((b, evidence), (a, evidence_a or evidence)):
+            if not node.startswith(("acct:", "login:")) and node not in self.rules:
+                self.rules[node] = (rule, why)
+        return True
+
+    def _api_links(self, units: dict[str, str]) -> None:
+        for pair in sorted(self.pairs.values(), key=lambda p: -p.commits):
+            for user_id, count in sorted(pair.api_ids.items(), key=lambda item: -item[1]):
+                login = self.accounts[user_id]["login"] or f"id {user_id}"
+                self._join(
+                    f"acct:{user_id}", units[pair.node], "api-author-login",
+                    f"the API links {count} commit(s) of <{pair.email}> to {login} (user id {user_id})",
+                )
+
+    def _noreply_links(self, units: dict[str, str]) -> None:
+        for pair in self.pairs.values():
+            email = pair.email.strip().lower()
+            parts = noreply_parts(email)
+            if not parts:
+                continue
+            user_id, login = parts
+            if user_id is None:
+                user_id = self.login_to_id.get(login)
+            self.login_hints[units[pair.node]] = login
+            if user_id is not None:
+                if user_id not in self.accounts:
+                    self.accounts[user_id] = {"login": login, "type": None, "name": None, "email": None}
+                    self.forest.add(f"acct:{user_id}", account=user_id, split=self._is_split(login))
+                target = f"acct:{user_id}"
+                evidence = f"noreply email {email} names {login} (user id {user_id})"
+            else:
+                target = f"login:{login}"
+                self.forest.add(target, split=self._is_split(login))
+                evidence = f"noreply email {email} names the login {login}"
+            self._join(target, units[pair.node], "noreply", evidence)
+        # both forms of one login, with no account in the store: one maker
+        for pair in self.pairs.values():
+            parts = noreply_parts(pair.email.strip().lower())
+            if parts and parts[0] is not None and f"login:{parts[1]}" in self.forest.parent:
+                self._join(f"acct:{parts[0]}", f"login:{parts[1]}", "noreply",
+                           f"noreply emails of both forms name the login {parts[1]}")
+
+    def _mailmap_names(self) -> None:
+        for node, (proper_name, _, line) in self.mapped.items():
+            if proper_name and node not in self.rules:
+                self.rules[node] = ("mailmap", f"{self.mailmap.source} line {line} names it {proper_name}")
+
+    def _profile_email_links(self, units: dict[str, str]) -> None:
+        by_email: dict[str, int] = {}
+        for user_id, account in self.accounts.items():
+            if account["email"]:
+                by_email.setdefault(account["email"].strip().lower(), user_id)
+        for pair in self.pairs.values():
+            unit = units[pair.node]
+            user_id = by_email.get(unit[6:]) if unit.startswith("email:") else None
+            if user_id is None or self._pair_bot(pair):
+                continue
+            login = self.accounts[user_id]["login"] or f"id {user_id}"
+            self._join(f"acct:{user_id}", unit, "same-email",
+                       f"<{unit[6:]}> is the profile email of {login} (user id {user_id})", heuristic=True)
+
+    def _pair_bot(self, pair: _Pair) -> bool:
+        return bot_rule(self.bots, name=pair.name, email=pair.email) is not None
+
+    def display_name(self, pair: _Pair) -> str:
+        mapped = self.mapped.get(pair.node)
+        return mapped[0] if mapped and mapped[0] else pair.name
+
+    def _same_name_links(self) -> None:
+        groups: dict[str, list[_Pair]] = defaultdict(list)
+        for pair in self.pairs.values():
+            name = normal_name(self.display_name(pair))
+            if is_full_name(name) and not self._pair_bot(pair):
+                groups[name].append(pair)
+        forest = self.forest
+        for pairs in groups.values():
+            roots = {forest.find(p.node) for p in pairs}
+            if len(roots) < 2:
+                continue
+            accounts = {forest.account[root] for root in roots} - {None}
+            if len(accounts) > 1:
+                continue  # the name leads to two accounts: two people, or not knowable
+            pairs.sort(key=lambda p: (-p.commits, p.email))
+            anchor = pairs[0]
+            for pair in pairs[1:]:
+                self._join(
+                    anchor.node, pair.node, "same-name",
+                    f"same full name '{self.display_name(pair)}' as <{anchor.email}>",
+                    heuristic=True,
+                    evidence_a=f"same full name '{self.display_name(anchor)}' as <{pair.email}>",
+                )
+
+    # -- the answer
+
+    def assemble(self) -> tuple[dict[str, dict[str, Any]], dict[str, str], dict[int, str]]:
+        """Makers by key, the maker key of each pair node, the key of each account."""
+        forest = self.forest
+        groups: dict[str, dict[str, Any]] = {}
+        for user_id in self.accounts:
+            root = forest.find(f"acct:{user_id}")
+            groups.setdefault(root, {"account": user_id, "pairs": []})
+        for pair in self.pairs.values():
+            root = forest.find(pair.node)
+            group = groups.setdefault(root, {"account": forest.account[root], "pairs": []})
+            group["pairs"].append(pair)
+        makers: dict[str, dict[str, Any]] = {}
+        pair_keys: dict[str, str] = {}
+        account_keys: dict[int, str] = {}
+        ordered = sorted(groups.items(), key=lambda item: _group_order(item[1]))
+        for root, group in ordered:
+            key = self._key(group, makers)
+            maker = self._maker(key, root, group)
+            makers[key] = maker
+            for pair in group["pairs"]:
+                pair_keys[pair.node] = key
+            if group["account"] is not None:
+                account_keys[group["account"]] = key
+        return makers, pair_keys, account_keys
+
+    def _key(self, group: dict[str, Any], taken: dict[str, Any]) -> str:
+        if group["account"] is not None:
+            return maker_key_for_user(group["account"])
+        earliest = min(group["pairs"], key=lambda p: (p.first_at or "9999", p.email.lower()))
+        key = f"git:{earliest.email.strip().lower()}"
+        number = 2
+        base = key
+        while key in taken:
+            key, number = f"{base}#{number}", number + 1
+        return key
+
+    def _maker(self, key: str, root: str, group: dict[str, Any]) -> dict[str, Any]:
+        account = self.accounts.get(group["account"]) if group["account"] is not None else None
+        pairs = sorted(group["pairs"], key=lambda p: (-p.commits, p.first_at or "9999", p.text))
+        hints = [self.login_hints[node] for node in self._units(pairs) if node in self.login_hints]
+        login = (account or {}).get("login") or (hints[0] if hints else None)
+        name = (account or {}).get("name") or (self.display_name(pairs[0]) if pairs else None)
+        why_bot = None
+        if account:
+            why_bot = bot_rule(self.bots, login=account["login"], name=account["name"],
+                               email=account["email"], account_type=account["type"])
+        for pair in pairs:
+            if why_bot:
+                break
+            why_bot = bot_rule(self.bots, login=self.login_hints.get(self.unit_of(pair)),
+                               name=self.display_name(pair), email=pair.email)
+        names = {p.email.strip().lower() for p in pairs} | set(hints)
+        if account and account["login"]:
+            names.add(account["login"].lower())
+        return {
+            "key": key, "user_id": group["account"], "login": login, "name": name,
+            "is_bot": why_bot is not None, "bot_rule": why_bot, "pairs": pairs,
+            "opted_out": bool(names & self.opt_out),
+        }
+
+    def _units(self, pairs: list[_Pair]) -> list[str]:
+        return [self.unit_of(pair) for pair in pairs]
+
+    def pair_rule(self, pair: _Pair, maker: dict[str, Any]) -> tuple[str, str]:
+        """The strongest rule that put this commit identity into its maker, with evidence."""
+        unit = self.unit_of(pair)
+        found = [self.rules[node] for node in (pair.node, unit) if node in self.rules]
+        if found:
+            return min(found, key=lambda item: RULE_ORDER.index(item[0]))
+        others = [p for p in maker["pairs"] if p is not pair and self.unit_of(p) == unit]
+        if others:
+            return "same-email", f"same email <{pair.email.strip().lower()}> as {others[0].text}"
+        return "own", "no rule links it to any other identity"
+
+
+def _group_order(group: dict[str, Any]) -> tuple:
+    firsts = [p.first_at or "9999" for p in group["pairs"]]
+    return (min(firsts) if firsts else "9999", group["account"] or 0)
+
+
+# ---------------------------------------------------------------- refresh
+
+
+def refresh(conn: sqlite3.Connection, config: Config) -> None:
+    """Recompute makers, their identities and every commit's maker keys from the store."""
+    resolution = _Resolution(conn, config)
+    resolution.read()
+    resolution.build()
+    makers, pair_keys, account_keys = resolution.assemble()
+    key_of_pair = {
+        (pair.name, pair.email): (None if makers[pair_keys[pair.node]]["opted_out"] else pair_keys[pair.node])
+        for pair in resolution.pairs.values()
+    }
+    key_of_account = {
+        user_id: (None if makers[key]["opted_out"] else key) for user_id, key in account_keys.items()
+    }
+    commit_rows, authored = _commit_maker_rows(conn, key_of_pair, key_of_account)
+    account_commits = dict(
+        conn.execute("SELECT author_id, COUNT(*) FROM commits WHERE author_id IS NOT NULL GROUP BY 1").fetchall()
+    )
+    maker_rows, identity_rows = [], []
+    for key, maker in makers.items():
+        if maker["opted_out"]:
+            continue
+        rows = _identity_rows(resolution, maker, account_commits)
+        identity_rows += rows
+        count, first_at = authored.get(key, (0, None))
+        maker_rows.append((key, maker["user_id"], maker["login"], maker["name"], int(maker["is_bot"]),
+                           maker["bot_rule"], count, first_at, len(rows)))
+    pull_rows = [
+        (repo_id, number, key_of_pair.get((name or "", email)) if email is not None else None)
+        for repo_id, number, name, email in conn.execute(
+            "SELECT repo_id, number, author_name, author_email FROM pull_refs"
+        )
+    ]
+    with conn:
+        for table in ("makers", "maker_identities", "commit_makers", "pull_ref_makers"):
+            conn.execute(f"DELETE FROM {table}")
+        conn.executemany("INSERT INTO makers VALUES (?,?,?,?,?,?,?,?,?)", maker_rows)
+        conn.executemany("INSERT OR IGNORE INTO maker_identities VALUES (?,?,?,?,?,?,?,?,?,?)", identity_rows)
+        conn.executemany("INSERT INTO commit_makers VALUES (?,?,?,?)", commit_rows)
+        conn.executemany("INSERT INTO pull_ref_makers VALUES (?,?,?)", pull_rows)
+
+
+def _commit_maker_rows(
+    conn: sqlite3.Connection,
+    key_of_pair: dict[tuple[str, str], str | None],
+    key_of_account: dict[int, str | None],
+) -> tuple[list[tuple], dict[str, tuple[int, str | None]]]:
+    rows = []
+    authored: dict[str, list] = {}
+    query = (
+        "SELECT repo_id, sha, author_name, author_email, author_id, committer_name, "
+        "committer_email, committer_id, committer_date FROM commits"
+    )
+    for repo_id, sha, a_name, a_email, a_id, c_name, c_email, c_id, c_date in conn.execute(query):
+        author = key_of_account.get(a_id) if a_id is not None else (
+            key_of_pair.get((a_name or "", a_email)) if a_email is not None else None)
+        committer = key_of_account.get(c_id) if c_id is not None else (
+            key_of_pair.get((c_name or "", c_email)) if c_email is not None else None)
+        rows.append((repo_id, sha, author, committer))
+        if author is not None:
+            entry = authored.setdefault(author, [0, None])
+            entry[0] += 1
+            if c_date and (entry[1] is None or c_date < entry[1]):
+                entry[1] = c_date
+    return rows, {key: (count, first) for key, (count, first) in authored.items()}
+
+
+def _identity_rows(resolution: _Resolution, maker: dict[str, Any], account_commits: dict) -> list[tuple]:
+    rows = []
+    user_id = maker["user_id"]
+    if user_id is not None:
+        account = resolution.accounts[user_id]
+        rows.append((account["login"] or f"id:{user_id}", "account", maker["key"], "github-account",
+                     f"GitHub user id {user_id}", user_id, account["login"], account["name"],
+                     (account["email"] or "").lower() or None, account_commits.get(user_id, 0)))
+    for pair in maker["pairs"]:
+        rule, evidence = resolution.pair_rule(pair, maker)
+        rows.append((pair.text, "git", maker["key"], rule, evidence, None,
+                     resolution.login_hints.get(resolution.unit_of(pair)), pair.name,
+                     pair.email.strip().lower(), pair.commits))
+    return rows
+
+
+# ---------------------------------------------------------------- reading the answer
+
+
+def list_makers(conn: sqlite3.Connection, include_bots: bool = False) -> list[dict[str, Any]]:
+    """Every maker with its identities (most commits first), as plain dicts."""
+    where = "" if include_bots else "WHERE is_bot = 0"
+    makers = [dict(row) for row in conn.execute(
+        f"SELECT key, user_id, login, name, is_bot, bot_rule, commits, first_commit_at "
+        f"FROM makers {where} ORDER BY commits DESC, key")]
+    identities: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in conn.execute(
+        "SELECT maker_key, identity, kind, rule, evidence, commits FROM maker_identities "
+        "ORDER BY maker_key, kind, commits DESC, identity"
+    ):
+        identities[row[0]].append(
+            {"identity": row[1], "kind": row[2], "rule": row[3], "evidence": row[4], "commits": row[5]}
+        )
+    for maker in makers:
+        maker["is_bot"] = bool(maker["is_bot"])
+        maker["identities"] = identities.get(maker["key"], [])
+    return makers
+
+
+def explain(conn: sqlite3.Connection, who: str) -> list[dict[str, Any]]:
+    """The makers an identity (login, email, 'Name <email>' or name) belongs to, and why."""
+    needle = who.strip().lower()
+    keys = [row[0] for row in conn.execute(
+        "SELECT DISTINCT maker_key FROM maker_identities WHERE lower(identity) = ? OR email = ? "
+        "OR lower(login) = ? OR lower(name) = ? "
+        "UNION SELECT key FROM makers WHERE lower(login) = ? OR key = ?",
+        (needle, needle, needle, needle, needle, who.strip()),
+    )]
+    found = []
+    for key in keys:
+        maker = dict(conn.execute(
+            "SELECT key, user_id, login, name, is_bot, bot_rule, commits FROM makers WHERE key = ?",
+            (key,)).fetchone())
+        maker["is_bot"] = bool(maker["is_bot"])
+        maker["identities"] = [dict(row) for row in conn.execute(
+            "SELECT identity, kind, rule, evidence, commits, "
+            "(lower(identity) = ? OR email = ? OR lower(login) = ? OR lower(name) = ?) AS matched "
+            "FROM maker_identities WHERE maker_key = ? ORDER BY kind, commits DESC, identity",
+            (needle, needle, needle, needle, key))]
+        found.append(maker)
+    return found
