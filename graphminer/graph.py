@@ -56,6 +56,16 @@ def people_events(events: pd.DataFrame, include_bots: bool = False) -> pd.DataFr
     return events[~events["is_bot"].fillna(False).astype(bool)]
 
 
+def actions_of(events: pd.DataFrame, include_bots: bool = False) -> pd.DataFrame:
+    """The rows that are actions of people (TRAJECTORIES.md "Actions"): a commit that came
+    in through a PR is not one (the PR is), so it adds no activity or link of its own.
+    Frames without the ``action`` column count every row."""
+    events = people_events(events, include_bots)
+    if "action" in events.columns:
+        return events[events["action"].fillna(False).astype(bool)]
+    return events
+
+
 def iso_dates(times: pd.Series) -> pd.Series:
     """Times as ISO dates (``YYYY-MM-DD``)."""
     return times.dt.strftime("%Y-%m-%d")
@@ -128,11 +138,12 @@ def maker_project_graph(
 ) -> nx.Graph:
     """The bipartite maker-project graph (node and edge attributes: docs/analysis-api.md).
 
-    ``stages`` is ``graphminer.trajectory.stages(...)`` (makers then carry ``stage`` and
-    ``stages``; without it, ``stage`` is None and ``stages`` empty). ``labels`` maps a maker
-    key to its login (or name for makers without an account).
+    Nodes and edges count actions (``actions_of``). ``stages`` is
+    ``graphminer.trajectory.stages(...)`` (makers then carry ``stage`` and ``stages``;
+    without it, ``stage`` is None and ``stages`` empty). ``labels`` maps a maker key to its
+    login (or name for makers without an account).
     """
-    events = people_events(events, include_bots)
+    events = actions_of(events, include_bots)
     graph = nx.Graph(rules="bipartite maker-project")
     if events.empty:
         _GRAPH_EVENTS[graph] = events
@@ -268,7 +279,7 @@ def windowed_pairs(
 
 def _events_of(source: nx.Graph | pd.DataFrame, include_bots: bool) -> pd.DataFrame | None:
     if isinstance(source, pd.DataFrame):
-        return people_events(source, include_bots)
+        return actions_of(source, include_bots)
     return _GRAPH_EVENTS.get(source)
 
 
@@ -330,7 +341,7 @@ def maker_pairs(source: nx.Graph | pd.DataFrame, window_days: float = 90, includ
 def _maker_nodes(source: nx.Graph | pd.DataFrame, include_bots: bool) -> list[tuple[str, dict]]:
     if isinstance(source, nx.Graph):
         return [(node, dict(data)) for node, data in source.nodes(data=True) if data.get("kind") == "maker"]
-    makers = people_events(source, include_bots)["maker"].astype(str).unique()
+    makers = actions_of(source, include_bots)["maker"].astype(str).unique()
     return [(maker_node(key), {"kind": "maker", "label": key}) for key in makers]
 
 
@@ -354,7 +365,7 @@ def maker_projection(
 
 def _maker_repo_edges(source: nx.Graph | pd.DataFrame, include_bots: bool) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
-        events = people_events(source, include_bots)
+        events = actions_of(source, include_bots)
         edges = events[["maker", "repo"]].drop_duplicates()
         return pd.DataFrame(
             {"maker": "maker:" + edges["maker"].astype(str), "repo": "repo:" + edges["repo"].astype(str)}
@@ -392,7 +403,7 @@ def project_projection(source: nx.Graph | pd.DataFrame, include_bots: bool = Fal
             (node, dict(data)) for node, data in source.nodes(data=True) if data.get("kind") == "repo"
         )
     else:
-        events = people_events(source, include_bots)
+        events = actions_of(source, include_bots)
         repos = events.drop_duplicates("repo")
         graph.add_nodes_from(
             (repo_node(repo), {"kind": "repo", "label": repo, "org": org})

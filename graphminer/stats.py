@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphminer.graph import core_by_degree, maker_pairs, nanoseconds, people_events, windowed_pairs
+from graphminer.graph import actions_of, core_by_degree, maker_pairs, nanoseconds, windowed_pairs
 
 # (from, to): the conversions the funnel reports; a rate is makers with both / makers with from.
 CONVERSIONS: list[tuple[str, str]] = [
@@ -200,7 +200,7 @@ def org_bridges(events: pd.DataFrame, as_of: pd.Timestamp, window_days: float = 
                 org: str | None = None, top: int = 20) -> list[dict]:
     """Pairs of orgs and how many makers bridged them: acted in both within
     ``window_days`` of each other (TRAJECTORIES.md org_bridge). With ``org``, only its pairs."""
-    events = people_events(events)
+    events = actions_of(events)
     events = events[events["ts"] <= as_of]
     if events.empty:
         return []
@@ -229,7 +229,7 @@ def core_overlap(milestones: pd.DataFrame, events: pd.DataFrame, as_of: pd.Times
     network-based core (80% rule over degree in the maker-maker projection of the same
     events), their sizes, intersection and Jaccard index."""
     count_core = set(milestones.index[reached(milestones, "core", as_of)].astype(str))
-    scoped = people_events(events)
+    scoped = actions_of(events)
     scoped = scoped[scoped["ts"] <= as_of]
     network = {node.removeprefix("maker:") for node in core_by_degree(maker_pairs(scoped, window_days), core_share)}
     union = count_core | network
@@ -268,7 +268,7 @@ def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestam
     """Every figure for the network, or for ``org`` (``milestones`` then at org scope for
     it), as one JSON-ready dict (shape in the README's stats section)."""
     settings = _settings(config)
-    everyone = people_events(events)
+    everyone = actions_of(events)
     everyone = everyone[everyone["ts"] <= as_of]
     scoped = everyone[everyone["org"] == org] if org is not None else everyone
     milestones = milestones[reached(milestones, "first_contact", as_of)]

@@ -200,3 +200,14 @@ def test_core_by_degree_eighty_percent_rule() -> None:
     # Total 10, 80% = 8: a (4) + b (2, ties with x, b first) + x (2) = 8.
     assert core_by_degree(graph) == ["a", "b", "x"]
     assert core_by_degree(graph, share=0.5) == ["a", "b"]
+
+
+def test_commits_that_came_in_through_a_pr_add_no_activity() -> None:
+    events = two_makers(10)
+    extra = events.iloc[[0]].assign(kind="commit", action=False)  # a commit of maker 1's PR
+    events = pd.concat([events.assign(action=True), extra, extra.assign(maker="3")], ignore_index=True)
+    graph = maker_project_graph(events)
+    assert "maker:3" not in graph  # only commits through someone's PR: no action of their own
+    assert graph.nodes["maker:1"]["activity"] == 1
+    assert "n_commit" not in graph.edges["maker:1", "repo:o/r"]
+    assert "maker:3" not in maker_projection(events)
