@@ -1,0 +1,542 @@
+"""The events stage: turns the store's raw records into one normalised table of contributions.
+
+``load_events(conn, config)`` returns one row per contribution (docs/events.md); everything
+downstream (milestones, stages, graph, stats, exports) reads only this table. It owns the
+reading of TRAJECTORIES.md "Actions" and "Landed code and direct pushes": which record is an
+action, which commit came in through a PR, which is a direct push.
+
+Kinds (``kind``), each dated by TRAJECTORIES.md "Dating":
+
+- ``issue_opened``: an issue (not a PR) opened; ``subkind`` is its ``state_reason`` ("" if none).
+- ``pr_opened``: a PR opened by its author.
+- ``pr_merged``: the author's landed PR, dated ``merged_at`` (maker = PR author).
+- ``merge_performed``: the merger's action of merging a PR (maker = merged_by, or the
+  ``merged`` issue event's actor); ``target_author`` is the PR's author. The ``merged``
+  issue event itself is not emitted again as ``issue_event`` (it is this row).
+- ``comment``: an issue comment (on an issue or a PR, ``target`` says which).
+- ``review_comment``: a PR review comment.
+- ``review``: a submitted review; ``subkind`` is its state (APPROVED, CHANGES_REQUESTED,
+  COMMENTED, DISMISSED). Pending reviews (never submitted) are not contributions.
+- ``issue_event``: an issue event the maker performed; ``subkind`` is the event name
+  (closed, reopened, labeled, assigned, milestoned, ...), ``label`` its label,
+  ``by_commit`` true when it was done by a commit (``commit_id`` set). ``mentioned``,
+  ``subscribed`` and ``unsubscribed`` are done *to* the actor, not by them, and are left out.
+- ``release``: a published release (drafts are not).
+- ``commit``: every default-branch commit, maker = its author (so per-maker counts add up
+  to the branch's commit count). ``via_pr`` (came in through a PR: squash/merge result,
+  reachable from a merge's second parent only, ``(#N)`` subject, a PR's head),
+  ``pr`` its PR number (0 if unknown), ``is_merge``, ``direct_push``, ``committer`` (maker
+  key of the committer; null for ``GitHub <noreply@github.com>``), ``community``
+  (touched README/CONTRIBUTING/CODE_OF_CONDUCT/issue templates; only git sources know).
+
+Columns beyond docs/events.md's contract, for the rules to stay vectorised: ``action``
+(the row is an action by TRAJECTORIES.md), ``landed`` (a landed contribution: ``pr_merged``
+rows and commits not ``via_pr``), ``subkind``, ``label``, ``by_commit``, ``via_pr``,
+``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``.
+
+Makers come from identity resolution's tables (``makers``, ``maker_identities``,
+``commit_makers``) when they exist; before they do, a user id string for accounts and
+``git:<email>`` for commits without a linked account. Bots are flagged (``is_bot``), not
+dropped; opted-out people are absent; deleted repos are kept (their history happened);
+forks are left out unless the config harvests them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from typing import Any
+
+import pandas as pd
+
+from graphminer.config import Config
+
+COLUMNS = [
+    "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
+    "action", "landed", "subkind", "label", "by_commit", "via_pr", "pr", "is_merge",
+    "direct_push", "committer", "community",
+]
+
+NOT_PERFORMED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
+GITHUB_COMMITTER_EMAIL = "noreply@github.com"
+PR_SUBJECT = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+) ")
+COMMUNITY_FILE = re.compile(
+    r"(^|/)(README|CONTRIBUTING|CODE_OF_CONDUCT)[^/]*$|^\.github/ISSUE_TEMPLATE/", re.IGNORECASE
+)
+
+
+def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.DataFrame:
+    """Every contribution in the store as one row (see the module docstring for kinds)."""
+    repos = repos_in_scope(conn, config)
+    people = people_frame(conn)
+    items = items_frame(conn, repos)
+    parts = [
+        opened_rows(items),
+        merged_rows(items, conn, repos),
+        comment_rows(conn, repos, items),
+        review_comment_rows(conn, repos, items),
+        review_rows(conn, repos, items),
+        issue_event_rows(conn, repos, items),
+        release_rows(conn, repos),
+        commit_rows(conn, repos, items),
+    ]
+    events = pd.concat([part for part in parts if len(part)], ignore_index=True)
+    if events.empty:
+        return empty_events()
+    events = events[events["maker"].notna()]
+    excluded = opted_out_makers(conn, config, people)
+    if excluded:
+        events = events[~events["maker"].isin(excluded)]
+        events.loc[events["target_author"].isin(excluded), "target_author"] = None
+        events.loc[events["committer"].isin(excluded), "committer"] = None
+    events["is_bot"] = events["maker"].isin(bot_makers(conn, people, events))
+    return finish_columns(events)
+
+
+def empty_events() -> pd.DataFrame:
+    """An events table with no rows and the right columns."""
+    frame = pd.DataFrame({column: [] for column in COLUMNS})
+    return finish_columns(frame)
+
+
+def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
+    """Fill defaults, set dtypes and order, sort by time."""
+    defaults: dict[str, Any] = {
+        "subkind": "", "label": None, "by_commit": False, "via_pr": False, "pr": 0,
+        "is_merge": False, "direct_push": False, "committer": None, "community": False,
+        "target_author": None, "details": "{}", "landed": False,
+    }
+    for column, default in defaults.items():
+        if column not in events:
+            events[column] = default
+        elif default is not None:
+            events[column] = events[column].fillna(default)
+    for column in ("by_commit", "via_pr", "is_merge", "direct_push", "community", "landed",
+                   "action", "is_bot"):
+        events[column] = events[column].astype(bool)
+    events["pr"] = events["pr"].astype("int64")
+    events["ts"] = pd.to_datetime(events["ts"], utc=True, format="ISO8601").astype(
+        "datetime64[ns, UTC]")
+    events = events[events["ts"].notna()]
+    events["details"] = details_json(events)
+    events = events[COLUMNS].sort_values(["ts", "kind", "target"], kind="stable")
+    return events.reset_index(drop=True)
+
+
+def details_json(events: pd.DataFrame) -> pd.Series:
+    """The ``details`` column: kind-specific facts as JSON (built per unique value, not per row)."""
+    def quoted(series: pd.Series) -> pd.Series:
+        uniques = series.dropna().unique()
+        mapping = {value: json.dumps(str(value)) for value in uniques}
+        return series.map(mapping).fillna("null")
+
+    out = pd.Series("{}", index=events.index, dtype=object)
+    is_commit = events["kind"].eq("commit")
+    if is_commit.any():
+        sub = events[is_commit]
+        out[is_commit] = (
+            '{"via_pr": ' + sub["via_pr"].map({True: "true", False: "false"})
+            + ', "pr": ' + sub["pr"].astype(str)
+            + ', "is_merge": ' + sub["is_merge"].map({True: "true", False: "false"})
+            + ', "direct_push": ' + sub["direct_push"].map({True: "true", False: "false"})
+            + ', "sha": ' + quoted(sub["target"].str.slice(7)) + "}"
+        )
+    is_event = events["kind"].eq("issue_event")
+    if is_event.any():
+        sub = events[is_event]
+        out[is_event] = (
+            '{"event": ' + quoted(sub["subkind"]) + ', "label": ' + quoted(sub["label"])
+            + ', "by_commit": ' + sub["by_commit"].map({True: "true", False: "false"}) + "}"
+        )
+    is_review = events["kind"].eq("review")
+    if is_review.any():
+        out[is_review] = '{"state": ' + quoted(events.loc[is_review, "subkind"]) + "}"
+    is_issue = events["kind"].eq("issue_opened")
+    if is_issue.any():
+        out[is_issue] = '{"state_reason": ' + quoted(
+            events.loc[is_issue, "subkind"].replace("", None)) + "}"
+    return out
+
+
+# --- what is in scope -------------------------------------------------------------------
+
+def repos_in_scope(conn: sqlite3.Connection, config: Config | None) -> pd.DataFrame:
+    """Repos whose history counts: forks left out (unless harvested on purpose), deleted kept."""
+    include_forks = bool(config and config["harvest"].get("include_forks"))
+    rows = conn.execute(
+        "SELECT id AS repo_id, full_name AS repo, lower(owner) AS org, fork FROM repos"
+    ).fetchall()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["repo_id", "repo", "org", "fork"])
+    if not include_forks:
+        frame = frame[frame["fork"].fillna(0).astype(int) == 0]
+    return frame.drop(columns="fork").reset_index(drop=True)
+
+
+def table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the store has this table (identity's tables may not exist yet)."""
+    return conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
+    ).fetchone() is not None
+
+
+def query_frame(conn: sqlite3.Connection, sql: str, columns: list[str]) -> pd.DataFrame:
+    """Rows of a query as a DataFrame with the given column names."""
+    rows = conn.execute(sql).fetchall()
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def people_frame(conn: sqlite3.Connection) -> pd.DataFrame:
+    """Accounts seen in any record: key (user id string), login, type, email."""
+    people = query_frame(conn, "SELECT id, login, type, email FROM people",
+                         ["id", "login", "type", "email"])
+    people["key"] = people["id"].astype("Int64").astype(str)
+    return people
+
+
+def user_key(ids: pd.Series) -> pd.Series:
+    """GitHub user ids as maker keys (strings); missing ids stay missing."""
+    as_int = pd.to_numeric(ids, errors="coerce").astype("Int64")
+    return as_int.astype(str).where(as_int.notna(), None).astype(object)
+
+
+def with_repo(frame: pd.DataFrame, repos: pd.DataFrame) -> pd.DataFrame:
+    """Attach repo full_name and org; drop rows of repos out of scope (forks)."""
+    return frame.merge(repos, on="repo_id", how="inner")
+
+
+# --- issues and PRs ---------------------------------------------------------------------
+
+def items_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
+    """Issues and PRs with their author key, target string and merge facts."""
+    items = query_frame(
+        conn,
+        "SELECT repo_id, number, user_id, created_at, is_pr, merged_at, merged_by_id, "
+        "merge_commit_sha, head_sha, state_reason FROM issues",
+        ["repo_id", "number", "user_id", "created_at", "is_pr", "merged_at", "merged_by_id",
+         "merge_commit_sha", "head_sha", "state_reason"],
+    )
+    items = with_repo(items, repos)
+    items["is_pr"] = items["is_pr"].fillna(0).astype(bool)
+    items["author"] = user_key(items["user_id"])
+    items["target"] = items["is_pr"].map({True: "pr:", False: "issue:"}) + items["number"].astype(str)
+    return items
+
+
+def opened_rows(items: pd.DataFrame) -> pd.DataFrame:
+    """issue_opened and pr_opened rows."""
+    rows = pd.DataFrame({
+        "ts": items["created_at"], "maker": items["author"], "org": items["org"],
+        "repo": items["repo"], "target": items["target"], "target_author": items["author"],
+        "kind": items["is_pr"].map({True: "pr_opened", False: "issue_opened"}),
+        "subkind": items["state_reason"].fillna("").where(~items["is_pr"], ""),
+        "action": True,
+    })
+    return rows
+
+
+def merged_rows(items: pd.DataFrame, conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
+    """pr_merged (the author's landed PR) and merge_performed (the merger's act) rows."""
+    merged = items[items["is_pr"] & items["merged_at"].notna()].copy()
+    if merged.empty:
+        return merged.iloc[0:0]
+    merge_events = query_frame(
+        conn,
+        "SELECT repo_id, issue_number, actor_id, created_at FROM issue_events "
+        "WHERE event='merged' AND actor_id IS NOT NULL ORDER BY id",
+        ["repo_id", "number", "actor_id", "event_at"],
+    ).drop_duplicates(["repo_id", "number"], keep="last")
+    merged = merged.merge(merge_events, on=["repo_id", "number"], how="left")
+    merger = user_key(merged["merged_by_id"]).fillna(user_key(merged["actor_id"]))
+    authored = pd.DataFrame({
+        "ts": merged["merged_at"], "maker": merged["author"], "org": merged["org"],
+        "repo": merged["repo"], "kind": "pr_merged", "target": merged["target"],
+        "target_author": merged["author"], "action": True, "landed": True,
+        "pr": merged["number"],
+    })
+    performed = pd.DataFrame({
+        "ts": merged["merged_at"], "maker": merger, "org": merged["org"],
+        "repo": merged["repo"], "kind": "merge_performed", "target": merged["target"],
+        "target_author": merged["author"], "action": True, "pr": merged["number"],
+    })
+    return pd.concat([authored, performed[performed["maker"].notna()]], ignore_index=True)
+
+
+def on_items(frame: pd.DataFrame, items: pd.DataFrame, number_column: str,
+             is_pr: bool | None) -> pd.DataFrame:
+    """Attach the target and its author to rows that refer to an issue or PR by number."""
+    lookup = items[["repo_id", "number", "target", "author"]].rename(
+        columns={"number": number_column, "author": "target_author"})
+    joined = frame.merge(lookup, on=["repo_id", number_column], how="left")
+    prefix = "issue:" if not is_pr else "pr:"
+    fallback = prefix + joined[number_column].astype(str)
+    joined["target"] = joined["target"].fillna(fallback)
+    return joined
+
+
+def comment_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Issue comments (on issues and PRs)."""
+    comments = query_frame(
+        conn, "SELECT repo_id, issue_number, user_id, created_at FROM issue_comments",
+        ["repo_id", "issue_number", "user_id", "created_at"])
+    comments = on_items(with_repo(comments, repos), items, "issue_number", None)
+    return pd.DataFrame({
+        "ts": comments["created_at"], "maker": user_key(comments["user_id"]),
+        "org": comments["org"], "repo": comments["repo"], "kind": "comment",
+        "target": comments["target"], "target_author": comments["target_author"],
+        "action": True,
+    })
+
+
+def review_comment_rows(conn: sqlite3.Connection, repos: pd.DataFrame,
+                        items: pd.DataFrame) -> pd.DataFrame:
+    """PR review comments."""
+    comments = query_frame(
+        conn, "SELECT repo_id, pr_number, user_id, created_at FROM review_comments",
+        ["repo_id", "pr_number", "user_id", "created_at"])
+    comments = on_items(with_repo(comments, repos), items, "pr_number", True)
+    return pd.DataFrame({
+        "ts": comments["created_at"], "maker": user_key(comments["user_id"]),
+        "org": comments["org"], "repo": comments["repo"], "kind": "review_comment",
+        "target": comments["target"], "target_author": comments["target_author"],
+        "action": True,
+    })
+
+
+def review_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Submitted reviews, their state in ``subkind``."""
+    reviews = query_frame(
+        conn,
+        "SELECT repo_id, pr_number, user_id, state, submitted_at FROM reviews "
+        "WHERE submitted_at IS NOT NULL",
+        ["repo_id", "pr_number", "user_id", "state", "submitted_at"])
+    reviews = on_items(with_repo(reviews, repos), items, "pr_number", True)
+    return pd.DataFrame({
+        "ts": reviews["submitted_at"], "maker": user_key(reviews["user_id"]),
+        "org": reviews["org"], "repo": reviews["repo"], "kind": "review",
+        "target": reviews["target"], "target_author": reviews["target_author"],
+        "subkind": reviews["state"].fillna("").str.upper(), "action": True,
+    })
+
+
+def issue_event_rows(conn: sqlite3.Connection, repos: pd.DataFrame,
+                     items: pd.DataFrame) -> pd.DataFrame:
+    """Issue events their actor performed (``merged`` is the merge_performed row)."""
+    events = query_frame(
+        conn,
+        "SELECT repo_id, issue_number, actor_id, event, created_at, label, commit_id "
+        "FROM issue_events WHERE actor_id IS NOT NULL AND event != 'merged'",
+        ["repo_id", "issue_number", "actor_id", "event", "created_at", "label", "commit_id"])
+    events = events[~events["event"].isin(NOT_PERFORMED_EVENTS)]
+    events = on_items(with_repo(events, repos), items, "issue_number", None)
+    return pd.DataFrame({
+        "ts": events["created_at"], "maker": user_key(events["actor_id"]),
+        "org": events["org"], "repo": events["repo"], "kind": "issue_event",
+        "target": events["target"], "target_author": events["target_author"],
+        "subkind": events["event"], "label": events["label"],
+        "by_commit": events["commit_id"].notna() & events["commit_id"].ne(""),
+        "action": True,
+    })
+
+
+def release_rows(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
+    """Published releases (drafts have no published_at and are nobody's act yet)."""
+    releases = query_frame(
+        conn,
+        "SELECT repo_id, id, author_id, published_at FROM releases "
+        "WHERE published_at IS NOT NULL AND COALESCE(draft, 0) = 0",
+        ["repo_id", "id", "author_id", "published_at"])
+    releases = with_repo(releases, repos)
+    return pd.DataFrame({
+        "ts": releases["published_at"], "maker": user_key(releases["author_id"]),
+        "org": releases["org"], "repo": releases["repo"], "kind": "release",
+        "target": "release:" + releases["id"].astype(str), "target_author": None,
+        "action": True,
+    })
+
+
+# --- commits ----------------------------------------------------------------------------
+
+def commits_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
+    """Default-branch commits with their author and committer maker keys."""
+    commits = query_frame(
+        conn,
+        "SELECT repo_id, sha, author_email, committer_name, committer_email, committer_date, "
+        "author_id, committer_id, parents, message, files FROM commits",
+        ["repo_id", "sha", "author_email", "committer_name", "committer_email",
+         "committer_date", "author_id", "committer_id", "parents", "message", "files"])
+    commits = with_repo(commits, repos)
+    if table_exists(conn, "commit_makers"):
+        resolved = query_frame(
+            conn, "SELECT repo_id, sha, author_key, committer_key FROM commit_makers",
+            ["repo_id", "sha", "author_key", "committer_key"])
+        commits = commits.merge(resolved, on=["repo_id", "sha"], how="left")
+    else:
+        commits["author_key"] = None
+        commits["committer_key"] = None
+    commits["author_key"] = commits["author_key"].fillna(
+        user_key(commits["author_id"])).fillna(git_key(commits["author_email"]))
+    commits["committer_key"] = commits["committer_key"].fillna(
+        user_key(commits["committer_id"])).fillna(git_key(commits["committer_email"]))
+    by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
+    commits.loc[by_github, "committer_key"] = None
+    return commits
+
+
+def git_key(emails: pd.Series) -> pd.Series:
+    """``git:<email lower-cased>`` keys for commit identities without an account."""
+    lowered = emails.astype(object).where(emails.notna() & emails.ne(""), None)
+    return ("git:" + lowered.str.strip().str.lower()).astype(object)
+
+
+def parent_lists(commits: pd.DataFrame) -> list[list[str]]:
+    """Each commit's parents as a list (the store keeps them as JSON)."""
+    return [json.loads(text) if text else [] for text in commits["parents"].tolist()]
+
+
+def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """Every default-branch commit, with how it landed (see the module docstring)."""
+    commits = commits_frame(conn, repos)
+    if commits.empty:
+        return commits.iloc[0:0]
+    parents = parent_lists(commits)
+    commits["n_parents"] = [len(p) for p in parents]
+    mainline, introduced_by = first_parent_walk(commits, parents)
+    commits["mainline"] = mainline
+    pull_refs = query_frame(conn, "SELECT repo_id, number, sha FROM pull_refs",
+                            ["repo_id", "number", "sha"])
+    commits["pr"] = pr_numbers(commits, items, pull_refs, introduced_by)
+    commits["via_pr"] = commits["pr"].gt(0) | ~commits["mainline"]
+    commits["is_merge"] = commits["n_parents"].ge(2)
+    commits["direct_push"] = (
+        commits["mainline"] & ~commits["is_merge"] & ~commits["via_pr"]
+        & commits["committer_key"].notna()
+    )
+    commits["community"] = community_touched(commits["files"])
+    return pd.DataFrame({
+        "ts": commits["committer_date"], "maker": commits["author_key"],
+        "org": commits["org"], "repo": commits["repo"], "kind": "commit",
+        "target": "commit:" + commits["sha"], "target_author": commits["author_key"],
+        "via_pr": commits["via_pr"], "pr": commits["pr"], "is_merge": commits["is_merge"],
+        "direct_push": commits["direct_push"], "committer": commits["committer_key"],
+        "community": commits["community"], "landed": ~commits["via_pr"],
+        "action": ~commits["via_pr"],
+        "subkind": "",
+    })
+
+
+def first_parent_walk(commits: pd.DataFrame, parents: list[list[str]]) -> tuple[list[bool], dict]:
+    """Which commits are on their repo's first-parent chain, and which merge brought in the rest.
+
+    Once per repo (not per maker): the head is the commit no other commit names as a
+    parent (the latest by committer date if several); its first-parent chain is the
+    mainline. A commit off the mainline is reachable from some mainline merge's second
+    parent and not from its first, i.e. it came in through that merge; ``introduced_by``
+    maps (repo_id, sha) to that merge's sha, found by one set walk per merge that stops at
+    anything already seen.
+    """
+    repo_ids = commits["repo_id"].tolist()
+    shas = commits["sha"].tolist()
+    dates = commits["committer_date"].fillna("").tolist()
+    by_repo: dict[Any, dict[str, int]] = {}
+    for position, (repo_id, sha) in enumerate(zip(repo_ids, shas, strict=True)):
+        by_repo.setdefault(repo_id, {})[sha] = position
+    mainline = [False] * len(shas)
+    introduced_by: dict[tuple[Any, str], str] = {}
+    for repo_id, index in by_repo.items():
+        named = {p for position in index.values() for p in parents[position]}
+        heads = [sha for sha in index if sha not in named] or list(index)
+        head = max(heads, key=lambda sha: (dates[index[sha]], sha))
+        chain = []
+        sha = head
+        while sha in index and not mainline[index[sha]]:
+            mainline[index[sha]] = True
+            chain.append(sha)
+            first = parents[index[sha]]
+            sha = first[0] if first else None
+        seen = set(chain)
+        for merge_sha in chain:
+            stack = list(parents[index[merge_sha]][1:])
+            while stack:
+                sha = stack.pop()
+                if sha in seen or sha not in index:
+                    continue
+                seen.add(sha)
+                introduced_by[(repo_id, sha)] = merge_sha
+                stack.extend(parents[index[sha]])
+    return mainline, introduced_by
+
+
+def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFrame,
+               introduced_by: dict) -> pd.Series:
+    """Each commit's PR number (0 when it did not come in through a known PR).
+
+    In order: the squash or merge result of a PR (its ``merge_commit_sha``), a PR's head
+    (``head_sha`` or ``refs/pull/N/head``), a ``(#N)`` / ``Merge pull request #N``
+    subject, and for commits a merge brought in, that merge's number.
+    """
+    prs = items[items["is_pr"]]
+    by_merge_sha = dict(zip(zip(prs["repo_id"], prs["merge_commit_sha"], strict=True),
+                            prs["number"], strict=True))
+    by_head_sha = dict(zip(zip(prs["repo_id"], prs["head_sha"], strict=True),
+                           prs["number"], strict=True))
+    by_head_sha.update(zip(zip(pull_refs["repo_id"], pull_refs["sha"], strict=True),
+                           pull_refs["number"], strict=True))
+    known_prs = set(zip(prs["repo_id"], prs["number"], strict=True))
+    repos_with_items = set(items["repo_id"])
+    keys = list(zip(commits["repo_id"], commits["sha"], strict=True))
+    numbers = [int(by_merge_sha.get(key) or by_head_sha.get(key) or 0) for key in keys]
+    subjects = commits["message"].fillna("").str.split("\n", n=1).str[0]
+    from_subject = subjects.str.extract(PR_SUBJECT).bfill(axis=1)[0]
+    for position, text in enumerate(from_subject.tolist()):
+        if numbers[position] or not isinstance(text, str):
+            continue
+        repo_id = keys[position][0]
+        number = int(text)
+        # "(#N)" names an issue as often as a PR; where the repo's PRs are known, only a
+        # PR's number counts. Git-only repos know no PRs, so their "(#N)" is taken as one.
+        if (repo_id, number) in known_prs or repo_id not in repos_with_items:
+            numbers[position] = number
+    number_of = dict(zip(keys, numbers, strict=True))
+    for position, key in enumerate(keys):
+        if not numbers[position] and key in introduced_by:
+            numbers[position] = number_of.get((key[0], introduced_by[key]), 0)
+    return pd.Series(numbers, index=commits.index, dtype="int64")
+
+
+def community_touched(files: pd.Series) -> pd.Series:
+    """Whether each commit's file list (git sources only) touches a community file."""
+    def touches(text: Any) -> bool:
+        if not isinstance(text, str) or not text:
+            return False
+        return any(COMMUNITY_FILE.search(path) for path in json.loads(text))
+
+    return files.map(touches).astype(bool)
+
+
+# --- people -----------------------------------------------------------------------------
+
+def opted_out_makers(conn: sqlite3.Connection, config: Config | None,
+                     people: pd.DataFrame) -> set[str]:
+    """Maker keys of everyone in the config's opt-out list (by login or email)."""
+    if config is None:
+        return set()
+    opt_out = config.opt_out
+    if not opt_out:
+        return set()
+    keys = set(people.loc[people["login"].str.lower().isin(opt_out), "key"])
+    keys |= set(people.loc[people["email"].fillna("").str.lower().isin(opt_out), "key"])
+    keys |= {f"git:{item}" for item in opt_out if "@" in item}
+    if table_exists(conn, "maker_identities"):
+        rows = conn.execute("SELECT identity, maker_key FROM maker_identities").fetchall()
+        keys |= {row[1] for row in rows if str(row[0]).strip().lower() in opt_out}
+    return keys
+
+
+def bot_makers(conn: sqlite3.Connection, people: pd.DataFrame, events: pd.DataFrame) -> set[str]:
+    """Maker keys that are bots: identity's answer, else account type and ``[bot]`` logins."""
+    if table_exists(conn, "makers"):
+        rows = conn.execute("SELECT key FROM makers WHERE is_bot").fetchall()
+        return {str(row[0]) for row in rows}
+    is_bot = people["type"].eq("Bot") | people["login"].str.lower().str.endswith("[bot]")
+    return set(people.loc[is_bot, "key"])

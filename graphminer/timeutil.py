@@ -1,0 +1,58 @@
+"""Times on the command line and in outputs: ISO 8601 read as UTC, written ``YYYY-MM-DDTHH:MM:SSZ``.
+
+Standard library only, so the fast path of ``graphminer trajectory`` can use it without
+importing pandas.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from graphminer.errors import BadInput
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def parse_instant(text: str, option: str = "--as-of") -> datetime:
+    """``2024-05-01`` or ``2024-05-01T12:00:00Z`` (or with an offset) as an aware UTC datetime.
+
+    A date alone is midnight UTC at its start, as ISO 8601 reads it.
+    """
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d")
+            return day.replace(tzinfo=UTC)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise BadInput(
+            f"{option} {text!r} is not an ISO 8601 date: give 2024-05-01 or 2024-05-01T12:00:00Z"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).replace(microsecond=0)
+
+
+def format_instant(moment: datetime | None) -> str | None:
+    """A datetime as ``YYYY-MM-DDTHH:MM:SSZ`` (None stays None)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime(ISO_FORMAT)
+
+
+def parse_stored(text: str | None) -> datetime | None:
+    """A time as the store writes it (``...Z``) as an aware UTC datetime."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def describe_span(days: float) -> str:
+    """A duration a person reads at a glance: ``3 d``, ``5 mo``, ``2.4 y``."""
+    if days < 60:
+        return f"{days:.0f} d"
+    if days < 730:
+        return f"{days / 30.44:.0f} mo"
+    return f"{days / 365.25:.1f} y"

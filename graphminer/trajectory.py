@@ -1,0 +1,542 @@
+"""The trajectory stage: milestones and stages, pure functions of the events table.
+
+Implements TRAJECTORIES.md (``RULES_VERSION`` "1"). Each milestone has a small function
+returning its *candidate acts*: rows ``maker, org, repo, at, kind, target, ts`` where
+``at`` is the milestone date the act would give and ``kind``/``target``/``ts`` the event
+that triggers it. A milestone is the earliest candidate per scope key, so the repo-scope
+rules (everything but the "whole scope" ones) need no per-scope code: the earliest per
+(maker, repo), per (maker, org) and per maker are the repo-scope dates and their minima.
+The whole-scope rules (returning, long_term, coder_to_organiser, inactive, gone,
+returned) take the scope's key columns and run on all the maker's actions in it.
+
+Interpretations where TRAJECTORIES.md leaves room (numbered so reports can cite them):
+
+1. Bots are removed first: their acts are nobody's, their items are never "someone
+   else's", a label or close by a bot is no one's. "Someone else" means a known,
+   non-bot maker other than the actor (a deleted author is not someone else).
+2. A direct push and a merge commit are acts of the *committer* (maintainer only);
+   a commit's author gets the landed contribution. Committer ``GitHub <noreply@github.com>``
+   (merges and squashes through GitHub's web UI) is no one.
+3. An approval counts for maintainer when the PR was merged at or after the review and
+   no later than ``as_of``.
+4. Calendar months and quarters are UTC; "a later calendar month" compares (year, month).
+5. Gaps: inactive/gone are the *first* gap of >= N days (between two actions, or after
+   the last one until as_of), dated last action + N days; returned is the first action
+   after a gap of >= ``gone_days``.
+6. Bridges: the other repo's (org's) action may be at the same second or up to
+   ``bridge_days`` x 24 h before.
+7. First responder: the first issue comment, review comment or review by a non-bot maker
+   other than the author, at or after creation and within ``first_response_hours``; the
+   item's opening must be at its author's network-scope first_contact time.
+8. Organiser labels count on issues and PRs alike ("someone else's issue" read as GitHub's
+   issues API reads it); the closed-as-completed rule counts issues only.
+9. creator: the repository's earliest landed commit (committer date, ties by sha) or
+   opened issue/PR, ties going to the commit; "another maker later acted" is the first
+   action by a different maker at or after the creator's act.
+10. coder_to_organiser counts only code and organising actions; a first response that is
+    also a review counts once.
+11. core: the quarter holding as_of counts with its events up to as_of.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+RULES_VERSION = "1"
+
+MILESTONES = [
+    "first_contact", "first_issue", "first_comment", "first_pr", "first_landed",
+    "returning", "long_term", "maintainer", "triager", "reviewer", "core", "creator",
+    "organiser", "coder_to_organiser", "repo_bridge", "org_bridge", "inactive", "gone",
+    "returned",
+]
+WHOLE_SCOPE = ("returning", "long_term", "coder_to_organiser", "inactive", "gone", "returned")
+SCOPE_KEYS = {"network": ["maker"], "org": ["maker", "org"], "repo": ["maker", "repo"]}
+STAGES = ["participant", "contributor", "returning", "maintainer", "core"]
+CANDIDATE_COLUMNS = ["maker", "org", "repo", "at", "kind", "target", "ts"]
+TRIAGE_EVENTS = ("labeled", "assigned", "milestoned")
+
+DEFAULTS = {
+    "inactive_days": 180, "gone_days": 365, "long_term_days": 365, "bridge_days": 365,
+    "first_response_hours": 168, "core_share": 0.8, "core_min_landed": 5,
+    "shift_min_actions": 3, "organiser_labels": ["good first issue", "help wanted"],
+}
+
+
+def thresholds(config: Any = None) -> dict[str, Any]:
+    """The [trajectories] values of the config, defaults where it has none."""
+    values = dict(DEFAULTS)
+    if config is not None:
+        values.update(config["trajectories"])
+    return values
+
+
+def as_timestamp(as_of: Any) -> pd.Timestamp:
+    """as_of as a UTC Timestamp (str, datetime or Timestamp)."""
+    moment = pd.Timestamp(as_of) if not isinstance(as_of, datetime) else pd.Timestamp(as_of)
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+
+
+# --- preparing the events ---------------------------------------------------------------
+
+def rule_events(events: pd.DataFrame, as_of: Any) -> pd.DataFrame:
+    """Events the rules see: up to as_of, bots removed, ``someone_else`` flagged."""
+    moment = as_timestamp(as_of)
+    bots = set(events.loc[events["is_bot"], "maker"])
+    kept = events[(events["ts"] <= moment) & ~events["is_bot"]].copy()
+    author = kept["target_author"]
+    kept["someone_else"] = author.notna() & author.ne(kept["maker"]) & ~author.isin(bots)
+    if bots:
+        kept.loc[kept["committer"].isin(bots), "committer"] = None
+    return kept.sort_values("ts", kind="stable")
+
+
+def candidates(rows: pd.DataFrame, at: pd.Series | None = None, maker: pd.Series | None = None) -> pd.DataFrame:
+    """Rows as candidate acts dated at their own time (or ``at``), by their maker (or ``maker``)."""
+    frame = pd.DataFrame({
+        "maker": rows["maker"] if maker is None else maker,
+        "org": rows["org"], "repo": rows["repo"],
+        "at": rows["ts"] if at is None else at,
+        "kind": rows["kind"], "target": rows["target"], "ts": rows["ts"],
+    })
+    return frame[frame["maker"].notna()]
+
+
+def earliest(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The earliest candidate per key (ties: earliest trigger, then first seen)."""
+    ordered = frame.sort_values(["at", "ts"], kind="stable")
+    return ordered.drop_duplicates(keys)
+
+
+def month_index(ts: pd.Series) -> pd.Series:
+    """Calendar month number (year * 12 + month), UTC."""
+    return ts.dt.year * 12 + ts.dt.month
+
+
+def quarter_index(ts: pd.Series) -> pd.Series:
+    """Calendar quarter number (year * 4 + quarter - 1), UTC."""
+    return ts.dt.year * 4 + (ts.dt.month - 1) // 3
+
+
+def quarter_start(index: pd.Series) -> pd.Series:
+    """The first instant (UTC) of each quarter number."""
+    index = index.astype("int64")
+    parts = pd.DataFrame({"year": index // 4, "month": (index % 4) * 3 + 1, "day": 1})
+    return pd.to_datetime(parts).dt.tz_localize("UTC")
+
+
+def actions_of(ev: pd.DataFrame) -> pd.DataFrame:
+    """The rows that are actions by TRAJECTORIES.md (PR commits are not; the PR is)."""
+    return ev[ev["action"]]
+
+
+# --- repo-scope rules (a milestone is the earliest candidate in its scope) --------------
+
+def first_contact_candidates(ev: pd.DataFrame) -> pd.DataFrame:
+    """Every action."""
+    return candidates(actions_of(ev).drop_duplicates(["maker", "repo"]))
+
+
+def first_issue_candidates(ev: pd.DataFrame) -> pd.DataFrame:
+    """Issues opened."""
+    return candidates(ev[ev["kind"].eq("issue_opened")].drop_duplicates(["maker", "repo"]))
+
+
+def first_comment_candidates(ev: pd.DataFrame) -> pd.DataFrame:
+    """Issue comments and review comments."""
+    rows = ev[ev["kind"].isin(["comment", "review_comment"])]
+    return candidates(rows.drop_duplicates(["maker", "repo"]))
+
+
+def first_pr_candidates(ev: pd.DataFrame) -> pd.DataFrame:
+    """PRs opened."""
+    return candidates(ev[ev["kind"].eq("pr_opened")].drop_duplicates(["maker", "repo"]))
+
+
+def landed_of(ev: pd.DataFrame) -> pd.DataFrame:
+    """Landed contributions: merged PRs by their author, commits not come in through a PR."""
+    return ev[ev["landed"]]
+
+
+def first_landed_candidates(ev: pd.DataFrame) -> pd.DataFrame:
+    """Landed contributions."""
+    return candidates(landed_of(ev).drop_duplicates(["maker", "repo"]))
+
+
+def merged_at_of_prs(ev: pd.DataFrame) -> pd.DataFrame:
+    """(repo, target) -> merged_at of every merged PR."""
+    merged = ev[ev["kind"].eq("pr_merged")]
+    return merged[["repo", "target", "ts"]].rename(columns={"ts": "merged_at"}).drop_duplicates(
+        ["repo", "target"])
+
+
+def maintainer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
+    """Merging or closing someone else's item, approving a PR later merged, a release,
+    a direct push, a merge commit committed by the maker (see interpretations 2, 3)."""
+    kind, subkind = ev["kind"], ev["subkind"]
+    merges = ev[kind.eq("merge_performed") & ev["someone_else"]]
+    closes = ev[kind.eq("issue_event") & subkind.eq("closed") & ev["someone_else"] & ~ev["by_commit"]]
+    approvals = ev[kind.eq("review") & subkind.eq("APPROVED") & ev["someone_else"]]
+    approvals = approvals.merge(merged_at_of_prs(ev), on=["repo", "target"], how="inner")
+    approvals = approvals[approvals["merged_at"] >= approvals["ts"]]
+    releases = ev[kind.eq("release")]
+    commits = ev[kind.eq("commit") & ev["committer"].notna()]
+    pushes = commits[commits["direct_push"] | commits["is_merge"]]
+    parts = [candidates(merges), candidates(closes), candidates(approvals),
+             candidates(releases), candidates(pushes, maker=pushes["committer"])]
+    return pd.concat(parts, ignore_index=True)
+
+
+def triager_candidates(ev: pd.DataFrame) -> pd.DataFrame:
+    """Labeled, assigned or milestoned someone else's issue or PR."""
+    rows = ev[ev["kind"].eq("issue_event") & ev["subkind"].isin(TRIAGE_EVENTS) & ev["someone_else"]]
+    return candidates(rows)
+
+
+def reviewer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
+    """Reviews of someone else's PR."""
+    return candidates(ev[ev["kind"].eq("review") & ev["someone_else"]])
+
+
+def core_candidates(ev: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
+    """Per repo and quarter, the shortest prefix of makers (by landed contributions,
+    descending, ties by key) holding >= core_share of them, in repos with enough landed."""
+    landed = landed_of(ev)
+    if landed.empty:
+        return empty_candidates()
+    landed = landed.assign(quarter=quarter_index(landed["ts"]))
+    counts = landed.groupby(["repo", "quarter", "maker"], sort=False).size().rename("n").reset_index()
+    counts["total"] = counts.groupby(["repo", "quarter"])["n"].transform("sum")
+    counts = counts[counts["total"] >= limits["core_min_landed"]]
+    counts = counts.sort_values(["repo", "quarter", "n", "maker"], ascending=[True, True, False, True])
+    before = counts.groupby(["repo", "quarter"])["n"].cumsum() - counts["n"]
+    in_core = counts[before < limits["core_share"] * counts["total"] - 1e-9]
+    triggers = landed.drop_duplicates(["maker", "repo", "quarter"])
+    rows = in_core.merge(triggers, on=["maker", "repo", "quarter"], how="inner")
+    return candidates(rows, at=quarter_start(rows["quarter"]))
+
+
+def creator_acts(ev: pd.DataFrame) -> pd.DataFrame:
+    """Each repo's first act: its earliest landed commit (ties by sha) or opened issue/PR."""
+    firsts = ev[(ev["kind"].eq("commit") & ev["landed"]) | ev["kind"].isin(["issue_opened", "pr_opened"])]
+    firsts = firsts.assign(is_commit=firsts["kind"].ne("commit"))
+    firsts = firsts.sort_values(["ts", "is_commit", "target"], kind="stable")
+    return firsts.drop_duplicates(["repo"]).drop(columns="is_commit")
+
+
+def creator_candidates(ev: pd.DataFrame) -> pd.DataFrame:
+    """The maker of each repository's first act."""
+    return candidates(creator_acts(ev))
+
+
+def first_response_rows(ev: pd.DataFrame, network_first_contact: pd.Series,
+                        limits: dict[str, Any]) -> pd.DataFrame:
+    """First responses to items that were their author's first contact (interpretation 7)."""
+    opened = ev[ev["kind"].isin(["issue_opened", "pr_opened"])]
+    first_at = opened["maker"].map(network_first_contact)
+    debut = opened[opened["ts"].eq(first_at)][["repo", "target", "maker", "ts"]]
+    debut = debut.rename(columns={"maker": "author", "ts": "created_at"})
+    responses = ev[ev["kind"].isin(["comment", "review_comment", "review"])]
+    responses = responses.reset_index(names="row").merge(debut, on=["repo", "target"], how="inner")
+    responses = responses[responses["maker"].ne(responses["author"])
+                          & (responses["ts"] >= responses["created_at"])]
+    first = responses.sort_values("ts", kind="stable").drop_duplicates(["repo", "target"])
+    window = pd.Timedelta(hours=limits["first_response_hours"])
+    return first[first["ts"] - first["created_at"] <= window]
+
+
+def organiser_candidates(ev: pd.DataFrame, network_first_contact: pd.Series,
+                         limits: dict[str, Any]) -> pd.DataFrame:
+    """First responder, organiser label, issue closed as completed by someone else,
+    creator of a repo where another maker acted, community files (git sources)."""
+    responders = first_response_rows(ev, network_first_contact, limits)
+    labels = {label.lower() for label in limits["organiser_labels"]}
+    labeled = ev[ev["kind"].eq("issue_event") & ev["subkind"].eq("labeled") & ev["someone_else"]
+                 & ev["label"].fillna("").str.lower().isin(labels)]
+    parts = [candidates(responders), candidates(labeled), completed_by_others(ev),
+             creator_followed(ev), candidates(ev[ev["community"]])]
+    return pd.concat([part for part in parts if len(part)], ignore_index=True) if any(
+        len(part) for part in parts) else empty_candidates()
+
+
+def completed_by_others(ev: pd.DataFrame) -> pd.DataFrame:
+    """Issue authors whose issue was last closed by someone else, state_reason completed;
+    dated at that closed event."""
+    issues = ev[ev["kind"].eq("issue_opened") & ev["subkind"].eq("completed")]
+    closes = ev[ev["kind"].eq("issue_event") & ev["subkind"].eq("closed")]
+    last_close = closes.drop_duplicates(["repo", "target"], keep="last")
+    joined = last_close.merge(issues[["repo", "target", "maker"]].rename(columns={"maker": "author"}),
+                              on=["repo", "target"], how="inner")
+    joined = joined[joined["maker"].ne(joined["author"])]
+    return candidates(joined, maker=joined["author"])
+
+
+def creator_followed(ev: pd.DataFrame) -> pd.DataFrame:
+    """Creators of a repo in which another maker acted, dated at that maker's first action."""
+    creators = creator_acts(ev)[["repo", "maker", "ts"]].rename(
+        columns={"maker": "creator", "ts": "created_at"})
+    acts = actions_of(ev).merge(creators, on="repo", how="inner")
+    acts = acts[acts["maker"].ne(acts["creator"]) & (acts["ts"] >= acts["created_at"])]
+    first = acts.drop_duplicates(["repo"])
+    return candidates(first, maker=first["creator"])
+
+
+def bridge_candidates(ev: pd.DataFrame, column: str, limits: dict[str, Any]) -> pd.DataFrame:
+    """Actions taken while the maker acted in another ``column`` (repo or org) within
+    bridge_days before (interpretation 6).
+
+    In time order, the maker's latest action elsewhere is the last action of the previous
+    run of same-``column`` actions, so one shift per run finds it.
+    """
+    acts = actions_of(ev).sort_values(["maker", "ts", column], kind="stable")
+    same_maker = acts["maker"].eq(acts["maker"].shift())
+    new_run = ~same_maker | acts[column].ne(acts[column].shift())
+    run_id = new_run.cumsum()
+    previous_other = acts["ts"].shift().where(new_run & same_maker)
+    previous_other = previous_other.groupby(run_id).transform("first")
+    window = pd.Timedelta(days=limits["bridge_days"])
+    bridging = acts[(acts["ts"] - previous_other) <= window]
+    return candidates(bridging.drop_duplicates(["maker", "repo"]))
+
+
+# --- whole-scope rules (run on all the maker's actions in the scope) --------------------
+
+def returning_candidates(ev: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Landed contributions in a later calendar month than the scope's first landed."""
+    landed = landed_of(ev)
+    first_month = month_index(landed.groupby(keys)["ts"].transform("min"))
+    return candidates(landed[month_index(landed["ts"]) > first_month])
+
+
+def long_term_candidates(ev: pd.DataFrame, keys: list[str], limits: dict[str, Any]) -> pd.DataFrame:
+    """Landed contributions at least long_term_days after the scope's first landed."""
+    landed = landed_of(ev)
+    first = landed.groupby(keys)["ts"].transform("min")
+    return candidates(landed[landed["ts"] - first >= pd.Timedelta(days=limits["long_term_days"])])
+
+
+def gap_candidates(ev: pd.DataFrame, keys: list[str], as_of: pd.Timestamp, days: int) -> pd.DataFrame:
+    """Last actions before a gap of >= days (or before as_of), dated action + days."""
+    acts = actions_of(ev)
+    following = acts.groupby(keys, sort=False)["ts"].shift(-1).fillna(as_of)
+    span = pd.Timedelta(days=days)
+    quiet = acts[following - acts["ts"] >= span]
+    return candidates(quiet, at=quiet["ts"] + span)
+
+
+def returned_candidates(ev: pd.DataFrame, keys: list[str], limits: dict[str, Any]) -> pd.DataFrame:
+    """Actions after a gap of >= gone_days."""
+    acts = actions_of(ev)
+    previous = acts.groupby(keys, sort=False)["ts"].shift(1)
+    back = acts[acts["ts"] - previous >= pd.Timedelta(days=limits["gone_days"])]
+    return candidates(back)
+
+
+def action_roles(ev: pd.DataFrame, network_first_contact: pd.Series,
+                 limits: dict[str, Any]) -> pd.DataFrame:
+    """Code and organising actions, flagged (TRAJECTORIES.md "Actions")."""
+    kind = ev["kind"]
+    code = (kind.eq("commit") & ev["landed"]) | kind.eq("pr_opened")
+    organising = (
+        kind.eq("issue_opened")
+        | (kind.eq("issue_event") & ev["subkind"].isin(TRIAGE_EVENTS) & ev["someone_else"])
+        | (kind.eq("review") & ev["someone_else"])
+    )
+    responses = first_response_rows(ev, network_first_contact, limits)
+    organising = organising | pd.Series(ev.index.isin(responses["row"]), index=ev.index)
+    roles = ev[code | organising].assign(code=code, organising=organising & ~code)
+    return roles
+
+
+def coder_to_organiser_candidates(roles: pd.DataFrame, keys: list[str],
+                                  limits: dict[str, Any]) -> pd.DataFrame:
+    """The first quarter mostly organising after an earlier quarter mostly coding."""
+    if roles.empty:
+        return empty_candidates()
+    roles = roles.assign(quarter=quarter_index(roles["ts"]))
+    per_quarter = roles.groupby(keys + ["quarter"], sort=False).agg(
+        n_code=("code", "sum"), n_org=("organising", "sum")).reset_index()
+    total = per_quarter["n_code"] + per_quarter["n_org"]
+    enough = total >= limits["shift_min_actions"]
+    per_quarter["coding"] = enough & (per_quarter["n_code"] * 2 > total)
+    per_quarter["organising"] = enough & (per_quarter["n_org"] * 2 >= total)
+    first_coding = per_quarter[per_quarter["coding"]].groupby(keys)["quarter"].min().rename("first_coding")
+    shifted = per_quarter[per_quarter["organising"]].merge(first_coding.reset_index(), on=keys)
+    shifted = shifted[shifted["quarter"] > shifted["first_coding"]]
+    shifted = shifted.sort_values("quarter").drop_duplicates(keys)
+    triggers = roles[roles["organising"]].drop_duplicates(keys + ["quarter"])
+    rows = triggers.merge(shifted[keys + ["quarter"]], on=keys + ["quarter"], how="inner")
+    return candidates(rows, at=quarter_start(rows["quarter"]))
+
+
+def empty_candidates() -> pd.DataFrame:
+    """No candidates, with the right columns."""
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in CANDIDATE_COLUMNS}).astype(
+        {"at": "datetime64[ns, UTC]", "ts": "datetime64[ns, UTC]"})
+
+
+# --- milestones -------------------------------------------------------------------------
+
+def network_first_contact(ev: pd.DataFrame) -> pd.Series:
+    """maker -> first action time across the network."""
+    return actions_of(ev).groupby("maker")["ts"].min()
+
+
+def milestone_acts(events: pd.DataFrame, as_of: Any, config: Any = None,
+                   scope: str = "network") -> pd.DataFrame:
+    """Long form: one row per (scope key, milestone reached) with its date and trigger.
+
+    Columns: the scope's keys, ``milestone``, ``at`` (the milestone date), and the
+    triggering event's ``kind``, ``target``, ``ts``, ``trigger_repo`` and ``trigger_org``.
+    """
+    moment = as_timestamp(as_of)
+    return acts_of_prepared(rule_events(events, moment), moment, thresholds(config),
+                            scope_keys(scope))
+
+
+def scope_keys(scope: str) -> list[str]:
+    """The index columns of a scope."""
+    if scope not in SCOPE_KEYS:
+        raise ValueError(f"scope must be one of {sorted(SCOPE_KEYS)}, not {scope!r}")
+    return SCOPE_KEYS[scope]
+
+
+def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, Any],
+                     keys: list[str]) -> pd.DataFrame:
+    """milestone_acts on events already through ``rule_events``."""
+    first_contact = network_first_contact(ev)
+    rules = {
+        "first_contact": lambda: first_contact_candidates(ev),
+        "first_issue": lambda: first_issue_candidates(ev),
+        "first_comment": lambda: first_comment_candidates(ev),
+        "first_pr": lambda: first_pr_candidates(ev),
+        "first_landed": lambda: first_landed_candidates(ev),
+        "returning": lambda: returning_candidates(ev, keys),
+        "long_term": lambda: long_term_candidates(ev, keys, limits),
+        "maintainer": lambda: maintainer_candidates(ev),
+        "triager": lambda: triager_candidates(ev),
+        "reviewer": lambda: reviewer_candidates(ev),
+        "core": lambda: core_candidates(ev, limits),
+        "creator": lambda: creator_candidates(ev),
+        "organiser": lambda: organiser_candidates(ev, first_contact, limits),
+        "coder_to_organiser": lambda: coder_to_organiser_candidates(
+            action_roles(ev, first_contact, limits), keys, limits),
+        "repo_bridge": lambda: bridge_candidates(ev, "repo", limits),
+        "org_bridge": lambda: bridge_candidates(ev, "org", limits),
+        "inactive": lambda: gap_candidates(ev, keys, moment, limits["inactive_days"]),
+        "gone": lambda: gap_candidates(ev, keys, moment, limits["gone_days"]),
+        "returned": lambda: returned_candidates(ev, keys, limits),
+    }
+    found = []
+    for name in MILESTONES:
+        acts = rules[name]()
+        if len(acts):
+            found.append(earliest(acts, keys).assign(milestone=name))
+    if not found:
+        long = empty_candidates().assign(milestone=pd.Series(dtype=object))
+    else:
+        long = pd.concat(found, ignore_index=True)
+        long = long[long["at"] <= moment]
+    long = long.rename(columns={"repo": "trigger_repo", "org": "trigger_org"})
+    if "repo" in keys:
+        long["repo"] = long["trigger_repo"]
+    if "org" in keys:
+        long["org"] = long["trigger_org"]
+    return long.reset_index(drop=True)
+
+
+def milestones(events: pd.DataFrame, as_of: Any, config: Any = None,
+               scope: str = "network") -> pd.DataFrame:
+    """One row per maker (x org, x repo by scope), one column per key of MILESTONES (NaT if
+    not reached by as_of). Makers with at least one action up to as_of are listed."""
+    moment = as_timestamp(as_of)
+    ev = rule_events(events, moment)
+    keys = scope_keys(scope)
+    return wide_milestones(ev, acts_of_prepared(ev, moment, thresholds(config), keys), keys)
+
+
+def wide_milestones(ev: pd.DataFrame, long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The long form pivoted: one column per milestone, a row for every maker with an action."""
+    present = actions_of(ev)[keys].drop_duplicates()
+    frame = pd.DataFrame(index=pd.MultiIndex.from_frame(present) if len(keys) > 1
+                         else pd.Index(present[keys[0]], name=keys[0]))
+    if len(long):
+        frame = frame.join(long.pivot(index=keys, columns="milestone", values="at"), how="outer")
+    for name in MILESTONES:
+        if name not in frame:
+            frame[name] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
+    frame = frame[MILESTONES].sort_index()
+    frame.columns.name = None
+    frame.attrs["rules_version"] = RULES_VERSION
+    return frame
+
+
+# --- stages -----------------------------------------------------------------------------
+
+def stages(events: pd.DataFrame, as_of: Any, config: Any = None,
+           network: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per maker per quarter from their first contact to as_of's quarter: the
+    highest stage reached by the quarter's end (or as_of), the organiser and bridge
+    tracks, and the state (active, inactive, gone, returned in that quarter)."""
+    limits = thresholds(config)
+    moment = as_timestamp(as_of)
+    reached = network if network is not None else milestones(events, moment, config)
+    reached = reached[reached["first_contact"].notna()]
+    if reached.empty:
+        return pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
+    last_quarter = int(quarter_index(pd.Series([moment])).iloc[0])
+    first_quarter = quarter_index(reached["first_contact"]).astype("int64")
+    span = (last_quarter - first_quarter + 1).to_numpy()
+    grid = pd.DataFrame({"maker": np.repeat(reached.index.to_numpy(), span)})
+    grid["quarter_no"] = np.repeat(first_quarter.to_numpy(), span) + grid.groupby("maker").cumcount().to_numpy()
+    grid["quarter"] = quarter_start(grid["quarter_no"]).to_numpy()
+    ends = quarter_start(grid["quarter_no"] + 1) - pd.Timedelta(seconds=1)
+    grid["ref"] = ends.where(ends < moment, moment).to_numpy()
+    by_maker = reached.reindex(grid["maker"])
+    by_maker.index = grid.index
+    held = {name: by_maker[name].le(grid["ref"]) for name in
+            ("first_landed", "returning", "maintainer", "core", "organiser", "repo_bridge", "org_bridge")}
+    grid["stage"] = np.select(
+        [held["core"], held["maintainer"], held["returning"], held["first_landed"]],
+        ["core", "maintainer", "returning", "contributor"], default="participant")
+    grid["organiser"] = held["organiser"]
+    grid["bridge"] = held["repo_bridge"] | held["org_bridge"]
+    grid["state"] = quarter_states(grid, rule_events(events, moment), limits)
+    return grid[["maker", "quarter", "stage", "organiser", "bridge", "state"]].reset_index(drop=True)
+
+
+def quarter_states(grid: pd.DataFrame, ev: pd.DataFrame, limits: dict[str, Any]) -> pd.Series:
+    """gone / inactive by the gap since the last action at the quarter's reference time,
+    else returned when the maker came back after a long gap within the quarter, else active."""
+    acts = actions_of(ev)[["maker", "ts"]].sort_values("ts")
+    acts["maker"] = acts["maker"].astype(object)
+    previous = acts.groupby("maker")["ts"].shift(1)
+    acts = acts.assign(back=(acts["ts"] - previous) >= pd.Timedelta(days=limits["gone_days"]))
+    returns = acts[acts["back"]][["maker", "ts"]].rename(columns={"ts": "returned_at"})
+    order = grid.sort_values("ref")
+    order = order.assign(maker=order["maker"].astype(object))
+    last = pd.merge_asof(order[["maker", "ref"]].reset_index(), acts[["maker", "ts"]],
+                         left_on="ref", right_on="ts", by="maker", direction="backward")
+    last = pd.merge_asof(last, returns.sort_values("returned_at"), left_on="ref",
+                         right_on="returned_at", by="maker", direction="backward")
+    last = last.set_index("index").reindex(grid.index)
+    gap = last["ref"] - last["ts"]
+    quarter_begins = grid["quarter"]
+    state = np.select(
+        [gap >= pd.Timedelta(days=limits["gone_days"]),
+         gap >= pd.Timedelta(days=limits["inactive_days"]),
+         last["returned_at"].notna() & (last["returned_at"] >= quarter_begins)],
+        ["gone", "inactive", "returned"], default="active")
+    return pd.Series(state, index=grid.index)
+
+
+def current_stages(stage_table: pd.DataFrame) -> pd.Series:
+    """maker -> stage in the last quarter (the one holding as_of)."""
+    if stage_table.empty:
+        return pd.Series(dtype=object, name="stage")
+    last = stage_table.sort_values("quarter").drop_duplicates("maker", keep="last")
+    return last.set_index("maker")["stage"]
