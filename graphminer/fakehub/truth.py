@@ -1,0 +1,941 @@
+"""Ground truth for generated worlds: every maker's milestones, computed from the world.
+
+This module owns the ground-truth stage of fakehub: ``compute_truth(world)`` reads a parsed
+world (docs/world-format.md) and returns "The ground truth file" of
+``../shared/docs/TRAJECTORIES.md``. It is the second, independent implementation of the
+milestone rules: it shares no code with ``graphminer.trajectory``, ``graphminer.events``
+or ``graphminer.identity`` (plain Python over the world dict), so each checks the other.
+
+It sees the world as the GitHub harvester does through the API: issues and PRs (with
+``pull_request.merged_at`` and ``merge_commit_sha``), issue comments, issue events (the
+``merged`` event gives who merged), review comments, reviews, default-branch commits with
+parents, releases. Never the generator's plan fields, commit file lists, per-PR commit
+lists, user profiles or ``author_association``.
+
+Interpretations (numbered so that ``graphminer/trajectory.py`` and
+``graphminer/identity.py`` can align with them; where TRAJECTORIES.md is explicit it wins):
+
+Scope and time
+ 1. Repositories: those owned by an org of the world that are not forks, not blocked (451)
+    and not deleted (a repo record with a truthy ``deleted`` or a ``deleted_at``).
+    Archived repos are in. Records of any other repo are ignored.
+ 2. Every action dated after ``as_of`` (= ``world["now"]``) is dropped before any rule
+    runs: a PR merged after as_of is an unmerged PR, a review "later merged" needs
+    ``merged_at <= as_of``. Structural facts are read from all records regardless of
+    as_of: which commits came in through a PR (the commit graph and merge_commit_sha of
+    every merged PR) and the identity evidence (interpretations 9-15).
+ 3. Times compare to the second. A window "within N" includes its end (``<=``).
+
+Actions (each one row: maker, time, repo; each counted once)
+ 4. Actions are: an issue or PR opened (``created_at``); an issue comment and a review
+    comment (``created_at``); a review with a ``submitted_at`` (any state); an issue event
+    by its actor (``created_at``) of any kind except ``mentioned``, ``subscribed`` and
+    ``unsubscribed`` (their actor is the person acted upon, not a doer); a release that is
+    not a draft, by its author at ``published_at``; a landed contribution (5); a
+    committer act (6).
+ 5. Landed contributions: a PR with ``merged_at``, for its author at ``merged_at``; a
+    default-branch commit that did not come in through a PR, for its author at its
+    committer date (merge commits included when they did not come in through a PR).
+    A commit came in through a PR when: its sha is the ``merge_commit_sha`` of a merged
+    PR of the repo; or it is not on the mainline (the first-parent chain from the branch
+    tip, the one commit nobody names as parent, newest committer date if several) but is
+    reachable from a non-first parent of a mainline merge commit (this is "reachable
+    from a merge commit's second parent but not from its first parent", read on the
+    mainline so that merging main into a feature branch does not reclassify main's own
+    commits); or its subject (first message line) contains ``(#N)`` or starts with
+    ``Merge pull request #``. Commits that reach no mainline merge and are not on the
+    mainline (a broken history) are landed but never direct pushes.
+ 6. Committer acts: a default-branch commit whose committer resolves to a maker
+    (``GitHub <noreply@github.com>``, the web-flow committer, resolves to nobody) and
+    that is either a merge commit (two or more parents) or a direct push (on the
+    mainline, not a merge, not come in through a PR). It is a maintainer act of the
+    committer and also one action of the committer, as a ``merged`` event is an action
+    of whoever merged: committing to the default branch is how they acted. When the
+    committer is also the author, the landed contribution is a second action at the
+    same second.
+ 7. Code actions: landed commits (5, commits only) and PRs opened. Organising actions:
+    issues opened; labeled/assigned/milestoned events on someone else's issue or PR;
+    reviews of someone else's PR; first responses (organiser). An action is counted
+    once even when it is several of these; every other action is neither.
+ 8. "Someone else" means a different, non-bot maker. An item whose author is a bot or
+    unknown (ghost, no ``user_id``) is nobody's: merging, closing, labelling or reviewing
+    it is never a maintainer, triager, reviewer or organiser act (bots are never
+    someone else). Comparisons are between resolved maker keys, never logins.
+
+Identities
+ 9. A maker's key is the GitHub user id as a string. Issue, PR, comment, review, event
+    and release authors are users by id. A user is a bot when its ``type`` is ``Bot``,
+    its login ends in ``[bot]`` or its login is in ``rules["bots"]`` (case-insensitive).
+10. A commit side (author or committer: name, email, linked id) resolves, in order:
+    (a) email ``noreply@github.com`` -> nobody (GitHub's web-flow committer);
+    (b) the linked ``author_id``/``committer_id`` -> that user;
+    (c) a noreply email ``ID+login@users.noreply.github.com`` -> user ID when the world
+        has it, else (and for the old form ``login@users.noreply.github.com``) the user
+        whose *current* login is ``login`` (case-insensitive);
+    (d) a bot identity (11) -> the bot maker ``git:<email>``;
+    (e) an email that appears on a commit side linked (b) to exactly one user -> that
+        user;
+    (f) a full name (whitespace collapsed, case-insensitive) of at least two words, not
+        generic (``rules["generic_names"]``), that appears on commit sides linked (b) to
+        exactly one user -> that user;
+    (g) otherwise the unlinked maker of (12).
+    Evidence for (e) and (f) comes only from sides linked by id (b), never from user
+    profiles (not harvested by default) and never transitively from (c), (e) or (f).
+    A side linked by id is never moved to another user, so two accounts never merge.
+11. A commit identity is a bot when its name or email contains ``[bot]``; or its name,
+    its email or the part of its email before ``@`` equals an entry of ``rules["bots"]``;
+    or its name or email contains one of ``rules["bot_patterns"]`` (default
+    ``github actions bot`` and ``-bot@``), all case-insensitive. No surname regex.
+12. Unlinked, non-bot commit emails (lower-cased) are grouped: two emails used with the
+    same valid full name (as in 10f) are one person. A group's key is
+    ``git:<email>`` of the earliest commit (committer date, then sha) on which any of its
+    emails appears, author or committer side.
+13. ``resolvable`` is true for makers keyed by user id and false for ``git:`` makers
+    (nothing links them to an account, so they legitimately stay separate).
+14. ``identities``: the maker's current login (if any) followed by the sorted, lower-cased
+    emails of every commit side resolved to the maker.
+15. Listed makers: every non-bot maker with at least one action up to as_of, and every bot
+    (user or commit identity) that would have had one; bots have ``is_bot: true`` and all
+    milestones null. Bot actions are removed before any rule runs.
+
+Milestones (network scope)
+16. first_contact/first_issue/first_comment/first_pr/first_landed: the earliest action of
+    the kind; first_comment counts issue comments and review comments, not reviews.
+17. returning: the first landed contribution in a later calendar month (UTC) than
+    first_landed; long_term: the first landed contribution at least ``long_term_days``
+    (365 x 24 h) after first_landed.
+18. maintainer: the earliest of a ``merged`` event on someone else's PR; a ``closed``
+    event on someone else's issue or PR with a null ``commit_id``; an APPROVED review of
+    someone else's PR merged at or after the review (and by as_of), dated at the review;
+    a release published; a committer act (6).
+19. triager: the first labeled/assigned/milestoned event on someone else's issue or PR.
+    reviewer: the first review on someone else's PR.
+20. core: per repo and calendar quarter, landed contributions (5) per maker; repos with
+    fewer than ``core_min_landed`` that quarter are skipped; makers sorted by count
+    descending, then by key ascending in plain string order ("10" < "9" < "git:..."); the
+    core is the shortest prefix whose count reaches ``core_share`` of the quarter's total
+    (exact arithmetic); dated at the first day of the earliest such quarter.
+21. creator: per repo, the first of its landed commits (5, commits only; by committer date,
+    ties by sha) and its issues and PRs opened (ties: commits before issues, then lower
+    number), bots removed first; dated at that action; network: the earliest repo.
+22. organiser, the earliest of: (a) first responder: on an issue or PR whose
+    ``created_at`` equals its author's network first_contact, the earliest issue comment,
+    review comment or review by another non-bot maker, if it is within
+    ``first_response_hours`` of creation; every responder at that same second counts;
+    dated at the response. (b) a ``labeled`` event with a label in ``organiser_labels``
+    (case-insensitive) on someone else's issue (issues only, not PRs). (c) an issue (not
+    a PR) whose author is the maker, whose ``state_reason`` is ``completed`` (the issue
+    record, as the issues endpoint shows it), and whose last ``closed`` event up to as_of
+    (bots' events removed; by time, then event id) was by someone else; dated at that
+    event. (d) creator of a repo (21) in which another maker acted: dated at the earliest
+    action there of any other maker. (e) community files never fire (no file lists).
+23. coder_to_organiser: per calendar quarter, count code and organising actions (7); a
+    quarter qualifies as coding when code + organising >= ``shift_min_actions`` and
+    code * 2 > total, as organising when total >= ``shift_min_actions`` and
+    organising * 2 >= total; dated at the first day of the first organising quarter
+    that comes strictly after a coding quarter.
+24. repo_bridge: the first action in repo R at time t while the maker has an action in
+    another repo at a time in [t - bridge_days, t] (both ends included, same second
+    counts). org_bridge: the same with the repo's org (owner, case-insensitive).
+25. inactive / gone: the FIRST gap between consecutive distinct action times of at least
+    ``inactive_days`` / ``gone_days`` (exact days of 24 h), including the trailing gap from
+    the last action to as_of; dated at the gap's start + the days. returned: the first
+    action that ends a gap of at least ``gone_days`` (the trailing gap never does).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from itertools import pairwise
+from typing import Any
+
+RULES_VERSION = "1"
+
+MILESTONES: tuple[str, ...] = (
+    "first_contact",
+    "first_issue",
+    "first_comment",
+    "first_pr",
+    "first_landed",
+    "returning",
+    "long_term",
+    "maintainer",
+    "triager",
+    "reviewer",
+    "core",
+    "creator",
+    "organiser",
+    "coder_to_organiser",
+    "repo_bridge",
+    "org_bridge",
+    "inactive",
+    "gone",
+    "returned",
+)
+
+DEFAULT_RULES: dict[str, Any] = {
+    "inactive_days": 180,
+    "gone_days": 365,
+    "long_term_days": 365,
+    "bridge_days": 365,
+    "first_response_hours": 7 * 24,
+    "core_share": 0.8,
+    "core_min_landed": 5,
+    "shift_min_actions": 3,
+    "organiser_labels": ["good first issue", "help wanted"],
+    # Logins, names, emails or email local parts of known automation accounts.
+    "bots": [
+        "dependabot",
+        "dependabot-preview",
+        "renovate",
+        "renovate-bot",
+        "renovatebot",
+        "github-actions",
+        "github actions",
+        "github-actions-bot",
+        "greenkeeper",
+        "greenkeeperio-bot",
+        "snyk-bot",
+        "allcontributors",
+        "all-contributors",
+        "all-contributors-bot",
+        "pre-commit-ci",
+        "imgbot",
+        "imgbotapp",
+        "codecov",
+        "codecov-io",
+        "coveralls",
+        "travis-ci",
+        "pyup-bot",
+        "semantic-release-bot",
+        "deepsource-autofix",
+        "mergify",
+        "web-flow",
+    ],
+    # Substrings of a commit name or email that only automation uses.
+    "bot_patterns": ["github actions bot", "-bot@"],
+    # Full names that say nothing about who someone is (never evidence for a merge).
+    "generic_names": [
+        "your name",
+        "github actions",
+        "github action",
+        "github enterprise",
+        "github web flow",
+        "unknown author",
+        "unknown user",
+        "local user",
+        "default user",
+        "root user",
+        "first last",
+        "firstname lastname",
+        "first name last name",
+        "john doe",
+        "jane doe",
+        "my name",
+        "full name",
+    ],
+}
+
+EXCLUDED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
+TRIAGE_EVENTS = frozenset({"labeled", "assigned", "milestoned"})
+WEB_FLOW_EMAIL = "noreply@github.com"
+NOREPLY = re.compile(r"^(?:(\d+)\+)?([^@+]+)@users\.noreply\.github\.com$")
+PR_NUMBER_IN_SUBJECT = re.compile(r"\(#\d+\)")
+
+CODE = "code"
+ORGANISING = "organising"
+
+
+def parse_time(text: str) -> datetime:
+    """A world time ``YYYY-MM-DDTHH:MM:SSZ`` as an aware UTC datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def format_time(moment: datetime | None) -> str | None:
+    """A datetime written as the truth file writes times."""
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def quarter_start(moment: datetime) -> datetime:
+    """The first instant of the calendar quarter (UTC) holding ``moment``."""
+    return datetime(moment.year, 3 * ((moment.month - 1) // 3) + 1, 1, tzinfo=UTC)
+
+
+def normal_name(name: str | None) -> str:
+    """A name with whitespace collapsed, lower-cased, for comparing identities."""
+    return " ".join((name or "").split()).casefold()
+
+
+def valid_full_name(name: str, generic: set[str]) -> bool:
+    """Whether a normalised name may serve as evidence: two words or more, not generic."""
+    return len(name.split()) >= 2 and name not in generic
+
+
+class Action:
+    """One action of a maker; ``category`` is CODE, ORGANISING or None (rule 7)."""
+
+    __slots__ = ("ts", "repo_id", "category")
+
+    def __init__(self, ts: datetime, repo_id: int, category: str | None) -> None:
+        self.ts = ts
+        self.repo_id = repo_id
+        self.category = category
+
+
+class Item:
+    """An issue or PR as the issues endpoint shows it."""
+
+    __slots__ = ("repo_id", "number", "author", "is_pr", "created", "merged", "state_reason")
+
+    def __init__(self, record: dict, author: str | None, as_of: datetime) -> None:
+        self.repo_id = record["repo_id"]
+        self.number = record["number"]
+        self.author = author
+        pull = record.get("pull_request")
+        self.is_pr = pull is not None
+        self.created = parse_time(record["created_at"])
+        merged_at = (pull or {}).get("merged_at")
+        merged = parse_time(merged_at) if merged_at else None
+        self.merged = merged if merged is not None and merged <= as_of else None
+        self.state_reason = record.get("state_reason")
+
+
+# --------------------------------------------------------------------------- repos
+
+
+def harvested_repos(world: dict) -> dict[int, dict]:
+    """Repos the harvest covers (rule 1), by id."""
+    orgs = {org["login"].lower() for org in world.get("orgs", [])}
+    covered = {}
+    for repo in world.get("repos", []):
+        if repo.get("fork") or repo.get("blocked"):
+            continue
+        if repo.get("deleted") or repo.get("deleted_at"):
+            continue
+        if str(repo.get("owner", "")).lower() not in orgs:
+            continue
+        covered[repo["id"]] = repo
+    return covered
+
+
+# --------------------------------------------------------------------------- identities
+
+
+class People:
+    """Resolves users and commit identities to maker keys (rules 9-14)."""
+
+    def __init__(self, world: dict, commits: list[dict], rules: dict) -> None:
+        self.users = {user["id"]: user for user in world.get("users", [])}
+        self.by_login = {user["login"].lower(): user["id"] for user in self.users.values()}
+        self.bot_words = {word.lower() for word in rules["bots"]}
+        self.bot_patterns = [pattern.lower() for pattern in rules["bot_patterns"]]
+        self.generic = {normal_name(name) for name in rules["generic_names"]}
+        self.bot_keys: set[str] = set()
+        self.emails: dict[str, set[str]] = defaultdict(set)
+        self.email_owner, self.name_owner = self.linked_evidence(commits)
+        self.unlinked_key = self.unlinked_groups(commits)
+
+    # users ---------------------------------------------------------------
+
+    def user_key(self, user_id: int | None) -> str | None:
+        """The maker key of a user id (None for a ghost); notes bots."""
+        if user_id is None:
+            return None
+        key = str(user_id)
+        if self.user_is_bot(user_id):
+            self.bot_keys.add(key)
+        return key
+
+    def user_is_bot(self, user_id: int) -> bool:
+        user = self.users.get(user_id)
+        if user is None:
+            return False
+        login = user["login"].lower()
+        return user.get("type") == "Bot" or login.endswith("[bot]") or login in self.bot_words
+
+    def login(self, key: str) -> str | None:
+        if key.startswith("git:"):
+            return None
+        user = self.users.get(int(key))
+        return user["login"] if user else None
+
+    # commit identities ---------------------------------------------------
+
+    def identity_is_bot(self, name: str | None, email: str) -> bool:
+        name_l = normal_name(name)
+        if "[bot]" in name_l or "[bot]" in email:
+            return True
+        if name_l in self.bot_words or email in self.bot_words:
+            return True
+        if email.split("@", 1)[0] in self.bot_words:
+            return True
+        return any(pattern in name_l or pattern in email for pattern in self.bot_patterns)
+
+    def noreply_user(self, email: str) -> int | None:
+        match = NOREPLY.match(email)
+        if not match:
+            return None
+        user_id, login = match.groups()
+        if user_id is not None and int(user_id) in self.users:
+            return int(user_id)
+        return self.by_login.get(login.lower())
+
+    def linked_evidence(self, commits: list[dict]) -> tuple[dict[str, int], dict[str, int]]:
+        """Emails and valid names seen on id-linked commit sides, each with its one user."""
+        email_users: dict[str, set[int]] = defaultdict(set)
+        name_users: dict[str, set[int]] = defaultdict(set)
+        for commit in commits:
+            for side, id_field in (("author", "author_id"), ("committer", "committer_id")):
+                user_id = commit.get(id_field)
+                person = commit.get(side) or {}
+                email = (person.get("email") or "").strip().lower()
+                if user_id is None or email == WEB_FLOW_EMAIL:
+                    continue
+                if email:
+                    email_users[email].add(user_id)
+                name = normal_name(person.get("name"))
+                if valid_full_name(name, self.generic):
+                    name_users[name].add(user_id)
+        email_owner = {email: next(iter(ids)) for email, ids in email_users.items() if len(ids) == 1}
+        name_owner = {name: next(iter(ids)) for name, ids in name_users.items() if len(ids) == 1}
+        return email_owner, name_owner
+
+    def linked_user(self, user_id: int | None, name: str | None, email: str) -> int | None:
+        """The user a commit side resolves to by rules 10b, 10c, 10e, 10f, or None."""
+        if user_id is not None:
+            return user_id
+        by_noreply = self.noreply_user(email)
+        if by_noreply is not None:
+            return by_noreply
+        if self.identity_is_bot(name, email):
+            return None
+        if email in self.email_owner:
+            return self.email_owner[email]
+        return self.name_owner.get(normal_name(name))
+
+    def unlinked_groups(self, commits: list[dict]) -> dict[str, str]:
+        """Unlinked non-bot email -> ``git:`` key of its person (rule 12)."""
+        parent: dict[str, str] = {}
+
+        def root(node: str) -> str:
+            while parent[node] != node:
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            return node
+
+        first_seen: dict[str, tuple[datetime, str]] = {}
+        name_email: dict[str, str] = {}
+        for commit in commits:
+            when = (parse_time(commit["committer"]["date"]), commit["sha"])
+            for side, id_field in (("author", "author_id"), ("committer", "committer_id")):
+                person = commit.get(side) or {}
+                email = (person.get("email") or "").strip().lower()
+                name = person.get("name")
+                if email == WEB_FLOW_EMAIL or commit.get(id_field) is not None:
+                    continue
+                if self.noreply_user(email) is not None or self.identity_is_bot(name, email):
+                    continue
+                if email in self.email_owner or self.name_owner.get(normal_name(name)):
+                    continue
+                node = email or f"<{normal_name(name)}>"
+                parent.setdefault(node, node)
+                if node not in first_seen or when < first_seen[node]:
+                    first_seen[node] = when
+                full = normal_name(name)
+                if valid_full_name(full, self.generic):
+                    if full in name_email:
+                        parent[root(node)] = root(name_email[full])
+                    else:
+                        name_email[full] = node
+        earliest: dict[str, tuple[tuple[datetime, str], str]] = {}
+        for node, when in first_seen.items():
+            group = root(node)
+            candidate = (when, node)
+            if group not in earliest or candidate < earliest[group]:
+                earliest[group] = candidate
+        return {node: f"git:{earliest[root(node)][1]}" for node in parent}
+
+    def side_key(self, commit: dict, side: str) -> str | None:
+        """The maker key of a commit's author or committer (rule 10); notes identities."""
+        person = commit.get(side) or {}
+        email = (person.get("email") or "").strip().lower()
+        if email == WEB_FLOW_EMAIL:
+            return None
+        name = person.get("name")
+        user_id = self.linked_user(commit.get(f"{side}_id"), name, email)
+        if user_id is not None:
+            key = self.user_key(user_id)
+        elif self.identity_is_bot(name, email):
+            key = f"git:{email}"
+            self.bot_keys.add(key)
+        else:
+            key = self.unlinked_key[email or f"<{normal_name(name)}>"]
+        if email:
+            self.emails[key].add(email)
+        return key
+
+    def is_bot(self, key: str | None) -> bool:
+        return key in self.bot_keys
+
+    def identities(self, key: str) -> list[str]:
+        login = self.login(key)
+        return ([login] if login else []) + sorted(self.emails.get(key, ()))
+
+
+# --------------------------------------------------------------------------- commits
+
+
+def commits_via_pr(commits: list[dict], merge_shas: set[str]) -> tuple[set[str], set[str]]:
+    """Shas that came in through a PR (rule 5), and the mainline shas."""
+    by_sha = {commit["sha"]: commit for commit in commits}
+    mainline = mainline_shas(commits, by_sha)
+    via_pr = {sha for sha in by_sha if sha in merge_shas}
+    for commit in commits:
+        subject = (commit.get("message") or "").split("\n", 1)[0]
+        if PR_NUMBER_IN_SUBJECT.search(subject) or subject.startswith("Merge pull request #"):
+            via_pr.add(commit["sha"])
+    stack = [
+        parent
+        for sha in mainline
+        for parent in by_sha[sha].get("parents", [])[1:]
+        if parent in by_sha and parent not in mainline
+    ]
+    reached: set[str] = set()
+    while stack:
+        sha = stack.pop()
+        if sha in reached:
+            continue
+        reached.add(sha)
+        stack.extend(p for p in by_sha[sha].get("parents", []) if p in by_sha and p not in mainline)
+    return via_pr | reached, mainline
+
+
+def mainline_shas(commits: list[dict], by_sha: dict[str, dict]) -> set[str]:
+    """The first-parent chain from the branch tip (rule 5)."""
+    named = {parent for commit in commits for parent in commit.get("parents", [])}
+    tips = [(commit["committer"]["date"], index, commit["sha"])
+            for index, commit in enumerate(commits) if commit["sha"] not in named]
+    if not tips:
+        return set()
+    sha: str | None = max(tips)[2]
+    chain: set[str] = set()
+    while sha is not None and sha in by_sha and sha not in chain:
+        chain.add(sha)
+        parents = by_sha[sha].get("parents", [])
+        sha = parents[0] if parents else None
+    return chain
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+class Ledger:
+    """Every maker's actions, landed contributions and milestone candidates."""
+
+    def __init__(self, people: People, repos: dict[int, dict], as_of: datetime) -> None:
+        self.people = people
+        self.repos = repos
+        self.as_of = as_of
+        self.actions: dict[str, list[Action]] = defaultdict(list)
+        self.landed: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+        self.marks: dict[str, dict[str, datetime]] = defaultdict(dict)
+        self.seen_bots: set[str] = set()
+
+    def counts(self, maker: str | None, ts: datetime) -> bool:
+        """Whether an act by ``maker`` at ``ts`` enters the rules (not a bot, not later)."""
+        if maker is None or ts > self.as_of:
+            return False
+        if self.people.is_bot(maker):
+            self.seen_bots.add(maker)
+            return False
+        return True
+
+    def act(self, maker: str, ts: datetime, repo_id: int, category: str | None = None) -> Action:
+        action = Action(ts, repo_id, category)
+        self.actions[maker].append(action)
+        return action
+
+    def mark(self, maker: str, key: str, ts: datetime) -> None:
+        """Keep the earliest date of milestone ``key`` for ``maker``."""
+        current = self.marks[maker].get(key)
+        if current is None or ts < current:
+            self.marks[maker][key] = ts
+
+    def someone_else(self, actor: str, author: str | None) -> bool:
+        """Rule 8: the author is a different, non-bot maker."""
+        return author is not None and author != actor and not self.people.is_bot(author)
+
+
+def compute_truth(world: dict, rules: dict | None = None) -> dict:
+    """The ground truth file of TRAJECTORIES.md for a parsed world (see module docstring)."""
+    rules = {**DEFAULT_RULES, **(rules or {})}
+    as_of = parse_time(world["now"])
+    repos = harvested_repos(world)
+    commits = [commit for commit in world.get("commits", []) if commit["repo_id"] in repos]
+    people = People(world, commits, rules)
+    ledger = Ledger(people, repos, as_of)
+    items = record_items(world, ledger)
+    responses = record_comments_and_reviews(world, ledger, items)
+    closes = record_events(world, ledger, items, rules)
+    record_releases(world, ledger)
+    repo_firsts = record_commits(world, commits, ledger)
+    first_contacts = {maker: min(a.ts for a in acts) for maker, acts in ledger.actions.items()}
+    mark_first_responders(ledger, items, responses, first_contacts, rules)
+    mark_completed_issues(ledger, items, closes)
+    mark_creators(ledger, items, repo_firsts)
+    makers = {}
+    for maker, actions in ledger.actions.items():
+        marks = ledger.marks[maker]
+        marks["first_contact"] = first_contacts[maker]
+        marks.update(landed_milestones(ledger.landed.get(maker, []), rules))
+        marks.update(activity_milestones(actions, repos, as_of, rules))
+        shift = coder_to_organiser_at(actions, rules)
+        if shift is not None:
+            marks["coder_to_organiser"] = shift
+    for maker, quarter in core_quarters(ledger.landed, rules).items():
+        ledger.mark(maker, "core", quarter)
+    for maker in ledger.actions:
+        makers[maker] = maker_entry(people, maker, ledger.marks[maker], is_bot=False)
+    for bot in ledger.seen_bots:
+        makers[bot] = maker_entry(people, bot, {}, is_bot=True)
+    return {
+        "rules_version": RULES_VERSION,
+        "as_of": format_time(as_of),
+        "makers": {key: makers[key] for key in sorted(makers)},
+    }
+
+
+def maker_entry(people: People, key: str, marks: dict[str, datetime], is_bot: bool) -> dict:
+    return {
+        "login": people.login(key),
+        "identities": people.identities(key),
+        "is_bot": is_bot,
+        "resolvable": not key.startswith("git:"),
+        "milestones": {name: format_time(marks.get(name)) for name in MILESTONES},
+    }
+
+
+# --------------------------------------------------------------------------- records
+
+
+def record_items(world: dict, ledger: Ledger) -> dict[tuple[int, int], Item]:
+    """Issues and PRs by (repo_id, number); records their opening and merge."""
+    items = {}
+    for record in world.get("issues", []):
+        if record["repo_id"] not in ledger.repos:
+            continue
+        author = ledger.people.user_key(record.get("user_id"))
+        item = Item(record, author, ledger.as_of)
+        items[(item.repo_id, item.number)] = item
+        if not ledger.counts(author, item.created):
+            continue
+        ledger.act(author, item.created, item.repo_id, CODE if item.is_pr else ORGANISING)
+        ledger.mark(author, "first_pr" if item.is_pr else "first_issue", item.created)
+        if item.merged is not None:
+            ledger.act(author, item.merged, item.repo_id)
+            ledger.landed[author].append((item.merged, item.repo_id))
+    return items
+
+
+def record_comments_and_reviews(
+    world: dict, ledger: Ledger, items: dict[tuple[int, int], Item]
+) -> dict[tuple[int, int], list[tuple[datetime, str, Action]]]:
+    """Comments, review comments and reviews; returns each item's responses by others."""
+    responses: dict[tuple[int, int], list[tuple[datetime, str, Action]]] = defaultdict(list)
+    comment_sources = (("comments", "issue_number"), ("review_comments", "pr_number"))
+    for collection, number_field in comment_sources:
+        for record in world.get(collection, []):
+            if record["repo_id"] not in ledger.repos:
+                continue
+            maker = ledger.people.user_key(record.get("user_id"))
+            ts = parse_time(record["created_at"])
+            if not ledger.counts(maker, ts):
+                continue
+            action = ledger.act(maker, ts, record["repo_id"])
+            ledger.mark(maker, "first_comment", ts)
+            target = (record["repo_id"], record[number_field])
+            item = items.get(target)
+            if item is not None and ledger.someone_else(maker, item.author):
+                responses[target].append((ts, maker, action))
+    for record in world.get("reviews", []):
+        if record["repo_id"] not in ledger.repos or not record.get("submitted_at"):
+            continue
+        maker = ledger.people.user_key(record.get("user_id"))
+        ts = parse_time(record["submitted_at"])
+        if not ledger.counts(maker, ts):
+            continue
+        target = (record["repo_id"], record["pr_number"])
+        item = items.get(target)
+        others = item is not None and ledger.someone_else(maker, item.author)
+        action = ledger.act(maker, ts, record["repo_id"], ORGANISING if others else None)
+        if not others:
+            continue
+        responses[target].append((ts, maker, action))
+        ledger.mark(maker, "reviewer", ts)
+        if record.get("state") == "APPROVED" and item.merged is not None and item.merged >= ts:
+            ledger.mark(maker, "maintainer", ts)
+    return responses
+
+
+def record_events(
+    world: dict, ledger: Ledger, items: dict[tuple[int, int], Item], rules: dict
+) -> dict[tuple[int, int], tuple[datetime, int, str]]:
+    """Issue events; returns each item's last non-bot ``closed`` event (time, id, actor)."""
+    organiser_labels = {label.lower() for label in rules["organiser_labels"]}
+    closes: dict[tuple[int, int], tuple[datetime, int, str]] = {}
+    for record in world.get("events", []):
+        kind = record.get("event")
+        if record["repo_id"] not in ledger.repos or kind in EXCLUDED_EVENTS:
+            continue
+        actor = ledger.people.user_key(record.get("actor_id"))
+        ts = parse_time(record["created_at"])
+        if not ledger.counts(actor, ts):
+            continue
+        target = (record["repo_id"], record["issue_number"])
+        item = items.get(target)
+        others = item is not None and ledger.someone_else(actor, item.author)
+        triage = others and kind in TRIAGE_EVENTS
+        ledger.act(actor, ts, record["repo_id"], ORGANISING if triage else None)
+        if triage:
+            ledger.mark(actor, "triager", ts)
+        if others and kind == "merged":
+            ledger.mark(actor, "maintainer", ts)
+        if others and kind == "closed" and record.get("commit_id") is None:
+            ledger.mark(actor, "maintainer", ts)
+        label = (record.get("label") or "").lower()
+        if others and kind == "labeled" and not item.is_pr and label in organiser_labels:
+            ledger.mark(actor, "organiser", ts)
+        if kind == "closed":
+            last = (ts, record.get("id") or 0, actor)
+            if target not in closes or last[:2] > closes[target][:2]:
+                closes[target] = last
+    return closes
+
+
+def record_releases(world: dict, ledger: Ledger) -> None:
+    for record in world.get("releases", []):
+        if record["repo_id"] not in ledger.repos or record.get("draft"):
+            continue
+        if not record.get("published_at"):
+            continue
+        maker = ledger.people.user_key(record.get("author_id"))
+        ts = parse_time(record["published_at"])
+        if not ledger.counts(maker, ts):
+            continue
+        ledger.act(maker, ts, record["repo_id"])
+        ledger.mark(maker, "maintainer", ts)
+
+
+def record_commits(
+    world: dict, commits: list[dict], ledger: Ledger
+) -> dict[int, tuple[datetime, str, str]]:
+    """Landed commits and committer acts; returns each repo's first landed commit."""
+    merge_shas: dict[int, set[str]] = defaultdict(set)
+    for record in world.get("issues", []):
+        pull = record.get("pull_request")
+        if pull and pull.get("merged_at") and pull.get("merge_commit_sha"):
+            merge_shas[record["repo_id"]].add(pull["merge_commit_sha"])
+    by_repo: dict[int, list[dict]] = defaultdict(list)
+    for commit in commits:
+        by_repo[commit["repo_id"]].append(commit)
+    firsts: dict[int, tuple[datetime, str, str]] = {}
+    for repo_id, repo_commits in by_repo.items():
+        via_pr, mainline = commits_via_pr(repo_commits, merge_shas[repo_id])
+        for commit in repo_commits:
+            ts = parse_time(commit["committer"]["date"])
+            author = ledger.people.side_key(commit, "author")
+            committer = ledger.people.side_key(commit, "committer")
+            sha = commit["sha"]
+            is_merge = len(commit.get("parents", [])) >= 2
+            if sha not in via_pr and ledger.counts(author, ts):
+                ledger.act(author, ts, repo_id, CODE)
+                ledger.landed[author].append((ts, repo_id))
+                if repo_id not in firsts or (ts, sha) < firsts[repo_id][:2]:
+                    firsts[repo_id] = (ts, sha, author)
+            direct_push = sha in mainline and not is_merge and sha not in via_pr
+            if (is_merge or direct_push) and ledger.counts(committer, ts):
+                ledger.act(committer, ts, repo_id)
+                ledger.mark(committer, "maintainer", ts)
+    return firsts
+
+
+# --------------------------------------------------------------------------- organiser, creator
+
+
+def mark_first_responders(
+    ledger: Ledger,
+    items: dict[tuple[int, int], Item],
+    responses: dict[tuple[int, int], list[tuple[datetime, str, Action]]],
+    first_contacts: dict[str, datetime],
+    rules: dict,
+) -> None:
+    """Rule 22a: first responders to a newcomer's first item are organisers."""
+    window = timedelta(hours=rules["first_response_hours"])
+    for target, answers in responses.items():
+        item = items[target]
+        if first_contacts.get(item.author) != item.created:
+            continue
+        earliest = min(ts for ts, _, _ in answers)
+        if earliest - item.created > window:
+            continue
+        for ts, maker, action in answers:
+            if ts == earliest:
+                ledger.mark(maker, "organiser", ts)
+                action.category = ORGANISING
+
+
+def mark_completed_issues(
+    ledger: Ledger,
+    items: dict[tuple[int, int], Item],
+    closes: dict[tuple[int, int], tuple[datetime, int, str]],
+) -> None:
+    """Rule 22c: an issue someone else completed makes its author an organiser."""
+    for target, (ts, _, closer) in closes.items():
+        item = items.get(target)
+        if item is None or item.is_pr or item.state_reason != "completed":
+            continue
+        if item.author is not None and ledger.someone_else(closer, item.author):
+            if item.author in ledger.actions:
+                ledger.mark(item.author, "organiser", ts)
+
+
+def mark_creators(
+    ledger: Ledger,
+    items: dict[tuple[int, int], Item],
+    first_commits: dict[int, tuple[datetime, str, str]],
+) -> None:
+    """Rules 21 and 22d: each repo's creator, and when another maker first acted there."""
+    candidates: dict[int, list[tuple]] = defaultdict(list)
+    for repo_id, (ts, sha, author) in first_commits.items():
+        candidates[repo_id].append((ts, 0, sha, author))
+    for item in items.values():
+        if item.author is not None and item.created <= ledger.as_of:
+            if not ledger.people.is_bot(item.author):
+                candidates[item.repo_id].append((item.created, 1, item.number, item.author))
+    first_in_repo: dict[int, dict[str, datetime]] = defaultdict(dict)
+    for maker, actions in ledger.actions.items():
+        for action in actions:
+            seen = first_in_repo[action.repo_id]
+            if maker not in seen or action.ts < seen[maker]:
+                seen[maker] = action.ts
+    for repo_id, options in candidates.items():
+        ts, _, _, creator = min(options)
+        ledger.mark(creator, "creator", ts)
+        others = [when for maker, when in first_in_repo[repo_id].items() if maker != creator]
+        if others:
+            ledger.mark(creator, "organiser", min(others))
+
+
+# --------------------------------------------------------------------------- per-maker rules
+
+
+def landed_milestones(landed: list[tuple[datetime, int]], rules: dict) -> dict[str, datetime]:
+    """first_landed, returning and long_term (rules 16-17)."""
+    if not landed:
+        return {}
+    times = sorted(ts for ts, _ in landed)
+    first = times[0]
+    found = {"first_landed": first}
+    later_month = next((ts for ts in times if (ts.year, ts.month) > (first.year, first.month)), None)
+    if later_month is not None:
+        found["returning"] = later_month
+    horizon = first + timedelta(days=rules["long_term_days"])
+    index = bisect_left(times, horizon)
+    if index < len(times):
+        found["long_term"] = times[index]
+    return found
+
+
+def activity_milestones(
+    actions: list[Action], repos: dict[int, dict], as_of: datetime, rules: dict
+) -> dict[str, datetime]:
+    """repo_bridge, org_bridge, inactive, gone and returned (rules 24-25)."""
+    found: dict[str, datetime] = {}
+    window = timedelta(days=rules["bridge_days"])
+    by_repo = [(a.ts, a.repo_id) for a in actions]
+    by_org = [(a.ts, str(repos[a.repo_id]["owner"]).lower()) for a in actions]
+    for key, places in (("repo_bridge", by_repo), ("org_bridge", by_org)):
+        bridge = first_bridge(places, window)
+        if bridge is not None:
+            found[key] = bridge
+    times = sorted({a.ts for a in actions})
+    for key, days in (("inactive", rules["inactive_days"]), ("gone", rules["gone_days"])):
+        gap_start = first_gap_start(times, as_of, timedelta(days=days))
+        if gap_start is not None:
+            found[key] = gap_start + timedelta(days=days)
+    gone = timedelta(days=rules["gone_days"])
+    returned = next((later for earlier, later in pairwise(times) if later - earlier >= gone), None)
+    if returned is not None:
+        found["returned"] = returned
+    return found
+
+
+def first_bridge(places: list[tuple[datetime, Any]], window: timedelta) -> datetime | None:
+    """The first time an action meets another place's action within ``window`` before it."""
+    last_seen: dict[Any, datetime] = {}
+    by_time: dict[datetime, set] = defaultdict(set)
+    for ts, place in places:
+        by_time[ts].add(place)
+    for ts in sorted(by_time):
+        for place in by_time[ts]:
+            last_seen[place] = ts
+        for place in by_time[ts]:
+            if any(other != place and seen >= ts - window for other, seen in last_seen.items()):
+                return ts
+    return None
+
+
+def first_gap_start(times: list[datetime], as_of: datetime, gap: timedelta) -> datetime | None:
+    """Start of the first gap of at least ``gap`` between actions, or before as_of."""
+    for earlier, later in pairwise([*times, as_of]):
+        if later - earlier >= gap:
+            return earlier
+    return None
+
+
+def coder_to_organiser_at(actions: list[Action], rules: dict) -> datetime | None:
+    """Rule 23: the first organising quarter after a coding quarter."""
+    code: Counter = Counter()
+    organising: Counter = Counter()
+    for action in actions:
+        if action.category == CODE:
+            code[quarter_start(action.ts)] += 1
+        elif action.category == ORGANISING:
+            organising[quarter_start(action.ts)] += 1
+    minimum = rules["shift_min_actions"]
+    coded = False
+    for quarter in sorted(set(code) | set(organising)):
+        total = code[quarter] + organising[quarter]
+        if total < minimum:
+            continue
+        if coded and organising[quarter] * 2 >= total:
+            return quarter
+        if code[quarter] * 2 > total:
+            coded = True
+    return None
+
+
+def core_quarters(landed: dict[str, list[tuple[datetime, int]]], rules: dict) -> dict[str, datetime]:
+    """Rule 20: each maker's first quarter in the core of some repo."""
+    tallies: dict[tuple[int, datetime], Counter] = defaultdict(Counter)
+    for maker, contributions in landed.items():
+        for ts, repo_id in contributions:
+            tallies[(repo_id, quarter_start(ts))][maker] += 1
+    share = Fraction(str(rules["core_share"]))
+    first: dict[str, datetime] = {}
+    for (_, quarter), counts in tallies.items():
+        total = sum(counts.values())
+        if total < rules["core_min_landed"]:
+            continue
+        running = 0
+        for maker, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])):
+            if maker not in first or quarter < first[maker]:
+                first[maker] = quarter
+            running += count
+            if running >= share * total:
+                break
+    return first
