@@ -1,0 +1,31 @@
+"""``graphminer harvest-git``: harvest a local git repository or a saved git log."""
+
+from __future__ import annotations
+
+import click
+
+from graphminer.config import load_config
+
+
+@click.command("harvest-git")
+@click.argument("path", type=click.Path(path_type=str))
+@click.option("--org", help="the repository's owner (else from the remote URL or OWNER+REPO.log.gz)")
+@click.option("--repo", help="the repository's name (else from the remote URL or the file name)")
+@click.option("--store", help="the store file (default from the config)")
+@click.option("--config", "config_path", help="the config file")
+def harvest_git(path: str, org: str | None, repo: str | None, store: str | None, config_path: str | None) -> None:
+    """Harvest a git repository (bare, mirror or working tree) or a saved git log.
+
+    PATH is a repository or a file written by `git log --reverse --topo-order --raw
+    --pretty=fuller --decorate=short --parents --no-renames HEAD` (optionally gzipped);
+    its OWNER+REPO.pull-refs.tsv.gz beside it is read too. A second run reads only new
+    commits.
+    """
+    from graphminer.harvest.git import run_harvest_git
+
+    result = run_harvest_git(path, config=load_config(config_path), org=org, repo=repo, store=store)
+    click.echo(
+        f"{result.full_name}: {result.commits_new} new commits, {result.commits_updated} updated, "
+        f"{result.pull_refs} pull refs"
+        + (f", {len(result.warnings)} warnings" if result.warnings else "")
+    )

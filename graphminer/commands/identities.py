@@ -1,0 +1,79 @@
+"""``graphminer identities``: every maker with the identities merged into it, and why."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from graphminer.config import load_config, store_path_for
+from graphminer.errors import BadInput
+
+
+def _open(store: str | None, config_path: str | None):
+    from graphminer.store import open_store
+
+    return open_store(store_path_for(store, load_config(config_path)), readonly=True)
+
+
+@click.group("identities", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of text")
+@click.option("--include-bots", is_flag=True, help="list bots too")
+@click.option("--store", help="the store file (default from the config)")
+@click.option("--config", "config_path", help="the config file")
+@click.pass_context
+def identities(ctx: click.Context, as_json: bool, include_bots: bool, store: str | None,
+               config_path: str | None) -> None:
+    """List every maker with the identities merged into it and the rule of each."""
+    ctx.obj = {"json": as_json, "store": store, "config": config_path}
+    if ctx.invoked_subcommand is not None:
+        return
+    from graphminer.identity import list_makers
+
+    conn = _open(store, config_path)
+    try:
+        makers = list_makers(conn, include_bots=include_bots)
+    finally:
+        conn.close()
+    if as_json:
+        click.echo(json.dumps(makers, indent=1, ensure_ascii=False))
+        return
+    for maker in makers:
+        click.echo(_maker_line(maker))
+        for item in maker["identities"]:
+            click.echo(f"    {item['identity']}  [{item['rule']}] {item['commits']} commits")
+
+
+@identities.command("explain")
+@click.argument("who")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of text")
+@click.option("--store", help="the store file (default from the config)")
+@click.pass_context
+def explain(ctx: click.Context, who: str, as_json: bool, store: str | None) -> None:
+    """Say which maker LOGIN_OR_EMAIL belongs to, by which rule and on what evidence."""
+    from graphminer.identity import explain as explain_identity
+
+    conn = _open(store or ctx.obj["store"], ctx.obj["config"])
+    try:
+        makers = explain_identity(conn, who)
+    finally:
+        conn.close()
+    if not makers:
+        raise BadInput(
+            f"no identity matches {who!r}: give a login, an email or a name as "
+            f"'graphminer identities --include-bots' lists them"
+        )
+    if as_json or ctx.obj["json"]:
+        click.echo(json.dumps(makers, indent=1, ensure_ascii=False))
+        return
+    for maker in makers:
+        click.echo(_maker_line(maker))
+        for item in maker["identities"]:
+            mark = "*" if item["matched"] else " "
+            click.echo(f"  {mark} {item['identity']}  [{item['rule']}] {item['evidence']}")
+
+
+def _maker_line(maker: dict) -> str:
+    label = maker["login"] or maker["name"] or maker["key"]
+    bot = f"  (bot: {maker['bot_rule']})" if maker["is_bot"] else ""
+    return f"{maker['key']}  {label}  {maker['commits']} commits{bot}"
