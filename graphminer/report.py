@@ -1,0 +1,662 @@
+"""The report stage: a folder of static HTML pages and PNG plots for funders and boards.
+
+Owns how the figures of ``graphminer.stats`` are shown to people who would rather look
+than read: a first screen of headline numbers with one plain sentence each, then the
+network funnel, time to maintainer and to organiser (Kaplan-Meier curves), the most
+common paths, cohort retention (a heatmap), bridges between orgs, a page per org and a
+page per maker for the most active makers. The folder needs no network: plots are PNG
+files beside the pages, styles are inline, fonts are the reader's own.
+
+Emails never appear (labels are logins or names, and anything email-like is hidden);
+opted-out people are dropped before anything is drawn.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphminer import stats
+from graphminer.errors import BadInput
+from graphminer.export import STAGE_COLOURS, clean_text, output_folder
+
+# Milestones in words a board member uses.
+PLAIN: dict[str, str] = {
+    "first_contact": "took part",
+    "first_issue": "opened an issue",
+    "first_comment": "commented",
+    "first_pr": "proposed a change",
+    "first_landed": "had a contribution accepted",
+    "returning": "came back with more",
+    "long_term": "still contributing a year on",
+    "maintainer": "became a maintainer",
+    "triager": "sorted others' issues",
+    "reviewer": "reviewed others' work",
+    "core": "joined a project's core team",
+    "creator": "started a project",
+    "organiser": "became an organiser",
+    "coder_to_organiser": "moved from code to organising",
+    "repo_bridge": "worked across projects",
+    "org_bridge": "worked across organisations",
+    "inactive": "paused for 6 months",
+    "gone": "left for a year or more",
+    "returned": "came back after a year away",
+}
+FUNNEL_STEPS = ("first_contact", "first_landed", "returning", "maintainer", "core")
+TRACKS = ("long_term", "organiser", "org_bridge")
+STAGE_ORDER = ("participant", "contributor", "returning", "maintainer", "core")
+ACCENT = "#2b6cb0"
+
+
+@dataclass
+class ReportInputs:
+    """Everything a report is drawn from (all already scoped to as_of)."""
+
+    events: pd.DataFrame
+    milestones: pd.DataFrame  # network scope, index maker
+    org_milestones: pd.DataFrame  # org scope, index (maker, org)
+    stages: pd.DataFrame  # maker, quarter, stage, organiser, bridge, state
+    as_of: pd.Timestamp
+    labels: dict[str, str]
+    config: Any = None
+
+
+# ---------------------------------------------------------------------------------------
+# Small helpers
+
+
+def esc(value: Any) -> str:
+    """Text safe inside HTML, without XML-invalid characters or emails."""
+    return html.escape(clean_text(str(value)), quote=True)
+
+
+def percent(part: float, whole: float) -> str:
+    """``part / whole`` as a whole percentage ('-' for an empty whole)."""
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def plain_duration(days: float | None) -> str:
+    """Days as a person says them: '3 weeks', '5 months', '2.5 years'."""
+    if days is None or (isinstance(days, float) and np.isnan(days)):
+        return "not yet reached by half of them"
+    if days < 60:
+        return f"{days / 7:.0f} weeks" if days >= 14 else f"{days:.0f} days"
+    if days < 730:
+        return f"{days / 30.44:.0f} months"
+    return f"{days / 365.25:.1f} years"
+
+
+def slug(text: str) -> str:
+    """A file name for an org: lower-case letters, digits and dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "org"
+
+
+def maker_label(inputs: ReportInputs, maker: str) -> str:
+    """A maker's login or name; never their email (git-only makers are keyed by it)."""
+    label = inputs.labels.get(maker)
+    if label:
+        return clean_text(label)
+    return "someone without an account" if "@" in maker else clean_text(maker)
+
+
+# ---------------------------------------------------------------------------------------
+# Figures
+
+
+def headline(inputs: ReportInputs) -> dict[str, Any]:
+    """The first screen's numbers: people at each step and typical times."""
+    m = inputs.milestones
+    counts = {key: int(stats.reached(m, key, inputs.as_of).sum()) for key in PLAIN if key in m}
+    times = stats.time_to_milestones(m, "first_contact", inputs.as_of, ["maintainer", "organiser", "first_landed"])
+    anchors = stats.anchors(m, inputs.as_of)
+    events = inputs.events
+    took = {}
+    for target in ("maintainer", "organiser", "first_landed"):
+        if target in m and "first_contact" in m:
+            timed = stats.durations_to(m, "first_contact", target, inputs.as_of)
+            done = timed.loc[timed["observed"], "days"]
+            took[target] = float(done.median()) if len(done) else None
+    return {
+        "took": took,
+        "counts": counts,
+        "times": times,
+        "anchors": anchors,
+        "orgs": int(events["org"].nunique()) if len(events) else 0,
+        "repos": int(events["repo"].nunique()) if len(events) else 0,
+        "actions": len(events),
+        "since": events["ts"].min().year if len(events) else None,
+    }
+
+
+def _figure(width: float, height: float):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False})
+    return plt.subplots(figsize=(width, height), dpi=110)
+
+
+def _save(fig, path: Path) -> str:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return path.name
+
+
+def plot_funnel(counts: dict[str, int], path: Path) -> str:
+    """Horizontal bars: makers at each step of the ladder, then the two tracks."""
+    steps = [k for k in FUNNEL_STEPS if k in counts] + [k for k in TRACKS if k in counts]
+    values = [counts[k] for k in steps]
+    fig, ax = _figure(7.5, 0.45 * len(steps) + 1.0)
+    colours = [ACCENT] * len([k for k in steps if k in FUNNEL_STEPS]) + ["#dd8452"] * len(
+        [k for k in steps if k in TRACKS]
+    )
+    positions = np.arange(len(steps))[::-1]
+    ax.barh(positions, values, color=colours)
+    ax.set_yticks(positions, [PLAIN[k] for k in steps])
+    top = max(values) if values else 1
+    for y, value in zip(positions, values, strict=True):
+        ax.text(value + top * 0.01, y, f"{value:,} ({percent(value, values[0])})", va="center")
+    ax.set_xlim(0, top * 1.25 or 1)
+    ax.set_xlabel("people")
+    ax.set_title("How far people went (orange: roles beside the ladder)", loc="left")
+    return _save(fig, path)
+
+
+def km_curves(inputs: ReportInputs, targets: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """For each target: the share who reached it by each day since first contact
+    (1 - Kaplan-Meier survival; makers who have not reached it yet are censored)."""
+    curves = {}
+    for target in targets:
+        if target not in inputs.milestones or "first_contact" not in inputs.milestones:
+            continue
+        timed = stats.durations_to(inputs.milestones, "first_contact", target, inputs.as_of)
+        if timed.empty:
+            continue
+        curve = stats.kaplan_meier(timed["days"].to_numpy(), timed["observed"].to_numpy())
+        curves[target] = pd.DataFrame({"days": curve["time"], "reached": 1.0 - curve["survival"]})
+    return curves
+
+
+def share_by(curve: pd.DataFrame, days: float) -> float:
+    """The share of a 1 - KM curve reached by ``days`` (0 before its first step)."""
+    before = curve[curve["days"] <= days]
+    return float(before["reached"].iloc[-1]) if len(before) else 0.0
+
+
+def km_sentence(target: str, curve: pd.DataFrame) -> str:
+    """'Within a year, 5% of people had become maintainers; within three years, 13%.'"""
+    role = {"maintainer": "become maintainers", "organiser": "become organisers"}.get(target, PLAIN[target])
+    one, three = share_by(curve, 365.25), share_by(curve, 3 * 365.25)
+    return f"Within a year, {100 * one:.0f}% of people had {role}; within three years, {100 * three:.0f}%."
+
+
+def plot_km(curves: dict[str, pd.DataFrame], path: Path) -> str:
+    fig, ax = _figure(7.5, 3.6)
+    colours = {"maintainer": (43, 108, 176), "organiser": (221, 132, 82)}
+    for target, curve in curves.items():
+        rgb = colours.get(target, (43, 108, 176))
+        years = np.r_[0.0, curve["days"].to_numpy() / 365.25]
+        shares = np.r_[0.0, curve["reached"].to_numpy()] * 100
+        ax.step(years, shares, where="post", label=PLAIN[target], color=[c / 255 for c in rgb], lw=2)
+    ax.set_xlabel("years since first contact")
+    ax.set_ylabel("% of people")
+    ax.set_ylim(0, None)
+    ax.legend(frameon=False)
+    ax.set_title("Share who had taken on the role, by time since they first took part", loc="left")
+    return _save(fig, path)
+
+
+def plot_cohorts(rows: list[dict], path: Path) -> str:
+    """Heatmap: per year of first contact, the share still active 1, 2, 3 years later."""
+    fig, ax = _figure(6.0, 0.35 * max(len(rows), 3) + 1.4)
+    years = [str(row["year"]) for row in rows]
+    columns = [str(k) for k in stats.COHORT_YEARS]
+    grid = np.array(
+        [[np.nan if row["retention"][k]["share"] is None else row["retention"][k]["share"] for k in columns]
+         for row in rows],
+        dtype=float,
+    ).reshape(len(rows), len(columns))
+    image = ax.imshow(grid * 100, cmap="Blues", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(columns)), [f"{k} year{'s' if k != '1' else ''} later" for k in columns])
+    ax.set_yticks(range(len(years)), years)
+    ax.set_ylabel("year they first took part")
+    for (i, j), value in np.ndenumerate(grid):
+        text = "-" if np.isnan(value) else f"{100 * value:.0f}%"
+        dark = not np.isnan(value) and value > 0.55
+        ax.text(j, i, text, ha="center", va="center", color="white" if dark else "black")
+    fig.colorbar(image, ax=ax, label="% still active")
+    ax.set_title("Who stayed: share still active after 1, 2, 3 years", loc="left")
+    return _save(fig, path)
+
+
+def plot_bridges(bridges: list[dict], path: Path) -> str:
+    fig, ax = _figure(7.5, 0.35 * max(len(bridges), 3) + 1.0)
+    names = [f"{a} - {b}" for a, b in (row["orgs"] for row in bridges)][::-1]
+    values = [row["makers"] for row in bridges][::-1]
+    ax.barh(range(len(values)), values, color="#dd8452")
+    ax.set_yticks(range(len(values)), names)
+    ax.set_xlabel("people active in both within a year")
+    ax.set_title("Bridges: people who carried skills between organisations", loc="left")
+    return _save(fig, path)
+
+
+def org_table(inputs: ReportInputs) -> pd.DataFrame:
+    """Per org: people, contributors, maintainers, organisers, repos, actions."""
+    om = inputs.org_milestones
+    events = inputs.events
+    per_org = events.groupby("org", observed=True).agg(repos=("repo", "nunique"), actions=("ts", "size"))
+    if om is None or om.empty:
+        counts = events.groupby("org", observed=True)["maker"].nunique().rename("people").to_frame()
+    else:
+        reached = {key: stats.reached(om, key, inputs.as_of) for key in ("first_contact", "first_landed", "maintainer", "organiser") if key in om}
+        frame = pd.DataFrame(reached).reset_index(drop=True)
+        frame["org"] = om.index.get_level_values("org").to_numpy()
+        counts = frame.groupby("org").sum().rename(
+            columns={"first_contact": "people", "first_landed": "contributors",
+                     "maintainer": "maintainers", "organiser": "organisers"}
+        )
+    table = per_org.join(counts, how="left").fillna(0)
+    return table.astype("int64").sort_values(["actions"], ascending=False)
+
+
+def top_makers(inputs: ReportInputs, limit: int) -> pd.DataFrame:
+    """The ``limit`` most active makers: actions, orgs, first and last action, stage."""
+    events = inputs.events
+    grouped = events.groupby("maker", observed=True)
+    table = pd.DataFrame({
+        "actions": grouped.size(),
+        "first": grouped["ts"].min(),
+        "last": grouped["ts"].max(),
+    })
+    table = table.sort_values(["actions"], ascending=False, kind="mergesort").head(limit)
+    current = current_stage(inputs.stages)
+    table["stage"] = current.reindex(table.index).fillna("participant")
+    table["page"] = [f"m{rank:04d}.html" for rank in range(1, len(table) + 1)]
+    return table
+
+
+def current_stage(stages: pd.DataFrame) -> pd.Series:
+    """Each maker's stage in their latest quarter."""
+    if stages is None or stages.empty:
+        return pd.Series(dtype=object)
+    latest = stages.sort_values(["maker", "quarter"]).drop_duplicates("maker", keep="last")
+    return latest.set_index("maker")["stage"].astype(object)
+
+
+# ---------------------------------------------------------------------------------------
+# HTML
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;
+color:#1a202c;background:#f7fafc;line-height:1.45}
+main{max-width:1100px;margin:0 auto;padding:24px 28px 60px}
+h1{font-size:30px;margin:8px 0 4px}h2{margin-top:44px;border-bottom:2px solid #e2e8f0;padding-bottom:4px}
+.lede{font-size:18px;color:#4a5568;margin:0 0 22px}
+.cards{display:grid;grid-template-columns:repeat(3,1fr);gap:16px}
+.card{background:#fff;border-radius:10px;padding:16px 18px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+.card .n{font-size:36px;font-weight:700;color:#2b6cb0;line-height:1.1}
+.card .what{font-weight:600;margin:2px 0 6px}.card p{margin:0;color:#4a5568;font-size:14px}
+.note{color:#718096;font-size:13px}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:14px}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e2e8f0}th{background:#edf2f7}
+td.num,th.num{text-align:right}
+img{max-width:100%;background:#fff;border-radius:8px}
+.stage{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;color:#1a202c}
+.timeline{display:flex;gap:2px;flex-wrap:wrap;margin:8px 0}.timeline span{width:22px;height:22px;border-radius:3px}
+nav a{margin-right:14px}
+"""
+
+
+def stage_badge(stage: str) -> str:
+    r, g, b = STAGE_COLOURS.get(str(stage), (200, 200, 200))
+    return f'<span class="stage" style="background:rgb({r},{g},{b})">{esc(stage)}</span>'
+
+
+def page(title: str, body: str, depth: int = 0) -> str:
+    up = "../" * depth
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<meta name=\"viewport\" content=\"width=device-width\"><title>{esc(title)}</title>"
+        f"<style>{STYLE}</style></head><body><main>"
+        f"<nav><a href=\"{up}index.html\">Overview</a><a href=\"{up}index.html#orgs\">Organisations</a>"
+        f"<a href=\"{up}index.html#makers\">Makers</a></nav>{body}</main></body></html>\n"
+    )
+
+
+def card(number: str, what: str, sentence: str) -> str:
+    return f'<div class="card"><div class="n">{esc(number)}</div><div class="what">{esc(what)}</div><p>{esc(sentence)}</p></div>'
+
+
+def first_screen(head: dict[str, Any], as_of: pd.Timestamp) -> str:
+    """Headline numbers a funder reads in thirty seconds."""
+    c = head["counts"]
+    people = c.get("first_contact", 0)
+    landed = c.get("first_landed", 0)
+    to_maintainer = head["took"].get("maintainer")
+    anchors = head["anchors"]
+    since = f" since {head['since']}" if head["since"] else ""
+    cards = [
+        card(f"{people:,}", "people took part",
+             f"Everyone who opened an issue, commented, reviewed or contributed code in "
+             f"{head['repos']:,} projects of {head['orgs']:,} organisations{since}."),
+        card(f"{landed:,}", "had work accepted",
+             f"{percent(landed, people)} of them saw a contribution of theirs merged into a project."),
+        card(f"{c.get('returning', 0):,}", "came back for more",
+             f"{percent(c.get('returning', 0), landed)} of those contributors returned in a later month; "
+             f"studies of open source find about half never do."),
+        card(f"{c.get('maintainer', 0):,}", "became maintainers",
+             f"They now review, merge and release other people's work. Half of them got there "
+             f"within {plain_duration(to_maintainer)} of first taking part."
+             if to_maintainer is not None else
+             "They now review, merge and release other people's work."),
+        card(f"{c.get('organiser', 0):,}", "became organisers",
+             "They welcomed newcomers, sorted issues for others or started projects that others joined."),
+        card(f"{c.get('org_bridge', 0):,}", "worked across organisations",
+             "They carried skills from one organisation to another within a year."),
+    ]
+    long_term = anchors.get("long_term_rate")
+    long_term_text = (
+        f" Of contributors we can follow for a year, {100 * long_term:.0f}% were still contributing "
+        "a year on (open source in general: about 12%)." if long_term is not None else ""
+    )
+    return (
+        f"<h1>What taking part did for people</h1>"
+        f"<p class=\"lede\">{people:,} people took part in {head['orgs']:,} civic tech organisations. "
+        f"This is what became of them, as of {as_of:%d %B %Y}.{esc(long_term_text)}</p>"
+        f"<div class=\"cards\">{''.join(cards)}</div>"
+    )
+
+
+def paths_table(rows: list[dict]) -> str:
+    body = "".join(
+        f"<tr><td>{esc(' → '.join(PLAIN.get(k, k) for k in row['path']))}</td>"
+        f"<td class=num>{row['makers']:,}</td><td class=num>{esc(percent(row['share'] or 0, 1))}</td></tr>"
+        for row in rows
+    )
+    return (
+        "<table><tr><th>what they did, in order</th><th class=num>people</th><th class=num>share</th></tr>"
+        f"{body}</table>"
+    )
+
+
+def bridges_table(rows: list[dict]) -> str:
+    body = "".join(
+        f"<tr><td>{esc(row['orgs'][0])}</td><td>{esc(row['orgs'][1])}</td><td class=num>{row['makers']:,}</td></tr>"
+        for row in rows
+    )
+    return f"<table><tr><th>organisation</th><th>and organisation</th><th class=num>people in both</th></tr>{body}</table>"
+
+
+def orgs_index_table(table: pd.DataFrame) -> str:
+    columns = [c for c in ("people", "contributors", "maintainers", "organisers", "repos", "actions") if c in table]
+    head = "".join(f"<th class=num>{c}</th>" for c in columns)
+    body = "".join(
+        f"<tr><td><a href=\"orgs/{slug(str(org))}.html\">{esc(org)}</a></td>"
+        + "".join(f"<td class=num>{int(row[c]):,}</td>" for c in columns)
+        + "</tr>"
+        for org, row in table.iterrows()
+    )
+    return f"<table><tr><th>organisation</th>{head}</tr>{body}</table>"
+
+
+def makers_table(inputs: ReportInputs, makers: pd.DataFrame, depth: int, counts: pd.Series | None = None) -> str:
+    up = "../" * depth
+    rows = []
+    for maker, row in makers.iterrows():
+        actions = int(counts.get(maker, row["actions"])) if counts is not None else int(row["actions"])
+        rows.append(
+            f"<tr><td><a href=\"{up}makers/{row['page']}\">{esc(maker_label(inputs, maker))}</a></td>"
+            f"<td>{stage_badge(row['stage'])}</td><td class=num>{actions:,}</td>"
+            f"<td>{row['first']:%Y-%m-%d}</td><td>{row['last']:%Y-%m-%d}</td></tr>"
+        )
+    return (
+        "<table><tr><th>maker</th><th>stage now</th><th class=num>actions</th><th>first</th><th>latest</th></tr>"
+        + "".join(rows) + "</table>"
+    )
+
+
+def org_page(inputs: ReportInputs, org: str, row: pd.Series, makers: pd.DataFrame) -> str:
+    events = inputs.events[inputs.events["org"] == org]
+    in_org = events.groupby("maker", observed=True).size()
+    shown = makers[makers.index.isin(in_org.index)].copy()
+    shown = shown.assign(in_org=in_org.reindex(shown.index)).sort_values("in_org", ascending=False)
+    summary = ", ".join(
+        f"{int(row[c]):,} {c}" for c in ("people", "contributors", "maintainers", "organisers", "repos") if c in row
+    )
+    return page(
+        f"{org}: makers",
+        f"<h1>{esc(org)}</h1><p class=lede>{esc(summary)}.</p>"
+        f"<h2>Most active makers</h2><p class=note>Among the {len(makers)} most active makers of the "
+        f"network, those active here, by their actions in {esc(org)}.</p>"
+        + makers_table(inputs, shown, depth=1, counts=in_org),
+        depth=1,
+    )
+
+
+def maker_page(inputs: ReportInputs, maker: str, row: pd.Series) -> str:
+    label = maker_label(inputs, maker)
+    events = inputs.events[inputs.events["maker"] == maker]
+    milestones = inputs.milestones.loc[maker] if maker in inputs.milestones.index else pd.Series(dtype=object)
+    reached_rows = "".join(
+        f"<tr><td>{esc(PLAIN.get(key, key))}</td><td>{when:%Y-%m-%d}</td></tr>"
+        for key, when in milestones.dropna().sort_values().items()
+        if key in PLAIN and when <= inputs.as_of
+    )
+    stages = inputs.stages[inputs.stages["maker"] == maker].sort_values("quarter") if inputs.stages is not None else None
+    timeline = ""
+    if stages is not None and not stages.empty:
+        cells = "".join(
+            f'<span title="{q:%Y} Q{(q.month - 1) // 3 + 1}: {esc(s)}" '
+            f'style="background:rgb{STAGE_COLOURS.get(str(s), (220, 220, 220))}"></span>'
+            for q, s in zip(stages["quarter"], stages["stage"], strict=True)
+        )
+        legend = " ".join(stage_badge(s) for s in STAGE_ORDER)
+        timeline = f"<h2>Stage, quarter by quarter</h2><div class=timeline>{cells}</div><p class=note>{legend}</p>"
+    repos = events.groupby("repo", observed=True).size().sort_values(ascending=False).head(20)
+    repo_rows = "".join(f"<tr><td>{esc(r)}</td><td class=num>{n:,}</td></tr>" for r, n in repos.items())
+    kinds = events.groupby("kind", observed=True).size().sort_values(ascending=False)
+    kind_rows = "".join(f"<tr><td>{esc(k)}</td><td class=num>{n:,}</td></tr>" for k, n in kinds.items())
+    return page(
+        label,
+        f"<h1>{esc(label)}</h1><p class=lede>{stage_badge(row['stage'])} · {int(row['actions']):,} actions "
+        f"from {row['first']:%B %Y} to {row['last']:%B %Y}</p>{timeline}"
+        f"<h2>Milestones</h2><table><tr><th>milestone</th><th>date</th></tr>{reached_rows}</table>"
+        f"<h2>Projects</h2><table><tr><th>repository</th><th class=num>actions</th></tr>{repo_rows}</table>"
+        f"<h2>Kinds of action</h2><table><tr><th>kind</th><th class=num>actions</th></tr>{kind_rows}</table>",
+        depth=1,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Writing the folder
+
+
+def drop_opted_out(inputs: ReportInputs, opt_out: Iterable[str]) -> ReportInputs:
+    """The inputs without opted-out people (by login, name, key or git email)."""
+    opted = {str(x).strip().lower() for x in opt_out}
+    if not opted:
+        return inputs
+    gone = {
+        maker for maker in inputs.events["maker"].astype(str).unique()
+        if maker.lower() in opted or maker.lower().removeprefix("git:") in opted
+        or str(inputs.labels.get(maker, "")).lower() in opted
+    }
+    if not gone:
+        return inputs
+    keep_ms = ~inputs.milestones.index.isin(list(gone))
+    om = inputs.org_milestones
+    return ReportInputs(
+        events=inputs.events[~inputs.events["maker"].isin(gone)],
+        milestones=inputs.milestones[keep_ms],
+        org_milestones=om[~om.index.get_level_values(0).isin(list(gone))] if om is not None else om,
+        stages=inputs.stages[~inputs.stages["maker"].isin(gone)] if inputs.stages is not None else None,
+        as_of=inputs.as_of,
+        labels={k: v for k, v in inputs.labels.items() if k not in gone},
+        config=inputs.config,
+    )
+
+
+def write_report(outdir: Path, inputs: ReportInputs, makers_limit: int = 200) -> Path:
+    """Write the report folder and return its index.html.
+
+    The pages are made in a temporary folder beside ``outdir`` and moved into place at
+    the end, so a failure leaves any earlier report untouched.
+    """
+    outdir = Path(outdir)
+    if not outdir.parent.is_dir():
+        raise BadInput(f"cannot create folder {outdir}: its parent {outdir.parent} does not exist; create it first")
+    if outdir.exists() and not outdir.is_dir():
+        raise BadInput(f"cannot write the report into {outdir}: it is a file; give a folder")
+    if not os.access(outdir.parent, os.W_OK | os.X_OK):
+        raise BadInput(f"cannot write the report into {outdir}: {outdir.parent} is not writable")
+    if makers_limit < 0:
+        raise BadInput(f"--makers must be 0 or more, got {makers_limit}")
+    opt_out = inputs.config.opt_out if inputs.config is not None else ()
+    inputs = drop_opted_out(inputs, opt_out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
+    try:
+        _write_pages(staging, inputs, makers_limit)
+        _swap_into_place(staging, outdir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return outdir / "index.html"
+
+
+def _swap_into_place(staging: Path, outdir: Path) -> None:
+    if outdir.exists():
+        old = outdir.with_name(f".{outdir.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(outdir, old)
+        os.replace(staging, outdir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, outdir)
+    outdir.chmod(0o755)
+
+
+def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
+    (folder / "orgs").mkdir()
+    (folder / "makers").mkdir()
+    head = headline(inputs)
+    funnel_png = plot_funnel(head["counts"], folder / "funnel.png")
+    curves = km_curves(inputs, ["maintainer", "organiser"])
+    km_png = plot_km(curves, folder / "time-to-role.png") if curves else None
+    path_rows = stats.paths(inputs.milestones[stats.reached(inputs.milestones, "first_contact", inputs.as_of)]) if not inputs.milestones.empty else []
+    cohort_rows = stats.cohorts(inputs.milestones, inputs.events, inputs.as_of) if not inputs.milestones.empty else []
+    cohorts_png = plot_cohorts(cohort_rows, folder / "cohorts.png") if cohort_rows else None
+    bridge_days = inputs.config["trajectories"]["bridge_days"] if inputs.config is not None else 365
+    bridges = stats.org_bridges(inputs.events, inputs.as_of, bridge_days) if len(inputs.events) else []
+    bridges_png = plot_bridges(bridges[:12], folder / "bridges.png") if bridges else None
+    orgs = org_table(inputs) if len(inputs.events) else pd.DataFrame()
+    makers = top_makers(inputs, makers_limit) if len(inputs.events) else pd.DataFrame()
+
+    for org, row in orgs.iterrows():
+        (folder / "orgs" / f"{slug(str(org))}.html").write_text(org_page(inputs, str(org), row, makers), "utf-8")
+    for maker, row in makers.iterrows():
+        (folder / "makers" / row["page"]).write_text(maker_page(inputs, str(maker), row), "utf-8")
+
+    km_text = " ".join(km_sentence(target, curve) for target, curve in curves.items())
+    sections = [
+        first_screen(head, inputs.as_of),
+        "<h2>How far people went</h2><p>Each bar counts the people who reached that step. "
+        "Most people take part once; the bars show how many went further.</p>"
+        f'<img src="{funnel_png}" alt="funnel of people reaching each step">',
+    ]
+    if km_png:
+        sections.append(
+            "<h2>How long it takes to become a maintainer or an organiser</h2>"
+            f"<p>{esc(km_text)} People who have not got there yet still count: the curve "
+            "allows for the time they have had so far (a Kaplan-Meier estimate).</p>"
+            f'<img src="{km_png}" alt="share who became maintainer or organiser over time">'
+        )
+    if path_rows:
+        sections.append("<h2>The most common paths</h2><p>What people did, in the order they did it.</p>" + paths_table(path_rows))
+    if cohorts_png:
+        sections.append(
+            "<h2>Who stayed</h2><p>People grouped by the year they first took part: the share still "
+            f'active one, two and three years later.</p><img src="{cohorts_png}" alt="cohort retention heatmap">'
+        )
+    if bridges:
+        sections.append(
+            "<h2>Bridges between organisations</h2><p>People active in two organisations within a year "
+            "of each other carry skills and ideas between them.</p>"
+            + (f'<img src="{bridges_png}" alt="bridges between organisations">' if bridges_png else "")
+            + bridges_table(bridges)
+        )
+    sections.append('<h2 id="orgs">Organisations</h2>' + orgs_index_table(orgs) if len(orgs) else "")
+    if len(makers):
+        sections.append(
+            f'<h2 id="makers">The {len(makers)} most active makers</h2>' + makers_table(inputs, makers, depth=0)
+        )
+    sections.append(
+        "<p class=note>Made by graphminer (rules version "
+        f"{esc(_rules_version())}) as of {inputs.as_of:%Y-%m-%d %H:%M} UTC. Bots are left out. "
+        "Emails are never shown.</p>"
+    )
+    (folder / "index.html").write_text(page("What taking part did for people", "".join(sections)), "utf-8")
+
+
+def _rules_version() -> str:
+    try:
+        from graphminer.trajectory import RULES_VERSION
+    except ImportError:
+        return "1"
+    return str(RULES_VERSION)
+
+
+# ---------------------------------------------------------------------------------------
+# From the store
+
+
+def inputs_from_store(conn: sqlite3.Connection, config, as_of=None) -> ReportInputs:
+    """Events, milestones and stages of the store, as of ``as_of`` (default: last harvest)."""
+    from graphminer import trajectory
+    from graphminer.events import load_events
+    from graphminer.export import default_as_of, maker_labels
+    from graphminer.graph import people_events
+
+    events = people_events(load_events(conn, config))
+    moment = pd.Timestamp(as_of or default_as_of(conn, events))
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    events = events[events["ts"] <= moment]
+    return ReportInputs(
+        events=events,
+        milestones=trajectory.milestones(events, moment, config, scope="network"),
+        org_milestones=trajectory.milestones(events, moment, config, scope="org"),
+        stages=trajectory.stages(events, moment, config),
+        as_of=moment,
+        labels=maker_labels(conn),
+        config=config,
+    )
+
+
+def report(outdir: Path, conn: sqlite3.Connection, config, as_of=None, makers: int | None = None) -> Path:
+    """Write the report of the store into ``outdir``; return its index.html."""
+    output_parent_ok(Path(outdir))
+    limit = config["report"]["makers"] if makers is None else makers
+    return write_report(Path(outdir), inputs_from_store(conn, config, as_of), limit)
+
+
+def output_parent_ok(outdir: Path) -> None:
+    """Fail early (before the long computation) when the folder cannot be made."""
+    if outdir.exists():
+        output_folder(outdir)
+    elif not outdir.parent.is_dir():
+        raise BadInput(f"cannot create folder {outdir}: its parent {outdir.parent} does not exist; create it first")
