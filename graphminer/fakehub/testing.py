@@ -1,0 +1,101 @@
+"""Test helper: runs the REAL ``python -m graphminer fakehub serve`` as a subprocess.
+
+    with serve("tests/fixtures/fakehub-small.json", rate_limit=100) as hub:
+        requests.get(hub.url + "/repos/civic/site/issues")
+        hub.stats()["counted"]
+
+Options map to the command's flags (``faults``, ``log``, ``rate_limit``, ``rate_window``,
+``host``); the log goes to a temporary file unless ``log`` names one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+LISTENING = "fakehub listening on "
+
+
+class RunningHub:
+    """A running fakehub: its base URL, request log, stats and delta control."""
+
+    def __init__(self, url: str, log_path: Path, process: subprocess.Popen) -> None:
+        self.url = url
+        self.log_path = log_path
+        self.process = process
+
+    def stats(self) -> dict:
+        """``GET /_fakehub/stats``."""
+        with urllib.request.urlopen(self.url + "/_fakehub/stats", timeout=30) as response:
+            return json.load(response)
+
+    def apply_delta(self, path: Path | str) -> dict:
+        """``POST /_fakehub/delta`` with a delta file's bytes; returns the answer."""
+        request = urllib.request.Request(self.url + "/_fakehub/delta",
+                                         data=Path(path).read_bytes(), method="POST")
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.load(response)
+
+    def log_lines(self) -> list[dict]:
+        """Every request logged so far."""
+        text = self.log_path.read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@contextmanager
+def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str | None = None,
+          rate_limit: int | None = None, rate_window: float | None = None,
+          host: str = "127.0.0.1", timeout: float = 60.0) -> Iterator[RunningHub]:
+    """Start fakehub on a free port, yield a RunningHub, stop it on exit."""
+    workdir = tempfile.mkdtemp(prefix="fakehub-")
+    log_path = Path(log) if log else Path(workdir) / "requests.jsonl"
+    command = [sys.executable, "-m", "graphminer", "fakehub", "serve", str(world_path),
+               "--host", host, "--port", "0", "--log", str(log_path)]
+    if faults:
+        command += ["--faults", faults]
+    if rate_limit is not None:
+        command += ["--rate-limit", str(rate_limit)]
+    if rate_window is not None:
+        command += ["--rate-window", str(rate_window)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    stderr_path = Path(workdir) / "stderr.txt"
+    with open(stderr_path, "w", encoding="utf-8") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
+    try:
+        url = _listening_url(process, timeout, stderr_path)
+        yield RunningHub(url, log_path, process)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+def _listening_url(process: subprocess.Popen, timeout: float, stderr_path: Path) -> str:
+    """The URL from the server's first stdout line (RuntimeError with its stderr if it died)."""
+    found: list[str] = []
+    reader = threading.Thread(target=lambda: found.append(process.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    line = found[0].strip() if found else ""
+    if not line.startswith(LISTENING):
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        error = stderr_path.read_text(encoding="utf-8")
+        raise RuntimeError(f"fakehub did not start (first line {line!r}): {error.strip()}")
+    return line[len(LISTENING):]
