@@ -126,7 +126,9 @@ def quarter_start(index: pd.Series) -> pd.Series:
     """The first instant (UTC) of each quarter number."""
     index = index.astype("int64")
     parts = pd.DataFrame({"year": index // 4, "month": (index % 4) * 3 + 1, "day": 1})
-    return pd.to_datetime(parts).dt.tz_localize("UTC")
+    # nanoseconds like the events' ts: pandas 3 builds these in microseconds, and
+    # merge_asof refuses keys of two units
+    return pd.to_datetime(parts).dt.tz_localize("UTC").dt.as_unit("ns")
 
 
 def actions_of(ev: pd.DataFrame) -> pd.DataFrame:
