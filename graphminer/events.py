@@ -370,14 +370,19 @@ def commits_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame
         resolved = query_frame(
             conn, "SELECT repo_id, sha, author_key, committer_key FROM commit_makers",
             ["repo_id", "sha", "author_key", "committer_key"])
-        commits = commits.merge(resolved, on=["repo_id", "sha"], how="left")
+        commits = commits.merge(resolved.assign(resolved=True), on=["repo_id", "sha"], how="left")
+        # identity's null means "opted out": only commits it has not seen yet fall back.
+        unresolved = commits["resolved"].isna()
+        commits = commits.drop(columns="resolved")
     else:
         commits["author_key"] = None
         commits["committer_key"] = None
-    commits["author_key"] = commits["author_key"].fillna(
-        user_key(commits["author_id"])).fillna(git_key(commits["author_email"]))
-    commits["committer_key"] = commits["committer_key"].fillna(
-        user_key(commits["committer_id"])).fillna(git_key(commits["committer_email"]))
+        unresolved = pd.Series(True, index=commits.index)
+    fallback_author = user_key(commits["author_id"]).fillna(git_key(commits["author_email"]))
+    fallback_committer = user_key(commits["committer_id"]).fillna(git_key(commits["committer_email"]))
+    commits["author_key"] = commits["author_key"].astype(object).where(~unresolved, fallback_author)
+    commits["committer_key"] = commits["committer_key"].astype(object).where(
+        ~unresolved, fallback_committer)
     by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
     commits.loc[by_github, "committer_key"] = None
     return commits
@@ -534,9 +539,10 @@ def opted_out_makers(conn: sqlite3.Connection, config: Config | None,
 
 
 def bot_makers(conn: sqlite3.Connection, people: pd.DataFrame, events: pd.DataFrame) -> set[str]:
-    """Maker keys that are bots: identity's answer, else account type and ``[bot]`` logins."""
+    """Maker keys that are bots: identity's answer plus account type and ``[bot]`` logins
+    (identity's table may be empty until its first refresh)."""
+    found = set()
     if table_exists(conn, "makers"):
-        rows = conn.execute("SELECT key FROM makers WHERE is_bot").fetchall()
-        return {str(row[0]) for row in rows}
+        found = {str(row[0]) for row in conn.execute("SELECT key FROM makers WHERE is_bot")}
     is_bot = people["type"].eq("Bot") | people["login"].str.lower().str.endswith("[bot]")
-    return set(people.loc[is_bot, "key"])
+    return found | set(people.loc[is_bot, "key"])

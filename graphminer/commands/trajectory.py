@@ -1,0 +1,35 @@
+"""The ``trajectory`` command: one maker's milestones, stages and the events behind them.
+
+Thin on purpose and free of pandas at import: with fresh precomputed tables and no
+``--as-of`` it answers from SQLite alone (graphminer.precompute).
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.argument("who")
+@click.option("--org", help="Milestones at this organisation's scope (default: the whole network).")
+@click.option("--as-of", "as_of", help="Reference time, ISO 8601 read as UTC (default: end of the last harvest).")
+@click.option("--store", "store", help="Store file (default from the config).")
+@click.option("--config", "config_path", help="Config file (TOML).")
+@click.option("--json", "as_json", is_flag=True, help="The answer as JSON.")
+def trajectory(who: str, org: str | None, as_of: str | None, store: str | None,
+               config_path: str | None, as_json: bool) -> None:
+    """WHO's dated milestones, the event that triggered each (with its link) and the stage
+    per quarter. WHO is a login, or a name or email for makers without an account."""
+    from graphminer.config import load_config, store_path_for
+    from graphminer.precompute import maker_timeline, render_timeline
+    from graphminer.store import open_store
+
+    config = load_config(config_path)
+    conn = open_store(store_path_for(store, config), readonly=True)
+    try:
+        answer = maker_timeline(conn, config, who, org=org, as_of=as_of)
+    finally:
+        conn.close()
+    click.echo(json.dumps(answer, indent=2) if as_json else render_timeline(answer))

@@ -1,0 +1,475 @@
+"""The query side of trajectories: precomputed tables and the answers of ``trajectory`` and ``makers``.
+
+``refresh(conn, config)`` runs after each harvest (``graphminer.pipeline.after_harvest``)
+and stores in migration 0004's tables what ``graphminer trajectory WHO`` needs: milestones
+per maker per scope with their triggering event and link, stages, current stage and a
+lookup index by key, login, name and email. ``maker_timeline`` answers from those tables
+with the standard library only (no pandas import: the command must answer in 0.5 s with
+process start) when they are fresh and no other ``as_of`` is asked; otherwise it computes
+the same answer from the events table. ``makers_listing`` always computes.
+
+Fresh means: same rules version, same ``as_of`` (the end of the last harvest in ``_runs``)
+and same settings (the config's [trajectories] and opt-out list).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import sqlite3
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from graphminer.config import Config
+from graphminer.errors import BadInput
+from graphminer.store import utc_now
+from graphminer.timeutil import describe_span, format_instant, parse_instant, parse_stored
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RULES_VERSION = "1"  # graphminer.trajectory.RULES_VERSION, repeated to keep pandas out
+MILESTONE_KEYS = [
+    "first_contact", "first_issue", "first_comment", "first_pr", "first_landed",
+    "returning", "long_term", "maintainer", "triager", "reviewer", "core", "creator",
+    "organiser", "coder_to_organiser", "repo_bridge", "org_bridge", "inactive", "gone",
+    "returned",
+]
+COUNT_KINDS = {
+    "commits": ("commit",), "prs_opened": ("pr_opened",), "prs_merged": ("pr_merged",),
+    "merges_performed": ("merge_performed",), "issues_opened": ("issue_opened",),
+    "comments": ("comment", "review_comment"), "review_comments": ("review_comment",),
+    "reviews": ("review",), "issue_events": ("issue_event",), "releases": ("release",),
+}
+
+
+# --- bookkeeping ------------------------------------------------------------------------
+
+def settings_fingerprint(config: Config | None) -> str:
+    """What the precomputed answer depends on besides the store."""
+    values = {
+        "trajectories": config["trajectories"] if config else None,
+        "opt_out": sorted(config.opt_out) if config else [],
+        "include_forks": bool(config and config["harvest"].get("include_forks")),
+    }
+    return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def last_run(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    """The last finished harvest (its end time is the default as_of)."""
+    return conn.execute(
+        "SELECT id, ended_at, source FROM _runs WHERE ended_at IS NOT NULL "
+        "ORDER BY ended_at DESC, id DESC LIMIT 1"
+    ).fetchone()
+
+
+def default_as_of(conn: sqlite3.Connection) -> str | None:
+    """The end time of the last harvest, or None when nothing was harvested yet."""
+    run = last_run(conn)
+    return format_instant(parse_stored(run["ended_at"])) if run else None
+
+
+def web_url(conn: sqlite3.Connection) -> str:
+    """The web address items link to: github.com, or the API host the last harvest used."""
+    row = conn.execute(
+        "SELECT source FROM _runs WHERE kind='github' AND source IS NOT NULL "
+        "ORDER BY id DESC LIMIT 1").fetchone()
+    source = (row[0] if row else "") or ""
+    if not source.startswith("http") or "api.github.com" in source:
+        return "https://github.com"
+    return source.rstrip("/").removesuffix("/api/v3")
+
+
+def item_link(base: str, repo: str | None, target: str | None) -> str | None:
+    """The web page of an event's target."""
+    if not repo or not target or ":" not in target:
+        return None
+    kind, _, ref = target.partition(":")
+    path = {"issue": f"issues/{ref}", "pr": f"pull/{ref}", "commit": f"commit/{ref}",
+            "release": "releases"}.get(kind)
+    return f"{base}/{repo}/{path}" if path else None
+
+
+def fresh_as_of(conn: sqlite3.Connection, config: Config | None) -> str | None:
+    """as_of of the precomputed tables when they are fresh, else None."""
+    try:
+        row = conn.execute(
+            "SELECT rules_version, as_of, settings FROM _precomputed WHERE id=1").fetchone()
+    except sqlite3.OperationalError:  # a store from before migration 0004, opened read-only
+        return None
+    if row is None or row["rules_version"] != RULES_VERSION:
+        return None
+    if row["settings"] != settings_fingerprint(config) or row["as_of"] != default_as_of(conn):
+        return None
+    return row["as_of"]
+
+
+# --- computing --------------------------------------------------------------------------
+
+def maker_info(conn: sqlite3.Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """key -> login, name, is_bot, emails: identity's makers table, else accounts and commits."""
+    from graphminer.events import table_exists
+
+    info: dict[str, dict[str, Any]] = {
+        key: {"login": None, "name": None, "is_bot": False, "emails": set()} for key in keys}
+    if table_exists(conn, "makers"):
+        for row in conn.execute("SELECT key, login, name, is_bot FROM makers"):
+            if row[0] in info:
+                info[row[0]].update(login=row[1], name=row[2], is_bot=bool(row[3]))
+        for row in conn.execute("SELECT maker_key, email, name FROM maker_identities"):
+            if row[0] in info:
+                if row[1]:
+                    info[row[0]]["emails"].add(row[1].lower())
+                if not info[row[0]]["name"] and row[2]:
+                    info[row[0]]["name"] = row[2]
+    for row in conn.execute("SELECT id, login, name, type FROM people"):
+        entry = info.get(str(row[0]))
+        if entry is not None and entry["login"] is None:
+            entry.update(login=row[1], name=entry["name"] or row[2],
+                         is_bot=entry["is_bot"] or row[3] == "Bot" or row[1].endswith("[bot]"))
+    for row in conn.execute("SELECT lower(author_email), author_name FROM commits"):
+        entry = info.get(f"git:{row[0]}")
+        if entry is not None:
+            entry["emails"].add(row[0])
+            entry["name"] = entry["name"] or row[1]
+    return info
+
+
+def name_rows(info: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(needle, kind, key) rows of the lookup index: key, login, name and emails, lower-cased."""
+    rows = set()
+    for key, entry in info.items():
+        rows.add((key.lower(), "key", key))
+        if key.startswith("git:"):
+            rows.add((key[4:].lower(), "email", key))
+        if entry["login"]:
+            rows.add((entry["login"].lower(), "login", key))
+        if entry["name"]:
+            rows.add((" ".join(entry["name"].lower().split()), "name", key))
+        for email in entry["emails"]:
+            rows.add((email, "email", key))
+    return sorted(rows)
+
+
+def computed_tables(events: pd.DataFrame, as_of: str, config: Config | None,
+                    base: str) -> dict[str, pd.DataFrame]:
+    """Milestones of every scope (long form, with links), stages and counts, from events."""
+    import pandas as pd
+
+    from graphminer import trajectory
+
+    moment = trajectory.as_timestamp(as_of)
+    limits = trajectory.thresholds(config)
+    ev = trajectory.rule_events(events, moment)
+    parts = []
+    for scope, keys in trajectory.SCOPE_KEYS.items():
+        long = trajectory.acts_of_prepared(ev, moment, limits, keys)
+        if scope == "network":
+            network_long = long
+        name = long[keys[1]] if len(keys) > 1 else pd.Series("", index=long.index)
+        parts.append(pd.DataFrame({
+            "maker_key": long["maker"], "scope": scope, "scope_name": name,
+            "milestone": long["milestone"], "at": iso(long["at"]),
+            "trigger_kind": long["kind"], "trigger_repo": long["trigger_repo"],
+            "trigger_target": long["target"], "trigger_at": iso(long["ts"]),
+        }))
+    milestones_long = pd.concat(parts, ignore_index=True)
+    milestones_long["link"] = [item_link(base, repo, target) for repo, target in zip(
+        milestones_long["trigger_repo"], milestones_long["trigger_target"], strict=True)]
+    network = trajectory.wide_milestones(ev, network_long, ["maker"])
+    stage_table = trajectory.stages(events, moment, config, network=network)
+    stage_table["quarter"] = stage_table["quarter"].dt.strftime("%Y-%m-%d")
+    return {"milestones": milestones_long, "stages": stage_table,
+            "counts": kind_counts(events[events["ts"] <= moment])}
+
+
+def iso(series: pd.Series) -> pd.Series:
+    """Timestamps as ``YYYY-MM-DDTHH:MM:SSZ`` strings (missing stay missing)."""
+    return series.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def kind_counts(events: pd.DataFrame) -> pd.DataFrame:
+    """maker -> one column per COUNT_KINDS name."""
+    import pandas as pd
+
+    per_kind = events.groupby(["maker", "kind"]).size().unstack("kind", fill_value=0)
+    counts = pd.DataFrame(index=per_kind.index)
+    for name, kinds in COUNT_KINDS.items():
+        present = [kind for kind in kinds if kind in per_kind]
+        counts[name] = per_kind[present].sum(axis=1) if present else 0
+    return counts.astype("int64")
+
+
+def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
+    """Recompute the precomputed tables from the store (call after each harvest)."""
+    from graphminer.events import load_events
+
+    as_of = default_as_of(conn) or utc_now()
+    events = load_events(conn, config)
+    base = web_url(conn)
+    tables = computed_tables(events, as_of, config, base)
+    keys = sorted(set(events["maker"]))
+    info = maker_info(conn, keys)
+    bots = set(events.loc[events["is_bot"], "maker"])
+    last = tables["stages"].drop_duplicates("maker", keep="last")
+    current = {row.maker: row for row in last.itertuples(index=False)}
+    counts = tables["counts"]
+    count_json = {key: json.dumps({name: int(value) for name, value in row.items()})
+                  for key, row in counts.to_dict("index").items()}
+    maker_rows = []
+    for key in keys:
+        now = current.get(key)
+        entry = info[key]
+        maker_rows.append((
+            key, entry["login"], entry["name"], int(key in bots or entry["is_bot"]),
+            now.stage if now is not None else None, now.state if now is not None else None,
+            int(bool(now.organiser)) if now is not None else 0,
+            int(bool(now.bridge)) if now is not None else 0, count_json.get(key, "{}")))
+    milestone_rows = list(tables["milestones"][[
+        "maker_key", "scope", "scope_name", "milestone", "at", "trigger_kind", "trigger_repo",
+        "trigger_target", "trigger_at", "link"]].itertuples(index=False, name=None))
+    stage_rows = [(row.maker, row.quarter, row.stage, int(row.organiser), int(row.bridge), row.state)
+                  for row in tables["stages"].itertuples(index=False)]
+    run = last_run(conn)
+    with conn:
+        for table in ("traj_makers", "traj_maker_names", "traj_milestones", "traj_stages"):
+            conn.execute(f"DELETE FROM {table}")
+        conn.executemany("INSERT INTO traj_makers VALUES (?,?,?,?,?,?,?,?,?)", maker_rows)
+        conn.executemany("INSERT INTO traj_maker_names VALUES (?,?,?)", name_rows(info))
+        conn.executemany("INSERT INTO traj_milestones VALUES (?,?,?,?,?,?,?,?,?,?)", milestone_rows)
+        conn.executemany("INSERT INTO traj_stages VALUES (?,?,?,?,?,?)", stage_rows)
+        conn.execute(
+            "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
+            "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
+            (RULES_VERSION, as_of, run["id"] if run else None, settings_fingerprint(config), base,
+             utc_now()))
+
+
+# --- finding a maker --------------------------------------------------------------------
+
+def find_maker(who: str, index: list[tuple[str, str, str]], logins: list[str]) -> str:
+    """The key of the maker ``who`` names (key, login, email or name), or BadInput."""
+    needle = " ".join(who.strip().lower().split())
+    for kind in ("key", "login", "email", "name"):
+        keys = sorted({key for text, found_kind, key in index if found_kind == kind and text == needle})
+        if len(keys) == 1:
+            return keys[0]
+        if len(keys) > 1:
+            raise BadInput(f"{len(keys)} makers have the {kind} {who!r} ({', '.join(keys[:5])}): "
+                           "give a login, an email or a key instead")
+    close = difflib.get_close_matches(who, logins, n=3, cutoff=0.6) or difflib.get_close_matches(
+        who.lower(), [login.lower() for login in logins], n=3, cutoff=0.5)
+    hint = f"closest known logins: {', '.join(close)}" if close else "no login is close"
+    raise BadInput(f"no maker {who!r} in the store; {hint} (give a login, or a name or email)")
+
+
+# --- answering `trajectory` ---------------------------------------------------------------
+
+def maker_timeline(conn: sqlite3.Connection, config: Config | None, who: str,
+                   org: str | None = None, as_of: str | None = None) -> dict[str, Any]:
+    """One maker's milestones (network scope, or org scope with ``org``), per-org and
+    per-repo milestones, triggers and stages, as the ``--json`` shape of ``trajectory``."""
+    wanted = format_instant(parse_instant(as_of)) if as_of else None
+    fresh = fresh_as_of(conn, config)
+    if fresh and (wanted is None or wanted == fresh):
+        return timeline_from_tables(conn, who, org, fresh)
+    return timeline_computed(conn, config, who, org, wanted)
+
+
+def timeline_from_tables(conn: sqlite3.Connection, who: str, org: str | None,
+                         as_of: str) -> dict[str, Any]:
+    """The answer read from the precomputed tables (no pandas)."""
+    index = [tuple(row) for row in conn.execute("SELECT needle, kind, maker_key FROM traj_maker_names")]
+    logins = [row[0] for row in conn.execute("SELECT login FROM traj_makers WHERE login IS NOT NULL")]
+    key = find_maker(who, index, logins)
+    maker = conn.execute("SELECT * FROM traj_makers WHERE key=?", (key,)).fetchone()
+    rows = [dict(row) for row in conn.execute(
+        "SELECT * FROM traj_milestones WHERE maker_key=?", (key,))]
+    stages = [dict(row) for row in conn.execute(
+        "SELECT quarter, stage, organiser, bridge, state FROM traj_stages WHERE maker_key=? "
+        "ORDER BY quarter", (key,))]
+    repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
+    return assemble_timeline(key, dict(maker), rows, stages, as_of, org, repo_orgs)
+
+
+def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
+                      org: str | None, as_of: str | None) -> dict[str, Any]:
+    """The answer computed from the events table (another as_of, or stale tables)."""
+    from graphminer.events import load_events
+
+    as_of = as_of or default_as_of(conn) or utc_now()
+    events = load_events(conn, config)
+    keys = sorted(set(events["maker"]))
+    info = maker_info(conn, keys)
+    logins = [entry["login"] for entry in info.values() if entry["login"]]
+    key = find_maker(who, name_rows(info), logins)
+    tables = computed_tables(events, as_of, config, web_url(conn))
+    long = tables["milestones"]
+    rows = long[long["maker_key"] == key].to_dict("records")
+    stage_table = tables["stages"]
+    stages = stage_table[stage_table["maker"] == key].drop(columns="maker").to_dict("records")
+    counts = tables["counts"]
+    maker = dict(info[key], key=key, is_bot=bool(info[key]["is_bot"] or events.loc[
+        events["maker"] == key, "is_bot"].any()))
+    maker["counts"] = json.dumps(counts.loc[key].to_dict() if key in counts.index else {},
+                                 default=int)
+    repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
+    return assemble_timeline(key, maker, rows, stages, as_of, org, repo_orgs)
+
+
+def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]],
+                      stages: list[dict[str, Any]], as_of: str, org: str | None,
+                      repo_orgs: dict[str, str]) -> dict[str, Any]:
+    """The ``--json`` shape from milestone rows (scope, scope_name, milestone, at, trigger...)."""
+    org_name = org.lower() if org else None
+    main_scope, main_name = ("org", org_name) if org_name else ("network", "")
+    milestones = dict.fromkeys(MILESTONE_KEYS)
+    triggers: dict[str, dict[str, Any]] = {}
+    orgs: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(MILESTONE_KEYS))
+    repos: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(MILESTONE_KEYS))
+    for row in rows:
+        if row["scope"] == main_scope and row["scope_name"] == main_name:
+            milestones[row["milestone"]] = row["at"]
+            triggers[row["milestone"]] = {
+                "kind": row["trigger_kind"], "repo": row["trigger_repo"],
+                "target": row["trigger_target"], "at": row["trigger_at"], "link": row["link"]}
+        elif row["scope"] == "org" and (org_name is None or row["scope_name"] == org_name):
+            orgs[row["scope_name"]][row["milestone"]] = row["at"]
+        elif row["scope"] == "repo" and (org_name is None or repo_orgs.get(row["scope_name"]) == org_name):
+            repos[row["scope_name"]][row["milestone"]] = row["at"]
+    counts = json.loads(maker.get("counts") or "{}")
+    return {
+        "key": key, "login": maker.get("login"), "name": maker.get("name"),
+        "is_bot": bool(maker.get("is_bot")), "rules_version": RULES_VERSION, "as_of": as_of,
+        "scope": {"org": org_name} if org_name else {"network": True},
+        "milestones": milestones, "triggers": triggers,
+        "scopes": {"orgs": dict(sorted(orgs.items())), "repos": dict(sorted(repos.items()))},
+        "stages": [{"quarter": s["quarter"], "stage": s["stage"], "organiser": bool(s["organiser"]),
+                    "bridge": bool(s["bridge"]), "state": s["state"]} for s in stages],
+        "counts": counts,
+    }
+
+
+# --- answering `makers` -------------------------------------------------------------------
+
+def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | None = None,
+                   stage: str | None = None, as_of: str | None = None,
+                   include_bots: bool = False) -> list[dict[str, Any]]:
+    """Every maker with their current stage, milestones (network scope, or org scope with
+    ``org``) and counts; each entry carries ``rules_version`` and ``as_of``."""
+    import pandas as pd
+
+    from graphminer import trajectory
+    from graphminer.events import load_events
+
+    moment_text = format_instant(parse_instant(as_of)) if as_of else (default_as_of(conn) or utc_now())
+    moment = trajectory.as_timestamp(moment_text)
+    events = load_events(conn, config)
+    ev = trajectory.rule_events(events, moment)
+    keys = trajectory.SCOPE_KEYS["org" if org else "network"]
+    long = trajectory.acts_of_prepared(ev, moment, trajectory.thresholds(config), keys)
+    wide = trajectory.wide_milestones(ev, long, keys)
+    in_scope = events
+    if org:
+        # Org scope is the org's rows of a computation over every org: bridges and first
+        # responses look at the maker's actions elsewhere.
+        in_scope = events[events["org"] == org.lower()]
+        wide = wide.xs(org.lower(), level="org") if org.lower() in wide.index.get_level_values(
+            "org") else wide.iloc[0:0].droplevel("org")
+    current = trajectory.current_stages(trajectory.stages(in_scope, moment, config, network=wide))
+    scoped = in_scope[in_scope["ts"] <= moment]
+    counts = kind_counts(scoped)
+    all_keys = sorted(set(scoped["maker"]))
+    info = maker_info(conn, all_keys)
+    bots = set(scoped.loc[scoped["is_bot"], "maker"])
+    listing = []
+    for key in all_keys:
+        is_bot = key in bots or info[key]["is_bot"]
+        if is_bot and not include_bots:
+            continue
+        now_stage = None if is_bot else current.get(key)
+        if stage and now_stage != stage:
+            continue
+        reached = wide.loc[key] if key in wide.index else None
+        listing.append({
+            "key": key, "login": info[key]["login"], "name": info[key]["name"], "is_bot": is_bot,
+            "stage": now_stage,
+            "milestones": {name: (None if reached is None or pd.isna(reached[name])
+                                  else reached[name].strftime("%Y-%m-%dT%H:%M:%SZ"))
+                           for name in MILESTONE_KEYS},
+            "counts": {name: int(counts.at[key, name]) if key in counts.index else 0
+                       for name in COUNT_KINDS},
+            "rules_version": RULES_VERSION, "as_of": moment_text,
+        })
+    return listing
+
+
+# --- text output --------------------------------------------------------------------------
+
+def render_timeline(answer: dict[str, Any]) -> str:
+    """A timeline a person reads at a glance: milestone, date, time since first contact,
+    the event behind it and its link; then the stages, quarter by quarter, compressed."""
+    from datetime import datetime
+
+    who = answer["login"] or answer["name"] or answer["key"]
+    scope = f"org {answer['scope']['org']}" if "org" in answer["scope"] else "whole network"
+    lines = [f"{who} (key {answer['key']}): {scope}, as of {answer['as_of']}, rules v{answer['rules_version']}"]
+    if answer["is_bot"]:
+        lines.append("a bot: bots have no trajectory (their actions are nobody's)")
+    current = answer["stages"][-1] if answer["stages"] else None
+    if current:
+        tracks = [name for name in ("organiser", "bridge") if current[name]]
+        lines.append(f"now: {current['stage']}" + (f" + {', '.join(tracks)}" if tracks else "")
+                     + f" ({current['state']})")
+    start = answer["milestones"].get("first_contact")
+    start_at = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else None
+    reached = sorted(((at, name) for name, at in answer["milestones"].items() if at))
+    for at, name in reached:
+        since = ""
+        if start_at:
+            days = (datetime.fromisoformat(at.replace("Z", "+00:00")) - start_at).total_seconds() / 86400
+            since = "+" + describe_span(days) if days > 0 else "start"
+        trigger = answer["triggers"].get(name) or {}
+        what = f"{trigger.get('kind', '')} {trigger.get('repo') or ''} {trigger.get('target') or ''}".strip()
+        link = trigger.get("link") or ""
+        lines.append(f"  {at[:10]}  {name:<19} {since:>8}  {what}  {link}".rstrip())
+    missing = [name for name, at in answer["milestones"].items() if not at]
+    if missing:
+        lines.append("  not reached: " + ", ".join(missing))
+    if answer["stages"]:
+        lines.append("stages: " + " > ".join(stage_runs(answer["stages"])))
+    return "\n".join(lines)
+
+
+def stage_runs(stages: list[dict[str, Any]]) -> list[str]:
+    """Consecutive quarters with the same stage and state as one ``2020Q1-2021Q2 stage`` item."""
+    def label(quarter: str) -> str:
+        return f"{quarter[:4]}Q{(int(quarter[5:7]) - 1) // 3 + 1}"
+
+    runs: list[list[Any]] = []
+    for row in stages:
+        shown = row["stage"] + ("" if row["state"] == "active" else f" ({row['state']})")
+        if runs and runs[-1][2] == shown:
+            runs[-1][1] = row["quarter"]
+        else:
+            runs.append([row["quarter"], row["quarter"], shown])
+    return [f"{label(first)}{'' if first == last else '-' + label(last)} {shown}"
+            for first, last, shown in runs]
+
+
+def render_makers(listing: list[dict[str, Any]]) -> str:
+    """One line per maker: who, stage, first contact, first landed, key counts."""
+    lines = [f"{'maker':<24} {'stage':<12} {'first contact':<13} {'first landed':<13} "
+             f"{'commits':>7} {'PRs':>5} {'issues':>6} {'reviews':>7}"]
+    for maker in listing:
+        who = maker["login"] or maker["name"] or maker["key"]
+        reached = maker["milestones"]
+        counts = maker["counts"]
+        lines.append(
+            f"{who[:24]:<24} {maker['stage'] or ('bot' if maker['is_bot'] else '-'):<12} "
+            f"{(reached['first_contact'] or '-')[:10]:<13} {(reached['first_landed'] or '-')[:10]:<13} "
+            f"{counts['commits']:>7} {counts['prs_opened']:>5} {counts['issues_opened']:>6} "
+            f"{counts['reviews']:>7}")
+    lines.append(f"{len(listing)} makers")
+    return "\n".join(lines)
