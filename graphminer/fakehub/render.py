@@ -91,8 +91,7 @@ def org_full(world: World, api: str, org: dict) -> dict:
     body = org_simple(world, api, org)
     repos = world.org_repos(org["login"])
     body.update({
-        "name": org.get("name"), "company": None, "blog": None, "location": None,
-        "email": None, "twitter_username": None, "is_verified": False,
+        "name": org.get("name"), "twitter_username": None, "is_verified": False,
         "has_organization_projects": True, "has_repository_projects": True,
         "public_repos": len(repos), "public_gists": 0, "followers": 0, "following": 0,
         "html_url": f"{HTML}/{org['login']}",
@@ -180,7 +179,7 @@ def label(api: str, repo: dict, name: str) -> dict:
         "id": small_id("label", repo["id"], name), "node_id": node_id("Label", small_id("label", repo["id"], name)),
         "url": f"{api}/repos/{full_name}/labels/{name}", "name": name,
         "color": hashlib.md5(name.encode()).hexdigest()[:6], "default": False,
-        "description": None,
+        "description": "",
     }
 
 
@@ -398,7 +397,7 @@ def review_comment(world: World, api: str, repo: dict, record: dict) -> dict:
     pr_url = f"{repo_url}/pulls/{record['pr_number']}"
     html = f"{HTML}/{full_name}/pull/{record['pr_number']}#discussion_r{record['id']}"
     commit_id = record.get("commit_id") or "0" * 40
-    return {
+    body = {
         "url": url, "pull_request_review_id": record.get("review_id"),
         "id": record["id"], "node_id": node_id("PullRequestReviewComment", record["id"]),
         "diff_hunk": "@@ -1 +1 @@", "path": record.get("path") or "README.md",
@@ -414,6 +413,9 @@ def review_comment(world: World, api: str, repo: dict, record: dict) -> dict:
         "start_line": None, "original_start_line": None, "start_side": None,
         "line": 1, "original_line": 1, "side": "RIGHT", "subject_type": "line",
     }
+    if body["in_reply_to_id"] is None:
+        del body["in_reply_to_id"]  # GitHub leaves it out of comments that start a thread
+    return body
 
 
 def commit(world: World, api: str, repo: dict, record: dict) -> dict:
