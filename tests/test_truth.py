@@ -217,8 +217,8 @@ def test_merged_pr_lands_at_merged_at_and_its_squash_commit_does_not_land_again(
     world.event(1, bob, "merged", t("2020-01-03"))
     world.commit("s" * 40, t("2020-01-03"), ("Alice Smith", "alice@example.org"),
                  committer=WEB_FLOW, author_id=alice, message="Add (#1)")
-    world.commit("t" * 40, t("2020-01-04"), ("Alice Smith", "alice@example.org"),
-                 committer=WEB_FLOW, author_id=alice, message="Fix (#9)", parents=["s" * 40])
+    world.commit("t" * 40, t("2020-03-04"), ("Alice Smith", "alice@example.org"),
+                 committer=WEB_FLOW, author_id=alice, message="Fix (#9)\n\nbody", parents=["s" * 40])
     truth = world.truth()
     marks = truth["makers"]["1"]["milestones"]
     assert marks["first_landed"] == t("2020-01-03")
@@ -322,6 +322,7 @@ def test_approval_of_a_later_merged_pr_is_dated_at_the_review():
     world.pr(2, carol, t("2020-01-01"))  # never merged
     world.review(2, bob, "APPROVED", t("2020-01-10"))
     world.review(1, carol, "APPROVED", t("2020-01-12"))  # own PR
+    world.review(1, bob, "APPROVED", t("2020-02-02"))  # after the merge: not "later merged"
     makers = world.truth()["makers"]
     assert makers["1"]["milestones"]["maintainer"] == t("2020-01-15")
     assert makers["1"]["milestones"]["reviewer"] == t("2020-01-15")
@@ -336,6 +337,7 @@ def test_published_release_is_a_maintainer_act_and_a_draft_is_not():
     alice, bob, _ = people(world)
     world.release(alice, t("2020-05-05"))
     world.release(bob, t("2020-04-04"), draft=True)
+    world.data["releases"][-1]["published_at"] = t("2020-04-04")  # drafts never count
     makers = world.truth()["makers"]
     assert makers["1"]["milestones"]["maintainer"] == t("2020-05-05")
     assert makers["1"]["milestones"]["first_contact"] == t("2020-05-05")
@@ -369,6 +371,8 @@ def test_organiser_label_is_case_insensitive_and_configurable():
     world.issue(1, alice, t("2020-01-01"))
     world.event(1, bob, "labeled", t("2020-01-05"), label="Good First Issue")
     world.event(1, bob, "labeled", t("2020-01-02"), label="newcomers")
+    world.pr(2, alice, t("2020-01-01"))
+    world.event(2, bob, "labeled", t("2020-01-01", "12:00:00"), label="good first issue")  # a PR
     assert world.milestones("2")["organiser"] == t("2020-01-05")
     assert world.milestones("2", organiser_labels=["Newcomers"])["organiser"] == t("2020-01-02")
 
@@ -633,3 +637,28 @@ def test_bots_are_listed_without_milestones_and_are_never_someone_else():
     # renovate's comment is removed, so bob's is the first response to frank's first issue.
     world.data["commits"] = []
     assert world.milestones("2")["organiser"] == t("2020-03-02")
+
+
+def test_mentioned_and_subscribed_events_are_not_actions_of_their_actor():
+    world = World()
+    alice, bob, _ = people(world)
+    world.issue(1, alice, t("2020-01-01"))
+    world.event(1, bob, "mentioned", t("2020-01-02"))
+    world.event(1, bob, "subscribed", t("2020-01-02"))
+    world.event(1, bob, "referenced", t("2020-01-03"), commit_id="c" * 40)
+    assert world.milestones("2")["first_contact"] == t("2020-01-03")
+
+
+def test_a_commit_outside_the_branch_history_lands_but_is_no_direct_push():
+    world = World()
+    alice, bob, _ = people(world)
+    world.commit("1" * 40, t("2020-01-01"), ("Bob Jones", "bob@example.org"), author_id=bob)
+    world.commit("2" * 40, t("2020-02-01"), ("Bob Jones", "bob@example.org"), author_id=bob,
+                 parents=["1" * 40])
+    # Names a parent outside the listing and nobody names it: reachable from no tip.
+    world.commit("9" * 40, t("2019-06-01"), ("Alice Smith", "alice@example.org"),
+                 author_id=alice, parents=["0" * 40])
+    marks = world.milestones("1")
+    assert marks["first_landed"] == t("2019-06-01")
+    assert marks["maintainer"] is None
+    assert world.milestones("2")["maintainer"] == t("2020-01-01")
