@@ -620,6 +620,16 @@ def maker_labels(conn: sqlite3.Connection) -> dict[str, str]:
     return {str(key): str(label) for key, label in rows if label}
 
 
+def utc_timestamp(moment):
+    """A time as a nanosecond UTC pandas Timestamp, the unit the events table uses (mixing
+    units breaks pandas' as-of merges)."""
+    import pandas as pd
+
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.as_unit("ns")
+
+
 def graph_from_events(events, as_of: datetime, config, projection: str = "bipartite",
                       labels: dict[str, str] | None = None) -> nx.Graph:
     """The maker-project graph (or a projection of it) of an events frame."""
@@ -642,7 +652,7 @@ def store_graph(conn: sqlite3.Connection, config, options: ExportOptions) -> nx.
     from graphminer.events import load_events
 
     events = load_events(conn, config)
-    as_of = options.as_of or default_as_of(conn, events)
+    as_of = utc_timestamp(options.as_of or default_as_of(conn, events))
     selected = filtered_events(events, ExportOptions(**{**options.__dict__, "as_of": as_of}))
     return graph_from_events(selected, as_of, config, options.projection, maker_labels(conn))
 

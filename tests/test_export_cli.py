@@ -1,0 +1,233 @@
+"""`graphminer export` and `graphminer report` end to end: a generated world served by
+the real fakehub process, harvested over HTTP into a real SQLite store, then exported and
+reported through the real command line.
+
+The graph each export must match is built independently here from the store's events
+with graphminer.graph (the export code is what is under test).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from lxml import etree
+from test_export_formats import graphology_parse
+
+from graphminer import graph as graph_module
+from graphminer.config import parse_config
+from graphminer.events import load_events
+from graphminer.fakehub.generator import generate_world
+from graphminer.fakehub.testing import serve
+
+GEXF_NS = {"g": "http://gexf.net/1.3"}
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "GITHUB_TOKEN": "test-token-not-secret"}
+    env.pop("GRAPHMINER_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", "graphminer", *args], capture_output=True,
+                          text=True, timeout=300, env=env, cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict:
+    """A small generated world harvested into a store; returns paths and facts."""
+    folder = tmp_path_factory.mktemp("world")
+    made = generate_world(folder / "w", seed=11, orgs=3, repos_per_org=2, makers=60, years=3)
+    data = json.load(gzip.open(made["world"], "rt", encoding="utf-8"))
+    orgs = [org["login"] for org in data["orgs"]]
+    store = folder / "store.sqlite"
+    with serve(made["world"]) as hub:
+        args = ["harvest", "--api-url", hub.url, "--store", str(store), "--cache", str(folder / "cache")]
+        for org in orgs:
+            args += ["--org", org]
+        done = cli(*args, cwd=folder)
+    assert done.returncode == 0, done.stderr[-3000:]
+    config = folder / "graphminer.toml"
+    config.write_text('[export]\npseudonymise_key = "board-2024"\n', "utf-8")
+    return {"folder": folder, "store": store, "orgs": orgs, "config": config,
+            "truth": json.loads(Path(made["truths"][0]).read_text("utf-8"))}
+
+
+def reference_graph(store: Path, projection: str = "bipartite", opt_out: list[str] | None = None) -> nx.Graph:
+    text = "[people]\nopt_out = " + json.dumps(opt_out or []) + "\n"
+    config = parse_config(text, source="test", base_dir=store.parent)
+    conn = sqlite3.connect(store)
+    try:
+        events = graph_module.people_events(load_events(conn, config))
+    finally:
+        conn.close()
+    bipartite = graph_module.maker_project_graph(events)
+    if projection == "makers":
+        return graph_module.maker_projection(bipartite, window_days=90)
+    if projection == "projects":
+        return graph_module.project_projection(bipartite)
+    return bipartite
+
+
+def logins(store: Path) -> set[str]:
+    conn = sqlite3.connect(store)
+    try:
+        return {row[0] for row in conn.execute("SELECT login FROM people WHERE login IS NOT NULL")}
+    finally:
+        conn.close()
+
+
+def gexf_counts(path: Path, shared_dir: Path) -> tuple[int, int]:
+    document = etree.parse(str(path))
+    schema = etree.RelaxNG(etree.parse(str(shared_dir / "data/gexf/schema/1.3-rng/gexf.rng")))
+    assert schema.validate(document), schema.error_log
+    return len(document.findall(".//g:node", GEXF_NS)), len(document.findall(".//g:edge", GEXF_NS))
+
+
+def test_export_all_formats_match_the_graph(world, tmp_path, shared_dir):
+    out = tmp_path / "exports"  # created: its parent exists
+    done = cli("export", "all", str(out), "--store", str(world["store"]))
+    assert done.returncode == 0, done.stderr
+    expected = reference_graph(world["store"])
+    counts = (expected.number_of_nodes(), expected.number_of_edges())
+    assert counts[0] > 50 and counts[1] > 50
+    assert gexf_counts(out / "graph.gexf", shared_dir) == counts
+    seen = graphology_parse(out / "graph.gexf")
+    assert (seen["nodes"], seen["edges"]) == counts
+    graphml = nx.read_graphml(out / "graph.graphml")
+    assert (graphml.number_of_nodes(), graphml.number_of_edges()) == counts
+    with (out / "nodes.csv").open(encoding="utf-8") as handle:
+        nodes = list(csv.DictReader(handle))
+    with (out / "edges.csv").open(encoding="utf-8") as handle:
+        edges = list(csv.DictReader(handle))
+    assert (len(nodes), len(edges)) == counts
+    data = json.loads((out / "graph.json").read_text("utf-8"))
+    assert (len(data["nodes"]), len(data["links"])) == counts
+    # weights: the same total number of actions on edges as the graph's
+    assert sum(float(e["Weight"]) for e in edges) == sum(w for *_, w in expected.edges(data="weight"))
+    # labels are logins, or names for makers known only from git
+    back = nx.read_gexf(out / "graph.gexf")
+    maker_labels = {a["label"] for n, a in back.nodes(data=True) if n.startswith("maker:")}
+    conn = sqlite3.connect(world["store"])
+    names = {row[0] for row in conn.execute("SELECT name FROM makers WHERE login IS NULL")}
+    conn.close()
+    assert maker_labels <= logins(world["store"]) | names
+    assert len(maker_labels & logins(world["store"])) > len(maker_labels) / 2
+    for path in out.iterdir():
+        assert "@" not in path.read_text("utf-8"), path
+
+
+@pytest.mark.parametrize("projection", ["makers", "projects"])
+def test_projections(world, tmp_path, shared_dir, projection):
+    out = tmp_path / "p.gexf"
+    done = cli("export", "gexf", str(out), "--store", str(world["store"]), "--projection", projection)
+    assert done.returncode == 0, done.stderr
+    expected = reference_graph(world["store"], projection)
+    assert gexf_counts(out, shared_dir) == (expected.number_of_nodes(), expected.number_of_edges())
+
+
+def test_org_and_min_weight_filters(world, tmp_path, shared_dir):
+    org = world["orgs"][0]
+    out = tmp_path / "org.gexf"
+    done = cli("export", "gexf", str(out), "--store", str(world["store"]), "--org", org, "--min-weight", "3")
+    assert done.returncode == 0, done.stderr
+    back = nx.read_gexf(out)
+    repos = [n for n in back.nodes if n.startswith("repo:")]
+    assert repos and all(n.startswith(f"repo:{org}/") for n in repos)
+    assert all(w >= 3 for *_, w in back.edges(data="weight"))
+
+
+def test_pseudonymise_with_config_key_is_stable_and_hides_logins(world, tmp_path):
+    first, second = tmp_path / "a.csv.d", tmp_path / "b.csv.d"
+    for out in (first, second):
+        done = cli("export", "csv", str(out), "--store", str(world["store"]), "--pseudonymise",
+                   "--config", str(world["config"]))
+        assert done.returncode == 0, done.stderr
+    assert (first / "nodes.csv").read_bytes() == (second / "nodes.csv").read_bytes()
+    assert (first / "edges.csv").read_bytes() == (second / "edges.csv").read_bytes()
+    text = (first / "nodes.csv").read_text("utf-8") + (first / "edges.csv").read_text("utf-8")
+    present = [login for login in logins(world["store"]) if login in text]
+    assert present == []
+    assert "@" not in text
+
+
+def test_pseudonymise_without_key_makes_one_and_keeps_it(world, tmp_path):
+    store = tmp_path / "copy.sqlite"
+    source = sqlite3.connect(world["store"])
+    target = sqlite3.connect(store)
+    source.backup(target)
+    source.close()
+    with target:  # as if never exported (an earlier test's export made a key)
+        target.execute("DELETE FROM _settings WHERE key = 'export.pseudonymise_key'")
+    target.close()
+    runs = []
+    for name in ("a.json", "b.json"):
+        done = cli("export", "json", str(tmp_path / name), "--store", str(store), "--pseudonymise",
+                   cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        runs.append(done.stderr)
+    assert "made a random key and kept it in the store" in runs[0]
+    assert "using the key kept in the store" in runs[1]
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    conn = sqlite3.connect(store)
+    kept = conn.execute("SELECT value FROM _settings WHERE key = 'export.pseudonymise_key'").fetchone()
+    conn.close()
+    assert kept and len(kept[0]) == 64
+    assert kept[0] not in runs[0] + runs[1]
+
+
+def test_opted_out_person_absent_from_exports_and_report(world, tmp_path):
+    expected = reference_graph(world["store"])
+    busiest = max((a for _, a in expected.nodes(data=True) if a["kind"] == "maker"), key=lambda a: a["activity"])
+    login = busiest["label"]
+    config = tmp_path / "optout.toml"
+    config.write_text(f'[people]\nopt_out = ["{login.upper()}"]\n', "utf-8")
+    out = tmp_path / "all"
+    done = cli("export", "all", str(out), "--store", str(world["store"]), "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    report = tmp_path / "report"
+    done = cli("report", str(report), "--store", str(world["store"]), "--config", str(config), "--makers", "20")
+    assert done.returncode == 0, done.stderr
+    for path in [*out.iterdir(), *report.rglob("*.html")]:
+        assert login not in path.read_text("utf-8"), path
+    gexf = nx.read_gexf(out / "graph.gexf")
+    assert gexf.number_of_nodes() == expected.number_of_nodes() - 1
+
+
+def test_report_command(world, tmp_path):
+    out = tmp_path / "report"
+    done = cli("report", str(out), "--store", str(world["store"]), "--makers", "7")
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()) == out / "index.html"
+    assert len(list((out / "makers").iterdir())) == 7
+    assert sorted(p.stem for p in (out / "orgs").iterdir()) == sorted(o.lower() for o in world["orgs"])
+    index = (out / "index.html").read_text("utf-8")
+    expected = reference_graph(world["store"])
+    people = sum(1 for _, a in expected.nodes(data=True) if a["kind"] == "maker")
+    assert f"{people:,} people took part" in index.replace("</div><div class=\"what\">", " ")
+    assert "@" not in index
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["export", "gexf", "{tmp}/missing/g.gexf"], "does not exist"),
+        (["export", "csv", "{tmp}/missing/deeper"], "does not exist"),
+        (["export", "all", "{tmp}/missing/deeper"], "does not exist"),
+        (["export", "gexf", "{tmp}/g.gexf", "--since", "last tuesday"], "ISO 8601"),
+        (["export", "gexf", "{tmp}/g.gexf", "--projection", "pairs"], "pairs"),
+        (["report", "{tmp}/missing/report"], "does not exist"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_leaves_nothing(world, tmp_path, args, message):
+    done = cli(*[a.format(tmp=tmp_path) for a in args], "--store", str(world["store"]))
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert message in done.stderr and lines[-1].startswith("Error:")
+    assert list(tmp_path.iterdir()) == []
