@@ -99,7 +99,7 @@ def bot_rule(
         return "type"
     if login and login.strip().lower().endswith("[bot]"):
         return "[bot]"
-    if email and email.strip().lower().split("@", 1)[0].endswith("[bot]"):
+    if any(value and "[bot]" in value.lower() for value in (name, email)):
         return "[bot]"
     entry = bots.match(identity_candidates(login, name, email))
     return f"bots-file: {entry}" if entry else None

@@ -46,6 +46,8 @@ from graphminer.bots import BotList, bot_rule, load_bot_list
 from graphminer.config import Config
 
 NOREPLY_DOMAIN = "@users.noreply.github.com"
+# GitHub's web-flow committer (squash merges, web edits): a commit side that is nobody
+WEB_FLOW_EMAIL = "noreply@github.com"
 RULE_ORDER = ("github-account", "api-author-login", "noreply", "mailmap", "same-email", "same-name", "own")
 GENERIC_EMAIL_LOCALS = frozenset(
     {"root", "admin", "administrator", "user", "you", "your", "yourname", "email", "noreply",
@@ -279,10 +281,11 @@ class _Resolution:
                 self.login_to_id[row[1].lower()] = row[0]
         for role in ("author", "committer"):
             query = (
-                f"SELECT {role}_name, {role}_email, {role}_id, COUNT(*), MIN(committer_date) "
-                f"FROM commits WHERE {role}_email IS NOT NULL GROUP BY 1, 2, 3"
+                f"SELECT {role}_name, {role}_email, {role}_id, COUNT(*), "
+                f"MIN(committer_date || ' ' || sha) FROM commits "
+                f"WHERE {role}_email IS NOT NULL AND lower({role}_email) != ? GROUP BY 1, 2, 3"
             )
-            for name, email, user_id, count, first_at in self.conn.execute(query):
+            for name, email, user_id, count, first_at in self.conn.execute(query, (WEB_FLOW_EMAIL,)):
                 pair = self._pair(name or "", email)
                 if role == "author":
                     pair.commits += count
@@ -293,7 +296,7 @@ class _Resolution:
                     self.accounts.setdefault(user_id, {"login": None, "type": None, "name": None, "email": None})
         for name, email, first_at in self.conn.execute(
             "SELECT author_name, author_email, MIN(author_date) FROM pull_refs "
-            "WHERE author_email IS NOT NULL GROUP BY 1, 2"
+            "WHERE author_email IS NOT NULL AND lower(author_email) != ? GROUP BY 1, 2", (WEB_FLOW_EMAIL,)
         ):
             pair = self._pair(name or "", email)
             if pair.first_at is None:
@@ -309,8 +312,11 @@ class _Resolution:
     # -- building the forest
 
     def unit_of(self, pair: _Pair) -> str:
-        """The node a commit identity joins: its (mailmapped) email, or itself if generic."""
+        """The node a commit identity joins: its (mailmapped) email, its own node if the
+        email is generic, or a bot node (a bot's email leads to no person)."""
         email = pair.email.strip().lower()
+        if self._pair_bot(pair) and not noreply_parts(email):
+            return f"bot:{email}"
         mapped = self.mailmap.lookup(pair.name, email)
         if mapped:
             self.mapped[pair.node] = mapped
@@ -331,7 +337,7 @@ class _Resolution:
             unit = self.unit_of(pair)
             email_units[pair.node] = unit
             if unit != pair.node:
-                forest.add(unit, split=self._is_split(unit[6:]))
+                forest.add(unit, split=self._is_split(unit.partition(":")[2]))
                 if pair.node in self.mapped and self.mapped[pair.node][1] and self.mapped[pair.node][1].strip().lower() != email:
                     line = self.mapped[pair.node][2]
                     self._join(
@@ -364,13 +370,21 @@ class _Resolution:
         return True
 
     def _api_links(self, units: dict[str, str]) -> None:
-        for pair in sorted(self.pairs.values(), key=lambda p: -p.commits):
-            for user_id, count in sorted(pair.api_ids.items(), key=lambda item: -item[1]):
-                login = self.accounts[user_id]["login"] or f"id {user_id}"
-                self._join(
-                    f"acct:{user_id}", units[pair.node], "api-author-login",
-                    f"the API links {count} commit(s) of <{pair.email}> to {login} (user id {user_id})",
-                )
+        # an email the API links to two accounts is evidence for neither (those commits
+        # still go to their own account, commit by commit)
+        linked: dict[str, dict[int, int]] = defaultdict(dict)
+        for pair in self.pairs.values():
+            for user_id, count in pair.api_ids.items():
+                linked[units[pair.node]][user_id] = linked[units[pair.node]].get(user_id, 0) + count
+        for unit, accounts in linked.items():
+            if len(accounts) != 1 or unit.startswith("bot:"):
+                continue
+            (user_id, count), = accounts.items()
+            login = self.accounts[user_id]["login"] or f"id {user_id}"
+            self._join(
+                f"acct:{user_id}", unit, "api-author-login",
+                f"the API links {count} commit(s) of <{unit.partition(':')[2]}> to {login} (user id {user_id})",
+            )
 
     def _noreply_links(self, units: dict[str, str]) -> None:
         for pair in self.pairs.values():
@@ -379,7 +393,7 @@ class _Resolution:
             if not parts:
                 continue
             user_id, login = parts
-            if user_id is None:
+            if user_id is None or (user_id not in self.accounts and login in self.login_to_id):
                 user_id = self.login_to_id.get(login)
             self.login_hints[units[pair.node]] = login
             if user_id is not None:
@@ -427,6 +441,8 @@ class _Resolution:
         return mapped[0] if mapped and mapped[0] else pair.name
 
     def _same_name_links(self) -> None:
+        """A full name the API links to exactly one account brings that name's other
+        identities to it; identities of a name no account holds become one maker."""
         groups: dict[str, list[_Pair]] = defaultdict(list)
         for pair in self.pairs.values():
             name = normal_name(self.display_name(pair))
@@ -434,15 +450,19 @@ class _Resolution:
                 groups[name].append(pair)
         forest = self.forest
         for pairs in groups.values():
-            roots = {forest.find(p.node) for p in pairs}
-            if len(roots) < 2:
-                continue
-            accounts = {forest.account[root] for root in roots} - {None}
-            if len(accounts) > 1:
-                continue  # the name leads to two accounts: two people, or not knowable
             pairs.sort(key=lambda p: (-p.commits, p.email))
-            anchor = pairs[0]
-            for pair in pairs[1:]:
+            # evidence only from sides the API linked, never transitively (truth's 10f)
+            linked = {user_id for pair in pairs for user_id in pair.api_ids}
+            if len(linked) == 1:
+                user_id = next(iter(linked))
+                witness = next(p for p in pairs if user_id in p.api_ids)
+                for pair in pairs:
+                    self._join(f"acct:{user_id}", pair.node, "same-name",
+                               f"same full name '{self.display_name(pair)}' as <{witness.email}>, "
+                               f"which the API links to user id {user_id}", heuristic=True)
+            unlinked = [p for p in pairs if forest.account[forest.find(p.node)] is None]
+            for pair in unlinked[1:]:
+                anchor = unlinked[0]
                 self._join(
                     anchor.node, pair.node, "same-name",
                     f"same full name '{self.display_name(pair)}' as <{anchor.email}>",
