@@ -23,11 +23,17 @@ Kinds (``kind``), each dated by TRAJECTORIES.md "Dating":
   ``subscribed`` and ``unsubscribed`` are done *to* the actor, not by them, and are left out.
 - ``release``: a published release (drafts are not).
 - ``commit``: every default-branch commit, maker = its author (so per-maker counts add up
-  to the branch's commit count). ``via_pr`` (came in through a PR: squash/merge result,
-  reachable from a merge's second parent only, ``(#N)`` subject, a PR's head),
+  to the branch's commit count). ``via_pr`` (came in through a PR: merge/squash result of
+  a merged PR, reachable from a mainline merge's second parent only, ``(#N)`` or
+  ``Merge pull request #N`` subject, a ``refs/pull/N/head``),
   ``pr`` its PR number (0 if unknown), ``is_merge``, ``direct_push``, ``committer`` (maker
   key of the committer; null for ``GitHub <noreply@github.com>``), ``community``
   (touched README/CONTRIBUTING/CODE_OF_CONDUCT/issue templates; only git sources know).
+  An action only when it landed (not ``via_pr``): a PR's commits are the PR.
+- ``committed``: the committer's act of putting a direct push or a merge commit on the
+  default branch (maker = committer; ``subkind`` ``direct_push`` or ``merge``); the web
+  flow's ``GitHub <noreply@github.com>`` is nobody. An action (a maintainer act), counted
+  beside the author's ``commit`` row when the committer is the author.
 
 Columns beyond docs/events.md's contract, for the rules to stay vectorised: ``action``
 (the row is an action by TRAJECTORIES.md), ``landed`` (a landed contribution: ``pr_merged``
@@ -60,7 +66,7 @@ COLUMNS = [
 
 NOT_PERFORMED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
 GITHUB_COMMITTER_EMAIL = "noreply@github.com"
-PR_SUBJECT = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+) ")
+PR_SUBJECT = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+)\b")
 COMMUNITY_FILE = re.compile(
     r"(^|/)(README|CONTRIBUTING|CODE_OF_CONDUCT)[^/]*$|^\.github/ISSUE_TEMPLATE/", re.IGNORECASE
 )
@@ -411,14 +417,18 @@ def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
     pull_refs = query_frame(conn, "SELECT repo_id, number, sha FROM pull_refs",
                             ["repo_id", "number", "sha"])
     commits["pr"] = pr_numbers(commits, items, pull_refs, introduced_by)
-    commits["via_pr"] = commits["pr"].gt(0) | ~commits["mainline"]
+    introduced = pd.Series([key in introduced_by for key in zip(
+        commits["repo_id"], commits["sha"], strict=True)], index=commits.index)
+    # Off the mainline and brought in by no mainline merge (a broken history): landed,
+    # but never a direct push.
+    commits["via_pr"] = commits["pr"].gt(0) | introduced
     commits["is_merge"] = commits["n_parents"].ge(2)
     commits["direct_push"] = (
         commits["mainline"] & ~commits["is_merge"] & ~commits["via_pr"]
         & commits["committer_key"].notna()
     )
     commits["community"] = community_touched(commits["files"])
-    return pd.DataFrame({
+    authored = pd.DataFrame({
         "ts": commits["committer_date"], "maker": commits["author_key"],
         "org": commits["org"], "repo": commits["repo"], "kind": "commit",
         "target": "commit:" + commits["sha"], "target_author": commits["author_key"],
@@ -427,6 +437,20 @@ def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
         "community": commits["community"], "landed": ~commits["via_pr"],
         "action": ~commits["via_pr"],
         "subkind": "",
+    })
+    return pd.concat([authored, committed_rows(commits)], ignore_index=True)
+
+
+def committed_rows(commits: pd.DataFrame) -> pd.DataFrame:
+    """The committer's own act for direct pushes and merge commits (not GitHub's web flow)."""
+    pushed = commits[commits["committer_key"].notna() & (commits["direct_push"] | commits["is_merge"])]
+    return pd.DataFrame({
+        "ts": pushed["committer_date"], "maker": pushed["committer_key"],
+        "org": pushed["org"], "repo": pushed["repo"], "kind": "committed",
+        "target": "commit:" + pushed["sha"], "target_author": pushed["author_key"],
+        "via_pr": pushed["via_pr"], "pr": pushed["pr"], "is_merge": pushed["is_merge"],
+        "direct_push": pushed["direct_push"], "committer": pushed["committer_key"],
+        "action": True, "subkind": pushed["is_merge"].map({True: "merge", False: "direct_push"}),
     })
 
 
@@ -476,32 +500,23 @@ def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFra
                introduced_by: dict) -> pd.Series:
     """Each commit's PR number (0 when it did not come in through a known PR).
 
-    In order: the squash or merge result of a PR (its ``merge_commit_sha``), a PR's head
-    (``head_sha`` or ``refs/pull/N/head``), a ``(#N)`` / ``Merge pull request #N``
+    In order: the squash or merge result of a merged PR (its ``merge_commit_sha``; GitHub
+    also sets one on unmerged PRs, for a test merge that never reaches the branch), the
+    head of ``refs/pull/N/head`` (git sources), a ``(#N)`` or ``Merge pull request #N``
     subject, and for commits a merge brought in, that merge's number.
     """
-    prs = items[items["is_pr"]]
-    by_merge_sha = dict(zip(zip(prs["repo_id"], prs["merge_commit_sha"], strict=True),
-                            prs["number"], strict=True))
-    by_head_sha = dict(zip(zip(prs["repo_id"], prs["head_sha"], strict=True),
-                           prs["number"], strict=True))
-    by_head_sha.update(zip(zip(pull_refs["repo_id"], pull_refs["sha"], strict=True),
-                           pull_refs["number"], strict=True))
-    known_prs = set(zip(prs["repo_id"], prs["number"], strict=True))
-    repos_with_items = set(items["repo_id"])
+    merged = items[items["is_pr"] & items["merged_at"].notna() & items["merge_commit_sha"].notna()]
+    by_sha = dict(zip(zip(pull_refs["repo_id"], pull_refs["sha"], strict=True),
+                      pull_refs["number"], strict=True))
+    by_sha.update(zip(zip(merged["repo_id"], merged["merge_commit_sha"], strict=True),
+                      merged["number"], strict=True))
     keys = list(zip(commits["repo_id"], commits["sha"], strict=True))
-    numbers = [int(by_merge_sha.get(key) or by_head_sha.get(key) or 0) for key in keys]
+    numbers = [int(by_sha.get(key) or 0) for key in keys]
     subjects = commits["message"].fillna("").str.split("\n", n=1).str[0]
     from_subject = subjects.str.extract(PR_SUBJECT).bfill(axis=1)[0]
     for position, text in enumerate(from_subject.tolist()):
-        if numbers[position] or not isinstance(text, str):
-            continue
-        repo_id = keys[position][0]
-        number = int(text)
-        # "(#N)" names an issue as often as a PR; where the repo's PRs are known, only a
-        # PR's number counts. Git-only repos know no PRs, so their "(#N)" is taken as one.
-        if (repo_id, number) in known_prs or repo_id not in repos_with_items:
-            numbers[position] = number
+        if not numbers[position] and isinstance(text, str):
+            numbers[position] = int(text)
     number_of = dict(zip(keys, numbers, strict=True))
     for position, key in enumerate(keys):
         if not numbers[position] and key in introduced_by:

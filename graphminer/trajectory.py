@@ -9,33 +9,38 @@ rules (everything but the "whole scope" ones) need no per-scope code: the earlie
 The whole-scope rules (returning, long_term, coder_to_organiser, inactive, gone,
 returned) take the scope's key columns and run on all the maker's actions in it.
 
-Interpretations where TRAJECTORIES.md leaves room (numbered so reports can cite them):
+Interpretations where TRAJECTORIES.md leaves room (numbered so reports can cite them;
+aligned with graphminer/fakehub/truth.py's list unless said otherwise):
 
 1. Bots are removed first: their acts are nobody's, their items are never "someone
    else's", a label or close by a bot is no one's. "Someone else" means a known,
-   non-bot maker other than the actor (a deleted author is not someone else).
-2. A direct push and a merge commit are acts of the *committer* (maintainer only);
-   a commit's author gets the landed contribution. Committer ``GitHub <noreply@github.com>``
-   (merges and squashes through GitHub's web UI) is no one.
+   non-bot maker other than the actor (an item of a deleted/ghost author is nobody's).
+2. A direct push or a merge commit is also an act of its *committer* (events kind
+   ``committed``): an action and a maintainer act. Committer ``GitHub <noreply@github.com>``
+   (GitHub's web flow) is nobody. The author gets the landed contribution.
 3. An approval counts for maintainer when the PR was merged at or after the review and
    no later than ``as_of``.
 4. Calendar months and quarters are UTC; "a later calendar month" compares (year, month).
 5. Gaps: inactive/gone are the *first* gap of >= N days (between two actions, or after
    the last one until as_of), dated last action + N days; returned is the first action
    after a gap of >= ``gone_days``.
-6. Bridges: the other repo's (org's) action may be at the same second or up to
+6. Bridges: the other repo's (org's) action may be in the same second or up to
    ``bridge_days`` x 24 h before.
 7. First responder: the first issue comment, review comment or review by a non-bot maker
-   other than the author, at or after creation and within ``first_response_hours``; the
-   item's opening must be at its author's network-scope first_contact time.
-8. Organiser labels count on issues and PRs alike ("someone else's issue" read as GitHub's
-   issues API reads it); the closed-as-completed rule counts issues only.
+   other than the author, at or after creation and within ``first_response_hours``
+   (inclusive); every responder in that same second counts; the item's ``created_at``
+   must equal its author's network-scope first_contact.
+8. Organiser labels count on issues only (not PRs); closed-as-completed counts issues
+   only, the issue's current ``state_reason`` and its last ``closed`` event up to as_of.
 9. creator: the repository's earliest landed commit (committer date, ties by sha) or
-   opened issue/PR, ties going to the commit; "another maker later acted" is the first
-   action by a different maker at or after the creator's act.
-10. coder_to_organiser counts only code and organising actions; a first response that is
-    also a review counts once.
-11. core: the quarter holding as_of counts with its events up to as_of.
+   opened issue/PR (ties: commits first, then lower number); "another maker later acted"
+   is the first action by a different maker at or after the creator's act (truth.py
+   takes any time; the two differ only for actions before a repo's first one).
+10. coder_to_organiser counts only code and organising actions, each action once.
+11. core: the quarter holding as_of counts with its events up to as_of; ties by key in
+    plain string order; "reaches 80%" compared exactly (no float drift).
+12. Which commits came in through a PR is structural (read from every record, whatever
+    as_of); events.py decides it.
 """
 
 from __future__ import annotations
@@ -186,10 +191,9 @@ def maintainer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
     approvals = approvals.merge(merged_at_of_prs(ev), on=["repo", "target"], how="inner")
     approvals = approvals[approvals["merged_at"] >= approvals["ts"]]
     releases = ev[kind.eq("release")]
-    commits = ev[kind.eq("commit") & ev["committer"].notna()]
-    pushes = commits[commits["direct_push"] | commits["is_merge"]]
+    pushes = ev[kind.eq("committed")]
     parts = [candidates(merges), candidates(closes), candidates(approvals),
-             candidates(releases), candidates(pushes, maker=pushes["committer"])]
+             candidates(releases), candidates(pushes)]
     return pd.concat(parts, ignore_index=True)
 
 
@@ -225,9 +229,13 @@ def core_candidates(ev: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
 def creator_acts(ev: pd.DataFrame) -> pd.DataFrame:
     """Each repo's first act: its earliest landed commit (ties by sha) or opened issue/PR."""
     firsts = ev[(ev["kind"].eq("commit") & ev["landed"]) | ev["kind"].isin(["issue_opened", "pr_opened"])]
-    firsts = firsts.assign(is_commit=firsts["kind"].ne("commit"))
-    firsts = firsts.sort_values(["ts", "is_commit", "target"], kind="stable")
-    return firsts.drop_duplicates(["repo"]).drop(columns="is_commit")
+    reference = firsts["target"].str.split(":", n=1).str[1]
+    firsts = firsts.assign(
+        not_commit=firsts["kind"].ne("commit"),
+        sha=reference.where(firsts["kind"].eq("commit"), ""),
+        number=pd.to_numeric(reference.where(firsts["kind"].ne("commit")), errors="coerce"))
+    firsts = firsts.sort_values(["ts", "not_commit", "sha", "number"], kind="stable")
+    return firsts.drop_duplicates(["repo"]).drop(columns=["not_commit", "sha", "number"])
 
 
 def creator_candidates(ev: pd.DataFrame) -> pd.DataFrame:
@@ -246,7 +254,9 @@ def first_response_rows(ev: pd.DataFrame, network_first_contact: pd.Series,
     responses = responses.reset_index(names="row").merge(debut, on=["repo", "target"], how="inner")
     responses = responses[responses["maker"].ne(responses["author"])
                           & (responses["ts"] >= responses["created_at"])]
-    first = responses.sort_values("ts", kind="stable").drop_duplicates(["repo", "target"])
+    earliest_at = responses.groupby(["repo", "target"])["ts"].transform("min")
+    # several responders in the same second are all first
+    first = responses[responses["ts"].eq(earliest_at)]
     window = pd.Timedelta(hours=limits["first_response_hours"])
     return first[first["ts"] - first["created_at"] <= window]
 
@@ -258,6 +268,7 @@ def organiser_candidates(ev: pd.DataFrame, network_first_contact: pd.Series,
     responders = first_response_rows(ev, network_first_contact, limits)
     labels = {label.lower() for label in limits["organiser_labels"]}
     labeled = ev[ev["kind"].eq("issue_event") & ev["subkind"].eq("labeled") & ev["someone_else"]
+                 & ev["target"].str.startswith("issue:")
                  & ev["label"].fillna("").str.lower().isin(labels)]
     parts = [candidates(responders), candidates(labeled), completed_by_others(ev),
              creator_followed(ev), candidates(ev[ev["community"]])]
@@ -300,8 +311,12 @@ def bridge_candidates(ev: pd.DataFrame, column: str, limits: dict[str, Any]) -> 
     run_id = new_run.cumsum()
     previous_other = acts["ts"].shift().where(new_run & same_maker)
     previous_other = previous_other.groupby(run_id).transform("first")
+    # an action elsewhere in the same second counts too, whichever sorted first
+    ends_run = new_run.shift(-1, fill_value=True) & acts["maker"].eq(acts["maker"].shift(-1))
+    next_other = acts["ts"].shift(-1).where(ends_run)
+    next_other = next_other.groupby(run_id).transform("last")
     window = pd.Timedelta(days=limits["bridge_days"])
-    bridging = acts[(acts["ts"] - previous_other) <= window]
+    bridging = acts[((acts["ts"] - previous_other) <= window) | acts["ts"].eq(next_other)]
     return candidates(bridging.drop_duplicates(["maker", "repo"]))
 
 
