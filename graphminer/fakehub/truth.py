@@ -334,6 +334,7 @@ class People:
         self.bot_words = {word.lower() for word in rules["bots"]}
         self.bot_patterns = [pattern.lower() for pattern in rules["bot_patterns"]]
         self.generic = {normal_name(name) for name in rules["generic_names"]}
+        self.bot_users = {user_id for user_id in self.users if self.user_is_bot(user_id)}
         self.bot_keys: set[str] = set()
         self.emails: dict[str, set[str]] = defaultdict(set)
         self.email_owner, self.name_owner = self.linked_evidence(commits)
@@ -346,7 +347,7 @@ class People:
         if user_id is None:
             return None
         key = str(user_id)
-        if self.user_is_bot(user_id):
+        if user_id in self.bot_users:
             self.bot_keys.add(key)
         return key
 

@@ -1,0 +1,134 @@
+"""Ground truth of a generated world: properties TRAJECTORIES.md implies, and the simple
+milestones recomputed here straight from the world's records."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+
+from graphminer.fakehub.generator import generate_world, load_json
+from graphminer.fakehub.generator_delta import apply_delta
+from graphminer.fakehub.truth import MILESTONES, compute_truth
+
+
+def when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("world") / "w"
+    result = generate_world(out, seed=11, orgs=2, repos_per_org=4, makers=120, years=4,
+                            delta_days=1)
+    world = load_json(result["world"])
+    return {"world": world, "truth": compute_truth(world), "out": out,
+            "delta": load_json(result["deltas"][0])}
+
+
+def test_generator_writes_this_truth(generated):
+    written = json.loads((generated["out"] / "truth.json").read_text())
+    assert written == json.loads(json.dumps(generated["truth"]))
+
+
+def test_keys_logins_and_bots_match_the_world(generated):
+    world, truth = generated["world"], generated["truth"]
+    users = {str(user["id"]): user for user in world["users"]}
+    assert truth["as_of"] == world["now"]
+    assert truth["makers"], "a generated world has makers"
+    for key, maker in truth["makers"].items():
+        assert set(maker["milestones"]) == set(MILESTONES)
+        if key.startswith("git:"):
+            assert maker["login"] is None and maker["resolvable"] is False
+            assert key[4:] in maker["identities"]
+            assert key == key.lower()
+        else:
+            assert maker["login"] == users[key]["login"]
+            assert maker["identities"][0] == users[key]["login"]
+            typed_bot = users[key]["type"] == "Bot" or users[key]["login"].endswith("[bot]")
+            assert maker["is_bot"] or not typed_bot
+        if maker["is_bot"]:
+            assert set(maker["milestones"].values()) == {None}
+        else:
+            assert maker["milestones"]["first_contact"] is not None
+
+
+def covered_repo_ids(world: dict) -> set[int]:
+    return {repo["id"] for repo in world["repos"] if not repo["fork"] and not repo.get("blocked")}
+
+
+def test_first_issue_and_first_pr_equal_a_direct_count_of_the_records(generated):
+    world, truth = generated["world"], generated["truth"]
+    covered = covered_repo_ids(world)
+    bots = {user["id"] for user in world["users"]
+            if user["type"] == "Bot" or user["login"].endswith("[bot]")}
+    expected: dict[tuple[str, str], str] = {}
+    for issue in world["issues"]:
+        if issue["repo_id"] not in covered or issue["user_id"] in bots or issue["user_id"] is None:
+            continue
+        if issue["created_at"] > world["now"]:
+            continue
+        kind = "first_pr" if issue["pull_request"] else "first_issue"
+        key = (str(issue["user_id"]), kind)
+        expected[key] = min(expected.get(key, issue["created_at"]), issue["created_at"])
+    found = {(key, kind): maker["milestones"][kind]
+             for key, maker in truth["makers"].items() for kind in ("first_issue", "first_pr")
+             if maker["milestones"][kind] is not None}
+    assert found == expected
+    assert any(kind == "first_pr" for _, kind in expected)
+
+
+def test_milestones_keep_the_order_the_rules_imply(generated):
+    truth = generated["truth"]
+    as_of = when(truth["as_of"])
+    reached = {name: 0 for name in MILESTONES}
+    for maker in truth["makers"].values():
+        marks = {name: when(value) for name, value in maker["milestones"].items() if value}
+        for name in marks:
+            reached[name] += 1
+        for name, moment in marks.items():
+            assert moment <= as_of
+            if name not in ("core", "coder_to_organiser"):
+                assert moment >= marks["first_contact"], name
+        if "returning" in marks or "long_term" in marks or "core" in marks:
+            assert "first_landed" in marks
+        if "returning" in marks:
+            landed, back = marks["first_landed"], marks["returning"]
+            assert (back.year, back.month) > (landed.year, landed.month)
+        if "long_term" in marks:
+            assert marks["long_term"] >= marks["first_landed"] + timedelta(days=365)
+        if "gone" in marks:
+            assert "inactive" in marks
+            assert marks["inactive"] <= marks["gone"] - timedelta(days=185)
+        if "returned" in marks:
+            assert "gone" in marks and marks["returned"] >= marks["gone"]
+        for quarterly in ("core", "coder_to_organiser"):
+            if quarterly in marks:
+                start = marks[quarterly]
+                assert start.day == 1 and start.month in (1, 4, 7, 10) and start.hour == 0
+        if "org_bridge" in marks:
+            assert marks["org_bridge"] >= marks["repo_bridge"]
+    # The generator plants every kind of trajectory: each milestone is reached by someone.
+    assert all(reached.values()), {name for name, count in reached.items() if not count}
+
+
+def test_a_deleted_repo_takes_only_its_own_makers_with_it(generated):
+    world, delta = generated["world"], generated["delta"]
+    deleted = {op["id"] for op in delta["ops"] if op["op"] == "delete"}
+    assert deleted, "the first delta deletes a repo"
+    after_world = apply_delta(world, delta)
+    after = compute_truth(after_world)
+    assert after["as_of"] == delta["now"]
+    still = covered_repo_ids(after_world)
+    assert not deleted & still
+    people_fields = {"issues": "user_id", "comments": "user_id", "events": "actor_id",
+                     "reviews": "user_id", "review_comments": "user_id",
+                     "releases": "author_id", "commits": "author_id"}
+    acted_elsewhere = {str(record[field]) for kind, field in people_fields.items()
+                       for record in after_world[kind] if record["repo_id"] in still}
+    in_deleted = {str(record[field]) for kind, field in people_fields.items()
+                  for record in world[kind] if record["repo_id"] in deleted}
+    vanished = set(generated["truth"]["makers"]) - set(after["makers"])
+    assert not (vanished & acted_elsewhere)
+    assert {key for key in vanished if not key.startswith("git:")} <= in_deleted
