@@ -220,7 +220,7 @@ class FakeHub:
         key = token if token is not None else ANONYMOUS_KEY
         window = self.windows.get(key)
         if window is None or now >= window.reset:
-            limit = self.rate_limit if token is not None else min(ANONYMOUS_LIMIT, self.rate_limit)
+            limit = self.rate_limit if token is not None else ANONYMOUS_LIMIT
             window = RateWindow(limit, math.ceil(now + self.rate_window))
             self.windows[key] = window
         return window
@@ -890,7 +890,18 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # the JSON-lines log is the log
 
-    def _send(self, status: int, body: bytes, headers: dict, truncate: bool = False) -> None:
+    _pending: tuple | None = None  # (path, query, token, fault) of the API request being answered
+
+    def _log(self, status: int, counted: bool) -> None:
+        """Record the request before its answer leaves, so a client that got it finds it logged."""
+        if self._pending is not None:
+            path, query, token, fault = self._pending
+            self._pending = None
+            self.hub.record("GET", path, query, status, token, counted, fault)
+
+    def _send(self, status: int, body: bytes, headers: dict, truncate: bool = False,
+              counted: bool = False) -> None:
+        self._log(status, counted)
         lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}",
                  f"Date: {format_datetime(datetime.now(UTC), usegmt=True)}",
                  "Server: fakehub"]
@@ -936,9 +947,8 @@ class Handler(BaseHTTPRequestHandler):
         order = list(dict.fromkeys(key for key, _ in pairs))
         token = _token(self.headers.get("Authorization"))
         fault = hub.faults.next()
-        status, counted = self._answer(path, query, order, token, fault)
-        hub.record("GET", path, query, status, token, counted,
-                   fault.kind if fault else None)
+        self._pending = (path, query, token, fault.kind if fault else None)
+        self._answer(path, query, order, token, fault)
 
     def _answer(self, path: str, query: dict, order: list, token: str | None,
                 fault: Fault | None) -> tuple[int, bool]:
@@ -946,6 +956,7 @@ class Handler(BaseHTTPRequestHandler):
         hub = self.hub
         if fault is not None:
             if fault.kind == "drop":
+                self._log(0, False)
                 self.close_connection = True
                 return 0, False
             if fault.kind == "error":
@@ -972,14 +983,19 @@ class Handler(BaseHTTPRequestHandler):
         with hub.lock:
             window = hub.window(token, now)
             exhausted = window.used >= window.limit
+            if not exhausted and inner != "/rate_limit":
+                # reserve the request's unit now, so concurrent requests cannot overshoot;
+                # a 304 gives it back
+                window.used += 1
+            used = window.used
         rate_headers = {"X-RateLimit-Limit": str(window.limit),
-                        "X-RateLimit-Remaining": str(max(0, window.limit - window.used)),
-                        "X-RateLimit-Used": str(window.used),
+                        "X-RateLimit-Remaining": str(max(0, window.limit - used)),
+                        "X-RateLimit-Used": str(used),
                         "X-RateLimit-Reset": str(window.reset),
                         "X-RateLimit-Resource": "core"}
         if inner == "/rate_limit":
-            body = encode(render.rate_limit(window.limit, max(0, window.limit - window.used),
-                                            window.reset, window.used))
+            body = encode(render.rate_limit(window.limit, max(0, window.limit - used),
+                                            window.reset, used))
             self._send(200, body, {**rate_headers, "Cache-Control": "no-cache"})
             return 200, False
         if exhausted:
@@ -1001,19 +1017,21 @@ class Handler(BaseHTTPRequestHandler):
             last_modified = reply.last_modified or hub.world.now
             validators = {"ETag": etag, "Last-Modified": _http_date(last_modified)}
             if _not_modified(self.headers, etag, last_modified):
+                with hub.lock:
+                    window.used -= 1
+                    used = window.used
+                rate_headers["X-RateLimit-Remaining"] = str(max(0, window.limit - used))
+                rate_headers["X-RateLimit-Used"] = str(used)
                 self._send(304, b"", {**rate_headers, **validators})
                 return 304, False
             status, body, extra = 200, reply.body, {**validators, **reply.headers}
         elif reply is not None:
             status, body, extra = reply.status, reply.body, dict(reply.headers)
-        with hub.lock:
-            window.used += 1
-        rate_headers["X-RateLimit-Remaining"] = str(max(0, window.limit - window.used))
-        rate_headers["X-RateLimit-Used"] = str(window.used)
         headers = {**rate_headers, "Cache-Control": "private, max-age=60, s-maxage=60",
                    "Vary": "Accept, Authorization, Cookie, X-GitHub-OTP",
                    "X-GitHub-Media-Type": "github.v3; format=json", **extra}
-        self._send(status, body, headers, truncate=fault is not None and fault.kind == "truncate")
+        self._send(status, body, headers, truncate=fault is not None and fault.kind == "truncate",
+                   counted=True)
         return status, True
 
 
