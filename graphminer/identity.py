@@ -513,7 +513,8 @@ class _Resolution:
         pairs = sorted(group["pairs"], key=lambda p: (-p.commits, p.first_at or "9999", p.text))
         hints = [self.login_hints[node] for node in self._units(pairs) if node in self.login_hints]
         login = (account or {}).get("login") or (hints[0] if hints else None)
-        name = (account or {}).get("name") or (self.display_name(pairs[0]) if pairs else None)
+        proper = [self.mapped[p.node][0] for p in pairs if p.node in self.mapped and self.mapped[p.node][0]]
+        name = (account or {}).get("name") or (proper or [self.display_name(p) for p in pairs] or [None])[0]
         why_bot = None
         if account:
             why_bot = bot_rule(self.bots, login=account["login"], name=account["name"],

@@ -435,18 +435,27 @@ def save_pull_refs(conn: sqlite3.Connection, repo_id: int, refs: list[tuple], op
 
 
 def purge_opted_out(conn: sqlite3.Connection, opt_out: set[str]) -> None:
-    """Forget names and emails of opted-out people stored by earlier harvests."""
+    """Forget names and emails of opted-out people stored by earlier harvests (by email,
+    by the login in a noreply email, or by the account the API linked)."""
     if not opt_out:
         return
-    marks = ",".join("?" * len(opt_out))
-    values = sorted(opt_out)
+    emails = sorted(opt_out)
+    logins = sorted(item for item in opt_out if "@" not in item)
+    patterns = [f"%+{login}{NOREPLY_DOMAIN}" for login in logins]
+    emails += [f"{login}{NOREPLY_DOMAIN}" for login in logins]
+    marks = ",".join("?" * len(emails))
+    login_marks = ",".join("?" * len(logins)) or "NULL"
     for role in ("author", "committer"):
+        where = [f"lower({role}_email) IN ({marks})"]
+        where += [f"lower({role}_email) LIKE ?"] * len(patterns)
+        where.append(f"{role}_id IN (SELECT id FROM people WHERE lower(login) IN ({login_marks}))")
         conn.execute(
-            f"UPDATE commits SET {role}_name = NULL, {role}_email = NULL "
-            f"WHERE lower({role}_email) IN ({marks})", values)
+            f"UPDATE commits SET {role}_name = NULL, {role}_email = NULL WHERE {' OR '.join(where)}",
+            emails + patterns + logins)
+    where = [f"lower(author_email) IN ({marks})"] + ["lower(author_email) LIKE ?"] * len(patterns)
     conn.execute(
-        f"UPDATE pull_refs SET author_name = NULL, author_email = NULL "
-        f"WHERE lower(author_email) IN ({marks})", values)
+        f"UPDATE pull_refs SET author_name = NULL, author_email = NULL WHERE {' OR '.join(where)}",
+        emails + patterns)
 
 
 def watermark(conn: sqlite3.Connection, repo_id: int) -> str | None:
