@@ -135,7 +135,7 @@ def details_json(events: pd.DataFrame) -> pd.Series:
     def quoted(series: pd.Series) -> pd.Series:
         uniques = series.dropna().unique()
         mapping = {value: json.dumps(str(value)) for value in uniques}
-        return series.map(mapping).fillna("null")
+        return series.astype(object).map(mapping).fillna("null").astype(object)
 
     out = pd.Series("{}", index=events.index, dtype=object)
     is_commit = events["kind"].eq("commit")

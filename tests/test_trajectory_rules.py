@@ -1,0 +1,356 @@
+"""Each milestone rule of TRAJECTORIES.md on small hand-built stores, with hand-worked dates.
+
+Worlds go into a real SQLite store (test_events_support.World), events come from
+``load_events``, milestones from ``graphminer.trajectory``. Expected dates are worked out
+by hand from the rule's text in each test's comment.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from test_events_support import World
+
+from graphminer import trajectory
+from graphminer.events import load_events
+
+AS_OF = "2024-12-31T23:59:59Z"
+
+
+def ts(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+@pytest.fixture
+def compute(tmp_path):
+    """world -> milestones at a scope (network by default)."""
+    counter = iter(range(1000))
+
+    def run(world: World, scope: str = "network", as_of: str = AS_OF) -> pd.DataFrame:
+        conn = world.store(tmp_path / f"store{next(counter)}.sqlite")
+        events = load_events(conn)
+        conn.close()
+        return trajectory.milestones(events, as_of, scope=scope)
+
+    return run
+
+
+def reached(frame: pd.DataFrame, key, name: str):
+    value = frame.loc[key, name]
+    return None if pd.isna(value) else value
+
+
+def test_first_milestones_use_the_pr_not_its_commits(compute):
+    # Bob's branch commit (Jan 10) came in through the PR (second parent of the merge), so
+    # it is no action: first contact is the PR (Jan 12), first landed its merge (Jan 15).
+    w = World()
+    alice, bob = w.user("alice", 1), w.user("bob", 2)
+    site = w.repo("civic/site")
+    root = w.commit(site, "2020-01-01T00:00:00Z", author=alice)
+    branch = w.commit(site, "2020-01-10T00:00:00Z", author=bob, parents=[root])
+    number = w.pr(site, bob, "2020-01-12T00:00:00Z", merged_at="2020-01-15T00:00:00Z",
+                  merged_by=alice)
+    merge = w.commit(site, "2020-01-15T00:00:00Z", author=alice, committer="github",
+                     parents=[root, branch], message=f"Merge pull request #{number} from bob/x")
+    w.data["issues"][-1]["pull_request"]["merge_commit_sha"] = merge
+    w.comment(site, number, bob, "2020-01-13T00:00:00Z")
+    got = compute(w)
+    assert reached(got, "2", "first_contact") == ts("2020-01-12")
+    assert reached(got, "2", "first_pr") == ts("2020-01-12")
+    assert reached(got, "2", "first_comment") == ts("2020-01-13")
+    assert reached(got, "2", "first_landed") == ts("2020-01-15")
+    assert reached(got, "2", "first_issue") is None
+    # Alice merged someone else's PR: maintainer at the merge (her root commit was
+    # committed by her too: a direct push, earlier still).
+    assert reached(got, "1", "maintainer") == ts("2020-01-01")
+
+
+def test_returning_is_a_later_calendar_month_and_long_term_365_days(compute):
+    w = World()
+    carol = w.user("carol", 3)
+    site = w.repo("civic/site")
+    w.commit(site, "2020-01-31T23:00:00Z", author=carol, committer="github")
+    w.commit(site, "2020-01-31T23:30:00Z", author=carol, committer="github")  # same month
+    w.commit(site, "2020-02-01T00:00:00Z", author=carol, committer="github")  # next month
+    w.commit(site, "2021-01-30T22:59:59Z", author=carol, committer="github")  # 364 d 23:59:59
+    w.commit(site, "2021-01-30T23:00:00Z", author=carol, committer="github")  # exactly 365 d
+    got = compute(w)
+    assert reached(got, "3", "first_landed") == ts("2020-01-31T23:00:00")
+    assert reached(got, "3", "returning") == ts("2020-02-01")
+    assert reached(got, "3", "long_term") == ts("2021-01-30T23:00:00")
+    # GitHub's web flow committed them: no direct push, so no maintainer.
+    assert reached(got, "3", "maintainer") is None
+
+
+def test_maintainer_acts_and_the_acts_that_are_not(compute):
+    w = World()
+    ann, ben, cat, dan, eve = (w.user(n, i) for n, i in
+                               [("ann", 1), ("ben", 2), ("cat", 3), ("dan", 4), ("eve", 5)])
+    site = w.repo("civic/site")
+    w.commit(site, "2019-01-01T00:00:00Z", author=eve, committer="github")
+    # ann: closes her own issue (no), closes ben's issue by a commit (no), approves ben's PR
+    # merged BEFORE the review (no), then closes ben's issue by hand on 2020-03-01 (yes).
+    own = w.issue(site, ann, "2020-01-01T00:00:00Z")
+    w.event(site, own, ann, "closed", "2020-01-02T00:00:00Z")
+    bens = w.issue(site, ben, "2020-01-01T00:00:00Z")
+    w.event(site, bens, ann, "closed", "2020-01-03T00:00:00Z", commit_id="a" * 40)
+    early = w.pr(site, ben, "2020-01-01T00:00:00Z", merged_at="2020-01-05T00:00:00Z", merged_by=eve)
+    w.review(site, early, ann, "APPROVED", "2020-01-06T00:00:00Z")
+    w.event(site, bens, ann, "reopened", "2020-02-01T00:00:00Z")
+    w.event(site, bens, ann, "closed", "2020-03-01T00:00:00Z")
+    # cat: approves ben's PR that is merged later (yes, dated at the review), and one never merged.
+    later = w.pr(site, ben, "2020-04-01T00:00:00Z", merged_at="2020-04-20T00:00:00Z", merged_by=eve)
+    w.review(site, later, cat, "APPROVED", "2020-04-10T00:00:00Z")
+    never = w.pr(site, ben, "2020-03-01T00:00:00Z")
+    w.review(site, never, cat, "APPROVED", "2020-03-05T00:00:00Z")
+    # dan: publishes a release on 2020-05-01 (yes); merges his own PR earlier (no).
+    dans = w.pr(site, dan, "2020-04-01T00:00:00Z", merged_at="2020-04-02T00:00:00Z", merged_by=dan)
+    w.release(site, dan, "2020-05-01T00:00:00Z")
+    # ben: a merge commit he committed himself on 2020-06-01 (yes).
+    side = w.commit(site, "2020-05-30T00:00:00Z", author=ben, parents=w.head(site))
+    w.commit(site, "2020-06-01T00:00:00Z", author=ben, parents=[w.data["commits"][0]["sha"], side],
+             message="Merge branch 'fix'")
+    got = compute(w)
+    assert reached(got, "1", "maintainer") == ts("2020-03-01")
+    assert reached(got, "3", "maintainer") == ts("2020-04-10")
+    assert reached(got, "4", "maintainer") == ts("2020-05-01")
+    assert reached(got, "2", "maintainer") == ts("2020-06-01")
+    # eve merged ben's PRs on 2020-01-05
+    assert reached(got, "5", "maintainer") == ts("2020-01-05")
+    assert dans  # (dan's self-merge is not counted: his date is the release's)
+
+
+def test_direct_push_is_the_committers_act(compute):
+    w = World()
+    fay, gus = w.user("fay", 6), w.user("gus", 7)
+    site = w.repo("civic/site")
+    w.commit(site, "2020-01-01T00:00:00Z", author=fay, committer="github")
+    # gus pushes fay's commit straight to the branch: fay lands it, gus is the maintainer.
+    w.commit(site, "2020-02-01T00:00:00Z", author=fay, committer=gus)
+    got = compute(w)
+    assert reached(got, "7", "maintainer") == ts("2020-02-01")
+    assert reached(got, "7", "first_landed") is None
+    assert reached(got, "6", "maintainer") is None
+    assert reached(got, "6", "returning") == ts("2020-02-01")
+
+
+def test_triager_and_reviewer_need_someone_elses_item(compute):
+    w = World()
+    hal, ivy = w.user("hal", 8), w.user("ivy", 9)
+    bot = w.user("renovate[bot]", 10, type="Bot")
+    site = w.repo("civic/site")
+    own = w.issue(site, hal, "2020-01-01T00:00:00Z")
+    w.event(site, own, hal, "labeled", "2020-01-02T00:00:00Z", label="bug")  # own: no
+    bots = w.pr(site, bot, "2020-01-01T00:00:00Z")
+    w.event(site, bots, hal, "assigned", "2020-01-03T00:00:00Z")  # a bot's: no
+    w.review(site, bots, hal, "COMMENTED", "2020-01-03T00:00:00Z")  # a bot's: no
+    ivys = w.pr(site, ivy, "2020-01-01T00:00:00Z")
+    w.event(site, ivys, hal, "milestoned", "2020-01-04T00:00:00Z")
+    w.review(site, ivys, hal, "CHANGES_REQUESTED", "2020-01-05T00:00:00Z")
+    got = compute(w)
+    assert reached(got, "8", "triager") == ts("2020-01-04")
+    assert reached(got, "8", "reviewer") == ts("2020-01-05")
+    assert "10" not in got.index  # bots have no milestones at all
+
+
+def test_core_is_the_shortest_prefix_reaching_80_percent(compute):
+    # civic/site, 2020Q2: jo 5, kim 3, lu 2 landed (10): jo 50%, jo+kim 80% -> core {jo, kim}.
+    # civic/tiny, 2020Q2: 4 landed, below 5 -> no core there.
+    w = World()
+    jo, kim, lu = w.user("jo", 11), w.user("kim", 12), w.user("lu", 13)
+    site, tiny = w.repo("civic/site"), w.repo("civic/tiny")
+    for day, who in enumerate([jo] * 5 + [kim] * 3 + [lu] * 2, start=1):
+        w.commit(site, f"2020-05-{day:02d}T00:00:00Z", author=who, committer="github")
+    for day in range(1, 5):
+        w.commit(tiny, f"2020-05-{day:02d}T00:00:00Z", author=lu, committer="github")
+    got = compute(w)
+    assert reached(got, "11", "core") == ts("2020-04-01")
+    assert reached(got, "12", "core") == ts("2020-04-01")
+    assert reached(got, "13", "core") is None
+
+
+def test_core_ties_go_to_the_smaller_key(compute):
+    # 2 makers x 3 landed (6): the first alone holds 50% < 80%, both needed; with three
+    # makers 2/2/2 the first two hold 66% < 80%: all three. With 4/1 (5): key "21" holds 80%.
+    w = World()
+    a, b = w.user("a", 21), w.user("b", 22)
+    site = w.repo("civic/site")
+    for day, who in enumerate([a] * 4 + [b], start=1):
+        w.commit(site, f"2021-01-{day:02d}T00:00:00Z", author=who, committer="github")
+    got = compute(w)
+    assert reached(got, "21", "core") == ts("2021-01-01")
+    assert reached(got, "22", "core") is None
+
+
+def test_creator_and_the_organiser_it_becomes(compute):
+    w = World()
+    mo, ned = w.user("mo", 14), w.user("ned", 15)
+    site = w.repo("civic/site")
+    w.issue(site, mo, "2020-03-01T00:00:00Z")
+    w.commit(site, "2020-03-01T00:00:00Z", author=mo, committer="github")  # same second: commit first
+    w.issue(site, ned, "2020-04-01T00:00:00Z")
+    got = compute(w)
+    assert reached(got, "14", "creator") == ts("2020-03-01")
+    assert reached(got, "14", "organiser") == ts("2020-04-01")
+    assert reached(got, "15", "creator") is None
+
+
+def test_first_responder_within_seven_days_inclusive(compute):
+    w = World()
+    owner, newbie, fast, late, other = (w.user(n, i) for n, i in
+                                        [("owner", 30), ("newbie", 31), ("fast", 32),
+                                         ("late", 33), ("other", 34)])
+    site = w.repo("civic/site")
+    w.commit(site, "2019-01-01T00:00:00Z", author=owner, committer="github")
+    first = w.issue(site, newbie, "2020-01-01T00:00:00Z")  # newbie's first contact
+    w.comment(site, first, newbie, "2020-01-02T00:00:00Z")  # the author: not a response
+    w.comment(site, first, fast, "2020-01-08T00:00:00Z")  # exactly 7 x 24 h: counts
+    w.comment(site, first, late, "2020-01-09T00:00:00Z")  # not the first response
+    second = w.issue(site, other, "2020-01-01T00:00:00Z")  # other's first contact
+    w.comment(site, second, late, "2020-01-08T00:00:01Z")  # first response, 1 s too late
+    again = w.issue(site, newbie, "2020-02-01T00:00:00Z")  # not newbie's first contact
+    w.comment(site, again, late, "2020-02-01T01:00:00Z")
+    got = compute(w)
+    assert reached(got, "32", "organiser") == ts("2020-01-08")
+    assert reached(got, "33", "organiser") is None
+
+
+def test_organiser_labels_and_issues_closed_as_completed(compute):
+    w = World()
+    pat, quin, ros = w.user("pat", 40), w.user("quin", 41), w.user("ros", 42)
+    site = w.repo("civic/site")
+    w.commit(site, "2019-01-01T00:00:00Z", author=ros, committer="github")
+    issue = w.issue(site, quin, "2020-01-01T00:00:00Z", state_reason="completed")
+    pr = w.pr(site, quin, "2020-01-01T00:00:00Z")
+    w.event(site, pr, pat, "labeled", "2020-01-05T00:00:00Z", label="help wanted")  # a PR: no
+    w.event(site, issue, pat, "labeled", "2020-01-10T00:00:00Z", label="Good First Issue")
+    # quin's issue: closed by ros, reopened, finally closed by pat as completed on 2020-03-01
+    w.event(site, issue, ros, "closed", "2020-02-01T00:00:00Z")
+    w.event(site, issue, ros, "reopened", "2020-02-02T00:00:00Z")
+    w.event(site, issue, pat, "closed", "2020-03-01T00:00:00Z")
+    not_planned = w.issue(site, ros, "2020-01-01T00:00:00Z", state_reason="not_planned")
+    w.event(site, not_planned, pat, "closed", "2020-01-03T00:00:00Z")
+    got = compute(w)
+    assert reached(got, "40", "organiser") == ts("2020-01-10")
+    assert reached(got, "41", "organiser") == ts("2020-03-01")
+    # ros created the repo (2019) and quin acted there later: organiser at quin's first action;
+    # the not_planned close never counts for ros.
+    assert reached(got, "42", "organiser") == ts("2020-01-01")
+
+
+def test_coder_to_organiser(compute):
+    # sam: 2020Q1 3 landed commits (code 3/3 > 50%); 2020Q2 2 issues + 1 commit (organising
+    # 2/3 >= 50%) -> 2020-04-01. tom: only organising quarters -> never.
+    w = World()
+    sam, tom = w.user("sam", 50), w.user("tom", 51)
+    site = w.repo("civic/site")
+    for day in (1, 2, 3):
+        w.commit(site, f"2020-02-0{day}T00:00:00Z", author=sam, committer="github")
+    w.issue(site, sam, "2020-05-01T00:00:00Z")
+    w.issue(site, sam, "2020-05-02T00:00:00Z")
+    w.commit(site, "2020-05-03T00:00:00Z", author=sam, committer="github")
+    for day in (1, 2, 3):
+        w.issue(site, tom, f"2020-02-0{day}T00:00:00Z")
+        w.issue(site, tom, f"2020-05-0{day}T00:00:00Z")
+    got = compute(w)
+    assert reached(got, "50", "coder_to_organiser") == ts("2020-04-01")
+    assert reached(got, "51", "coder_to_organiser") is None
+
+
+def test_bridges_within_365_days(compute):
+    # 2020 is a leap year: 2020-01-01 + 365 d = 2020-12-31.
+    w = World()
+    uma, vic = w.user("uma", 60), w.user("vic", 61)
+    a, b, other = w.repo("civic/a"), w.repo("civic/b"), w.repo("elsewhere/c")
+    w.issue(a, uma, "2020-01-01T00:00:00Z")
+    w.issue(b, uma, "2020-12-31T00:00:00Z")  # exactly 365 d after: a repo bridge
+    w.issue(other, uma, "2022-06-01T00:00:00Z")  # 517 d after the last one: no org bridge
+    w.issue(a, vic, "2020-01-01T00:00:00Z")
+    w.issue(other, vic, "2020-12-31T00:00:01Z")  # 1 s too late
+    w.issue(other, vic, "2021-01-02T00:00:00Z")
+    w.issue(b, vic, "2021-06-01T00:00:00Z")  # other's issue 150 d before: both bridges
+    got = compute(w)
+    assert reached(got, "60", "repo_bridge") == ts("2020-12-31")
+    assert reached(got, "60", "org_bridge") is None
+    assert reached(got, "61", "repo_bridge") == ts("2021-06-01")
+    assert reached(got, "61", "org_bridge") == ts("2021-06-01")
+
+
+def test_inactive_gone_returned_and_as_of(compute):
+    w = World()
+    wes = w.user("wes", 70)
+    site = w.repo("civic/site")
+    w.issue(site, wes, "2020-01-01T00:00:00Z")
+    w.issue(site, wes, "2021-03-01T00:00:00Z")  # 425 d later
+    w.issue(site, wes, "2025-01-01T00:00:00Z")  # after as_of: ignored
+    got = compute(w, as_of="2021-06-01T00:00:00Z")
+    assert reached(got, "70", "inactive") == ts("2020-06-29")  # 2020-01-01 + 180 d
+    assert reached(got, "70", "gone") == ts("2020-12-31")  # + 365 d
+    assert reached(got, "70", "returned") == ts("2021-03-01")
+    before = compute(w, as_of="2020-06-28T23:59:59Z")
+    assert reached(before, "70", "inactive") is None  # the gap has not reached 180 d yet
+    at = compute(w, as_of="2020-06-29T00:00:00Z")
+    assert reached(at, "70", "inactive") == ts("2020-06-29")  # trailing gap up to as_of
+
+
+def test_bots_are_removed_before_any_rule(compute):
+    w = World()
+    xan = w.user("xan", 80)
+    bot = w.user("helper-bot", 81, type="Bot")
+    site = w.repo("civic/site")
+    w.commit(site, "2019-01-01T00:00:00Z", author=bot, committer="github")  # the bot's first
+    first = w.issue(site, xan, "2020-01-01T00:00:00Z")
+    w.comment(site, first, bot, "2020-01-01T01:00:00Z")  # never a first responder
+    bots = w.pr(site, bot, "2020-01-02T00:00:00Z", merged_at="2020-01-03T00:00:00Z", merged_by=xan)
+    got = compute(w)
+    assert "81" not in got.index
+    assert reached(got, "80", "maintainer") is None  # merging a bot's PR is no one's
+    assert reached(got, "80", "creator") == ts("2020-01-01")  # the bot's commit is nobody's
+    assert bots
+
+
+def test_scopes(compute):
+    # yan lands in civic/a in January and civic/b in February: returning holds at network
+    # scope (a later month than the network first_landed) but not in either repo alone.
+    w = World()
+    yan = w.user("yan", 90)
+    a, b = w.repo("civic/a"), w.repo("civic/b")
+    w.commit(a, "2020-01-10T00:00:00Z", author=yan, committer="github")
+    w.commit(b, "2020-02-10T00:00:00Z", author=yan, committer="github")
+    network = compute(w)
+    assert reached(network, "90", "returning") == ts("2020-02-10")
+    repo = compute(w, scope="repo")
+    assert repo.loc[("90", "civic/a"), "returning"] is pd.NaT or pd.isna(repo.loc[("90", "civic/a"), "returning"])
+    assert pd.isna(repo.loc[("90", "civic/b"), "returning"])
+    assert repo.loc[("90", "civic/b"), "first_landed"] == ts("2020-02-10")
+    org = compute(w, scope="org")
+    assert org.loc[("90", "civic"), "returning"] == ts("2020-02-10")
+    assert org.loc[("90", "civic"), "repo_bridge"] == ts("2020-02-10")
+
+
+def test_stages_per_quarter(tmp_path):
+    w = World()
+    zed, boss = w.user("zed", 95), w.user("boss", 96)
+    site = w.repo("civic/site")
+    w.commit(site, "2019-01-01T00:00:00Z", author=boss, committer="github")
+    w.issue(site, zed, "2020-02-01T00:00:00Z")  # 2020Q1 participant
+    w.pr(site, zed, "2020-04-01T00:00:00Z", merged_at="2020-05-01T00:00:00Z", merged_by=boss)
+    w.pr(site, zed, "2020-07-01T00:00:00Z", merged_at="2020-08-01T00:00:00Z", merged_by=boss)
+    other = w.pr(site, boss, "2020-10-01T00:00:00Z")
+    w.event(site, other, zed, "closed", "2020-11-01T00:00:00Z")  # maintainer in 2020Q4
+    conn = w.store(tmp_path / "s.sqlite")
+    events = load_events(conn)
+    table = trajectory.stages(events, "2021-12-31T23:59:59Z")
+    zeds = table[table["maker"] == "95"].set_index("quarter")
+    expected = {"2020-01-01": "participant", "2020-04-01": "contributor",
+                "2020-07-01": "returning", "2020-10-01": "maintainer",
+                "2021-01-01": "maintainer", "2021-10-01": "maintainer"}
+    for quarter, stage in expected.items():
+        assert zeds.loc[ts(quarter), "stage"] == stage
+    assert len(zeds) == 8  # 2020Q1 .. 2021Q4
+    # last action 2020-11-01: +180 d = 2021-04-30 (inactive by 2021Q2's end), +365 d =
+    # 2021-11-01 (gone by 2021Q4's end)
+    assert zeds.loc[ts("2021-01-01"), "state"] == "active"
+    assert zeds.loc[ts("2021-04-01"), "state"] == "inactive"
+    assert zeds.loc[ts("2021-10-01"), "state"] == "gone"
+    assert trajectory.current_stages(table)["95"] == "maintainer"
