@@ -1,0 +1,160 @@
+"""The demo: the whole flow, offline, on the bundled world (the README's main command).
+
+Serves ``graphminer/data/demo-world.json.gz`` with fakehub on a free loopback port,
+harvests it over HTTP with the real GitHub harvester into a fresh store, then prints the
+network funnel and three contrasting trajectories, and writes the GEXF, the CSVs and the
+HTML report. Nothing leaves the machine.
+
+The bundled world is the generator's output for ``DEMO_WORLD`` (tests check that it still
+is); regenerate it with ``python -m graphminer.demo --regenerate``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from graphminer.config import Config, load_config, parse_config
+from graphminer.errors import BadInput
+
+DEMO_WORLD = {"seed": 2024, "orgs": 4, "repos_per_org": 4, "makers": 200, "years": 4}
+DEMO_TOKEN = "demo-token"  # fakehub's test token: any token not starting with "bad" works
+
+
+def bundled_world() -> Path:
+    """Where the bundled demo world is inside the installed package."""
+    return Path(str(resources.files("graphminer").joinpath("data/demo-world.json.gz")))
+
+
+def world_orgs(world_path: Path) -> tuple[list[str], str]:
+    """The org logins of a world file and its 'now'."""
+    with gzip.open(world_path, "rt", encoding="utf-8") as handle:
+        world = json.load(handle)
+    return [org["login"] for org in world["orgs"]], world["now"]
+
+
+def demo_config(outdir: Path, orgs: list[str]) -> Config:
+    """The packaged default config, pointed at the demo's orgs and its folder."""
+    base = load_config()  # the user's config, if any, for trajectory thresholds and opt-outs
+    text = "[harvest]\norgs = " + json.dumps(orgs) + "\n"
+    text += f"[paths]\nstore = {json.dumps(str(outdir / 'graphminer.sqlite'))}\n"
+    text += f"cache = {json.dumps(str(outdir / 'cache'))}\n"
+    config = parse_config(text, source="demo", base_dir=outdir)
+    for section in ("people", "trajectories", "export", "report"):
+        config.values[section] = base.values[section]
+    return config
+
+
+def fresh_outdir(outdir: Path) -> Path:
+    """Create OUTDIR (its parent must exist) and remove a previous demo's store."""
+    if not outdir.parent.is_dir():
+        raise BadInput(f"cannot create {outdir}: its parent folder does not exist")
+    outdir.mkdir(exist_ok=True)
+    for name in ("graphminer.sqlite", "graphminer.sqlite-wal", "graphminer.sqlite-shm"):
+        (outdir / name).unlink(missing_ok=True)
+    shutil.rmtree(outdir / "cache", ignore_errors=True)
+    return outdir
+
+
+def contrasting_makers(listing: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Three makers whose paths differ: a one-off, a maintainer, an organiser."""
+    def reached(entry: dict[str, Any], key: str) -> bool:
+        return entry["milestones"].get(key) is not None
+
+    def activity(entry: dict[str, Any]) -> int:
+        return sum(entry["counts"].values())
+
+    people = [entry for entry in listing if not entry["is_bot"] and entry["login"]]
+    picks: list[dict[str, Any]] = []
+    wants: list[Callable[[dict[str, Any]], bool]] = [
+        lambda e: reached(e, "maintainer") and reached(e, "core"),
+        lambda e: reached(e, "coder_to_organiser") or (reached(e, "organiser") and not reached(e, "maintainer")),
+        lambda e: reached(e, "first_landed") and not reached(e, "returning")
+        and not reached(e, "maintainer") and not reached(e, "core"),
+    ]
+    for number, want in enumerate(wants):
+        candidates = [e for e in people if want(e) and e not in picks]
+        if candidates:
+            # the most active maintainer and organiser, the most typical (least active) one-off
+            picks.append(max(candidates, key=activity) if number < 2 else min(candidates, key=activity))
+    return picks
+
+
+def run_demo(outdir: Path, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """The whole flow; returns what it wrote and measured."""
+    from graphminer import export as exporter
+    from graphminer import precompute, report
+    from graphminer.api import store_stats
+    from graphminer.fakehub.testing import serve
+    from graphminer.harvest.github import harvest_github
+    from graphminer.stats import render_text
+    from graphminer.store import open_store
+    from graphminer.timeutil import parse_instant
+
+    started = time.perf_counter()
+    outdir = fresh_outdir(outdir)
+    world = bundled_world()
+    orgs, world_now = world_orgs(world)
+    config = demo_config(outdir, orgs)
+    say(f"graphminer demo: the bundled world ({len(orgs)} orgs: {', '.join(orgs)}), "
+        f"served by fakehub on loopback, harvested over HTTP into {config.store_path}")
+    with serve(world, log=outdir / "fakehub-requests.jsonl") as hub:
+        summary = harvest_github(config, orgs=orgs, api_url=hub.url, tokens=[DEMO_TOKEN],
+                                 say=lambda message: say(f"  {message}"))
+        served = hub.stats()
+    for line in summary.lines():
+        say(f"  {line}")
+    say(f"fakehub answered {served['requests']} requests ({served['counted']} counted against the rate limit)")
+    as_of = parse_instant(world_now, "world now")
+    say(f"\nAll figures are as of the world's last day, {world_now}.\n")
+    say(render_text(store_stats(config.store_path, config, as_of=as_of)))
+    conn = open_store(config.store_path)
+    try:
+        listing = precompute.makers_listing(conn, config, as_of=world_now)
+        picks = contrasting_makers(listing)
+        say("\nThree makers, three paths:\n")
+        for entry in picks:
+            answer = precompute.maker_timeline(conn, config, entry["login"], as_of=world_now)
+            say(precompute.render_timeline(answer))
+            say("")
+        gexf = outdir / "graph.gexf"
+        options = exporter.ExportOptions(as_of=as_of)
+        exporter.export("gexf", gexf, conn, config, options)
+        csv_files = exporter.export("csv", outdir / "csv", conn, config, options)
+        index = report.report(outdir / "report", conn, config, as_of=as_of)
+    finally:
+        conn.close()
+    seconds = time.perf_counter() - started
+    say("Written:")
+    say(f"  store          {config.store_path}")
+    say(f"  Gephi (GEXF)   {gexf}")
+    say(f"  spreadsheets   {', '.join(str(path) for path in csv_files)}")
+    say(f"  report         {index}")
+    say(f"demo finished in {seconds:.1f} s")
+    return {"store": config.store_path, "gexf": gexf, "csv": csv_files, "report": index,
+            "makers": [entry["key"] for entry in picks], "seconds": seconds, "served": served}
+
+
+def regenerate_bundled_world() -> Path:
+    """Write the bundled world from DEMO_WORLD with the generator (for maintainers)."""
+    from graphminer.fakehub.generator import generate_world
+
+    target = Path(__file__).parent / "data" / "demo-world.json.gz"
+    with tempfile.TemporaryDirectory() as tmp:
+        result = generate_world(Path(tmp) / "w", truth=False, **DEMO_WORLD)
+        shutil.copyfile(result["world"], target)
+    return target
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--regenerate"]:
+        print(regenerate_bundled_world())
