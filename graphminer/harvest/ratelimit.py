@@ -1,0 +1,135 @@
+"""Rate limits for the GitHub harvest: owns the tokens and decides which one the next
+request uses, and when to wait.
+
+GitHub answers every request with ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` for
+the token that sent it. Near the floor we switch to the token with the most requests left;
+when every token is near its floor we sleep until the earliest reset, saying when the
+harvest resumes. Tokens live only in memory here: nothing in this module logs or stores one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+@dataclass
+class TokenState:
+    """What the last response told us about one token (None: not seen yet)."""
+
+    token: str | None
+    limit: int | None = None
+    remaining: int | None = None
+    reset: float | None = None  # epoch seconds
+
+    def left(self, now: float) -> int:
+        """Requests this token may still send (a passed reset restores the full limit)."""
+        if self.remaining is None:
+            return 10**9  # unknown: as good as fresh
+        if self.reset is not None and now >= self.reset:
+            return self.limit if self.limit is not None else 10**9
+        return self.remaining
+
+
+class TokenPool:
+    """The tokens of a harvest and the choice of the one to use next.
+
+    ``floor`` is the number of requests kept in reserve per token (``harvest.rate_floor``),
+    capped at a tenth of the token's limit so that small limits (tests, unauthenticated
+    runs) still get used.
+    """
+
+    def __init__(
+        self,
+        tokens: list[str],
+        floor: int = 50,
+        say: Callable[[str], None] = lambda message: None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.states = [TokenState(token) for token in tokens] or [TokenState(None)]
+        self.current = 0
+        self.floor = floor
+        self.say = say
+        self.clock = clock
+        self.sleep = sleep
+        self.slept_seconds = 0.0
+        self.switches = 0
+
+    @property
+    def authenticated(self) -> bool:
+        return self.states[0].token is not None
+
+    def authorization(self) -> str | None:
+        """The Authorization header value for the current token (None without one)."""
+        token = self.states[self.current].token
+        return f"token {token}" if token else None
+
+    def floor_for(self, state: TokenState) -> int:
+        if state.limit is None:
+            return self.floor
+        return min(self.floor, state.limit // 10)
+
+    def observe(self, index: int, headers: Mapping[str, str]) -> None:
+        """Record the X-RateLimit-* headers of a response sent with token ``index``."""
+        state = self.states[index]
+        limit = _int_header(headers, "X-RateLimit-Limit")
+        remaining = _int_header(headers, "X-RateLimit-Remaining")
+        reset = _int_header(headers, "X-RateLimit-Reset")
+        if limit is not None:
+            state.limit = limit
+        if remaining is not None:
+            state.remaining = remaining
+        if reset is not None:
+            state.reset = float(reset)
+
+    def exhausted(self, index: int, headers: Mapping[str, str]) -> None:
+        """A 403 'rate limit exceeded' for token ``index``: nothing left until reset."""
+        self.observe(index, headers)
+        state = self.states[index]
+        state.remaining = 0
+        if state.reset is None or state.reset <= self.clock():
+            state.reset = self.clock() + 60
+
+    def remaining(self) -> int | None:
+        """Requests left on the current token, as last reported."""
+        return self.states[self.current].remaining
+
+    def choose(self) -> int:
+        """The token index for the next request: switch or sleep when near the floor."""
+        while True:
+            now = self.clock()
+            state = self.states[self.current]
+            if state.left(now) > self.floor_for(state):
+                return self.current
+            best = max(range(len(self.states)), key=lambda i: self.states[i].left(now))
+            best_state = self.states[best]
+            if best_state.left(now) > self.floor_for(best_state):
+                self.current = best
+                self.switches += 1
+                return best
+            self._sleep_until_reset(now)
+
+    def _sleep_until_reset(self, now: float) -> None:
+        resets = [s.reset for s in self.states if s.reset is not None and s.reset > now]
+        wake = (min(resets) if resets else now + 60) + 1
+        wait = max(1.0, wake - now)
+        resume = datetime.fromtimestamp(now + wait, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        self.say(f"rate limit reached on every token: sleeping {wait:.0f}s, resuming at {resume}")
+        self.sleep(wait)
+        self.slept_seconds += wait
+        for state in self.states:
+            if state.reset is not None and state.reset <= self.clock():
+                state.remaining = state.limit
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
