@@ -12,13 +12,17 @@ import json
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphminer.fakehub.generator import apply_delta, generate_world, load_json
+from graphminer.fakehub.generator_cast import iso
 
 SIZES = {"seed": 7, "orgs": 2, "repos_per_org": 4, "makers": 90, "years": 4}
 NOREPLY_ID = re.compile(r"^(\d+)\+([^@]+)@users\.noreply\.github\.com$")
@@ -398,3 +402,12 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], needle: s
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in result.stderr
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=4_102_444_800))
+def test_iso_matches_strftime(ts: int) -> None:
+    assert iso(ts) == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

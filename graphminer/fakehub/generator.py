@@ -42,17 +42,29 @@ class SpoolWriter:
         self.counts: dict[str, int] = dict.fromkeys(BIG_COLLECTIONS, 0)
         self.encode = json.JSONEncoder(separators=(",", ":")).encode
 
+        self.pending: dict[str, list[dict]] = {name: [] for name in BIG_COLLECTIONS}
+
     def emit(self, collection: str, record: dict) -> None:
-        handle = self.files.get(collection)
-        if handle is None:
-            handle = open(self.folder / f"{collection}.part", "w", encoding="utf-8", buffering=1 << 20)
-            self.files[collection] = handle
-        if self.counts[collection]:
-            handle.write(",")
-        handle.write(self.encode(record))
-        self.counts[collection] += 1
+        self.pending[collection].append(record)
+
+    def flush(self) -> None:
+        """Write what was emitted since the last flush (one repository's records)."""
+        for collection, records in self.pending.items():
+            if not records:
+                continue
+            handle = self.files.get(collection)
+            if handle is None:
+                handle = open(self.folder / f"{collection}.part", "w", encoding="utf-8", buffering=1 << 20)
+                self.files[collection] = handle
+            if self.counts[collection]:
+                handle.write(",")
+            # one encode call per repository and collection: the list's brackets are dropped
+            handle.write(self.encode(records)[1:-1])
+            self.counts[collection] += len(records)
+            records.clear()
 
     def close(self) -> None:
+        self.flush()
         for handle in self.files.values():
             handle.close()
 
@@ -202,6 +214,7 @@ def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int,
             if not repo.empty:
                 sim = RepoSim(plan, repo, ids, force_bots=repo.idx == forced)
                 summary = sim.run(spool.emit)
+                spool.flush()
             record = _repo_record(plan, sim, repo, summary)
             repo_records.append(record)
             if summary is not None:

@@ -70,9 +70,19 @@ def parse_time(text: str) -> int:
     return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
 
 
+_DAYS: dict[int, str] = {}
+
+
 def iso(ts: int) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ`` of epoch seconds."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+    # A million records hold a few million times: the date part is formatted once per day.
+    day, seconds = divmod(ts, DAY)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = _DAYS[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * DAY))
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    return f"{prefix}{hours:02d}:{minutes:02d}:{seconds:02d}Z"
 
 
 def quarter_bounds(ts: int) -> tuple[int, int]:

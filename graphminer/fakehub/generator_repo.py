@@ -149,7 +149,9 @@ class RepoSim:
         return f"{self.rnd.choice(VERBS)} {self.rnd.choice(THINGS)}"
 
     def _at(self, low: int, high: int) -> int:
-        return self.rnd.randint(low, max(low, high))
+        if high <= low:
+            return low
+        return low + int(self.rnd.random() * (high - low + 1))
 
     def _maintainer_at(self, ts: int, exclude: int | None = None, prefer_new: bool = True) -> int | None:
         active = [m for since, m in self.maintainers if since <= ts and m != exclude]
