@@ -417,23 +417,23 @@ def orgs_index_table(table: pd.DataFrame) -> str:
 
 def makers_table(inputs: ReportInputs, makers: pd.DataFrame, depth: int, counts: pd.Series | None = None) -> str:
     up = "../" * depth
-    rows = []
-    for maker, row in makers.iterrows():
-        actions = int(counts.get(maker, row["actions"])) if counts is not None else int(row["actions"])
-        rows.append(
-            f"<tr><td><a href=\"{up}makers/{row['page']}\">{esc(maker_label(inputs, maker))}</a></td>"
-            f"<td>{stage_badge(row['stage'])}</td><td class=num>{actions:,}</td>"
-            f"<td>{row['first']:%Y-%m-%d}</td><td>{row['last']:%Y-%m-%d}</td></tr>"
-        )
+    actions = makers["actions"] if counts is None else counts.reindex(makers.index).fillna(makers["actions"])
+    rows = [
+        f"<tr><td><a href=\"{up}makers/{page_name}\">{esc(maker_label(inputs, maker))}</a></td>"
+        f"<td>{stage_badge(stage)}</td><td class=num>{int(n):,}</td>"
+        f"<td>{first:%Y-%m-%d}</td><td>{last:%Y-%m-%d}</td></tr>"
+        for maker, page_name, stage, n, first, last in zip(
+            makers.index, makers["page"], makers["stage"], actions, makers["first"], makers["last"], strict=True)
+    ]
     return (
         "<table><tr><th>maker</th><th>stage now</th><th class=num>actions</th><th>first</th><th>latest</th></tr>"
         + "".join(rows) + "</table>"
     )
 
 
-def org_page(inputs: ReportInputs, org: str, row: pd.Series, makers: pd.DataFrame) -> str:
-    events = inputs.events[inputs.events["org"] == org]
-    in_org = events.groupby("maker", observed=True).size()
+def org_page(inputs: ReportInputs, org: str, row: pd.Series, makers: pd.DataFrame, in_org: pd.Series) -> str:
+    """An org's figures and its makers among the report's most active (``in_org``: their
+    actions in this org)."""
     shown = makers[makers.index.isin(in_org.index)].copy()
     shown = shown.assign(in_org=in_org.reindex(shown.index)).sort_values("in_org", ascending=False)
     summary = ", ".join(
@@ -449,16 +449,17 @@ def org_page(inputs: ReportInputs, org: str, row: pd.Series, makers: pd.DataFram
     )
 
 
-def maker_page(inputs: ReportInputs, maker: str, row: pd.Series) -> str:
+def maker_page(inputs: ReportInputs, maker: str, row: pd.Series, events: pd.DataFrame,
+               stages: pd.DataFrame | None) -> str:
+    """One maker's page from their own events and stage rows."""
     label = maker_label(inputs, maker)
-    events = inputs.events[inputs.events["maker"] == maker]
     milestones = inputs.milestones.loc[maker] if maker in inputs.milestones.index else pd.Series(dtype=object)
     reached_rows = "".join(
         f"<tr><td>{esc(PLAIN.get(key, key))}</td><td>{when:%Y-%m-%d}</td></tr>"
         for key, when in milestones.dropna().sort_values().items()
         if key in PLAIN and when <= inputs.as_of
     )
-    stages = inputs.stages[inputs.stages["maker"] == maker].sort_values("quarter") if inputs.stages is not None else None
+    stages = stages.sort_values("quarter") if stages is not None else None
     timeline = ""
     if stages is not None and not stages.empty:
         cells = "".join(
@@ -567,10 +568,21 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
     orgs = org_table(inputs) if len(inputs.events) else pd.DataFrame()
     makers = top_makers(inputs, makers_limit) if len(inputs.events) else pd.DataFrame()
 
+    # one pass over the events for every page, not one scan per page
+    shown_events = inputs.events[inputs.events["maker"].isin(makers.index)] if len(makers) else inputs.events.iloc[:0]
+    per_org = shown_events.groupby(["org", "maker"], observed=True).size()
+    empty = pd.Series(dtype="int64")
     for org, row in orgs.iterrows():
-        (folder / "orgs" / f"{slug(str(org))}.html").write_text(org_page(inputs, str(org), row, makers), "utf-8")
+        in_org = per_org.xs(org, level="org") if org in per_org.index.get_level_values("org") else empty
+        (folder / "orgs" / f"{slug(str(org))}.html").write_text(org_page(inputs, str(org), row, makers, in_org), "utf-8")
+    events_of = dict(iter(shown_events.groupby("maker", observed=True, sort=False)))
+    stages_of = {}
+    if inputs.stages is not None and len(makers):
+        shown_stages = inputs.stages[inputs.stages["maker"].isin(makers.index)]
+        stages_of = dict(iter(shown_stages.groupby("maker", observed=True, sort=False)))
     for maker, row in makers.iterrows():
-        (folder / "makers" / row["page"]).write_text(maker_page(inputs, str(maker), row), "utf-8")
+        page_html = maker_page(inputs, str(maker), row, events_of.get(maker, shown_events.iloc[:0]), stages_of.get(maker))
+        (folder / "makers" / row["page"]).write_text(page_html, "utf-8")
 
     km_text = " ".join(km_sentence(target, curve) for target, curve in curves.items())
     sections = [

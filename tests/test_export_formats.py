@@ -241,6 +241,12 @@ def test_graphology_gexf_parses_with_same_counts(graph, tmp_path):
     assert seen["kinds"] == {"repo": 4, "maker": nodes - 4}
     assert seen["weight"] == pytest.approx(sum(w for _, _, w in graph.edges(data="weight")))
     assert seen["labels"]["maker:1000"] == 'a<b & "c" \'d\''
+    # zero counts are left out of the file as the declared default; the reader restores them
+    text = out.read_text("utf-8")
+    assert '<attvalue for="n_commit" value="0"/>' not in text
+    assert seen["edgeSums"]["n_commit"] == sum(a["n_commit"] for *_, a in graph.edges(data=True))
+    assert seen["nodeSums"]["n_issue_opened"] == sum(a["n_issue_opened"] for _, a in graph.nodes(data=True))
+    assert seen["nodeSums"]["activity"] == sum(a["activity"] for _, a in graph.nodes(data=True))
 
 
 # --- GraphML, CSV, JSON -----------------------------------------------------------------
