@@ -222,12 +222,15 @@ def log_head(text: str) -> tuple[str | None, str | None]:
 
 
 def pull_refs_file(log_path: Path) -> Path | None:
-    """The '.pull-refs.tsv.gz' beside a saved log, when there is one."""
+    """The '.pull-refs.tsv.gz' (or '.tsv') beside a saved log, when there is one."""
     name = log_path.name
     for suffix in (".log.gz", ".log"):
         if name.endswith(suffix):
-            candidate = log_path.with_name(name[: -len(suffix)] + ".pull-refs.tsv.gz")
-            return candidate if candidate.is_file() else None
+            for ending in (".pull-refs.tsv.gz", ".pull-refs.tsv"):
+                candidate = log_path.with_name(name[: -len(suffix)] + ending)
+                if candidate.is_file():
+                    return candidate
+            return None
     return None
 
 
