@@ -6,6 +6,7 @@ faulty vs fault-free)."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -213,18 +214,59 @@ def test_incremental_equals_full(world_files, reference, tmp_path):
     assert rows(full, "SELECT state FROM issues WHERE repo_id=201 AND number=7") == [("closed",)]
 
 
-def test_nothing_changed_costs_nothing(world_files, tmp_path):
+def test_nothing_changed_costs_nothing_and_the_token_is_never_written(world_files, tmp_path):
     with serve(world_files["world"]) as hub:
-        harvest(hub.url, tmp_path)
+        first_run = harvest(hub.url, tmp_path)
         first = len(hub.log_lines())
         assert counted_since(hub, 0)[1] > 50
         result = harvest(hub.url, tmp_path)
         sent, counted = counted_since(hub, first)
+        assert {line["token"] for line in hub.log_lines()} == {TOKEN}  # it was sent
     assert sent > 0 and counted == 0
     run = rows(tmp_path / "store.sqlite",
                "SELECT requests, not_modified, records_new, records_updated FROM _runs ORDER BY id DESC LIMIT 1")
     assert run == [(sent, sent, 0, 0)]
     assert f"requests: {sent} made, {sent} of them free 304s" in result.stdout
+
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "graphminer.toml"]
+    assert any(p.name.startswith("http_cache") for p in written)
+    for path in written:  # the HTTP cache, the store and their WAL files
+        assert TOKEN.encode() not in path.read_bytes(), path
+    for output in (first_run, result):
+        assert TOKEN not in output.stdout + output.stderr
+
+
+def test_incremental_equals_full_on_a_generated_world(tmp_path):
+    """The generator's own deltas (a renamed user, an edited comment, a deleted repo...)."""
+    subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "generate", "--seed", "3",
+                    "--orgs", "2", "--repos-per-org", "4", "--makers", "60", "--years", "2",
+                    "--delta-days", "2", "--no-truth", "--out", str(tmp_path / "gen")],
+                   check=True, capture_output=True, cwd=tmp_path)
+    world = load_world(tmp_path / "gen" / "world.json.gz")
+    orgs = json.dumps([org["login"] for org in world["orgs"]])
+    for name in ("nightly", "fresh"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "graphminer.toml").write_text(f"[harvest]\norgs = {orgs}\n")
+    with serve(tmp_path / "gen" / "world.json.gz") as hub:
+        harvest(hub.url, tmp_path / "nightly")
+        for day in (1, 2):
+            delta = tmp_path / "gen" / f"delta-{day}.json.gz"
+            hub.apply_delta(delta)
+            world = apply_delta(world, load_world(delta))
+            harvest(hub.url, tmp_path / "nightly")
+        harvest(hub.url, tmp_path / "fresh")
+    nightly, fresh = tmp_path / "nightly" / "store.sqlite", tmp_path / "fresh" / "store.sqlite"
+    assert typed_tables(nightly) == typed_tables(fresh)
+    assert deleted_repo_ids(nightly) and not deleted_repo_ids(fresh)
+    assert store_counts(fresh, set()) == world_counts(world, set())
+    logins = {user["id"]: user["login"] for user in world["users"]}
+    inc_people = people(nightly)
+    assert all(inc_people[i][0] == logins[i] for i in people(fresh) if i in logins)
+
+
+def load_world(path: Path) -> dict:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def harvest_killed_after(hub, folder: Path, requests_seen: int) -> None:
@@ -326,18 +368,6 @@ def test_rate_limits_sleep_or_switch_and_finish_complete(tmp_path):
     assert rejected == []  # it waited before the limit, never hammering past it
     for output in (switched.stdout + switched.stderr, slept.stdout + slept.stderr):
         assert "tok-" not in output
-
-
-def test_token_never_reaches_cache_store_or_output(world_files, tmp_path):
-    with serve(world_files["world"]) as hub:
-        result = harvest(hub.url, tmp_path)
-        harvest(hub.url, tmp_path)
-        assert {line["token"] for line in hub.log_lines()} == {TOKEN}  # it was sent
-    written = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != "graphminer.toml"]
-    assert any(p.name.startswith("http_cache") for p in written)
-    for path in written:
-        assert TOKEN.encode() not in path.read_bytes(), path
-    assert TOKEN not in result.stdout + result.stderr
 
 
 # --- bad input --------------------------------------------------------------------------

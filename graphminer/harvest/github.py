@@ -20,6 +20,7 @@ import json
 import sqlite3
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -125,6 +126,9 @@ class HarvestSession(CachedSession):
         self.say = say
         self.pause = sleep
         self.stats = HttpStats()
+        # Read proxy settings from the environment once, not at every request.
+        self.proxies = urllib.request.getproxies()
+        self.trust_env = False
         adapter = CountingAdapter(self.stats, pool)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
