@@ -215,30 +215,44 @@ def _bucketed_spans(
     return spans.reset_index()
 
 
-def windowed_pairs(
+# Candidate pairs are made and de-duplicated this many at a time, to bound memory.
+PAIR_CHUNK = 8_000_000
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Distinct values, sorted. Sorting beats hashing (pandas', and numpy 2's np.unique) on
+    millions of random int64 keys that do not fit in cache."""
+    values = np.sort(values, kind="stable" if values.dtype.kind != "i" else "quicksort")
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
+def windowed_pair_keys(
     group: np.ndarray,
     entity: np.ndarray,
     start_ns: np.ndarray,
     end_ns: np.ndarray | None = None,
     window_days: float = 90,
-) -> pd.DataFrame:
-    """Pairs of entities active in the same group within ``window_days`` of each other.
+) -> tuple[np.ndarray, int]:
+    """Distinct linked (group, a, b) triples, each packed in one int64
+    ``(group * n + a) * n + b`` with ``a < b``; returns the keys and ``n`` (entities).
 
-    Inputs are parallel arrays: integer codes of the group (e.g. a repo) and the entity
-    (e.g. a maker), and the time (or span ``start_ns .. end_ns``) of its activity in
-    nanoseconds. Two entities pair when some of their times are at most ``window_days``
-    apart. Returns columns ``group``, ``a``, ``b`` (``a < b``), one row per linked pair
-    and group. Cost follows the number of pairs found, not the square of a group's size.
+    Inputs are parallel arrays: non-negative integer codes of the group (e.g. a repo) and
+    the entity (e.g. a maker), and the time (or span ``start_ns .. end_ns``) of its activity
+    in nanoseconds. Two entities link in a group when some of their times there are at most
+    ``window_days`` apart. Cost follows the pairs found, not the square of a group's size.
     """
     if end_ns is None:
         end_ns = start_ns
-    window_ns = int(round(window_days * DAY_NS))
+    n = int(entity.max()) + 1 if len(entity) else 1
     if len(group) == 0:
-        return pd.DataFrame({"group": group[:0], "a": entity[:0], "b": entity[:0]})
-    spans = _bucketed_spans(group, entity, start_ns, end_ns, max(window_ns, 1))
-    group_values = spans["group"].to_numpy()
+        return np.empty(0, dtype=np.int64), n
+    if (int(group.max()) + 1) * n * n >= 2**62:
+        raise ValueError(f"too many groups and entities to pack pairs in 64 bits ({group.max() + 1} x {n}^2)")
+    window_ns = max(int(round(window_days * DAY_NS)), 1)
+    spans = _bucketed_spans(group, entity, start_ns, end_ns, window_ns)
+    group_values = spans["group"].to_numpy(dtype=np.int64)
     bucket_values = spans["bucket"].to_numpy()
-    entities = spans["entity"].to_numpy()
+    entities = spans["entity"].to_numpy(dtype=np.int64)
     lo = spans["lo"].to_numpy()
     hi = spans["hi"].to_numpy()
     block_starts = np.flatnonzero(
@@ -247,34 +261,54 @@ def windowed_pairs(
     block_ends = np.r_[block_starts[1:], len(spans)]
     block_of_row = np.repeat(np.arange(len(block_starts)), block_ends - block_starts)
     rows = np.arange(len(spans))
-
     # Same bucket: any two times in one bucket are less than a window apart.
     later = block_ends[block_of_row] - rows - 1
-    left, right = _block_pairs(rows, rows + 1, later)
-    same = (left, right)
-
-    # Adjacent buckets: compare the latest time in bucket k with the earliest in k + 1.
+    # Adjacent buckets: the latest time in bucket k against the earliest in bucket k + 1.
     has_next = np.r_[
         (group_values[block_starts[1:]] == group_values[block_starts[:-1]])
         & (bucket_values[block_starts[1:]] == bucket_values[block_starts[:-1]] + 1),
         False,
     ]
     next_block = np.minimum(np.arange(len(block_starts)) + 1, len(block_starts) - 1)
-    next_start = np.where(has_next, block_starts[next_block], 0)
-    next_count = np.where(has_next, block_ends[next_block] - block_starts[next_block], 0)
-    left_adj, right_adj = _block_pairs(rows, next_start[block_of_row], next_count[block_of_row])
-    close = (lo[right_adj] - hi[left_adj]) <= window_ns
-    left_adj, right_adj = left_adj[close], right_adj[close]
+    next_start = np.where(has_next, block_starts[next_block], 0)[block_of_row]
+    next_count = np.where(has_next, block_ends[next_block] - block_starts[next_block], 0)[block_of_row]
 
-    left = np.r_[same[0], left_adj]
-    right = np.r_[same[1], right_adj]
-    a = entities[left]
-    b = entities[right]
-    keep = a != b
-    pairs = pd.DataFrame(
-        {"group": group_values[left][keep], "a": np.minimum(a, b)[keep], "b": np.maximum(a, b)[keep]}
-    )
-    return pairs.drop_duplicates(ignore_index=True)
+    candidates = np.cumsum(later + next_count)
+    cuts = np.searchsorted(candidates, np.arange(PAIR_CHUNK, int(candidates[-1]) + PAIR_CHUNK, PAIR_CHUNK))
+    found = []
+    for first, last in zip(np.r_[0, cuts[:-1] + 1], np.r_[cuts[:-1] + 1, len(rows)], strict=True):
+        chunk = rows[first:last]
+        left, right = _block_pairs(chunk, chunk + 1, later[first:last])
+        left_adj, right_adj = _block_pairs(chunk, next_start[first:last], next_count[first:last])
+        close = (lo[right_adj] - hi[left_adj]) <= window_ns
+        left = np.r_[left, left_adj[close]]
+        right = np.r_[right, right_adj[close]]
+        a, b = entities[left], entities[right]
+        keep = a != b
+        keys = (group_values[left[keep]] * n + np.minimum(a, b)[keep]) * n + np.maximum(a, b)[keep]
+        found.append(sorted_unique(keys))
+    return sorted_unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64), n
+
+
+def windowed_pairs(
+    group: np.ndarray,
+    entity: np.ndarray,
+    start_ns: np.ndarray,
+    end_ns: np.ndarray | None = None,
+    window_days: float = 90,
+) -> pd.DataFrame:
+    """``windowed_pair_keys`` unpacked: columns ``group``, ``a``, ``b`` (``a < b``)."""
+    keys, n = windowed_pair_keys(group, entity, start_ns, end_ns, window_days)
+    return pd.DataFrame({"group": keys // (n * n), "a": keys // n % n, "b": keys % n})
+
+
+def pair_weights(keys: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Packed (group, a, b) keys counted per (a, b): arrays ``a``, ``b``, ``weight``."""
+    pairs = np.sort(keys % (n * n))
+    starts = np.flatnonzero(np.r_[True, pairs[1:] != pairs[:-1]]) if len(pairs) else np.empty(0, dtype=np.int64)
+    weight = np.diff(np.r_[starts, len(pairs)])
+    pair = pairs[starts]
+    return {"a": pair // n, "b": pair % n, "weight": weight}
 
 
 def _events_of(source: nx.Graph | pd.DataFrame, include_bots: bool) -> pd.DataFrame | None:
@@ -304,38 +338,38 @@ def nanoseconds(times: pd.Series) -> np.ndarray:
     return ((times - EPOCH) // pd.Timedelta(1)).to_numpy(dtype=np.int64)
 
 
-def named_pairs(pairs: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
-    """Pairs of codes (``a``, ``b``, ``weight``) as pairs of names, ``a < b`` by name."""
-    names = np.asarray(names, dtype=object)
-    first = names[pairs["a"].to_numpy()]
-    second = names[pairs["b"].to_numpy()]
-    swap = first > second
+def named_pairs(pairs: dict[str, np.ndarray], names: pd.Index) -> pd.DataFrame:
+    """Pairs of codes (``a``, ``b``, ``weight``) as categoricals over sorted ``names``,
+    so ``a < b`` by code is ``a < b`` by name."""
+    categories = pd.Index(names, dtype=object)
     return pd.DataFrame(
-        {"a": np.where(swap, second, first), "b": np.where(swap, first, second),
-         "weight": pairs["weight"].to_numpy()}
+        {"a": pd.Categorical.from_codes(pairs["a"], categories=categories),
+         "b": pd.Categorical.from_codes(pairs["b"], categories=categories),
+         "weight": pairs["weight"]}
     )
 
 
 def maker_pairs(source: nx.Graph | pd.DataFrame, window_days: float = 90, include_bots: bool = False) -> pd.DataFrame:
-    """Maker-maker links: columns ``a``, ``b`` (maker node ids, ``a < b``) and ``weight``
-    (number of repos on which they worked within ``window_days`` of each other).
+    """Maker-maker links: columns ``a``, ``b`` (maker node ids, ``a < b``, categoricals) and
+    ``weight`` (number of repos on which they worked within ``window_days`` of each other).
 
     From events (or a graph made by ``maker_project_graph``) the times are exact; from any
     other bipartite graph each maker's span on a repo is its edge's ``first`` .. ``last``.
     """
     events = _events_of(source, include_bots)
     if events is not None:
-        repo_codes, repo_names = pd.factorize(events["repo"])
-        maker_codes, maker_keys = pd.factorize("maker:" + events["maker"].astype(str))
+        repo_codes, _ = pd.factorize(events["repo"])
+        maker_codes, maker_keys = pd.factorize("maker:" + events["maker"].astype(str), sort=True)
         times = nanoseconds(events["ts"])
-        pairs = windowed_pairs(repo_codes, maker_codes, times, times, window_days)
+        keys, n = windowed_pair_keys(repo_codes, maker_codes, times, times, window_days)
     else:
         spans = _edge_spans(source)
-        repo_codes, repo_names = pd.factorize(spans["repo"])
-        maker_codes, maker_keys = pd.factorize(spans["maker"])
-        pairs = windowed_pairs(repo_codes, maker_codes, nanoseconds(spans["first"]), nanoseconds(spans["last"]), window_days)
-    weights = pairs.groupby(["a", "b"], sort=True).size().rename("weight").reset_index()
-    return named_pairs(weights, maker_keys)
+        repo_codes, _ = pd.factorize(spans["repo"])
+        maker_codes, maker_keys = pd.factorize(spans["maker"], sort=True)
+        keys, n = windowed_pair_keys(
+            repo_codes, maker_codes, nanoseconds(spans["first"]), nanoseconds(spans["last"]), window_days
+        )
+    return named_pairs(pair_weights(keys, n), maker_keys)
 
 
 def _maker_nodes(source: nx.Graph | pd.DataFrame, include_bots: bool) -> list[tuple[str, dict]]:
@@ -343,6 +377,13 @@ def _maker_nodes(source: nx.Graph | pd.DataFrame, include_bots: bool) -> list[tu
         return [(node, dict(data)) for node, data in source.nodes(data=True) if data.get("kind") == "maker"]
     makers = actions_of(source, include_bots)["maker"].astype(str).unique()
     return [(maker_node(key), {"kind": "maker", "label": key}) for key in makers]
+
+
+def add_weighted_pairs(graph: nx.Graph, pairs: pd.DataFrame) -> None:
+    """Add a pairs frame's links to ``graph`` as edges with a ``weight``."""
+    graph.add_weighted_edges_from(
+        zip(pairs["a"].to_numpy(dtype=object), pairs["b"].to_numpy(dtype=object), pairs["weight"].tolist(), strict=True)
+    )
 
 
 def maker_projection(
@@ -356,10 +397,7 @@ def maker_projection(
     graph = nx.Graph(rules=f"makers linked within {window_days:g} days on a shared repo")
     graph.add_nodes_from(_maker_nodes(source, include_bots))
     pairs = maker_pairs(source, window_days, include_bots)
-    graph.add_edges_from(
-        (a, b, {"weight": int(weight)})
-        for a, b, weight in zip(pairs["a"], pairs["b"], pairs["weight"], strict=True)
-    )
+    add_weighted_pairs(graph, pairs)
     return graph
 
 
@@ -380,19 +418,17 @@ def project_pairs(source: nx.Graph | pd.DataFrame, include_bots: bool = False) -
     """Repo-repo links: columns ``a``, ``b`` (repo node ids, ``a < b``), ``weight`` (shared makers)."""
     edges = _maker_repo_edges(source, include_bots)
     maker_codes, _ = pd.factorize(edges["maker"])
-    repo_codes, repo_names = pd.factorize(edges["repo"])
+    repo_codes, repo_names = pd.factorize(edges["repo"], sort=True)
     order = np.lexsort((repo_codes, maker_codes))
-    maker_codes, repo_codes = maker_codes[order], repo_codes[order]
-    starts = np.flatnonzero(np.r_[True, maker_codes[1:] != maker_codes[:-1]]) if len(order) else np.array([], int)
-    ends = np.r_[starts[1:], len(order)]
+    maker_codes, repo_codes = maker_codes[order], repo_codes[order].astype(np.int64)
     rows = np.arange(len(order))
+    starts = np.flatnonzero(np.r_[True, maker_codes[1:] != maker_codes[:-1]]) if len(order) else rows
+    ends = np.r_[starts[1:], len(order)]
     block_end = np.repeat(ends, ends - starts)
     left, right = _block_pairs(rows, rows + 1, block_end - rows - 1)
-    a = np.minimum(repo_codes[left], repo_codes[right])
-    b = np.maximum(repo_codes[left], repo_codes[right])
-    weights = pd.DataFrame({"a": a, "b": b}).groupby(["a", "b"], sort=True).size().rename("weight")
-    weights = weights.reset_index()
-    return named_pairs(weights, repo_names)
+    n = len(repo_names)
+    # Repos are sorted within a maker, so left < right already.
+    return named_pairs(pair_weights(repo_codes[left] * n + repo_codes[right], n), repo_names)
 
 
 def project_projection(source: nx.Graph | pd.DataFrame, include_bots: bool = False) -> nx.Graph:
@@ -410,10 +446,7 @@ def project_projection(source: nx.Graph | pd.DataFrame, include_bots: bool = Fal
             for repo, org in zip(repos["repo"], repos["org"], strict=True)
         )
     pairs = project_pairs(source, include_bots)
-    graph.add_edges_from(
-        (a, b, {"weight": int(weight)})
-        for a, b, weight in zip(pairs["a"], pairs["b"], pairs["weight"], strict=True)
-    )
+    add_weighted_pairs(graph, pairs)
     return graph
 
 
@@ -434,6 +467,11 @@ def eighty_percent_prefix(scores: pd.Series, share: float = 0.8) -> list:
 
 def pair_degrees(pairs: pd.DataFrame) -> pd.Series:
     """Degree of every node named in a pairs frame (columns ``a``, ``b``)."""
+    if isinstance(pairs["a"].dtype, pd.CategoricalDtype):
+        categories = pairs["a"].cat.categories
+        codes = np.r_[pairs["a"].cat.codes.to_numpy(), pairs["b"].cat.codes.to_numpy()]
+        degrees = pd.Series(np.bincount(codes, minlength=len(categories)), index=categories)
+        return degrees[degrees > 0]
     return pd.concat([pairs["a"], pairs["b"]]).value_counts()
 
 
