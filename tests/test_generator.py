@@ -177,6 +177,9 @@ def test_default_branch_consistent_with_prs(generated: dict) -> None:
                 assert commit["committer_id"] == pull["merged_by_id"] == commit["author_id"]
                 assert commit["parents"][1] == pull["head_sha"]
                 assert pull["head_sha"] not in reachable(commit["parents"][0], shas)
+                own = {sha for sha, c in shas.items() if c.get("pr_number") == issue["number"]}
+                assert pull["head_sha"] in own
+                assert own <= reachable(commit["parents"][1], shas) - reachable(commit["parents"][0], shas)
             else:
                 assert commit["message"].endswith(f"(#{issue['number']})")
                 assert commit["committer"] == {"name": "GitHub", "email": "noreply@github.com",

@@ -42,6 +42,15 @@ def subjects(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def first_parents(by_sha: dict[str, dict], sha: str) -> set[str]:
+    chain = set()
+    while sha in by_sha:
+        chain.add(sha)
+        parents = by_sha[sha]["parents"]
+        sha = parents[0] if parents else None
+    return chain
+
+
 def repo_of(world: dict, name: str) -> dict:
     owner, repo = name.removesuffix(".log.gz").split("+")
     return next(r for r in world["repos"] if (r["owner"], r["name"]) == (owner, repo))
@@ -81,8 +90,14 @@ def test_pr_numbers_from_subjects_and_merges_are_prs(git_world: dict) -> None:
                   if (m := re.match(r"Merge pull request #(\d+) from ", s))}
         assert squash | set(merges), name
         assert squash <= set(prs), name
+        by_sha = {c["sha"]: c for c in world["commits"] if c["repo_id"] == repo["id"]}
         for number, sha in merges.items():
             assert prs[number]["pull_request"]["merge_commit_sha"] == sha
+            # the PR's own commits: on its merge's second-parent side, never on the first-parent side
+            own = {s for s, c in by_sha.items() if c.get("pr_number") == number}
+            assert by_sha[sha]["parents"][1] in own or by_sha[sha]["parents"][1] in {
+                s for s, c in by_sha.items() if c.get("pr_number") not in (None, number)}
+            assert not own & first_parents(by_sha, by_sha[sha]["parents"][0])
         for number in squash - set(merges):
             pull = prs[number]["pull_request"]
             assert pull["merged_at"] and pull["merge_commit_sha"] in {c["sha"] for c in world["commits"]}

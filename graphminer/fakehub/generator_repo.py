@@ -453,7 +453,9 @@ class RepoSim:
             sha = sha_of(self.repo.repo_id, "branch", thread.created, thread.author, k)
             who, user_id = self._identity(thread.author)
             message = thread.title if k == 0 else f"{rnd.choice(VERBS)} tests for {rnd.choice(THINGS)}"
-            records.append(self._commit(sha, message, who, authored, user_id, who, committed, user_id, parents))
+            record = self._commit(sha, message, who, authored, user_id, who, committed, user_id, parents)
+            record["pr_number"] = thread.number  # what /pulls/N/commits lists
+            records.append(record)
             parents = [sha]
         return records
 

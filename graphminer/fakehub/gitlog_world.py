@@ -246,6 +246,7 @@ def _repo_world(path: Path, owner: str, name: str, accounts: Accounts, ids: Coun
                 "head_sha": head_refs.get(number, ("",))[0], "head_ref": f"pr-{number}",
                 "title": SQUASH_PR.sub("", subject).strip() or subject,
                 "created_at": record["author"]["date"]})
+    _mark_branch_commits(records["commits"], by_sha, pulls)
     top_merger = mergers.most_common(1)[0][0] if mergers else None
     if top_merger is None:
         linked = Counter(r["committer_id"] for r in records["commits"] if r["committer_id"])
@@ -282,6 +283,31 @@ def _repo_world(path: Path, owner: str, name: str, accounts: Accounts, ids: Coun
         "default_branch": branch or "main", "created_at": first, "updated_at": last,
         "pushed_at": last, "language": None, "generated": True})
     return records
+
+
+def _mark_branch_commits(commits: list[dict], by_sha: dict[str, dict], pulls: dict[int, dict]) -> None:
+    """Set ``pr_number`` on the commits a merge brought in: reachable from its second parent
+    but not from its first (TRAJECTORIES.md's "came in through a PR")."""
+    owner = {pull["merge_commit_sha"]: number for number, pull in pulls.items() if pull.get("merge_commit_sha")}
+    for commit in commits:  # oldest first, so an earlier merge claims its commits first
+        number = owner.get(commit["sha"])
+        if number is None or len(commit["parents"]) != 2 or not MERGE_PR.match(commit["message"]):
+            continue
+        side = _ancestors(by_sha, commit["parents"][1]) - _ancestors(by_sha, commit["parents"][0])
+        for sha in side:
+            by_sha[sha].setdefault("pr_number", number)
+
+
+def _ancestors(by_sha: dict[str, dict], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        sha = todo.pop()
+        if sha in seen or sha not in by_sha:
+            continue
+        seen.add(sha)
+        todo.extend(by_sha[sha]["parents"])
+    return seen
 
 
 def _threads(records: dict, pulls: dict[int, dict], repo_id: int, closer: int | None, first: str,
