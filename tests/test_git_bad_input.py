@@ -62,8 +62,9 @@ def test_corrupt_record_is_a_warning_naming_its_line(shared_dir: Path, tmp_path:
     lines[broken_at] = "AuthorDate: sometime last spring"
     commit_line = max(i for i in range(broken_at) if lines[i].startswith("commit ")) + 1
     log = tmp_path / "civictechindex+CTI-website-backend.log"
-    log.write_text("\n".join(lines))
+    log.write_text("stray text\nbefore the log\n" + "\n".join(lines))
     result = cli("harvest-git", str(log), "--config", str(write_config(tmp_path)))
     assert result.returncode == 0, result.stderr
-    assert f"{log}:{commit_line}: corrupt commit record skipped" in result.stderr
+    assert f"{log}:1: text before the first 'commit' line" in result.stderr
+    assert f"{log}:{commit_line + 2}: corrupt commit record skipped" in result.stderr
     assert "160 new commits" in result.stdout

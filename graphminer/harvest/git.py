@@ -144,6 +144,7 @@ def parse_log(text: str, source: str, warn: Warn, skip: set[str] | frozenset = f
     Records whose sha is in ``skip`` are passed over without parsing. A corrupt record is
     skipped with a warning naming its line; the rest is read.
     """
+    line = 1
     if not text.startswith("commit "):
         first = text.find("\ncommit ")
         if text.strip():
@@ -152,13 +153,9 @@ def parse_log(text: str, source: str, warn: Warn, skip: set[str] | frozenset = f
             return
         line = text.count("\n", 0, first + 1) + 1
         text = text[first + 1 :]
-    else:
-        line = 1
-    for chunk in text.split("\ncommit "):
+    for chunk in text[len("commit "):].split("\ncommit "):
         start_line = line
         line += chunk.count("\n") + 1
-        if start_line == 1 and chunk.startswith("commit "):
-            chunk = chunk[7:]
         sha = chunk[:40]
         if sha in skip:
             continue
