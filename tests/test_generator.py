@@ -414,3 +414,11 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], needle: s
 @given(st.integers(min_value=0, max_value=4_102_444_800))
 def test_iso_matches_strftime(ts: int) -> None:
     assert iso(ts) == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def test_rerun_into_same_folder_leaves_no_stale_files(tmp_path: Path) -> None:
+    sizes = dict(SIZES, makers=30, repos_per_org=2)
+    generate_world(tmp_path / "w", delta_days=3, truth=False, **sizes)
+    generate_world(tmp_path / "w", delta_days=1, truth=False, **sizes)
+    names = sorted(p.name for p in (tmp_path / "w").iterdir())
+    assert names == ["delta-1.json.gz", "world.json.gz"]

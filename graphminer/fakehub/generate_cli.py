@@ -36,6 +36,9 @@ def generate(seed: int, orgs: int, repos_per_org: int, makers: int, years: int, 
     if git_logs:
         from graphminer.fakehub.gitlog_world import world_from_git_logs
 
+        if delta_days or blocked_repos:
+            raise BadInput("--delta-days and --blocked-repos apply to generated worlds, not to --from-git-log")
+
         result = world_from_git_logs([*git_logs, *more_logs], out, truth=not no_truth)
     else:
         from graphminer.fakehub.generator import generate_world

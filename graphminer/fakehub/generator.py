@@ -163,6 +163,15 @@ def _write_gzip_json(path: Path, data: dict) -> None:
         out.write(json.dumps(data, separators=(",", ":")).encode())
 
 
+def _remove_stale(folder: Path, delta_count: int) -> None:
+    """Drop deltas and truths a previous, longer run left in the folder: they would not fit."""
+    for pattern in ("delta-*.json.gz", "truth-after-*.json", "truth.json"):
+        for path in folder.glob(pattern):
+            number = path.name.split("-")[-1].split(".")[0]
+            if pattern == "truth.json" or (number.isdigit() and int(number) > delta_count):
+                path.unlink()
+
+
 def load_json(path: str | Path) -> dict:
     """A world or delta file (gzip or plain JSON) as a dict."""
     path = Path(path)
@@ -236,6 +245,7 @@ def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int,
         path = folder / f"delta-{number}.json.gz"
         _write_gzip_json(path, delta)
         delta_paths.append(path)
+    _remove_stale(folder, len(deltas))
     truth_paths = _write_truths(folder, world_path, deltas) if truth else []
     counts = dict(spool.counts, users=len(users), orgs=len(plan.orgs), repos=len(repo_records))
     return {
