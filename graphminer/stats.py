@@ -50,6 +50,9 @@ PATH_KEYS: tuple[str, ...] = (
     "org_bridge",
 )
 
+# Paths are packed in an int64, one base-32 digit per milestone (see ``paths``).
+BASE = 32
+
 COHORT_YEARS = (1, 2, 3)
 YEAR = pd.Timedelta(days=365)
 
@@ -151,23 +154,39 @@ def time_to_milestones(
 def paths(milestones: pd.DataFrame, keys: tuple[str, ...] = PATH_KEYS, top: int = 10) -> list[dict]:
     """The most common ordered sequences of milestones reached (ties in time by key order)."""
     keys = tuple(key for key in keys if key in milestones.columns)
+    if len(keys) > 12:  # 12 digits of base 32 fit in an int64
+        raise ValueError(f"paths are made of at most 12 milestones, got {len(keys)}")
     if milestones.empty or not keys:
         return []
     long = milestones[list(keys)].rename_axis("maker").reset_index().melt(
         id_vars="maker", var_name="key", value_name="at"
     )
     long = long[long["at"].notna()]
-    long["order"] = long["key"].map({key: rank for rank, key in enumerate(keys)})
+    long["order"] = long["key"].map({key: rank for rank, key in enumerate(keys)}).astype("int64")
     long = long.sort_values(["maker", "at", "order"], kind="mergesort")
-    sequences = long.groupby("maker", sort=False)["key"].agg(" > ".join)
-    total = len(sequences)
-    counts = sequences.value_counts()
-    counts = counts.rename_axis("path").reset_index(name="makers")
-    counts = counts.sort_values(["makers", "path"], ascending=[False, True], kind="mergesort").head(top)
+    # Each path packed in one integer (a digit per milestone, base 32), so that counting
+    # paths is a groupby sum and a value_counts, not a string join per maker.
+    position = long.groupby("maker", sort=False).cumcount(ascending=False).to_numpy()
+    long["digit"] = (long["order"].to_numpy() + 1) * (BASE ** position)
+    packed = long.groupby("maker", sort=False)["digit"].sum()
+    total = len(packed)
+    counts = packed.value_counts().rename_axis("packed").reset_index(name="makers")
+    counts["path"] = [unpack_path(code, keys) for code in counts["packed"]]
+    counts["text"] = counts["path"].map(" > ".join)
+    counts = counts.sort_values(["makers", "text"], ascending=[False, True], kind="mergesort").head(top)
     return [
-        {"path": path.split(" > "), "makers": int(n), "share": share(int(n), total)}
+        {"path": path, "makers": int(n), "share": share(int(n), total)}
         for path, n in zip(counts["path"], counts["makers"], strict=True)
     ]
+
+
+def unpack_path(code: int, keys: tuple[str, ...]) -> list[str]:
+    """The milestones of a path packed by ``paths``, in order."""
+    digits = []
+    while code:
+        code, digit = divmod(int(code), BASE)
+        digits.append(keys[digit - 1])
+    return digits[::-1]
 
 
 def cohorts(milestones: pd.DataFrame, events: pd.DataFrame, as_of: pd.Timestamp) -> list[dict]:
