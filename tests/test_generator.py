@@ -422,3 +422,41 @@ def test_rerun_into_same_folder_leaves_no_stale_files(tmp_path: Path) -> None:
     generate_world(tmp_path / "w", delta_days=1, truth=False, **sizes)
     names = sorted(p.name for p in (tmp_path / "w").iterdir())
     assert names == ["delta-1.json.gz", "world.json.gz"]
+
+
+def change_kinds(world: dict, delta: dict) -> set[str]:
+    """Which of FAKEHUB.md's change kinds a delta holds, read from its ops."""
+    comments = {c["id"]: c for c in world["comments"]}
+    issues = {(i["repo_id"], i["number"]): i for i in world["issues"]}
+    users = {u["id"]: u["login"] for u in world["users"]}
+    repos = {r["id"] for r in world["repos"]}
+    kinds = set()
+    for op in delta["ops"]:
+        record = op.get("record", {})
+        if op["op"] == "delete":
+            kinds.add("deleted repo")
+        elif op["kind"] == "comments":
+            kinds.add("edited comment" if record["id"] in comments else "new comment")
+        elif op["kind"] == "repos" and record["id"] not in repos:
+            kinds.add("new repo")
+        elif op["kind"] == "users" and users.get(record["id"]) not in (None, record["login"]):
+            kinds.add("renamed user")
+        elif op["kind"] == "issues" and record["state"] == "closed":
+            was_open = issues.get((record["repo_id"], record["number"]), {}).get("state") == "open"
+            merged = record["pull_request"] and record["pull_request"]["merged_at"]
+            if was_open:
+                kinds.add("merged PR" if merged else "closed issue")
+    return kinds
+
+
+ALL_CHANGES = {"new comment", "edited comment", "new repo", "deleted repo", "renamed user",
+               "closed issue", "merged PR"}
+
+
+@pytest.mark.parametrize("orgs, repos_per_org, makers", [(1, 1, 20), (1, 2, 25), (3, 1, 40)])
+def test_first_delta_complete_even_in_tiny_worlds(tmp_path: Path, orgs: int, repos_per_org: int,
+                                                   makers: int) -> None:
+    made = generate_world(tmp_path / "w", seed=5, orgs=orgs, repos_per_org=repos_per_org,
+                          makers=makers, years=2, delta_days=2, truth=False)
+    world = load_json(made["world"])
+    assert change_kinds(world, load_json(made["deltas"][0])) == ALL_CHANGES

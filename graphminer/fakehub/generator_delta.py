@@ -229,13 +229,17 @@ class DeltaWriter:
         touched = {s.repo["id"] for s in active}
         if first or rnd.random() < 0.3:
             self._rename(ops, touched)
-        if (first or rnd.random() < 0.2) and len(self.live) > 1:
-            spare = [s for s in self.live if s.repo["id"] not in touched] or self.live[-1:]
+        fresh = None
+        if first or rnd.random() < 0.3:
+            fresh = self._new_repo(ops, at())
+            self.live.append(fresh)
+        older = [s for s in self.live if s is not fresh]
+        if (first or rnd.random() < 0.2) and older and len(self.live) > 1:
+            # an untouched repository when there is one; in a one-repository world, that one
+            spare = [s for s in older if s.repo["id"] not in touched] or older
             gone = rnd.choice(spare)
             ops.append({"op": "delete", "kind": "repos", "id": gone.repo["id"]})
             self.live.remove(gone)
-        if first or rnd.random() < 0.3:
-            self.live.append(self._new_repo(ops, at()))
         return {"format": 1, "now": iso(now), "ops": ops}
 
 

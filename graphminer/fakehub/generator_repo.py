@@ -108,8 +108,8 @@ class IdCounters:
     release: int = 5_000_000
 
     def take(self, name: str) -> int:
-        value = getattr(self, name) + 1
-        setattr(self, name, value)
+        value = self.__dict__[name] + 1
+        self.__dict__[name] = value
         return value
 
 
@@ -125,6 +125,7 @@ class RepoSim:
         self.rnd = random.Random(plan.seed * 1_000_003 + repo.idx)
         self.force_bots = force_bots
         self.planted: set[str] = set()
+        self.associations: dict[tuple[int, bool], str] = {}
         self.threads: list[Thread] = []
         self.pushes: list[tuple[int, int, str, object]] = []  # (ts, order, kind, payload)
         self.releases: list[tuple[int, int]] = []  # (ts, maker)
@@ -521,6 +522,13 @@ class RepoSim:
 
     # -- emission ----------------------------------------------------------------------------
     def _association(self, maker_idx: int, landed: set[int], first_timer: bool = False) -> str:
+        key = (maker_idx, first_timer)
+        known = self.associations.get(key)
+        if known is None:
+            known = self.associations[key] = self._association_of(maker_idx, landed, first_timer)
+        return known
+
+    def _association_of(self, maker_idx: int, landed: set[int], first_timer: bool) -> str:
         maker = self.makers[maker_idx]
         if maker.user_type == "Bot":
             return "NONE"
