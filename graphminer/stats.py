@@ -50,6 +50,10 @@ PATH_KEYS: tuple[str, ...] = (
     "org_bridge",
 )
 
+# Milestones dated at the first day of a quarter (core, coder_to_organiser) may fall before
+# the act that made them possible; in a path they come no earlier than that act.
+PLACED_AFTER = {"core": "first_landed", "coder_to_organiser": "first_contact"}
+
 # Paths are packed in an int64, one base-32 digit per milestone (see ``paths``).
 BASE = 32
 
@@ -152,13 +156,18 @@ def time_to_milestones(
 
 
 def paths(milestones: pd.DataFrame, keys: tuple[str, ...] = PATH_KEYS, top: int = 10) -> list[dict]:
-    """The most common ordered sequences of milestones reached (ties in time by key order)."""
+    """The most common ordered sequences of milestones reached (ties in time by key order;
+    quarter-dated milestones placed after what they presuppose, ``PLACED_AFTER``)."""
     keys = tuple(key for key in keys if key in milestones.columns)
     if len(keys) > 12:  # 12 digits of base 32 fit in an int64
         raise ValueError(f"paths are made of at most 12 milestones, got {len(keys)}")
     if milestones.empty or not keys:
         return []
-    long = milestones[list(keys)].rename_axis("maker").reset_index().melt(
+    placed = milestones[list(keys)].copy()
+    for key, after in PLACED_AFTER.items():
+        if key in placed.columns and after in milestones.columns:
+            placed[key] = placed[key].where(placed[key].isna() | (placed[key] >= milestones[after]), milestones[after])
+    long = placed.rename_axis("maker").reset_index().melt(
         id_vars="maker", var_name="key", value_name="at"
     )
     long = long[long["at"].notna()]

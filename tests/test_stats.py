@@ -132,6 +132,15 @@ def test_paths_most_common_first() -> None:
     assert sum(row["makers"] for row in result) == 6
 
 
+def test_quarter_dated_core_comes_after_first_landed_in_paths() -> None:
+    # Core is dated 2022-01-01 (its quarter's first day), before the landing that made it.
+    rows = {"g": {"first_contact": "2022-01-10", "first_landed": "2022-02-01", "core": "2022-01-01",
+                  "returning": "2022-03-02", "coder_to_organiser": "2022-01-01"}}
+    assert paths(milestone_frame(rows))[0]["path"] == [
+        "first_contact", "coder_to_organiser", "first_landed", "core", "returning"
+    ]
+
+
 def events_for(actions: list[tuple[str, str, str]]) -> pd.DataFrame:
     return pd.DataFrame(
         {
