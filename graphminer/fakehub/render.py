@@ -31,10 +31,29 @@ def small_id(*parts: Any) -> int:
     return int.from_bytes(digest, "big") or 1
 
 
+# Embedded objects (users, repos) repeat across thousands of records; they are built once
+# per world generation. Keys carry the generation, so a rename or a delta never reuses a
+# stale object. Callers must not mutate what these return (copy first).
+_SHARED: dict[tuple, dict] = {}
+
+
+def _shared(key: tuple, make) -> dict:
+    hit = _SHARED.get(key)
+    if hit is None:
+        if len(_SHARED) > 200_000:
+            _SHARED.clear()
+        hit = _SHARED[key] = make()
+    return hit
+
+
 def user(world: World, api: str, user_id: int | None) -> dict | None:
-    """The simple-user object embedded in records (None for a null id)."""
+    """The simple-user object embedded in records (None for a null id); shared, do not mutate."""
     if user_id is None:
         return None
+    return _shared(("user", id(world), world.generation, api, user_id), lambda: _user(world, api, user_id))
+
+
+def _user(world: World, api: str, user_id: int) -> dict | None:
     record = world.users.get(user_id) or world.orgs.get(user_id)
     if record is None:
         return None
@@ -60,7 +79,7 @@ def user(world: World, api: str, user_id: int | None) -> dict | None:
 
 def public_user(world: World, api: str, record: dict) -> dict:
     """``GET /users/{login}``: the public profile."""
-    body = user(world, api, record["id"])
+    body = dict(user(world, api, record["id"]))
     created = record.get("created_at") or world.now
     body.update({
         "name": record.get("name"), "company": None, "blog": "", "location": None,
@@ -107,7 +126,13 @@ def _owner_id(world: World, repo: dict) -> int | None:
 
 
 def repo_minimal(world: World, api: str, repo: dict) -> dict:
-    """The repository object of listings (``/orgs/{org}/repos``)."""
+    """The repository object of listings (``/orgs/{org}/repos``); shared, do not mutate."""
+    data = world.repo_data[repo["id"]]
+    return _shared(("repo", id(world), world.generation, data.generation, api, repo["id"]),
+                   lambda: _repo_minimal(world, api, repo))
+
+
+def _repo_minimal(world: World, api: str, repo: dict) -> dict:
     full_name = f"{repo['owner']}/{repo['name']}"
     url = f"{api}/repos/{full_name}"
     owner = user(world, api, _owner_id(world, repo))
@@ -164,7 +189,7 @@ def repo_minimal(world: World, api: str, repo: dict) -> dict:
 
 def repo_full(world: World, api: str, repo: dict) -> dict:
     """``GET /repos/{o}/{r}``: the full repository."""
-    body = repo_minimal(world, api, repo)
+    body = dict(repo_minimal(world, api, repo))
     owner = world.org_by(repo["owner"])
     if owner is not None:
         body["organization"] = user(world, api, owner["id"])
@@ -474,7 +499,7 @@ def release(world: World, api: str, repo: dict, record: dict) -> dict:
 def contributor(world: World, api: str, user_id: int | None, person: dict, count: int) -> dict:
     """A contributor: a user with a count, or (``anon=1``) an email-only author."""
     if user_id is not None:
-        body = user(world, api, user_id)
+        body = dict(user(world, api, user_id))
         body["contributions"] = count
         return body
     return {"email": person.get("email"), "name": person.get("name"), "type": "Anonymous",

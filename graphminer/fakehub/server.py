@@ -64,6 +64,8 @@ class Reply:
     last_modified: str | None = None
     headers: dict = field(default_factory=dict)
     status: int = 200
+    # what the ETag is a hash of: the page's record digests (cheaper than hashing the body)
+    etag_source: bytes | None = None
 
 
 @dataclass
@@ -164,7 +166,7 @@ class FakeHub:
         self.lock = threading.Lock()  # rate windows, stats and log lines
         self.windows: dict[str, RateWindow] = {}
         self.stats = {"requests": 0, "counted": 0, "by_status": {}, "by_token": {}}
-        self.bytes_cache: dict[tuple, tuple[tuple[int, int], bytes]] = {}
+        self.bytes_cache: dict[tuple, tuple[tuple[int, int], bytes, bytes]] = {}
         self.listing_cache: dict[tuple, tuple[tuple[int, int], list, str | None]] = {}
         self.routes = _routes()
 
@@ -177,14 +179,20 @@ class FakeHub:
     def record_bytes(self, api: str, kind: str, repo_id: int | None, key: Any,
                      make: Callable[[], Any]) -> bytes:
         """One record's JSON, rendered once per API base and world generation."""
+        return self.record_entry(api, kind, repo_id, key, make)[1]
+
+    def record_entry(self, api: str, kind: str, repo_id: int | None, key: Any,
+                     make: Callable[[], Any]) -> tuple[tuple[int, int], bytes, bytes]:
+        """(generation, JSON bytes, digest of the bytes) of one record, cached."""
         cache_key = (api, kind, repo_id, key)
         generation = self._generation(repo_id)
         hit = self.bytes_cache.get(cache_key)
         if hit is not None and hit[0] == generation:
-            return hit[1]
+            return hit
         data = encode(make())
-        self.bytes_cache[cache_key] = (generation, data)
-        return data
+        entry = (generation, data, hashlib.blake2b(data, digest_size=16).digest())
+        self.bytes_cache[cache_key] = entry
+        return entry
 
     def listing(self, repo_id: int | None, name: str, params: tuple,
                 make: Callable[[], tuple[list, str | None]]) -> tuple[list, str | None]:
@@ -200,14 +208,22 @@ class FakeHub:
         self.listing_cache[cache_key] = (generation, keys, latest)
         return keys, latest
 
-    def page(self, request: Request, keys: list, render_one: Callable[[Any], bytes],
+    def page(self, request: Request, keys: list, render_one: Callable[[Any], bytes | tuple],
              latest: str | None) -> Reply:
-        """One page of a listing, joined from stored record bytes, with its Link header."""
+        """One page of a listing, joined from stored record bytes, with its Link header.
+
+        ``render_one`` gives a record's bytes, or its cache entry (whose digests then make
+        the ETag without hashing the whole page).
+        """
         per_page, page = _page_size(request)
         last = max(1, math.ceil(len(keys) / per_page))
-        chunk = keys[(page - 1) * per_page: page * per_page]
-        body = b"[" + b",".join(render_one(key) for key in chunk) + b"]"
-        reply = Reply(body, latest)
+        chunk = [render_one(key) for key in keys[(page - 1) * per_page: page * per_page]]
+        if all(isinstance(part, tuple) for part in chunk):
+            body = b"[" + b",".join(part[1] for part in chunk) + b"]"
+            reply = Reply(body, latest, etag_source=b"page" + b"".join(part[2] for part in chunk))
+        else:
+            body = b"[" + b",".join(part if isinstance(part, bytes) else part[1] for part in chunk) + b"]"
+            reply = Reply(body, latest)
         link = link_header(request, page, last, per_page)
         if link:
             reply.headers["Link"] = link
@@ -335,7 +351,7 @@ def get_user(hub: FakeHub, request: Request, login: str) -> Reply:
 def get_user_orgs(hub: FakeHub, request: Request, login: str) -> Reply:
     record = _user_or_org(hub, login)
     orgs = hub.world.user_orgs(record["id"])
-    return hub.page(request, orgs, lambda org: hub.record_bytes(
+    return hub.page(request, orgs, lambda org: hub.record_entry(
         request.api, "org_simple", None, org["id"],
         lambda: render.org_simple(hub.world, request.api, org)),
         _latest(org.get("updated_at") or org["created_at"] for org in orgs) or record.get("created_at"))
@@ -379,14 +395,14 @@ def get_org_repos(hub: FakeHub, request: Request, login: str) -> Reply:
         repos.sort(key=lambda repo: repo["name"].lower(), reverse=direction == "desc")
     latest = _latest(max(repo.get("updated_at") or "", repo.get("pushed_at") or "", repo["created_at"])
                      for repo in repos) or org["created_at"]
-    return hub.page(request, repos, lambda repo: hub.record_bytes(
+    return hub.page(request, repos, lambda repo: hub.record_entry(
         request.api, "repo_minimal", repo["id"], repo["id"],
         lambda: render.repo_minimal(hub.world, request.api, repo)), latest)
 
 
 def _members(hub: FakeHub, request: Request, org: dict, key: str) -> Reply:
     ids = sorted(set(org.get(key) or []))
-    return hub.page(request, ids, lambda user_id: hub.record_bytes(
+    return hub.page(request, ids, lambda user_id: hub.record_entry(
         request.api, "user", None, user_id, lambda: render.user(hub.world, request.api, user_id)),
         org.get("updated_at") or org["created_at"])
 
@@ -424,9 +440,9 @@ def get_repo(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
     return Reply(body, latest)
 
 
-def _issue_bytes(hub: FakeHub, request: Request, repo: dict, number: int) -> bytes:
+def _issue_bytes(hub: FakeHub, request: Request, repo: dict, number: int) -> tuple:
     data = hub.world.repo_data[repo["id"]]
-    return hub.record_bytes(request.api, "issue", repo["id"], number,
+    return hub.record_entry(request.api, "issue", repo["id"], number,
                             lambda: render.issue(hub.world, request.api, repo, data.issues[number]))
 
 
@@ -501,9 +517,9 @@ def get_issue(hub: FakeHub, request: Request, owner: str, name: str, number: str
     return Reply(body, hub.world.repo_data[repo["id"]].issue_updated[issue["number"]])
 
 
-def _comment_bytes(hub: FakeHub, request: Request, repo: dict, comment_id: int) -> bytes:
+def _comment_bytes(hub: FakeHub, request: Request, repo: dict, comment_id: int) -> tuple:
     data = hub.world.repo_data[repo["id"]]
-    return hub.record_bytes(request.api, "comment", repo["id"], comment_id,
+    return hub.record_entry(request.api, "comment", repo["id"], comment_id,
                             lambda: render.comment(hub.world, request.api, repo, data.comments[comment_id]))
 
 
@@ -544,7 +560,7 @@ def get_repo_events(hub: FakeHub, request: Request, owner: str, name: str) -> Re
         return sorted(data.events, reverse=True), _latest(e["created_at"] for e in data.events.values())
 
     keys, latest = hub.listing(repo["id"], "events", (), make)
-    return hub.page(request, keys, lambda eid: hub.record_bytes(
+    return hub.page(request, keys, lambda eid: hub.record_entry(
         request.api, "event", repo["id"], eid,
         lambda: render.event(hub.world, request.api, repo, data.events[eid])),
         latest or repo["created_at"])
@@ -613,7 +629,7 @@ def get_pulls(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
         return chosen, _latest(data.issue_updated[n] for n in chosen)
 
     keys, latest = hub.listing(repo["id"], "pulls", (state, sort, direction, base, head), make)
-    return hub.page(request, keys, lambda n: hub.record_bytes(
+    return hub.page(request, keys, lambda n: hub.record_entry(
         request.api, "pull", repo["id"], n,
         lambda: render.pull(hub.world, request.api, repo, data.issues[n])),
         latest or repo["created_at"])
@@ -631,15 +647,15 @@ def get_pull_reviews(hub: FakeHub, request: Request, owner: str, name: str, numb
     repo = _repo(hub, owner, name)
     issue = _pull(hub, repo, number)
     data = hub.world.repo_data[repo["id"]]
-    return hub.page(request, data.reviews_by_pr.get(issue["number"], []), lambda rid: hub.record_bytes(
+    return hub.page(request, data.reviews_by_pr.get(issue["number"], []), lambda rid: hub.record_entry(
         request.api, "review", repo["id"], rid,
         lambda: render.review(hub.world, request.api, repo, data.reviews[rid])),
         data.issue_updated[issue["number"]])
 
 
-def _review_comment_bytes(hub: FakeHub, request: Request, repo: dict, rcid: int) -> bytes:
+def _review_comment_bytes(hub: FakeHub, request: Request, repo: dict, rcid: int) -> tuple:
     data = hub.world.repo_data[repo["id"]]
-    return hub.record_bytes(request.api, "review_comment", repo["id"], rcid,
+    return hub.record_entry(request.api, "review_comment", repo["id"], rcid,
                             lambda: render.review_comment(hub.world, request.api, repo,
                                                           data.review_comments[rcid]))
 
@@ -674,9 +690,9 @@ def get_repo_review_comments(hub: FakeHub, request: Request, owner: str, name: s
                     latest or repo["created_at"])
 
 
-def _commit_bytes(hub: FakeHub, request: Request, repo: dict, sha: str) -> bytes:
+def _commit_bytes(hub: FakeHub, request: Request, repo: dict, sha: str) -> tuple:
     data = hub.world.repo_data[repo["id"]]
-    return hub.record_bytes(request.api, "commit", repo["id"], sha,
+    return hub.record_entry(request.api, "commit", repo["id"], sha,
                             lambda: render.commit(hub.world, request.api, repo, data.commits[sha]))
 
 
@@ -762,7 +778,7 @@ def get_releases(hub: FakeHub, request: Request, owner: str, name: str) -> Reply
                             for rid in ids)
 
     keys, latest = hub.listing(repo["id"], "releases", (), make)
-    return hub.page(request, keys, lambda rid: hub.record_bytes(
+    return hub.page(request, keys, lambda rid: hub.record_entry(
         request.api, "release", repo["id"], rid,
         lambda: render.release(hub.world, request.api, repo, data.releases[rid])),
         latest or repo["created_at"])
@@ -1013,7 +1029,7 @@ class Handler(BaseHTTPRequestHandler):
             status, body, extra = 404, encode(not_found().body), {}
             reply = None
         if reply is not None and reply.status == 200:
-            etag = '"' + hashlib.md5(reply.body).hexdigest() + '"'
+            etag = '"' + hashlib.md5(reply.etag_source or reply.body).hexdigest() + '"'
             last_modified = reply.last_modified or hub.world.now
             validators = {"ETag": etag, "Last-Modified": _http_date(last_modified)}
             if _not_modified(self.headers, etag, last_modified):

@@ -91,16 +91,41 @@ def _kind_problem(value: Any, kind: str, world: World | None) -> str | None:
     raise AssertionError(kind)
 
 
+_time_ok = TIME_RE.match
+
+
+def _fast_check(kind: str, world: Any) -> Any:
+    """A cheap yes/no test for ``kind`` (big worlds have millions of fields to check);
+    ``_kind_problem`` explains a failure."""
+    nullable = kind.endswith("?")
+    base = kind.rstrip("?")
+    if base == "id":
+        test = lambda v: type(v) is int and v > 0  # noqa: E731
+    elif base == "user":
+        test = lambda v: type(v) is int and v in world.users  # noqa: E731
+    elif base == "repo":
+        test = lambda v: type(v) is int and v in world.repos  # noqa: E731
+    elif base == "time":
+        test = lambda v: type(v) is str and _time_ok(v) is not None  # noqa: E731
+    else:
+        return lambda v: _kind_problem(v, kind, world) is None
+    if world is None and base in ("user", "repo"):
+        test = lambda v: type(v) is int and v > 0  # noqa: E731
+    if nullable:
+        return lambda v: v is None or test(v)
+    return test
+
+
 def record_problem(kind: str, record: Any, world: World | None) -> tuple[str, str] | None:
     """(field, problem) for the first thing wrong with ``record``, or None."""
     if not isinstance(record, dict):
         return "", f"must be a JSON object, got {type(record).__name__}"
-    for name, field_kind in REQUIRED[kind].items():
+    checks = _checks(kind, world)
+    for name, test in checks:
         if name not in record:
             return f".{name}", "is missing"
-        problem = _kind_problem(record[name], field_kind, world)
-        if problem:
-            return f".{name}", problem
+        if not test(record[name]):
+            return f".{name}", _kind_problem(record[name], REQUIRED[kind][name], world)
     parent = PARENT.get(kind)
     if parent and world is not None:
         number = record[parent]
@@ -122,6 +147,22 @@ def record_problem(kind: str, record: Any, world: World | None) -> tuple[str, st
                     if user_id not in world.users:
                         return f".{key}[{i}]", f"names user id {user_id}, which is not in users"
     return None
+
+
+_CHECKS: dict[tuple[str, int], tuple[Any, list]] = {}
+
+
+def _checks(kind: str, world: Any) -> list:
+    """The (field, fast test) pairs of a collection, built once per world."""
+    cached = _CHECKS.get((kind, id(world)))
+    if cached is None or cached[0] is not world:
+        cached = (world, [(name, _fast_check(field_kind, world))
+                          for name, field_kind in REQUIRED[kind].items()])
+        _CHECKS[(kind, id(world))] = cached
+        if len(_CHECKS) > 200:
+            _CHECKS.clear()
+            _CHECKS[(kind, id(world))] = cached
+    return cached[1]
 
 
 def key_of(kind: str, record: dict) -> Any:
