@@ -451,7 +451,7 @@ class RepoSim:
             floor = committed
             authored = committed - (self._at(HOUR, 4 * DAY) if rnd.random() < 0.25 else 0)
             thread.first_authored = authored if k == 0 else min(thread.first_authored, authored)
-            sha = sha_of(self.repo.repo_id, "branch", thread.created, thread.author, k)
+            sha = sha_of(self.repo.repo_id, "branch", thread.number, k)
             who, user_id = self._identity(thread.author)
             message = thread.title if k == 0 else f"{rnd.choice(VERBS)} tests for {rnd.choice(THINGS)}"
             record = self._commit(sha, message, who, authored, user_id, who, committed, user_id, parents)
@@ -461,64 +461,83 @@ class RepoSim:
         return records
 
     def _walk_commits(self, emit: Emit) -> tuple[str | None, int]:
+        """Lay every push, PR branch and merge on the default branch in time order;
+        return the final head (sha, committer time)."""
         head: str | None = None
         head_ts = self.repo.created
-        org_login = self.plan.orgs[self.repo.org]["login"]
         for number, thread in enumerate(self.threads, start=1):
             if thread.is_pr:
                 self.pushes.append((thread.created, -number, "open", thread))
                 if thread.merged_at is not None:
                     self.pushes.append((thread.merged_at, number, "merge", thread))
         self.pushes.sort(key=lambda item: (item[0], item[1]))
-        for ts, _, kind, payload in self.pushes:
+        for ts, order, kind, payload in self.pushes:
             ts = min(ts, self.now - 1)
             parents = [head] if head else []
             if kind == "open":
-                thread = payload
-                thread.head_ref = f"{thread.title.split()[0].lower()}-{thread.number}"
-                thread.branch = self._branch_commits(thread, head, head_ts)
-                thread.head_sha = thread.branch[-1]["sha"]
+                payload.head_ref = f"{payload.title.split()[0].lower()}-{payload.number}"
+                payload.branch = self._branch_commits(payload, head, head_ts)
+                payload.head_sha = payload.branch[-1]["sha"]
                 continue
             if kind == "merge":
-                thread = payload
-                if thread.merge_style == "merge":
-                    for record in thread.branch:
+                if payload.merge_style == "merge":
+                    for record in payload.branch:
                         emit("commits", record)
-                    who, user_id = self._identity(thread.merged_by, linked=True)
-                    owner = self.makers[thread.author].login
-                    sha = sha_of(self.repo.repo_id, "merge", thread.number)
-                    message = f"Merge pull request #{thread.number} from {owner}/{thread.head_ref}\n\n{thread.title}"
-                    record = self._commit(sha, message, who, ts, user_id, who, ts, user_id, parents + [thread.head_sha])
+                    record = self._merge_commit(payload, ts, parents)
                 else:
-                    who, user_id = self._identity(thread.author, linked=True)
-                    first_authored = thread.first_authored
-                    sha = sha_of(self.repo.repo_id, "squash", thread.number)
-                    message = f"{thread.title} (#{thread.number})"
-                    record = self._commit(sha, message, who, first_authored, user_id, GITHUB_COMMITTER, ts, None, parents)
-                thread.merge_sha = sha
+                    record = self._squash_commit(payload, ts, parents)
+                payload.merge_sha = record["sha"]
             elif kind == "direct":
-                maker_idx, message = payload
-                who, user_id = self._identity(maker_idx)
-                authored = ts - (self._at(60, 6 * HOUR) if self.rnd.random() < 0.5 else 0)
-                sha = sha_of(self.repo.repo_id, "direct", ts, maker_idx)
-                record = self._commit(sha, message, who, authored, user_id, who, ts, user_id, parents)
+                record = self._direct_commit(payload, ts, order, parents)
             elif kind == "patch":
-                author_idx, authored = payload
-                committer_idx = self._maintainer_at(ts, prefer_new=False) or self.repo.founder
-                who, user_id = self._identity(author_idx)
-                by, by_id = self._identity(committer_idx)
-                sha = sha_of(self.repo.repo_id, "patch", ts, author_idx)
-                record = self._commit(sha, f"{self._title()} (patch by mail)", who, authored, user_id, by, ts, by_id, parents)
-            else:  # bot pushes: a [bot] account, or an org's bot identity with no account
-                if payload is None:
-                    who, user_id = {"name": "GitHub Actions Bot", "email": f"{org_login}-bot@{org_login}.org"}, None
-                else:
-                    who, user_id = self._identity(payload, linked=True)
-                sha = sha_of(self.repo.repo_id, "bot", ts)
-                record = self._commit(sha, "Update generated data [skip ci]", who, ts, user_id, who, ts, user_id, parents)
+                record = self._patch_commit(payload, ts, order, parents)
+            else:
+                record = self._bot_commit(payload, ts, order, parents)
             emit("commits", record)
             head, head_ts = record["sha"], ts
         return head, head_ts
+
+    def _merge_commit(self, thread: Thread, ts: int, parents: list[str]) -> dict:
+        """``Merge pull request #N from OWNER/branch``, authored and committed by the merger."""
+        who, user_id = self._identity(thread.merged_by, linked=True)
+        owner = self.makers[thread.author].login
+        sha = sha_of(self.repo.repo_id, "merge", thread.number)
+        message = f"Merge pull request #{thread.number} from {owner}/{thread.head_ref}\n\n{thread.title}"
+        return self._commit(sha, message, who, ts, user_id, who, ts, user_id, parents + [thread.head_sha])
+
+    def _squash_commit(self, thread: Thread, ts: int, parents: list[str]) -> dict:
+        """``Title (#N)`` by the PR's author, committed by GitHub's web flow."""
+        who, user_id = self._identity(thread.author, linked=True)
+        sha = sha_of(self.repo.repo_id, "squash", thread.number)
+        message = f"{thread.title} (#{thread.number})"
+        return self._commit(sha, message, who, thread.first_authored, user_id, GITHUB_COMMITTER, ts, None, parents)
+
+    def _direct_commit(self, payload: tuple[int, str], ts: int, order: int, parents: list[str]) -> dict:
+        """A push straight to the default branch: the maker authors and commits."""
+        maker_idx, message = payload
+        who, user_id = self._identity(maker_idx)
+        authored = ts - (self._at(60, 6 * HOUR) if self.rnd.random() < 0.5 else 0)
+        sha = sha_of(self.repo.repo_id, "direct", order)
+        return self._commit(sha, message, who, authored, user_id, who, ts, user_id, parents)
+
+    def _patch_commit(self, payload: tuple[int, int], ts: int, order: int, parents: list[str]) -> dict:
+        """Someone's patch applied days later by a maintainer: author and committer differ."""
+        author_idx, authored = payload
+        committer_idx = self._maintainer_at(ts, prefer_new=False) or self.repo.founder
+        who, user_id = self._identity(author_idx)
+        by, by_id = self._identity(committer_idx)
+        sha = sha_of(self.repo.repo_id, "patch", order)
+        return self._commit(sha, f"{self._title()} (patch by mail)", who, authored, user_id, by, ts, by_id, parents)
+
+    def _bot_commit(self, bot_idx: int | None, ts: int, order: int, parents: list[str]) -> dict:
+        """A [bot] account's push, or (None) an org's bot identity that has no account."""
+        if bot_idx is None:
+            org_login = self.plan.orgs[self.repo.org]["login"]
+            who, user_id = {"name": "GitHub Actions Bot", "email": f"{org_login}-bot@{org_login}.org"}, None
+        else:
+            who, user_id = self._identity(bot_idx, linked=True)
+        sha = sha_of(self.repo.repo_id, "bot", order)
+        return self._commit(sha, "Update generated data [skip ci]", who, ts, user_id, who, ts, user_id, parents)
 
     # -- emission ----------------------------------------------------------------------------
     def _association(self, maker_idx: int, landed: set[int], first_timer: bool = False) -> str:
