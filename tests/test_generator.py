@@ -390,6 +390,11 @@ def test_command_writes_world(tmp_path: Path) -> None:
         assert len(json.load(handle)["repos"]) == 3
     assert (tmp_path / "w" / "delta-1.json.gz").exists()
     assert (tmp_path / "w" / "truth.json").exists() and (tmp_path / "w" / "truth-after-1.json").exists()
+    result = run_generate("--orgs", "1", "--repos-per-org", "1", "--makers", "20", "--years", "1",
+                          "--now", "2024-05-01", "--no-truth", "--out", str(tmp_path / "d"))
+    assert result.returncode == 0, result.stderr
+    assert load_json(tmp_path / "d" / "world.json.gz")["now"] == "2024-05-01T00:00:00Z"
+    assert not (tmp_path / "d" / "truth.json").exists()
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -397,6 +402,8 @@ def test_command_writes_world(tmp_path: Path) -> None:
     (["--makers", "3"], "--makers"),
     (["--years", "0"], "--years"),
     (["--blocked-repos", "99"], "--blocked-repos"),
+    (["--now", "yesterday"], "--now"),
+    (["--from-git-log", "x.log", "--delta-days", "2"], "--delta-days"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path: Path, args: list[str], needle: str) -> None:
     if "--out" not in args:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 import click
 
@@ -12,6 +13,18 @@ from graphminer.errors import BadInput
 def _progress(message: str) -> None:
     if sys.stderr.isatty():
         click.echo(message, err=True)
+
+
+def _utc_time(text: str) -> str:
+    """An ISO 8601 date or time from the command line, read as UTC, in GitHub's form."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"--now {text!r} is not an ISO 8601 date or time (e.g. 2025-06-30 or "
+                       "2025-06-30T23:59:59Z)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @click.command()
@@ -42,16 +55,11 @@ def generate(seed: int, orgs: int, repos_per_org: int, makers: int, years: int, 
         result = world_from_git_logs([*git_logs, *more_logs], out, truth=not no_truth)
     else:
         from graphminer.fakehub.generator import generate_world
-        from graphminer.fakehub.generator_cast import parse_time
 
-        try:
-            parse_time(now.replace("+00:00", "Z") if now.endswith("+00:00") else now)
-        except ValueError:
-            raise BadInput(f"--now {now!r} is not an ISO 8601 UTC time like 2025-06-30T23:59:59Z") from None
         result = generate_world(out, seed=seed, orgs=orgs, repos_per_org=repos_per_org,
                                 makers=makers, years=years, delta_days=delta_days,
-                                blocked_repos=blocked_repos, truth=not no_truth, now=now,
-                                progress=_progress)
+                                blocked_repos=blocked_repos, truth=not no_truth,
+                                now=_utc_time(now), progress=_progress)
     counts = ", ".join(f"{name} {count}" for name, count in result["counts"].items())
     click.echo(f"wrote {result['world']} ({counts}; {result['events']} events in {result['seconds']:.1f} s)")
     for path in [*result["deltas"], *result["truths"]]:
