@@ -255,3 +255,54 @@ def test_not_json_world(tmp_path):
     result = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "serve", str(path)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and str(path) in result.stderr and "Traceback" not in result.stderr
+
+
+def _apply_by_hand(world: dict, delta: dict) -> None:
+    """The delta rules of docs/world-format.md, applied to plain lists (independent of world.py)."""
+    keys = {"issues": ("repo_id", "number"), "commits": ("repo_id", "sha")}
+    for op in delta["ops"]:
+        if op["op"] == "delete":
+            world["repos"] = [r for r in world["repos"] if r["id"] != op["id"]]
+            continue
+        fields = keys.get(op["kind"], ("id",))
+        key = tuple(op["record"][f] for f in fields)
+        records = world[op["kind"]]
+        for i, record in enumerate(records):
+            if tuple(record[f] for f in fields) == key:
+                records[i] = op["record"]
+                break
+        else:
+            records.append(op["record"])
+
+
+def test_generated_gzip_deltas_apply_in_order(tmp_path):
+    import gzip
+    out = tmp_path / "gen"
+    subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "generate", "--seed", "4", "--orgs", "2",
+                    "--repos-per-org", "2", "--makers", "40", "--years", "1", "--delta-days", "2", "--no-truth",
+                    "--out", str(out)], check=True, capture_output=True, timeout=120)
+    world = json.loads(gzip.decompress((out / "world.json.gz").read_bytes()))
+    with serve(out / "world.json.gz") as running:
+        session = requests.Session()
+        for day in (1, 2):
+            delta_path = out / f"delta-{day}.json.gz"
+            delta = json.loads(gzip.decompress(delta_path.read_bytes()))
+            assert running.apply_delta(delta_path) == {"applied": len(delta["ops"]), "now": delta["now"]}
+            _apply_by_hand(world, delta)
+        logins = {u["id"]: u["login"] for u in world["users"]}
+        for org in world["orgs"]:
+            served = items(get_all(session, f"{running.url}/orgs/{org['login']}/repos", per_page=100))
+            assert sorted(r["id"] for r in served) == sorted(r["id"] for r in world["repos"]
+                                                              if r["owner"] == org["login"])
+        for repo in world["repos"]:
+            if repo.get("blocked"):
+                continue
+            name = f"{running.url}/repos/{repo['owner']}/{repo['name']}"
+            served = items(get_all(session, name + "/issues", state="all", per_page=100))
+            mine = {i["number"]: i for i in world["issues"] if i["repo_id"] == repo["id"]}
+            assert {i["number"]: i["state"] for i in served} == {n: i["state"] for n, i in mine.items()}
+            assert {i["number"]: i["user"]["login"] if i["user"] else None for i in served} == {
+                n: logins.get(i["user_id"]) for n, i in mine.items()}
+            comments = items(get_all(session, name + "/issues/comments", per_page=100))
+            assert sorted((c["id"], c["body"]) for c in comments) == sorted(
+                (c["id"], c["body"] or "") for c in world["comments"] if c["repo_id"] == repo["id"])
