@@ -425,6 +425,9 @@ def scope_keys(scope: str) -> list[str]:
 def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, Any],
                      keys: list[str]) -> pd.DataFrame:
     """milestone_acts on events already through ``rule_events``."""
+    if ev.empty:
+        return empty_candidates().assign(milestone=pd.Series(dtype=object)).rename(
+            columns={"repo": "trigger_repo", "org": "trigger_org"})
     first_contact = network_first_contact(ev)
     rules = {
         "first_contact": lambda: first_contact_candidates(ev),

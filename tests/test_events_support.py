@@ -181,6 +181,8 @@ class World:
             committer_id, c_email = author, author_email
         elif committer == "github":
             committer_id, c_email = None, "noreply@github.com"
+        elif committer is None:  # no linked account: the author's own email
+            committer_id, c_email = None, committer_email or author_email
         else:
             committer_id, c_email = committer, committer_email or f"user{committer}@example.org"
         self.data["commits"].append({
