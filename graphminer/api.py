@@ -161,7 +161,8 @@ class Store:
                 known = ", ".join(self.orgs) or "none yet (harvest first)"
                 raise BadInput(f"no events for org {org!r} in {self.path}: known orgs are {known}")
             by_org = self.milestones("org", moment)
-            milestones = by_org.xs(org, level="org")[keys]
+            in_org = by_org.index.get_level_values("org") == org
+            milestones = by_org[in_org].droplevel("org")[keys]
         return figures.summarise(self.events, milestones, moment, self.config, org, trajectory.RULES_VERSION)
 
 
