@@ -43,13 +43,13 @@ MAIL_DOMAINS = ("mail.example.org", "posteo.example", "inbox.example.net", "civi
 # Shares of makers by planned kind (one_off is about half of those who land code).
 KIND_WEIGHTS = (
     ("one_off", 40),
-    ("participant", 10),
-    ("returning", 14),
-    ("long_term", 8),
-    ("maintainer", 6),
-    ("organiser", 5),
+    ("participant", 12),
+    ("returning", 20),
+    ("long_term", 3),
+    ("maintainer", 4),
+    ("organiser", 4),
     ("bridge", 7),
-    ("returner", 5),
+    ("returner", 3),
     ("git_only", 5),
 )
 # Every kind is planted at least once, whatever the size, so small test worlds hold them.
