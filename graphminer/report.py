@@ -30,6 +30,7 @@ import pandas as pd
 from graphminer import stats
 from graphminer.errors import BadInput
 from graphminer.export import STAGE_COLOURS, clean_text, output_folder
+from graphminer.graph import actions_of
 
 # Milestones in words a board member uses.
 PLAIN: dict[str, str] = {
@@ -57,6 +58,8 @@ FUNNEL_STEPS = ("first_contact", "first_landed", "returning", "maintainer", "cor
 TRACKS = ("long_term", "organiser", "org_bridge")
 STAGE_ORDER = ("participant", "contributor", "returning", "maintainer", "core")
 ACCENT = "#2b6cb0"
+STATE_WORDS = {"inactive": " · no action for six months", "gone": " · no action for a year or more",
+               "returned": " · came back after a year away"}
 
 
 @dataclass
@@ -259,7 +262,7 @@ def plot_bridges(bridges: list[dict], path: Path) -> str:
 def org_table(inputs: ReportInputs) -> pd.DataFrame:
     """Per org: people, contributors, maintainers, organisers, repos, actions."""
     om = inputs.org_milestones
-    events = inputs.events
+    events = actions_of(inputs.events)
     per_org = events.groupby("org", observed=True).agg(repos=("repo", "nunique"), actions=("ts", "size"))
     if om is None or om.empty:
         counts = events.groupby("org", observed=True)["maker"].nunique().rename("people").to_frame()
@@ -276,8 +279,8 @@ def org_table(inputs: ReportInputs) -> pd.DataFrame:
 
 
 def top_makers(inputs: ReportInputs, limit: int) -> pd.DataFrame:
-    """The ``limit`` most active makers: actions, orgs, first and last action, stage."""
-    events = inputs.events
+    """The ``limit`` most active makers: actions, first and last action, stage, state."""
+    events = actions_of(inputs.events)
     grouped = events.groupby("maker", observed=True)
     table = pd.DataFrame({
         "actions": grouped.size(),
@@ -287,8 +290,17 @@ def top_makers(inputs: ReportInputs, limit: int) -> pd.DataFrame:
     table = table.sort_values(["actions"], ascending=False, kind="mergesort").head(limit)
     current = current_stage(inputs.stages)
     table["stage"] = current.reindex(table.index).fillna("participant")
+    table["state"] = current_state(inputs.stages).reindex(table.index).fillna("active")
     table["page"] = [f"m{rank:04d}.html" for rank in range(1, len(table) + 1)]
     return table
+
+
+def current_state(stages: pd.DataFrame) -> pd.Series:
+    """Each maker's state (active, inactive, gone, returned) in their latest quarter."""
+    if stages is None or stages.empty or "state" not in stages:
+        return pd.Series(dtype=object)
+    latest = stages.sort_values(["maker", "quarter"]).drop_duplicates("maker", keep="last")
+    return latest.set_index("maker")["state"].astype(object)
 
 
 def current_stage(stages: pd.DataFrame) -> pd.Series:
@@ -468,7 +480,10 @@ def maker_page(inputs: ReportInputs, maker: str, row: pd.Series, events: pd.Data
             for q, s in zip(stages["quarter"], stages["stage"], strict=True)
         )
         legend = " ".join(stage_badge(s) for s in STAGE_ORDER)
-        timeline = f"<h2>Stage, quarter by quarter</h2><div class=timeline>{cells}</div><p class=note>{legend}</p>"
+        first, last = stages["quarter"].iloc[0], stages["quarter"].iloc[-1]
+        span = f"{first:%Y} Q{(first.month - 1) // 3 + 1} to {last:%Y} Q{(last.month - 1) // 3 + 1}"
+        timeline = (f"<h2>Stage, quarter by quarter</h2><p class=note>{span}</p>"
+                    f"<div class=timeline>{cells}</div><p class=note>{legend}</p>")
     repos = events.groupby("repo", observed=True).size().sort_values(ascending=False).head(20)
     repo_rows = "".join(f"<tr><td>{esc(r)}</td><td class=num>{n:,}</td></tr>" for r, n in repos.items())
     kinds = events.groupby("kind", observed=True).size().sort_values(ascending=False)
@@ -476,7 +491,7 @@ def maker_page(inputs: ReportInputs, maker: str, row: pd.Series, events: pd.Data
     return page(
         label,
         f"<h1>{esc(label)}</h1><p class=lede>{stage_badge(row['stage'])} · {int(row['actions']):,} actions "
-        f"from {row['first']:%B %Y} to {row['last']:%B %Y}</p>{timeline}"
+        f"from {row['first']:%B %Y} to {row['last']:%B %Y}{esc(STATE_WORDS.get(row.get('state'), ''))}</p>{timeline}"
         f"<h2>Milestones</h2><table><tr><th>milestone</th><th>date</th></tr>{reached_rows}</table>"
         f"<h2>Projects</h2><table><tr><th>repository</th><th class=num>actions</th></tr>{repo_rows}</table>"
         f"<h2>Kinds of action</h2><table><tr><th>kind</th><th class=num>actions</th></tr>{kind_rows}</table>",
@@ -569,7 +584,8 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
     makers = top_makers(inputs, makers_limit) if len(inputs.events) else pd.DataFrame()
 
     # one pass over the events for every page, not one scan per page
-    shown_events = inputs.events[inputs.events["maker"].isin(makers.index)] if len(makers) else inputs.events.iloc[:0]
+    acts = actions_of(inputs.events)
+    shown_events = acts[acts["maker"].isin(makers.index)] if len(makers) else acts.iloc[:0]
     per_org = shown_events.groupby(["org", "maker"], observed=True).size()
     empty = pd.Series(dtype="int64")
     for org, row in orgs.iterrows():
