@@ -235,6 +235,9 @@ def test_bad_delta_is_refused_and_changes_nothing(tmp_path):
     (lambda w: w["comments"][3].__setitem__("created_at", "2023-01-01 10:00"), "comments[3].created_at"),
     (lambda w: w["commits"][2].pop("author"), "commits[2].author"),
     (lambda w: w.__setitem__("format", 2), "format"),
+    (lambda w: w["repos"][1].__setitem__("owner", "nobody"), "repos[1].owner"),
+    (lambda w: w["comments"][0].__setitem__("issue_number", 999), "comments[0].issue_number"),
+    (lambda w: w["users"].append(dict(w["users"][0])), "users[5]"),
 ])
 def test_malformed_world_is_one_line_exit_2(tmp_path, change, place):
     world = json.loads(WORLD.read_text())
@@ -306,3 +309,18 @@ def test_generated_gzip_deltas_apply_in_order(tmp_path):
             comments = items(get_all(session, name + "/issues/comments", per_page=100))
             assert sorted((c["id"], c["body"]) for c in comments) == sorted(
                 (c["id"], c["body"] or "") for c in world["comments"] if c["repo_id"] == repo["id"])
+
+
+def test_serve_helper_reports_why_the_server_did_not_start(tmp_path):
+    path = tmp_path / "world.json"
+    path.write_text("{}")
+    with pytest.raises(RuntimeError, match="format must be 1"):
+        with serve(path):
+            pass
+
+
+def test_busy_port_is_exit_2(hub):
+    port = hub.url.rsplit(":", 1)[1]
+    result = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "serve", str(WORLD), "--port", port],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--port" in result.stderr and "Traceback" not in result.stderr

@@ -137,6 +137,9 @@ def record_problem(kind: str, record: Any, world: World | None) -> tuple[str, st
         merged_at = record["pull_request"].get("merged_at")
         if merged_at is not None and _kind_problem(merged_at, "time", None):
             return ".pull_request.merged_at", _kind_problem(merged_at, "time", None)
+    if kind == "repos" and isinstance(world, World):
+        if world.org_by(record["owner"]) is None and world.user_by(record["owner"]) is None:
+            return ".owner", f"names {record['owner']!r}, which is neither an org nor a user login"
     if kind == "orgs":
         for key in ("members", "public_members"):
             ids = record.get(key, [])
