@@ -95,7 +95,7 @@ def test_export_all_formats_match_the_graph(world, tmp_path, shared_dir):
     assert done.returncode == 0, done.stderr
     expected = reference_graph(world["store"])
     counts = (expected.number_of_nodes(), expected.number_of_edges())
-    assert counts[0] > 50 and counts[1] > 50
+    assert counts[0] > 30 and counts[1] > 30  # a world big enough to mean something
     assert gexf_counts(out / "graph.gexf", shared_dir) == counts
     seen = graphology_parse(out / "graph.gexf")
     assert (seen["nodes"], seen["edges"]) == counts
