@@ -103,6 +103,19 @@ def test_pr_numbers_from_subjects_and_merges_are_prs(git_world: dict) -> None:
             assert pull["merged_at"] and pull["merge_commit_sha"] in {c["sha"] for c in world["commits"]}
 
 
+def test_tags_become_releases(git_world: dict) -> None:
+    world = git_world["world"]
+    all_tags = 0
+    for name, text in git_world["texts"].items():
+        repo = repo_of(world, name)
+        tags = {t for line in re.findall(r"^commit .*$", text, flags=re.M)
+                for t in re.findall(r"tag: ([^,)]+)", line)}
+        releases = {r["tag_name"] for r in world["releases"] if r["repo_id"] == repo["id"]}
+        assert releases == tags, name
+        all_tags += len(tags)
+    assert all_tags > 0 and all(r.get("generated") for r in world["releases"])
+
+
 def test_pull_refs_become_prs(git_world: dict, shared_dir: Path) -> None:
     world = git_world["world"]
     refs = gzip.decompress((shared_dir / "data" / "git-logs" / "g0v+g0v.tw.pull-refs.tsv.gz").read_bytes()).decode()

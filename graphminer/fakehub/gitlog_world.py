@@ -84,6 +84,7 @@ def parse_git_log(path: Path) -> tuple[list[dict], str | None]:
             current = {"sha": match[1], "parents": match[2].split(), "line": line_no}
             message = []
             refs = match[3] or ""
+            current["tags"] = [ref.strip()[5:] for ref in refs.split(",") if ref.strip().startswith("tag: ")]
             if "HEAD -> " in refs:
                 branch = refs.split("HEAD -> ", 1)[1].split(",")[0].strip()
             continue
@@ -215,6 +216,7 @@ def _repo_world(path: Path, owner: str, name: str, accounts: Accounts, ids: Coun
                   "author_id": author_id, "committer_id": committer_id, "parents": commit["parents"]}
         records["commits"].append(record)
         by_sha[commit["sha"]] = record
+    _releases_from_tags(records, commits, repo_id, branch or "main", ids)
     head_refs = {n: (sha, who, email, date) for n, kind, sha, who, email, date in refs if kind == "head"}
     open_hint = {n for n, kind, *_ in refs if kind == "merge"}
     pulls: dict[int, dict] = {}
@@ -283,6 +285,26 @@ def _repo_world(path: Path, owner: str, name: str, accounts: Accounts, ids: Coun
         "default_branch": branch or "main", "created_at": first, "updated_at": last,
         "pushed_at": last, "language": None, "generated": True})
     return records
+
+
+def _releases_from_tags(records: dict, commits: list[dict], repo_id: int, branch: str,
+                        ids: Counter) -> None:
+    """A release per real tag, published by whoever committed (else authored) the tagged
+    commit, when it was committed (git holds the tag; GitHub's release record is generated)."""
+    linked = {r["sha"]: r for r in records["commits"]}
+    for commit in commits:
+        record = linked[commit["sha"]]
+        publisher = record["committer_id"] or record["author_id"]
+        for tag in commit.get("tags", ()):
+            if publisher is None:
+                continue
+            ids["release"] += 1
+            records["releases"].append({
+                "id": 9_000_000 + ids["release"], "repo_id": repo_id, "tag_name": tag, "name": tag,
+                "body": "(generated from the git tag)", "author_id": publisher,
+                "target_commitish": branch, "draft": False, "prerelease": False,
+                "created_at": record["committer"]["date"], "published_at": record["committer"]["date"],
+                "generated": True})
 
 
 def _mark_branch_commits(commits: list[dict], by_sha: dict[str, dict], pulls: dict[int, dict]) -> None:
