@@ -1,0 +1,198 @@
+"""Benchmark of the trajectory stage on a store holding a generated world of about
+1,000,000 events (about 50,000 makers, 5,000 repos):
+
+1. events + milestones + stages + graph, wall time and peak memory (goal: <= 30 s,
+   <= 3 GB), against a baseline in the same process: one plain pandas groupby-min pass
+   over the same events;
+2. ``precompute.refresh`` (what runs after each harvest), wall time;
+3. ``graphminer trajectory LOGIN`` wall time, process start included (goal: <= 0.5 s),
+   against ``python -c pass``.
+
+    python bench/bench_trajectory.py [--makers 50000] [--repos-per-org 100] [--orgs 50]
+                                     [--years 6] [--seed 42] [--workdir bench/cache/trajectory]
+
+The world is generated with ``graphminer fakehub generate --no-truth`` and written
+straight into a store by the tests' world loader (tests/test_events_support.py), which
+fills the same columns the harvester does; identity resolution then runs on it. Each
+measured step runs in its own process so that peak memory is the step's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def phase_fill(world: Path, store: Path) -> dict:
+    """Write the world into a new store, resolve identities (not measured: the harvest's job)."""
+    from test_events_support import world_to_store
+
+    from graphminer import identity
+    from graphminer.config import load_config
+
+    data = json.loads(gzip.decompress(world.read_bytes()))
+    started = time.perf_counter()
+    conn = world_to_store(data, store)
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    identity.refresh(conn, load_config(None))
+    return {"store_fill_s": loaded, "identity_s": time.perf_counter() - started,
+            "events_in_world": sum(len(data[k]) for k in (
+                "issues", "comments", "events", "reviews", "review_comments", "commits",
+                "releases"))}
+
+
+def phase_analyse(store: Path) -> dict:
+    """events, milestones, stages, graph; then the groupby-min baseline on the same events."""
+    from graphminer.config import load_config
+    from graphminer.precompute import default_as_of
+    from graphminer.store import open_store
+
+    config = load_config(None)
+    conn = open_store(store, readonly=True)
+    as_of = default_as_of(conn)
+    times = {}
+    started = time.perf_counter()
+    import pandas  # noqa: F401  (import time counted, as a command pays it)
+
+    from graphminer import trajectory
+    from graphminer.events import load_events
+    times["imports_s"] = time.perf_counter() - started
+    step = time.perf_counter()
+    events = load_events(conn, config)
+    times["events_s"] = time.perf_counter() - step
+    step = time.perf_counter()
+    network = trajectory.milestones(events, as_of, config)
+    times["milestones_s"] = time.perf_counter() - step
+    step = time.perf_counter()
+    stage_table = trajectory.stages(events, as_of, config, network=network)
+    times["stages_s"] = time.perf_counter() - step
+    step = time.perf_counter()
+    try:
+        from graphminer import graph as graphs
+    except ImportError:
+        graphs = None
+    if graphs is not None:
+        graph = graphs.maker_project_graph(events, stage_table)
+        times["graph_nodes"] = graph.number_of_nodes()
+    times["graph_s"] = time.perf_counter() - step
+    times["total_s"] = time.perf_counter() - started
+    times["peak_mb"] = peak_mb()
+    step = time.perf_counter()
+    events.groupby("maker")["ts"].min()
+    times["baseline_groupby_min_s"] = time.perf_counter() - step
+    times["events"] = len(events)
+    times["makers"] = int(events["maker"].nunique())
+    times["repos"] = int(events["repo"].nunique())
+    times["milestones_reached"] = int(network.notna().sum().sum())
+    return times
+
+
+def phase_precompute(store: Path) -> dict:
+    """precompute.refresh as after a harvest."""
+    from graphminer import precompute
+    from graphminer.config import load_config
+    from graphminer.store import open_store
+
+    conn = open_store(store)
+    started = time.perf_counter()
+    precompute.refresh(conn, load_config(None))
+    seconds = time.perf_counter() - started
+    login = conn.execute(
+        "SELECT m.login FROM traj_makers m JOIN traj_milestones t ON t.maker_key = m.key "
+        "WHERE m.login IS NOT NULL AND NOT m.is_bot GROUP BY m.key "
+        "ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
+    return {"precompute_s": seconds, "peak_mb": peak_mb(), "login": login}
+
+
+def child(phase: str, *args: str) -> dict:
+    """Run one phase in a fresh process and return what it printed."""
+    result = subprocess.run([sys.executable, __file__, "--phase", phase, *args],
+                            capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"phase {phase} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def wall(command: list[str], runs: int = 7) -> float:
+    """Median wall time of a command, in seconds."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--phase", choices=["fill", "analyse", "precompute"])
+    parser.add_argument("--makers", type=int, default=50000)
+    parser.add_argument("--orgs", type=int, default=50)
+    parser.add_argument("--repos-per-org", type=int, default=100)
+    parser.add_argument("--years", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", default=str(ROOT / "bench" / "cache" / "trajectory"))
+    args = parser.parse_args()
+    workdir = Path(args.workdir)
+    world = workdir / "world" / "world.json.gz"
+    store = workdir / "store.sqlite"
+    if args.phase == "fill":
+        print(json.dumps(phase_fill(world, store)))
+        return
+    if args.phase == "analyse":
+        print(json.dumps(phase_analyse(store)))
+        return
+    if args.phase == "precompute":
+        print(json.dumps(phase_precompute(store)))
+        return
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    if not world.exists():
+        subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "generate", "--seed",
+                        str(args.seed), "--orgs", str(args.orgs), "--repos-per-org",
+                        str(args.repos_per_org), "--makers", str(args.makers), "--years",
+                        str(args.years), "--no-truth", "--out", str(world.parent)], check=True)
+    if not store.exists():
+        filled = child("fill")
+        print(f"store filled from the world: {filled['events_in_world']:,} records in "
+              f"{filled['store_fill_s']:.1f} s, identities {filled['identity_s']:.1f} s")
+    analysed = child("analyse")
+    print(f"events {analysed['events']:,}, makers {analysed['makers']:,}, repos {analysed['repos']:,}, "
+          f"milestones reached {analysed['milestones_reached']:,}")
+    for name in ("imports_s", "events_s", "milestones_s", "stages_s", "graph_s"):
+        print(f"  {name[:-2]:<11} {analysed[name]:7.2f} s")
+    ratio = analysed["total_s"] / max(analysed["baseline_groupby_min_s"], 1e-9)
+    print(f"events+milestones+stages+graph: {analysed['total_s']:.2f} s (goal <= 30 s), "
+          f"peak {analysed['peak_mb']:.0f} MB (goal <= 3072 MB)")
+    print(f"baseline (one pandas groupby-min over the same events): "
+          f"{analysed['baseline_groupby_min_s']:.3f} s; ratio {ratio:.0f}x")
+    pre = child("precompute")
+    print(f"precompute.refresh (after each harvest): {pre['precompute_s']:.2f} s, "
+          f"peak {pre['peak_mb']:.0f} MB")
+    login = pre["login"]
+    command = [sys.executable, "-m", "graphminer", "trajectory", login, "--store", str(store)]
+    trajectory_s = wall(command)
+    baseline_s = wall([sys.executable, "-c", "pass"])
+    print(f"graphminer trajectory {login}: {trajectory_s:.3f} s wall (median of 7, goal <= 0.5 s); "
+          f"python -c pass: {baseline_s:.3f} s; ratio {trajectory_s / baseline_s:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
