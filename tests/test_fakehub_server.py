@@ -194,6 +194,8 @@ def test_delta_applies_while_running(tmp_path):
     with serve(WORLD) as running:
         before = requests.get(running.url + "/repos/civic/site/issues/1")
         old_etag = before.headers["ETag"]
+        dave_number = next(i for i in RAW["issues"] if i["user_id"] == 4 and i["number"] > 3)["number"]
+        dave_before = requests.get(f"{running.url}/repos/civic/site/issues/{dave_number}")
         answer = running.apply_delta(DELTA)
         delta = json.loads(DELTA.read_text())
         assert answer == {"applied": len(delta["ops"]), "now": delta["now"]}
@@ -205,6 +207,11 @@ def test_delta_applies_while_running(tmp_path):
         assert requests.get(running.url + "/repos/civic/site/pulls/3").json()["merged"] is True
         assert requests.get(running.url + "/repos/opengov/data").status_code == 404
         assert [r["name"] for r in requests.get(running.url + "/orgs/opengov/repos").json()] == ["newrepo"]
+        # a rename changes records whose own dates do not move: no stale 304 on their dates
+        dave_after = requests.get(f"{running.url}/repos/civic/site/issues/{dave_number}",
+                                  headers={"If-Modified-Since": dave_before.headers["Last-Modified"]})
+        assert dave_after.status_code == 200 and dave_after.json()["user"]["login"] == "dave-renamed"
+        assert dave_after.json()["updated_at"] == dave_before.json()["updated_at"]
         renamed = requests.get(running.url + "/users/dave-renamed").json()
         assert renamed["id"] == 4
         assert requests.get(running.url + "/users/dave").status_code == 404

@@ -1030,7 +1030,7 @@ class Handler(BaseHTTPRequestHandler):
             reply = None
         if reply is not None and reply.status == 200:
             etag = '"' + hashlib.md5(reply.etag_source or reply.body).hexdigest() + '"'
-            last_modified = reply.last_modified or hub.world.now
+            last_modified = max(reply.last_modified or hub.world.now, hub.world.embedded_changed_at)
             validators = {"ETag": etag, "Last-Modified": _http_date(last_modified)}
             if _not_modified(self.headers, etag, last_modified):
                 with hub.lock:

@@ -274,6 +274,10 @@ class World:
         # where each repo-scoped record lives, so an upsert can move or replace it
         self.location: dict[str, dict[Any, int]] = {kind: {} for kind in COLLECTIONS[3:]}
         self.generation = 0  # bumped when users or orgs change (they are embedded everywhere)
+        # the world time of the last delta that changed something embedded in other records
+        # (a user, an org, a repo): no Last-Modified may be older, or a rename would hide
+        # behind an If-Modified-Since 304
+        self.embedded_changed_at = ""
         self.lock = threading.RLock()
         self._commit_seq = 0
 
@@ -365,6 +369,8 @@ class World:
         with self.lock:
             touched: set[int] = set()
             for op in delta["ops"]:
+                if op["op"] == "delete" or op["kind"] in ("users", "orgs", "repos"):
+                    self.embedded_changed_at = max(self.embedded_changed_at, delta["now"])
                 if op["op"] == "delete":
                     self.delete_repo(op["id"])
                     continue
