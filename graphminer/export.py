@@ -680,11 +680,21 @@ def graph_from_events(events, as_of: datetime, config, projection: str = "bipart
     return bipartite
 
 
+def check_orgs(orgs: Iterable[str], events) -> None:
+    """Refuse an --org the store holds nothing of (a typo would give an empty file)."""
+    known = {str(org).lower() for org in events["org"].unique()} if len(events) else set()
+    unknown = [org for org in orgs if org.lower() not in known]
+    if unknown:
+        listed = ", ".join(sorted(known)[:20]) or "none: harvest first"
+        raise BadInput(f"no events of org {unknown[0]!r} in the store; orgs with events: {listed}")
+
+
 def store_graph(conn: sqlite3.Connection, config, options: ExportOptions) -> nx.Graph:
     """The graph the options ask for, built from the store's events."""
     from graphminer.events import load_events
 
     events = load_events(conn, config)
+    check_orgs(options.orgs, events)
     as_of = utc_timestamp(options.as_of or default_as_of(conn, events))
     selected = filtered_events(events, ExportOptions(**{**options.__dict__, "as_of": as_of}))
     return graph_from_events(selected, as_of, config, options.projection, maker_labels(conn))

@@ -142,6 +142,20 @@ def test_org_and_min_weight_filters(world, tmp_path, shared_dir):
     assert all(w >= 3 for *_, w in back.edges(data="weight"))
 
 
+def test_time_window_dates_are_utc_and_until_includes_its_day(world, tmp_path):
+    out = tmp_path / "w.gexf"
+    done = cli("export", "gexf", str(out), "--store", str(world["store"]),
+               "--since", "2024-01-01", "--until", "2024-06-30")
+    assert done.returncode == 0, done.stderr
+    conn = sqlite3.connect(world["store"])
+    events = graph_module.actions_of(load_events(conn, parse_config("", "t", world["folder"])))
+    conn.close()
+    inside = events[(events["ts"] >= "2024-01-01T00:00:00Z") & (events["ts"] <= "2024-06-30T23:59:59Z")]
+    back = nx.read_gexf(out)
+    assert back.number_of_edges() == inside.groupby(["maker", "repo"]).ngroups
+    assert sum(w for *_, w in back.edges(data="weight")) == len(inside)
+
+
 def test_pseudonymise_with_config_key_is_stable_and_hides_logins(world, tmp_path):
     first, second = tmp_path / "a.csv.d", tmp_path / "b.csv.d"
     for out in (first, second):
@@ -221,6 +235,7 @@ def test_report_command(world, tmp_path):
         (["export", "all", "{tmp}/missing/deeper"], "does not exist"),
         (["export", "gexf", "{tmp}/g.gexf", "--since", "last tuesday"], "ISO 8601"),
         (["export", "gexf", "{tmp}/g.gexf", "--projection", "pairs"], "pairs"),
+        (["export", "gexf", "{tmp}/g.gexf", "--org", "no-such-org"], "no-such-org"),
         (["report", "{tmp}/missing/report"], "does not exist"),
     ],
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -15,11 +15,19 @@ def parse_utc(value: str | None, flag: str) -> datetime | None:
     return None if value is None else parse_instant(value, flag)
 
 
+def parse_until(value: str | None) -> datetime | None:
+    """--until: a date alone includes that whole day (its last second)."""
+    moment = parse_utc(value, "--until")
+    if moment is not None and len(value.strip()) == 10:
+        moment += timedelta(days=1) - timedelta(seconds=1)
+    return moment
+
+
 def _options(command):
     decorators = [
         click.option("--org", "orgs", multiple=True, help="Only this org (repeat for several)."),
         click.option("--since", help="Only events at or after this date (ISO 8601, UTC)."),
-        click.option("--until", help="Only events at or before this date (ISO 8601, UTC)."),
+        click.option("--until", help="Only events up to this time (ISO 8601, UTC; a date alone includes its whole day)."),
         click.option("--as-of", "as_of", help="Reference time for stages (default: last harvest)."),
         click.option("--store", type=click.Path(dir_okay=False), help="Store file (default: config)."),
         click.option("--config", "config_path", type=click.Path(), help="Config file."),
@@ -47,7 +55,7 @@ def _run(fmt: str, out: str, orgs, since, until, as_of, store, config_path, proj
 
     config = load_config(config_path)
     options = exporter.ExportOptions(
-        orgs=list(orgs), since=parse_utc(since, "--since"), until=parse_utc(until, "--until"),
+        orgs=list(orgs), since=parse_utc(since, "--since"), until=parse_until(until),
         as_of=parse_utc(as_of, "--as-of"), projection=projection, min_weight=min_weight,
         pseudonymise=pseudonymise,
     )
