@@ -331,3 +331,27 @@ def test_busy_port_is_exit_2(hub):
     result = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "serve", str(WORLD), "--port", port],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "--port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_concurrent_clients_while_a_delta_lands():
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [f"/repos/civic/site/issues?state=all&per_page=5&page={i % 8 + 1}" for i in range(120)]
+    paths += [f"/repos/civic/site/pulls/{3 * (i % 11 + 1)}" for i in range(60)]
+    with serve(WORLD, rate_limit=100000) as running:
+
+        def fetch(path: str) -> tuple[int, int]:
+            with requests.Session() as session:
+                response = session.get(running.url + path, headers={"Authorization": "token many"})
+                response.json()  # complete, parseable
+                return response.status_code, int(response.headers["X-RateLimit-Used"])
+
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(fetch, path) for path in paths]
+            running.apply_delta(DELTA)
+            results = [future.result() for future in futures]
+        assert {status for status, _ in results} == {200}
+        # every request took exactly one unit: no two answers report the same count
+        assert sorted(used for _, used in results) == list(range(1, len(paths) + 1))
+        stderr = (Path(running.log_path).parent / "stderr.txt")
+        assert not stderr.exists() or "Traceback" not in stderr.read_text()
