@@ -222,9 +222,16 @@ def test_nothing_changed_costs_nothing_and_the_token_is_never_written(world_file
         result = harvest(hub.url, tmp_path)
         sent, counted = counted_since(hub, first)
         assert {line["token"] for line in hub.log_lines()} == {TOKEN}  # it was sent
+        second = hub.log_lines()[first:]
+        harvest(hub.url, tmp_path, "--full")  # ignores watermarks: walks every page, all 304s
+        walked = hub.log_lines()[first + len(second):]
     assert sent > 0 and counted == 0
+    assert walked and not [line for line in walked if line["counted"]]
+    site_pages = [[line["query"].get("page") for line in run if line["path"] == "/repos/civic/site/issues"]
+                  for run in (second, walked)]
+    assert site_pages == [[None], [None, "2"]]
     run = rows(tmp_path / "store.sqlite",
-               "SELECT requests, not_modified, records_new, records_updated FROM _runs ORDER BY id DESC LIMIT 1")
+               "SELECT requests, not_modified, records_new, records_updated FROM _runs WHERE id=2")
     assert run == [(sent, sent, 0, 0)]
     assert f"requests: {sent} made, {sent} of them free 304s" in result.stdout
 
@@ -443,3 +450,71 @@ def test_opted_out_people_are_never_stored_and_purged(world_files, tmp_path):
                 assert rows(path, f"SELECT COUNT(*) FROM {table} WHERE raw LIKE '%\"login\":\"maker5\"%'") == [(0,)]
         assert rows(path, "SELECT COUNT(*) FROM issues WHERE user_id=6")[0][0] > 0
     assert typed_tables(store) == typed_tables(fresh / "store.sqlite")
+
+
+def test_cache_is_pruned_of_responses_unused_for_cache_days(world_files, tmp_path):
+    cache = tmp_path / "cache" / "http_cache.sqlite"
+    with serve(world_files["world"]) as hub:
+        harvest(hub.url, tmp_path)
+        # As if cache_days had passed since every response was last used.
+        conn = sqlite3.connect(cache)
+        with conn:
+            conn.execute("UPDATE responses SET expires = 1")
+        conn.close()
+        start = len(hub.log_lines())
+        harvest(hub.url, tmp_path, "--org", "town")
+        town_run = hub.log_lines()[start:]
+        assert town_run and all(line["status"] == 304 for line in town_run)
+        kept = rows(cache, "SELECT COUNT(*) FROM responses")[0][0]
+        start = len(hub.log_lines())
+        harvest(hub.url, tmp_path)
+        full_run = hub.log_lines()[start:]
+    assert kept == len({(line["path"], json.dumps(line["query"], sort_keys=True)) for line in town_run})
+    civic = [line for line in full_run if "/civic" in line["path"]]
+    town = [line for line in full_run if "/town" in line["path"]]
+    assert civic and all(line["status"] != 304 for line in civic)  # pruned: fetched afresh
+    assert town and all(line["status"] == 304 for line in town)  # used: kept
+
+
+def test_one_harvest_at_a_time_and_reads_while_it_writes(world_files, tmp_path):
+    from graphminer.store import open_store
+
+    with serve(world_files["world"], faults="slow=1.0") as hub:  # every request takes 2 s
+        first = subprocess.Popen(harvest_command(hub.url, tmp_path), env=environment(), cwd=tmp_path,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            store = tmp_path / "store.sqlite"
+            deadline = time.monotonic() + 60
+            while not hub.log_path.exists() or not hub.log_path.read_bytes().strip():
+                assert time.monotonic() < deadline and first.poll() is None
+                time.sleep(0.05)
+            second = harvest(hub.url, tmp_path, expect=None)
+            reader = open_store(store, readonly=True)
+            try:
+                runs = reader.execute("SELECT status, pid FROM _runs").fetchall()
+            finally:
+                reader.close()
+            assert first.poll() is None
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+    message = one_line_error(second)
+    assert "another harvest" in message and f"pid {first.pid}" in message
+    assert [tuple(run) for run in runs] == [("running", first.pid)]
+
+
+def test_profile_fields_only_when_asked(world_files, tmp_path):
+    world = json.loads(world_files["world"].read_text())
+    names = {user["id"]: user["name"] for user in world["users"]}
+    with serve(world_files["world"]) as hub:
+        harvest(hub.url, tmp_path / "plain", "--org", "town")
+        assert not [line for line in hub.log_lines() if line["path"].startswith("/users/")]
+        start = len(hub.log_lines())
+        (tmp_path / "profiles").mkdir()
+        config_file(tmp_path / "profiles", extra="profile_fields = true\n")
+        harvest(hub.url, tmp_path / "profiles", "--org", "town")
+        lookups = [line for line in hub.log_lines()[start:] if line["path"].startswith("/users/")]
+    stored = rows(tmp_path / "profiles" / "store.sqlite", "SELECT id, name FROM people")
+    assert len(lookups) == len(stored) > 0
+    assert {i: name for i, name in stored} == {i: names[i] for i, _ in stored}
+    assert rows(tmp_path / "plain" / "store.sqlite", "SELECT COUNT(*) FROM people WHERE name IS NOT NULL") == [(0,)]

@@ -590,11 +590,12 @@ class Harvester:
     def harvest_commits(self, repo: dict, handle: Any) -> None:
         """Default-branch commits, newest first by committer date; an empty repo (409)
         simply has none."""
-        since, cursor = self.mark(repo, "commits")
+        since, _ = self.mark(repo, "commits")
         # GitHub answers an empty repo with a 409 that counts against the rate limit
-        # every night: ask again only once something was pushed.
+        # every night: ask again only once something was pushed (even with --full).
         empty_mark = f"empty since push {repo.get('pushed_at')}"
-        if cursor == empty_mark:
+        stored = watermark(self.conn, f"repo:{repo['id']}", "commits")
+        if stored is not None and stored["cursor"] == empty_mark:
             return
         newest = since
         listing = handle.get_commits(sha=repo.get("default_branch") or repo.get("master_branch"))
