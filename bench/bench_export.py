@@ -8,15 +8,21 @@ writes no stage history and fails the official schema), and ``graphminer.stats.s
 (the figures the report draws, without drawing them).
 
     python bench/bench_export.py [--events N] [--makers M] [--repos R] [--seed S] [--out DIR]
+    python bench/bench_export.py --store FILE [--out DIR]
 
 Milestones and stages are synthesised too (the trajectory rules have their own bench): the
 report and export time here starts from the events, milestones and stages frames.
+With ``--store`` (for instance the store bench/bench_trajectory.py fills from a generated
+1,000,000-event world), the commands are timed end to end instead, as a user runs them:
+``graphminer export gexf`` and ``graphminer report``, each a fresh process that loads the
+events and runs the trajectory rules, against ``graphminer stats`` on the same store.
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -134,6 +140,26 @@ def networkx_gexf(graph: nx.Graph, path: Path) -> None:
     nx.write_gexf(plain, path)
 
 
+def wall(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def end_to_end(store: Path, out: Path) -> None:
+    """Time the export and report commands on a real store, against `graphminer stats`."""
+    graphminer = [sys.executable, "-m", "graphminer"]
+    print(f"end to end on {store}")
+    stats_s = wall([*graphminer, "stats", "--store", str(store), "--json"])
+    print(f"  baseline: graphminer stats --json        {stats_s:7.2f} s")
+    gexf_s = wall([*graphminer, "export", "gexf", str(out / "store.gexf"), "--store", str(store)])
+    print(f"  graphminer export gexf                    {gexf_s:7.2f} s")
+    report_s = wall([*graphminer, "report", str(out / "store-report"), "--store", str(store)])
+    print(f"  graphminer report                         {report_s:7.2f} s")
+    print(f"export gexf {gexf_s:.2f} s (ratio to stats {gexf_s / stats_s:.2f}); "
+          f"report {report_s:.2f} s (ratio to stats {report_s / stats_s:.2f}); files in {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -141,9 +167,13 @@ def main() -> None:
     parser.add_argument("--repos", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=None, help="keep the files here (default: a temp folder)")
+    parser.add_argument("--store", type=Path, default=None, help="time the commands end to end on this store")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-export-"))
     out.mkdir(parents=True, exist_ok=True)
+    if args.store:
+        end_to_end(args.store, out)
+        return
     results: dict[str, float] = {}
 
     print(f"synthesising {args.events:,} events, {args.makers:,} makers, {args.repos:,} repos", flush=True)
