@@ -71,20 +71,26 @@ def iso_dates(times: pd.Series) -> pd.Series:
     return times.dt.strftime("%Y-%m-%d")
 
 
-def kind_counts(events: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Actions per ``by`` group and kind, one ``n_<kind>`` column per kind."""
-    counts = events.groupby([*by, "kind"], observed=True).size().unstack("kind", fill_value=0)
-    counts.columns = [f"n_{kind}" for kind in counts.columns]
-    return counts.astype("int64")
+def iso_days(ns: np.ndarray) -> list[str]:
+    """Nanoseconds since the epoch as ISO dates (``YYYY-MM-DD``)."""
+    return (ns // DAY_NS).astype("datetime64[D]").astype(str).tolist()
 
 
-def activity_table(events: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Per ``by`` group: ``activity`` (actions), ``first``/``last`` ISO dates, kind counts."""
-    grouped = events.groupby(by, observed=True)["ts"]
-    table = pd.DataFrame({"activity": grouped.size(), "first": grouped.min(), "last": grouped.max()})
-    table["first"] = iso_dates(table["first"])
-    table["last"] = iso_dates(table["last"])
-    return table.join(kind_counts(events, by))
+def activity_columns(codes: np.ndarray, size: int, kinds: np.ndarray, kind_names: list[str],
+                     ns: np.ndarray) -> dict[str, list]:
+    """Per group code ``0 .. size-1``: ``activity``, ``first``/``last`` ISO dates and one
+    ``n_<kind>`` count per kind, as columns of Python values."""
+    spans = pd.Series(ns).groupby(codes).agg(["min", "max"]).reindex(range(size))
+    per_kind = np.bincount(codes * len(kind_names) + kinds, minlength=size * len(kind_names))
+    per_kind = per_kind.reshape(size, len(kind_names))
+    columns = {
+        "activity": np.bincount(codes, minlength=size).tolist(),
+        "first": iso_days(spans["min"].to_numpy(dtype=np.int64)),
+        "last": iso_days(spans["max"].to_numpy(dtype=np.int64)),
+    }
+    for index, kind in enumerate(kind_names):
+        columns[f"n_{kind}"] = per_kind[:, index].tolist()
+    return columns
 
 
 def main_org(events: pd.DataFrame) -> pd.Series:
@@ -126,8 +132,9 @@ def maker_labels(events: pd.DataFrame, labels: Mapping[str, str] | pd.Series | N
     return found.astype(object)
 
 
-def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    return table.to_dict("records")
+def _records(columns: dict[str, list]) -> list[dict[str, Any]]:
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def maker_project_graph(
@@ -145,44 +152,53 @@ def maker_project_graph(
     """
     events = actions_of(events, include_bots)
     graph = nx.Graph(rules="bipartite maker-project")
+    _GRAPH_EVENTS[graph] = events
     if events.empty:
-        _GRAPH_EVENTS[graph] = events
         return graph
+    # Everything is counted on integer codes; names come back only for the nodes.
+    maker_codes, maker_keys = pd.factorize(events["maker"].astype(str))
+    repo_codes, repo_names = pd.factorize(events["repo"].astype(str))
+    kind_codes, kind_names = pd.factorize(events["kind"].astype(str))
+    kinds = [str(kind) for kind in kind_names]
+    ns = nanoseconds(events["ts"])
+    n_makers, n_repos = len(maker_keys), len(repo_names)
 
-    makers = activity_table(events, ["maker"])
-    makers = makers.rename(columns={"first": "first_active", "last": "last_active"})
-    makers.insert(0, "kind", "maker")
-    makers.insert(1, "label", maker_labels(events, labels).reindex(makers.index))
-    makers.insert(2, "org", main_org(events).reindex(makers.index))
-    bots = events.groupby("maker", observed=True)["is_bot"].any() if "is_bot" in events else None
-    makers["is_bot"] = bots.reindex(makers.index).astype(bool) if bots is not None else False
+    makers = {"kind": ["maker"] * n_makers,
+              "label": maker_labels(events, labels).reindex(maker_keys).tolist(),
+              "org": main_org(events).reindex(maker_keys).tolist()}
+    activity = activity_columns(maker_codes, n_makers, kind_codes, kinds, ns)
+    makers["first_active"], makers["last_active"] = activity.pop("first"), activity.pop("last")
+    makers.update(activity)
+    bots = np.zeros(n_makers, dtype=bool)
+    if "is_bot" in events.columns:
+        np.logical_or.at(bots, maker_codes, events["is_bot"].fillna(False).to_numpy(dtype=bool))
+    makers["is_bot"] = bots.tolist()
     if stages is not None and not stages.empty:
         current, history = stage_lists(stages)
-        makers["stage"] = current.reindex(makers.index)
-        makers["stages"] = history.reindex(makers.index)
+        makers["stage"] = [None if pd.isna(v) else v for v in current.reindex(maker_keys).tolist()]
+        makers["stages"] = [v if isinstance(v, list) else [] for v in history.reindex(maker_keys).tolist()]
     else:
-        makers["stage"] = None
-        makers["stages"] = None
-    makers["stages"] = [value if isinstance(value, list) else [] for value in makers["stages"]]
-    makers["stage"] = makers["stage"].astype(object).where(makers["stage"].notna(), None)
+        makers["stage"] = [None] * n_makers
+        makers["stages"] = [[] for _ in range(n_makers)]
 
-    repos = activity_table(events, ["repo"])
-    repos = repos.rename(columns={"first": "first_active", "last": "last_active"})
-    repos.insert(0, "kind", "repo")
-    repos.insert(1, "label", repos.index.astype(object))
-    repos.insert(2, "org", events.drop_duplicates("repo").set_index("repo")["org"].reindex(repos.index))
-    repos["is_bot"] = False
+    repo_org = events["org"].to_numpy(dtype=object)[np.unique(repo_codes, return_index=True)[1]]
+    repos = {"kind": ["repo"] * n_repos, "label": [str(name) for name in repo_names], "org": repo_org.tolist()}
+    activity = activity_columns(repo_codes, n_repos, kind_codes, kinds, ns)
+    repos["first_active"], repos["last_active"] = activity.pop("first"), activity.pop("last")
+    repos.update(activity)
+    repos["is_bot"] = [False] * n_repos
 
-    kind_columns = [column for column in makers.columns if column.startswith("n_")]
-    graph.add_nodes_from(zip(("maker:" + makers.index.astype(str)), _records(makers), strict=True))
-    graph.add_nodes_from(zip(("repo:" + repos.index.astype(str)), _records(repos), strict=True))
+    maker_ids = ("maker:" + pd.Index(maker_keys, dtype=str)).tolist()
+    repo_ids = ("repo:" + pd.Index(repo_names, dtype=str)).tolist()
+    graph.add_nodes_from(zip(maker_ids, _records(makers), strict=True))
+    graph.add_nodes_from(zip(repo_ids, _records(repos), strict=True))
 
-    edges = activity_table(events, ["maker", "repo"]).rename(columns={"activity": "weight"})
-    edges = edges.reindex(columns=["weight", "first", "last", *kind_columns], fill_value=0)
-    sources = "maker:" + edges.index.get_level_values("maker").astype(str)
-    targets = "repo:" + edges.index.get_level_values("repo").astype(str)
+    edge_codes, edge_pairs = pd.factorize(maker_codes.astype(np.int64) * n_repos + repo_codes)
+    edges = activity_columns(edge_codes, len(edge_pairs), kind_codes, kinds, ns)
+    edges["weight"] = edges.pop("activity")
+    sources = [maker_ids[code] for code in (edge_pairs // n_repos).tolist()]
+    targets = [repo_ids[code] for code in (edge_pairs % n_repos).tolist()]
     graph.add_edges_from(zip(sources, targets, _records(edges), strict=True))
-    _GRAPH_EVENTS[graph] = events
     return graph
 
 
