@@ -689,10 +689,17 @@ def check_orgs(orgs: Iterable[str], events) -> None:
         raise BadInput(f"no events of org {unknown[0]!r} in the store; orgs with events: {listed}")
 
 
+def require_harvest(conn: sqlite3.Connection, path: str = "the store") -> None:
+    """Refuse a store that holds no repository yet: there is nothing to draw."""
+    if not conn.execute("SELECT 1 FROM repos LIMIT 1").fetchone():
+        raise BadInput(f"{path} holds no repositories yet: run 'graphminer harvest' first (or give --store)")
+
+
 def store_graph(conn: sqlite3.Connection, config, options: ExportOptions) -> nx.Graph:
     """The graph the options ask for, built from the store's events."""
     from graphminer.events import load_events
 
+    require_harvest(conn)
     events = load_events(conn, config)
     check_orgs(options.orgs, events)
     as_of = utc_timestamp(options.as_of or default_as_of(conn, events))

@@ -657,9 +657,10 @@ def inputs_from_store(conn: sqlite3.Connection, config, as_of=None) -> ReportInp
     """Events, milestones and stages of the store, as of ``as_of`` (default: last harvest)."""
     from graphminer import trajectory
     from graphminer.events import load_events
-    from graphminer.export import default_as_of, maker_labels, utc_timestamp
+    from graphminer.export import default_as_of, maker_labels, require_harvest, utc_timestamp
     from graphminer.graph import people_events
 
+    require_harvest(conn)
     events = people_events(load_events(conn, config))
     moment = utc_timestamp(as_of or default_as_of(conn, events))
     events = events[events["ts"] <= moment]

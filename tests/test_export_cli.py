@@ -227,6 +227,18 @@ def test_report_command(world, tmp_path):
     assert "@" not in index
 
 
+def test_store_never_harvested_is_bad_input(tmp_path):
+    from graphminer.store import open_store
+
+    open_store(tmp_path / "empty.sqlite").close()
+    for args in (["export", "gexf", str(tmp_path / "out" / "g.gexf")], ["report", str(tmp_path / "out" / "r")]):
+        (tmp_path / "out").mkdir(exist_ok=True)
+        done = cli(*args, "--store", str(tmp_path / "empty.sqlite"))
+        assert done.returncode == 2, done.stderr
+        assert "harvest" in done.stderr and "Traceback" not in done.stderr
+        assert list((tmp_path / "out").iterdir()) == []
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
