@@ -9,6 +9,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphminer import graph as graphs
 from graphminer.graph import (
@@ -163,6 +165,25 @@ def test_maker_pairs_equal_brute_force(seed: int, window: int, monkeypatch: pyte
     # From the bipartite graph the projection keeps exact times.
     projection = maker_projection(maker_project_graph(events), window)
     assert {tuple(sorted(edge)): data["weight"] for *edge, data in projection.edges(data=True)} == dict(expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 6), st.integers(0, 400 * 24)), min_size=1, max_size=40),
+    st.integers(1, 120),
+)
+def test_windowed_pairs_property(acts: list[tuple[int, int, int]], window: int) -> None:
+    group = np.array([g for g, _, _ in acts])
+    entity = np.array([e for _, e, _ in acts])
+    hours = np.array([h for _, _, h in acts], dtype=np.int64)
+    expected = {
+        (g1, min(e1, e2), max(e1, e2))
+        for (g1, e1, h1), (g2, e2, h2) in combinations(acts, 2)
+        if g1 == g2 and e1 != e2 and abs(h1 - h2) <= window * 24
+    }
+    found = graphs.windowed_pairs(group, entity, hours * 3600 * 10**9, window_days=window)
+    assert set(zip(found["group"], found["a"], found["b"], strict=True)) == expected
+    assert len(found) == len(expected)
 
 
 def test_projection_of_a_plain_graph_uses_edge_spans() -> None:

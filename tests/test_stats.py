@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 
 from graphminer.stats import (
     cohorts,
@@ -63,6 +65,30 @@ def test_kaplan_meier_median_not_reached() -> None:
     assert km_median(np.array([1, 4, 4, 7]), np.array([1, 0, 0, 0], dtype=bool)) is None
     # Exactly one half: S(3) = 1/2 * ... t=1: 4 at risk -> 0.75; t=3: 3 at risk, 1 -> 0.5 -> median 3.
     assert km_median(np.array([1, 3, 5, 7]), np.array([1, 1, 0, 0], dtype=bool)) == 3
+
+
+@given(st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=40))
+def test_kaplan_meier_without_censoring_is_the_plain_median(days: list[int]) -> None:
+    # With every maker observed, S(t) is the share still waiting after t, so the KM median
+    # is the ceil(n/2)-th smallest duration.
+    ordered = sorted(days)
+    expected = ordered[(len(days) + 1) // 2 - 1]
+    assert km_median(np.array(days), np.ones(len(days), dtype=bool)) == expected
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.booleans()), min_size=1, max_size=30))
+def test_kaplan_meier_matches_the_textbook_loop(rows: list[tuple[int, bool]]) -> None:
+    survival, expected = 1.0, None
+    for time in sorted({d for d, _ in rows}):
+        at_risk = sum(1 for d, _ in rows if d >= time)
+        events = sum(1 for d, seen in rows if d == time and seen)
+        if events:
+            survival *= 1 - events / at_risk
+            if expected is None and survival <= 0.5 + 1e-12:
+                expected = time
+    days = np.array([d for d, _ in rows])
+    seen = np.array([s for _, s in rows], dtype=bool)
+    assert km_median(days, seen) == expected
 
 
 TINY = {
