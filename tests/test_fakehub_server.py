@@ -355,3 +355,19 @@ def test_concurrent_clients_while_a_delta_lands():
         assert sorted(used for _, used in results) == list(range(1, len(paths) + 1))
         stderr = (Path(running.log_path).parent / "stderr.txt")
         assert not stderr.exists() or "Traceback" not in stderr.read_text()
+
+
+def test_world_folder_is_accepted_and_a_missing_file_named(tmp_path):
+    folder = tmp_path / "gen"
+    folder.mkdir()
+    result = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "serve", str(folder)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "without world.json.gz" in result.stderr
+    missing = tmp_path / "nope.json"
+    result = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "serve", str(missing)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and str(missing) in result.stderr and "Traceback" not in result.stderr
+    import gzip
+    (folder / "world.json.gz").write_bytes(gzip.compress(WORLD.read_bytes()))
+    with serve(folder) as running:
+        assert requests.get(running.url + "/repos/civic/site").json()["id"] == 200

@@ -417,7 +417,12 @@ def _fail(source: str, place: str, problem: str) -> BadInput:
 
 
 def load_world(path: Path | str) -> World:
-    """Read, check and index a world file (JSON, optionally gzipped)."""
+    """Read, check and index a world file (JSON, optionally gzipped), or DIR/world.json.gz."""
+    if Path(path).is_dir():
+        if not (Path(path) / "world.json.gz").is_file():
+            raise BadInput(f"{path}: a folder without world.json.gz; give a world file or a "
+                           "folder written by `graphminer fakehub generate`")
+        path = Path(path) / "world.json.gz"
     return build_world(read_json(path), str(path))
 
 
