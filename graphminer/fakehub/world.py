@@ -437,6 +437,9 @@ def build_world(document: Any, source: str) -> World:
         records = document.get(kind, [])
         if not isinstance(records, list):
             raise _fail(source, kind, "must be a list")
+        if kind not in ("users", "orgs", "repos"):
+            _load_scoped(world, kind, records, source)
+            continue
         keys: set = set()
         for i, record in enumerate(records):
             problem = record_problem(kind, record, world)
@@ -457,6 +460,48 @@ def build_world(document: Any, source: str) -> World:
     world.now = now
     world.refresh()
     return world
+
+
+_MISSING = object()
+
+
+def _load_scoped(world: World, kind: str, records: list, source: str) -> None:
+    """Check and store a repo-scoped collection in one tight loop (a big world holds a
+    million of these); any failure is explained by ``record_problem``."""
+    checks = _checks(kind, world)
+    parent = PARENT.get(kind)
+    issue_keys = world.location["issues"]
+    location = world.location[kind]
+    inner_field = {"issues": "number", "commits": "sha"}.get(kind, "id")
+    paired = kind in ("issues", "commits")
+    is_issues, is_commits = kind == "issues", kind == "commits"
+    stores = {repo_id: getattr(data, kind) for repo_id, data in world.repo_data.items()}
+    for i, record in enumerate(records):
+        ok = type(record) is dict
+        if ok:
+            for name, test in checks:
+                if not test(record.get(name, _MISSING)):
+                    ok = False
+                    break
+        if ok and parent is not None:
+            ok = (record["repo_id"], record[parent]) in issue_keys
+        if ok and is_issues:
+            pr = record.get("pull_request")
+            ok = pr is None or (type(pr) is dict and (pr.get("merged_at") is None or
+                                                      _time_ok(pr["merged_at"]) is not None))
+        if not ok:
+            problem = record_problem(kind, record, world) or ("", "is not a valid record")
+            raise _fail(source, f"{kind}[{i}]{problem[0]}", problem[1])
+        repo_id = record["repo_id"]
+        inner = record[inner_field]
+        key = (repo_id, inner) if paired else inner
+        if key in location:
+            raise _fail(source, f"{kind}[{i}]", f"repeats the key {key!r} of an earlier record")
+        location[key] = repo_id
+        if is_commits:
+            world._commit_seq += 1
+            world.repo_data[repo_id].commit_seq[inner] = world._commit_seq
+        stores[repo_id][inner] = record
 
 
 def _latest_time(document: dict) -> str:
