@@ -228,7 +228,7 @@ def plot_km(curves: dict[str, pd.DataFrame], path: Path) -> str:
 def plot_cohorts(rows: list[dict], path: Path) -> str:
     """Heatmap: per year of first contact, the share still active 1, 2, 3 years later."""
     fig, ax = _figure(6.0, 0.35 * max(len(rows), 3) + 1.4)
-    years = [str(row["year"]) for row in rows]
+    years = [f"{row['year']} ({row['makers']:,} {'person' if row['makers'] == 1 else 'people'})" for row in rows]
     columns = [str(k) for k in stats.COHORT_YEARS]
     grid = np.array(
         [[np.nan if row["retention"][k]["share"] is None else row["retention"][k]["share"] for k in columns]
@@ -255,7 +255,6 @@ def plot_bridges(bridges: list[dict], path: Path) -> str:
     ax.barh(range(len(values)), values, color="#dd8452")
     ax.set_yticks(range(len(values)), names)
     ax.set_xlabel("people active in both within a year")
-    ax.set_title("Bridges: people who carried skills between organisations", loc="left")
     return _save(fig, path)
 
 
