@@ -306,7 +306,7 @@ def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestam
         "scope": "org" if org is not None else "network",
         "org": org,
         "makers": len(milestones),
-        "events": len(scoped),
+        "actions": len(scoped),
         "repos": int(scoped["repo"].nunique()),
         "funnel": {"counts": funnel_counts(milestones), "conversions": conversions(milestones)},
         "anchors": anchors(milestones, as_of),
@@ -334,7 +334,7 @@ def render_text(summary: dict[str, Any]) -> str:
     where = f"org {summary['org']}" if summary["org"] else "the whole network"
     lines = [
         f"Stats for {where} as of {summary['as_of']} (rules version {summary['rules_version']})",
-        f"{summary['makers']} makers, {summary['repos']} repos, {summary['events']} actions",
+        f"{summary['makers']} makers, {summary['repos']} repos, {summary['actions']} actions",
         "",
         "Funnel (makers reaching each milestone)",
     ]
@@ -369,7 +369,8 @@ def render_text(summary: dict[str, Any]) -> str:
     core = summary["core"]
     lines += [
         "",
-        f"Core: {core['count_based']} by landed counts, {core['network_based']} by network degree, "
+        f"Core: {core['count_based']} by landed counts (core milestone), {core['network_based']} by degree "
+        f"in the {core['window_days']:g}-day maker network, "
         f"{core['both']} in both (Jaccard {core['jaccard'] if core['jaccard'] is not None else '-'})",
     ]
     return "\n".join(lines)

@@ -246,13 +246,13 @@ def test_summarise_is_json_and_readable() -> None:
     summary = summarise(events, milestones, AS_OF)
     assert json.loads(json.dumps(summary)) == summary
     assert summary["rules_version"] == "1" and summary["as_of"] == "2024-01-01T00:00:00Z"
-    assert summary["makers"] == 5 and summary["events"] == 6  # the 2024-06 action is after as_of
+    assert summary["makers"] == 5 and summary["actions"] == 6  # the 2024-06 action is after as_of
     assert summary["bridges"] == [{"orgs": ["x", "y"], "makers": 1}]
     assert summary["anchors"]["one_off_share"] == round(1 / 3, 4)
     text = render_text(summary)
     assert "first_contact -> first_landed: 3/5 (60.0%)" in text
     for_org = summarise(events, milestones.loc[["c", "e"]], AS_OF, org="y")
-    assert for_org["org"] == "y" and for_org["events"] == 2 and for_org["makers"] == 2
+    assert for_org["org"] == "y" and for_org["actions"] == 2 and for_org["makers"] == 2
 
 
 def test_summarise_with_no_makers() -> None:
