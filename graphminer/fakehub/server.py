@@ -10,6 +10,7 @@ Shapes are ``render.py``'s, facts are ``world.py``'s.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -31,6 +32,11 @@ from graphminer.fakehub.faults import SLOW_SECONDS, Fault, Faults
 from graphminer.fakehub.world import World, load_delta
 
 DOCS = "https://docs.github.com/rest"
+EXPOSED_HEADERS = ("ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, X-RateLimit-Remaining, "
+                   "X-RateLimit-Used, X-RateLimit-Resource, X-RateLimit-Reset, X-OAuth-Scopes, "
+                   "X-Accepted-OAuth-Scopes, X-Poll-Interval, X-GitHub-Media-Type, X-GitHub-SSO, "
+                   "X-GitHub-Request-Id, Deprecation, Sunset")
+_REQUEST_IDS = itertools.count(1)
 ANONYMOUS_LIMIT = 60
 ANONYMOUS_KEY = "null"  # the by_token key of requests without a token
 
@@ -1045,7 +1051,14 @@ class Handler(BaseHTTPRequestHandler):
             status, body, extra = reply.status, reply.body, dict(reply.headers)
         headers = {**rate_headers, "Cache-Control": "private, max-age=60, s-maxage=60",
                    "Vary": "Accept, Authorization, Cookie, X-GitHub-OTP",
-                   "X-GitHub-Media-Type": "github.v3; format=json", **extra}
+                   "X-GitHub-Media-Type": "github.v3; format=json",
+                   "Access-Control-Allow-Origin": "*",
+                   "Access-Control-Expose-Headers": EXPOSED_HEADERS,
+                   "X-GitHub-Request-Id": f"FAKE:{threading.get_ident() % 65536:04X}:{next(_REQUEST_IDS):08X}",
+                   **extra}
+        if token is not None:
+            headers["X-OAuth-Scopes"] = "read:org, repo"
+            headers["X-Accepted-OAuth-Scopes"] = "repo"
         self._send(status, body, headers, truncate=fault is not None and fault.kind == "truncate",
                    counted=True)
         return status, True
