@@ -371,3 +371,16 @@ def test_world_folder_is_accepted_and_a_missing_file_named(tmp_path):
     (folder / "world.json.gz").write_bytes(gzip.compress(WORLD.read_bytes()))
     with serve(folder) as running:
         assert requests.get(running.url + "/repos/civic/site").json()["id"] == 200
+
+
+def test_repo_events_embed_the_same_issue_the_issues_listing_serves(hub):
+    session = requests.Session()
+    listed = {i["number"]: i for i in items(get_all(session, hub.url + "/repos/civic/site/issues",
+                                                    state="all", per_page=100))}
+    events = items(get_all(session, hub.url + "/repos/civic/site/issues/events", per_page=100))
+    assert [e["id"] for e in events] == sorted((e["id"] for e in RAW["events"] if e["repo_id"] == 200),
+                                               reverse=True)
+    by_id = {e["id"]: e for e in RAW["events"]}
+    for event in events:
+        assert event["issue"] == listed[by_id[event["id"]]["issue_number"]]
+        assert event["event"] == by_id[event["id"]]["event"]

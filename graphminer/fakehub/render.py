@@ -369,8 +369,11 @@ def comment(world: World, api: str, repo: dict, record: dict) -> dict:
     }
 
 
-def event(world: World, api: str, repo: dict, record: dict) -> dict:
-    """An issue event, with the ``issue`` it belongs to (as the repo-wide listing has it)."""
+def event(world: World, api: str, repo: dict, record: dict, with_issue: bool = True) -> dict:
+    """An issue event, with the ``issue`` it belongs to (as the repo-wide listing has it).
+
+    The server asks ``with_issue=False`` and appends the issue's cached bytes itself.
+    """
     full_name = f"{repo['owner']}/{repo['name']}"
     repo_url = f"{api}/repos/{full_name}"
     commit_id = record.get("commit_id")
@@ -393,7 +396,7 @@ def event(world: World, api: str, repo: dict, record: dict) -> dict:
     if record["event"] in ("closed", "reopened") or record.get("state_reason"):
         body["state_reason"] = record.get("state_reason")
     issue_record = world.repo_data[repo["id"]].issues.get(record["issue_number"])
-    if issue_record is not None:
+    if issue_record is not None and with_issue:
         body["issue"] = issue(world, api, repo, issue_record)
     return body
 

@@ -195,7 +195,8 @@ class FakeHub:
         hit = self.bytes_cache.get(cache_key)
         if hit is not None and hit[0] == generation:
             return hit
-        data = encode(make())
+        value = make()
+        data = value if isinstance(value, bytes) else encode(value)
         entry = (generation, data, hashlib.blake2b(data, digest_size=16).digest())
         self.bytes_cache[cache_key] = entry
         return entry
@@ -567,9 +568,18 @@ def get_repo_events(hub: FakeHub, request: Request, owner: str, name: str) -> Re
 
     keys, latest = hub.listing(repo["id"], "events", (), make)
     return hub.page(request, keys, lambda eid: hub.record_entry(
-        request.api, "event", repo["id"], eid,
-        lambda: render.event(hub.world, request.api, repo, data.events[eid])),
+        request.api, "event", repo["id"], eid, lambda: _event_bytes(hub, request, repo, eid)),
         latest or repo["created_at"])
+
+
+def _event_bytes(hub: FakeHub, request: Request, repo: dict, event_id: int) -> bytes:
+    """An event's JSON with its issue's cached bytes spliced in (not rendered again)."""
+    data = hub.world.repo_data[repo["id"]]
+    record = data.events[event_id]
+    body = encode(render.event(hub.world, request.api, repo, record, with_issue=False))
+    if record["issue_number"] not in data.issues:
+        return body
+    return body[:-1] + b',"issue":' + _issue_bytes(hub, request, repo, record["issue_number"])[1] + b"}"
 
 
 def _empty_list(hub: FakeHub, request: Request, latest: str) -> Reply:
