@@ -327,8 +327,8 @@ def test_empty_repo_is_normal_and_gone_repo_is_recorded_deleted(world_files, tmp
             super().__init__(enabled=False)
             self.hub = hub
 
-        def show(self, text: str) -> None:
-            if " gone-soon " in text:
+        def show(self, text: str, *position: int) -> None:
+            if "civic/gone-soon " in text:
                 self.hub.apply_delta(gone)
 
     config = load_config(config_file(tmp_path))

@@ -248,3 +248,15 @@ def apply_delta(world: dict, delta: dict) -> dict:
 def write(data: dict, path: Path) -> Path:
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+def test_the_delta_holds_every_kind_of_change_the_harvest_tests_rely_on():
+    world = build_world()
+    delta = build_delta(world)
+    kinds = {(op["op"], op["kind"]) for op in delta["ops"]}
+    assert {("upsert", "comments"), ("upsert", "issues"), ("upsert", "events"),
+            ("upsert", "repos"), ("upsert", "users"), ("delete", "repos")} <= kinds
+    changed = apply_delta(world, delta)
+    assert {r["id"] for r in changed["repos"]} == {r["id"] for r in world["repos"]} - {206} | {208}
+    assert next(u for u in changed["users"] if u["id"] == 2)["login"] == "maker2-renamed"
+    assert len([i for i in world["issues"] if i["repo_id"] == 201]) > 100  # two pages

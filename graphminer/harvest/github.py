@@ -317,15 +317,22 @@ class RepoGone(Exception):
 
 
 class Progress:
-    """One self-rewriting line on stderr, only when stderr is a terminal."""
+    """A progress bar on stderr, only when stderr is a terminal (quiet otherwise)."""
+
+    WIDTH = 24
 
     def __init__(self, enabled: bool | None = None) -> None:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
 
-    def show(self, text: str) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K" + text[:150])
-            sys.stderr.flush()
+    def show(self, text: str, done: int = 0, total: int = 0) -> None:
+        if not self.enabled:
+            return
+        bar = ""
+        if total:
+            filled = round(self.WIDTH * done / total)
+            bar = "[" + "#" * filled + "." * (self.WIDTH - filled) + f"] {done}/{total} "
+        sys.stderr.write("\r\033[K" + (bar + text)[:150])
+        sys.stderr.flush()
 
     def done(self) -> None:
         if self.enabled:
@@ -478,9 +485,9 @@ class Harvester:
         gone = [repo_id for repo_id in self.saver.repos_of_org(org["id"]) if repo_id not in listed_ids]
         self.summary.repos_deleted += self.saver.mark_deleted(gone)
         for number, repo in enumerate(wanted, 1):
-            self.progress.show(
-                f"{org['login']}: repo {number}/{len(wanted)} {repo['name']} "
-                f"({self.session.stats.requests} requests, {self.session.stats.not_modified} 304s)")
+            stats = self.session.stats
+            self.progress.show(f"{org['login']}/{repo['name']} ({stats.requests} requests, "
+                               f"{stats.not_modified} 304s)", number - 1, len(wanted))
             self.harvest_repo(org["id"], repo)
 
     def wanted(self, repo: dict) -> bool:

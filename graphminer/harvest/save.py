@@ -318,20 +318,27 @@ class Saver:
 
     def link_pull_details(self, repo_id: int) -> None:
         """Copy onto each PR what other listings know: the merger (from its latest
-        'merged' event) and the head and merge commits (from the /pulls listing)."""
+        'merged' event) and the head and merge commits (from the /pulls listing).
+        Only rows that change are written, so a quiet night writes nothing."""
         with self.conn:
             self.conn.execute(
-                """UPDATE issues SET
-                     merged_by_id = (SELECT e.actor_id FROM issue_events e
-                                     WHERE e.repo_id = issues.repo_id
-                                       AND e.issue_number = issues.number AND e.event = 'merged'
-                                     ORDER BY e.created_at DESC, e.id DESC LIMIT 1),
-                     merge_commit_sha = (SELECT p.merge_commit_sha FROM pulls p
-                                         WHERE p.repo_id = issues.repo_id AND p.number = issues.number),
-                     head_sha = (SELECT p.head_sha FROM pulls p
-                                 WHERE p.repo_id = issues.repo_id AND p.number = issues.number)
-                   WHERE repo_id = ? AND is_pr = 1""",
-                (repo_id,),
+                """WITH links AS (
+                     SELECT i.number,
+                       (SELECT e.actor_id FROM issue_events e
+                        WHERE e.repo_id = i.repo_id AND e.issue_number = i.number
+                          AND e.event = 'merged'
+                        ORDER BY e.created_at DESC, e.id DESC LIMIT 1) AS merged_by_id,
+                       p.merge_commit_sha, p.head_sha
+                     FROM issues i LEFT JOIN pulls p ON p.repo_id = i.repo_id AND p.number = i.number
+                     WHERE i.repo_id = :repo AND i.is_pr = 1)
+                   UPDATE issues SET merged_by_id = links.merged_by_id,
+                     merge_commit_sha = links.merge_commit_sha, head_sha = links.head_sha
+                   FROM links
+                   WHERE issues.repo_id = :repo AND issues.number = links.number
+                     AND (issues.merged_by_id IS NOT links.merged_by_id
+                          OR issues.merge_commit_sha IS NOT links.merge_commit_sha
+                          OR issues.head_sha IS NOT links.head_sha)""",
+                {"repo": repo_id},
             )
 
     # people ----------------------------------------------------------------------------
