@@ -384,3 +384,11 @@ def test_repo_events_embed_the_same_issue_the_issues_listing_serves(hub):
     for event in events:
         assert event["issue"] == listed[by_id[event["id"]]["issue_number"]]
         assert event["event"] == by_id[event["id"]]["event"]
+
+
+def test_pulls_embed_the_repo_as_the_org_listing_serves_it(hub):
+    listed = next(r for r in requests.get(hub.url + "/orgs/civic/repos").json() if r["name"] == "site")
+    for pull in requests.get(hub.url + "/repos/civic/site/pulls?state=all").json() + [
+            requests.get(hub.url + "/repos/civic/site/pulls/3").json()]:
+        assert pull["head"]["repo"] == listed and pull["base"]["repo"] == listed
+        assert pull["head"]["ref"].startswith("feature-") and pull["base"]["ref"] == "main"
