@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -174,7 +175,11 @@ def open_store(path: str | os.PathLike, config: Config | None = None) -> Store:
 
 
 def store_stats(path: str | os.PathLike, config: Config, org: str | None = None,
-                as_of: datetime | None = None) -> dict[str, Any]:
-    """The stats of the store at ``path`` (what ``graphminer stats`` prints)."""
+                as_of: datetime | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The stats of the store at ``path`` (what ``graphminer stats`` prints); ``progress``
+    hears each step's name on the way."""
+    say = progress or (lambda message: None)
     with open_store(path, config) as store:
+        say(f"reading events from {path}")
+        say(f"{len(store.events):,} events; computing milestones and figures")
         return store.stats(org, as_of)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -23,5 +24,6 @@ def stats(org: str | None, as_of: str | None, store: str | None, config_path: st
 
     config = load_config(config_path)
     moment = parse_instant(as_of) if as_of else None
-    summary = store_stats(store_path_for(store, config), config, org, moment)
+    progress = (lambda message: click.echo(message, err=True)) if sys.stderr.isatty() else None
+    summary = store_stats(store_path_for(store, config), config, org, moment, progress)
     click.echo(json.dumps(summary, indent=2) if as_json else render_text(summary))
