@@ -137,3 +137,16 @@ def test_log_lines_are_written_as_requests_arrive_and_date_is_wall_clock():
         requests.get(hub.url + "/rate_limit")
         assert hub.log_lines()[1]["token"] is None and hub.log_lines()[1]["counted"] is False
         assert hub.stats()["by_token"]["null"] == {"requests": 1, "counted": 0}
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--rate-limit", "0"], "--rate-limit"), (["--rate-window", "0"], "--rate-window"),
+    (["--port", "70000"], "--port"),
+])
+def test_bad_serve_flags_are_one_line_exit_2(flags, named):
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "serve", str(WORLD), *flags],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and named in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

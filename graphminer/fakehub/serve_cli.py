@@ -18,9 +18,9 @@ from graphminer.errors import BadInput
               help='Seeded faults, e.g. "error=0.05,drop=0.02,truncate=0.02,slow=0.01,secondary=0.01,seed=7".')
 @click.option("--log", "log_path", type=click.Path(path_type=Path), default=None,
               help="Write one JSON line per request to this file.")
-@click.option("--rate-limit", default=5000, show_default=True, type=click.IntRange(min=1),
+@click.option("--rate-limit", default=5000, show_default=True, type=int,
               help="Requests per token per window.")
-@click.option("--rate-window", default=3600.0, show_default=True, type=click.FloatRange(min=0.1),
+@click.option("--rate-window", default=3600.0, show_default=True, type=float,
               help="Rate-limit window in seconds.")
 def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: Path | None,
           rate_limit: int, rate_window: float) -> None:
@@ -32,6 +32,12 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
     from graphminer.fakehub.server import FakeHub, make_server, serve_forever
     from graphminer.fakehub.world import load_world
 
+    if rate_limit < 1:
+        raise BadInput(f"--rate-limit {rate_limit}: give a whole number of requests, 1 or more")
+    if not rate_window >= 0.1:
+        raise BadInput(f"--rate-window {rate_window:g}: give a number of seconds, 0.1 or more")
+    if not 0 <= port <= 65535:
+        raise BadInput(f"--port {port}: give a port number from 0 to 65535 (0: any free port)")
     faults = parse_faults(fault_spec)
     loaded = load_world(world)
     try:
