@@ -959,7 +959,8 @@ class Handler(BaseHTTPRequestHandler):
         lines += [f"{key}: {value}" for key, value in headers.items()]
         data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace") + body
         if truncate:
-            data = data[: len(data) - max(1, len(body) // 2)]
+            if body:  # never cut into the headers
+                data = data[: len(data) - max(1, len(body) // 2)]
             self.close_connection = True
         try:
             self.wfile.write(data)
