@@ -6,7 +6,8 @@ A raw HTTP client (http.client, one keep-alive connection) walks every 100-issue
 every repo twice: the first walk renders each record once (cold), the second joins stored
 bytes (warm). The baseline, timed in the same run on the same core, is the same client
 fetching a static file of the same size from the standard library's http.server (HTTP/1.1):
-the request floor of a pure-Python server. Start-up is the time from launching
+the request floor of a pure-Python server; and, as a ceiling, a bare http.server handler
+that writes prebuilt bytes of that size in one send. Start-up is the time from launching
 ``graphminer fakehub serve`` on a small world until its listening line, median of 5.
 The big world is generated once with ``graphminer fakehub generate`` and kept in --workdir.
 """
@@ -127,6 +128,37 @@ def baseline(workdir: Path, page_bytes: int, count: int, cpu: int | None) -> flo
     return pages / seconds
 
 
+MEMORY_SERVER = """
+import socket, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+body = b"[" + b"x" * max(0, int(sys.argv[1]) - 2) + b"]"
+head = b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body)
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def do_GET(self):
+        self.wfile.write(head + body)
+    def log_message(self, *args):
+        pass
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print("Serving HTTP on 127.0.0.1 port %d (http://127.0.0.1:%d/) ..." % (server.server_address[1], server.server_address[1]), flush=True)
+server.serve_forever()
+"""
+
+
+def memory_floor(page_bytes: int, count: int, cpu: int | None) -> float:
+    """Pages/s of the same client from a standard-library handler that writes prebuilt bytes
+    in one send: the ceiling any pure-Python server of this kind can reach."""
+    process, url, _ = start([sys.executable, "-c", MEMORY_SERVER, str(page_bytes)], cpu, "Serving HTTP")
+    try:
+        pages, _, seconds = fetch_all(url, ["/page.json"] * count)
+    finally:
+        stop(process)
+    return pages / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--makers", type=int, default=50000, help="generator --makers (50000: ~1M events)")
@@ -150,11 +182,14 @@ def main() -> None:
         stop(process)
     page_bytes = size // pages
     floor = baseline(args.workdir, page_bytes, pages, cpu)
+    ceiling = memory_floor(page_bytes, pages, cpu)
     print(f"100-issue pages: {pages} pages, {page_bytes / 1024:.0f} KiB each")
     print(f"  fakehub cold (renders each record once): {pages / cold:.0f} pages/s")
     print(f"  fakehub warm (joins stored bytes):       {pages / warm:.0f} pages/s (goal >= 300)")
     print(f"  baseline: http.server static file, same size, same client: {floor:.0f} pages/s")
     print(f"  ratio fakehub warm / baseline: {pages / warm / floor:.2f}; cold / baseline: {pages / cold / floor:.2f}")
+    print(f"  prebuilt bytes from a bare http.server handler, one send: {ceiling:.0f} pages/s "
+          f"(fakehub warm reaches {pages / warm / ceiling:.0%} of it)")
 
 
 if __name__ == "__main__":
