@@ -126,7 +126,7 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
         "datetime64[ns, UTC]")
     events = events[events["ts"].notna()]
     events["details"] = details_json(events)
-    events = events[COLUMNS].sort_values(["ts", "kind", "target"], kind="stable")
+    events = events[COLUMNS].sort_values("ts", kind="stable")
     return events.reset_index(drop=True)
 
 
@@ -135,19 +135,20 @@ def details_json(events: pd.DataFrame) -> pd.Series:
     def quoted(series: pd.Series) -> pd.Series:
         uniques = series.dropna().unique()
         mapping = {value: json.dumps(str(value)) for value in uniques}
-        return series.astype(object).map(mapping).fillna("null").astype(object)
+        return series.astype(object).map(mapping).astype(object).fillna("null")
 
     out = pd.Series("{}", index=events.index, dtype=object)
-    is_commit = events["kind"].eq("commit")
+    is_commit = events["kind"].isin(["commit", "committed"])
     if is_commit.any():
         sub = events[is_commit]
-        out[is_commit] = (
-            '{"via_pr": ' + sub["via_pr"].map({True: "true", False: "false"})
-            + ', "pr": ' + sub["pr"].astype(str)
-            + ', "is_merge": ' + sub["is_merge"].map({True: "true", False: "false"})
-            + ', "direct_push": ' + sub["direct_push"].map({True: "true", False: "false"})
-            + ', "sha": ' + quoted(sub["target"].str.slice(7)) + "}"
-        )
+        flag = {True: "true", False: "false"}
+        # shas are hex: no escaping needed, so one f-string per commit (no json.dumps)
+        out[is_commit] = [
+            f'{{"via_pr": {flag[via]}, "pr": {pr}, "is_merge": {flag[merge]}, '
+            f'"direct_push": {flag[push]}, "sha": "{target[7:]}"}}'
+            for via, pr, merge, push, target in zip(
+                sub["via_pr"].tolist(), sub["pr"].tolist(), sub["is_merge"].tolist(),
+                sub["direct_push"].tolist(), sub["target"].tolist(), strict=True)]
     is_event = events["kind"].eq("issue_event")
     if is_event.any():
         sub = events[is_event]
@@ -188,8 +189,10 @@ def table_exists(conn: sqlite3.Connection, name: str) -> bool:
 
 def query_frame(conn: sqlite3.Connection, sql: str, columns: list[str]) -> pd.DataFrame:
     """Rows of a query as a DataFrame with the given column names."""
-    rows = conn.execute(sql).fetchall()
-    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: sqlite3.Row costs a conversion per row
+    rows = cursor.execute(sql).fetchall()
+    return pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
 
 
 def people_frame(conn: sqlite3.Connection) -> pd.DataFrame:
@@ -365,25 +368,24 @@ def release_rows(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
 
 def commits_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
     """Default-branch commits with their author and committer maker keys."""
+    if table_exists(conn, "commit_makers"):
+        keys = "cm.author_key, cm.committer_key, cm.repo_id IS NULL"
+        join = "LEFT JOIN commit_makers cm ON cm.repo_id = c.repo_id AND cm.sha = c.sha"
+    else:
+        keys, join = "NULL, NULL, 1", ""
     commits = query_frame(
         conn,
-        "SELECT repo_id, sha, author_email, committer_name, committer_email, committer_date, "
-        "author_id, committer_id, parents, message, files FROM commits",
-        ["repo_id", "sha", "author_email", "committer_name", "committer_email",
-         "committer_date", "author_id", "committer_id", "parents", "message", "files"])
+        "SELECT c.repo_id, c.sha, c.author_email, c.committer_email, c.committer_date, "
+        "c.author_id, c.committer_id, c.parents, "
+        # the subject is all the rules read of a message
+        "substr(c.message, 1, instr(c.message || char(10), char(10)) - 1), c.files, "
+        f"{keys} FROM commits c {join}",
+        ["repo_id", "sha", "author_email", "committer_email", "committer_date", "author_id",
+         "committer_id", "parents", "message", "files", "author_key", "committer_key",
+         "unresolved"])
     commits = with_repo(commits, repos)
-    if table_exists(conn, "commit_makers"):
-        resolved = query_frame(
-            conn, "SELECT repo_id, sha, author_key, committer_key FROM commit_makers",
-            ["repo_id", "sha", "author_key", "committer_key"])
-        commits = commits.merge(resolved.assign(resolved=True), on=["repo_id", "sha"], how="left")
-        # identity's null means "opted out": only commits it has not seen yet fall back.
-        unresolved = commits["resolved"].isna()
-        commits = commits.drop(columns="resolved")
-    else:
-        commits["author_key"] = None
-        commits["committer_key"] = None
-        unresolved = pd.Series(True, index=commits.index)
+    # identity's null key means "opted out": only commits it has not seen yet fall back.
+    unresolved = commits["unresolved"].astype(bool)
     fallback_author = user_key(commits["author_id"]).fillna(git_key(commits["author_email"]))
     fallback_committer = user_key(commits["committer_id"]).fillna(git_key(commits["committer_email"]))
     commits["author_key"] = commits["author_key"].astype(object).where(~unresolved, fallback_author)
@@ -512,10 +514,14 @@ def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFra
                       merged["number"], strict=True))
     keys = list(zip(commits["repo_id"], commits["sha"], strict=True))
     numbers = [int(by_sha.get(key) or 0) for key in keys]
-    subjects = commits["message"].fillna("").str.split("\n", n=1).str[0]
-    from_subject = subjects.str.extract(PR_SUBJECT).bfill(axis=1)[0]
-    for position, text in enumerate(from_subject.tolist()):
-        if not numbers[position] and isinstance(text, str):
+    subjects = commits["message"].fillna("")
+    named = subjects[subjects.str.contains("#", regex=False)]
+    found = named.str.extract(PR_SUBJECT)
+    from_subject = found[0].fillna(found[1]).dropna()
+    position_of = {index: position for position, index in enumerate(commits.index)}
+    for index, text in from_subject.items():
+        position = position_of[index]
+        if not numbers[position]:
             numbers[position] = int(text)
     number_of = dict(zip(keys, numbers, strict=True))
     for position, key in enumerate(keys):

@@ -88,15 +88,26 @@ def as_timestamp(as_of: Any) -> pd.Timestamp:
 
 # --- preparing the events ---------------------------------------------------------------
 
+RULE_COLUMNS = ["ts", "maker", "org", "repo", "kind", "target", "target_author", "subkind",
+                "label", "by_commit", "landed", "action", "community"]
+
+
 def rule_events(events: pd.DataFrame, as_of: Any) -> pd.DataFrame:
-    """Events the rules see: up to as_of, bots removed, ``someone_else`` flagged."""
+    """Events the rules see: up to as_of, bots removed, ``someone_else`` flagged.
+
+    Only the columns the rules read are kept, and the repeated strings become
+    categoricals (makers and item authors share one, so comparing them compares codes):
+    every filter below copies these columns, so fewer and smaller ones keep a million
+    events fast.
+    """
     moment = as_timestamp(as_of)
     bots = set(events.loc[events["is_bot"], "maker"])
-    kept = events[(events["ts"] <= moment) & ~events["is_bot"]].copy()
+    kept = events.loc[(events["ts"] <= moment) & ~events["is_bot"], RULE_COLUMNS]
+    people = pd.CategoricalDtype(sorted(set(kept["maker"]) | set(kept["target_author"].dropna())))
+    kept = kept.astype({"maker": people, "target_author": people, "org": "category",
+                        "repo": "category", "kind": "category", "subkind": "category"})
     author = kept["target_author"]
     kept["someone_else"] = author.notna() & author.ne(kept["maker"]) & ~author.isin(bots)
-    if bots:
-        kept.loc[kept["committer"].isin(bots), "committer"] = None
     return kept.sort_values("ts", kind="stable")
 
 
@@ -229,6 +240,7 @@ def core_candidates(ev: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
 def creator_acts(ev: pd.DataFrame) -> pd.DataFrame:
     """Each repo's first act: its earliest landed commit (ties by sha) or opened issue/PR."""
     firsts = ev[(ev["kind"].eq("commit") & ev["landed"]) | ev["kind"].isin(["issue_opened", "pr_opened"])]
+    firsts = firsts[firsts["ts"].eq(firsts.groupby("repo")["ts"].transform("min"))]
     reference = firsts["target"].str.split(":", n=1).str[1]
     firsts = firsts.assign(
         not_commit=firsts["kind"].ne("commit"),
@@ -238,17 +250,18 @@ def creator_acts(ev: pd.DataFrame) -> pd.DataFrame:
     return firsts.drop_duplicates(["repo"]).drop(columns=["not_commit", "sha", "number"])
 
 
-def creator_candidates(ev: pd.DataFrame) -> pd.DataFrame:
-    """The maker of each repository's first act."""
-    return candidates(creator_acts(ev))
+def creator_candidates(creators: pd.DataFrame) -> pd.DataFrame:
+    """The maker of each repository's first act (``creator_acts``)."""
+    return candidates(creators)
 
 
 def first_response_rows(ev: pd.DataFrame, network_first_contact: pd.Series,
                         limits: dict[str, Any]) -> pd.DataFrame:
     """First responses to items that were their author's first contact (interpretation 7)."""
     opened = ev[ev["kind"].isin(["issue_opened", "pr_opened"])]
-    first_at = opened["maker"].map(network_first_contact)
-    debut = opened[opened["ts"].eq(first_at)][["repo", "target", "maker", "ts"]]
+    first_at = opened[["maker"]].merge(network_first_contact.rename("first_at").reset_index(),
+                                       on="maker", how="left")["first_at"].to_numpy()
+    debut = opened[opened["ts"].to_numpy() == first_at][["repo", "target", "maker", "ts"]]
     debut = debut.rename(columns={"maker": "author", "ts": "created_at"})
     responses = ev[ev["kind"].isin(["comment", "review_comment", "review"])]
     responses = responses.reset_index(names="row").merge(debut, on=["repo", "target"], how="inner")
@@ -261,17 +274,16 @@ def first_response_rows(ev: pd.DataFrame, network_first_contact: pd.Series,
     return first[first["ts"] - first["created_at"] <= window]
 
 
-def organiser_candidates(ev: pd.DataFrame, network_first_contact: pd.Series,
+def organiser_candidates(ev: pd.DataFrame, responders: pd.DataFrame, creators: pd.DataFrame,
                          limits: dict[str, Any]) -> pd.DataFrame:
-    """First responder, organiser label, issue closed as completed by someone else,
-    creator of a repo where another maker acted, community files (git sources)."""
-    responders = first_response_rows(ev, network_first_contact, limits)
+    """First responder (``first_response_rows``), organiser label, issue closed as completed
+    by someone else, creator of a repo where another maker acted, community files."""
     labels = {label.lower() for label in limits["organiser_labels"]}
     labeled = ev[ev["kind"].eq("issue_event") & ev["subkind"].eq("labeled") & ev["someone_else"]
                  & ev["target"].str.startswith("issue:")
                  & ev["label"].fillna("").str.lower().isin(labels)]
     parts = [candidates(responders), candidates(labeled), completed_by_others(ev),
-             creator_followed(ev), candidates(ev[ev["community"]])]
+             creator_followed(ev, creators), candidates(ev[ev["community"]])]
     return pd.concat([part for part in parts if len(part)], ignore_index=True) if any(
         len(part) for part in parts) else empty_candidates()
 
@@ -288,9 +300,9 @@ def completed_by_others(ev: pd.DataFrame) -> pd.DataFrame:
     return candidates(joined, maker=joined["author"])
 
 
-def creator_followed(ev: pd.DataFrame) -> pd.DataFrame:
+def creator_followed(ev: pd.DataFrame, creators: pd.DataFrame) -> pd.DataFrame:
     """Creators of a repo in which another maker acted, dated at that maker's first action."""
-    creators = creator_acts(ev)[["repo", "maker", "ts"]].rename(
+    creators = creators[["repo", "maker", "ts"]].rename(
         columns={"maker": "creator", "ts": "created_at"})
     acts = actions_of(ev).merge(creators, on="repo", how="inner")
     acts = acts[acts["maker"].ne(acts["creator"]) & (acts["ts"] >= acts["created_at"])]
@@ -353,8 +365,7 @@ def returned_candidates(ev: pd.DataFrame, keys: list[str], limits: dict[str, Any
     return candidates(back)
 
 
-def action_roles(ev: pd.DataFrame, network_first_contact: pd.Series,
-                 limits: dict[str, Any]) -> pd.DataFrame:
+def action_roles(ev: pd.DataFrame, responses: pd.DataFrame) -> pd.DataFrame:
     """Code and organising actions, flagged (TRAJECTORIES.md "Actions")."""
     kind = ev["kind"]
     code = (kind.eq("commit") & ev["landed"]) | kind.eq("pr_opened")
@@ -363,7 +374,6 @@ def action_roles(ev: pd.DataFrame, network_first_contact: pd.Series,
         | (kind.eq("issue_event") & ev["subkind"].isin(TRIAGE_EVENTS) & ev["someone_else"])
         | (kind.eq("review") & ev["someone_else"])
     )
-    responses = first_response_rows(ev, network_first_contact, limits)
     organising = organising | pd.Series(ev.index.isin(responses["row"]), index=ev.index)
     roles = ev[code | organising].assign(code=code, organising=organising & ~code)
     return roles
@@ -429,6 +439,8 @@ def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, A
         return empty_candidates().assign(milestone=pd.Series(dtype=object)).rename(
             columns={"repo": "trigger_repo", "org": "trigger_org"})
     first_contact = network_first_contact(ev)
+    responders = first_response_rows(ev, first_contact, limits)
+    creators = creator_acts(ev)
     rules = {
         "first_contact": lambda: first_contact_candidates(ev),
         "first_issue": lambda: first_issue_candidates(ev),
@@ -441,10 +453,10 @@ def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, A
         "triager": lambda: triager_candidates(ev),
         "reviewer": lambda: reviewer_candidates(ev),
         "core": lambda: core_candidates(ev, limits),
-        "creator": lambda: creator_candidates(ev),
-        "organiser": lambda: organiser_candidates(ev, first_contact, limits),
+        "creator": lambda: creator_candidates(creators),
+        "organiser": lambda: organiser_candidates(ev, responders, creators, limits),
         "coder_to_organiser": lambda: coder_to_organiser_candidates(
-            action_roles(ev, first_contact, limits), keys, limits),
+            action_roles(ev, responders), keys, limits),
         "repo_bridge": lambda: bridge_candidates(ev, "repo", limits),
         "org_bridge": lambda: bridge_candidates(ev, "org", limits),
         "inactive": lambda: gap_candidates(ev, keys, moment, limits["inactive_days"]),
@@ -462,6 +474,8 @@ def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, A
         long = pd.concat(found, ignore_index=True)
         long = long[long["at"] <= moment]
     long = long.rename(columns={"repo": "trigger_repo", "org": "trigger_org"})
+    for column in ("maker", "trigger_repo", "trigger_org", "kind"):
+        long[column] = long[column].astype(object)
     if "repo" in keys:
         long["repo"] = long["trigger_repo"]
     if "org" in keys:
@@ -481,7 +495,7 @@ def milestones(events: pd.DataFrame, as_of: Any, config: Any = None,
 
 def wide_milestones(ev: pd.DataFrame, long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """The long form pivoted: one column per milestone, a row for every maker with an action."""
-    present = actions_of(ev)[keys].drop_duplicates()
+    present = actions_of(ev)[keys].drop_duplicates().astype(object)
     frame = pd.DataFrame(index=pd.MultiIndex.from_frame(present) if len(keys) > 1
                          else pd.Index(present[keys[0]], name=keys[0]))
     if len(long):
