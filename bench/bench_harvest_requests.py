@@ -52,10 +52,12 @@ def main() -> None:
     print(f"full harvest (fakehub's log):         {made} requests, "
           f"{sum(1 for line in first if line['counted'])} counted")
     print(f"ratio to the floor:                   {made / floor:.3f}  (goal <= 1.15)")
-    print(f"wall time:                            {seconds:.2f} s, "
-          f"{summary.wait_seconds / seconds:.0%} of it waiting on fakehub")
+    print(f"wall time:                            {summary.seconds:.2f} s fetching and storing "
+          f"({summary.wait_seconds / summary.seconds:.0%} of it waiting on fakehub), "
+          f"{seconds:.2f} s with the refresh of derived tables")
     print(f"second harvest, nothing changed:      {len(second)} requests, "
-          f"{sum(1 for line in second if line['counted'])} counted, {again_seconds:.2f} s")
+          f"{sum(1 for line in second if line['counted'])} counted, {again.seconds:.2f} s "
+          f"fetching, {again_seconds:.2f} s in all")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -305,7 +306,7 @@ def test_killed_it_loses_nothing(world_files, reference, tmp_path):
 
 
 def test_faults_give_the_same_store(world_files, reference, tmp_path):
-    faults = "error=0.05,drop=0.02,truncate=0.02,secondary=0.01,seed=11"
+    faults = "error=0.05,drop=0.02,truncate=0.02,secondary=0.03,seed=11"
     with serve(world_files["world"], faults=faults) as hub:
         result = harvest(hub.url, tmp_path)
         log = hub.log_lines()
@@ -313,7 +314,16 @@ def test_faults_give_the_same_store(world_files, reference, tmp_path):
     statuses = [line["status"] for line in log]
     assert sum(1 for s in statuses if s in (500, 502, 503)) >= 2
     assert sum(1 for line in log if line.get("fault") in ("drop", "truncate")) >= 2
+    secondary = [n for n, line in enumerate(log) if line.get("fault") == "secondary"]
+    assert secondary  # each answered "Retry-After: 1": the next request waited for it
+    for n in secondary:
+        gap = stamp(log[n + 1]["ts"]) - stamp(log[n]["ts"])
+        assert gap >= 0.95, (log[n], log[n + 1])
     assert "failed repos" not in result.stdout
+
+
+def stamp(ts: str) -> float:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
 
 
 def test_empty_repo_is_normal_and_gone_repo_is_recorded_deleted(world_files, tmp_path):

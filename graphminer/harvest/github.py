@@ -21,7 +21,7 @@ import sqlite3
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -71,7 +71,7 @@ class CountingAdapter(HTTPAdapter):
         self.stats = stats
         self.pool = pool
 
-    def send(self, request, **kwargs):  # noqa: ANN001 - requests' own signature
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         started = time.perf_counter()
         try:
             response = super().send(request, **kwargs)
@@ -86,7 +86,7 @@ class CountingAdapter(HTTPAdapter):
         return response
 
 
-def _public_vary(headers) -> None:  # noqa: ANN001
+def _public_vary(headers: MutableMapping[str, str]) -> None:
     """Drop Authorization and Cookie from ``Vary``: GitHub varies on them because a token
     may see private data, but we harvest public data, which is the same for every token.
     Left in, every token switch would miss the cache (a counted request), and the cache
@@ -133,7 +133,7 @@ class HarvestSession(CachedSession):
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
-    def send(self, request, **kwargs):  # noqa: ANN001 - requests' own signature
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         pristine = request.copy()
         failures = 0
         waits = 0
@@ -148,11 +148,11 @@ class HarvestSession(CachedSession):
                 response = super().send(prepared, **kwargs)
             except (requests.ConnectionError, requests.Timeout,
                     requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError) as error:
+                    requests.exceptions.ContentDecodingError):
                 failures += 1
                 if failures > self.max_retries:
                     raise
-                self._backoff(failures, f"{type(error).__name__}")
+                self._backoff(failures)
                 continue
             verdict = self._verdict(response, index)
             if verdict == "ok":
@@ -165,16 +165,16 @@ class HarvestSession(CachedSession):
             failures += 1
             if failures > self.max_retries:
                 return response
-            self._backoff(failures, f"HTTP {response.status_code}")
+            self._backoff(failures)
 
-    def _verdict(self, response, index: int) -> str:  # noqa: ANN001
+    def _verdict(self, response: requests.Response, index: int) -> str:
         """'ok' to hand the response to PyGithub, 'wait' after a rate-limit wait, 'retry'."""
         status = response.status_code
         headers = response.headers
         if status == 401:
             raise BadToken(_bad_token_message(self.pool, index))
-        if status in (403, 429) and headers.get("Retry-After"):
-            seconds = min(float(headers["Retry-After"]), 300.0)
+        if status in (403, 429) and (headers.get("Retry-After") or _secondary_limit(response)):
+            seconds = _retry_after(headers.get("Retry-After"))
             self.say(f"secondary rate limit: waiting {seconds:.0f}s as GitHub asks")
             self.pause(seconds)
             return "wait"
@@ -189,12 +189,25 @@ class HarvestSession(CachedSession):
             return "retry"
         return "ok"
 
-    def _backoff(self, failures: int, reason: str) -> None:
+    def _backoff(self, failures: int) -> None:
         self.stats.retries += 1
         self.pause(min(30.0, 0.1 * 2 ** (failures - 1)))
 
 
-def _json_ok(response) -> bool:  # noqa: ANN001
+def _retry_after(value: str | None) -> float:
+    """Seconds to wait from a Retry-After header (GitHub sends seconds; without one its
+    docs ask for at least a minute)."""
+    try:
+        return min(max(float(value), 0.0), 900.0) if value else 60.0
+    except ValueError:
+        return 60.0
+
+
+def _secondary_limit(response: requests.Response) -> bool:
+    return b"secondary rate limit" in (response.content or b"").lower()
+
+
+def _json_ok(response: requests.Response) -> bool:
     if "json" not in response.headers.get("Content-Type", "json"):
         return True
     try:
@@ -294,6 +307,7 @@ class Summary:
     retries: int = 0
     rate_remaining: int | None = None
     wait_seconds: float = 0.0
+    seconds: float = 0.0  # the harvest itself, without the refresh of derived tables after it
     failures: list[dict] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -433,6 +447,7 @@ class Harvester:
     def run(self, orgs: list[str], api_url: str) -> Summary:
         summary = self.summary
         summary.run_id = start_run(self.conn, api_url, orgs)
+        started = time.perf_counter()
         status = "failed"
         try:
             self.saver.purge_opted_out()
@@ -451,6 +466,7 @@ class Harvester:
             summary.rate_remaining = self.session.pool.remaining()
             summary.records_new = self.saver.counts.new
             summary.records_updated = self.saver.counts.updated
+            summary.seconds = time.perf_counter() - started
             finish_run(self.conn, summary.run_id, status, requests=stats.requests,
                        not_modified=stats.not_modified, rate_remaining=summary.rate_remaining,
                        counts=self.saver.counts, failures=summary.failures)
