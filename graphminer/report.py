@@ -663,11 +663,12 @@ def inputs_from_store(conn: sqlite3.Connection, config, as_of=None) -> ReportInp
     events = people_events(load_events(conn, config))
     moment = utc_timestamp(as_of or default_as_of(conn, events))
     events = events[events["ts"] <= moment]
+    network = trajectory.milestones(events, moment, config, scope="network")
     return ReportInputs(
         events=events,
-        milestones=trajectory.milestones(events, moment, config, scope="network"),
+        milestones=network,
         org_milestones=trajectory.milestones(events, moment, config, scope="org"),
-        stages=trajectory.stages(events, moment, config),
+        stages=trajectory.stages(events, moment, config, network=network),
         as_of=moment,
         labels=maker_labels(conn),
         config=config,
