@@ -191,6 +191,16 @@ def _clean_attrs(attrs: dict) -> dict:
 
 
 def _clean_value(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:
+        return clean_text(value)
+    if kind is list or kind is tuple:
+        # a maker's stage history: tens of thousands of (quarter, stage) pairs per export
+        return [
+            [clean_text(x) if type(x) is str else _clean_value(x) for x in item]
+            if type(item) is tuple or type(item) is list else _clean_value(item)
+            for item in value
+        ]
     if isinstance(value, bool):
         return value
     if isinstance(value, float) and math.isnan(value):
