@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from test_harvest_world import apply_delta, build_delta, build_world, write
+from test_harvest_world import apply_delta, build_delta, build_world, sha, write
 
 from graphminer.config import load_config
 from graphminer.fakehub.testing import serve
@@ -213,6 +213,9 @@ def test_incremental_equals_full(world_files, reference, tmp_path):
     assert rows(full, "SELECT state, merged_by_id FROM issues WHERE repo_id=201 AND number=3") == [
         ("closed", 4)]
     assert rows(full, "SELECT state FROM issues WHERE repo_id=201 AND number=7") == [("closed",)]
+    # A merge brought an old-dated commit below the listing's first page: still harvested.
+    assert rows(incremental, "SELECT message, committer_date FROM commits WHERE sha=?",
+                sha(201, 3, "head")) == [("Fix the thing", "2024-01-01T16:00:00Z")]
 
 
 def test_nothing_changed_costs_nothing_and_the_token_is_never_written(world_files, tmp_path):

@@ -194,6 +194,14 @@ def build_delta(world: dict) -> dict:
             "created_at": t(20), "label": None, "assignee_id": None, "milestone": None,
             "commit_id": merge_sha, "state_reason": None}})
     head = next(c for c in world["commits"] if c["repo_id"] == 201 and c["message"] == "Change 119")
+    base = next(c for c in world["commits"] if c["repo_id"] == 201 and c["message"] == "Change 2")
+    # The PR's own commit was made (and dated) in January: merged now, it lands on the
+    # default branch far below the newest-first listing's first page.
+    ops.append({"op": "upsert", "kind": "commits", "record": {
+        "repo_id": 201, "sha": sha(201, 3, "head"), "message": "Fix the thing",
+        "author": {"name": "Maker3", "email": "maker3@example.org", "date": at(16)},
+        "committer": {"name": "Maker3", "email": "maker3@example.org", "date": at(16)},
+        "author_id": 3, "committer_id": 3, "parents": [base["sha"]]}})
     ops.append({"op": "upsert", "kind": "commits", "record": {
         "repo_id": 201, "sha": merge_sha, "message": "Merge pull request #3",
         "author": {"name": "Maker4", "email": "maker4@example.org", "date": t(20)},

@@ -631,7 +631,34 @@ class Harvester:
                 set_watermark(self.conn, f"repo:{repo['id']}", "commits", since, empty_mark)
                 return
             raise
+        self.harvest_missing_parents(repo, handle)
         set_watermark(self.conn, f"repo:{repo['id']}", "commits", newest)
+
+    def harvest_missing_parents(self, repo: dict, handle: Any, most: int = 50) -> None:
+        """Commits that a merge brought onto the default branch with committer dates older
+        than the watermark: the newest-first listing stopped before them, so follow the
+        parents of stored commits that are not stored yet, each history listing stopping
+        where it meets known commits. A full listing leaves no parent missing, so this
+        costs nothing unless a merge brought older history. Each sha is asked for once."""
+        scope = f"repo:{repo['id']}"
+        row = watermark(self.conn, scope, "commit_parents")
+        asked = set(json.loads(row["cursor"])) if row and row["cursor"] else set()
+        for _ in range(most):
+            missing = sorted(self.saver.missing_parents(repo["id"]) - asked)
+            if not missing:
+                break
+            asked.add(missing[0])
+            try:
+                for page in pages(handle.get_commits(sha=missing[0])):
+                    known = self.saver.known_commits(repo["id"], [c["sha"] for c in page])
+                    self.saver.save_commits(repo["id"], page)
+                    if known:
+                        break
+            except GithubException as error:
+                if error.status not in (404, 409, 422):  # a sha GitHub no longer has
+                    raise
+        if asked:
+            set_watermark(self.conn, scope, "commit_parents", None, json.dumps(sorted(asked)))
 
     # profiles --------------------------------------------------------------------------
 

@@ -341,6 +341,23 @@ class Saver:
                 {"repo": repo_id},
             )
 
+    def missing_parents(self, repo_id: int) -> set[str]:
+        """Parents of the repo's API-harvested commits that are not stored themselves."""
+        rows = self.conn.execute(
+            """SELECT DISTINCT parent.value FROM commits c, json_each(c.parents) parent
+               WHERE c.repo_id = :repo AND c.source != 'git' AND parent.value NOT IN
+                 (SELECT sha FROM commits WHERE repo_id = :repo)""",
+            {"repo": repo_id})
+        return {row[0] for row in rows}
+
+    def known_commits(self, repo_id: int, shas: list[str]) -> set[str]:
+        if not shas:
+            return set()
+        marks = ", ".join("?" * len(shas))
+        rows = self.conn.execute(
+            f"SELECT sha FROM commits WHERE repo_id=? AND sha IN ({marks})", [repo_id, *shas])
+        return {row[0] for row in rows}
+
     # people ----------------------------------------------------------------------------
 
     def _save_people(self, users: list[dict]) -> None:
