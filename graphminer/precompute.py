@@ -19,6 +19,7 @@ import hashlib
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from graphminer.config import Config
@@ -146,7 +147,7 @@ def name_rows(info: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
         if entry["login"]:
             rows.add((entry["login"].lower(), "login", key))
         if entry["name"]:
-            rows.add((" ".join(entry["name"].lower().split()), "name", key))
+            rows.add((needle_of(entry["name"]), "name", key))
         for email in entry["emails"]:
             rows.add((email, "email", key))
     return sorted(rows)
@@ -248,18 +249,24 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
 
 # --- finding a maker --------------------------------------------------------------------
 
-def find_maker(who: str, index: list[tuple[str, str, str]], logins: list[str]) -> str:
-    """The key of the maker ``who`` names (key, login, email or name), or BadInput."""
-    needle = " ".join(who.strip().lower().split())
+def needle_of(who: str) -> str:
+    """How the lookup index writes a key, login, name or email: lower-cased, spaces collapsed."""
+    return " ".join(who.strip().lower().split())
+
+
+def find_maker(who: str, matches: list[tuple[str, str]], logins: Callable[[], list[str]]) -> str:
+    """The key of the maker ``who`` names, from its index ``matches`` ((kind, key) pairs
+    whose needle is ``needle_of(who)``); BadInput naming the closest logins when none."""
     for kind in ("key", "login", "email", "name"):
-        keys = sorted({key for text, found_kind, key in index if found_kind == kind and text == needle})
+        keys = sorted({key for found_kind, key in matches if found_kind == kind})
         if len(keys) == 1:
             return keys[0]
         if len(keys) > 1:
             raise BadInput(f"{len(keys)} makers have the {kind} {who!r} ({', '.join(keys[:5])}): "
                            "give a login, an email or a key instead")
-    close = difflib.get_close_matches(who, logins, n=3, cutoff=0.6) or difflib.get_close_matches(
-        who.lower(), [login.lower() for login in logins], n=3, cutoff=0.5)
+    known = logins()
+    close = difflib.get_close_matches(who, known, n=3, cutoff=0.6) or difflib.get_close_matches(
+        who.lower(), [login.lower() for login in known], n=3, cutoff=0.5)
     hint = f"closest known logins: {', '.join(close)}" if close else "no login is close"
     raise BadInput(f"no maker {who!r} in the store; {hint} (give a login, or a name or email)")
 
@@ -280,9 +287,10 @@ def maker_timeline(conn: sqlite3.Connection, config: Config | None, who: str,
 def timeline_from_tables(conn: sqlite3.Connection, who: str, org: str | None,
                          as_of: str) -> dict[str, Any]:
     """The answer read from the precomputed tables (no pandas)."""
-    index = [tuple(row) for row in conn.execute("SELECT needle, kind, maker_key FROM traj_maker_names")]
-    logins = [row[0] for row in conn.execute("SELECT login FROM traj_makers WHERE login IS NOT NULL")]
-    key = find_maker(who, index, logins)
+    matches = [tuple(row) for row in conn.execute(
+        "SELECT kind, maker_key FROM traj_maker_names WHERE needle = ?", (needle_of(who),))]
+    key = find_maker(who, matches, lambda: [row[0] for row in conn.execute(
+        "SELECT login FROM traj_makers WHERE login IS NOT NULL")])
     maker = conn.execute("SELECT * FROM traj_makers WHERE key=?", (key,)).fetchone()
     rows = [dict(row) for row in conn.execute(
         "SELECT * FROM traj_milestones WHERE maker_key=?", (key,))]
@@ -302,8 +310,9 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     events = load_events(conn, config)
     keys = sorted(set(events["maker"]))
     info = maker_info(conn, keys)
-    logins = [entry["login"] for entry in info.values() if entry["login"]]
-    key = find_maker(who, name_rows(info), logins)
+    needle = needle_of(who)
+    matches = [(kind, key) for text, kind, key in name_rows(info) if text == needle]
+    key = find_maker(who, matches, lambda: [entry["login"] for entry in info.values() if entry["login"]])
     tables = computed_tables(events, as_of, config, web_url(conn))
     long = tables["milestones"]
     rows = long[long["maker_key"] == key].to_dict("records")
