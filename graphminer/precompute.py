@@ -72,14 +72,15 @@ def default_as_of(conn: sqlite3.Connection) -> str | None:
 
 
 def web_url(conn: sqlite3.Connection) -> str:
-    """The web address items link to: github.com, or the API host the last harvest used."""
+    """The web address items link to: a GitHub Enterprise host when the last harvest read
+    one (``https://HOST/api/v3``), else github.com (fakehub emulates github.com)."""
     row = conn.execute(
         "SELECT source FROM _runs WHERE kind='github' AND source IS NOT NULL "
         "ORDER BY id DESC LIMIT 1").fetchone()
-    source = (row[0] if row else "") or ""
-    if not source.startswith("http") or "api.github.com" in source:
-        return "https://github.com"
-    return source.rstrip("/").removesuffix("/api/v3")
+    source = ((row[0] if row else "") or "").rstrip("/")
+    if source.startswith("http") and source.endswith("/api/v3"):
+        return source.removesuffix("/api/v3")
+    return "https://github.com"
 
 
 def item_link(base: str, repo: str | None, target: str | None) -> str | None:
