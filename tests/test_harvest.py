@@ -424,6 +424,11 @@ def test_bad_token_unknown_org_and_config_errors_are_one_line(world_files, tmp_p
     config_file(folder, extra="include_forks = \"yes\"\n")
     wrong = harvest("http://127.0.0.1:9", folder, expect=None)
     assert "harvest.include_forks" in one_line_error(wrong)
+    config_file(folder)
+    unreachable = harvest("http://127.0.0.1:9", folder, expect=None)
+    assert "cannot reach" in one_line_error(unreachable)
+    scheme = harvest("ftp://127.0.0.1:9", folder, expect=None)
+    assert "--api-url" in one_line_error(scheme)
 
 
 def test_store_from_a_newer_graphminer_is_refused_untouched(tmp_path):

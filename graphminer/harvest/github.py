@@ -365,8 +365,13 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
     if not orgs:
         raise BadInput("no organisations to harvest: give --org or list them in harvest.orgs")
     api_url = (api_url or settings["api_url"]).rstrip("/")
+    if not api_url.startswith(("http://", "https://")):
+        raise BadInput(f"the API URL {api_url!r} must start with https:// (or http://): "
+                       "check --api-url or harvest.api_url")
     store_path = Path(store_path or config.store_path)
     cache_dir = Path(cache_dir or config.cache_dir)
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise BadInput(f"the cache {cache_dir} is a file: give a folder (--cache or paths.cache)")
     if not cache_dir.exists():
         try:
             cache_dir.mkdir(parents=True)
@@ -446,6 +451,7 @@ class Harvester:
 
     def run(self, orgs: list[str], api_url: str) -> Summary:
         summary = self.summary
+        self.api_url = api_url
         summary.run_id = start_run(self.conn, api_url, orgs)
         started = time.perf_counter()
         status = "failed"
@@ -484,6 +490,10 @@ class Harvester:
                     "check --org or harvest.orgs"
                 ) from None
             raise BadInput(f"cannot read organisation '{login}': {_describe(error)}") from None
+        except requests.RequestException as error:
+            raise BadInput(f"cannot reach the GitHub API at {self.api_url} "
+                           f"({type(error).__name__} after retries): check --api-url "
+                           "and the network") from None
 
     def harvest_org(self, org: dict) -> None:
         self.saver.save_org(org)
@@ -495,6 +505,10 @@ class Harvester:
             listed = [raw(repo) for repo in handle.get_repos()]
         except GithubException as error:
             self.summary.failures.append({"repo": org["login"], "error": _describe(error)})
+            return
+        except requests.RequestException as error:
+            self.summary.failures.append({"repo": org["login"],
+                                          "error": f"{type(error).__name__} after retries"})
             return
         wanted = [repo for repo in listed if self.wanted(repo)]
         listed_ids = {repo["id"] for repo in listed}
