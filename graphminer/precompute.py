@@ -272,6 +272,17 @@ def find_maker(who: str, matches: list[tuple[str, str]], logins: Callable[[], li
     raise BadInput(f"no maker {who!r} in the store; {hint} (give a login, or a name or email)")
 
 
+def check_org(conn: sqlite3.Connection, org: str | None) -> None:
+    """BadInput when ``--org`` names no organisation of the store."""
+    if org is None:
+        return
+    known = sorted({row[0] for row in conn.execute("SELECT lower(owner) FROM repos")})
+    if org.lower() not in known:
+        close = difflib.get_close_matches(org.lower(), known, n=3)
+        hint = f"closest: {', '.join(close)}" if close else f"known: {', '.join(known[:10]) or 'none'}"
+        raise BadInput(f"no organisation {org!r} in the store; {hint}")
+
+
 # --- answering `trajectory` ---------------------------------------------------------------
 
 def maker_timeline(conn: sqlite3.Connection, config: Config | None, who: str,
@@ -279,6 +290,7 @@ def maker_timeline(conn: sqlite3.Connection, config: Config | None, who: str,
     """One maker's milestones (network scope, or org scope with ``org``), per-org and
     per-repo milestones, triggers and stages, as the ``--json`` shape of ``trajectory``."""
     wanted = format_instant(parse_instant(as_of)) if as_of else None
+    check_org(conn, org)
     fresh = fresh_as_of(conn, config)
     if fresh and (wanted is None or wanted == fresh):
         return timeline_from_tables(conn, who, org, fresh)
@@ -374,6 +386,7 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
     from graphminer.events import load_events
 
     moment_text = format_instant(parse_instant(as_of)) if as_of else (default_as_of(conn) or utc_now())
+    check_org(conn, org)
     moment = trajectory.as_timestamp(moment_text)
     events = load_events(conn, config)
     ev = trajectory.rule_events(events, moment)

@@ -157,6 +157,9 @@ def test_unknown_maker_and_bad_as_of_exit_2(store):
     assert bad.returncode == 2 and "--as-of" in bad.stderr and "Traceback" not in bad.stderr
     missing = run("makers", "--store", str(path.parent / "nope.sqlite"), config=config)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    for command in (("makers",), ("trajectory", "bob")):
+        no_org = run(*command, "--org", "civik", "--store", str(path), config=config)
+        assert no_org.returncode == 2 and "civic" in no_org.stderr and "Traceback" not in no_org.stderr
 
 
 def test_fast_path_does_not_import_pandas(store):
