@@ -652,23 +652,59 @@ def _rules_version() -> str:
 # From the store
 
 
-def inputs_from_store(conn: sqlite3.Connection, config, as_of=None) -> ReportInputs:
-    """Events, milestones and stages of the store, as of ``as_of`` (default: last harvest)."""
+def precomputed_milestones(conn: sqlite3.Connection, scope: str) -> pd.DataFrame:
+    """Milestones of ``scope`` ('network' or 'org') from the tables graphminer.precompute
+    keeps, in trajectory.milestones' shape (one column per milestone, NaT if not reached)."""
+    from graphminer.trajectory import MILESTONES
+
+    rows = pd.read_sql_query(
+        "SELECT maker_key AS maker, scope_name AS org, milestone, at FROM traj_milestones "
+        "WHERE scope = ?", conn, params=(scope,))
+    rows["at"] = pd.to_datetime(rows["at"], utc=True).dt.as_unit("ns")
+    keys = ["maker"] if scope == "network" else ["maker", "org"]
+    rows[keys] = rows[keys].astype(object)  # as trajectory.milestones indexes them
+    wide = rows.set_index([*keys, "milestone"])["at"].unstack("milestone")
+    return pd.DataFrame({
+        key: wide[key] if key in wide else pd.Series(pd.NaT, index=wide.index, dtype="datetime64[ns, UTC]")
+        for key in MILESTONES
+    })
+
+
+def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precomputed: bool = True) -> ReportInputs:
+    """Events, milestones and stages of the store, as of ``as_of`` (default: last harvest).
+
+    Milestones and stages come from the tables refreshed after each harvest when they are
+    fresh for this as_of (``use_precomputed``), else they are computed from the events.
+    """
     from graphminer import trajectory
     from graphminer.events import load_events
-    from graphminer.export import default_as_of, maker_labels, require_harvest, utc_timestamp
+    from graphminer.export import (
+        default_as_of,
+        maker_labels,
+        precomputed_as_of,
+        precomputed_stages,
+        require_harvest,
+        utc_timestamp,
+    )
     from graphminer.graph import people_events
 
     require_harvest(conn)
     events = people_events(load_events(conn, config))
     moment = utc_timestamp(as_of or default_as_of(conn, events))
     events = events[events["ts"] <= moment]
-    network = trajectory.milestones(events, moment, config, scope="network")
+    if use_precomputed and precomputed_as_of(conn, config) == moment:
+        network = precomputed_milestones(conn, "network")
+        by_org = precomputed_milestones(conn, "org")
+        stages = precomputed_stages(conn, config, moment)
+    else:
+        network = trajectory.milestones(events, moment, config, scope="network")
+        by_org = trajectory.milestones(events, moment, config, scope="org")
+        stages = trajectory.stages(events, moment, config, network=network)
     return ReportInputs(
         events=events,
         milestones=network,
-        org_milestones=trajectory.milestones(events, moment, config, scope="org"),
-        stages=trajectory.stages(events, moment, config, network=network),
+        org_milestones=by_org,
+        stages=stages,
         as_of=moment,
         labels=maker_labels(conn),
         config=config,
