@@ -275,11 +275,15 @@ def raw(item: Any) -> dict:
     return item._rawData
 
 
-def pages(listing: Any) -> Iterator[list[dict]]:
+def pages(listing: Any, validators: dict | None = None) -> Iterator[list[dict]]:
     """A PyGithub listing as pages of raw records. Pages are fetched only as consumed, so
-    a consumer that stops early sends no further request."""
+    a consumer that stops early sends no further request. ``validators`` receives the
+    first page's ETag and Last-Modified."""
     page: list[dict] = []
     for item in listing:
+        if validators is not None and not validators:
+            headers = getattr(item, "_headers", None) or {}
+            validators.update(etag=headers.get("etag"), last_modified=headers.get("last-modified"))
         page.append(raw(item))
         if len(page) == PER_PAGE:
             yield page
@@ -564,11 +568,12 @@ class Harvester:
         return (row["since"], row["cursor"]) if row else (None, None)
 
     def newest_first(self, listing: Any, since: str | None, key: Callable[[dict], Any],
-                     save: Callable[[list[dict]], None]) -> Iterator[list[dict]]:
+                     save: Callable[[list[dict]], None],
+                     validators: dict | None = None) -> Iterator[list[dict]]:
         """Store a newest-first listing page by page, stopping at the first page that
         reaches ``since``; yields each stored page. 404 means the repo is gone."""
         try:
-            for page in pages(listing):
+            for page in pages(listing, validators):
                 save(page)
                 yield page
                 if since is not None and any(key(item) is not None and key(item) < since
@@ -582,21 +587,22 @@ class Harvester:
     def harvest_listing(self, repo: dict, endpoint: str, listing: Any,
                         save: Callable[[int, list[dict]], None], field_name: str) -> None:
         since, _ = self.mark(repo, endpoint)
-        newest = since
+        newest, validators = since, {}
         for page in self.newest_first(listing, since, lambda item: item.get(field_name),
-                                      lambda page: save(repo["id"], page)):
+                                      lambda page: save(repo["id"], page), validators):
             newest = _max(newest, *(item.get(field_name) for item in page))
-        set_watermark(self.conn, f"repo:{repo['id']}", endpoint, newest)
+        set_watermark(self.conn, f"repo:{repo['id']}", endpoint, newest, validators=validators)
 
     def harvest_issues(self, repo: dict, handle: Any) -> None:
         """Issues and PRs, then the reviews of every PR updated since the last run; the
         watermark moves only once those reviews are stored too."""
         since, _ = self.mark(repo, "issues")
-        newest = since
+        newest, validators = since, {}
         updated_prs: list[int] = []
         listing = handle.get_issues(state="all", sort="updated", direction="desc")
         for page in self.newest_first(listing, since, lambda item: item.get("updated_at"),
-                                      lambda page: self.saver.save_issues(repo["id"], page)):
+                                      lambda page: self.saver.save_issues(repo["id"], page),
+                                      validators):
             newest = _max(newest, *(item.get("updated_at") for item in page))
             updated_prs += [item["number"] for item in page if "pull_request" in item
                             and (since is None or (item.get("updated_at") or "") >= since)]
@@ -609,20 +615,21 @@ class Harvester:
                     continue  # the PR itself vanished; its issue record says what we know
                 raise
             self.saver.save_reviews(repo["id"], number, reviews)
-        set_watermark(self.conn, f"repo:{repo['id']}", "issues", newest)
+        set_watermark(self.conn, f"repo:{repo['id']}", "issues", newest, validators=validators)
 
     def harvest_events(self, repo: dict, handle: Any) -> None:
         """Issue events come newest first by id and never change: stop at the last id seen."""
         _, cursor = self.mark(repo, "issue_events")
         last_id = int(cursor) if cursor else None
-        newest_id, newest_at = last_id, None
+        newest_id, newest_at, validators = last_id, None, {}
         for page in self.newest_first(handle.get_issues_events(), last_id,
                                       lambda item: item.get("id"),
-                                      lambda page: self.saver.save_events(repo["id"], page)):
+                                      lambda page: self.saver.save_events(repo["id"], page),
+                                      validators):
             newest_id = _max(newest_id, *(item["id"] for item in page))
             newest_at = _max(newest_at, *(item.get("created_at") for item in page))
         set_watermark(self.conn, f"repo:{repo['id']}", "issue_events", newest_at,
-                      None if newest_id is None else str(newest_id))
+                      None if newest_id is None else str(newest_id), validators=validators)
 
     def harvest_commits(self, repo: dict, handle: Any) -> None:
         """Default-branch commits, newest first by committer date; an empty repo (409)
@@ -634,11 +641,12 @@ class Harvester:
         stored = watermark(self.conn, f"repo:{repo['id']}", "commits")
         if stored is not None and stored["cursor"] == empty_mark:
             return
-        newest = since
+        newest, validators = since, {}
         listing = handle.get_commits(sha=repo.get("default_branch") or repo.get("master_branch"))
         try:
             for page in self.newest_first(listing, since, _committer_date,
-                                          lambda page: self.saver.save_commits(repo["id"], page)):
+                                          lambda page: self.saver.save_commits(repo["id"], page),
+                                          validators):
                 newest = _max(newest, *(_committer_date(item) for item in page))
         except GithubException as error:
             if error.status == 409:
@@ -646,7 +654,7 @@ class Harvester:
                 return
             raise
         self.harvest_missing_parents(repo, handle)
-        set_watermark(self.conn, f"repo:{repo['id']}", "commits", newest)
+        set_watermark(self.conn, f"repo:{repo['id']}", "commits", newest, validators=validators)
 
     def harvest_missing_parents(self, repo: dict, handle: Any, most: int = 50) -> None:
         """Commits that a merge brought onto the default branch with committer dates older

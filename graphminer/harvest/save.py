@@ -509,14 +509,19 @@ def watermark(conn: sqlite3.Connection, scope: str, endpoint: str) -> sqlite3.Ro
 
 
 def set_watermark(conn: sqlite3.Connection, scope: str, endpoint: str, since: str | None,
-                  cursor: str | None = None) -> None:
+                  cursor: str | None = None, validators: dict | None = None) -> None:
+    """Record a listing's progress once the records it covers are stored; ``validators``
+    are its first page's ETag and Last-Modified (the HTTP cache revalidates with them)."""
+    validators = validators or {}
     with conn:
         conn.execute(
-            """INSERT INTO _watermarks(scope, endpoint, since, cursor, updated_at)
-               VALUES (?, ?, ?, ?, ?)
+            """INSERT INTO _watermarks(scope, endpoint, since, cursor, etag, last_modified, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(scope, endpoint) DO UPDATE SET since=excluded.since,
-                 cursor=excluded.cursor, updated_at=excluded.updated_at""",
-            (scope, endpoint, since, cursor, utc_now()),
+                 cursor=excluded.cursor, etag=excluded.etag,
+                 last_modified=excluded.last_modified, updated_at=excluded.updated_at""",
+            (scope, endpoint, since, cursor, validators.get("etag"),
+             validators.get("last_modified"), utc_now()),
         )
 
 
