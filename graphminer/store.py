@@ -70,9 +70,6 @@ def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool =
     conn.row_factory = sqlite3.Row
     try:
         _check_is_sqlite(conn, path)
-        if not readonly:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=OFF")
         current = schema_version(conn)
         known = migrations()
@@ -82,6 +79,10 @@ def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool =
                 f"the store {path} has schema version {current}, newer than this graphminer "
                 f"knows ({newest}): upgrade graphminer; the store was not touched"
             )
+        # Only now: switching to WAL rewrites the file header of a store we must not touch.
+        if not readonly:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
         if not readonly and current < newest:
             _migrate(conn, current, known)
     except BaseException:

@@ -433,8 +433,7 @@ def test_bad_token_unknown_org_and_config_errors_are_one_line(world_files, tmp_p
 
 def test_store_from_a_newer_graphminer_is_refused_untouched(tmp_path):
     store = tmp_path / "store.sqlite"
-    conn = sqlite3.connect(store)
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn = sqlite3.connect(store)  # a rollback-journal file: even WAL mode would be a change
     conn.execute("CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
     conn.execute("INSERT INTO _migrations VALUES (999, 'future', '2030-01-01T00:00:00Z')")
     conn.commit()
