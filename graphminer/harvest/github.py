@@ -20,6 +20,7 @@ import json
 import sqlite3
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
@@ -455,8 +456,8 @@ class Harvester:
 
     def run(self, orgs: list[str], api_url: str) -> Summary:
         summary = self.summary
-        self.api_url = api_url
-        summary.run_id = start_run(self.conn, api_url, orgs)
+        self.api_url = _without_credentials(api_url)
+        summary.run_id = start_run(self.conn, self.api_url, orgs)
         started = time.perf_counter()
         status = "failed"
         try:
@@ -695,6 +696,14 @@ class Harvester:
             except GithubException as error:
                 if error.status != 404:
                     self.summary.failures.append({"repo": f"user {login}", "error": _describe(error)})
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` without any user:password@ part, for the run record and messages."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def raw_completed(item: Any) -> dict:
