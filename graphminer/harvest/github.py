@@ -388,7 +388,8 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
     pool = TokenPool(tokens, floor=settings["rate_floor"], say=say)
     conn = open_store(store_path)
     try:
-        with harvest_lock(conn, "graphminer harvest " + " ".join(orgs)):
+        named = " ".join(orgs) if len(orgs) <= 5 else f"of {len(orgs)} orgs"
+        with harvest_lock(conn, f"graphminer harvest {named}"):
             session = HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
                                      max_retries=settings["max_retries"], say=say)
             try:
@@ -413,7 +414,12 @@ def _probe_tokens(session: HarvestSession, api_url: str) -> None:
     with session.cache_disabled():
         for index in range(len(pool.states)):
             pool.current = index
-            session.get(api_url + "/rate_limit", timeout=30)
+            try:
+                session.get(api_url + "/rate_limit", timeout=30)
+            except requests.RequestException as error:
+                raise BadInput(f"cannot reach the GitHub API at {_without_credentials(api_url)} "
+                               f"({type(error).__name__} after retries): check --api-url "
+                               "and the network") from None
     now = time.time()
     pool.current = max(range(len(pool.states)), key=lambda i: pool.states[i].left(now))
 
