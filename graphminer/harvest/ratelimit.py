@@ -28,7 +28,8 @@ class TokenState:
         """Requests this token may still send (a passed reset restores the full limit)."""
         if self.remaining is None:
             return 10**9  # unknown: as good as fresh
-        if self.reset is not None and now >= self.reset:
+        # X-RateLimit-Reset is in whole seconds: a second's margin before trusting it.
+        if self.reset is not None and now >= self.reset + 1:
             return self.limit if self.limit is not None else 10**9
         return self.remaining
 
@@ -113,7 +114,7 @@ class TokenPool:
             self._sleep_until_reset(now)
 
     def _sleep_until_reset(self, now: float) -> None:
-        resets = [s.reset for s in self.states if s.reset is not None and s.reset > now]
+        resets = [s.reset for s in self.states if s.reset is not None and s.reset + 1 > now]
         wake = (min(resets) if resets else now + 60) + 1
         wait = max(1.0, wake - now)
         resume = datetime.fromtimestamp(now + wait, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -121,7 +122,7 @@ class TokenPool:
         self.sleep(wait)
         self.slept_seconds += wait
         for state in self.states:
-            if state.reset is not None and state.reset <= self.clock():
+            if state.reset is not None and state.reset + 1 <= self.clock():
                 state.remaining = state.limit
 
 
