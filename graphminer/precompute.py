@@ -228,9 +228,11 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
             now.stage if now is not None else None, now.state if now is not None else None,
             int(bool(now.organiser)) if now is not None else 0,
             int(bool(now.bridge)) if now is not None else 0, count_json.get(key, "{}")))
-    milestone_rows = list(tables["milestones"][[
+    # rows in primary-key order: SQLite appends to its index instead of inserting all over
+    milestone_rows = sorted(tables["milestones"][[
         "maker_key", "scope", "scope_name", "milestone", "at", "trigger_kind", "trigger_repo",
-        "trigger_target", "trigger_at", "link"]].itertuples(index=False, name=None))
+        "trigger_target", "trigger_at", "link"]].itertuples(index=False, name=None),
+        key=lambda row: row[:4])
     stage_rows = [(row.maker, row.quarter, row.stage, int(row.organiser), int(row.bridge), row.state)
                   for row in tables["stages"].itertuples(index=False)]
     run = last_run(conn)
