@@ -240,10 +240,18 @@ def atomic_output(path: Path, mode: str = "w") -> Iterator[io.TextIOBase]:
     try:
         with os.fdopen(fd, mode, encoding="utf-8", newline="") as handle:
             yield handle
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; exports are for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _check_writable_folder(folder: Path, path: Path) -> None:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from graphminer import stats
 from graphminer.errors import BadInput
-from graphminer.export import STAGE_COLOURS, clean_text, output_folder
+from graphminer.export import STAGE_COLOURS, clean_text, current_umask, output_folder
 from graphminer.graph import actions_of
 
 # Milestones in words a board member uses.
@@ -563,7 +563,7 @@ def _swap_into_place(staging: Path, outdir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(staging, outdir)
-    outdir.chmod(0o755)
+    outdir.chmod(0o777 & ~current_umask())  # mkdtemp makes 0700; a report is for sharing
 
 
 def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -340,6 +342,14 @@ def test_parent_that_is_a_file_is_bad_input(graph, tmp_path):
         write_csv(graph, blocker)
     assert [p.name for p in tmp_path.iterdir()] == ["plain-file"]
     assert blocker.read_text("utf-8") == "not a folder"
+
+
+def test_files_get_ordinary_permissions(graph, tmp_path):
+    out = tmp_path / "g.gexf"
+    write_gexf(graph, out)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~mask  # not mkstemp's private 0600
 
 
 def test_failure_midway_leaves_no_partial_file(tmp_path):

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -126,6 +127,12 @@ def test_no_email_no_opted_out_no_other_host(report_dir):
     assert "maker-2<" not in text and ">maker-2 " not in text
     assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.I), "no link to any host"
     assert not re.search(r"<(script|link|iframe)\b", text, re.I)
+
+
+def test_report_folder_has_ordinary_permissions(report_dir):
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(report_dir.stat().st_mode) == 0o777 & ~mask  # not mkdtemp's 0700
 
 
 def test_existing_report_replaced_whole(tmp_path):
