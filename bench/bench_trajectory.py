@@ -121,9 +121,9 @@ def phase_precompute(store: Path) -> dict:
     return {"precompute_s": seconds, "peak_mb": peak_mb(), "login": login}
 
 
-def child(phase: str, *args: str) -> dict:
+def child(phase: str, workdir: Path) -> dict:
     """Run one phase in a fresh process and return what it printed."""
-    result = subprocess.run([sys.executable, __file__, "--phase", phase, *args],
+    result = subprocess.run([sys.executable, __file__, "--phase", phase, "--workdir", str(workdir)],
                             capture_output=True, text=True)
     if result.returncode:
         sys.exit(f"phase {phase} failed:\n{result.stderr[-3000:]}")
@@ -170,10 +170,10 @@ def main() -> None:
                         str(args.repos_per_org), "--makers", str(args.makers), "--years",
                         str(args.years), "--no-truth", "--out", str(world.parent)], check=True)
     if not store.exists():
-        filled = child("fill")
+        filled = child("fill", workdir)
         print(f"store filled from the world: {filled['events_in_world']:,} records in "
               f"{filled['store_fill_s']:.1f} s, identities {filled['identity_s']:.1f} s")
-    analysed = child("analyse")
+    analysed = child("analyse", workdir)
     print(f"events {analysed['events']:,}, makers {analysed['makers']:,}, repos {analysed['repos']:,}, "
           f"milestones reached {analysed['milestones_reached']:,}")
     for name in ("imports_s", "events_s", "milestones_s", "stages_s", "graph_s"):
@@ -183,7 +183,7 @@ def main() -> None:
           f"peak {analysed['peak_mb']:.0f} MB (goal <= 3072 MB)")
     print(f"baseline (one pandas groupby-min over the same events): "
           f"{analysed['baseline_groupby_min_s']:.3f} s; ratio {ratio:.0f}x")
-    pre = child("precompute")
+    pre = child("precompute", workdir)
     print(f"precompute.refresh (after each harvest): {pre['precompute_s']:.2f} s, "
           f"peak {pre['peak_mb']:.0f} MB")
     login = pre["login"]
