@@ -93,8 +93,10 @@ def plain_duration(days: float | None) -> str:
     """Days as a person says them: '3 weeks', '5 months', '2.5 years'."""
     if days is None or (isinstance(days, float) and np.isnan(days)):
         return "not yet reached by half of them"
+    if days < 1:
+        return "a day"
     if days < 60:
-        return f"{days / 7:.0f} weeks" if days >= 14 else f"{days:.0f} days"
+        return f"{days / 7:.0f} weeks" if days >= 14 else f"{days:.0f} day{'s' if round(days) != 1 else ''}"
     if days < 730:
         return f"{days / 30.44:.0f} months"
     return f"{days / 365.25:.1f} years"
