@@ -197,3 +197,20 @@ def test_stale_tables_are_not_used(store):
     answer = json.loads(run("trajectory", "alice", "--store", str(path), "--json", config=config).stdout)
     assert answer["as_of"] == "2025-01-05T00:00:00Z"
     assert answer["milestones"]["first_issue"] == "2025-01-02T00:00:00Z"
+
+
+def test_other_settings_are_not_answered_from_the_tables(store, tmp_path):
+    # the tables were computed with long_term_days = 365 and no opt-out; another config
+    # must not get their answer: bob lands 2020-03-05 and 2021-06-01 (453 d later), so
+    # long_term is 2021-06-01 with 365 days and not reached with 500; opted out, bob is unknown
+    path, config = store
+    strict = tmp_path / "strict.toml"
+    strict.write_text('[trajectories]\nlong_term_days = 500\n')
+    answer = json.loads(run("trajectory", "bob", "--store", str(path), "--json", config=strict).stdout)
+    assert answer["milestones"]["long_term"] is None
+    answer = json.loads(run("trajectory", "bob", "--store", str(path), "--json", config=config).stdout)
+    assert answer["milestones"]["long_term"] == "2021-06-01T00:00:00Z"
+    opted = tmp_path / "opted.toml"
+    opted.write_text('[people]\nopt_out = ["bob"]\n')
+    gone = run("trajectory", "bob", "--store", str(path), "--json", config=opted)
+    assert gone.returncode == 2 and "no maker 'bob'" in gone.stderr
