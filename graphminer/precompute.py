@@ -379,7 +379,8 @@ def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]
 
 def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | None = None,
                    stage: str | None = None, as_of: str | None = None,
-                   include_bots: bool = False) -> list[dict[str, Any]]:
+                   include_bots: bool = False,
+                   progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Every maker with their current stage, milestones (network scope, or org scope with
     ``org``) and counts; each entry carries ``rules_version`` and ``as_of``."""
     import pandas as pd
@@ -389,8 +390,11 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
 
     moment_text = format_instant(parse_instant(as_of)) if as_of else (default_as_of(conn) or utc_now())
     check_org(conn, org)
+    say = progress or (lambda message: None)
     moment = trajectory.as_timestamp(moment_text)
+    say("reading the events")
     events = load_events(conn, config)
+    say(f"{len(events):,} events; computing milestones and stages")
     ev = trajectory.rule_events(events, moment)
     keys = trajectory.SCOPE_KEYS["org" if org else "network"]
     long = trajectory.acts_of_prepared(ev, moment, trajectory.thresholds(config), keys)

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
 STAGE_NAMES = ["participant", "contributor", "returning", "maintainer", "core"]
+
+
+def progress_to_terminal(message: str) -> None:
+    """Progress on stderr, only when a person watches it (quiet in cron and pipes)."""
+    if sys.stderr.isatty():
+        click.echo(message, err=True)
 
 
 @click.command()
@@ -28,7 +35,7 @@ def makers(org: str | None, stage: str | None, as_of: str | None, include_bots: 
     conn = open_store(store_path_for(store, config), readonly=True)
     try:
         listing = makers_listing(conn, config, org=org, stage=stage, as_of=as_of,
-                                 include_bots=include_bots)
+                                 include_bots=include_bots, progress=progress_to_terminal)
     finally:
         conn.close()
     click.echo(json.dumps(listing, indent=2) if as_json else render_makers(listing))
