@@ -212,3 +212,11 @@ def test_opens_in_headless_chromium_without_network(report_dir, tmp_path):
     keep = os.environ.get("GRAPHMINER_SCREENSHOT_DIR")
     if keep:  # kept for a person to look at
         shutil.copy(shot, Path(keep) / "report-first-screen.png")
+
+
+def test_durations_read_as_people_say_them():
+    from graphminer.report import plain_duration
+
+    assert [plain_duration(d) for d in (0.0, 1.0, 5.0, 21.0, 91.0, 1000.0)] == [
+        "a day", "1 day", "5 days", "3 weeks", "3 months", "2.7 years"]
+    assert plain_duration(None) == "not yet reached by half of them"
