@@ -562,11 +562,12 @@ def run_harvest_git(
             run_id = _start_run(conn, path, org)
             try:
                 result = harvest_git(conn, path, org=org, repo=repo, opt_out=config.opt_out)
-                _after_harvest(conn, config)
             except BaseException as error:
                 _end_run(conn, run_id, "failed", failures=[{"repo": str(path), "error": str(error)}])
                 raise
+            # The run's end is the default as_of: the derived tables are computed after it.
             _end_run(conn, run_id, "ok", result=result)
+            _after_harvest(conn, config)
             return result
     finally:
         conn.close()
@@ -599,12 +600,4 @@ def _end_run(conn: sqlite3.Connection, run_id: int, status: str, result: GitHarv
 def _after_harvest(conn: sqlite3.Connection, config) -> None:
     from graphminer import pipeline
 
-    try:
-        pipeline.after_harvest(conn, config)
-    except ImportError as error:
-        # precompute may not be written yet; identity must still run (lead removes this)
-        if error.name != "graphminer.precompute" and "precompute" not in str(error):
-            raise
-        from graphminer import identity
-
-        identity.refresh(conn, config)
+    pipeline.after_harvest(conn, config)

@@ -435,12 +435,7 @@ def _prune_cache(session: HarvestSession) -> None:
 def _after_harvest(conn: sqlite3.Connection, config: Config) -> None:
     from graphminer import pipeline
 
-    try:
-        pipeline.after_harvest(conn, config)
-    except ModuleNotFoundError as error:
-        # Until identity and precompute land; the lead removes this guard.
-        if error.name not in ("graphminer.identity", "graphminer.precompute"):
-            raise
+    pipeline.after_harvest(conn, config)
 
 
 class Harvester:
