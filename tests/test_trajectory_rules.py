@@ -354,3 +354,24 @@ def test_stages_per_quarter(tmp_path):
     assert zeds.loc[ts("2021-04-01"), "state"] == "inactive"
     assert zeds.loc[ts("2021-10-01"), "state"] == "gone"
     assert trajectory.current_stages(table)["95"] == "maintainer"
+
+
+def test_community_files_count_where_file_lists_exist(compute):
+    # git sources know which files a commit touched: editing CONTRIBUTING or an issue
+    # template is an organiser act; editing code is not
+    w = World()
+    una, val = w.user("una", 97), w.user("val", 98)
+    site = w.repo("civic/site")
+    w.commit(site, "2019-01-01T00:00:00Z", author=val, committer="github", files=["app.py"])
+    w.commit(site, "2020-03-01T00:00:00Z", author=una, committer="github", files=["src/main.py"])
+    w.commit(site, "2020-04-01T00:00:00Z", author=una, committer="github",
+             files=[".github/ISSUE_TEMPLATE/bug.md"])
+    w.commit(site, "2020-05-01T00:00:00Z", author=val, committer="github", files=["docs/CONTRIBUTING.md"])
+    wes = w.user("wes", 99)
+    w.commit(site, "2020-06-01T00:00:00Z", author=wes, committer="github", files=["README.md"])
+    w.commit(site, "2020-07-01T00:00:00Z", author=wes, committer="github", files=["READ.py"])
+    got = compute(w)
+    assert reached(got, "97", "organiser") == ts("2020-04-01")
+    assert reached(got, "99", "organiser") == ts("2020-06-01")
+    # val created the repo; una acted there on 2020-03-01, before val's CONTRIBUTING edit
+    assert reached(got, "98", "organiser") == ts("2020-03-01")
