@@ -461,6 +461,9 @@ def render_timeline(answer: dict[str, Any]) -> str:
             since = "+" + describe_span(days) if days > 0 else "start"
         trigger = answer["triggers"].get(name) or {}
         what = f"{trigger.get('kind', '')} {trigger.get('repo') or ''} {trigger.get('target') or ''}".strip()
+        if trigger.get("at") and trigger["at"][:10] != at[:10]:
+            # quarter-dated milestones and gaps are not dated at their event
+            what += f" (of {trigger['at'][:10]})"
         link = trigger.get("link") or ""
         lines.append(f"  {at[:10]}  {name:<19} {since:>8}  {what}  {link}".rstrip())
     missing = [name for name, at in answer["milestones"].items() if not at]
