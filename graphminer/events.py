@@ -87,9 +87,10 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
         release_rows(conn, repos),
         commit_rows(conn, repos, items),
     ]
-    events = pd.concat([part for part in parts if len(part)], ignore_index=True)
-    if events.empty:
+    found = [part for part in parts if len(part)]
+    if not found:  # a store with no contribution yet (an empty repository, say)
         return empty_events()
+    events = pd.concat(found, ignore_index=True)
     events = events[events["maker"].notna()]
     excluded = opted_out_makers(conn, config, people)
     if excluded:

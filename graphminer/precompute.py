@@ -210,6 +210,27 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
     as_of = default_as_of(conn) or utc_now()
     events = load_events(conn, config)
     base = web_url(conn)
+    maker_rows, milestone_rows, stage_rows, info = table_rows(conn, events, as_of, config, base)
+    run = last_run(conn)
+    with conn:
+        for table in ("traj_makers", "traj_maker_names", "traj_milestones", "traj_stages"):
+            conn.execute(f"DELETE FROM {table}")
+        conn.executemany("INSERT INTO traj_makers VALUES (?,?,?,?,?,?,?,?,?)", maker_rows)
+        conn.executemany("INSERT INTO traj_maker_names VALUES (?,?,?)", name_rows(info))
+        conn.executemany("INSERT INTO traj_milestones VALUES (?,?,?,?,?,?,?,?,?,?)", milestone_rows)
+        conn.executemany("INSERT INTO traj_stages VALUES (?,?,?,?,?,?)", stage_rows)
+        conn.execute(
+            "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
+            "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
+            (RULES_VERSION, as_of, run["id"] if run else None, settings_fingerprint(config), base,
+             utc_now()))
+
+
+def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: str, config: Config | None,
+               base: str) -> tuple[list, list, list, dict[str, dict[str, Any]]]:
+    """The rows of traj_makers, traj_milestones and traj_stages, and the makers' info."""
+    if events.empty:  # nothing that counts harvested yet (an empty repository, say)
+        return [], [], [], {}
     tables = computed_tables(events, as_of, config, base)
     keys = sorted(set(events["maker"]))
     info = maker_info(conn, keys)
@@ -235,19 +256,7 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
         key=lambda row: row[:4])
     stage_rows = [(row.maker, row.quarter, row.stage, int(row.organiser), int(row.bridge), row.state)
                   for row in tables["stages"].itertuples(index=False)]
-    run = last_run(conn)
-    with conn:
-        for table in ("traj_makers", "traj_maker_names", "traj_milestones", "traj_stages"):
-            conn.execute(f"DELETE FROM {table}")
-        conn.executemany("INSERT INTO traj_makers VALUES (?,?,?,?,?,?,?,?,?)", maker_rows)
-        conn.executemany("INSERT INTO traj_maker_names VALUES (?,?,?)", name_rows(info))
-        conn.executemany("INSERT INTO traj_milestones VALUES (?,?,?,?,?,?,?,?,?,?)", milestone_rows)
-        conn.executemany("INSERT INTO traj_stages VALUES (?,?,?,?,?,?)", stage_rows)
-        conn.execute(
-            "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
-            "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
-            (RULES_VERSION, as_of, run["id"] if run else None, settings_fingerprint(config), base,
-             utc_now()))
+    return maker_rows, milestone_rows, stage_rows, info
 
 
 # --- finding a maker --------------------------------------------------------------------

@@ -187,3 +187,26 @@ def test_identity_tables_decide_commit_makers(tmp_path):
     assert load_events(conn).empty
     assert ann == 1
     assert isinstance(conn, sqlite3.Connection)
+
+
+def test_a_store_with_no_contribution_gives_an_empty_table(tmp_path):
+    from graphminer.store import open_store
+
+    conn = open_store(tmp_path / "empty.sqlite")
+    events = load_events(conn, None)
+    assert events.empty and list(events.columns) == list(COLUMNS)
+
+
+def test_harvesting_an_empty_repository_ends_cleanly(tmp_path):
+    import subprocess
+    import sys
+
+    repo = tmp_path / "empty-repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    store = tmp_path / "s.sqlite"
+    result = subprocess.run([sys.executable, "-m", "graphminer", "harvest-git", str(repo),
+                             "--org", "civic", "--repo", "empty", "--store", str(store)],
+                            capture_output=True, text=True)
+    # after_harvest builds the events table of a store with nothing in it
+    assert result.returncode == 0, result.stderr
+    assert "0 new commits" in result.stdout
