@@ -590,7 +590,7 @@ def test_records_after_as_of_are_ignored():
     assert makers["3"]["milestones"]["organiser"] == t("2020-06-30", "23:59:59")
 
 
-def test_forks_blocked_and_deleted_repos_are_out():
+def test_forks_and_blocked_repos_are_out_deleted_repos_stay():
     world = World()
     alice, bob, carol = people(world)
     world.repo(11, fork=True)
@@ -600,7 +600,10 @@ def test_forks_blocked_and_deleted_repos_are_out():
     world.issue(1, bob, t("2020-01-01"), repo=12)
     world.issue(1, carol, t("2020-01-01"), repo=13)
     world.issue(1, carol, t("2020-02-01"))
-    assert set(world.truth()["makers"]) == {"3"}
+    makers = world.truth()["makers"]
+    assert set(makers) == {"3"}
+    # the deleted repo's history happened: carol's first issue is the one there
+    assert makers["3"]["milestones"]["first_issue"] == t("2020-01-01")
 
 
 def test_bots_are_listed_without_milestones_and_are_never_someone_else():

@@ -28,7 +28,9 @@ def record_key(kind: str, record: dict) -> tuple:
 
 
 def apply_delta(world: dict, delta: dict) -> dict:
-    """The world after ``delta``: upserts replace or add by key, deletes drop repos.
+    """The world after ``delta``: upserts replace or add by key; a deleted repo's record
+    stays, marked ``"deleted": true`` (fakehub answers 404 for it, but a nightly harvest
+    keeps what it stored before: the makers' history happened).
 
     Pure: ``world`` is not modified; untouched collections are shared with it.
     """
@@ -50,7 +52,7 @@ def apply_delta(world: dict, delta: dict) -> dict:
         elif op["op"] == "delete":
             key = (op["id"],)
             if key in index:
-                records[index.pop(key)] = None
+                records[index[key]] = {**records[index[key]], "deleted": True}
     for kind, (records, _) in changed.items():
         result[kind] = [r for r in records if r is not None]
     result["now"] = delta["now"]

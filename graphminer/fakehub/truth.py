@@ -16,9 +16,11 @@ Interpretations (numbered so that ``graphminer/trajectory.py`` and
 ``graphminer/identity.py`` can align with them; where TRAJECTORIES.md is explicit it wins):
 
 Scope and time
- 1. Repositories: those owned by an org of the world that are not forks, not blocked (451)
-    and not deleted (a repo record with a truthy ``deleted`` or a ``deleted_at``).
-    Archived repos are in. Records of any other repo are ignored.
+ 1. Repositories: those owned by an org of the world that are not forks and not blocked
+    (451). Archived repos are in, and so are repos deleted by a later delta (a record with
+    a truthy ``deleted`` or ``deleted_at``): the nightly harvest keeps what it stored
+    before the deletion, because the makers' history happened (issue #3). Records of any
+    other repo are ignored.
  2. Every action dated after ``as_of`` (= ``world["now"]``) is dropped before any rule
     runs: a PR merged after as_of is an unmerged PR, a review "later merged" needs
     ``merged_at <= as_of``. Structural facts are read from all records regardless of
@@ -215,6 +217,7 @@ DEFAULT_RULES: dict[str, Any] = {
         "deepsource-autofix",
         "mergify",
         "web-flow",
+        # plus the plain entries of the product's packaged bot list: see packaged_bots()
     ],
     # Substrings of a commit name or email that only automation uses.
     "bot_patterns": ["github actions bot", "-bot@"],
@@ -239,6 +242,22 @@ DEFAULT_RULES: dict[str, Any] = {
         "full name",
     ],
 }
+
+def packaged_bots() -> list[str]:
+    """The plain (wildcard-free) entries of graphminer's packaged bot list.
+
+    The bot list is configuration, like the thresholds: both implementations of the rules
+    read the same list (TRAJECTORIES.md: "a configurable list"), while each matches it
+    with its own code. Wildcard entries are covered here by ``bot_patterns``.
+    """
+    from importlib import resources
+
+    text = resources.files("graphminer").joinpath("data/bots.txt").read_text("utf-8")
+    entries = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [entry for entry in entries if entry and not any(c in entry for c in "*?[")]
+
+
+DEFAULT_RULES["bots"] = sorted({*DEFAULT_RULES["bots"], *(e.lower() for e in packaged_bots())})
 
 EXCLUDED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
 TRIAGE_EVENTS = frozenset({"labeled", "assigned", "milestoned"})
@@ -313,8 +332,6 @@ def harvested_repos(world: dict) -> dict[int, dict]:
     covered = {}
     for repo in world.get("repos", []):
         if repo.get("fork") or repo.get("blocked"):
-            continue
-        if repo.get("deleted") or repo.get("deleted_at"):
             continue
         if str(repo.get("owner", "")).lower() not in orgs:
             continue

@@ -338,6 +338,9 @@ class World:
             self.repo_by_name[(record["owner"].lower(), record["name"].lower())] = record["id"]
             self.repo_data.setdefault(record["id"], RepoIndex())
             self.generation += 1  # repos are embedded in PR heads and bases
+            if record.get("deleted"):
+                # a world written after a deletion (generator_delta.apply_delta) keeps it marked
+                self.delete_repo(record["id"])
         else:
             key = key_of(kind, record)
             previous_repo = self.location[kind].get(key)
