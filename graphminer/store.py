@@ -137,7 +137,7 @@ def harvest_lock(conn: sqlite3.Connection, command: str, wait_seconds: float = 5
     while True:
         with conn:
             row = conn.execute("SELECT pid, host, command, started_at FROM _lock WHERE id=1").fetchone()
-            if row is None or (row["host"] == host and not _pid_alive(row["pid"])):
+            if row is None or (row["host"] == host and not pid_alive(row["pid"])):
                 conn.execute(
                     "INSERT OR REPLACE INTO _lock(id, pid, host, command, started_at) "
                     "VALUES (1, ?, ?, ?, ?)",
@@ -157,7 +157,8 @@ def harvest_lock(conn: sqlite3.Connection, command: str, wait_seconds: float = 5
             conn.execute("DELETE FROM _lock WHERE id=1 AND pid=?", (os.getpid(),))
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

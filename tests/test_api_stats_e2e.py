@@ -8,46 +8,25 @@ and counts taken straight from the store with SQL.
 
 from __future__ import annotations
 
-import gzip
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import networkx as nx
 import pytest
+from harvest_support import cli, harvest_generated
 
 from graphminer.api import open_store
 from graphminer.config import parse_config
 from graphminer.errors import BadInput
-from graphminer.fakehub.generator import generate_world
-from graphminer.fakehub.testing import serve
-
-
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GITHUB_TOKEN": "test-token-not-secret"}
-    env.pop("GRAPHMINER_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "graphminer", *args], capture_output=True,
-                          text=True, timeout=300, env=env, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("stats-world")
-    made = generate_world(folder / "w", seed=23, orgs=3, repos_per_org=2, makers=70, years=3)
-    data = json.load(gzip.open(made["world"], "rt", encoding="utf-8"))
-    orgs = [org["login"] for org in data["orgs"]]
-    store = folder / "store.sqlite"
-    with serve(made["world"]) as hub:
-        args = ["harvest", "--api-url", hub.url, "--store", str(store), "--cache", str(folder / "cache")]
-        for org in orgs:
-            args += ["--org", org]
-        done = cli(*args, cwd=folder)
-    assert done.returncode == 0, done.stderr[-3000:]
+    made, store, orgs = harvest_generated(folder, seed=23, orgs=3, repos_per_org=2, makers=70, years=3)
     truth = json.loads(Path(made["truths"][0]).read_text("utf-8"))
     stats = cli("stats", "--store", str(store), "--as-of", truth["as_of"], "--json", cwd=folder)
     assert stats.returncode == 0, stats.stderr[-3000:]

@@ -9,49 +9,30 @@ with graphminer.graph (the export code is what is under test).
 from __future__ import annotations
 
 import csv
-import gzip
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import networkx as nx
 import pytest
+from harvest_support import cli, harvest_generated
 from lxml import etree
 from test_export_formats import graphology_parse
 
 from graphminer import graph as graph_module
 from graphminer.config import parse_config
 from graphminer.events import load_events
-from graphminer.fakehub.generator import generate_world
-from graphminer.fakehub.testing import serve
 
 GEXF_NS = {"g": "http://gexf.net/1.3"}
 
 
-def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GITHUB_TOKEN": "test-token-not-secret"}
-    env.pop("GRAPHMINER_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "graphminer", *args], capture_output=True,
-                          text=True, timeout=300, env=env, cwd=cwd)
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> dict:
     """A small generated world harvested into a store; returns paths and facts."""
     folder = tmp_path_factory.mktemp("world")
-    made = generate_world(folder / "w", seed=11, orgs=3, repos_per_org=2, makers=60, years=3)
-    data = json.load(gzip.open(made["world"], "rt", encoding="utf-8"))
-    orgs = [org["login"] for org in data["orgs"]]
-    store = folder / "store.sqlite"
-    with serve(made["world"]) as hub:
-        args = ["harvest", "--api-url", hub.url, "--store", str(store), "--cache", str(folder / "cache")]
-        for org in orgs:
-            args += ["--org", org]
-        done = cli(*args, cwd=folder)
-    assert done.returncode == 0, done.stderr[-3000:]
+    made, store, orgs = harvest_generated(folder, seed=11, orgs=3, repos_per_org=2, makers=60, years=3)
     config = folder / "graphminer.toml"
     config.write_text('[export]\npseudonymise_key = "board-2024"\n', "utf-8")
     return {"folder": folder, "store": store, "orgs": orgs, "config": config,

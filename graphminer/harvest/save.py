@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphminer.store import utc_now
+from graphminer.store import pid_alive, utc_now
 
 # Fields of a record that embed a GitHub user object.
 USER_FIELDS = ("user", "actor", "assignee", "assigner", "author", "committer", "merged_by",
@@ -530,7 +530,7 @@ def start_run(conn: sqlite3.Connection, source: str, orgs: list[str]) -> int:
     marked 'killed' first."""
     with conn:
         for row in conn.execute("SELECT id, pid FROM _runs WHERE status='running'").fetchall():
-            if row["pid"] is None or not _alive(row["pid"]):
+            if row["pid"] is None or not pid_alive(row["pid"]):
                 conn.execute("UPDATE _runs SET status='killed' WHERE id=?", (row["id"],))
         cursor = conn.execute(
             "INSERT INTO _runs(kind, started_at, status, source, orgs, pid) "
@@ -551,12 +551,3 @@ def finish_run(conn: sqlite3.Connection, run_id: int, status: str, *, requests: 
              counts.updated, dumps(failures), run_id),
         )
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

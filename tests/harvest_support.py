@@ -1,0 +1,37 @@
+"""Test support: run the CLI as a user would, and harvest a generated world through a
+real fakehub process over HTTP into a real store."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from graphminer.fakehub.generator import generate_world
+from graphminer.fakehub.testing import serve
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """``python -m graphminer ARGS`` with a test token and no user config."""
+    env = {**os.environ, "GITHUB_TOKEN": "test-token-not-secret"}
+    env.pop("GRAPHMINER_CONFIG", None)
+    return subprocess.run([sys.executable, "-m", "graphminer", *args], capture_output=True,
+                          text=True, timeout=300, env=env, cwd=cwd)
+
+
+def harvest_generated(folder: Path, **sizes: int) -> tuple[dict, Path, list[str]]:
+    """Generate a world in FOLDER/w, harvest all its orgs over HTTP: (made, store, orgs)."""
+    made = generate_world(folder / "w", **sizes)
+    data = json.load(gzip.open(made["world"], "rt", encoding="utf-8"))
+    orgs = [org["login"] for org in data["orgs"]]
+    store = folder / "store.sqlite"
+    with serve(made["world"]) as hub:
+        args = ["harvest", "--api-url", hub.url, "--store", str(store), "--cache", str(folder / "cache")]
+        for org in orgs:
+            args += ["--org", org]
+        done = cli(*args, cwd=folder)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return made, store, orgs
