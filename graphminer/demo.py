@@ -43,6 +43,7 @@ def world_orgs(world_path: Path) -> tuple[list[str], str]:
 def demo_config(outdir: Path, orgs: list[str]) -> Config:
     """The packaged default config, pointed at the demo's orgs and its folder."""
     base = load_config()  # the user's config, if any, for trajectory thresholds and opt-outs
+    outdir = outdir.resolve()  # a relative OUTDIR would otherwise resolve against itself
     text = "[harvest]\norgs = " + json.dumps(orgs) + "\n"
     text += f"[paths]\nstore = {json.dumps(str(outdir / 'graphminer.sqlite'))}\n"
     text += f"cache = {json.dumps(str(outdir / 'cache'))}\n"
