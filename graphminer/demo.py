@@ -65,7 +65,8 @@ def fresh_outdir(outdir: Path) -> Path:
 
 
 def contrasting_makers(listing: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Three makers whose paths differ: a one-off, a maintainer, an organiser."""
+    """Three makers whose paths differ: a maintainer, an organiser who does not maintain,
+    a one-off contributor (each want lists its choices, best first)."""
     def reached(entry: dict[str, Any], key: str) -> bool:
         return entry["milestones"].get(key) is not None
 
@@ -73,18 +74,22 @@ def contrasting_makers(listing: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return sum(entry["counts"].values())
 
     people = [entry for entry in listing if not entry["is_bot"] and entry["login"]]
-    picks: list[dict[str, Any]] = []
-    wants: list[Callable[[dict[str, Any]], bool]] = [
-        lambda e: reached(e, "maintainer") and reached(e, "core"),
-        lambda e: reached(e, "coder_to_organiser") or (reached(e, "organiser") and not reached(e, "maintainer")),
-        lambda e: reached(e, "first_landed") and not reached(e, "returning")
-        and not reached(e, "maintainer") and not reached(e, "core"),
+    wants: list[tuple[list[Callable[[dict[str, Any]], bool]], Callable]] = [
+        ([lambda e: reached(e, "maintainer") and reached(e, "core")], max),
+        ([lambda e: reached(e, "coder_to_organiser") and not reached(e, "maintainer"),
+          lambda e: reached(e, "organiser") and not reached(e, "maintainer"),
+          lambda e: reached(e, "organiser")], max),
+        # the most typical one-off: landed once, the least active
+        ([lambda e: reached(e, "first_landed") and not reached(e, "returning")
+          and not reached(e, "maintainer") and not reached(e, "core")], min),
     ]
-    for number, want in enumerate(wants):
-        candidates = [e for e in people if want(e) and e not in picks]
-        if candidates:
-            # the most active maintainer and organiser, the most typical (least active) one-off
-            picks.append(max(candidates, key=activity) if number < 2 else min(candidates, key=activity))
+    picks: list[dict[str, Any]] = []
+    for choices, pick in wants:
+        for choice in choices:
+            candidates = [e for e in people if choice(e) and e not in picks]
+            if candidates:
+                picks.append(pick(candidates, key=activity))
+                break
     return picks
 
 
