@@ -504,17 +504,18 @@ def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFra
     """Each commit's PR number (0 when it did not come in through a known PR).
 
     In order: the squash or merge result of a merged PR (its ``merge_commit_sha``; GitHub
-    also sets one on unmerged PRs, for a test merge that never reaches the branch), the
-    head of ``refs/pull/N/head`` (git sources), a ``(#N)`` or ``Merge pull request #N``
-    subject, and for commits a merge brought in, that merge's number.
+    also sets one on unmerged PRs, for a test merge that never reaches the branch), a
+    ``(#N)`` or ``Merge pull request #N`` subject (the commit says which PR it landed), the
+    head of ``refs/pull/N/head`` (git sources; a later PR can be opened from a branch
+    whose tip already landed), and for commits a merge brought in, that merge's number.
     """
     merged = items[items["is_pr"] & items["merged_at"].notna() & items["merge_commit_sha"].notna()]
-    by_sha = dict(zip(zip(pull_refs["repo_id"], pull_refs["sha"], strict=True),
-                      pull_refs["number"], strict=True))
-    by_sha.update(zip(zip(merged["repo_id"], merged["merge_commit_sha"], strict=True),
-                      merged["number"], strict=True))
+    by_merge_sha = dict(zip(zip(merged["repo_id"], merged["merge_commit_sha"], strict=True),
+                            merged["number"], strict=True))
+    by_head = dict(zip(zip(pull_refs["repo_id"], pull_refs["sha"], strict=True),
+                       pull_refs["number"], strict=True))
     keys = list(zip(commits["repo_id"], commits["sha"], strict=True))
-    numbers = [int(by_sha.get(key) or 0) for key in keys]
+    numbers = [int(by_merge_sha.get(key) or 0) for key in keys]
     subjects = commits["message"].fillna("")
     named = subjects[subjects.str.contains("#", regex=False)]
     found = named.str.extract(PR_SUBJECT)
@@ -524,6 +525,9 @@ def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFra
         position = position_of[index]
         if not numbers[position]:
             numbers[position] = int(text)
+    for position, key in enumerate(keys):
+        if not numbers[position]:
+            numbers[position] = int(by_head.get(key) or 0)
     number_of = dict(zip(keys, numbers, strict=True))
     for position, key in enumerate(keys):
         if not numbers[position] and key in introduced_by:

@@ -67,16 +67,6 @@ def maker_key_for_user(user_id: int | str) -> str:
     return str(int(user_id))
 
 
-def commit_roles(conn: sqlite3.Connection):
-    """Per commit: PR number, came in through a PR, merge, direct push, first parent.
-
-    See ``graphminer.commits.commit_roles`` (kept there; re-exported here).
-    """
-    from graphminer.commits import commit_roles as roles
-
-    return roles(conn)
-
-
 # ---------------------------------------------------------------- mailmap
 
 

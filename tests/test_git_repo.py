@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from test_git_support import GITHUB, Repo, run, write_config
 
-from graphminer.commits import commit_roles
 from graphminer.config import load_config
+from graphminer.events import load_events
 from graphminer.harvest.git import run_harvest_git
 
 ANN = ("Ann Lee", "ann@example.org")
@@ -71,18 +71,23 @@ def test_working_tree_commits_files_and_name(history: dict, tmp_path: Path) -> N
 def test_commit_roles(history: dict, tmp_path: Path) -> None:
     shas = history["shas"]
     conn, _ = harvest(history["repo"].path, tmp_path)
-    roles = commit_roles(conn).set_index("sha")
-    by = {name: roles.loc[sha] for name, sha in shas.items()}
-    assert by["b"]["direct_push"] and by["b"]["first_parent"] and not by["b"]["via_pr"]
+    conn.row_factory = sqlite3.Row
+    events = load_events(conn, None)
+    roles = events[events["kind"] == "commit"].set_index("target")
+    by = {name: roles.loc["commit:" + sha] for name, sha in shas.items()}
+    assert by["b"]["direct_push"] and not by["b"]["via_pr"] and by["b"]["landed"]
     assert by["c"]["direct_push"]
     for name in ("f1", "f2"):  # reachable from the merge's second parent only
-        assert by[name]["via_pr"] and by[name]["pr_number"] == 7 and not by[name]["first_parent"]
+        assert by[name]["via_pr"] and by[name]["pr"] == 7 and not by[name]["landed"]
         assert not by[name]["direct_push"]
-    assert by["m7"]["is_merge"] and by["m7"]["via_pr"] and by["m7"]["pr_number"] == 7
+    assert by["m7"]["is_merge"] and by["m7"]["via_pr"] and by["m7"]["pr"] == 7
     assert not by["m7"]["direct_push"]
-    assert by["s8"]["via_pr"] and by["s8"]["pr_number"] == 8 and not by["s8"]["direct_push"]
+    assert by["s8"]["via_pr"] and by["s8"]["pr"] == 8 and not by["s8"]["direct_push"]
     assert not by["a"]["via_pr"]
-    assert str(roles["pr_number"].dtype) == "Int64"
+    # a direct push is also its committer's own act; GitHub's web-flow committer is nobody
+    committed = events[events["kind"] == "committed"].set_index("target")["subkind"]
+    assert committed["commit:" + shas["b"]] == "direct_push"
+    assert "commit:" + shas["m7"] not in committed.index
 
 
 def test_incremental_second_run_reads_only_new_commits(history: dict, tmp_path: Path) -> None:
