@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,36 +64,6 @@ def perceval_bin() -> Path:
     return binary
 
 
-def fast_import_stream(text: str) -> bytes:
-    """A git fast-import stream with the log's commits, authors, dates, messages and
-    parents (file contents made up: the log holds none)."""
-    out = []
-    marks: dict[str, int] = {}
-    for number, chunk in enumerate(re.split(r"^commit ", text, flags=re.MULTILINE)[1:], start=1):
-        head, _, rest = chunk.partition("\n")
-        shas = head.split(" (")[0].split()
-        marks[shas[0]] = number
-        fields = dict(re.findall(r"^(Author|AuthorDate|Commit|CommitDate): +(.*)$", rest, re.MULTILINE))
-        data = ("\n".join(line[4:] for line in rest.split("\n") if line.startswith("    ")) + "\n").encode()
-        if len(shas) == 1:
-            out.append(b"reset refs/heads/main\n")
-        out.append(f"commit refs/heads/main\nmark :{number}\n"
-                   f"author {fields['Author']} {raw_date(fields['AuthorDate'])}\n"
-                   f"committer {fields['Commit']} {raw_date(fields['CommitDate'])}\n"
-                   f"data {len(data)}\n".encode() + data)
-        parents = [marks[p] for p in shas[1:] if p in marks]
-        if parents:
-            out.append(f"from :{parents[0]}\n".encode())
-        out += [f"merge :{p}\n".encode() for p in parents[1:]]
-        out.append(f"M 100644 inline f{number % 97}.txt\ndata {len(str(number)) + 1}\n{number}\n\n".encode())
-    return b"".join(out)
-
-
-def raw_date(text: str) -> str:
-    moment = datetime.strptime(text, "%a %b %d %H:%M:%S %Y %z")
-    return f"{int(moment.timestamp())} {text.split()[-1]}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
@@ -103,6 +72,9 @@ def main() -> None:
     if not args.log.is_file():
         sys.exit(f"no log at {args.log}: give --log (the shared git logs live in ../shared)")
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_git_support import fast_import_stream  # shared with the tests
+
     from graphminer.config import parse_config
     from graphminer.harvest.git import harvest_git
     from graphminer.identity import refresh

@@ -3,6 +3,7 @@ incremental runs, pull refs, and commit roles (PR linking, direct pushes)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import sqlite3
@@ -10,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_git_support import GITHUB, Repo, run, write_config
+from test_git_support import GITHUB, Repo, fast_import_stream, run, write_config
 
 from graphminer.config import load_config
 from graphminer.events import load_events
@@ -144,48 +145,10 @@ def test_repository_from_fast_import_of_a_real_log(shared_dir: Path, tmp_path: P
     log = shared_dir / "data" / "git-logs" / "civictechindex+CTI-website-backend.log.gz"
     repo = tmp_path / "cti.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(repo)], check=True)
-    stream = fast_import_stream(log)
+    stream = fast_import_stream(gzip.decompress(log.read_bytes()).decode("utf-8"))
     subprocess.run(["git", "-C", str(repo), "fast-import", "--quiet"], input=stream, check=True)
     conn, _ = harvest(repo, tmp_path / "from-repo", "--org", "civictechindex", "--repo", "CTI-website-backend")
     log_conn, _ = harvest(log, tmp_path / "from-log")
     query = "SELECT author_name, author_email, author_date, committer_date, message FROM commits ORDER BY 3, 4, 5"
     assert conn.execute(query).fetchall() == log_conn.execute(query).fetchall()
     assert conn.execute("SELECT COUNT(*) FROM commits").fetchone()[0] == 161
-
-
-def fast_import_stream(log: Path) -> bytes:
-    """A git fast-import stream with the log's commits (same authors, dates, messages and
-    parent structure; file contents made up, since the log holds none)."""
-    import gzip
-    import re
-
-    text = gzip.decompress(log.read_bytes()).decode("utf-8")
-    out = []
-    marks: dict[str, int] = {}
-    for number, chunk in enumerate(re.split(r"^commit ", text, flags=re.MULTILINE)[1:], start=1):
-        head, _, rest = chunk.partition("\n")
-        shas = head.split(" (")[0].split()
-        marks[shas[0]] = number
-        fields = dict(re.findall(r"^(Author|AuthorDate|Commit|CommitDate): +(.*)$", rest, re.MULTILINE))
-        message = "\n".join(line[4:] for line in rest.split("\n") if line.startswith("    ")) + "\n"
-        data = message.encode()
-        if len(shas) == 1:
-            out.append(b"reset refs/heads/main\n")
-        out.append(f"commit refs/heads/main\nmark :{number}\n"
-                   f"author {fields['Author']} {git_raw_date(fields['AuthorDate'])}\n"
-                   f"committer {fields['Commit']} {git_raw_date(fields['CommitDate'])}\n"
-                   f"data {len(data)}\n".encode() + data)
-        parents = [marks[p] for p in shas[1:] if p in marks]
-        if parents:
-            out.append(f"from :{parents[0]}\n".encode())
-        for parent in parents[1:]:
-            out.append(f"merge :{parent}\n".encode())
-        out.append(f"M 100644 inline f{number}.txt\ndata 2\n{number % 10}\n\n".encode())
-    return b"".join(out)
-
-
-def git_raw_date(text: str) -> str:
-    from datetime import datetime
-
-    moment = datetime.strptime(text, "%a %b %d %H:%M:%S %Y %z")
-    return f"{int(moment.timestamp())} {text.split()[-1]}"

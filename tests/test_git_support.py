@@ -4,7 +4,9 @@ and the CLI run in-process. (Holds one check of its own: the helper builds what 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -96,3 +98,33 @@ def test_repo_helper_builds_merges(tmp_path: Path) -> None:
     repo.git("checkout", "-q", "main")
     merge = repo.merge("feature", "Merge pull request #1 from bo/feature", ("Ann Lee", "ann@example.org"))
     assert repo.git("rev-list", "--parents", "-n", "1", merge).split() == [merge, base, tip]
+
+
+def fast_import_stream(text: str) -> bytes:
+    """A git fast-import stream (from a saved log's text) with the log's commits, authors, dates, messages and
+    parents (file contents made up: the log holds none)."""
+    out = []
+    marks: dict[str, int] = {}
+    for number, chunk in enumerate(re.split(r"^commit ", text, flags=re.MULTILINE)[1:], start=1):
+        head, _, rest = chunk.partition("\n")
+        shas = head.split(" (")[0].split()
+        marks[shas[0]] = number
+        fields = dict(re.findall(r"^(Author|AuthorDate|Commit|CommitDate): +(.*)$", rest, re.MULTILINE))
+        data = ("\n".join(line[4:] for line in rest.split("\n") if line.startswith("    ")) + "\n").encode()
+        if len(shas) == 1:
+            out.append(b"reset refs/heads/main\n")
+        out.append(f"commit refs/heads/main\nmark :{number}\n"
+                   f"author {fields['Author']} {raw_date(fields['AuthorDate'])}\n"
+                   f"committer {fields['Commit']} {raw_date(fields['CommitDate'])}\n"
+                   f"data {len(data)}\n".encode() + data)
+        parents = [marks[p] for p in shas[1:] if p in marks]
+        if parents:
+            out.append(f"from :{parents[0]}\n".encode())
+        out += [f"merge :{p}\n".encode() for p in parents[1:]]
+        out.append(f"M 100644 inline f{number % 97}.txt\ndata {len(str(number)) + 1}\n{number}\n\n".encode())
+    return b"".join(out)
+
+
+def raw_date(text: str) -> str:
+    moment = datetime.strptime(text, "%a %b %d %H:%M:%S %Y %z")
+    return f"{int(moment.timestamp())} {text.split()[-1]}"
