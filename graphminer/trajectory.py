@@ -436,8 +436,7 @@ def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, A
                      keys: list[str]) -> pd.DataFrame:
     """milestone_acts on events already through ``rule_events``."""
     if ev.empty:
-        return empty_candidates().assign(milestone=pd.Series(dtype=object)).rename(
-            columns={"repo": "trigger_repo", "org": "trigger_org"})
+        return with_scope_columns(empty_candidates().assign(milestone=pd.Series(dtype=object)), keys)
     first_contact = network_first_contact(ev)
     responders = first_response_rows(ev, first_contact, limits)
     creators = creator_acts(ev)
@@ -473,6 +472,12 @@ def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, A
     else:
         long = pd.concat(found, ignore_index=True)
         long = long[long["at"] <= moment]
+    return with_scope_columns(long, keys)
+
+
+def with_scope_columns(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Candidates as milestone acts: the triggering repo and org named as such, and the
+    scope's own repo/org columns (present even when there is no act)."""
     long = long.rename(columns={"repo": "trigger_repo", "org": "trigger_org"})
     for column in ("maker", "trigger_repo", "trigger_org", "kind"):
         long[column] = long[column].astype(object)
