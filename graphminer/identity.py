@@ -39,6 +39,7 @@ import sys
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +49,33 @@ from graphminer.config import Config
 NOREPLY_DOMAIN = "@users.noreply.github.com"
 # GitHub's web-flow committer (squash merges, web edits): a commit side that is nobody
 WEB_FLOW_EMAIL = "noreply@github.com"
-RULE_ORDER = ("github-account", "api-author-login", "noreply", "mailmap", "same-email", "same-name", "own")
+RULE_ORDER = (
+    "github-account", "api-author-login", "noreply", "mailmap", "same-email",
+    "personal-domain", "same-login", "noreply-login", "same-bot", "same-name", "own",
+)
 GENERIC_EMAIL_LOCALS = frozenset(
     {"root", "admin", "administrator", "user", "you", "your", "yourname", "email", "noreply",
-     "no-reply", "none", "test", "nobody", "unknown", "git", "ubuntu", "vagrant"}
+     "no-reply", "none", "test", "nobody", "unknown", "ubuntu", "vagrant"}
 )
+# local parts that name a role, not a person: generic on an organisation's or a mail
+# provider's domain, personal on a one-person domain (git@joesiltberg.se, mail@zarino.co.uk)
+ROLE_EMAIL_LOCALS = frozenset(
+    {"git", "github", "github.com", "info", "mail", "hello", "hi", "contact", "me", "dev", "code",
+     "office", "team", "support", "post", "web", "www", "public"}
+)
+# domains where many unrelated people hold addresses: a local part there is not a login
+MAIL_PROVIDERS = frozenset(
+    {"gmail.com", "googlemail.com", "hotmail.com", "hotmail.co.uk", "hotmail.fr", "outlook.com",
+     "live.com", "live.co.uk", "msn.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com",
+     "aol.com", "icloud.com", "me.com", "mac.com", "protonmail.com", "proton.me", "pm.me",
+     "gmx.com", "gmx.de", "gmx.net", "web.de", "mail.ru", "yandex.ru", "yandex.com", "qq.com",
+     "126.com", "163.com", "foxmail.com", "fastmail.com", "fastmail.fm", "pobox.com", "hey.com",
+     "zoho.com", "riseup.net", "posteo.de", "tutanota.com", "naver.com", "hanmail.net",
+     "users.noreply.github.com", "github.com"}
+)
+# second-level labels of two-label public suffixes (co.uk, com.au, org.tw...)
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go", "gob", "nic"})
+_LOCAL_TLDS = frozenset({"local", "localdomain", "home", "lan", "internal", "(none)", "none", "localhost"})
 GENERIC_EMAIL_DOMAINS = frozenset({"localhost", "localhost.localdomain", "example.com", "example.org", "(none)", "none"})
 GENERIC_NAMES = frozenset(
     {"your name", "john doe", "jane doe", "test user", "local user", "unknown user", "git user",
@@ -158,12 +181,67 @@ def is_full_name(name: str) -> bool:
     return sum(1 for word in words if any(ch.isalpha() for ch in word)) >= 2
 
 
-def is_generic_email(email: str) -> bool:
-    """An email many people share (root@localhost, you@example.com): never a merge key."""
+def is_generic_email(email: str, personal_domains: frozenset[str] = frozenset()) -> bool:
+    """An email many people share (root@localhost, you@example.com, info@ an organisation):
+    never a merge key. A role local part (git@, mail@) on a one-person domain is personal."""
     if not email or "@" not in email:
         return True
     local, _, domain = email.rpartition("@")
+    if local in ROLE_EMAIL_LOCALS:
+        return domain not in personal_domains
     return local in GENERIC_EMAIL_LOCALS or domain in GENERIC_EMAIL_DOMAINS or domain.endswith(".(none)")
+
+
+def squashed(name: str) -> str:
+    """A normal name with no spaces, dots, hyphens or underscores ('myfanwynixon')."""
+    return re.sub(r"[\s.\-_]", "", name)
+
+
+def names_agree(a: str, b: str) -> bool:
+    """Whether two normal names can be one person's: equal written together, the same
+    surname with a first name, initial or short form of the other ('m somerville',
+    'ludo'/'ludovic'), or a one-word name that is the other's first name or handle
+    ('matthew', 'stevenday', 'davea'). Two different one-word names never agree."""
+    if a == b or (a and squashed(a) == squashed(b)):
+        return True
+    words_a, words_b = a.split(), b.split()
+    if not words_a or not words_b:
+        return False
+    if len(words_a) > 1 and len(words_b) > 1:
+        first_a, first_b = words_a[0].rstrip("."), words_b[0].rstrip(".")
+        return words_a[-1] == words_b[-1] and (first_a.startswith(first_b) or first_b.startswith(first_a))
+    if len(words_a) == 1 and len(words_b) == 1:
+        return False
+    word, full = (a, words_b) if len(words_a) == 1 else (b, words_a)
+    first, last = full[0], full[-1]
+    return word in {first, first + last[0], first[0] + last, squashed(" ".join(full))}
+
+
+def looks_like_person_name(name: str) -> bool:
+    """A full name, or one capitalised word of letters ('Rikard'), not a handle."""
+    word = name.strip()
+    return is_full_name(normal_name(name)) or (len(word) > 1 and word.isalpha() and word[0].isupper() and word[1:].islower())
+
+
+def names_clash(a: str, b: str) -> bool:
+    """Two normal names of people that cannot be one person's: they do not agree and do
+    not even share a surname."""
+    return not names_agree(a, b) and a.split()[-1:] != b.split()[-1:]
+
+
+def domain_is_host(domain: str) -> bool:
+    """A machine's name, not a registrable domain: a local name (clives-mbp.home,
+    vps29.(none)) or a subdomain (fury.ukcod.org.uk, dev.fixamingata.se)."""
+    labels = domain.split(".")
+    if len(labels) < 2 or labels[-1] in _LOCAL_TLDS:
+        return True
+    registrable = 3 if len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return len(labels) > registrable
+
+
+def domain_label(domain: str) -> str:
+    """The name part of a registrable domain: 'dracos' of dracos.co.uk."""
+    return domain.split(".")[0]
 
 
 def noreply_parts(email: str) -> tuple[int | None, str] | None:
@@ -261,6 +339,8 @@ class _Resolution:
         self.pairs: dict[tuple[str, str], _Pair] = {}
         self.mapped: dict[str, tuple[str | None, str | None, int]] = {}
         self.login_hints: dict[str, str] = {}
+        self.personal_domains: frozenset[str] = frozenset()
+        self.name_clashes: set[str] = set()
 
     # -- reading the store
 
@@ -291,6 +371,7 @@ class _Resolution:
             pair = self._pair(name or "", email)
             if pair.first_at is None:
                 pair.first_at = first_at
+        self.personal_domains = self._personal_domains()
 
     def _pair(self, name: str, email: str) -> _Pair:
         key = (name, email)
@@ -312,7 +393,7 @@ class _Resolution:
             self.mapped[pair.node] = mapped
             if mapped[1]:
                 email = mapped[1].strip().lower()
-        if is_generic_email(email):
+        if is_generic_email(email, self.personal_domains):
             return pair.node
         return f"email:{email}"
 
@@ -337,11 +418,15 @@ class _Resolution:
                     )
                 else:
                     forest.join(unit, pair.node)
+        self.name_clashes = self._name_clashes(email_units)
         self._api_links(email_units)
         self._noreply_links(email_units)
         self._mailmap_names()
         self._profile_email_links(email_units)
         self._same_name_links()
+        self._personal_domain_links(email_units)
+        self._login_links(email_units)
+        self._bot_name_links(email_units)
 
     def _is_split(self, value: str | None) -> bool:
         return bool(value) and value.lower() in self.split
@@ -432,11 +517,13 @@ class _Resolution:
 
     def _same_name_links(self) -> None:
         """A full name the API links to exactly one account brings that name's other
-        identities to it; identities of a name no account holds become one maker."""
+        identities to it; identities of a name no account holds become one maker. An
+        identity whose email also carries a name that cannot be the same person's
+        ('Jonas Oberg <rikard@morus.se>' beside 'Rikard <rikard@morus.se>') is no evidence."""
         groups: dict[str, list[_Pair]] = defaultdict(list)
         for pair in self.pairs.values():
             name = normal_name(self.display_name(pair))
-            if is_full_name(name) and not self._pair_bot(pair):
+            if is_full_name(name) and not self._pair_bot(pair) and pair.node not in self.name_clashes:
                 groups[name].append(pair)
         forest = self.forest
         for pairs in groups.values():
@@ -459,6 +546,175 @@ class _Resolution:
                     heuristic=True,
                     evidence_a=f"same full name '{self.display_name(anchor)}' as <{pair.email}>",
                 )
+
+    # -- names, logins and domains (issue 15): each join needs evidence that points to
+    #    exactly one person in the repository, and never joins two accounts or logins
+
+    def _pair_name(self, pair: _Pair) -> str:
+        """The normal name of a commit identity, after the mailmap."""
+        mapped = self.mailmap.lookup(pair.name, pair.email.strip().lower())
+        return normal_name(mapped[0] if mapped and mapped[0] else pair.name)
+
+    def _personal_domains(self) -> frozenset[str]:
+        """Registrable domains, not mail providers, on which every name can be one
+        person's and one is a full name (joesiltberg.se, stereo.lu, dracos.co.uk)."""
+        names: dict[str, set[str]] = defaultdict(set)
+        for pair in self.pairs.values():
+            local, at, domain = pair.email.strip().lower().rpartition("@")
+            if (not at or local in GENERIC_EMAIL_LOCALS or domain in MAIL_PROVIDERS
+                    or domain in GENERIC_EMAIL_DOMAINS or domain_is_host(domain) or self._pair_bot(pair)):
+                continue
+            names[domain].add(self._pair_name(pair))
+        return frozenset(
+            domain for domain, found in names.items()
+            if any(is_full_name(name) for name in found) and all(names_agree(a, b) for a, b in combinations(found, 2))
+        )
+
+    def _name_clashes(self, units: dict[str, str]) -> set[str]:
+        """Pair nodes whose email also carries another person's name: two names of people
+        (full names, or capitalised words like 'Rikard') that neither agree nor share a
+        surname. Handles ('annierm18') and short forms ('Danny Perez') are no clash."""
+        names: dict[str, set[str]] = defaultdict(set)
+        for pair in self.pairs.values():
+            if looks_like_person_name(pair.name):
+                names[units[pair.node]].add(self._pair_name(pair))
+        return {
+            pair.node for pair in self.pairs.values()
+            if looks_like_person_name(pair.name)
+            and any(names_clash(self._pair_name(pair), other) for other in names[units[pair.node]])
+        }
+
+    def _group_logins(self, node: str) -> set[str]:
+        """The GitHub logins (accounts and noreply logins) in the group of ``node``."""
+        root = self.forest.find(node)
+        found = {key[6:] for key in self.forest.parent if key.startswith("login:") and self.forest.find(key) == root}
+        user_id = self.forest.account[root]
+        if user_id is not None:
+            found.add((self.accounts[user_id]["login"] or f"id {user_id}").lower())
+        return found
+
+    def _group_names(self, node: str) -> set[str]:
+        root = self.forest.find(node)
+        return {self._pair_name(p) for p in self.pairs.values() if self.forest.find(p.node) == root} - {""}
+
+    def _join_people(self, a: str, b: str, rule: str, evidence: str, evidence_a: str | None = None) -> bool:
+        """A heuristic join of b's group into a's, when they hold no two different logins
+        and every name of b's group can be one of a's people's names."""
+        logins_a, logins_b = self._group_logins(a), self._group_logins(b)
+        if logins_a and logins_b and logins_a != logins_b:
+            return False
+        names_a = self._group_names(a)
+        if any(not any(names_agree(name, other) for other in names_a) for name in self._group_names(b)):
+            return False
+        if not self._join(a, b, rule, evidence, heuristic=True, evidence_a=evidence_a):
+            return False
+        # a join between two groups that other rules built: say so on both sides, over
+        # the weaker same-name or own listing
+        for node, why in ((b, evidence), (a, evidence_a or evidence)):
+            if node.startswith("email:") and self.rules.get(node, ("own",))[0] in ("same-name", "own"):
+                self.rules[node] = (rule, why)
+        return True
+
+    def _personal_domain_links(self, units: dict[str, str]) -> None:
+        """Every address on a one-person domain is that person's."""
+        by_domain: dict[str, list[_Pair]] = defaultdict(list)
+        for pair in self.pairs.values():
+            domain = pair.email.strip().lower().rpartition("@")[2]
+            if domain in self.personal_domains and units[pair.node].startswith("email:"):
+                by_domain[domain].append(pair)
+        for domain, pairs in by_domain.items():
+            pairs.sort(key=lambda p: (-p.commits, p.email.lower()))
+            anchor = pairs[0]
+            for pair in pairs[1:]:
+                self._join_people(
+                    units[pair.node], units[anchor.node], "personal-domain",
+                    f"{domain} is one person's domain (every name on it agrees), as <{pair.email}>",
+                    evidence_a=f"{domain} is one person's domain (every name on it agrees), as <{anchor.email}>",
+                )
+
+    def _login_tokens(self) -> dict[str, list[tuple[_Pair, str]]]:
+        """For each login-like token, the full-name identities that carry it and where:
+        an email local part, a personal domain's label, a noreply login."""
+        first_names = {name.split()[0] for name in map(self._pair_name, self.pairs.values()) if is_full_name(name)}
+        tokens: dict[str, list[tuple[_Pair, str]]] = defaultdict(list)
+        for pair in self.pairs.values():
+            if not is_full_name(self._pair_name(pair)) or self._pair_bot(pair):
+                continue
+            email = pair.email.strip().lower()
+            local, at, domain = email.rpartition("@")
+            parts = noreply_parts(email)
+            if parts:
+                tokens[parts[1]].append((pair, f"the noreply login of {pair.text}"))
+                continue
+            if not at:
+                continue
+            if domain in self.personal_domains and len(domain_label(domain)) >= 3:
+                tokens[domain_label(domain)].append((pair, f"the label of {pair.text}'s own domain"))
+            if local in GENERIC_EMAIL_LOCALS or local in ROLE_EMAIL_LOCALS or len(local) < 3:
+                continue
+            if domain in MAIL_PROVIDERS and (len(local) < 5 or local in first_names):
+                continue
+            where = "login on the host" if domain_is_host(domain) else "local part of"
+            tokens[local].append((pair, f"the {where} {pair.text}"))
+        return tokens
+
+    def _login_sources(self) -> list[tuple[_Pair, str, str]]:
+        """Identities that carry only a login-like word, with that word and the rule:
+        login-style emails ('matthew <matthew>'), one-word names, noreply logins."""
+        found = []
+        for pair in self.pairs.values():
+            if self._pair_bot(pair):
+                continue
+            email, name = pair.email.strip().lower(), self._pair_name(pair)
+            parts = noreply_parts(email)
+            if parts:
+                found.append((pair, parts[1], "noreply-login"))
+            elif "@" not in email and re.fullmatch(r"[\w.-]{3,}", email):
+                found.append((pair, email, "same-login"))
+            elif (len(name) >= 3 and " " not in name and "@" not in name
+                  and name not in GENERIC_EMAIL_LOCALS and name not in ROLE_EMAIL_LOCALS):
+                found.append((pair, name, "same-login"))
+        return found
+
+    def _login_links(self, units: dict[str, str]) -> None:
+        """A login-like word joins the one person whose full-name identities carry it,
+        when no other person carries it or has it as a first name."""
+        tokens = self._login_tokens()
+        first_name_roots: dict[str, set[str]] = defaultdict(set)
+        for pair in self.pairs.values():
+            name = self._pair_name(pair)
+            if is_full_name(name) and not self._pair_bot(pair):
+                first_name_roots[name.split()[0]].add(pair.node)
+        for pair, token, rule in sorted(self._login_sources(), key=lambda item: item[0].text):
+            carriers = [item for item in tokens.get(token, []) if item[0] is not pair]
+            roots = {self.forest.find(units[carrier.node]) for carrier, _ in carriers}
+            namesakes = {self.forest.find(node) for node in first_name_roots.get(token, ())}
+            if len(roots) != 1 or not namesakes <= roots:
+                continue
+            carrier, where = carriers[0]
+            source = units[pair.node]
+            if self.forest.find(source) in roots:
+                continue
+            kind = "noreply login" if rule == "noreply-login" else "login or one-word name"
+            self._join_people(
+                units[carrier.node], source, rule,
+                f"its {kind} '{token}' is {where}, and no other person in the repository carries it",
+                evidence_a=f"it carries '{token}', the {kind} of {pair.text}, and no other person does",
+            )
+
+    def _bot_name_links(self, units: dict[str, str]) -> None:
+        """A bot's identities of one name under several emails are one bot."""
+        by_name: dict[str, list[_Pair]] = defaultdict(list)
+        for pair in self.pairs.values():
+            name = self._pair_name(pair)
+            if name and self._pair_bot(pair):
+                by_name[name].append(pair)
+        for name, pairs in by_name.items():
+            pairs.sort(key=lambda p: (-p.commits, p.email.lower()))
+            for pair in pairs[1:]:
+                self._join(units[pairs[0].node], units[pair.node], "same-bot",
+                           f"the same bot name '{name}' as <{pairs[0].email}>", heuristic=True,
+                           evidence_a=f"the same bot name '{name}' as <{pair.email}>")
 
     # -- the answer
 
