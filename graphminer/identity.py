@@ -18,13 +18,29 @@ Rules, strongest first (TRAJECTORIES.md "Identities and bots"):
    forms of line), maps a commit identity to a proper name and email.
 5. Heuristics, which never join two different GitHub accounts and which config
    ``people.split`` (logins or emails) switches off for the identities it names:
-   ``same-email`` (a commit email equal to an account's profile email) and ``same-name``
-   (the same full name of two or more words, not a generic one, on identities that do
-   not lead to two different accounts).
+   ``same-email`` (a commit email equal to an account's profile email); then the rules
+   for the people git splits (issue 15), each joining only when its evidence points to
+   exactly one person in the repository, never bringing two logins together, and
+   recording its evidence:
+   ``personal-domain`` (every address on a registrable domain, not a mail provider nor a
+   machine's host name, whose names all agree: ``Guillaume <fixmystreet@stereo.lu>`` and
+   ``Guillaume RISCHARD <git@stereo.lu>``);
+   ``same-login`` (a login-style identity from imported history, ``matthew <matthew>``,
+   or a one-word name joins the one person whose full-name identities carry that word
+   as an email local part, a login on a host (``matthew@fury.ukcod.org.uk``), a personal
+   domain's label or a noreply login, when no other person carries it or has it as a
+   first name);
+   ``noreply-login`` (a noreply login carried the same way: ``dracos`` and
+   ``matthew-github@dracos.co.uk``);
+   ``same-bot`` (one bot name under several emails is one bot);
+   ``same-name`` (the same full name of two or more words, not a generic one, on
+   identities that do not lead to two different accounts, and not through an email that
+   also carries another person's name: ``Jonas Oberg <rikard@morus.se>``).
 
 The unit of a commit identity is its email, lower-cased: name variants of one email are
 one person (rule ``same-email`` in the listing), except for generic emails
-(``root@localhost``...), where each name stays apart. A maker without an account is keyed
+(``root@localhost``...; ``git@``, ``info@``, ``mail@``, ``hello@``... unless on a personal
+domain), where each name stays apart. A maker without an account is keyed
 ``git:<email>`` by the email of its earliest commit (committer date, then email); if two
 such makers would share a key (a generic email), later ones get ``#2``, ``#3``...
 Opted-out logins and emails (config ``people.opt_out``) take their whole maker out of
@@ -597,14 +613,17 @@ class _Resolution:
         root = self.forest.find(node)
         return {self._pair_name(p) for p in self.pairs.values() if self.forest.find(p.node) == root} - {""}
 
-    def _join_people(self, a: str, b: str, rule: str, evidence: str, evidence_a: str | None = None) -> bool:
+    def _join_people(
+        self, a: str, b: str, rule: str, evidence: str, evidence_a: str | None = None, vouched: str = "",
+    ) -> bool:
         """A heuristic join of b's group into a's, when they hold no two different logins
-        and every name of b's group can be one of a's people's names."""
+        and every name of b's group (but ``vouched``, the word the evidence is about) can
+        be one of a's people's names."""
         logins_a, logins_b = self._group_logins(a), self._group_logins(b)
         if logins_a and logins_b and logins_a != logins_b:
             return False
         names_a = self._group_names(a)
-        if any(not any(names_agree(name, other) for other in names_a) for name in self._group_names(b)):
+        if any(not any(names_agree(name, other) for other in names_a) for name in self._group_names(b) - {vouched}):
             return False
         if not self._join(a, b, rule, evidence, heuristic=True, evidence_a=evidence_a):
             return False
@@ -700,6 +719,7 @@ class _Resolution:
                 units[carrier.node], source, rule,
                 f"its {kind} '{token}' is {where}, and no other person in the repository carries it",
                 evidence_a=f"it carries '{token}', the {kind} of {pair.text}, and no other person does",
+                vouched=token,
             )
 
     def _bot_name_links(self, units: dict[str, str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import click
 
@@ -42,6 +43,7 @@ def identities(ctx: click.Context, as_json: bool, include_bots: bool, store: str
         click.echo(_maker_line(maker))
         for item in maker["identities"]:
             click.echo(f"    {item['identity']}  [{item['rule']}] {item['commits']} commits")
+    click.echo(_summary_line(makers))
 
 
 @identities.command("explain")
@@ -71,6 +73,20 @@ def explain(ctx: click.Context, who: str, as_json: bool, store: str | None) -> N
         for item in maker["identities"]:
             mark = "*" if item["matched"] else " "
             click.echo(f"  {mark} {item['identity']}  [{item['rule']}] {item['evidence']}")
+
+
+def _summary_line(makers: list[dict]) -> str:
+    """'N identities, M makers; joins by rule: same-name 3, ...' (rules strongest first)."""
+    from graphminer.identity import RULE_ORDER
+
+    items = [item for maker in makers for item in maker["identities"]]
+    joins = Counter(item["rule"] for item in items if item["rule"] not in ("own", "github-account"))
+    by_rule = ", ".join(f"{rule} {joins[rule]}" for rule in sorted(joins, key=_rule_rank(RULE_ORDER))) or "none"
+    return f"{len(items)} identities, {len(makers)} makers; joins by rule: {by_rule}"
+
+
+def _rule_rank(order: tuple[str, ...]):
+    return lambda rule: (order.index(rule) if rule in order else len(order), rule)
 
 
 def _maker_line(maker: dict) -> str:
