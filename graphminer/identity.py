@@ -780,7 +780,9 @@ class _Resolution:
         hints = [self.login_hints[node] for node in self._units(pairs) if node in self.login_hints]
         login = (account or {}).get("login") or (hints[0] if hints else None)
         proper = [self.mapped[p.node][0] for p in pairs if p.node in self.mapped and self.mapped[p.node][0]]
-        name = (account or {}).get("name") or (proper or [self.display_name(p) for p in pairs] or [None])[0]
+        # a full name before a login-style one ('Louise Crow' over 'louise'), most commits first
+        shown = sorted((self.display_name(p) for p in pairs), key=lambda n: not is_full_name(normal_name(n)))
+        name = (account or {}).get("name") or (proper or shown or [None])[0]
         why_bot = None
         if account:
             why_bot = bot_rule(self.bots, login=account["login"], name=account["name"],

@@ -46,6 +46,8 @@ def test_login_style_identity_joins_the_one_person_with_that_login(tmp_path: Pat
     conn, _ = harvest(repo, tmp_path / "a")
     assert maker_of(conn, old) == maker_of(conn, org) == maker_of(conn, host)
     assert maker_of(conn, louise_old) == maker_of(conn, louise)
+    louise_key = maker_of(conn, louise)
+    assert conn.execute("SELECT name FROM makers WHERE key = ?", (louise_key,)).fetchone()[0] == "Louise Crow"
     assert maker_of(conn, chris_old) != maker_of(conn, chris)
     rule, evidence = rule_of(conn, "matthew <matthew>")
     assert rule == "same-login" and "'matthew'" in evidence and "no other person" in evidence
