@@ -138,7 +138,7 @@ class _Walker:
         """The connection's ``first`` or ``last`` (None when it asks for no items)."""
         given = {arg.name.value: value_from_ast(arg.value, GraphQLInt, self.variables)
                  for arg in node.arguments or () if arg.name.value in ("first", "last")}
-        given = {key: value for key, value in given.items() if value is not None}
+        given = {key: value for key, value in given.items() if isinstance(value, int)}  # not null, not unset
         if not given:
             if _asks_for_items(node, self.fragments):
                 self._error(node, path, "MISSING_PAGINATION_BOUNDARIES",

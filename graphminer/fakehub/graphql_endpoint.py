@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 import threading
 import time
+import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,7 +105,12 @@ class GraphQLEndpoint:
         log = {"query": query, "variables": variables, "cost": 0}
         if not isinstance(query, str) or not isinstance(variables, dict):
             return self._errors(token, log, [{"message": "A query attribute must be specified and must be a string."}])
-        return self._run(hub, token, query, variables, payload.get("operationName"), log)
+        try:
+            return self._run(hub, token, query, variables, payload.get("operationName"), log)
+        except Exception:  # a fakehub bug: answer as GitHub's 500s do, and say why on stderr
+            traceback.print_exc(file=sys.stderr)
+            return Answer(500, encode({"message": "Server Error", "documentation_url": GRAPHQL_DOCS}),
+                          token=token, log=log)
 
     def _run(self, hub: Any, token: str, query: str, variables: dict, operation_name: str | None,
              log: dict) -> Answer:
@@ -134,6 +141,7 @@ class GraphQLEndpoint:
         coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
         if isinstance(coerced, list):
             return self._errors(token, log, [_plain_error(error) for error in coerced])
+        coerced = getattr(coerced, "coerced", coerced)  # graphql-core 3.3 wraps them with their sources
         cost = query_cost(schema, document, coerced, operation_name)
         if cost.errors:
             return self._errors(token, log, cost.errors)
