@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import threading
 import time
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from graphminer.fakehub.faults import SLOW_SECONDS, Fault
 from graphminer.fakehub.server import DOCS, RateWindow, _masked, _token, encode
 
 PATHS = ("/graphql", "/api/graphql")
@@ -51,6 +53,7 @@ class Answer:
     token: str | None = None
     counted: bool = False
     log: dict = field(default_factory=dict)
+    fault: str | None = None  # the seeded fault it got: the server drops or truncates it
 
 
 class GraphQLEndpoint:
@@ -62,6 +65,7 @@ class GraphQLEndpoint:
         self.lock = threading.Lock()
         self.windows: dict[str, RateWindow] = {}
         self.recent: dict[str, deque[tuple[float, int]]] = {}
+        self.events_by_issue: dict = {}  # graphql_world's per-repo event index, kept across requests
 
     def window(self, token: str, now: float) -> RateWindow:
         """The token's current point window (a fresh one once the previous has reset)."""
@@ -88,7 +92,17 @@ class GraphQLEndpoint:
     # -- one request ---------------------------------------------------------------------
 
     def answer(self, hub: Any, body: bytes, authorization: str | None) -> Answer:
-        """Answer one POST to the GraphQL endpoint."""
+        """Answer one POST to the GraphQL endpoint, seeded faults (``--faults``) included."""
+        fault = hub.faults.next()
+        if fault is not None and fault.kind in ("drop", "error", "secondary"):
+            return _fault_answer(fault, _token(authorization))
+        if fault is not None and fault.kind == "slow":
+            time.sleep(SLOW_SECONDS)
+        answer = self._answer(hub, body, authorization)
+        answer.fault = fault.kind if fault is not None else None
+        return answer
+
+    def _answer(self, hub: Any, body: bytes, authorization: str | None) -> Answer:
         token = _token(authorization)
         if token is None:
             return Answer(401, encode({"message": "This endpoint requires you to be authenticated.",
@@ -175,7 +189,7 @@ class GraphQLEndpoint:
                                  _iso(window.reset), cost.nodes)
         log["cost"] = points
         with hub.world.lock:
-            result = execute(schema, document, root_value=GraphQLWorld(hub.world, view).root(),
+            result = execute(schema, document, root_value=GraphQLWorld(hub.world, view, self.events_by_issue).root(),
                              variable_values=variables, operation_name=operation_name,
                              field_resolver=resolve_field)
         answer: dict[str, Any] = {}
@@ -190,6 +204,19 @@ class GraphQLEndpoint:
             with self.lock:
                 headers = _rate_headers(self.window(token, time.time()))
         return Answer(200, encode({"errors": errors}), headers, token, False, log)
+
+
+def _fault_answer(fault: Fault, token: str | None) -> Answer:
+    """The answer of a request a fault stops before it runs (as REST's faults answer)."""
+    if fault.kind == "drop":
+        return Answer(0, b"", token=token, fault="drop")
+    if fault.kind == "error":
+        return Answer(fault.status, encode({"message": "Server Error", "documentation_url": DOCS}),
+                      token=token, fault="error")
+    return Answer(403, encode({
+        "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+        "documentation_url": GRAPHQL_DOCS + "/overview/rate-limits-and-node-limits-for-the-graphql-api#secondary-rate-limits"}),
+        {"Retry-After": "1"}, token, fault="secondary")
 
 
 def _rate_headers(window: RateWindow) -> dict:
@@ -224,8 +251,6 @@ _UNKNOWN_ARGUMENT = "Unknown argument '"
 
 def validation_error(document: Any, error: Any) -> dict:
     """A graphql-core validation error in GitHub's words (its messages, codes and path)."""
-    import re
-
     message, extensions = error.message, {}
     match = re.match(r"Cannot query field '([^']+)' on type '([^']+)'", message)
     if match:

@@ -58,10 +58,12 @@ class RateLimitView:
 class GraphQLWorld:
     """The root value of every query: the world and the request's rate-limit view."""
 
-    def __init__(self, world: World, rate: RateLimitView) -> None:
+    def __init__(self, world: World, rate: RateLimitView,
+                 events_cache: dict[int, tuple[int, dict[int, list[int]]]] | None = None) -> None:
         self.world = world
         self.rate = rate
-        self._events_by_issue: dict[int, tuple[int, dict[int, list[int]]]] = {}
+        # repo id -> (repo generation, issue number -> event ids): shared across requests
+        self._events_by_issue = {} if events_cache is None else events_cache
 
     # -- root fields -------------------------------------------------------------------
 
@@ -166,12 +168,11 @@ class GraphQLWorld:
         }
 
     def _numbered(self, repo: dict, data: RepoIndex, number: int, pulls: bool | None) -> dict | None:
+        """``issue``, ``pullRequest`` (pulls True) or ``issueOrPullRequest`` (None) by number."""
         record = data.issues.get(number)
         if record is None or (pulls is not None and bool(record.get("pull_request")) != pulls):
-            kind = {True: "PullRequest", False: "Issue", None: "issue or pull request"}[pulls]
-            raise GraphQLError(f"Could not resolve to an {kind} with the number of {number}."
-                               if pulls is not True else
-                               f"Could not resolve to a PullRequest with the number of {number}.",
+            kind = {True: "a PullRequest", False: "an Issue", None: "an issue or pull request"}[pulls]
+            raise GraphQLError(f"Could not resolve to {kind} with the number of {number}.",
                                extensions={"type": "NOT_FOUND"})
         return self.item(repo, data, record)
 

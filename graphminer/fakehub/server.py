@@ -974,13 +974,15 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if path in ("/graphql", "/api/graphql"):
-            from graphminer.fakehub.graphql_endpoint import (
-                endpoint_of,  # graphql-core loads on first use
-            )
+            # graphql-core loads at the first GraphQL request, not at start-up
+            from graphminer.fakehub.graphql_endpoint import endpoint_of
             answer = endpoint_of(self.hub).answer(self.hub, body, self.headers.get("Authorization"))
-            self.hub.record("POST", path, {}, answer.status, answer.token, answer.counted,
+            self.hub.record("POST", path, {}, answer.status, answer.token, answer.counted, answer.fault,
                             extra={"graphql": answer.log} if answer.log else None)
-            self._send(answer.status, answer.body, answer.headers)
+            if answer.fault == "drop":
+                self.close_connection = True
+            else:
+                self._send(answer.status, answer.body, answer.headers, truncate=answer.fault == "truncate")
             return
         if path != "/_fakehub/delta":
             self._send(404, encode(not_found().body), {})
