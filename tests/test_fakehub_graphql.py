@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -284,6 +285,23 @@ def test_cursor_paging_visits_every_item_once_and_last_pages_backwards(hub, gith
             break
         before = connection["pageInfo"]["startCursor"]
     assert backwards == seen
+    # a nested list, one item a page, through issue(number)
+    counts = Counter(c["issue_number"] for c in RAW["comments"] if c["repo_id"] == 200)
+    number = max(counts, key=counts.get)
+    nested = valid(github_schema, """query($number: Int!, $after: String) {
+        repository(owner: "civic", name: "site") { issueOrPullRequest(number: $number) {
+          ... on Issue { comments(first: 1, after: $after) { pageInfo { hasNextPage endCursor } nodes { databaseId } } }
+          ... on PullRequest { comments(first: 1, after: $after) { pageInfo { hasNextPage endCursor } nodes { databaseId } } } } } }""")
+    comment_ids, after = [], None
+    while True:
+        comments = post(hub, nested, {"number": number, "after": after}).json()["data"]["repository"][
+            "issueOrPullRequest"]["comments"]
+        comment_ids += [c["databaseId"] for c in comments["nodes"]]
+        if not comments["pageInfo"]["hasNextPage"]:
+            break
+        after = comments["pageInfo"]["endCursor"]
+    assert counts[number] > 1
+    assert comment_ids == sorted(c["id"] for c in RAW["comments"] if c["repo_id"] == 200 and c["issue_number"] == number)
     bad = post(hub, query, {"first": 5, "after": "not-a-cursor"}).json()
     assert bad["errors"][0]["type"] == "INVALID_CURSOR_ARGUMENTS"
 
@@ -388,12 +406,14 @@ def test_points_window_headers_weight_502_and_exhaustion(github_schema):
         assert refused.headers["X-RateLimit-Used"] == "0"  # a timeout is not charged
         done = post(limited, smaller)
         assert done.status_code == 200 and done.json()["data"]["rateLimit"] == {"cost": 1, "remaining": 59}
+        reset_at = post(limited, "{ rateLimit { resetAt } }").json()["data"]["rateLimit"]["resetAt"]
+        assert datetime.fromisoformat(reset_at.replace("Z", "+00:00")).timestamp() == int(done.headers["X-RateLimit-Reset"])
         assert {key: done.headers[f"X-RateLimit-{key}"] for key in ("Limit", "Remaining", "Used", "Resource")} == {
             "Limit": "60", "Remaining": "59", "Used": "1", "Resource": "graphql"}
-        assert post(limited, DOC_EXAMPLE).headers["X-RateLimit-Remaining"] == "8"  # 59 - 51
+        assert post(limited, DOC_EXAMPLE).headers["X-RateLimit-Remaining"] == "7"  # 60 - 1 - 1 - 51
         exhausted = post(limited, DOC_EXAMPLE)
         assert exhausted.status_code == 200 and exhausted.json()["errors"][0]["type"] == "RATE_LIMITED"
-        assert exhausted.headers["X-RateLimit-Remaining"] == "8"
+        assert exhausted.headers["X-RateLimit-Remaining"] == "7"
         # REST keeps its own budget
         rest = requests.get(limited.url + "/repos/civic/site", headers=TOKEN, timeout=60)
         assert (rest.headers["X-RateLimit-Resource"], rest.headers["X-RateLimit-Used"]) == ("core", "1")

@@ -39,8 +39,6 @@ EVENT_TYPES = {
     "unsubscribed": "UnsubscribedEvent", "review_requested": "ReviewRequestedEvent",
     "ready_for_review": "ReadyForReviewEvent", "convert_to_draft": "ConvertToDraftEvent",
 }
-ISSUE_ONLY_TYPES = frozenset(EVENT_TYPES.values()) - {"MergedEvent", "ReviewRequestedEvent",
-                                                       "ReadyForReviewEvent", "ConvertToDraftEvent"}
 
 
 @dataclass
@@ -265,7 +263,7 @@ class GraphQLWorld:
                 [((uid,), uid) for uid in record.get("assignee_ids") or () if uid in self.world.users],
                 args, False, self.actor),
             "comments": lambda info, **args: self._comments(repo, data, number, args),
-            "timelineItems": lambda info, **args: self._timeline(repo, data, record, args),
+            "timelineItems": lambda info, **args: self._timeline(info, repo, data, record, args),
         }
         if pr:
             merged = pr.get("merged_at") is not None
@@ -391,15 +389,19 @@ class GraphQLWorld:
 
     # -- timeline ----------------------------------------------------------------------
 
-    def _timeline(self, repo: dict, data: RepoIndex, record: dict, args: dict) -> dict:
-        is_pull = bool(record.get("pull_request"))
+    def _timeline(self, info: GraphQLResolveInfo, repo: dict, data: RepoIndex, record: dict,
+                  args: dict) -> dict:
+        # the schema says which events an issue's or a pull request's timeline may hold
+        union = info.schema.get_type("PullRequestTimelineItems" if record.get("pull_request")
+                                     else "IssueTimelineItems")
+        possible = {member.name for member in union.types}
         wanted = set(args.get("itemTypes") or ())
         since = _iso(args["since"]) if args.get("since") else None
         keyed = []
         for eid in self._issue_events(repo["id"], data).get(record["number"], []):
             event = data.events[eid]
             type_name = EVENT_TYPES.get(event["event"])
-            if type_name is None or (not is_pull and type_name not in ISSUE_ONLY_TYPES):
+            if type_name not in possible:
                 continue
             if wanted and _item_type(type_name) not in wanted:
                 continue
