@@ -437,3 +437,53 @@ def test_seeded_faults_hit_graphql_requests_too():
         assert {a.status_code for a in answers} <= {500, 502, 503}
         assert [line.get("fault") for line in faulty.log_lines()] == ["error"] * 3
         assert faulty.stats()["counted"] == 0
+
+
+# -- a generated world -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def generated_world(tmp_path_factory) -> Path:
+    from graphminer.fakehub.generator import generate_world
+    return generate_world(tmp_path_factory.mktemp("gql") / "w", seed=11, orgs=2, repos_per_org=3,
+                          makers=80, years=2, truth=False)["world"]
+
+
+def test_generated_world_reads_the_same_records_as_rest(generated_world, github_schema):
+    valid(github_schema, ISSUES_QUERY)
+    valid(github_schema, PULLS_QUERY)
+    world = json.loads(gzip.decompress(Path(generated_world).read_bytes()))
+    users = {u["id"]: u["login"] for u in world["users"]}
+    with serve(generated_world) as generated:
+        for org in (o["login"] for o in world["orgs"] if not o.get("outside")):
+            listed = post(generated, valid(github_schema, f"""{{ organization(login: "{org}") {{
+                repositories(first: 100) {{ nodes {{ databaseId name }} }} }} }}""")).json()
+            repos = listed["data"]["organization"]["repositories"]["nodes"]
+            assert sorted(r["databaseId"] for r in repos) == sorted(r["id"] for r in world["repos"] if r["owner"] == org)
+            for repo in repos:
+                names = {"owner": org, "name": repo["name"]}
+                issues, _ = every_page(generated, ISSUES_QUERY, "issues", names)
+                pulls, _ = every_page(generated, PULLS_QUERY, "pullRequests", names)
+                rest_issues = rest_all(generated, f"/repos/{org}/{repo['name']}/issues", state="all")
+                rest_pulls = rest_all(generated, f"/repos/{org}/{repo['name']}/pulls", state="all")
+                assert sorted((n["databaseId"], n["id"], n["updatedAt"]) for n in issues) == sorted(
+                    (i["id"], i["node_id"], i["updated_at"]) for i in rest_issues if "pull_request" not in i)
+                assert sorted((n["databaseId"], n["id"], n["mergedAt"]) for n in pulls) == sorted(
+                    (p["id"], p["node_id"], p["merged_at"]) for p in rest_pulls)
+                items = issues + pulls
+                rest_comments = rest_all(generated, f"/repos/{org}/{repo['name']}/issues/comments")
+                assert sorted((c["databaseId"], c["id"]) for n in items for c in n["comments"]["nodes"]) == sorted(
+                    (c["id"], c["node_id"]) for c in rest_comments)
+                rest_events = rest_all(generated, f"/repos/{org}/{repo['name']}/issues/events")
+                assert sorted((e["id"], e["__typename"], e["actor"]["login"] if e["actor"] else None)
+                              for n in items for e in n["timelineItems"]["nodes"]) == sorted(
+                    (e["node_id"], TIMELINE_TYPES[e["event"]], e["actor"]["login"].removesuffix("[bot]") if e["actor"] else None)
+                    for e in rest_events if e["event"] in TIMELINE_TYPES)
+                repo_id = repo["databaseId"]
+                assert sorted(r["databaseId"] for n in pulls for r in n["reviews"]["nodes"]) == sorted(
+                    r["id"] for r in world["reviews"] if r["repo_id"] == repo_id)
+                assert sorted(int(c["fullDatabaseId"]) for n in pulls for r in n["reviews"]["nodes"]
+                              for c in r["comments"]["nodes"]) == sorted(
+                    c["id"] for c in world["review_comments"] if c["repo_id"] == repo_id and c.get("review_id"))
+                assert all(n["author"] is None or n["author"]["login"] in {v.removesuffix("[bot]") for v in users.values()}
+                           for n in items)
