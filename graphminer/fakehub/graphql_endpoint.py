@@ -29,7 +29,6 @@ from typing import Any
 from graphminer.fakehub.faults import SLOW_SECONDS, Fault
 from graphminer.fakehub.server import DOCS, RateWindow, _masked, _token, encode
 
-PATHS = ("/graphql", "/api/graphql")
 GRAPHQL_DOCS = "https://docs.github.com/graphql"
 SECONDARY_WINDOW = 60.0  # seconds over which the secondary limit adds up points
 

@@ -256,12 +256,13 @@ class GraphQLWorld:
             "author": lambda info, **_: self.actor(record["user_id"]),
             "repository": lambda info, **_: self.repository(repo),
             "milestone": lambda info, **_: self._milestone(repo, data, record.get("milestone")),
+            # labels and assignees keep the world's order, as REST lists them
             "labels": lambda info, **args: paginate(
-                [((name,), name) for name in record.get("labels") or ()], args, False,
+                [((index,), name) for index, name in enumerate(record.get("labels") or ())], args, False,
                 lambda name: self._label(repo, name)),
             "assignees": lambda info, **args: paginate(
-                [((uid,), uid) for uid in record.get("assignee_ids") or () if uid in self.world.users],
-                args, False, self.actor),
+                [((index,), uid) for index, uid in enumerate(record.get("assignee_ids") or ())
+                 if uid in self.world.users], args, False, self.actor),
             "comments": lambda info, **args: self._comments(repo, data, number, args),
             "timelineItems": lambda info, **args: self._timeline(info, repo, data, record, args),
         }
