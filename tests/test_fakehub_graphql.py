@@ -436,6 +436,8 @@ def test_seeded_faults_hit_graphql_requests_too():
         answers = [post(faulty, "{ rateLimit { cost } }") for _ in range(3)]
         assert {a.status_code for a in answers} <= {500, 502, 503}
         assert [line.get("fault") for line in faulty.log_lines()] == ["error"] * 3
+        assert all(line["graphql"] == {"query": "{ rateLimit { cost } }", "variables": {}, "cost": 0}
+                   for line in faulty.log_lines())
         assert faulty.stats()["counted"] == 0
 
 

@@ -92,30 +92,32 @@ class GraphQLEndpoint:
 
     def answer(self, hub: Any, body: bytes, authorization: str | None) -> Answer:
         """Answer one POST to the GraphQL endpoint, seeded faults (``--faults``) included."""
+        payload = _payload(body)
+        # every GraphQL log line names its query, even when the query never ran
+        log = {"query": payload.get("query") if payload else None,
+               "variables": (payload.get("variables") or {}) if payload else {}, "cost": 0}
         fault = hub.faults.next()
         if fault is not None and fault.kind in ("drop", "error", "secondary"):
-            return _fault_answer(fault, _token(authorization))
-        if fault is not None and fault.kind == "slow":
-            time.sleep(SLOW_SECONDS)
-        answer = self._answer(hub, body, authorization)
-        answer.fault = fault.kind if fault is not None else None
+            answer = _fault_answer(fault, _token(authorization))
+        else:
+            if fault is not None and fault.kind == "slow":
+                time.sleep(SLOW_SECONDS)
+            answer = self._answer(hub, payload, authorization, log)
+            answer.fault = fault.kind if fault is not None else None
+        answer.log = log
         return answer
 
-    def _answer(self, hub: Any, body: bytes, authorization: str | None) -> Answer:
+    def _answer(self, hub: Any, payload: dict | None, authorization: str | None, log: dict) -> Answer:
         token = _token(authorization)
         if token is None:
             return Answer(401, encode({"message": "This endpoint requires you to be authenticated.",
                                        "documentation_url": GRAPHQL_DOCS + "/guides/forming-calls-with-graphql#authenticating-with-graphql"}))
         if token.startswith("bad"):
             return Answer(401, encode({"message": "Bad credentials", "documentation_url": DOCS}), token=token)
-        try:
-            payload = json.loads(body or b"null")
-        except (ValueError, UnicodeDecodeError):
+        if payload is None:
             return Answer(400, encode({"message": "Problems parsing JSON", "documentation_url": GRAPHQL_DOCS}),
                           token=token)
-        payload = payload if isinstance(payload, dict) else {}
-        query, variables = payload.get("query"), payload.get("variables") or {}
-        log = {"query": query, "variables": variables, "cost": 0}
+        query, variables = log["query"], log["variables"]
         if not isinstance(query, str) or not isinstance(variables, dict):
             return self._errors(token, log, [{"message": "A query attribute must be specified and must be a string."}])
         try:
@@ -203,6 +205,15 @@ class GraphQLEndpoint:
             with self.lock:
                 headers = _rate_headers(self.window(token, time.time()))
         return Answer(200, encode({"errors": errors}), headers, token, False, log)
+
+
+def _payload(body: bytes) -> dict | None:
+    """The request's JSON object (``{}`` for JSON that is not an object; None: not JSON)."""
+    try:
+        payload = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return payload if isinstance(payload, dict) else {}
 
 
 def _fault_answer(fault: Fault, token: str | None) -> Answer:

@@ -978,7 +978,7 @@ class Handler(BaseHTTPRequestHandler):
             from graphminer.fakehub.graphql_endpoint import endpoint_of
             answer = endpoint_of(self.hub).answer(self.hub, body, self.headers.get("Authorization"))
             self.hub.record("POST", path, {}, answer.status, answer.token, answer.counted, answer.fault,
-                            extra={"graphql": answer.log} if answer.log else None)
+                            extra={"graphql": answer.log})
             if answer.fault == "drop":
                 self.close_connection = True
             else:
