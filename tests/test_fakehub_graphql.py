@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -489,3 +491,11 @@ def test_generated_world_reads_the_same_records_as_rest(generated_world, github_
                     c["id"] for c in world["review_comments"] if c["repo_id"] == repo_id and c.get("review_id"))
                 assert all(n["author"] is None or n["author"]["login"] in {v.removesuffix("[bot]") for v in users.values()}
                            for n in items)
+
+
+def test_serving_rest_does_not_load_graphql_core():
+    # fakehub must start fast; graphql-core and the schema load at the first GraphQL request
+    probe = ("import sys, graphminer.fakehub.serve_cli, graphminer.fakehub.server, "
+             "graphminer.fakehub.graphql_endpoint; print('graphql' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
