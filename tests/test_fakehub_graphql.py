@@ -14,6 +14,7 @@ import gzip
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -499,3 +500,14 @@ def test_serving_rest_does_not_load_graphql_core():
              "graphminer.fakehub.graphql_endpoint; print('graphql' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_spent_points_come_back_when_the_window_resets():
+    with serve(WORLD, graphql_rate_limit=1, rate_window=2) as limited:
+        first = post(limited, "{ rateLimit { remaining resetAt } }")
+        assert first.json()["data"]["rateLimit"]["remaining"] == 0
+        assert post(limited, "{ rateLimit { remaining } }").json()["errors"][0]["type"] == "RATE_LIMITED"
+        time.sleep(max(0.0, int(first.headers["X-RateLimit-Reset"]) - time.time()) + 0.1)
+        again = post(limited, "{ rateLimit { remaining } }")
+        assert again.json()["data"]["rateLimit"]["remaining"] == 0
+        assert int(again.headers["X-RateLimit-Reset"]) > int(first.headers["X-RateLimit-Reset"])
