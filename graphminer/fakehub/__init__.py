@@ -1,4 +1,4 @@
-"""fakehub: a GitHub REST API emulator (server, world model and world generator).
+"""fakehub: a GitHub REST and GraphQL API emulator (server, world model and world generator).
 
 The world format is documented in ``docs/world-format.md``.
 """

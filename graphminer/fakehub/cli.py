@@ -14,4 +14,4 @@ SUBCOMMANDS = {
 
 @click.group(cls=LazyGroup, lazy=SUBCOMMANDS)
 def fakehub() -> None:
-    """The GitHub REST API emulator and its world generator."""
+    """The GitHub REST and GraphQL API emulator and its world generator."""

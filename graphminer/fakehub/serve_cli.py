@@ -22,13 +22,21 @@ from graphminer.errors import BadInput
               help="Requests per token per window.")
 @click.option("--rate-window", default=3600.0, show_default=True, type=float,
               help="Rate-limit window in seconds.")
+@click.option("--graphql-rate-limit", default=5000, show_default=True, type=int,
+              help="GraphQL points per token per window.")
+@click.option("--graphql-secondary-limit", default=2000, show_default=True, type=int,
+              help="GraphQL points per token per minute (the secondary limit; above: 403).")
+@click.option("--graphql-max-weight", default=None, type=int,
+              help="GraphQL queries asking for more nodes than this answer 502 (default: never).")
 def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: Path | None,
-          rate_limit: int, rate_window: float) -> None:
-    """Serve WORLD (a world.json[.gz]) as GitHub's REST API until interrupted.
+          rate_limit: int, rate_window: float, graphql_rate_limit: int,
+          graphql_secondary_limit: int, graphql_max_weight: int | None) -> None:
+    """Serve WORLD (a world.json[.gz]) as GitHub's REST and GraphQL APIs until interrupted.
 
     The first line on stdout is exactly "fakehub listening on http://HOST:PORT".
     """
     from graphminer.fakehub.faults import parse_faults
+    from graphminer.fakehub.graphql_endpoint import GraphQLEndpoint, GraphQLLimits
     from graphminer.fakehub.server import FakeHub, make_server, serve_forever
     from graphminer.fakehub.world import load_world
 
@@ -38,13 +46,21 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
         raise BadInput(f"--rate-window {rate_window:g}: give a number of seconds, 0.1 or more")
     if not 0 <= port <= 65535:
         raise BadInput(f"--port {port}: give a port number from 0 to 65535 (0: any free port)")
+    for flag, value in (("--graphql-rate-limit", graphql_rate_limit),
+                        ("--graphql-secondary-limit", graphql_secondary_limit),
+                        ("--graphql-max-weight", graphql_max_weight)):
+        if value is not None and value < 1:
+            raise BadInput(f"{flag} {value}: give a whole number, 1 or more")
     faults = parse_faults(fault_spec)
     loaded = load_world(world)
     try:
         log = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
     except OSError as error:
         raise BadInput(f"--log {log_path}: cannot write it ({error.strerror})") from None
-    server = make_server(FakeHub(loaded, faults, rate_limit, rate_window, log), host, port)
+    hub = FakeHub(loaded, faults, rate_limit, rate_window, log)
+    hub.graphql = GraphQLEndpoint(GraphQLLimits(graphql_rate_limit, graphql_secondary_limit,
+                                                graphql_max_weight), rate_window)
+    server = make_server(hub, host, port)
     bound_host, bound_port = server.server_address[:2]
     click.echo(f"fakehub listening on http://{bound_host}:{bound_port}")
     sys.stdout.flush()

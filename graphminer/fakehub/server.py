@@ -251,7 +251,7 @@ class FakeHub:
     # -- bookkeeping ----------------------------------------------------------------
 
     def record(self, method: str, path: str, query: dict, status: int, token: str | None,
-               counted: bool, fault: str | None = None) -> None:
+               counted: bool, fault: str | None = None, extra: dict | None = None) -> None:
         """Count a request in the stats and write its log line (flushed)."""
         with self.lock:
             stats = self.stats
@@ -268,6 +268,7 @@ class FakeHub:
                         "token": token, "counted": counted}
                 if fault:
                     line["fault"] = fault
+                line.update(extra or {})
                 self.log.write(json.dumps(line) + "\n")
                 self.log.flush()
 
@@ -972,6 +973,17 @@ class Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if path in ("/graphql", "/api/graphql"):
+            # graphql-core loads at the first GraphQL request, not at start-up
+            from graphminer.fakehub.graphql_endpoint import endpoint_of
+            answer = endpoint_of(self.hub).answer(self.hub, body, self.headers.get("Authorization"))
+            self.hub.record("POST", path, {}, answer.status, answer.token, answer.counted, answer.fault,
+                            extra={"graphql": answer.log})
+            if answer.fault == "drop":
+                self.close_connection = True
+            else:
+                self._send(answer.status, answer.body, answer.headers, truncate=answer.fault == "truncate")
+            return
         if path != "/_fakehub/delta":
             self._send(404, encode(not_found().body), {})
             return
