@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from graphminer.errors import BadInput
 from graphminer.fakehub import render
+from graphminer.fakehub.edges import DEEP_PAGE_MESSAGE, Edges
 from graphminer.fakehub.faults import SLOW_SECONDS, Fault, Faults
 from graphminer.fakehub.world import World, load_delta
 
@@ -45,10 +46,10 @@ class ApiError(Exception):
     """An error answer with GitHub's JSON body."""
 
     def __init__(self, status: int, message: str, extra: dict | None = None,
-                 headers: dict | None = None) -> None:
+                 headers: dict | None = None, docs: str = DOCS) -> None:
         super().__init__(message)
         self.status = status
-        self.body = {"message": message, **(extra or {}), "documentation_url": DOCS}
+        self.body = {"message": message, **(extra or {}), "documentation_url": docs}
         self.headers = headers or {}
 
 
@@ -128,6 +129,14 @@ def _page_size(request: Request) -> tuple[int, int]:
     return min(per_page, 100), max(page, 1)
 
 
+def _refuse_deep_page(hub: FakeHub, request: Request, docs: str) -> None:
+    """GitHub's 422 for a page starting at or past the page cap, whatever the query."""
+    cap = hub.edges.page_cap
+    per_page, page = _page_size(request)
+    if cap and (page - 1) * per_page >= cap:
+        raise ApiError(422, DEEP_PAGE_MESSAGE, docs=f"{DOCS}/{docs}")
+
+
 def link_header(request: Request, page: int, last: int, per_page: int) -> str | None:
     """The ``Link`` header, in the order and format of GitHub's recorded ones."""
     if last <= 1 and page <= 1:
@@ -163,9 +172,11 @@ class FakeHub:
     """The server's state: the world, byte caches, rate windows, stats and the log."""
 
     def __init__(self, world: World, faults: Faults, rate_limit: int = 5000,
-                 rate_window: float = 3600.0, log: IO[str] | None = None) -> None:
+                 rate_window: float = 3600.0, log: IO[str] | None = None,
+                 edges: Edges | None = None) -> None:
         self.world = world
         self.faults = faults
+        self.edges = edges or Edges()
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.log = log
@@ -455,6 +466,7 @@ def _issue_bytes(hub: FakeHub, request: Request, repo: dict, number: int) -> tup
 
 def get_issues(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
     repo = _repo(hub, owner, name)
+    _refuse_deep_page(hub, request, "issues/issues#list-repository-issues")
     state = _choice(request, "state", ("open", "closed", "all"), "open")
     sort = _choice(request, "sort", ("created", "updated", "comments"), "created")
     direction = _choice(request, "direction", ("asc", "desc"), "desc")
@@ -532,6 +544,7 @@ def _comment_bytes(hub: FakeHub, request: Request, repo: dict, comment_id: int) 
 
 def get_repo_comments(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
     repo = _repo(hub, owner, name)
+    _refuse_deep_page(hub, request, "issues/comments#list-issue-comments-for-a-repository")
     sort = _choice(request, "sort", ("created", "updated"), "created")
     direction = _choice(request, "direction", ("asc", "desc"), "asc")
     since = _since(request)
@@ -561,6 +574,7 @@ def get_issue_comments(hub: FakeHub, request: Request, owner: str, name: str, nu
 
 def get_repo_events(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
     repo = _repo(hub, owner, name)
+    _refuse_deep_page(hub, request, "issues/events#list-issue-events-for-a-repository")
     data = hub.world.repo_data[repo["id"]]
 
     def make() -> tuple[list, str | None]:
@@ -580,6 +594,56 @@ def _event_bytes(hub: FakeHub, request: Request, repo: dict, event_id: int) -> b
     if record["issue_number"] not in data.issues:
         return body
     return body[:-1] + b',"issue":' + _issue_bytes(hub, request, repo, record["issue_number"])[1] + b"}"
+
+
+def get_issue_events(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
+    """One issue's events, oldest first, without the embedded ``issue``."""
+    repo = _repo(hub, owner, name)
+    issue = _issue(hub, repo, number)
+    data = hub.world.repo_data[repo["id"]]
+
+    def make() -> tuple[list, str | None]:
+        ids = sorted((eid for eid, e in data.events.items() if e["issue_number"] == issue["number"]),
+                     key=lambda eid: (data.events[eid]["created_at"], eid))
+        return ids, None
+
+    keys, _ = hub.listing(repo["id"], "issue_events", (issue["number"],), make)
+    return hub.page(request, keys, lambda eid: _plain_event_bytes(hub, request, repo, eid),
+                    data.issue_updated[issue["number"]])
+
+
+def _plain_event_bytes(hub: FakeHub, request: Request, repo: dict, event_id: int) -> tuple:
+    data = hub.world.repo_data[repo["id"]]
+    return hub.record_entry(request.api, "event_plain", repo["id"], event_id, lambda: render.event(
+        hub.world, request.api, repo, data.events[event_id], with_issue=False))
+
+
+def get_issue_timeline(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
+    """One issue's timeline: its events, comments (``commented``) and reviews (``reviewed``),
+    oldest first."""
+    repo = _repo(hub, owner, name)
+    issue = _issue(hub, repo, number)
+    data = hub.world.repo_data[repo["id"]]
+    n = issue["number"]
+
+    def make() -> tuple[list, str | None]:
+        items = [(e["created_at"], 0, eid) for eid, e in data.events.items() if e["issue_number"] == n]
+        items += [(data.comments[cid]["created_at"], 1, cid) for cid in data.comments_by_issue.get(n, [])]
+        items += [(data.reviews[rid]["submitted_at"], 2, rid) for rid in data.reviews_by_pr.get(n, [])]
+        return [(kind, key) for _, kind, key in sorted(items)], None
+
+    def one(item: tuple) -> tuple:
+        kind, key = item
+        if kind == 0:
+            return _plain_event_bytes(hub, request, repo, key)
+        if kind == 1:
+            return hub.record_entry(request.api, "timeline_comment", repo["id"], key, lambda: render.timeline_comment(
+                hub.world, request.api, repo, data.comments[key]))
+        return hub.record_entry(request.api, "timeline_review", repo["id"], key, lambda: render.timeline_review(
+            hub.world, request.api, repo, data.reviews[key]))
+
+    keys, _ = hub.listing(repo["id"], "timeline", (n,), make)
+    return hub.page(request, keys, one, data.issue_updated[n])
 
 
 def _empty_list(hub: FakeHub, request: Request, latest: str) -> Reply:
@@ -862,6 +926,8 @@ def _routes() -> list[tuple[re.Pattern, Callable[..., Reply]]]:
         (f"{repo}/issues/comments/{num}/reactions", get_comment_reactions),
         (f"{repo}/issues/{num}", get_issue),
         (f"{repo}/issues/{num}/comments", get_issue_comments),
+        (f"{repo}/issues/{num}/events", get_issue_events),
+        (f"{repo}/issues/{num}/timeline", get_issue_timeline),
         (f"{repo}/issues/{num}/reactions", get_issue_reactions),
         (f"{repo}/pulls", get_pulls),
         (f"{repo}/pulls/comments", get_repo_review_comments),
