@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import requests
 from test_fakehub_openapi import validator
 
@@ -97,3 +98,187 @@ def test_per_issue_events_and_timeline_hold_the_issues_records_oldest_first():
         errors = list(check.iter_errors(timeline))
         assert not errors, f"{errors[0].message} at {list(errors[0].absolute_path)}"
         assert get(hub, "/repos/civic/site/issues/9999/timeline").status_code == 404
+
+
+# -- per-token ETags ------------------------------------------------------------------
+
+
+def _conditional(hub, path: str, token: str, etag: str) -> requests.Response:
+    return requests.get(hub.url + path, headers={"Authorization": f"token {token}",
+                                                 "If-None-Match": etag}, timeout=30)
+
+
+@pytest.mark.parametrize("path", ["/repos/civic/site", "/repos/civic/site/issues?state=all"])
+def test_etags_are_per_token_and_another_tokens_etag_never_gives_a_304(path):
+    with serve(WORLD) as hub:
+        one = requests.get(hub.url + path, headers=AUTH, timeout=30)
+        two = requests.get(hub.url + path, headers={"Authorization": "token edge-two"}, timeout=30)
+        assert one.content == two.content
+        assert one.headers["ETag"] != two.headers["ETag"]
+        assert _conditional(hub, path, "edge-one", one.headers["ETag"]).status_code == 304
+        crossed = _conditional(hub, path, "edge-two", one.headers["ETag"])
+        assert crossed.status_code == 200 and crossed.content == one.content
+        by_token = hub.stats()["by_token"]
+        assert by_token["edge-one"]["counted"] == 1  # its 304 was free
+        assert by_token["edge-two"]["counted"] == 2  # the crossed ETag cost a request
+
+
+def test_shared_etags_when_switched_off():
+    path = "/repos/civic/site/issues?state=all"
+    with serve(WORLD, per_token_etags=False) as hub:
+        one = requests.get(hub.url + path, headers=AUTH, timeout=30)
+        two = requests.get(hub.url + path, headers={"Authorization": "token edge-two"}, timeout=30)
+        assert one.headers["ETag"] == two.headers["ETag"]
+        assert _conditional(hub, path, "edge-two", one.headers["ETag"]).status_code == 304
+
+
+# -- renamed and transferred repos --------------------------------------------------------
+
+
+def _moves_delta(tmp_path: Path) -> Path:
+    """civic/site renamed civic/website; opengov/data transferred to the user alice."""
+    site = next(r for r in RAW["repos"] if r["id"] == 200)
+    data = next(r for r in RAW["repos"] if r["id"] == 203)
+    delta = {"format": 1, "now": "2023-03-03T23:59:00Z", "ops": [
+        {"op": "upsert", "kind": "repos", "record": dict(site, name="website")},
+        {"op": "upsert", "kind": "repos", "record": dict(data, owner="alice")}]}
+    path = tmp_path / "moves.json"
+    path.write_text(json.dumps(delta))
+    return path
+
+
+def test_old_names_answer_301_to_repositories_id_with_the_query_kept(tmp_path):
+    with serve(WORLD) as hub:
+        before = get(hub, "/repos/civic/site/issues", state="closed", per_page=3, sort="updated")
+        hub.apply_delta(_moves_delta(tmp_path))
+        moved = requests.get(hub.url + "/repos/civic/site/issues?state=closed&per_page=3&sort=updated",
+                             headers=AUTH, allow_redirects=False, timeout=30)
+        assert moved.status_code == 301
+        location = f"{hub.url}/repositories/200/issues?state=closed&per_page=3&sort=updated"
+        assert moved.headers["Location"] == location
+        assert moved.json() == {"message": "Moved Permanently", "url": location,
+                                "documentation_url": "https://developer.github.com/v3/#http-redirects"}
+        assert "X-RateLimit-Remaining" in moved.headers
+        followed = requests.get(location, headers=AUTH, timeout=30)
+        assert [i["number"] for i in followed.json()] == [i["number"] for i in before.json()]
+        assert all(i["state"] == "closed" for i in followed.json())
+        assert followed.json()[0]["repository_url"].endswith("/repos/civic/website")
+        # the Link headers of /repositories/{id} listings keep that form
+        assert followed.links["next"]["url"].startswith(f"{hub.url}/repositories/200/issues?")
+        assert "state=closed" in followed.links["next"]["url"]
+        # the transferred repo: the old name redirects, the new owner serves it
+        gone = requests.get(hub.url + "/repos/opengov/data", headers=AUTH, allow_redirects=False, timeout=30)
+        assert gone.status_code == 301 and gone.headers["Location"] == f"{hub.url}/repositories/203"
+        assert get(hub, "/repos/alice/data").json()["owner"]["login"] == "alice"
+        assert [r["name"] for r in get(hub, "/orgs/opengov/repos").json()] == []
+        # under /api/v3 too
+        enterprise = requests.get(hub.url + "/api/v3/repos/civic/site", headers=AUTH,
+                                  allow_redirects=False, timeout=30)
+        assert enterprise.headers["Location"] == f"{hub.url}/api/v3/repositories/200"
+
+
+def test_pygithub_lands_on_the_renamed_repo(tmp_path):
+    from github import Auth, Github
+
+    with serve(WORLD) as hub:
+        hub.apply_delta(_moves_delta(tmp_path))
+        client = Github(base_url=hub.url, per_page=4, auth=Auth.Token("pygithub-token"), retry=None,
+                        seconds_between_requests=0)
+        repo = client.get_repo("civic/site")
+        assert repo.full_name == "civic/website" and repo.id == 200
+        closed = [i.number for i in repo.get_issues(state="closed")]
+        expected = sorted((i["number"] for i in RAW["issues"] if i["repo_id"] == 200
+                           and i["state"] == "closed"), reverse=True)
+        assert sorted(closed, reverse=True) == expected
+        client.close()
+
+
+def test_without_redirects_old_names_are_404_and_repositories_id_is_always_served(tmp_path):
+    with serve(WORLD, redirects=False) as hub:
+        direct = get(hub, "/repositories/200/issues", state="all", per_page=100)
+        assert len(direct.json()) == sum(1 for i in RAW["issues"] if i["repo_id"] == 200)
+        hub.apply_delta(_moves_delta(tmp_path))
+        assert get(hub, "/repos/civic/site").status_code == 404
+        assert get(hub, "/repositories/200").json()["full_name"] == "civic/website"
+        assert get(hub, "/repositories/999999").status_code == 404
+
+
+def test_generated_deltas_rename_and_transfer_and_the_truth_keeps_the_history(tmp_path):
+    import gzip
+
+    from graphminer.fakehub.generator import apply_delta, generate_world
+    from graphminer.fakehub.truth import harvested_repos
+
+    sizes = {"seed": 3, "orgs": 2, "repos_per_org": 3, "makers": 40, "years": 1, "delta_days": 1}
+    plain = generate_world(tmp_path / "plain", **sizes)
+    moved = generate_world(tmp_path / "moved", renamed_repos=1, transferred_repos=1, **sizes)
+    assert plain["world"].read_bytes() == moved["world"].read_bytes()
+
+    def ops(made: dict) -> list:
+        return json.loads(gzip.decompress(made["deltas"][0].read_bytes()))["ops"]
+
+    plain_ops, moved_ops = ops(plain), ops(moved)
+    assert moved_ops[:len(plain_ops)] == plain_ops  # the moves come on top, nothing else changes
+    moves = [op["record"] for op in moved_ops[len(plain_ops):]]
+    assert len(moves) == 2 and all(op_kind == "repos" for op_kind in
+                                   (op["kind"] for op in moved_ops[len(plain_ops):]))
+    world = json.loads(gzip.decompress(moved["world"].read_bytes()))
+    orgs = {org["login"] for org in world["orgs"]}
+    users = {user["login"] for user in world["users"]} | {
+        op["record"]["login"] for op in moved_ops if op["kind"] == "users"}
+    before = {repo["id"]: repo for repo in world["repos"]}
+    renamed, transferred = moves
+    old = before[renamed["id"]]
+    assert renamed["owner"] == old["owner"] and renamed["name"] != old["name"]
+    assert renamed["former_names"] == [f"{old['owner']}/{old['name']}"]
+    gone = before[transferred["id"]]
+    assert transferred["owner"] in users and transferred["owner"] not in orgs
+    assert transferred["former_names"] == [f"{gone['owner']}/{gone['name']}"]
+    # the truth after the delta still counts what happened in the transferred repo
+    truth_before = json.loads((tmp_path / "moved" / "truth.json").read_text())
+    truth_after = json.loads((tmp_path / "moved" / "truth-after-1.json").read_text())
+    assert set(truth_before["makers"]) <= set(truth_after["makers"])
+    after = apply_delta(world, {"format": 1, "now": moved["final_now"], "ops": moved_ops})
+    assert transferred["id"] in harvested_repos(after)
+    with serve(moved["world"]) as hub:
+        hub.apply_delta(moved["deltas"][0])
+        for repo, was in ((renamed, old), (transferred, gone)):
+            answer = get(hub, f"/repos/{was['owner']}/{was['name']}/issues", state="all")
+            assert answer.url == f"{hub.url}/repositories/{repo['id']}/issues?state=all"
+            assert get(hub, f"/repos/{repo['owner']}/{repo['name']}").json()["id"] == repo["id"]
+
+
+# -- slow pages -----------------------------------------------------------------------------
+
+
+def test_slow_listings_answer_502_to_pages_above_50_every_time():
+    import time
+
+    with serve(WORLD, slow_pages=["civic/site:issues", "opengov/data"], slow_seconds=0.3) as hub:
+        for _ in range(2):
+            started = time.monotonic()
+            heavy = get(hub, "/repos/civic/site/issues", per_page=100, state="all")
+            assert heavy.status_code == 502 and heavy.json()["message"] == "Server Error"
+            assert time.monotonic() - started >= 0.3
+        assert get(hub, "/repositories/200/issues", per_page=51).status_code == 502
+        light = get(hub, "/repos/civic/site/issues", per_page=50, state="all")
+        assert light.status_code == 200
+        assert len(light.json()) == min(50, sum(1 for i in RAW["issues"] if i["repo_id"] == 200))
+        assert get(hub, "/repos/civic/site/issues", state="all").status_code == 200  # default 30
+        assert get(hub, "/repos/civic/site/pulls", per_page=100).status_code == 200  # not named
+        assert get(hub, "/repos/opengov/data/issues", per_page=100).status_code == 502  # whole repo
+        assert get(hub, "/repos/opengov/data/commits", per_page=100).status_code == 502
+        assert hub.stats()["by_token"]["edge-one"]["counted"] == 3  # a 502 costs nothing
+    with serve(WORLD) as hub:
+        assert get(hub, "/repos/civic/site/issues", per_page=100).status_code == 200
+
+
+def test_bad_slow_pages_is_one_line_exit_2():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "serve", str(WORLD),
+                           "--slow-pages", "civic/site:wiki"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--slow-pages 'civic/site:wiki'" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

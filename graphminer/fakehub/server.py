@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from graphminer.errors import BadInput
 from graphminer.fakehub import render
-from graphminer.fakehub.edges import DEEP_PAGE_MESSAGE, Edges
+from graphminer.fakehub.edges import DEEP_PAGE_MESSAGE, SLOW_PER_PAGE, Edges
 from graphminer.fakehub.faults import SLOW_SECONDS, Fault, Faults
 from graphminer.fakehub.world import World, load_delta
 
@@ -86,6 +86,7 @@ class Request:
     params: dict[str, str]  # last value wins, as in Rails
     order: list[str]  # parameter names in first-appearance order
     has_token: bool = False
+    query: str = ""  # the query string as sent
 
     @property
     def api(self) -> str:
@@ -296,12 +297,63 @@ class FakeHub:
     # -- routing ----------------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
-        for pattern, handler in self.routes:
-            match = pattern.fullmatch(request.path)
-            if match:
-                with self.world.lock:
+        with self.world.lock:
+            request = self.by_repo_id(request)
+            moved = self.moved(request)
+            if moved is not None:
+                return moved
+            for pattern, handler in self.routes:
+                match = pattern.fullmatch(request.path)
+                if match:
                     return handler(self, request, *match.groups())
         raise not_found()
+
+    def by_repo_id(self, request: Request) -> Request:
+        """``/repositories/{id}/...`` served as the repo's ``/repos/{o}/{r}/...`` (the request's
+        own path stays, so its Link headers keep the ``/repositories`` form)."""
+        match = _BY_ID.fullmatch(request.path)
+        if match is None:
+            return request
+        repo = self.world.repos.get(int(match.group(1)))
+        if repo is None:
+            raise not_found()
+        return replace(request, path=f"/repos/{repo['owner']}/{repo['name']}{match.group(2) or ''}")
+
+    def heavy_slow_page(self, request: Request) -> bool:
+        """Whether this asks more than 50 items a page of a listing ``--slow-pages`` names."""
+        try:
+            per_page = int(request.params.get("per_page", "30") or "30")
+        except ValueError:
+            return False
+        if per_page <= SLOW_PER_PAGE:
+            return False
+        with self.world.lock:
+            try:
+                request = self.by_repo_id(request)
+            except ApiError:
+                return False
+        match = _BY_NAME.fullmatch(request.path)
+        return match is not None and self.edges.slow(match.group(1), match.group(2),
+                                                      (match.group(3) or "").strip("/"))
+
+    def moved(self, request: Request) -> Reply | None:
+        """GitHub's 301 for the old name of a renamed or transferred repo (query kept)."""
+        match = _BY_NAME.fullmatch(request.path)
+        if match is None or not self.edges.redirects:
+            return None
+        repo = self.world.moved_repo(match.group(1), match.group(2))
+        if repo is None:
+            return None
+        location = f"{request.api}/repositories/{repo['id']}{quote(match.group(3) or '')}"
+        if request.query:
+            location += "?" + request.query
+        body = {"message": "Moved Permanently", "url": location,
+                "documentation_url": "https://developer.github.com/v3/#http-redirects"}
+        return Reply(encode(body), status=301, headers={"Location": location})
+
+
+_BY_ID = re.compile(r"/repositories/(\d+)(/.*)?")
+_BY_NAME = re.compile(r"/repos/([^/]+)/([^/]+)(/.*)?")
 
 
 def encode(value: Any) -> bytes:
@@ -969,6 +1021,14 @@ def _http_date(iso: str) -> str:
     return format_datetime(moment, usegmt=True)
 
 
+def _etag(source: bytes, token: str | None) -> str:
+    """A strong ETag of a body; with a token, that token's own (GitHub's ETags are per token)."""
+    digest = hashlib.md5(source)
+    if token is not None:
+        digest.update(b"\0token\0" + token.encode())
+    return '"' + digest.hexdigest() + '"'
+
+
 def _not_modified(headers, etag: str, last_modified: str | None) -> bool:
     """Whether the client's validators show it already holds this body."""
     if_none_match = headers.get("If-None-Match")
@@ -1063,10 +1123,10 @@ class Handler(BaseHTTPRequestHandler):
         token = _token(self.headers.get("Authorization"))
         fault = hub.faults.next()
         self._pending = (path, query, token, fault.kind if fault else None)
-        self._answer(path, query, order, token, fault)
+        self._answer(path, query, order, token, fault, parts.query)
 
     def _answer(self, path: str, query: dict, order: list, token: str | None,
-                fault: Fault | None) -> tuple[int, bool]:
+                fault: Fault | None, raw_query: str = "") -> tuple[int, bool]:
         """Answer one API request; returns (status, counted against the rate limit)."""
         hub = self.hub
         if fault is not None:
@@ -1093,7 +1153,11 @@ class Handler(BaseHTTPRequestHandler):
         if len(inner) > 1:
             inner = inner.rstrip("/")
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-        request = Request(host, prefix, inner, path, query, order, token is not None)
+        request = Request(host, prefix, inner, path, query, order, token is not None, raw_query)
+        if hub.edges.slow_pages and hub.heavy_slow_page(request):
+            time.sleep(hub.edges.slow_seconds)
+            self._send(502, encode({"message": "Server Error", "documentation_url": DOCS}), {})
+            return 502, False
         now = time.time()
         with hub.lock:
             window = hub.window(token, now)
@@ -1128,7 +1192,7 @@ class Handler(BaseHTTPRequestHandler):
             status, body, extra = 404, encode(not_found().body), {}
             reply = None
         if reply is not None and reply.status == 200:
-            etag = '"' + hashlib.md5(reply.etag_source or reply.body).hexdigest() + '"'
+            etag = _etag(reply.etag_source or reply.body, token if hub.edges.per_token_etags else None)
             last_modified = max(reply.last_modified or hub.world.now, hub.world.embedded_changed_at)
             validators = {"ETag": etag, "Last-Modified": _http_date(last_modified)}
             if _not_modified(self.headers, etag, last_modified):
