@@ -282,3 +282,46 @@ def test_bad_slow_pages_is_one_line_exit_2():
     assert done.returncode == 2
     assert "--slow-pages 'civic/site:wiki'" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+# -- primary limits answering 429, expiring tokens ---------------------------------------------
+
+
+def _refusals(hub, token: str, count: int) -> list[requests.Response]:
+    answers = [get(hub, "/repos/civic/site", token=token) for _ in range(count)]
+    return [a for a in answers if a.status_code != 200]
+
+
+def test_exhausted_limits_answer_429_and_403_in_turn_by_default():
+    with serve(WORLD, rate_limit=2, rate_window=60) as hub:
+        refused = _refusals(hub, "edge-one", 6)
+        assert [r.status_code for r in refused] == [429, 403, 429, 403]
+        for r in refused:
+            assert r.json()["message"].startswith("API rate limit exceeded")
+            assert r.headers["X-RateLimit-Remaining"] == "0" and "X-RateLimit-Reset" in r.headers
+        assert hub.stats()["by_token"]["edge-one"]["counted"] == 2
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_limit_status_can_be_pinned(status):
+    with serve(WORLD, rate_limit=1, rate_window=60, limit_status=status) as hub:
+        assert [r.status_code for r in _refusals(hub, "edge-one", 4)] == [status] * 3
+
+
+def test_tokens_expire_token_ttl_seconds_after_their_first_use():
+    import time
+
+    with serve(WORLD, token_ttl=1.0) as hub:
+        assert get(hub, "/repos/civic/site", token="early").status_code == 200
+        time.sleep(0.6)
+        assert get(hub, "/repos/civic/site", token="late").status_code == 200
+        time.sleep(0.6)
+        expired = get(hub, "/repos/civic/site", token="early")
+        assert expired.status_code == 401 and expired.json()["message"] == "Bad credentials"
+        assert get(hub, "/repos/civic/site", token="late").status_code == 200  # its own clock
+        assert get(hub, "/repos/civic/site", token=None).status_code == 200  # no token, no expiry
+        assert hub.stats()["by_token"]["early"]["counted"] == 1  # the 401 cost nothing
+    with serve(WORLD) as hub:
+        get(hub, "/repos/civic/site", token="early")
+        time.sleep(1.1)
+        assert get(hub, "/repos/civic/site", token="early").status_code == 200

@@ -167,6 +167,7 @@ class RateWindow:
     limit: int
     reset: int
     used: int = 0
+    refused: int = 0  # primary-limit refusals so far (``--limit-status both`` alternates on it)
 
 
 class FakeHub:
@@ -183,6 +184,7 @@ class FakeHub:
         self.log = log
         self.lock = threading.Lock()  # rate windows, stats and log lines
         self.windows: dict[str, RateWindow] = {}
+        self.first_use: dict[str, float] = {}  # token -> wall time of its first request
         self.stats = {"requests": 0, "counted": 0, "by_status": {}, "by_token": {}}
         self.bytes_cache: dict[tuple, tuple[tuple[int, int], bytes, bytes]] = {}
         self.listing_cache: dict[tuple, tuple[tuple[int, int], list, str | None]] = {}
@@ -259,6 +261,23 @@ class FakeHub:
             window = RateWindow(limit, math.ceil(now + self.rate_window))
             self.windows[key] = window
         return window
+
+    def refusal_status(self, window: RateWindow) -> int:
+        """The status of a primary-limit refusal: 403, 429, or (``both``) 429 and 403 in turn."""
+        with self.lock:
+            window.refused += 1
+            turn = window.refused
+        if self.edges.limit_status == "both":
+            return 429 if turn % 2 else 403
+        return int(self.edges.limit_status)
+
+    def expired(self, token: str, now: float) -> bool:
+        """Whether ``--token-ttl`` seconds have passed since the token's first request."""
+        if self.edges.token_ttl is None:
+            return False
+        with self.lock:
+            first = self.first_use.setdefault(token, now)
+        return now - first >= self.edges.token_ttl
 
     # -- bookkeeping ----------------------------------------------------------------
 
@@ -1145,7 +1164,7 @@ class Handler(BaseHTTPRequestHandler):
                 return 403, False
             if fault.kind == "slow":
                 time.sleep(SLOW_SECONDS)
-        if token is not None and token.startswith("bad"):
+        if token is not None and (token.startswith("bad") or hub.expired(token, time.time())):
             self._send(401, encode({"message": "Bad credentials", "documentation_url": DOCS}), {})
             return 401, False
         prefix = "/api/v3" if path == "/api/v3" or path.startswith("/api/v3/") else ""
@@ -1178,11 +1197,12 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, body, {**rate_headers, "Cache-Control": "no-cache"})
             return 200, False
         if exhausted:
-            self._send(403, encode({
+            refusal = hub.refusal_status(window)
+            self._send(refusal, encode({
                 "message": f"API rate limit exceeded for {'token ' + _masked(token) if token else self.client_address[0]}.",
                 "documentation_url": DOCS + "/overview/resources-in-the-rest-api#rate-limiting"}),
                 {**rate_headers, "X-RateLimit-Remaining": "0"})
-            return 403, False
+            return refusal, False
         try:
             reply = hub.route(request)
         except ApiError as error:
