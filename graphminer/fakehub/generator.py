@@ -92,6 +92,14 @@ def _check_sizes(seed: int, orgs: int, repos_per_org: int, makers: int, years: i
             raise BadInput(message)
 
 
+def _check_moves(renamed: int, transferred: int, delta_days: int) -> None:
+    for flag, count in (("--renamed-repos", renamed), ("--transferred-repos", transferred)):
+        if count < 0:
+            raise BadInput(f"{flag} must be 0 or more")
+        if count and delta_days < 1:
+            raise BadInput(f"{flag} happens in the first delta: give --delta-days 1 or more")
+
+
 def output_dir(out: str | Path) -> Path:
     """The output folder, created; its parent must exist already."""
     path = Path(out)
@@ -204,10 +212,15 @@ def _write_truths(out: Path, world_path: Path, deltas: list[dict]) -> list[Path]
 
 def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int, makers: int,
                    years: int, delta_days: int = 0, blocked_repos: int = 0, truth: bool = True,
-                   now: str = DEFAULT_NOW,
+                   now: str = DEFAULT_NOW, renamed_repos: int = 0, transferred_repos: int = 0,
                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Write ``OUT/world.json.gz`` (+ deltas, + truth); return counts, paths and timings."""
+    """Write ``OUT/world.json.gz`` (+ deltas, + truth); return counts, paths and timings.
+
+    ``renamed_repos``/``transferred_repos``: the first delta renames (transfers) that many
+    repos (FAKEHUB.md's hard edges); 0 leaves the world and its deltas as without them.
+    """
     _check_sizes(seed, orgs, repos_per_org, makers, years, delta_days, blocked_repos)
+    _check_moves(renamed_repos, transferred_repos, delta_days)
     folder = output_dir(out)
     started = time.perf_counter()
     now_ts = parse_time(now)
@@ -239,7 +252,8 @@ def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int,
         world_path = folder / "world.json.gz"
         _write_world(world_path, now, small, spool)
     world_seconds = time.perf_counter() - started
-    deltas = build_deltas(plan, summaries, users, ids, delta_days, seed)
+    deltas = build_deltas(plan, summaries, users, ids, delta_days, seed, renamed_repos,
+                          transferred_repos)
     delta_paths = []
     for number, delta in enumerate(deltas, start=1):
         path = folder / f"delta-{number}.json.gz"

@@ -417,6 +417,19 @@ def review(world: World, api: str, repo: dict, record: dict) -> dict:
     }
 
 
+def timeline_comment(world: World, api: str, repo: dict, record: dict) -> dict:
+    """An issue comment as a timeline item (``event: commented``, the author as ``actor``)."""
+    body = comment(world, api, repo, record)
+    return {"event": "commented", "actor": body["user"], **body}
+
+
+def timeline_review(world: World, api: str, repo: dict, record: dict) -> dict:
+    """A review as a timeline item (``event: reviewed``; the state in lower case, as GitHub's
+    timeline writes it)."""
+    body = review(world, api, repo, record)
+    return {"event": "reviewed", **body, "state": body["state"].lower()}
+
+
 def review_comment(world: World, api: str, repo: dict, record: dict) -> dict:
     """A pull request review comment."""
     full_name = f"{repo['owner']}/{repo['name']}"

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +28,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from graphminer.errors import BadInput
 from graphminer.fakehub import render
+from graphminer.fakehub.edges import DEEP_PAGE_MESSAGE, SLOW_PER_PAGE, Edges
 from graphminer.fakehub.faults import SLOW_SECONDS, Fault, Faults
 from graphminer.fakehub.world import World, load_delta
 
@@ -45,10 +46,10 @@ class ApiError(Exception):
     """An error answer with GitHub's JSON body."""
 
     def __init__(self, status: int, message: str, extra: dict | None = None,
-                 headers: dict | None = None) -> None:
+                 headers: dict | None = None, docs: str = DOCS) -> None:
         super().__init__(message)
         self.status = status
-        self.body = {"message": message, **(extra or {}), "documentation_url": DOCS}
+        self.body = {"message": message, **(extra or {}), "documentation_url": docs}
         self.headers = headers or {}
 
 
@@ -85,6 +86,7 @@ class Request:
     params: dict[str, str]  # last value wins, as in Rails
     order: list[str]  # parameter names in first-appearance order
     has_token: bool = False
+    query: str = ""  # the query string as sent
 
     @property
     def api(self) -> str:
@@ -128,6 +130,14 @@ def _page_size(request: Request) -> tuple[int, int]:
     return min(per_page, 100), max(page, 1)
 
 
+def _refuse_deep_page(hub: FakeHub, request: Request, docs: str) -> None:
+    """GitHub's 422 for a page starting at or past the page cap, whatever the query."""
+    cap = hub.edges.page_cap
+    per_page, page = _page_size(request)
+    if cap and (page - 1) * per_page >= cap:
+        raise ApiError(422, DEEP_PAGE_MESSAGE, docs=f"{DOCS}/{docs}")
+
+
 def link_header(request: Request, page: int, last: int, per_page: int) -> str | None:
     """The ``Link`` header, in the order and format of GitHub's recorded ones."""
     if last <= 1 and page <= 1:
@@ -157,20 +167,24 @@ class RateWindow:
     limit: int
     reset: int
     used: int = 0
+    refused: int = 0  # primary-limit refusals so far (``--limit-status both`` alternates on it)
 
 
 class FakeHub:
     """The server's state: the world, byte caches, rate windows, stats and the log."""
 
     def __init__(self, world: World, faults: Faults, rate_limit: int = 5000,
-                 rate_window: float = 3600.0, log: IO[str] | None = None) -> None:
+                 rate_window: float = 3600.0, log: IO[str] | None = None,
+                 edges: Edges | None = None) -> None:
         self.world = world
         self.faults = faults
+        self.edges = edges or Edges()
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.log = log
         self.lock = threading.Lock()  # rate windows, stats and log lines
         self.windows: dict[str, RateWindow] = {}
+        self.first_use: dict[str, float] = {}  # token -> wall time of its first request
         self.stats = {"requests": 0, "counted": 0, "by_status": {}, "by_token": {}}
         self.bytes_cache: dict[tuple, tuple[tuple[int, int], bytes, bytes]] = {}
         self.listing_cache: dict[tuple, tuple[tuple[int, int], list, str | None]] = {}
@@ -248,6 +262,23 @@ class FakeHub:
             self.windows[key] = window
         return window
 
+    def refusal_status(self, window: RateWindow) -> int:
+        """The status of a primary-limit refusal: 403, 429, or (``both``) 429 and 403 in turn."""
+        with self.lock:
+            window.refused += 1
+            turn = window.refused
+        if self.edges.limit_status == "both":
+            return 429 if turn % 2 else 403
+        return int(self.edges.limit_status)
+
+    def expired(self, token: str, now: float) -> bool:
+        """Whether ``--token-ttl`` seconds have passed since the token's first request."""
+        if self.edges.token_ttl is None:
+            return False
+        with self.lock:
+            first = self.first_use.setdefault(token, now)
+        return now - first >= self.edges.token_ttl
+
     # -- bookkeeping ----------------------------------------------------------------
 
     def record(self, method: str, path: str, query: dict, status: int, token: str | None,
@@ -285,12 +316,63 @@ class FakeHub:
     # -- routing ----------------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
-        for pattern, handler in self.routes:
-            match = pattern.fullmatch(request.path)
-            if match:
-                with self.world.lock:
+        with self.world.lock:
+            request = self.by_repo_id(request)
+            moved = self.moved(request)
+            if moved is not None:
+                return moved
+            for pattern, handler in self.routes:
+                match = pattern.fullmatch(request.path)
+                if match:
                     return handler(self, request, *match.groups())
         raise not_found()
+
+    def by_repo_id(self, request: Request) -> Request:
+        """``/repositories/{id}/...`` served as the repo's ``/repos/{o}/{r}/...`` (the request's
+        own path stays, so its Link headers keep the ``/repositories`` form)."""
+        match = _BY_ID.fullmatch(request.path)
+        if match is None:
+            return request
+        repo = self.world.repos.get(int(match.group(1)))
+        if repo is None:
+            raise not_found()
+        return replace(request, path=f"/repos/{repo['owner']}/{repo['name']}{match.group(2) or ''}")
+
+    def heavy_slow_page(self, request: Request) -> bool:
+        """Whether this asks more than 50 items a page of a listing ``--slow-pages`` names."""
+        try:
+            per_page = int(request.params.get("per_page", "30") or "30")
+        except ValueError:
+            return False
+        if per_page <= SLOW_PER_PAGE:
+            return False
+        with self.world.lock:
+            try:
+                request = self.by_repo_id(request)
+            except ApiError:
+                return False
+        match = _BY_NAME.fullmatch(request.path)
+        return match is not None and self.edges.slow(match.group(1), match.group(2),
+                                                      (match.group(3) or "").strip("/"))
+
+    def moved(self, request: Request) -> Reply | None:
+        """GitHub's 301 for the old name of a renamed or transferred repo (query kept)."""
+        match = _BY_NAME.fullmatch(request.path)
+        if match is None or not self.edges.redirects:
+            return None
+        repo = self.world.moved_repo(match.group(1), match.group(2))
+        if repo is None:
+            return None
+        location = f"{request.api}/repositories/{repo['id']}{quote(match.group(3) or '')}"
+        if request.query:
+            location += "?" + request.query
+        body = {"message": "Moved Permanently", "url": location,
+                "documentation_url": "https://developer.github.com/v3/#http-redirects"}
+        return Reply(encode(body), status=301, headers={"Location": location})
+
+
+_BY_ID = re.compile(r"/repositories/(\d+)(/.*)?")
+_BY_NAME = re.compile(r"/repos/([^/]+)/([^/]+)(/.*)?")
 
 
 def encode(value: Any) -> bytes:
@@ -455,6 +537,7 @@ def _issue_bytes(hub: FakeHub, request: Request, repo: dict, number: int) -> tup
 
 def get_issues(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
     repo = _repo(hub, owner, name)
+    _refuse_deep_page(hub, request, "issues/issues#list-repository-issues")
     state = _choice(request, "state", ("open", "closed", "all"), "open")
     sort = _choice(request, "sort", ("created", "updated", "comments"), "created")
     direction = _choice(request, "direction", ("asc", "desc"), "desc")
@@ -532,6 +615,7 @@ def _comment_bytes(hub: FakeHub, request: Request, repo: dict, comment_id: int) 
 
 def get_repo_comments(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
     repo = _repo(hub, owner, name)
+    _refuse_deep_page(hub, request, "issues/comments#list-issue-comments-for-a-repository")
     sort = _choice(request, "sort", ("created", "updated"), "created")
     direction = _choice(request, "direction", ("asc", "desc"), "asc")
     since = _since(request)
@@ -561,6 +645,7 @@ def get_issue_comments(hub: FakeHub, request: Request, owner: str, name: str, nu
 
 def get_repo_events(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
     repo = _repo(hub, owner, name)
+    _refuse_deep_page(hub, request, "issues/events#list-issue-events-for-a-repository")
     data = hub.world.repo_data[repo["id"]]
 
     def make() -> tuple[list, str | None]:
@@ -580,6 +665,56 @@ def _event_bytes(hub: FakeHub, request: Request, repo: dict, event_id: int) -> b
     if record["issue_number"] not in data.issues:
         return body
     return body[:-1] + b',"issue":' + _issue_bytes(hub, request, repo, record["issue_number"])[1] + b"}"
+
+
+def get_issue_events(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
+    """One issue's events, oldest first, without the embedded ``issue``."""
+    repo = _repo(hub, owner, name)
+    issue = _issue(hub, repo, number)
+    data = hub.world.repo_data[repo["id"]]
+
+    def make() -> tuple[list, str | None]:
+        ids = sorted((eid for eid, e in data.events.items() if e["issue_number"] == issue["number"]),
+                     key=lambda eid: (data.events[eid]["created_at"], eid))
+        return ids, None
+
+    keys, _ = hub.listing(repo["id"], "issue_events", (issue["number"],), make)
+    return hub.page(request, keys, lambda eid: _plain_event_bytes(hub, request, repo, eid),
+                    data.issue_updated[issue["number"]])
+
+
+def _plain_event_bytes(hub: FakeHub, request: Request, repo: dict, event_id: int) -> tuple:
+    data = hub.world.repo_data[repo["id"]]
+    return hub.record_entry(request.api, "event_plain", repo["id"], event_id, lambda: render.event(
+        hub.world, request.api, repo, data.events[event_id], with_issue=False))
+
+
+def get_issue_timeline(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
+    """One issue's timeline: its events, comments (``commented``) and reviews (``reviewed``),
+    oldest first."""
+    repo = _repo(hub, owner, name)
+    issue = _issue(hub, repo, number)
+    data = hub.world.repo_data[repo["id"]]
+    n = issue["number"]
+
+    def make() -> tuple[list, str | None]:
+        items = [(e["created_at"], 0, eid) for eid, e in data.events.items() if e["issue_number"] == n]
+        items += [(data.comments[cid]["created_at"], 1, cid) for cid in data.comments_by_issue.get(n, [])]
+        items += [(data.reviews[rid]["submitted_at"], 2, rid) for rid in data.reviews_by_pr.get(n, [])]
+        return [(kind, key) for _, kind, key in sorted(items)], None
+
+    def one(item: tuple) -> tuple:
+        kind, key = item
+        if kind == 0:
+            return _plain_event_bytes(hub, request, repo, key)
+        if kind == 1:
+            return hub.record_entry(request.api, "timeline_comment", repo["id"], key, lambda: render.timeline_comment(
+                hub.world, request.api, repo, data.comments[key]))
+        return hub.record_entry(request.api, "timeline_review", repo["id"], key, lambda: render.timeline_review(
+            hub.world, request.api, repo, data.reviews[key]))
+
+    keys, _ = hub.listing(repo["id"], "timeline", (n,), make)
+    return hub.page(request, keys, one, data.issue_updated[n])
 
 
 def _empty_list(hub: FakeHub, request: Request, latest: str) -> Reply:
@@ -862,6 +997,8 @@ def _routes() -> list[tuple[re.Pattern, Callable[..., Reply]]]:
         (f"{repo}/issues/comments/{num}/reactions", get_comment_reactions),
         (f"{repo}/issues/{num}", get_issue),
         (f"{repo}/issues/{num}/comments", get_issue_comments),
+        (f"{repo}/issues/{num}/events", get_issue_events),
+        (f"{repo}/issues/{num}/timeline", get_issue_timeline),
         (f"{repo}/issues/{num}/reactions", get_issue_reactions),
         (f"{repo}/pulls", get_pulls),
         (f"{repo}/pulls/comments", get_repo_review_comments),
@@ -901,6 +1038,14 @@ def _token(header: str | None) -> str | None:
 def _http_date(iso: str) -> str:
     moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return format_datetime(moment, usegmt=True)
+
+
+def _etag(source: bytes, token: str | None) -> str:
+    """A strong ETag of a body; with a token, that token's own (GitHub's ETags are per token)."""
+    digest = hashlib.md5(source)
+    if token is not None:
+        digest.update(b"\0token\0" + token.encode())
+    return '"' + digest.hexdigest() + '"'
 
 
 def _not_modified(headers, etag: str, last_modified: str | None) -> bool:
@@ -997,10 +1142,10 @@ class Handler(BaseHTTPRequestHandler):
         token = _token(self.headers.get("Authorization"))
         fault = hub.faults.next()
         self._pending = (path, query, token, fault.kind if fault else None)
-        self._answer(path, query, order, token, fault)
+        self._answer(path, query, order, token, fault, parts.query)
 
     def _answer(self, path: str, query: dict, order: list, token: str | None,
-                fault: Fault | None) -> tuple[int, bool]:
+                fault: Fault | None, raw_query: str = "") -> tuple[int, bool]:
         """Answer one API request; returns (status, counted against the rate limit)."""
         hub = self.hub
         if fault is not None:
@@ -1019,7 +1164,7 @@ class Handler(BaseHTTPRequestHandler):
                 return 403, False
             if fault.kind == "slow":
                 time.sleep(SLOW_SECONDS)
-        if token is not None and token.startswith("bad"):
+        if token is not None and (token.startswith("bad") or hub.expired(token, time.time())):
             self._send(401, encode({"message": "Bad credentials", "documentation_url": DOCS}), {})
             return 401, False
         prefix = "/api/v3" if path == "/api/v3" or path.startswith("/api/v3/") else ""
@@ -1027,7 +1172,11 @@ class Handler(BaseHTTPRequestHandler):
         if len(inner) > 1:
             inner = inner.rstrip("/")
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-        request = Request(host, prefix, inner, path, query, order, token is not None)
+        request = Request(host, prefix, inner, path, query, order, token is not None, raw_query)
+        if hub.edges.slow_pages and hub.heavy_slow_page(request):
+            time.sleep(hub.edges.slow_seconds)
+            self._send(502, encode({"message": "Server Error", "documentation_url": DOCS}), {})
+            return 502, False
         now = time.time()
         with hub.lock:
             window = hub.window(token, now)
@@ -1048,11 +1197,12 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, body, {**rate_headers, "Cache-Control": "no-cache"})
             return 200, False
         if exhausted:
-            self._send(403, encode({
+            refusal = hub.refusal_status(window)
+            self._send(refusal, encode({
                 "message": f"API rate limit exceeded for {'token ' + _masked(token) if token else self.client_address[0]}.",
                 "documentation_url": DOCS + "/overview/resources-in-the-rest-api#rate-limiting"}),
                 {**rate_headers, "X-RateLimit-Remaining": "0"})
-            return 403, False
+            return refusal, False
         try:
             reply = hub.route(request)
         except ApiError as error:
@@ -1062,7 +1212,7 @@ class Handler(BaseHTTPRequestHandler):
             status, body, extra = 404, encode(not_found().body), {}
             reply = None
         if reply is not None and reply.status == 200:
-            etag = '"' + hashlib.md5(reply.etag_source or reply.body).hexdigest() + '"'
+            etag = _etag(reply.etag_source or reply.body, token if hub.edges.per_token_etags else None)
             last_modified = max(reply.last_modified or hub.world.now, hub.world.embedded_changed_at)
             validators = {"ETag": etag, "Last-Modified": _http_date(last_modified)}
             if _not_modified(self.headers, etag, last_modified):

@@ -327,13 +327,15 @@ class Item:
 
 
 def harvested_repos(world: dict) -> dict[int, dict]:
-    """Repos the harvest covers (rule 1), by id."""
+    """Repos the harvest covers (rule 1), by id. A repo transferred out of the harvested
+    orgs keeps the history it had there (its ``former_names`` name an org)."""
     orgs = {org["login"].lower() for org in world.get("orgs", [])}
     covered = {}
     for repo in world.get("repos", []):
         if repo.get("fork") or repo.get("blocked"):
             continue
-        if str(repo.get("owner", "")).lower() not in orgs:
+        owners = [repo.get("owner", ""), *(name.partition("/")[0] for name in repo.get("former_names", []))]
+        if not any(str(owner).lower() in orgs for owner in owners):
             continue
         covered[repo["id"]] = repo
     return covered

@@ -271,6 +271,8 @@ class World:
         self.user_by_login: dict[str, int] = {}
         self.org_by_login: dict[str, int] = {}
         self.repo_by_name: dict[tuple[str, str], int] = {}
+        # old names of renamed and transferred repos (they answer 301 to /repositories/{id})
+        self.moved_from: dict[tuple[str, str], int] = {}
         # where each repo-scoped record lives, so an upsert can move or replace it
         self.location: dict[str, dict[Any, int]] = {kind: {} for kind in COLLECTIONS[3:]}
         self.generation = 0  # bumped when users or orgs change (they are embedded everywhere)
@@ -296,6 +298,13 @@ class World:
     def repo_by(self, owner: str, name: str) -> dict | None:
         """The repo OWNER/NAME (case-insensitive), None when unknown or deleted."""
         repo_id = self.repo_by_name.get((owner.lower(), name.lower()))
+        return self.repos.get(repo_id) if repo_id else None
+
+    def moved_repo(self, owner: str, name: str) -> dict | None:
+        """The live repo once called OWNER/NAME (renamed or transferred since), or None."""
+        if self.repo_by(owner, name) is not None:
+            return None
+        repo_id = self.moved_from.get((owner.lower(), name.lower()))
         return self.repos.get(repo_id) if repo_id else None
 
     def org_repos(self, org_login: str) -> list[dict]:
@@ -332,7 +341,13 @@ class World:
         elif kind == "repos":
             old = self.repos.get(record["id"])
             if old is not None:
-                self.repo_by_name.pop((old["owner"].lower(), old["name"].lower()), None)
+                old_key = (old["owner"].lower(), old["name"].lower())
+                self.repo_by_name.pop(old_key, None)
+                if old_key != (record["owner"].lower(), record["name"].lower()):
+                    self.moved_from[old_key] = record["id"]
+            for former in record.get("former_names") or ():
+                owner, _, name = str(former).partition("/")
+                self.moved_from[(owner.lower(), name.lower())] = record["id"]
             self.repos[record["id"]] = record
             self.deleted_repos.discard(record["id"])
             self.repo_by_name[(record["owner"].lower(), record["name"].lower())] = record["id"]
@@ -358,6 +373,7 @@ class World:
         """Make a repo answer 404 and vanish from its org's listing."""
         repo = self.repos.pop(repo_id)
         self.repo_by_name.pop((repo["owner"].lower(), repo["name"].lower()), None)
+        self.moved_from = {key: rid for key, rid in self.moved_from.items() if rid != repo_id}
         self.deleted_repos.add(repo_id)
         self.generation += 1
 

@@ -1,0 +1,327 @@
+"""Real GitHub's hard edges in fakehub (FAKEHUB.md), each on and off, over real HTTP.
+
+Expected values come from the fixture world's JSON (read here, independently of fakehub's
+code) or from GitHub's own texts (the 422 message, PyGithub's recorded 301).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+from test_fakehub_openapi import validator
+
+from graphminer.fakehub.testing import serve
+
+FIXTURES = Path(__file__).parent / "fixtures"
+WORLD = FIXTURES / "fakehub-small.json"
+RAW = json.loads(WORLD.read_text())
+AUTH = {"Authorization": "token edge-one"}
+DEEP = ("Pagination with the page parameter is not supported for large datasets, "
+        "please use cursor based pagination (after/before)")
+CAPPED = ("/repos/civic/site/issues", "/repos/civic/site/issues/comments",
+          "/repos/civic/site/issues/events")
+
+
+def get(hub, path: str, token: str | None = "edge-one", **params) -> requests.Response:
+    headers = {"Authorization": f"token {token}"} if token else {}
+    return requests.get(hub.url + path, params=params, headers=headers, timeout=30)
+
+
+# -- deep pagination ----------------------------------------------------------------
+
+
+def test_deep_pages_of_the_three_repo_listings_are_refused_whatever_the_query():
+    with serve(WORLD, page_cap=10) as hub:
+        for path in CAPPED:
+            assert get(hub, path, per_page=5, page=2, state="all").status_code == 200
+            for query in ({}, {"since": "2000-01-01T00:00:00Z"}, {"state": "all", "sort": "updated"}):
+                refused = get(hub, path, per_page=5, page=3, **query)
+                assert refused.status_code == 422, (path, query)
+                assert refused.json()["message"] == DEEP
+                assert refused.json()["documentation_url"].startswith("https://docs.github.com/")
+            # per_page above 100 is served as 100: page 2 starts at item 100
+            assert get(hub, path, per_page=500, page=2).status_code == 422
+        # other listings and per-issue listings are not capped
+        assert get(hub, "/repos/civic/site/pulls", per_page=5, page=3, state="all").status_code == 200
+        assert get(hub, "/repos/civic/site/issues/3/comments", per_page=1, page=30).status_code == 200
+
+
+def test_the_default_cap_is_ten_thousand_items_and_zero_switches_it_off():
+    with serve(WORLD) as hub:
+        assert get(hub, CAPPED[0], per_page=100, page=100).json() == []
+        assert get(hub, CAPPED[0], per_page=100, page=101).status_code == 422
+    with serve(WORLD, page_cap=0) as hub:
+        issues = [i for i in RAW["issues"] if i["repo_id"] == 200]
+        served = get(hub, CAPPED[0], per_page=5, page=3, state="all", direction="asc")
+        assert served.status_code == 200
+        expected = sorted(issues, key=lambda i: (i["created_at"], i["number"]))[10:15]
+        assert [i["number"] for i in served.json()] == [i["number"] for i in expected]
+        assert get(hub, CAPPED[0], per_page=100, page=1000).status_code == 200
+
+
+# -- per-issue listings ---------------------------------------------------------------
+
+
+def _fixture_issue_with_most_parts() -> int:
+    numbers = [i["number"] for i in RAW["issues"] if i["repo_id"] == 200]
+
+    def parts(n: int) -> int:
+        return sum(1 for kind, field in (("comments", "issue_number"), ("events", "issue_number"),
+                                         ("reviews", "pr_number"))
+                   for r in RAW[kind] if r["repo_id"] == 200 and r[field] == n)
+    return max(numbers, key=parts)
+
+
+def test_per_issue_events_and_timeline_hold_the_issues_records_oldest_first():
+    number = _fixture_issue_with_most_parts()
+    events = sorted((e for e in RAW["events"] if e["repo_id"] == 200 and e["issue_number"] == number),
+                    key=lambda e: (e["created_at"], e["id"]))
+    comments = [c for c in RAW["comments"] if c["repo_id"] == 200 and c["issue_number"] == number]
+    reviews = [r for r in RAW["reviews"] if r["repo_id"] == 200 and r["pr_number"] == number]
+    assert events and comments and reviews, "the fixture issue should have every kind of part"
+    with serve(WORLD, page_cap=1) as hub:
+        served = get(hub, f"/repos/civic/site/issues/{number}/events", per_page=100).json()
+        assert [e["id"] for e in served] == [e["id"] for e in events]
+        assert all("issue" not in e for e in served)
+        timeline = get(hub, f"/repos/civic/site/issues/{number}/timeline", per_page=100).json()
+        expected = sorted([(e["created_at"], e["event"], e["id"]) for e in events]
+                          + [(c["created_at"], "commented", c["id"]) for c in comments]
+                          + [(r["submitted_at"], "reviewed", r["id"]) for r in reviews])
+        got = [(item.get("created_at") or item.get("submitted_at"), item["event"], item["id"])
+               for item in timeline]
+        assert sorted(got) == expected
+        assert [g[0] for g in got] == sorted(g[0] for g in got)
+        check = validator("/repos/{owner}/{repo}/issues/{issue_number}/timeline")
+        errors = list(check.iter_errors(timeline))
+        assert not errors, f"{errors[0].message} at {list(errors[0].absolute_path)}"
+        assert get(hub, "/repos/civic/site/issues/9999/timeline").status_code == 404
+
+
+# -- per-token ETags ------------------------------------------------------------------
+
+
+def _conditional(hub, path: str, token: str, etag: str) -> requests.Response:
+    return requests.get(hub.url + path, headers={"Authorization": f"token {token}",
+                                                 "If-None-Match": etag}, timeout=30)
+
+
+@pytest.mark.parametrize("path", ["/repos/civic/site", "/repos/civic/site/issues?state=all"])
+def test_etags_are_per_token_and_another_tokens_etag_never_gives_a_304(path):
+    with serve(WORLD) as hub:
+        one = requests.get(hub.url + path, headers=AUTH, timeout=30)
+        two = requests.get(hub.url + path, headers={"Authorization": "token edge-two"}, timeout=30)
+        assert one.content == two.content
+        assert one.headers["ETag"] != two.headers["ETag"]
+        assert _conditional(hub, path, "edge-one", one.headers["ETag"]).status_code == 304
+        crossed = _conditional(hub, path, "edge-two", one.headers["ETag"])
+        assert crossed.status_code == 200 and crossed.content == one.content
+        by_token = hub.stats()["by_token"]
+        assert by_token["edge-one"]["counted"] == 1  # its 304 was free
+        assert by_token["edge-two"]["counted"] == 2  # the crossed ETag cost a request
+
+
+def test_shared_etags_when_switched_off():
+    path = "/repos/civic/site/issues?state=all"
+    with serve(WORLD, per_token_etags=False) as hub:
+        one = requests.get(hub.url + path, headers=AUTH, timeout=30)
+        two = requests.get(hub.url + path, headers={"Authorization": "token edge-two"}, timeout=30)
+        assert one.headers["ETag"] == two.headers["ETag"]
+        assert _conditional(hub, path, "edge-two", one.headers["ETag"]).status_code == 304
+
+
+# -- renamed and transferred repos --------------------------------------------------------
+
+
+def _moves_delta(tmp_path: Path) -> Path:
+    """civic/site renamed civic/website; opengov/data transferred to the user alice."""
+    site = next(r for r in RAW["repos"] if r["id"] == 200)
+    data = next(r for r in RAW["repos"] if r["id"] == 203)
+    delta = {"format": 1, "now": "2023-03-03T23:59:00Z", "ops": [
+        {"op": "upsert", "kind": "repos", "record": dict(site, name="website")},
+        {"op": "upsert", "kind": "repos", "record": dict(data, owner="alice")}]}
+    path = tmp_path / "moves.json"
+    path.write_text(json.dumps(delta))
+    return path
+
+
+def test_old_names_answer_301_to_repositories_id_with_the_query_kept(tmp_path):
+    with serve(WORLD) as hub:
+        before = get(hub, "/repos/civic/site/issues", state="closed", per_page=3, sort="updated")
+        hub.apply_delta(_moves_delta(tmp_path))
+        moved = requests.get(hub.url + "/repos/civic/site/issues?state=closed&per_page=3&sort=updated",
+                             headers=AUTH, allow_redirects=False, timeout=30)
+        assert moved.status_code == 301
+        location = f"{hub.url}/repositories/200/issues?state=closed&per_page=3&sort=updated"
+        assert moved.headers["Location"] == location
+        assert moved.json() == {"message": "Moved Permanently", "url": location,
+                                "documentation_url": "https://developer.github.com/v3/#http-redirects"}
+        assert "X-RateLimit-Remaining" in moved.headers
+        followed = requests.get(location, headers=AUTH, timeout=30)
+        assert [i["number"] for i in followed.json()] == [i["number"] for i in before.json()]
+        assert all(i["state"] == "closed" for i in followed.json())
+        assert followed.json()[0]["repository_url"].endswith("/repos/civic/website")
+        # the Link headers of /repositories/{id} listings keep that form
+        assert followed.links["next"]["url"].startswith(f"{hub.url}/repositories/200/issues?")
+        assert "state=closed" in followed.links["next"]["url"]
+        # the transferred repo: the old name redirects, the new owner serves it
+        gone = requests.get(hub.url + "/repos/opengov/data", headers=AUTH, allow_redirects=False, timeout=30)
+        assert gone.status_code == 301 and gone.headers["Location"] == f"{hub.url}/repositories/203"
+        assert get(hub, "/repos/alice/data").json()["owner"]["login"] == "alice"
+        assert [r["name"] for r in get(hub, "/orgs/opengov/repos").json()] == []
+        # under /api/v3 too
+        enterprise = requests.get(hub.url + "/api/v3/repos/civic/site", headers=AUTH,
+                                  allow_redirects=False, timeout=30)
+        assert enterprise.headers["Location"] == f"{hub.url}/api/v3/repositories/200"
+
+
+def test_pygithub_lands_on_the_renamed_repo(tmp_path):
+    from github import Auth, Github
+
+    with serve(WORLD) as hub:
+        hub.apply_delta(_moves_delta(tmp_path))
+        client = Github(base_url=hub.url, per_page=4, auth=Auth.Token("pygithub-token"), retry=None,
+                        seconds_between_requests=0)
+        repo = client.get_repo("civic/site")
+        assert repo.full_name == "civic/website" and repo.id == 200
+        closed = [i.number for i in repo.get_issues(state="closed")]
+        expected = sorted((i["number"] for i in RAW["issues"] if i["repo_id"] == 200
+                           and i["state"] == "closed"), reverse=True)
+        assert sorted(closed, reverse=True) == expected
+        client.close()
+
+
+def test_without_redirects_old_names_are_404_and_repositories_id_is_always_served(tmp_path):
+    with serve(WORLD, redirects=False) as hub:
+        direct = get(hub, "/repositories/200/issues", state="all", per_page=100)
+        assert len(direct.json()) == sum(1 for i in RAW["issues"] if i["repo_id"] == 200)
+        hub.apply_delta(_moves_delta(tmp_path))
+        assert get(hub, "/repos/civic/site").status_code == 404
+        assert get(hub, "/repositories/200").json()["full_name"] == "civic/website"
+        assert get(hub, "/repositories/999999").status_code == 404
+
+
+def test_generated_deltas_rename_and_transfer_and_the_truth_keeps_the_history(tmp_path):
+    import gzip
+
+    from graphminer.fakehub.generator import apply_delta, generate_world
+    from graphminer.fakehub.truth import harvested_repos
+
+    sizes = {"seed": 3, "orgs": 2, "repos_per_org": 3, "makers": 40, "years": 1, "delta_days": 1}
+    plain = generate_world(tmp_path / "plain", **sizes)
+    moved = generate_world(tmp_path / "moved", renamed_repos=1, transferred_repos=1, **sizes)
+    assert plain["world"].read_bytes() == moved["world"].read_bytes()
+
+    def ops(made: dict) -> list:
+        return json.loads(gzip.decompress(made["deltas"][0].read_bytes()))["ops"]
+
+    plain_ops, moved_ops = ops(plain), ops(moved)
+    assert moved_ops[:len(plain_ops)] == plain_ops  # the moves come on top, nothing else changes
+    moves = [op["record"] for op in moved_ops[len(plain_ops):]]
+    assert len(moves) == 2 and all(op_kind == "repos" for op_kind in
+                                   (op["kind"] for op in moved_ops[len(plain_ops):]))
+    world = json.loads(gzip.decompress(moved["world"].read_bytes()))
+    orgs = {org["login"] for org in world["orgs"]}
+    users = {user["login"] for user in world["users"]} | {
+        op["record"]["login"] for op in moved_ops if op["kind"] == "users"}
+    before = {repo["id"]: repo for repo in world["repos"]}
+    renamed, transferred = moves
+    old = before[renamed["id"]]
+    assert renamed["owner"] == old["owner"] and renamed["name"] != old["name"]
+    assert renamed["former_names"] == [f"{old['owner']}/{old['name']}"]
+    gone = before[transferred["id"]]
+    assert transferred["owner"] in users and transferred["owner"] not in orgs
+    assert transferred["former_names"] == [f"{gone['owner']}/{gone['name']}"]
+    # the truth after the delta still counts what happened in the transferred repo
+    truth_before = json.loads((tmp_path / "moved" / "truth.json").read_text())
+    truth_after = json.loads((tmp_path / "moved" / "truth-after-1.json").read_text())
+    assert set(truth_before["makers"]) <= set(truth_after["makers"])
+    after = apply_delta(world, {"format": 1, "now": moved["final_now"], "ops": moved_ops})
+    assert transferred["id"] in harvested_repos(after)
+    with serve(moved["world"]) as hub:
+        hub.apply_delta(moved["deltas"][0])
+        for repo, was in ((renamed, old), (transferred, gone)):
+            answer = get(hub, f"/repos/{was['owner']}/{was['name']}/issues", state="all")
+            assert answer.url == f"{hub.url}/repositories/{repo['id']}/issues?state=all"
+            assert get(hub, f"/repos/{repo['owner']}/{repo['name']}").json()["id"] == repo["id"]
+
+
+# -- slow pages -----------------------------------------------------------------------------
+
+
+def test_slow_listings_answer_502_to_pages_above_50_every_time():
+    import time
+
+    with serve(WORLD, slow_pages=["civic/site:issues", "opengov/data"], slow_seconds=0.3) as hub:
+        for _ in range(2):
+            started = time.monotonic()
+            heavy = get(hub, "/repos/civic/site/issues", per_page=100, state="all")
+            assert heavy.status_code == 502 and heavy.json()["message"] == "Server Error"
+            assert time.monotonic() - started >= 0.3
+        assert get(hub, "/repositories/200/issues", per_page=51).status_code == 502
+        light = get(hub, "/repos/civic/site/issues", per_page=50, state="all")
+        assert light.status_code == 200
+        assert len(light.json()) == min(50, sum(1 for i in RAW["issues"] if i["repo_id"] == 200))
+        assert get(hub, "/repos/civic/site/issues", state="all").status_code == 200  # default 30
+        assert get(hub, "/repos/civic/site/pulls", per_page=100).status_code == 200  # not named
+        assert get(hub, "/repos/opengov/data/issues", per_page=100).status_code == 502  # whole repo
+        assert get(hub, "/repos/opengov/data/commits", per_page=100).status_code == 502
+        assert hub.stats()["by_token"]["edge-one"]["counted"] == 3  # a 502 costs nothing
+    with serve(WORLD) as hub:
+        assert get(hub, "/repos/civic/site/issues", per_page=100).status_code == 200
+
+
+def test_bad_slow_pages_is_one_line_exit_2():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "serve", str(WORLD),
+                           "--slow-pages", "civic/site:wiki"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--slow-pages 'civic/site:wiki'" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+# -- primary limits answering 429, expiring tokens ---------------------------------------------
+
+
+def _refusals(hub, token: str, count: int) -> list[requests.Response]:
+    answers = [get(hub, "/repos/civic/site", token=token) for _ in range(count)]
+    return [a for a in answers if a.status_code != 200]
+
+
+def test_exhausted_limits_answer_429_and_403_in_turn_by_default():
+    with serve(WORLD, rate_limit=2, rate_window=60) as hub:
+        refused = _refusals(hub, "edge-one", 6)
+        assert [r.status_code for r in refused] == [429, 403, 429, 403]
+        for r in refused:
+            assert r.json()["message"].startswith("API rate limit exceeded")
+            assert r.headers["X-RateLimit-Remaining"] == "0" and "X-RateLimit-Reset" in r.headers
+        assert hub.stats()["by_token"]["edge-one"]["counted"] == 2
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_limit_status_can_be_pinned(status):
+    with serve(WORLD, rate_limit=1, rate_window=60, limit_status=status) as hub:
+        assert [r.status_code for r in _refusals(hub, "edge-one", 4)] == [status] * 3
+
+
+def test_tokens_expire_token_ttl_seconds_after_their_first_use():
+    import time
+
+    with serve(WORLD, token_ttl=1.0) as hub:
+        assert get(hub, "/repos/civic/site", token="early").status_code == 200
+        time.sleep(0.6)
+        assert get(hub, "/repos/civic/site", token="late").status_code == 200
+        time.sleep(0.6)
+        expired = get(hub, "/repos/civic/site", token="early")
+        assert expired.status_code == 401 and expired.json()["message"] == "Bad credentials"
+        assert get(hub, "/repos/civic/site", token="late").status_code == 200  # its own clock
+        assert get(hub, "/repos/civic/site", token=None).status_code == 200  # no token, no expiry
+        assert hub.stats()["by_token"]["early"]["counted"] == 1  # the 401 cost nothing
+    with serve(WORLD) as hub:
+        get(hub, "/repos/civic/site", token="early")
+        time.sleep(1.1)
+        assert get(hub, "/repos/civic/site", token="early").status_code == 200
