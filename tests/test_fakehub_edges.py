@@ -325,3 +325,74 @@ def test_tokens_expire_token_ttl_seconds_after_their_first_use():
         get(hub, "/repos/civic/site", token="early")
         time.sleep(1.1)
         assert get(hub, "/repos/civic/site", token="early").status_code == 200
+
+
+# -- private repos ------------------------------------------------------------------------
+
+
+def _load(path: Path) -> dict:
+    import gzip
+
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
+def _people_by_repo(world: dict) -> dict[int, set[int]]:
+    """User ids acting in each repo (issues, comments, reviews, events), read from the world."""
+    found: dict[int, set[int]] = {}
+    for kind, field in (("issues", "user_id"), ("comments", "user_id"), ("reviews", "user_id"),
+                        ("review_comments", "user_id"), ("events", "actor_id")):
+        for record in world[kind]:
+            if record.get(field):
+                found.setdefault(record["repo_id"], set()).add(record[field])
+    return found
+
+
+@pytest.fixture(scope="module")
+def private_world(tmp_path_factory) -> tuple[dict, dict]:
+    from graphminer.fakehub.generator import generate_world
+
+    folder = tmp_path_factory.mktemp("private")
+    sizes = {"seed": 4, "orgs": 2, "repos_per_org": 3, "makers": 40, "years": 1}
+    return generate_world(folder / "plain", **sizes), generate_world(folder / "private", private_repos=1, **sizes)
+
+
+def test_private_repos_are_listed_for_members_only_with_type_all(private_world):
+    plain, made = private_world
+    world = _load(made["world"])
+    private = [repo for repo in world["repos"] if repo.get("private")]
+    assert len(private) == 1
+    repo = private[0]
+    plain_repos = {r["id"]: r for r in _load(plain["world"])["repos"]}
+    assert {**plain_repos[repo["id"]], "private": True} == repo  # nothing else differs
+    org = f"/orgs/{repo['owner']}/repos"
+    with serve(made["world"]) as hub:
+        listed = get(hub, org, type="all", per_page=100).json()
+        mine = [r for r in listed if r["id"] == repo["id"]]
+        assert mine and mine[0]["private"] is True and mine[0]["visibility"] == "private"
+        assert all(r["private"] is False and r["visibility"] == "public"
+                   for r in listed if r["id"] != repo["id"])
+        assert repo["id"] not in [r["id"] for r in get(hub, org, type="public", per_page=100).json()]
+        assert [r["id"] for r in get(hub, org, type="private").json()] == [repo["id"]]
+        assert repo["id"] not in [r["id"] for r in get(hub, org, token=None, per_page=100).json()]
+        check = validator("/orgs/{org}/repos")
+        assert not list(check.iter_errors(listed))
+        path = f"/repos/{repo['owner']}/{repo['name']}"
+        own = get(hub, path)
+        assert own.json()["private"] is True
+        assert not list(validator("/repos/{owner}/{repo}").iter_errors(own.json()))
+        issues = get(hub, path + "/issues", state="all", per_page=100).json()
+        assert len(issues) == min(100, sum(1 for i in world["issues"] if i["repo_id"] == repo["id"]))
+        assert get(hub, path, token=None).status_code == 404
+        assert get(hub, f"/repositories/{repo['id']}/issues", token=None).status_code == 404
+
+
+def test_the_truth_leaves_private_repos_out(private_world):
+    plain, made = private_world
+    world = _load(made["world"])
+    repo_id = next(repo["id"] for repo in world["repos"] if repo.get("private"))
+    acting = _people_by_repo(world)
+    only_there = acting[repo_id] - set().union(*(ids for rid, ids in acting.items() if rid != repo_id))
+    plain_truth = json.loads((made["world"].parent.parent / "plain" / "truth.json").read_text())
+    truth = json.loads((made["world"].parent / "truth.json").read_text())
+    assert only_there and {str(u) for u in only_there} <= set(plain_truth["makers"])
+    assert not {str(u) for u in only_there} & set(truth["makers"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import shutil
 import tempfile
 import time
@@ -148,6 +149,18 @@ def _first_ordinary_repo(plan: Plan) -> int:
     return 0
 
 
+def _private_repos(plan: Plan, forced: int, count: int) -> set[int]:
+    """Indexes of ``count`` ordinary repos to mark private (their own random stream)."""
+    if count == 0:
+        return set()
+    candidates = [repo.idx for repo in plan.repos if repo.idx != forced
+                  and not (repo.empty or repo.fork or repo.blocked or repo.archived)]
+    if count < 0 or count > len(candidates):
+        raise BadInput(f"--private-repos must be from 0 to {len(candidates)} (the ordinary repos "
+                       "but one); raise --repos-per-org for more")
+    return set(random.Random(plan.seed * 7919 + 6).sample(candidates, count))
+
+
 def _write_world(path: Path, now: str, small: dict[str, list], spool: SpoolWriter) -> None:
     encode = json.JSONEncoder(separators=(",", ":")).encode
     partial = path.with_name(path.name + ".partial")
@@ -213,11 +226,13 @@ def _write_truths(out: Path, world_path: Path, deltas: list[dict]) -> list[Path]
 def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int, makers: int,
                    years: int, delta_days: int = 0, blocked_repos: int = 0, truth: bool = True,
                    now: str = DEFAULT_NOW, renamed_repos: int = 0, transferred_repos: int = 0,
+                   private_repos: int = 0,
                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Write ``OUT/world.json.gz`` (+ deltas, + truth); return counts, paths and timings.
 
-    ``renamed_repos``/``transferred_repos``: the first delta renames (transfers) that many
-    repos (FAKEHUB.md's hard edges); 0 leaves the world and its deltas as without them.
+    FAKEHUB.md's hard edges that are world content, each 0 by default (then the world and
+    its deltas are byte for byte as without them): ``renamed_repos``/``transferred_repos``,
+    repos the first delta renames (transfers); ``private_repos``, repos marked private.
     """
     _check_sizes(seed, orgs, repos_per_org, makers, years, delta_days, blocked_repos)
     _check_moves(renamed_repos, transferred_repos, delta_days)
@@ -227,6 +242,7 @@ def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int,
     plan = build_plan(seed, orgs, repos_per_org, makers, years, now_ts, blocked_repos)
     ids = IdCounters()
     forced = _first_ordinary_repo(plan)
+    private = _private_repos(plan, forced, private_repos)
     summaries: list[RepoSummary] = []
     repo_records = []
     with tempfile.TemporaryDirectory(dir=folder, prefix=".spool-") as tmp:
@@ -238,6 +254,8 @@ def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int,
                 summary = sim.run(spool.emit)
                 spool.flush()
             record = _repo_record(plan, sim, repo, summary)
+            if repo.idx in private:
+                record["private"] = True
             repo_records.append(record)
             if summary is not None:
                 summary.repo = record

@@ -321,6 +321,7 @@ class FakeHub:
             moved = self.moved(request)
             if moved is not None:
                 return moved
+            self.check_visible(request)
             for pattern, handler in self.routes:
                 match = pattern.fullmatch(request.path)
                 if match:
@@ -337,6 +338,15 @@ class FakeHub:
         if repo is None:
             raise not_found()
         return replace(request, path=f"/repos/{repo['owner']}/{repo['name']}{match.group(2) or ''}")
+
+    def check_visible(self, request: Request) -> None:
+        """A private repo is 404 without a token, as GitHub hides it from outsiders."""
+        match = _BY_NAME.fullmatch(request.path)
+        if match is None or request.has_token:
+            return
+        repo = self.world.repo_by(match.group(1), match.group(2))
+        if repo is not None and repo.get("private"):
+            raise not_found()
 
     def heavy_slow_page(self, request: Request) -> bool:
         """Whether this asks more than 50 items a page of a listing ``--slow-pages`` names."""
@@ -469,13 +479,17 @@ def get_org_repos(hub: FakeHub, request: Request, login: str) -> Reply:
     # docs/world-format.md: oldest first unless a direction is asked for
     default_direction = "asc" if sort in ("created", "full_name") else "desc"
     direction = _choice(request, "direction", ("asc", "desc"), default_direction)
-    repos = hub.world.org_repos(org["login"])
+    # any token is a member's: it sees the org's private repos (docs/world-format.md)
+    repos = [repo for repo in hub.world.org_repos(org["login"])
+             if request.has_token or not repo.get("private")]
     if kind == "forks":
         repos = [repo for repo in repos if repo.get("fork")]
     elif kind == "sources":
         repos = [repo for repo in repos if not repo.get("fork")]
+    elif kind == "public":
+        repos = [repo for repo in repos if not repo.get("private")]
     elif kind == "private":
-        repos = []
+        repos = [repo for repo in repos if repo.get("private")]
     field_name = {"created": "created_at", "updated": "updated_at", "pushed": "pushed_at"}.get(sort)
     if field_name:
         repos.sort(key=lambda repo: (repo.get(field_name) or repo["created_at"], repo["id"]),

@@ -328,11 +328,12 @@ class Item:
 
 def harvested_repos(world: dict) -> dict[int, dict]:
     """Repos the harvest covers (rule 1), by id. A repo transferred out of the harvested
-    orgs keeps the history it had there (its ``former_names`` name an org)."""
+    orgs keeps the history it had there (its ``former_names`` name an org); a private repo
+    is never stored."""
     orgs = {org["login"].lower() for org in world.get("orgs", [])}
     covered = {}
     for repo in world.get("repos", []):
-        if repo.get("fork") or repo.get("blocked"):
+        if repo.get("fork") or repo.get("blocked") or repo.get("private"):
             continue
         owners = [repo.get("owner", ""), *(name.partition("/")[0] for name in repo.get("former_names", []))]
         if not any(str(owner).lower() in orgs for owner in owners):
