@@ -838,11 +838,14 @@ class Harvester:
         issue's updated_at does not move for reviews); the watermark moves only once those
         reviews are stored too."""
         since, _ = self.mark(repo, "pulls")
+        before = self.saver.pulls_updated(repo["id"])
         moved: set[int] = set()
 
         def note(page: list[dict]) -> None:
+            # Moved since the last complete run, or since a killed one stored the PR.
             moved.update(item["number"] for item in page
-                         if since is None or (item.get("updated_at") or "") >= since)
+                         if since is None or (item.get("updated_at") or "") >= since
+                         or before.get(item["number"]) != item.get("updated_at"))
 
         self.harvest_newest_first(repo, LISTINGS["pulls"], note,
                                   lambda: self.harvest_per_item(repo, REVIEWS, sorted(moved)))
@@ -850,19 +853,28 @@ class Harvester:
     def harvest_per_item(self, repo: dict, listing: Listing, numbers: list[int]) -> None:
         """A per-issue (or per-PR) listing for each of ``numbers``; an item that vanished
         (404) simply has none."""
+        if not numbers:
+            return
+        row = watermark(self.conn, f"repo:{repo['id']}", listing.name)
+        first = (row["per_page"] if row else None) or PAGE_SIZES[0]
+        sizes = [size for size in PAGE_SIZES if size <= first] or [PAGE_SIZES[-1]]
         for number in numbers:
             path = listing.path.format(number=number)
-            for size in PAGE_SIZES:
+            while True:
                 try:
-                    for page in pages(self.listing(repo, path, listing.query, size), size):
+                    for page in pages(self.listing(repo, path, listing.query, sizes[0]), sizes[0]):
                         self.saver.save(listing, repo["id"], page, number)
                     break
                 except HeavyPage:
-                    continue
+                    if len(sizes) == 1:
+                        raise
+                    sizes.pop(0)
                 except GithubException as error:
                     if error.status != 404:
                         raise
                     break
+        if sizes[0] != first:
+            self.keep(repo, listing.name, None, per_page=sizes[0])
 
     def harvest_events(self, repo: dict) -> None:
         """Issue events come newest first by id and never change: stop at the last id seen.

@@ -64,9 +64,10 @@ LISTINGS: dict[str, Listing] = {listing.name: listing for listing in (
             lambda item: item.get("created_at"), author="author", newest_first=False),
 )}
 
-# Per-item listings: read for the items a repo-level listing says changed.
+# Per-item listings: read for the items a repo-level listing says changed (their
+# watermark rows keep only the page size that worked).
 REVIEWS = Listing("reviews", "/pulls/{number}/reviews", "reviews", rows.review_row,
                   lambda item: item.get("submitted_at"))
-ISSUE_EVENTS = Listing("issue_events", "/issues/{number}/events", "issue_events",
+ISSUE_EVENTS = Listing("issue_events/issue", "/issues/{number}/events", "issue_events",
                        rows.event_row, lambda item: item.get("id"), author="actor",
                        slim=rows.slim_event)

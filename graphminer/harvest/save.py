@@ -210,6 +210,11 @@ class Saver:
                 {"repo": repo_id},
             )
 
+    def pulls_updated(self, repo_id: int) -> dict[int, str | None]:
+        """The stored /pulls updated_at of each of a repo's pull requests."""
+        return {row[0]: row[1] for row in self.conn.execute(
+            "SELECT number, updated_at FROM pulls WHERE repo_id=?", (repo_id,))}
+
     def issues_updated(self, repo_id: int, since: str | None, created_by: str | None) -> list[int]:
         """Issues (and PRs) updated since ``since`` and created by ``created_by`` (either
         bound None: open): the ones that may hold events not yet stored."""
