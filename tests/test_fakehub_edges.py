@@ -396,3 +396,79 @@ def test_the_truth_leaves_private_repos_out(private_world):
     truth = json.loads((made["world"].parent / "truth.json").read_text())
     assert only_there and {str(u) for u in only_there} <= set(plain_truth["makers"])
     assert not {str(u) for u in only_there} & set(truth["makers"])
+
+
+# -- deleted accounts (ghost) ----------------------------------------------------------------
+
+
+GHOST_ID = 10137  # GitHub's deleted-account user (travisbrown/octocrabby#2)
+
+
+def test_deleted_accounts_show_ghost_in_their_old_records_and_nowhere_in_the_truth(tmp_path):
+    from graphminer.fakehub.generator import generate_world
+
+    sizes = {"seed": 6, "orgs": 2, "repos_per_org": 3, "makers": 40, "years": 1, "delta_days": 1}
+    plain = generate_world(tmp_path / "plain", **sizes)
+    made = generate_world(tmp_path / "ghost", deleted_accounts=2, **sizes)
+    before, world = _load(plain["world"]), _load(made["world"])
+    users = {u["id"]: u for u in world["users"]}
+    assert users[GHOST_ID] == {**users[GHOST_ID], "login": "ghost", "type": "User"}
+    deleted = {u["id"] for u in before["users"]} - set(users)
+    assert len(deleted) == 2 and not deleted & {u for o in world["orgs"] for u in o["members"]}
+    # every record of a deleted account now names ghost; nothing else changed
+    for kind, field in (("issues", "user_id"), ("comments", "user_id"), ("reviews", "user_id"),
+                        ("events", "actor_id"), ("releases", "author_id")):
+        assert len(before[kind]) == len(world[kind])
+        for old, new in zip(before[kind], world[kind], strict=True):
+            assert new[field] == (GHOST_ID if old[field] in deleted else old[field]), (kind, old["id"])
+    ghosted = [i for i in world["issues"] if i["user_id"] == GHOST_ID]
+    assert ghosted
+    for old, new in zip(before["commits"], world["commits"], strict=True):
+        assert new["author_id"] == (None if old["author_id"] in deleted else old["author_id"])
+        assert new["author"] == old["author"]  # git keeps the name and email
+    with serve(made["world"]) as hub:
+        issue = ghosted[0]
+        repo = next(r for r in world["repos"] if r["id"] == issue["repo_id"])
+        served = get(hub, f"/repos/{repo['owner']}/{repo['name']}/issues/{issue['number']}").json()
+        assert (served["user"]["login"], served["user"]["id"]) == ("ghost", GHOST_ID)
+        assert get(hub, "/users/ghost").json()["id"] == GHOST_ID
+        assert hub.apply_delta(made["deltas"][0])["applied"] > 0
+    for truth_file in ("truth.json", "truth-after-1.json"):
+        truth = json.loads((tmp_path / "ghost" / truth_file).read_text())
+        keys = set(truth["makers"])
+        assert str(GHOST_ID) not in keys and not {str(d) for d in deleted} & keys
+        assert all(entry["login"] != "ghost" for entry in truth["makers"].values())
+        assert all("ghost" not in entry["identities"] for entry in truth["makers"].values())
+
+
+def test_ghost_is_never_someone_else_a_creator_or_a_first_responder(tmp_path):
+    """A hand-made world: ghost opens the repo's first issue, alice answers at once, ghost
+    comments on bob's first issue at once. Ghost is nobody: not a maker, not the creator,
+    and answering ghost does not make alice a first responder."""
+    from graphminer.fakehub.truth import compute_truth
+
+    world = {"format": 1, "now": "2024-06-30T00:00:00Z",
+             "users": [{"id": GHOST_ID, "login": "ghost", "type": "User", "created_at": "2008-05-13T00:00:00Z"},
+                       {"id": 1, "login": "alice", "type": "User", "created_at": "2020-01-01T00:00:00Z"},
+                       {"id": 2, "login": "bob", "type": "User", "created_at": "2020-01-01T00:00:00Z"}],
+             "orgs": [{"id": 100, "login": "civic", "created_at": "2020-01-01T00:00:00Z",
+                       "members": [1], "public_members": [1]}],
+             "repos": [{"id": 5, "owner": "civic", "name": "site", "created_at": "2024-01-01T00:00:00Z"}],
+             "issues": [
+                 {"repo_id": 5, "number": 1, "id": 11, "user_id": GHOST_ID, "state": "open",
+                  "created_at": "2024-01-02T00:00:00Z", "updated_at": "2024-01-02T00:00:00Z", "closed_at": None},
+                 {"repo_id": 5, "number": 2, "id": 12, "user_id": 2, "state": "open",
+                  "created_at": "2024-02-01T00:00:00Z", "updated_at": "2024-02-01T00:00:00Z", "closed_at": None}],
+             "comments": [
+                 {"id": 21, "repo_id": 5, "issue_number": 1, "user_id": 1,
+                  "created_at": "2024-01-02T01:00:00Z", "updated_at": "2024-01-02T01:00:00Z"},
+                 {"id": 22, "repo_id": 5, "issue_number": 2, "user_id": GHOST_ID,
+                  "created_at": "2024-02-01T01:00:00Z", "updated_at": "2024-02-01T01:00:00Z"}],
+             "events": [], "reviews": [], "review_comments": [], "commits": [], "releases": []}
+    makers = compute_truth(world)["makers"]
+    assert set(makers) == {"1", "2"}
+    alice, bob = makers["1"]["milestones"], makers["2"]["milestones"]
+    assert alice["organiser"] is None  # answering ghost's issue is answering nobody's first issue
+    assert alice["first_contact"] == "2024-01-02T01:00:00Z"
+    # ghost's earlier issue does not make ghost the creator: bob's is the first item by a maker
+    assert alice["creator"] is None and bob["creator"] == "2024-02-01T00:00:00Z"
