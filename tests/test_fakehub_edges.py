@@ -273,14 +273,24 @@ def test_slow_listings_answer_502_to_pages_above_50_every_time():
         assert get(hub, "/repos/civic/site/issues", per_page=100).status_code == 200
 
 
-def test_bad_slow_pages_is_one_line_exit_2():
+@pytest.mark.parametrize(("args", "named"), [
+    (["serve", str(WORLD), "--slow-pages", "civic/site:wiki"], "--slow-pages 'civic/site:wiki'"),
+    (["serve", str(WORLD), "--page-cap", "-1"], "--page-cap -1"),
+    (["serve", str(WORLD), "--token-ttl", "0"], "--token-ttl 0"),
+    (["serve", str(WORLD), "--latency", "-5"], "--latency -5"),
+    (["generate", "--out", "{tmp}/w", "--renamed-repos", "1"], "--renamed-repos"),
+    (["generate", "--out", "{tmp}/w", "--private-repos", "99"], "--private-repos"),
+    (["generate", "--out", "{tmp}/w", "--deleted-accounts", "-1"], "--deleted-accounts"),
+])
+def test_bad_edge_flags_are_one_line_exit_2(args, named, tmp_path):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "serve", str(WORLD),
-                           "--slow-pages", "civic/site:wiki"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert "--slow-pages 'civic/site:wiki'" in done.stderr and "Traceback" not in done.stderr
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    done = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert named in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
 
@@ -472,3 +482,87 @@ def test_ghost_is_never_someone_else_a_creator_or_a_first_responder(tmp_path):
     assert alice["first_contact"] == "2024-01-02T01:00:00Z"
     # ghost's earlier issue does not make ghost the creator: bob's is the first item by a maker
     assert alice["creator"] is None and bob["creator"] == "2024-02-01T00:00:00Z"
+
+
+# -- reviews move a PR's updated_at, not its issue's ----------------------------------------
+
+
+def _review_delta(tmp_path: Path) -> tuple[Path, int, str]:
+    """A review and a review comment on a PR of civic/site, later than anything in the world."""
+    pr = next(i for i in RAW["issues"] if i["repo_id"] == 200 and i.get("pull_request"))
+    when, later = "2023-03-03T10:00:00Z", "2023-03-03T11:00:00Z"
+    delta = {"format": 1, "now": "2023-03-03T23:59:00Z", "ops": [
+        {"op": "upsert", "kind": "reviews", "record": {
+            "id": 77001, "repo_id": 200, "pr_number": pr["number"], "user_id": 2,
+            "state": "APPROVED", "submitted_at": when}},
+        {"op": "upsert", "kind": "review_comments", "record": {
+            "id": 77002, "repo_id": 200, "pr_number": pr["number"], "user_id": 2,
+            "created_at": later, "updated_at": later}}]}
+    path = tmp_path / "review.json"
+    path.write_text(json.dumps(delta))
+    return path, pr["number"], later
+
+
+def test_reviews_move_a_prs_updated_at_in_pulls_not_its_issues(tmp_path):
+    path, number, when = _review_delta(tmp_path)
+    with serve(WORLD) as hub:
+        issue_before = get(hub, f"/repos/civic/site/issues/{number}").json()["updated_at"]
+        hub.apply_delta(path)
+        assert get(hub, f"/repos/civic/site/issues/{number}").json()["updated_at"] == issue_before
+        assert issue_before < when
+        listed = get(hub, "/repos/civic/site/issues", state="all", per_page=100).json()
+        assert next(i for i in listed if i["number"] == number)["updated_at"] == issue_before
+        assert number not in [i["number"] for i in get(hub, "/repos/civic/site/issues", state="all",
+                                                       since=when).json()]
+        assert get(hub, f"/repos/civic/site/pulls/{number}").json()["updated_at"] == when
+        newest = get(hub, "/repos/civic/site/pulls", state="all", sort="updated", direction="desc").json()[0]
+        assert (newest["number"], newest["updated_at"]) == (number, when)
+    with serve(WORLD, reviews_move_issues=True) as hub:
+        hub.apply_delta(path)
+        assert get(hub, f"/repos/civic/site/issues/{number}").json()["updated_at"] == when
+        assert number in [i["number"] for i in get(hub, "/repos/civic/site/issues", state="all",
+                                                   since=when).json()]
+
+
+# -- releases ------------------------------------------------------------------------------
+
+
+def test_releases_come_in_no_promised_order_with_created_at_the_tag_commits_date():
+    releases = [r for r in RAW["releases"] if r["repo_id"] == 200]
+    newest_first = [r["id"] for r in sorted(releases, key=lambda r: r["created_at"], reverse=True)]
+    with serve(WORLD) as hub:
+        served = get(hub, "/repos/civic/site/releases").json()
+        assert sorted(r["id"] for r in served) == sorted(newest_first)
+        assert [r["id"] for r in served] not in (newest_first, newest_first[::-1])
+        assert [r["id"] for r in get(hub, "/repos/civic/site/releases").json()] == [r["id"] for r in served]
+        by_id = {r["id"]: r for r in releases}
+        for release in served:
+            assert release["created_at"] == by_id[release["id"]]["created_at"]
+            assert release["published_at"] == by_id[release["id"]]["published_at"]
+            assert release["created_at"] < release["published_at"]
+    with serve(WORLD, ordered_releases=True) as hub:
+        assert [r["id"] for r in get(hub, "/repos/civic/site/releases").json()] == newest_first
+
+
+# -- latency -------------------------------------------------------------------------------
+
+
+def test_latency_delays_every_answer_without_blocking_the_others():
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    with serve(WORLD, latency_ms=400) as hub:
+        started = time.monotonic()
+        assert get(hub, "/repos/civic/site").status_code == 200
+        assert time.monotonic() - started >= 0.4
+        started = time.monotonic()
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda n: get(hub, f"/repos/civic/site/issues/{n}"), range(1, 7)))
+        took = time.monotonic() - started
+        assert all(a.status_code == 200 for a in answers)
+        assert 0.4 <= took < 6 * 0.4 * 0.75, took  # concurrent, not one after the other
+        assert hub.stats()["requests"] == 7  # the control endpoint is neither delayed nor counted
+    with serve(WORLD) as hub:
+        started = time.monotonic()
+        get(hub, "/repos/civic/site")
+        assert time.monotonic() - started < 0.4
