@@ -268,7 +268,8 @@ def test_slow_listings_answer_502_to_pages_above_50_every_time():
         assert get(hub, "/repos/civic/site/pulls", per_page=100).status_code == 200  # not named
         assert get(hub, "/repos/opengov/data/issues", per_page=100).status_code == 502  # whole repo
         assert get(hub, "/repos/opengov/data/commits", per_page=100).status_code == 502
-        assert hub.stats()["by_token"]["edge-one"]["counted"] == 3  # a 502 costs nothing
+        assert get(hub, "/repos/opengov/data", per_page=100).status_code == 200  # not a listing
+        assert hub.stats()["by_token"]["edge-one"]["counted"] == 4  # a 502 costs nothing
     with serve(WORLD) as hub:
         assert get(hub, "/repos/civic/site/issues", per_page=100).status_code == 200
 
@@ -566,3 +567,17 @@ def test_latency_delays_every_answer_without_blocking_the_others():
         started = time.monotonic()
         get(hub, "/repos/civic/site")
         assert time.monotonic() - started < 0.4
+
+
+def test_every_world_edge_at_once_is_still_same_seed_same_bytes(tmp_path):
+    from graphminer.fakehub.generator import generate_world
+
+    sizes = {"seed": 8, "orgs": 2, "repos_per_org": 4, "makers": 50, "years": 1, "delta_days": 2,
+             "renamed_repos": 1, "transferred_repos": 1, "private_repos": 1, "deleted_accounts": 2}
+    first, second = generate_world(tmp_path / "a", **sizes), generate_world(tmp_path / "b", **sizes)
+    for path in [first["world"], *first["deltas"], *first["truths"]]:
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
+    assert len(second["deltas"]) == 2 and len(second["truths"]) == 3
+    with serve(first["world"]) as hub:  # the world and both deltas load and apply
+        for delta in first["deltas"]:
+            assert hub.apply_delta(delta)["applied"] > 0

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from graphminer.errors import BadInput
 from graphminer.fakehub import render
-from graphminer.fakehub.edges import DEEP_PAGE_MESSAGE, SLOW_PER_PAGE, Edges
+from graphminer.fakehub.edges import DEEP_PAGE_MESSAGE, LISTINGS, SLOW_PER_PAGE, Edges
 from graphminer.fakehub.faults import SLOW_SECONDS, Fault, Faults
 from graphminer.fakehub.world import World, load_delta
 
@@ -365,8 +365,8 @@ class FakeHub:
             except ApiError:
                 return False
         match = _BY_NAME.fullmatch(request.path)
-        return match is not None and self.edges.slow(match.group(1), match.group(2),
-                                                      (match.group(3) or "").strip("/"))
+        listing = (match.group(3) or "").strip("/") if match else ""
+        return listing in LISTINGS and self.edges.slow(match.group(1), match.group(2), listing)
 
     def moved(self, request: Request) -> Reply | None:
         """GitHub's 301 for the old name of a renamed or transferred repo (query kept)."""
