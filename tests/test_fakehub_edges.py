@@ -98,6 +98,15 @@ def test_per_issue_events_and_timeline_hold_the_issues_records_oldest_first():
         errors = list(check.iter_errors(timeline))
         assert not errors, f"{errors[0].message} at {list(errors[0].absolute_path)}"
         assert get(hub, "/repos/civic/site/issues/9999/timeline").status_code == 404
+        # PyGithub reads both through its own pagination
+        from github import Auth, Github
+
+        client = Github(base_url=hub.url, per_page=2, auth=Auth.Token("pygithub-token"), retry=None,
+                        seconds_between_requests=0)
+        issue = client.get_repo("civic/site").get_issue(number)
+        assert [e.id for e in issue.get_events()] == [e["id"] for e in events]
+        assert sorted((t.event, t.id) for t in issue.get_timeline()) == sorted((e[1], e[2]) for e in expected)
+        client.close()
 
 
 # -- per-token ETags ------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """fakehub's HTTP server: routes GitHub REST requests to the world and answers as GitHub does.
 
-Owns the wire: routing (at ``/`` and under ``/api/v3``), query parameters, pagination and
-``Link`` headers, ETags and 304s, per-token rate limits, seeded faults, the request log,
-the control endpoints (``/_fakehub/delta``, ``/_fakehub/stats``), and the byte cache:
-each record is serialised once per API base and pages are joined from the stored bytes.
+Owns the wire: routing (at ``/`` and under ``/api/v3``, by name or ``/repositories/{id}``),
+query parameters, pagination and ``Link`` headers, ETags and 304s, per-token rate limits,
+seeded faults, the request log, the control endpoints (``/_fakehub/delta``,
+``/_fakehub/stats``), and the byte cache: each record is serialised once per API base and
+pages are joined from the stored bytes. It shows the hard edges ``edges.py`` switches on
+(deep-page 422s, 301s, per-token ETags, slow pages, 429s, expiring tokens, latency).
 Shapes are ``render.py``'s, facts are ``world.py``'s.
 """
 
