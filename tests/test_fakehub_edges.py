@@ -98,6 +98,15 @@ def test_per_issue_events_and_timeline_hold_the_issues_records_oldest_first():
         errors = list(check.iter_errors(timeline))
         assert not errors, f"{errors[0].message} at {list(errors[0].absolute_path)}"
         assert get(hub, "/repos/civic/site/issues/9999/timeline").status_code == 404
+        # PyGithub reads both through its own pagination
+        from github import Auth, Github
+
+        client = Github(base_url=hub.url, per_page=2, auth=Auth.Token("pygithub-token"), retry=None,
+                        seconds_between_requests=0)
+        issue = client.get_repo("civic/site").get_issue(number)
+        assert [e.id for e in issue.get_events()] == [e["id"] for e in events]
+        assert sorted((t.event, t.id) for t in issue.get_timeline()) == sorted((e[1], e[2]) for e in expected)
+        client.close()
 
 
 # -- per-token ETags ------------------------------------------------------------------
@@ -268,19 +277,30 @@ def test_slow_listings_answer_502_to_pages_above_50_every_time():
         assert get(hub, "/repos/civic/site/pulls", per_page=100).status_code == 200  # not named
         assert get(hub, "/repos/opengov/data/issues", per_page=100).status_code == 502  # whole repo
         assert get(hub, "/repos/opengov/data/commits", per_page=100).status_code == 502
-        assert hub.stats()["by_token"]["edge-one"]["counted"] == 3  # a 502 costs nothing
+        assert get(hub, "/repos/opengov/data", per_page=100).status_code == 200  # not a listing
+        assert hub.stats()["by_token"]["edge-one"]["counted"] == 4  # a 502 costs nothing
     with serve(WORLD) as hub:
         assert get(hub, "/repos/civic/site/issues", per_page=100).status_code == 200
 
 
-def test_bad_slow_pages_is_one_line_exit_2():
+@pytest.mark.parametrize(("args", "named"), [
+    (["serve", str(WORLD), "--slow-pages", "civic/site:wiki"], "--slow-pages 'civic/site:wiki'"),
+    (["serve", str(WORLD), "--page-cap", "-1"], "--page-cap -1"),
+    (["serve", str(WORLD), "--token-ttl", "0"], "--token-ttl 0"),
+    (["serve", str(WORLD), "--latency", "-5"], "--latency -5"),
+    (["generate", "--out", "{tmp}/w", "--renamed-repos", "1"], "--renamed-repos"),
+    (["generate", "--out", "{tmp}/w", "--private-repos", "99"], "--private-repos"),
+    (["generate", "--out", "{tmp}/w", "--deleted-accounts", "-1"], "--deleted-accounts"),
+])
+def test_bad_edge_flags_are_one_line_exit_2(args, named, tmp_path):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "serve", str(WORLD),
-                           "--slow-pages", "civic/site:wiki"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2
-    assert "--slow-pages 'civic/site:wiki'" in done.stderr and "Traceback" not in done.stderr
+    args = [arg.replace("{tmp}", str(tmp_path)) for arg in args]
+    done = subprocess.run([sys.executable, "-m", "graphminer", "fakehub", *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert named in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
 
 
@@ -396,3 +416,177 @@ def test_the_truth_leaves_private_repos_out(private_world):
     truth = json.loads((made["world"].parent / "truth.json").read_text())
     assert only_there and {str(u) for u in only_there} <= set(plain_truth["makers"])
     assert not {str(u) for u in only_there} & set(truth["makers"])
+
+
+# -- deleted accounts (ghost) ----------------------------------------------------------------
+
+
+GHOST_ID = 10137  # GitHub's deleted-account user (travisbrown/octocrabby#2)
+
+
+def test_deleted_accounts_show_ghost_in_their_old_records_and_nowhere_in_the_truth(tmp_path):
+    from graphminer.fakehub.generator import generate_world
+
+    sizes = {"seed": 6, "orgs": 2, "repos_per_org": 3, "makers": 40, "years": 1, "delta_days": 1}
+    plain = generate_world(tmp_path / "plain", **sizes)
+    made = generate_world(tmp_path / "ghost", deleted_accounts=2, **sizes)
+    before, world = _load(plain["world"]), _load(made["world"])
+    users = {u["id"]: u for u in world["users"]}
+    assert users[GHOST_ID] == {**users[GHOST_ID], "login": "ghost", "type": "User"}
+    deleted = {u["id"] for u in before["users"]} - set(users)
+    assert len(deleted) == 2 and not deleted & {u for o in world["orgs"] for u in o["members"]}
+    # every record of a deleted account now names ghost; nothing else changed
+    for kind, field in (("issues", "user_id"), ("comments", "user_id"), ("reviews", "user_id"),
+                        ("events", "actor_id"), ("releases", "author_id")):
+        assert len(before[kind]) == len(world[kind])
+        for old, new in zip(before[kind], world[kind], strict=True):
+            assert new[field] == (GHOST_ID if old[field] in deleted else old[field]), (kind, old["id"])
+    ghosted = [i for i in world["issues"] if i["user_id"] == GHOST_ID]
+    assert ghosted
+    for old, new in zip(before["commits"], world["commits"], strict=True):
+        assert new["author_id"] == (None if old["author_id"] in deleted else old["author_id"])
+        assert new["author"] == old["author"]  # git keeps the name and email
+    with serve(made["world"]) as hub:
+        issue = ghosted[0]
+        repo = next(r for r in world["repos"] if r["id"] == issue["repo_id"])
+        served = get(hub, f"/repos/{repo['owner']}/{repo['name']}/issues/{issue['number']}").json()
+        assert (served["user"]["login"], served["user"]["id"]) == ("ghost", GHOST_ID)
+        assert get(hub, "/users/ghost").json()["id"] == GHOST_ID
+        assert hub.apply_delta(made["deltas"][0])["applied"] > 0
+    for truth_file in ("truth.json", "truth-after-1.json"):
+        truth = json.loads((tmp_path / "ghost" / truth_file).read_text())
+        keys = set(truth["makers"])
+        assert str(GHOST_ID) not in keys and not {str(d) for d in deleted} & keys
+        assert all(entry["login"] != "ghost" for entry in truth["makers"].values())
+        assert all("ghost" not in entry["identities"] for entry in truth["makers"].values())
+
+
+def test_ghost_is_never_someone_else_a_creator_or_a_first_responder(tmp_path):
+    """A hand-made world: ghost opens the repo's first issue, alice answers at once, ghost
+    comments on bob's first issue at once. Ghost is nobody: not a maker, not the creator,
+    and answering ghost does not make alice a first responder."""
+    from graphminer.fakehub.truth import compute_truth
+
+    world = {"format": 1, "now": "2024-06-30T00:00:00Z",
+             "users": [{"id": GHOST_ID, "login": "ghost", "type": "User", "created_at": "2008-05-13T00:00:00Z"},
+                       {"id": 1, "login": "alice", "type": "User", "created_at": "2020-01-01T00:00:00Z"},
+                       {"id": 2, "login": "bob", "type": "User", "created_at": "2020-01-01T00:00:00Z"}],
+             "orgs": [{"id": 100, "login": "civic", "created_at": "2020-01-01T00:00:00Z",
+                       "members": [1], "public_members": [1]}],
+             "repos": [{"id": 5, "owner": "civic", "name": "site", "created_at": "2024-01-01T00:00:00Z"}],
+             "issues": [
+                 {"repo_id": 5, "number": 1, "id": 11, "user_id": GHOST_ID, "state": "open",
+                  "created_at": "2024-01-02T00:00:00Z", "updated_at": "2024-01-02T00:00:00Z", "closed_at": None},
+                 {"repo_id": 5, "number": 2, "id": 12, "user_id": 2, "state": "open",
+                  "created_at": "2024-02-01T00:00:00Z", "updated_at": "2024-02-01T00:00:00Z", "closed_at": None}],
+             "comments": [
+                 {"id": 21, "repo_id": 5, "issue_number": 1, "user_id": 1,
+                  "created_at": "2024-01-02T01:00:00Z", "updated_at": "2024-01-02T01:00:00Z"},
+                 {"id": 22, "repo_id": 5, "issue_number": 2, "user_id": GHOST_ID,
+                  "created_at": "2024-02-01T01:00:00Z", "updated_at": "2024-02-01T01:00:00Z"}],
+             "events": [], "reviews": [], "review_comments": [], "commits": [], "releases": []}
+    makers = compute_truth(world)["makers"]
+    assert set(makers) == {"1", "2"}
+    alice, bob = makers["1"]["milestones"], makers["2"]["milestones"]
+    assert alice["organiser"] is None  # answering ghost's issue is answering nobody's first issue
+    assert alice["first_contact"] == "2024-01-02T01:00:00Z"
+    # ghost's earlier issue does not make ghost the creator: bob's is the first item by a maker
+    assert alice["creator"] is None and bob["creator"] == "2024-02-01T00:00:00Z"
+
+
+# -- reviews move a PR's updated_at, not its issue's ----------------------------------------
+
+
+def _review_delta(tmp_path: Path) -> tuple[Path, int, str]:
+    """A review and a review comment on a PR of civic/site, later than anything in the world."""
+    pr = next(i for i in RAW["issues"] if i["repo_id"] == 200 and i.get("pull_request"))
+    when, later = "2023-03-03T10:00:00Z", "2023-03-03T11:00:00Z"
+    delta = {"format": 1, "now": "2023-03-03T23:59:00Z", "ops": [
+        {"op": "upsert", "kind": "reviews", "record": {
+            "id": 77001, "repo_id": 200, "pr_number": pr["number"], "user_id": 2,
+            "state": "APPROVED", "submitted_at": when}},
+        {"op": "upsert", "kind": "review_comments", "record": {
+            "id": 77002, "repo_id": 200, "pr_number": pr["number"], "user_id": 2,
+            "created_at": later, "updated_at": later}}]}
+    path = tmp_path / "review.json"
+    path.write_text(json.dumps(delta))
+    return path, pr["number"], later
+
+
+def test_reviews_move_a_prs_updated_at_in_pulls_not_its_issues(tmp_path):
+    path, number, when = _review_delta(tmp_path)
+    with serve(WORLD) as hub:
+        issue_before = get(hub, f"/repos/civic/site/issues/{number}").json()["updated_at"]
+        hub.apply_delta(path)
+        assert get(hub, f"/repos/civic/site/issues/{number}").json()["updated_at"] == issue_before
+        assert issue_before < when
+        listed = get(hub, "/repos/civic/site/issues", state="all", per_page=100).json()
+        assert next(i for i in listed if i["number"] == number)["updated_at"] == issue_before
+        assert number not in [i["number"] for i in get(hub, "/repos/civic/site/issues", state="all",
+                                                       since=when).json()]
+        assert get(hub, f"/repos/civic/site/pulls/{number}").json()["updated_at"] == when
+        newest = get(hub, "/repos/civic/site/pulls", state="all", sort="updated", direction="desc").json()[0]
+        assert (newest["number"], newest["updated_at"]) == (number, when)
+    with serve(WORLD, reviews_move_issues=True) as hub:
+        hub.apply_delta(path)
+        assert get(hub, f"/repos/civic/site/issues/{number}").json()["updated_at"] == when
+        assert number in [i["number"] for i in get(hub, "/repos/civic/site/issues", state="all",
+                                                   since=when).json()]
+
+
+# -- releases ------------------------------------------------------------------------------
+
+
+def test_releases_come_in_no_promised_order_with_created_at_the_tag_commits_date():
+    releases = [r for r in RAW["releases"] if r["repo_id"] == 200]
+    newest_first = [r["id"] for r in sorted(releases, key=lambda r: r["created_at"], reverse=True)]
+    with serve(WORLD) as hub:
+        served = get(hub, "/repos/civic/site/releases").json()
+        assert sorted(r["id"] for r in served) == sorted(newest_first)
+        assert [r["id"] for r in served] not in (newest_first, newest_first[::-1])
+        assert [r["id"] for r in get(hub, "/repos/civic/site/releases").json()] == [r["id"] for r in served]
+        by_id = {r["id"]: r for r in releases}
+        for release in served:
+            assert release["created_at"] == by_id[release["id"]]["created_at"]
+            assert release["published_at"] == by_id[release["id"]]["published_at"]
+            assert release["created_at"] < release["published_at"]
+    with serve(WORLD, ordered_releases=True) as hub:
+        assert [r["id"] for r in get(hub, "/repos/civic/site/releases").json()] == newest_first
+
+
+# -- latency -------------------------------------------------------------------------------
+
+
+def test_latency_delays_every_answer_without_blocking_the_others():
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    with serve(WORLD, latency_ms=400) as hub:
+        started = time.monotonic()
+        assert get(hub, "/repos/civic/site").status_code == 200
+        assert time.monotonic() - started >= 0.4
+        started = time.monotonic()
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(lambda n: get(hub, f"/repos/civic/site/issues/{n}"), range(1, 7)))
+        took = time.monotonic() - started
+        assert all(a.status_code == 200 for a in answers)
+        assert 0.4 <= took < 6 * 0.4 * 0.75, took  # concurrent, not one after the other
+        assert hub.stats()["requests"] == 7  # the control endpoint is neither delayed nor counted
+    with serve(WORLD) as hub:
+        started = time.monotonic()
+        get(hub, "/repos/civic/site")
+        assert time.monotonic() - started < 0.4
+
+
+def test_every_world_edge_at_once_is_still_same_seed_same_bytes(tmp_path):
+    from graphminer.fakehub.generator import generate_world
+
+    sizes = {"seed": 8, "orgs": 2, "repos_per_org": 4, "makers": 50, "years": 1, "delta_days": 2,
+             "renamed_repos": 1, "transferred_repos": 1, "private_repos": 1, "deleted_accounts": 2}
+    first, second = generate_world(tmp_path / "a", **sizes), generate_world(tmp_path / "b", **sizes)
+    for path in [first["world"], *first["deltas"], *first["truths"]]:
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
+    assert len(second["deltas"]) == 2 and len(second["truths"]) == 3
+    with serve(first["world"]) as hub:  # the world and both deltas load and apply
+        for delta in first["deltas"]:
+            assert hub.apply_delta(delta)["applied"] > 0

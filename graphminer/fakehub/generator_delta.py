@@ -191,6 +191,8 @@ class DeltaWriter:
                 maker = self.makers[idx]
                 if maker.login is None or maker.user_type == "Bot" or maker.user_id in self.renamed:
                     continue
+                if maker.user_id not in self.users:  # a deleted account
+                    continue
                 user = dict(self.users[maker.user_id])
                 user["login"] = f"{maker.login}-{self.rnd.choice(('dev', 'civic', 'codes'))}"
                 self.users[maker.user_id] = user
@@ -222,7 +224,7 @@ class DeltaWriter:
                 moved = dict(repo, name=f"{repo['name']}-next", former_names=former)
             else:
                 owners = [self.makers[i] for i in summary.maintainers
-                          if self.makers[i].login is not None and self.makers[i].user_type == "User"]
+                          if self.makers[i].user_id in self.users and self.makers[i].user_type == "User"]
                 owner = rnd.choice(owners or [self.makers[summary.maintainers[0]]])
                 self.renamed.add(owner.user_id)  # a later rename would orphan the repo's owner
                 moved = dict(repo, owner=owner.login, former_names=former)

@@ -310,7 +310,7 @@ def pull(world: World, api: str, repo: dict, record: dict, full: bool = False) -
         "title": as_issue["title"], "user": as_issue["user"], "body": as_issue["body"],
         "labels": as_issue["labels"], "milestone": as_issue["milestone"],
         "active_lock_reason": None,
-        "created_at": record["created_at"], "updated_at": as_issue["updated_at"],
+        "created_at": record["created_at"], "updated_at": data.pull_updated[number],
         "closed_at": record.get("closed_at"), "merged_at": pr.get("merged_at"),
         "merge_commit_sha": pr.get("merge_commit_sha"),
         "assignee": as_issue["assignee"], "assignees": as_issue["assignees"],

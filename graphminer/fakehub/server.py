@@ -1,9 +1,11 @@
 """fakehub's HTTP server: routes GitHub REST requests to the world and answers as GitHub does.
 
-Owns the wire: routing (at ``/`` and under ``/api/v3``), query parameters, pagination and
-``Link`` headers, ETags and 304s, per-token rate limits, seeded faults, the request log,
-the control endpoints (``/_fakehub/delta``, ``/_fakehub/stats``), and the byte cache:
-each record is serialised once per API base and pages are joined from the stored bytes.
+Owns the wire: routing (at ``/`` and under ``/api/v3``, by name or ``/repositories/{id}``),
+query parameters, pagination and ``Link`` headers, ETags and 304s, per-token rate limits,
+seeded faults, the request log, the control endpoints (``/_fakehub/delta``,
+``/_fakehub/stats``), and the byte cache: each record is serialised once per API base and
+pages are joined from the stored bytes. It shows the hard edges ``edges.py`` switches on
+(deep-page 422s, 301s, per-token ETags, slow pages, 429s, expiring tokens, latency).
 Shapes are ``render.py``'s, facts are ``world.py``'s.
 """
 
@@ -28,7 +30,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from graphminer.errors import BadInput
 from graphminer.fakehub import render
-from graphminer.fakehub.edges import DEEP_PAGE_MESSAGE, SLOW_PER_PAGE, Edges
+from graphminer.fakehub.edges import DEEP_PAGE_MESSAGE, LISTINGS, SLOW_PER_PAGE, Edges
 from graphminer.fakehub.faults import SLOW_SECONDS, Fault, Faults
 from graphminer.fakehub.world import World, load_delta
 
@@ -179,6 +181,9 @@ class FakeHub:
         self.world = world
         self.faults = faults
         self.edges = edges or Edges()
+        if self.edges.reviews_move_issues:
+            world.reviews_move_issues = True
+            world.refresh()
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.log = log
@@ -362,8 +367,8 @@ class FakeHub:
             except ApiError:
                 return False
         match = _BY_NAME.fullmatch(request.path)
-        return match is not None and self.edges.slow(match.group(1), match.group(2),
-                                                      (match.group(3) or "").strip("/"))
+        listing = (match.group(3) or "").strip("/") if match else ""
+        return listing in LISTINGS and self.edges.slow(match.group(1), match.group(2), listing)
 
     def moved(self, request: Request) -> Reply | None:
         """GitHub's 301 for the old name of a renamed or transferred repo (query kept)."""
@@ -539,7 +544,7 @@ def get_repo(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
                             lambda: render.repo_full(hub.world, request.api, repo))
     data = hub.world.repo_data[repo["id"]]
     latest = _latest([repo.get("updated_at") or repo["created_at"], repo.get("pushed_at") or "",
-                      *data.issue_updated.values()])
+                      *data.pull_updated.values()])
     return Reply(body, latest)
 
 
@@ -728,7 +733,7 @@ def get_issue_timeline(hub: FakeHub, request: Request, owner: str, name: str, nu
             hub.world, request.api, repo, data.reviews[key]))
 
     keys, _ = hub.listing(repo["id"], "timeline", (n,), make)
-    return hub.page(request, keys, one, data.issue_updated[n])
+    return hub.page(request, keys, one, data.pull_updated[n])
 
 
 def _empty_list(hub: FakeHub, request: Request, latest: str) -> Reply:
@@ -787,11 +792,11 @@ def get_pulls(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
                 continue
             chosen.append(number)
         order = {"created": lambda n: (data.issues[n]["created_at"], n),
-                 "updated": lambda n: (data.issue_updated[n], n),
+                 "updated": lambda n: (data.pull_updated[n], n),
                  "popularity": lambda n: (data.comment_count.get(n, 0), n),
                  "long-running": lambda n: (data.issues[n]["created_at"], n)}[sort]
         chosen.sort(key=order, reverse=direction == "desc")
-        return chosen, _latest(data.issue_updated[n] for n in chosen)
+        return chosen, _latest(data.pull_updated[n] for n in chosen)
 
     keys, latest = hub.listing(repo["id"], "pulls", (state, sort, direction, base, head), make)
     return hub.page(request, keys, lambda n: hub.record_entry(
@@ -821,7 +826,7 @@ def get_pull(hub: FakeHub, request: Request, owner: str, name: str, number: str)
     issue = _pull(hub, repo, number)
     body = hub.record_bytes(request.api, "pull_full", repo["id"], issue["number"],
                             lambda: _pull_bytes(hub, request, repo, issue["number"], full=True))
-    return Reply(body, hub.world.repo_data[repo["id"]].issue_updated[issue["number"]])
+    return Reply(body, hub.world.repo_data[repo["id"]].pull_updated[issue["number"]])
 
 
 def get_pull_reviews(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
@@ -831,7 +836,7 @@ def get_pull_reviews(hub: FakeHub, request: Request, owner: str, name: str, numb
     return hub.page(request, data.reviews_by_pr.get(issue["number"], []), lambda rid: hub.record_entry(
         request.api, "review", repo["id"], rid,
         lambda: render.review(hub.world, request.api, repo, data.reviews[rid])),
-        data.issue_updated[issue["number"]])
+        data.pull_updated[issue["number"]])
 
 
 def _review_comment_bytes(hub: FakeHub, request: Request, repo: dict, rcid: int) -> tuple:
@@ -849,7 +854,7 @@ def get_pull_comments(hub: FakeHub, request: Request, owner: str, name: str, num
     ids = [rcid for rcid in data.review_comments_by_pr.get(issue["number"], [])
            if not since or data.review_comments[rcid]["updated_at"] >= since]
     return hub.page(request, ids, lambda rcid: _review_comment_bytes(hub, request, repo, rcid),
-                    data.issue_updated[issue["number"]])
+                    data.pull_updated[issue["number"]])
 
 
 def get_repo_review_comments(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
@@ -886,7 +891,7 @@ def get_pull_commits(hub: FakeHub, request: Request, owner: str, name: str, numb
         head = issue["pull_request"].get("head_sha")
         shas = [head] if head in data.commits else []
     return hub.page(request, shas[:250], lambda sha: _commit_bytes(hub, request, repo, sha),
-                    data.issue_updated[issue["number"]])
+                    data.pull_updated[issue["number"]])
 
 
 def get_requested_reviewers(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
@@ -895,7 +900,7 @@ def get_requested_reviewers(hub: FakeHub, request: Request, owner: str, name: st
     users = [render.user(hub.world, request.api, uid)
              for uid in issue["pull_request"].get("requested_reviewer_ids") or []]
     return Reply(encode({"users": [u for u in users if u], "teams": []}),
-                 hub.world.repo_data[repo["id"]].issue_updated[issue["number"]])
+                 hub.world.repo_data[repo["id"]].pull_updated[issue["number"]])
 
 
 def get_commits(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
@@ -953,12 +958,17 @@ def get_releases(hub: FakeHub, request: Request, owner: str, name: str) -> Reply
     repo = _repo(hub, owner, name)
     data = hub.world.repo_data[repo["id"]]
 
+    unordered = hub.edges.releases_unordered
+
     def make() -> tuple[list, str | None]:
-        ids = sorted(data.releases, key=lambda rid: (data.releases[rid]["created_at"], rid), reverse=True)
+        if unordered:  # GitHub promises no order: a fixed shuffle, neither by date nor by id
+            ids = sorted(data.releases, key=lambda rid: hashlib.blake2b(str(rid).encode(), digest_size=8).digest())
+        else:
+            ids = sorted(data.releases, key=lambda rid: (data.releases[rid]["created_at"], rid), reverse=True)
         return ids, _latest(data.releases[rid].get("published_at") or data.releases[rid]["created_at"]
                             for rid in ids)
 
-    keys, latest = hub.listing(repo["id"], "releases", (), make)
+    keys, latest = hub.listing(repo["id"], "releases", (unordered,), make)
     return hub.page(request, keys, lambda rid: hub.record_entry(
         request.api, "release", repo["id"], rid,
         lambda: render.release(hub.world, request.api, repo, data.releases[rid])),
@@ -1154,6 +1164,8 @@ class Handler(BaseHTTPRequestHandler):
             query[key] = value
         order = list(dict.fromkeys(key for key, _ in pairs))
         token = _token(self.headers.get("Authorization"))
+        if hub.edges.latency_ms:
+            time.sleep(hub.edges.latency_ms / 1000)  # this connection's thread only
         fault = hub.faults.next()
         self._pending = (path, query, token, fault.kind if fault else None)
         self._answer(path, query, order, token, fault, parts.query)

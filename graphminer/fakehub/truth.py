@@ -265,6 +265,8 @@ WEB_FLOW_EMAIL = "noreply@github.com"
 NOREPLY = re.compile(r"^(?:(\d+)\+)?([^@+]+)@users\.noreply\.github\.com$")
 PR_NUMBER_IN_SUBJECT = re.compile(r"\(#\d+\)")
 
+# GitHub's deleted-account user: its records have no maker ("Identities and bots")
+GHOST_ID = 10137
 CODE = "code"
 ORGANISING = "organising"
 
@@ -349,7 +351,7 @@ class People:
     """Resolves users and commit identities to maker keys (rules 9-14)."""
 
     def __init__(self, world: dict, commits: list[dict], rules: dict) -> None:
-        self.users = {user["id"]: user for user in world.get("users", [])}
+        self.users = {user["id"]: user for user in world.get("users", []) if user["id"] != GHOST_ID}
         self.by_login = {user["login"].lower(): user["id"] for user in self.users.values()}
         self.bot_words = {word.lower() for word in rules["bots"]}
         self.bot_patterns = [pattern.lower() for pattern in rules["bot_patterns"]]
@@ -364,7 +366,7 @@ class People:
 
     def user_key(self, user_id: int | None) -> str | None:
         """The maker key of a user id (None for a ghost); notes bots."""
-        if user_id is None:
+        if user_id is None or user_id == GHOST_ID:
             return None
         key = str(user_id)
         if user_id in self.bot_users:
