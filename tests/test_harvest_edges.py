@@ -6,6 +6,7 @@ after a delta a fresh harvest of the changed world; each test also checks the ed
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 from pathlib import Path
@@ -23,6 +24,7 @@ from test_harvest import (
 )
 from test_harvest_world import apply_delta, build_delta, build_world, write
 
+from graphminer.fakehub.generator import generate_world
 from graphminer.fakehub.testing import serve
 
 THREE_TOKENS = "tok-edge-a1,tok-edge-b2,tok-edge-c3"
@@ -192,3 +194,89 @@ def test_single_token_expiring_says_so_in_one_line(world_files, tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "401" in lines[0] and "run again" in lines[0]
     assert TOKEN not in result.stderr
+
+
+# --- a generated world with every edge at once ------------------------------------------
+
+
+def load(path: Path) -> dict:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def turned_private(world: dict, repo_id: int, now: str) -> dict:
+    """A delta making one public repo private."""
+    record = dict(next(repo for repo in world["repos"] if repo["id"] == repo_id), private=True)
+    return {"format": 1, "now": now, "ops": [{"op": "upsert", "kind": "repos", "record": record}]}
+
+
+def test_every_edge_at_once_stores_what_a_plain_harvest_stores_night_after_night(tmp_path):
+    made = generate_world(tmp_path / "gen", seed=3, orgs=2, repos_per_org=4, makers=60, years=2,
+                          delta_days=2, truth=False, renamed_repos=1, transferred_repos=1,
+                          private_repos=1, deleted_accounts=2)
+    world = load(made["world"])
+    orgs = json.dumps([org["login"] for org in world["orgs"] if not org.get("outside")])
+    biggest = max(world["repos"], key=lambda repo: sum(1 for e in world["events"]
+                                                       if e["repo_id"] == repo["id"]))
+    private_ids = {repo["id"] for repo in world["repos"] if repo.get("private")}
+    nights = [made["world"].parent / f"delta-{day}.json.gz" for day in (1, 2)]
+    final = world
+    for delta in nights:
+        final = apply_delta(final, load(delta))
+    later_private = next(repo for repo in final["repos"] if not repo.get("private")
+                         and repo["id"] != biggest["id"] and not repo.get("fork")
+                         and not repo.get("archived") and not repo.get("former_names"))
+    folders = {"edges": tmp_path / "edges", "plain": tmp_path / "plain"}
+    for folder in folders.values():
+        folder.mkdir()
+        (folder / "graphminer.toml").write_text(f"[harvest]\norgs = {orgs}\n", encoding="utf-8")
+    edges = serve(made["world"], page_cap=20, rate_limit=40, rate_window=2.0,
+                  slow_pages=[f"{biggest['owner']}/{biggest['name']}"], slow_seconds=0.02)
+    plain = serve(made["world"], page_cap=0, per_token_etags=False)
+    with edges as hub, plain as polite:
+        private_delta = write(turned_private(final, later_private["id"], made["final_now"]),
+                              tmp_path / "private.json")
+        for night, delta in enumerate([None, *nights, private_delta]):
+            if delta is not None:
+                hub.apply_delta(delta)
+                polite.apply_delta(delta)
+            harvest(hub.url, folders["edges"], env=environment(THREE_TOKENS, many=True))
+            harvest(polite.url, folders["plain"])
+            assert typed_tables(folders["edges"] / "store.sqlite") == \
+                typed_tables(folders["plain"] / "store.sqlite"), f"night {night}"
+        start = len(hub.log_lines())
+        harvest(hub.url, folders["edges"], env=environment(THREE_TOKENS, many=True))
+        _, quiet = counted_since(hub, start)
+        log = hub.log_lines()
+    assert quiet == 0
+    statuses = {line["status"] for line in log}
+    assert {301, 422, 502} <= statuses  # the edges were met
+    assert len({line["token"] for line in log if line["counted"]}) == 3
+    store = folders["edges"] / "store.sqlite"
+    # private repos: never stored, and the one that turned private is purged, cache too
+    gone_private = private_ids | {later_private["id"]}
+    for table in ("repos", "issues", "issue_comments", "issue_events", "commits", "pulls"):
+        column = "id" if table == "repos" else "repo_id"
+        assert rows(store, f"SELECT COUNT(*) FROM {table} WHERE {column} IN "
+                    f"({', '.join(map(str, gone_private))})") == [(0,)], table
+    cached = (folders["edges"] / "cache" / "http_cache.sqlite").read_bytes()
+    assert later_private["name"].encode() not in cached
+    # renamed: new name, old one an alias; transferred out: kept, left, where it went
+    renamed = next(repo for repo in final["repos"] if repo.get("former_names")
+                   and repo["owner"] in orgs)
+    assert rows(store, "SELECT full_name FROM repos WHERE id=?", renamed["id"]) == \
+        [(f"{renamed['owner']}/{renamed['name']}",)]
+    assert rows(store, "SELECT repo_id FROM repo_aliases WHERE full_name=?",
+                renamed["former_names"][0]) == [(renamed["id"],)]
+    moved = next(repo for repo in final["repos"] if repo.get("former_names")
+                 and repo["owner"] not in orgs)
+    deleted_at, transferred_to = rows(store, "SELECT deleted_at, transferred_to FROM repos "
+                                      "WHERE id=?", moved["id"])[0]
+    assert deleted_at and transferred_to == f"{moved['owner']}/{moved['name']}"
+    assert rows(store, "SELECT COUNT(*) FROM issues WHERE repo_id=?", moved["id"])[0][0] > 0
+    # ghost: records kept with an unknown author, never a person
+    assert rows(store, "SELECT COUNT(*) FROM people WHERE id=10137 OR login='ghost'") == [(0,)]
+    ghostly = rows(store, "SELECT COUNT(*) FROM issues WHERE user_id IS NULL "
+                   "AND json_extract(raw, '$.user.login')='ghost'")[0][0]
+    assert ghostly > 0
+    assert rows(store, "SELECT COUNT(*) FROM issues WHERE user_id=10137") == [(0,)]
