@@ -26,6 +26,8 @@ from test_harvest_world import apply_delta, build_delta, build_world, write
 
 from graphminer.fakehub.generator import generate_world
 from graphminer.fakehub.testing import serve
+from graphminer.harvest.github import HarvestSession, github_client
+from graphminer.harvest.ratelimit import TokenPool
 
 THREE_TOKENS = "tok-edge-a1,tok-edge-b2,tok-edge-c3"
 
@@ -280,3 +282,30 @@ def test_every_edge_at_once_stores_what_a_plain_harvest_stores_night_after_night
                    "AND json_extract(raw, '$.user.login')='ghost'")[0][0]
     assert ghostly > 0
     assert rows(store, "SELECT COUNT(*) FROM issues WHERE user_id=10137") == [(0,)]
+
+
+def test_a_301_is_followed_with_its_query_through_pygithub(tmp_path):
+    """Listing a renamed repo's issues by its old name: the session follows the 301 with
+    the query kept, so closed issues come too, 100 a page (PyGithub alone would keep only
+    the path: open issues, 30 a page)."""
+    world = build_world()
+    site = next(repo for repo in world["repos"] if repo["name"] == "site")
+    moved = {**site, "name": "site-next"}
+    delta = {"format": 1, "now": "2024-07-01T23:59:59Z",
+             "ops": [{"op": "upsert", "kind": "repos", "record": moved}]}
+    expected = sorted(issue["number"] for issue in world["issues"] if issue["repo_id"] == site["id"])
+    assert any(issue["state"] == "closed" for issue in world["issues"] if issue["repo_id"] == site["id"])
+    session = HarvestSession(tmp_path / "cache", 1, TokenPool([TOKEN]))
+    with serve(write(world, tmp_path / "world.json")) as hub:
+        hub.apply_delta(write(delta, tmp_path / "rename.json"))
+        client = github_client(hub.url, session)
+        listed = [issue.number for issue in client.get_repo("civic/site")
+                  .get_issues(state="all")]
+        log = hub.log_lines()
+    session.close()
+    assert sorted(listed) == expected
+    redirected = [line for line in log if line["status"] == 301]
+    followed = [line for line in log if line["path"].startswith(f"/repositories/{site['id']}/issues")]
+    assert redirected and followed
+    assert all(line["query"].get("state") == "all" and line["query"].get("per_page") == "100"
+               for line in followed)
