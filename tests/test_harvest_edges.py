@@ -24,6 +24,8 @@ from test_harvest import (
 )
 from test_harvest_world import apply_delta, build_delta, build_world, write
 
+from graphminer.api import open_store
+from graphminer.events import GHOST_ID
 from graphminer.fakehub.generator import generate_world
 from graphminer.fakehub.testing import serve
 from graphminer.harvest.github import HarvestSession, github_client
@@ -309,3 +311,30 @@ def test_a_301_is_followed_with_its_query_through_pygithub(tmp_path):
     assert redirected and followed
     assert all(line["query"].get("state") == "all" and line["query"].get("per_page") == "100"
                for line in followed)
+
+
+def test_deleted_accounts_are_no_one_and_counted_apart(tmp_path):
+    """A world whose deleted makers show as ghost: no maker, no person, and the stats count
+    their records apart (the world's own count of ghost records is the truth)."""
+    made = generate_world(tmp_path / "gen", seed=5, orgs=1, repos_per_org=3, makers=40, years=2,
+                          truth=False, deleted_accounts=3)
+    world = load(made["world"])
+    authored = (("issues", "user_id"), ("comments", "user_id"), ("reviews", "user_id"),
+                ("review_comments", "user_id"), ("events", "actor_id"))
+    wanted = {repo["id"] for repo in world["repos"] if not repo.get("fork")}
+    expected = sum(1 for kind, column in authored for record in world[kind]
+                   if record["repo_id"] in wanted and record.get(column) == GHOST_ID)
+    assert expected > 0
+    folder = tmp_path / "h"
+    folder.mkdir()
+    logins = json.dumps([org["login"] for org in world["orgs"]])
+    (folder / "graphminer.toml").write_text(f"[harvest]\norgs = {logins}\n", encoding="utf-8")
+    with serve(made["world"]) as hub:
+        harvest(hub.url, folder)
+    store = open_store(folder / "store.sqlite")
+    try:
+        assert store.stats()["deleted_accounts"] == expected
+        assert str(GHOST_ID) not in set(store.events["maker"].dropna())
+    finally:
+        store.conn.close()
+    assert rows(folder / "store.sqlite", "SELECT COUNT(*) FROM people WHERE id=?", GHOST_ID) == [(0,)]
