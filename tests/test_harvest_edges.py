@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,7 @@ def test_a_quiet_night_with_three_tokens_and_per_token_etags_costs_nothing(world
     with serve(world_files["world"], rate_limit=40, rate_window=2.0) as hub:
         harvest(hub.url, folder, env=env)
         used = {line["token"] for line in hub.log_lines() if line["counted"]}
+        time.sleep(2.1)  # the next night: every token's window has reset
         start = len(hub.log_lines())
         quiet = harvest(hub.url, folder, env=env)
         _, counted = counted_since(hub, start)
@@ -248,6 +250,7 @@ def test_every_edge_at_once_stores_what_a_plain_harvest_stores_night_after_night
             harvest(polite.url, folders["plain"])
             assert typed_tables(folders["edges"] / "store.sqlite") == \
                 typed_tables(folders["plain"] / "store.sqlite"), f"night {night}"
+        time.sleep(2.1)  # the next night: every token's window has reset
         start = len(hub.log_lines())
         harvest(hub.url, folders["edges"], env=environment(THREE_TOKENS, many=True))
         _, quiet = counted_since(hub, start)

@@ -4,14 +4,18 @@ the store, incrementally, within rate limits, and resumably.
 Fetching goes through PyGithub on a requests-cache session (``HarvestSession``): every
 page is a conditional request, so a page that did not change is a 304 that costs no rate
 limit. The session owns retries (5xx, dropped connections, truncated bodies),
-``Retry-After`` and token switching (``graphminer.harvest.ratelimit``); PyGithub builds
-the URLs and follows the ``Link`` headers. Storing is ``graphminer.harvest.save``'s job.
+``Retry-After``, 301s (followed with method and query kept), token switching and token
+affinity (``graphminer.harvest.ratelimit``), and says when a page is too heavy for GitHub
+(``HeavyPage``); PyGithub builds the URLs and follows the ``Link`` headers. What is read
+is declared in ``graphminer.harvest.listings``; storing is ``graphminer.harvest.save``'s
+job; the README's "GitHub's hard edges" says what happens at each edge.
 
 Request economy: every listing is read newest first from a URL that never changes (no
 ``since`` in it: a new ``since`` each night would be a new URL, and a counted request,
 even when nothing changed) and paging stops at the first page that reaches the
-listing's watermark. So an unchanged repo costs seven free 304s, and a full harvest
-costs one request per page of 100 items plus one per pull request for its reviews.
+listing's watermark. So an unchanged repo costs a few free 304s (releases, which have no
+order, are read to the end), and a full harvest costs one request per page of 100 items
+plus one per pull request for its reviews.
 """
 
 from __future__ import annotations

@@ -136,14 +136,12 @@ class TokenPool:
 
     def choose(self, prefer: int | None = None) -> int:
         """The token index for the next request: ``prefer`` (the token whose answer is
-        cached) while it is above its floor, else the current one; switch or sleep when
-        near the floor."""
+        cached) while it has any request left (its 304 costs nothing, another token's
+        answer costs one), else the current one; switch or sleep when near the floor."""
         while True:
             now = self.clock()
-            if prefer is not None:
-                preferred = self.states[prefer]
-                if preferred.left(now) > self.floor_for(preferred):
-                    return prefer
+            if prefer is not None and self.states[prefer].left(now) > 0:
+                return prefer
             state = self.states[self.current]
             if state.left(now) > self.floor_for(state):
                 return self.current
