@@ -27,12 +27,14 @@ TOKEN = "bench-token"
 
 
 def generate(out: Path, *, seed: int, orgs: int, repos_per_org: int, makers: int, years: int,
-             delta_days: int = 0) -> Path:
-    """Run the real generator; returns the folder holding world.json.gz and its deltas."""
+             delta_days: int = 0, flags: tuple[str, ...] = ()) -> Path:
+    """Run the real generator (``flags``: more of its options); returns the folder holding
+    world.json.gz and its deltas."""
     subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "generate", "--seed", str(seed),
                     "--orgs", str(orgs), "--repos-per-org", str(repos_per_org), "--makers",
                     str(makers), "--years", str(years), "--delta-days", str(delta_days),
-                    "--no-truth", "--out", str(out)], check=True, capture_output=True, cwd=ROOT)
+                    "--no-truth", "--out", str(out), *flags], check=True, capture_output=True,
+                   cwd=ROOT)
     return out
 
 
@@ -54,7 +56,8 @@ def request_floor(world: dict) -> int:
         for record in world[collection]:
             counts[record["repo_id"]] = counts.get(record["repo_id"], 0) + 1
         per_repo[collection] = counts
-    wanted = {r["id"] for r in world["repos"] if not r.get("fork") and not r.get("blocked")}
+    wanted = {r["id"] for r in world["repos"]
+              if not r.get("fork") and not r.get("blocked") and not r.get("private")}
     prs: dict[int, int] = {}
     reviews: dict[tuple[int, int], int] = {}
     for issue in world["issues"]:
@@ -67,7 +70,10 @@ def request_floor(world: dict) -> int:
             reviews[key] += 1
     total = 0
     for org in world["orgs"]:
-        org_repos = [r for r in world["repos"] if r["owner"].lower() == org["login"].lower()]
+        if org.get("outside"):
+            continue
+        org_repos = [r for r in world["repos"] if r["owner"].lower() == org["login"].lower()
+                     and not r.get("private")]
         total += 1 + pages(len(org.get("public_members") or [])) + pages(len(org_repos))
     for rid in wanted:
         total += pages(per_repo["issues"].get(rid, 0)) + pages(prs.get(rid, 0))
@@ -78,16 +84,18 @@ def request_floor(world: dict) -> int:
 
 
 def config_for(world: dict, folder: Path):
-    orgs = json.dumps([org["login"] for org in world["orgs"]])
+    orgs = json.dumps([org["login"] for org in world["orgs"] if not org.get("outside")])
     text = f'[harvest]\norgs = {orgs}\n[paths]\nstore = "store.sqlite"\ncache = "cache"\n'
     return parse_config(text, source="bench", base_dir=folder)
 
 
-def harvest_once(world: dict, url: str, folder: Path, *, full: bool = False) -> tuple[Summary, float]:
+def harvest_once(world: dict, url: str, folder: Path, *, full: bool = False,
+                 tokens: list[str] | None = None) -> tuple[Summary, float]:
     """One in-process harvest into ``folder``; returns its summary and wall time."""
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    summary = harvest_github(config_for(world, folder), api_url=url, full=full, tokens=[TOKEN],
+    summary = harvest_github(config_for(world, folder), api_url=url, full=full,
+                             tokens=tokens or [TOKEN],
                              say=lambda message: None, progress=Progress(False))
     return summary, time.perf_counter() - started
 

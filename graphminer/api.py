@@ -29,6 +29,7 @@ from graphminer import stats as figures
 from graphminer import store as stores
 from graphminer.config import Config, load_config
 from graphminer.errors import BadInput
+from graphminer.events import deleted_account_records
 
 PROJECTIONS = ("bipartite", "makers", "projects")
 SCOPES = ("network", "org", "repo")
@@ -164,7 +165,9 @@ class Store:
             by_org = self.milestones("org", moment)
             in_org = by_org.index.get_level_values("org") == org
             milestones = by_org[in_org].droplevel("org")[keys]
-        return figures.summarise(self.events, milestones, moment, self.config, org, trajectory.RULES_VERSION)
+        ghosts = deleted_account_records(self.conn) if org is None else None
+        return figures.summarise(self.events, milestones, moment, self.config, org,
+                                 trajectory.RULES_VERSION, deleted_accounts=ghosts)
 
 
 def open_store(path: str | os.PathLike, config: Config | None = None) -> Store:

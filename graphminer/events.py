@@ -204,6 +204,24 @@ def people_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     return people
 
 
+# GitHub's stand-in for deleted accounts (``ghost``): the harvest stores its records with an
+# unknown author; they are counted apart, never as a maker.
+GHOST_ID = 10137
+AUTHORED = (("issues", "user"), ("issue_comments", "user"), ("reviews", "user"),
+            ("review_comments", "user"), ("issue_events", "actor"))
+
+
+def deleted_account_records(conn: sqlite3.Connection) -> int:
+    """Records whose author is a deleted account (``ghost``): no one's, counted apart."""
+    total = 0
+    for table, field in AUTHORED:
+        column = "actor_id" if field == "actor" else "user_id"
+        total += conn.execute(
+            f"SELECT COUNT(*) FROM {table} WHERE {column} IS NULL "
+            f"AND json_extract(raw, '$.{field}.id') = ?", (GHOST_ID,)).fetchone()[0]
+    return total
+
+
 def user_key(ids: pd.Series) -> pd.Series:
     """GitHub user ids as maker keys (strings); missing ids stay missing."""
     as_int = pd.to_numeric(ids, errors="coerce").astype("Int64")

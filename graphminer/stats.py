@@ -292,9 +292,11 @@ def _settings(config: Any) -> dict[str, float]:
 
 
 def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestamp,
-              config: Any = None, org: str | None = None, rules_version: str = "1") -> dict[str, Any]:
+              config: Any = None, org: str | None = None, rules_version: str = "1",
+              deleted_accounts: int | None = None) -> dict[str, Any]:
     """Every figure for the network, or for ``org`` (``milestones`` then at org scope for
-    it), as one JSON-ready dict (shape in the README's stats section)."""
+    it), as one JSON-ready dict (shape in the README's stats section). ``deleted_accounts``:
+    records by deleted accounts (GitHub's ``ghost``), counted apart from the makers."""
     settings = _settings(config)
     everyone = actions_of(events)
     everyone = everyone[everyone["ts"] <= as_of]
@@ -318,6 +320,7 @@ def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestam
         "cohorts": cohorts(milestones, scoped, as_of),
         "bridges": org_bridges(everyone, as_of, settings["bridge_days"], org),
         "core": core_overlap(milestones, scoped, as_of, settings["projection_days"], settings["core_share"]),
+        "deleted_accounts": deleted_accounts,
     }
 
 
@@ -338,6 +341,9 @@ def render_text(summary: dict[str, Any]) -> str:
         "",
         "Funnel (makers reaching each milestone)",
     ]
+    if summary.get("deleted_accounts"):
+        lines[2:2] = [f"{summary['deleted_accounts']} records by deleted accounts (GitHub's "
+                      "ghost), counted apart: no one's"]
     lines += [f"  {key:<20} {n:>7}" for key, n in summary["funnel"]["counts"].items()]
     lines += ["", "Conversions"]
     lines += [

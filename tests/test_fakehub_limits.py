@@ -20,7 +20,7 @@ def auth(token: str) -> dict:
 
 
 def test_exhaustion_gives_403_until_reset_and_rate_limit_never_counts():
-    with serve(WORLD, rate_limit=3, rate_window=3) as hub:
+    with serve(WORLD, rate_limit=3, rate_window=3, limit_status=403) as hub:
         statuses = [requests.get(hub.url + REPO, headers=auth("t1")) for _ in range(3)]
         assert [r.status_code for r in statuses] == [200, 200, 200]
         assert [r.headers["X-RateLimit-Remaining"] for r in statuses] == ["2", "1", "0"]

@@ -98,6 +98,7 @@ def crawl(base: str) -> dict[str, list[requests.Response]]:
                 add("/repos/{owner}/{repo}/issues/{issue_number}", f"{name}/issues/{n}", None)
                 comments = add("/repos/{owner}/{repo}/issues/{issue_number}/comments", f"{name}/issues/{n}/comments")
                 add("/repos/{owner}/{repo}/issues/{issue_number}/reactions", f"{name}/issues/{n}/reactions")
+                add("/repos/{owner}/{repo}/issues/{issue_number}/timeline", f"{name}/issues/{n}/timeline")
                 for comment in comments[:1]:
                     add("/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
                         f"{name}/issues/comments/{comment['id']}/reactions")
@@ -130,6 +131,7 @@ LISTED = {
     "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", "/repos/{owner}/{repo}/pulls/comments",
     "/repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions", "/repos/{owner}/{repo}/commits",
     "/repos/{owner}/{repo}/releases", "/repos/{owner}/{repo}/contributors",
+    "/repos/{owner}/{repo}/issues/{issue_number}/timeline",
 }
 
 

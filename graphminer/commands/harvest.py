@@ -22,7 +22,8 @@ def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
     """Harvest the configured GitHub organisations into the store, incrementally.
 
     Tokens come from GITHUB_TOKEN, or several from GITHUB_TOKENS (comma-separated). Exit
-    code 1 when some repos could not be harvested (they are listed at the end).
+    code 1 when some repos could not be harvested or some orgs were not found (they are
+    listed at the end); 2 for bad input, or when GitHub refused every token.
     """
     from graphminer.harvest.github import harvest_github, tokens_from_env
 
@@ -31,5 +32,5 @@ def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
                              cache_dir=cache_dir, full=full, tokens=tokens_from_env(dict(os.environ)))
     for line in summary.lines():
         click.echo(line)
-    if summary.failures:
+    if summary.failures or summary.missing_orgs:
         sys.exit(1)

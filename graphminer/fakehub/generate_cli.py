@@ -35,13 +35,23 @@ def _utc_time(text: str) -> str:
 @click.option("--years", type=int, default=4, show_default=True, help="Years of history ending at the world's now.")
 @click.option("--delta-days", type=int, default=0, show_default=True, help="Also write N day-by-day deltas.")
 @click.option("--blocked-repos", type=int, default=0, show_default=True, help="Repositories answering 451.")
+@click.option("--renamed-repos", type=int, default=0, show_default=True,
+              help="Repositories the first delta renames (their old names answer 301).")
+@click.option("--transferred-repos", type=int, default=0, show_default=True,
+              help="Repositories the first delta transfers to a maintainer's own account.")
+@click.option("--private-repos", type=int, default=0, show_default=True,
+              help="Repositories marked private (listed for a member's token; the truth leaves them out).")
+@click.option("--deleted-accounts", type=int, default=0, show_default=True,
+              help="Makers who deleted their account: their records show the user ghost (id 10137).")
 @click.option("--now", default="2025-06-30T23:59:59Z", show_default=True, help="The world's now (ISO 8601, UTC).")
 @click.option("--no-truth", is_flag=True, help="Skip the ground truth (for benchmarks of huge worlds).")
 @click.option("--from-git-log", "git_logs", multiple=True, help="Build the world from saved git logs (OWNER+REPO.log.gz), repeatable.")
 @click.option("--out", required=True, help="Output folder (created; its parent must exist).")
 @click.argument("more_logs", nargs=-1)
 def generate(seed: int, orgs: int, repos_per_org: int, makers: int, years: int, delta_days: int,
-             blocked_repos: int, now: str, no_truth: bool, git_logs: tuple[str, ...], out: str,
+             blocked_repos: int, renamed_repos: int, transferred_repos: int, private_repos: int,
+             deleted_accounts: int, now: str,
+             no_truth: bool, git_logs: tuple[str, ...], out: str,
              more_logs: tuple[str, ...]) -> None:
     """Write a fakehub world (world.json.gz), its deltas and its ground truth (truth.json)."""
     if more_logs and not git_logs:
@@ -49,8 +59,11 @@ def generate(seed: int, orgs: int, repos_per_org: int, makers: int, years: int, 
     if git_logs:
         from graphminer.fakehub.gitlog_world import world_from_git_logs
 
-        if delta_days or blocked_repos:
-            raise BadInput("--delta-days and --blocked-repos apply to generated worlds, not to --from-git-log")
+        if delta_days or blocked_repos or renamed_repos or transferred_repos or private_repos \
+                or deleted_accounts:
+            raise BadInput("--delta-days, --blocked-repos, --renamed-repos, --transferred-repos, "
+                           "--private-repos and --deleted-accounts apply to generated worlds, "
+                           "not to --from-git-log")
 
         result = world_from_git_logs([*git_logs, *more_logs], out, truth=not no_truth)
     else:
@@ -59,6 +72,8 @@ def generate(seed: int, orgs: int, repos_per_org: int, makers: int, years: int, 
         result = generate_world(out, seed=seed, orgs=orgs, repos_per_org=repos_per_org,
                                 makers=makers, years=years, delta_days=delta_days,
                                 blocked_repos=blocked_repos, truth=not no_truth,
+                                renamed_repos=renamed_repos, transferred_repos=transferred_repos,
+                                private_repos=private_repos, deleted_accounts=deleted_accounts,
                                 now=_utc_time(now), progress=_progress)
     counts = ", ".join(f"{name} {count}" for name, count in result["counts"].items())
     click.echo(f"wrote {result['world']} ({counts}; {result['events']} events in {result['seconds']:.1f} s)")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import shutil
 import tempfile
 import time
@@ -23,6 +24,7 @@ from typing import IO, Any
 from graphminer.errors import BadInput
 from graphminer.fakehub.generator_cast import DAY, Plan, build_plan, iso, parse_time
 from graphminer.fakehub.generator_delta import apply_delta, build_deltas
+from graphminer.fakehub.generator_ghost import deleted_makers, ghost_delta, ghostly, without_deleted
 from graphminer.fakehub.generator_repo import IdCounters, RepoSim, RepoSummary
 
 DEFAULT_NOW = "2025-06-30T23:59:59Z"
@@ -92,6 +94,14 @@ def _check_sizes(seed: int, orgs: int, repos_per_org: int, makers: int, years: i
             raise BadInput(message)
 
 
+def _check_moves(renamed: int, transferred: int, delta_days: int) -> None:
+    for flag, count in (("--renamed-repos", renamed), ("--transferred-repos", transferred)):
+        if count < 0:
+            raise BadInput(f"{flag} must be 0 or more")
+        if count and delta_days < 1:
+            raise BadInput(f"{flag} happens in the first delta: give --delta-days 1 or more")
+
+
 def output_dir(out: str | Path) -> Path:
     """The output folder, created; its parent must exist already."""
     path = Path(out)
@@ -138,6 +148,18 @@ def _first_ordinary_repo(plan: Plan) -> int:
         if not (repo.empty or repo.fork or repo.blocked or repo.archived):
             return repo.idx
     return 0
+
+
+def _private_repos(plan: Plan, forced: int, count: int) -> set[int]:
+    """Indexes of ``count`` ordinary repos to mark private (their own random stream)."""
+    if count == 0:
+        return set()
+    candidates = [repo.idx for repo in plan.repos if repo.idx != forced
+                  and not (repo.empty or repo.fork or repo.blocked or repo.archived)]
+    if count < 0 or count > len(candidates):
+        raise BadInput(f"--private-repos must be from 0 to {len(candidates)} (the ordinary repos "
+                       "but one); raise --repos-per-org for more")
+    return set(random.Random(plan.seed * 7919 + 6).sample(candidates, count))
 
 
 def _write_world(path: Path, now: str, small: dict[str, list], spool: SpoolWriter) -> None:
@@ -204,27 +226,40 @@ def _write_truths(out: Path, world_path: Path, deltas: list[dict]) -> list[Path]
 
 def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int, makers: int,
                    years: int, delta_days: int = 0, blocked_repos: int = 0, truth: bool = True,
-                   now: str = DEFAULT_NOW,
+                   now: str = DEFAULT_NOW, renamed_repos: int = 0, transferred_repos: int = 0,
+                   private_repos: int = 0, deleted_accounts: int = 0,
                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Write ``OUT/world.json.gz`` (+ deltas, + truth); return counts, paths and timings."""
+    """Write ``OUT/world.json.gz`` (+ deltas, + truth); return counts, paths and timings.
+
+    FAKEHUB.md's hard edges that are world content, each 0 by default (then the world and
+    its deltas are byte for byte as without them): ``renamed_repos``/``transferred_repos``,
+    repos the first delta renames (transfers); ``private_repos``, repos marked private;
+    ``deleted_accounts``, makers whose records show ``ghost`` (``generator_ghost``).
+    """
     _check_sizes(seed, orgs, repos_per_org, makers, years, delta_days, blocked_repos)
+    _check_moves(renamed_repos, transferred_repos, delta_days)
     folder = output_dir(out)
     started = time.perf_counter()
     now_ts = parse_time(now)
     plan = build_plan(seed, orgs, repos_per_org, makers, years, now_ts, blocked_repos)
     ids = IdCounters()
     forced = _first_ordinary_repo(plan)
+    private = _private_repos(plan, forced, private_repos)
+    deleted = deleted_makers(plan, deleted_accounts)
     summaries: list[RepoSummary] = []
     repo_records = []
     with tempfile.TemporaryDirectory(dir=folder, prefix=".spool-") as tmp:
         spool = SpoolWriter(Path(tmp))
+        emit = ghostly(spool.emit, deleted)
         for repo in plan.repos:
             sim = summary = None
             if not repo.empty:
                 sim = RepoSim(plan, repo, ids, force_bots=repo.idx == forced)
-                summary = sim.run(spool.emit)
+                summary = sim.run(emit)
                 spool.flush()
             record = _repo_record(plan, sim, repo, summary)
+            if repo.idx in private:
+                record["private"] = True
             repo_records.append(record)
             if summary is not None:
                 summary.repo = record
@@ -234,12 +269,13 @@ def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int,
             if progress and repo.idx % 200 == 199:
                 progress(f"generated {repo.idx + 1}/{len(plan.repos)} repositories")
         spool.close()
-        users = _user_records(plan)
-        small = {"users": users, "orgs": _org_records(plan), "repos": repo_records}
+        users, org_records = without_deleted(_user_records(plan), _org_records(plan), deleted)
+        small = {"users": users, "orgs": org_records, "repos": repo_records}
         world_path = folder / "world.json.gz"
         _write_world(world_path, now, small, spool)
     world_seconds = time.perf_counter() - started
-    deltas = build_deltas(plan, summaries, users, ids, delta_days, seed)
+    deltas = [ghost_delta(delta, deleted) for delta in build_deltas(
+        plan, summaries, users, ids, delta_days, seed, renamed_repos, transferred_repos)]
     delta_paths = []
     for number, delta in enumerate(deltas, start=1):
         path = folder / f"delta-{number}.json.gz"

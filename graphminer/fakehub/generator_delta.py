@@ -6,6 +6,9 @@ Each day brings new comments, closed issues (upsert + ``closed`` event), merged 
 (upsert + ``merged`` and ``closed`` events + the PR's commits and its merge commit on the
 default branch), a new issue; the first day always also holds a new repository, a deleted
 repository, a renamed user and an edited comment, so a nightly harvest meets every kind.
+When asked (``renamed``/``transferred``), the first day also renames repositories and
+transfers others to a maintainer's own account, outside the harvested orgs; the moved
+record keeps its old full names in ``former_names``.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ class DeltaWriter:
     """Builds successive deltas from the base world's repository summaries."""
 
     def __init__(self, plan: Plan, summaries: list[RepoSummary], users: list[dict],
-                 ids: IdCounters, seed: int) -> None:
+                 ids: IdCounters, seed: int, renamed: int = 0, transferred: int = 0) -> None:
         self.plan = plan
         self.makers: list[Maker] = plan.makers
         self.live = list(summaries)
@@ -73,6 +76,7 @@ class DeltaWriter:
         self.rnd = random.Random(seed * 7919 + 17)
         self.next_repo_id = 900_000
         self.renamed: set[int] = set()
+        self.moves = (renamed, transferred)
 
     def _upsert(self, ops: list, kind: str, record: dict) -> None:
         ops.append({"op": "upsert", "kind": kind, "record": record})
@@ -165,6 +169,8 @@ class DeltaWriter:
                       description="Started this week", fork=False, archived=False,
                       blocked=False, created_at=iso(ts), updated_at=iso(ts + 600),
                       pushed_at=iso(ts + 600))
+        for inherited in ("former_names", "private"):  # facts of the parent, not of the new repo
+            record.pop(inherited, None)
         self._upsert(ops, "repos", record)
         who = dict(self._identity(creator), date=iso(ts + 600))
         sha = sha_of(repo_id, "initial")
@@ -185,6 +191,8 @@ class DeltaWriter:
                 maker = self.makers[idx]
                 if maker.login is None or maker.user_type == "Bot" or maker.user_id in self.renamed:
                     continue
+                if maker.user_id not in self.users:  # a deleted account
+                    continue
                 user = dict(self.users[maker.user_id])
                 user["login"] = f"{maker.login}-{self.rnd.choice(('dev', 'civic', 'codes'))}"
                 self.users[maker.user_id] = user
@@ -201,6 +209,28 @@ class DeltaWriter:
         summary.comments[0] = comment
         self._upsert(ops, "comments", comment)
         return True
+
+    def _move_repos(self, ops: list, fresh: RepoSummary | None) -> None:
+        """Rename and transfer the repos asked for (own random stream: other days unchanged),
+        among those of the base world."""
+        rnd = random.Random(self.plan.seed * 7919 + 301)
+        renamed, transferred = self.moves
+        older = [summary for summary in self.live if summary is not fresh]
+        chosen = rnd.sample(older, min(len(older), renamed + transferred))
+        for position, summary in enumerate(chosen):
+            repo = summary.repo
+            former = [*repo.get("former_names", []), f"{repo['owner']}/{repo['name']}"]
+            if position < renamed:
+                moved = dict(repo, name=f"{repo['name']}-next", former_names=former)
+            else:
+                owners = [self.makers[i] for i in summary.maintainers
+                          if self.makers[i].user_id in self.users and self.makers[i].user_type == "User"]
+                owner = rnd.choice(owners or [self.makers[summary.maintainers[0]]])
+                self.renamed.add(owner.user_id)  # a later rename would orphan the repo's owner
+                moved = dict(repo, owner=owner.login, former_names=former)
+                self.live.remove(summary)  # it left the harvested orgs: no more activity here
+            summary.repo = moved
+            self._upsert(ops, "repos", moved)
 
     def day(self, number: int) -> dict:
         """The delta for day ``number`` (1-based) after the base world's now."""
@@ -242,11 +272,13 @@ class DeltaWriter:
             gone = rnd.choice(spare)
             ops.append({"op": "delete", "kind": "repos", "id": gone.repo["id"]})
             self.live.remove(gone)
+        if first and any(self.moves):
+            self._move_repos(ops, fresh)
         return {"format": 1, "now": iso(now), "ops": ops}
 
 
 def build_deltas(plan: Plan, summaries: list[RepoSummary], users: list[dict], ids: IdCounters,
-                 days: int, seed: int) -> list[dict]:
+                 days: int, seed: int, renamed: int = 0, transferred: int = 0) -> list[dict]:
     """``days`` deltas continuing the base world, day by day."""
     if days <= 0:
         return []
@@ -255,5 +287,5 @@ def build_deltas(plan: Plan, summaries: list[RepoSummary], users: list[dict], id
 
         raise BadInput("--delta-days needs at least one ordinary repository (not empty, fork, "
                        "archived or blocked); raise --repos-per-org")
-    writer = DeltaWriter(plan, summaries, users, ids, seed)
+    writer = DeltaWriter(plan, summaries, users, ids, seed, renamed, transferred)
     return [writer.day(number) for number in range(1, days + 1)]

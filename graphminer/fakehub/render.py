@@ -112,7 +112,7 @@ def org_full(world: World, api: str, org: dict) -> dict:
     body.update({
         "name": org.get("name"), "twitter_username": None, "is_verified": False,
         "has_organization_projects": True, "has_repository_projects": True,
-        "public_repos": len(repos), "public_gists": 0, "followers": 0, "following": 0,
+        "public_repos": sum(1 for repo in repos if not repo.get("private")), "public_gists": 0, "followers": 0, "following": 0,
         "html_url": f"{HTML}/{org['login']}",
         "created_at": org["created_at"], "updated_at": org.get("updated_at") or org["created_at"],
         "archived_at": None, "type": "Organization",
@@ -139,7 +139,7 @@ def _repo_minimal(world: World, api: str, repo: dict) -> dict:
     data = world.repo_data[repo["id"]]
     return {
         "id": repo["id"], "node_id": node_id("Repository", repo["id"]), "name": repo["name"],
-        "full_name": full_name, "private": False, "owner": owner,
+        "full_name": full_name, "private": bool(repo.get("private")), "owner": owner,
         "html_url": f"{HTML}/{full_name}", "description": repo.get("description"),
         "fork": bool(repo.get("fork")), "url": url,
         "archive_url": f"{url}/{{archive_format}}{{/ref}}",
@@ -176,7 +176,7 @@ def _repo_minimal(world: World, api: str, repo: dict) -> dict:
         "is_template": False, "topics": [], "has_issues": True, "has_projects": True,
         "has_wiki": True, "has_pages": False, "has_downloads": True,
         "has_discussions": False, "archived": bool(repo.get("archived")),
-        "disabled": False, "visibility": "public",
+        "disabled": False, "visibility": "private" if repo.get("private") else "public",
         "pushed_at": repo.get("pushed_at") or repo["created_at"],
         "created_at": repo["created_at"],
         "updated_at": repo.get("updated_at") or repo["created_at"],
@@ -310,7 +310,7 @@ def pull(world: World, api: str, repo: dict, record: dict, full: bool = False) -
         "title": as_issue["title"], "user": as_issue["user"], "body": as_issue["body"],
         "labels": as_issue["labels"], "milestone": as_issue["milestone"],
         "active_lock_reason": None,
-        "created_at": record["created_at"], "updated_at": as_issue["updated_at"],
+        "created_at": record["created_at"], "updated_at": data.pull_updated[number],
         "closed_at": record.get("closed_at"), "merged_at": pr.get("merged_at"),
         "merge_commit_sha": pr.get("merge_commit_sha"),
         "assignee": as_issue["assignee"], "assignees": as_issue["assignees"],
@@ -415,6 +415,19 @@ def review(world: World, api: str, repo: dict, record: dict) -> dict:
         "commit_id": record.get("commit_id") or "0" * 40,
         "author_association": record.get("author_association") or "NONE",
     }
+
+
+def timeline_comment(world: World, api: str, repo: dict, record: dict) -> dict:
+    """An issue comment as a timeline item (``event: commented``, the author as ``actor``)."""
+    body = comment(world, api, repo, record)
+    return {"event": "commented", "actor": body["user"], **body}
+
+
+def timeline_review(world: World, api: str, repo: dict, record: dict) -> dict:
+    """A review as a timeline item (``event: reviewed``; the state in lower case, as GitHub's
+    timeline writes it)."""
+    body = review(world, api, repo, record)
+    return {"event": "reviewed", **body, "state": body["state"].lower()}
 
 
 def review_comment(world: World, api: str, repo: dict, record: dict) -> dict:

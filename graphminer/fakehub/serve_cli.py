@@ -22,6 +22,27 @@ from graphminer.errors import BadInput
               help="Requests per token per window.")
 @click.option("--rate-window", default=3600.0, show_default=True, type=float,
               help="Rate-limit window in seconds.")
+@click.option("--page-cap", default=10_000, show_default=True, type=int,
+              help="Items reachable by page number on /issues, /issues/comments, /issues/events "
+                   "(deeper pages answer 422; 0: no cap).")
+@click.option("--per-token-etags/--shared-etags", default=True, show_default=True,
+              help="ETags differ by token (GitHub), or are shared by every token.")
+@click.option("--redirects/--no-redirects", default=True, show_default=True,
+              help="Old names of renamed or transferred repos answer 301 (else 404).")
+@click.option("--slow-pages", multiple=True, metavar="OWNER/REPO[:LISTING]",
+              help="Listings answering 502 to per_page > 50 after --slow-seconds (repeatable).")
+@click.option("--slow-seconds", default=1.0, show_default=True, type=float,
+              help="How long a slow page takes before its 502.")
+@click.option("--limit-status", type=click.Choice(["403", "429", "both"]), default="both",
+              show_default=True, help="Status of primary rate-limit refusals (both: 429 and 403 alternately).")
+@click.option("--token-ttl", type=float, default=None,
+              help="Seconds after its first use a token answers 401 (default: never).")
+@click.option("--reviews-move-issues", is_flag=True,
+              help="Reviews and review comments move an issue's updated_at in /issues (GitHub: they do not).")
+@click.option("--ordered-releases", is_flag=True,
+              help="List releases newest first (GitHub promises no order).")
+@click.option("--latency", "latency_ms", default=0, show_default=True, type=int,
+              help="Milliseconds every answer waits first.")
 @click.option("--graphql-rate-limit", default=5000, show_default=True, type=int,
               help="GraphQL points per token per window.")
 @click.option("--graphql-secondary-limit", default=2000, show_default=True, type=int,
@@ -29,12 +50,16 @@ from graphminer.errors import BadInput
 @click.option("--graphql-max-weight", default=None, type=int,
               help="GraphQL queries asking for more nodes than this answer 502 (default: never).")
 def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: Path | None,
-          rate_limit: int, rate_window: float, graphql_rate_limit: int,
-          graphql_secondary_limit: int, graphql_max_weight: int | None) -> None:
+          rate_limit: int, rate_window: float, page_cap: int, per_token_etags: bool,
+          redirects: bool, slow_pages: tuple[str, ...], slow_seconds: float, limit_status: str,
+          token_ttl: float | None, reviews_move_issues: bool, ordered_releases: bool,
+          latency_ms: int, graphql_rate_limit: int, graphql_secondary_limit: int,
+          graphql_max_weight: int | None) -> None:
     """Serve WORLD (a world.json[.gz]) as GitHub's REST and GraphQL APIs until interrupted.
 
     The first line on stdout is exactly "fakehub listening on http://HOST:PORT".
     """
+    from graphminer.fakehub.edges import Edges, check_edges, parse_slow_pages
     from graphminer.fakehub.faults import parse_faults
     from graphminer.fakehub.graphql_endpoint import GraphQLEndpoint, GraphQLLimits
     from graphminer.fakehub.server import FakeHub, make_server, serve_forever
@@ -52,12 +77,17 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
         if value is not None and value < 1:
             raise BadInput(f"{flag} {value}: give a whole number, 1 or more")
     faults = parse_faults(fault_spec)
+    edges = check_edges(Edges(
+        page_cap=page_cap, per_token_etags=per_token_etags, redirects=redirects,
+        slow_pages=parse_slow_pages(slow_pages), slow_seconds=slow_seconds,
+        limit_status=limit_status, token_ttl=token_ttl, reviews_move_issues=reviews_move_issues,
+        releases_unordered=not ordered_releases, latency_ms=latency_ms))
     loaded = load_world(world)
     try:
         log = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
     except OSError as error:
         raise BadInput(f"--log {log_path}: cannot write it ({error.strerror})") from None
-    hub = FakeHub(loaded, faults, rate_limit, rate_window, log)
+    hub = FakeHub(loaded, faults, rate_limit, rate_window, log, edges)
     hub.graphql = GraphQLEndpoint(GraphQLLimits(graphql_rate_limit, graphql_secondary_limit,
                                                 graphql_max_weight), rate_window)
     server = make_server(hub, host, port)

@@ -1,9 +1,11 @@
 """fakehub's HTTP server: routes GitHub REST requests to the world and answers as GitHub does.
 
-Owns the wire: routing (at ``/`` and under ``/api/v3``), query parameters, pagination and
-``Link`` headers, ETags and 304s, per-token rate limits, seeded faults, the request log,
-the control endpoints (``/_fakehub/delta``, ``/_fakehub/stats``), and the byte cache:
-each record is serialised once per API base and pages are joined from the stored bytes.
+Owns the wire: routing (at ``/`` and under ``/api/v3``, by name or ``/repositories/{id}``),
+query parameters, pagination and ``Link`` headers, ETags and 304s, per-token rate limits,
+seeded faults, the request log, the control endpoints (``/_fakehub/delta``,
+``/_fakehub/stats``), and the byte cache: each record is serialised once per API base and
+pages are joined from the stored bytes. It shows the hard edges ``edges.py`` switches on
+(deep-page 422s, 301s, per-token ETags, slow pages, 429s, expiring tokens, latency).
 Shapes are ``render.py``'s, facts are ``world.py``'s.
 """
 
@@ -19,7 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +30,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from graphminer.errors import BadInput
 from graphminer.fakehub import render
+from graphminer.fakehub.edges import DEEP_PAGE_MESSAGE, LISTINGS, SLOW_PER_PAGE, Edges
 from graphminer.fakehub.faults import SLOW_SECONDS, Fault, Faults
 from graphminer.fakehub.world import World, load_delta
 
@@ -45,10 +48,10 @@ class ApiError(Exception):
     """An error answer with GitHub's JSON body."""
 
     def __init__(self, status: int, message: str, extra: dict | None = None,
-                 headers: dict | None = None) -> None:
+                 headers: dict | None = None, docs: str = DOCS) -> None:
         super().__init__(message)
         self.status = status
-        self.body = {"message": message, **(extra or {}), "documentation_url": DOCS}
+        self.body = {"message": message, **(extra or {}), "documentation_url": docs}
         self.headers = headers or {}
 
 
@@ -85,6 +88,7 @@ class Request:
     params: dict[str, str]  # last value wins, as in Rails
     order: list[str]  # parameter names in first-appearance order
     has_token: bool = False
+    query: str = ""  # the query string as sent
 
     @property
     def api(self) -> str:
@@ -128,6 +132,14 @@ def _page_size(request: Request) -> tuple[int, int]:
     return min(per_page, 100), max(page, 1)
 
 
+def _refuse_deep_page(hub: FakeHub, request: Request, docs: str) -> None:
+    """GitHub's 422 for a page starting at or past the page cap, whatever the query."""
+    cap = hub.edges.page_cap
+    per_page, page = _page_size(request)
+    if cap and (page - 1) * per_page >= cap:
+        raise ApiError(422, DEEP_PAGE_MESSAGE, docs=f"{DOCS}/{docs}")
+
+
 def link_header(request: Request, page: int, last: int, per_page: int) -> str | None:
     """The ``Link`` header, in the order and format of GitHub's recorded ones."""
     if last <= 1 and page <= 1:
@@ -157,20 +169,27 @@ class RateWindow:
     limit: int
     reset: int
     used: int = 0
+    refused: int = 0  # primary-limit refusals so far (``--limit-status both`` alternates on it)
 
 
 class FakeHub:
     """The server's state: the world, byte caches, rate windows, stats and the log."""
 
     def __init__(self, world: World, faults: Faults, rate_limit: int = 5000,
-                 rate_window: float = 3600.0, log: IO[str] | None = None) -> None:
+                 rate_window: float = 3600.0, log: IO[str] | None = None,
+                 edges: Edges | None = None) -> None:
         self.world = world
         self.faults = faults
+        self.edges = edges or Edges()
+        if self.edges.reviews_move_issues:
+            world.reviews_move_issues = True
+            world.refresh()
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.log = log
         self.lock = threading.Lock()  # rate windows, stats and log lines
         self.windows: dict[str, RateWindow] = {}
+        self.first_use: dict[str, float] = {}  # token -> wall time of its first request
         self.stats = {"requests": 0, "counted": 0, "by_status": {}, "by_token": {}}
         self.bytes_cache: dict[tuple, tuple[tuple[int, int], bytes, bytes]] = {}
         self.listing_cache: dict[tuple, tuple[tuple[int, int], list, str | None]] = {}
@@ -248,6 +267,23 @@ class FakeHub:
             self.windows[key] = window
         return window
 
+    def refusal_status(self, window: RateWindow) -> int:
+        """The status of a primary-limit refusal: 403, 429, or (``both``) 429 and 403 in turn."""
+        with self.lock:
+            window.refused += 1
+            turn = window.refused
+        if self.edges.limit_status == "both":
+            return 429 if turn % 2 else 403
+        return int(self.edges.limit_status)
+
+    def expired(self, token: str, now: float) -> bool:
+        """Whether ``--token-ttl`` seconds have passed since the token's first request."""
+        if self.edges.token_ttl is None:
+            return False
+        with self.lock:
+            first = self.first_use.setdefault(token, now)
+        return now - first >= self.edges.token_ttl
+
     # -- bookkeeping ----------------------------------------------------------------
 
     def record(self, method: str, path: str, query: dict, status: int, token: str | None,
@@ -286,12 +322,73 @@ class FakeHub:
     # -- routing ----------------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
-        for pattern, handler in self.routes:
-            match = pattern.fullmatch(request.path)
-            if match:
-                with self.world.lock:
+        with self.world.lock:
+            request = self.by_repo_id(request)
+            moved = self.moved(request)
+            if moved is not None:
+                return moved
+            self.check_visible(request)
+            for pattern, handler in self.routes:
+                match = pattern.fullmatch(request.path)
+                if match:
                     return handler(self, request, *match.groups())
         raise not_found()
+
+    def by_repo_id(self, request: Request) -> Request:
+        """``/repositories/{id}/...`` served as the repo's ``/repos/{o}/{r}/...`` (the request's
+        own path stays, so its Link headers keep the ``/repositories`` form)."""
+        match = _BY_ID.fullmatch(request.path)
+        if match is None:
+            return request
+        repo = self.world.repos.get(int(match.group(1)))
+        if repo is None:
+            raise not_found()
+        return replace(request, path=f"/repos/{repo['owner']}/{repo['name']}{match.group(2) or ''}")
+
+    def check_visible(self, request: Request) -> None:
+        """A private repo is 404 without a token, as GitHub hides it from outsiders."""
+        match = _BY_NAME.fullmatch(request.path)
+        if match is None or request.has_token:
+            return
+        repo = self.world.repo_by(match.group(1), match.group(2))
+        if repo is not None and repo.get("private"):
+            raise not_found()
+
+    def heavy_slow_page(self, request: Request) -> bool:
+        """Whether this asks more than 50 items a page of a listing ``--slow-pages`` names."""
+        try:
+            per_page = int(request.params.get("per_page", "30") or "30")
+        except ValueError:
+            return False
+        if per_page <= SLOW_PER_PAGE:
+            return False
+        with self.world.lock:
+            try:
+                request = self.by_repo_id(request)
+            except ApiError:
+                return False
+        match = _BY_NAME.fullmatch(request.path)
+        listing = (match.group(3) or "").strip("/") if match else ""
+        return listing in LISTINGS and self.edges.slow(match.group(1), match.group(2), listing)
+
+    def moved(self, request: Request) -> Reply | None:
+        """GitHub's 301 for the old name of a renamed or transferred repo (query kept)."""
+        match = _BY_NAME.fullmatch(request.path)
+        if match is None or not self.edges.redirects:
+            return None
+        repo = self.world.moved_repo(match.group(1), match.group(2))
+        if repo is None:
+            return None
+        location = f"{request.api}/repositories/{repo['id']}{quote(match.group(3) or '')}"
+        if request.query:
+            location += "?" + request.query
+        body = {"message": "Moved Permanently", "url": location,
+                "documentation_url": "https://developer.github.com/v3/#http-redirects"}
+        return Reply(encode(body), status=301, headers={"Location": location})
+
+
+_BY_ID = re.compile(r"/repositories/(\d+)(/.*)?")
+_BY_NAME = re.compile(r"/repos/([^/]+)/([^/]+)(/.*)?")
 
 
 def encode(value: Any) -> bytes:
@@ -388,13 +485,17 @@ def get_org_repos(hub: FakeHub, request: Request, login: str) -> Reply:
     # docs/world-format.md: oldest first unless a direction is asked for
     default_direction = "asc" if sort in ("created", "full_name") else "desc"
     direction = _choice(request, "direction", ("asc", "desc"), default_direction)
-    repos = hub.world.org_repos(org["login"])
+    # any token is a member's: it sees the org's private repos (docs/world-format.md)
+    repos = [repo for repo in hub.world.org_repos(org["login"])
+             if request.has_token or not repo.get("private")]
     if kind == "forks":
         repos = [repo for repo in repos if repo.get("fork")]
     elif kind == "sources":
         repos = [repo for repo in repos if not repo.get("fork")]
+    elif kind == "public":
+        repos = [repo for repo in repos if not repo.get("private")]
     elif kind == "private":
-        repos = []
+        repos = [repo for repo in repos if repo.get("private")]
     field_name = {"created": "created_at", "updated": "updated_at", "pushed": "pushed_at"}.get(sort)
     if field_name:
         repos.sort(key=lambda repo: (repo.get(field_name) or repo["created_at"], repo["id"]),
@@ -444,7 +545,7 @@ def get_repo(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
                             lambda: render.repo_full(hub.world, request.api, repo))
     data = hub.world.repo_data[repo["id"]]
     latest = _latest([repo.get("updated_at") or repo["created_at"], repo.get("pushed_at") or "",
-                      *data.issue_updated.values()])
+                      *data.pull_updated.values()])
     return Reply(body, latest)
 
 
@@ -456,6 +557,7 @@ def _issue_bytes(hub: FakeHub, request: Request, repo: dict, number: int) -> tup
 
 def get_issues(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
     repo = _repo(hub, owner, name)
+    _refuse_deep_page(hub, request, "issues/issues#list-repository-issues")
     state = _choice(request, "state", ("open", "closed", "all"), "open")
     sort = _choice(request, "sort", ("created", "updated", "comments"), "created")
     direction = _choice(request, "direction", ("asc", "desc"), "desc")
@@ -533,6 +635,7 @@ def _comment_bytes(hub: FakeHub, request: Request, repo: dict, comment_id: int) 
 
 def get_repo_comments(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
     repo = _repo(hub, owner, name)
+    _refuse_deep_page(hub, request, "issues/comments#list-issue-comments-for-a-repository")
     sort = _choice(request, "sort", ("created", "updated"), "created")
     direction = _choice(request, "direction", ("asc", "desc"), "asc")
     since = _since(request)
@@ -562,6 +665,7 @@ def get_issue_comments(hub: FakeHub, request: Request, owner: str, name: str, nu
 
 def get_repo_events(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
     repo = _repo(hub, owner, name)
+    _refuse_deep_page(hub, request, "issues/events#list-issue-events-for-a-repository")
     data = hub.world.repo_data[repo["id"]]
 
     def make() -> tuple[list, str | None]:
@@ -581,6 +685,56 @@ def _event_bytes(hub: FakeHub, request: Request, repo: dict, event_id: int) -> b
     if record["issue_number"] not in data.issues:
         return body
     return body[:-1] + b',"issue":' + _issue_bytes(hub, request, repo, record["issue_number"])[1] + b"}"
+
+
+def get_issue_events(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
+    """One issue's events, oldest first, without the embedded ``issue``."""
+    repo = _repo(hub, owner, name)
+    issue = _issue(hub, repo, number)
+    data = hub.world.repo_data[repo["id"]]
+
+    def make() -> tuple[list, str | None]:
+        ids = sorted((eid for eid, e in data.events.items() if e["issue_number"] == issue["number"]),
+                     key=lambda eid: (data.events[eid]["created_at"], eid))
+        return ids, None
+
+    keys, _ = hub.listing(repo["id"], "issue_events", (issue["number"],), make)
+    return hub.page(request, keys, lambda eid: _plain_event_bytes(hub, request, repo, eid),
+                    data.issue_updated[issue["number"]])
+
+
+def _plain_event_bytes(hub: FakeHub, request: Request, repo: dict, event_id: int) -> tuple:
+    data = hub.world.repo_data[repo["id"]]
+    return hub.record_entry(request.api, "event_plain", repo["id"], event_id, lambda: render.event(
+        hub.world, request.api, repo, data.events[event_id], with_issue=False))
+
+
+def get_issue_timeline(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
+    """One issue's timeline: its events, comments (``commented``) and reviews (``reviewed``),
+    oldest first."""
+    repo = _repo(hub, owner, name)
+    issue = _issue(hub, repo, number)
+    data = hub.world.repo_data[repo["id"]]
+    n = issue["number"]
+
+    def make() -> tuple[list, str | None]:
+        items = [(e["created_at"], 0, eid) for eid, e in data.events.items() if e["issue_number"] == n]
+        items += [(data.comments[cid]["created_at"], 1, cid) for cid in data.comments_by_issue.get(n, [])]
+        items += [(data.reviews[rid]["submitted_at"], 2, rid) for rid in data.reviews_by_pr.get(n, [])]
+        return [(kind, key) for _, kind, key in sorted(items)], None
+
+    def one(item: tuple) -> tuple:
+        kind, key = item
+        if kind == 0:
+            return _plain_event_bytes(hub, request, repo, key)
+        if kind == 1:
+            return hub.record_entry(request.api, "timeline_comment", repo["id"], key, lambda: render.timeline_comment(
+                hub.world, request.api, repo, data.comments[key]))
+        return hub.record_entry(request.api, "timeline_review", repo["id"], key, lambda: render.timeline_review(
+            hub.world, request.api, repo, data.reviews[key]))
+
+    keys, _ = hub.listing(repo["id"], "timeline", (n,), make)
+    return hub.page(request, keys, one, data.pull_updated[n])
 
 
 def _empty_list(hub: FakeHub, request: Request, latest: str) -> Reply:
@@ -639,11 +793,11 @@ def get_pulls(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
                 continue
             chosen.append(number)
         order = {"created": lambda n: (data.issues[n]["created_at"], n),
-                 "updated": lambda n: (data.issue_updated[n], n),
+                 "updated": lambda n: (data.pull_updated[n], n),
                  "popularity": lambda n: (data.comment_count.get(n, 0), n),
                  "long-running": lambda n: (data.issues[n]["created_at"], n)}[sort]
         chosen.sort(key=order, reverse=direction == "desc")
-        return chosen, _latest(data.issue_updated[n] for n in chosen)
+        return chosen, _latest(data.pull_updated[n] for n in chosen)
 
     keys, latest = hub.listing(repo["id"], "pulls", (state, sort, direction, base, head), make)
     return hub.page(request, keys, lambda n: hub.record_entry(
@@ -673,7 +827,7 @@ def get_pull(hub: FakeHub, request: Request, owner: str, name: str, number: str)
     issue = _pull(hub, repo, number)
     body = hub.record_bytes(request.api, "pull_full", repo["id"], issue["number"],
                             lambda: _pull_bytes(hub, request, repo, issue["number"], full=True))
-    return Reply(body, hub.world.repo_data[repo["id"]].issue_updated[issue["number"]])
+    return Reply(body, hub.world.repo_data[repo["id"]].pull_updated[issue["number"]])
 
 
 def get_pull_reviews(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
@@ -683,7 +837,7 @@ def get_pull_reviews(hub: FakeHub, request: Request, owner: str, name: str, numb
     return hub.page(request, data.reviews_by_pr.get(issue["number"], []), lambda rid: hub.record_entry(
         request.api, "review", repo["id"], rid,
         lambda: render.review(hub.world, request.api, repo, data.reviews[rid])),
-        data.issue_updated[issue["number"]])
+        data.pull_updated[issue["number"]])
 
 
 def _review_comment_bytes(hub: FakeHub, request: Request, repo: dict, rcid: int) -> tuple:
@@ -701,7 +855,7 @@ def get_pull_comments(hub: FakeHub, request: Request, owner: str, name: str, num
     ids = [rcid for rcid in data.review_comments_by_pr.get(issue["number"], [])
            if not since or data.review_comments[rcid]["updated_at"] >= since]
     return hub.page(request, ids, lambda rcid: _review_comment_bytes(hub, request, repo, rcid),
-                    data.issue_updated[issue["number"]])
+                    data.pull_updated[issue["number"]])
 
 
 def get_repo_review_comments(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
@@ -738,7 +892,7 @@ def get_pull_commits(hub: FakeHub, request: Request, owner: str, name: str, numb
         head = issue["pull_request"].get("head_sha")
         shas = [head] if head in data.commits else []
     return hub.page(request, shas[:250], lambda sha: _commit_bytes(hub, request, repo, sha),
-                    data.issue_updated[issue["number"]])
+                    data.pull_updated[issue["number"]])
 
 
 def get_requested_reviewers(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
@@ -747,7 +901,7 @@ def get_requested_reviewers(hub: FakeHub, request: Request, owner: str, name: st
     users = [render.user(hub.world, request.api, uid)
              for uid in issue["pull_request"].get("requested_reviewer_ids") or []]
     return Reply(encode({"users": [u for u in users if u], "teams": []}),
-                 hub.world.repo_data[repo["id"]].issue_updated[issue["number"]])
+                 hub.world.repo_data[repo["id"]].pull_updated[issue["number"]])
 
 
 def get_commits(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
@@ -805,12 +959,17 @@ def get_releases(hub: FakeHub, request: Request, owner: str, name: str) -> Reply
     repo = _repo(hub, owner, name)
     data = hub.world.repo_data[repo["id"]]
 
+    unordered = hub.edges.releases_unordered
+
     def make() -> tuple[list, str | None]:
-        ids = sorted(data.releases, key=lambda rid: (data.releases[rid]["created_at"], rid), reverse=True)
+        if unordered:  # GitHub promises no order: a fixed shuffle, neither by date nor by id
+            ids = sorted(data.releases, key=lambda rid: hashlib.blake2b(str(rid).encode(), digest_size=8).digest())
+        else:
+            ids = sorted(data.releases, key=lambda rid: (data.releases[rid]["created_at"], rid), reverse=True)
         return ids, _latest(data.releases[rid].get("published_at") or data.releases[rid]["created_at"]
                             for rid in ids)
 
-    keys, latest = hub.listing(repo["id"], "releases", (), make)
+    keys, latest = hub.listing(repo["id"], "releases", (unordered,), make)
     return hub.page(request, keys, lambda rid: hub.record_entry(
         request.api, "release", repo["id"], rid,
         lambda: render.release(hub.world, request.api, repo, data.releases[rid])),
@@ -863,6 +1022,8 @@ def _routes() -> list[tuple[re.Pattern, Callable[..., Reply]]]:
         (f"{repo}/issues/comments/{num}/reactions", get_comment_reactions),
         (f"{repo}/issues/{num}", get_issue),
         (f"{repo}/issues/{num}/comments", get_issue_comments),
+        (f"{repo}/issues/{num}/events", get_issue_events),
+        (f"{repo}/issues/{num}/timeline", get_issue_timeline),
         (f"{repo}/issues/{num}/reactions", get_issue_reactions),
         (f"{repo}/pulls", get_pulls),
         (f"{repo}/pulls/comments", get_repo_review_comments),
@@ -902,6 +1063,14 @@ def _token(header: str | None) -> str | None:
 def _http_date(iso: str) -> str:
     moment = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     return format_datetime(moment, usegmt=True)
+
+
+def _etag(source: bytes, token: str | None) -> str:
+    """A strong ETag of a body; with a token, that token's own (GitHub's ETags are per token)."""
+    digest = hashlib.md5(source)
+    if token is not None:
+        digest.update(b"\0token\0" + token.encode())
+    return '"' + digest.hexdigest() + '"'
 
 
 def _not_modified(headers, etag: str, last_modified: str | None) -> bool:
@@ -976,6 +1145,8 @@ class Handler(BaseHTTPRequestHandler):
         if path in ("/graphql", "/api/graphql"):
             # graphql-core loads at the first GraphQL request, not at start-up
             from graphminer.fakehub.graphql_endpoint import endpoint_of
+            if self.hub.edges.latency_ms:
+                time.sleep(self.hub.edges.latency_ms / 1000)  # as every REST answer waits
             answer = endpoint_of(self.hub).answer(self.hub, body, self.headers.get("Authorization"))
             self.hub.record("POST", path, {}, answer.status, answer.token, answer.counted, answer.fault,
                             extra={"graphql": answer.log})
@@ -1007,12 +1178,14 @@ class Handler(BaseHTTPRequestHandler):
             query[key] = value
         order = list(dict.fromkeys(key for key, _ in pairs))
         token = _token(self.headers.get("Authorization"))
+        if hub.edges.latency_ms:
+            time.sleep(hub.edges.latency_ms / 1000)  # this connection's thread only
         fault = hub.faults.next()
         self._pending = (path, query, token, fault.kind if fault else None)
-        self._answer(path, query, order, token, fault)
+        self._answer(path, query, order, token, fault, parts.query)
 
     def _answer(self, path: str, query: dict, order: list, token: str | None,
-                fault: Fault | None) -> tuple[int, bool]:
+                fault: Fault | None, raw_query: str = "") -> tuple[int, bool]:
         """Answer one API request; returns (status, counted against the rate limit)."""
         hub = self.hub
         if fault is not None:
@@ -1031,7 +1204,7 @@ class Handler(BaseHTTPRequestHandler):
                 return 403, False
             if fault.kind == "slow":
                 time.sleep(SLOW_SECONDS)
-        if token is not None and token.startswith("bad"):
+        if token is not None and (token.startswith("bad") or hub.expired(token, time.time())):
             self._send(401, encode({"message": "Bad credentials", "documentation_url": DOCS}), {})
             return 401, False
         prefix = "/api/v3" if path == "/api/v3" or path.startswith("/api/v3/") else ""
@@ -1039,7 +1212,11 @@ class Handler(BaseHTTPRequestHandler):
         if len(inner) > 1:
             inner = inner.rstrip("/")
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-        request = Request(host, prefix, inner, path, query, order, token is not None)
+        request = Request(host, prefix, inner, path, query, order, token is not None, raw_query)
+        if hub.edges.slow_pages and hub.heavy_slow_page(request):
+            time.sleep(hub.edges.slow_seconds)
+            self._send(502, encode({"message": "Server Error", "documentation_url": DOCS}), {})
+            return 502, False
         now = time.time()
         with hub.lock:
             window = hub.window(token, now)
@@ -1060,11 +1237,12 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, body, {**rate_headers, "Cache-Control": "no-cache"})
             return 200, False
         if exhausted:
-            self._send(403, encode({
+            refusal = hub.refusal_status(window)
+            self._send(refusal, encode({
                 "message": f"API rate limit exceeded for {'token ' + _masked(token) if token else self.client_address[0]}.",
                 "documentation_url": DOCS + "/overview/resources-in-the-rest-api#rate-limiting"}),
                 {**rate_headers, "X-RateLimit-Remaining": "0"})
-            return 403, False
+            return refusal, False
         try:
             reply = hub.route(request)
         except ApiError as error:
@@ -1074,7 +1252,7 @@ class Handler(BaseHTTPRequestHandler):
             status, body, extra = 404, encode(not_found().body), {}
             reply = None
         if reply is not None and reply.status == 200:
-            etag = '"' + hashlib.md5(reply.etag_source or reply.body).hexdigest() + '"'
+            etag = _etag(reply.etag_source or reply.body, token if hub.edges.per_token_etags else None)
             last_modified = max(reply.last_modified or hub.world.now, hub.world.embedded_changed_at)
             validators = {"ETag": etag, "Last-Modified": _http_date(last_modified)}
             if _not_modified(self.headers, etag, last_modified):

@@ -5,7 +5,11 @@
         hub.stats()["counted"]
 
 Options map to the command's flags (``faults``, ``log``, ``rate_limit``, ``rate_window``,
-``graphql_rate_limit``, ``graphql_secondary_limit``, ``graphql_max_weight``, ``host``); the log goes to a temporary file unless ``log`` names one.
+``graphql_rate_limit``, ``graphql_secondary_limit``, ``graphql_max_weight``,
+``host``, and the hard edges of FAKEHUB.md: ``page_cap``, ``per_token_etags``,
+``redirects``, ``slow_pages``, ``slow_seconds``, ``limit_status``, ``token_ttl``,
+``reviews_move_issues``, ``ordered_releases``, ``latency_ms``; None keeps the server's
+default); the log goes to a temporary file unless ``log`` names one.
 """
 
 from __future__ import annotations
@@ -56,7 +60,12 @@ def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str 
           rate_limit: int | None = None, rate_window: float | None = None,
           graphql_rate_limit: int | None = None, graphql_secondary_limit: int | None = None,
           graphql_max_weight: int | None = None,
-          host: str = "127.0.0.1", timeout: float = 60.0) -> Iterator[RunningHub]:
+          host: str = "127.0.0.1", timeout: float = 60.0, page_cap: int | None = None,
+          per_token_etags: bool | None = None, redirects: bool | None = None,
+          slow_pages: list[str] | tuple[str, ...] = (), slow_seconds: float | None = None,
+          limit_status: str | int | None = None, token_ttl: float | None = None,
+          reviews_move_issues: bool = False, ordered_releases: bool = False,
+          latency_ms: int | None = None) -> Iterator[RunningHub]:
     """Start fakehub on a free port, yield a RunningHub, stop it on exit."""
     workdir = tempfile.mkdtemp(prefix="fakehub-")
     log_path = Path(log) if log else Path(workdir) / "requests.jsonl"
@@ -73,6 +82,8 @@ def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str 
                         ("--graphql-max-weight", graphql_max_weight)):
         if value is not None:
             command += [flag, str(value)]
+    command += _edge_flags(page_cap, per_token_etags, redirects, slow_pages, slow_seconds,
+                           limit_status, token_ttl, reviews_move_issues, ordered_releases, latency_ms)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     stderr_path = Path(workdir) / "stderr.txt"
     with open(stderr_path, "w", encoding="utf-8") as stderr:
@@ -90,6 +101,36 @@ def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str 
                 process.wait()
         if process.stdout:
             process.stdout.close()
+
+
+def _edge_flags(page_cap: int | None, per_token_etags: bool | None, redirects: bool | None,
+                slow_pages: list[str] | tuple[str, ...], slow_seconds: float | None,
+                limit_status: str | int | None, token_ttl: float | None,
+                reviews_move_issues: bool, ordered_releases: bool,
+                latency_ms: int | None) -> list[str]:
+    """The ``serve`` flags of the hard edges asked for (None: the server's default)."""
+    flags: list[str] = []
+    if page_cap is not None:
+        flags += ["--page-cap", str(page_cap)]
+    if per_token_etags is not None:
+        flags.append("--per-token-etags" if per_token_etags else "--shared-etags")
+    if redirects is not None:
+        flags.append("--redirects" if redirects else "--no-redirects")
+    for spec in slow_pages:
+        flags += ["--slow-pages", spec]
+    if slow_seconds is not None:
+        flags += ["--slow-seconds", str(slow_seconds)]
+    if limit_status is not None:
+        flags += ["--limit-status", str(limit_status)]
+    if token_ttl is not None:
+        flags += ["--token-ttl", str(token_ttl)]
+    if reviews_move_issues:
+        flags.append("--reviews-move-issues")
+    if ordered_releases:
+        flags.append("--ordered-releases")
+    if latency_ms is not None:
+        flags += ["--latency", str(latency_ms)]
+    return flags
 
 
 def _listening_url(process: subprocess.Popen, timeout: float, stderr_path: Path) -> str:

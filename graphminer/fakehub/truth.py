@@ -265,6 +265,8 @@ WEB_FLOW_EMAIL = "noreply@github.com"
 NOREPLY = re.compile(r"^(?:(\d+)\+)?([^@+]+)@users\.noreply\.github\.com$")
 PR_NUMBER_IN_SUBJECT = re.compile(r"\(#\d+\)")
 
+# GitHub's deleted-account user: its records have no maker ("Identities and bots")
+GHOST_ID = 10137
 CODE = "code"
 ORGANISING = "organising"
 
@@ -327,13 +329,16 @@ class Item:
 
 
 def harvested_repos(world: dict) -> dict[int, dict]:
-    """Repos the harvest covers (rule 1), by id."""
+    """Repos the harvest covers (rule 1), by id. A repo transferred out of the harvested
+    orgs keeps the history it had there (its ``former_names`` name an org); a private repo
+    is never stored."""
     orgs = {org["login"].lower() for org in world.get("orgs", [])}
     covered = {}
     for repo in world.get("repos", []):
-        if repo.get("fork") or repo.get("blocked"):
+        if repo.get("fork") or repo.get("blocked") or repo.get("private"):
             continue
-        if str(repo.get("owner", "")).lower() not in orgs:
+        owners = [repo.get("owner", ""), *(name.partition("/")[0] for name in repo.get("former_names", []))]
+        if not any(str(owner).lower() in orgs for owner in owners):
             continue
         covered[repo["id"]] = repo
     return covered
@@ -346,7 +351,7 @@ class People:
     """Resolves users and commit identities to maker keys (rules 9-14)."""
 
     def __init__(self, world: dict, commits: list[dict], rules: dict) -> None:
-        self.users = {user["id"]: user for user in world.get("users", [])}
+        self.users = {user["id"]: user for user in world.get("users", []) if user["id"] != GHOST_ID}
         self.by_login = {user["login"].lower(): user["id"] for user in self.users.values()}
         self.bot_words = {word.lower() for word in rules["bots"]}
         self.bot_patterns = [pattern.lower() for pattern in rules["bot_patterns"]]
@@ -361,7 +366,7 @@ class People:
 
     def user_key(self, user_id: int | None) -> str | None:
         """The maker key of a user id (None for a ghost); notes bots."""
-        if user_id is None:
+        if user_id is None or user_id == GHOST_ID:
             return None
         key = str(user_id)
         if user_id in self.bot_users:

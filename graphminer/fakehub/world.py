@@ -189,7 +189,8 @@ class RepoIndex:
     commits: dict[str, dict] = field(default_factory=dict)
     releases: dict[int, dict] = field(default_factory=dict)
     # derived, rebuilt by ``refresh`` after any change
-    issue_updated: dict[int, str] = field(default_factory=dict)
+    issue_updated: dict[int, str] = field(default_factory=dict)  # as /issues serves it
+    pull_updated: dict[int, str] = field(default_factory=dict)  # as /pulls serves it
     comment_count: dict[int, int] = field(default_factory=dict)
     review_comment_count: dict[int, int] = field(default_factory=dict)
     comments_by_issue: dict[int, list[int]] = field(default_factory=dict)
@@ -202,13 +203,23 @@ class RepoIndex:
     open_issues: int = 0
     generation: int = 0
 
-    def refresh(self) -> None:
-        """Recompute what is derived from the records (counts, served dates, orders)."""
+    def refresh(self, reviews_move_issues: bool = False) -> None:
+        """Recompute what is derived from the records (counts, served dates, orders).
+
+        An issue's served ``updated_at`` moves for its comments and events; a PR's in
+        ``/pulls`` also for its reviews and review comments, which move the issue's only
+        with ``reviews_move_issues`` (GitHub: they do not).
+        """
         updated = {n: issue["updated_at"] for n, issue in self.issues.items()}
+        pulled: dict[int, str] = {}
 
         def bump(number: int, when: str | None) -> None:
             if when and number in updated and when > updated[number]:
                 updated[number] = when
+
+        def bump_pull(number: int, when: str | None) -> None:
+            if when and number in updated and when > pulled.get(number, updated[number]):
+                pulled[number] = when
 
         self.comments_by_issue = {}
         for cid in sorted(self.comments):
@@ -221,13 +232,15 @@ class RepoIndex:
         for rid in sorted(self.reviews):
             review = self.reviews[rid]
             self.reviews_by_pr.setdefault(review["pr_number"], []).append(rid)
-            bump(review["pr_number"], review["submitted_at"])
+            bump_pull(review["pr_number"], review["submitted_at"])
         self.review_comments_by_pr = {}
         for rcid in sorted(self.review_comments):
             review_comment = self.review_comments[rcid]
             self.review_comments_by_pr.setdefault(review_comment["pr_number"], []).append(rcid)
-            bump(review_comment["pr_number"], review_comment["updated_at"])
-        self.issue_updated = updated
+            bump_pull(review_comment["pr_number"], review_comment["updated_at"])
+        self.pull_updated = {n: max(when, pulled.get(n, when)) for n, when in updated.items()}
+        self.issue_updated = self.pull_updated if reviews_move_issues else updated
+        updated = self.pull_updated  # milestones below: their latest update, reviews included
         self.comment_count = {n: len(ids) for n, ids in self.comments_by_issue.items()}
         self.review_comment_count = {n: len(ids) for n, ids in self.review_comments_by_pr.items()}
         self.open_issues = sum(1 for issue in self.issues.values() if issue["state"] == "open")
@@ -271,6 +284,8 @@ class World:
         self.user_by_login: dict[str, int] = {}
         self.org_by_login: dict[str, int] = {}
         self.repo_by_name: dict[tuple[str, str], int] = {}
+        # old names of renamed and transferred repos (they answer 301 to /repositories/{id})
+        self.moved_from: dict[tuple[str, str], int] = {}
         # where each repo-scoped record lives, so an upsert can move or replace it
         self.location: dict[str, dict[Any, int]] = {kind: {} for kind in COLLECTIONS[3:]}
         self.generation = 0  # bumped when users or orgs change (they are embedded everywhere)
@@ -280,6 +295,7 @@ class World:
         self.embedded_changed_at = ""
         self.lock = threading.RLock()
         self._commit_seq = 0
+        self.reviews_move_issues = False  # the polite model (``serve --reviews-move-issues``)
 
     # -- look-ups -----------------------------------------------------------------
 
@@ -296,6 +312,13 @@ class World:
     def repo_by(self, owner: str, name: str) -> dict | None:
         """The repo OWNER/NAME (case-insensitive), None when unknown or deleted."""
         repo_id = self.repo_by_name.get((owner.lower(), name.lower()))
+        return self.repos.get(repo_id) if repo_id else None
+
+    def moved_repo(self, owner: str, name: str) -> dict | None:
+        """The live repo once called OWNER/NAME (renamed or transferred since), or None."""
+        if self.repo_by(owner, name) is not None:
+            return None
+        repo_id = self.moved_from.get((owner.lower(), name.lower()))
         return self.repos.get(repo_id) if repo_id else None
 
     def org_repos(self, org_login: str) -> list[dict]:
@@ -332,7 +355,13 @@ class World:
         elif kind == "repos":
             old = self.repos.get(record["id"])
             if old is not None:
-                self.repo_by_name.pop((old["owner"].lower(), old["name"].lower()), None)
+                old_key = (old["owner"].lower(), old["name"].lower())
+                self.repo_by_name.pop(old_key, None)
+                if old_key != (record["owner"].lower(), record["name"].lower()):
+                    self.moved_from[old_key] = record["id"]
+            for former in record.get("former_names") or ():
+                owner, _, name = str(former).partition("/")
+                self.moved_from[(owner.lower(), name.lower())] = record["id"]
             self.repos[record["id"]] = record
             self.deleted_repos.discard(record["id"])
             self.repo_by_name[(record["owner"].lower(), record["name"].lower())] = record["id"]
@@ -358,6 +387,7 @@ class World:
         """Make a repo answer 404 and vanish from its org's listing."""
         repo = self.repos.pop(repo_id)
         self.repo_by_name.pop((repo["owner"].lower(), repo["name"].lower()), None)
+        self.moved_from = {key: rid for key, rid in self.moved_from.items() if rid != repo_id}
         self.deleted_repos.add(repo_id)
         self.generation += 1
 
@@ -365,7 +395,7 @@ class World:
         """Recompute derived data of the given repos (all when None)."""
         for repo_id in self.repo_data if repo_ids is None else repo_ids:
             if repo_id in self.repo_data:
-                self.repo_data[repo_id].refresh()
+                self.repo_data[repo_id].refresh(self.reviews_move_issues)
 
     def apply(self, delta: dict) -> int:
         """Apply a checked delta (see ``parse_delta``); returns the number of ops."""

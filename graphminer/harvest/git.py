@@ -29,7 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from graphminer.errors import BadInput
-from graphminer.store import git_repo_id, utc_now
+from graphminer.harvest import runs
+from graphminer.store import git_repo_id
 
 MONTHS = {name: number for number, name in enumerate(
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
@@ -459,20 +460,13 @@ def purge_opted_out(conn: sqlite3.Connection, opt_out: set[str]) -> None:
 
 
 def watermark(conn: sqlite3.Connection, repo_id: int) -> str | None:
-    row = conn.execute(
-        "SELECT cursor FROM _watermarks WHERE scope = ? AND endpoint = ?",
-        (f"repo:{repo_id}", HEAD_ENDPOINT),
-    ).fetchone()
-    return row[0] if row else None
+    """The head harvested last time from this repo's git history, or None."""
+    row = runs.watermark(conn, f"repo:{repo_id}", HEAD_ENDPOINT)
+    return row["cursor"] if row else None
 
 
 def set_watermark(conn: sqlite3.Connection, repo_id: int, head: str) -> None:
-    conn.execute(
-        "INSERT INTO _watermarks(scope, endpoint, cursor, updated_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(scope, endpoint) DO UPDATE SET cursor = excluded.cursor, "
-        "updated_at = excluded.updated_at",
-        (f"repo:{repo_id}", HEAD_ENDPOINT, head, utc_now()),
-    )
+    runs.set_watermark(conn, f"repo:{repo_id}", HEAD_ENDPOINT, None, head)
 
 
 # ---------------------------------------------------------------- one harvest
@@ -559,42 +553,20 @@ def run_harvest_git(
     conn = open_store(store_path_for(str(store) if store else None, config))
     try:
         with harvest_lock(conn, f"harvest-git {path}"):
-            run_id = _start_run(conn, path, org)
+            run_id = runs.start_run(conn, "git", str(Path(path).resolve()), [org] if org else [])
             try:
                 result = harvest_git(conn, path, org=org, repo=repo, opt_out=config.opt_out)
             except BaseException as error:
-                _end_run(conn, run_id, "failed", failures=[{"repo": str(path), "error": str(error)}])
+                runs.finish_run(conn, run_id, "failed", failures=[{"repo": str(path), "error": str(error)}])
                 raise
             # The run's end is the default as_of: the derived tables are computed after it.
-            _end_run(conn, run_id, "ok", result=result)
+            runs.finish_run(conn, run_id, "ok", records_new=result.commits_new,
+                            records_updated=result.commits_updated,
+                            orgs=None if org else [result.full_name.split("/")[0]])
             _after_harvest(conn, config)
             return result
     finally:
         conn.close()
-
-
-def _start_run(conn: sqlite3.Connection, path, org: str | None) -> int:
-    with conn:
-        cursor = conn.execute(
-            "INSERT INTO _runs(kind, started_at, status, source, orgs, pid) "
-            "VALUES ('git', ?, 'running', ?, ?, ?)",
-            (utc_now(), str(Path(path).resolve()), json.dumps([org] if org else []), os.getpid()),
-        )
-    return cursor.lastrowid
-
-
-def _end_run(conn: sqlite3.Connection, run_id: int, status: str, result: GitHarvest | None = None,
-             failures: list | None = None) -> None:
-    with conn:
-        conn.execute(
-            "UPDATE _runs SET ended_at = ?, status = ?, records_new = ?, records_updated = ?, "
-            "failures = ?, orgs = CASE WHEN orgs = '[]' AND ? IS NOT NULL THEN ? ELSE orgs END "
-            "WHERE id = ?",
-            (utc_now(), status, result.commits_new if result else 0,
-             result.commits_updated if result else 0, json.dumps(failures or []),
-             result.full_name if result else None,
-             json.dumps([result.full_name.split("/")[0]]) if result else None, run_id),
-        )
 
 
 def _after_harvest(conn: sqlite3.Connection, config) -> None:

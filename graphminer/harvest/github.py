@@ -4,19 +4,25 @@ the store, incrementally, within rate limits, and resumably.
 Fetching goes through PyGithub on a requests-cache session (``HarvestSession``): every
 page is a conditional request, so a page that did not change is a 304 that costs no rate
 limit. The session owns retries (5xx, dropped connections, truncated bodies),
-``Retry-After`` and token switching (``graphminer.harvest.ratelimit``); PyGithub builds
-the URLs and follows the ``Link`` headers. Storing is ``graphminer.harvest.save``'s job.
+``Retry-After``, 301s (followed with method and query kept), token switching and token
+affinity (``graphminer.harvest.ratelimit``), and says when a page is too heavy for GitHub
+(``HeavyPage``); PyGithub builds the URLs and follows the ``Link`` headers. What is read
+is declared in ``graphminer.harvest.listings``; storing is ``graphminer.harvest.save``'s
+job; the README's "GitHub's hard edges" says what happens at each edge.
 
 Request economy: every listing is read newest first from a URL that never changes (no
 ``since`` in it: a new ``since`` each night would be a new URL, and a counted request,
 even when nothing changed) and paging stops at the first page that reaches the
-listing's watermark. So an unchanged repo costs seven free 304s, and a full harvest
-costs one request per page of 100 items plus one per pull request for its reviews.
+listing's watermark. So an unchanged repo costs a few free 304s (releases, which have no
+order, are read to the end), and a full harvest costs one request per page of 100 items
+plus one per pull request for its reviews.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sqlite3
 import sys
 import time
@@ -30,14 +36,18 @@ from typing import Any
 
 import requests
 from github import Github, GithubException
+from github.GithubObject import NonCompletableGithubObject
+from github.PaginatedList import PaginatedList
 from github.Requester import RequestsResponse
 from requests.adapters import HTTPAdapter
 from requests_cache import CachedSession
 
 from graphminer.config import Config
 from graphminer.errors import BadInput
+from graphminer.harvest.listings import ISSUE_EVENTS, LISTINGS, PAGE_SIZES, REVIEWS, Listing
 from graphminer.harvest.ratelimit import TokenPool
-from graphminer.harvest.save import Saver, finish_run, set_watermark, start_run, watermark
+from graphminer.harvest.runs import finish_run, set_watermark, start_run, watermark
+from graphminer.harvest.save import Saver
 from graphminer.store import harvest_lock, open_store
 
 PER_PAGE = 100
@@ -48,8 +58,20 @@ UNAUTHENTICATED_WARNING = (
 )
 
 
+TOKEN_HEADER = "X-Graphminer-Token-Fingerprint"
+REDIRECTS = (301, 302, 307, 308)
+# A page failing this many times in a row with 502/504 or a timeout is too heavy for
+# GitHub (once may be a hiccup): the listing is read again with smaller pages.
+HEAVY_AFTER = 2
+
+
 class BadToken(BadInput):
-    """GitHub refused a token (401)."""
+    """GitHub refused a token (401), and no other is left."""
+
+
+class HeavyPage(Exception):
+    """GitHub answered a page of more than the smallest size with 502/504 or timed out:
+    the listing is read again with smaller pages."""
 
 
 @dataclass
@@ -82,8 +104,13 @@ class CountingAdapter(HTTPAdapter):
         self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
         if response.status_code == 304:
             self.stats.not_modified += 1
-        self.pool.observe(self.pool.current, response.headers)
+        index = self.pool.index_of(request.headers.get("Authorization"))
+        self.pool.observe(index, response.headers)
         _public_vary(response.headers)
+        fingerprint = self.pool.fingerprint(index)
+        if fingerprint:
+            # Cached with the response: the token whose ETag this is (token affinity).
+            response.headers[TOKEN_HEADER] = fingerprint
         return response
 
 
@@ -123,6 +150,7 @@ class HarvestSession(CachedSession):
             stale_if_error=False,
         )
         self.pool = pool
+        self.drop_refused = True  # False while probing: a token refused at the start is a mistake
         self.max_retries = max_retries
         self.say = say
         self.pause = sleep
@@ -136,24 +164,37 @@ class HarvestSession(CachedSession):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         pristine = request.copy()
-        failures = 0
-        waits = 0
+        failures = waits = hops = heavy = 0
         while True:
             prepared = pristine.copy()
-            index = self.pool.choose()
+            index = self.pool.choose(prefer=self._cached_with(prepared))
             prepared.headers.pop("Authorization", None)
-            authorization = self.pool.authorization()
+            authorization = self.pool.authorization(index)
             if authorization:
                 prepared.headers["Authorization"] = authorization
             try:
                 response = super().send(prepared, **kwargs)
-            except (requests.ConnectionError, requests.Timeout,
-                    requests.exceptions.ChunkedEncodingError,
+            except requests.Timeout:
+                heavy += 1
+                if heavy >= HEAVY_AFTER and _page_size(prepared.url) > PAGE_SIZES[-1]:
+                    self._backoff(1)
+                    raise HeavyPage(prepared.url) from None
+                failures += 1
+                if failures > self.max_retries:
+                    raise
+                self._backoff(failures)
+                continue
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
                     requests.exceptions.ContentDecodingError):
                 failures += 1
                 if failures > self.max_retries:
                     raise
                 self._backoff(failures)
+                continue
+            location = response.headers.get("Location")
+            if response.status_code in REDIRECTS and location and hops < 5:
+                hops += 1
+                pristine = _redirected(pristine, location)
                 continue
             verdict = self._verdict(response, index)
             if verdict == "ok":
@@ -163,24 +204,44 @@ class HarvestSession(CachedSession):
                 if waits <= 50:
                     continue
                 return response
+            if response.status_code in (502, 504):
+                heavy += 1
+                if heavy >= HEAVY_AFTER and _page_size(prepared.url) > PAGE_SIZES[-1]:
+                    self._backoff(1)
+                    raise HeavyPage(prepared.url)
             failures += 1
             if failures > self.max_retries:
                 return response
             self._backoff(failures)
+
+    def _cached_with(self, request: requests.PreparedRequest) -> int | None:
+        """The token whose answer to this request is cached (its ETag is that token's)."""
+        if len(self.pool.states) < 2 or request.method != "GET":
+            return None
+        try:
+            cached = self.cache.get_response(self.cache.create_key(request))
+        except sqlite3.Error:
+            return None
+        return self.pool.by_fingerprint(cached.headers.get(TOKEN_HEADER)) if cached else None
 
     def _verdict(self, response: requests.Response, index: int) -> str:
         """'ok' to hand the response to PyGithub, 'wait' after a rate-limit wait, 'retry'."""
         status = response.status_code
         headers = response.headers
         if status == 401:
-            raise BadToken(_bad_token_message(self.pool, index))
+            if self.drop_refused and len(self.pool.states) > 1 and self.pool.drop(index):
+                self.say(f"GitHub refused token #{index + 1} of GITHUB_TOKENS (401 Bad "
+                         "credentials): dropped, going on with the others")
+                return "wait"
+            raise BadToken(_bad_token_message(self.pool, index, self.drop_refused))
+        if status in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
+            # The primary limit: GitHub answers it with 403 or 429.
+            self.pool.exhausted(index, headers)
+            return "wait"
         if status in (403, 429) and (headers.get("Retry-After") or _secondary_limit(response)):
             seconds = _retry_after(headers.get("Retry-After"))
             self.say(f"secondary rate limit: waiting {seconds:.0f}s as GitHub asks")
             self.pause(seconds)
-            return "wait"
-        if status == 403 and headers.get("X-RateLimit-Remaining") == "0":
-            self.pool.exhausted(index, headers)
             return "wait"
         if status >= 500:
             return "retry"
@@ -189,6 +250,13 @@ class HarvestSession(CachedSession):
             self.cache.delete(getattr(response, "cache_key", None) or self.cache.create_key(response.request))
             return "retry"
         return "ok"
+
+    def forget(self, *fragments: str) -> None:
+        """Drop every cached response whose URL holds one of ``fragments``."""
+        keys = [response.cache_key for response in self.cache.filter(expired=True)
+                if any(fragment in response.url for fragment in fragments)]
+        if keys:
+            self.cache.delete(*keys)
 
     def _backoff(self, failures: int) -> None:
         self.stats.retries += 1
@@ -218,11 +286,35 @@ def _json_ok(response: requests.Response) -> bool:
     return True
 
 
-def _bad_token_message(pool: TokenPool, index: int) -> str:
+def _bad_token_message(pool: TokenPool, index: int, mid_run: bool) -> str:
+    resume = " and run again (the harvest resumes where it stopped)" if mid_run else ""
+    if len(pool.states) > 1 and mid_run:
+        return (f"GitHub refused every token of GITHUB_TOKENS (401 Bad credentials, the last "
+                f"#{index + 1}): set valid tokens{resume}")
     if len(pool.states) > 1:
         return (f"GitHub refused token #{index + 1} of GITHUB_TOKENS (401 Bad credentials): "
                 "replace or remove it")
-    return "GitHub refused the token in GITHUB_TOKEN (401 Bad credentials): set a valid token"
+    return f"GitHub refused the token in GITHUB_TOKEN (401 Bad credentials): set a valid token{resume}"
+
+
+def _page_size(url: str | None) -> int:
+    """The per_page of a request URL (GitHub's default 30 when absent)."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url or "").query)
+    try:
+        return int(query.get("per_page", ["30"])[0])
+    except ValueError:
+        return 30
+
+
+def _redirected(request: requests.PreparedRequest, location: str) -> requests.PreparedRequest:
+    """``request`` sent to a redirect's ``location`` with its method and query kept
+    (GitHub's 301 for a renamed or transferred repo may drop the query; PyGithub would
+    keep only the path, silently asking for open issues, 30 a page)."""
+    moved = request.copy()
+    old = urllib.parse.urlsplit(request.url)
+    new = urllib.parse.urlsplit(urllib.parse.urljoin(request.url, location))
+    moved.url = urllib.parse.urlunsplit(new._replace(query=new.query or old.query))
+    return moved
 
 
 class _SessionConnection:
@@ -276,17 +368,28 @@ def raw(item: Any) -> dict:
     return item._rawData
 
 
-def pages(listing: Any, validators: dict | None = None) -> Iterator[list[dict]]:
-    """A PyGithub listing as pages of raw records. Pages are fetched only as consumed, so
-    a consumer that stops early sends no further request. ``validators`` receives the
-    first page's ETag and Last-Modified."""
+class Record(NonCompletableGithubObject):
+    """A listed record as GitHub sent it (``_rawData``), for listings built from their
+    declaration (``graphminer.harvest.listings``) rather than a PyGithub class."""
+
+    def _initAttributes(self) -> None:
+        pass
+
+    def _useAttributes(self, attributes: Any) -> None:
+        pass
+
+
+def pages(listing: Any, size: int = PER_PAGE, validators: dict | None = None) -> Iterator[list[dict]]:
+    """A PyGithub listing of ``size`` items a page as pages of raw records. Pages are
+    fetched only as consumed, so a consumer that stops early sends no further request.
+    ``validators`` receives the first page's ETag and Last-Modified."""
     page: list[dict] = []
     for item in listing:
         if validators is not None and not validators:
             headers = getattr(item, "_headers", None) or {}
             validators.update(etag=headers.get("etag"), last_modified=headers.get("last-modified"))
         page.append(raw(item))
-        if len(page) == PER_PAGE:
+        if len(page) == size:
             yield page
             page = []
     if page:
@@ -314,17 +417,25 @@ class Summary:
     wait_seconds: float = 0.0
     seconds: float = 0.0  # the harvest itself, without the refresh of derived tables after it
     failures: list[dict] = field(default_factory=list)
+    missing_orgs: list[str] = field(default_factory=list)  # configured orgs answering 404
+    repos_private: int = 0  # turned private since the last run: purged
+    repos_transferred: int = 0  # moved to an owner outside the harvest
 
     def lines(self) -> list[str]:
         text = [
             f"harvested {self.repos} repos in {self.orgs} orgs"
-            + (f" ({self.repos_deleted} found deleted upstream)" if self.repos_deleted else ""),
+            + (f" ({self.repos_deleted} found deleted upstream)" if self.repos_deleted else "")
+            + (f" ({self.repos_transferred} transferred out)" if self.repos_transferred else "")
+            + (f" ({self.repos_private} turned private: purged)" if self.repos_private else ""),
             f"records: {self.records_new} new, {self.records_updated} updated",
             f"requests: {self.requests} made, {self.not_modified} of them free 304s"
             + (f", {self.retries} retried" if self.retries else ""),
             "rate limit remaining: "
             + ("unknown" if self.rate_remaining is None else str(self.rate_remaining)),
         ]
+        if self.missing_orgs:
+            text.append(f"organisations not found (HTTP 404, renamed or deleted?): "
+                        f"{', '.join(self.missing_orgs)}")
         if self.failures:
             text.append(f"failed repos ({len(self.failures)}):")
             text += [f"  {f['repo']}: {f['error']}" for f in self.failures]
@@ -385,7 +496,8 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
     tokens = list(tokens or [])
     if not tokens:
         say(UNAUTHENTICATED_WARNING)
-    pool = TokenPool(tokens, floor=settings["rate_floor"], say=say)
+    pool = TokenPool(tokens, floor=settings["rate_floor"], say=say,
+                     secret=_cache_secret(cache_dir))
     conn = open_store(store_path)
     try:
         named = " ".join(orgs) if len(orgs) <= 5 else f"of {len(orgs)} orgs"
@@ -407,10 +519,26 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
     return summary
 
 
+def _cache_secret(cache_dir: Path) -> bytes:
+    """The key of the token fingerprints in the HTTP cache, kept beside it (readable only
+    by its owner): without it a fingerprint says nothing about a token."""
+    path = cache_dir / "token-key"
+    try:
+        if not path.exists():
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(secrets.token_bytes(32))
+        return path.read_bytes()
+    except OSError as error:
+        raise BadInput(f"cannot keep the token key in the cache folder {cache_dir}: "
+                       f"{error.strerror}; check its permissions") from None
+
+
 def _probe_tokens(session: HarvestSession, api_url: str) -> None:
     """Ask /rate_limit (free) with each token: a refused one stops the harvest before it
     starts rather than when its turn comes, and the harvest starts on the fullest one."""
     pool = session.pool
+    session.drop_refused = False
     with session.cache_disabled():
         for index in range(len(pool.states)):
             pool.current = index
@@ -420,6 +548,7 @@ def _probe_tokens(session: HarvestSession, api_url: str) -> None:
                 raise BadInput(f"cannot reach the GitHub API at {_without_credentials(api_url)} "
                                f"({type(error).__name__} after retries): check --api-url "
                                "and the network") from None
+    session.drop_refused = True
     now = time.time()
     pool.current = max(range(len(pool.states)), key=lambda i: pool.states[i].left(now))
 
@@ -439,7 +568,8 @@ def _after_harvest(conn: sqlite3.Connection, config: Config) -> None:
 
 
 class Harvester:
-    """One harvest run over a store: orgs, then their repos, listing by listing."""
+    """One harvest run over a store: orgs, then their repos, listing by listing (each as
+    ``graphminer.harvest.listings`` declares it)."""
 
     def __init__(self, conn: sqlite3.Connection, config: Config, client: Github,
                  session: HarvestSession, *, full: bool = False,
@@ -453,22 +583,28 @@ class Harvester:
         self.progress = progress or Progress(False)
         self.saver = Saver(conn, config["people"]["opt_out"])
         self.skip = {name.lower() for name in self.settings["skip_repos"]}
+        self.harvested_orgs = {login.lower() for login in self.settings["orgs"]}
         self.summary = Summary()
 
     def run(self, orgs: list[str], api_url: str) -> Summary:
         summary = self.summary
         self.api_url = _without_credentials(api_url)
-        summary.run_id = start_run(self.conn, self.api_url, orgs)
+        self.harvested_orgs |= {login.lower() for login in orgs}
+        summary.run_id = start_run(self.conn, "github", self.api_url, orgs)
         started = time.perf_counter()
         status = "failed"
         try:
             self.saver.purge_opted_out()
-            org_records = [self.fetch_org(login) for login in orgs]
+            org_records = [record for record in map(self.fetch_org, orgs) if record]
+            if not org_records and summary.missing_orgs:
+                missing = summary.missing_orgs[0]
+                raise BadInput(f"unknown organisation '{missing}': GitHub has no org by that "
+                               "login; check --org or harvest.orgs")
             for record in org_records:
                 self.harvest_org(record)
             if self.settings["profile_fields"]:
                 self.harvest_profiles()
-            status = "partial" if summary.failures else "ok"
+            status = "partial" if summary.failures or summary.missing_orgs else "ok"
         finally:
             self.progress.done()
             stats = self.session.stats
@@ -479,23 +615,28 @@ class Harvester:
             summary.records_new = self.saver.counts.new
             summary.records_updated = self.saver.counts.updated
             summary.seconds = time.perf_counter() - started
+            missing = [{"repo": login, "error": "organisation not found (HTTP 404)"}
+                       for login in summary.missing_orgs]
             finish_run(self.conn, summary.run_id, status, requests=stats.requests,
                        not_modified=stats.not_modified, rate_remaining=summary.rate_remaining,
-                       counts=self.saver.counts, failures=summary.failures)
+                       records_new=self.saver.counts.new,
+                       records_updated=self.saver.counts.updated,
+                       failures=missing + summary.failures)
         return summary
 
     # orgs ------------------------------------------------------------------------------
 
-    def fetch_org(self, login: str) -> dict:
+    def fetch_org(self, login: str) -> dict | None:
+        """The org's record; None (and named in the summary) when GitHub has no such org,
+        so that one stale line of the config does not stop the others."""
         try:
             return raw_completed(self.client.get_organization(login))
         except GithubException as error:
             if error.status == 404:
-                raise BadInput(
-                    f"unknown organisation '{login}': GitHub has no org by that login; "
-                    "check --org or harvest.orgs"
-                ) from None
-            raise BadInput(f"cannot read organisation '{login}': {_describe(error)}") from None
+                self.summary.missing_orgs.append(login)
+            else:
+                self.summary.failures.append({"repo": login, "error": _describe(error)})
+            return None
         except requests.RequestException as error:
             raise BadInput(f"cannot reach the GitHub API at {self.api_url} "
                            f"({type(error).__name__} after retries): check --api-url "
@@ -508,7 +649,8 @@ class Harvester:
         try:
             members = [raw(user) for user in handle.get_public_members()]
             self.saver.save_members(org["id"], members)
-            listed = [raw(repo) for repo in handle.get_repos()]
+            # type=public: a member's token would list the org's private repos too.
+            listed = [raw(repo) for repo in handle.get_repos(type="public")]
         except GithubException as error:
             self.summary.failures.append({"repo": org["login"], "error": _describe(error)})
             return
@@ -516,15 +658,45 @@ class Harvester:
             self.summary.failures.append({"repo": org["login"],
                                           "error": f"{type(error).__name__} after retries"})
             return
-        wanted = [repo for repo in listed if self.wanted(repo)]
-        listed_ids = {repo["id"] for repo in listed}
-        gone = [repo_id for repo_id in self.saver.repos_of_org(org["id"]) if repo_id not in listed_ids]
-        self.summary.repos_deleted += self.saver.mark_deleted(gone)
+        public = [repo for repo in listed if is_public(repo)]
+        listed_ids = {repo["id"] for repo in public}
+        stored = self.saver.repos_of_org(org["id"])
+        for repo_id, full_name in stored.items():
+            if repo_id not in listed_ids:
+                self.left_org(repo_id, full_name)
+        wanted = [repo for repo in public if self.wanted(repo)]
         for number, repo in enumerate(wanted, 1):
             stats = self.session.stats
             self.progress.show(f"{org['login']}/{repo['name']} ({stats.requests} requests, "
                                f"{stats.not_modified} 304s)", number - 1, len(wanted))
             self.harvest_repo(org["id"], repo)
+
+    def left_org(self, repo_id: int, full_name: str) -> None:
+        """A stored repo the org no longer lists: ask GitHub by its old name (a 301 leads
+        to where it went). Gone: marked deleted. Private now: purged. Moved to an owner
+        outside the harvest: marked transferred. Moved to a harvested org: that org's
+        turn stores it under its new name."""
+        try:
+            with self.session.cache_disabled():  # a private repo's answer is never cached
+                now = raw_completed(self.client.get_repo(full_name))
+        except GithubException as error:
+            if error.status in (404, 410, 451):
+                self.summary.repos_deleted += self.saver.mark_deleted([repo_id])
+            else:
+                self.summary.failures.append({"repo": full_name, "error": _describe(error)})
+            return
+        if now.get("id") != repo_id:
+            self.summary.repos_deleted += self.saver.mark_deleted([repo_id])
+        elif not is_public(now):
+            self.purge_private(repo_id, full_name)
+        elif (now.get("owner") or {}).get("login", "").lower() not in self.harvested_orgs:
+            self.summary.repos_transferred += self.saver.mark_transferred(repo_id, now["full_name"])
+
+    def purge_private(self, repo_id: int, full_name: str) -> None:
+        """A repo that turned private: nothing of it stays, in the store or the cache."""
+        self.saver.purge_repo(repo_id)
+        self.session.forget(f"/repos/{full_name}/", f"/repositories/{repo_id}/")
+        self.summary.repos_private += 1
 
     def wanted(self, repo: dict) -> bool:
         if repo.get("fork") and not self.settings["include_forks"]:
@@ -537,21 +709,14 @@ class Harvester:
 
     def harvest_repo(self, org_id: int, repo: dict) -> None:
         self.saver.save_repo(org_id, repo)
-        handle = self.client.get_repo(repo["full_name"])
         try:
-            self.harvest_issues(repo, handle)
-            self.harvest_listing(repo, "pulls", handle.get_pulls(state="all", sort="updated", direction="desc"),
-                                 self.saver.save_pulls, "updated_at")
-            self.harvest_listing(repo, "issue_comments",
-                                 handle.get_issues_comments(sort="updated", direction="desc"),
-                                 self.saver.save_comments, "updated_at")
-            self.harvest_events(repo, handle)
-            self.harvest_listing(repo, "review_comments",
-                                 handle.get_pulls_review_comments(sort="updated", direction="desc"),
-                                 self.saver.save_review_comments, "updated_at")
-            self.harvest_commits(repo, handle)
-            self.harvest_listing(repo, "releases", handle.get_releases(), self.saver.save_releases,
-                                 "created_at")
+            self.harvest_issues(repo)
+            self.harvest_pulls(repo)
+            self.harvest_newest_first(repo, LISTINGS["issue_comments"])
+            self.harvest_events(repo)
+            self.harvest_newest_first(repo, LISTINGS["review_comments"])
+            self.harvest_commits(repo)
+            self.harvest_unordered(repo, LISTINGS["releases"])
             self.saver.link_pull_details(repo["id"])
             self.summary.repos += 1
         except RepoGone:
@@ -569,13 +734,39 @@ class Harvester:
         row = watermark(self.conn, f"repo:{repo['id']}", endpoint)
         return (row["since"], row["cursor"]) if row else (None, None)
 
-    def newest_first(self, listing: Any, since: str | None, key: Callable[[dict], Any],
-                     save: Callable[[list[dict]], None],
+    def keep(self, repo: dict, endpoint: str, since: str | None, cursor: str | None = None,
+             validators: dict | None = None, per_page: int | None = None) -> None:
+        set_watermark(self.conn, f"repo:{repo['id']}", endpoint, since, cursor,
+                      validators=validators, per_page=per_page)
+
+    def listing(self, repo: dict, path: str, query: dict, size: int) -> PaginatedList:
+        """A repo's listing at ``path``, ``size`` items a page (PyGithub follows the Link
+        headers; the session follows 301s)."""
+        return PaginatedList(Record, self.client.requester, f"/repos/{repo['full_name']}{path}",
+                             {**query, "per_page": size})
+
+    def sized(self, repo: dict, name: str, read: Callable[[int], Any]) -> tuple[Any, int]:
+        """``read(page size)``, from the size that last worked for this listing down to the
+        smallest while GitHub answers heavy pages with 502/504 or times out; (what read
+        returned, the size that worked)."""
+        row = watermark(self.conn, f"repo:{repo['id']}", name)
+        first = (row["per_page"] if row else None) or PAGE_SIZES[0]
+        sizes = [size for size in PAGE_SIZES if size <= first] or [PAGE_SIZES[-1]]
+        for size in sizes[:-1]:
+            try:
+                return read(size), size
+            except HeavyPage:
+                self.session.say(f"{repo['full_name']} {name}: GitHub failed pages of {size}, "
+                                 "asking for smaller ones")
+        return read(sizes[-1]), sizes[-1]
+
+    def newest_first(self, listing: Any, since: Any, key: Callable[[dict], Any],
+                     save: Callable[[list[dict]], None], size: int,
                      validators: dict | None = None) -> Iterator[list[dict]]:
         """Store a newest-first listing page by page, stopping at the first page that
         reaches ``since``; yields each stored page. 404 means the repo is gone."""
         try:
-            for page in pages(listing, validators):
+            for page in pages(listing, size, validators):
                 save(page)
                 yield page
                 if since is not None and any(key(item) is not None and key(item) < since
@@ -586,56 +777,160 @@ class Harvester:
                 raise RepoGone() from None
             raise
 
-    def harvest_listing(self, repo: dict, endpoint: str, listing: Any,
-                        save: Callable[[int, list[dict]], None], field_name: str) -> None:
-        since, _ = self.mark(repo, endpoint)
-        newest, validators = since, {}
-        for page in self.newest_first(listing, since, lambda item: item.get(field_name),
-                                      lambda page: save(repo["id"], page), validators):
-            newest = _max(newest, *(item.get(field_name) for item in page))
-        set_watermark(self.conn, f"repo:{repo['id']}", endpoint, newest, validators=validators)
+    def harvest_newest_first(self, repo: dict, listing: Listing,
+                             on_page: Callable[[list[dict]], None] | None = None,
+                             then: Callable[[], None] | None = None) -> None:
+        """A newest-first listing down to its watermark; past GitHub's page cap, the rest
+        in ``since`` windows. ``then`` runs before the watermark moves."""
+        since, _ = self.mark(repo, listing.name)
 
-    def harvest_issues(self, repo: dict, handle: Any) -> None:
-        """Issues and PRs, then the reviews of every PR updated since the last run; the
-        watermark moves only once those reviews are stored too."""
-        since, _ = self.mark(repo, "issues")
-        newest, validators = since, {}
-        updated_prs: list[int] = []
-        listing = handle.get_issues(state="all", sort="updated", direction="desc")
-        for page in self.newest_first(listing, since, lambda item: item.get("updated_at"),
-                                      lambda page: self.saver.save_issues(repo["id"], page),
-                                      validators):
-            newest = _max(newest, *(item.get("updated_at") for item in page))
-            updated_prs += [item["number"] for item in page if "pull_request" in item
-                            and (since is None or (item.get("updated_at") or "") >= since)]
-        for number in sorted(set(updated_prs)):
+        def read(size: int) -> tuple[Any, dict]:
+            newest, oldest, validators = since, None, {}
+            save = lambda page: self.saver.save(listing, repo["id"], page)  # noqa: E731
             try:
-                reviews = [item for page in pages(handle.get_pull(number).get_reviews())
-                           for item in page]
+                for page in self.newest_first(self.listing(repo, listing.path, listing.query, size),
+                                              since, listing.mark, save, size, validators):
+                    marks = [listing.mark(item) for item in page]
+                    newest, oldest = _max(newest, *marks), _min(oldest, *marks)
+                    if on_page:
+                        on_page(page)
+            except GithubException as error:
+                if not (error.status == 422 and listing.capped):
+                    raise
+                for page in self.since_windows(repo, listing, since, oldest, size):
+                    newest = _max(newest, *(listing.mark(item) for item in page))
+                    if on_page:
+                        on_page(page)
+            return newest, validators
+
+        (newest, validators), size = self.sized(repo, listing.name, read)
+        if then:
+            then()
+        self.keep(repo, listing.name, newest, validators=validators, per_page=size)
+
+    def since_windows(self, repo: dict, listing: Listing, since: str | None, reached: str | None,
+                      size: int) -> Iterator[list[dict]]:
+        """What GitHub refused past its page cap, oldest first in windows: each starts
+        (``since``) at the last item the one before read, so the windows depend only on the
+        data (an unchanged night asks the same URLs). Stops at ``reached``, the oldest item
+        the newest-first pass stored."""
+        start = since
+        query = {**listing.query, "direction": "asc"}
+        while True:
+            last = None
+            try:
+                window = {**query, **({"since": start} if start else {})}
+                for page in pages(self.listing(repo, listing.path, window, size), size):
+                    self.saver.save(listing, repo["id"], page)
+                    yield page
+                    last = _max(last, *(listing.mark(item) for item in page))
+                    if reached is not None and last is not None and last >= reached:
+                        return
+                return
             except GithubException as error:
                 if error.status == 404:
-                    continue  # the PR itself vanished; its issue record says what we know
-                raise
-            self.saver.save_reviews(repo["id"], number, reviews)
-        set_watermark(self.conn, f"repo:{repo['id']}", "issues", newest, validators=validators)
+                    raise RepoGone() from None
+                if error.status != 422 or last is None or last == start:
+                    raise  # a whole cap of items updated within one second: no way on
+                start = last
 
-    def harvest_events(self, repo: dict, handle: Any) -> None:
-        """Issue events come newest first by id and never change: stop at the last id seen."""
-        _, cursor = self.mark(repo, "issue_events")
+    def harvest_issues(self, repo: dict) -> None:
+        self.harvest_newest_first(repo, LISTINGS["issues"])
+
+    def harvest_pulls(self, repo: dict) -> None:
+        """Pull requests, then the reviews of every PR whose /pulls updated_at moved (an
+        issue's updated_at does not move for reviews); the watermark moves only once those
+        reviews are stored too."""
+        since, _ = self.mark(repo, "pulls")
+        before = self.saver.pulls_updated(repo["id"])
+        moved: set[int] = set()
+
+        def note(page: list[dict]) -> None:
+            # Moved since the last complete run, or since a killed one stored the PR.
+            moved.update(item["number"] for item in page
+                         if since is None or (item.get("updated_at") or "") >= since
+                         or before.get(item["number"]) != item.get("updated_at"))
+
+        self.harvest_newest_first(repo, LISTINGS["pulls"], note,
+                                  lambda: self.harvest_per_item(repo, REVIEWS, sorted(moved)))
+
+    def harvest_per_item(self, repo: dict, listing: Listing, numbers: list[int]) -> None:
+        """A per-issue (or per-PR) listing for each of ``numbers``; an item that vanished
+        (404) simply has none."""
+        if not numbers:
+            return
+        row = watermark(self.conn, f"repo:{repo['id']}", listing.name)
+        first = (row["per_page"] if row else None) or PAGE_SIZES[0]
+        sizes = [size for size in PAGE_SIZES if size <= first] or [PAGE_SIZES[-1]]
+        for number in numbers:
+            path = listing.path.format(number=number)
+            while True:
+                try:
+                    for page in pages(self.listing(repo, path, listing.query, sizes[0]), sizes[0]):
+                        self.saver.save(listing, repo["id"], page, number)
+                    break
+                except HeavyPage:
+                    if len(sizes) == 1:
+                        raise
+                    sizes.pop(0)
+                except GithubException as error:
+                    if error.status != 404:
+                        raise
+                    break
+        if sizes[0] != first:
+            self.keep(repo, listing.name, None, per_page=sizes[0])
+
+    def harvest_events(self, repo: dict) -> None:
+        """Issue events come newest first by id and never change: stop at the last id seen.
+        Past GitHub's page cap, the events of the issues updated since the watermark (and
+        old enough to hold events older than those read), issue by issue."""
+        since_at, cursor = self.mark(repo, "issue_events")
         last_id = int(cursor) if cursor else None
-        newest_id, newest_at, validators = last_id, None, {}
-        for page in self.newest_first(handle.get_issues_events(), last_id,
-                                      lambda item: item.get("id"),
-                                      lambda page: self.saver.save_events(repo["id"], page),
-                                      validators):
-            newest_id = _max(newest_id, *(item["id"] for item in page))
-            newest_at = _max(newest_at, *(item.get("created_at") for item in page))
-        set_watermark(self.conn, f"repo:{repo['id']}", "issue_events", newest_at,
-                      None if newest_id is None else str(newest_id), validators=validators)
+        listing = LISTINGS["issue_events"]
 
-    def harvest_commits(self, repo: dict, handle: Any) -> None:
+        def read(size: int) -> tuple[Any, ...]:
+            newest_id, newest_at, oldest_at, validators = last_id, since_at, None, {}
+            save = lambda page: self.saver.save(listing, repo["id"], page)  # noqa: E731
+            try:
+                for page in self.newest_first(self.listing(repo, listing.path, listing.query, size),
+                                              last_id, listing.mark, save, size, validators):
+                    newest_id = _max(newest_id, *(item["id"] for item in page))
+                    stamps = [item.get("created_at") for item in page]
+                    newest_at, oldest_at = _max(newest_at, *stamps), _min(oldest_at, *stamps)
+            except GithubException as error:
+                if error.status != 422:
+                    raise
+                self.harvest_per_item(repo, ISSUE_EVENTS,
+                                      self.saver.issues_updated(repo["id"], since_at, oldest_at))
+            return newest_id, newest_at, validators
+
+        (newest_id, newest_at, validators), size = self.sized(repo, "issue_events", read)
+        self.keep(repo, "issue_events", newest_at, None if newest_id is None else str(newest_id),
+                  validators, size)
+
+    def harvest_unordered(self, repo: dict, listing: Listing) -> None:
+        """A listing with no promised order (releases): read to its end every time (its
+        unchanged pages are free 304s)."""
+        def read(size: int) -> tuple[Any, dict]:
+            newest, validators = None, {}
+            try:
+                for page in pages(self.listing(repo, listing.path, listing.query, size), size,
+                                  validators):
+                    self.saver.save(listing, repo["id"], page)
+                    newest = _max(newest, *(listing.mark(item) for item in page))
+            except GithubException as error:
+                if error.status == 404:
+                    raise RepoGone() from None
+                raise
+            return newest, validators
+
+        (newest, validators), size = self.sized(repo, listing.name, read)
+        self.keep(repo, listing.name, newest, validators=validators, per_page=size)
+
+    def harvest_commits(self, repo: dict) -> None:
         """Default-branch commits, newest first by committer date; an empty repo (409)
         simply has none."""
+        listing = LISTINGS["commits"]
         since, _ = self.mark(repo, "commits")
         # GitHub answers an empty repo with a 409 that counts against the rate limit
         # every night: ask again only once something was pushed (even with --full).
@@ -643,27 +938,33 @@ class Harvester:
         stored = watermark(self.conn, f"repo:{repo['id']}", "commits")
         if stored is not None and stored["cursor"] == empty_mark:
             return
-        newest, validators = since, {}
-        listing = handle.get_commits(sha=repo.get("default_branch") or repo.get("master_branch"))
+        query = {"sha": repo.get("default_branch") or repo.get("master_branch")}
+
+        def read(size: int) -> tuple[Any, dict]:
+            newest, validators = since, {}
+            save = lambda page: self.saver.save(listing, repo["id"], page)  # noqa: E731
+            for page in self.newest_first(self.listing(repo, listing.path, query, size), since,
+                                          listing.mark, save, size, validators):
+                newest = _max(newest, *(listing.mark(item) for item in page))
+            return newest, validators
+
         try:
-            for page in self.newest_first(listing, since, _committer_date,
-                                          lambda page: self.saver.save_commits(repo["id"], page),
-                                          validators):
-                newest = _max(newest, *(_committer_date(item) for item in page))
+            (newest, validators), size = self.sized(repo, "commits", read)
         except GithubException as error:
             if error.status == 409:
-                set_watermark(self.conn, f"repo:{repo['id']}", "commits", since, empty_mark)
+                self.keep(repo, "commits", since, empty_mark)
                 return
             raise
-        self.harvest_missing_parents(repo, handle)
-        set_watermark(self.conn, f"repo:{repo['id']}", "commits", newest, validators=validators)
+        self.harvest_missing_parents(repo)
+        self.keep(repo, "commits", newest, validators=validators, per_page=size)
 
-    def harvest_missing_parents(self, repo: dict, handle: Any, most: int = 50) -> None:
+    def harvest_missing_parents(self, repo: dict, most: int = 50) -> None:
         """Commits that a merge brought onto the default branch with committer dates older
         than the watermark: the newest-first listing stopped before them, so follow the
         parents of stored commits that are not stored yet, each history listing stopping
         where it meets known commits. A full listing leaves no parent missing, so this
         costs nothing unless a merge brought older history. Each sha is asked for once."""
+        listing = LISTINGS["commits"]
         scope = f"repo:{repo['id']}"
         row = watermark(self.conn, scope, "commit_parents")
         asked = set(json.loads(row["cursor"])) if row and row["cursor"] else set()
@@ -673,9 +974,10 @@ class Harvester:
                 break
             asked.add(missing[0])
             try:
-                for page in pages(handle.get_commits(sha=missing[0])):
+                for page in pages(self.listing(repo, listing.path, {"sha": missing[0]}, PER_PAGE),
+                                  PER_PAGE):
                     known = self.saver.known_commits(repo["id"], [c["sha"] for c in page])
-                    self.saver.save_commits(repo["id"], page)
+                    self.saver.save(listing, repo["id"], page)
                     if known:
                         break
             except GithubException as error:
@@ -712,13 +1014,20 @@ def raw_completed(item: Any) -> dict:
     return item.raw_data
 
 
-def _committer_date(item: dict) -> str | None:
-    return ((item.get("commit") or {}).get("committer") or {}).get("date")
-
-
 def _max(*values: Any) -> Any:
     present = [value for value in values if value is not None]
     return max(present) if present else None
+
+
+def _min(*values: Any) -> Any:
+    present = [value for value in values if value is not None]
+    return min(present) if present else None
+
+
+def is_public(repo: dict) -> bool:
+    """A repo anyone may read: never store anything of another (``private`` or a
+    ``visibility`` other than public, as a member's token may see)."""
+    return not repo.get("private") and repo.get("visibility", "public") == "public"
 
 
 def _describe(error: GithubException) -> str:

@@ -4,11 +4,16 @@ request uses, and when to wait.
 GitHub answers every request with ``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` for
 the token that sent it. Near the floor we switch to the token with the most requests left;
 when every token is near its floor we sleep until the earliest reset, saying when the
-harvest resumes. Tokens live only in memory here: nothing in this module logs or stores one.
+harvest resumes. A token GitHub stops accepting (401: revoked, or an installation token
+past its hour) is dropped. A conditional request goes out with the token whose answer is
+cached (``prefer``): GitHub's ETags are per token. Tokens live only in memory here: what
+leaves this module is a keyed fingerprint (HMAC), never a token.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,9 +28,12 @@ class TokenState:
     limit: int | None = None
     remaining: int | None = None
     reset: float | None = None  # epoch seconds
+    dropped: bool = False  # GitHub refused it (401)
 
     def left(self, now: float) -> int:
         """Requests this token may still send (a passed reset restores the full limit)."""
+        if self.dropped:
+            return -1
         if self.remaining is None:
             return 10**9  # unknown: as good as fresh
         # X-RateLimit-Reset is in whole seconds: a second's margin before trusting it.
@@ -49,8 +57,10 @@ class TokenPool:
         say: Callable[[str], None] = lambda message: None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        secret: bytes = b"",
     ) -> None:
         self.states = [TokenState(token) for token in tokens] or [TokenState(None)]
+        self.fingerprints = [_fingerprint(secret, state.token) for state in self.states]
         self.current = 0
         self.floor = floor
         self.say = say
@@ -63,10 +73,36 @@ class TokenPool:
     def authenticated(self) -> bool:
         return self.states[0].token is not None
 
-    def authorization(self) -> str | None:
-        """The Authorization header value for the current token (None without one)."""
-        token = self.states[self.current].token
+    def authorization(self, index: int | None = None) -> str | None:
+        """The Authorization header value for token ``index`` (default: the current one;
+        None without a token)."""
+        token = self.states[self.current if index is None else index].token
         return f"token {token}" if token else None
+
+    def index_of(self, authorization: str | None) -> int:
+        """The token a request was sent with, from its Authorization header."""
+        for index in range(len(self.states)):
+            if self.authorization(index) == authorization:
+                return index
+        return self.current
+
+    def fingerprint(self, index: int) -> str | None:
+        """A keyed hash naming token ``index`` in the HTTP cache (never the token)."""
+        return self.fingerprints[index]
+
+    def by_fingerprint(self, fingerprint: str | None) -> int | None:
+        if fingerprint is None or fingerprint not in self.fingerprints:
+            return None
+        return self.fingerprints.index(fingerprint)
+
+    def drop(self, index: int) -> bool:
+        """GitHub refused token ``index`` (401): never use it again. True when another
+        token is left to go on with."""
+        self.states[index].dropped = True
+        live = [i for i, state in enumerate(self.states) if not state.dropped]
+        if live and self.current == index:
+            self.current = max(live, key=lambda i: self.states[i].left(self.clock()))
+        return bool(live)
 
     def floor_for(self, state: TokenState) -> int:
         if state.limit is None:
@@ -98,10 +134,14 @@ class TokenPool:
         """Requests left on the current token, as last reported."""
         return self.states[self.current].remaining
 
-    def choose(self) -> int:
-        """The token index for the next request: switch or sleep when near the floor."""
+    def choose(self, prefer: int | None = None) -> int:
+        """The token index for the next request: ``prefer`` (the token whose answer is
+        cached) while it has any request left (its 304 costs nothing, another token's
+        answer costs one), else the current one; switch or sleep when near the floor."""
         while True:
             now = self.clock()
+            if prefer is not None and self.states[prefer].left(now) > 0:
+                return prefer
             state = self.states[self.current]
             if state.left(now) > self.floor_for(state):
                 return self.current
@@ -114,7 +154,8 @@ class TokenPool:
             self._sleep_until_reset(now)
 
     def _sleep_until_reset(self, now: float) -> None:
-        resets = [s.reset for s in self.states if s.reset is not None and s.reset + 1 > now]
+        resets = [s.reset for s in self.states
+                  if not s.dropped and s.reset is not None and s.reset + 1 > now]
         wake = (min(resets) if resets else now + 60) + 1
         wait = max(1.0, wake - now)
         resume = datetime.fromtimestamp(now + wait, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -124,6 +165,12 @@ class TokenPool:
         for state in self.states:
             if state.reset is not None and state.reset + 1 <= self.clock():
                 state.remaining = state.limit
+
+
+def _fingerprint(secret: bytes, token: str | None) -> str | None:
+    if token is None:
+        return None
+    return hmac.new(secret, token.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:

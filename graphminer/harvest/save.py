@@ -1,8 +1,9 @@
 """The store side of the GitHub harvest: typed upserts with the raw JSON beside them,
-watermarks, run bookkeeping and opt-out purges.
+renames, transfers, purges (opt-outs and repos turned private).
 
-It knows SQL and GitHub's JSON shapes, and nothing of HTTP: ``graphminer.harvest.github``
-fetches pages and hands them here. Every ``save_*`` call is one transaction, so a harvest
+It knows SQL, and nothing of HTTP: ``graphminer.harvest.github`` fetches pages and hands
+them here with their ``Listing`` (``graphminer.harvest.listings``), whose row builder
+(``graphminer.harvest.rows``) makes the typed row. Every ``save_*`` call is one transaction, so a harvest
 killed at any point leaves whole pages behind, and upserts by primary key make a page
 stored twice the same as once. Watermarks are written only after the records they cover.
 """
@@ -10,17 +11,19 @@ stored twice the same as once. Watermarks are written only after the records the
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphminer.store import pid_alive, utc_now
+from graphminer.harvest.listings import Listing
+from graphminer.harvest.rows import dumps, org_row, repo_row, users_in
+from graphminer.harvest.runs import forget_watermarks
+from graphminer.store import utc_now
 
-# Fields of a record that embed a GitHub user object.
-USER_FIELDS = ("user", "actor", "assignee", "assigner", "author", "committer", "merged_by",
-               "closed_by", "requested_reviewer", "review_requester", "owner")
+# Tables holding a repo's records (a purged repo leaves none behind).
+REPO_TABLES = ("issues", "issue_comments", "issue_events", "reviews", "review_comments",
+               "pulls", "commits", "releases", "pull_refs")
 
 
 @dataclass
@@ -30,156 +33,6 @@ class Counts:
     new: int = 0
     updated: int = 0
     by_table: dict[str, int] = field(default_factory=dict)
-
-
-def dumps(record: Any) -> str:
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
-
-
-def user_id(user: Any) -> int | None:
-    return user.get("id") if isinstance(user, dict) else None
-
-
-def users_in(record: dict) -> list[dict]:
-    """The GitHub user objects embedded in a record (author, actor, assignees...)."""
-    found = [record[name] for name in USER_FIELDS if isinstance(record.get(name), dict)]
-    found += [user for user in record.get("assignees") or [] if isinstance(user, dict)]
-    return [user for user in found if "login" in user and "id" in user]
-
-
-def number_from_url(url: str | None) -> int | None:
-    """The trailing number of an API URL (``.../issues/12`` -> 12)."""
-    if not url:
-        return None
-    tail = url.rstrip("/").rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else None
-
-
-# --- typed rows, one function per record kind ------------------------------------------
-
-
-def org_row(raw: dict) -> dict:
-    return {"id": raw["id"], "login": raw["login"], "name": raw.get("name"),
-            "created_at": raw.get("created_at")}
-
-
-def repo_row(org_id: int | None, raw: dict) -> dict:
-    return {
-        "id": raw["id"], "org_id": org_id, "owner": raw["owner"]["login"], "name": raw["name"],
-        "full_name": raw["full_name"], "fork": int(bool(raw.get("fork"))),
-        "archived": int(bool(raw.get("archived"))), "default_branch": raw.get("default_branch"),
-        "created_at": raw.get("created_at"), "updated_at": raw.get("updated_at"),
-        "pushed_at": raw.get("pushed_at"), "source": "github",
-    }
-
-
-def issue_row(repo_id: int, raw: dict) -> dict:
-    pull = raw.get("pull_request")
-    return {
-        "repo_id": repo_id, "number": raw["number"], "id": raw.get("id"),
-        "user_id": user_id(raw.get("user")), "title": raw.get("title"), "state": raw.get("state"),
-        "state_reason": raw.get("state_reason"), "created_at": raw.get("created_at"),
-        "updated_at": raw.get("updated_at"), "closed_at": raw.get("closed_at"),
-        "is_pr": int(pull is not None),
-        "draft": None if raw.get("draft") is None else int(bool(raw["draft"])),
-        "merged_at": pull.get("merged_at") if isinstance(pull, dict) else None,
-        "author_association": raw.get("author_association"),
-        "labels": dumps([label.get("name") for label in raw.get("labels") or []
-                         if isinstance(label, dict)]),
-        "assignee_ids": dumps([user["id"] for user in raw.get("assignees") or []
-                               if isinstance(user, dict)]),
-    }
-
-
-def comment_row(repo_id: int, raw: dict) -> dict:
-    return {
-        "id": raw["id"], "repo_id": repo_id, "issue_number": number_from_url(raw.get("issue_url")),
-        "user_id": user_id(raw.get("user")), "created_at": raw.get("created_at"),
-        "updated_at": raw.get("updated_at"), "author_association": raw.get("author_association"),
-    }
-
-
-def event_row(repo_id: int, raw: dict) -> dict:
-    label = raw.get("label")
-    return {
-        "id": raw["id"], "repo_id": repo_id,
-        "issue_number": (raw.get("issue") or {}).get("number"),
-        "actor_id": user_id(raw.get("actor")), "event": raw.get("event"),
-        "created_at": raw.get("created_at"),
-        "label": label.get("name") if isinstance(label, dict) else None,
-        "assignee_id": user_id(raw.get("assignee")), "commit_id": raw.get("commit_id"),
-    }
-
-
-def review_row(repo_id: int, pr_number: int, raw: dict) -> dict:
-    return {
-        "id": raw["id"], "repo_id": repo_id, "pr_number": pr_number,
-        "user_id": user_id(raw.get("user")), "state": raw.get("state"),
-        "submitted_at": raw.get("submitted_at"), "commit_id": raw.get("commit_id"),
-    }
-
-
-def review_comment_row(repo_id: int, raw: dict) -> dict:
-    return {
-        "id": raw["id"], "repo_id": repo_id,
-        "pr_number": number_from_url(raw.get("pull_request_url")),
-        "user_id": user_id(raw.get("user")), "review_id": raw.get("pull_request_review_id"),
-        "in_reply_to_id": raw.get("in_reply_to_id"), "created_at": raw.get("created_at"),
-        "updated_at": raw.get("updated_at"),
-    }
-
-
-def pull_row(repo_id: int, raw: dict) -> dict:
-    head, base = raw.get("head") or {}, raw.get("base") or {}
-    return {
-        "repo_id": repo_id, "number": raw["number"], "id": raw.get("id"),
-        "updated_at": raw.get("updated_at"), "merged_at": raw.get("merged_at"),
-        "merge_commit_sha": raw.get("merge_commit_sha"), "head_sha": head.get("sha"),
-        "head_ref": head.get("ref"), "base_ref": base.get("ref"),
-    }
-
-
-def commit_row(repo_id: int, raw: dict) -> dict:
-    commit = raw.get("commit") or {}
-    author, committer = commit.get("author") or {}, commit.get("committer") or {}
-    return {
-        "repo_id": repo_id, "sha": raw["sha"], "author_name": author.get("name"),
-        "author_email": author.get("email"), "author_date": author.get("date"),
-        "committer_name": committer.get("name"), "committer_email": committer.get("email"),
-        "committer_date": committer.get("date"), "author_id": user_id(raw.get("author")),
-        "committer_id": user_id(raw.get("committer")),
-        "parents": dumps([parent.get("sha") for parent in raw.get("parents") or []]),
-        "message": commit.get("message"), "source": "github",
-    }
-
-
-def release_row(repo_id: int, raw: dict) -> dict:
-    return {
-        "id": raw["id"], "repo_id": repo_id, "tag_name": raw.get("tag_name"),
-        "name": raw.get("name"), "author_id": user_id(raw.get("author")),
-        "draft": int(bool(raw.get("draft"))), "prerelease": int(bool(raw.get("prerelease"))),
-        "created_at": raw.get("created_at"), "published_at": raw.get("published_at"),
-    }
-
-
-def slim_event(raw: dict) -> dict:
-    """An issue event without its embedded copy of the issue: the issue is stored on its
-    own, and the copy would go stale (and mark the event changed) at every issue edit."""
-    issue = raw.get("issue")
-    if not isinstance(issue, dict):
-        return raw
-    return {**raw, "issue": {"id": issue.get("id"), "number": issue.get("number")}}
-
-
-def slim_pull(raw: dict) -> dict:
-    """A /pulls listing item without the two full repository objects it embeds."""
-    slim = dict(raw)
-    for side in ("head", "base"):
-        part = slim.get(side)
-        if isinstance(part, dict) and isinstance(part.get("repo"), dict):
-            slim[side] = {**part, "repo": {"id": part["repo"].get("id"),
-                                           "full_name": part["repo"].get("full_name")}}
-    return slim
 
 
 # --- opt-outs ---------------------------------------------------------------------------
@@ -261,9 +114,43 @@ class Saver:
             )
 
     def save_repo(self, org_id: int | None, raw: dict) -> None:
+        """Store a listed repo; a new full_name for a known id is a rename (or a transfer
+        between harvested orgs): the old name is kept as an alias."""
         with self.conn:
+            before = self.conn.execute("SELECT full_name FROM repos WHERE id=?",
+                                       (raw["id"],)).fetchone()
+            if before is not None and before[0] != raw["full_name"]:
+                self._alias(raw["id"], before[0])
+            self.conn.execute("DELETE FROM repo_aliases WHERE full_name=?", (raw["full_name"],))
             self._upsert("repos", [(repo_row(org_id, raw), raw)])
-            self.conn.execute("UPDATE repos SET deleted_at=NULL WHERE id=?", (raw["id"],))
+            self.conn.execute("UPDATE repos SET deleted_at=NULL, transferred_to=NULL WHERE id=?",
+                              (raw["id"],))
+
+    def _alias(self, repo_id: int, old_name: str) -> None:
+        self.conn.execute(
+            "INSERT INTO repo_aliases(full_name, repo_id, until) VALUES (?, ?, ?) "
+            "ON CONFLICT(full_name) DO UPDATE SET repo_id=excluded.repo_id, until=excluded.until",
+            (old_name, repo_id, utc_now()))
+
+    def mark_transferred(self, repo_id: int, new_full_name: str) -> int:
+        """A repo moved to an owner outside the harvest: it left it (``deleted_at``), its
+        history stays, and where it went is recorded."""
+        with self.conn:
+            cursor = self.conn.execute(
+                "UPDATE repos SET deleted_at=COALESCE(deleted_at, ?), transferred_to=? "
+                "WHERE id=? AND transferred_to IS NOT ?",
+                (utc_now(), new_full_name, repo_id, new_full_name))
+        return cursor.rowcount
+
+    def purge_repo(self, repo_id: int) -> int:
+        """Remove every record of a repo (one that turned private): nothing of it stays."""
+        with self.conn:
+            removed = sum(self.conn.execute(f"DELETE FROM {table} WHERE repo_id=?",
+                                            (repo_id,)).rowcount for table in REPO_TABLES)
+            removed += self.conn.execute("DELETE FROM repos WHERE id=?", (repo_id,)).rowcount
+            self.conn.execute("DELETE FROM repo_aliases WHERE repo_id=?", (repo_id,))
+            forget_watermarks(self.conn, f"repo:{repo_id}")
+        return removed
 
     def mark_deleted(self, repo_ids: Iterable[int], when: str | None = None) -> int:
         """Record repos found gone upstream (their records stay: the history happened)."""
@@ -283,38 +170,20 @@ class Saver:
         )
         return {row[0]: row[1] for row in rows}
 
-    def save_issues(self, repo_id: int, items: list[dict]) -> None:
-        self._save("issues", items, lambda raw: issue_row(repo_id, raw),
-                   drop=lambda raw: self.opt_out.user_out(raw.get("user")))
-
-    def save_comments(self, repo_id: int, items: list[dict]) -> None:
-        self._save("issue_comments", items, lambda raw: comment_row(repo_id, raw),
-                   drop=lambda raw: self.opt_out.user_out(raw.get("user")))
-
-    def save_events(self, repo_id: int, items: list[dict]) -> None:
-        self._save("issue_events", [slim_event(raw) for raw in items],
-                   lambda raw: event_row(repo_id, raw),
-                   drop=lambda raw: self.opt_out.user_out(raw.get("actor")))
-
-    def save_reviews(self, repo_id: int, pr_number: int, items: list[dict]) -> None:
-        self._save("reviews", items, lambda raw: review_row(repo_id, pr_number, raw),
-                   drop=lambda raw: self.opt_out.user_out(raw.get("user")))
-
-    def save_review_comments(self, repo_id: int, items: list[dict]) -> None:
-        self._save("review_comments", items, lambda raw: review_comment_row(repo_id, raw),
-                   drop=lambda raw: self.opt_out.user_out(raw.get("user")))
-
-    def save_pulls(self, repo_id: int, items: list[dict]) -> None:
-        self._save("pulls", [slim_pull(raw) for raw in items], lambda raw: pull_row(repo_id, raw),
-                   drop=lambda raw: self.opt_out.user_out(raw.get("user")))
-
-    def save_commits(self, repo_id: int, items: list[dict]) -> None:
-        self._save("commits", items, lambda raw: commit_row(repo_id, raw),
-                   drop=self.opt_out.commit_out)
-
-    def save_releases(self, repo_id: int, items: list[dict]) -> None:
-        self._save("releases", items, lambda raw: release_row(repo_id, raw),
-                   drop=lambda raw: self.opt_out.user_out(raw.get("author")))
+    def save(self, listing: Listing, repo_id: int, items: list[dict],
+             number: int | None = None) -> None:
+        """Store one page of ``listing`` (``number``: the issue or PR of a per-item listing)."""
+        if listing.slim:
+            items = [listing.slim(raw) for raw in items]
+        if number is None:
+            to_row = lambda raw: listing.row(repo_id, raw)  # noqa: E731
+        else:
+            to_row = lambda raw: listing.row(repo_id, raw, number)  # noqa: E731
+        if listing.author:
+            drop = lambda raw: self.opt_out.user_out(raw.get(listing.author))  # noqa: E731
+        else:
+            drop = self.opt_out.commit_out
+        self._save(listing.table, items, to_row, drop)
 
     def link_pull_details(self, repo_id: int) -> None:
         """Copy onto each PR what other listings know: the merger (from its latest
@@ -340,6 +209,21 @@ class Saver:
                           OR issues.head_sha IS NOT links.head_sha)""",
                 {"repo": repo_id},
             )
+
+    def pulls_updated(self, repo_id: int) -> dict[int, str | None]:
+        """The stored /pulls updated_at of each of a repo's pull requests."""
+        return {row[0]: row[1] for row in self.conn.execute(
+            "SELECT number, updated_at FROM pulls WHERE repo_id=?", (repo_id,))}
+
+    def issues_updated(self, repo_id: int, since: str | None, created_by: str | None) -> list[int]:
+        """Issues (and PRs) updated since ``since`` and created by ``created_by`` (either
+        bound None: open): the ones that may hold events not yet stored."""
+        rows = self.conn.execute(
+            "SELECT number FROM issues WHERE repo_id=:repo "
+            "AND (:since IS NULL OR updated_at >= :since) "
+            "AND (:created IS NULL OR created_at <= :created) ORDER BY number",
+            {"repo": repo_id, "since": since, "created": created_by})
+        return [row[0] for row in rows]
 
     def missing_parents(self, repo_id: int) -> set[str]:
         """Parents of the repo's API-harvested commits that are not stored themselves."""
@@ -497,57 +381,3 @@ class Saver:
                     where = " AND ".join(f"{k}=?" for k in keys)
                     self.conn.execute(f"UPDATE {table} SET raw=? WHERE {where}",
                                       [dumps(raw)] + [row[k] for k in keys])
-
-
-# --- watermarks and runs ----------------------------------------------------------------
-
-
-def watermark(conn: sqlite3.Connection, scope: str, endpoint: str) -> sqlite3.Row | None:
-    """The stored progress of one listing (``since``, ``cursor``), or None."""
-    return conn.execute("SELECT since, cursor FROM _watermarks WHERE scope=? AND endpoint=?",
-                        (scope, endpoint)).fetchone()
-
-
-def set_watermark(conn: sqlite3.Connection, scope: str, endpoint: str, since: str | None,
-                  cursor: str | None = None, validators: dict | None = None) -> None:
-    """Record a listing's progress once the records it covers are stored; ``validators``
-    are its first page's ETag and Last-Modified (the HTTP cache revalidates with them)."""
-    validators = validators or {}
-    with conn:
-        conn.execute(
-            """INSERT INTO _watermarks(scope, endpoint, since, cursor, etag, last_modified, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT(scope, endpoint) DO UPDATE SET since=excluded.since,
-                 cursor=excluded.cursor, etag=excluded.etag,
-                 last_modified=excluded.last_modified, updated_at=excluded.updated_at""",
-            (scope, endpoint, since, cursor, validators.get("etag"),
-             validators.get("last_modified"), utc_now()),
-        )
-
-
-def start_run(conn: sqlite3.Connection, source: str, orgs: list[str]) -> int:
-    """Open a ``_runs`` row (status 'running'); runs left running by a dead process are
-    marked 'killed' first."""
-    with conn:
-        for row in conn.execute("SELECT id, pid FROM _runs WHERE status='running'").fetchall():
-            if row["pid"] is None or not pid_alive(row["pid"]):
-                conn.execute("UPDATE _runs SET status='killed' WHERE id=?", (row["id"],))
-        cursor = conn.execute(
-            "INSERT INTO _runs(kind, started_at, status, source, orgs, pid) "
-            "VALUES ('github', ?, 'running', ?, ?, ?)",
-            (utc_now(), source, dumps(orgs), os.getpid()),
-        )
-    return cursor.lastrowid
-
-
-def finish_run(conn: sqlite3.Connection, run_id: int, status: str, *, requests: int,
-               not_modified: int, rate_remaining: int | None, counts: Counts,
-               failures: list[dict]) -> None:
-    with conn:
-        conn.execute(
-            """UPDATE _runs SET ended_at=?, status=?, requests=?, not_modified=?,
-                 rate_remaining=?, records_new=?, records_updated=?, failures=? WHERE id=?""",
-            (utc_now(), status, requests, not_modified, rate_remaining, counts.new,
-             counts.updated, dumps(failures), run_id),
-        )
-
