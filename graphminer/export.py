@@ -40,6 +40,7 @@ from typing import Any
 import networkx as nx
 
 from graphminer.errors import BadInput
+from graphminer.outputs import require_replaceable_file
 
 FORMATS = ("gexf", "graphml", "csv", "json")
 PROJECTIONS = ("bipartite", "makers", "projects")
@@ -236,6 +237,7 @@ def atomic_output(path: Path, mode: str = "w") -> Iterator[io.TextIOBase]:
     """A file handle whose content appears at ``path`` only if the block succeeds."""
     folder = path.parent
     _check_writable_folder(folder, path)
+    require_replaceable_file(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     try:
         with os.fdopen(fd, mode, encoding="utf-8", newline="") as handle:
@@ -517,6 +519,7 @@ def _scalar(value: Any) -> Any:
 def write_graphml(graph: nx.Graph, path: Path) -> None:
     """Write ``graph`` (already made exportable) as GraphML to ``path``."""
     flat = _scalar_graph(graph)
+    flat.graph["creator"] = "graphminer"  # tells a later export that it may replace this file
     with atomic_output(path, "w") as handle:
         for line in nx.generate_graphml(flat, encoding="utf-8", prettyprint=False):
             handle.write(line)
@@ -755,6 +758,15 @@ def store_graph(conn: sqlite3.Connection, config, options: ExportOptions) -> nx.
     return graph_from_events(selected, as_of, config, options.projection, maker_labels(conn), stages)
 
 
+def output_files(fmt: str, out: Path) -> list[Path]:
+    """The files an export in ``fmt`` writes at ``out`` (a file, or a folder for csv/all)."""
+    if fmt == "csv":
+        return [out / "nodes.csv", out / "edges.csv"]
+    if fmt == "all":
+        return [out / name for name in ("graph.gexf", "graph.graphml", "nodes.csv", "edges.csv", "graph.json")]
+    return [out]
+
+
 def export(fmt: str, out: Path, conn: sqlite3.Connection, config, options: ExportOptions,
            warn: Callable[[str], None] = lambda message: None) -> list[Path]:
     """Export the store's graph in ``fmt`` ('gexf', 'graphml', 'csv', 'json' or 'all')."""
@@ -766,6 +778,8 @@ def export(fmt: str, out: Path, conn: sqlite3.Connection, config, options: Expor
         _check_writable_folder(out.parent, out)
     elif not out.exists() and not out.parent.is_dir():
         raise BadInput(f"cannot create folder {out}: its parent {out.parent} does not exist; create it first")
+    for target in output_files(fmt, out):  # before the long computation
+        require_replaceable_file(target)
     configured = config["export"]["pseudonymise_key"]
     key, made = pseudonymise_key(conn, configured)
     if options.pseudonymise and not configured:
