@@ -18,6 +18,7 @@ import os
 import signal
 import sqlite3
 import sys
+import threading
 
 import click
 
@@ -59,8 +60,6 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
-        if ctx.protected_args and ctx.protected_args[0] not in RUN_UNTIL_STOPPED:
-            signal.signal(signal.SIGTERM, _terminate_as_interrupt)
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
@@ -106,10 +105,13 @@ def _load(target: str) -> click.Command | None:
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="graphminer")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """graphminer: civic tech makers' trajectories from GitHub and git.
 
     Harvest civic tech organisations every night, see how each maker's part changed
     (first contact, first landed contribution, maintainer, core, organiser, bridge), and
     export the maker-project graph for Gephi.
     """
+    if ctx.invoked_subcommand not in RUN_UNTIL_STOPPED and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate_as_interrupt)

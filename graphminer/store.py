@@ -244,6 +244,26 @@ def damaged_store_message(error: sqlite3.DatabaseError) -> str:
     )
 
 
+def mark_interrupted(path: str | os.PathLike) -> None:
+    """Mark this process's last run in the store at ``path`` 'interrupted' (after Ctrl-C or
+    SIGTERM: the harvest closed it as failed, or left it running)."""
+    path = Path(path)
+    if not path.is_file() or file_kind(path) != "store":
+        return
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        with conn:
+            conn.execute(
+                "UPDATE _runs SET status='interrupted', ended_at=COALESCE(ended_at, ?) WHERE id = "
+                "(SELECT MAX(id) FROM _runs WHERE pid=?) AND status IN ('running', 'failed')",
+                (utc_now(), os.getpid()),
+            )
+    except sqlite3.Error:
+        pass  # the store is not lost; the next run marks a run left 'running' as killed
+    finally:
+        conn.close()
+
+
 def git_repo_id(full_name: str) -> int:
     """A stable negative id for a repo known only from git (GitHub ids are positive)."""
     digest = hashlib.sha1(full_name.lower().encode("utf-8")).digest()
