@@ -59,9 +59,17 @@ class LazyGroup(click.Group):
             return _load(self.lazy[name])
         return super().get_command(ctx, name)
 
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as error:
+            raise _usage_line(error) from None
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _usage_line(error) from None
         except KeyboardInterrupt:
             click.echo(INTERRUPTED, err=True)
             sys.exit(INTERRUPTED_EXIT)
@@ -84,6 +92,12 @@ class LazyGroup(click.Group):
 def _terminate_as_interrupt(signum: int, frame) -> None:
     """SIGTERM ends a command as Ctrl-C does: through every cleanup on the way out."""
     raise KeyboardInterrupt
+
+
+def _usage_line(error: click.UsageError) -> click.ClickException:
+    """A usage error (unknown option, missing argument) in one line, not click's four."""
+    where = error.ctx.command_path if error.ctx is not None else "graphminer"
+    return _one_line(f"{error.format_message()} (see '{where} --help')", 2)
 
 
 def _one_line(message: str, exit_code: int) -> click.ClickException:

@@ -780,6 +780,7 @@ def export(fmt: str, out: Path, conn: sqlite3.Connection, config, options: Expor
         raise BadInput(f"cannot create folder {out}: its parent {out.parent} does not exist; create it first")
     for target in output_files(fmt, out):  # before the long computation
         require_replaceable_file(target)
+    require_harvest(conn)  # before the warning below: a refusal is one line
     configured = config["export"]["pseudonymise_key"]
     key, made = pseudonymise_key(conn, configured)
     if options.pseudonymise and not configured:

@@ -139,11 +139,13 @@ def require_store_file(path: Path, *, readonly: bool) -> None:
     if kind == "store":
         return
     if kind == "empty":
-        # A harvest may make a store of it: there is nothing to lose, and a harvest killed
-        # before its first write leaves just that.
+        # Not ours: a new store is marked the moment it is created (open_store).
         if readonly:
             raise BadInput(f"{path} is not a graphminer store yet (an empty file): run a harvest first")
-        return
+        raise BadInput(
+            f"{path} is an empty file graphminer did not make: give a --store path that does not "
+            "exist yet (graphminer creates the store there); the file was not touched"
+        )
     if kind == "sqlite" and _unmarked_kind(path) in ("store", "no tables"):
         return  # a store made before marking, or one killed before its first migration
     what = ("an SQLite database of another tool" if kind == "sqlite"

@@ -186,6 +186,12 @@ def test_empty_store_file(tmp_path):
                     ["report", str(tmp_path / "r")]):
         done = cli(*command, "--store", str(empty))
         assert_one_line(done, "not a graphminer store yet", "run a harvest first")
+    done = cli("harvest-git", str(tmp_path / "missing.log"), "--store", str(empty), "--org", "a", "--repo", "b")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert empty.read_bytes() == b""
+    done = cli("harvest", "--api-url", "http://127.0.0.1:9", "--org", "x", "--store", str(empty),
+               "--cache", str(tmp_path / "c"))
+    assert_one_line(done, "empty file graphminer did not make", "not touched")
     assert empty.read_bytes() == b""
 
 
