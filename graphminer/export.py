@@ -781,14 +781,10 @@ def export(fmt: str, out: Path, conn: sqlite3.Connection, config, options: Expor
     for target in output_files(fmt, out):  # before the long computation
         require_replaceable_file(target)
     require_harvest(conn)  # before the warning below: a refusal is one line
+    if fmt in ("csv", "all") and out.exists() and not out.is_dir():
+        raise BadInput(f"cannot write into {out}: it is a file; give a folder")
     configured = config["export"]["pseudonymise_key"]
     key, made = pseudonymise_key(conn, configured)
-    if options.pseudonymise and not configured:
-        warn(
-            "no [export] pseudonymise_key in the config: "
-            + ("made a random key and kept it in the store" if made else "using the key kept in the store")
-            + ", so exports of this store line up; set one in the config to line up across stores"
-        )
     graph = exportable_graph(
         store_graph(conn, config, options),
         key=key,
@@ -797,8 +793,16 @@ def export(fmt: str, out: Path, conn: sqlite3.Connection, config, options: Expor
         min_weight=options.min_weight,
     )
     if fmt == "all":
-        return write_all(graph, out)
-    if fmt == "csv":
-        return list(write_csv(graph, out))
-    WRITERS[fmt](graph, out)
-    return [out]
+        written = write_all(graph, out)
+    elif fmt == "csv":
+        written = list(write_csv(graph, out))
+    else:
+        WRITERS[fmt](graph, out)
+        written = [out]
+    if options.pseudonymise and not configured:  # told once written: a refusal stays one line
+        warn(
+            "no [export] pseudonymise_key in the config: "
+            + ("made a random key and kept it in the store" if made else "using the key kept in the store")
+            + ", so exports of this store line up; set one in the config to line up across stores"
+        )
+    return written

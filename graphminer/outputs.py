@@ -1,8 +1,8 @@
 """Output paths: whether graphminer may write there, so that it never deletes or overwrites
 a file it did not write.
 
-An output file (an export) may replace only what graphminer wrote before: an empty file or
-one that carries an export's signature (GEXF's creator, GraphML's and JSON's graph
+An output file (an export) may replace only what graphminer wrote before: a file that
+carries an export's signature (GEXF's creator, GraphML's and JSON's graph
 attributes, the Gephi CSV header); a SQLite file (the store, the HTTP cache, another
 tool's database) never. An output folder (a report, the demo) is new, empty, or one that
 graphminer wrote before: it holds a marker file listing every file written there, and
@@ -37,11 +37,10 @@ SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 def is_earlier_export(path: Path) -> bool:
-    """Whether the file at ``path`` is empty or an export graphminer wrote."""
+    """Whether the file at ``path`` is an export graphminer wrote (an empty file is not:
+    graphminer never writes one)."""
     with open(path, "rb") as handle:
         head = handle.read(SIGNATURE_BYTES)
-    if not head:
-        return True
     return any(all(part in head for part in signature) for signature in EXPORT_SIGNATURES)
 
 
