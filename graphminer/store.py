@@ -87,6 +87,8 @@ def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool =
         current = schema_version(conn)
         known = migrations()
         newest = known[-1][0] if known else 0
+        if current == 0 and (readonly or not create):
+            raise BadInput(f"{path} is not a graphminer store yet (nothing harvested into it): run a harvest first")
         if current > newest:
             raise BadInput(
                 f"the store {path} has schema version {current}, newer than this graphminer "
@@ -146,8 +148,8 @@ def require_store_file(path: Path, *, readonly: bool) -> None:
             f"{path} is an empty file graphminer did not make: give a --store path that does not "
             "exist yet (graphminer creates the store there); the file was not touched"
         )
-    if kind == "sqlite" and _unmarked_kind(path) in ("store", "no tables"):
-        return  # a store made before marking, or one killed before its first migration
+    if kind == "sqlite" and is_unmarked_store(path):
+        return
     what = ("an SQLite database of another tool" if kind == "sqlite"
             else "not an SQLite file, or one whose header is damaged")
     raise BadInput(
@@ -155,9 +157,9 @@ def require_store_file(path: Path, *, readonly: bool) -> None:
     )
 
 
-def _unmarked_kind(path: Path) -> str:
-    """What an unmarked SQLite file holds: 'store' (a store made before stores were marked:
-    its ``_migrations`` names ours), 'no tables', or 'other'."""
+def is_unmarked_store(path: Path) -> bool:
+    """Whether an unmarked SQLite file is a store made before stores were marked: its
+    ``_migrations`` names ours."""
     known = {(version, name) for version, name, _ in migrations()}
     # Read-only, and immutable unless a -wal holds part of it: no lock, and no -wal or
     # -shm left beside a file that may not be ours.
@@ -166,18 +168,15 @@ def _unmarked_kind(path: Path) -> str:
         conn = sqlite3.connect(f"file:{path}?{mode}", uri=True, timeout=30)
         try:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if not tables:
-                return "no tables"
             if "_migrations" not in tables:
-                return "other"
+                return False
             rows = conn.execute("SELECT version, name FROM _migrations").fetchall()
         finally:
             conn.close()
     except sqlite3.DatabaseError:
-        return "other"
+        return False
     newest = max(known)[0]
-    ours = bool(rows) and all((version, name) in known or version > newest for version, name in rows)
-    return "store" if ours else "other"
+    return bool(rows) and all((version, name) in known or version > newest for version, name in rows)
 
 
 def _mark(conn: sqlite3.Connection) -> None:

@@ -168,8 +168,9 @@ class Playground:
 
     @staticmethod
     def graphminers(name: str) -> bool:
-        """Files graphminer may write: the store and its companions, its backups, outputs."""
-        return (name.startswith((STORE, "out/", "cache/graphminer.sqlite"))
+        """Files graphminer may write: the stores (the damaged one too: a harvest may write
+        into it) and their companions and backups, outputs."""
+        return (name.startswith((STORE, "out/", "cache/graphminer.sqlite", "damaged.sqlite"))
                 or name.endswith((".backup", "-wal", "-shm", "-journal")))
 
 
