@@ -1,7 +1,7 @@
 """The fuzz suite: random commands and arguments over the whole CLI never end in a
 traceback, exit 0, 1 or 2 (one line on 2), and leave every file graphminer did not write
 byte-for-byte as it was (tests/fuzz_support.py says what is drawn). Bounded for the suite
-(GRAPHMINER_FUZZ_EXAMPLES, default 60); bench/bench_fuzz.py runs it longer."""
+(GRAPHMINER_FUZZ_EXAMPLES, default 600); bench/bench_fuzz.py runs it longer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fuzz_support import Playground, commands, run_case
 from harvest_support import harvest_generated
 from hypothesis import HealthCheck, given, settings
 
-EXAMPLES = int(os.environ.get("GRAPHMINER_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("GRAPHMINER_FUZZ_EXAMPLES", "600"))
 
 
 @pytest.fixture(scope="module")
