@@ -7,7 +7,8 @@ attributes, the Gephi CSV header); a SQLite file (the store, the HTTP cache, ano
 tool's database) never. An output folder (a report, the demo) is new, empty, or one that
 graphminer wrote before: it holds a marker file listing every file written there, and
 nothing else (a listed name ending in '/' claims a whole subfolder). Replacing a folder's
-content therefore removes only files on that list.
+content therefore removes only files on that list. The HTTP cache file in a harvest's
+cache folder is requests-cache's database or nothing: any other file there is refused.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from graphminer.errors import BadInput
-from graphminer.store import is_sqlite_file
+from graphminer.store import is_sqlite_file, sqlite_tables
 
 REPORT_MARKER = ".graphminer-report"
 DEMO_MARKER = ".graphminer-demo"
@@ -153,3 +154,20 @@ def remove_marked(folder: Path, marker: str) -> None:
     for parent in sorted(parents, key=lambda item: len(item.parts), reverse=True):
         if parent.is_dir() and not parent.is_symlink() and not any(parent.iterdir()):
             parent.rmdir()
+
+
+# The tables requests-cache's SQLite backend makes: an HTTP cache file holds these or nothing.
+HTTP_CACHE_TABLES = {"responses", "redirects"}
+
+
+def require_http_cache_file(path: Path) -> None:
+    """Refuse an HTTP cache file that is not requests-cache's (a store, another tool's
+    database, any other file); a missing or empty one is made by requests-cache."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    tables = sqlite_tables(path) if is_sqlite_file(path) else None
+    if tables is None or not tables <= HTTP_CACHE_TABLES:
+        raise BadInput(
+            f"{path} is not graphminer's HTTP cache (it holds something else): give another "
+            "--cache folder (or paths.cache); the file was not touched"
+        )

@@ -157,24 +157,39 @@ def require_store_file(path: Path, *, readonly: bool) -> None:
     )
 
 
+def peek(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an SQLite file that may not be ours: no lock, and no -wal
+    or -shm left beside it (immutable, unless a -wal already holds part of it)."""
+    mode = "mode=ro" if Path(f"{path}-wal").exists() else "mode=ro&immutable=1"
+    return sqlite3.connect(f"file:{path}?{mode}", uri=True, timeout=30)
+
+
+def sqlite_tables(path: Path) -> set[str] | None:
+    """The tables of the SQLite file at ``path`` (None when SQLite cannot read it)."""
+    try:
+        conn = peek(path)
+        try:
+            return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return None
+
+
 def is_unmarked_store(path: Path) -> bool:
     """Whether an unmarked SQLite file is a store made before stores were marked: its
     ``_migrations`` names ours."""
-    known = {(version, name) for version, name, _ in migrations()}
-    # Read-only, and immutable unless a -wal holds part of it: no lock, and no -wal or
-    # -shm left beside a file that may not be ours.
-    mode = "mode=ro" if Path(f"{path}-wal").exists() else "mode=ro&immutable=1"
+    if "_migrations" not in (sqlite_tables(path) or set()):
+        return False
     try:
-        conn = sqlite3.connect(f"file:{path}?{mode}", uri=True, timeout=30)
+        conn = peek(path)
         try:
-            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if "_migrations" not in tables:
-                return False
             rows = conn.execute("SELECT version, name FROM _migrations").fetchall()
         finally:
             conn.close()
     except sqlite3.DatabaseError:
         return False
+    known = {(version, name) for version, name, _ in migrations()}
     newest = max(known)[0]
     return bool(rows) and all((version, name) in known or version > newest for version, name in rows)
 

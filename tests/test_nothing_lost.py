@@ -277,3 +277,31 @@ def test_as_of_before_any_event_is_an_empty_answer(store, tmp_path):
 def test_as_of_far_away_is_one_line(command, store, tmp_path):
     args = [part.replace("{tmp}", str(tmp_path)) for part in command]
     assert_one_line(cli(*args, "--store", str(store), "--as-of", "3000-01-01"), "--as-of", "1700 to 2199")
+
+
+def test_harvest_refuses_a_cache_folder_holding_another_file_as_its_cache(store, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    shutil.copyfile(store, cache / "http_cache.sqlite")  # a store where the HTTP cache goes
+    before = digest(cache / "http_cache.sqlite")
+    done = cli("harvest", "--org", "x", "--api-url", "http://127.0.0.1:9", "--store",
+               str(tmp_path / "new.sqlite"), "--cache", str(cache))
+    assert_one_line(done, "not graphminer's HTTP cache", "not touched")
+    assert digest(cache / "http_cache.sqlite") == before
+    assert not (tmp_path / "new.sqlite").exists()
+
+
+def test_a_harvest_uses_its_own_http_cache_again(harvested, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    shutil.copyfile(harvested["cache"], cache / "http_cache.sqlite")
+    done = cli("harvest", "--org", "x", "--api-url", "http://127.0.0.1:9", "--store",
+               str(tmp_path / "new.sqlite"), "--cache", str(cache), "--config", str(quick_config(tmp_path)))
+    assert "not graphminer's HTTP cache" not in done.stderr
+    assert "cannot reach the GitHub API" in done.stderr  # it went on to the network
+
+
+def quick_config(folder: Path) -> Path:
+    path = folder / "quick.toml"
+    path.write_text("[harvest]\nmax_retries = 0\n")
+    return path

@@ -72,10 +72,12 @@ def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
     Tokens come from GITHUB_TOKEN, or several from GITHUB_TOKENS (comma-separated). Exit
     code 1 when some repos could not be harvested (they are listed at the end).
     """
-    from graphminer.harvest.github import harvest_github, tokens_from_env
+    from graphminer.harvest.github import CACHE_FILE, harvest_github, tokens_from_env
+    from graphminer.outputs import require_http_cache_file
 
     config = load_config(config_path)
     cache = Path(cache_dir) if cache_dir else config.cache_dir
+    require_http_cache_file(cache / CACHE_FILE)
     with interrupted_runs_marked(store_path_for(store, config)), network_failures_told(cache):
         summary = harvest_github(config, orgs=list(orgs), api_url=api_url, store_path=store,
                                  cache_dir=cache_dir, full=full, tokens=tokens_from_env(dict(os.environ)))
