@@ -1,7 +1,7 @@
 """The store's health: SQLite's integrity check and the store's own invariants, as one
 verdict (what ``graphminer check`` prints).
 
-The invariants: every migration applied is one this graphminer knows; every per-repo
+It counts rows per table and per repo. The invariants: every migration applied is one this graphminer knows; every per-repo
 record (issues, comments, events, reviews, commits, pull refs, releases, pulls) belongs to
 a stored repo; every watermark names a stored repo or org and a readable time; every
 maker identity belongs to a stored maker. Reading only: nothing is written.
@@ -80,6 +80,7 @@ def orphan_problems(conn: sqlite3.Connection, facts: list[str]) -> list[str]:
         if orphans:
             problems.append(f"{orphans} rows of {table} belong to no stored repo")
     facts.append(f"{repos} repos; rows: " + ", ".join(counts))
+    facts.append(rows_per_repo(conn))
     if "pulls" in existing(conn, ("pulls",)):
         unmatched = conn.execute(
             "SELECT COUNT(*) FROM pulls p WHERE NOT EXISTS (SELECT 1 FROM issues i "
@@ -87,6 +88,21 @@ def orphan_problems(conn: sqlite3.Connection, facts: list[str]) -> list[str]:
         if unmatched:
             facts.append(f"{unmatched} pulls wait for their issue (the next harvest joins them)")
     return problems
+
+
+def rows_per_repo(conn: sqlite3.Connection) -> str:
+    """The fewest and most records a stored repo holds (issues, comments, commits...)."""
+    tables = [table for table in existing(conn, PER_REPO_TABLES) if not table.endswith("_makers")]
+    if not tables:
+        return "rows per repo: no record tables"
+    union = " UNION ALL ".join(f"SELECT repo_id FROM {table}" for table in tables)
+    rows = conn.execute(
+        f"SELECT r.full_name, COUNT(u.repo_id) AS n FROM repos r LEFT JOIN ({union}) u "
+        "ON u.repo_id = r.id GROUP BY r.id ORDER BY n, r.full_name").fetchall()
+    if not rows:
+        return "rows per repo: no repos"
+    (least, fewest), (most, largest) = tuple(rows[0]), tuple(rows[-1])
+    return f"rows per repo: fewest {fewest} ({least}), most {largest} ({most})"
 
 
 def watermark_problems(conn: sqlite3.Connection, facts: list[str]) -> list[str]:

@@ -43,6 +43,7 @@ def test_healthy_store(store):
     done = cli("check", "--store", str(store))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SQLite integrity check: ok" in done.stdout
+    assert "rows per repo: fewest " in done.stdout
     assert done.stdout.strip().splitlines()[-1] == "verdict: healthy"
     assert digest(store) == before
 
