@@ -64,6 +64,26 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any, str]]] = {
 
 PATH_KEYS = {("paths", "store"), ("paths", "cache"), ("people", "mailmap"), ("people", "bots")}
 
+# (section, key) -> (lowest, lowest allowed itself, highest or None, what is expected): the
+# range of each number, checked after its type.
+RANGES: dict[tuple[str, str], tuple[float, bool, float | None, str]] = {
+    ("harvest", "rate_floor"): (0, True, None, "0 or more"),
+    ("harvest", "max_retries"): (0, True, None, "0 or more"),
+    ("paths", "cache_days"): (0, True, None, "0 or more days"),
+    ("trajectories", "inactive_days"): (0, False, None, "a positive number of days"),
+    ("trajectories", "gone_days"): (0, False, None, "a positive number of days"),
+    ("trajectories", "long_term_days"): (0, False, None, "a positive number of days"),
+    ("trajectories", "bridge_days"): (0, False, None, "a positive number of days"),
+    ("trajectories", "first_response_hours"): (0, False, None, "a positive number of hours"),
+    ("trajectories", "core_share"): (0, False, 1, "a share in (0, 1], such as 0.8"),
+    ("trajectories", "core_min_landed"): (1, True, None, "1 or more"),
+    ("trajectories", "shift_min_actions"): (1, True, None, "1 or more"),
+    ("trajectories", "projection_days"): (0, False, None, "a positive number of days"),
+    ("report", "makers"): (0, True, None, "0 or more"),
+}
+# Files whose absence is fine when the config names them as the default does (none then).
+OPTIONAL_FILES = {("people", "mailmap"), ("people", "bots")}
+
 
 @dataclass
 class Config:
@@ -156,7 +176,36 @@ def parse_config(text: str, source: str, base_dir: Path, packaged: bool = False)
         value = values[section][key]
         if value and not Path(value).is_absolute():
             values[section][key] = str(base_dir / value)
+    check_ranges(values, source)
+    if not packaged:
+        check_named_files(values, raw, source)
     return Config(values=values, source=source, base_dir=base_dir, packaged=packaged)
+
+
+def check_ranges(values: dict[str, dict[str, Any]], source: str) -> None:
+    """Each number within its range (RANGES), and gone_days not before inactive_days."""
+    for (section, key), (low, low_ok, high, expected) in RANGES.items():
+        value = values[section][key]
+        if (value != value  # NaN
+                or value < low or (value == low and not low_ok) or (high is not None and value > high)):
+            raise BadInput(f"{source}: '{section}.{key}' must be {expected}, got {value!r}")
+    limits = values["trajectories"]
+    if limits["gone_days"] < limits["inactive_days"]:
+        raise BadInput(
+            f"{source}: 'trajectories.gone_days' ({limits['gone_days']}) must be at least "
+            f"'trajectories.inactive_days' ({limits['inactive_days']}): gone comes after inactive"
+        )
+
+
+def check_named_files(values: dict[str, dict[str, Any]], raw: dict[str, Any], source: str) -> None:
+    """A file the config names (other than by its default name) must exist."""
+    for section, key in sorted(OPTIONAL_FILES):
+        given = raw.get(section, {}).get(key)
+        if given and given != SCHEMA[section][key][1] and not Path(values[section][key]).is_file():
+            raise BadInput(
+                f"{source}: '{section}.{key}' names {values[section][key]}, which does not exist: "
+                "create it or remove the key"
+            )
 
 
 def store_path_for(store: str | None, config: Config) -> Path:

@@ -23,8 +23,11 @@ from typing import Any
 
 from graphminer.config import Config, load_config, parse_config
 from graphminer.errors import BadInput
+from graphminer.outputs import DEMO_MARKER, mark_folder, remove_marked, require_own_folder
 
 DEMO_WORLD = {"seed": 2024, "orgs": 4, "repos_per_org": 4, "makers": 200, "years": 4}
+# What the demo writes into OUTDIR (a name ending in '/' is a folder it owns whole).
+DEMO_FILES = ["graphminer.sqlite", "fakehub-requests.jsonl", "graph.gexf", "cache/", "csv/", "report/"]
 DEMO_TOKEN = "demo-token"  # fakehub's test token: any token not starting with "bad" works
 
 
@@ -54,13 +57,15 @@ def demo_config(outdir: Path, orgs: list[str]) -> Config:
 
 
 def fresh_outdir(outdir: Path) -> Path:
-    """Create OUTDIR (its parent must exist) and remove a previous demo's store."""
-    if not outdir.parent.is_dir():
-        raise BadInput(f"cannot create {outdir}: its parent folder does not exist")
-    outdir.mkdir(exist_ok=True)
-    for name in ("graphminer.sqlite", "graphminer.sqlite-wal", "graphminer.sqlite-shm"):
-        (outdir / name).unlink(missing_ok=True)
-    shutil.rmtree(outdir / "cache", ignore_errors=True)
+    """Create OUTDIR (its parent must exist) and remove a previous demo's files: OUTDIR is
+    new, empty or holds only what an earlier demo wrote (graphminer.outputs)."""
+    outdir = require_own_folder(outdir, DEMO_MARKER, "demo")
+    try:
+        outdir.mkdir(exist_ok=True)
+    except OSError as error:
+        raise BadInput(f"cannot create {outdir}: {error.strerror}; choose another folder") from None
+    remove_marked(outdir, DEMO_MARKER)
+    mark_folder(outdir, DEMO_MARKER, DEMO_FILES)  # claimed first: an interrupted demo can be rerun
     return outdir
 
 

@@ -40,6 +40,7 @@ from typing import Any
 import networkx as nx
 
 from graphminer.errors import BadInput
+from graphminer.outputs import require_replaceable_file
 
 FORMATS = ("gexf", "graphml", "csv", "json")
 PROJECTIONS = ("bipartite", "makers", "projects")
@@ -236,6 +237,7 @@ def atomic_output(path: Path, mode: str = "w") -> Iterator[io.TextIOBase]:
     """A file handle whose content appears at ``path`` only if the block succeeds."""
     folder = path.parent
     _check_writable_folder(folder, path)
+    require_replaceable_file(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
     try:
         with os.fdopen(fd, mode, encoding="utf-8", newline="") as handle:
@@ -517,6 +519,7 @@ def _scalar(value: Any) -> Any:
 def write_graphml(graph: nx.Graph, path: Path) -> None:
     """Write ``graph`` (already made exportable) as GraphML to ``path``."""
     flat = _scalar_graph(graph)
+    flat.graph["creator"] = "graphminer"  # tells a later export that it may replace this file
     with atomic_output(path, "w") as handle:
         for line in nx.generate_graphml(flat, encoding="utf-8", prettyprint=False):
             handle.write(line)
@@ -755,6 +758,15 @@ def store_graph(conn: sqlite3.Connection, config, options: ExportOptions) -> nx.
     return graph_from_events(selected, as_of, config, options.projection, maker_labels(conn), stages)
 
 
+def output_files(fmt: str, out: Path) -> list[Path]:
+    """The files an export in ``fmt`` writes at ``out`` (a file, or a folder for csv/all)."""
+    if fmt == "csv":
+        return [out / "nodes.csv", out / "edges.csv"]
+    if fmt == "all":
+        return [out / name for name in ("graph.gexf", "graph.graphml", "nodes.csv", "edges.csv", "graph.json")]
+    return [out]
+
+
 def export(fmt: str, out: Path, conn: sqlite3.Connection, config, options: ExportOptions,
            warn: Callable[[str], None] = lambda message: None) -> list[Path]:
     """Export the store's graph in ``fmt`` ('gexf', 'graphml', 'csv', 'json' or 'all')."""
@@ -766,14 +778,13 @@ def export(fmt: str, out: Path, conn: sqlite3.Connection, config, options: Expor
         _check_writable_folder(out.parent, out)
     elif not out.exists() and not out.parent.is_dir():
         raise BadInput(f"cannot create folder {out}: its parent {out.parent} does not exist; create it first")
+    for target in output_files(fmt, out):  # before the long computation
+        require_replaceable_file(target)
+    require_harvest(conn)  # before the warning below: a refusal is one line
+    if fmt in ("csv", "all") and out.exists() and not out.is_dir():
+        raise BadInput(f"cannot write into {out}: it is a file; give a folder")
     configured = config["export"]["pseudonymise_key"]
     key, made = pseudonymise_key(conn, configured)
-    if options.pseudonymise and not configured:
-        warn(
-            "no [export] pseudonymise_key in the config: "
-            + ("made a random key and kept it in the store" if made else "using the key kept in the store")
-            + ", so exports of this store line up; set one in the config to line up across stores"
-        )
     graph = exportable_graph(
         store_graph(conn, config, options),
         key=key,
@@ -782,8 +793,16 @@ def export(fmt: str, out: Path, conn: sqlite3.Connection, config, options: Expor
         min_weight=options.min_weight,
     )
     if fmt == "all":
-        return write_all(graph, out)
-    if fmt == "csv":
-        return list(write_csv(graph, out))
-    WRITERS[fmt](graph, out)
-    return [out]
+        written = write_all(graph, out)
+    elif fmt == "csv":
+        written = list(write_csv(graph, out))
+    else:
+        WRITERS[fmt](graph, out)
+        written = [out]
+    if options.pseudonymise and not configured:  # told once written: a refusal stays one line
+        warn(
+            "no [export] pseudonymise_key in the config: "
+            + ("made a random key and kept it in the store" if made else "using the key kept in the store")
+            + ", so exports of this store line up; set one in the config to line up across stores"
+        )
+    return written

@@ -29,8 +29,9 @@ import pandas as pd
 
 from graphminer import stats
 from graphminer.errors import BadInput
-from graphminer.export import STAGE_COLOURS, clean_text, current_umask, output_folder
+from graphminer.export import STAGE_COLOURS, clean_text, current_umask
 from graphminer.graph import actions_of
+from graphminer.outputs import REPORT_MARKER, mark_folder, remove_marked, require_own_folder
 
 # Milestones in words a board member uses.
 PLAIN: dict[str, str] = {
@@ -532,14 +533,12 @@ def drop_opted_out(inputs: ReportInputs, opt_out: Iterable[str]) -> ReportInputs
 def write_report(outdir: Path, inputs: ReportInputs, makers_limit: int = 200) -> Path:
     """Write the report folder and return its index.html.
 
-    The pages are made in a temporary folder beside ``outdir`` and moved into place at
-    the end, so a failure leaves any earlier report untouched.
+    ``outdir`` is new, empty, or holds an earlier report (graphminer.outputs); only that
+    earlier report is replaced. The pages are made in a temporary folder beside ``outdir``
+    and moved into place at the end, so a failure leaves any earlier report untouched.
     """
-    outdir = Path(outdir)
-    if not outdir.parent.is_dir():
-        raise BadInput(f"cannot create folder {outdir}: its parent {outdir.parent} does not exist; create it first")
-    if outdir.exists() and not outdir.is_dir():
-        raise BadInput(f"cannot write the report into {outdir}: it is a file; give a folder")
+    given = Path(outdir)
+    outdir = require_own_folder(given, REPORT_MARKER, "report")
     if not os.access(outdir.parent, os.W_OK | os.X_OK):
         raise BadInput(f"cannot write the report into {outdir}: {outdir.parent} is not writable")
     if makers_limit < 0:
@@ -549,23 +548,24 @@ def write_report(outdir: Path, inputs: ReportInputs, makers_limit: int = 200) ->
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
         _write_pages(staging, inputs, makers_limit)
+        mark_folder(staging, REPORT_MARKER)
         _swap_into_place(staging, outdir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return outdir / "index.html"
+    return given / "index.html"
 
 
 def _swap_into_place(staging: Path, outdir: Path) -> None:
-    if outdir.exists():
-        old = outdir.with_name(f".{outdir.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(outdir, old)
+    if not outdir.exists():
         os.replace(staging, outdir)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, outdir)
-    outdir.chmod(0o777 & ~current_umask())  # mkdtemp makes 0700; a report is for sharing
+        outdir.chmod(0o777 & ~current_umask())  # mkdtemp makes 0700; a report is for sharing
+        return
+    # An existing folder stays (it may be the current folder): only its earlier report goes.
+    remove_marked(outdir, REPORT_MARKER)
+    for entry in staging.iterdir():
+        os.replace(entry, outdir / entry.name)
+    staging.rmdir()
 
 
 def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
@@ -715,14 +715,6 @@ def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precompu
 
 def report(outdir: Path, conn: sqlite3.Connection, config, as_of=None, makers: int | None = None) -> Path:
     """Write the report of the store into ``outdir``; return its index.html."""
-    output_parent_ok(Path(outdir))
+    require_own_folder(Path(outdir), REPORT_MARKER, "report")  # before the long computation
     limit = config["report"]["makers"] if makers is None else makers
     return write_report(Path(outdir), inputs_from_store(conn, config, as_of), limit)
-
-
-def output_parent_ok(outdir: Path) -> None:
-    """Fail early (before the long computation) when the folder cannot be made."""
-    if outdir.exists():
-        output_folder(outdir)
-    elif not outdir.parent.is_dir():
-        raise BadInput(f"cannot create folder {outdir}: its parent {outdir.parent} does not exist; create it first")

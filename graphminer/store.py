@@ -4,6 +4,13 @@ Migrations are the numbered files ``graphminer/migrations/NNNN_name.sql``, appli
 order and recorded in ``_migrations``; two are never numbered alike. A store written by a
 newer graphminer (a version we do not know) is refused untouched. Only one harvest writes a
 store at a time (``harvest_lock``); readers never wait (WAL).
+
+The store knows it is a store: SQLite's ``application_id`` holds ``APPLICATION_ID`` and
+``user_version`` the schema version, set at creation (stores made before were recognised by
+their ``_migrations`` table and are marked when next written). Any other file (another
+tool's SQLite database, an HTTP cache, a text file, an empty file) is read from its header
+alone and refused byte-for-byte untouched. Before a migration the store is copied beside
+itself with SQLite's online backup API.
 """
 
 from __future__ import annotations
@@ -52,7 +59,8 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool = False) -> sqlite3.Connection:
-    """Open (and migrate) the store at ``path``; refuse one from a newer graphminer.
+    """Open (and migrate) the store at ``path``; refuse one from a newer graphminer, and
+    any file that is not a graphminer store, untouched.
 
     ``readonly`` opens without migrating or writing (a query while a harvest writes).
     """
@@ -63,17 +71,24 @@ def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool =
         raise BadInput(f"cannot create the store {path}: folder {path.parent} does not exist")
     if path.exists() and path.is_dir():
         raise BadInput(f"the store {path} is a folder: give a file path")
+    new = not path.exists()
+    if not new:
+        require_store_file(path, readonly=readonly or not create)
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     else:
         conn = sqlite3.connect(path, timeout=30)
     conn.row_factory = sqlite3.Row
     try:
+        if new:  # marked first, so that a harvest killed at any point leaves a store
+            conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
         _check_is_sqlite(conn, path)
         conn.execute("PRAGMA foreign_keys=OFF")
         current = schema_version(conn)
         known = migrations()
         newest = known[-1][0] if known else 0
+        if current == 0 and (readonly or not create):
+            raise BadInput(f"{path} is not a graphminer store yet (nothing harvested into it): run a harvest first")
         if current > newest:
             raise BadInput(
                 f"the store {path} has schema version {current}, newer than this graphminer "
@@ -84,11 +99,125 @@ def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool =
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         if not readonly and current < newest:
+            if current > 0:
+                backup_store(conn, path, current)
             _migrate(conn, current, known)
+        if not readonly:
+            _mark(conn)
     except BaseException:
         conn.close()
         raise
     return conn
+
+
+APPLICATION_ID = 0x47524D4E  # "GRMN" in SQLite's header: this file is a graphminer store
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def file_kind(path: Path) -> str:
+    """What the file at ``path`` is, from its header alone (nothing is opened for writing):
+    'empty', 'store' (marked), 'sqlite' (unmarked: an older store or a foreign database)
+    or 'other'."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError as error:
+        raise BadInput(f"cannot read the store {path}: {error.strerror}; check its permissions") from None
+    if not header:
+        return "empty"
+    if not header.startswith(SQLITE_MAGIC) or len(header) < 72:
+        return "other"
+    return "store" if int.from_bytes(header[68:72], "big") == APPLICATION_ID else "sqlite"
+
+
+def is_sqlite_file(path: Path) -> bool:
+    """Whether ``path`` is an SQLite database of any kind (a store or not)."""
+    return path.is_file() and file_kind(path) in ("store", "sqlite")
+
+
+def require_store_file(path: Path, *, readonly: bool) -> None:
+    """Refuse, untouched, an existing file that is not a graphminer store."""
+    kind = file_kind(path)
+    if kind == "store":
+        return
+    if kind == "empty":
+        # Not ours: a new store is marked the moment it is created (open_store).
+        if readonly:
+            raise BadInput(f"{path} is not a graphminer store yet (an empty file): run a harvest first")
+        raise BadInput(
+            f"{path} is an empty file graphminer did not make: give a --store path that does not "
+            "exist yet (graphminer creates the store there); the file was not touched"
+        )
+    if kind == "sqlite" and is_unmarked_store(path):
+        return
+    what = ("an SQLite database of another tool" if kind == "sqlite"
+            else "not an SQLite file, or one whose header is damaged")
+    raise BadInput(
+        f"{path} is not a graphminer store ({what}): give another --store path; the file was not touched"
+    )
+
+
+def peek(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an SQLite file that may not be ours: no lock, and no -wal
+    or -shm left beside it (immutable, unless a -wal already holds part of it)."""
+    mode = "mode=ro" if Path(f"{path}-wal").exists() else "mode=ro&immutable=1"
+    return sqlite3.connect(f"file:{path}?{mode}", uri=True, timeout=30)
+
+
+def sqlite_tables(path: Path) -> set[str] | None:
+    """The tables of the SQLite file at ``path`` (None when SQLite cannot read it)."""
+    try:
+        conn = peek(path)
+        try:
+            return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return None
+
+
+def is_unmarked_store(path: Path) -> bool:
+    """Whether an unmarked SQLite file is a store made before stores were marked: its
+    ``_migrations`` names ours."""
+    if "_migrations" not in (sqlite_tables(path) or set()):
+        return False
+    try:
+        conn = peek(path)
+        try:
+            rows = conn.execute("SELECT version, name FROM _migrations").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False
+    known = {(version, name) for version, name, _ in migrations()}
+    newest = max(known)[0]
+    return bool(rows) and all((version, name) in known or version > newest for version, name in rows)
+
+
+def _mark(conn: sqlite3.Connection) -> None:
+    """Write the store's identity into SQLite's header (a no-op when already there)."""
+    if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+        conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    version = schema_version(conn)
+    if conn.execute("PRAGMA user_version").fetchone()[0] != version:
+        conn.execute(f"PRAGMA user_version={version}")
+
+
+def backup_store(conn: sqlite3.Connection, path: Path, version: int) -> Path:
+    """Copy the store beside itself (SQLite's online backup) before migrating it; return
+    the copy's path, which never replaces an existing file."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.v{version:04d}.{stamp}.backup")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = path.with_name(f"{path.name}.v{version:04d}.{stamp}-{counter}.backup")
+    copy = sqlite3.connect(target)
+    try:
+        conn.backup(copy)
+    finally:
+        copy.close()
+    return target
 
 
 def _check_is_sqlite(conn: sqlite3.Connection, path: Path) -> None:
@@ -113,6 +242,42 @@ def _migrate(conn: sqlite3.Connection, current: int, known: list[tuple[int, str,
             + f"\nINSERT INTO _migrations(version, name, applied_at) VALUES ({version}, "
             + f"'{name}', '{utc_now()}');\nCOMMIT;"
         )
+
+
+def damaged_store_message(error: sqlite3.DatabaseError) -> str:
+    """One line for an SQLite error met while reading or writing a store: what it means and
+    what to do (a damaged store is restored from its backup or rebuilt)."""
+    said = str(error)
+    if "locked" in said or "busy" in said:
+        return f"the store is busy (SQLite said: {said}): wait for the other graphminer to finish and run again"
+    if "readonly" in said or "read-only" in said:
+        return f"cannot write the store (SQLite said: {said}): make the file and its folder writable"
+    if "disk is full" in said or "disk I/O" in said:
+        return f"cannot write the store (SQLite said: {said}): free some disk space and run again"
+    return (
+        f"the store is damaged (SQLite said: {said}): run 'graphminer check', then restore its "
+        "latest .backup copy or rebuild it with 'graphminer harvest --full' into a new --store"
+    )
+
+
+def mark_interrupted(path: str | os.PathLike) -> None:
+    """Mark this process's last run in the store at ``path`` 'interrupted' (after Ctrl-C or
+    SIGTERM: the harvest closed it as failed, or left it running)."""
+    path = Path(path)
+    if not path.is_file() or file_kind(path) != "store":
+        return
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        with conn:
+            conn.execute(
+                "UPDATE _runs SET status='interrupted', ended_at=COALESCE(ended_at, ?) WHERE id = "
+                "(SELECT MAX(id) FROM _runs WHERE pid=?) AND status IN ('running', 'failed')",
+                (utc_now(), os.getpid()),
+            )
+    except sqlite3.Error:
+        pass  # the store is not lost; the next run marks a run left 'running' as killed
+    finally:
+        conn.close()
 
 
 def git_repo_id(full_name: str) -> int:

@@ -12,6 +12,10 @@ from graphminer.errors import BadInput
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
+# The years a reference time may fall in: pandas computes with nanoseconds (1677 to 2262),
+# and the trajectory rules add and subtract some years of days to it.
+EARLIEST_YEAR, LATEST_YEAR = 1700, 2199
+
 
 def parse_instant(text: str, option: str = "--as-of") -> datetime:
     """``2024-05-01`` or ``2024-05-01T12:00:00Z`` (or with an offset) as an aware UTC datetime.
@@ -21,15 +25,20 @@ def parse_instant(text: str, option: str = "--as-of") -> datetime:
     value = text.strip()
     try:
         if len(value) == 10:
-            day = datetime.strptime(value, "%Y-%m-%d")
-            return day.replace(tzinfo=UTC)
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            parsed = datetime.strptime(value, "%Y-%m-%d")
+        else:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise BadInput(
             f"{option} {text!r} is not an ISO 8601 date: give 2024-05-01 or 2024-05-01T12:00:00Z"
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        raise BadInput(
+            f"{option} {text!r} is outside the years graphminer computes with "
+            f"({EARLIEST_YEAR} to {LATEST_YEAR}): give a date in that range"
+        )
     return parsed.astimezone(UTC).replace(microsecond=0)
 
 

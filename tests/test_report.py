@@ -137,12 +137,36 @@ def test_report_folder_has_ordinary_permissions(report_dir):
 
 def test_existing_report_replaced_whole(tmp_path):
     out = tmp_path / "report"
-    out.mkdir()
-    (out / "stale.html").write_text("old", "utf-8")
+    write_report(out, make_inputs(), makers_limit=5)
+    assert len(list((out / "makers").iterdir())) == 5
     write_report(out, make_inputs(), makers_limit=3)
-    assert not (out / "stale.html").exists()
-    assert len(list((out / "makers").iterdir())) == 3
+    assert len(list((out / "makers").iterdir())) == 3  # the earlier report's pages are gone
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_folder_with_foreign_files_refused_untouched(tmp_path):
+    out = tmp_path / "project"
+    (out / ".git").mkdir(parents=True)
+    (out / ".git" / "HEAD").write_bytes(b"ref: refs/heads/main\n")
+    (out / "main.py").write_bytes(b"print('mine')\n")
+    before = tree_bytes(out)
+    with pytest.raises(BadInput, match="did not write"):
+        write_report(out, make_inputs(), makers_limit=3)
+    assert tree_bytes(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"]  # no staging left
+
+
+def test_file_added_to_an_earlier_report_is_kept(tmp_path):
+    out = tmp_path / "report"
+    write_report(out, make_inputs(), makers_limit=3)
+    (out / "notes.txt").write_text("my notes", "utf-8")
+    with pytest.raises(BadInput, match="notes.txt"):
+        write_report(out, make_inputs(), makers_limit=3)
+    assert (out / "notes.txt").read_text("utf-8") == "my notes"
+
+
+def tree_bytes(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_bad_output_folder(tmp_path):

@@ -4,10 +4,58 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
-from graphminer.config import load_config
+from graphminer.config import load_config, store_path_for
+from graphminer.errors import BadInput
+
+
+@contextmanager
+def interrupted_runs_marked(store: Path) -> Iterator[None]:
+    """On Ctrl-C or SIGTERM, mark the run 'interrupted' in ``_runs`` and let the CLI say so."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        from graphminer.store import mark_interrupted
+
+        mark_interrupted(store)
+        raise
+
+
+@contextmanager
+def network_failures_told(cache_dir: Path) -> Iterator[None]:
+    """A connection dropped past the harvester's retries (raised from requests, urllib3
+    or http.client, as requests-cache reads a body) as one line, exit 1; an error of the
+    HTTP cache's own SQLite file as one line saying it may be deleted, exit 2."""
+    import http.client
+    import sqlite3
+    import traceback
+
+    import requests
+    import urllib3
+
+    try:
+        yield
+    except sqlite3.DatabaseError as error:
+        frames = traceback.extract_tb(error.__traceback__)
+        if not any("requests_cache" in frame.filename for frame in frames):
+            raise  # the store's: the CLI says what it means
+        raise BadInput(
+            f"the HTTP cache in {cache_dir} is unusable (SQLite said: {error}): delete "
+            f"{cache_dir / 'http_cache.sqlite'} (only a cache: the next harvest refills it) and run again"
+        ) from None
+    except (requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException,
+            ConnectionError) as error:
+        said = " ".join(str(error).split())[:200]
+        failure = click.ClickException(
+            f"the connection to the GitHub API failed ({type(error).__name__}: {said}) after "
+            "retries: nothing stored is lost; run the same command again to resume")
+        failure.exit_code = 1
+        raise failure from None
 
 
 @click.command()
@@ -25,11 +73,15 @@ def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
     code 1 when some repos could not be harvested or some orgs were not found (they are
     listed at the end); 2 for bad input, or when GitHub refused every token.
     """
-    from graphminer.harvest.github import harvest_github, tokens_from_env
+    from graphminer.harvest.github import CACHE_FILE, harvest_github, tokens_from_env
+    from graphminer.outputs import require_http_cache_file
 
     config = load_config(config_path)
-    summary = harvest_github(config, orgs=list(orgs), api_url=api_url, store_path=store,
-                             cache_dir=cache_dir, full=full, tokens=tokens_from_env(dict(os.environ)))
+    cache = Path(cache_dir) if cache_dir else config.cache_dir
+    require_http_cache_file(cache / CACHE_FILE)
+    with interrupted_runs_marked(store_path_for(store, config)), network_failures_told(cache):
+        summary = harvest_github(config, orgs=list(orgs), api_url=api_url, store_path=store,
+                                 cache_dir=cache_dir, full=full, tokens=tokens_from_env(dict(os.environ)))
     for line in summary.lines():
         click.echo(line)
     if summary.failures or summary.missing_orgs:

@@ -21,9 +21,13 @@ def harvest_git(path: str, org: str | None, repo: str | None, store: str | None,
     its OWNER+REPO.pull-refs.tsv.gz beside it is read too. A second run reads only new
     commits.
     """
+    from graphminer.commands.harvest import interrupted_runs_marked
+    from graphminer.config import store_path_for
     from graphminer.harvest.git import run_harvest_git
 
-    result = run_harvest_git(path, config=load_config(config_path), org=org, repo=repo, store=store)
+    config = load_config(config_path)
+    with interrupted_runs_marked(store_path_for(store, config)):
+        result = run_harvest_git(path, config=config, org=org, repo=repo, store=store)
     click.echo(
         f"{result.full_name}: {result.commits_new} new commits, {result.commits_updated} updated, "
         f"{result.pull_refs} pull refs"

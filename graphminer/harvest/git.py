@@ -139,12 +139,25 @@ def read_text(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def parse_log(text: str, source: str, warn: Warn, skip: set[str] | frozenset = frozenset()) -> Iterator[Commit]:
+@dataclass
+class LogReading:
+    """What reading a saved log met: records read or passed over, and what was skipped."""
+
+    records: int = 0
+    corrupt_records: int = 0
+    skipped_lines: list[int] = field(default_factory=list)
+
+
+def parse_log(text: str, source: str, warn: Warn, skip: set[str] | frozenset = frozenset(),
+              reading: LogReading | None = None) -> Iterator[Commit]:
     """The commits of a saved ``git log --pretty=fuller --raw --parents`` text, in order.
 
-    Records whose sha is in ``skip`` are passed over without parsing. A corrupt record is
-    skipped with a warning naming its line; the rest is read.
+    Records whose sha is in ``skip`` are passed over without parsing. A record whose
+    header cannot be read is skipped with a warning naming its line; unreadable lines
+    inside a readable record (garbage spliced in) are skipped, and one warning at the
+    end says how many and where. ``reading`` (when given) is filled in as it goes.
     """
+    reading = reading if reading is not None else LogReading()
     line = 1
     if not text.startswith("commit "):
         first = text.find("\ncommit ")
@@ -159,14 +172,36 @@ def parse_log(text: str, source: str, warn: Warn, skip: set[str] | frozenset = f
         line += chunk.count("\n") + 1
         sha = chunk[:40]
         if sha in skip:
+            reading.records += 1
             continue
         try:
-            yield _parse_record(chunk)
+            commit, unreadable = _parse_record(chunk)
         except (ValueError, KeyError, IndexError) as error:
+            reading.corrupt_records += 1
             warn(f"{source}:{start_line}: corrupt commit record skipped ({error})")
+            continue
+        reading.records += 1
+        reading.skipped_lines += [start_line + index for index in unreadable]
+        yield commit
+    if reading.skipped_lines:
+        warn(f"{source}: {len(reading.skipped_lines)} unreadable lines skipped, at lines "
+             f"{line_stretches(reading.skipped_lines)}")
 
 
-def _parse_record(chunk: str) -> Commit:
+def line_stretches(numbers: list[int], shown: int = 5) -> str:
+    """Line numbers as stretches, ``12-14, 40`` (the first ``shown`` of them)."""
+    stretches: list[list[int]] = []
+    for number in sorted(numbers):
+        if stretches and number == stretches[-1][1] + 1:
+            stretches[-1][1] = number
+        else:
+            stretches.append([number, number])
+    text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in stretches[:shown])
+    return text + (f" and {len(stretches) - shown} more stretches" if len(stretches) > shown else "")
+
+
+def _parse_record(chunk: str) -> tuple[Commit, list[int]]:
+    """A commit from one record, and the indices of its lines that could not be read."""
     lines = chunk.split("\n")
     header = lines[0]
     decoration = ""
@@ -186,16 +221,17 @@ def _parse_record(chunk: str) -> Commit:
     committer_name, committer_email = split_person(fields["Commit"])
     message_lines = []
     files = []
-    for text in lines[index:]:
+    unreadable = []
+    for number, text in enumerate(lines[index:], start=index):
         if text.startswith("    "):
             message_lines.append(text[4:])
-        elif text.startswith(":"):
+        elif text.startswith(":") and "\t" in text:
             files.append(_unquote_path(text.split("\t", 1)[1]))
         elif text == "":
             if message_lines and not files:
                 message_lines.append("")
         else:
-            raise ValueError(f"unexpected line {text[:60]!r}")
+            unreadable.append(number)
     raw = {"author_date": fields["AuthorDate"], "committer_date": fields["CommitDate"]}
     if decoration:
         raw["refs"] = decoration
@@ -206,7 +242,7 @@ def _parse_record(chunk: str) -> Commit:
         committer_name=committer_name, committer_email=committer_email,
         committer_date=utc_from_git_date(fields["CommitDate"]),
         message="\n".join(message_lines).rstrip("\n"), files=files, raw=raw,
-    )
+    ), unreadable
 
 
 def log_head(text: str) -> tuple[str | None, str | None]:
@@ -497,9 +533,8 @@ def harvest_git(
     opt_out = opt_out or set()
     warnings: list[str] = []
 
-    def note(message: str) -> None:
+    def note(message: str) -> None:  # told once the harvest stands (a refusal is one line)
         warnings.append(message)
-        (warn or _stderr)(message)
 
     if not path.exists():
         raise BadInput(f"{path} does not exist: give a git repository or a saved git log (.log.gz)")
@@ -510,13 +545,16 @@ def harvest_git(
         raise BadInput(f"cannot read {path}: check its permissions")
     full_name = full_name_for(path, org, repo, from_repo)
     text = None if from_repo else read_text(path)
-    if text is not None and text.strip() and "commit " not in text[:65536]:
+    if text is not None and not text.strip():
+        raise BadInput(f"{path} is an empty git log: nothing to harvest; give a log with commits")
+    if text is not None and "commit " not in text[:65536]:
         raise BadInput(f"{path} is not a saved git log (no 'commit' line): give a repository or a git log file")
     head, branch = repository_head(path) if from_repo else log_head(text)
+    reading = LogReading()
+    # One transaction: a log of which nothing could be read leaves no trace (not even its repo).
     with conn:
         repo_id = repo_row(conn, full_name, branch)
-    result = GitHarvest(full_name=full_name, repo_id=repo_id, head=head)
-    with conn:
+        result = GitHarvest(full_name=full_name, repo_id=repo_id, head=head)
         if from_repo:
             since = watermark(conn, repo_id)
             if since and not has_commit(path, since):
@@ -526,15 +564,21 @@ def harvest_git(
         else:
             known = {row[0] for row in conn.execute(
                 "SELECT sha FROM commits WHERE repo_id = ? AND source IN ('git', 'both')", (repo_id,))}
-            commits = parse_log(text, str(path), note, skip=known)
+            commits = parse_log(text, str(path), note, skip=known, reading=reading)
             refs_path = pull_refs_file(path)
             refs = parse_pull_refs_tsv(read_text(refs_path), str(refs_path), note) if refs_path else []
         save_commits(conn, repo_id, commits, opt_out, result)
+        if text is not None and reading.records == 0:
+            first = f"; first: {warnings[0]}" if warnings else ""
+            raise BadInput(f"{path}: no commit record could be read ({reading.corrupt_records} corrupt"
+                           f"{first}): give a log written by the git log command in --help")
         result.pull_refs = save_pull_refs(conn, repo_id, refs, opt_out)
         purge_opted_out(conn, opt_out)
         if head:
             set_watermark(conn, repo_id, head)
     result.warnings = warnings
+    for message in warnings:
+        (warn or _stderr)(message)
     return result
 
 

@@ -1,0 +1,95 @@
+"""Ctrl-C (SIGINT) or SIGTERM during a harvest: one line saying nothing stored is lost,
+exit 130, the run marked 'interrupted' in ``_runs``, and the same command run again
+finishes the harvest (a real harvest process against a real fakehub process)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from graphminer.fakehub.generator import generate_world
+from graphminer.fakehub.testing import serve
+
+MESSAGE = "interrupted: nothing stored is lost; run the same command again to resume"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> tuple[Path, list[str]]:
+    made = generate_world(tmp_path_factory.mktemp("world") / "w", seed=21, orgs=2, repos_per_org=3,
+                          makers=40, years=2)
+    data = json.load(gzip.open(made["world"], "rt", encoding="utf-8"))
+    return made["world"], [org["login"] for org in data["orgs"]]
+
+
+def harvest_command(url: str, folder: Path, orgs: list[str]) -> list[str]:
+    command = [sys.executable, "-m", "graphminer", "harvest", "--api-url", url,
+               "--store", str(folder / "store.sqlite"), "--cache", str(folder / "cache")]
+    for org in orgs:
+        command += ["--org", org]
+    return command
+
+
+def environment() -> dict[str, str]:
+    env = {**os.environ, "GITHUB_TOKEN": "test-token-not-secret"}
+    env.pop("GRAPHMINER_CONFIG", None)
+    return env
+
+
+def interrupted_harvest(hub, folder: Path, orgs: list[str], signum: int, after: int):
+    """Start a harvest, send ``signum`` once fakehub has logged ``after`` more requests."""
+    start = len(hub.log_path.read_bytes().splitlines()) if hub.log_path.exists() else 0
+    process = subprocess.Popen(harvest_command(hub.url, folder, orgs), env=environment(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while process.poll() is None:
+        if hub.log_path.exists() and len(hub.log_path.read_bytes().splitlines()) - start >= after:
+            process.send_signal(signum)
+            break
+        time.sleep(0.001)
+    stdout, stderr = process.communicate(timeout=120)
+    return process.returncode, stdout, stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_harvest_says_so_marks_the_run_and_resumes(world, tmp_path, signum):
+    world_path, orgs = world
+    with serve(world_path) as hub:
+        code, _, stderr = interrupted_harvest(hub, tmp_path, orgs, signum, after=12)
+        assert code == 130, stderr[-2000:]
+        assert "Traceback" not in stderr and "Aborted" not in stderr
+        assert stderr.strip().splitlines()[-1] == MESSAGE
+        conn = sqlite3.connect(tmp_path / "store.sqlite")
+        statuses = [row[0] for row in conn.execute("SELECT status FROM _runs ORDER BY id")]
+        lock = conn.execute("SELECT COUNT(*) FROM _lock").fetchone()[0]
+        conn.close()
+        assert statuses == ["interrupted"]
+        assert lock == 0  # the lock was given back on the way out
+        again = subprocess.run(harvest_command(hub.url, tmp_path, orgs), env=environment(),
+                               capture_output=True, text=True, timeout=300)
+        fresh = tmp_path / "fresh"
+        fresh.mkdir()
+        subprocess.run(harvest_command(hub.url, fresh, orgs), env=environment(), check=True,
+                       capture_output=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert record_counts(tmp_path / "store.sqlite") == record_counts(fresh / "store.sqlite")
+    conn = sqlite3.connect(tmp_path / "store.sqlite")
+    statuses = [row[0] for row in conn.execute("SELECT status FROM _runs ORDER BY id")]
+    conn.close()
+    assert statuses == ["interrupted", "ok"]
+
+
+def record_counts(store: Path) -> dict[str, int]:
+    conn = sqlite3.connect(store)
+    try:
+        return {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for table in ("repos", "issues", "issue_comments", "reviews", "commits", "people")}
+    finally:
+        conn.close()
