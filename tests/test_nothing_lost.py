@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from harvest_support import cli, harvest_generated
 
-from graphminer.store import APPLICATION_ID, open_store, schema_version
+from graphminer.store import APPLICATION_ID, migrations, open_store, schema_version
 
 SMALL = {"seed": 5, "orgs": 2, "repos_per_org": 2, "makers": 20, "years": 1}
 
@@ -222,23 +222,28 @@ def test_store_made_before_marking_is_recognised_then_marked(store):
     assert application_id(store) == APPLICATION_ID
 
 
-def test_migration_backs_the_store_up_first(store, tmp_path):
+def test_migration_backs_the_store_up_first(tmp_path):
+    # a store an older graphminer made: its first three migrations applied, a repo in it
+    store = tmp_path / "store.sqlite"
     conn = sqlite3.connect(store)
-    repos = conn.execute("SELECT COUNT(*) FROM repos").fetchone()[0]
-    newest = conn.execute("SELECT MAX(version) FROM _migrations").fetchone()[0]
-    conn.execute("DELETE FROM _migrations WHERE version=?", (newest,))  # one migration behind
-    for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND "
-                                 "(name LIKE 'traj_%' OR name='_precomputed')").fetchall():
-        conn.execute(f"DROP TABLE {table}")
+    conn.execute("CREATE TABLE _migrations "
+                 "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    for version, name, sql in migrations()[:3]:
+        conn.executescript(sql)
+        conn.execute("INSERT INTO _migrations VALUES (?, ?, '2025-01-01T00:00:00Z')", (version, name))
+    conn.execute("INSERT INTO repos(id, owner, name, full_name) VALUES (7, 'civic', 'site', 'civic/site')")
     conn.commit()
     conn.close()
     open_store(store).close()
     backups = list(tmp_path.glob("store.sqlite.v*.backup"))
     assert len(backups) == 1, list(tmp_path.iterdir())
     copy = sqlite3.connect(backups[0])
-    assert copy.execute("SELECT MAX(version) FROM _migrations").fetchone()[0] == newest - 1
-    assert copy.execute("SELECT COUNT(*) FROM repos").fetchone()[0] == repos
+    assert copy.execute("SELECT MAX(version) FROM _migrations").fetchone()[0] == 3
+    assert copy.execute("SELECT full_name FROM repos").fetchall() == [("civic/site",)]
     copy.close()
+    upgraded = sqlite3.connect(store)
+    assert upgraded.execute("SELECT MAX(version) FROM _migrations").fetchone()[0] == migrations()[-1][0]
+    upgraded.close()
 
 
 # --- damaged stores and dates ---------------------------------------------------------------
