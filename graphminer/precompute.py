@@ -24,19 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from graphminer.config import Config
 from graphminer.errors import BadInput
+from graphminer.milestones import KEYS, RULES_VERSION
 from graphminer.store import utc_now
 from graphminer.timeutil import describe_span, format_instant, parse_instant, parse_stored
 
 if TYPE_CHECKING:
     import pandas as pd
 
-RULES_VERSION = "1"  # graphminer.trajectory.RULES_VERSION, repeated to keep pandas out
-MILESTONE_KEYS = [
-    "first_contact", "first_issue", "first_comment", "first_pr", "first_landed",
-    "returning", "long_term", "maintainer", "triager", "reviewer", "core", "creator",
-    "organiser", "coder_to_organiser", "repo_bridge", "org_bridge", "inactive", "gone",
-    "returned",
-]
+MILESTONE_KEYS = list(KEYS)
 COUNT_KINDS = {
     "commits": ("commit",), "prs_opened": ("pr_opened",), "prs_merged": ("pr_merged",),
     "merges_performed": ("merge_performed",), "issues_opened": ("issue_opened",),

@@ -31,32 +31,13 @@ from graphminer import stats
 from graphminer.errors import BadInput
 from graphminer.export import STAGE_COLOURS, clean_text, current_umask, output_folder
 from graphminer.graph import actions_of
+from graphminer.milestones import KEYS, LABELS, RULES_VERSION, STAGES
 
-# Milestones in words a board member uses.
-PLAIN: dict[str, str] = {
-    "first_contact": "took part",
-    "first_issue": "opened an issue",
-    "first_comment": "commented",
-    "first_pr": "proposed a change",
-    "first_landed": "had a contribution accepted",
-    "returning": "came back with more",
-    "long_term": "still contributing a year on",
-    "maintainer": "became a maintainer",
-    "triager": "sorted others' issues",
-    "reviewer": "reviewed others' work",
-    "core": "joined a project's core team",
-    "creator": "started a project",
-    "organiser": "became an organiser",
-    "coder_to_organiser": "moved from code to organising",
-    "repo_bridge": "worked across projects",
-    "org_bridge": "worked across organisations",
-    "inactive": "paused for 6 months",
-    "gone": "left for a year or more",
-    "returned": "came back after a year away",
-}
+# Milestones in words a board member uses (one home: the catalogue).
+PLAIN: dict[str, str] = LABELS
 FUNNEL_STEPS = ("first_contact", "first_landed", "returning", "maintainer", "core")
 TRACKS = ("long_term", "organiser", "org_bridge")
-STAGE_ORDER = ("participant", "contributor", "returning", "maintainer", "core")
+STAGE_ORDER = STAGES
 ACCENT = "#2b6cb0"
 STATE_WORDS = {"inactive": " · no action for six months", "gone": " · no action for a year or more",
                "returned": " · came back after a year away"}
@@ -636,18 +617,10 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
         )
     sections.append(
         "<p class=note>Made by graphminer (rules version "
-        f"{esc(_rules_version())}) as of {inputs.as_of:%Y-%m-%d %H:%M} UTC. Bots are left out. "
+        f"{esc(RULES_VERSION)}) as of {inputs.as_of:%Y-%m-%d %H:%M} UTC. Bots are left out. "
         "Emails are never shown.</p>"
     )
     (folder / "index.html").write_text(page("What taking part did for people", "".join(sections)), "utf-8")
-
-
-def _rules_version() -> str:
-    try:
-        from graphminer.trajectory import RULES_VERSION
-    except ImportError:
-        return "1"
-    return str(RULES_VERSION)
 
 
 # ---------------------------------------------------------------------------------------
@@ -657,8 +630,6 @@ def _rules_version() -> str:
 def precomputed_milestones(conn: sqlite3.Connection, scope: str) -> pd.DataFrame:
     """Milestones of ``scope`` ('network' or 'org') from the tables graphminer.precompute
     keeps, in trajectory.milestones' shape (one column per milestone, NaT if not reached)."""
-    from graphminer.trajectory import MILESTONES
-
     rows = pd.read_sql_query(
         "SELECT maker_key AS maker, scope_name AS org, milestone, at FROM traj_milestones "
         "WHERE scope = ?", conn, params=(scope,))
@@ -668,7 +639,7 @@ def precomputed_milestones(conn: sqlite3.Connection, scope: str) -> pd.DataFrame
     wide = rows.set_index([*keys, "milestone"])["at"].unstack("milestone")
     return pd.DataFrame({
         key: wide[key] if key in wide else pd.Series(pd.NaT, index=wide.index, dtype="datetime64[ns, UTC]")
-        for key in MILESTONES
+        for key in KEYS
     })
 
 
