@@ -57,6 +57,7 @@ from typing import Any
 import pandas as pd
 
 from graphminer.config import Config
+from graphminer.reader import table_exists
 
 COLUMNS = [
     "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
@@ -179,13 +180,6 @@ def repos_in_scope(conn: sqlite3.Connection, config: Config | None) -> pd.DataFr
     if not include_forks:
         frame = frame[frame["fork"].fillna(0).astype(int) == 0]
     return frame.drop(columns="fork").reset_index(drop=True)
-
-
-def table_exists(conn: sqlite3.Connection, name: str) -> bool:
-    """Whether the store has this table (identity's tables may not exist yet)."""
-    return conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
-    ).fetchone() is not None
 
 
 def query_frame(conn: sqlite3.Connection, sql: str, columns: list[str]) -> pd.DataFrame:

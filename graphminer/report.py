@@ -31,7 +31,7 @@ from graphminer import stats
 from graphminer.errors import BadInput
 from graphminer.export import STAGE_COLOURS, clean_text, current_umask, output_folder
 from graphminer.graph import actions_of
-from graphminer.milestones import KEYS, LABELS, RULES_VERSION, STAGES
+from graphminer.milestones import LABELS, RULES_VERSION, STAGES
 
 # Milestones in words a board member uses (one home: the catalogue).
 PLAIN: dict[str, str] = LABELS
@@ -627,59 +627,24 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
 # From the store
 
 
-def precomputed_milestones(conn: sqlite3.Connection, scope: str) -> pd.DataFrame:
-    """Milestones of ``scope`` ('network' or 'org') from the tables graphminer.precompute
-    keeps, in trajectory.milestones' shape (one column per milestone, NaT if not reached)."""
-    rows = pd.read_sql_query(
-        "SELECT maker_key AS maker, scope_name AS org, milestone, at FROM traj_milestones "
-        "WHERE scope = ?", conn, params=(scope,))
-    rows["at"] = pd.to_datetime(rows["at"], utc=True).dt.as_unit("ns")
-    keys = ["maker"] if scope == "network" else ["maker", "org"]
-    rows[keys] = rows[keys].astype(object)  # as trajectory.milestones indexes them
-    wide = rows.set_index([*keys, "milestone"])["at"].unstack("milestone")
-    return pd.DataFrame({
-        key: wide[key] if key in wide else pd.Series(pd.NaT, index=wide.index, dtype="datetime64[ns, UTC]")
-        for key in KEYS
-    })
-
-
 def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precomputed: bool = True) -> ReportInputs:
-    """Events, milestones and stages of the store, as of ``as_of`` (default: last harvest).
-
-    Milestones and stages come from the tables refreshed after each harvest when they are
-    fresh for this as_of (``use_precomputed``), else they are computed from the events.
-    """
-    from graphminer import trajectory
-    from graphminer.events import load_events
-    from graphminer.export import (
-        default_as_of,
-        maker_labels,
-        precomputed_as_of,
-        precomputed_stages,
-        require_harvest,
-        utc_timestamp,
-    )
+    """Events, milestones and stages of the store, as of ``as_of`` (default: last harvest),
+    read by ``graphminer.reader`` (from the tables refreshed after each harvest when they
+    are fresh for this as_of and ``use_precomputed``, else computed from the events)."""
+    from graphminer.export import require_harvest
     from graphminer.graph import people_events
+    from graphminer.reader import StoreReader
 
     require_harvest(conn)
-    events = people_events(load_events(conn, config))
-    moment = utc_timestamp(as_of or default_as_of(conn, events))
-    events = events[events["ts"] <= moment]
-    if use_precomputed and precomputed_as_of(conn, config) == moment:
-        network = precomputed_milestones(conn, "network")
-        by_org = precomputed_milestones(conn, "org")
-        stages = precomputed_stages(conn, config, moment)
-    else:
-        network = trajectory.milestones(events, moment, config, scope="network")
-        by_org = trajectory.milestones(events, moment, config, scope="org")
-        stages = trajectory.stages(events, moment, config, network=network)
+    reader = StoreReader(conn, config, use_precomputed=use_precomputed)
+    moment = reader.moment(as_of)
     return ReportInputs(
-        events=events,
-        milestones=network,
-        org_milestones=by_org,
-        stages=stages,
+        events=people_events(reader.events_until(moment)),
+        milestones=reader.milestones("network", moment),
+        org_milestones=reader.milestones("org", moment),
+        stages=reader.stages(moment),
         as_of=moment,
-        labels=maker_labels(conn),
+        labels=reader.labels,
         config=config,
     )
 

@@ -48,7 +48,6 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from functools import cached_property
 from typing import Any
 
@@ -58,6 +57,7 @@ import pandas as pd
 from graphminer import milestones as catalogue
 from graphminer.milestones import KEYS as MILESTONES  # noqa: F401 (the catalogue's order)
 from graphminer.milestones import RULES_VERSION, STAGES  # noqa: F401
+from graphminer.timeutil import utc_timestamp
 
 SCOPE_KEYS = {"network": ["maker"], "org": ["maker", "org"], "repo": ["maker", "repo"]}
 CANDIDATE_COLUMNS = ["maker", "org", "repo", "at", "kind", "target", "ts"]
@@ -69,12 +69,6 @@ def thresholds(config: Any = None) -> dict[str, Any]:
     if config is not None:
         values.update(config["trajectories"])
     return values
-
-
-def as_timestamp(as_of: Any) -> pd.Timestamp:
-    """as_of as a UTC Timestamp (str, datetime or Timestamp)."""
-    moment = pd.Timestamp(as_of) if not isinstance(as_of, datetime) else pd.Timestamp(as_of)
-    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
 
 
 # --- preparing the events ---------------------------------------------------------------
@@ -91,7 +85,7 @@ def rule_events(events: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     every filter below copies these columns, so fewer and smaller ones keep a million
     events fast.
     """
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     bots = set(events.loc[events["is_bot"], "maker"])
     kept = events.loc[(events["ts"] <= moment) & ~events["is_bot"], RULE_COLUMNS]
     people = pd.CategoricalDtype(sorted(set(kept["maker"]) | set(kept["target_author"].dropna())))
@@ -463,7 +457,7 @@ def milestone_acts(events: pd.DataFrame, as_of: Any, config: Any = None,
     Columns: the scope's keys, ``milestone``, ``at`` (the milestone date), and the
     triggering event's ``kind``, ``target``, ``ts``, ``trigger_repo`` and ``trigger_org``.
     """
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     return acts_of_prepared(rule_events(events, moment), moment, thresholds(config),
                             scope_keys(scope))
 
@@ -511,7 +505,7 @@ def milestones(events: pd.DataFrame, as_of: Any, config: Any = None,
                scope: str = "network") -> pd.DataFrame:
     """One row per maker (x org, x repo by scope), one column per key of MILESTONES (NaT if
     not reached by as_of). Makers with at least one action up to as_of are listed."""
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     ev = rule_events(events, moment)
     keys = scope_keys(scope)
     return wide_milestones(ev, acts_of_prepared(ev, moment, thresholds(config), keys), keys)
@@ -541,7 +535,7 @@ def stages(events: pd.DataFrame, as_of: Any, config: Any = None,
     highest stage reached by the quarter's end (or as_of), the organiser and bridge
     tracks, and the state (active, inactive, gone, returned in that quarter)."""
     limits = thresholds(config)
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     reached = network if network is not None else milestones(events, moment, config)
     reached = reached[reached["first_contact"].notna()]
     if reached.empty:
