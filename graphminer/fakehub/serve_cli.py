@@ -22,8 +22,11 @@ from graphminer.errors import BadInput
               help="Requests per token per window.")
 @click.option("--rate-window", default=3600.0, show_default=True, type=float,
               help="Rate-limit window in seconds.")
+@click.option("--clock", type=click.Choice(["wall", "world"]), default="wall", show_default=True,
+              help="What the Date header reads: real time (as GitHub), or the world's now, "
+                   "frozen until a delta moves it (rate-limit resets stay on real time).")
 def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: Path | None,
-          rate_limit: int, rate_window: float) -> None:
+          rate_limit: int, rate_window: float, clock: str) -> None:
     """Serve WORLD (a world.json[.gz]) as GitHub's REST API until interrupted.
 
     The first line on stdout is exactly "fakehub listening on http://HOST:PORT".
@@ -44,7 +47,7 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
         log = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
     except OSError as error:
         raise BadInput(f"--log {log_path}: cannot write it ({error.strerror})") from None
-    server = make_server(FakeHub(loaded, faults, rate_limit, rate_window, log), host, port)
+    server = make_server(FakeHub(loaded, faults, rate_limit, rate_window, log, clock), host, port)
     bound_host, bound_port = server.server_address[:2]
     click.echo(f"fakehub listening on http://{bound_host}:{bound_port}")
     sys.stdout.flush()

@@ -163,8 +163,10 @@ class FakeHub:
     """The server's state: the world, byte caches, rate windows, stats and the log."""
 
     def __init__(self, world: World, faults: Faults, rate_limit: int = 5000,
-                 rate_window: float = 3600.0, log: IO[str] | None = None) -> None:
+                 rate_window: float = 3600.0, log: IO[str] | None = None,
+                 clock: str = "wall") -> None:
         self.world = world
+        self.clock = clock  # "wall": Date is real time, as GitHub; "world": the world's now
         self.faults = faults
         self.rate_limit = rate_limit
         self.rate_window = rate_window
@@ -235,6 +237,13 @@ class FakeHub:
         if link:
             reply.headers["Link"] = link
         return reply
+
+    def date_header(self) -> str:
+        """The ``Date`` header: wall-clock time, or with ``clock="world"`` the world's now,
+        frozen until a delta moves it (rate-limit resets stay on the wall clock)."""
+        if self.clock == "world":
+            return _http_date(self.world.now)
+        return format_datetime(datetime.now(UTC), usegmt=True)
 
     # -- rate limits ----------------------------------------------------------------
 
@@ -951,7 +960,7 @@ class Handler(BaseHTTPRequestHandler):
               counted: bool = False) -> None:
         self._log(status, counted)
         lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}",
-                 f"Date: {format_datetime(datetime.now(UTC), usegmt=True)}",
+                 f"Date: {self.hub.date_header()}",
                  "Server: fakehub"]
         if status != 304:
             headers.setdefault("Content-Type", "application/json; charset=utf-8")

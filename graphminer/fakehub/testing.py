@@ -5,7 +5,7 @@
         hub.stats()["counted"]
 
 Options map to the command's flags (``faults``, ``log``, ``rate_limit``, ``rate_window``,
-``host``); the log goes to a temporary file unless ``log`` names one.
+``host``, ``clock``); the log goes to a temporary file unless ``log`` names one.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ class RunningHub:
 @contextmanager
 def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str | None = None,
           rate_limit: int | None = None, rate_window: float | None = None,
-          host: str = "127.0.0.1", timeout: float = 60.0) -> Iterator[RunningHub]:
+          host: str = "127.0.0.1", timeout: float = 60.0,
+          clock: str | None = None) -> Iterator[RunningHub]:
     """Start fakehub on a free port, yield a RunningHub, stop it on exit."""
     workdir = tempfile.mkdtemp(prefix="fakehub-")
     log_path = Path(log) if log else Path(workdir) / "requests.jsonl"
@@ -66,6 +67,8 @@ def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str 
         command += ["--rate-limit", str(rate_limit)]
     if rate_window is not None:
         command += ["--rate-window", str(rate_window)]
+    if clock is not None:
+        command += ["--clock", clock]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     stderr_path = Path(workdir) / "stderr.txt"
     with open(stderr_path, "w", encoding="utf-8") as stderr:
