@@ -2,10 +2,10 @@
 
 ``load_events(conn, config)`` returns one row per contribution (docs/events.md); everything
 downstream (milestones, stages, graph, stats, exports) reads only this table. It owns the
-reading of TRAJECTORIES.md "Actions" and "Landed code and direct pushes": which record is an
+reading of docs/rules.md "Actions" and "Landed code and direct pushes": which record is an
 action, which commit came in through a PR, which is a direct push.
 
-Kinds (``kind``), each dated by TRAJECTORIES.md "Dating":
+Kinds (``kind``), each dated by docs/rules.md "Dating":
 
 - ``issue_opened``: an issue (not a PR) opened; ``subkind`` is its ``state_reason`` ("" if none).
 - ``pr_opened``: a PR opened by its author.
@@ -36,7 +36,7 @@ Kinds (``kind``), each dated by TRAJECTORIES.md "Dating":
   beside the author's ``commit`` row when the committer is the author.
 
 Columns beyond docs/events.md's contract, for the rules to stay vectorised: ``action``
-(the row is an action by TRAJECTORIES.md), ``landed`` (a landed contribution: ``pr_merged``
+(the row is an action by docs/rules.md), ``landed`` (a landed contribution: ``pr_merged``
 rows and commits not ``via_pr``), ``subkind``, ``label``, ``by_commit``, ``via_pr``,
 ``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``.
 

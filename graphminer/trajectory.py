@@ -133,7 +133,7 @@ def quarter_start(index: pd.Series) -> pd.Series:
 
 
 def actions_of(ev: pd.DataFrame) -> pd.DataFrame:
-    """The rows that are actions by TRAJECTORIES.md (PR commits are not; the PR is)."""
+    """The rows that are actions by docs/rules.md (PR commits are not; the PR is)."""
     return ev[ev["action"]]
 
 
@@ -351,7 +351,7 @@ def returned_candidates(ev: pd.DataFrame, keys: list[str], limits: dict[str, Any
 
 
 def action_roles(ev: pd.DataFrame, responses: pd.DataFrame) -> pd.DataFrame:
-    """Code and organising actions, flagged (TRAJECTORIES.md "Actions")."""
+    """Code and organising actions, flagged (docs/rules.md "Actions")."""
     kind = ev["kind"]
     code = (kind.eq("commit") & ev["landed"]) | kind.eq("pr_opened")
     organising = (
