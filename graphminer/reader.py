@@ -87,6 +87,7 @@ class StoreReader:
         self.use_precomputed = use_precomputed
         self._milestones: dict[tuple[str, Any], pd.DataFrame] = {}
         self._stages: dict[Any, pd.DataFrame] = {}
+        self._acts: dict[tuple[str, Any], tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     @cached_property
     def events(self) -> pd.DataFrame:
@@ -143,9 +144,22 @@ class StoreReader:
             if moment == self.precomputed_as_of:
                 found = precomputed_milestones(self.conn, scope)
             else:
-                found = trajectory.milestones(self.events_until(moment), moment, self.config, scope=scope)
+                ev, long = self.acts(scope, moment)
+                found = trajectory.wide_milestones(ev, long, trajectory.SCOPE_KEYS[scope])
             self._milestones[(scope, moment)] = found
         return self._milestones[(scope, moment)]
+
+    def acts(self, scope: str, moment: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(the events as the rules see them, the long-form milestone acts) of ``scope``
+        at ``moment``, computed once (``milestones`` and ``triggers`` share them)."""
+        from graphminer import trajectory
+
+        if (scope, moment) not in self._acts:
+            ev = trajectory.rule_events(self.events, moment)
+            long = trajectory.acts_of_prepared(ev, moment, trajectory.thresholds(self.config),
+                                               trajectory.SCOPE_KEYS[scope])
+            self._acts[(scope, moment)] = (ev, long)
+        return self._acts[(scope, moment)]
 
     def stages(self, as_of: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
         """``graphminer.trajectory.stages``: one stage per maker per quarter."""
@@ -160,6 +174,33 @@ class StoreReader:
                                           network=self.milestones("network", moment))
             self._stages[moment] = found
         return self._stages[moment]
+
+    def triggers(self, as_of: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
+        """The act behind each network-scope milestone: one row per (maker, milestone) with
+        ``at``, the triggering ``kind``, ``target``, ``ts``, ``trigger_repo`` and, when the
+        rules name it, ``by`` (whose act it was)."""
+        moment = self.moment(as_of)
+        if moment == self.precomputed_as_of:
+            return precomputed_triggers(self.conn)
+        acts = self.acts("network", moment)[1]
+        wanted = ["maker", "milestone", "at", "kind", "target", "ts", "trigger_repo"]
+        return acts[wanted + (["by"] if "by" in acts else [])]
+
+
+def precomputed_triggers(conn: sqlite3.Connection) -> pd.DataFrame:
+    """The network-scope milestone acts stored after the last harvest, in
+    ``triggers``' shape (a ``by`` column only when the table holds one)."""
+    import pandas as pd
+
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(traj_milestones)")}
+    by = next((name for name in ("trigger_by", "by") if name in columns), None)
+    frame = pd.read_sql_query(
+        "SELECT maker_key AS maker, milestone, at, trigger_kind AS kind, trigger_repo, "
+        f"trigger_target AS target, trigger_at AS ts{f', {by} AS by' if by else ''} "
+        "FROM traj_milestones WHERE scope = 'network'", conn)
+    for column in ("at", "ts"):
+        frame[column] = pd.to_datetime(frame[column], utc=True).dt.as_unit("ns")
+    return frame
 
 
 def precomputed_milestones(conn: sqlite3.Connection, scope: str) -> pd.DataFrame:
