@@ -51,7 +51,17 @@ def last_run(conn: sqlite3.Connection) -> sqlite3.Row | tuple | None:
 
 
 def harvest_end(conn: sqlite3.Connection) -> str | None:
-    """When the last finished harvest ended (``YYYY-MM-DDTHH:MM:SSZ``), None before any."""
+    """When the last finished harvest ended (``YYYY-MM-DDTHH:MM:SSZ``), None before any.
+
+    >>> conn = sqlite3.connect(":memory:")
+    >>> harvest_end(conn) is None
+    True
+    >>> _ = conn.execute("CREATE TABLE _runs(id INTEGER PRIMARY KEY, ended_at TEXT, source TEXT)")
+    >>> _ = conn.executemany("INSERT INTO _runs(ended_at) VALUES (?)",
+    ...                      [("2024-06-30T12:00:00Z",), (None,), ("2024-05-01T08:00:00Z",)])
+    >>> harvest_end(conn)
+    '2024-06-30T12:00:00Z'
+    """
     run = last_run(conn)
     return format_instant(parse_stored(run[1])) if run else None
 

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from graphminer import milestones as catalogue
-from graphminer import trajectory
+from graphminer import reader, timeutil, trajectory
 from graphminer.config import parse_config
 from graphminer.fakehub import truth
 
@@ -85,6 +86,7 @@ def test_the_catalogue_and_the_fast_path_stay_free_of_pandas():
     assert result.stdout.strip() == "False"
 
 
-def test_the_catalogues_examples_run():
-    failures, tried = doctest.testmod(catalogue, report=False)
+@pytest.mark.parametrize("module", [catalogue, reader, timeutil], ids=lambda module: module.__name__)
+def test_the_docstring_examples_run(module):
+    failures, tried = doctest.testmod(module, report=False)
     assert tried > 0 and failures == 0
