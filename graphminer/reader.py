@@ -191,10 +191,29 @@ class StoreReader:
         rules name it, ``by`` (whose act it was)."""
         moment = self.moment(as_of)
         if moment == self.precomputed_as_of:
-            return precomputed_triggers(self.conn)
-        acts = self.acts("network", moment)[1]
-        wanted = ["maker", "milestone", "at", "kind", "target", "ts", "trigger_repo"]
-        return acts[wanted + (["by"] if "by" in acts else [])]
+            found = precomputed_triggers(self.conn)
+        else:
+            acts = self.acts("network", moment)[1]
+            wanted = ["maker", "milestone", "at", "kind", "target", "ts", "trigger_repo"]
+            found = acts[wanted + (["by"] if "by" in acts else [])]
+        return found if "by" in found else whose_acts(found, self.events_until(moment))
+
+
+def whose_acts(triggers: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """``triggers`` with ``by``, whose act each trigger was, read from the events when the
+    rules do not say: the maker of the event the trigger names (the milestone's own maker
+    when they are among several acting in that same second), None when no event matches."""
+    keys = ["trigger_repo", "kind", "target", "ts"]
+    acted = events[["repo", "kind", "target", "ts", "maker"]].rename(
+        columns={"repo": "trigger_repo", "maker": "by"})
+    acted = acted.astype({"trigger_repo": object, "kind": object, "target": object, "by": object})
+    found = triggers.reset_index(drop=True)
+    named = found[["maker", *keys]].astype(
+        {"trigger_repo": object, "kind": object, "target": object, "maker": object})
+    matched = named.reset_index(names="row").merge(acted, on=keys, how="inner")
+    matched = matched.assign(own=matched["by"].eq(matched["maker"]))
+    matched = matched.sort_values(["row", "own"], ascending=[True, False]).drop_duplicates("row")
+    return found.assign(by=matched.set_index("row")["by"].reindex(found.index).to_numpy())
 
 
 def precomputed_triggers(conn: sqlite3.Connection) -> pd.DataFrame:
