@@ -292,7 +292,7 @@ def _settings(config: Any) -> dict[str, float]:
 
 
 def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestamp,
-              config: Any = None, org: str | None = None, rules_version: str = "1") -> dict[str, Any]:
+              config: Any = None, org: str | None = None, rules_version: str = "2") -> dict[str, Any]:
     """Every figure for the network, or for ``org`` (``milestones`` then at org scope for
     it), as one JSON-ready dict (shape in the README's stats section)."""
     settings = _settings(config)

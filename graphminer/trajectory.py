@@ -1,13 +1,14 @@
 """The trajectory stage: milestones and stages, pure functions of the events table.
 
-Implements TRAJECTORIES.md (``RULES_VERSION`` "1"). Each milestone has a small function
-returning its *candidate acts*: rows ``maker, org, repo, at, kind, target, ts`` where
-``at`` is the milestone date the act would give and ``kind``/``target``/``ts`` the event
-that triggers it. A milestone is the earliest candidate per scope key, so the repo-scope
-rules (everything but the "whole scope" ones) need no per-scope code: the earliest per
-(maker, repo), per (maker, org) and per maker are the repo-scope dates and their minima.
-The whole-scope rules (returning, long_term, coder_to_organiser, inactive, gone,
-returned) take the scope's key columns and run on all the maker's actions in it.
+Implements TRAJECTORIES.md (``RULES_VERSION`` "2"). Each milestone has a small function
+returning its *candidate acts*: rows ``maker, org, repo, at, kind, target, ts, by`` where
+``at`` is the milestone date the act would give, ``kind``/``target``/``ts`` the event that
+triggers it and ``by`` whose act it was. A milestone is the earliest candidate per scope
+key, so the repo-scope rules (everything but the "whole scope" ones) need no per-scope
+code: the earliest per (maker, repo), per (maker, org) and per maker are the repo-scope
+dates and their minima. The whole-scope rules (returning, long_term, coder_to_organiser,
+inactive, gone, returned) take the scope's key columns and run on all the maker's actions
+in it. Every trigger's ``ts`` equals its milestone's date.
 
 Interpretations where TRAJECTORIES.md leaves room (numbered so reports can cite them;
 aligned with graphminer/fakehub/truth.py's list unless said otherwise):
@@ -15,15 +16,20 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
 1. Bots are removed first: their acts are nobody's, their items are never "someone
    else's", a label or close by a bot is no one's. "Someone else" means a known,
    non-bot maker other than the actor (an item of a deleted/ghost author is nobody's).
-2. A direct push or a merge commit is also an act of its *committer* (events kind
-   ``committed``): an action and a maintainer act. Committer ``GitHub <noreply@github.com>``
-   (GitHub's web flow) is nobody. The author gets the landed contribution.
+2. A direct push or a mainline merge commit is also an act of whoever committed it
+   (events kind ``committed``): an action, and a maintainer act only in a repo where a
+   maker other than the actor landed a contribution strictly before (same second: not
+   before). Who committed a merge: its committer, or its author when GitHub's web flow
+   (``GitHub <noreply@github.com>``) committed it. Merges brought in by other merges (main
+   merged into a feature branch) are not the branch's merges and are no one's act. A
+   release is gated the same way.
 3. An approval counts for maintainer when the PR was merged at or after the review and
    no later than ``as_of``.
 4. Calendar months and quarters are UTC; "a later calendar month" compares (year, month).
 5. Gaps: inactive/gone are the *first* gap of >= N days (between two actions, or after
-   the last one until as_of), dated last action + N days; returned is the first action
-   after a gap of >= ``gone_days``.
+   the last one until as_of), dated last action + N days; their trigger is the gap (kind
+   ``gap``, at that date, target the last action's). returned is the first action after
+   a gap of >= ``gone_days``.
 6. Bridges: the other repo's (org's) action may be in the same second or up to
    ``bridge_days`` x 24 h before.
 7. First responder: the first issue comment, review comment or review by a non-bot maker
@@ -31,16 +37,25 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
    (inclusive); every responder in that same second counts; the item's ``created_at``
    must equal its author's network-scope first_contact.
 8. Organiser labels count on issues only (not PRs); closed-as-completed counts issues
-   only, the issue's current ``state_reason`` and its last ``closed`` event up to as_of.
-9. creator: the repository's earliest landed commit (committer date, ties by sha) or
-   opened issue/PR (ties: commits first, then lower number); "another maker later acted"
-   is the first action by a different maker at or after the creator's act (truth.py
-   takes any time; the two differ only for actions before a repo's first one).
-10. coder_to_organiser counts only code and organising actions, each action once.
+   only, the issue's current ``state_reason`` and its last ``closed`` event up to as_of
+   (``by`` is the closer).
+9. creator: the repository's earliest landed commit (dated when it reached the branch,
+   ties by sha) or opened issue/PR (ties: commits first, then lower number); "another
+   maker later acted" is the first action by a different maker at or after the creator's
+   act (truth.py takes any time; the two differ only for actions before a repo's first
+   one); ``by`` is that other maker.
+10. coder_to_organiser counts only code and organising actions, each action once; it is
+    dated at the maker's first organising action of the first organising quarter.
 11. core: the quarter holding as_of counts with its events up to as_of; ties by key in
-    plain string order; "reaches 80%" compared exactly (no float drift).
-12. Which commits came in through a PR is structural (read from every record, whatever
-    as_of); events.py decides it.
+    plain string order; "reaches 80%" compared exactly (no float drift); a maker's date
+    is their first landed contribution in that repo in the earliest quarter they are in
+    its core (never before first_contact, since a landed contribution is an action).
+12. Which commits came in through a PR, when each reached the branch and whether its PR
+    is held are structural (read from every record, whatever as_of); events.py decides
+    them. "The store holds its PR" means a merged PR record of that number in that repo.
+13. Stages: a quarter's role holds by acts in that quarter or the three before it (core:
+    in that quarter only); a quarter where nothing holds shows its state (inactive or
+    gone, always one of them: nothing for at least nine months) in the stage column.
 """
 
 from __future__ import annotations
@@ -51,7 +66,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 MILESTONES = [
     "first_contact", "first_issue", "first_comment", "first_pr", "first_landed",
@@ -62,12 +77,13 @@ MILESTONES = [
 WHOLE_SCOPE = ("returning", "long_term", "coder_to_organiser", "inactive", "gone", "returned")
 SCOPE_KEYS = {"network": ["maker"], "org": ["maker", "org"], "repo": ["maker", "repo"]}
 STAGES = ["participant", "contributor", "returning", "maintainer", "core"]
-CANDIDATE_COLUMNS = ["maker", "org", "repo", "at", "kind", "target", "ts"]
+CANDIDATE_COLUMNS = ["maker", "org", "repo", "at", "kind", "target", "ts", "by"]
 TRIAGE_EVENTS = ("labeled", "assigned", "milestoned")
 
 DEFAULTS = {
     "inactive_days": 180, "gone_days": 365, "long_term_days": 365, "bridge_days": 365,
-    "first_response_hours": 168, "core_share": 0.8, "core_min_landed": 5,
+    "first_response_hours": 168, "core_share": 0.8, "core_min_landed": 10,
+    "core_min_makers": 3, "core_min_own": 3,
     "shift_min_actions": 3, "organiser_labels": ["good first issue", "help wanted"],
 }
 
@@ -112,12 +128,13 @@ def rule_events(events: pd.DataFrame, as_of: Any) -> pd.DataFrame:
 
 
 def candidates(rows: pd.DataFrame, at: pd.Series | None = None, maker: pd.Series | None = None) -> pd.DataFrame:
-    """Rows as candidate acts dated at their own time (or ``at``), by their maker (or ``maker``)."""
+    """Rows as candidate acts dated at their own time (or ``at``), reached by their maker (or
+    ``maker``); ``by`` is always the rows' own maker, whose act it was."""
     frame = pd.DataFrame({
         "maker": rows["maker"] if maker is None else maker,
         "org": rows["org"], "repo": rows["repo"],
         "at": rows["ts"] if at is None else at,
-        "kind": rows["kind"], "target": rows["target"], "ts": rows["ts"],
+        "kind": rows["kind"], "target": rows["target"], "ts": rows["ts"], "by": rows["maker"],
     })
     return frame[frame["maker"].notna()]
 
@@ -193,19 +210,34 @@ def merged_at_of_prs(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def maintainer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
-    """Merging or closing someone else's item, approving a PR later merged, a release,
-    a direct push, a merge commit committed by the maker (see interpretations 2, 3)."""
+    """Merging or closing someone else's item, approving a PR later merged; and, only in a
+    repo where someone else landed strictly before (``after_others_landed``), a release, a
+    direct push or a merge commit committed by the maker (interpretations 2, 3)."""
     kind, subkind = ev["kind"], ev["subkind"]
     merges = ev[kind.eq("merge_performed") & ev["someone_else"]]
     closes = ev[kind.eq("issue_event") & subkind.eq("closed") & ev["someone_else"] & ~ev["by_commit"]]
     approvals = ev[kind.eq("review") & subkind.eq("APPROVED") & ev["someone_else"]]
     approvals = approvals.merge(merged_at_of_prs(ev), on=["repo", "target"], how="inner")
     approvals = approvals[approvals["merged_at"] >= approvals["ts"]]
-    releases = ev[kind.eq("release")]
-    pushes = ev[kind.eq("committed")]
+    releases = after_others_landed(ev, ev[kind.eq("release")])
+    pushes = after_others_landed(ev, ev[kind.eq("committed")])
     parts = [candidates(merges), candidates(closes), candidates(approvals),
              candidates(releases), candidates(pushes)]
     return pd.concat(parts, ignore_index=True)
+
+
+def after_others_landed(ev: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
+    """The acts done in a repo where a maker other than the actor had landed a contribution
+    strictly before: per repo, the first landed time of its first two landing makers."""
+    firsts = landed_of(ev).groupby(["repo", "maker"], observed=True, sort=False)["ts"].min()
+    firsts = firsts.reset_index().sort_values(["repo", "ts"], kind="stable")
+    rank = firsts.groupby("repo", observed=True).cumcount()
+    per_repo = firsts[rank.eq(0)].rename(columns={"maker": "first_maker", "ts": "first_at"}).merge(
+        firsts[rank.eq(1)][["repo", "ts"]].rename(columns={"ts": "second_at"}), on="repo", how="left")
+    joined = acts[["repo", "maker", "ts"]].reset_index(names="row").merge(per_repo, on="repo", how="inner")
+    others_first = joined["first_at"].where(
+        joined["first_maker"].astype(object).ne(joined["maker"].astype(object)), joined["second_at"])
+    return acts.loc[joined.loc[others_first.lt(joined["ts"]), "row"]]
 
 
 def triager_candidates(ev: pd.DataFrame) -> pd.DataFrame:
@@ -220,21 +252,30 @@ def reviewer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def core_candidates(ev: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
-    """Per repo and quarter, the shortest prefix of makers (by landed contributions,
-    descending, ties by key) holding >= core_share of them, in repos with enough landed."""
+    """Per repo and quarter with a team (>= core_min_landed landed contributions from >=
+    core_min_makers makers), the shortest prefix of makers (by landed contributions there,
+    descending, ties by key) holding >= core_share of them, keeping those with >=
+    core_min_own; dated at the maker's first landed contribution there that quarter."""
     landed = landed_of(ev)
     if landed.empty:
         return empty_candidates()
     landed = landed.assign(quarter=quarter_index(landed["ts"]))
-    counts = landed.groupby(["repo", "quarter", "maker"], sort=False).size().rename("n").reset_index()
-    counts["total"] = counts.groupby(["repo", "quarter"])["n"].transform("sum")
-    counts = counts[counts["total"] >= limits["core_min_landed"]]
-    counts = counts.sort_values(["repo", "quarter", "n", "maker"], ascending=[True, True, False, True])
-    before = counts.groupby(["repo", "quarter"])["n"].cumsum() - counts["n"]
-    in_core = counts[before < limits["core_share"] * counts["total"] - 1e-9]
+    counts = (landed.groupby(["repo", "quarter", "maker"], sort=False, observed=True)
+              .size().rename("n").reset_index())
+    team = counts.groupby(["repo", "quarter"], observed=True)["n"]
+    counts["total"] = team.transform("sum")
+    counts["makers"] = team.transform("size")
+    counts = counts[(counts["total"] >= limits["core_min_landed"])
+                    & (counts["makers"] >= limits["core_min_makers"])]
+    counts = counts.assign(key=counts["maker"].astype(str)).sort_values(
+        ["repo", "quarter", "n", "key"], ascending=[True, True, False, True])
+    before = counts.groupby(["repo", "quarter"], observed=True)["n"].cumsum() - counts["n"]
+    in_core = counts[(before < limits["core_share"] * counts["total"] - 1e-9)
+                     & (counts["n"] >= limits["core_min_own"])]
     triggers = landed.drop_duplicates(["maker", "repo", "quarter"])
-    rows = in_core.merge(triggers, on=["maker", "repo", "quarter"], how="inner")
-    return candidates(rows, at=quarter_start(rows["quarter"]))
+    rows = in_core[["maker", "repo", "quarter"]].merge(triggers, on=["maker", "repo", "quarter"],
+                                                       how="inner")
+    return candidates(rows)
 
 
 def creator_acts(ev: pd.DataFrame) -> pd.DataFrame:
@@ -310,9 +351,11 @@ def creator_followed(ev: pd.DataFrame, creators: pd.DataFrame) -> pd.DataFrame:
     return candidates(first, maker=first["creator"])
 
 
-def bridge_candidates(ev: pd.DataFrame, column: str, limits: dict[str, Any]) -> pd.DataFrame:
+def bridge_candidates(ev: pd.DataFrame, column: str, limits: dict[str, Any],
+                      every_quarter: bool = False) -> pd.DataFrame:
     """Actions taken while the maker acted in another ``column`` (repo or org) within
-    bridge_days before (interpretation 6).
+    bridge_days before (interpretation 6): the first per maker and repo, or with
+    ``every_quarter`` the first per maker, repo and quarter (for the bridge track).
 
     In time order, the maker's latest action elsewhere is the last action of the previous
     run of same-``column`` actions, so one shift per run finds it.
@@ -329,6 +372,9 @@ def bridge_candidates(ev: pd.DataFrame, column: str, limits: dict[str, Any]) -> 
     next_other = next_other.groupby(run_id).transform("last")
     window = pd.Timedelta(days=limits["bridge_days"])
     bridging = acts[((acts["ts"] - previous_other) <= window) | acts["ts"].eq(next_other)]
+    if every_quarter:
+        return candidates(bridging.assign(quarter=quarter_index(bridging["ts"])).drop_duplicates(
+            ["maker", "repo", "quarter"]))
     return candidates(bridging.drop_duplicates(["maker", "repo"]))
 
 
@@ -349,12 +395,15 @@ def long_term_candidates(ev: pd.DataFrame, keys: list[str], limits: dict[str, An
 
 
 def gap_candidates(ev: pd.DataFrame, keys: list[str], as_of: pd.Timestamp, days: int) -> pd.DataFrame:
-    """Last actions before a gap of >= days (or before as_of), dated action + days."""
+    """Last actions before a gap of >= days (or before as_of), dated action + days. The
+    trigger is the gap itself (kind ``gap``, at the milestone's date, target the last
+    action's), so every trigger's time is its milestone's date."""
     acts = actions_of(ev)
-    following = acts.groupby(keys, sort=False)["ts"].shift(-1).fillna(as_of)
+    following = acts.groupby(keys, sort=False, observed=True)["ts"].shift(-1).fillna(as_of)
     span = pd.Timedelta(days=days)
     quiet = acts[following - acts["ts"] >= span]
-    return candidates(quiet, at=quiet["ts"] + span)
+    quiet = quiet.assign(ts=quiet["ts"] + span, kind="gap")
+    return candidates(quiet)
 
 
 def returned_candidates(ev: pd.DataFrame, keys: list[str], limits: dict[str, Any]) -> pd.DataFrame:
@@ -381,7 +430,8 @@ def action_roles(ev: pd.DataFrame, responses: pd.DataFrame) -> pd.DataFrame:
 
 def coder_to_organiser_candidates(roles: pd.DataFrame, keys: list[str],
                                   limits: dict[str, Any]) -> pd.DataFrame:
-    """The first quarter mostly organising after an earlier quarter mostly coding."""
+    """The first quarter mostly organising after an earlier quarter mostly coding, dated at
+    the maker's first organising action in that quarter."""
     if roles.empty:
         return empty_candidates()
     roles = roles.assign(quarter=quarter_index(roles["ts"]))
@@ -397,7 +447,7 @@ def coder_to_organiser_candidates(roles: pd.DataFrame, keys: list[str],
     shifted = shifted.sort_values("quarter").drop_duplicates(keys)
     triggers = roles[roles["organising"]].drop_duplicates(keys + ["quarter"])
     rows = triggers.merge(shifted[keys + ["quarter"]], on=keys + ["quarter"], how="inner")
-    return candidates(rows, at=quarter_start(rows["quarter"]))
+    return candidates(rows)
 
 
 def empty_candidates() -> pd.DataFrame:
@@ -479,7 +529,7 @@ def with_scope_columns(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Candidates as milestone acts: the triggering repo and org named as such, and the
     scope's own repo/org columns (present even when there is no act)."""
     long = long.rename(columns={"repo": "trigger_repo", "org": "trigger_org"})
-    for column in ("maker", "trigger_repo", "trigger_org", "kind"):
+    for column in ("maker", "trigger_repo", "trigger_org", "kind", "by"):
         long[column] = long[column].astype(object)
     if "repo" in keys:
         long["repo"] = long["trigger_repo"]
@@ -518,15 +568,17 @@ def wide_milestones(ev: pd.DataFrame, long: pd.DataFrame, keys: list[str]) -> pd
 
 def stages(events: pd.DataFrame, as_of: Any, config: Any = None,
            network: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per maker per quarter from their first contact to as_of's quarter: the
-    highest stage reached by the quarter's end (or as_of), the organiser and bridge
-    tracks, and the state (active, inactive, gone, returned in that quarter)."""
+    """One row per maker per quarter from their first contact to as_of's quarter: the role
+    *held* in that quarter (TRAJECTORIES.md "Stages"), the organiser and bridge tracks held
+    on the same rolling year, and the state (active, inactive, gone, returned in that
+    quarter). A quarter where no stage holds shows its state (inactive or gone) as stage."""
     limits = thresholds(config)
     moment = as_timestamp(as_of)
     reached = network if network is not None else milestones(events, moment, config)
     reached = reached[reached["first_contact"].notna()]
     if reached.empty:
         return pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
+    ev = rule_events(events, moment)
     last_quarter = int(quarter_index(pd.Series([moment])).iloc[0])
     first_quarter = quarter_index(reached["first_contact"]).astype("int64")
     span = (last_quarter - first_quarter + 1).to_numpy()
@@ -535,17 +587,48 @@ def stages(events: pd.DataFrame, as_of: Any, config: Any = None,
     grid["quarter"] = quarter_start(grid["quarter_no"]).to_numpy()
     ends = quarter_start(grid["quarter_no"] + 1) - pd.Timedelta(seconds=1)
     grid["ref"] = ends.where(ends < moment, moment).to_numpy()
-    by_maker = reached.reindex(grid["maker"])
-    by_maker.index = grid.index
-    held = {name: by_maker[name].le(grid["ref"]) for name in
-            ("first_landed", "returning", "maintainer", "core", "organiser", "repo_bridge", "org_bridge")}
+    returning_at = reached["returning"].reindex(grid["maker"])
+    returning_at.index = grid.index
+    returned = returning_at.le(grid["ref"]).to_numpy()
+    held = held_roles(grid, ev, limits)
     grid["stage"] = np.select(
-        [held["core"], held["maintainer"], held["returning"], held["first_landed"]],
-        ["core", "maintainer", "returning", "contributor"], default="participant")
+        [held["core"], held["maintainer"],
+         held["landed"] & returned, held["landed"], held["acted"]],
+        ["core", "maintainer", "returning", "contributor", "participant"], default="")
     grid["organiser"] = held["organiser"]
-    grid["bridge"] = held["repo_bridge"] | held["org_bridge"]
-    grid["state"] = quarter_states(grid, rule_events(events, moment), limits)
+    grid["bridge"] = held["bridge"]
+    grid["state"] = quarter_states(grid, ev, limits)
+    grid["stage"] = grid["stage"].where(grid["stage"].ne(""), grid["state"])
     return grid[["maker", "quarter", "stage", "organiser", "bridge", "state"]].reset_index(drop=True)
+
+
+def held_roles(grid: pd.DataFrame, ev: pd.DataFrame, limits: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Per grid row (maker, quarter_no), whether each role holds: core in that very quarter;
+    maintainer, landed, acted, organiser and bridge by an act in that quarter or the three
+    before it."""
+    codes = {maker: code for code, maker in enumerate(pd.unique(grid["maker"]))}
+    wanted = grid["maker"].map(codes).to_numpy(dtype="int64") * 100_000 + grid["quarter_no"].to_numpy()
+
+    def quarters_of(acts: pd.DataFrame, rolling: int) -> np.ndarray:
+        code = acts["maker"].astype(object).map(codes)
+        known = code.notna().to_numpy()
+        keys = np.unique(code[known].to_numpy(dtype="int64") * 100_000
+                         + quarter_index(acts["at"])[known].to_numpy(dtype="int64"))
+        return np.isin(wanted, np.unique(np.concatenate([keys + lag for lag in range(rolling)])))
+
+    actions = actions_of(ev)
+    first_contact = network_first_contact(ev)
+    responders = first_response_rows(ev, first_contact, limits)
+    bridges = pd.concat([bridge_candidates(ev, column, limits, every_quarter=True)
+                         for column in ("repo", "org")], ignore_index=True)
+    return {
+        "core": quarters_of(core_candidates(ev, limits), 1),
+        "maintainer": quarters_of(maintainer_candidates(ev), 4),
+        "landed": quarters_of(candidates(landed_of(ev)), 4),
+        "acted": quarters_of(candidates(actions), 4),
+        "organiser": quarters_of(organiser_candidates(ev, responders, creator_acts(ev), limits), 4),
+        "bridge": quarters_of(bridges, 4),
+    }
 
 
 def quarter_states(grid: pd.DataFrame, ev: pd.DataFrame, limits: dict[str, Any]) -> pd.Series:
