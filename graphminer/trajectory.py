@@ -42,8 +42,8 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
 9. creator: the repository's earliest landed commit (dated when it reached the branch,
    ties by sha) or opened issue/PR (ties: commits first, then lower number); "another
    maker later acted" is the first action by a different maker at or after the creator's
-   act (truth.py takes any time; the two differ only for actions before a repo's first
-   one); ``by`` is that other maker.
+   act (an earlier action, a release before any issue or commit say, never dates it:
+   no milestone precedes first contact); ``by`` is that other maker.
 10. coder_to_organiser counts only code and organising actions, each action once; it is
     dated at the maker's first organising action of the first organising quarter.
 11. core: the quarter holding as_of counts with its events up to as_of; ties by key in

@@ -140,7 +140,7 @@ Milestones (network scope)
     record, as the issues endpoint shows it), and whose last ``closed`` event up to as_of
     (bots' events removed; by time, then event id) was by someone else; dated at that
     event. (d) creator of a repo (21) in which another maker acted: dated at the earliest
-    action there of any other maker. (e) community files never fire (no file lists).
+    action there of any other maker at or after the creator's act. (e) community files never fire (no file lists).
 23. coder_to_organiser: per calendar quarter, count code and organising actions (7); a
     quarter qualifies as coding when code + organising >= ``shift_min_actions`` and
     code * 2 > total, as organising when total >= ``shift_min_actions`` and
@@ -909,16 +909,16 @@ def mark_creators(
         if item.author is not None and item.created <= ledger.as_of:
             if not ledger.people.is_bot(item.author):
                 candidates[item.repo_id].append((item.created, 1, item.number, item.author))
-    first_in_repo: dict[int, dict[str, datetime]] = defaultdict(dict)
+    acted: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for maker, actions in ledger.actions.items():
         for action in actions:
-            seen = first_in_repo[action.repo_id]
-            if maker not in seen or action.ts < seen[maker]:
-                seen[maker] = action.ts
+            acted[action.repo_id].append((action.ts, maker))
     for repo_id, options in candidates.items():
         ts, _, _, creator = min(options)
         ledger.mark(creator, "creator", ts)
-        others = [when for maker, when in first_in_repo[repo_id].items() if maker != creator]
+        # another maker acting there at or after the creator's act (never before it: no
+        # milestone precedes its maker's first contact)
+        others = [when for when, maker in acted[repo_id] if maker != creator and when >= ts]
         if others:
             ledger.mark(creator, "organiser", min(others))
 
