@@ -45,7 +45,9 @@ Kinds (``kind``), each dated by TRAJECTORIES.md "Dating":
 
 Columns beyond docs/events.md's contract, for the rules to stay vectorised: ``action``
 (the row is an action by TRAJECTORIES.md), ``landed`` (a landed contribution: ``pr_merged``
-rows and the landed commits above), ``subkind``, ``label``, ``by_commit``, ``via_pr``,
+rows and the landed commits above), ``target_is_bot`` (the item's author is a bot: the item
+is nobody's, even in a frame whose bot rows were dropped), ``subkind``, ``label``,
+``by_commit``, ``via_pr``,
 ``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``.
 
 Makers come from identity resolution's tables (``makers``, ``maker_identities``,
@@ -69,7 +71,7 @@ from graphminer.config import Config
 COLUMNS = [
     "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
     "action", "landed", "subkind", "label", "by_commit", "via_pr", "pr", "is_merge",
-    "direct_push", "committer", "community",
+    "direct_push", "committer", "community", "target_is_bot",
 ]
 
 NOT_PERFORMED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
@@ -105,7 +107,10 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
         events = events[~events["maker"].isin(excluded)]
         events.loc[events["target_author"].isin(excluded), "target_author"] = None
         events.loc[events["committer"].isin(excluded), "committer"] = None
-    events["is_bot"] = events["maker"].isin(bot_makers(conn, people, events))
+    bots = bot_makers(conn, people, events)
+    events["is_bot"] = events["maker"].isin(bots)
+    # a bot's item stays nobody's even where the bots' own rows were dropped first
+    events["target_is_bot"] = events["target_author"].isin(bots)
     return finish_columns(events)
 
 
@@ -120,7 +125,7 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
     defaults: dict[str, Any] = {
         "subkind": "", "label": None, "by_commit": False, "via_pr": False, "pr": 0,
         "is_merge": False, "direct_push": False, "committer": None, "community": False,
-        "target_author": None, "details": "{}", "landed": False,
+        "target_author": None, "details": "{}", "landed": False, "target_is_bot": False,
     }
     for column, default in defaults.items():
         if column not in events:
@@ -128,7 +133,7 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
         elif default is not None:
             events[column] = events[column].fillna(default)
     for column in ("by_commit", "via_pr", "is_merge", "direct_push", "community", "landed",
-                   "action", "is_bot"):
+                   "action", "is_bot", "target_is_bot"):
         events[column] = events[column].astype(bool)
     events["pr"] = events["pr"].astype("int64")
     events["ts"] = pd.to_datetime(events["ts"], utc=True, format="ISO8601").astype(

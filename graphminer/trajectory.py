@@ -119,11 +119,14 @@ def rule_events(events: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     moment = as_timestamp(as_of)
     bots = set(events.loc[events["is_bot"], "maker"])
     kept = events.loc[(events["ts"] <= moment) & ~events["is_bot"], RULE_COLUMNS]
+    # bot items are nobody's, also when the caller dropped the bots' own rows first
+    bot_item = (events.loc[kept.index, "target_is_bot"].astype(bool) if "target_is_bot" in events
+                else pd.Series(False, index=kept.index))
     people = pd.CategoricalDtype(sorted(set(kept["maker"]) | set(kept["target_author"].dropna())))
     kept = kept.astype({"maker": people, "target_author": people, "org": "category",
                         "repo": "category", "kind": "category", "subkind": "category"})
     author = kept["target_author"]
-    kept["someone_else"] = author.notna() & author.ne(kept["maker"]) & ~author.isin(bots)
+    kept["someone_else"] = author.notna() & author.ne(kept["maker"]) & ~author.isin(bots) & ~bot_item
     return kept.sort_values("ts", kind="stable")
 
 
