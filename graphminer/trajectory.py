@@ -108,15 +108,33 @@ RULE_COLUMNS = ["ts", "maker", "org", "repo", "kind", "target", "target_author",
                 "label", "by_commit", "landed", "action", "community"]
 
 
+# One-slot memo of the last preparation: milestones and then stages of the same events
+# frame (every command and export does both) prepare the events and find the role acts
+# once. Keyed on the frame's identity (held, so never reused) and as_of; frames are not
+# modified in place downstream.
+LAST_RUN: dict[str, Any] = {}
+ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
+
+
 def rule_events(events: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     """Events the rules see: up to as_of, bots removed, ``someone_else`` flagged.
 
     Only the columns the rules read are kept, and the repeated strings become
     categoricals (makers and item authors share one, so comparing them compares codes):
     every filter below copies these columns, so fewer and smaller ones keep a million
-    events fast.
+    events fast. The last answer is remembered (``LAST_RUN``).
     """
     moment = as_timestamp(as_of)
+    if LAST_RUN.get("events") is events and LAST_RUN.get("moment") == moment:
+        return LAST_RUN["ev"]
+    ev = prepared_events(events, moment)
+    LAST_RUN.clear()
+    LAST_RUN.update(events=events, moment=moment, ev=ev)
+    return ev
+
+
+def prepared_events(events: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
+    """``rule_events`` without the memo."""
     bots = set(events.loc[events["is_bot"], "maker"])
     kept = events.loc[(events["ts"] <= moment) & ~events["is_bot"], RULE_COLUMNS]
     # bot items are nobody's, also when the caller dropped the bots' own rows first
@@ -354,11 +372,10 @@ def creator_followed(ev: pd.DataFrame, creators: pd.DataFrame) -> pd.DataFrame:
     return candidates(first, maker=first["creator"])
 
 
-def bridge_candidates(ev: pd.DataFrame, column: str, limits: dict[str, Any],
-                      every_quarter: bool = False) -> pd.DataFrame:
+def bridge_candidates(ev: pd.DataFrame, column: str, limits: dict[str, Any]) -> pd.DataFrame:
     """Actions taken while the maker acted in another ``column`` (repo or org) within
-    bridge_days before (interpretation 6): the first per maker and repo, or with
-    ``every_quarter`` the first per maker, repo and quarter (for the bridge track).
+    bridge_days before (interpretation 6): the first per maker, repo and quarter (the
+    milestone takes the earliest; the bridge track of the stages needs every quarter).
 
     In time order, the maker's latest action elsewhere is the last action of the previous
     run of same-``column`` actions, so one shift per run finds it.
@@ -375,10 +392,8 @@ def bridge_candidates(ev: pd.DataFrame, column: str, limits: dict[str, Any],
     next_other = next_other.groupby(run_id).transform("last")
     window = pd.Timedelta(days=limits["bridge_days"])
     bridging = acts[((acts["ts"] - previous_other) <= window) | acts["ts"].eq(next_other)]
-    if every_quarter:
-        return candidates(bridging.assign(quarter=quarter_index(bridging["ts"])).drop_duplicates(
-            ["maker", "repo", "quarter"]))
-    return candidates(bridging.drop_duplicates(["maker", "repo"]))
+    return candidates(bridging.assign(quarter=quarter_index(bridging["ts"])).drop_duplicates(
+        ["maker", "repo", "quarter"]))
 
 
 # --- whole-scope rules (run on all the maker's actions in the scope) --------------------
@@ -516,10 +531,15 @@ def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, A
         "returned": lambda: returned_candidates(ev, keys, limits),
     }
     found = []
+    every: dict[str, pd.DataFrame] = {}
     for name in MILESTONES:
         acts = rules[name]()
+        if name in ROLE_RULES:
+            every[name] = acts
         if len(acts):
             found.append(earliest(acts, keys).assign(milestone=name))
+    if LAST_RUN.get("ev") is ev:  # the stages of these events read the same acts
+        LAST_RUN["roles"] = (dict(limits), every)
     if not found:
         long = empty_candidates().assign(milestone=pd.Series(dtype=object))
     else:
@@ -619,17 +639,22 @@ def held_roles(grid: pd.DataFrame, ev: pd.DataFrame, limits: dict[str, Any]) -> 
                          + quarter_index(acts["at"])[known].to_numpy(dtype="int64"))
         return np.isin(wanted, np.unique(np.concatenate([keys + lag for lag in range(rolling)])))
 
-    actions = actions_of(ev)
-    first_contact = network_first_contact(ev)
-    responders = first_response_rows(ev, first_contact, limits)
-    bridges = pd.concat([bridge_candidates(ev, column, limits, every_quarter=True)
-                         for column in ("repo", "org")], ignore_index=True)
+    known = LAST_RUN.get("roles") if LAST_RUN.get("ev") is ev else None
+    if known is not None and known[0] == limits:
+        every = known[1]
+    else:
+        responders = first_response_rows(ev, network_first_contact(ev), limits)
+        every = {"maintainer": maintainer_candidates(ev), "core": core_candidates(ev, limits),
+                 "organiser": organiser_candidates(ev, responders, creator_acts(ev), limits),
+                 "repo_bridge": bridge_candidates(ev, "repo", limits),
+                 "org_bridge": bridge_candidates(ev, "org", limits)}
+    bridges = pd.concat([every["repo_bridge"], every["org_bridge"]], ignore_index=True)
     return {
-        "core": quarters_of(core_candidates(ev, limits), 1),
-        "maintainer": quarters_of(maintainer_candidates(ev), 4),
+        "core": quarters_of(every["core"], 1),
+        "maintainer": quarters_of(every["maintainer"], 4),
         "landed": quarters_of(candidates(landed_of(ev)), 4),
-        "acted": quarters_of(candidates(actions), 4),
-        "organiser": quarters_of(organiser_candidates(ev, responders, creator_acts(ev), limits), 4),
+        "acted": quarters_of(candidates(actions_of(ev)), 4),
+        "organiser": quarters_of(every["organiser"], 4),
         "bridge": quarters_of(bridges, 4),
     }
 

@@ -57,3 +57,10 @@ def test_core_thresholds_come_from_the_config(tmp_path):
     strict = parse_config("[trajectories]\ncore_min_makers = 2\ncore_min_own = 7\n",
                           source="test", base_dir=tmp_path)
     assert trajectory.milestones(events, "2022-01-01T00:00:00Z", config=strict)["core"].isna().all()
+
+
+def test_every_copy_of_the_rules_version_says_2():
+    from graphminer import precompute
+    from graphminer.fakehub import truth
+
+    assert precompute.RULES_VERSION == trajectory.RULES_VERSION == truth.RULES_VERSION == "2"
