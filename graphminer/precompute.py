@@ -155,6 +155,7 @@ def computed_tables(events: pd.DataFrame, as_of: str, config: Config | None,
             "milestone": long["milestone"], "at": iso(long["at"]),
             "trigger_kind": long["kind"], "trigger_repo": long["trigger_repo"],
             "trigger_target": long["target"], "trigger_at": iso(long["ts"]),
+            "trigger_by": long["by"],
         }))
     milestones_long = pd.concat(parts, ignore_index=True)
     milestones_long["link"] = [item_link(base, repo, target) for repo, target in zip(
@@ -197,7 +198,10 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
             conn.execute(f"DELETE FROM {table}")
         conn.executemany("INSERT INTO traj_makers VALUES (?,?,?,?,?,?,?,?,?)", maker_rows)
         conn.executemany("INSERT INTO traj_maker_names VALUES (?,?,?)", name_rows(info))
-        conn.executemany("INSERT INTO traj_milestones VALUES (?,?,?,?,?,?,?,?,?,?)", milestone_rows)
+        conn.executemany(
+            "INSERT INTO traj_milestones(maker_key, scope, scope_name, milestone, at, trigger_kind, "
+            "trigger_repo, trigger_target, trigger_at, link, trigger_by) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)", milestone_rows)
         conn.executemany("INSERT INTO traj_stages VALUES (?,?,?,?,?,?)", stage_rows)
         conn.execute(
             "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
@@ -232,7 +236,7 @@ def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: str, confi
     # rows in primary-key order: SQLite appends to its index instead of inserting all over
     milestone_rows = sorted(tables["milestones"][[
         "maker_key", "scope", "scope_name", "milestone", "at", "trigger_kind", "trigger_repo",
-        "trigger_target", "trigger_at", "link"]].itertuples(index=False, name=None),
+        "trigger_target", "trigger_at", "link", "trigger_by"]].itertuples(index=False, name=None),
         key=lambda row: row[:4])
     stage_rows = [(row.maker, row.quarter, row.stage, int(row.organiser), int(row.bridge), row.state)
                   for row in tables["stages"].itertuples(index=False)]
@@ -346,7 +350,8 @@ def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]
             milestones[row["milestone"]] = row["at"]
             triggers[row["milestone"]] = {
                 "kind": row["trigger_kind"], "repo": row["trigger_repo"],
-                "target": row["trigger_target"], "at": row["trigger_at"], "link": row["link"]}
+                "target": row["trigger_target"], "at": row["trigger_at"], "link": row["link"],
+                "by": row.get("trigger_by")}
         elif row["scope"] == "org" and (org_name is None or row["scope_name"] == org_name):
             orgs[row["scope_name"]][row["milestone"]] = row["at"]
         elif row["scope"] == "repo" and (org_name is None or repo_orgs.get(row["scope_name"]) == org_name):
