@@ -134,7 +134,7 @@ def test_every_scope_keeps_the_invariants(tmp_path, plan):
     first_quarter = dict(zip(network.index, starts, strict=True))
     # no stage before first contact, and a stage (or a state shown instead) in every quarter
     assert (stages["quarter"] >= stages["maker"].map(first_quarter)).all()
-    assert stages["stage"].isin(trajectory.STAGES + ["inactive", "gone"]).all()
+    assert stages["stage"].isin(list(trajectory.STAGES) + ["inactive", "gone"]).all()
 
 
 @SETTINGS
