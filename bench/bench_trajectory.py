@@ -3,13 +3,17 @@
 
 1. events + milestones + stages + graph, wall time and peak memory (goal: <= 30 s,
    <= 3 GB), against a baseline in the same process: one plain pandas groupby-min pass
-   over the same events;
+   over the same events; and against rules version 1 in the same run (goal: <= 1.2x): the
+   same phase of a version-1 checkout (``--baseline-src``, default ``git archive main``
+   unpacked in the workdir) on a copy of the same store, in its own process, alternating
+   with this version's runs (``--rounds``, the fastest of each counts);
 2. ``precompute.refresh`` (what runs after each harvest), wall time;
 3. ``graphminer trajectory LOGIN`` wall time, process start included (goal: <= 0.5 s),
    against ``python -c pass``.
 
     python bench/bench_trajectory.py [--makers 50000] [--repos-per-org 100] [--orgs 50]
                                      [--years 6] [--seed 42] [--workdir bench/cache/trajectory]
+                                     [--baseline-src PATH] [--baseline-ref main] [--rounds 2]
 
 The world is generated with ``graphminer fakehub generate --no-truth`` and written
 straight into a store by the tests' world loader (tests/test_events_support.py), which
@@ -61,12 +65,12 @@ def phase_fill(world: Path, store: Path) -> dict:
 def phase_analyse(store: Path) -> dict:
     """events, milestones, stages, graph; then the groupby-min baseline on the same events."""
     from graphminer.config import load_config
-    from graphminer.precompute import default_as_of
+    from graphminer.reader import harvest_end
     from graphminer.store import open_store
 
     config = load_config(None)
     conn = open_store(store, readonly=True)
-    as_of = default_as_of(conn)
+    as_of = harvest_end(conn)
     times = {}
     started = time.perf_counter()
     import pandas  # noqa: F401  (import time counted, as a command pays it)
@@ -121,13 +125,53 @@ def phase_precompute(store: Path) -> dict:
     return {"precompute_s": seconds, "peak_mb": peak_mb(), "login": login}
 
 
-def child(phase: str, workdir: Path) -> dict:
-    """Run one phase in a fresh process and return what it printed."""
-    result = subprocess.run([sys.executable, __file__, "--phase", phase, "--workdir", str(workdir)],
-                            capture_output=True, text=True)
+def child(phase: str, workdir: Path, script: Path | None = None) -> dict:
+    """Run one phase in a fresh process (of this checkout, or of ``script``'s) and return
+    what it printed."""
+    result = subprocess.run([sys.executable, str(script or __file__), "--phase", phase,
+                             "--workdir", str(workdir)], capture_output=True, text=True)
     if result.returncode:
         sys.exit(f"phase {phase} failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def baseline_checkout(workdir: Path, source: str | None, ref: str) -> Path:
+    """The version-1 source tree: ``source`` when given, else ``git archive REF`` unpacked
+    once into the workdir (no worktree, no checkout: the repository is not touched)."""
+    if source:
+        return Path(source)
+    target = workdir / f"baseline-{ref.replace('/', '_')}"
+    if not (target / "graphminer").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def baseline_store(store: Path, baseline: Path, workdir: Path) -> Path:
+    """A copy of the store the baseline opens: its migration records cut to the ones the
+    baseline knows (later migrations only add tables and columns it never reads)."""
+    folder = workdir / "baseline-store"
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / "store.sqlite"
+    if not copy.exists() or copy.stat().st_mtime < store.stat().st_mtime:
+        import sqlite3
+
+        source = sqlite3.connect(store)
+        target = sqlite3.connect(copy)
+        source.backup(target)
+        source.close()
+        known = max(int(path.name[:4]) for path in (baseline / "graphminer" / "migrations").glob("[0-9]*.sql"))
+        with target:
+            target.execute("DELETE FROM _migrations WHERE version > ?", (known,))
+        target.close()
+    return folder
+
+
+def seconds(runs: list[dict]) -> str:
+    """The total times of some analyse runs, as ``12.3, 12.9``."""
+    return ", ".join(f"{run['total_s']:.1f}" for run in runs)
 
 
 def wall(command: list[str], runs: int = 7) -> float:
@@ -149,6 +193,11 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=6)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", default=str(ROOT / "bench" / "cache" / "trajectory"))
+    parser.add_argument("--baseline-src", help="a source tree of rules version 1 (default: "
+                        "git archive of --baseline-ref unpacked in the workdir)")
+    parser.add_argument("--baseline-ref", default="main", help="the git ref of rules version 1")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="alternating runs of each version; the fastest of each counts")
     args = parser.parse_args()
     workdir = Path(args.workdir)
     world = workdir / "world" / "world.json.gz"
@@ -173,7 +222,14 @@ def main() -> None:
         filled = child("fill", workdir)
         print(f"store filled from the world: {filled['events_in_world']:,} records in "
               f"{filled['store_fill_s']:.1f} s, identities {filled['identity_s']:.1f} s")
-    analysed = child("analyse", workdir)
+    baseline = baseline_checkout(workdir, args.baseline_src, args.baseline_ref)
+    baseline_dir = baseline_store(store, baseline, workdir)
+    ours_runs, v1_runs = [], []
+    for _ in range(max(args.rounds, 1)):
+        v1_runs.append(child("analyse", baseline_dir, baseline / "bench" / "bench_trajectory.py"))
+        ours_runs.append(child("analyse", workdir))
+    analysed = min(ours_runs, key=lambda run: run["total_s"])
+    version_1 = min(v1_runs, key=lambda run: run["total_s"])
     print(f"events {analysed['events']:,}, makers {analysed['makers']:,}, repos {analysed['repos']:,}, "
           f"milestones reached {analysed['milestones_reached']:,}")
     for name in ("imports_s", "events_s", "milestones_s", "stages_s", "graph_s"):
@@ -183,6 +239,13 @@ def main() -> None:
           f"peak {analysed['peak_mb']:.0f} MB (goal <= 3072 MB)")
     print(f"baseline (one pandas groupby-min over the same events): "
           f"{analysed['baseline_groupby_min_s']:.3f} s; ratio {ratio:.0f}x")
+    print(f"rules version 1 ({baseline}), same store, same run: "
+          f"{version_1['total_s']:.2f} s (milestones {version_1['milestones_s']:.2f} s, "
+          f"stages {version_1['stages_s']:.2f} s), {version_1['milestones_reached']:,} milestones; "
+          f"this version {analysed['total_s']:.2f} s (milestones {analysed['milestones_s']:.2f} s, "
+          f"stages {analysed['stages_s']:.2f} s); ratio {analysed['total_s'] / version_1['total_s']:.2f}x "
+          f"(goal <= 1.2x; fastest of {len(ours_runs)} alternating runs each: "
+          f"{seconds(v1_runs)} s vs {seconds(ours_runs)} s)")
     pre = child("precompute", workdir)
     print(f"precompute.refresh (after each harvest): {pre['precompute_s']:.2f} s, "
           f"peak {pre['peak_mb']:.0f} MB")

@@ -2,10 +2,10 @@
 
 ``load_events(conn, config)`` returns one row per contribution (docs/events.md); everything
 downstream (milestones, stages, graph, stats, exports) reads only this table. It owns the
-reading of TRAJECTORIES.md "Actions" and "Landed code and direct pushes": which record is an
+reading of docs/rules.md "Actions" and "Landed code and direct pushes": which record is an
 action, which commit came in through a PR, which is a direct push.
 
-Kinds (``kind``), each dated by TRAJECTORIES.md "Dating":
+Kinds (``kind``), each dated by docs/rules.md "Dating":
 
 - ``issue_opened``: an issue (not a PR) opened; ``subkind`` is its ``state_reason`` ("" if none).
 - ``pr_opened``: a PR opened by its author.
@@ -23,21 +23,31 @@ Kinds (``kind``), each dated by TRAJECTORIES.md "Dating":
   ``subscribed`` and ``unsubscribed`` are done *to* the actor, not by them, and are left out.
 - ``release``: a published release (drafts are not).
 - ``commit``: every default-branch commit, maker = its author (so per-maker counts add up
-  to the branch's commit count). ``via_pr`` (came in through a PR: merge/squash result of
-  a merged PR, reachable from a mainline merge's second parent only, ``(#N)`` or
-  ``Merge pull request #N`` subject, a ``refs/pull/N/head``),
-  ``pr`` its PR number (0 if unknown), ``is_merge``, ``direct_push``, ``committer`` (maker
-  key of the committer; null for ``GitHub <noreply@github.com>``), ``community``
-  (touched README/CONTRIBUTING/CODE_OF_CONDUCT/issue templates; only git sources know).
-  An action only when it landed (not ``via_pr``): a PR's commits are the PR.
-- ``committed``: the committer's act of putting a direct push or a merge commit on the
-  default branch (maker = committer; ``subkind`` ``direct_push`` or ``merge``); the web
-  flow's ``GitHub <noreply@github.com>`` is nobody. An action (a maintainer act), counted
-  beside the author's ``commit`` row when the committer is the author.
+  to the branch's commit count), dated when it reached the branch (its committer date on
+  the first-parent chain, else the committer date of the mainline merge that brought it
+  in). ``via_pr`` (came in through a PR: merge/squash result of a merged PR, reachable
+  from a mainline merge's second parent only, ``(#N)`` or ``Merge pull request #N``
+  subject, a ``refs/pull/N/head``), ``pr`` its PR number (0 if unknown), ``is_merge``,
+  ``direct_push``, ``committer`` (maker key of the committer; null for
+  ``GitHub <noreply@github.com>``), ``community`` (touched
+  README/CONTRIBUTING/CODE_OF_CONDUCT/issue templates; only git sources know). Landed (and
+  then an action) when it is not a merge and did not come in through a PR, or came in
+  through one whose merged PR the store does not hold (git-only history: a squash commit
+  is its author's; a merge lands one contribution per distinct author of the non-merge
+  commits it brought in, on the row of that author's lowest sha). A held PR's commits are
+  the PR; merge commits land nobody's work.
+- ``committed``: the act of putting a direct push or a mainline merge commit on the
+  default branch (``subkind`` ``direct_push`` or ``merge``): maker = the committer, or for
+  a merge committed by GitHub's web flow (``GitHub <noreply@github.com>``) its author,
+  who pressed merge; a web-flow commit is never a direct push. An action (a maintainer
+  act when someone else landed in the repo before), counted beside the author's
+  ``commit`` row when the committer is the author.
 
 Columns beyond docs/events.md's contract, for the rules to stay vectorised: ``action``
-(the row is an action by TRAJECTORIES.md), ``landed`` (a landed contribution: ``pr_merged``
-rows and commits not ``via_pr``), ``subkind``, ``label``, ``by_commit``, ``via_pr``,
+(the row is an action by docs/rules.md), ``landed`` (a landed contribution: ``pr_merged``
+rows and the landed commits above), ``target_is_bot`` (the item's author is a bot: the item
+is nobody's, even in a frame whose bot rows were dropped), ``subkind``, ``label``,
+``by_commit``, ``via_pr``,
 ``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``.
 
 Makers come from identity resolution's tables (``makers``, ``maker_identities``,
@@ -57,11 +67,12 @@ from typing import Any
 import pandas as pd
 
 from graphminer.config import Config
+from graphminer.reader import table_exists
 
 COLUMNS = [
     "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
     "action", "landed", "subkind", "label", "by_commit", "via_pr", "pr", "is_merge",
-    "direct_push", "committer", "community",
+    "direct_push", "committer", "community", "target_is_bot",
 ]
 
 NOT_PERFORMED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
@@ -97,7 +108,10 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
         events = events[~events["maker"].isin(excluded)]
         events.loc[events["target_author"].isin(excluded), "target_author"] = None
         events.loc[events["committer"].isin(excluded), "committer"] = None
-    events["is_bot"] = events["maker"].isin(bot_makers(conn, people, events))
+    bots = bot_makers(conn, people, events)
+    events["is_bot"] = events["maker"].isin(bots)
+    # a bot's item stays nobody's even where the bots' own rows were dropped first
+    events["target_is_bot"] = events["target_author"].isin(bots)
     return finish_columns(events)
 
 
@@ -112,7 +126,7 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
     defaults: dict[str, Any] = {
         "subkind": "", "label": None, "by_commit": False, "via_pr": False, "pr": 0,
         "is_merge": False, "direct_push": False, "committer": None, "community": False,
-        "target_author": None, "details": "{}", "landed": False,
+        "target_author": None, "details": "{}", "landed": False, "target_is_bot": False,
     }
     for column, default in defaults.items():
         if column not in events:
@@ -120,7 +134,7 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
         elif default is not None:
             events[column] = events[column].fillna(default)
     for column in ("by_commit", "via_pr", "is_merge", "direct_push", "community", "landed",
-                   "action", "is_bot"):
+                   "action", "is_bot", "target_is_bot"):
         events[column] = events[column].astype(bool)
     events["pr"] = events["pr"].astype("int64")
     events["ts"] = pd.to_datetime(events["ts"], utc=True, format="ISO8601").astype(
@@ -179,13 +193,6 @@ def repos_in_scope(conn: sqlite3.Connection, config: Config | None) -> pd.DataFr
     if not include_forks:
         frame = frame[frame["fork"].fillna(0).astype(int) == 0]
     return frame.drop(columns="fork").reset_index(drop=True)
-
-
-def table_exists(conn: sqlite3.Connection, name: str) -> bool:
-    """Whether the store has this table (identity's tables may not exist yet)."""
-    return conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
-    ).fetchone() is not None
 
 
 def query_frame(conn: sqlite3.Connection, sql: str, columns: list[str]) -> pd.DataFrame:
@@ -427,7 +434,8 @@ def parent_lists(commits: pd.DataFrame) -> list[list[str]]:
 
 
 def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """Every default-branch commit, with how it landed (see the module docstring)."""
+    """Every default-branch commit, dated when it reached the branch, with how it landed
+    (see the module docstring)."""
     commits = commits_frame(conn, repos)
     if commits.empty:
         return commits.iloc[0:0]
@@ -438,8 +446,10 @@ def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
     pull_refs = query_frame(conn, "SELECT repo_id, number, sha FROM pull_refs",
                             ["repo_id", "number", "sha"])
     commits["pr"] = pr_numbers(commits, items, pull_refs, introduced_by)
-    introduced = pd.Series([key in introduced_by for key in zip(
-        commits["repo_id"], commits["sha"], strict=True)], index=commits.index)
+    keys = list(zip(commits["repo_id"], commits["sha"], strict=True))
+    commits["merged_by_sha"] = [introduced_by.get(key) for key in keys]
+    introduced = commits["merged_by_sha"].notna()
+    commits["reached_at"] = reached_at(commits)
     # Off the mainline and brought in by no mainline merge (a broken history): landed,
     # but never a direct push.
     commits["via_pr"] = commits["pr"].gt(0) | introduced
@@ -448,29 +458,70 @@ def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
         commits["mainline"] & ~commits["is_merge"] & ~commits["via_pr"]
         & commits["committer_key"].notna()
     )
+    commits["landed"] = landed_commits(commits, held_prs(items))
     commits["community"] = community_touched(commits["files"])
     authored = pd.DataFrame({
-        "ts": commits["committer_date"], "maker": commits["author_key"],
+        "ts": commits["reached_at"], "maker": commits["author_key"],
         "org": commits["org"], "repo": commits["repo"], "kind": "commit",
         "target": "commit:" + commits["sha"], "target_author": commits["author_key"],
         "via_pr": commits["via_pr"], "pr": commits["pr"], "is_merge": commits["is_merge"],
         "direct_push": commits["direct_push"], "committer": commits["committer_key"],
-        "community": commits["community"], "landed": ~commits["via_pr"],
-        "action": ~commits["via_pr"],
+        "community": commits["community"], "landed": commits["landed"],
+        "action": commits["landed"],
         "subkind": "",
     })
     return pd.concat([authored, committed_rows(commits)], ignore_index=True)
 
 
+def reached_at(commits: pd.DataFrame) -> pd.Series:
+    """When each commit reached the default branch: its committer date on the mainline (or
+    in a broken history), else the committer date of the mainline merge that brought it in."""
+    date_of = dict(zip(zip(commits["repo_id"], commits["sha"], strict=True),
+                       commits["committer_date"], strict=True))
+    merge_dates = [date_of.get((repo_id, merge)) if isinstance(merge, str) else None
+                   for repo_id, merge in zip(commits["repo_id"], commits["merged_by_sha"], strict=True)]
+    return pd.Series(merge_dates, index=commits.index, dtype=object).fillna(commits["committer_date"])
+
+
+def held_prs(items: pd.DataFrame) -> set[tuple[Any, int]]:
+    """(repo_id, number) of every merged PR the store holds (structural: whatever as_of)."""
+    merged = items[items["is_pr"] & items["merged_at"].notna()]
+    return set(zip(merged["repo_id"], merged["number"].astype("int64"), strict=True))
+
+
+def landed_commits(commits: pd.DataFrame, held: set[tuple[Any, int]]) -> pd.Series:
+    """Which commit rows are landed contributions (docs/rules.md "Landed code").
+
+    A non-merge commit lands when it did not come in through a PR, or came in through a
+    merge or PR whose merged PR the store does not hold (git-only history): a squash
+    commit is its author's, and a merge brings one landed contribution per distinct author
+    of the non-merge commits it brought in (the row of each author's lowest sha). Merge
+    commits land nobody's work.
+    """
+    pr_held = pd.Series([(repo_id, number) in held for repo_id, number in zip(
+        commits["repo_id"], commits["pr"], strict=True)], index=commits.index)
+    landed = ~commits["is_merge"] & (~commits["via_pr"] | ~pr_held)
+    brought = commits[landed & commits["merged_by_sha"].notna()]
+    repeated = brought.sort_values("sha").duplicated(["repo_id", "merged_by_sha", "author_key"])
+    return landed & ~commits.index.isin(repeated[repeated].index)
+
+
 def committed_rows(commits: pd.DataFrame) -> pd.DataFrame:
-    """The committer's own act for direct pushes and merge commits (not GitHub's web flow)."""
-    pushed = commits[commits["committer_key"].notna() & (commits["direct_push"] | commits["is_merge"])]
+    """The committer's own act for direct pushes and mainline merge commits. Who committed a
+    merge: its committer, or its author when the committer is GitHub's web flow (a merge
+    pressed on the web); a direct push never has GitHub as committer."""
+    by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
+    merger = commits["author_key"].where(by_github, commits["committer_key"])
+    who = merger.where(commits["is_merge"], commits["committer_key"])
+    pushed = commits.assign(who=who)
+    pushed = pushed[pushed["who"].notna() & (pushed["direct_push"]
+                                             | (pushed["is_merge"] & pushed["mainline"]))]
     return pd.DataFrame({
-        "ts": pushed["committer_date"], "maker": pushed["committer_key"],
+        "ts": pushed["reached_at"], "maker": pushed["who"],
         "org": pushed["org"], "repo": pushed["repo"], "kind": "committed",
         "target": "commit:" + pushed["sha"], "target_author": pushed["author_key"],
         "via_pr": pushed["via_pr"], "pr": pushed["pr"], "is_merge": pushed["is_merge"],
-        "direct_push": pushed["direct_push"], "committer": pushed["committer_key"],
+        "direct_push": pushed["direct_push"], "committer": pushed["who"],
         "action": True, "subkind": pushed["is_merge"].map({True: "merge", False: "direct_push"}),
     })
 
@@ -482,8 +533,9 @@ def first_parent_walk(commits: pd.DataFrame, parents: list[list[str]]) -> tuple[
     parent (the latest by committer date if several); its first-parent chain is the
     mainline. A commit off the mainline is reachable from some mainline merge's second
     parent and not from its first, i.e. it came in through that merge; ``introduced_by``
-    maps (repo_id, sha) to that merge's sha, found by one set walk per merge that stops at
-    anything already seen.
+    maps (repo_id, sha) to that merge's sha, found by one set walk per merge, oldest first,
+    that stops at anything already seen (so a branch merged twice is dated at its first
+    merge).
     """
     repo_ids = commits["repo_id"].tolist()
     shas = commits["sha"].tolist()
@@ -505,7 +557,8 @@ def first_parent_walk(commits: pd.DataFrame, parents: list[list[str]]) -> tuple[
             first = parents[index[sha]]
             sha = first[0] if first else None
         seen = set(chain)
-        for merge_sha in chain:
+        # oldest merge first: a commit is brought in by the first merge that reached it
+        for merge_sha in reversed(chain):
             stack = list(parents[index[merge_sha]][1:])
             while stack:
                 sha = stack.pop()

@@ -1,29 +1,36 @@
 """The trajectory stage: milestones and stages, pure functions of the events table.
 
-Implements TRAJECTORIES.md (``RULES_VERSION`` "1"). Each milestone has a small function
-returning its *candidate acts*: rows ``maker, org, repo, at, kind, target, ts`` where
-``at`` is the milestone date the act would give and ``kind``/``target``/``ts`` the event
-that triggers it. A milestone is the earliest candidate per scope key, so the repo-scope
+Implements the rules of docs/rules.md (``graphminer.milestones.RULES_VERSION``); the
+milestones, their scope behaviour and thresholds are declared in ``graphminer.milestones``,
+and ``RULES`` below registers one rule function per key. Each milestone has a small function
+returning its *candidate acts*: rows ``maker, org, repo, at, kind, target, ts, by`` where
+``at`` is the milestone date the act would give, ``kind``/``target``/``ts`` the event
+that triggers it and ``by`` whose act it was. A milestone is the earliest candidate per scope key, so the repo-scope
 rules (everything but the "whole scope" ones) need no per-scope code: the earliest per
 (maker, repo), per (maker, org) and per maker are the repo-scope dates and their minima.
 The whole-scope rules (returning, long_term, coder_to_organiser, inactive, gone,
-returned) take the scope's key columns and run on all the maker's actions in it.
+returned) take the scope's key columns and run on all the maker's actions in it. Every trigger's ``ts`` equals its milestone's date.
 
-Interpretations where TRAJECTORIES.md leaves room (numbered so reports can cite them;
+Interpretations where docs/rules.md leaves room (numbered so reports can cite them;
 aligned with graphminer/fakehub/truth.py's list unless said otherwise):
 
 1. Bots are removed first: their acts are nobody's, their items are never "someone
    else's", a label or close by a bot is no one's. "Someone else" means a known,
    non-bot maker other than the actor (an item of a deleted/ghost author is nobody's).
-2. A direct push or a merge commit is also an act of its *committer* (events kind
-   ``committed``): an action and a maintainer act. Committer ``GitHub <noreply@github.com>``
-   (GitHub's web flow) is nobody. The author gets the landed contribution.
+2. A direct push or a mainline merge commit is also an act of whoever committed it
+   (events kind ``committed``): an action, and a maintainer act only in a repo where a
+   maker other than the actor landed a contribution strictly before (same second: not
+   before). Who committed a merge: its committer, or its author when GitHub's web flow
+   (``GitHub <noreply@github.com>``) committed it. Merges brought in by other merges (main
+   merged into a feature branch) are not the branch's merges and are no one's act. A
+   release is gated the same way.
 3. An approval counts for maintainer when the PR was merged at or after the review and
    no later than ``as_of``.
 4. Calendar months and quarters are UTC; "a later calendar month" compares (year, month).
 5. Gaps: inactive/gone are the *first* gap of >= N days (between two actions, or after
-   the last one until as_of), dated last action + N days; returned is the first action
-   after a gap of >= ``gone_days``.
+   the last one until as_of), dated last action + N days; their trigger is the gap (kind
+   ``gap``, at that date, target the last action's). returned is the first action after
+   a gap of >= ``gone_days``.
 6. Bridges: the other repo's (org's) action may be in the same second or up to
    ``bridge_days`` x 24 h before.
 7. First responder: the first issue comment, review comment or review by a non-bot maker
@@ -31,59 +38,52 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
    (inclusive); every responder in that same second counts; the item's ``created_at``
    must equal its author's network-scope first_contact.
 8. Organiser labels count on issues only (not PRs); closed-as-completed counts issues
-   only, the issue's current ``state_reason`` and its last ``closed`` event up to as_of.
-9. creator: the repository's earliest landed commit (committer date, ties by sha) or
-   opened issue/PR (ties: commits first, then lower number); "another maker later acted"
-   is the first action by a different maker at or after the creator's act (truth.py
-   takes any time; the two differ only for actions before a repo's first one).
-10. coder_to_organiser counts only code and organising actions, each action once.
+   only, the issue's current ``state_reason`` and its last ``closed`` event up to as_of
+   (``by`` is the closer).
+9. creator: the repository's earliest landed commit (dated when it reached the branch,
+   ties by sha) or opened issue/PR (ties: commits first, then lower number); "another
+   maker later acted" is the first action by a different maker at or after the creator's
+   act (an earlier action, a release before any issue or commit say, never dates it:
+   no milestone precedes first contact); ``by`` is that other maker.
+10. coder_to_organiser counts only code and organising actions, each action once; it is
+    dated at the maker's first organising action of the first organising quarter.
 11. core: the quarter holding as_of counts with its events up to as_of; ties by key in
-    plain string order; "reaches 80%" compared exactly (no float drift).
-12. Which commits came in through a PR is structural (read from every record, whatever
-    as_of); events.py decides it.
+    plain string order; "reaches 80%" compared exactly (no float drift); a maker's date
+    is their first landed contribution in that repo in the earliest quarter they are in
+    its core (never before first_contact, since a landed contribution is an action).
+12. Which commits came in through a PR, when each reached the branch and whether its PR
+    is held are structural (read from every record, whatever as_of); events.py decides
+    them. "The store holds its PR" means a merged PR record of that number in that repo.
+13. Stages: a quarter's role holds by acts in that quarter or the three before it (core:
+    in that quarter only); a quarter where nothing holds shows its state (inactive or
+    gone, always one of them: nothing for at least nine months) in the stage column.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-RULES_VERSION = "1"
+from graphminer import milestones as catalogue
+from graphminer.milestones import KEYS as MILESTONES  # noqa: F401 (the catalogue's order)
+from graphminer.milestones import RULES_VERSION, STAGES  # noqa: F401
+from graphminer.timeutil import utc_timestamp
 
-MILESTONES = [
-    "first_contact", "first_issue", "first_comment", "first_pr", "first_landed",
-    "returning", "long_term", "maintainer", "triager", "reviewer", "core", "creator",
-    "organiser", "coder_to_organiser", "repo_bridge", "org_bridge", "inactive", "gone",
-    "returned",
-]
-WHOLE_SCOPE = ("returning", "long_term", "coder_to_organiser", "inactive", "gone", "returned")
 SCOPE_KEYS = {"network": ["maker"], "org": ["maker", "org"], "repo": ["maker", "repo"]}
-STAGES = ["participant", "contributor", "returning", "maintainer", "core"]
-CANDIDATE_COLUMNS = ["maker", "org", "repo", "at", "kind", "target", "ts"]
+CANDIDATE_COLUMNS = ["maker", "org", "repo", "at", "kind", "target", "ts", "by"]
 TRIAGE_EVENTS = ("labeled", "assigned", "milestoned")
-
-DEFAULTS = {
-    "inactive_days": 180, "gone_days": 365, "long_term_days": 365, "bridge_days": 365,
-    "first_response_hours": 168, "core_share": 0.8, "core_min_landed": 5,
-    "shift_min_actions": 3, "organiser_labels": ["good first issue", "help wanted"],
-}
 
 
 def thresholds(config: Any = None) -> dict[str, Any]:
     """The [trajectories] values of the config, defaults where it has none."""
-    values = dict(DEFAULTS)
+    values = catalogue.default_thresholds()
     if config is not None:
         values.update(config["trajectories"])
     return values
-
-
-def as_timestamp(as_of: Any) -> pd.Timestamp:
-    """as_of as a UTC Timestamp (str, datetime or Timestamp)."""
-    moment = pd.Timestamp(as_of) if not isinstance(as_of, datetime) else pd.Timestamp(as_of)
-    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
 
 
 # --- preparing the events ---------------------------------------------------------------
@@ -92,32 +92,54 @@ RULE_COLUMNS = ["ts", "maker", "org", "repo", "kind", "target", "target_author",
                 "label", "by_commit", "landed", "action", "community"]
 
 
+# One-slot memo of the last preparation: milestones and then stages of the same events
+# frame (every command and export does both) prepare the events and find the role acts
+# once. Keyed on the frame's identity (held, so never reused) and as_of; frames are not
+# modified in place downstream.
+LAST_RUN: dict[str, Any] = {}
+ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
+
+
 def rule_events(events: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     """Events the rules see: up to as_of, bots removed, ``someone_else`` flagged.
 
     Only the columns the rules read are kept, and the repeated strings become
     categoricals (makers and item authors share one, so comparing them compares codes):
     every filter below copies these columns, so fewer and smaller ones keep a million
-    events fast.
+    events fast. The last answer is remembered (``LAST_RUN``).
     """
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
+    if LAST_RUN.get("events") is events and LAST_RUN.get("moment") == moment:
+        return LAST_RUN["ev"]
+    ev = prepared_events(events, moment)
+    LAST_RUN.clear()
+    LAST_RUN.update(events=events, moment=moment, ev=ev)
+    return ev
+
+
+def prepared_events(events: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
+    """``rule_events`` without the memo."""
     bots = set(events.loc[events["is_bot"], "maker"])
     kept = events.loc[(events["ts"] <= moment) & ~events["is_bot"], RULE_COLUMNS]
+    # bot items are nobody's, also when the caller dropped the bots' own rows first
+    bot_item = (events.loc[kept.index, "target_is_bot"].astype(bool) if "target_is_bot" in events
+                else pd.Series(False, index=kept.index))
     people = pd.CategoricalDtype(sorted(set(kept["maker"]) | set(kept["target_author"].dropna())))
     kept = kept.astype({"maker": people, "target_author": people, "org": "category",
                         "repo": "category", "kind": "category", "subkind": "category"})
     author = kept["target_author"]
-    kept["someone_else"] = author.notna() & author.ne(kept["maker"]) & ~author.isin(bots)
+    kept["someone_else"] = author.notna() & author.ne(kept["maker"]) & ~author.isin(bots) & ~bot_item
     return kept.sort_values("ts", kind="stable")
 
 
 def candidates(rows: pd.DataFrame, at: pd.Series | None = None, maker: pd.Series | None = None) -> pd.DataFrame:
-    """Rows as candidate acts dated at their own time (or ``at``), by their maker (or ``maker``)."""
+    """Rows as candidate acts dated at their own time (or ``at``), reached by their maker (or
+    ``maker``); ``by`` is always the rows' own maker, whose act it was."""
     frame = pd.DataFrame({
         "maker": rows["maker"] if maker is None else maker,
         "org": rows["org"], "repo": rows["repo"],
         "at": rows["ts"] if at is None else at,
-        "kind": rows["kind"], "target": rows["target"], "ts": rows["ts"],
+        "kind": rows["kind"], "target": rows["target"], "ts": rows["ts"], "by": rows["maker"],
     })
     return frame[frame["maker"].notna()]
 
@@ -148,7 +170,7 @@ def quarter_start(index: pd.Series) -> pd.Series:
 
 
 def actions_of(ev: pd.DataFrame) -> pd.DataFrame:
-    """The rows that are actions by TRAJECTORIES.md (PR commits are not; the PR is)."""
+    """The rows that are actions by docs/rules.md (PR commits are not; the PR is)."""
     return ev[ev["action"]]
 
 
@@ -193,19 +215,34 @@ def merged_at_of_prs(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def maintainer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
-    """Merging or closing someone else's item, approving a PR later merged, a release,
-    a direct push, a merge commit committed by the maker (see interpretations 2, 3)."""
+    """Merging or closing someone else's item, approving a PR later merged; and, only in a
+    repo where someone else landed strictly before (``after_others_landed``), a release, a
+    direct push or a merge commit committed by the maker (interpretations 2, 3)."""
     kind, subkind = ev["kind"], ev["subkind"]
     merges = ev[kind.eq("merge_performed") & ev["someone_else"]]
     closes = ev[kind.eq("issue_event") & subkind.eq("closed") & ev["someone_else"] & ~ev["by_commit"]]
     approvals = ev[kind.eq("review") & subkind.eq("APPROVED") & ev["someone_else"]]
     approvals = approvals.merge(merged_at_of_prs(ev), on=["repo", "target"], how="inner")
     approvals = approvals[approvals["merged_at"] >= approvals["ts"]]
-    releases = ev[kind.eq("release")]
-    pushes = ev[kind.eq("committed")]
+    releases = after_others_landed(ev, ev[kind.eq("release")])
+    pushes = after_others_landed(ev, ev[kind.eq("committed")])
     parts = [candidates(merges), candidates(closes), candidates(approvals),
              candidates(releases), candidates(pushes)]
     return pd.concat(parts, ignore_index=True)
+
+
+def after_others_landed(ev: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
+    """The acts done in a repo where a maker other than the actor had landed a contribution
+    strictly before: per repo, the first landed time of its first two landing makers."""
+    firsts = landed_of(ev).groupby(["repo", "maker"], observed=True, sort=False)["ts"].min()
+    firsts = firsts.reset_index().sort_values(["repo", "ts"], kind="stable")
+    rank = firsts.groupby("repo", observed=True).cumcount()
+    per_repo = firsts[rank.eq(0)].rename(columns={"maker": "first_maker", "ts": "first_at"}).merge(
+        firsts[rank.eq(1)][["repo", "ts"]].rename(columns={"ts": "second_at"}), on="repo", how="left")
+    joined = acts[["repo", "maker", "ts"]].reset_index(names="row").merge(per_repo, on="repo", how="inner")
+    others_first = joined["first_at"].where(
+        joined["first_maker"].astype(object).ne(joined["maker"].astype(object)), joined["second_at"])
+    return acts.loc[joined.loc[others_first.lt(joined["ts"]), "row"]]
 
 
 def triager_candidates(ev: pd.DataFrame) -> pd.DataFrame:
@@ -220,21 +257,30 @@ def reviewer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def core_candidates(ev: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
-    """Per repo and quarter, the shortest prefix of makers (by landed contributions,
-    descending, ties by key) holding >= core_share of them, in repos with enough landed."""
+    """Per repo and quarter with a team (>= core_min_landed landed contributions from >=
+    core_min_makers makers), the shortest prefix of makers (by landed contributions there,
+    descending, ties by key) holding >= core_share of them, keeping those with >=
+    core_min_own; dated at the maker's first landed contribution there that quarter."""
     landed = landed_of(ev)
     if landed.empty:
         return empty_candidates()
     landed = landed.assign(quarter=quarter_index(landed["ts"]))
-    counts = landed.groupby(["repo", "quarter", "maker"], sort=False).size().rename("n").reset_index()
-    counts["total"] = counts.groupby(["repo", "quarter"])["n"].transform("sum")
-    counts = counts[counts["total"] >= limits["core_min_landed"]]
-    counts = counts.sort_values(["repo", "quarter", "n", "maker"], ascending=[True, True, False, True])
-    before = counts.groupby(["repo", "quarter"])["n"].cumsum() - counts["n"]
-    in_core = counts[before < limits["core_share"] * counts["total"] - 1e-9]
+    counts = (landed.groupby(["repo", "quarter", "maker"], sort=False, observed=True)
+              .size().rename("n").reset_index())
+    team = counts.groupby(["repo", "quarter"], observed=True)["n"]
+    counts["total"] = team.transform("sum")
+    counts["makers"] = team.transform("size")
+    counts = counts[(counts["total"] >= limits["core_min_landed"])
+                    & (counts["makers"] >= limits["core_min_makers"])]
+    counts = counts.assign(key=counts["maker"].astype(str)).sort_values(
+        ["repo", "quarter", "n", "key"], ascending=[True, True, False, True])
+    before = counts.groupby(["repo", "quarter"], observed=True)["n"].cumsum() - counts["n"]
+    in_core = counts[(before < limits["core_share"] * counts["total"] - 1e-9)
+                     & (counts["n"] >= limits["core_min_own"])]
     triggers = landed.drop_duplicates(["maker", "repo", "quarter"])
-    rows = in_core.merge(triggers, on=["maker", "repo", "quarter"], how="inner")
-    return candidates(rows, at=quarter_start(rows["quarter"]))
+    rows = in_core[["maker", "repo", "quarter"]].merge(triggers, on=["maker", "repo", "quarter"],
+                                                       how="inner")
+    return candidates(rows)
 
 
 def creator_acts(ev: pd.DataFrame) -> pd.DataFrame:
@@ -312,7 +358,8 @@ def creator_followed(ev: pd.DataFrame, creators: pd.DataFrame) -> pd.DataFrame:
 
 def bridge_candidates(ev: pd.DataFrame, column: str, limits: dict[str, Any]) -> pd.DataFrame:
     """Actions taken while the maker acted in another ``column`` (repo or org) within
-    bridge_days before (interpretation 6).
+    bridge_days before (interpretation 6): the first per maker, repo and quarter (the
+    milestone takes the earliest; the bridge track of the stages needs every quarter).
 
     In time order, the maker's latest action elsewhere is the last action of the previous
     run of same-``column`` actions, so one shift per run finds it.
@@ -329,7 +376,8 @@ def bridge_candidates(ev: pd.DataFrame, column: str, limits: dict[str, Any]) -> 
     next_other = next_other.groupby(run_id).transform("last")
     window = pd.Timedelta(days=limits["bridge_days"])
     bridging = acts[((acts["ts"] - previous_other) <= window) | acts["ts"].eq(next_other)]
-    return candidates(bridging.drop_duplicates(["maker", "repo"]))
+    return candidates(bridging.assign(quarter=quarter_index(bridging["ts"])).drop_duplicates(
+        ["maker", "repo", "quarter"]))
 
 
 # --- whole-scope rules (run on all the maker's actions in the scope) --------------------
@@ -349,12 +397,15 @@ def long_term_candidates(ev: pd.DataFrame, keys: list[str], limits: dict[str, An
 
 
 def gap_candidates(ev: pd.DataFrame, keys: list[str], as_of: pd.Timestamp, days: int) -> pd.DataFrame:
-    """Last actions before a gap of >= days (or before as_of), dated action + days."""
+    """Last actions before a gap of >= days (or before as_of), dated action + days. The
+    trigger is the gap itself (kind ``gap``, at the milestone's date, target the last
+    action's), so every trigger's time is its milestone's date."""
     acts = actions_of(ev)
-    following = acts.groupby(keys, sort=False)["ts"].shift(-1).fillna(as_of)
+    following = acts.groupby(keys, sort=False, observed=True)["ts"].shift(-1).fillna(as_of)
     span = pd.Timedelta(days=days)
     quiet = acts[following - acts["ts"] >= span]
-    return candidates(quiet, at=quiet["ts"] + span)
+    quiet = quiet.assign(ts=quiet["ts"] + span, kind="gap")
+    return candidates(quiet)
 
 
 def returned_candidates(ev: pd.DataFrame, keys: list[str], limits: dict[str, Any]) -> pd.DataFrame:
@@ -366,7 +417,7 @@ def returned_candidates(ev: pd.DataFrame, keys: list[str], limits: dict[str, Any
 
 
 def action_roles(ev: pd.DataFrame, responses: pd.DataFrame) -> pd.DataFrame:
-    """Code and organising actions, flagged (TRAJECTORIES.md "Actions")."""
+    """Code and organising actions, flagged (docs/rules.md "Actions")."""
     kind = ev["kind"]
     code = (kind.eq("commit") & ev["landed"]) | kind.eq("pr_opened")
     organising = (
@@ -381,7 +432,8 @@ def action_roles(ev: pd.DataFrame, responses: pd.DataFrame) -> pd.DataFrame:
 
 def coder_to_organiser_candidates(roles: pd.DataFrame, keys: list[str],
                                   limits: dict[str, Any]) -> pd.DataFrame:
-    """The first quarter mostly organising after an earlier quarter mostly coding."""
+    """The first quarter mostly organising after an earlier quarter mostly coding, dated at
+    the maker's first organising action in that quarter."""
     if roles.empty:
         return empty_candidates()
     roles = roles.assign(quarter=quarter_index(roles["ts"]))
@@ -397,7 +449,7 @@ def coder_to_organiser_candidates(roles: pd.DataFrame, keys: list[str],
     shifted = shifted.sort_values("quarter").drop_duplicates(keys)
     triggers = roles[roles["organising"]].drop_duplicates(keys + ["quarter"])
     rows = triggers.merge(shifted[keys + ["quarter"]], on=keys + ["quarter"], how="inner")
-    return candidates(rows, at=quarter_start(rows["quarter"]))
+    return candidates(rows)
 
 
 def empty_candidates() -> pd.DataFrame:
@@ -407,6 +459,58 @@ def empty_candidates() -> pd.DataFrame:
 
 
 # --- milestones -------------------------------------------------------------------------
+
+class RuleInputs:
+    """What the rule functions read: the events through ``rule_events``, as_of, the
+    thresholds, the scope's keys, and the parts several rules share (computed once)."""
+
+    def __init__(self, ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, Any],
+                 keys: list[str]) -> None:
+        self.ev, self.moment, self.limits, self.keys = ev, moment, limits, keys
+
+    @cached_property
+    def first_contact(self) -> pd.Series:
+        return network_first_contact(self.ev)
+
+    @cached_property
+    def responders(self) -> pd.DataFrame:
+        return first_response_rows(self.ev, self.first_contact, self.limits)
+
+    @cached_property
+    def creators(self) -> pd.DataFrame:
+        return creator_acts(self.ev)
+
+
+# One rule per milestone of the catalogue (graphminer.milestones), by its key.
+RULES: dict[str, Callable[[RuleInputs], pd.DataFrame]] = {
+    "first_contact": lambda r: first_contact_candidates(r.ev),
+    "first_issue": lambda r: first_issue_candidates(r.ev),
+    "first_comment": lambda r: first_comment_candidates(r.ev),
+    "first_pr": lambda r: first_pr_candidates(r.ev),
+    "first_landed": lambda r: first_landed_candidates(r.ev),
+    "returning": lambda r: returning_candidates(r.ev, r.keys),
+    "long_term": lambda r: long_term_candidates(r.ev, r.keys, r.limits),
+    "maintainer": lambda r: maintainer_candidates(r.ev),
+    "triager": lambda r: triager_candidates(r.ev),
+    "reviewer": lambda r: reviewer_candidates(r.ev),
+    "core": lambda r: core_candidates(r.ev, r.limits),
+    "creator": lambda r: creator_candidates(r.creators),
+    "organiser": lambda r: organiser_candidates(r.ev, r.responders, r.creators, r.limits),
+    "coder_to_organiser": lambda r: coder_to_organiser_candidates(
+        action_roles(r.ev, r.responders), r.keys, r.limits),
+    "repo_bridge": lambda r: bridge_candidates(r.ev, "repo", r.limits),
+    "org_bridge": lambda r: bridge_candidates(r.ev, "org", r.limits),
+    "inactive": lambda r: gap_candidates(r.ev, r.keys, r.moment, r.limits["inactive_days"]),
+    "gone": lambda r: gap_candidates(r.ev, r.keys, r.moment, r.limits["gone_days"]),
+    "returned": lambda r: returned_candidates(r.ev, r.keys, r.limits),
+}
+
+
+def unregistered(rules: dict[str, Any] | None = None) -> tuple[set[str], set[str]]:
+    """(catalogue keys without a rule, rules without a catalogue key): both empty."""
+    registered = set(RULES if rules is None else rules)
+    return set(catalogue.KEYS) - registered, registered - set(catalogue.KEYS)
+
 
 def network_first_contact(ev: pd.DataFrame) -> pd.Series:
     """maker -> first action time across the network."""
@@ -420,7 +524,7 @@ def milestone_acts(events: pd.DataFrame, as_of: Any, config: Any = None,
     Columns: the scope's keys, ``milestone``, ``at`` (the milestone date), and the
     triggering event's ``kind``, ``target``, ``ts``, ``trigger_repo`` and ``trigger_org``.
     """
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     return acts_of_prepared(rule_events(events, moment), moment, thresholds(config),
                             scope_keys(scope))
 
@@ -437,36 +541,17 @@ def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, A
     """milestone_acts on events already through ``rule_events``."""
     if ev.empty:
         return with_scope_columns(empty_candidates().assign(milestone=pd.Series(dtype=object)), keys)
-    first_contact = network_first_contact(ev)
-    responders = first_response_rows(ev, first_contact, limits)
-    creators = creator_acts(ev)
-    rules = {
-        "first_contact": lambda: first_contact_candidates(ev),
-        "first_issue": lambda: first_issue_candidates(ev),
-        "first_comment": lambda: first_comment_candidates(ev),
-        "first_pr": lambda: first_pr_candidates(ev),
-        "first_landed": lambda: first_landed_candidates(ev),
-        "returning": lambda: returning_candidates(ev, keys),
-        "long_term": lambda: long_term_candidates(ev, keys, limits),
-        "maintainer": lambda: maintainer_candidates(ev),
-        "triager": lambda: triager_candidates(ev),
-        "reviewer": lambda: reviewer_candidates(ev),
-        "core": lambda: core_candidates(ev, limits),
-        "creator": lambda: creator_candidates(creators),
-        "organiser": lambda: organiser_candidates(ev, responders, creators, limits),
-        "coder_to_organiser": lambda: coder_to_organiser_candidates(
-            action_roles(ev, responders), keys, limits),
-        "repo_bridge": lambda: bridge_candidates(ev, "repo", limits),
-        "org_bridge": lambda: bridge_candidates(ev, "org", limits),
-        "inactive": lambda: gap_candidates(ev, keys, moment, limits["inactive_days"]),
-        "gone": lambda: gap_candidates(ev, keys, moment, limits["gone_days"]),
-        "returned": lambda: returned_candidates(ev, keys, limits),
-    }
+    inputs = RuleInputs(ev, moment, limits, keys)
     found = []
-    for name in MILESTONES:
-        acts = rules[name]()
+    every: dict[str, pd.DataFrame] = {}
+    for name in catalogue.KEYS:
+        acts = RULES[name](inputs)
+        if name in ROLE_RULES:
+            every[name] = acts
         if len(acts):
             found.append(earliest(acts, keys).assign(milestone=name))
+    if LAST_RUN.get("ev") is ev:  # the stages of these events read the same acts
+        LAST_RUN["roles"] = (dict(limits), every)
     if not found:
         long = empty_candidates().assign(milestone=pd.Series(dtype=object))
     else:
@@ -479,7 +564,7 @@ def with_scope_columns(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Candidates as milestone acts: the triggering repo and org named as such, and the
     scope's own repo/org columns (present even when there is no act)."""
     long = long.rename(columns={"repo": "trigger_repo", "org": "trigger_org"})
-    for column in ("maker", "trigger_repo", "trigger_org", "kind"):
+    for column in ("maker", "trigger_repo", "trigger_org", "kind", "by"):
         long[column] = long[column].astype(object)
     if "repo" in keys:
         long["repo"] = long["trigger_repo"]
@@ -492,7 +577,7 @@ def milestones(events: pd.DataFrame, as_of: Any, config: Any = None,
                scope: str = "network") -> pd.DataFrame:
     """One row per maker (x org, x repo by scope), one column per key of MILESTONES (NaT if
     not reached by as_of). Makers with at least one action up to as_of are listed."""
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     ev = rule_events(events, moment)
     keys = scope_keys(scope)
     return wide_milestones(ev, acts_of_prepared(ev, moment, thresholds(config), keys), keys)
@@ -505,10 +590,10 @@ def wide_milestones(ev: pd.DataFrame, long: pd.DataFrame, keys: list[str]) -> pd
                          else pd.Index(present[keys[0]], name=keys[0]))
     if len(long):
         frame = frame.join(long.pivot(index=keys, columns="milestone", values="at"), how="outer")
-    for name in MILESTONES:
+    for name in catalogue.KEYS:
         if name not in frame:
             frame[name] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    frame = frame[MILESTONES].sort_index()
+    frame = frame[list(catalogue.KEYS)].sort_index()
     frame.columns.name = None
     frame.attrs["rules_version"] = RULES_VERSION
     return frame
@@ -518,15 +603,17 @@ def wide_milestones(ev: pd.DataFrame, long: pd.DataFrame, keys: list[str]) -> pd
 
 def stages(events: pd.DataFrame, as_of: Any, config: Any = None,
            network: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One row per maker per quarter from their first contact to as_of's quarter: the
-    highest stage reached by the quarter's end (or as_of), the organiser and bridge
-    tracks, and the state (active, inactive, gone, returned in that quarter)."""
+    """One row per maker per quarter from their first contact to as_of's quarter: the role
+    *held* in that quarter (docs/rules.md "Stages"), the organiser and bridge tracks held
+    on the same rolling year, and the state (active, inactive, gone, returned in that
+    quarter). A quarter where no stage holds shows its state (inactive or gone) as stage."""
     limits = thresholds(config)
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     reached = network if network is not None else milestones(events, moment, config)
     reached = reached[reached["first_contact"].notna()]
     if reached.empty:
         return pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
+    ev = rule_events(events, moment)
     last_quarter = int(quarter_index(pd.Series([moment])).iloc[0])
     first_quarter = quarter_index(reached["first_contact"]).astype("int64")
     span = (last_quarter - first_quarter + 1).to_numpy()
@@ -535,17 +622,53 @@ def stages(events: pd.DataFrame, as_of: Any, config: Any = None,
     grid["quarter"] = quarter_start(grid["quarter_no"]).to_numpy()
     ends = quarter_start(grid["quarter_no"] + 1) - pd.Timedelta(seconds=1)
     grid["ref"] = ends.where(ends < moment, moment).to_numpy()
-    by_maker = reached.reindex(grid["maker"])
-    by_maker.index = grid.index
-    held = {name: by_maker[name].le(grid["ref"]) for name in
-            ("first_landed", "returning", "maintainer", "core", "organiser", "repo_bridge", "org_bridge")}
+    returning_at = reached["returning"].reindex(grid["maker"])
+    returning_at.index = grid.index
+    returned = returning_at.le(grid["ref"]).to_numpy()
+    held = held_roles(grid, ev, limits)
     grid["stage"] = np.select(
-        [held["core"], held["maintainer"], held["returning"], held["first_landed"]],
-        ["core", "maintainer", "returning", "contributor"], default="participant")
+        [held["core"], held["maintainer"],
+         held["landed"] & returned, held["landed"], held["acted"]],
+        ["core", "maintainer", "returning", "contributor", "participant"], default="")
     grid["organiser"] = held["organiser"]
-    grid["bridge"] = held["repo_bridge"] | held["org_bridge"]
-    grid["state"] = quarter_states(grid, rule_events(events, moment), limits)
+    grid["bridge"] = held["bridge"]
+    grid["state"] = quarter_states(grid, ev, limits)
+    grid["stage"] = grid["stage"].where(grid["stage"].ne(""), grid["state"])
     return grid[["maker", "quarter", "stage", "organiser", "bridge", "state"]].reset_index(drop=True)
+
+
+def held_roles(grid: pd.DataFrame, ev: pd.DataFrame, limits: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Per grid row (maker, quarter_no), whether each role holds: core in that very quarter;
+    maintainer, landed, acted, organiser and bridge by an act in that quarter or the three
+    before it."""
+    codes = {maker: code for code, maker in enumerate(pd.unique(grid["maker"]))}
+    wanted = grid["maker"].map(codes).to_numpy(dtype="int64") * 100_000 + grid["quarter_no"].to_numpy()
+
+    def quarters_of(acts: pd.DataFrame, rolling: int) -> np.ndarray:
+        code = acts["maker"].astype(object).map(codes)
+        known = code.notna().to_numpy()
+        keys = np.unique(code[known].to_numpy(dtype="int64") * 100_000
+                         + quarter_index(acts["at"])[known].to_numpy(dtype="int64"))
+        return np.isin(wanted, np.unique(np.concatenate([keys + lag for lag in range(rolling)])))
+
+    known = LAST_RUN.get("roles") if LAST_RUN.get("ev") is ev else None
+    if known is not None and known[0] == limits:
+        every = known[1]
+    else:
+        responders = first_response_rows(ev, network_first_contact(ev), limits)
+        every = {"maintainer": maintainer_candidates(ev), "core": core_candidates(ev, limits),
+                 "organiser": organiser_candidates(ev, responders, creator_acts(ev), limits),
+                 "repo_bridge": bridge_candidates(ev, "repo", limits),
+                 "org_bridge": bridge_candidates(ev, "org", limits)}
+    bridges = pd.concat([every["repo_bridge"], every["org_bridge"]], ignore_index=True)
+    return {
+        "core": quarters_of(every["core"], 1),
+        "maintainer": quarters_of(every["maintainer"], 4),
+        "landed": quarters_of(candidates(landed_of(ev)), 4),
+        "acted": quarters_of(candidates(actions_of(ev)), 4),
+        "organiser": quarters_of(every["organiser"], 4),
+        "bridge": quarters_of(bridges, 4),
+    }
 
 
 def quarter_states(grid: pd.DataFrame, ev: pd.DataFrame, limits: dict[str, Any]) -> pd.Series:

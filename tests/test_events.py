@@ -63,32 +63,70 @@ def test_how_each_commit_landed(tmp_path):
     shas = linked_history(w)
     events = load_events(w.store(tmp_path / "s.sqlite"))
     commits = events[events["kind"] == "commit"].set_index(events.loc[events["kind"] == "commit", "target"].str[7:])
-    expected = {  # sha: (via_pr, pr, direct_push, is_merge)
-        "root": (False, 0, True, False),
-        "squash": (True, shas["squash_pr"], False, False),
-        "branch_one": (True, shas["merge_pr"], False, False),  # second parent only
-        "branch_two": (True, shas["merge_pr"], False, False),
-        "merge": (True, shas["merge_pr"], False, True),
-        "rebased": (True, shas["result_pr"], False, False),  # a merged PR's merge_commit_sha
-        "local_merge_side": (True, 0, False, False),  # reachable from a 2nd parent only
-        "local_merge": (False, 0, False, True),
-        "last": (False, 0, True, False),
+    expected = {  # sha: (via_pr, pr, direct_push, is_merge, landed, reached the branch)
+        "root": (False, 0, True, False, True, "2020-01-01"),
+        "squash": (True, shas["squash_pr"], False, False, False, "2020-01-03"),
+        # second parent only: dated at the merge that brought them in
+        "branch_one": (True, shas["merge_pr"], False, False, False, "2020-01-06"),
+        "branch_two": (True, shas["merge_pr"], False, False, False, "2020-01-06"),
+        "merge": (True, shas["merge_pr"], False, True, False, "2020-01-06"),
+        "rebased": (True, shas["result_pr"], False, False, False, "2020-01-08"),  # merge_commit_sha
+        # reachable from a local merge's 2nd parent only, and no PR holds it: it lands, at
+        # the merge's date
+        "local_merge_side": (True, 0, False, False, True, "2020-01-10"),
+        "local_merge": (False, 0, False, True, False, "2020-01-10"),  # a merge lands nobody's work
+        "last": (False, 0, True, False, True, "2020-01-11"),
     }
-    for name, (via_pr, pr, direct_push, is_merge) in expected.items():
+    for name, (via_pr, pr, direct_push, is_merge, landed, reached) in expected.items():
         row = commits.loc[shas[name]]
         assert (bool(row["via_pr"]), int(row["pr"]), bool(row["direct_push"]), bool(row["is_merge"])) == (
             via_pr, pr, direct_push, is_merge), name
-        assert bool(row["landed"]) == (not via_pr) and bool(row["action"]) == (not via_pr)
+        assert bool(row["landed"]) == landed and bool(row["action"]) == landed, name
+        assert row["ts"] == pd.Timestamp(reached, tz="UTC"), name
     # authored commits add up to the branch: 9 commits, 9 commit rows
     assert len(commits) == 9
     counts = commits.groupby("maker").size().to_dict()
     assert counts == {"1": 4, "2": 5}
-    # committer acts: ann's direct push (root), ann's local merge; ann committed ben's
+    # committer acts: ann's direct push (root), ann's local merge, ann's press of the web
+    # merge button (GitHub committed it: its author is who merged); ann committed ben's
     # rebased commit but it came through a PR; ben's last commit is his own push.
     committed = events[events["kind"] == "committed"]
     assert sorted(zip(committed["maker"], committed["target"].str[7:], committed["subkind"], strict=True)) == sorted([
         ("1", shas["root"], "direct_push"), ("1", shas["local_merge"], "merge"),
-        ("2", shas["last"], "direct_push")])
+        ("1", shas["merge"], "merge"), ("2", shas["last"], "direct_push")])
+
+
+def test_git_only_history_lands_the_work_of_prs_the_store_does_not_hold(tmp_path):
+    # No PR records at all (a git-only harvest): the squash commit "(#7)" lands its author's
+    # work at its own date; "Merge pull request #8" brings in three commits (cy twice, dee
+    # once, and dee's merge of main into the branch): one landed contribution each for cy and
+    # dee, at the merge's date; the merge commits land nobody's work.
+    w = World()
+    ann, cy, dee = w.user("ann", 1), w.user("cy", 3), w.user("dee", 4)
+    site = w.repo("civic/site")
+    root = w.commit(site, "2021-01-01T00:00:00Z", author=ann)
+    squash = w.commit(site, "2021-01-05T00:00:00Z", author=cy, committer="github",
+                      parents=[root], message="Add map (#7)")
+    one = w.commit(site, "2021-01-02T00:00:00Z", author=cy, parents=[root])
+    two = w.commit(site, "2021-01-03T00:00:00Z", author=cy, parents=[one])
+    sync = w.commit(site, "2021-01-06T00:00:00Z", author=dee, parents=[two, squash],
+                    message="Merge branch 'main' into feature")
+    three = w.commit(site, "2021-01-07T00:00:00Z", author=dee, parents=[sync])
+    w.commit(site, "2021-02-01T00:00:00Z", author=ann, committer="github",
+             parents=[squash, three], message="Merge pull request #8 from cy/feature")
+    events = load_events(w.store(tmp_path / "s.sqlite"))
+    landed = events[events["landed"]]
+    got = sorted(zip(landed["maker"], landed["ts"].dt.strftime("%Y-%m-%d"), strict=True))
+    assert got == [("1", "2021-01-01"), ("3", "2021-01-05"), ("3", "2021-02-01"),
+                   ("4", "2021-02-01")]
+    assert landed["kind"].eq("commit").all()
+    # the branch's commits reached it with the merge; sync is dee's, but not on the mainline
+    commits = events[events["kind"] == "commit"].set_index(events.loc[events["kind"] == "commit", "target"].str[7:])
+    assert {commits.loc[sha, "ts"] for sha in (one, two, sync, three)} == {
+        pd.Timestamp("2021-02-01", tz="UTC")}
+    committed = events[events["kind"] == "committed"]
+    assert sorted(zip(committed["maker"], committed["subkind"], strict=True)) == [
+        ("1", "direct_push"), ("1", "merge")]
 
 
 def test_pr_rows_merges_and_counts(tmp_path):

@@ -79,16 +79,22 @@ def test_commit_roles(history: dict, tmp_path: Path) -> None:
     assert by["b"]["direct_push"] and not by["b"]["via_pr"] and by["b"]["landed"]
     assert by["c"]["direct_push"]
     for name in ("f1", "f2"):  # reachable from the merge's second parent only
-        assert by[name]["via_pr"] and by[name]["pr"] == 7 and not by[name]["landed"]
+        assert by[name]["via_pr"] and by[name]["pr"] == 7
         assert not by[name]["direct_push"]
+        assert by[name]["ts"] == by["m7"]["ts"]  # they reached main with the merge
+    # git-only: no PR record holds #7, so the merge lands Bo's work, once for its author
+    assert by["f1"]["landed"] + by["f2"]["landed"] == 1
     assert by["m7"]["is_merge"] and by["m7"]["via_pr"] and by["m7"]["pr"] == 7
-    assert not by["m7"]["direct_push"]
+    assert not by["m7"]["direct_push"] and not by["m7"]["landed"]  # a merge lands nobody's work
     assert by["s8"]["via_pr"] and by["s8"]["pr"] == 8 and not by["s8"]["direct_push"]
+    assert by["s8"]["landed"]  # a squash commit of a PR no record holds: its author's work
     assert not by["a"]["via_pr"]
-    # a direct push is also its committer's own act; GitHub's web-flow committer is nobody
-    committed = events[events["kind"] == "committed"].set_index("target")["subkind"]
-    assert committed["commit:" + shas["b"]] == "direct_push"
-    assert "commit:" + shas["m7"] not in committed.index
+    # a direct push is also its committer's own act; a merge GitHub's web flow committed is
+    # the act of its author (who pressed merge)
+    committed = events[events["kind"] == "committed"].set_index("target")
+    assert committed.loc["commit:" + shas["b"], "subkind"] == "direct_push"
+    assert committed.loc["commit:" + shas["m7"], "subkind"] == "merge"
+    assert committed.loc["commit:" + shas["m7"], "maker"] == by["m7"]["maker"]
 
 
 def test_incremental_second_run_reads_only_new_commits(history: dict, tmp_path: Path) -> None:

@@ -65,7 +65,9 @@ def test_makers_json(store):
     listing = {m["key"]: m for m in json.loads(result.stdout)}
     assert set(listing) == {"1", "2", "git:carol.jones@example.org"}  # no bot by default
     bob = listing["2"]
-    assert (bob["login"], bob["is_bot"], bob["stage"]) == ("bob", False, "maintainer")
+    # bob's last action is of 2021-07-02: no role held in the year before as_of, so his
+    # current stage shows his state
+    assert (bob["login"], bob["is_bot"], bob["stage"]) == ("bob", False, "gone")
     assert bob["milestones"]["first_contact"] == "2020-02-01T00:00:00Z"
     assert bob["milestones"]["first_landed"] == "2020-03-05T00:00:00Z"  # the PR's merge
     assert bob["milestones"]["long_term"] == "2021-06-01T00:00:00Z"
@@ -79,7 +81,7 @@ def test_makers_json(store):
     assert carol["login"] is None and carol["name"] == "Carol Jones"
     # commits add up to the default branches' 6 commits
     assert sum(m["counts"]["commits"] for m in listing.values()) == 6
-    assert all(m["rules_version"] == "1" and m["as_of"] == NOW for m in listing.values())
+    assert all(m["rules_version"] == "2" and m["as_of"] == NOW for m in listing.values())
 
 
 def test_makers_filters(store):
@@ -110,7 +112,7 @@ def test_trajectory_json_shape(store):
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert (answer["key"], answer["login"], answer["rules_version"], answer["as_of"]) == (
-        "2", "bob", "1", NOW)
+        "2", "bob", "2", NOW)
     assert answer["milestones"]["first_landed"] == "2020-03-05T00:00:00Z"
     assert answer["milestones"]["organiser"] == "2020-02-04T00:00:00Z"  # issue closed as completed
     trigger = answer["triggers"]["first_landed"]
@@ -122,10 +124,13 @@ def test_trajectory_json_shape(store):
     quarters = [s["quarter"] for s in answer["stages"]]
     assert quarters[0] == "2020-01-01" and quarters[-1] == "2024-10-01" and len(quarters) == 20
     by_quarter = {s["quarter"]: s for s in answer["stages"]}
-    # first landed 2020-03-05 is still 2020Q1; the direct push of 2021-06-01 makes 2021Q2
-    # maintainer; 2020-03-05 + 180 d = 2020-09-01 leaves 2020Q3 inactive
+    # first landed 2020-03-05 is still 2020Q1, and holds through 2020Q4 (the quarter and
+    # the three before it); 2021Q1 holds nothing (the state, gone, shows); the direct push
+    # of 2021-06-01, in a repo alice landed in before, makes 2021Q2 maintainer;
+    # 2020-03-05 + 180 d = 2020-09-01 leaves 2020Q3 inactive
     assert by_quarter["2020-01-01"]["stage"] == "contributor"
-    assert by_quarter["2021-01-01"]["stage"] == "contributor"
+    assert by_quarter["2020-10-01"]["stage"] == "contributor"
+    assert by_quarter["2021-01-01"]["stage"] == "gone"
     assert by_quarter["2021-04-01"]["stage"] == "maintainer"
     assert by_quarter["2020-07-01"]["state"] == "inactive"
     assert by_quarter["2021-04-01"]["state"] == "returned"
@@ -214,3 +219,40 @@ def test_other_settings_are_not_answered_from_the_tables(store, tmp_path):
     opted.write_text('[people]\nopt_out = ["bob"]\n')
     gone = run("trajectory", "bob", "--store", str(path), "--json", config=opted)
     assert gone.returncode == 2 and "no maker 'bob'" in gone.stderr
+
+
+def test_triggers_name_whose_act_it_was(store):
+    # alice created civic/site (2020-01-01); bob's issue of 2020-02-01 is the first act of
+    # another maker there: alice's organiser milestone is dated at it, and it was bob's act
+    path, config = store
+    answer = json.loads(run("trajectory", "alice", "--store", str(path), "--json", config=config).stdout)
+    assert answer["milestones"]["organiser"] == "2020-02-01T00:00:00Z"
+    assert answer["triggers"]["organiser"]["by"] == "2"
+    assert answer["triggers"]["first_contact"]["by"] == "1"
+    for name, at in answer["milestones"].items():
+        if at:  # every dated milestone has a trigger at its date
+            assert answer["triggers"][name]["at"] == at, name
+
+
+def test_tables_of_rules_version_1_are_recomputed_not_served(store):
+    # a store whose precomputed tables were written under rules version 1 (with a planted
+    # wrong date): the command computes under version 2 instead of serving them, and the
+    # next refresh rewrites them as version 2
+    path, config = store
+    import sqlite3
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE _precomputed SET rules_version = '1'")
+        conn.execute("UPDATE traj_milestones SET at = '1999-01-01T00:00:00Z' "
+                     "WHERE maker_key = '2' AND milestone = 'first_landed'")
+    conn.close()
+    answer = json.loads(run("trajectory", "bob", "--store", str(path), "--json", config=config).stdout)
+    assert answer["rules_version"] == "2"
+    assert answer["milestones"]["first_landed"] == "2020-03-05T00:00:00Z"
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    precompute.refresh(conn, load_config(config))
+    assert conn.execute("SELECT rules_version FROM _precomputed").fetchone()[0] == "2"
+    assert conn.execute("SELECT at FROM traj_milestones WHERE maker_key = '2' AND scope = 'network' "
+                        "AND milestone = 'first_landed'").fetchone()[0] == "2020-03-05T00:00:00Z"
+    conn.close()

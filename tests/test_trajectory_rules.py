@@ -1,4 +1,4 @@
-"""Each milestone rule of TRAJECTORIES.md on small hand-built stores, with hand-worked dates.
+"""Each milestone rule of docs/rules.md on small hand-built stores, with hand-worked dates.
 
 Worlds go into a real SQLite store (test_events_support.World), events come from
 ``load_events``, milestones from ``graphminer.trajectory``. Expected dates are worked out
@@ -60,9 +60,11 @@ def test_first_milestones_use_the_pr_not_its_commits(compute):
     assert reached(got, "2", "first_comment") == ts("2020-01-13")
     assert reached(got, "2", "first_landed") == ts("2020-01-15")
     assert reached(got, "2", "first_issue") is None
-    # Alice merged someone else's PR: maintainer at the merge (her root commit was
-    # committed by her too: a direct push, earlier still).
-    assert reached(got, "1", "maintainer") == ts("2020-01-01")
+    # Alice merged someone else's PR: maintainer at the merge. Her root commit was a direct
+    # push, earlier, but in a repo where no one else had landed anything: a founder's own
+    # first commits make her creator, not maintainer (rules version 2).
+    assert reached(got, "1", "maintainer") == ts("2020-01-15")
+    assert reached(got, "1", "creator") == ts("2020-01-01")
 
 
 def test_returning_is_a_later_calendar_month_and_long_term_365_days(compute):
@@ -154,32 +156,46 @@ def test_triager_and_reviewer_need_someone_elses_item(compute):
 
 
 def test_core_is_the_shortest_prefix_reaching_80_percent(compute):
-    # civic/site, 2020Q2: jo 5, kim 3, lu 2 landed (10): jo 50%, jo+kim 80% -> core {jo, kim}.
-    # civic/tiny, 2020Q2: 4 landed, below 5 -> no core there.
+    # civic/site, 2020Q2: jo 5, kim 3, lu 2 landed (10 from 3 makers: a team): jo 50%,
+    # jo+kim 80% -> core {jo, kim}, each dated at their own first landed there that quarter.
+    # civic/tiny, 2020Q2: 4 landed, below 10 -> no core there.
+    # civic/pair, 2021Q1: 12 landed from 2 makers (below 3 makers) -> no team, no core.
+    # civic/wide, 2022Q1: mo 6, ned 2, ole 1, pia 1 (10 from 4): prefix {mo, ned} holds 80%,
+    # but ned has 2 < 3 own -> core {mo}.
     w = World()
     jo, kim, lu = w.user("jo", 11), w.user("kim", 12), w.user("lu", 13)
+    mo, ned, ole, pia = w.user("mo", 14), w.user("ned", 15), w.user("ole", 16), w.user("pia", 17)
     site, tiny = w.repo("civic/site"), w.repo("civic/tiny")
+    pair, wide = w.repo("civic/pair"), w.repo("civic/wide")
     for day, who in enumerate([jo] * 5 + [kim] * 3 + [lu] * 2, start=1):
         w.commit(site, f"2020-05-{day:02d}T00:00:00Z", author=who, committer="github")
     for day in range(1, 5):
         w.commit(tiny, f"2020-05-{day:02d}T00:00:00Z", author=lu, committer="github")
+    for day, who in enumerate([ole] * 6 + [pia] * 6, start=1):
+        w.commit(pair, f"2021-02-{day:02d}T00:00:00Z", author=who, committer="github")
+    for day, who in enumerate([ned, mo, mo, ned] + [mo] * 4 + [ole, pia], start=1):
+        w.commit(wide, f"2022-03-{day:02d}T00:00:00Z", author=who, committer="github")
     got = compute(w)
-    assert reached(got, "11", "core") == ts("2020-04-01")
-    assert reached(got, "12", "core") == ts("2020-04-01")
+    assert reached(got, "11", "core") == ts("2020-05-01")
+    assert reached(got, "12", "core") == ts("2020-05-06")
     assert reached(got, "13", "core") is None
+    assert reached(got, "14", "core") == ts("2022-03-02")
+    assert reached(got, "15", "core") is None
+    assert reached(got, "16", "core") is None and reached(got, "17", "core") is None
 
 
 def test_core_ties_go_to_the_smaller_key(compute):
-    # 2 makers x 3 landed (6): the first alone holds 50% < 80%, both needed; with three
-    # makers 2/2/2 the first two hold 66% < 80%: all three. With 4/1 (5): key "21" holds 80%.
+    # 9/3/3 (15 from 3 makers): "31" holds 60%, "31"+"32" 80% -> core {31, 32}; "33" has as
+    # many as "32" but loses the tie by key.
     w = World()
-    a, b = w.user("a", 21), w.user("b", 22)
+    a, b, c = w.user("a", 31), w.user("b", 32), w.user("c", 33)
     site = w.repo("civic/site")
-    for day, who in enumerate([a] * 4 + [b], start=1):
+    for day, who in enumerate([c] * 3 + [b] * 3 + [a] * 9, start=1):
         w.commit(site, f"2021-01-{day:02d}T00:00:00Z", author=who, committer="github")
     got = compute(w)
-    assert reached(got, "21", "core") == ts("2021-01-01")
-    assert reached(got, "22", "core") is None
+    assert reached(got, "31", "core") == ts("2021-01-07")
+    assert reached(got, "32", "core") == ts("2021-01-04")
+    assert reached(got, "33", "core") is None
 
 
 def test_creator_and_the_organiser_it_becomes(compute):
@@ -240,7 +256,8 @@ def test_organiser_labels_and_issues_closed_as_completed(compute):
 
 def test_coder_to_organiser(compute):
     # sam: 2020Q1 3 landed commits (code 3/3 > 50%); 2020Q2 2 issues + 1 commit (organising
-    # 2/3 >= 50%) -> 2020-04-01. tom: only organising quarters -> never.
+    # 2/3 >= 50%) -> dated at his first organising action of 2020Q2, the issue of
+    # 2020-05-01. tom: only organising quarters -> never.
     w = World()
     sam, tom = w.user("sam", 50), w.user("tom", 51)
     site = w.repo("civic/site")
@@ -253,7 +270,7 @@ def test_coder_to_organiser(compute):
         w.issue(site, tom, f"2020-02-0{day}T00:00:00Z")
         w.issue(site, tom, f"2020-05-0{day}T00:00:00Z")
     got = compute(w)
-    assert reached(got, "50", "coder_to_organiser") == ts("2020-04-01")
+    assert reached(got, "50", "coder_to_organiser") == ts("2020-05-01")
     assert reached(got, "51", "coder_to_organiser") is None
 
 
@@ -342,9 +359,11 @@ def test_stages_per_quarter(tmp_path):
     events = load_events(conn)
     table = trajectory.stages(events, "2021-12-31T23:59:59Z")
     zeds = table[table["maker"] == "95"].set_index("quarter")
+    # the role held: maintainer while the close of 2020Q4 is within the quarter or the
+    # three before it (2020Q4..2021Q3); in 2021Q4 no role holds and the state shows
     expected = {"2020-01-01": "participant", "2020-04-01": "contributor",
                 "2020-07-01": "returning", "2020-10-01": "maintainer",
-                "2021-01-01": "maintainer", "2021-10-01": "maintainer"}
+                "2021-01-01": "maintainer", "2021-07-01": "maintainer", "2021-10-01": "gone"}
     for quarter, stage in expected.items():
         assert zeds.loc[ts(quarter), "stage"] == stage
     assert len(zeds) == 8  # 2020Q1 .. 2021Q4
@@ -353,7 +372,28 @@ def test_stages_per_quarter(tmp_path):
     assert zeds.loc[ts("2021-01-01"), "state"] == "active"
     assert zeds.loc[ts("2021-04-01"), "state"] == "inactive"
     assert zeds.loc[ts("2021-10-01"), "state"] == "gone"
-    assert trajectory.current_stages(table)["95"] == "maintainer"
+    assert trajectory.current_stages(table)["95"] == "gone"
+
+
+def test_core_is_held_only_in_its_quarters(tmp_path):
+    # civic/site 2020Q2: kit 6, lou 2, max 2 landed (10 from 3): core {kit}. In 2020Q3 kit
+    # lands one more commit (no team that quarter): a contributor again, returning once
+    # returning was reached (2020-07-01). From 2021Q3 on, no action in the rolling year and
+    # more than 365 days since the last one: the state (gone) shows.
+    w = World()
+    kit, lou, mx = w.user("kit", 61), w.user("lou", 62), w.user("max", 63)
+    site = w.repo("civic/site")
+    for day, who in enumerate([kit] * 6 + [lou] * 2 + [mx] * 2, start=1):
+        w.commit(site, f"2020-05-{day:02d}T00:00:00Z", author=who, committer="github")
+    w.commit(site, "2020-07-01T00:00:00Z", author=kit, committer="github")
+    conn = w.store(tmp_path / "s.sqlite")
+    events = load_events(conn)
+    table = trajectory.stages(events, "2021-12-31T23:59:59Z")
+    kits = table[table["maker"] == "61"].set_index("quarter")["stage"]
+    assert kits.to_dict() == {
+        ts("2020-04-01"): "core", ts("2020-07-01"): "returning", ts("2020-10-01"): "returning",
+        ts("2021-01-01"): "returning", ts("2021-04-01"): "returning",
+        ts("2021-07-01"): "gone", ts("2021-10-01"): "gone"}
 
 
 def test_community_files_count_where_file_lists_exist(compute):

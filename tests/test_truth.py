@@ -152,7 +152,7 @@ def test_output_has_the_truth_file_format_with_every_milestone_key():
     world.commit("a" * 40, t("2020-02-01"), ("Dee Nolink", "dee@example.org"))
     truth = world.truth()
     assert set(truth) == {"rules_version", "as_of", "makers"}
-    assert truth["rules_version"] == "1"
+    assert truth["rules_version"] == "2"
     assert truth["as_of"] == "2021-06-30T23:59:59Z"
     assert set(truth["makers"]) == {"1", "git:dee@example.org"}
     expected_keys = [
@@ -180,7 +180,9 @@ def test_default_rules_hold_the_documented_thresholds():
     assert DEFAULT_RULES["long_term_days"] == 365
     assert DEFAULT_RULES["first_response_hours"] == 168
     assert DEFAULT_RULES["core_share"] == 0.8
-    assert DEFAULT_RULES["core_min_landed"] == 5
+    assert DEFAULT_RULES["core_min_landed"] == 10
+    assert DEFAULT_RULES["core_min_makers"] == 3
+    assert DEFAULT_RULES["core_min_own"] == 3
     assert DEFAULT_RULES["shift_min_actions"] == 3
     assert DEFAULT_RULES["organiser_labels"] == ["good first issue", "help wanted"]
 
@@ -222,8 +224,10 @@ def test_merged_pr_lands_at_merged_at_and_its_squash_commit_does_not_land_again(
     truth = world.truth()
     marks = truth["makers"]["1"]["milestones"]
     assert marks["first_landed"] == t("2020-01-03")
-    # The two commits came in through PRs: no second landed contribution, no direct push.
-    assert marks["returning"] is None and marks["maintainer"] is None
+    # Both commits came in through PRs: no direct push. The squash commit of #1 does not
+    # land again (the world holds PR #1); "(#9)" names a PR the world does not hold, so
+    # that commit lands its author's work at its own date (rules version 2).
+    assert marks["returning"] == t("2020-03-04") and marks["maintainer"] is None
     assert truth["makers"]["2"]["milestones"]["maintainer"] == t("2020-01-03")
     assert "noreply@github.com" not in json.dumps(truth)
 
@@ -244,7 +248,7 @@ def test_returning_needs_a_later_calendar_month_and_long_term_365_days():
     assert marks["long_term"] == t("2021-01-30", "23:00:00")  # exactly 365 x 24 h later
 
 
-def test_commits_from_a_merged_branch_are_not_landed_but_the_merge_commit_is_a_maintainer_act():
+def test_a_local_merge_lands_its_branch_once_per_author_at_the_merge():
     world = World()
     alice, bob, carol = people(world)
     b = ("Bob Jones", "bob@example.org")
@@ -254,12 +258,19 @@ def test_commits_from_a_merged_branch_are_not_landed_but_the_merge_commit_is_a_m
     world.commit("3" * 40, t("2020-01-06"), c, author_id=carol, parents=["2" * 40])
     world.commit("m" * 40, t("2020-01-10"), b, author_id=bob, parents=["1" * 40, "3" * 40],
                  message="Merge branch 'topic'")
+    world.commit("4" * 40, t("2020-02-01"), b, author_id=bob, parents=["m" * 40])
     truth = world.truth()
-    assert "3" not in truth["makers"]  # carol's commits came in through the merge
+    # carol's two commits came in through a merge with no PR: one landed contribution, at
+    # the merge (when they reached the branch), which is also her first contact.
+    carol_marks = truth["makers"]["3"]["milestones"]
+    assert carol_marks["first_contact"] == carol_marks["first_landed"] == t("2020-01-10")
+    assert carol_marks["returning"] is None
     marks = truth["makers"]["2"]["milestones"]
     assert marks["first_landed"] == t("2020-01-01")
-    # bob's first commit is a direct push, so he is a maintainer from then on.
-    assert marks["maintainer"] == t("2020-01-01")
+    assert marks["returning"] == t("2020-02-01")  # the merge commit itself landed nothing
+    # bob's first commit is a founder's direct push, and carol's work landed with the merge
+    # (not strictly before it): his push of 2020-02-01 is his first maintainer act.
+    assert marks["maintainer"] == t("2020-02-01")
     assert marks["creator"] == t("2020-01-01")
 
 
@@ -287,11 +298,33 @@ def test_direct_push_needs_the_maker_as_committer_not_web_flow():
     world = World()
     alice, bob, _ = people(world)
     a = ("Alice Smith", "alice@example.org")
-    world.commit("1" * 40, t("2020-01-01"), a, author_id=alice, committer=WEB_FLOW)
+    world.commit("0" * 40, t("2019-12-01"), ("Bob Jones", "bob@example.org"), author_id=bob,
+                 committer=WEB_FLOW)
+    world.commit("1" * 40, t("2020-01-01"), a, author_id=alice, committer=WEB_FLOW,
+                 parents=["0" * 40])
     world.commit("2" * 40, t("2020-02-01"), a, author_id=alice, parents=["1" * 40])
+    makers = world.truth()["makers"]
+    assert makers["1"]["milestones"]["first_landed"] == t("2020-01-01")
+    assert makers["1"]["milestones"]["maintainer"] == t("2020-02-01")
+    assert makers["2"]["milestones"]["maintainer"] is None
+
+
+def test_a_founders_own_pushes_and_releases_are_not_maintainer_acts():
+    # alice pushes and releases in a repo where no one else has landed anything; bob's PR
+    # lands on 2020-02-01; her release in that same second is not after it; her push of
+    # 2020-03-01 is.
+    world = World()
+    alice, bob, _ = people(world)
+    a = ("Alice Smith", "alice@example.org")
+    world.commit("1" * 40, t("2020-01-01"), a, author_id=alice)
+    world.commit("2" * 40, t("2020-01-02"), a, author_id=alice, parents=["1" * 40])
+    world.release(alice, t("2020-01-03"))
+    world.pr(1, bob, t("2020-01-20"), merged_at=t("2020-02-01"))
+    world.release(alice, t("2020-02-01"))
+    world.commit("3" * 40, t("2020-03-01"), a, author_id=alice, parents=["2" * 40])
     marks = world.milestones("1")
-    assert marks["first_landed"] == t("2020-01-01")
-    assert marks["maintainer"] == t("2020-02-01")
+    assert marks["creator"] == t("2020-01-01")
+    assert marks["maintainer"] == t("2020-03-01")
 
 
 # ------------------------------------------------------------------ maintainer, triager, reviewer
@@ -334,7 +367,8 @@ def test_approval_of_a_later_merged_pr_is_dated_at_the_review():
 
 def test_published_release_is_a_maintainer_act_and_a_draft_is_not():
     world = World()
-    alice, bob, _ = people(world)
+    alice, bob, carol = people(world)
+    world.pr(1, carol, t("2020-01-01"), merged_at=t("2020-01-02"))  # someone landed before
     world.release(alice, t("2020-05-05"))
     world.release(bob, t("2020-04-04"), draft=True)
     world.data["releases"][-1]["published_at"] = t("2020-04-04")  # drafts never count
@@ -457,40 +491,45 @@ def test_core_is_the_shortest_prefix_reaching_eighty_percent():
     world.repo(11)
     world.repo(12)
     world.repo(13)
-    landed_prs(world, 11, {alice: 4, bob: 1}, "2020-05-05", 1)  # 4/5 = 80%: alice alone
-    landed_prs(world, 12, {bob: 3, carol: 2}, "2020-08-05", 1)  # 3/5 < 80%: both
-    landed_prs(world, 13, {carol: 4}, "2020-02-05", 1)  # only 4 landed: no core
+    # 10 from 3 makers: alice 60%, alice+bob 80%; bob has 2 < 3 of his own -> {alice}
+    landed_prs(world, 11, {alice: 6, bob: 2, carol: 2}, "2020-05-05", 1)
+    # 10 from 3 makers: bob 50%, bob+carol 80% -> {bob, carol}
+    landed_prs(world, 12, {bob: 5, carol: 3, alice: 2}, "2020-08-05", 1)
+    landed_prs(world, 13, {carol: 12}, "2020-02-05", 1)  # one maker: no team, no core
     makers = world.truth()["makers"]
-    assert makers["1"]["milestones"]["core"] == t("2020-04-01")
-    assert makers["2"]["milestones"]["core"] == t("2020-07-01")
-    assert makers["3"]["milestones"]["core"] == t("2020-07-01")
+    # dated at the maker's first landed contribution there that quarter
+    assert makers["1"]["milestones"]["core"] == t("2020-05-05", "12:00:00")
+    assert makers["2"]["milestones"]["core"] == t("2020-08-05", "12:00:00")
+    assert makers["3"]["milestones"]["core"] == t("2020-08-05", "12:00:00")
+    world.data["issues"] = [i for i in world.data["issues"] if i["repo_id"] != 12]
+    assert world.truth()["makers"]["2"]["milestones"]["core"] is None
 
 
 def test_core_ties_break_by_maker_key_in_string_order():
     world = World(now=t("2021-01-01"))
-    for user_id in (5, 7, 8, 9, 12):
+    for user_id in (5, 9, 12):
         world.user(user_id, f"u{user_id}")
-    landed_prs(world, 10, {5: 1, 7: 1, 8: 1, 9: 1, 12: 1}, "2020-10-10", 1)
+    landed_prs(world, 10, {5: 3, 9: 9, 12: 3}, "2020-10-10", 1)
     makers = world.truth()["makers"]
-    # Needs 4 of 5; keys sorted as strings: "12" < "5" < "7" < "8" < "9".
+    # 15 landed: "9" holds 60%; "12" and "5" tie at 3, and "12" < "5" as strings: 80%.
     cores = {key for key, maker in makers.items() if maker["milestones"]["core"]}
-    assert cores == {"12", "5", "7", "8"}
-    assert makers["12"]["milestones"]["core"] == t("2020-10-01")
+    assert cores == {"9", "12"}
+    assert makers["12"]["milestones"]["core"] == t("2020-10-10", "12:00:00")
 
 
 def test_core_counts_the_current_quarter_up_to_as_of_only():
     world = World(now=t("2020-05-20"))
-    alice, bob, _ = people(world)
-    landed_prs(world, 10, {alice: 4}, "2020-05-01", 1)
+    alice, bob, carol = people(world)
+    landed_prs(world, 10, {alice: 4, bob: 2, carol: 3}, "2020-05-01", 1)
     world.pr(99, bob, t("2020-05-02"), merged_at=t("2020-05-21"))  # merged after as_of
     makers = world.truth()["makers"]
-    assert makers["1"]["milestones"]["core"] is None  # only 4 landed by as_of
-    assert makers["2"]["milestones"]["first_landed"] is None
-    assert makers["2"]["milestones"]["first_pr"] == t("2020-05-02")
+    assert all(m["milestones"]["core"] is None for m in makers.values())  # 9 landed by as_of
     world.data["now"] = t("2020-05-21")
     makers = world.truth()["makers"]
-    assert makers["1"]["milestones"]["core"] == t("2020-04-01")
-    assert makers["2"]["milestones"]["core"] is None  # alice 4/5 = 80% already
+    # 10 landed: alice 4 (40%), then bob and carol 3 each ("2" < "3"): 70%, 100%
+    assert makers["1"]["milestones"]["core"] == t("2020-05-01", "12:00:00")
+    assert makers["2"]["milestones"]["core"] == t("2020-05-01", "12:00:00")
+    assert makers["3"]["milestones"]["core"] == t("2020-05-01", "12:00:00")
 
 
 # ------------------------------------------------------------------ coder_to_organiser
@@ -523,7 +562,8 @@ def test_coder_to_organiser_needs_the_coding_quarter_first():
     world.pr(8, alice, t("2020-07-02"))
     world.issue(9, alice, t("2020-07-03"))
     world.issue(10, alice, t("2020-07-04"))
-    assert world.milestones("1")["coder_to_organiser"] == t("2020-07-01")
+    # dated at the first organising action of that quarter
+    assert world.milestones("1")["coder_to_organiser"] == t("2020-07-03")
     world.data["issues"] = [i for i in world.data["issues"] if i["number"] < 7]
     assert world.milestones("1")["coder_to_organiser"] is None
 

@@ -102,9 +102,11 @@ def test_returning_and_long_term_match_a_brute_force_count(merge_hours):
 
 
 @SETTINGS
-@given(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 500)), min_size=1, max_size=25))
+@given(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 300)), min_size=1, max_size=40))
 def test_core_matches_every_prefix_tried_in_turn(landings):
-    """Each landing is (maker id 1-6, day); core is checked per quarter by trying prefixes."""
+    """Each landing is (maker id 1-6, day); core is checked per quarter by trying prefixes:
+    a quarter with >= 10 landed from >= 3 makers, the shortest prefix holding 80%, makers
+    with >= 3 of their own, dated at their first landing of the earliest such quarter."""
     world = World(now=iso(AS_OF))
     for user_id in range(1, 7):
         world.user(user_id, f"u{user_id}")
@@ -112,22 +114,23 @@ def test_core_matches_every_prefix_tried_in_turn(landings):
         merged = EPOCH + timedelta(days=day, hours=12)
         world.pr(number, user_id, iso(merged - timedelta(hours=1)), merged_at=iso(merged))
     makers = world.truth()["makers"]
-    by_quarter: dict[datetime, dict[str, int]] = {}
+    by_quarter: dict[datetime, dict[str, list[datetime]]] = {}
     for user_id, day in landings:
-        quarter = quarter_of(EPOCH + timedelta(days=day, hours=12))
-        counts = by_quarter.setdefault(quarter, {})
-        counts[str(user_id)] = counts.get(str(user_id), 0) + 1
+        merged = EPOCH + timedelta(days=day, hours=12)
+        by_quarter.setdefault(quarter_of(merged), {}).setdefault(str(user_id), []).append(merged)
     expected: dict[str, datetime] = {}
-    for quarter, counts in sorted(by_quarter.items()):
+    for _, dates in sorted(by_quarter.items()):
+        counts = {key: len(found) for key, found in dates.items()}
         total = sum(counts.values())
-        if total < 5:
+        if total < 10 or len(counts) < 3:
             continue
         ranked = sorted(counts, key=lambda key: (-counts[key], key))
         for size in range(1, len(ranked) + 1):
             if 5 * sum(counts[key] for key in ranked[:size]) >= 4 * total:
                 for key in ranked[:size]:
-                    expected.setdefault(key, quarter)
+                    if counts[key] >= 3:
+                        expected.setdefault(key, min(dates[key]))
                 break
     found = {key: maker["milestones"]["core"] for key, maker in makers.items()
              if maker["milestones"]["core"]}
-    assert found == {key: iso(quarter) for key, quarter in expected.items()}
+    assert found == {key: iso(at) for key, at in expected.items()}

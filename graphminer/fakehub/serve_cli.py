@@ -49,12 +49,15 @@ from graphminer.errors import BadInput
               help="GraphQL points per token per minute (the secondary limit; above: 403).")
 @click.option("--graphql-max-weight", default=None, type=int,
               help="GraphQL queries asking for more nodes than this answer 502 (default: never).")
+@click.option("--clock", type=click.Choice(["wall", "world"]), default="wall", show_default=True,
+              help="What the Date header reads: real time (as GitHub), or the world's now, "
+                   "frozen until a delta moves it (rate-limit resets stay on real time).")
 def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: Path | None,
           rate_limit: int, rate_window: float, page_cap: int, per_token_etags: bool,
           redirects: bool, slow_pages: tuple[str, ...], slow_seconds: float, limit_status: str,
           token_ttl: float | None, reviews_move_issues: bool, ordered_releases: bool,
           latency_ms: int, graphql_rate_limit: int, graphql_secondary_limit: int,
-          graphql_max_weight: int | None) -> None:
+          graphql_max_weight: int | None, clock: str) -> None:
     """Serve WORLD (a world.json[.gz]) as GitHub's REST and GraphQL APIs until interrupted.
 
     The first line on stdout is exactly "fakehub listening on http://HOST:PORT".
@@ -87,7 +90,7 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
         log = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
     except OSError as error:
         raise BadInput(f"--log {log_path}: cannot write it ({error.strerror})") from None
-    hub = FakeHub(loaded, faults, rate_limit, rate_window, log, edges)
+    hub = FakeHub(loaded, faults, rate_limit, rate_window, log, edges, clock)
     hub.graphql = GraphQLEndpoint(GraphQLLimits(graphql_rate_limit, graphql_secondary_limit,
                                                 graphql_max_weight), rate_window)
     server = make_server(hub, host, port)

@@ -2,7 +2,7 @@
 
 This module owns the ground-truth stage of fakehub: ``compute_truth(world)`` reads a parsed
 world (docs/world-format.md) and returns "The ground truth file" of
-``../shared/docs/TRAJECTORIES.md``. It is the second, independent implementation of the
+docs/rules.md. It is the second, independent implementation of the
 milestone rules: it shares no code with ``graphminer.trajectory``, ``graphminer.events``
 or ``graphminer.identity`` (plain Python over the world dict), so each checks the other.
 
@@ -13,7 +13,7 @@ parents, releases. Never the generator's plan fields, commit file lists, per-PR 
 lists, user profiles or ``author_association``.
 
 Interpretations (numbered so that ``graphminer/trajectory.py`` and
-``graphminer/identity.py`` can align with them; where TRAJECTORIES.md is explicit it wins):
+``graphminer/identity.py`` can align with them; where docs/rules.md is explicit it wins):
 
 Scope and time
  1. Repositories: those owned by an org of the world that are not forks and not blocked
@@ -36,25 +36,32 @@ Actions (each one row: maker, time, repo; each counted once)
     not a draft, by its author at ``published_at``; a landed contribution (5); a
     committer act (6).
  5. Landed contributions: a PR with ``merged_at``, for its author at ``merged_at``; a
-    default-branch commit that did not come in through a PR, for its author at its
-    committer date (merge commits included when they did not come in through a PR).
-    A commit came in through a PR when: its sha is the ``merge_commit_sha`` of a merged
-    PR of the repo; or it is not on the mainline (the first-parent chain from the branch
-    tip, the one commit nobody names as parent, newest committer date if several) but is
-    reachable from a non-first parent of a mainline merge commit (this is "reachable
-    from a merge commit's second parent but not from its first parent", read on the
-    mainline so that merging main into a feature branch does not reclassify main's own
-    commits); or its subject (first message line) contains ``(#N)`` or starts with
-    ``Merge pull request #``. Commits that reach no mainline merge and are not on the
-    mainline (a broken history) are landed but never direct pushes.
- 6. Committer acts: a default-branch commit whose committer resolves to a maker
-    (``GitHub <noreply@github.com>``, the web-flow committer, resolves to nobody) and
-    that is either a merge commit (two or more parents) or a direct push (on the
-    mainline, not a merge, not come in through a PR). It is a maintainer act of the
-    committer and also one action of the committer, as a ``merged`` event is an action
-    of whoever merged: committing to the default branch is how they acted. When the
-    committer is also the author, the landed contribution is a second action at the
-    same second.
+    default-branch commit that is not a merge and did not come in through a PR, for its
+    author at the time it reached the branch. Commits are dated when they reached the
+    branch: the committer date of a mainline commit (the first-parent chain from the
+    branch tip, the one commit nobody names as parent, newest committer date if several),
+    or of the earliest mainline merge whose non-first parents reach it before any earlier
+    merge did. A commit came in through a PR when: its sha is the ``merge_commit_sha`` of
+    a merged PR of the repo; or it is off the mainline and reached that way (this is
+    "reachable from a merge commit's second parent but not from its first parent", read
+    on the mainline so that merging main into a feature branch does not reclassify main's
+    own commits); or its subject (first message line) contains ``(#N)`` or starts with
+    ``Merge pull request #N``. Its PR number: the merged PR whose merge_commit_sha it is,
+    else its subject's (``Merge pull request #N`` at the start, else the first ``(#N)``),
+    else the number of the merge that brought it in (0: none). Git-only history: a
+    non-merge commit that came in through a PR or merge lands all the same when the world
+    holds no merged PR of that number in the repo: once per commit on the mainline (a
+    squash commit), once per distinct author per merge that brought commits in, at the
+    time it reached the branch. Merge commits land nobody's work. Commits that reach no
+    mainline merge and are not on the mainline (a broken history) land at their
+    committer date but are never direct pushes.
+ 6. Committer acts: a mainline commit whose committer resolves to a maker (GitHub's
+    web-flow committer ``GitHub <noreply@github.com>`` resolves to nobody) and that is
+    either a merge commit (two or more parents) or a direct push (not a merge, not come
+    in through a PR). A mainline merge committed by the web flow is its author's act (who
+    pressed merge). It is one action of whoever committed it, and a maintainer act only
+    under rule 18. When the committer is also the author, the landed contribution is a
+    second action at the same second.
  7. Code actions: landed commits (5, commits only) and PRs opened. Organising actions:
     issues opened; labeled/assigned/milestoned events on someone else's issue or PR;
     reviews of someone else's PR; first responses (organiser). An action is counted
@@ -109,16 +116,19 @@ Milestones (network scope)
 18. maintainer: the earliest of a ``merged`` event on someone else's PR; a ``closed``
     event on someone else's issue or PR with a null ``commit_id``; an APPROVED review of
     someone else's PR merged at or after the review (and by as_of), dated at the review;
-    a release published; a committer act (6).
+    and, only in a repo where another maker's landed contribution (5) is dated strictly
+    before the act: a release published, a committer act (6).
 19. triager: the first labeled/assigned/milestoned event on someone else's issue or PR.
     reviewer: the first review on someone else's PR.
-20. core: per repo and calendar quarter, landed contributions (5) per maker; repos with
-    fewer than ``core_min_landed`` that quarter are skipped; makers sorted by count
-    descending, then by key ascending in plain string order ("10" < "9" < "git:..."); the
-    core is the shortest prefix whose count reaches ``core_share`` of the quarter's total
-    (exact arithmetic); dated at the first day of the earliest such quarter.
-21. creator: per repo, the first of its landed commits (5, commits only; by committer date,
-    ties by sha) and its issues and PRs opened (ties: commits before issues, then lower
+20. core: per repo and calendar quarter, landed contributions (5) per maker; a quarter
+    counts when it has at least ``core_min_landed`` from at least ``core_min_makers``
+    makers; makers sorted by count descending, then by key ascending in plain string order
+    ("10" < "9" < "git:..."); the core is the shortest prefix whose count reaches
+    ``core_share`` of the quarter's total (exact arithmetic), less the makers with fewer
+    than ``core_min_own``; dated at the maker's first landed contribution in that repo in
+    that quarter, the earliest over repos and quarters.
+21. creator: per repo, the first of its landed commits (5, commits only, before the
+    one-per-author count of merges; by the time they reached the branch, ties by sha) and its issues and PRs opened (ties: commits before issues, then lower
     number), bots removed first; dated at that action; network: the earliest repo.
 22. organiser, the earliest of: (a) first responder: on an issue or PR whose
     ``created_at`` equals its author's network first_contact, the earliest issue comment,
@@ -130,12 +140,12 @@ Milestones (network scope)
     record, as the issues endpoint shows it), and whose last ``closed`` event up to as_of
     (bots' events removed; by time, then event id) was by someone else; dated at that
     event. (d) creator of a repo (21) in which another maker acted: dated at the earliest
-    action there of any other maker. (e) community files never fire (no file lists).
+    action there of any other maker at or after the creator's act. (e) community files never fire (no file lists).
 23. coder_to_organiser: per calendar quarter, count code and organising actions (7); a
     quarter qualifies as coding when code + organising >= ``shift_min_actions`` and
     code * 2 > total, as organising when total >= ``shift_min_actions`` and
-    organising * 2 >= total; dated at the first day of the first organising quarter
-    that comes strictly after a coding quarter.
+    organising * 2 >= total; dated at the first organising action of the first
+    organising quarter that comes strictly after a coding quarter.
 24. repo_bridge: the first action in repo R at time t while the maker has an action in
     another repo at a time in [t - bridge_days, t] (both ends included, same second
     counts). org_bridge: the same with the repo's org (owner, case-insensitive).
@@ -143,6 +153,11 @@ Milestones (network scope)
     ``inactive_days`` / ``gone_days`` (exact days of 24 h), including the trailing gap from
     the last action to as_of; dated at the gap's start + the days. returned: the first
     action that ends a gap of at least ``gone_days`` (the trailing gap never does).
+
+Invariants (rules version 2; tests check them on generated worlds): no milestone is dated
+before the maker's first_contact (every dated milestone is an action of theirs, a later
+act of someone else, or a gap after their action), and first_landed <= returning <=
+long_term.
 """
 
 from __future__ import annotations
@@ -155,7 +170,7 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 
 MILESTONES: tuple[str, ...] = (
     "first_contact",
@@ -186,7 +201,9 @@ DEFAULT_RULES: dict[str, Any] = {
     "bridge_days": 365,
     "first_response_hours": 7 * 24,
     "core_share": 0.8,
-    "core_min_landed": 5,
+    "core_min_landed": 10,
+    "core_min_makers": 3,
+    "core_min_own": 3,
     "shift_min_actions": 3,
     "organiser_labels": ["good first issue", "help wanted"],
     # Logins, names, emails or email local parts of known automation accounts.
@@ -247,7 +264,7 @@ def packaged_bots() -> list[str]:
     """The plain (wildcard-free) entries of graphminer's packaged bot list.
 
     The bot list is configuration, like the thresholds: both implementations of the rules
-    read the same list (TRAJECTORIES.md: "a configurable list"), while each matches it
+    read the same list (docs/rules.md: "a configurable list"), while each matches it
     with its own code. Wildcard entries are covered here by ``bot_patterns``.
     """
     from importlib import resources
@@ -263,7 +280,8 @@ EXCLUDED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
 TRIAGE_EVENTS = frozenset({"labeled", "assigned", "milestoned"})
 WEB_FLOW_EMAIL = "noreply@github.com"
 NOREPLY = re.compile(r"^(?:(\d+)\+)?([^@+]+)@users\.noreply\.github\.com$")
-PR_NUMBER_IN_SUBJECT = re.compile(r"\(#\d+\)")
+PR_NUMBER_IN_SUBJECT = re.compile(r"\(#(\d+)\)")
+MERGE_PR_SUBJECT = re.compile(r"^Merge pull request #(\d+)\b")
 
 # GitHub's deleted-account user: its records have no maker ("Identities and bots")
 GHOST_ID = 10137
@@ -512,42 +530,65 @@ class People:
 # --------------------------------------------------------------------------- commits
 
 
-def commits_via_pr(commits: list[dict], merge_shas: set[str]) -> tuple[set[str], set[str]]:
-    """Shas that came in through a PR (rule 5), and the mainline shas."""
-    by_sha = {commit["sha"]: commit for commit in commits}
-    mainline = mainline_shas(commits, by_sha)
-    via_pr = {sha for sha in by_sha if sha in merge_shas}
-    for commit in commits:
-        subject = (commit.get("message") or "").split("\n", 1)[0]
-        if PR_NUMBER_IN_SUBJECT.search(subject) or subject.startswith("Merge pull request #"):
-            via_pr.add(commit["sha"])
-    stack = [
-        parent
-        for sha in mainline
-        for parent in by_sha[sha].get("parents", [])[1:]
-        if parent in by_sha and parent not in mainline
-    ]
-    reached: set[str] = set()
-    while stack:
-        sha = stack.pop()
-        if sha in reached:
-            continue
-        reached.add(sha)
-        stack.extend(p for p in by_sha[sha].get("parents", []) if p in by_sha and p not in mainline)
-    return via_pr | reached, mainline
+class Branch:
+    """One repo's default branch as rule 5 reads it: the mainline, which commits came in
+    through a PR or a merge, the merge that brought each off-mainline commit in, each
+    commit's PR number and the time it reached the branch."""
+
+    def __init__(self, commits: list[dict], merge_prs: dict[str, int]) -> None:
+        self.by_sha = {commit["sha"]: commit for commit in commits}
+        self.mainline_order = mainline_chain(commits, self.by_sha)
+        self.mainline = set(self.mainline_order)
+        self.brought_by = self.merges_bringing_in()
+        self.number = {sha: self.own_number(sha, merge_prs) for sha in self.by_sha}
+        for sha, merge in self.brought_by.items():
+            if not self.number[sha]:
+                self.number[sha] = self.number[merge]
+        self.via_pr = {sha for sha, number in self.number.items() if number} | set(self.brought_by)
+
+    def merges_bringing_in(self) -> dict[str, str]:
+        """Off-mainline sha -> the earliest mainline merge whose non-first parents reach it
+        before anything an earlier merge (or the mainline) reached."""
+        seen = set(self.mainline)
+        brought: dict[str, str] = {}
+        for merge in reversed(self.mainline_order):  # oldest first
+            stack = [p for p in self.by_sha[merge].get("parents", [])[1:]]
+            while stack:
+                sha = stack.pop()
+                if sha in seen or sha not in self.by_sha:
+                    continue
+                seen.add(sha)
+                brought[sha] = merge
+                stack.extend(self.by_sha[sha].get("parents", []))
+        return brought
+
+    def own_number(self, sha: str, merge_prs: dict[str, int]) -> int:
+        """The PR a commit names by itself: a merged PR's merge_commit_sha, then its subject."""
+        if sha in merge_prs:
+            return merge_prs[sha]
+        subject = (self.by_sha[sha].get("message") or "").split("\n", 1)[0]
+        found = MERGE_PR_SUBJECT.match(subject) or PR_NUMBER_IN_SUBJECT.search(subject)
+        return int(found.group(1)) if found else 0
+
+    def reached(self, sha: str) -> datetime:
+        """When the commit reached the branch (docs/rules.md "Dating")."""
+        merge = self.brought_by.get(sha, sha)
+        return parse_time(self.by_sha[merge]["committer"]["date"])
 
 
-def mainline_shas(commits: list[dict], by_sha: dict[str, dict]) -> set[str]:
-    """The first-parent chain from the branch tip (rule 5)."""
+def mainline_chain(commits: list[dict], by_sha: dict[str, dict]) -> list[str]:
+    """The first-parent chain from the branch tip, tip first (rule 5)."""
     named = {parent for commit in commits for parent in commit.get("parents", [])}
     tips = [(commit["committer"]["date"], index, commit["sha"])
             for index, commit in enumerate(commits) if commit["sha"] not in named]
     if not tips:
-        return set()
+        return []
     sha: str | None = max(tips)[2]
-    chain: set[str] = set()
-    while sha is not None and sha in by_sha and sha not in chain:
-        chain.add(sha)
+    chain: list[str] = []
+    on_chain: set[str] = set()
+    while sha is not None and sha in by_sha and sha not in on_chain:
+        chain.append(sha)
+        on_chain.add(sha)
         parents = by_sha[sha].get("parents", [])
         sha = parents[0] if parents else None
     return chain
@@ -567,6 +608,8 @@ class Ledger:
         self.landed: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
         self.marks: dict[str, dict[str, datetime]] = defaultdict(dict)
         self.seen_bots: set[str] = set()
+        # releases, direct pushes, merge commits: (maker, time, repo), judged by rule 18
+        self.shared_acts: list[tuple[str, datetime, int]] = []
 
     def counts(self, maker: str | None, ts: datetime) -> bool:
         """Whether an act by ``maker`` at ``ts`` enters the rules (not a bot, not later)."""
@@ -594,7 +637,7 @@ class Ledger:
 
 
 def compute_truth(world: dict, rules: dict | None = None) -> dict:
-    """The ground truth file of TRAJECTORIES.md for a parsed world (see module docstring)."""
+    """The ground truth file (docs/world-format.md) for a parsed world (see module docstring)."""
     rules = {**DEFAULT_RULES, **(rules or {})}
     as_of = parse_time(world["now"])
     repos = harvested_repos(world)
@@ -606,6 +649,7 @@ def compute_truth(world: dict, rules: dict | None = None) -> dict:
     closes = record_events(world, ledger, items, rules)
     record_releases(world, ledger)
     repo_firsts = record_commits(world, commits, ledger)
+    mark_shared_acts(ledger)
     first_contacts = {maker: min(a.ts for a in acts) for maker, acts in ledger.actions.items()}
     mark_first_responders(ledger, items, responses, first_contacts, rules)
     mark_completed_issues(ledger, items, closes)
@@ -750,40 +794,71 @@ def record_releases(world: dict, ledger: Ledger) -> None:
         if not ledger.counts(maker, ts):
             continue
         ledger.act(maker, ts, record["repo_id"])
-        ledger.mark(maker, "maintainer", ts)
+        ledger.shared_acts.append((maker, ts, record["repo_id"]))
 
 
 def record_commits(
     world: dict, commits: list[dict], ledger: Ledger
 ) -> dict[int, tuple[datetime, str, str]]:
-    """Landed commits and committer acts; returns each repo's first landed commit."""
-    merge_shas: dict[int, set[str]] = defaultdict(set)
+    """Landed commits and committer acts (rules 5, 6); returns each repo's first landed commit."""
+    merge_prs: dict[int, dict[str, int]] = defaultdict(dict)
+    held: dict[int, set[int]] = defaultdict(set)
     for record in world.get("issues", []):
         pull = record.get("pull_request")
-        if pull and pull.get("merged_at") and pull.get("merge_commit_sha"):
-            merge_shas[record["repo_id"]].add(pull["merge_commit_sha"])
+        if pull and pull.get("merged_at"):
+            held[record["repo_id"]].add(record["number"])
+            if pull.get("merge_commit_sha"):
+                merge_prs[record["repo_id"]][pull["merge_commit_sha"]] = record["number"]
     by_repo: dict[int, list[dict]] = defaultdict(list)
     for commit in commits:
         by_repo[commit["repo_id"]].append(commit)
     firsts: dict[int, tuple[datetime, str, str]] = {}
     for repo_id, repo_commits in by_repo.items():
-        via_pr, mainline = commits_via_pr(repo_commits, merge_shas[repo_id])
+        branch = Branch(repo_commits, merge_prs[repo_id])
+        landed_from_merge: set[tuple[str, str]] = set()
         for commit in repo_commits:
-            ts = parse_time(commit["committer"]["date"])
+            sha = commit["sha"]
+            ts = branch.reached(sha)
             author = ledger.people.side_key(commit, "author")
             committer = ledger.people.side_key(commit, "committer")
-            sha = commit["sha"]
             is_merge = len(commit.get("parents", [])) >= 2
-            if sha not in via_pr and ledger.counts(author, ts):
-                ledger.act(author, ts, repo_id, CODE)
-                ledger.landed[author].append((ts, repo_id))
+            lands = not is_merge and (sha not in branch.via_pr or branch.number[sha] not in held[repo_id])
+            if lands and ledger.counts(author, ts):
                 if repo_id not in firsts or (ts, sha) < firsts[repo_id][:2]:
                     firsts[repo_id] = (ts, sha, author)
-            direct_push = sha in mainline and not is_merge and sha not in via_pr
-            if (is_merge or direct_push) and ledger.counts(committer, ts):
+                merge = branch.brought_by.get(sha)
+                if merge is None or (merge, author) not in landed_from_merge:
+                    if merge is not None:
+                        landed_from_merge.add((merge, author))
+                    ledger.act(author, ts, repo_id, CODE)
+                    ledger.landed[author].append((ts, repo_id))
+            on_mainline = sha in branch.mainline
+            direct_push = on_mainline and not is_merge and sha not in branch.via_pr
+            if is_merge and on_mainline and is_web_flow(commit):
+                committer = author  # a merge pressed on the web is its author's act
+            if (direct_push or (is_merge and on_mainline)) and ledger.counts(committer, ts):
                 ledger.act(committer, ts, repo_id)
-                ledger.mark(committer, "maintainer", ts)
+                ledger.shared_acts.append((committer, ts, repo_id))
     return firsts
+
+
+def is_web_flow(commit: dict) -> bool:
+    """Whether GitHub's web flow (``GitHub <noreply@github.com>``) committed it."""
+    return ((commit.get("committer") or {}).get("email") or "").strip().lower() == WEB_FLOW_EMAIL
+
+
+def mark_shared_acts(ledger: Ledger) -> None:
+    """Rule 18's releases, direct pushes and merge commits: maintainer acts only in a repo
+    where another maker had landed a contribution strictly before."""
+    landers: dict[int, dict[str, datetime]] = defaultdict(dict)
+    for maker, contributions in ledger.landed.items():
+        for ts, repo_id in contributions:
+            seen = landers[repo_id]
+            if maker not in seen or ts < seen[maker]:
+                seen[maker] = ts
+    for maker, ts, repo_id in ledger.shared_acts:
+        if any(other != maker and at < ts for other, at in landers[repo_id].items()):
+            ledger.mark(maker, "maintainer", ts)
 
 
 # --------------------------------------------------------------------------- organiser, creator
@@ -839,16 +914,16 @@ def mark_creators(
         if item.author is not None and item.created <= ledger.as_of:
             if not ledger.people.is_bot(item.author):
                 candidates[item.repo_id].append((item.created, 1, item.number, item.author))
-    first_in_repo: dict[int, dict[str, datetime]] = defaultdict(dict)
+    acted: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
     for maker, actions in ledger.actions.items():
         for action in actions:
-            seen = first_in_repo[action.repo_id]
-            if maker not in seen or action.ts < seen[maker]:
-                seen[maker] = action.ts
+            acted[action.repo_id].append((action.ts, maker))
     for repo_id, options in candidates.items():
         ts, _, _, creator = min(options)
         ledger.mark(creator, "creator", ts)
-        others = [when for maker, when in first_in_repo[repo_id].items() if maker != creator]
+        # another maker acting there at or after the creator's act (never before it: no
+        # milestone precedes its maker's first contact)
+        others = [when for when, maker in acted[repo_id] if maker != creator and when >= ts]
         if others:
             ledger.mark(creator, "organiser", min(others))
 
@@ -921,14 +996,19 @@ def first_gap_start(times: list[datetime], as_of: datetime, gap: timedelta) -> d
 
 
 def coder_to_organiser_at(actions: list[Action], rules: dict) -> datetime | None:
-    """Rule 23: the first organising quarter after a coding quarter."""
+    """Rule 23: the first organising action of the first organising quarter after a
+    coding quarter."""
     code: Counter = Counter()
     organising: Counter = Counter()
+    first_organising: dict[datetime, datetime] = {}
     for action in actions:
+        quarter = quarter_start(action.ts)
         if action.category == CODE:
-            code[quarter_start(action.ts)] += 1
+            code[quarter] += 1
         elif action.category == ORGANISING:
-            organising[quarter_start(action.ts)] += 1
+            organising[quarter] += 1
+            if quarter not in first_organising or action.ts < first_organising[quarter]:
+                first_organising[quarter] = action.ts
     minimum = rules["shift_min_actions"]
     coded = False
     for quarter in sorted(set(code) | set(organising)):
@@ -936,28 +1016,35 @@ def coder_to_organiser_at(actions: list[Action], rules: dict) -> datetime | None
         if total < minimum:
             continue
         if coded and organising[quarter] * 2 >= total:
-            return quarter
+            return first_organising[quarter]
         if code[quarter] * 2 > total:
             coded = True
     return None
 
 
 def core_quarters(landed: dict[str, list[tuple[datetime, int]]], rules: dict) -> dict[str, datetime]:
-    """Rule 20: each maker's first quarter in the core of some repo."""
+    """Rule 20: each maker's core date, the earliest over repos and quarters with a team."""
     tallies: dict[tuple[int, datetime], Counter] = defaultdict(Counter)
+    first_there: dict[tuple[int, datetime, str], datetime] = {}
     for maker, contributions in landed.items():
         for ts, repo_id in contributions:
-            tallies[(repo_id, quarter_start(ts))][maker] += 1
+            place = (repo_id, quarter_start(ts))
+            tallies[place][maker] += 1
+            key = (*place, maker)
+            if key not in first_there or ts < first_there[key]:
+                first_there[key] = ts
     share = Fraction(str(rules["core_share"]))
     first: dict[str, datetime] = {}
-    for (_, quarter), counts in tallies.items():
+    for (repo_id, quarter), counts in tallies.items():
         total = sum(counts.values())
-        if total < rules["core_min_landed"]:
+        if total < rules["core_min_landed"] or len(counts) < rules["core_min_makers"]:
             continue
         running = 0
         for maker, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])):
-            if maker not in first or quarter < first[maker]:
-                first[maker] = quarter
+            if count >= rules["core_min_own"]:
+                at = first_there[(repo_id, quarter, maker)]
+                if maker not in first or at < first[maker]:
+                    first[maker] = at
             running += count
             if running >= share * total:
                 break

@@ -31,6 +31,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,7 @@ from graphminer.harvest.ratelimit import TokenPool
 from graphminer.harvest.runs import finish_run, set_watermark, start_run, watermark
 from graphminer.harvest.save import Saver
 from graphminer.store import harvest_lock, open_store
+from graphminer.timeutil import format_instant
 
 PER_PAGE = 100
 CACHE_FILE = "http_cache.sqlite"
@@ -83,6 +85,17 @@ class HttpStats:
     retries: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
     wait_seconds: float = 0.0
+    server_time: str | None = None  # the latest ``Date`` the API sent: the run's end time
+
+
+def server_time(headers: MutableMapping[str, str], latest: str | None) -> str | None:
+    """The later of ``latest`` and the response's ``Date`` header (``YYYY-MM-DDTHH:MM:SSZ``):
+    a harvest ends on the source's clock (docs/rules.md "Dating"), not the local one."""
+    try:
+        sent = format_instant(parsedate_to_datetime(headers.get("Date") or ""))
+    except (TypeError, ValueError):
+        return latest
+    return max(latest, sent) if latest else sent
 
 
 class CountingAdapter(HTTPAdapter):
@@ -106,6 +119,7 @@ class CountingAdapter(HTTPAdapter):
             self.stats.not_modified += 1
         index = self.pool.index_of(request.headers.get("Authorization"))
         self.pool.observe(index, response.headers)
+        self.stats.server_time = server_time(response.headers, self.stats.server_time)
         _public_vary(response.headers)
         fingerprint = self.pool.fingerprint(index)
         if fingerprint:
@@ -621,7 +635,8 @@ class Harvester:
                        not_modified=stats.not_modified, rate_remaining=summary.rate_remaining,
                        records_new=self.saver.counts.new,
                        records_updated=self.saver.counts.updated,
-                       failures=missing + summary.failures)
+                       failures=missing + summary.failures,
+                       ended_at=stats.server_time)
         return summary
 
     # orgs ------------------------------------------------------------------------------

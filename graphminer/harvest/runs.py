@@ -67,16 +67,18 @@ def start_run(conn: sqlite3.Connection, kind: str, source: str, orgs: Iterable[s
 def finish_run(conn: sqlite3.Connection, run_id: int, status: str, *, records_new: int = 0,
                records_updated: int = 0, failures: Iterable[dict] = (),
                requests: int | None = None, not_modified: int | None = None,
-               rate_remaining: int | None = None, orgs: Iterable[str] | None = None) -> None:
+               rate_remaining: int | None = None, orgs: Iterable[str] | None = None,
+               ended_at: str | None = None) -> None:
     """Close a run with its status ('ok', 'partial', 'failed') and figures; ``orgs``
-    replaces the run's org list when the run learnt it only as it went."""
+    replaces the run's org list when the run learnt it only as it went; ``ended_at`` is the
+    source's time (the API's ``Date``), the local clock when there is none."""
     with conn:
         conn.execute(
             """UPDATE _runs SET ended_at=?, status=?, records_new=?, records_updated=?,
                  failures=?, requests=COALESCE(?, requests),
                  not_modified=COALESCE(?, not_modified), rate_remaining=?,
                  orgs=COALESCE(?, orgs) WHERE id=?""",
-            (utc_now(), status, records_new, records_updated, json.dumps(list(failures)),
+            (ended_at or utc_now(), status, records_new, records_updated, json.dumps(list(failures)),
              requests, not_modified, rate_remaining,
              None if orgs is None else json.dumps(list(orgs)), run_id),
         )

@@ -1,0 +1,67 @@
+"""The [trajectories] section of the config: rules version 2's defaults, every key checked,
+and the core thresholds reaching the rule."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from test_events_support import World
+
+from graphminer import milestones as catalogue
+from graphminer import trajectory
+from graphminer.config import SCHEMA, parse_config
+from graphminer.errors import BadInput
+from graphminer.events import load_events
+from graphminer.fakehub.truth import DEFAULT_RULES
+
+# TRAJECTORIES.md and docs/rules.md, rules version 2
+DOCUMENTED = {"inactive_days": 180, "gone_days": 365, "long_term_days": 365, "bridge_days": 365,
+              "first_response_hours": 168, "core_share": 0.8, "core_min_landed": 10,
+              "core_min_makers": 3, "core_min_own": 3, "shift_min_actions": 3,
+              "organiser_labels": ["good first issue", "help wanted"]}
+
+
+def test_defaults_are_the_documented_ones_everywhere(tmp_path):
+    config = parse_config("", source="test", base_dir=tmp_path)
+    limits = trajectory.thresholds(config)
+    for key, value in DOCUMENTED.items():
+        assert config["trajectories"][key] == value, key
+        assert limits[key] == value, key
+        assert catalogue.default_thresholds()[key] == value, key
+        assert DEFAULT_RULES[key] == value, key  # the ground truth's own copy
+
+
+@pytest.mark.parametrize("key", sorted(SCHEMA["trajectories"]))
+def test_every_key_is_checked(tmp_path, key):
+    wrong = '"ten"' if key != "organiser_labels" else "3"
+    with pytest.raises(BadInput, match=f"trajectories.{key}"):
+        parse_config(f"[trajectories]\n{key} = {wrong}\n", source="test", base_dir=tmp_path)
+    with pytest.raises(BadInput, match="core_min_teams"):
+        parse_config("[trajectories]\ncore_min_teams = 3\n", source="test", base_dir=tmp_path)
+
+
+def test_core_thresholds_come_from_the_config(tmp_path):
+    # 12 landed from 2 makers (6 each) in 2021Q1: no team by default (3 makers needed);
+    # with core_min_makers = 2 both are core, each at their first landed commit there
+    w = World()
+    a, b = w.user("a", 1), w.user("b", 2)
+    site = w.repo("civic/site")
+    for day, who in enumerate([a, b] * 6, start=1):
+        w.commit(site, f"2021-01-{day:02d}T00:00:00Z", author=who, committer="github")
+    events = load_events(w.store(tmp_path / "s.sqlite"))
+    default = trajectory.milestones(events, "2022-01-01T00:00:00Z")
+    assert default["core"].isna().all()
+    pairs = parse_config("[trajectories]\ncore_min_makers = 2\n", source="test", base_dir=tmp_path)
+    got = trajectory.milestones(events, "2022-01-01T00:00:00Z", config=pairs)
+    assert got.loc["1", "core"] == pd.Timestamp("2021-01-01", tz="UTC")
+    assert got.loc["2", "core"] == pd.Timestamp("2021-01-02", tz="UTC")
+    strict = parse_config("[trajectories]\ncore_min_makers = 2\ncore_min_own = 7\n",
+                          source="test", base_dir=tmp_path)
+    assert trajectory.milestones(events, "2022-01-01T00:00:00Z", config=strict)["core"].isna().all()
+
+
+def test_every_copy_of_the_rules_version_says_2():
+    from graphminer import precompute
+    from graphminer.fakehub import truth
+
+    assert precompute.RULES_VERSION == trajectory.RULES_VERSION == truth.RULES_VERSION == "2"

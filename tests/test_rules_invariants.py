@@ -1,0 +1,156 @@
+"""The invariants of rules version 2 (TRAJECTORIES.md "Invariants every output keeps") on
+random worlds, in both implementations, and the two implementations agreeing there.
+
+Each world is built here from a random list of acts (issues, comments, PRs merged by squash
+or by a merge commit, direct pushes, pushes of someone else's commit, local merges, squash
+commits of PRs no record holds, approvals, labels, closes, releases) in three repos of two
+orgs, written into a real store (test_events_support), read by ``graphminer.events`` and
+``graphminer.trajectory``; ``graphminer.fakehub.truth`` reads the same world dict.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_events_support import World
+
+from graphminer import trajectory
+from graphminer.events import load_events
+from graphminer.fakehub.truth import compute_truth
+
+NOW = "2026-01-01T00:00:00Z"
+BASE = datetime(2019, 1, 1, tzinfo=UTC)
+USERS = [1, 2, 3, 4]
+REPOS = ["north/app", "north/api", "south/site"]
+ORDERED = ("first_landed", "returning", "long_term")
+STORES = itertools.count()
+
+acts = st.lists(
+    st.tuples(st.integers(0, 11), st.sampled_from(USERS), st.sampled_from(USERS),
+              st.integers(0, len(REPOS) - 1), st.integers(1, 24 * 120)),
+    min_size=1, max_size=30,
+)
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def random_world(plan: list[tuple]) -> World:
+    """A world from (act, maker a, maker b, repo, hours since the previous act) tuples."""
+    w = World(now=NOW)
+    for uid in USERS:
+        w.user(f"u{uid}", uid)
+    repos = [w.repo(name) for name in REPOS]
+    clock = BASE
+    items: dict[int, list[int]] = {repo: [] for repo in repos}
+    prs: dict[int, list[int]] = {repo: [] for repo in repos}
+    ghost_numbers = iter(range(900, 10_000))
+    for act, a, b, repo_index, hours in plan:
+        clock += timedelta(hours=hours)
+        at, repo = iso(clock), repos[repo_index]
+        later = iso(clock + timedelta(hours=5))
+        if act == 0:
+            items[repo].append(w.issue(repo, a, at))
+        elif act == 1 and items[repo]:
+            w.comment(repo, items[repo][-1], a, at)
+        elif act == 2:  # a's PR, squash-merged on the web by b
+            number = w.pr(repo, a, at, merged_at=later, merged_by=b)
+            squash = w.commit(repo, later, author=a, committer="github", message=f"Fix (#{number})")
+            w.data["issues"][-1]["pull_request"]["merge_commit_sha"] = squash
+            w.event(repo, number, b, "merged", later)  # the API shows who merged both ways
+            prs[repo].append(number)
+        elif act == 3:  # a's PR of two commits, merged by b with a web merge commit
+            base = w.head(repo)
+            number = w.pr(repo, a, at, merged_at=later, merged_by=b)
+            one = w.commit(repo, at, author=a, parents=base)
+            two = w.commit(repo, iso(clock + timedelta(hours=1)), author=a, parents=[one])
+            merge = w.commit(repo, later, author=b, committer="github", parents=base + [two],
+                             message=f"Merge pull request #{number} from u{a}/x")
+            w.data["issues"][-1]["pull_request"]["merge_commit_sha"] = merge
+            w.event(repo, number, b, "merged", later)
+            prs[repo].append(number)
+        elif act == 4:
+            w.commit(repo, at, author=a)  # a direct push
+        elif act == 5:
+            w.commit(repo, at, author=a, committer=b)  # b pushes a's commit
+        elif act == 6:  # a local merge by a of a branch with commits by a and b
+            base = w.head(repo)
+            one = w.commit(repo, at, author=a, parents=base)
+            two = w.commit(repo, iso(clock + timedelta(hours=1)), author=b, parents=[one])
+            w.commit(repo, later, author=a, parents=base + [two], message="Merge branch 'topic'")
+        elif act == 7:  # a squash commit of a PR no record holds (git-only history)
+            w.commit(repo, at, author=a, committer="github", message=f"Add (#{next(ghost_numbers)})")
+        elif act == 8 and prs[repo]:
+            w.review(repo, prs[repo][-1], a, "APPROVED", at)
+        elif act == 9 and items[repo]:
+            w.event(repo, items[repo][-1], a, "labeled", at, label="help wanted")
+        elif act == 10 and items[repo]:
+            w.event(repo, items[repo][-1], a, "closed", at)
+        elif act == 11:
+            w.release(repo, a, at)
+    return w
+
+
+def harvested(world: World, folder) -> pd.DataFrame:
+    conn = world.store(folder / f"store{next(STORES)}.sqlite")
+    try:
+        return load_events(conn)
+    finally:
+        conn.close()
+
+
+SETTINGS = settings(max_examples=12, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@SETTINGS
+@given(acts)
+def test_every_scope_keeps_the_invariants(tmp_path, plan):
+    events = harvested(random_world(plan), tmp_path)
+    for scope, keys in trajectory.SCOPE_KEYS.items():
+        long = trajectory.milestone_acts(events, NOW, scope=scope)
+        if long.empty:  # a world of comments on nothing, say
+            return
+        # every dated milestone has a trigger at its date, naming whose act it was
+        assert (long["ts"] == long["at"]).all(), scope
+        assert long["by"].notna().all(), scope
+        wide = long.pivot_table(index=keys, columns="milestone", values="at", aggfunc="min")
+        first = wide["first_contact"]
+        for name in wide.columns:
+            reached = wide[name].notna()
+            assert (wide.loc[reached, name] >= first[reached]).all(), (scope, name)
+        for earlier, later in zip(ORDERED, ORDERED[1:], strict=False):
+            if earlier in wide and later in wide:
+                both = wide[later].notna()
+                assert (wide.loc[both, earlier] <= wide.loc[both, later]).all(), (scope, later)
+    stages = trajectory.stages(events, NOW)
+    network = trajectory.milestones(events, NOW)
+    starts = trajectory.quarter_start(trajectory.quarter_index(network["first_contact"]))
+    first_quarter = dict(zip(network.index, starts, strict=True))
+    # no stage before first contact, and a stage (or a state shown instead) in every quarter
+    assert (stages["quarter"] >= stages["maker"].map(first_quarter)).all()
+    assert stages["stage"].isin(list(trajectory.STAGES) + ["inactive", "gone"]).all()
+
+
+@SETTINGS
+@given(acts)
+def test_truth_keeps_the_invariants_and_both_implementations_agree(tmp_path, plan):
+    world = random_world(plan)
+    truth = compute_truth(world.data)
+    assert truth["rules_version"] == trajectory.RULES_VERSION == "2"
+    for key, maker in truth["makers"].items():
+        marks = {name: at for name, at in maker["milestones"].items() if at}
+        assert all(at >= marks["first_contact"] for at in marks.values()), key
+        dated = [marks[name] for name in ORDERED if name in marks]
+        assert dated == sorted(dated), key
+    ours = trajectory.milestones(harvested(world, tmp_path), NOW)
+    for key, maker in truth["makers"].items():
+        for name, expected in maker["milestones"].items():
+            got = ours.loc[key, name] if key in ours.index else pd.NaT
+            got = None if pd.isna(got) else got.strftime("%Y-%m-%dT%H:%M:%SZ")
+            assert got == expected, (key, name)
