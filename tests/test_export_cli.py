@@ -215,8 +215,12 @@ def test_pseudonymise_without_key_makes_one_and_keeps_it(world, tmp_path):
 
 def test_opted_out_person_absent_from_exports_and_report(world, tmp_path):
     expected = reference_graph(world["store"])
-    busiest = max((a for _, a in expected.nodes(data=True) if a["kind"] == "maker"), key=lambda a: a["activity"])
-    login = busiest["label"]
+    makers = [(node, a) for node, a in expected.nodes(data=True) if a["kind"] == "maker"]
+    busiest = max(makers, key=lambda pair: pair[1]["activity"])[0]
+    conn = sqlite3.connect(world["store"])
+    login = conn.execute("SELECT login FROM makers WHERE key=?", (busiest.removeprefix("maker:"),)).fetchone()[0]
+    conn.close()
+    assert login, busiest
     config = tmp_path / "optout.toml"
     config.write_text(f'[people]\nopt_out = ["{login.upper()}"]\n', "utf-8")
     out = tmp_path / "all"
