@@ -39,8 +39,8 @@ from graphminer import graph as graphs  # noqa: E402
 from graphminer import stats  # noqa: E402
 from graphminer.config import parse_config  # noqa: E402
 from graphminer.export import exportable_graph, write_gexf  # noqa: E402
+from graphminer.milestones import KEYS as MILESTONES  # noqa: E402
 from graphminer.report import ReportInputs, write_report  # noqa: E402
-from graphminer.trajectory import MILESTONES  # noqa: E402
 
 
 def synthetic_stages(events: pd.DataFrame, milestones: pd.DataFrame) -> pd.DataFrame:

@@ -61,12 +61,12 @@ def phase_fill(world: Path, store: Path) -> dict:
 def phase_analyse(store: Path) -> dict:
     """events, milestones, stages, graph; then the groupby-min baseline on the same events."""
     from graphminer.config import load_config
-    from graphminer.precompute import default_as_of
+    from graphminer.reader import harvest_end
     from graphminer.store import open_store
 
     config = load_config(None)
     conn = open_store(store, readonly=True)
-    as_of = default_as_of(conn)
+    as_of = harvest_end(conn)
     times = {}
     started = time.perf_counter()
     import pandas  # noqa: F401  (import time counted, as a command pays it)

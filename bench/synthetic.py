@@ -18,7 +18,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from graphminer.trajectory import MILESTONES  # noqa: E402
+from graphminer.milestones import KEYS as MILESTONES  # noqa: E402
 
 KINDS = ["commit", "pr_opened", "pr_merged", "comment", "review_comment", "review", "issue_event",
          "issue_opened", "merge_performed", "release"]

@@ -1,10 +1,10 @@
 """The Python API for notebooks: one object over a store that hands out the flow's stages.
 
-Owns no rule of its own: ``open_store(path)`` gives a ``Store`` whose ``events`` is
-``graphminer.events.load_events``, ``milestones``/``stages`` are
-``graphminer.trajectory``'s, ``graph`` is ``graphminer.graph``'s and ``stats`` is
-``graphminer.stats.summarise``, all at one ``as_of`` (by default the end of the last
-harvest), computed once and kept.
+Owns no rule of its own: ``open_store(path)`` gives a ``Store``, the store reader every
+command uses (``graphminer.reader.StoreReader``: ``events``, ``as_of``, ``labels``,
+``milestones``, ``stages``), plus ``graph`` (``graphminer.graph``'s) and ``stats``
+(``graphminer.stats.summarise``), all at one ``as_of`` (by default the end of the last
+harvest), computed once and kept. So a notebook and the commands give the same answers.
 
     >>> from graphminer.api import open_store                      # doctest: +SKIP
     >>> store = open_store("cache/graphminer.sqlite")              # doctest: +SKIP
@@ -18,55 +18,31 @@ import os
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
-from functools import cached_property
 from typing import Any
 
 import networkx as nx
 import pandas as pd
 
 from graphminer import graph as graphs
+from graphminer import reader as reading
 from graphminer import stats as figures
 from graphminer import store as stores
 from graphminer.config import Config, load_config
 from graphminer.errors import BadInput
+from graphminer.milestones import KEYS, RULES_VERSION
 
 PROJECTIONS = ("bipartite", "makers", "projects")
-SCOPES = ("network", "org", "repo")
+SCOPES = reading.SCOPES
 
 
-def utc_timestamp(moment: datetime | pd.Timestamp | str) -> pd.Timestamp:
-    """Any time (a string is ISO 8601, read as UTC) as a UTC Timestamp."""
-    stamp = pd.Timestamp(moment)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def last_harvest_end(conn: sqlite3.Connection) -> pd.Timestamp | None:
-    """When the last finished harvest ended (the default as_of), None before any."""
-    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='_runs'").fetchone()
-    if not exists:
-        return None
-    row = conn.execute("SELECT MAX(ended_at) FROM _runs WHERE ended_at IS NOT NULL").fetchone()
-    return utc_timestamp(row[0]) if row and row[0] else None
-
-
-def maker_labels(conn: sqlite3.Connection) -> dict[str, str]:
-    """Maker key -> login, else name (identity's ``makers`` table; empty before it exists)."""
-    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='makers'").fetchone()
-    if not exists:
-        return {}
-    rows = conn.execute("SELECT key, COALESCE(NULLIF(login, ''), name) FROM makers").fetchall()
-    return {str(key): str(label) for key, label in rows if label}
-
-
-class Store:
-    """A store opened for analysis (read only: a harvest may write it meanwhile)."""
+class Store(reading.StoreReader):
+    """A store opened for analysis (read only: a harvest may write it meanwhile): the
+    events, as_of, labels, milestones and stages of ``graphminer.reader.StoreReader``,
+    plus the graph and the stats."""
 
     def __init__(self, conn: sqlite3.Connection, config: Config, path: str | os.PathLike) -> None:
-        self.conn = conn
-        self.config = config
+        super().__init__(conn, config)
         self.path = path
-        self._milestones: dict[tuple[str, pd.Timestamp], pd.DataFrame] = {}
-        self._stages: dict[pd.Timestamp, pd.DataFrame] = {}
 
     def __enter__(self) -> Store:
         return self
@@ -76,63 +52,6 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
-
-    @cached_property
-    def events(self) -> pd.DataFrame:
-        """The events table (docs/events.md), bots flagged, all times."""
-        from graphminer.events import load_events
-
-        return load_events(self.conn, self.config)
-
-    @cached_property
-    def as_of(self) -> pd.Timestamp:
-        """The default as_of: the end of the last harvest, else the newest event, else now."""
-        ended = last_harvest_end(self.conn)
-        if ended is not None:
-            return ended
-        if len(self.events):
-            return utc_timestamp(self.events["ts"].max()).floor("s")
-        return pd.Timestamp.now(tz="UTC").floor("s")
-
-    @cached_property
-    def labels(self) -> dict[str, str]:
-        """Maker key -> login (or name for makers without an account)."""
-        return maker_labels(self.conn)
-
-    def _when(self, as_of: datetime | pd.Timestamp | str | None) -> pd.Timestamp:
-        return self.as_of if as_of is None else utc_timestamp(as_of)
-
-    def events_until(self, as_of: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
-        """The events up to ``as_of`` (inclusive): later ones are ignored everywhere."""
-        moment = self._when(as_of)
-        return self.events[self.events["ts"] <= moment]
-
-    @property
-    def orgs(self) -> list[str]:
-        """The orgs with events, lower-cased as the events table writes them."""
-        return sorted(self.events["org"].dropna().unique().tolist())
-
-    def milestones(self, scope: str = "network", as_of: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
-        """``graphminer.trajectory.milestones`` at ``scope`` (network, org or repo)."""
-        from graphminer import trajectory
-
-        if scope not in SCOPES:
-            raise BadInput(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
-        moment = self._when(as_of)
-        if (scope, moment) not in self._milestones:
-            self._milestones[(scope, moment)] = trajectory.milestones(
-                self.events_until(moment), moment, self.config, scope=scope
-            )
-        return self._milestones[(scope, moment)]
-
-    def stages(self, as_of: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
-        """``graphminer.trajectory.stages``: one stage per maker per quarter."""
-        from graphminer import trajectory
-
-        moment = self._when(as_of)
-        if moment not in self._stages:
-            self._stages[moment] = trajectory.stages(self.events_until(moment), moment, self.config)
-        return self._stages[moment]
 
     def graph(self, projection: str = "bipartite", as_of: datetime | pd.Timestamp | str | None = None,
               include_bots: bool = False) -> nx.Graph:
@@ -150,10 +69,8 @@ class Store:
 
     def stats(self, org: str | None = None, as_of: datetime | pd.Timestamp | str | None = None) -> dict[str, Any]:
         """Every stats figure for the network, or for ``org``, as a JSON-ready dict."""
-        from graphminer import trajectory
-
-        moment = self._when(as_of)
-        keys = list(trajectory.MILESTONES)
+        moment = self.moment(as_of)
+        keys = list(KEYS)
         if org is None:
             milestones = self.milestones("network", moment)[keys]
         else:
@@ -164,7 +81,7 @@ class Store:
             by_org = self.milestones("org", moment)
             in_org = by_org.index.get_level_values("org") == org
             milestones = by_org[in_org].droplevel("org")[keys]
-        return figures.summarise(self.events, milestones, moment, self.config, org, trajectory.RULES_VERSION)
+        return figures.summarise(self.events, milestones, moment, self.config, org, RULES_VERSION)
 
 
 def open_store(path: str | os.PathLike, config: Config | None = None) -> Store:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from graphminer.errors import BadInput
+from graphminer.milestones import THRESHOLDS
 
 # section -> key -> (expected type(s), default, description of what is expected)
 # Keys whose value is a path are listed in PATH_KEYS and resolved on load.
@@ -42,18 +43,8 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any, str]]] = {
         "bots": ((str,), "bots.txt", "a file path (one login, name or email per line)"),
         "split": ((list,), [], "a list of identities (login or email) never merged by heuristics"),
     },
-    "trajectories": {
-        "inactive_days": ((int,), 180, "a whole number of days"),
-        "gone_days": ((int,), 365, "a whole number of days"),
-        "long_term_days": ((int,), 365, "a whole number of days"),
-        "bridge_days": ((int,), 365, "a whole number of days"),
-        "first_response_hours": ((int,), 168, "a whole number of hours"),
-        "core_share": ((float, int), 0.8, "a number between 0 and 1"),
-        "core_min_landed": ((int,), 5, "a whole number"),
-        "shift_min_actions": ((int,), 3, "a whole number"),
-        "organiser_labels": ((list,), ["good first issue", "help wanted"], "a list of label names"),
-        "projection_days": ((int,), 90, "a whole number of days"),
-    },
+    # the rules' thresholds: declared, with their defaults, in graphminer.milestones
+    "trajectories": {entry.key: (entry.types, entry.default, entry.expected) for entry in THRESHOLDS},
     "export": {
         "pseudonymise_key": ((str,), "", "a secret string (the key for stable pseudonyms)"),
     },

@@ -100,9 +100,9 @@ def run_demo(outdir: Path, say: Callable[[str], None] = print) -> dict[str, Any]
     from graphminer.api import store_stats
     from graphminer.fakehub.testing import serve
     from graphminer.harvest.github import harvest_github
+    from graphminer.reader import harvest_end
     from graphminer.stats import render_text
     from graphminer.store import open_store
-    from graphminer.timeutil import parse_instant
 
     started = time.perf_counter()
     outdir = fresh_outdir(outdir)
@@ -111,30 +111,35 @@ def run_demo(outdir: Path, say: Callable[[str], None] = print) -> dict[str, Any]
     config = demo_config(outdir, orgs)
     say(f"graphminer demo: the bundled world ({len(orgs)} orgs: {', '.join(orgs)}), "
         f"served by fakehub on loopback, harvested over HTTP into {config.store_path}")
-    with serve(world, log=outdir / "fakehub-requests.jsonl") as hub:
+    # fakehub's Date header reads the world's now: the harvest records it as its end, so
+    # every later query on the demo store (makers, stats, trajectory, without --as-of) is
+    # as of the world's last day, not today
+    with serve(world, log=outdir / "fakehub-requests.jsonl", clock="world") as hub:
         summary = harvest_github(config, orgs=orgs, api_url=hub.url, tokens=[DEMO_TOKEN],
                                  say=lambda message: say(f"  {message}"))
         served = hub.stats()
     for line in summary.lines():
         say(f"  {line}")
     say(f"fakehub answered {served['requests']} requests ({served['counted']} counted against the rate limit)")
-    as_of = parse_instant(world_now, "world now")
-    say(f"\nAll figures are as of the world's last day, {world_now}.\n")
-    say(render_text(store_stats(config.store_path, config, as_of=as_of)))
     conn = open_store(config.store_path)
     try:
-        listing = precompute.makers_listing(conn, config, as_of=world_now)
+        as_of = harvest_end(conn)
+        if as_of != world_now:  # the clock the whole demo rests on
+            raise RuntimeError(f"the demo harvest ended at {as_of}, not the world's now {world_now}")
+        say(f"\nAll figures are as of the world's last day, {world_now} (the harvest's end).\n")
+        say(render_text(store_stats(config.store_path, config)))
+        listing = precompute.makers_listing(conn, config)
         picks = contrasting_makers(listing)
         say("\nThree makers, three paths:\n")
         for entry in picks:
-            answer = precompute.maker_timeline(conn, config, entry["login"], as_of=world_now)
+            answer = precompute.maker_timeline(conn, config, entry["login"])
             say(precompute.render_timeline(answer))
             say("")
         gexf = outdir / "graph.gexf"
-        options = exporter.ExportOptions(as_of=as_of)
+        options = exporter.ExportOptions()
         exporter.export("gexf", gexf, conn, config, options)
         csv_files = exporter.export("csv", outdir / "csv", conn, config, options)
-        index = report.report(outdir / "report", conn, config, as_of=as_of)
+        index = report.report(outdir / "report", conn, config)
     finally:
         conn.close()
     seconds = time.perf_counter() - started

@@ -2,10 +2,10 @@
 
 ``load_events(conn, config)`` returns one row per contribution (docs/events.md); everything
 downstream (milestones, stages, graph, stats, exports) reads only this table. It owns the
-reading of TRAJECTORIES.md "Actions" and "Landed code and direct pushes": which record is an
+reading of docs/rules.md "Actions" and "Landed code and direct pushes": which record is an
 action, which commit came in through a PR, which is a direct push.
 
-Kinds (``kind``), each dated by TRAJECTORIES.md "Dating":
+Kinds (``kind``), each dated by docs/rules.md "Dating":
 
 - ``issue_opened``: an issue (not a PR) opened; ``subkind`` is its ``state_reason`` ("" if none).
 - ``pr_opened``: a PR opened by its author.
@@ -36,7 +36,7 @@ Kinds (``kind``), each dated by TRAJECTORIES.md "Dating":
   beside the author's ``commit`` row when the committer is the author.
 
 Columns beyond docs/events.md's contract, for the rules to stay vectorised: ``action``
-(the row is an action by TRAJECTORIES.md), ``landed`` (a landed contribution: ``pr_merged``
+(the row is an action by docs/rules.md), ``landed`` (a landed contribution: ``pr_merged``
 rows and commits not ``via_pr``), ``subkind``, ``label``, ``by_commit``, ``via_pr``,
 ``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``.
 
@@ -57,6 +57,7 @@ from typing import Any
 import pandas as pd
 
 from graphminer.config import Config
+from graphminer.reader import table_exists
 
 COLUMNS = [
     "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
@@ -179,13 +180,6 @@ def repos_in_scope(conn: sqlite3.Connection, config: Config | None) -> pd.DataFr
     if not include_forks:
         frame = frame[frame["fork"].fillna(0).astype(int) == 0]
     return frame.drop(columns="fork").reset_index(drop=True)
-
-
-def table_exists(conn: sqlite3.Connection, name: str) -> bool:
-    """Whether the store has this table (identity's tables may not exist yet)."""
-    return conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)
-    ).fetchone() is not None
 
 
 def query_frame(conn: sqlite3.Connection, sql: str, columns: list[str]) -> pd.DataFrame:

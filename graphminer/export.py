@@ -650,63 +650,6 @@ def filtered_events(events, options: ExportOptions):
     return selected
 
 
-def default_as_of(conn: sqlite3.Connection, events) -> datetime:
-    """The end of the last harvest, else the newest event, else now (TRAJECTORIES.md)."""
-    row = conn.execute("SELECT MAX(ended_at) FROM _runs WHERE ended_at IS NOT NULL").fetchone()
-    if row and row[0]:
-        return datetime.fromisoformat(str(row[0]).replace("Z", "+00:00"))
-    if len(events):
-        return events["ts"].max().to_pydatetime()
-    return datetime.now(UTC)
-
-
-def maker_labels(conn: sqlite3.Connection) -> dict[str, str]:
-    """Maker key -> login, else name (identity.py's ``makers`` table; empty before it exists)."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='makers'"
-    ).fetchone()
-    if not exists:
-        return {}
-    rows = conn.execute("SELECT key, COALESCE(NULLIF(login, ''), name) FROM makers").fetchall()
-    return {str(key): str(label) for key, label in rows if label}
-
-
-def utc_timestamp(moment):
-    """A time as a nanosecond UTC pandas Timestamp, the unit the events table uses (mixing
-    units breaks pandas' as-of merges)."""
-    import pandas as pd
-
-    stamp = pd.Timestamp(moment)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.as_unit("ns")
-
-
-def precomputed_as_of(conn: sqlite3.Connection, config) -> Any:
-    """as_of of the tables ``graphminer.precompute`` keeps after each harvest, when they
-    are fresh for this config (None otherwise)."""
-    from graphminer import precompute
-
-    fresh = precompute.fresh_as_of(conn, config)
-    return utc_timestamp(fresh) if fresh else None
-
-
-def precomputed_stages(conn: sqlite3.Connection, config, as_of) -> Any:
-    """The network stages stored after the last harvest when they are fresh and of this
-    as_of, else None. Reading them takes a second where computing them takes ten on a
-    1,000,000-event store."""
-    import pandas as pd
-
-    if precomputed_as_of(conn, config) != as_of:
-        return None
-    frame = pd.read_sql_query(
-        "SELECT maker_key AS maker, quarter, stage, organiser, bridge, state FROM traj_stages "
-        "ORDER BY maker_key, quarter", conn)
-    frame["quarter"] = pd.to_datetime(frame["quarter"], utc=True).dt.as_unit("ns")
-    frame["organiser"] = frame["organiser"].astype(bool)
-    frame["bridge"] = frame["bridge"].astype(bool)
-    return frame
-
-
 def graph_from_events(events, as_of: datetime, config, projection: str = "bipartite",
                       labels: dict[str, str] | None = None, stages=None) -> nx.Graph:
     """The maker-project graph (or a projection of it) of an events frame; ``stages``
@@ -742,17 +685,18 @@ def require_harvest(conn: sqlite3.Connection, path: str = "the store") -> None:
 
 
 def store_graph(conn: sqlite3.Connection, config, options: ExportOptions) -> nx.Graph:
-    """The graph the options ask for, built from the store's events."""
-    from graphminer.events import load_events
+    """The graph the options ask for, built from the store's events (``graphminer.reader``:
+    the same as_of, labels and stages as every other reader of the store)."""
+    from graphminer.reader import StoreReader
 
     require_harvest(conn)
-    events = load_events(conn, config)
-    check_orgs(options.orgs, events)
-    as_of = utc_timestamp(options.as_of or default_as_of(conn, events))
-    selected = filtered_events(events, ExportOptions(**{**options.__dict__, "as_of": as_of}))
+    reader = StoreReader(conn, config)
+    check_orgs(options.orgs, reader.events)
+    as_of = reader.moment(options.as_of)
+    selected = filtered_events(reader.events, ExportOptions(**{**options.__dict__, "as_of": as_of}))
     whole = not (options.orgs or options.since or options.until)
-    stages = precomputed_stages(conn, config, as_of) if whole else None
-    return graph_from_events(selected, as_of, config, options.projection, maker_labels(conn), stages)
+    stages = reader.stages(as_of) if whole and len(selected) else None
+    return graph_from_events(selected, as_of, config, options.projection, reader.labels, stages)
 
 
 def export(fmt: str, out: Path, conn: sqlite3.Connection, config, options: ExportOptions,

@@ -57,7 +57,7 @@ def people_events(events: pd.DataFrame, include_bots: bool = False) -> pd.DataFr
 
 
 def actions_of(events: pd.DataFrame, include_bots: bool = False) -> pd.DataFrame:
-    """The rows that are actions of people (TRAJECTORIES.md "Actions"): a commit that came
+    """The rows that are actions of people (docs/rules.md "Actions"): a commit that came
     in through a PR is not one (the PR is), so it adds no activity or link of its own.
     Frames without the ``action`` column count every row."""
     events = people_events(events, include_bots)

@@ -4,7 +4,7 @@ Owns the tables of migration 0002 (``makers``, ``maker_identities``, ``commit_ma
 ``pull_ref_makers``), rebuilt from the store by ``refresh(conn, config)`` after every
 harvest. Everything downstream reads its answer (DESIGN.md "Who owns what").
 
-Rules, strongest first (TRAJECTORIES.md "Identities and bots"):
+Rules, strongest first (docs/rules.md "Who counts"):
 
 1. ``github-account``: a GitHub user id is a maker; its key is the id as a string.
    Two accounts are never merged, so a user id seen in an issue, comment or event is

@@ -24,19 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 from graphminer.config import Config
 from graphminer.errors import BadInput
+from graphminer.milestones import KEYS, RULES_VERSION
+from graphminer.reader import default_as_of, harvest_end, last_run, table_exists
 from graphminer.store import utc_now
-from graphminer.timeutil import describe_span, format_instant, parse_instant, parse_stored
+from graphminer.timeutil import describe_span, format_instant, parse_instant, utc_timestamp
 
 if TYPE_CHECKING:
     import pandas as pd
 
-RULES_VERSION = "1"  # graphminer.trajectory.RULES_VERSION, repeated to keep pandas out
-MILESTONE_KEYS = [
-    "first_contact", "first_issue", "first_comment", "first_pr", "first_landed",
-    "returning", "long_term", "maintainer", "triager", "reviewer", "core", "creator",
-    "organiser", "coder_to_organiser", "repo_bridge", "org_bridge", "inactive", "gone",
-    "returned",
-]
+MILESTONE_KEYS = list(KEYS)
 COUNT_KINDS = {
     "commits": ("commit",), "prs_opened": ("pr_opened",), "prs_merged": ("pr_merged",),
     "merges_performed": ("merge_performed",), "issues_opened": ("issue_opened",),
@@ -55,20 +51,6 @@ def settings_fingerprint(config: Config | None) -> str:
         "include_forks": bool(config and config["harvest"].get("include_forks")),
     }
     return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
-
-
-def last_run(conn: sqlite3.Connection) -> sqlite3.Row | None:
-    """The last finished harvest (its end time is the default as_of)."""
-    return conn.execute(
-        "SELECT id, ended_at, source FROM _runs WHERE ended_at IS NOT NULL "
-        "ORDER BY ended_at DESC, id DESC LIMIT 1"
-    ).fetchone()
-
-
-def default_as_of(conn: sqlite3.Connection) -> str | None:
-    """The end time of the last harvest, or None when nothing was harvested yet."""
-    run = last_run(conn)
-    return format_instant(parse_stored(run["ended_at"])) if run else None
 
 
 def web_url(conn: sqlite3.Connection) -> str:
@@ -102,7 +84,7 @@ def fresh_as_of(conn: sqlite3.Connection, config: Config | None) -> str | None:
         return None
     if row is None or row["rules_version"] != RULES_VERSION:
         return None
-    if row["settings"] != settings_fingerprint(config) or row["as_of"] != default_as_of(conn):
+    if row["settings"] != settings_fingerprint(config) or row["as_of"] != harvest_end(conn):
         return None
     return row["as_of"]
 
@@ -111,8 +93,6 @@ def fresh_as_of(conn: sqlite3.Connection, config: Config | None) -> str | None:
 
 def maker_info(conn: sqlite3.Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
     """key -> login, name, is_bot, emails: identity's makers table, else accounts and commits."""
-    from graphminer.events import table_exists
-
     info: dict[str, dict[str, Any]] = {
         key: {"login": None, "name": None, "is_bot": False, "emails": set()} for key in keys}
     if table_exists(conn, "makers"):
@@ -161,7 +141,7 @@ def computed_tables(events: pd.DataFrame, as_of: str, config: Config | None,
 
     from graphminer import trajectory
 
-    moment = trajectory.as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     limits = trajectory.thresholds(config)
     ev = trajectory.rule_events(events, moment)
     parts = []
@@ -207,8 +187,8 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
     """Recompute the precomputed tables from the store (call after each harvest)."""
     from graphminer.events import load_events
 
-    as_of = default_as_of(conn) or utc_now()
     events = load_events(conn, config)
+    as_of = format_instant(default_as_of(conn, events))
     base = web_url(conn)
     maker_rows, milestone_rows, stage_rows, info = table_rows(conn, events, as_of, config, base)
     run = last_run(conn)
@@ -330,8 +310,8 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     """The answer computed from the events table (another as_of, or stale tables)."""
     from graphminer.events import load_events
 
-    as_of = as_of or default_as_of(conn) or utc_now()
     events = load_events(conn, config)
+    as_of = as_of or format_instant(default_as_of(conn, events))
     keys = sorted(set(events["maker"]))
     info = maker_info(conn, keys)
     needle = needle_of(who)
@@ -395,27 +375,27 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
     import pandas as pd
 
     from graphminer import trajectory
-    from graphminer.events import load_events
+    from graphminer.reader import StoreReader
 
-    moment_text = format_instant(parse_instant(as_of)) if as_of else (default_as_of(conn) or utc_now())
     check_org(conn, org)
     say = progress or (lambda message: None)
-    moment = trajectory.as_timestamp(moment_text)
+    reader = StoreReader(conn, config)
     say("reading the events")
-    events = load_events(conn, config)
+    events = reader.events
+    moment = reader.moment(parse_instant(as_of) if as_of else None)
+    moment_text = format_instant(moment)
     say(f"{len(events):,} events; computing milestones and stages")
-    ev = trajectory.rule_events(events, moment)
-    keys = trajectory.SCOPE_KEYS["org" if org else "network"]
-    long = trajectory.acts_of_prepared(ev, moment, trajectory.thresholds(config), keys)
-    wide = trajectory.wide_milestones(ev, long, keys)
-    in_scope = events
     if org:
         # Org scope is the org's rows of a computation over every org: bridges and first
         # responses look at the maker's actions elsewhere.
+        wide = reader.milestones("org", moment)
         in_scope = events[events["org"] == org.lower()]
         wide = wide.xs(org.lower(), level="org") if org.lower() in wide.index.get_level_values(
             "org") else wide.iloc[0:0].droplevel("org")
-    current = trajectory.current_stages(trajectory.stages(in_scope, moment, config, network=wide))
+        stage_table = trajectory.stages(in_scope, moment, config, network=wide)
+    else:
+        wide, in_scope, stage_table = reader.milestones("network", moment), events, reader.stages(moment)
+    current = trajectory.current_stages(stage_table)
     scoped = in_scope[in_scope["ts"] <= moment]
     counts = kind_counts(scoped)
     all_keys = sorted(set(scoped["maker"]))

@@ -31,33 +31,34 @@ from graphminer import stats
 from graphminer.errors import BadInput
 from graphminer.export import STAGE_COLOURS, clean_text, current_umask, output_folder
 from graphminer.graph import actions_of
+from graphminer.milestones import LABELS, RULES_VERSION, STAGES, action_words
 
-# Milestones in words a board member uses.
-PLAIN: dict[str, str] = {
-    "first_contact": "took part",
-    "first_issue": "opened an issue",
-    "first_comment": "commented",
-    "first_pr": "proposed a change",
-    "first_landed": "had a contribution accepted",
-    "returning": "came back with more",
-    "long_term": "still contributing a year on",
-    "maintainer": "became a maintainer",
-    "triager": "sorted others' issues",
-    "reviewer": "reviewed others' work",
-    "core": "joined a project's core team",
-    "creator": "started a project",
-    "organiser": "became an organiser",
-    "coder_to_organiser": "moved from code to organising",
-    "repo_bridge": "worked across projects",
-    "org_bridge": "worked across organisations",
-    "inactive": "paused for 6 months",
-    "gone": "left for a year or more",
-    "returned": "came back after a year away",
-}
+# Milestones in words a board member uses (one home: the catalogue).
+PLAIN: dict[str, str] = LABELS
 FUNNEL_STEPS = ("first_contact", "first_landed", "returning", "maintainer", "core")
 TRACKS = ("long_term", "organiser", "org_bridge")
-STAGE_ORDER = ("participant", "contributor", "returning", "maintainer", "core")
+STAGE_ORDER = STAGES
 ACCENT = "#2b6cb0"
+# The index page's glossary: the words the report uses, in a sentence each.
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    ("action", "anything a person did in a project: opening an issue or a pull request, "
+               "commenting, reviewing, sorting issues, publishing a release, or work that landed."),
+    ("contribution accepted", "a pull request of theirs was merged, or a commit of theirs "
+                              "reached the main branch."),
+    ("participant", "took part (any action) in the last twelve months, without work accepted."),
+    ("contributor", "had work accepted in the last twelve months."),
+    ("returning", "a contributor who came back with more accepted work in a later month."),
+    ("maintainer", "in the last twelve months, merged, closed or approved other people's work, "
+                   "or released or pushed to a project others had contributed to."),
+    ("core", "one of the few people who did most of a project's accepted work in a quarter, "
+             "in a project with a real team that quarter."),
+    ("organiser", "made room for others: welcomed a newcomer's first issue, labelled work for "
+                  "newcomers, or started a project others joined."),
+    ("bridge", "active in two projects or organisations within a year."),
+    ("inactive / gone", "no action for six months / for a year or more."),
+    ("as of", "the moment the figures describe; later activity is left out, so they can be "
+              "reproduced."),
+)
 STATE_WORDS = {"inactive": " · no action for six months", "gone": " · no action for a year or more",
                "returned": " · came back after a year away"}
 
@@ -73,6 +74,9 @@ class ReportInputs:
     as_of: pd.Timestamp
     labels: dict[str, str]
     config: Any = None
+    # the act behind each network milestone: maker, milestone, at, kind, target, ts,
+    # trigger_repo and, when the rules name it, by (whose act it was)
+    triggers: pd.DataFrame | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -333,6 +337,8 @@ img{max-width:100%;background:#fff;border-radius:8px}
 .stage{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;color:#1a202c}
 .timeline{display:flex;gap:2px;flex-wrap:wrap;margin:8px 0}.timeline span{width:22px;height:22px;border-radius:3px}
 nav a{margin-right:14px}
+dl.glossary{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;font-size:14px}
+dl.glossary dt{font-weight:600}dl.glossary dd{margin:0}
 """
 
 
@@ -394,6 +400,13 @@ def first_screen(head: dict[str, Any], as_of: pd.Timestamp) -> str:
         f"This is what became of them, as of {as_of:%d %B %Y}.{esc(long_term_text)}</p>"
         f"<div class=\"cards\">{''.join(cards)}</div>"
     )
+
+
+def glossary() -> str:
+    """The words of the report, each in a sentence (stages in their order first)."""
+    rows = "".join(f"<dt>{esc(term)}</dt><dd>{esc(meaning)}</dd>" for term, meaning in GLOSSARY)
+    return ('<h2 id="words">What the words mean</h2><p class=note>Stages, lowest first: '
+            + esc(" < ".join(STAGE_ORDER)) + f'.</p><dl class="glossary">{rows}</dl>')
 
 
 def paths_table(rows: list[dict]) -> str:
@@ -466,11 +479,9 @@ def maker_page(inputs: ReportInputs, maker: str, row: pd.Series, events: pd.Data
                stages: pd.DataFrame | None) -> str:
     """One maker's page from their own events and stage rows."""
     label = maker_label(inputs, maker)
-    milestones = inputs.milestones.loc[maker] if maker in inputs.milestones.index else pd.Series(dtype=object)
     reached_rows = "".join(
-        f"<tr><td>{esc(PLAIN.get(key, key))}</td><td>{when:%Y-%m-%d}</td></tr>"
-        for key, when in milestones.dropna().sort_values().items()
-        if key in PLAIN and when <= inputs.as_of
+        f"<tr><td>{when:%Y-%m-%d}</td><td>{esc(PLAIN[key])}</td><td>{esc(what)}</td></tr>"
+        for when, key, what in milestone_timeline(inputs, maker)
     )
     stages = stages.sort_values("quarter") if stages is not None else None
     timeline = ""
@@ -488,16 +499,61 @@ def maker_page(inputs: ReportInputs, maker: str, row: pd.Series, events: pd.Data
     repos = events.groupby("repo", observed=True).size().sort_values(ascending=False).head(20)
     repo_rows = "".join(f"<tr><td>{esc(r)}</td><td class=num>{n:,}</td></tr>" for r, n in repos.items())
     kinds = events.groupby("kind", observed=True).size().sort_values(ascending=False)
-    kind_rows = "".join(f"<tr><td>{esc(k)}</td><td class=num>{n:,}</td></tr>" for k, n in kinds.items())
+    kind_rows = "".join(f"<tr><td>{esc(action_words(str(k)))}</td><td class=num>{n:,}</td></tr>"
+                        for k, n in kinds.items())
     return page(
         label,
         f"<h1>{esc(label)}</h1><p class=lede>{stage_badge(row['stage'])} · {int(row['actions']):,} actions "
         f"from {row['first']:%B %Y} to {row['last']:%B %Y}{esc(STATE_WORDS.get(row.get('state'), ''))}</p>{timeline}"
-        f"<h2>Milestones</h2><table><tr><th>milestone</th><th>date</th></tr>{reached_rows}</table>"
+        f"<h2>Milestones, in the order they came</h2><table><tr><th>date</th><th>milestone</th>"
+        f"<th>what happened</th></tr>{reached_rows}</table>"
         f"<h2>Projects</h2><table><tr><th>repository</th><th class=num>actions</th></tr>{repo_rows}</table>"
         f"<h2>Kinds of action</h2><table><tr><th>kind</th><th class=num>actions</th></tr>{kind_rows}</table>",
         depth=1,
     )
+
+
+def milestone_timeline(inputs: ReportInputs, maker: str) -> list[tuple[pd.Timestamp, str, str]]:
+    """A maker's milestones reached by as_of as (date, key, what happened), in date order
+    (milestones of the same moment in the rules' order)."""
+    if maker not in inputs.milestones.index:
+        return []
+    dates = inputs.milestones.loc[maker]
+    order = {key: number for number, key in enumerate(PLAIN)}
+    reached = sorted(((when, order[key], key) for key, when in dates.dropna().items()
+                      if key in order and when <= inputs.as_of))
+    acts = trigger_rows(inputs, maker)
+    return [(when, key, trigger_words(inputs, maker, key, acts)) for when, _, key in reached]
+
+
+def trigger_rows(inputs: ReportInputs, maker: str) -> dict[str, dict[str, Any]]:
+    """milestone -> its trigger row, for one maker (empty without triggers)."""
+    triggers = inputs.triggers
+    if triggers is None or triggers.empty:
+        return {}
+    own = triggers[triggers["maker"] == maker]
+    return {row["milestone"]: row for row in own.to_dict("records")}
+
+
+def trigger_words(inputs: ReportInputs, maker: str, key: str, acts: dict[str, dict[str, Any]]) -> str:
+    """What happened, in plain words; a milestone reached through someone else's act says
+    whose act it was ("X joined a repo they created")."""
+    act = acts.get(key)
+    if act is None or not act.get("kind"):
+        return ""
+    repo = act.get("trigger_repo") or "a project"
+    by = act.get("by")
+    if isinstance(by, str) and by and by != maker:
+        who = maker_label(inputs, by)
+        created = acts.get("creator", {}).get("trigger_repo")
+        if key == "organiser" and repo == created:
+            return f"{who} joined {repo}, a repo they created"
+        if key == "organiser" and act["kind"] == "issue_event":
+            return f"{who} closed their issue in {repo} as completed"
+        return f"through {who}'s act: {who} {action_words(act['kind'])} in {repo}"
+    if key in ("inactive", "gone"):
+        return f"nothing after they {action_words(act['kind'])} in {repo}"
+    return f"{action_words(act['kind'])} in {repo}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -518,6 +574,11 @@ def drop_opted_out(inputs: ReportInputs, opt_out: Iterable[str]) -> ReportInputs
         return inputs
     keep_ms = ~inputs.milestones.index.isin(list(gone))
     om = inputs.org_milestones
+    triggers = inputs.triggers
+    if triggers is not None:
+        triggers = triggers[~triggers["maker"].isin(gone)]
+        if "by" in triggers:  # an opted-out person's act stays someone else's, unnamed
+            triggers = triggers.assign(by=triggers["by"].where(~triggers["by"].isin(gone), "someone"))
     return ReportInputs(
         events=inputs.events[~inputs.events["maker"].isin(gone)],
         milestones=inputs.milestones[keep_ms],
@@ -526,6 +587,7 @@ def drop_opted_out(inputs: ReportInputs, opt_out: Iterable[str]) -> ReportInputs
         as_of=inputs.as_of,
         labels={k: v for k, v in inputs.labels.items() if k not in gone},
         config=inputs.config,
+        triggers=triggers,
     )
 
 
@@ -604,6 +666,7 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
     km_text = " ".join(km_sentence(target, curve) for target, curve in curves.items())
     sections = [
         first_screen(head, inputs.as_of),
+        glossary(),
         "<h2>How far people went</h2><p>Each bar counts the people who reached that step. "
         "Most people take part once; the bars show how many went further.</p>"
         f'<img src="{funnel_png}" alt="funnel of people reaching each step">',
@@ -636,80 +699,36 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
         )
     sections.append(
         "<p class=note>Made by graphminer (rules version "
-        f"{esc(_rules_version())}) as of {inputs.as_of:%Y-%m-%d %H:%M} UTC. Bots are left out. "
+        f"{esc(RULES_VERSION)}) as of {inputs.as_of:%Y-%m-%d %H:%M} UTC. Bots are left out. "
         "Emails are never shown.</p>"
     )
     (folder / "index.html").write_text(page("What taking part did for people", "".join(sections)), "utf-8")
-
-
-def _rules_version() -> str:
-    try:
-        from graphminer.trajectory import RULES_VERSION
-    except ImportError:
-        return "1"
-    return str(RULES_VERSION)
 
 
 # ---------------------------------------------------------------------------------------
 # From the store
 
 
-def precomputed_milestones(conn: sqlite3.Connection, scope: str) -> pd.DataFrame:
-    """Milestones of ``scope`` ('network' or 'org') from the tables graphminer.precompute
-    keeps, in trajectory.milestones' shape (one column per milestone, NaT if not reached)."""
-    from graphminer.trajectory import MILESTONES
-
-    rows = pd.read_sql_query(
-        "SELECT maker_key AS maker, scope_name AS org, milestone, at FROM traj_milestones "
-        "WHERE scope = ?", conn, params=(scope,))
-    rows["at"] = pd.to_datetime(rows["at"], utc=True).dt.as_unit("ns")
-    keys = ["maker"] if scope == "network" else ["maker", "org"]
-    rows[keys] = rows[keys].astype(object)  # as trajectory.milestones indexes them
-    wide = rows.set_index([*keys, "milestone"])["at"].unstack("milestone")
-    return pd.DataFrame({
-        key: wide[key] if key in wide else pd.Series(pd.NaT, index=wide.index, dtype="datetime64[ns, UTC]")
-        for key in MILESTONES
-    })
-
-
 def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precomputed: bool = True) -> ReportInputs:
-    """Events, milestones and stages of the store, as of ``as_of`` (default: last harvest).
-
-    Milestones and stages come from the tables refreshed after each harvest when they are
-    fresh for this as_of (``use_precomputed``), else they are computed from the events.
-    """
-    from graphminer import trajectory
-    from graphminer.events import load_events
-    from graphminer.export import (
-        default_as_of,
-        maker_labels,
-        precomputed_as_of,
-        precomputed_stages,
-        require_harvest,
-        utc_timestamp,
-    )
+    """Events, milestones and stages of the store, as of ``as_of`` (default: last harvest),
+    read by ``graphminer.reader`` (from the tables refreshed after each harvest when they
+    are fresh for this as_of and ``use_precomputed``, else computed from the events)."""
+    from graphminer.export import require_harvest
     from graphminer.graph import people_events
+    from graphminer.reader import StoreReader
 
     require_harvest(conn)
-    events = people_events(load_events(conn, config))
-    moment = utc_timestamp(as_of or default_as_of(conn, events))
-    events = events[events["ts"] <= moment]
-    if use_precomputed and precomputed_as_of(conn, config) == moment:
-        network = precomputed_milestones(conn, "network")
-        by_org = precomputed_milestones(conn, "org")
-        stages = precomputed_stages(conn, config, moment)
-    else:
-        network = trajectory.milestones(events, moment, config, scope="network")
-        by_org = trajectory.milestones(events, moment, config, scope="org")
-        stages = trajectory.stages(events, moment, config, network=network)
+    reader = StoreReader(conn, config, use_precomputed=use_precomputed)
+    moment = reader.moment(as_of)
     return ReportInputs(
-        events=events,
-        milestones=network,
-        org_milestones=by_org,
-        stages=stages,
+        events=people_events(reader.events_until(moment)),
+        milestones=reader.milestones("network", moment),
+        org_milestones=reader.milestones("org", moment),
+        stages=reader.stages(moment),
         as_of=moment,
-        labels=maker_labels(conn),
+        labels=reader.labels,
         config=config,
+        triggers=reader.triggers(moment),
     )
 
 

@@ -9,7 +9,7 @@ milestone) with the network-based core (``graphminer.graph.core_by_degree``).
 ``summarise`` gathers them into one JSON-ready dict; ``render_text`` prints it for people.
 
 Inputs are a milestones frame (one row per maker, one column per milestone key in
-TRAJECTORIES.md order, NaT when not reached) and the events table (docs/events.md).
+``graphminer.milestones.KEYS`` order, NaT when not reached) and the events table (docs/events.md).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from graphminer.graph import actions_of, core_by_degree, maker_pairs, nanoseconds, windowed_pairs
+from graphminer.milestones import RULES_VERSION, default_thresholds
 
 # (from, to): the conversions the funnel reports; a rate is makers with both / makers with from.
 CONVERSIONS: list[tuple[str, str]] = [
@@ -227,7 +228,7 @@ def cohorts(milestones: pd.DataFrame, events: pd.DataFrame, as_of: pd.Timestamp)
 def org_bridges(events: pd.DataFrame, as_of: pd.Timestamp, window_days: float = 365,
                 org: str | None = None, top: int = 20) -> list[dict]:
     """Pairs of orgs and how many makers bridged them: acted in both within
-    ``window_days`` of each other (TRAJECTORIES.md org_bridge). With ``org``, only its pairs."""
+    ``window_days`` of each other (docs/rules.md org_bridge). With ``org``, only its pairs."""
     events = actions_of(events)
     events = events[events["ts"] <= as_of]
     if events.empty:
@@ -285,14 +286,13 @@ def anchors(milestones: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, Any]:
 
 
 def _settings(config: Any) -> dict[str, float]:
-    values = {"projection_days": 90, "bridge_days": 365, "core_share": 0.8}
-    if config is not None:
-        values.update({key: config["trajectories"][key] for key in values})
-    return values
+    keys = ("projection_days", "bridge_days", "core_share")
+    source = config["trajectories"] if config is not None else default_thresholds()
+    return {key: source[key] for key in keys}
 
 
 def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestamp,
-              config: Any = None, org: str | None = None, rules_version: str = "1") -> dict[str, Any]:
+              config: Any = None, org: str | None = None, rules_version: str = RULES_VERSION) -> dict[str, Any]:
     """Every figure for the network, or for ``org`` (``milestones`` then at org scope for
     it), as one JSON-ready dict (shape in the README's stats section)."""
     settings = _settings(config)

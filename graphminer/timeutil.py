@@ -1,14 +1,19 @@
 """Times on the command line and in outputs: ISO 8601 read as UTC, written ``YYYY-MM-DDTHH:MM:SSZ``.
 
-Standard library only, so the fast path of ``graphminer trajectory`` can use it without
-importing pandas.
+Standard library only at import, so the fast path of ``graphminer trajectory`` can use it
+without importing pandas; ``utc_timestamp`` (the one conversion to a pandas Timestamp)
+imports pandas when called.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from graphminer.errors import BadInput
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -56,3 +61,20 @@ def describe_span(days: float) -> str:
     if days < 730:
         return f"{days / 30.44:.0f} mo"
     return f"{days / 365.25:.1f} y"
+
+
+def utc_timestamp(moment: Any) -> pd.Timestamp:
+    """A time (str read as ISO 8601 UTC, datetime or Timestamp; naive means UTC) as a UTC
+    pandas Timestamp in nanoseconds, the unit of the events table (pandas' as-of merges
+    refuse keys of two units).
+
+    >>> utc_timestamp("2024-05-01")
+    Timestamp('2024-05-01 00:00:00+0000', tz='UTC')
+    >>> utc_timestamp(datetime(2024, 5, 1, 14, 0, tzinfo=UTC)).isoformat()
+    '2024-05-01T14:00:00+00:00'
+    """
+    import pandas as pd
+
+    stamp = pd.Timestamp(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return stamp.as_unit("ns")

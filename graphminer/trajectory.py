@@ -1,6 +1,8 @@
 """The trajectory stage: milestones and stages, pure functions of the events table.
 
-Implements TRAJECTORIES.md (``RULES_VERSION`` "1"). Each milestone has a small function
+Implements the rules of docs/rules.md (``graphminer.milestones.RULES_VERSION``); the
+milestones, their scope behaviour and thresholds are declared in ``graphminer.milestones``,
+and ``RULES`` below registers one rule function per key. Each milestone has a small function
 returning its *candidate acts*: rows ``maker, org, repo, at, kind, target, ts`` where
 ``at`` is the milestone date the act would give and ``kind``/``target``/``ts`` the event
 that triggers it. A milestone is the earliest candidate per scope key, so the repo-scope
@@ -9,7 +11,7 @@ rules (everything but the "whole scope" ones) need no per-scope code: the earlie
 The whole-scope rules (returning, long_term, coder_to_organiser, inactive, gone,
 returned) take the scope's key columns and run on all the maker's actions in it.
 
-Interpretations where TRAJECTORIES.md leaves room (numbered so reports can cite them;
+Interpretations where docs/rules.md leaves room (numbered so reports can cite them;
 aligned with graphminer/fakehub/truth.py's list unless said otherwise):
 
 1. Bots are removed first: their acts are nobody's, their items are never "someone
@@ -45,45 +47,28 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-RULES_VERSION = "1"
+from graphminer import milestones as catalogue
+from graphminer.milestones import KEYS as MILESTONES  # noqa: F401 (the catalogue's order)
+from graphminer.milestones import RULES_VERSION, STAGES  # noqa: F401
+from graphminer.timeutil import utc_timestamp
 
-MILESTONES = [
-    "first_contact", "first_issue", "first_comment", "first_pr", "first_landed",
-    "returning", "long_term", "maintainer", "triager", "reviewer", "core", "creator",
-    "organiser", "coder_to_organiser", "repo_bridge", "org_bridge", "inactive", "gone",
-    "returned",
-]
-WHOLE_SCOPE = ("returning", "long_term", "coder_to_organiser", "inactive", "gone", "returned")
 SCOPE_KEYS = {"network": ["maker"], "org": ["maker", "org"], "repo": ["maker", "repo"]}
-STAGES = ["participant", "contributor", "returning", "maintainer", "core"]
 CANDIDATE_COLUMNS = ["maker", "org", "repo", "at", "kind", "target", "ts"]
 TRIAGE_EVENTS = ("labeled", "assigned", "milestoned")
 
-DEFAULTS = {
-    "inactive_days": 180, "gone_days": 365, "long_term_days": 365, "bridge_days": 365,
-    "first_response_hours": 168, "core_share": 0.8, "core_min_landed": 5,
-    "shift_min_actions": 3, "organiser_labels": ["good first issue", "help wanted"],
-}
-
-
 def thresholds(config: Any = None) -> dict[str, Any]:
     """The [trajectories] values of the config, defaults where it has none."""
-    values = dict(DEFAULTS)
+    values = catalogue.default_thresholds()
     if config is not None:
         values.update(config["trajectories"])
     return values
-
-
-def as_timestamp(as_of: Any) -> pd.Timestamp:
-    """as_of as a UTC Timestamp (str, datetime or Timestamp)."""
-    moment = pd.Timestamp(as_of) if not isinstance(as_of, datetime) else pd.Timestamp(as_of)
-    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
 
 
 # --- preparing the events ---------------------------------------------------------------
@@ -100,7 +85,7 @@ def rule_events(events: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     every filter below copies these columns, so fewer and smaller ones keep a million
     events fast.
     """
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     bots = set(events.loc[events["is_bot"], "maker"])
     kept = events.loc[(events["ts"] <= moment) & ~events["is_bot"], RULE_COLUMNS]
     people = pd.CategoricalDtype(sorted(set(kept["maker"]) | set(kept["target_author"].dropna())))
@@ -148,7 +133,7 @@ def quarter_start(index: pd.Series) -> pd.Series:
 
 
 def actions_of(ev: pd.DataFrame) -> pd.DataFrame:
-    """The rows that are actions by TRAJECTORIES.md (PR commits are not; the PR is)."""
+    """The rows that are actions by docs/rules.md (PR commits are not; the PR is)."""
     return ev[ev["action"]]
 
 
@@ -366,7 +351,7 @@ def returned_candidates(ev: pd.DataFrame, keys: list[str], limits: dict[str, Any
 
 
 def action_roles(ev: pd.DataFrame, responses: pd.DataFrame) -> pd.DataFrame:
-    """Code and organising actions, flagged (TRAJECTORIES.md "Actions")."""
+    """Code and organising actions, flagged (docs/rules.md "Actions")."""
     kind = ev["kind"]
     code = (kind.eq("commit") & ev["landed"]) | kind.eq("pr_opened")
     organising = (
@@ -408,6 +393,58 @@ def empty_candidates() -> pd.DataFrame:
 
 # --- milestones -------------------------------------------------------------------------
 
+class RuleInputs:
+    """What the rule functions read: the events through ``rule_events``, as_of, the
+    thresholds, the scope's keys, and the parts several rules share (computed once)."""
+
+    def __init__(self, ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, Any],
+                 keys: list[str]) -> None:
+        self.ev, self.moment, self.limits, self.keys = ev, moment, limits, keys
+
+    @cached_property
+    def first_contact(self) -> pd.Series:
+        return network_first_contact(self.ev)
+
+    @cached_property
+    def responders(self) -> pd.DataFrame:
+        return first_response_rows(self.ev, self.first_contact, self.limits)
+
+    @cached_property
+    def creators(self) -> pd.DataFrame:
+        return creator_acts(self.ev)
+
+
+# One rule per milestone of the catalogue (graphminer.milestones), by its key.
+RULES: dict[str, Callable[[RuleInputs], pd.DataFrame]] = {
+    "first_contact": lambda r: first_contact_candidates(r.ev),
+    "first_issue": lambda r: first_issue_candidates(r.ev),
+    "first_comment": lambda r: first_comment_candidates(r.ev),
+    "first_pr": lambda r: first_pr_candidates(r.ev),
+    "first_landed": lambda r: first_landed_candidates(r.ev),
+    "returning": lambda r: returning_candidates(r.ev, r.keys),
+    "long_term": lambda r: long_term_candidates(r.ev, r.keys, r.limits),
+    "maintainer": lambda r: maintainer_candidates(r.ev),
+    "triager": lambda r: triager_candidates(r.ev),
+    "reviewer": lambda r: reviewer_candidates(r.ev),
+    "core": lambda r: core_candidates(r.ev, r.limits),
+    "creator": lambda r: creator_candidates(r.creators),
+    "organiser": lambda r: organiser_candidates(r.ev, r.responders, r.creators, r.limits),
+    "coder_to_organiser": lambda r: coder_to_organiser_candidates(
+        action_roles(r.ev, r.responders), r.keys, r.limits),
+    "repo_bridge": lambda r: bridge_candidates(r.ev, "repo", r.limits),
+    "org_bridge": lambda r: bridge_candidates(r.ev, "org", r.limits),
+    "inactive": lambda r: gap_candidates(r.ev, r.keys, r.moment, r.limits["inactive_days"]),
+    "gone": lambda r: gap_candidates(r.ev, r.keys, r.moment, r.limits["gone_days"]),
+    "returned": lambda r: returned_candidates(r.ev, r.keys, r.limits),
+}
+
+
+def unregistered(rules: dict[str, Any] | None = None) -> tuple[set[str], set[str]]:
+    """(catalogue keys without a rule, rules without a catalogue key): both empty."""
+    registered = set(RULES if rules is None else rules)
+    return set(catalogue.KEYS) - registered, registered - set(catalogue.KEYS)
+
+
 def network_first_contact(ev: pd.DataFrame) -> pd.Series:
     """maker -> first action time across the network."""
     return actions_of(ev).groupby("maker")["ts"].min()
@@ -420,7 +457,7 @@ def milestone_acts(events: pd.DataFrame, as_of: Any, config: Any = None,
     Columns: the scope's keys, ``milestone``, ``at`` (the milestone date), and the
     triggering event's ``kind``, ``target``, ``ts``, ``trigger_repo`` and ``trigger_org``.
     """
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     return acts_of_prepared(rule_events(events, moment), moment, thresholds(config),
                             scope_keys(scope))
 
@@ -437,34 +474,10 @@ def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, A
     """milestone_acts on events already through ``rule_events``."""
     if ev.empty:
         return with_scope_columns(empty_candidates().assign(milestone=pd.Series(dtype=object)), keys)
-    first_contact = network_first_contact(ev)
-    responders = first_response_rows(ev, first_contact, limits)
-    creators = creator_acts(ev)
-    rules = {
-        "first_contact": lambda: first_contact_candidates(ev),
-        "first_issue": lambda: first_issue_candidates(ev),
-        "first_comment": lambda: first_comment_candidates(ev),
-        "first_pr": lambda: first_pr_candidates(ev),
-        "first_landed": lambda: first_landed_candidates(ev),
-        "returning": lambda: returning_candidates(ev, keys),
-        "long_term": lambda: long_term_candidates(ev, keys, limits),
-        "maintainer": lambda: maintainer_candidates(ev),
-        "triager": lambda: triager_candidates(ev),
-        "reviewer": lambda: reviewer_candidates(ev),
-        "core": lambda: core_candidates(ev, limits),
-        "creator": lambda: creator_candidates(creators),
-        "organiser": lambda: organiser_candidates(ev, responders, creators, limits),
-        "coder_to_organiser": lambda: coder_to_organiser_candidates(
-            action_roles(ev, responders), keys, limits),
-        "repo_bridge": lambda: bridge_candidates(ev, "repo", limits),
-        "org_bridge": lambda: bridge_candidates(ev, "org", limits),
-        "inactive": lambda: gap_candidates(ev, keys, moment, limits["inactive_days"]),
-        "gone": lambda: gap_candidates(ev, keys, moment, limits["gone_days"]),
-        "returned": lambda: returned_candidates(ev, keys, limits),
-    }
+    inputs = RuleInputs(ev, moment, limits, keys)
     found = []
-    for name in MILESTONES:
-        acts = rules[name]()
+    for name in catalogue.KEYS:
+        acts = RULES[name](inputs)
         if len(acts):
             found.append(earliest(acts, keys).assign(milestone=name))
     if not found:
@@ -492,7 +505,7 @@ def milestones(events: pd.DataFrame, as_of: Any, config: Any = None,
                scope: str = "network") -> pd.DataFrame:
     """One row per maker (x org, x repo by scope), one column per key of MILESTONES (NaT if
     not reached by as_of). Makers with at least one action up to as_of are listed."""
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     ev = rule_events(events, moment)
     keys = scope_keys(scope)
     return wide_milestones(ev, acts_of_prepared(ev, moment, thresholds(config), keys), keys)
@@ -505,10 +518,10 @@ def wide_milestones(ev: pd.DataFrame, long: pd.DataFrame, keys: list[str]) -> pd
                          else pd.Index(present[keys[0]], name=keys[0]))
     if len(long):
         frame = frame.join(long.pivot(index=keys, columns="milestone", values="at"), how="outer")
-    for name in MILESTONES:
+    for name in catalogue.KEYS:
         if name not in frame:
             frame[name] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns, UTC]")
-    frame = frame[MILESTONES].sort_index()
+    frame = frame[list(catalogue.KEYS)].sort_index()
     frame.columns.name = None
     frame.attrs["rules_version"] = RULES_VERSION
     return frame
@@ -522,7 +535,7 @@ def stages(events: pd.DataFrame, as_of: Any, config: Any = None,
     highest stage reached by the quarter's end (or as_of), the organiser and bridge
     tracks, and the state (active, inactive, gone, returned in that quarter)."""
     limits = thresholds(config)
-    moment = as_timestamp(as_of)
+    moment = utc_timestamp(as_of)
     reached = network if network is not None else milestones(events, moment, config)
     reached = reached[reached["first_contact"].notna()]
     if reached.empty:

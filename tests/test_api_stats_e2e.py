@@ -172,3 +172,41 @@ def test_python_api(world: dict) -> None:
         with pytest.raises(BadInput, match="projection"):
             store.graph(projection="nope")
         assert store.stats(as_of=as_of) == world["stats"]
+
+
+def iso_or_none(value) -> str | None:
+    return None if value is None or value != value else value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_python_api_and_cli_give_the_same_answers_at_the_default_as_of(world: dict) -> None:
+    """No --as-of anywhere: the notebook's Store and the commands read the store through
+    one reader (graphminer.reader), so as_of, milestones, stages and stats agree."""
+    folder, store_path = world["folder"], str(world["store"])
+    stats = json.loads(cli("stats", "--store", store_path, "--json", cwd=folder).stdout)
+    listing = json.loads(cli("makers", "--store", store_path, "--json", cwd=folder).stdout)
+    config = parse_config("", source="test", base_dir=folder)
+    with open_store(world["store"], config) as store:
+        as_of = iso_or_none(store.as_of)
+        ended = sqlite3.connect(store_path).execute("SELECT MAX(ended_at) FROM _runs").fetchone()[0]
+        assert as_of == ended  # the default as_of is the end of the last harvest
+        assert stats["as_of"] == as_of and {m["as_of"] for m in listing} == {as_of}
+        assert store.stats() == stats
+        network = store.milestones()
+        current = store.stages().sort_values("quarter").drop_duplicates("maker", keep="last")
+        current = current.set_index("maker")["stage"]
+        people = [m for m in listing if not m["is_bot"]]
+        assert len(people) == len(network) > 10
+        for maker in people:
+            row = network.loc[maker["key"]]
+            assert maker["milestones"] == {key: iso_or_none(row[key]) for key in network.columns}
+            assert maker["stage"] == current.get(maker["key"])
+        # one maker's trajectory through the command, against the same Store
+        busiest = max(people, key=lambda m: sum(m["counts"].values()))
+        done = cli("trajectory", busiest["login"] or busiest["key"], "--store", store_path, "--json",
+                   cwd=folder)
+        answer = json.loads(done.stdout)
+        assert answer["as_of"] == as_of
+        assert answer["milestones"] == busiest["milestones"]
+        stages = store.stages()
+        own = stages[stages["maker"] == busiest["key"]].sort_values("quarter")
+        assert [s["stage"] for s in answer["stages"]] == own["stage"].tolist()

@@ -46,3 +46,35 @@ def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     assert (outdir / "csv" / "nodes.csv").is_file() and (outdir / "csv" / "edges.csv").is_file()
     assert (outdir / "report" / "index.html").is_file()
     assert "@" not in gexf  # emails never reach exports
+
+
+def test_queries_on_the_demo_store_answer_as_of_the_demo_world(tmp_path: Path) -> None:
+    """The demo harvests a world whose clock (fakehub --clock world) dates the harvest's
+    end: afterwards, every query without --as-of gives the demo's answers, not today's
+    ("everyone gone")."""
+    done = subprocess.run([sys.executable, "-m", "graphminer", "demo", str(tmp_path / "demo")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with gzip.open(bundled_world(), "rt") as handle:
+        world_now = json.load(handle)["now"]
+    store = str(tmp_path / "demo" / "graphminer.sqlite")
+    conn = sqlite3.connect(store)
+    assert conn.execute("SELECT MAX(ended_at) FROM _runs").fetchone()[0] == world_now
+
+    def ask(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "graphminer", *args, "--store", store, "--json"],
+                              capture_output=True, text=True, timeout=300)
+
+    default = json.loads(ask("makers").stdout)
+    at_world_now = json.loads(ask("makers", "--as-of", world_now).stdout)
+    assert default == at_world_now
+    assert {entry["as_of"] for entry in default} == {world_now}
+    people = [entry for entry in default if not entry["is_bot"]]
+    gone = sum(1 for entry in people if entry["milestones"]["gone"])
+    assert 0 < gone < len(people) / 2  # the demo's answer, not "everyone gone"
+    stats = json.loads(ask("stats").stdout)
+    assert stats == json.loads(ask("stats", "--as-of", world_now).stdout)
+    login = next(entry["login"] for entry in people if entry["login"])
+    trajectory = json.loads(ask("trajectory", login).stdout)
+    assert trajectory["as_of"] == world_now
+    assert trajectory == json.loads(ask("trajectory", login, "--as-of", world_now).stdout)

@@ -155,6 +155,12 @@ def test_precomputed_tables_give_the_same_answers_as_computing(world, tmp_path):
     for name in ("milestones", "org_milestones"):
         pd.testing.assert_frame_equal(getattr(read, name).sort_index(), getattr(computed, name).sort_index(),
                                       check_names=False)
+    columns = ["maker", "milestone", "at", "kind", "target", "ts", "trigger_repo"]
+    triggers = [frame[columns].astype({"maker": object, "kind": object, "trigger_repo": object})
+                .sort_values(["maker", "milestone"], ignore_index=True)
+                for frame in (read.triggers, computed.triggers)]
+    assert len(triggers[0]) > 100
+    pd.testing.assert_frame_equal(*triggers)
     order = ["maker", "quarter"]
     pd.testing.assert_frame_equal(read.stages.sort_values(order, ignore_index=True),
                                   computed.stages.sort_values(order, ignore_index=True))

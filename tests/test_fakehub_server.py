@@ -9,6 +9,9 @@ import json
 import re
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -392,3 +395,26 @@ def test_pulls_embed_the_repo_as_the_org_listing_serves_it(hub):
             requests.get(hub.url + "/repos/civic/site/pulls/3").json()]:
         assert pull["head"]["repo"] == listed and pull["base"]["repo"] == listed
         assert pull["head"]["ref"].startswith("feature-") and pull["base"]["ref"] == "main"
+
+
+
+def http_date(iso: str) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ`` as an HTTP ``Date`` header writes it."""
+    return format_datetime(datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC), usegmt=True)
+
+
+def test_world_clock_dates_answers_at_the_worlds_now_until_a_delta_moves_it():
+    delta = json.loads(DELTA.read_text())
+    token = {"Authorization": "token t1"}
+    with serve(WORLD, clock="world", rate_window=30) as running:
+        first = requests.get(running.url + "/repos/civic/site", headers=token)
+        assert first.headers["Date"] == http_date(RAW["now"])
+        assert requests.get(running.url + "/rate_limit", headers=token).headers["Date"] == first.headers["Date"]
+        # rate-limit resets stay on the wall clock: within the 30 s window from now
+        assert time.time() - 5 <= int(first.headers["X-RateLimit-Reset"]) <= time.time() + 35
+        running.apply_delta(DELTA)
+        moved = requests.get(running.url + "/repos/civic/site", headers=token)
+        assert moved.headers["Date"] == http_date(delta["now"])
+    with serve(WORLD) as wall:  # the default: real time, as GitHub sends it
+        sent = parsedate_to_datetime(requests.get(wall.url + "/").headers["Date"])
+        assert abs(sent.timestamp() - time.time()) < 60

@@ -7,12 +7,14 @@ every number checked comes from the test, not from the code under test.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
 import shutil
 import stat
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -220,3 +222,78 @@ def test_durations_read_as_people_say_them():
     assert [plain_duration(d) for d in (0.0, 1.0, 5.0, 21.0, 91.0, 1000.0)] == [
         "a day", "1 day", "5 days", "3 weeks", "3 months", "2.7 years"]
     assert plain_duration(None) == "not yet reached by half of them"
+
+
+# --- plain words: glossary, action kinds, timelines in date order, whose act it was ----
+
+
+def with_triggers(inputs: ReportInputs) -> ReportInputs:
+    """Triggers for maker 0: an organiser milestone reached through maker 1's act (maker 1
+    joined a repo maker 0 created), one through opted-out maker 2's act, plain ones."""
+    zero, one, two = maker_key(0), maker_key(1), maker_key(2)
+    dates = inputs.milestones.loc[zero]
+    repo = "codeforexample/app0"
+    rows = [
+        {"maker": zero, "milestone": "first_contact", "kind": "issue_opened", "trigger_repo": repo, "by": zero},
+        {"maker": zero, "milestone": "first_landed", "kind": "pr_merged", "trigger_repo": repo, "by": zero},
+        {"maker": zero, "milestone": "creator", "kind": "issue_opened", "trigger_repo": repo, "by": zero},
+        {"maker": zero, "milestone": "organiser", "kind": "comment", "trigger_repo": repo, "by": one},
+        {"maker": zero, "milestone": "org_bridge", "kind": "review", "trigger_repo": "g0v-like/app1", "by": two},
+        {"maker": zero, "milestone": "maintainer", "kind": "merge_performed", "trigger_repo": repo},
+    ]
+    triggers = pd.DataFrame(rows)
+    triggers["at"] = [dates[row["milestone"]] for row in rows]
+    triggers["ts"] = triggers["at"]
+    triggers["target"] = "issue:1"
+    inputs.milestones.loc[zero, "creator"] = dates["first_contact"]
+    return replace(inputs, triggers=triggers)
+
+
+@pytest.fixture(scope="module")
+def worded_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("words") / "report"
+    write_report(out, with_triggers(make_inputs(opt_out=["maker-2"])), makers_limit=3)
+    return out
+
+
+def page_text(path: Path) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text("utf-8"))))
+
+
+def test_index_has_a_glossary_of_every_stage(worded_dir):
+    index = (worded_dir / "index.html").read_text("utf-8")
+    glossary = index.split('<dl class="glossary">', 1)[1].split("</dl>", 1)[0]
+    for stage in ("participant", "contributor", "returning", "maintainer", "core"):
+        assert f"<dt>{stage}</dt>" in glossary
+    assert "<dt>organiser</dt>" in glossary and "<dt>as of</dt>" in glossary
+
+
+def test_action_kinds_are_in_plain_words(worded_dir):
+    text = all_text(worded_dir / "makers")
+    for kind in ("pr_opened", "issue_opened", "review_comment", "merge_performed", "pr_merged"):
+        assert kind not in text
+    assert "proposed a change (opened a pull request)" in text and "opened an issue" in text
+
+
+def test_maker_timeline_is_in_date_order_ties_in_the_rules_order(worded_dir):
+    page = (worded_dir / "makers" / "m0001.html").read_text("utf-8")
+    table = page.split("<h2>Milestones, in the order they came</h2>", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>(\d{4}-\d\d-\d\d)</td><td>([^<]+)</td>", table)
+    dates = [date for date, _ in rows]
+    assert dates == sorted(dates) and len(rows) >= 6
+    # maker 0 reached these on one day: they read in the rules' order
+    landed_on = next(date for date, words in rows if words == "had a contribution accepted")
+    same_day = [words for date, words in rows if date == landed_on]
+    assert same_day.index("had a contribution accepted") < same_day.index("came back with more") \
+        < same_day.index("became a maintainer")
+    assert [words for _, words in rows][:2] == ["took part", "started a project"]
+
+
+def test_a_milestone_reached_through_someone_elses_act_says_so(worded_dir):
+    text = page_text(worded_dir / "makers" / "m0001.html")
+    assert "maker-1 joined codeforexample/app0, a repo they created" in text
+    assert "had a change accepted (pull request merged) in codeforexample/app0" in text
+    assert "accepted someone's change (merged a pull request) in codeforexample/app0" in text
+    # an opted-out person's act stays someone else's, without their name
+    assert "through someone's act: someone reviewed a change in g0v-like/app1" in text
+    assert "maker-2" not in text

@@ -24,7 +24,7 @@ from graphminer.stats import (
     time_to_milestones,
 )
 
-# TRAJECTORIES.md's table, in its order.
+# docs/rules.md's table, in its order.
 KEYS = [
     "first_contact", "first_issue", "first_comment", "first_pr", "first_landed", "returning",
     "long_term", "maintainer", "triager", "reviewer", "core", "creator", "organiser",

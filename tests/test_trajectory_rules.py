@@ -1,4 +1,4 @@
-"""Each milestone rule of TRAJECTORIES.md on small hand-built stores, with hand-worked dates.
+"""Each milestone rule of docs/rules.md on small hand-built stores, with hand-worked dates.
 
 Worlds go into a real SQLite store (test_events_support.World), events come from
 ``load_events``, milestones from ``graphminer.trajectory``. Expected dates are worked out

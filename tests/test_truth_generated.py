@@ -1,4 +1,4 @@
-"""Ground truth of a generated world: properties TRAJECTORIES.md implies, and the simple
+"""Ground truth of a generated world: properties docs/rules.md implies, and the simple
 milestones recomputed here straight from the world's records."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-STAGE_NAMES = ["participant", "contributor", "returning", "maintainer", "core"]
+from graphminer.milestones import STAGES
 
 
 def progress_to_terminal(message: str) -> None:
@@ -18,7 +18,7 @@ def progress_to_terminal(message: str) -> None:
 
 @click.command()
 @click.option("--org", help="Only this organisation (its makers at org scope).")
-@click.option("--stage", type=click.Choice(STAGE_NAMES), help="Only makers at this stage now.")
+@click.option("--stage", type=click.Choice(STAGES), help="Only makers at this stage now.")
 @click.option("--as-of", "as_of", help="Reference time, ISO 8601 read as UTC (default: end of the last harvest).")
 @click.option("--include-bots", is_flag=True, help="List bots too (they have no milestones).")
 @click.option("--store", "store", help="Store file (default from the config).")

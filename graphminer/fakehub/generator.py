@@ -5,7 +5,7 @@ and independently (``generator_repo``), streams every record to per-collection s
 and then into one gzipped JSON object (``docs/world-format.md``) so memory stays bounded
 whatever the size, writes the day-by-day deltas (``generator_delta``), and finally the
 ground truth computed from the written records by ``graphminer.fakehub.truth`` (an
-independent implementation of TRAJECTORIES.md): ``truth.json`` for the base world and
+independent implementation of docs/rules.md): ``truth.json`` for the base world and
 ``truth-after-K.json`` for the world with deltas 1..K applied. Same seed, same bytes.
 """
 

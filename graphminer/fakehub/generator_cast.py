@@ -3,7 +3,7 @@
 Owns the makers of a generated world (users, bots, git-only identities), their commit
 identities (emails, names, noreply forms) and their planned *stints*: which repository
 they act in, over which time window, in which role. Kinds of makers follow
-``../shared/docs/TRAJECTORIES.md``: one-off contributors (about half of contributors),
+docs/rules.md: one-off contributors (about half of contributors),
 participants, returning and long-term contributors, contributors who become maintainers,
 coders who turn organisers, bridges across repos and orgs, people who go inactive and
 return, repo founders, bots and people with no account. The plan is only intent: the

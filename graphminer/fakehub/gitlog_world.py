@@ -309,7 +309,7 @@ def _releases_from_tags(records: dict, commits: list[dict], repo_id: int, branch
 
 def _mark_branch_commits(commits: list[dict], by_sha: dict[str, dict], pulls: dict[int, dict]) -> None:
     """Set ``pr_number`` on the commits a merge brought in: reachable from its second parent
-    but not from its first (TRAJECTORIES.md's "came in through a PR")."""
+    but not from its first (docs/rules.md's "came in through a PR")."""
     owner = {pull["merge_commit_sha"]: number for number, pull in pulls.items() if pull.get("merge_commit_sha")}
     for commit in commits:  # oldest first, so an earlier merge claims its commits first
         number = owner.get(commit["sha"])

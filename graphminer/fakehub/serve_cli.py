@@ -43,11 +43,14 @@ from graphminer.errors import BadInput
               help="List releases newest first (GitHub promises no order).")
 @click.option("--latency", "latency_ms", default=0, show_default=True, type=int,
               help="Milliseconds every answer waits first.")
+@click.option("--clock", type=click.Choice(["wall", "world"]), default="wall", show_default=True,
+              help="What the Date header reads: real time (as GitHub), or the world's now, "
+                   "frozen until a delta moves it (rate-limit resets stay on real time).")
 def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: Path | None,
           rate_limit: int, rate_window: float, page_cap: int, per_token_etags: bool,
           redirects: bool, slow_pages: tuple[str, ...], slow_seconds: float, limit_status: str,
           token_ttl: float | None, reviews_move_issues: bool, ordered_releases: bool,
-          latency_ms: int) -> None:
+          latency_ms: int, clock: str) -> None:
     """Serve WORLD (a world.json[.gz]) as GitHub's REST API until interrupted.
 
     The first line on stdout is exactly "fakehub listening on http://HOST:PORT".
@@ -74,7 +77,7 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
         log = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
     except OSError as error:
         raise BadInput(f"--log {log_path}: cannot write it ({error.strerror})") from None
-    server = make_server(FakeHub(loaded, faults, rate_limit, rate_window, log, edges), host, port)
+    server = make_server(FakeHub(loaded, faults, rate_limit, rate_window, log, edges, clock), host, port)
     bound_host, bound_port = server.server_address[:2]
     click.echo(f"fakehub listening on http://{bound_host}:{bound_port}")
     sys.stdout.flush()

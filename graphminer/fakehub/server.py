@@ -177,8 +177,9 @@ class FakeHub:
 
     def __init__(self, world: World, faults: Faults, rate_limit: int = 5000,
                  rate_window: float = 3600.0, log: IO[str] | None = None,
-                 edges: Edges | None = None) -> None:
+                 edges: Edges | None = None, clock: str = "wall") -> None:
         self.world = world
+        self.clock = clock  # "wall": Date is real time, as GitHub; "world": the world's now
         self.faults = faults
         self.edges = edges or Edges()
         if self.edges.reviews_move_issues:
@@ -254,6 +255,13 @@ class FakeHub:
         if link:
             reply.headers["Link"] = link
         return reply
+
+    def date_header(self) -> str:
+        """The ``Date`` header: wall-clock time, or with ``clock="world"`` the world's now,
+        frozen until a delta moves it (rate-limit resets stay on the wall clock)."""
+        if self.clock == "world":
+            return _http_date(self.world.now)
+        return format_datetime(datetime.now(UTC), usegmt=True)
 
     # -- rate limits ----------------------------------------------------------------
 
@@ -1120,7 +1128,7 @@ class Handler(BaseHTTPRequestHandler):
               counted: bool = False) -> None:
         self._log(status, counted)
         lines = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}",
-                 f"Date: {format_datetime(datetime.now(UTC), usegmt=True)}",
+                 f"Date: {self.hub.date_header()}",
                  "Server: fakehub"]
         if status != 304:
             headers.setdefault("Content-Type", "application/json; charset=utf-8")

@@ -2,7 +2,7 @@
 
 This module owns the ground-truth stage of fakehub: ``compute_truth(world)`` reads a parsed
 world (docs/world-format.md) and returns "The ground truth file" of
-``../shared/docs/TRAJECTORIES.md``. It is the second, independent implementation of the
+docs/rules.md. It is the second, independent implementation of the
 milestone rules: it shares no code with ``graphminer.trajectory``, ``graphminer.events``
 or ``graphminer.identity`` (plain Python over the world dict), so each checks the other.
 
@@ -13,7 +13,7 @@ parents, releases. Never the generator's plan fields, commit file lists, per-PR 
 lists, user profiles or ``author_association``.
 
 Interpretations (numbered so that ``graphminer/trajectory.py`` and
-``graphminer/identity.py`` can align with them; where TRAJECTORIES.md is explicit it wins):
+``graphminer/identity.py`` can align with them; where docs/rules.md is explicit it wins):
 
 Scope and time
  1. Repositories: those owned by an org of the world that are not forks and not blocked
@@ -247,7 +247,7 @@ def packaged_bots() -> list[str]:
     """The plain (wildcard-free) entries of graphminer's packaged bot list.
 
     The bot list is configuration, like the thresholds: both implementations of the rules
-    read the same list (TRAJECTORIES.md: "a configurable list"), while each matches it
+    read the same list (docs/rules.md: "a configurable list"), while each matches it
     with its own code. Wildcard entries are covered here by ``bot_patterns``.
     """
     from importlib import resources
@@ -594,7 +594,7 @@ class Ledger:
 
 
 def compute_truth(world: dict, rules: dict | None = None) -> dict:
-    """The ground truth file of TRAJECTORIES.md for a parsed world (see module docstring)."""
+    """The ground truth file (docs/world-format.md) for a parsed world (see module docstring)."""
     rules = {**DEFAULT_RULES, **(rules or {})}
     as_of = parse_time(world["now"])
     repos = harvested_repos(world)

@@ -25,6 +25,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ from graphminer.errors import BadInput
 from graphminer.harvest.ratelimit import TokenPool
 from graphminer.harvest.save import Saver, finish_run, set_watermark, start_run, watermark
 from graphminer.store import harvest_lock, open_store
+from graphminer.timeutil import format_instant
 
 PER_PAGE = 100
 CACHE_FILE = "http_cache.sqlite"
@@ -61,6 +63,17 @@ class HttpStats:
     retries: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
     wait_seconds: float = 0.0
+    server_time: str | None = None  # the latest ``Date`` the API sent: the run's end time
+
+
+def server_time(headers: MutableMapping[str, str], latest: str | None) -> str | None:
+    """The later of ``latest`` and the response's ``Date`` header (``YYYY-MM-DDTHH:MM:SSZ``):
+    a harvest ends on the source's clock (docs/rules.md "Dating"), not the local one."""
+    try:
+        sent = format_instant(parsedate_to_datetime(headers.get("Date") or ""))
+    except (TypeError, ValueError):
+        return latest
+    return max(latest, sent) if latest else sent
 
 
 class CountingAdapter(HTTPAdapter):
@@ -82,6 +95,7 @@ class CountingAdapter(HTTPAdapter):
         self.stats.by_status[response.status_code] = self.stats.by_status.get(response.status_code, 0) + 1
         if response.status_code == 304:
             self.stats.not_modified += 1
+        self.stats.server_time = server_time(response.headers, self.stats.server_time)
         self.pool.observe(self.pool.current, response.headers)
         _public_vary(response.headers)
         return response
@@ -481,7 +495,8 @@ class Harvester:
             summary.seconds = time.perf_counter() - started
             finish_run(self.conn, summary.run_id, status, requests=stats.requests,
                        not_modified=stats.not_modified, rate_remaining=summary.rate_remaining,
-                       counts=self.saver.counts, failures=summary.failures)
+                       counts=self.saver.counts, failures=summary.failures,
+                       ended_at=stats.server_time)
         return summary
 
     # orgs ------------------------------------------------------------------------------

@@ -542,12 +542,14 @@ def start_run(conn: sqlite3.Connection, source: str, orgs: list[str]) -> int:
 
 def finish_run(conn: sqlite3.Connection, run_id: int, status: str, *, requests: int,
                not_modified: int, rate_remaining: int | None, counts: Counts,
-               failures: list[dict]) -> None:
+               failures: list[dict], ended_at: str | None = None) -> None:
+    """Close a ``_runs`` row; ``ended_at`` is the source's time (the API's ``Date``), the
+    local clock when there is none."""
     with conn:
         conn.execute(
             """UPDATE _runs SET ended_at=?, status=?, requests=?, not_modified=?,
                  rate_remaining=?, records_new=?, records_updated=?, failures=? WHERE id=?""",
-            (utc_now(), status, requests, not_modified, rate_remaining, counts.new,
+            (ended_at or utc_now(), status, requests, not_modified, rate_remaining, counts.new,
              counts.updated, dumps(failures), run_id),
         )
 
