@@ -9,6 +9,7 @@ its civic hackers list), ``acme`` (neither), and repos under makers' own account
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 SMALL = Path(__file__).parent / "fixtures" / "fakehub-small.json"
@@ -58,9 +59,11 @@ def outside_world(path: Path, prolific: bool = True) -> Path:
                _pr(302, 1, 9002, 2, "2022-11-30T10:00:00Z", "2022-12-01T10:00:00Z"),
                _pr(301, 1, 9003, 2, "2023-06-01T10:00:00Z", None),
                _pr(301, 2, 9004, 3, "2023-07-08T10:00:00Z", "2023-07-09T10:00:00Z")]
-    if prolific:
+    if prolific:  # a maker too: one change landed in civic/site
+        issues.append(_pr(200, 100, 19999, 6, "2023-02-01T10:00:00Z", "2023-02-02T10:00:00Z"))
+        start = datetime(2021, 1, 1, tzinfo=UTC)
         for n in range(1, PROLIFIC_PRS + 1):
-            day = f"2021-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:00:00Z"
+            day = (start + timedelta(hours=7 * n)).strftime("%Y-%m-%dT%H:%M:%SZ")
             issues.append(_pr(305, n, 20000 + n, 6, day, day))
     person = {"email": "x@example.org", "date": "2023-04-02T00:00:00Z"}
     world["commits"] += [

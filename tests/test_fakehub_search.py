@@ -95,7 +95,7 @@ def test_search_sort_created(hub):
 
 def test_search_reaches_only_1000_results(hub):
     running, _ = hub
-    first = search(running, "author:prolific is:pr is:merged", per_page=100)
+    first = search(running, "author:prolific is:pr is:merged org:acme", per_page=100)
     assert first.json()["total_count"] == PROLIFIC_PRS
     assert 'rel="last"' in first.headers["Link"] and "page=10" in first.links["last"]["url"]
     assert len(search(running, "author:prolific is:pr", per_page=100, page=10).json()["items"]) == 100
