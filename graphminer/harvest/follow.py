@@ -348,6 +348,9 @@ def follow_makers(config: Config, *, api_url: str | None = None, store_path: Pat
             summary.not_modified = core.stats.not_modified + searching.stats.not_modified
             summary.search_requests = searching.stats.requests
             summary.search_wait_seconds = search_pool.slept_seconds
+            from graphminer import precompute
+
+            precompute.refresh(conn, config)  # the career milestones join the precomputed ones
     finally:
         conn.close()
     return summary
