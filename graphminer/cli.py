@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "trajectory": "graphminer.commands.trajectory:trajectory",
     "makers": "graphminer.commands.makers:makers",
     "stats": "graphminer.commands.stats:stats",
+    "careers": "graphminer.commands.careers:careers",
     "export": "graphminer.commands.export:export",
     "report": "graphminer.commands.report:report",
     "fakehub": "graphminer.fakehub.cli:fakehub",

@@ -63,3 +63,24 @@ def test_career_milestones_match_the_truth(tmp_path, seed):
     assert 1 - len(career_wrong) / career_pairs >= 0.995, career_wrong
     ours = {key: sum(1 for maker in listing if maker["milestones"][key]) for key in CAREER_KEYS}
     assert all(ours.values()), ours
+    # graphminer careers counts what the truth counts, and says it in words
+    table = graphminer("careers", "--config", str(config), "--store", str(store), "--as-of",
+                       truth["as_of"], "--json", env=env)
+    assert table.returncode == 0, table.stderr
+    summary = json.loads(table.stdout)
+    landed = [maker for maker in truth["makers"].values()
+              if not maker["is_bot"] and maker["milestones"]["first_landed"]]
+    assert abs(summary["landed"] - len(landed)) <= max(1, len(landed) // 100)
+    for row in summary["destinations"]:
+        expected = sum(1 for maker in landed if maker["milestones"][row["milestone"]])
+        assert abs(row["reached"] - expected) <= max(1, len(landed) // 100), row
+        assert sum(reached for _, reached in row["cohorts"].values()) == row["reached"]
+    words = graphminer("careers", "--config", str(config), "--store", str(store), "--as-of",
+                       truth["as_of"], env=env)
+    assert f"Of the {summary['landed']} people whose first contribution landed in the network" in words.stdout
+
+
+def test_careers_bad_org_is_one_line(tmp_path):
+    done = graphminer("careers", "--store", str(tmp_path / "missing.sqlite"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
