@@ -135,6 +135,10 @@ def test_following_paces_itself_under_the_search_limit(tmp_path):
         assert len(searches) == 3
         assert all(line["status"] == 200 for line in searches)
         assert "0s waiting" not in done.stdout
+        # a new run learns the budget an earlier one left (free /rate_limit), never a refusal
+        harvest(tmp_path, hub)
+        searches = [line for line in hub.log_lines() if line["path"] == "/search/issues"]
+        assert len(searches) == 6 and all(line["status"] in (200, 304) for line in searches)
 
 
 @pytest.mark.parametrize("module", [destinations, follow], ids=lambda module: module.__name__)

@@ -214,6 +214,21 @@ def search_merged(fetcher: Fetcher, login: str, low: str | None, high: str | Non
         yield from fetcher.get("/search/issues", {**params, "page": page}, searching=True).json()["items"]
 
 
+def prime_search_pool(session: Any, api_url: str) -> None:
+    """Learn each token's search budget from ``/rate_limit`` (free): a search window an
+    earlier run emptied would otherwise meet a 403/429 before its first response told us."""
+    pool = session.pool
+    with session.cache_disabled():
+        for index, state in enumerate(pool.states):
+            pool.current = index
+            response = session.get(api_url + "/rate_limit", timeout=30)
+            search = (response.json().get("resources") or {}).get("search") if response.ok else None
+            if search:
+                state.limit, state.remaining = search.get("limit"), search.get("remaining")
+                state.reset = float(search.get("reset") or 0) or None
+    pool.current = 0
+
+
 # --- one maker ----------------------------------------------------------------------------
 
 
@@ -327,6 +342,7 @@ def follow_makers(config: Config, *, api_url: str | None = None, store_path: Pat
                                        max_retries=config["harvest"]["max_retries"], say=say,
                                        sleep=sleep)
             try:
+                prime_search_pool(searching, api_url)
                 fetcher = Fetcher(api_url, core, searching)
                 harvested = [row[0] for row in conn.execute("SELECT login FROM orgs")]
                 classifier = classifier_for(config, [*config["harvest"]["orgs"], *harvested])
