@@ -164,3 +164,42 @@ def sentence(summary: dict[str, Any], row: dict[str, Any]) -> str:
 
 def _years(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
+
+
+# --- the graph ----------------------------------------------------------------------------
+
+NAMED_KINDS = ("government", "research", "civic")  # named in exports and the report
+
+
+def annotate_graph(graph: Any, reader: Any, moment: Any, with_destinations: bool = False) -> None:
+    """Give maker nodes the dates of their career milestones; with ``with_destinations``,
+    add destination owners as nodes of their kind (government, research and civic ones by
+    name; every other owner, people's own accounts among them, as one node "other
+    destinations") joined to each maker by the number of their PRs merged there."""
+    from graphminer.milestones import CAREER_KEYS
+
+    network = reader.milestones("network", moment)
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("kind") != "maker":
+            continue
+        key = str(node)[len("maker:"):]
+        if key in network.index:
+            for name in CAREER_KEYS:
+                value = network.at[key, name]
+                if value == value and value is not None:  # not NaT
+                    attrs[name] = value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not with_destinations:
+        return
+    outside = reader.outside
+    merged = outside[(outside["act"] == "merged") & (outside["at"] <= moment)]
+    for (maker, owner, kind), count in merged.groupby(["maker", "owner", "owner_kind"]).size().items():
+        source = f"maker:{maker}"
+        if source not in graph:
+            continue
+        named = kind in NAMED_KINDS
+        target = f"owner:{owner.lower()}" if named else "destinations:other"
+        if target not in graph:
+            graph.add_node(target, kind=kind if named else "other", label=owner if named else "other destinations",
+                           is_bot=False)
+        weight = graph.edges[source, target]["weight"] + int(count) if graph.has_edge(source, target) else int(count)
+        graph.add_edge(source, target, weight=weight, kind="merged_elsewhere")

@@ -164,3 +164,32 @@ def test_bad_careers_config_is_one_line(tmp_path):
     done = cli("harvest", "--config", str(config), "--org", "x", "--store", str(tmp_path / "s.sqlite"))
     assert done.returncode == 2 and "careers.follow" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_exports_carry_career_dates_and_destinations(followed):
+    import xml.etree.ElementTree as ET
+
+    folder = followed[0]
+    out = folder / "graph.gexf"
+    done = cli("export", "gexf", str(out), "--config", str(folder / "g.toml"), "--store",
+               str(folder / "s.sqlite"), "--with-destinations", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    ns = {"g": "http://gexf.net/1.3"}
+    root = ET.parse(out).getroot()
+    titles = {a.get("id"): a.get("title") for a in root.iter("{http://gexf.net/1.3}attribute")}
+    nodes = {}
+    for node in root.iterfind(".//g:node", ns):
+        values = {titles.get(v.get("for"), v.get("for")): v.get("value") for v in node.iterfind(".//g:attvalue", ns)}
+        nodes[node.get("id")] = values
+    bob = nodes["maker:2"]
+    # bob's acme/lib PR was merged before his first contact: the gsa one is the first after
+    assert bob["landed_elsewhere"] == bob["government"] == "2023-05-02T10:00:00Z"
+    assert bob["founder"] == OUTSIDE["bob"]["founded"][0][1]
+    assert nodes["owner:gsa"]["kind"] == "government"
+    assert "owner:acme" not in nodes and nodes["destinations:other"]["kind"] == "other"
+    edges = {(e.get("source"), e.get("target")) for e in root.iterfind(".//g:edge", ns)}
+    assert ("maker:2", "owner:gsa") in edges
+    plain = folder / "plain.gexf"
+    cli("export", "gexf", str(plain), "--config", str(folder / "g.toml"), "--store",
+        str(folder / "s.sqlite"), cwd=folder)
+    assert "owner:gsa" not in plain.read_text() and "landed_elsewhere" in plain.read_text()
