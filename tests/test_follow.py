@@ -193,3 +193,19 @@ def test_exports_carry_career_dates_and_destinations(followed):
     cli("export", "gexf", str(plain), "--config", str(folder / "g.toml"), "--store",
         str(folder / "s.sqlite"), cwd=folder)
     assert "owner:gsa" not in plain.read_text() and "landed_elsewhere" in plain.read_text()
+
+
+def test_the_report_says_where_they_went(followed):
+    folder = followed[0]
+    out = folder / "report"
+    done = cli("report", str(out), "--config", str(folder / "g.toml"), "--store", str(folder / "s.sqlite"),
+               cwd=folder)
+    assert done.returncode == 0, done.stderr
+    index = (out / "index.html").read_text()
+    assert "Where did they go" in index and (out / "careers.png").stat().st_size > 1000
+    pages = {path.name: path.read_text() for path in (out / "makers").glob("*.html")}
+    bob = next(text for text in pages.values() if "<h1>bob</h1>" in text)
+    section = bob.split("Beyond the organisations", 1)[1].split("<h2>", 1)[0]
+    assert ">gsa<" in section and "government" in section
+    assert "acme" not in section and "1 other change merged elsewhere" in section
+    assert not any("carol" in text.lower() for text in pages.values())
