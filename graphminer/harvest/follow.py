@@ -333,7 +333,8 @@ def follow_makers(config: Config, *, api_url: str | None = None, store_path: Pat
             chosen = [maker for maker in makers if due(conn, maker, now, every)]
             summary.skipped_recent = len(makers) - len(chosen)
             pool = TokenPool(tokens, floor=config["harvest"]["rate_floor"], say=say)
-            search_pool = TokenPool(tokens, floor=0, say=say, sleep=sleep)
+            search_pool = TokenPool(tokens, floor=0, say=lambda text: say("search API: " + text),
+                                    sleep=sleep)
             search_cache = cache_dir / "search"
             search_cache.mkdir(parents=True, exist_ok=True)
             core = HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
