@@ -81,7 +81,12 @@ class Store(reading.StoreReader):
             by_org = self.milestones("org", moment)
             in_org = by_org.index.get_level_values("org") == org
             milestones = by_org[in_org].droplevel("org")[keys]
-        return figures.summarise(self.events, milestones, moment, self.config, org, RULES_VERSION)
+        summary = figures.summarise(self.events, milestones, moment, self.config, org, RULES_VERSION)
+        if not self.outside.empty:  # where the followed makers went (rules version 3)
+            from graphminer.careers import careers_summary
+
+            summary["careers"] = careers_summary(self, org, moment)
+        return summary
 
 
 def open_store(path: str | os.PathLike, config: Config | None = None) -> Store:

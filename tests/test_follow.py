@@ -209,3 +209,16 @@ def test_the_report_says_where_they_went(followed):
     assert ">gsa<" in section and "government" in section
     assert "acme" not in section and "1 other change merged elsewhere" in section
     assert not any("carol" in text.lower() for text in pages.values())
+
+
+def test_stats_add_where_they_went(followed):
+    folder = followed[0]
+    done = cli("stats", "--config", str(folder / "g.toml"), "--store", str(folder / "s.sqlite"), "--json",
+               cwd=folder)
+    assert done.returncode == 0, done.stderr
+    careers = json.loads(done.stdout)["careers"]
+    by_key = {row["milestone"]: row["reached"] for row in careers["destinations"]}
+    # bob: gsa (government) and bob/tool (founder); carol opted out; nobody civic or moved on
+    assert by_key == {"landed_elsewhere": 1, "civic_elsewhere": 0, "government": 1, "founder": 1,
+                      "moved_on": 0}
+    assert json.loads(done.stdout)["funnel"]["counts"]["government"] == 1
