@@ -139,3 +139,15 @@ def test_search_has_its_own_rate_resource(tmp_path):
         assert limits["resources"]["search"]["limit"] == 3
         assert limits["resources"]["search"]["remaining"] == 0
         assert limits["resources"]["core"]["used"] == 1
+
+
+def test_user_repos_validate_as_githubs_minimal_repositories(hub):
+    """GitHub's description gives /users/{u}/repos the same schema as /orgs/{org}/repos (an
+    array of minimal-repository); the subset has the latter, so it checks the former."""
+    from test_fakehub_openapi import validator
+
+    running, _ = hub
+    got = requests.get(running.url + "/users/bob/repos", headers=AUTH, timeout=30).json()
+    validator("/orgs/{org}/repos").validate(got)
+    orgs = requests.get(running.url + "/users/carol/orgs", headers=AUTH, timeout=30).json()
+    validator("/users/{username}/orgs").validate(orgs)
