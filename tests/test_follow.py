@@ -222,3 +222,19 @@ def test_stats_add_where_they_went(followed):
     assert by_key == {"landed_elsewhere": 1, "civic_elsewhere": 0, "government": 1, "founder": 1,
                       "moved_on": 0}
     assert json.loads(done.stdout)["funnel"]["counts"]["government"] == 1
+
+
+def test_a_maker_who_opts_out_later_is_forgotten(tmp_path):
+    world = outside_world(tmp_path / "world.json", prolific=False)
+    with serve(world) as hub:
+        harvest(tmp_path, hub)
+        assert rows(tmp_path, "SELECT COUNT(*) FROM follow_prs WHERE user_id = 2")[0][0] == 2
+        config = tmp_path / "g.toml"
+        config.write_text(CONFIG.format(every=0).replace('["Carol"]', '["Carol", "BOB"]'), encoding="utf-8")
+        mark = len(hub.log_lines())
+        cli("harvest", "--config", str(config), "--api-url", hub.url, "--store", str(tmp_path / "s.sqlite"),
+            "--cache", str(tmp_path / "cache"), cwd=tmp_path)
+        assert not any("bob" in (line["path"] + json.dumps(line["query"])).lower()
+                       for line in follow_lines_of(hub.log_lines()[mark:]))
+    for table in ("follow_prs", "follow_repos", "follow_orgs", "follow_makers"):
+        assert rows(tmp_path, f"SELECT COUNT(*) FROM {table} WHERE user_id = 2")[0][0] == 0  # noqa: S608

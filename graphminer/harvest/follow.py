@@ -123,6 +123,19 @@ def makers_to_follow(conn: sqlite3.Connection, config: Config) -> tuple[list[Mak
     return chosen, refused
 
 
+def forget_opted_out(conn: sqlite3.Connection, opt_out: set[str]) -> None:
+    """Delete what earlier follows stored of people who have opted out since."""
+    if not opt_out:
+        return
+    users = [user_id for user_id, login in conn.execute("SELECT user_id, login FROM follow_makers")
+             if login.lower() in opt_out]
+    keys = opted_out_keys(conn, opt_out)
+    users += [user_id for key, user_id in conn.execute("SELECT key, user_id FROM makers") if key in keys]
+    with conn:
+        for table in ("follow_prs", "follow_repos", "follow_orgs", "follow_makers"):
+            conn.executemany(f"DELETE FROM {table} WHERE user_id = ?", [(u,) for u in set(users)])  # noqa: S608
+
+
 def due(conn: sqlite3.Connection, maker: Maker, now: str, every_days: int) -> bool:
     """Whether the maker was last followed ``every_days`` or more before ``now``."""
     row = conn.execute("SELECT followed_at FROM follow_makers WHERE user_id = ?",
@@ -328,6 +341,7 @@ def follow_makers(config: Config, *, api_url: str | None = None, store_path: Pat
     try:
         with harvest_lock(conn, "graphminer harvest (following makers)"):
             now = harvest_end(conn) or utc_now()
+            forget_opted_out(conn, config.opt_out)
             makers, summary.opted_out = makers_to_follow(conn, config)
             every = config["careers"]["follow_every_days"]
             chosen = [maker for maker in makers if due(conn, maker, now, every)]
