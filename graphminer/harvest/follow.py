@@ -52,6 +52,7 @@ class Maker:
     key: str
     user_id: int
     login: str
+    first_contact: str | None = None  # network first_contact: older repos are no founder candidates
 
 
 @dataclass
@@ -96,19 +97,22 @@ def opted_out_keys(conn: sqlite3.Connection, opt_out: set[str]) -> set[str]:
     return found
 
 
-def landed_makers(conn: sqlite3.Connection, config: Config) -> list[str]:
-    """Keys of the makers who reached network first_landed (the rules' own reading)."""
+def landed_makers(conn: sqlite3.Connection, config: Config) -> dict[str, str | None]:
+    """Key -> network first_contact of the makers who reached network first_landed (the
+    rules' own reading)."""
     from graphminer.reader import StoreReader
 
     milestones = StoreReader(conn, config).milestones("network")
     if "first_landed" not in milestones:
-        return []
-    return [str(key) for key in milestones.index[milestones["first_landed"].notna()]]
+        return {}
+    landed = milestones[milestones["first_landed"].notna()]
+    return {str(key): (None if contact != contact else contact.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            for key, contact in landed["first_contact"].items()}
 
 
 def makers_to_follow(conn: sqlite3.Connection, config: Config) -> tuple[list[Maker], int]:
     """(makers to follow, how many were left out as opted out), by login."""
-    landed = set(landed_makers(conn, config))
+    landed = landed_makers(conn, config)
     excluded = opted_out_keys(conn, config.opt_out)
     chosen, refused = [], 0
     rows = conn.execute("SELECT key, user_id, login FROM makers WHERE user_id IS NOT NULL "
@@ -119,7 +123,7 @@ def makers_to_follow(conn: sqlite3.Connection, config: Config) -> tuple[list[Mak
         if key in excluded or login.lower() in config.opt_out:
             refused += 1
             continue
-        chosen.append(Maker(str(key), int(user_id), str(login)))
+        chosen.append(Maker(str(key), int(user_id), str(login), landed[key]))
     return chosen, refused
 
 
@@ -285,7 +289,8 @@ def _follow_prs(conn: sqlite3.Connection, fetcher: Fetcher, maker: Maker, classi
 
 def _follow_repos(conn: sqlite3.Connection, fetcher: Fetcher, maker: Maker) -> int:
     """Their own repos, newest first until one already stored; then contributors of the
-    non-forks not yet known to have another contributor, when pushed to since last asked."""
+    founder candidates (non-forks created after their first contact) not yet known to have
+    another contributor, when pushed to since last asked."""
     known = {name: (others, pushed) for name, others, pushed in conn.execute(
         "SELECT repo_full_name, others, checked_pushed_at FROM follow_repos WHERE user_id = ?",
         (maker.user_id,))}
@@ -300,7 +305,8 @@ def _follow_repos(conn: sqlite3.Connection, fetcher: Fetcher, maker: Maker) -> i
         name = repo["full_name"]
         others, checked = known.get(name, (None, None))
         pushed = repo.get("pushed_at") or repo["created_at"]
-        if not repo.get("fork") and others != 1 and checked != pushed:
+        candidate = maker.first_contact is None or repo["created_at"] > maker.first_contact
+        if not repo.get("fork") and candidate and others != 1 and checked != pushed:
             others = _has_other_contributor(fetcher, name, maker)
             checked = pushed
         conn.execute("INSERT OR REPLACE INTO follow_repos VALUES (?, ?, ?, ?, ?, ?, ?)",
