@@ -159,7 +159,7 @@ def test_output_has_the_truth_file_format_with_every_milestone_key():
         "first_contact", "first_issue", "first_comment", "first_pr", "first_landed",
         "returning", "long_term", "maintainer", "triager", "reviewer", "core", "creator",
         "organiser", "coder_to_organiser", "repo_bridge", "org_bridge", "inactive", "gone",
-        "returned",
+        "returned", "landed_elsewhere", "civic_elsewhere", "government", "founder", "moved_on",
     ]
     assert list(MILESTONES) == expected_keys
     for maker in truth["makers"].values():
