@@ -171,7 +171,7 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 
 MILESTONES: tuple[str, ...] = (
     "first_contact",
