@@ -83,8 +83,13 @@ class Store(reading.StoreReader):
             in_org = by_org.index.get_level_values("org") == org
             milestones = by_org[in_org].droplevel("org")[keys]
         ghosts = deleted_account_records(self.conn) if org is None else None
-        return figures.summarise(self.events, milestones, moment, self.config, org,
-                                 RULES_VERSION, deleted_accounts=ghosts)
+        summary = figures.summarise(self.events, milestones, moment, self.config, org,
+                                    RULES_VERSION, deleted_accounts=ghosts)
+        if not self.outside.empty:  # where the followed makers went (rules version 3)
+            from graphminer.careers import careers_summary
+
+            summary["careers"] = careers_summary(self, org, moment)
+        return summary
 
 
 def open_store(path: str | os.PathLike, config: Config | None = None) -> Store:

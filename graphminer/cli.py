@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "trajectory": "graphminer.commands.trajectory:trajectory",
     "makers": "graphminer.commands.makers:makers",
     "stats": "graphminer.commands.stats:stats",
+    "careers": "graphminer.commands.careers:careers",
     "export": "graphminer.commands.export:export",
     "report": "graphminer.commands.report:report",
     "check": "graphminer.commands.check:check",

@@ -45,6 +45,13 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any, str]]] = {
     },
     # the rules' thresholds: declared, with their defaults, in graphminer.milestones
     "trajectories": {entry.key: (entry.types, entry.default, entry.expected) for entry in THRESHOLDS},
+    # following makers beyond the harvested orgs (graphminer.harvest.follow; opt-in)
+    "careers": {
+        "follow": ((bool,), False, "true or false (follow makers beyond the harvested orgs)"),
+        "follow_every_days": ((int,), 7, "a whole number of days between follows of a maker"),
+        "government_orgs": ((list,), [], "a list of GitHub owner logins that are governments"),
+        "civic_orgs": ((list,), [], "a list of GitHub owner logins that are civic tech groups"),
+    },
     "export": {
         "pseudonymise_key": ((str,), "", "a secret string (the key for stable pseudonyms)"),
     },

@@ -85,6 +85,7 @@ class ExportOptions:
     projection: str = "bipartite"
     min_weight: float = 0.0
     pseudonymise: bool = False
+    with_destinations: bool = False  # destination owners as nodes (graphminer.careers)
 
 
 def exportable_graph(
@@ -699,7 +700,13 @@ def store_graph(conn: sqlite3.Connection, config, options: ExportOptions) -> nx.
     selected = filtered_events(reader.events, ExportOptions(**{**options.__dict__, "as_of": as_of}))
     whole = not (options.orgs or options.since or options.until)
     stages = reader.stages(as_of) if whole and len(selected) else None
-    return graph_from_events(selected, as_of, config, options.projection, reader.labels, stages)
+    graph = graph_from_events(selected, as_of, config, options.projection, reader.labels, stages)
+    if options.projection != "projects":
+        from graphminer.careers import annotate_graph
+
+        annotate_graph(graph, reader, as_of,
+                       options.with_destinations and options.projection == "bipartite")
+    return graph
 
 
 def output_files(fmt: str, out: Path) -> list[Path]:

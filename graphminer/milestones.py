@@ -28,7 +28,7 @@ from typing import Any
 # The version of the rules the running code computes; written into every output. The
 # rules of version 2 (docs/rules.md) are being implemented on their own branch: until
 # their logic lands, the code computes version 1 and says so.
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 
 EARLIEST = "earliest"  # org and network scope: the earliest of the repo-scope dates
 WHOLE = "whole"  # computed on all the maker's actions in the scope
@@ -136,10 +136,20 @@ MILESTONES: tuple[Milestone, ...] = (
     Milestone("inactive", WHOLE, "paused for 6 months", ("inactive_days",)),
     Milestone("gone", WHOLE, "left for a year or more", ("gone_days",)),
     Milestone("returned", WHOLE, "came back after a year away", ("gone_days",)),
+    # rules version 3: beyond the harvested orgs (read from what following stored;
+    # network scope only: the destinations are not the harvested orgs' repos)
+    Milestone("landed_elsewhere", EARLIEST, "had work merged beyond the network", introduced="3"),
+    Milestone("civic_elsewhere", EARLIEST, "had work merged by another civic tech group", introduced="3"),
+    Milestone("government", EARLIEST, "had work merged in a government repository", introduced="3"),
+    Milestone("founder", EARLIEST, "founded a project others contributed to", introduced="3"),
+    Milestone("moved_on", EARLIEST, "had work merged elsewhere after leaving", introduced="3"),
 )
 
 KEYS: tuple[str, ...] = tuple(entry.key for entry in MILESTONES)
 WHOLE_SCOPE: tuple[str, ...] = tuple(entry.key for entry in MILESTONES if entry.scope == WHOLE)
+# milestones dated outside the harvested orgs (rules version 3): network scope only
+CAREER_KEYS: tuple[str, ...] = ("landed_elsewhere", "civic_elsewhere", "government", "founder",
+                                "moved_on")
 LABELS: dict[str, str] = {entry.key: entry.label for entry in MILESTONES}
 
 # One stage per maker per quarter, lowest first.

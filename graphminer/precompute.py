@@ -50,6 +50,8 @@ def settings_fingerprint(config: Config | None) -> str:
         "opt_out": sorted(config.opt_out) if config else [],
         "include_forks": bool(config and config["harvest"].get("include_forks")),
     }
+    if config is not None and (config["careers"]["government_orgs"] or config["careers"]["civic_orgs"]):
+        values["careers"] = [config["careers"]["government_orgs"], config["careers"]["civic_orgs"]]
     return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
@@ -135,8 +137,9 @@ def name_rows(info: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
 
 
 def computed_tables(events: pd.DataFrame, as_of: str, config: Config | None,
-                    base: str) -> dict[str, pd.DataFrame]:
-    """Milestones of every scope (long form, with links), stages and counts, from events."""
+                    base: str, outside: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Milestones of every scope (long form, with links), stages and counts, from events
+    (and the followed makers' ``outside`` acts, ``graphminer.careers``)."""
     import pandas as pd
 
     from graphminer import trajectory
@@ -146,7 +149,7 @@ def computed_tables(events: pd.DataFrame, as_of: str, config: Config | None,
     ev = trajectory.rule_events(events, moment)
     parts = []
     for scope, keys in trajectory.SCOPE_KEYS.items():
-        long = trajectory.acts_of_prepared(ev, moment, limits, keys)
+        long = trajectory.acts_of_prepared(ev, moment, limits, keys, outside)
         if scope == "network":
             network_long = long
         name = long[keys[1]] if len(keys) > 1 else pd.Series("", index=long.index)
@@ -186,12 +189,14 @@ def kind_counts(events: pd.DataFrame) -> pd.DataFrame:
 
 def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
     """Recompute the precomputed tables from the store (call after each harvest)."""
+    from graphminer.careers import outside_acts
     from graphminer.events import load_events
 
     events = load_events(conn, config)
     as_of = format_instant(default_as_of(conn, events))
     base = web_url(conn)
-    maker_rows, milestone_rows, stage_rows, info = table_rows(conn, events, as_of, config, base)
+    maker_rows, milestone_rows, stage_rows, info = table_rows(conn, events, as_of, config, base,
+                                                              outside_acts(conn, config))
     run = last_run(conn)
     with conn:
         for table in ("traj_makers", "traj_maker_names", "traj_milestones", "traj_stages"):
@@ -211,11 +216,11 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
 
 
 def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: str, config: Config | None,
-               base: str) -> tuple[list, list, list, dict[str, dict[str, Any]]]:
+               base: str, outside: pd.DataFrame | None = None) -> tuple[list, list, list, dict[str, dict[str, Any]]]:
     """The rows of traj_makers, traj_milestones and traj_stages, and the makers' info."""
     if events.empty:  # nothing that counts harvested yet (an empty repository, say)
         return [], [], [], {}
-    tables = computed_tables(events, as_of, config, base)
+    tables = computed_tables(events, as_of, config, base, outside)
     keys = sorted(set(events["maker"]))
     info = maker_info(conn, keys)
     bots = set(events.loc[events["is_bot"], "maker"])
@@ -312,6 +317,7 @@ def timeline_from_tables(conn: sqlite3.Connection, who: str, org: str | None,
 def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
                       org: str | None, as_of: str | None) -> dict[str, Any]:
     """The answer computed from the events table (another as_of, or stale tables)."""
+    from graphminer.careers import outside_acts
     from graphminer.events import load_events
 
     events = load_events(conn, config)
@@ -321,7 +327,7 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     needle = needle_of(who)
     matches = [(kind, key) for text, kind, key in name_rows(info) if text == needle]
     key = find_maker(who, matches, lambda: [entry["login"] for entry in info.values() if entry["login"]])
-    tables = computed_tables(events, as_of, config, web_url(conn))
+    tables = computed_tables(events, as_of, config, web_url(conn), outside_acts(conn, config))
     long = tables["milestones"]
     rows = long[long["maker_key"] == key].to_dict("records")
     stage_table = tables["stages"]

@@ -114,6 +114,13 @@ class StoreReader:
         return default_as_of(self.conn, self.events)
 
     @cached_property
+    def outside(self) -> pd.DataFrame:
+        """What following stored, as outside acts (``graphminer.careers``; empty without)."""
+        from graphminer.careers import outside_acts
+
+        return outside_acts(self.conn, self.config)
+
+    @cached_property
     def labels(self) -> dict[str, str]:
         """Maker key -> login (or name for makers without an account)."""
         return maker_labels(self.conn)
@@ -167,7 +174,7 @@ class StoreReader:
         if (scope, moment) not in self._acts:
             ev = trajectory.rule_events(self.events, moment)
             long = trajectory.acts_of_prepared(ev, moment, trajectory.thresholds(self.config),
-                                               trajectory.SCOPE_KEYS[scope])
+                                               trajectory.SCOPE_KEYS[scope], self.outside)
             self._acts[(scope, moment)] = (ev, long)
         return self._acts[(scope, moment)]
 

@@ -78,6 +78,9 @@ class ReportInputs:
     # the act behind each network milestone: maker, milestone, at, kind, target, ts,
     # trigger_repo and, when the rules name it, by (whose act it was)
     triggers: pd.DataFrame | None = None
+    # what following found (graphminer.careers.outside_acts) and the careers table
+    outside: pd.DataFrame | None = None
+    careers: dict | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -509,9 +512,64 @@ def maker_page(inputs: ReportInputs, maker: str, row: pd.Series, events: pd.Data
         f"<h2>Milestones, in the order they came</h2><table><tr><th>date</th><th>milestone</th>"
         f"<th>what happened</th></tr>{reached_rows}</table>"
         f"<h2>Projects</h2><table><tr><th>repository</th><th class=num>actions</th></tr>{repo_rows}</table>"
+        f"{destinations_section(inputs, maker)}"
         f"<h2>Kinds of action</h2><table><tr><th>kind</th><th class=num>actions</th></tr>{kind_rows}</table>",
         depth=1,
     )
+
+
+def destinations_section(inputs: ReportInputs, maker: str) -> str:
+    """Where the maker had work merged beyond the organisations: government, research and
+    civic owners by name, the rest (people's own accounts among them) as a count only."""
+    from graphminer.careers import NAMED_KINDS
+
+    outside = inputs.outside
+    if outside is None or outside.empty:
+        return ""
+    mine = outside[(outside["maker"] == maker) & (outside["act"] == "merged") & (outside["at"] <= inputs.as_of)]
+    if mine.empty:
+        return ""
+    named = mine[mine["owner_kind"].isin(NAMED_KINDS)].groupby(["owner_kind", "owner"]).size()
+    rows = "".join(f"<tr><td>{esc(owner)}</td><td>{esc(kind)}</td><td class=num>{n:,}</td></tr>"
+                   for (kind, owner), n in named.items())
+    others = int((~mine["owner_kind"].isin(NAMED_KINDS)).sum())
+    plural = "s" if others != 1 else ""
+    note = f"<p class=note>{'And ' if rows else ''}{others:,} other change{plural} merged elsewhere.</p>" if others else ""
+    table = (f"<table><tr><th>where</th><th>kind</th><th class=num>changes merged</th></tr>{rows}</table>"
+             if rows else "")
+    return f"<h2>Beyond the organisations</h2>{table}{note}"
+
+
+def plot_careers(summary: dict, path: Path) -> str:
+    """Horizontal bars: people reaching each destination among those whose work landed."""
+    rows = summary["destinations"]
+    fig, ax = _figure(7.5, 0.45 * len(rows) + 1.0)
+    positions = np.arange(len(rows))[::-1]
+    values = [row["reached"] for row in rows]
+    ax.barh(positions, values, color=ACCENT)
+    ax.set_yticks(positions, [PLAIN[row["milestone"]] for row in rows])
+    top = max(values) if values and max(values) else 1
+    for y, value in zip(positions, values, strict=True):
+        ax.text(value + top * 0.01, y, f"{value:,} ({percent(value, summary['landed'])})", va="center")
+    ax.set_xlim(0, top * 1.3)
+    ax.set_xlabel("people whose work landed here")
+    ax.set_title("Where did they go", loc="left")
+    return _save(fig, path)
+
+
+def careers_section(inputs: ReportInputs, folder: Path) -> str:
+    """The "Where did they go" section (empty when nobody was followed)."""
+    from graphminer.careers import sentence
+
+    summary = inputs.careers
+    if not summary or not summary["followed"]:
+        return ""
+    png = plot_careers(summary, folder / "careers.png")
+    said = "".join(f"<li>{esc(sentence(summary, row))}</li>" for row in summary["destinations"])
+    return ("<h2>Where did they go</h2><p>Among the people whose first contribution landed here, "
+            f"{summary['followed']:,} were followed beyond the harvested organisations (opt-in): "
+            "changes merged elsewhere, projects of their own others joined.</p>"
+            f'<img src="{png}" alt="people reaching each destination"><ul>{said}</ul>')
 
 
 def milestone_timeline(inputs: ReportInputs, maker: str) -> list[tuple[pd.Timestamp, str, str]]:
@@ -589,6 +647,8 @@ def drop_opted_out(inputs: ReportInputs, opt_out: Iterable[str]) -> ReportInputs
         labels={k: v for k, v in inputs.labels.items() if k not in gone},
         config=inputs.config,
         triggers=triggers,
+        outside=inputs.outside[~inputs.outside["maker"].isin(gone)] if inputs.outside is not None else None,
+        careers=inputs.careers,
     )
 
 
@@ -692,6 +752,7 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
             + (f'<img src="{bridges_png}" alt="bridges between organisations">' if bridges_png else "")
             + bridges_table(bridges)
         )
+    sections.append(careers_section(inputs, folder))
     sections.append('<h2 id="orgs">Organisations</h2>' + orgs_index_table(orgs) if len(orgs) else "")
     if len(makers):
         sections.append(
@@ -720,6 +781,11 @@ def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precompu
     require_harvest(conn)
     reader = StoreReader(conn, config, use_precomputed=use_precomputed)
     moment = reader.moment(as_of)
+    careers = None
+    if not reader.outside.empty:
+        from graphminer.careers import careers_summary
+
+        careers = careers_summary(reader, None, moment)
     return ReportInputs(
         events=people_events(reader.events_until(moment)),
         milestones=reader.milestones("network", moment),
@@ -729,6 +795,8 @@ def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precompu
         labels=reader.labels,
         config=config,
         triggers=reader.triggers(moment),
+        outside=reader.outside,
+        careers=careers,
     )
 
 

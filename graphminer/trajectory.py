@@ -465,8 +465,9 @@ class RuleInputs:
     thresholds, the scope's keys, and the parts several rules share (computed once)."""
 
     def __init__(self, ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, Any],
-                 keys: list[str]) -> None:
+                 keys: list[str], outside: pd.DataFrame | None = None) -> None:
         self.ev, self.moment, self.limits, self.keys = ev, moment, limits, keys
+        self.outside = outside  # graphminer.careers.outside_acts (None: nobody followed)
 
     @cached_property
     def first_contact(self) -> pd.Series:
@@ -503,6 +504,11 @@ RULES: dict[str, Callable[[RuleInputs], pd.DataFrame]] = {
     "inactive": lambda r: gap_candidates(r.ev, r.keys, r.moment, r.limits["inactive_days"]),
     "gone": lambda r: gap_candidates(r.ev, r.keys, r.moment, r.limits["gone_days"]),
     "returned": lambda r: returned_candidates(r.ev, r.keys, r.limits),
+    "landed_elsewhere": lambda r: elsewhere_candidates(r),
+    "civic_elsewhere": lambda r: elsewhere_candidates(r, "civic"),
+    "government": lambda r: elsewhere_candidates(r, "government"),
+    "founder": lambda r: founder_candidates(r),
+    "moved_on": lambda r: moved_on_candidates(r),
 }
 
 
@@ -518,7 +524,7 @@ def network_first_contact(ev: pd.DataFrame) -> pd.Series:
 
 
 def milestone_acts(events: pd.DataFrame, as_of: Any, config: Any = None,
-                   scope: str = "network") -> pd.DataFrame:
+                   scope: str = "network", outside: pd.DataFrame | None = None) -> pd.DataFrame:
     """Long form: one row per (scope key, milestone reached) with its date and trigger.
 
     Columns: the scope's keys, ``milestone``, ``at`` (the milestone date), and the
@@ -526,7 +532,7 @@ def milestone_acts(events: pd.DataFrame, as_of: Any, config: Any = None,
     """
     moment = utc_timestamp(as_of)
     return acts_of_prepared(rule_events(events, moment), moment, thresholds(config),
-                            scope_keys(scope))
+                            scope_keys(scope), outside)
 
 
 def scope_keys(scope: str) -> list[str]:
@@ -537,11 +543,12 @@ def scope_keys(scope: str) -> list[str]:
 
 
 def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, Any],
-                     keys: list[str]) -> pd.DataFrame:
-    """milestone_acts on events already through ``rule_events``."""
+                     keys: list[str], outside: pd.DataFrame | None = None) -> pd.DataFrame:
+    """milestone_acts on events already through ``rule_events`` (and the outside acts of
+    followed makers, ``graphminer.careers.outside_acts``, for the rules of version 3)."""
     if ev.empty:
         return with_scope_columns(empty_candidates().assign(milestone=pd.Series(dtype=object)), keys)
-    inputs = RuleInputs(ev, moment, limits, keys)
+    inputs = RuleInputs(ev, moment, limits, keys, outside)
     found = []
     every: dict[str, pd.DataFrame] = {}
     for name in catalogue.KEYS:
@@ -574,13 +581,13 @@ def with_scope_columns(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def milestones(events: pd.DataFrame, as_of: Any, config: Any = None,
-               scope: str = "network") -> pd.DataFrame:
+               scope: str = "network", outside: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per maker (x org, x repo by scope), one column per key of MILESTONES (NaT if
     not reached by as_of). Makers with at least one action up to as_of are listed."""
     moment = utc_timestamp(as_of)
     ev = rule_events(events, moment)
     keys = scope_keys(scope)
-    return wide_milestones(ev, acts_of_prepared(ev, moment, thresholds(config), keys), keys)
+    return wide_milestones(ev, acts_of_prepared(ev, moment, thresholds(config), keys, outside), keys)
 
 
 def wide_milestones(ev: pd.DataFrame, long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -702,3 +709,61 @@ def current_stages(stage_table: pd.DataFrame) -> pd.Series:
         return pd.Series(dtype=object, name="stage")
     last = stage_table.sort_values("quarter").drop_duplicates("maker", keep="last")
     return last.set_index("maker")["stage"]
+
+
+# --- beyond the harvested orgs (rules version 3) -----------------------------------------
+# Read from the outside acts of followed makers (graphminer.careers), network scope only.
+
+
+def outside_candidates(rows: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Outside acts as candidate acts dated at their own time."""
+    return pd.DataFrame({"maker": rows["maker"].astype(object), "org": rows["owner"],
+                         "repo": rows["repo"], "at": rows["at"], "kind": kind,
+                         "target": rows["repo"], "ts": rows["at"]})
+
+
+def after_first_contact(r: RuleInputs, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows dated strictly after their maker's network first_contact."""
+    contact = r.first_contact.copy()
+    contact.index = contact.index.astype(object)
+    since = rows["maker"].map(contact)
+    return rows[since.notna() & (rows["at"] > since)]
+
+
+def merged_elsewhere(r: RuleInputs) -> pd.DataFrame | None:
+    """Merged PRs outside the harvested orgs after first_contact (None: not network scope
+    or nobody followed)."""
+    if r.outside is None or r.keys != ["maker"] or r.outside.empty:
+        return None
+    return after_first_contact(r, r.outside[r.outside["act"] == "merged"])
+
+
+def elsewhere_candidates(r: RuleInputs, owner_kind: str | None = None) -> pd.DataFrame:
+    """landed_elsewhere, or civic_elsewhere / government with ``owner_kind``."""
+    merged = merged_elsewhere(r)
+    if merged is None:
+        return empty_candidates()
+    if owner_kind is not None:
+        merged = merged[merged["owner_kind"] == owner_kind]
+    return outside_candidates(merged, "pr_merged_elsewhere")
+
+
+def founder_candidates(r: RuleInputs) -> pd.DataFrame:
+    """Non-fork repos of the maker's own, created after first_contact, that another non-bot
+    account contributed to."""
+    if r.outside is None or r.keys != ["maker"] or r.outside.empty:
+        return empty_candidates()
+    outside = r.outside
+    own = outside[(outside["act"] == "founded") & (outside["fork"] == 0) & (outside["others"] == 1)]
+    return outside_candidates(after_first_contact(r, own), "repo_founded")
+
+
+def moved_on_candidates(r: RuleInputs) -> pd.DataFrame:
+    """Merged PRs elsewhere dated after the maker's network gone date."""
+    merged = merged_elsewhere(r)
+    if merged is None:
+        return empty_candidates()
+    gone = earliest(gap_candidates(r.ev, ["maker"], r.moment, r.limits["gone_days"]), ["maker"])
+    gone_at = gone.assign(maker=gone["maker"].astype(object)).set_index("maker")["at"]
+    since = merged["maker"].map(gone_at)
+    return outside_candidates(merged[since.notna() & (merged["at"] > since)], "pr_merged_elsewhere")

@@ -60,8 +60,8 @@ def test_core_thresholds_come_from_the_config(tmp_path):
     assert trajectory.milestones(events, "2022-01-01T00:00:00Z", config=strict)["core"].isna().all()
 
 
-def test_every_copy_of_the_rules_version_says_2():
+def test_every_copy_of_the_rules_version_agrees():
     from graphminer import precompute
     from graphminer.fakehub import truth
 
-    assert precompute.RULES_VERSION == trajectory.RULES_VERSION == truth.RULES_VERSION == "2"
+    assert precompute.RULES_VERSION == trajectory.RULES_VERSION == truth.RULES_VERSION == "3"

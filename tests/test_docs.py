@@ -51,7 +51,7 @@ def test_thresholds_a_milestone_reads_are_named_in_the_text():
 
 def test_stages_and_version_are_stated():
     assert " < ".join(catalogue.STAGES) in RULES
-    assert RULES.startswith("# The trajectory rules (rules version 2)")
+    assert RULES.startswith(f"# The trajectory rules (rules version {catalogue.RULES_VERSION})")
 
 
 def test_code_cites_the_rules_in_the_repository():

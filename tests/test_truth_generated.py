@@ -107,8 +107,13 @@ def test_milestones_keep_the_order_the_rules_imply(generated):
             assert marks["core"] >= marks["first_landed"]  # dated at a landed contribution
         if "org_bridge" in marks:
             assert marks["org_bridge"] >= marks["repo_bridge"]
-    # The generator plants every kind of trajectory: each milestone is reached by someone.
-    assert all(reached.values()), {name for name, count in reached.items() if not count}
+    # The generator plants every kind of trajectory: each milestone is reached by someone
+    # (the career milestones of rules version 3 only in worlds with outside activity,
+    # generate --outside-share: tests/test_careers_acceptance.py).
+    from graphminer.milestones import CAREER_KEYS
+
+    missing = {name for name, count in reached.items() if not count and name not in CAREER_KEYS}
+    assert not missing, missing
 
 
 def test_a_deleted_repo_keeps_its_makers_history(generated):

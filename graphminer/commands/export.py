@@ -38,6 +38,11 @@ def _options(command):
         ),
         click.option("--min-weight", type=float, default=0.0, help="Drop edges lighter than this."),
         click.option(
+            "--with-destinations", is_flag=True,
+            help="Add where followed makers had work merged beyond the orgs: government, "
+                 "research and civic owners by name, the rest as one node (bipartite only).",
+        ),
+        click.option(
             "--pseudonymise", is_flag=True,
             help="Stable keyed hashes instead of logins and names ([export] pseudonymise_key).",
         ),
@@ -48,7 +53,7 @@ def _options(command):
 
 
 def _run(fmt: str, out: str, orgs, since, until, as_of, store, config_path, projection,
-         min_weight, pseudonymise) -> None:
+         min_weight, with_destinations, pseudonymise) -> None:
     from graphminer import export as exporter
     from graphminer.config import load_config, store_path_for
     from graphminer.store import open_store
@@ -57,7 +62,7 @@ def _run(fmt: str, out: str, orgs, since, until, as_of, store, config_path, proj
     options = exporter.ExportOptions(
         orgs=list(orgs), since=parse_utc(since, "--since"), until=parse_until(until),
         as_of=parse_utc(as_of, "--as-of"), projection=projection, min_weight=min_weight,
-        pseudonymise=pseudonymise,
+        pseudonymise=pseudonymise, with_destinations=with_destinations,
     )
     conn = open_store(store_path_for(store, config), create=False)
     try:

@@ -65,9 +65,12 @@ def network_failures_told(cache_dir: Path) -> Iterator[None]:
 @click.option("--store", type=click.Path(dir_okay=False), help="Store file (SQLite).")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), help="HTTP cache folder.")
 @click.option("--full", is_flag=True, help="Ignore watermarks: walk every listing to its end.")
+@click.option("--follow/--no-follow", "follow", default=None,
+              help="Follow landed makers beyond the orgs afterwards (default: [careers] follow).")
 def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
-            store: str | None, cache_dir: str | None, full: bool) -> None:
-    """Harvest the configured GitHub organisations into the store, incrementally.
+            store: str | None, cache_dir: str | None, full: bool, follow: bool | None) -> None:
+    """Harvest the configured GitHub organisations into the store, incrementally (then,
+    with [careers] follow or --follow, follow their landed makers beyond them).
 
     Tokens come from GITHUB_TOKEN, or several from GITHUB_TOKENS (comma-separated). Exit
     code 1 when some repos could not be harvested or some orgs were not found (they are
@@ -84,5 +87,13 @@ def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
                                  cache_dir=cache_dir, full=full, tokens=tokens_from_env(dict(os.environ)))
     for line in summary.lines():
         click.echo(line)
+    if config["careers"]["follow"] if follow is None else follow:
+        from graphminer.harvest.follow import follow_makers
+
+        followed = follow_makers(config, api_url=api_url, store_path=store, cache_dir=cache_dir,
+                                 tokens=tokens_from_env(dict(os.environ)),
+                                 say=lambda message: click.echo(message, err=True))
+        for line in followed.lines():
+            click.echo(line)
     if summary.failures or summary.missing_orgs:
         sys.exit(1)

@@ -227,14 +227,16 @@ def _write_truths(out: Path, world_path: Path, deltas: list[dict]) -> list[Path]
 def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int, makers: int,
                    years: int, delta_days: int = 0, blocked_repos: int = 0, truth: bool = True,
                    now: str = DEFAULT_NOW, renamed_repos: int = 0, transferred_repos: int = 0,
-                   private_repos: int = 0, deleted_accounts: int = 0,
+                   private_repos: int = 0, deleted_accounts: int = 0, outside_share: float = 0.0,
                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Write ``OUT/world.json.gz`` (+ deltas, + truth); return counts, paths and timings.
 
     FAKEHUB.md's hard edges that are world content, each 0 by default (then the world and
     its deltas are byte for byte as without them): ``renamed_repos``/``transferred_repos``,
     repos the first delta renames (transfers); ``private_repos``, repos marked private;
-    ``deleted_accounts``, makers whose records show ``ghost`` (``generator_ghost``).
+    ``deleted_accounts``, makers whose records show ``ghost`` (``generator_ghost``);
+    ``outside_share``, the share of landed makers given activity outside the harvested orgs
+    (``generator_outside``).
     """
     _check_sizes(seed, orgs, repos_per_org, makers, years, delta_days, blocked_repos)
     _check_moves(renamed_repos, transferred_repos, delta_days)
@@ -273,6 +275,10 @@ def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int,
         small = {"users": users, "orgs": org_records, "repos": repo_records}
         world_path = folder / "world.json.gz"
         _write_world(world_path, now, small, spool)
+    if outside_share:
+        from graphminer.fakehub.generator_outside import plant_outside
+
+        plant_outside(world_path, seed, outside_share)
     world_seconds = time.perf_counter() - started
     deltas = [ghost_delta(delta, deleted) for delta in build_deltas(
         plan, summaries, users, ids, delta_days, seed, renamed_repos, transferred_repos)]

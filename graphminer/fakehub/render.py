@@ -555,12 +555,16 @@ def root(api: str) -> dict:
     }
 
 
-def rate_limit(limit: int, remaining: int, reset: int, used: int) -> dict:
-    """``GET /rate_limit``: the token's core budget (search and graphql are nominal)."""
+def rate_limit(limit: int, remaining: int, reset: int, used: int, search: Any = None) -> dict:
+    """``GET /rate_limit``: the token's core and search budgets (the others are nominal);
+    ``search`` is the server's search window (limit, used, reset)."""
     core = {"limit": limit, "used": used, "remaining": remaining, "reset": reset}
     other = {"limit": 30, "used": 0, "remaining": 30, "reset": reset}
+    searching = dict(other) if search is None else {
+        "limit": search.limit, "used": search.used,
+        "remaining": max(0, search.limit - search.used), "reset": search.reset}
     return {
-        "resources": {"core": core, "search": other, "graphql": dict(core), "code_search": dict(other),
+        "resources": {"core": core, "search": searching, "graphql": dict(core), "code_search": dict(other),
                       "integration_manifest": dict(other)},
         "rate": core,
     }

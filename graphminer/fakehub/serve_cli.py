@@ -22,6 +22,10 @@ from graphminer.errors import BadInput
               help="Requests per token per window.")
 @click.option("--rate-window", default=3600.0, show_default=True, type=float,
               help="Rate-limit window in seconds.")
+@click.option("--search-rate-limit", default=30, show_default=True, type=int,
+              help="Search requests per token a minute (the search resource, apart from core).")
+@click.option("--search-rate-window", default=60.0, show_default=True, type=float,
+              help="Search rate-limit window in seconds.")
 @click.option("--page-cap", default=10_000, show_default=True, type=int,
               help="Items reachable by page number on /issues, /issues/comments, /issues/events "
                    "(deeper pages answer 422; 0: no cap).")
@@ -53,7 +57,8 @@ from graphminer.errors import BadInput
               help="What the Date header reads: real time (as GitHub), or the world's now, "
                    "frozen until a delta moves it (rate-limit resets stay on real time).")
 def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: Path | None,
-          rate_limit: int, rate_window: float, page_cap: int, per_token_etags: bool,
+          rate_limit: int, rate_window: float, search_rate_limit: int, search_rate_window: float,
+          page_cap: int, per_token_etags: bool,
           redirects: bool, slow_pages: tuple[str, ...], slow_seconds: float, limit_status: str,
           token_ttl: float | None, reviews_move_issues: bool, ordered_releases: bool,
           latency_ms: int, graphql_rate_limit: int, graphql_secondary_limit: int,
@@ -72,6 +77,10 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
         raise BadInput(f"--rate-limit {rate_limit}: give a whole number of requests, 1 or more")
     if not rate_window >= 0.1:
         raise BadInput(f"--rate-window {rate_window:g}: give a number of seconds, 0.1 or more")
+    if search_rate_limit < 1:
+        raise BadInput(f"--search-rate-limit {search_rate_limit}: give a whole number of requests, 1 or more")
+    if not search_rate_window >= 0.1:
+        raise BadInput(f"--search-rate-window {search_rate_window:g}: give a number of seconds, 0.1 or more")
     if not 0 <= port <= 65535:
         raise BadInput(f"--port {port}: give a port number from 0 to 65535 (0: any free port)")
     for flag, value in (("--graphql-rate-limit", graphql_rate_limit),
@@ -90,7 +99,8 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
         log = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
     except OSError as error:
         raise BadInput(f"--log {log_path}: cannot write it ({error.strerror})") from None
-    hub = FakeHub(loaded, faults, rate_limit, rate_window, log, edges, clock)
+    hub = FakeHub(loaded, faults, rate_limit, rate_window, log, edges, clock,
+                  search_rate_limit, search_rate_window)
     hub.graphql = GraphQLEndpoint(GraphQLLimits(graphql_rate_limit, graphql_secondary_limit,
                                                 graphql_max_weight), rate_window)
     server = make_server(hub, host, port)

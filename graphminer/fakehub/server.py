@@ -41,6 +41,7 @@ EXPOSED_HEADERS = ("ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit
                    "X-GitHub-Request-Id, Deprecation, Sunset")
 _REQUEST_IDS = itertools.count(1)
 ANONYMOUS_LIMIT = 60
+SEARCH_ANONYMOUS_LIMIT = 10  # GitHub's search budget without a token, a minute
 ANONYMOUS_KEY = "null"  # the by_token key of requests without a token
 
 
@@ -177,8 +178,12 @@ class FakeHub:
 
     def __init__(self, world: World, faults: Faults, rate_limit: int = 5000,
                  rate_window: float = 3600.0, log: IO[str] | None = None,
-                 edges: Edges | None = None, clock: str = "wall") -> None:
+                 edges: Edges | None = None, clock: str = "wall", search_rate_limit: int = 30,
+                 search_rate_window: float = 60.0) -> None:
         self.world = world
+        # the ``search`` resource: its own budget per token, apart from ``core``
+        self.search_rate_limit = search_rate_limit
+        self.search_rate_window = search_rate_window
         self.clock = clock  # "wall": Date is real time, as GitHub; "world": the world's now
         self.faults = faults
         self.edges = edges or Edges()
@@ -265,13 +270,20 @@ class FakeHub:
 
     # -- rate limits ----------------------------------------------------------------
 
-    def window(self, token: str | None, now: float) -> RateWindow:
-        """The token's current window (a fresh one once the previous has reset)."""
+    def window(self, token: str | None, now: float, resource: str = "core") -> RateWindow:
+        """The token's current window of ``resource`` (core or search; a fresh one once the
+        previous has reset)."""
         key = token if token is not None else ANONYMOUS_KEY
+        if resource == "search":
+            key = "search\0" + key
         window = self.windows.get(key)
         if window is None or now >= window.reset:
-            limit = self.rate_limit if token is not None else ANONYMOUS_LIMIT
-            window = RateWindow(limit, math.ceil(now + self.rate_window))
+            if resource == "search":
+                limit = self.search_rate_limit if token is not None else SEARCH_ANONYMOUS_LIMIT
+                window = RateWindow(limit, math.ceil(now + self.search_rate_window))
+            else:
+                limit = self.rate_limit if token is not None else ANONYMOUS_LIMIT
+                window = RateWindow(limit, math.ceil(now + self.rate_window))
             self.windows[key] = window
         return window
 
@@ -1013,6 +1025,71 @@ def get_contributors(hub: FakeHub, request: Request, owner: str, name: str) -> R
         latest or repo["created_at"])
 
 
+USER_REPO_TYPES = ("all", "owner", "member")
+
+
+def get_user_repos(hub: FakeHub, request: Request, login: str) -> Reply:
+    """``/users/{login}/repos``: the account's public repos (``type=owner``, the default,
+    and ``all`` list the repos it owns; fakehub records no collaborations, so ``member``
+    is empty), by ``full_name`` unless ``sort`` says otherwise."""
+    record = _user_or_org(hub, login)
+    kind = _choice(request, "type", USER_REPO_TYPES, "owner")
+    sort = _choice(request, "sort", ("created", "updated", "pushed", "full_name"), "full_name")
+    default_direction = "asc" if sort == "full_name" else "desc"
+    direction = _choice(request, "direction", ("asc", "desc"), default_direction)
+    repos = [] if kind == "member" else [
+        repo for repo in hub.world.org_repos(record["login"]) if not repo.get("private")]
+    field_name = {"created": "created_at", "updated": "updated_at", "pushed": "pushed_at"}.get(sort)
+    if field_name:
+        repos.sort(key=lambda repo: (repo.get(field_name) or repo["created_at"], repo["id"]),
+                   reverse=direction == "desc")
+    else:
+        repos.sort(key=lambda repo: repo["name"].lower(), reverse=direction == "desc")
+    latest = _latest(max(repo.get("updated_at") or "", repo.get("pushed_at") or "", repo["created_at"])
+                     for repo in repos) or record.get("created_at")
+    return hub.page(request, repos, lambda repo: hub.record_entry(
+        request.api, "repo_minimal", repo["id"], repo["id"],
+        lambda: render.repo_minimal(hub.world, request.api, repo)), latest)
+
+
+SEARCH_CAP_MESSAGE = "Only the first 1000 search results are available"
+
+
+def get_search_issues(hub: FakeHub, request: Request) -> Reply:
+    """``/search/issues``: the qualifiers of ``search.py``, ``total_count``,
+    ``incomplete_results``, and only the first 1,000 results reachable (later pages 422)."""
+    from graphminer.fakehub import search
+
+    q = request.params.get("q")
+    if q is None:
+        raise ApiError(422, "Validation Failed", {"errors": [
+            {"resource": "Search", "field": "q", "code": "missing"}]})
+    try:
+        query = search.parse_query(q)
+    except search.QueryError as error:
+        raise ApiError(422, "Validation Failed", {"errors": [
+            {"resource": "Search", "field": "q", "code": "invalid", "message": str(error)}]}) from None
+    sort = _choice(request, "sort", ("created", "updated", "comments", "best-match"), "best-match")
+    direction = _choice(request, "order", ("asc", "desc"), "desc")
+    per_page, page = _page_size(request)
+    if (page - 1) * per_page >= search.RESULT_CAP:
+        raise ApiError(422, SEARCH_CAP_MESSAGE, docs=f"{DOCS}/search/search")
+    keys = search.ordered(hub.world, search.matches(hub.world, query), sort, direction)
+    reachable = keys[:search.RESULT_CAP]
+    chunk = reachable[(page - 1) * per_page: page * per_page]
+    items = []
+    for repo_id, number in chunk:
+        repo = hub.world.repos[repo_id]
+        item = render.issue(hub.world, request.api, repo, hub.world.repo_data[repo_id].issues[number])
+        items.append({**item, "score": 1.0})
+    body = encode({"total_count": len(keys), "incomplete_results": False, "items": items})
+    reply = Reply(body, hub.world.now)
+    link = link_header(request, page, max(1, math.ceil(len(reachable) / per_page)), per_page)
+    if link:
+        reply.headers["Link"] = link
+    return reply
+
+
 def _routes() -> list[tuple[re.Pattern, Callable[..., Reply]]]:
     seg = r"([^/]+)"
     num = r"(\d+)"
@@ -1020,6 +1097,7 @@ def _routes() -> list[tuple[re.Pattern, Callable[..., Reply]]]:
     table = [
         ("/", get_root), ("/rate_limit", get_rate_limit), ("/organizations", get_organizations),
         (f"/users/{seg}", get_user), (f"/users/{seg}/orgs", get_user_orgs),
+        (f"/users/{seg}/repos", get_user_repos), ("/search/issues", get_search_issues),
         (f"/orgs/{seg}", get_org), (f"/orgs/{seg}/repos", get_org_repos),
         (f"/orgs/{seg}/members", get_org_members),
         (f"/orgs/{seg}/public_members", get_org_public_members),
@@ -1226,8 +1304,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(502, encode({"message": "Server Error", "documentation_url": DOCS}), {})
             return 502, False
         now = time.time()
+        resource = "search" if inner.startswith("/search/") else "core"
         with hub.lock:
-            window = hub.window(token, now)
+            window = hub.window(token, now, resource)
             exhausted = window.used >= window.limit
             if not exhausted and inner != "/rate_limit":
                 # reserve the request's unit now, so concurrent requests cannot overshoot;
@@ -1238,10 +1317,12 @@ class Handler(BaseHTTPRequestHandler):
                         "X-RateLimit-Remaining": str(max(0, window.limit - used)),
                         "X-RateLimit-Used": str(used),
                         "X-RateLimit-Reset": str(window.reset),
-                        "X-RateLimit-Resource": "core"}
+                        "X-RateLimit-Resource": resource}
         if inner == "/rate_limit":
+            with hub.lock:
+                searching = hub.window(token, now, "search")
             body = encode(render.rate_limit(window.limit, max(0, window.limit - used),
-                                            window.reset, used))
+                                            window.reset, used, searching))
             self._send(200, body, {**rate_headers, "Cache-Control": "no-cache"})
             return 200, False
         if exhausted:

@@ -8,7 +8,8 @@ Options map to the command's flags (``faults``, ``log``, ``rate_limit``, ``rate_
 ``graphql_rate_limit``, ``graphql_secondary_limit``, ``graphql_max_weight``,
 ``host``, and the hard edges of FAKEHUB.md: ``page_cap``, ``per_token_etags``,
 ``redirects``, ``slow_pages``, ``slow_seconds``, ``limit_status``, ``token_ttl``,
-``reviews_move_issues``, ``ordered_releases``, ``latency_ms``, and ``clock`` (wall or world); None keeps the server's
+``reviews_move_issues``, ``ordered_releases``, ``latency_ms``, ``clock`` (wall or world), and
+``search_rate_limit``/``search_rate_window`` (the search resource); None keeps the server's
 default); the log goes to a temporary file unless ``log`` names one.
 """
 
@@ -65,7 +66,9 @@ def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str 
           slow_pages: list[str] | tuple[str, ...] = (), slow_seconds: float | None = None,
           limit_status: str | int | None = None, token_ttl: float | None = None,
           reviews_move_issues: bool = False, ordered_releases: bool = False,
-          latency_ms: int | None = None, clock: str | None = None) -> Iterator[RunningHub]:
+          latency_ms: int | None = None, clock: str | None = None,
+          search_rate_limit: int | None = None,
+          search_rate_window: float | None = None) -> Iterator[RunningHub]:
     """Start fakehub on a free port, yield a RunningHub, stop it on exit."""
     workdir = tempfile.mkdtemp(prefix="fakehub-")
     log_path = Path(log) if log else Path(workdir) / "requests.jsonl"
@@ -86,6 +89,10 @@ def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str 
                            limit_status, token_ttl, reviews_move_issues, ordered_releases, latency_ms)
     if clock is not None:
         command += ["--clock", clock]
+    if search_rate_limit is not None:
+        command += ["--search-rate-limit", str(search_rate_limit)]
+    if search_rate_window is not None:
+        command += ["--search-rate-window", str(search_rate_window)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     stderr_path = Path(workdir) / "stderr.txt"
     with open(stderr_path, "w", encoding="utf-8") as stderr:

@@ -16,7 +16,8 @@ Interpretations (numbered so that ``graphminer/trajectory.py`` and
 ``graphminer/identity.py`` can align with them; where docs/rules.md is explicit it wins):
 
 Scope and time
- 1. Repositories: those owned by an org of the world that are not forks and not blocked
+ 1. Repositories: those owned by an org of the world (not one marked
+    ``"outside": true``: those are destinations, truth_careers.py) that are not forks and not blocked
     (451). Archived repos are in, and so are repos deleted by a later delta (a record with
     a truthy ``deleted`` or ``deleted_at``): the nightly harvest keeps what it stored
     before the deletion, because the makers' history happened (issue #3). Records of any
@@ -170,7 +171,7 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 
 MILESTONES: tuple[str, ...] = (
     "first_contact",
@@ -192,6 +193,12 @@ MILESTONES: tuple[str, ...] = (
     "inactive",
     "gone",
     "returned",
+    # rules version 3: beyond the harvested orgs (truth_careers.py)
+    "landed_elsewhere",
+    "civic_elsewhere",
+    "government",
+    "founder",
+    "moved_on",
 )
 
 DEFAULT_RULES: dict[str, Any] = {
@@ -350,7 +357,7 @@ def harvested_repos(world: dict) -> dict[int, dict]:
     """Repos the harvest covers (rule 1), by id. A repo transferred out of the harvested
     orgs keeps the history it had there (its ``former_names`` name an org); a private repo
     is never stored."""
-    orgs = {org["login"].lower() for org in world.get("orgs", [])}
+    orgs = {org["login"].lower() for org in world.get("orgs", []) if not org.get("outside")}
     covered = {}
     for repo in world.get("repos", []):
         if repo.get("fork") or repo.get("blocked") or repo.get("private"):
@@ -665,6 +672,10 @@ def compute_truth(world: dict, rules: dict | None = None) -> dict:
             marks["coder_to_organiser"] = shift
     for maker, quarter in core_quarters(ledger.landed, rules).items():
         ledger.mark(maker, "core", quarter)
+    from graphminer.fakehub.truth_careers import career_marks
+
+    for maker, found in career_marks(world, dict(ledger.marks), as_of, people.user_is_bot).items():
+        ledger.marks[maker].update(found)
     for maker in ledger.actions:
         makers[maker] = maker_entry(people, maker, ledger.marks[maker], is_bot=False)
     for bot in ledger.seen_bots:
