@@ -44,6 +44,7 @@ from requests_cache import CachedSession
 
 from graphminer.config import Config
 from graphminer.errors import BadInput
+from graphminer.harvest import signals
 from graphminer.harvest.listings import ISSUE_EVENTS, LISTINGS, PAGE_SIZES, REVIEWS, Listing
 from graphminer.harvest.ratelimit import TokenPool
 from graphminer.harvest.runs import finish_run, set_watermark, start_run, watermark
@@ -710,13 +711,7 @@ class Harvester:
     def harvest_repo(self, org_id: int, repo: dict) -> None:
         self.saver.save_repo(org_id, repo)
         try:
-            self.harvest_issues(repo)
-            self.harvest_pulls(repo)
-            self.harvest_newest_first(repo, LISTINGS["issue_comments"])
-            self.harvest_events(repo)
-            self.harvest_newest_first(repo, LISTINGS["review_comments"])
-            self.harvest_commits(repo)
-            self.harvest_unordered(repo, LISTINGS["releases"])
+            self.harvest_listings(repo)
             self.saver.link_pull_details(repo["id"])
             self.summary.repos += 1
         except RepoGone:
@@ -726,6 +721,26 @@ class Harvester:
         except (requests.RequestException, ValueError) as error:
             self.summary.failures.append({"repo": repo["full_name"],
                                           "error": f"{type(error).__name__} after retries"})
+
+    def harvest_listings(self, repo: dict) -> None:
+        """The listings of a repo that its signals say can have changed (all of them on
+        its sweep night); see ``graphminer.harvest.signals``."""
+        tonight = signals.plan(self.conn, repo, self.full, self.settings["full_every_days"])
+        issues = self.harvest_issues(repo)
+        issues_changed = tonight.sweep or signals.changed(self.conn, repo["id"], signals.ISSUES, issues)
+        pulls = None
+        if tonight.reads_pulls(issues_changed, bool(self.saver.pulls_updated(repo["id"]))):
+            pulls = self.harvest_pulls(repo) or signals.EMPTY
+        if issues_changed:
+            self.harvest_newest_first(repo, LISTINGS["issue_comments"])
+            self.harvest_events(repo)
+        if pulls is not None and (tonight.sweep or signals.changed(self.conn, repo["id"],
+                                                                   signals.PULLS, pulls)):
+            self.harvest_newest_first(repo, LISTINGS["review_comments"])
+        if tonight.pushed:
+            self.harvest_commits(repo)
+            self.harvest_unordered(repo, LISTINGS["releases"])
+        signals.remember(self.conn, repo, tonight, issues, pulls, self.settings["full_every_days"])
 
     def mark(self, repo: dict, endpoint: str) -> tuple[str | None, str | None]:
         """The listing's watermark (since, cursor); none with --full."""
@@ -779,9 +794,10 @@ class Harvester:
 
     def harvest_newest_first(self, repo: dict, listing: Listing,
                              on_page: Callable[[list[dict]], None] | None = None,
-                             then: Callable[[], None] | None = None) -> None:
+                             then: Callable[[], None] | None = None) -> str | None:
         """A newest-first listing down to its watermark; past GitHub's page cap, the rest
-        in ``since`` windows. ``then`` runs before the watermark moves."""
+        in ``since`` windows. ``then`` runs before the watermark moves. Returns the first
+        page's ETag (None for an empty listing)."""
         since, _ = self.mark(repo, listing.name)
 
         def read(size: int) -> tuple[Any, dict]:
@@ -807,6 +823,7 @@ class Harvester:
         if then:
             then()
         self.keep(repo, listing.name, newest, validators=validators, per_page=size)
+        return validators.get("etag")
 
     def since_windows(self, repo: dict, listing: Listing, since: str | None, reached: str | None,
                       size: int) -> Iterator[list[dict]]:
@@ -834,10 +851,11 @@ class Harvester:
                     raise  # a whole cap of items updated within one second: no way on
                 start = last
 
-    def harvest_issues(self, repo: dict) -> None:
-        self.harvest_newest_first(repo, LISTINGS["issues"])
+    def harvest_issues(self, repo: dict) -> str | None:
+        """Issues and PRs as issues; their first page's ETag (a signal)."""
+        return self.harvest_newest_first(repo, LISTINGS["issues"])
 
-    def harvest_pulls(self, repo: dict) -> None:
+    def harvest_pulls(self, repo: dict) -> str | None:
         """Pull requests, then the reviews of every PR whose /pulls updated_at moved (an
         issue's updated_at does not move for reviews); the watermark moves only once those
         reviews are stored too."""
@@ -846,13 +864,14 @@ class Harvester:
         moved: set[int] = set()
 
         def note(page: list[dict]) -> None:
-            # Moved since the last complete run, or since a killed one stored the PR.
+            # Moved since the last complete run (whose newest PR is at `since`: its
+            # reviews were read then), or since a killed one stored the PR.
             moved.update(item["number"] for item in page
-                         if since is None or (item.get("updated_at") or "") >= since
+                         if since is None or (item.get("updated_at") or "") > since
                          or before.get(item["number"]) != item.get("updated_at"))
 
-        self.harvest_newest_first(repo, LISTINGS["pulls"], note,
-                                  lambda: self.harvest_per_item(repo, REVIEWS, sorted(moved)))
+        return self.harvest_newest_first(repo, LISTINGS["pulls"], note,
+                                         lambda: self.harvest_per_item(repo, REVIEWS, sorted(moved)))
 
     def harvest_per_item(self, repo: dict, listing: Listing, numbers: list[int]) -> None:
         """A per-issue (or per-PR) listing for each of ``numbers``; an item that vanished
