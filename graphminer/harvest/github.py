@@ -46,6 +46,7 @@ from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.harvest import signals
 from graphminer.harvest.listings import ISSUE_EVENTS, LISTINGS, PAGE_SIZES, REVIEWS, Listing
+from graphminer.harvest.progress import Progress
 from graphminer.harvest.ratelimit import TokenPool
 from graphminer.harvest.runs import finish_run, set_watermark, start_run, watermark
 from graphminer.harvest.save import Saver
@@ -242,7 +243,9 @@ class HarvestSession(CachedSession):
         if status in (403, 429) and (headers.get("Retry-After") or _secondary_limit(response)):
             seconds = _retry_after(headers.get("Retry-After"))
             self.say(f"secondary rate limit: waiting {seconds:.0f}s as GitHub asks")
+            self.pool.resume_at = time.time() + seconds
             self.pause(seconds)
+            self.pool.resume_at = None
             return "wait"
         if status >= 500:
             return "retry"
@@ -447,30 +450,6 @@ class RepoGone(Exception):
     """The repo answered 404 after being listed: deleted (or hidden) upstream."""
 
 
-class Progress:
-    """A progress bar on stderr, only when stderr is a terminal (quiet otherwise)."""
-
-    WIDTH = 24
-
-    def __init__(self, enabled: bool | None = None) -> None:
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-
-    def show(self, text: str, done: int = 0, total: int = 0) -> None:
-        if not self.enabled:
-            return
-        bar = ""
-        if total:
-            filled = round(self.WIDTH * done / total)
-            bar = "[" + "#" * filled + "." * (self.WIDTH - filled) + f"] {done}/{total} "
-        sys.stderr.write("\r\033[K" + (bar + text)[:150])
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-
 def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: str | None = None,
                    store_path: Path | None = None, cache_dir: Path | None = None,
                    full: bool = False, tokens: list[str] | None = None,
@@ -594,6 +573,7 @@ class Harvester:
         summary.run_id = start_run(self.conn, "github", self.api_url, orgs)
         started = time.perf_counter()
         status = "failed"
+        self.progress.follow(self.figures)
         try:
             self.saver.purge_opted_out()
             org_records = [record for record in map(self.fetch_org, orgs) if record]
@@ -624,6 +604,17 @@ class Harvester:
                        records_updated=self.saver.counts.updated,
                        failures=missing + summary.failures)
         return summary
+
+    def figures(self) -> str:
+        """Requests so far, the rate limit left, and when the harvest resumes if it sleeps
+        (what the progress shows)."""
+        stats, pool = self.session.stats, self.session.pool
+        left = pool.remaining()
+        text = (f"{stats.requests} requests, {stats.not_modified} free 304s; rate limit "
+                + ("unknown" if left is None else f"{left} left"))
+        if pool.resume_at is not None and pool.resume_at > time.time():
+            text += ", sleeping until " + time.strftime("%H:%M:%S UTC", time.gmtime(pool.resume_at))
+        return text
 
     # orgs ------------------------------------------------------------------------------
 
@@ -667,9 +658,7 @@ class Harvester:
                 self.left_org(repo_id, full_name)
         wanted = [repo for repo in public if self.wanted(repo)]
         for number, repo in enumerate(wanted, 1):
-            stats = self.session.stats
-            self.progress.show(f"{org['login']}/{repo['name']} ({stats.requests} requests, "
-                               f"{stats.not_modified} 304s)", number - 1, len(wanted))
+            self.progress.show(f"{org['login']}/{repo['name']}", number - 1, len(wanted))
             self.harvest_repo(org["id"], repo)
 
     def left_org(self, repo_id: int, full_name: str) -> None:

@@ -68,6 +68,7 @@ class TokenPool:
         self.sleep = sleep
         self.slept_seconds = 0.0
         self.switches = 0
+        self.resume_at: float | None = None  # epoch seconds, while sleeping for a limit
 
     @property
     def authenticated(self) -> bool:
@@ -160,7 +161,9 @@ class TokenPool:
         wait = max(1.0, wake - now)
         resume = datetime.fromtimestamp(now + wait, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         self.say(f"rate limit reached on every token: sleeping {wait:.0f}s, resuming at {resume}")
+        self.resume_at = now + wait
         self.sleep(wait)
+        self.resume_at = None
         self.slept_seconds += wait
         for state in self.states:
             if state.reset is not None and state.reset + 1 <= self.clock():
