@@ -20,11 +20,13 @@ plus one per pull request for its reviews.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
 import sqlite3
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -44,7 +46,7 @@ from requests_cache import CachedSession
 
 from graphminer.config import Config
 from graphminer.errors import BadInput
-from graphminer.harvest import signals
+from graphminer.harvest import signals, workers
 from graphminer.harvest.listings import ISSUE_EVENTS, LISTINGS, PAGE_SIZES, REVIEWS, Listing
 from graphminer.harvest.progress import Progress
 from graphminer.harvest.ratelimit import TokenPool
@@ -85,6 +87,14 @@ class HttpStats:
     retries: int = 0
     by_status: dict[int, int] = field(default_factory=dict)
     wait_seconds: float = 0.0
+
+    def __add__(self, other: HttpStats) -> HttpStats:
+        statuses = dict(self.by_status)
+        for status, count in other.by_status.items():
+            statuses[status] = statuses.get(status, 0) + count
+        return HttpStats(self.requests + other.requests, self.not_modified + other.not_modified,
+                         self.retries + other.retries, statuses,
+                         self.wait_seconds + other.wait_seconds)
 
 
 class CountingAdapter(HTTPAdapter):
@@ -136,7 +146,7 @@ class HarvestSession(CachedSession):
 
     def __init__(self, cache_dir: Path, cache_days: int, pool: TokenPool, max_retries: int = 5,
                  say: Callable[[str], None] = lambda message: None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, home: int | None = None) -> None:
         super().__init__(
             cache_name=str(Path(cache_dir) / CACHE_FILE),
             backend="sqlite",
@@ -152,6 +162,7 @@ class HarvestSession(CachedSession):
             stale_if_error=False,
         )
         self.pool = pool
+        self.home = home  # the token this session's worker uses (None: the pool's current)
         self.drop_refused = True  # False while probing: a token refused at the start is a mistake
         self.max_retries = max_retries
         self.say = say
@@ -169,7 +180,7 @@ class HarvestSession(CachedSession):
         failures = waits = hops = heavy = 0
         while True:
             prepared = pristine.copy()
-            index = self.pool.choose(prefer=self._cached_with(prepared))
+            index = self.pool.choose(prefer=self._cached_with(prepared), home=self.home)
             prepared.headers.pop("Authorization", None)
             authorization = self.pool.authorization(index)
             if authorization:
@@ -231,10 +242,15 @@ class HarvestSession(CachedSession):
         status = response.status_code
         headers = response.headers
         if status == 401:
-            if self.drop_refused and len(self.pool.states) > 1 and self.pool.drop(index):
-                self.say(f"GitHub refused token #{index + 1} of GITHUB_TOKENS (401 Bad "
-                         "credentials): dropped, going on with the others")
-                return "wait"
+            if self.drop_refused and len(self.pool.states) > 1:
+                with self.pool.lock:  # two workers may meet the same refused token
+                    newly = not self.pool.states[index].dropped
+                    others = self.pool.drop(index)
+                if others:
+                    if newly:
+                        self.say(f"GitHub refused token #{index + 1} of GITHUB_TOKENS (401 Bad "
+                                 "credentials): dropped, going on with the others")
+                    return "wait"
             raise BadToken(_bad_token_message(self.pool, index, self.drop_refused))
         if status in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
             # The primary limit: GitHub answers it with 403 or 429.
@@ -478,17 +494,22 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
         say(UNAUTHENTICATED_WARNING)
     pool = TokenPool(tokens, floor=settings["rate_floor"], say=say,
                      secret=_cache_secret(cache_dir))
-    conn = open_store(store_path)
+    conn = open_store(store_path, threads=len(tokens) > 1)
     try:
         named = " ".join(orgs) if len(orgs) <= 5 else f"of {len(orgs)} orgs"
         with harvest_lock(conn, f"graphminer harvest {named}"):
-            session = HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
-                                     max_retries=settings["max_retries"], say=say)
+            def new_session(home: int | None = None) -> HarvestSession:
+                return HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
+                                      max_retries=settings["max_retries"], say=say, home=home)
+
+            session = new_session()
             try:
                 if len(tokens) > 1:
                     _probe_tokens(session, api_url)
-                harvester = Harvester(conn, config, github_client(api_url, session), session,
-                                      full=full, progress=progress or Progress())
+                store = workers.SerialStore(conn) if len(tokens) > 1 else conn
+                harvester = Harvester(store, config, github_client(api_url, session), session,
+                                      full=full, progress=progress or Progress(),
+                                      workers=len(tokens), new_session=new_session)
                 summary = harvester.run(orgs, api_url)
             finally:
                 _prune_cache(session)
@@ -553,7 +574,8 @@ class Harvester:
 
     def __init__(self, conn: sqlite3.Connection, config: Config, client: Github,
                  session: HarvestSession, *, full: bool = False,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, workers: int = 1,
+                 new_session: Callable[[int], HarvestSession] | None = None) -> None:
         self.conn = conn
         self.config = config
         self.settings = config["harvest"]
@@ -565,9 +587,22 @@ class Harvester:
         self.skip = {name.lower() for name in self.settings["skip_repos"]}
         self.harvested_orgs = {login.lower() for login in self.settings["orgs"]}
         self.summary = Summary()
+        self.workers = workers if new_session else 1
+        self.new_session = new_session
+        self.sessions: list[HarvestSession] = []  # the workers' (the first is this thread's)
+        self.tally = threading.Lock()  # the workers' shared counts
+        self.done = self.total = 0
+
+    def http_stats(self) -> HttpStats:
+        """Requests of this thread's session and every worker's."""
+        total = self.session.stats
+        for session in self.sessions:
+            total = total + session.stats
+        return total
 
     def run(self, orgs: list[str], api_url: str) -> Summary:
         summary = self.summary
+        self.api_url_sent = api_url
         self.api_url = _without_credentials(api_url)
         self.harvested_orgs |= {login.lower() for login in orgs}
         summary.run_id = start_run(self.conn, "github", self.api_url, orgs)
@@ -581,14 +616,13 @@ class Harvester:
                 missing = summary.missing_orgs[0]
                 raise BadInput(f"unknown organisation '{missing}': GitHub has no org by that "
                                "login; check --org or harvest.orgs")
-            for record in org_records:
-                self.harvest_org(record)
+            self.harvest_repos([repo for record in org_records for repo in self.harvest_org(record)])
             if self.settings["profile_fields"]:
                 self.harvest_profiles()
             status = "partial" if summary.failures or summary.missing_orgs else "ok"
         finally:
             self.progress.done()
-            stats = self.session.stats
+            stats = self.http_stats()
             summary.status = status
             summary.requests, summary.not_modified = stats.requests, stats.not_modified
             summary.retries, summary.wait_seconds = stats.retries, stats.wait_seconds
@@ -608,7 +642,7 @@ class Harvester:
     def figures(self) -> str:
         """Requests so far, the rate limit left, and when the harvest resumes if it sleeps
         (what the progress shows)."""
-        stats, pool = self.session.stats, self.session.pool
+        stats, pool = self.http_stats(), self.session.pool
         left = pool.remaining()
         text = (f"{stats.requests} requests, {stats.not_modified} free 304s; rate limit "
                 + ("unknown" if left is None else f"{left} left"))
@@ -634,7 +668,9 @@ class Harvester:
                            f"({type(error).__name__} after retries): check --api-url "
                            "and the network") from None
 
-    def harvest_org(self, org: dict) -> None:
+    def harvest_org(self, org: dict) -> list[tuple[int, dict]]:
+        """The org, its members and what became of its stored repos it no longer lists;
+        its repos to harvest, as (org id, repo record)."""
         self.saver.save_org(org)
         self.summary.orgs += 1
         handle = self.client.get_organization(org["login"])
@@ -645,21 +681,49 @@ class Harvester:
             listed = [raw(repo) for repo in handle.get_repos(type="public")]
         except GithubException as error:
             self.summary.failures.append({"repo": org["login"], "error": _describe(error)})
-            return
+            return []
         except requests.RequestException as error:
             self.summary.failures.append({"repo": org["login"],
                                           "error": f"{type(error).__name__} after retries"})
-            return
+            return []
         public = [repo for repo in listed if is_public(repo)]
         listed_ids = {repo["id"] for repo in public}
         stored = self.saver.repos_of_org(org["id"])
         for repo_id, full_name in stored.items():
             if repo_id not in listed_ids:
                 self.left_org(repo_id, full_name)
-        wanted = [repo for repo in public if self.wanted(repo)]
-        for number, repo in enumerate(wanted, 1):
-            self.progress.show(f"{org['login']}/{repo['name']}", number - 1, len(wanted))
-            self.harvest_repo(org["id"], repo)
+        return [(org["id"], repo) for repo in public if self.wanted(repo)]
+
+    def harvest_repos(self, wanted: list[tuple[int, dict]]) -> None:
+        """Every wanted repo: in this thread with one token, else one worker per token
+        (``graphminer.harvest.workers``), each repo always with the same worker."""
+        self.done, self.total = 0, len(wanted)
+        if self.workers <= 1 or len(wanted) < 2:
+            self.harvest_share(wanted, self, threading.Event())
+            return
+        parts = workers.shares(wanted, self.workers, key=lambda item: item[1]["id"])
+        workers.run_workers(parts, self.work)
+
+    def work(self, index: int, part: list[tuple[int, dict]], stop: threading.Event) -> None:
+        """Worker ``index``: its share of the repos with its own session and home token."""
+        session = self.new_session(index)
+        self.sessions.append(session)
+        worker = copy.copy(self)
+        worker.session, worker.client = session, github_client(self.api_url_sent, session)
+        try:
+            self.harvest_share(part, worker, stop)
+        finally:
+            session.close()
+
+    def harvest_share(self, part: list[tuple[int, dict]], worker: Harvester,
+                      stop: threading.Event) -> None:
+        for org_id, repo in part:
+            if stop.is_set():
+                return
+            self.progress.show(repo["full_name"], self.done, self.total)
+            worker.harvest_repo(org_id, repo)
+            with self.tally:
+                self.done += 1
 
     def left_org(self, repo_id: int, full_name: str) -> None:
         """A stored repo the org no longer lists: ask GitHub by its old name (a 301 leads
@@ -702,9 +766,12 @@ class Harvester:
         try:
             self.harvest_listings(repo)
             self.saver.link_pull_details(repo["id"])
-            self.summary.repos += 1
+            with self.tally:
+                self.summary.repos += 1
         except RepoGone:
-            self.summary.repos_deleted += self.saver.mark_deleted([repo["id"]])
+            deleted = self.saver.mark_deleted([repo["id"]])
+            with self.tally:
+                self.summary.repos_deleted += deleted
         except GithubException as error:
             self.summary.failures.append({"repo": repo["full_name"], "error": _describe(error)})
         except (requests.RequestException, ValueError) as error:
