@@ -65,12 +65,12 @@ def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str 
           slow_pages: list[str] | tuple[str, ...] = (), slow_seconds: float | None = None,
           limit_status: str | int | None = None, token_ttl: float | None = None,
           reviews_move_issues: bool = False, ordered_releases: bool = False,
-          latency_ms: int | None = None) -> Iterator[RunningHub]:
-    """Start fakehub on a free port, yield a RunningHub, stop it on exit."""
+          latency_ms: int | None = None, port: int = 0) -> Iterator[RunningHub]:
+    """Start fakehub on ``port`` (0: a free one), yield a RunningHub, stop it on exit."""
     workdir = tempfile.mkdtemp(prefix="fakehub-")
     log_path = Path(log) if log else Path(workdir) / "requests.jsonl"
     command = [sys.executable, "-m", "graphminer", "fakehub", "serve", str(world_path),
-               "--host", host, "--port", "0", "--log", str(log_path)]
+               "--host", host, "--port", str(port), "--log", str(log_path)]
     if faults:
         command += ["--faults", faults]
     if rate_limit is not None:
