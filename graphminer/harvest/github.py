@@ -13,9 +13,11 @@ job; the README's "GitHub's hard edges" says what happens at each edge.
 Request economy: every listing is read newest first from a URL that never changes (no
 ``since`` in it: a new ``since`` each night would be a new URL, and a counted request,
 even when nothing changed) and paging stops at the first page that reaches the
-listing's watermark. So an unchanged repo costs a few free 304s (releases, which have no
-order, are read to the end), and a full harvest costs one request per page of 100 items
-plus one per pull request for its reviews.
+listing's watermark. Only the listings a repo's signals say can have changed are read
+(``graphminer.harvest.signals``; every listing on its sweep night), so an unchanged repo
+costs one or two free 304s, and a full harvest costs one request per page of 100 items
+plus one per pull request for its reviews. With several tokens, one worker per token
+fetches repos in parallel (``graphminer.harvest.workers``).
 """
 
 from __future__ import annotations
@@ -589,7 +591,7 @@ class Harvester:
         self.summary = Summary()
         self.workers = workers if new_session else 1
         self.new_session = new_session
-        self.sessions: list[HarvestSession] = []  # the workers' (the first is this thread's)
+        self.sessions: list[HarvestSession] = []  # the workers' own
         self.tally = threading.Lock()  # the workers' shared counts
         self.done = self.total = 0
 
