@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_harvest import counted_since, environment, harvest, typed_tables
+from test_harvest import counted_since, environment, harvest, one_line_error, typed_tables
 
 from graphminer.fakehub.generator import generate_world
 from graphminer.fakehub.testing import serve
@@ -106,3 +106,10 @@ def test_an_unchanged_night_with_three_tokens_is_free_and_at_most_two_requests_a
     assert per_repo <= 2 * repos, (per_repo, repos)
     assert sent <= 2 * repos + 12  # the orgs' own listings and the three token probes
     assert swept >= 6 * repos  # the sweep reads every listing
+
+
+def test_full_every_days_is_checked_like_every_config_key(tmp_path):
+    (tmp_path / "graphminer.toml").write_text('[harvest]\norgs = ["civic"]\n'
+                                              'full_every_days = "weekly"\n', encoding="utf-8")
+    wrong = harvest("http://127.0.0.1:9", tmp_path, expect=2)
+    assert "harvest.full_every_days" in one_line_error(wrong)
