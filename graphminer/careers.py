@@ -1,4 +1,4 @@
-"""Careers: reads what following stored (migration 0009) as the makers' outside acts, and
+"""Careers: reads what following stored (migration 0007) as the makers' outside acts, and
 answers ``graphminer careers``: where the makers went.
 
 Outside acts are one row per merged PR elsewhere (``act`` "merged") and per repo of the

@@ -31,6 +31,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any, str]]] = {
         "api_url": ((str,), "https://api.github.com", "a URL"),
         "rate_floor": ((int,), 50, "a whole number of requests kept in reserve"),
         "max_retries": ((int,), 5, "a whole number"),
+        "full_every_days": ((int,), 7, "a whole number of days between sweeps of every listing"),
     },
     "paths": {
         "store": ((str,), "cache/graphminer.sqlite", "a file path"),

@@ -58,11 +58,14 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT COALESCE(MAX(version), 0) FROM _migrations").fetchone()[0]
 
 
-def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool = False) -> sqlite3.Connection:
+def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool = False,
+               threads: bool = False) -> sqlite3.Connection:
     """Open (and migrate) the store at ``path``; refuse one from a newer graphminer, and
     any file that is not a graphminer store, untouched.
 
-    ``readonly`` opens without migrating or writing (a query while a harvest writes).
+    ``readonly`` opens without migrating or writing (a query while a harvest writes);
+    ``threads``: the connection may be used from the harvest's worker threads (one at a
+    time: ``graphminer.harvest.workers.SerialStore``).
     """
     path = Path(path)
     if not path.exists() and (readonly or not create):
@@ -77,7 +80,7 @@ def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool =
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     else:
-        conn = sqlite3.connect(path, timeout=30)
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=not threads)
     conn.row_factory = sqlite3.Row
     try:
         if new:  # marked first, so that a harvest killed at any point leaves a store

@@ -341,7 +341,7 @@ def test_empty_repo_is_normal_and_gone_repo_is_recorded_deleted(world_files, tmp
             self.hub = hub
 
         def show(self, text: str, *position: int) -> None:
-            if "civic/gone-soon " in text:
+            if text == "civic/gone-soon":
                 self.hub.apply_delta(gone)
 
     config = load_config(config_file(tmp_path))

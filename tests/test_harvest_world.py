@@ -207,6 +207,9 @@ def build_delta(world: dict) -> dict:
         "author": {"name": "Maker4", "email": "maker4@example.org", "date": t(20)},
         "committer": {"name": "GitHub", "email": "noreply@github.com", "date": t(20)},
         "author_id": 4, "committer_id": None, "parents": [head["sha"], sha(201, 3, "head")]}})
+    # A merge is a push: GitHub moves the repo's pushed_at (the harvest's signal for commits).
+    repo = next(r for r in world["repos"] if r["id"] == 201)
+    ops.append({"op": "upsert", "kind": "repos", "record": {**repo, "pushed_at": t(20)}})
     ops.append({"op": "upsert", "kind": "repos", "record": {
         "id": 208, "owner": "civic", "name": "fresh", "description": "new", "fork": False,
         "archived": False, "blocked": False, "default_branch": "main", "created_at": t(30),

@@ -68,12 +68,12 @@ def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str 
           reviews_move_issues: bool = False, ordered_releases: bool = False,
           latency_ms: int | None = None, clock: str | None = None,
           search_rate_limit: int | None = None,
-          search_rate_window: float | None = None) -> Iterator[RunningHub]:
-    """Start fakehub on a free port, yield a RunningHub, stop it on exit."""
+          search_rate_window: float | None = None, port: int = 0) -> Iterator[RunningHub]:
+    """Start fakehub on ``port`` (0: a free one), yield a RunningHub, stop it on exit."""
     workdir = tempfile.mkdtemp(prefix="fakehub-")
     log_path = Path(log) if log else Path(workdir) / "requests.jsonl"
     command = [sys.executable, "-m", "graphminer", "fakehub", "serve", str(world_path),
-               "--host", host, "--port", "0", "--log", str(log_path)]
+               "--host", host, "--port", str(port), "--log", str(log_path)]
     if faults:
         command += ["--faults", faults]
     if rate_limit is not None:

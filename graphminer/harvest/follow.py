@@ -17,7 +17,7 @@ rate limit. Search has its own limit (30 a minute per token): its requests go th
 session of their own whose token pool reads only the ``search`` headers and sleeps to the
 reset when none is left, so following never meets a 403 or 429 there. A maker is followed
 at most every ``[careers] follow_every_days``. Only repository full names, owner logins and
-kinds, dates and merged-or-not are stored (migration 0009); opted-out makers are never
+kinds, dates and merged-or-not are stored (migration 0007); opted-out makers are never
 asked about. Classification is ``graphminer.destinations``'; the milestones are read from
 these tables by ``graphminer.trajectory``.
 """

@@ -13,18 +13,22 @@ job; the README's "GitHub's hard edges" says what happens at each edge.
 Request economy: every listing is read newest first from a URL that never changes (no
 ``since`` in it: a new ``since`` each night would be a new URL, and a counted request,
 even when nothing changed) and paging stops at the first page that reaches the
-listing's watermark. So an unchanged repo costs a few free 304s (releases, which have no
-order, are read to the end), and a full harvest costs one request per page of 100 items
-plus one per pull request for its reviews.
+listing's watermark. Only the listings a repo's signals say can have changed are read
+(``graphminer.harvest.signals``; every listing on its sweep night), so an unchanged repo
+costs one or two free 304s, and a full harvest costs one request per page of 100 items
+plus one per pull request for its reviews. With several tokens, one worker per token
+fetches repos in parallel (``graphminer.harvest.workers``).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
 import sqlite3
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -45,7 +49,9 @@ from requests_cache import CachedSession
 
 from graphminer.config import Config
 from graphminer.errors import BadInput
+from graphminer.harvest import signals, workers
 from graphminer.harvest.listings import ISSUE_EVENTS, LISTINGS, PAGE_SIZES, REVIEWS, Listing
+from graphminer.harvest.progress import Progress
 from graphminer.harvest.ratelimit import TokenPool
 from graphminer.harvest.runs import finish_run, set_watermark, start_run, watermark
 from graphminer.harvest.save import Saver
@@ -96,6 +102,14 @@ def server_time(headers: MutableMapping[str, str], latest: str | None) -> str | 
     except (TypeError, ValueError):
         return latest
     return max(latest, sent) if latest else sent
+
+    def __add__(self, other: HttpStats) -> HttpStats:
+        statuses = dict(self.by_status)
+        for status, count in other.by_status.items():
+            statuses[status] = statuses.get(status, 0) + count
+        return HttpStats(self.requests + other.requests, self.not_modified + other.not_modified,
+                         self.retries + other.retries, statuses,
+                         self.wait_seconds + other.wait_seconds)
 
 
 class CountingAdapter(HTTPAdapter):
@@ -148,7 +162,7 @@ class HarvestSession(CachedSession):
 
     def __init__(self, cache_dir: Path, cache_days: int, pool: TokenPool, max_retries: int = 5,
                  say: Callable[[str], None] = lambda message: None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, home: int | None = None) -> None:
         super().__init__(
             cache_name=str(Path(cache_dir) / CACHE_FILE),
             backend="sqlite",
@@ -164,6 +178,7 @@ class HarvestSession(CachedSession):
             stale_if_error=False,
         )
         self.pool = pool
+        self.home = home  # the token this session's worker uses (None: the pool's current)
         self.drop_refused = True  # False while probing: a token refused at the start is a mistake
         self.max_retries = max_retries
         self.say = say
@@ -181,7 +196,7 @@ class HarvestSession(CachedSession):
         failures = waits = hops = heavy = 0
         while True:
             prepared = pristine.copy()
-            index = self.pool.choose(prefer=self._cached_with(prepared))
+            index = self.pool.choose(prefer=self._cached_with(prepared), home=self.home)
             prepared.headers.pop("Authorization", None)
             authorization = self.pool.authorization(index)
             if authorization:
@@ -243,10 +258,15 @@ class HarvestSession(CachedSession):
         status = response.status_code
         headers = response.headers
         if status == 401:
-            if self.drop_refused and len(self.pool.states) > 1 and self.pool.drop(index):
-                self.say(f"GitHub refused token #{index + 1} of GITHUB_TOKENS (401 Bad "
-                         "credentials): dropped, going on with the others")
-                return "wait"
+            if self.drop_refused and len(self.pool.states) > 1:
+                with self.pool.lock:  # two workers may meet the same refused token
+                    newly = not self.pool.states[index].dropped
+                    others = self.pool.drop(index)
+                if others:
+                    if newly:
+                        self.say(f"GitHub refused token #{index + 1} of GITHUB_TOKENS (401 Bad "
+                                 "credentials): dropped, going on with the others")
+                    return "wait"
             raise BadToken(_bad_token_message(self.pool, index, self.drop_refused))
         if status in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
             # The primary limit: GitHub answers it with 403 or 429.
@@ -255,7 +275,9 @@ class HarvestSession(CachedSession):
         if status in (403, 429) and (headers.get("Retry-After") or _secondary_limit(response)):
             seconds = _retry_after(headers.get("Retry-After"))
             self.say(f"secondary rate limit: waiting {seconds:.0f}s as GitHub asks")
+            self.pool.resume_at = time.time() + seconds
             self.pause(seconds)
+            self.pool.resume_at = None
             return "wait"
         if status >= 500:
             return "retry"
@@ -460,30 +482,6 @@ class RepoGone(Exception):
     """The repo answered 404 after being listed: deleted (or hidden) upstream."""
 
 
-class Progress:
-    """A progress bar on stderr, only when stderr is a terminal (quiet otherwise)."""
-
-    WIDTH = 24
-
-    def __init__(self, enabled: bool | None = None) -> None:
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-
-    def show(self, text: str, done: int = 0, total: int = 0) -> None:
-        if not self.enabled:
-            return
-        bar = ""
-        if total:
-            filled = round(self.WIDTH * done / total)
-            bar = "[" + "#" * filled + "." * (self.WIDTH - filled) + f"] {done}/{total} "
-        sys.stderr.write("\r\033[K" + (bar + text)[:150])
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
-
-
 def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: str | None = None,
                    store_path: Path | None = None, cache_dir: Path | None = None,
                    full: bool = False, tokens: list[str] | None = None,
@@ -512,17 +510,22 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
         say(UNAUTHENTICATED_WARNING)
     pool = TokenPool(tokens, floor=settings["rate_floor"], say=say,
                      secret=_cache_secret(cache_dir))
-    conn = open_store(store_path)
+    conn = open_store(store_path, threads=len(tokens) > 1)
     try:
         named = " ".join(orgs) if len(orgs) <= 5 else f"of {len(orgs)} orgs"
         with harvest_lock(conn, f"graphminer harvest {named}"):
-            session = HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
-                                     max_retries=settings["max_retries"], say=say)
+            def new_session(home: int | None = None) -> HarvestSession:
+                return HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
+                                      max_retries=settings["max_retries"], say=say, home=home)
+
+            session = new_session()
             try:
                 if len(tokens) > 1:
                     _probe_tokens(session, api_url)
-                harvester = Harvester(conn, config, github_client(api_url, session), session,
-                                      full=full, progress=progress or Progress())
+                store = workers.SerialStore(conn) if len(tokens) > 1 else conn
+                harvester = Harvester(store, config, github_client(api_url, session), session,
+                                      full=full, progress=progress or Progress(),
+                                      workers=len(tokens), new_session=new_session)
                 summary = harvester.run(orgs, api_url)
             finally:
                 _prune_cache(session)
@@ -587,7 +590,8 @@ class Harvester:
 
     def __init__(self, conn: sqlite3.Connection, config: Config, client: Github,
                  session: HarvestSession, *, full: bool = False,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, workers: int = 1,
+                 new_session: Callable[[int], HarvestSession] | None = None) -> None:
         self.conn = conn
         self.config = config
         self.settings = config["harvest"]
@@ -599,14 +603,28 @@ class Harvester:
         self.skip = {name.lower() for name in self.settings["skip_repos"]}
         self.harvested_orgs = {login.lower() for login in self.settings["orgs"]}
         self.summary = Summary()
+        self.workers = workers if new_session else 1
+        self.new_session = new_session
+        self.sessions: list[HarvestSession] = []  # the workers' own
+        self.tally = threading.Lock()  # the workers' shared counts
+        self.done = self.total = 0
+
+    def http_stats(self) -> HttpStats:
+        """Requests of this thread's session and every worker's."""
+        total = self.session.stats
+        for session in self.sessions:
+            total = total + session.stats
+        return total
 
     def run(self, orgs: list[str], api_url: str) -> Summary:
         summary = self.summary
+        self.api_url_sent = api_url
         self.api_url = _without_credentials(api_url)
         self.harvested_orgs |= {login.lower() for login in orgs}
         summary.run_id = start_run(self.conn, "github", self.api_url, orgs)
         started = time.perf_counter()
         status = "failed"
+        self.progress.follow(self.figures)
         try:
             self.saver.purge_opted_out()
             org_records = [record for record in map(self.fetch_org, orgs) if record]
@@ -614,14 +632,13 @@ class Harvester:
                 missing = summary.missing_orgs[0]
                 raise BadInput(f"unknown organisation '{missing}': GitHub has no org by that "
                                "login; check --org or harvest.orgs")
-            for record in org_records:
-                self.harvest_org(record)
+            self.harvest_repos([repo for record in org_records for repo in self.harvest_org(record)])
             if self.settings["profile_fields"]:
                 self.harvest_profiles()
             status = "partial" if summary.failures or summary.missing_orgs else "ok"
         finally:
             self.progress.done()
-            stats = self.session.stats
+            stats = self.http_stats()
             summary.status = status
             summary.requests, summary.not_modified = stats.requests, stats.not_modified
             summary.retries, summary.wait_seconds = stats.retries, stats.wait_seconds
@@ -638,6 +655,17 @@ class Harvester:
                        failures=missing + summary.failures,
                        ended_at=stats.server_time)
         return summary
+
+    def figures(self) -> str:
+        """Requests so far, the rate limit left, and when the harvest resumes if it sleeps
+        (what the progress shows)."""
+        stats, pool = self.http_stats(), self.session.pool
+        left = pool.remaining()
+        text = (f"{stats.requests} requests, {stats.not_modified} free 304s; rate limit "
+                + ("unknown" if left is None else f"{left} left"))
+        if pool.resume_at is not None and pool.resume_at > time.time():
+            text += ", sleeping until " + time.strftime("%H:%M:%S UTC", time.gmtime(pool.resume_at))
+        return text
 
     # orgs ------------------------------------------------------------------------------
 
@@ -657,7 +685,9 @@ class Harvester:
                            f"({type(error).__name__} after retries): check --api-url "
                            "and the network") from None
 
-    def harvest_org(self, org: dict) -> None:
+    def harvest_org(self, org: dict) -> list[tuple[int, dict]]:
+        """The org, its members and what became of its stored repos it no longer lists;
+        its repos to harvest, as (org id, repo record)."""
         self.saver.save_org(org)
         self.summary.orgs += 1
         handle = self.client.get_organization(org["login"])
@@ -668,23 +698,49 @@ class Harvester:
             listed = [raw(repo) for repo in handle.get_repos(type="public")]
         except GithubException as error:
             self.summary.failures.append({"repo": org["login"], "error": _describe(error)})
-            return
+            return []
         except requests.RequestException as error:
             self.summary.failures.append({"repo": org["login"],
                                           "error": f"{type(error).__name__} after retries"})
-            return
+            return []
         public = [repo for repo in listed if is_public(repo)]
         listed_ids = {repo["id"] for repo in public}
         stored = self.saver.repos_of_org(org["id"])
         for repo_id, full_name in stored.items():
             if repo_id not in listed_ids:
                 self.left_org(repo_id, full_name)
-        wanted = [repo for repo in public if self.wanted(repo)]
-        for number, repo in enumerate(wanted, 1):
-            stats = self.session.stats
-            self.progress.show(f"{org['login']}/{repo['name']} ({stats.requests} requests, "
-                               f"{stats.not_modified} 304s)", number - 1, len(wanted))
-            self.harvest_repo(org["id"], repo)
+        return [(org["id"], repo) for repo in public if self.wanted(repo)]
+
+    def harvest_repos(self, wanted: list[tuple[int, dict]]) -> None:
+        """Every wanted repo: in this thread with one token, else one worker per token
+        (``graphminer.harvest.workers``), each repo always with the same worker."""
+        self.done, self.total = 0, len(wanted)
+        if self.workers <= 1 or len(wanted) < 2:
+            self.harvest_share(wanted, self, threading.Event())
+            return
+        parts = workers.shares(wanted, self.workers, key=lambda item: item[1]["id"])
+        workers.run_workers(parts, self.work)
+
+    def work(self, index: int, part: list[tuple[int, dict]], stop: threading.Event) -> None:
+        """Worker ``index``: its share of the repos with its own session and home token."""
+        session = self.new_session(index)
+        self.sessions.append(session)
+        worker = copy.copy(self)
+        worker.session, worker.client = session, github_client(self.api_url_sent, session)
+        try:
+            self.harvest_share(part, worker, stop)
+        finally:
+            session.close()
+
+    def harvest_share(self, part: list[tuple[int, dict]], worker: Harvester,
+                      stop: threading.Event) -> None:
+        for org_id, repo in part:
+            if stop.is_set():
+                return
+            self.progress.show(repo["full_name"], self.done, self.total)
+            worker.harvest_repo(org_id, repo)
+            with self.tally:
+                self.done += 1
 
     def left_org(self, repo_id: int, full_name: str) -> None:
         """A stored repo the org no longer lists: ask GitHub by its old name (a 301 leads
@@ -725,22 +781,39 @@ class Harvester:
     def harvest_repo(self, org_id: int, repo: dict) -> None:
         self.saver.save_repo(org_id, repo)
         try:
-            self.harvest_issues(repo)
-            self.harvest_pulls(repo)
-            self.harvest_newest_first(repo, LISTINGS["issue_comments"])
-            self.harvest_events(repo)
-            self.harvest_newest_first(repo, LISTINGS["review_comments"])
-            self.harvest_commits(repo)
-            self.harvest_unordered(repo, LISTINGS["releases"])
+            self.harvest_listings(repo)
             self.saver.link_pull_details(repo["id"])
-            self.summary.repos += 1
+            with self.tally:
+                self.summary.repos += 1
         except RepoGone:
-            self.summary.repos_deleted += self.saver.mark_deleted([repo["id"]])
+            deleted = self.saver.mark_deleted([repo["id"]])
+            with self.tally:
+                self.summary.repos_deleted += deleted
         except GithubException as error:
             self.summary.failures.append({"repo": repo["full_name"], "error": _describe(error)})
         except (requests.RequestException, ValueError) as error:
             self.summary.failures.append({"repo": repo["full_name"],
                                           "error": f"{type(error).__name__} after retries"})
+
+    def harvest_listings(self, repo: dict) -> None:
+        """The listings of a repo that its signals say can have changed (all of them on
+        its sweep night); see ``graphminer.harvest.signals``."""
+        tonight = signals.plan(self.conn, repo, self.full, self.settings["full_every_days"])
+        issues = self.harvest_issues(repo)
+        issues_changed = tonight.sweep or signals.changed(self.conn, repo["id"], signals.ISSUES, issues)
+        pulls = None
+        if tonight.reads_pulls(issues_changed, bool(self.saver.pulls_updated(repo["id"]))):
+            pulls = self.harvest_pulls(repo) or signals.EMPTY
+        if issues_changed:
+            self.harvest_newest_first(repo, LISTINGS["issue_comments"])
+            self.harvest_events(repo)
+        if pulls is not None and (tonight.sweep or signals.changed(self.conn, repo["id"],
+                                                                   signals.PULLS, pulls)):
+            self.harvest_newest_first(repo, LISTINGS["review_comments"])
+        if tonight.pushed:
+            self.harvest_commits(repo)
+            self.harvest_unordered(repo, LISTINGS["releases"])
+        signals.remember(self.conn, repo, tonight, issues, pulls, self.settings["full_every_days"])
 
     def mark(self, repo: dict, endpoint: str) -> tuple[str | None, str | None]:
         """The listing's watermark (since, cursor); none with --full."""
@@ -794,9 +867,10 @@ class Harvester:
 
     def harvest_newest_first(self, repo: dict, listing: Listing,
                              on_page: Callable[[list[dict]], None] | None = None,
-                             then: Callable[[], None] | None = None) -> None:
+                             then: Callable[[], None] | None = None) -> str | None:
         """A newest-first listing down to its watermark; past GitHub's page cap, the rest
-        in ``since`` windows. ``then`` runs before the watermark moves."""
+        in ``since`` windows. ``then`` runs before the watermark moves. Returns the first
+        page's ETag (None for an empty listing)."""
         since, _ = self.mark(repo, listing.name)
 
         def read(size: int) -> tuple[Any, dict]:
@@ -822,6 +896,7 @@ class Harvester:
         if then:
             then()
         self.keep(repo, listing.name, newest, validators=validators, per_page=size)
+        return validators.get("etag")
 
     def since_windows(self, repo: dict, listing: Listing, since: str | None, reached: str | None,
                       size: int) -> Iterator[list[dict]]:
@@ -849,10 +924,11 @@ class Harvester:
                     raise  # a whole cap of items updated within one second: no way on
                 start = last
 
-    def harvest_issues(self, repo: dict) -> None:
-        self.harvest_newest_first(repo, LISTINGS["issues"])
+    def harvest_issues(self, repo: dict) -> str | None:
+        """Issues and PRs as issues; their first page's ETag (a signal)."""
+        return self.harvest_newest_first(repo, LISTINGS["issues"])
 
-    def harvest_pulls(self, repo: dict) -> None:
+    def harvest_pulls(self, repo: dict) -> str | None:
         """Pull requests, then the reviews of every PR whose /pulls updated_at moved (an
         issue's updated_at does not move for reviews); the watermark moves only once those
         reviews are stored too."""
@@ -861,13 +937,14 @@ class Harvester:
         moved: set[int] = set()
 
         def note(page: list[dict]) -> None:
-            # Moved since the last complete run, or since a killed one stored the PR.
+            # Moved since the last complete run (whose newest PR is at `since`: its
+            # reviews were read then), or since a killed one stored the PR.
             moved.update(item["number"] for item in page
-                         if since is None or (item.get("updated_at") or "") >= since
+                         if since is None or (item.get("updated_at") or "") > since
                          or before.get(item["number"]) != item.get("updated_at"))
 
-        self.harvest_newest_first(repo, LISTINGS["pulls"], note,
-                                  lambda: self.harvest_per_item(repo, REVIEWS, sorted(moved)))
+        return self.harvest_newest_first(repo, LISTINGS["pulls"], note,
+                                         lambda: self.harvest_per_item(repo, REVIEWS, sorted(moved)))
 
     def harvest_per_item(self, repo: dict, listing: Listing, numbers: list[int]) -> None:
         """A per-issue (or per-PR) listing for each of ``numbers``; an item that vanished

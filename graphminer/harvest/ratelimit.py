@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -68,6 +69,8 @@ class TokenPool:
         self.sleep = sleep
         self.slept_seconds = 0.0
         self.switches = 0
+        self.resume_at: float | None = None  # epoch seconds, while sleeping for a limit
+        self.lock = threading.RLock()  # the harvest's workers share the pool
 
     @property
     def authenticated(self) -> bool:
@@ -98,6 +101,10 @@ class TokenPool:
     def drop(self, index: int) -> bool:
         """GitHub refused token ``index`` (401): never use it again. True when another
         token is left to go on with."""
+        with self.lock:
+            return self._drop(index)
+
+    def _drop(self, index: int) -> bool:
         self.states[index].dropped = True
         live = [i for i, state in enumerate(self.states) if not state.dropped]
         if live and self.current == index:
@@ -111,6 +118,10 @@ class TokenPool:
 
     def observe(self, index: int, headers: Mapping[str, str]) -> None:
         """Record the X-RateLimit-* headers of a response sent with token ``index``."""
+        with self.lock:
+            self._observe(index, headers)
+
+    def _observe(self, index: int, headers: Mapping[str, str]) -> None:
         state = self.states[index]
         limit = _int_header(headers, "X-RateLimit-Limit")
         remaining = _int_header(headers, "X-RateLimit-Remaining")
@@ -124,24 +135,34 @@ class TokenPool:
 
     def exhausted(self, index: int, headers: Mapping[str, str]) -> None:
         """A 403 'rate limit exceeded' for token ``index``: nothing left until reset."""
-        self.observe(index, headers)
-        state = self.states[index]
-        state.remaining = 0
-        if state.reset is None or state.reset <= self.clock():
-            state.reset = self.clock() + 60
+        with self.lock:
+            self._observe(index, headers)
+            state = self.states[index]
+            state.remaining = 0
+            if state.reset is None or state.reset <= self.clock():
+                state.reset = self.clock() + 60
 
     def remaining(self) -> int | None:
         """Requests left on the current token, as last reported."""
         return self.states[self.current].remaining
 
-    def choose(self, prefer: int | None = None) -> int:
+    def choose(self, prefer: int | None = None, home: int | None = None) -> int:
         """The token index for the next request: ``prefer`` (the token whose answer is
         cached) while it has any request left (its 304 costs nothing, another token's
-        answer costs one), else the current one; switch or sleep when near the floor."""
+        answer costs one), else ``home`` (a worker's own token) or the current one; switch
+        or sleep when near the floor."""
+        with self.lock:
+            return self._choose(prefer, home)
+
+    def _choose(self, prefer: int | None, home: int | None) -> int:
         while True:
             now = self.clock()
             if prefer is not None and self.states[prefer].left(now) > 0:
                 return prefer
+            if home is not None and home < len(self.states):
+                state = self.states[home]
+                if state.left(now) > self.floor_for(state):
+                    return home
             state = self.states[self.current]
             if state.left(now) > self.floor_for(state):
                 return self.current
@@ -160,7 +181,9 @@ class TokenPool:
         wait = max(1.0, wake - now)
         resume = datetime.fromtimestamp(now + wait, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         self.say(f"rate limit reached on every token: sleeping {wait:.0f}s, resuming at {resume}")
+        self.resume_at = now + wait
         self.sleep(wait)
+        self.resume_at = None
         self.slept_seconds += wait
         for state in self.states:
             if state.reset is not None and state.reset + 1 <= self.clock():

@@ -1,0 +1,100 @@
+"""One worker per token: N tokens fetch N repos at once, each worker with its own token.
+
+GitHub asks for serial requests per token, so the harvest runs one thread per token, each
+with its own HTTP session (its own requests-cache connection to the shared cache file) and
+a home token. A repo always goes to the same worker (by repo id), so its cached answers,
+whose ETags are its home token's, are revalidated with that token (token affinity; the
+session still prefers the cached answer's token, should the pool have changed). Workers
+fetch; the store has one connection, and ``SerialStore`` lets one statement or transaction
+through at a time, so a transaction (records, then their watermark) is never interleaved
+with another worker's: the store stays single-writer and SIGKILL-safe.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+
+class Rows:
+    """A statement's result, read whole while the store was held (a cursor stepped later
+    would interleave with another worker's statement)."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.rows = cursor.fetchall()
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.lastrowid
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def fetchone(self) -> Any:
+        return self.rows.pop(0) if self.rows else None
+
+    def fetchall(self) -> list[Any]:
+        rows, self.rows = self.rows, []
+        return rows
+
+
+class SerialStore:
+    """The store's connection shared by the workers: one statement, or one ``with``
+    transaction, at a time."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.lock = threading.RLock()
+
+    def execute(self, sql: str, params: Any = ()) -> Rows:
+        with self.lock:
+            return Rows(self.conn.execute(sql, params))
+
+    def executemany(self, sql: str, params: Any) -> Rows:
+        with self.lock:
+            return Rows(self.conn.executemany(sql, params))
+
+    def __enter__(self) -> SerialStore:
+        self.lock.acquire()
+        self.conn.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        try:
+            self.conn.__exit__(*exc)
+        finally:
+            self.lock.release()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+
+def shares(items: list[Any], workers: int, key: Callable[[Any], int]) -> list[list[Any]]:
+    """``items`` split among ``workers``, each item always to the same worker."""
+    parts: list[list[Any]] = [[] for _ in range(workers)]
+    for item in items:
+        parts[key(item) % workers].append(item)
+    return parts
+
+
+def run_workers(parts: list[list[Any]], work: Callable[[int, list[Any], threading.Event], None]) -> None:
+    """``work(worker, its items, stop)`` in a thread per part; the first error of any worker
+    stops the others (between repos) and is raised here once all have ended."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def guarded(index: int, part: list[Any]) -> None:
+        try:
+            work(index, part, stop)
+        except BaseException as error:  # noqa: BLE001 (raised again in the caller's thread)
+            errors.append(error)
+            stop.set()
+
+    threads = [threading.Thread(target=guarded, args=(index, part), name=f"worker-{index + 1}")
+               for index, part in enumerate(parts) if part]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
