@@ -3,7 +3,9 @@ the harvest tests check the same behaviour against fakehub)."""
 
 from __future__ import annotations
 
-from graphminer.harvest.ratelimit import TokenPool
+import pytest
+
+from graphminer.harvest.ratelimit import NoTokenLeft, TokenPool
 
 
 class Clock:
@@ -63,3 +65,19 @@ def test_an_exhausted_token_without_reset_waits_a_minute_not_a_busy_loop():
     pool.exhausted(0, {})
     assert pool.choose() == 0
     assert clock.slept and all(seconds >= 1 for seconds in clock.slept)
+
+
+def test_a_worker_waiting_for_a_token_stops_when_every_token_was_refused():
+    # Another worker dropped the last token (401) while this one waited for a reset: with
+    # nothing left to reset, it must stop (the harvest says so in one line), not sleep forever.
+    clock = Clock()
+
+    def no_sleep(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds}s waiting for a token that can never come back")
+
+    pool = TokenPool(["a", "b"], floor=50, clock=clock.time, sleep=no_sleep)
+    pool.observe(0, headers(5000, 10, clock.now + 600))
+    assert pool.drop(1) is True
+    assert pool.drop(0) is False
+    with pytest.raises(NoTokenLeft):
+        pool.choose(home=1)

@@ -52,7 +52,7 @@ from graphminer.errors import BadInput
 from graphminer.harvest import signals, workers
 from graphminer.harvest.listings import ISSUE_EVENTS, LISTINGS, PAGE_SIZES, REVIEWS, Listing
 from graphminer.harvest.progress import Progress
-from graphminer.harvest.ratelimit import TokenPool
+from graphminer.harvest.ratelimit import NoTokenLeft, TokenPool
 from graphminer.harvest.runs import finish_run, set_watermark, start_run, watermark
 from graphminer.harvest.save import Saver
 from graphminer.store import harvest_lock, open_store
@@ -197,7 +197,10 @@ class HarvestSession(CachedSession):
         failures = waits = hops = heavy = 0
         while True:
             prepared = pristine.copy()
-            index = self.pool.choose(prefer=self._cached_with(prepared), home=self.home)
+            try:
+                index = self.pool.choose(prefer=self._cached_with(prepared), home=self.home)
+            except NoTokenLeft as gone:
+                raise BadToken(_bad_token_message(self.pool, gone.last, self.drop_refused)) from None
             prepared.headers.pop("Authorization", None)
             authorization = self.pool.authorization(index)
             if authorization:

@@ -21,6 +21,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 
+class NoTokenLeft(Exception):
+    """Every token was refused (401) while a request waited for one."""
+
+    def __init__(self, last: int) -> None:
+        super().__init__(last)
+        self.last = last
+
+
 @dataclass
 class TokenState:
     """What the last response told us about one token (None: not seen yet)."""
@@ -156,6 +164,9 @@ class TokenPool:
 
     def _choose(self, prefer: int | None, home: int | None) -> int:
         while True:
+            if all(state.dropped for state in self.states):
+                # another worker dropped the last token: waiting for a reset would be forever
+                raise NoTokenLeft(len(self.states) - 1)
             now = self.clock()
             if prefer is not None and self.states[prefer].left(now) > 0:
                 return prefer
