@@ -93,6 +93,15 @@ class HttpStats:
     wait_seconds: float = 0.0
     server_time: str | None = None  # the latest ``Date`` the API sent: the run's end time
 
+    def __add__(self, other: HttpStats) -> HttpStats:
+        statuses = dict(self.by_status)
+        for status, count in other.by_status.items():
+            statuses[status] = statuses.get(status, 0) + count
+        return HttpStats(self.requests + other.requests, self.not_modified + other.not_modified,
+                         self.retries + other.retries, statuses,
+                         self.wait_seconds + other.wait_seconds,
+                         _max(self.server_time, other.server_time))
+
 
 def server_time(headers: MutableMapping[str, str], latest: str | None) -> str | None:
     """The later of ``latest`` and the response's ``Date`` header (``YYYY-MM-DDTHH:MM:SSZ``):
@@ -102,14 +111,6 @@ def server_time(headers: MutableMapping[str, str], latest: str | None) -> str | 
     except (TypeError, ValueError):
         return latest
     return max(latest, sent) if latest else sent
-
-    def __add__(self, other: HttpStats) -> HttpStats:
-        statuses = dict(self.by_status)
-        for status, count in other.by_status.items():
-            statuses[status] = statuses.get(status, 0) + count
-        return HttpStats(self.requests + other.requests, self.not_modified + other.not_modified,
-                         self.retries + other.retries, statuses,
-                         self.wait_seconds + other.wait_seconds)
 
 
 class CountingAdapter(HTTPAdapter):
