@@ -50,6 +50,7 @@ from requests_cache import CachedSession
 from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.harvest import signals, workers
+from graphminer.harvest.graphql import GraphQLError
 from graphminer.harvest.listings import ISSUE_EVENTS, LISTINGS, PAGE_SIZES, REVIEWS, Listing
 from graphminer.harvest.progress import Progress
 from graphminer.harvest.ratelimit import TokenPool
@@ -457,6 +458,7 @@ class Summary:
     missing_orgs: list[str] = field(default_factory=list)  # configured orgs answering 404
     repos_private: int = 0  # turned private since the last run: purged
     repos_transferred: int = 0  # moved to an owner outside the harvest
+    graphql_queries: int = 0  # GraphQL queries answered (issues and PRs of first harvests)
 
     def lines(self) -> list[str]:
         text = [
@@ -466,7 +468,8 @@ class Summary:
             + (f" ({self.repos_private} turned private: purged)" if self.repos_private else ""),
             f"records: {self.records_new} new, {self.records_updated} updated",
             f"requests: {self.requests} made, {self.not_modified} of them free 304s"
-            + (f", {self.retries} retried" if self.retries else ""),
+            + (f", {self.retries} retried" if self.retries else "")
+            + (f"; {self.graphql_queries} GraphQL queries" if self.graphql_queries else ""),
             "rate limit remaining: "
             + ("unknown" if self.rate_remaining is None else str(self.rate_remaining)),
         ]
@@ -485,7 +488,7 @@ class RepoGone(Exception):
 
 def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: str | None = None,
                    store_path: Path | None = None, cache_dir: Path | None = None,
-                   full: bool = False, tokens: list[str] | None = None,
+                   full: bool = False, tokens: list[str] | None = None, api: str | None = None,
                    say: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
                    progress: Progress | None = None) -> Summary:
     """Harvest the configured (or given) orgs into the store; see the module docstring."""
@@ -509,8 +512,13 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
     tokens = list(tokens or [])
     if not tokens:
         say(UNAUTHENTICATED_WARNING)
-    pool = TokenPool(tokens, floor=settings["rate_floor"], say=say,
-                     secret=_cache_secret(cache_dir))
+    secret = _cache_secret(cache_dir)
+    pool = TokenPool(tokens, floor=settings["rate_floor"], say=say, secret=secret)
+    # The graphql resource's points are a budget of their own: their own pool.
+    points = TokenPool(tokens, floor=settings["rate_floor"], say=say, secret=secret)
+    api = api or settings["api"]
+    if api not in ("auto", "rest", "graphql"):
+        raise BadInput(f"--api must be auto, rest or graphql, not {api!r}")
     conn = open_store(store_path, threads=len(tokens) > 1)
     try:
         named = " ".join(orgs) if len(orgs) <= 5 else f"of {len(orgs)} orgs"
@@ -519,6 +527,10 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
                 return HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
                                       max_retries=settings["max_retries"], say=say, home=home)
 
+            def new_graphql_session() -> HarvestSession:
+                return HarvestSession(cache_dir, config["paths"]["cache_days"], points,
+                                      max_retries=settings["max_retries"], say=say)
+
             session = new_session()
             try:
                 if len(tokens) > 1:
@@ -526,7 +538,8 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
                 store = workers.SerialStore(conn) if len(tokens) > 1 else conn
                 harvester = Harvester(store, config, github_client(api_url, session), session,
                                       full=full, progress=progress or Progress(),
-                                      workers=len(tokens), new_session=new_session)
+                                      workers=len(tokens), new_session=new_session,
+                                      api=api, new_graphql_session=new_graphql_session)
                 summary = harvester.run(orgs, api_url)
             finally:
                 _prune_cache(session)
@@ -592,7 +605,8 @@ class Harvester:
     def __init__(self, conn: sqlite3.Connection, config: Config, client: Github,
                  session: HarvestSession, *, full: bool = False,
                  progress: Progress | None = None, workers: int = 1,
-                 new_session: Callable[[int], HarvestSession] | None = None) -> None:
+                 new_session: Callable[[int], HarvestSession] | None = None, api: str = "rest",
+                 new_graphql_session: Callable[[], HarvestSession] | None = None) -> None:
         self.conn = conn
         self.config = config
         self.settings = config["harvest"]
@@ -609,6 +623,13 @@ class Harvester:
         self.sessions: list[HarvestSession] = []  # the workers' own
         self.tally = threading.Lock()  # the workers' shared counts
         self.done = self.total = 0
+        self.api = api if new_graphql_session else "rest"
+        self.new_graphql_session = new_graphql_session
+        self.reader: Any = None  # this worker's GraphQL reader, made at its first use
+        self.readers: list[Any] = []  # every worker's, for the counts
+        # (repo id, listing) -> watermark the GraphQL read set tonight; "first page" for
+        # issue events, whose REST ids GraphQL does not give
+        self.read_over_graphql: dict[tuple[int, str], Any] = {}
 
     def http_stats(self) -> HttpStats:
         """Requests of this thread's session and every worker's."""
@@ -646,6 +667,7 @@ class Harvester:
             summary.rate_remaining = self.session.pool.remaining()
             summary.records_new = self.saver.counts.new
             summary.records_updated = self.saver.counts.updated
+            summary.graphql_queries = sum(reader.points for reader in self.readers)
             summary.seconds = time.perf_counter() - started
             missing = [{"repo": login, "error": "organisation not found (HTTP 404)"}
                        for login in summary.missing_orgs]
@@ -795,11 +817,46 @@ class Harvester:
         except (requests.RequestException, ValueError) as error:
             self.summary.failures.append({"repo": repo["full_name"],
                                           "error": f"{type(error).__name__} after retries"})
+        except (GraphQLError, HeavyPage) as error:
+            self.summary.failures.append({"repo": repo["full_name"], "error": f"GraphQL: {error}"})
+
+    def wants_graphql(self, repo: dict) -> bool:
+        """GraphQL reads the repo's issues and PRs: always with --api graphql; with auto,
+        on its first harvest (nothing of it stored yet) or with --full."""
+        if self.api == "graphql":
+            return True
+        return self.api == "auto" and (
+            self.full or watermark(self.conn, f"repo:{repo['id']}", "issues") is None)
+
+    def harvest_graphql(self, repo: dict) -> None:
+        """Issues and PRs with their comments, reviews and events over GraphQL; then the
+        REST listings that follow read only their first page, which primes what the next
+        REST night asks (its validators) and sets the watermarks where GraphQL stopped."""
+        from graphminer.harvest.graphql import GraphQLReader
+
+        if self.reader is None:
+            self.reader = GraphQLReader(self.new_graphql_session(), _graphql_url(self.api_url_sent),
+                                        self.saver, self.api_url, say=self.session.say)
+            with self.tally:
+                self.readers.append(self.reader)
+        scope = f"repo:{repo['id']}"
+        stored = {name: (watermark(self.conn, scope, name) or {"since": None})["since"]
+                  for name in ("issues", "pulls", "issue_comments")}
+        since = None if self.full or self.api == "auto" else stored["issues"]
+        newest = self.reader.read_repo(repo, since)
+        for name, value in newest.items():
+            if not self.full:
+                value = _max(value, stored[name])
+            self.read_over_graphql[(repo["id"], name)] = value
+        if self.full or watermark(self.conn, scope, "issue_events") is None:
+            self.read_over_graphql[(repo["id"], "issue_events")] = FIRST_PAGE
 
     def harvest_listings(self, repo: dict) -> None:
         """The listings of a repo that its signals say can have changed (all of them on
         its sweep night); see ``graphminer.harvest.signals``."""
         tonight = signals.plan(self.conn, repo, self.full, self.settings["full_every_days"])
+        if self.wants_graphql(repo):
+            self.harvest_graphql(repo)
         issues = self.harvest_issues(repo)
         issues_changed = tonight.sweep or signals.changed(self.conn, repo["id"], signals.ISSUES, issues)
         pulls = None
@@ -815,13 +872,25 @@ class Harvester:
             self.harvest_commits(repo)
             self.harvest_unordered(repo, LISTINGS["releases"])
         signals.remember(self.conn, repo, tonight, issues, pulls, self.settings["full_every_days"])
+        for name in ("issues", "pulls", "issue_comments", "issue_events"):
+            self.read_over_graphql.pop((repo["id"], name), None)
 
     def mark(self, repo: dict, endpoint: str) -> tuple[str | None, str | None]:
-        """The listing's watermark (since, cursor); none with --full."""
+        """The listing's watermark (since, cursor); none with --full; where GraphQL
+        stopped when it read the listing's records tonight."""
+        if (repo["id"], endpoint) in self.read_over_graphql:
+            since = self.read_over_graphql[(repo["id"], endpoint)]
+            if since is FIRST_PAGE:
+                return None, None
+            return since, (None if self.full else self._cursor(repo, endpoint))
         if self.full:
             return None, None
         row = watermark(self.conn, f"repo:{repo['id']}", endpoint)
         return (row["since"], row["cursor"]) if row else (None, None)
+
+    def _cursor(self, repo: dict, endpoint: str) -> str | None:
+        row = watermark(self.conn, f"repo:{repo['id']}", endpoint)
+        return row["cursor"] if row else None
 
     def keep(self, repo: dict, endpoint: str, since: str | None, cursor: str | None = None,
              validators: dict | None = None, per_page: int | None = None) -> None:
@@ -980,13 +1049,16 @@ class Harvester:
         since_at, cursor = self.mark(repo, "issue_events")
         last_id = int(cursor) if cursor else None
         listing = LISTINGS["issue_events"]
+        # After a GraphQL read of the events, only the first page: it gives the newest id.
+        first_page = self.read_over_graphql.get((repo["id"], "issue_events")) is FIRST_PAGE
+        stop_at = sys.maxsize if first_page else last_id
 
         def read(size: int) -> tuple[Any, ...]:
             newest_id, newest_at, oldest_at, validators = last_id, since_at, None, {}
             save = lambda page: self.saver.save(listing, repo["id"], page)  # noqa: E731
             try:
                 for page in self.newest_first(self.listing(repo, listing.path, listing.query, size),
-                                              last_id, listing.mark, save, size, validators):
+                                              stop_at, listing.mark, save, size, validators):
                     newest_id = _max(newest_id, *(item["id"] for item in page))
                     stamps = [item.get("created_at") for item in page]
                     newest_at, oldest_at = _max(newest_at, *stamps), _min(oldest_at, *stamps)
@@ -1092,6 +1164,18 @@ class Harvester:
             except GithubException as error:
                 if error.status != 404:
                     self.summary.failures.append({"repo": f"user {login}", "error": _describe(error)})
+
+
+FIRST_PAGE = object()  # a listing GraphQL read tonight, of which REST reads the first page
+
+
+def _graphql_url(api_url: str) -> str:
+    """GitHub's GraphQL endpoint beside its REST API (``/api/graphql`` on an Enterprise
+    server, whose REST API is ``/api/v3``)."""
+    api_url = api_url.rstrip("/")
+    if api_url.endswith("/api/v3"):
+        return api_url[: -len("/v3")] + "/graphql"
+    return api_url + "/graphql"
 
 
 def _without_credentials(url: str) -> str:
