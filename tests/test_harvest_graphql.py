@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from graphql import parse, validate
-from test_harvest import environment, harvest, typed_tables
+from test_harvest import environment, harvest, harvest_killed_after, typed_tables
 
 from graphminer.events import load_events
 from graphminer.fakehub.generator import generate_world
@@ -30,7 +30,7 @@ DIFFERENT = {"issue_events": ("id", "node_id"), "issues": ("id",)}
 def world(tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("graphql-world")
     made = generate_world(folder / "gen", seed=3, orgs=1, repos_per_org=3, makers=40, years=2,
-                          truth=False)
+                          delta_days=1, truth=False)
     data = json.load(gzip.open(made["world"], "rt", encoding="utf-8"))
     made["orgs"] = [org["login"] for org in data["orgs"] if not org.get("outside")]
     return made
@@ -119,14 +119,32 @@ def test_graphql_first_harvest_costs_less_and_the_next_quiet_night_nothing(harve
     assert sum(1 for line in harvested["night_log"] if line["counted"]) == 0
 
 
-def test_a_rest_night_after_a_graphql_first_harvest_equals_a_rest_only_history(world, harvested,
-                                                                                tmp_path):
+def test_a_rest_night_after_a_graphql_first_harvest_equals_a_rest_only_history(world, tmp_path):
     """After a delta, a REST night on the GraphQL-first store equals one on the REST store:
     the watermarks go on where GraphQL stopped, and REST's read of an event gives it its
     numeric id in place of the provisional one (no duplicate)."""
-    delta = Path(world["world"]).parent / "delta-1.json.gz"
-    if not delta.exists():
-        pytest.skip("the generated world has no delta")
+    rest, auto = tmp_path / "rest", tmp_path / "auto"
+    configure(rest, world["orgs"], "rest")
+    configure(auto, world["orgs"], "auto")
+    with serve(world["world"]) as hub:
+        harvest(hub.url, rest)
+        harvest(hub.url, auto)
+        hub.apply_delta(Path(world["world"]).parent / "delta-1.json.gz")
+        harvest(hub.url, rest)
+        harvest(hub.url, auto)  # GraphQL only for the repos the delta created
+    want, got = comparable(rest / "store.sqlite"), comparable(auto / "store.sqlite")
+    for table in want:
+        assert got[table] == want[table], table
+    assert events_of(auto / "store.sqlite").equals(events_of(rest / "store.sqlite"))
+
+
+def test_killed_mid_graphql_harvest_then_rerun_equals_uninterrupted(world, harvested, tmp_path):
+    folder = tmp_path / "killed"
+    configure(folder, world["orgs"], "auto")
+    with serve(world["world"]) as hub:
+        harvest_killed_after(hub, folder, 6)  # org, members, repos, then GraphQL queries
+        harvest(hub.url, folder)
+    assert typed_tables(folder / "store.sqlite") == typed_tables(harvested["auto"])
 
 
 def test_every_query_the_harvester_can_send_validates_against_githubs_schema():
@@ -143,13 +161,18 @@ def test_every_query_the_harvester_can_send_validates_against_githubs_schema():
 
 
 def test_a_query_refused_for_its_weight_is_asked_again_smaller(world, tmp_path):
+    """fakehub answers 502 above 100 nodes: the harvester asks with a smaller ``first``,
+    follows up the nested lists that no longer fit a page, and stores what REST stores."""
     folder = tmp_path / "light"
     configure(folder, world["orgs"], "graphql")
-    with serve(world["world"], graphql_max_weight=2000) as hub:
+    with serve(world["world"], graphql_max_weight=100) as hub:
         done = harvest(hub.url, folder)
         log = hub.log_lines()
     statuses = [line["status"] for line in log if "graphql" in line]
     assert 502 in statuses and 200 in statuses
+    # with smaller pages, nested lists longer than a page are followed up item by item
+    assert any("issueOrPullRequest" in (line["graphql"]["query"] or "") for line in log
+               if "graphql" in line and line["status"] == 200)
     assert "too heavy" in done.stderr
     rest = tmp_path / "rest"
     configure(rest, world["orgs"], "rest")
