@@ -149,7 +149,7 @@ def test_killed_mid_graphql_harvest_then_rerun_equals_uninterrupted(world, harve
 
 def test_every_query_the_harvester_can_send_validates_against_githubs_schema():
     schema = github_schema()
-    queries = []
+    queries = [reader.count_query("civic", "site")]
     for pulls in (False, True):
         for after in (None, "Y3Vyc29yOnYyOpK5"):
             queries.append(reader.issues_query("civic", "site", pulls, 100, after))

@@ -50,7 +50,7 @@ from requests_cache import CachedSession
 from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.harvest import signals, workers
-from graphminer.harvest.graphql import GraphQLError
+from graphminer.harvest.graphql import GraphQLError, NotOverGraphQL
 from graphminer.harvest.listings import ISSUE_EVENTS, LISTINGS, PAGE_SIZES, REVIEWS, Listing
 from graphminer.harvest.progress import Progress
 from graphminer.harvest.ratelimit import TokenPool
@@ -519,6 +519,9 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
     api = api or settings["api"]
     if api not in ("auto", "rest", "graphql"):
         raise BadInput(f"--api must be auto, rest or graphql, not {api!r}")
+    if not tokens and api != "rest":
+        say("warning: GitHub's GraphQL API needs a token: reading over REST")
+        api = "rest"
     conn = open_store(store_path, threads=len(tokens) > 1)
     try:
         named = " ".join(orgs) if len(orgs) <= 5 else f"of {len(orgs)} orgs"
@@ -843,7 +846,10 @@ class Harvester:
         stored = {name: (watermark(self.conn, scope, name) or {"since": None})["since"]
                   for name in ("issues", "pulls", "issue_comments")}
         since = None if self.full or self.api == "auto" else stored["issues"]
-        newest = self.reader.read_repo(repo, since)
+        try:
+            newest = self.reader.read_repo(repo, since)
+        except NotOverGraphQL:
+            return  # REST reads it all, and says what became of the repo
         for name, value in newest.items():
             if not self.full:
                 value = _max(value, stored[name])
@@ -863,7 +869,11 @@ class Harvester:
         if tonight.reads_pulls(issues_changed, bool(self.saver.pulls_updated(repo["id"]))):
             pulls = self.harvest_pulls(repo) or signals.EMPTY
         if issues_changed:
-            self.harvest_newest_first(repo, LISTINGS["issue_comments"])
+            if (repo["id"], "issue_comments") in self.read_over_graphql:
+                # read over GraphQL tonight: its watermark is where GraphQL stopped
+                self.keep(repo, "issue_comments", self.mark(repo, "issue_comments")[0])
+            else:
+                self.harvest_newest_first(repo, LISTINGS["issue_comments"])
             self.harvest_events(repo)
         if pulls is not None and (tonight.sweep or signals.changed(self.conn, repo["id"],
                                                                    signals.PULLS, pulls)):

@@ -30,10 +30,31 @@ if TYPE_CHECKING:
 
 # `first` of every connection, tried in turn while GitHub answers 502 (too heavy).
 SIZES = (100, 50, 25, 10, 5, 2, 1)
-TIMELINE = "LABELED_EVENT, ASSIGNED_EVENT, MILESTONED_EVENT, CLOSED_EVENT, REOPENED_EVENT"
-EVENT_NAMES = {"LabeledEvent": "labeled", "AssignedEvent": "assigned",
-               "MilestonedEvent": "milestoned", "ClosedEvent": "closed",
-               "ReopenedEvent": "reopened", "MergedEvent": "merged"}
+# The timeline items read, as REST's issue events name them: GraphQL type -> REST event,
+# and what each adds to its actor and date. The last four are a pull request's only.
+EVENTS = {
+    "LabeledEvent": ("labeled", "label { name }"), "UnlabeledEvent": ("unlabeled", "label { name }"),
+    "AssignedEvent": ("assigned", "assignee { ... on Actor { {actor} } }"),
+    "UnassignedEvent": ("unassigned", "assignee { ... on Actor { {actor} } }"),
+    "MilestonedEvent": ("milestoned", ""), "DemilestonedEvent": ("demilestoned", ""),
+    "ClosedEvent": ("closed", "closer { ... on Commit { oid } }"), "ReopenedEvent": ("reopened", ""),
+    "ReferencedEvent": ("referenced", "commit { oid }"), "RenamedTitleEvent": ("renamed", ""),
+    "LockedEvent": ("locked", ""), "UnlockedEvent": ("unlocked", ""),
+    "MentionedEvent": ("mentioned", ""), "SubscribedEvent": ("subscribed", ""),
+    "UnsubscribedEvent": ("unsubscribed", ""),
+    "MergedEvent": ("merged", "commit { oid }"),
+    "ReviewRequestedEvent": ("review_requested", ""), "ReadyForReviewEvent": ("ready_for_review", ""),
+    "ConvertToDraftEvent": ("convert_to_draft", ""),
+}
+PULL_ONLY = ("MergedEvent", "ReviewRequestedEvent", "ReadyForReviewEvent", "ConvertToDraftEvent")
+EVENT_NAMES = {kind: name for kind, (name, _) in EVENTS.items()}
+
+
+def _item_type(kind: str) -> str:
+    """``LabeledEvent`` -> ``LABELED_EVENT`` (the itemTypes enum)."""
+    return "".join("_" + c if c.isupper() and i else c for i, c in enumerate(kind)).upper()
+
+
 ACTOR = ("__typename login ... on User { databaseId } ... on Bot { databaseId } "
          "... on Organization { databaseId } ... on Mannequin { databaseId }")
 PAGE = "pageInfo { hasNextPage endCursor }"
@@ -43,18 +64,19 @@ NESTED = {  # nested connection of an issue or PR -> its selection ({first}, {af
     "labels": f"labels(first: {{first}}{{after}}) {{ {PAGE} nodes {{ name }} }}",
     "assignees": f"assignees(first: {{first}}{{after}}) {{ {PAGE} nodes {{ __typename login databaseId }} }}",
     "timelineItems": (
-        f"timelineItems(first: {{first}}{{after}}, itemTypes: [{TIMELINE}{{merged}}]) {{ {PAGE} "
-        f"nodes {{ __typename ... on Node {{ id }} "
-        f"... on LabeledEvent {{ createdAt actor {{ {ACTOR} }} label {{ name }} }} "
-        f"... on AssignedEvent {{ createdAt actor {{ {ACTOR} }} assignee {{ ... on Actor {{ {ACTOR} }} }} }} "
-        f"... on MilestonedEvent {{ createdAt actor {{ {ACTOR} }} }} "
-        f"... on ClosedEvent {{ createdAt actor {{ {ACTOR} }} closer {{ ... on Commit {{ oid }} }} }} "
-        f"... on ReopenedEvent {{ createdAt actor {{ {ACTOR} }} }} "
-        f"{{merged_event}} }} }}"),
+        f"timelineItems(first: {{first}}{{after}}, itemTypes: [{{types}}]) {{ {PAGE} "
+        f"nodes {{ __typename ... on Node {{ id }} {{events}} }} }}"),
     "reviews": f"reviews(first: {{first}}{{after}}) {{ {PAGE} nodes {{ databaseId state "
                f"submittedAt commit {{ oid }} author {{ {ACTOR} }} }} }}",
 }
-MERGED_EVENT = f"... on MergedEvent {{ createdAt actor {{ {ACTOR} }} commit {{ oid }} }}"
+
+
+def timeline(pulls: bool) -> tuple[str, str]:
+    """(itemTypes, the selection of each type) of an issue's or a pull request's timeline."""
+    kinds = [kind for kind in EVENTS if pulls or kind not in PULL_ONLY]
+    selection = " ".join(f"... on {kind} {{ createdAt actor {{ {ACTOR} }} "
+                         + EVENTS[kind][1].replace("{actor}", ACTOR) + " }" for kind in kinds)
+    return ", ".join(map(_item_type, kinds)), selection
 ISSUE_NESTED = ("comments", "labels", "assignees", "timelineItems")
 PULL_NESTED = (*ISSUE_NESTED, "reviews")
 ITEM = f"number databaseId title state createdAt updatedAt closedAt authorAssociation author {{ {ACTOR} }}"
@@ -65,13 +87,17 @@ class GraphQLError(Exception):
     """GraphQL answered with errors that waiting or smaller pages do not cure."""
 
 
+class NotOverGraphQL(GraphQLError):
+    """GraphQL cannot resolve the repo (gone, blocked, renamed under us): REST reads it
+    and says what became of it."""
+
+
 def nested(names: tuple[str, ...], pulls: bool, size: int, after: dict[str, str] | None = None) -> str:
     after = after or {}
     return " ".join(
         NESTED[name].replace("{first}", str(size))
         .replace("{after}", f", after: {json.dumps(after[name])}" if name in after else "")
-        .replace("{merged}", ", MERGED_EVENT" if pulls else "")
-        .replace("{merged_event}", MERGED_EVENT if pulls else "")
+        .replace("{types}", timeline(pulls)[0]).replace("{events}", timeline(pulls)[1])
         for name in names)
 
 
@@ -85,6 +111,13 @@ def issues_query(owner: str, name: str, pulls: bool, size: int, after: str | Non
             f"{kind}(first: {size}{cursor}, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{ "
             f"{PAGE} nodes {{ {ITEM}{extra} "
             f"{nested(PULL_NESTED if pulls else ISSUE_NESTED, pulls, size)} }} }} }} }}")
+
+
+def count_query(owner: str, name: str) -> str:
+    """How many issues and pull requests a repo has: the ``first`` of the pages that read
+    them (GitHub prices a connection by its ``first``, not by what it holds)."""
+    return (f"query {{ repository(owner: {json.dumps(owner)}, name: {json.dumps(name)}) {{ "
+            "issues { totalCount } pullRequests { totalCount } } }")
 
 
 def more_query(owner: str, name: str, number: int, pulls: bool, size: int,
@@ -188,6 +221,8 @@ class GraphQLReader:
                 self.say(f"GraphQL points spent: waiting {seconds:.0f}s for their reset")
                 self.session.pause(seconds)
                 continue
+            if "NOT_FOUND" in kinds:
+                raise NotOverGraphQL(json.dumps(errors)[:300])
             if "MAX_NODE_LIMIT_EXCEEDED" in kinds or response.status_code in (502, 504):
                 raise HeavyPage(self.url)
             raise GraphQLError(json.dumps(errors)[:300] or f"HTTP {response.status_code}")
@@ -198,7 +233,7 @@ class GraphQLReader:
         (``HeavyPage``: 502 twice, or over the node limit)."""
         from graphminer.harvest.github import HeavyPage
 
-        sizes = [s for s in SIZES if s <= size] or [SIZES[-1]]
+        sizes = [max(size, 1)] + [s for s in SIZES if s < size]
         for index, first in enumerate(sizes):
             try:
                 return ask(first), first
@@ -212,20 +247,25 @@ class GraphQLReader:
         """Store the repo's issues and PRs updated since ``since`` (all: None) with their
         nested lists; returns the newest ``updated_at`` read per listing."""
         newest: dict[str, str | None] = {"issues": None, "pulls": None, "issue_comments": None}
+        counts = self.post(count_query(repo["owner"]["login"], repo["name"]))["repository"]
         for pulls in (False, True):
+            left = counts["pullRequests" if pulls else "issues"]["totalCount"]
             after, size = None, SIZES[0]
-            while True:
+            while left > 0:
+                size = min(size, left)
                 data, size = self.sized(
                     lambda first, pulls=pulls, after=after: self.post(issues_query(
                         repo["owner"]["login"], repo["name"], pulls, first, after)), size)
                 connection = data["repository"]["pullRequests" if pulls else "issues"]
                 nodes = connection["nodes"]
+                left -= len(nodes)
                 for node in nodes:
                     self.more(repo, node, pulls, size)
                 self.store(repo, nodes, pulls, newest)
                 done = since is not None and any(node["updatedAt"] < since for node in nodes)
-                if done or not connection["pageInfo"]["hasNextPage"]:
+                if done or not connection["pageInfo"]["hasNextPage"] or not nodes:
                     break
+                left = max(left, 1)  # more came since the count: read on
                 after = connection["pageInfo"]["endCursor"]
         return newest
 
