@@ -832,9 +832,9 @@ class Harvester:
             self.full or watermark(self.conn, f"repo:{repo['id']}", "issues") is None)
 
     def harvest_graphql(self, repo: dict) -> None:
-        """Issues and PRs with their comments, reviews and events over GraphQL; then the
-        REST listings that follow read only their first page, which primes what the next
-        REST night asks (its validators) and sets the watermarks where GraphQL stopped."""
+        """Issues and PRs with their comments, reviews and events over GraphQL; then REST
+        reads only the first page of /issues and /pulls, which primes what the next REST
+        night asks (its validators); every watermark is set where GraphQL stopped."""
         from graphminer.harvest.graphql import GraphQLReader
 
         if self.reader is None:
@@ -850,12 +850,15 @@ class Harvester:
             newest = self.reader.read_repo(repo, since)
         except NotOverGraphQL:
             return  # REST reads it all, and says what became of the repo
+        events = newest.pop("issue_events")
         for name, value in newest.items():
             if not self.full:
                 value = _max(value, stored[name])
             self.read_over_graphql[(repo["id"], name)] = value
         if self.full or watermark(self.conn, scope, "issue_events") is None:
-            self.read_over_graphql[(repo["id"], "issue_events")] = FIRST_PAGE
+            # REST's next read of /issues/events stops at the events GraphQL read (by
+            # date: their REST ids are not known yet) and takes its id watermark then.
+            self.read_over_graphql[(repo["id"], "issue_events")] = events
 
     def harvest_listings(self, repo: dict) -> None:
         """The listings of a repo that its signals say can have changed (all of them on
@@ -874,7 +877,10 @@ class Harvester:
                 self.keep(repo, "issue_comments", self.mark(repo, "issue_comments")[0])
             else:
                 self.harvest_newest_first(repo, LISTINGS["issue_comments"])
-            self.harvest_events(repo)
+            if (repo["id"], "issue_events") in self.read_over_graphql:
+                self.keep(repo, "issue_events", self.mark(repo, "issue_events")[0])
+            else:
+                self.harvest_events(repo)
         if pulls is not None and (tonight.sweep or signals.changed(self.conn, repo["id"],
                                                                    signals.PULLS, pulls)):
             self.harvest_newest_first(repo, LISTINGS["review_comments"])
@@ -890,8 +896,6 @@ class Harvester:
         stopped when it read the listing's records tonight."""
         if (repo["id"], endpoint) in self.read_over_graphql:
             since = self.read_over_graphql[(repo["id"], endpoint)]
-            if since is FIRST_PAGE:
-                return None, None
             return since, (None if self.full else self._cursor(repo, endpoint))
         if self.full:
             return None, None
@@ -1059,16 +1063,16 @@ class Harvester:
         since_at, cursor = self.mark(repo, "issue_events")
         last_id = int(cursor) if cursor else None
         listing = LISTINGS["issue_events"]
-        # After a GraphQL read of the events, only the first page: it gives the newest id.
-        first_page = self.read_over_graphql.get((repo["id"], "issue_events")) is FIRST_PAGE
-        stop_at = sys.maxsize if first_page else last_id
+        # After a GraphQL first read (a date, no id yet), stop at the events it read.
+        by_date = last_id is None and since_at is not None
+        stop_at, key = (since_at, _created) if by_date else (last_id, listing.mark)
 
         def read(size: int) -> tuple[Any, ...]:
             newest_id, newest_at, oldest_at, validators = last_id, since_at, None, {}
             save = lambda page: self.saver.save(listing, repo["id"], page)  # noqa: E731
             try:
                 for page in self.newest_first(self.listing(repo, listing.path, listing.query, size),
-                                              stop_at, listing.mark, save, size, validators):
+                                              stop_at, key, save, size, validators):
                     newest_id = _max(newest_id, *(item["id"] for item in page))
                     stamps = [item.get("created_at") for item in page]
                     newest_at, oldest_at = _max(newest_at, *stamps), _min(oldest_at, *stamps)
@@ -1176,7 +1180,8 @@ class Harvester:
                     self.summary.failures.append({"repo": f"user {login}", "error": _describe(error)})
 
 
-FIRST_PAGE = object()  # a listing GraphQL read tonight, of which REST reads the first page
+def _created(item: dict) -> Any:
+    return item.get("created_at")
 
 
 def _graphql_url(api_url: str) -> str:

@@ -246,7 +246,8 @@ class GraphQLReader:
     def read_repo(self, repo: dict, since: str | None) -> dict[str, str | None]:
         """Store the repo's issues and PRs updated since ``since`` (all: None) with their
         nested lists; returns the newest ``updated_at`` read per listing."""
-        newest: dict[str, str | None] = {"issues": None, "pulls": None, "issue_comments": None}
+        newest: dict[str, str | None] = {"issues": None, "pulls": None, "issue_comments": None,
+                                         "issue_events": None}
         counts = self.post(count_query(repo["owner"]["login"], repo["name"]))["repository"]
         for pulls in (False, True):
             left = counts["pullRequests" if pulls else "issues"]["totalCount"]
@@ -303,6 +304,7 @@ class GraphQLReader:
         self.saver.save(LISTINGS["issue_events"], repo_id, events)
         stamps = [node["updatedAt"] for node in nodes]
         for name, values in (("issues", stamps), ("pulls", stamps if pulls else []),
-                             ("issue_comments", [c["updated_at"] for c in comments])):
+                             ("issue_comments", [c["updated_at"] for c in comments]),
+                             ("issue_events", [e["created_at"] for e in events])):
             present = [v for v in (newest[name], *values) if v]
             newest[name] = max(present) if present else None
