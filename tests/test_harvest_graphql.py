@@ -149,10 +149,12 @@ def test_killed_mid_graphql_harvest_then_rerun_equals_uninterrupted(world, harve
 
 def test_every_query_the_harvester_can_send_validates_against_githubs_schema():
     schema = github_schema()
-    queries = [reader.count_query("civic", "site")]
+    queries = [reader.count_query("civic", "site"), reader.org_counts_query("civic", None),
+               reader.org_counts_query("civic", "Y3Vyc29y")]
+    for after in (None, "Y3Vyc29yOnYyOpK5"):
+        queries.append(reader.issues_query("civic", "site", {False: (100, after), True: (7, after)}))
     for pulls in (False, True):
-        for after in (None, "Y3Vyc29yOnYyOpK5"):
-            queries.append(reader.issues_query("civic", "site", pulls, 100, after))
+        queries.append(reader.issues_query("civic", "site", {pulls: (3, None)}))
         names = reader.PULL_NESTED if pulls else reader.ISSUE_NESTED
         queries.append(reader.more_query("civic", "site", 7, pulls, 25,
                                          {name: "Y3Vyc29y" for name in names}))

@@ -101,21 +101,33 @@ def nested(names: tuple[str, ...], pulls: bool, size: int, after: dict[str, str]
         for name in names)
 
 
-def issues_query(owner: str, name: str, pulls: bool, size: int, after: str | None) -> str:
-    """A page of a repo's issues (or pull requests), most recently updated first, each
-    with the first ``size`` of its nested lists."""
-    kind = "pullRequests" if pulls else "issues"
-    cursor = f", after: {json.dumps(after)}" if after else ""
-    extra = PULL_ITEM if pulls else " stateReason"
+def issues_query(owner: str, name: str, pages: dict[bool, tuple[int, str | None]]) -> str:
+    """One query for the next page of a repo's issues and of its pull requests (``pages``:
+    pull requests or not -> (first, after)), most recently updated first, each with the
+    first ``first`` of its nested lists."""
+    parts = []
+    for pulls, (size, after) in pages.items():
+        kind = "pullRequests" if pulls else "issues"
+        cursor = f", after: {json.dumps(after)}" if after else ""
+        extra = PULL_ITEM if pulls else " stateReason"
+        parts.append(f"{kind}(first: {size}{cursor}, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{ "
+                     f"{PAGE} nodes {{ {ITEM}{extra} "
+                     f"{nested(PULL_NESTED if pulls else ISSUE_NESTED, pulls, size)} }} }}")
     return (f"query {{ repository(owner: {json.dumps(owner)}, name: {json.dumps(name)}) {{ "
-            f"{kind}(first: {size}{cursor}, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{ "
-            f"{PAGE} nodes {{ {ITEM}{extra} "
-            f"{nested(PULL_NESTED if pulls else ISSUE_NESTED, pulls, size)} }} }} }} }}")
+            + " ".join(parts) + " } }")
+
+
+def org_counts_query(login: str, after: str | None) -> str:
+    """How many issues and pull requests each repo of an organisation has, 100 repos a
+    query (about 2 points): the ``first`` of the pages that read them, since GitHub prices
+    a connection by its ``first``, not by what it holds."""
+    cursor = f", after: {json.dumps(after)}" if after else ""
+    return (f"query {{ organization(login: {json.dumps(login)}) {{ repositories(first: 100{cursor}) {{ "
+            f"{PAGE} nodes {{ nameWithOwner issues {{ totalCount }} pullRequests {{ totalCount }} }} }} }} }}")
 
 
 def count_query(owner: str, name: str) -> str:
-    """How many issues and pull requests a repo has: the ``first`` of the pages that read
-    them (GitHub prices a connection by its ``first``, not by what it holds)."""
+    """How many issues and pull requests one repo has (one not in its org's listing)."""
     return (f"query {{ repository(owner: {json.dumps(owner)}, name: {json.dumps(name)}) {{ "
             "issues { totalCount } pullRequests { totalCount } } }")
 
@@ -202,7 +214,9 @@ class GraphQLReader:
         self.saver = saver
         self.api_url = api_url
         self.say = say
-        self.points = 0
+        self.points = 0  # queries answered
+        self.counts: dict[str, dict[bool, int]] = {}  # full name -> issues and PRs it holds
+        self.orgs_counted: set[str] = set()
 
     def post(self, query: str) -> dict:
         from graphminer.harvest.github import HeavyPage
@@ -248,27 +262,51 @@ class GraphQLReader:
         nested lists; returns the newest ``updated_at`` read per listing."""
         newest: dict[str, str | None] = {"issues": None, "pulls": None, "issue_comments": None,
                                          "issue_events": None}
-        counts = self.post(count_query(repo["owner"]["login"], repo["name"]))["repository"]
-        for pulls in (False, True):
-            left = counts["pullRequests" if pulls else "issues"]["totalCount"]
-            after, size = None, SIZES[0]
-            while left > 0:
-                size = min(size, left)
-                data, size = self.sized(
-                    lambda first, pulls=pulls, after=after: self.post(issues_query(
-                        repo["owner"]["login"], repo["name"], pulls, first, after)), size)
+        owner, name = repo["owner"]["login"], repo["name"]
+        counts = self.counts_of(repo)
+        left = {pulls: counts[pulls] for pulls in (False, True)}
+        after: dict[bool, str | None] = {False: None, True: None}
+        size = SIZES[0]
+        while any(value > 0 for value in left.values()):
+            open_ = [pulls for pulls in (False, True) if left[pulls] > 0]
+            data, size = self.sized(lambda first, open_=open_: self.post(issues_query(
+                owner, name, {pulls: (min(first, left[pulls]), after[pulls]) for pulls in open_})), size)
+            for pulls in open_:
                 connection = data["repository"]["pullRequests" if pulls else "issues"]
                 nodes = connection["nodes"]
-                left -= len(nodes)
                 for node in nodes:
                     self.more(repo, node, pulls, size)
                 self.store(repo, nodes, pulls, newest)
                 done = since is not None and any(node["updatedAt"] < since for node in nodes)
                 if done or not connection["pageInfo"]["hasNextPage"] or not nodes:
-                    break
-                left = max(left, 1)  # more came since the count: read on
-                after = connection["pageInfo"]["endCursor"]
+                    left[pulls] = 0
+                else:  # more may have come since the count: read on
+                    left[pulls] = max(left[pulls] - len(nodes), 1)
+                    after[pulls] = connection["pageInfo"]["endCursor"]
         return newest
+
+    def counts_of(self, repo: dict) -> dict[bool, int]:
+        """(issues, pull requests) of the repo: from its organisation's listing, read once."""
+        key = repo["full_name"].lower()
+        if key not in self.counts and repo["owner"]["login"].lower() not in self.orgs_counted:
+            login, after = repo["owner"]["login"], None
+            self.orgs_counted.add(login.lower())
+            while True:
+                data = self.post(org_counts_query(login, after))
+                listing = (data.get("organization") or {}).get("repositories")
+                if not listing:
+                    break
+                for node in listing["nodes"]:
+                    self.counts[node["nameWithOwner"].lower()] = {
+                        False: node["issues"]["totalCount"], True: node["pullRequests"]["totalCount"]}
+                if not listing["pageInfo"]["hasNextPage"]:
+                    break
+                after = listing["pageInfo"]["endCursor"]
+        if key not in self.counts:
+            found = self.post(count_query(repo["owner"]["login"], repo["name"]))["repository"]
+            self.counts[key] = {False: found["issues"]["totalCount"],
+                                True: found["pullRequests"]["totalCount"]}
+        return self.counts.pop(key)
 
     def more(self, repo: dict, node: dict, pulls: bool, size: int) -> None:
         """Follow up the item's nested lists longer than a page, into ``node``."""
