@@ -189,3 +189,14 @@ def test_the_api_key_is_checked_like_every_key(world, tmp_path):
     configure(tmp_path, world["orgs"], "soap")
     result = harvest("http://127.0.0.1:9", tmp_path, env=environment(), expect=2)
     assert "'harvest.api' must be" in result.stderr
+
+
+def test_three_tokens_one_worker_each_store_what_one_token_stores(world, harvested, tmp_path):
+    """With GITHUB_TOKENS, each worker reads its repos over GraphQL with its own session."""
+    folder = tmp_path / "three"
+    configure(folder, world["orgs"], "auto")
+    with serve(world["world"]) as hub:
+        harvest(hub.url, folder, env=environment("tok-gq-a1,tok-gq-b2,tok-gq-c3", many=True))
+        tokens = {line["token"] for line in hub.log_lines() if "graphql" in line and line.get("token")}
+    assert len(tokens) >= 2
+    assert typed_tables(folder / "store.sqlite") == typed_tables(harvested["auto"])

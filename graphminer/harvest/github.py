@@ -530,9 +530,9 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
                 return HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
                                       max_retries=settings["max_retries"], say=say, home=home)
 
-            def new_graphql_session() -> HarvestSession:
+            def new_graphql_session(home: int | None = None) -> HarvestSession:
                 return HarvestSession(cache_dir, config["paths"]["cache_days"], points,
-                                      max_retries=settings["max_retries"], say=say)
+                                      max_retries=settings["max_retries"], say=say, home=home)
 
             session = new_session()
             try:
@@ -609,7 +609,7 @@ class Harvester:
                  session: HarvestSession, *, full: bool = False,
                  progress: Progress | None = None, workers: int = 1,
                  new_session: Callable[[int], HarvestSession] | None = None, api: str = "rest",
-                 new_graphql_session: Callable[[], HarvestSession] | None = None) -> None:
+                 new_graphql_session: Callable[[int | None], HarvestSession] | None = None) -> None:
         self.conn = conn
         self.config = config
         self.settings = config["harvest"]
@@ -629,6 +629,7 @@ class Harvester:
         self.api = api if new_graphql_session else "rest"
         self.new_graphql_session = new_graphql_session
         self.reader: Any = None  # this worker's GraphQL reader, made at its first use
+        self.home: int | None = None  # this worker's token (None: the pool's current)
         self.readers: list[Any] = []  # every worker's, for the counts
         # (repo id, listing) -> watermark the GraphQL read set tonight; "first page" for
         # issue events, whose REST ids GraphQL does not give
@@ -753,6 +754,7 @@ class Harvester:
         self.sessions.append(session)
         worker = copy.copy(self)
         worker.session, worker.client = session, github_client(self.api_url_sent, session)
+        worker.home = index  # its GraphQL points are spent on its own token too
         try:
             self.harvest_share(part, worker, stop)
         finally:
@@ -838,7 +840,8 @@ class Harvester:
         from graphminer.harvest.graphql import GraphQLReader
 
         if self.reader is None:
-            self.reader = GraphQLReader(self.new_graphql_session(), _graphql_url(self.api_url_sent),
+            self.reader = GraphQLReader(self.new_graphql_session(self.home),
+                                        _graphql_url(self.api_url_sent),
                                         self.saver, self.api_url, say=self.session.say)
             with self.tally:
                 self.readers.append(self.reader)
