@@ -671,7 +671,7 @@ class Harvester:
             summary.rate_remaining = self.session.pool.remaining()
             summary.records_new = self.saver.counts.new
             summary.records_updated = self.saver.counts.updated
-            summary.graphql_queries = sum(reader.points for reader in self.readers)
+            summary.graphql_queries = sum(reader.queries for reader in self.readers)
             summary.seconds = time.perf_counter() - started
             missing = [{"repo": login, "error": "organisation not found (HTTP 404)"}
                        for login in summary.missing_orgs]

@@ -1,7 +1,8 @@
 """The GraphQL read of a repo's issues and pull requests (issue 14): each with its comments,
-labels, assignees, timeline events (labeled, assigned, milestoned, closed, reopened,
-merged) and, for pull requests, reviews, in nested cursor-paged queries; only the nested
-lists longer than a page are followed up, item by item. What it reads is turned into the
+labels, assignees, timeline events (every kind REST lists as an issue event that the
+timeline has: ``EVENTS``) and, for pull requests, reviews, in nested cursor-paged queries,
+a repo's issues and pull requests in one query sized by their counts (one query per
+organisation); only the nested lists longer than a page are followed up, item by item. What it reads is turned into the
 JSON shape REST lists (``as_*``) and stored through the same listings and row builders
 (``graphminer.harvest.listings``), so the store receives the same typed rows. The README's
 "GraphQL first harvest" says which records differ and how.
@@ -10,8 +11,8 @@ Pacing: queries go through a ``HarvestSession`` with its own token pool (the ``g
 resource's points), so the secondary limit's 403 with Retry-After is waited out and a
 query GitHub answers with 502 twice is ``HeavyPage``: it is asked again with a smaller
 ``first``. A ``RATE_LIMITED`` answer waits for the points' reset. Every query this module
-can send is built by ``issues_query`` and ``more_query`` (tests validate them against
-GitHub's published schema).
+can send is built by ``org_counts_query``, ``count_query``, ``issues_query`` and
+``more_query`` (tests validate them against GitHub's published schema).
 """
 
 from __future__ import annotations
@@ -214,7 +215,7 @@ class GraphQLReader:
         self.saver = saver
         self.api_url = api_url
         self.say = say
-        self.points = 0  # queries answered
+        self.queries = 0  # queries answered
         self.counts: dict[str, dict[bool, int]] = {}  # full name -> issues and PRs it holds
         self.orgs_counted: set[str] = set()
 
@@ -223,10 +224,13 @@ class GraphQLReader:
 
         for _ in range(50):
             response = self.session.post(self.url, json={"query": query}, timeout=120)
-            body = response.json()
+            try:
+                body = response.json()
+            except ValueError:  # a gateway's HTML page
+                body = {}
             errors = body.get("errors") or []
             if response.status_code == 200 and not errors:
-                self.points += 1
+                self.queries += 1
                 return body["data"]
             kinds = {error.get("type") for error in errors}
             if "RATE_LIMITED" in kinds:
