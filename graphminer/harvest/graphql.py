@@ -229,7 +229,7 @@ class GraphQLReader:
             except ValueError:  # a gateway's HTML page
                 body = {}
             errors = body.get("errors") or []
-            if response.status_code == 200 and not errors:
+            if response.status_code == 200 and not errors and body.get("data") is not None:
                 self.queries += 1
                 return body["data"]
             kinds = {error.get("type") for error in errors}
