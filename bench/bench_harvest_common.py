@@ -90,12 +90,13 @@ def config_for(world: dict, folder: Path):
 
 
 def harvest_once(world: dict, url: str, folder: Path, *, full: bool = False,
-                 tokens: list[str] | None = None) -> tuple[Summary, float]:
-    """One in-process harvest into ``folder``; returns its summary and wall time."""
+                 tokens: list[str] | None = None, api: str = "rest") -> tuple[Summary, float]:
+    """One in-process harvest into ``folder`` (``api``: how issues and PRs are read; REST
+    by default, the baseline of every bench); returns its summary and wall time."""
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     summary = harvest_github(config_for(world, folder), api_url=url, full=full,
-                             tokens=tokens or [TOKEN],
+                             tokens=tokens or [TOKEN], api=api,
                              say=lambda message: None, progress=Progress(False))
     return summary, time.perf_counter() - started
 

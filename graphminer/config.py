@@ -32,6 +32,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any, str]]] = {
         "rate_floor": ((int,), 50, "a whole number of requests kept in reserve"),
         "max_retries": ((int,), 5, "a whole number"),
         "full_every_days": ((int,), 7, "a whole number of days between sweeps of every listing"),
+        "api": ((str,), "rest", "\"auto\", \"rest\" or \"graphql\" (how issues and pull requests are read)"),
     },
     "paths": {
         "store": ((str,), "cache/graphminer.sqlite", "a file path"),
@@ -79,6 +80,10 @@ RANGES: dict[tuple[str, str], tuple[float, bool, float | None, str]] = {
     ("trajectories", "shift_min_actions"): (1, True, None, "1 or more"),
     ("trajectories", "projection_days"): (0, False, None, "a positive number of days"),
     ("report", "makers"): (0, True, None, "0 or more"),
+}
+# (section, key) -> the values allowed, for keys that are one of a few words.
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("harvest", "api"): ("auto", "rest", "graphql"),
 }
 # Files whose absence is fine when the config names them as the default does (none then).
 OPTIONAL_FILES = {("people", "mailmap"), ("people", "bots")}
@@ -188,6 +193,10 @@ def check_ranges(values: dict[str, dict[str, Any]], source: str) -> None:
         if (value != value  # NaN
                 or value < low or (value == low and not low_ok) or (high is not None and value > high)):
             raise BadInput(f"{source}: '{section}.{key}' must be {expected}, got {value!r}")
+    for (section, key), allowed in CHOICES.items():
+        if values[section][key] not in allowed:
+            raise BadInput(f"{source}: '{section}.{key}' must be {SCHEMA[section][key][2]}, "
+                           f"got {values[section][key]!r}")
     limits = values["trajectories"]
     if limits["gone_days"] < limits["inactive_days"]:
         raise BadInput(

@@ -65,10 +65,14 @@ def network_failures_told(cache_dir: Path) -> Iterator[None]:
 @click.option("--store", type=click.Path(dir_okay=False), help="Store file (SQLite).")
 @click.option("--cache", "cache_dir", type=click.Path(file_okay=False), help="HTTP cache folder.")
 @click.option("--full", is_flag=True, help="Ignore watermarks: walk every listing to its end.")
+@click.option("--api", type=click.Choice(["auto", "rest", "graphql"]), default=None,
+              help="How issues and pull requests are read (default: [harvest] api, auto: "
+                   "GraphQL on a repo's first harvest or with --full, REST on the nights after).")
 @click.option("--follow/--no-follow", "follow", default=None,
               help="Follow landed makers beyond the orgs afterwards (default: [careers] follow).")
 def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
-            store: str | None, cache_dir: str | None, full: bool, follow: bool | None) -> None:
+            store: str | None, cache_dir: str | None, full: bool, api: str | None,
+            follow: bool | None) -> None:
     """Harvest the configured GitHub organisations into the store, incrementally (then,
     with [careers] follow or --follow, follow their landed makers beyond them).
 
@@ -84,7 +88,8 @@ def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
     require_http_cache_file(cache / CACHE_FILE)
     with interrupted_runs_marked(store_path_for(store, config)), network_failures_told(cache):
         summary = harvest_github(config, orgs=list(orgs), api_url=api_url, store_path=store,
-                                 cache_dir=cache_dir, full=full, tokens=tokens_from_env(dict(os.environ)))
+                                 cache_dir=cache_dir, full=full, tokens=tokens_from_env(dict(os.environ)),
+                                 api=api)
     for line in summary.lines():
         click.echo(line)
     if config["careers"]["follow"] if follow is None else follow:

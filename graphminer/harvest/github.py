@@ -50,6 +50,7 @@ from requests_cache import CachedSession
 from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.harvest import signals, workers
+from graphminer.harvest.graphql import GraphQLError, NotOverGraphQL
 from graphminer.harvest.listings import ISSUE_EVENTS, LISTINGS, PAGE_SIZES, REVIEWS, Listing
 from graphminer.harvest.progress import Progress
 from graphminer.harvest.ratelimit import NoTokenLeft, TokenPool
@@ -97,10 +98,10 @@ class HttpStats:
         statuses = dict(self.by_status)
         for status, count in other.by_status.items():
             statuses[status] = statuses.get(status, 0) + count
-        latest = max(filter(None, (self.server_time, other.server_time)), default=None)
         return HttpStats(self.requests + other.requests, self.not_modified + other.not_modified,
                          self.retries + other.retries, statuses,
-                         self.wait_seconds + other.wait_seconds, latest)
+                         self.wait_seconds + other.wait_seconds,
+                         _max(self.server_time, other.server_time))
 
 
 def server_time(headers: MutableMapping[str, str], latest: str | None) -> str | None:
@@ -460,6 +461,7 @@ class Summary:
     missing_orgs: list[str] = field(default_factory=list)  # configured orgs answering 404
     repos_private: int = 0  # turned private since the last run: purged
     repos_transferred: int = 0  # moved to an owner outside the harvest
+    graphql_queries: int = 0  # GraphQL queries answered (issues and PRs of first harvests)
 
     def lines(self) -> list[str]:
         text = [
@@ -469,7 +471,8 @@ class Summary:
             + (f" ({self.repos_private} turned private: purged)" if self.repos_private else ""),
             f"records: {self.records_new} new, {self.records_updated} updated",
             f"requests: {self.requests} made, {self.not_modified} of them free 304s"
-            + (f", {self.retries} retried" if self.retries else ""),
+            + (f", {self.retries} retried" if self.retries else "")
+            + (f"; {self.graphql_queries} GraphQL queries" if self.graphql_queries else ""),
             "rate limit remaining: "
             + ("unknown" if self.rate_remaining is None else str(self.rate_remaining)),
         ]
@@ -488,7 +491,7 @@ class RepoGone(Exception):
 
 def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: str | None = None,
                    store_path: Path | None = None, cache_dir: Path | None = None,
-                   full: bool = False, tokens: list[str] | None = None,
+                   full: bool = False, tokens: list[str] | None = None, api: str | None = None,
                    say: Callable[[str], None] = lambda message: print(message, file=sys.stderr),
                    progress: Progress | None = None) -> Summary:
     """Harvest the configured (or given) orgs into the store; see the module docstring."""
@@ -512,14 +515,26 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
     tokens = list(tokens or [])
     if not tokens:
         say(UNAUTHENTICATED_WARNING)
-    pool = TokenPool(tokens, floor=settings["rate_floor"], say=say,
-                     secret=_cache_secret(cache_dir))
+    secret = _cache_secret(cache_dir)
+    pool = TokenPool(tokens, floor=settings["rate_floor"], say=say, secret=secret)
+    # The graphql resource's points are a budget of their own: their own pool.
+    points = TokenPool(tokens, floor=settings["rate_floor"], say=say, secret=secret)
+    api = api or settings["api"]
+    if api not in ("auto", "rest", "graphql"):
+        raise BadInput(f"--api must be auto, rest or graphql, not {api!r}")
+    if not tokens and api != "rest":
+        say("warning: GitHub's GraphQL API needs a token: reading over REST")
+        api = "rest"
     conn = open_store(store_path, threads=len(tokens) > 1)
     try:
         named = " ".join(orgs) if len(orgs) <= 5 else f"of {len(orgs)} orgs"
         with harvest_lock(conn, f"graphminer harvest {named}"):
             def new_session(home: int | None = None) -> HarvestSession:
                 return HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
+                                      max_retries=settings["max_retries"], say=say, home=home)
+
+            def new_graphql_session(home: int | None = None) -> HarvestSession:
+                return HarvestSession(cache_dir, config["paths"]["cache_days"], points,
                                       max_retries=settings["max_retries"], say=say, home=home)
 
             session = new_session()
@@ -529,7 +544,8 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
                 store = workers.SerialStore(conn) if len(tokens) > 1 else conn
                 harvester = Harvester(store, config, github_client(api_url, session), session,
                                       full=full, progress=progress or Progress(),
-                                      workers=len(tokens), new_session=new_session)
+                                      workers=len(tokens), new_session=new_session,
+                                      api=api, new_graphql_session=new_graphql_session)
                 summary = harvester.run(orgs, api_url)
             finally:
                 _prune_cache(session)
@@ -595,7 +611,8 @@ class Harvester:
     def __init__(self, conn: sqlite3.Connection, config: Config, client: Github,
                  session: HarvestSession, *, full: bool = False,
                  progress: Progress | None = None, workers: int = 1,
-                 new_session: Callable[[int], HarvestSession] | None = None) -> None:
+                 new_session: Callable[[int], HarvestSession] | None = None, api: str = "rest",
+                 new_graphql_session: Callable[[int | None], HarvestSession] | None = None) -> None:
         self.conn = conn
         self.config = config
         self.settings = config["harvest"]
@@ -612,6 +629,14 @@ class Harvester:
         self.sessions: list[HarvestSession] = []  # the workers' own
         self.tally = threading.Lock()  # the workers' shared counts
         self.done = self.total = 0
+        self.api = api if new_graphql_session else "rest"
+        self.new_graphql_session = new_graphql_session
+        self.reader: Any = None  # this worker's GraphQL reader, made at its first use
+        self.home: int | None = None  # this worker's token (None: the pool's current)
+        self.readers: list[Any] = []  # every worker's, for the counts
+        # (repo id, listing) -> watermark the GraphQL read set tonight; "first page" for
+        # issue events, whose REST ids GraphQL does not give
+        self.read_over_graphql: dict[tuple[int, str], Any] = {}
 
     def http_stats(self) -> HttpStats:
         """Requests of this thread's session and every worker's."""
@@ -649,6 +674,7 @@ class Harvester:
             summary.rate_remaining = self.session.pool.remaining()
             summary.records_new = self.saver.counts.new
             summary.records_updated = self.saver.counts.updated
+            summary.graphql_queries = sum(reader.queries for reader in self.readers)
             summary.seconds = time.perf_counter() - started
             missing = [{"repo": login, "error": "organisation not found (HTTP 404)"}
                        for login in summary.missing_orgs]
@@ -731,6 +757,7 @@ class Harvester:
         self.sessions.append(session)
         worker = copy.copy(self)
         worker.session, worker.client = session, github_client(self.api_url_sent, session)
+        worker.home = index  # its GraphQL points are spent on its own token too
         try:
             self.harvest_share(part, worker, stop)
         finally:
@@ -798,19 +825,68 @@ class Harvester:
         except (requests.RequestException, ValueError) as error:
             self.summary.failures.append({"repo": repo["full_name"],
                                           "error": f"{type(error).__name__} after retries"})
+        except (GraphQLError, HeavyPage) as error:
+            self.summary.failures.append({"repo": repo["full_name"], "error": f"GraphQL: {error}"})
+
+    def wants_graphql(self, repo: dict) -> bool:
+        """GraphQL reads the repo's issues and PRs: always with --api graphql; with auto,
+        on its first harvest (nothing of it stored yet) or with --full."""
+        if self.api == "graphql":
+            return True
+        return self.api == "auto" and (
+            self.full or watermark(self.conn, f"repo:{repo['id']}", "issues") is None)
+
+    def harvest_graphql(self, repo: dict) -> None:
+        """Issues and PRs with their comments, reviews and events over GraphQL; then REST
+        reads only the first page of /issues and /pulls, which primes what the next REST
+        night asks (its validators); every watermark is set where GraphQL stopped."""
+        from graphminer.harvest.graphql import GraphQLReader
+
+        if self.reader is None:
+            self.reader = GraphQLReader(self.new_graphql_session(self.home),
+                                        _graphql_url(self.api_url_sent),
+                                        self.saver, self.api_url, say=self.session.say)
+            with self.tally:
+                self.readers.append(self.reader)
+        scope = f"repo:{repo['id']}"
+        stored = {name: (watermark(self.conn, scope, name) or {"since": None})["since"]
+                  for name in ("issues", "pulls", "issue_comments")}
+        since = None if self.full or self.api == "auto" else stored["issues"]
+        try:
+            newest = self.reader.read_repo(repo, since)
+        except NotOverGraphQL:
+            return  # REST reads it all, and says what became of the repo
+        events = newest.pop("issue_events")
+        for name, value in newest.items():
+            if not self.full:
+                value = _max(value, stored[name])
+            self.read_over_graphql[(repo["id"], name)] = value
+        if self.full or watermark(self.conn, scope, "issue_events") is None:
+            # REST's next read of /issues/events stops at the events GraphQL read (by
+            # date: their REST ids are not known yet) and takes its id watermark then.
+            self.read_over_graphql[(repo["id"], "issue_events")] = events
 
     def harvest_listings(self, repo: dict) -> None:
         """The listings of a repo that its signals say can have changed (all of them on
         its sweep night); see ``graphminer.harvest.signals``."""
         tonight = signals.plan(self.conn, repo, self.full, self.settings["full_every_days"])
+        if self.wants_graphql(repo):
+            self.harvest_graphql(repo)
         issues = self.harvest_issues(repo)
         issues_changed = tonight.sweep or signals.changed(self.conn, repo["id"], signals.ISSUES, issues)
         pulls = None
         if tonight.reads_pulls(issues_changed, bool(self.saver.pulls_updated(repo["id"]))):
             pulls = self.harvest_pulls(repo) or signals.EMPTY
         if issues_changed:
-            self.harvest_newest_first(repo, LISTINGS["issue_comments"])
-            self.harvest_events(repo)
+            if (repo["id"], "issue_comments") in self.read_over_graphql:
+                # read over GraphQL tonight: its watermark is where GraphQL stopped
+                self.keep(repo, "issue_comments", self.mark(repo, "issue_comments")[0])
+            else:
+                self.harvest_newest_first(repo, LISTINGS["issue_comments"])
+            if (repo["id"], "issue_events") in self.read_over_graphql:
+                self.keep(repo, "issue_events", self.mark(repo, "issue_events")[0])
+            else:
+                self.harvest_events(repo)
         if pulls is not None and (tonight.sweep or signals.changed(self.conn, repo["id"],
                                                                    signals.PULLS, pulls)):
             self.harvest_newest_first(repo, LISTINGS["review_comments"])
@@ -818,13 +894,23 @@ class Harvester:
             self.harvest_commits(repo)
             self.harvest_unordered(repo, LISTINGS["releases"])
         signals.remember(self.conn, repo, tonight, issues, pulls, self.settings["full_every_days"])
+        for name in ("issues", "pulls", "issue_comments", "issue_events"):
+            self.read_over_graphql.pop((repo["id"], name), None)
 
     def mark(self, repo: dict, endpoint: str) -> tuple[str | None, str | None]:
-        """The listing's watermark (since, cursor); none with --full."""
+        """The listing's watermark (since, cursor); none with --full; where GraphQL
+        stopped when it read the listing's records tonight."""
+        if (repo["id"], endpoint) in self.read_over_graphql:
+            since = self.read_over_graphql[(repo["id"], endpoint)]
+            return since, (None if self.full else self._cursor(repo, endpoint))
         if self.full:
             return None, None
         row = watermark(self.conn, f"repo:{repo['id']}", endpoint)
         return (row["since"], row["cursor"]) if row else (None, None)
+
+    def _cursor(self, repo: dict, endpoint: str) -> str | None:
+        row = watermark(self.conn, f"repo:{repo['id']}", endpoint)
+        return row["cursor"] if row else None
 
     def keep(self, repo: dict, endpoint: str, since: str | None, cursor: str | None = None,
              validators: dict | None = None, per_page: int | None = None) -> None:
@@ -983,13 +1069,16 @@ class Harvester:
         since_at, cursor = self.mark(repo, "issue_events")
         last_id = int(cursor) if cursor else None
         listing = LISTINGS["issue_events"]
+        # After a GraphQL first read (a date, no id yet), stop at the events it read.
+        by_date = last_id is None and since_at is not None
+        stop_at, key = (since_at, _created) if by_date else (last_id, listing.mark)
 
         def read(size: int) -> tuple[Any, ...]:
             newest_id, newest_at, oldest_at, validators = last_id, since_at, None, {}
             save = lambda page: self.saver.save(listing, repo["id"], page)  # noqa: E731
             try:
                 for page in self.newest_first(self.listing(repo, listing.path, listing.query, size),
-                                              last_id, listing.mark, save, size, validators):
+                                              stop_at, key, save, size, validators):
                     newest_id = _max(newest_id, *(item["id"] for item in page))
                     stamps = [item.get("created_at") for item in page]
                     newest_at, oldest_at = _max(newest_at, *stamps), _min(oldest_at, *stamps)
@@ -1095,6 +1184,19 @@ class Harvester:
             except GithubException as error:
                 if error.status != 404:
                     self.summary.failures.append({"repo": f"user {login}", "error": _describe(error)})
+
+
+def _created(item: dict) -> Any:
+    return item.get("created_at")
+
+
+def _graphql_url(api_url: str) -> str:
+    """GitHub's GraphQL endpoint beside its REST API (``/api/graphql`` on an Enterprise
+    server, whose REST API is ``/api/v3``)."""
+    api_url = api_url.rstrip("/")
+    if api_url.endswith("/api/v3"):
+        return api_url[: -len("/v3")] + "/graphql"
+    return api_url + "/graphql"
 
 
 def _without_credentials(url: str) -> str:

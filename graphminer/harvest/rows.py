@@ -103,6 +103,7 @@ def event_row(repo_id: int, raw: dict, number: int | None = None) -> dict:
         "created_at": raw.get("created_at"),
         "label": label.get("name") if isinstance(label, dict) else None,
         "assignee_id": user_id(raw.get("assignee")), "commit_id": raw.get("commit_id"),
+        "node_id": raw.get("node_id"),
     }
 
 

@@ -280,7 +280,16 @@ class Saver:
             pairs.append((to_row(raw), raw))
         with self.conn:
             self._save_people(people)
+            if table == "issue_events":
+                self._rekey_events([row for row, _ in pairs])
             self._upsert(table, pairs)
+
+    def _rekey_events(self, rows: list[dict]) -> None:
+        """An event stored from GraphQL (a provisional negative id) takes the numeric id
+        REST gives it, found by the node id both APIs share; then the upsert updates it."""
+        self.conn.executemany(
+            "UPDATE issue_events SET id=? WHERE node_id=? AND id<0",
+            [(row["id"], row["node_id"]) for row in rows if row.get("node_id") and row["id"] > 0])
 
     def _upsert(self, table: str, pairs: list[tuple[dict, dict]]) -> None:
         """Insert new rows, update changed ones (by raw JSON), leave the rest untouched."""

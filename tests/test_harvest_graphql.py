@@ -1,0 +1,202 @@
+"""Issue 14, the harvester half: a first harvest reading issues and pull requests over
+GraphQL, through the real harvester to a real fakehub process, into real SQLite stores.
+The reference is a REST-only harvest of the same world (what every earlier harvest
+stored); costs come from fakehub's request log."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from graphql import parse, validate
+from test_harvest import environment, harvest, harvest_killed_after, typed_tables
+
+from graphminer.events import load_events
+from graphminer.fakehub.generator import generate_world
+from graphminer.fakehub.graphql_schema import github_schema
+from graphminer.fakehub.testing import serve
+from graphminer.harvest import graphql as reader
+
+# Columns GraphQL cannot give as REST does (README "GraphQL first harvest"): the numeric
+# ids of timeline events (a provisional id until REST reads the event) and the issue id of
+# a pull request (GraphQL's databaseId of a PullRequest is the pull request's).
+DIFFERENT = {"issue_events": ("id", "node_id"), "issues": ("id",)}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("graphql-world")
+    made = generate_world(folder / "gen", seed=3, orgs=1, repos_per_org=3, makers=40, years=2,
+                          delta_days=1, truth=False)
+    data = json.load(gzip.open(made["world"], "rt", encoding="utf-8"))
+    made["orgs"] = [org["login"] for org in data["orgs"] if not org.get("outside")]
+    return made
+
+
+def configure(folder: Path, orgs: list[str], api: str = "auto") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "graphminer.toml").write_text(
+        f"[harvest]\norgs = {json.dumps(orgs)}\napi = \"{api}\"\n", encoding="utf-8")
+
+
+def comparable(store: Path) -> dict[str, list[tuple]]:
+    """The typed tables without the columns GraphQL gives differently."""
+    conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        tables = {}
+        for table, rows in typed_tables(store).items():
+            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")
+                       if c[1] not in ("raw", "deleted_at")]
+            drop = {columns.index(c) for c in DIFFERENT.get(table, ()) if c in columns}
+            tables[table] = sorted((tuple(v for i, v in enumerate(row) if i not in drop)
+                                    for row in rows), key=repr)
+        return tables
+    finally:
+        conn.close()
+
+
+def events_of(store: Path):
+    conn = sqlite3.connect(store)
+    try:
+        events = load_events(conn)
+    finally:
+        conn.close()
+    return events.sort_values(list(events.columns)).reset_index(drop=True).astype(str)
+
+
+def makers(store: Path) -> list:
+    from harvest_support import cli
+
+    done = cli("makers", "--store", str(store), "--json", "--include-bots",
+               "--as-of", "2030-01-01T00:00:00Z")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return sorted(json.loads(done.stdout), key=lambda maker: maker["key"])
+
+
+@pytest.fixture(scope="module")
+def harvested(world, tmp_path_factory) -> dict:
+    """A REST-only first harvest and a GraphQL (auto) first harvest of the same world,
+    then one quiet REST night on the GraphQL store; fakehub's log of each."""
+    folder = tmp_path_factory.mktemp("graphql-harvests")
+    rest, auto = folder / "rest", folder / "auto"
+    configure(rest, world["orgs"], "rest")
+    configure(auto, world["orgs"], "auto")
+    with serve(world["world"]) as hub:
+        start = len(hub.log_lines())
+        harvest(hub.url, rest)
+        rest_log = hub.log_lines()[start:]
+        start = len(hub.log_lines())
+        first = harvest(hub.url, auto)
+        auto_log = hub.log_lines()[start:]
+        start = len(hub.log_lines())
+        harvest(hub.url, auto)
+        night_log = hub.log_lines()[start:]
+    return {"rest": rest / "store.sqlite", "auto": auto / "store.sqlite", "rest_log": rest_log,
+            "auto_log": auto_log, "night_log": night_log, "first": first}
+
+
+def test_graphql_first_harvest_stores_what_rest_stores(harvested):
+    """Same rows per table (but the columns GraphQL gives differently), same events table,
+    same milestones for every maker."""
+    assert any("graphql" in line for line in harvested["auto_log"])
+    assert "GraphQL queries" in harvested["first"].stdout
+    want, got = comparable(harvested["rest"]), comparable(harvested["auto"])
+    for table in want:
+        assert got[table] == want[table], table
+    assert events_of(harvested["auto"]).equals(events_of(harvested["rest"]))
+    assert makers(harvested["auto"]) == makers(harvested["rest"])
+
+
+def test_graphql_first_harvest_costs_less_and_the_next_quiet_night_nothing(harvested):
+    rest = sum(1 for line in harvested["rest_log"] if line["counted"])
+    points = sum(line["graphql"]["cost"] for line in harvested["auto_log"] if "graphql" in line)
+    rest_side = sum(1 for line in harvested["auto_log"] if line["counted"] and "graphql" not in line)
+    assert points + rest_side < rest
+    assert not any("graphql" in line for line in harvested["night_log"])
+    assert sum(1 for line in harvested["night_log"] if line["counted"]) == 0
+
+
+def test_a_rest_night_after_a_graphql_first_harvest_equals_a_rest_only_history(world, tmp_path):
+    """After a delta, a REST night on the GraphQL-first store equals one on the REST store:
+    the watermarks go on where GraphQL stopped, and REST's read of an event gives it its
+    numeric id in place of the provisional one (no duplicate)."""
+    rest, auto = tmp_path / "rest", tmp_path / "auto"
+    configure(rest, world["orgs"], "rest")
+    configure(auto, world["orgs"], "auto")
+    with serve(world["world"]) as hub:
+        harvest(hub.url, rest)
+        harvest(hub.url, auto)
+        hub.apply_delta(Path(world["world"]).parent / "delta-1.json.gz")
+        harvest(hub.url, rest)
+        harvest(hub.url, auto)  # GraphQL only for the repos the delta created
+    want, got = comparable(rest / "store.sqlite"), comparable(auto / "store.sqlite")
+    for table in want:
+        assert got[table] == want[table], table
+    assert events_of(auto / "store.sqlite").equals(events_of(rest / "store.sqlite"))
+
+
+def test_killed_mid_graphql_harvest_then_rerun_equals_uninterrupted(world, harvested, tmp_path):
+    folder = tmp_path / "killed"
+    configure(folder, world["orgs"], "auto")
+    with serve(world["world"]) as hub:
+        harvest_killed_after(hub, folder, 6)  # org, members, repos, then GraphQL queries
+        harvest(hub.url, folder)
+    assert typed_tables(folder / "store.sqlite") == typed_tables(harvested["auto"])
+
+
+def test_every_query_the_harvester_can_send_validates_against_githubs_schema():
+    schema = github_schema()
+    queries = [reader.count_query("civic", "site"), reader.org_counts_query("civic", None),
+               reader.org_counts_query("civic", "Y3Vyc29y")]
+    for after in (None, "Y3Vyc29yOnYyOpK5"):
+        queries.append(reader.issues_query("civic", "site", {False: (100, after), True: (7, after)}))
+    for pulls in (False, True):
+        queries.append(reader.issues_query("civic", "site", {pulls: (3, None)}))
+        names = reader.PULL_NESTED if pulls else reader.ISSUE_NESTED
+        queries.append(reader.more_query("civic", "site", 7, pulls, 25,
+                                         {name: "Y3Vyc29y" for name in names}))
+    for query in queries:
+        assert validate(schema, parse(query)) == [], query
+
+
+def test_a_query_refused_for_its_weight_is_asked_again_smaller(world, tmp_path):
+    """fakehub answers 502 above 100 nodes: the harvester asks with a smaller ``first``,
+    follows up the nested lists that no longer fit a page, and stores what REST stores."""
+    folder = tmp_path / "light"
+    configure(folder, world["orgs"], "graphql")
+    with serve(world["world"], graphql_max_weight=100) as hub:
+        done = harvest(hub.url, folder)
+        log = hub.log_lines()
+    statuses = [line["status"] for line in log if "graphql" in line]
+    assert 502 in statuses and 200 in statuses
+    # with smaller pages, nested lists longer than a page are followed up item by item
+    assert any("issueOrPullRequest" in (line["graphql"]["query"] or "") for line in log
+               if "graphql" in line and line["status"] == 200)
+    assert "too heavy" in done.stderr
+    rest = tmp_path / "rest"
+    configure(rest, world["orgs"], "rest")
+    with serve(world["world"]) as hub:
+        harvest(hub.url, rest)
+    want, got = comparable(rest / "store.sqlite"), comparable(folder / "store.sqlite")
+    for table in want:
+        assert got[table] == want[table], table
+
+
+def test_the_api_key_is_checked_like_every_key(world, tmp_path):
+    configure(tmp_path, world["orgs"], "soap")
+    result = harvest("http://127.0.0.1:9", tmp_path, env=environment(), expect=2)
+    assert "'harvest.api' must be" in result.stderr
+
+
+def test_three_tokens_one_worker_each_store_what_one_token_stores(world, harvested, tmp_path):
+    """With GITHUB_TOKENS, each worker reads its repos over GraphQL with its own session."""
+    folder = tmp_path / "three"
+    configure(folder, world["orgs"], "auto")
+    with serve(world["world"]) as hub:
+        harvest(hub.url, folder, env=environment("tok-gq-a1,tok-gq-b2,tok-gq-c3", many=True))
+        tokens = {line["token"] for line in hub.log_lines() if "graphql" in line and line.get("token")}
+    assert len(tokens) >= 2
+    assert typed_tables(folder / "store.sqlite") == typed_tables(harvested["auto"])
