@@ -17,3 +17,30 @@ def shared_dir() -> Path:
     if not (SHARED / "data").is_dir():
         pytest.skip(f"../shared is absent ({SHARED}): real civic tech data is only there")
     return SHARED
+
+
+@pytest.fixture(scope="module")
+def world_files(tmp_path_factory) -> dict[str, Path]:
+    """The hand-made harvest world (tests/test_harvest_world.py), its delta, and the world
+    after it, as files."""
+    from test_harvest_world import apply_delta, build_delta, build_world, write
+
+    folder = tmp_path_factory.mktemp("world")
+    world = build_world()
+    delta = build_delta(world)
+    return {"world": write(world, folder / "world.json"), "delta": write(delta, folder / "delta-1.json"),
+            "changed": write(apply_delta(world, delta), folder / "changed.json")}
+
+
+@pytest.fixture(scope="module")
+def reference(world_files, tmp_path_factory) -> Path:
+    """An uninterrupted, fault-free harvest of the base world: fakehub's defaults, one token
+    (the store every harvest test compares with)."""
+    from test_harvest import harvest
+
+    from graphminer.fakehub.testing import serve
+
+    folder = tmp_path_factory.mktemp("reference")
+    with serve(world_files["world"]) as hub:
+        harvest(hub.url, folder)
+    return folder / "store.sqlite"

@@ -18,8 +18,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-from test_harvest_world import apply_delta, build_delta, build_world, sha, write
+from test_harvest_world import apply_delta, build_world, sha, write
 
 from graphminer.config import load_config
 from graphminer.fakehub.testing import serve
@@ -135,24 +134,6 @@ def store_counts(store: Path, skip_repos: set[int]) -> dict[str, dict[int, int]]
         found = rows(store, f"SELECT repo_id, COUNT(*) FROM {table} GROUP BY repo_id")
         counts[collection] = {repo: n for repo, n in found if repo not in skip_repos}
     return counts
-
-
-@pytest.fixture(scope="module")
-def world_files(tmp_path_factory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("world")
-    world = build_world()
-    delta = build_delta(world)
-    return {"world": write(world, folder / "world.json"), "delta": write(delta, folder / "delta-1.json"),
-            "changed": write(apply_delta(world, delta), folder / "changed.json")}
-
-
-@pytest.fixture(scope="module")
-def reference(world_files, tmp_path_factory) -> Path:
-    """An uninterrupted, fault-free harvest of the base world."""
-    folder = tmp_path_factory.mktemp("reference")
-    with serve(world_files["world"]) as hub:
-        harvest(hub.url, folder)
-    return folder / "store.sqlite"
 
 
 # --- what it must show ------------------------------------------------------------------

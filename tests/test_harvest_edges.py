@@ -12,7 +12,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 from test_harvest import (
     TOKEN,
     config_file,
@@ -23,7 +22,7 @@ from test_harvest import (
     rows,
     typed_tables,
 )
-from test_harvest_world import apply_delta, build_delta, build_world, write
+from test_harvest_world import apply_delta, build_world, write
 
 from graphminer.api import open_store
 from graphminer.events import GHOST_ID
@@ -33,25 +32,6 @@ from graphminer.harvest.github import HarvestSession, github_client
 from graphminer.harvest.ratelimit import TokenPool
 
 THREE_TOKENS = "tok-edge-a1,tok-edge-b2,tok-edge-c3"
-
-
-@pytest.fixture(scope="module")
-def world_files(tmp_path_factory) -> dict[str, Path]:
-    """The hand-made world, its delta, and the world after it."""
-    folder = tmp_path_factory.mktemp("edge-world")
-    world = build_world()
-    delta = build_delta(world)
-    return {"world": write(world, folder / "world.json"), "delta": write(delta, folder / "delta-1.json"),
-            "changed": write(apply_delta(world, delta), folder / "changed.json")}
-
-
-@pytest.fixture(scope="module")
-def reference(world_files, tmp_path_factory) -> Path:
-    """A plain harvest of the world: fakehub's defaults, one token."""
-    folder = tmp_path_factory.mktemp("edge-reference")
-    with serve(world_files["world"]) as hub:
-        harvest(hub.url, folder)
-    return folder / "store.sqlite"
 
 
 def harvest_through_a_delta(world_files, folder: Path, **edges) -> tuple[Path, int]:
