@@ -32,7 +32,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any, str]]] = {
         "rate_floor": ((int,), 50, "a whole number of requests kept in reserve"),
         "max_retries": ((int,), 5, "a whole number"),
         "full_every_days": ((int,), 7, "a whole number of days between sweeps of every listing"),
-        "api": ((str,), "rest", "\"auto\", \"rest\" or \"graphql\" (how issues and pull requests are read)"),
+        "api": ((str,), "auto", "\"auto\", \"rest\" or \"graphql\" (how issues and pull requests are read)"),
     },
     "paths": {
         "store": ((str,), "cache/graphminer.sqlite", "a file path"),

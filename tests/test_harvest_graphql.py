@@ -200,3 +200,38 @@ def test_three_tokens_one_worker_each_store_what_one_token_stores(world, harvest
         tokens = {line["token"] for line in hub.log_lines() if "graphql" in line and line.get("token")}
     assert len(tokens) >= 2
     assert typed_tables(folder / "store.sqlite") == typed_tables(harvested["auto"])
+
+
+# --- pacing under GraphQL's limits, faults -------------------------------------------
+
+
+def test_spent_points_wait_for_their_reset_and_store_the_same(world, harvested, tmp_path):
+    """3 points a window of 2 s: the harvester meets RATE_LIMITED, waits for the reset
+    the headers name, and goes on; the store is what an unlimited GraphQL harvest stores."""
+    folder = tmp_path / "paced"
+    configure(folder, world["orgs"], "auto")
+    with serve(world["world"], graphql_rate_limit=3, rate_window=2) as hub:
+        done = harvest(hub.url, folder)
+        log = hub.log_lines()
+    refused = [line for line in log if "graphql" in line and line["status"] == 200
+               and line["graphql"]["cost"] == 0 and line["graphql"]["query"]]
+    assert refused, "the points never ran out: the test proves nothing"
+    assert "GraphQL points spent: waiting" in done.stderr + done.stdout
+    spent = sum(line["graphql"]["cost"] for line in log if "graphql" in line)
+    assert spent > 3  # more than one window's points: it waited and went on
+    assert typed_tables(folder / "store.sqlite") == typed_tables(harvested["auto"])
+
+
+def test_seeded_faults_on_graphql_requests_store_the_same(world, harvested, tmp_path):
+    """Dropped connections, 500s, truncated bodies and secondary-limit 403s with
+    Retry-After hit GraphQL queries as they hit REST requests: waited out, retried."""
+    folder = tmp_path / "faulty"
+    configure(folder, world["orgs"], "auto")
+    faults = "error=0.08,drop=0.05,truncate=0.05,secondary=0.08,seed=11"
+    with serve(world["world"], faults=faults) as hub:
+        harvest(hub.url, folder)
+        log = hub.log_lines()
+    hit = {line.get("fault") for line in log if "graphql" in line}
+    assert "secondary" in hit and hit & {"error", "drop", "truncate"}, hit
+    assert any(line["status"] == 403 for line in log if "graphql" in line)
+    assert typed_tables(folder / "store.sqlite") == typed_tables(harvested["auto"])

@@ -523,7 +523,8 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
     if api not in ("auto", "rest", "graphql"):
         raise BadInput(f"--api must be auto, rest or graphql, not {api!r}")
     if not tokens and api != "rest":
-        say("warning: GitHub's GraphQL API needs a token: reading over REST")
+        if api == "graphql":  # auto means "where it pays": without a token, nowhere
+            say("warning: GitHub's GraphQL API needs a token: reading over REST")
         api = "rest"
     conn = open_store(store_path, threads=len(tokens) > 1)
     try:

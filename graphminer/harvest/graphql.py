@@ -175,7 +175,9 @@ def as_issue(node: dict, pulls: bool) -> dict:
 
 
 def as_pull(node: dict) -> dict:
-    return {"number": node["number"], "id": node["databaseId"], "updated_at": node["updatedAt"],
+    # "user" as REST gives it: an opt-out drops the record by it (listings.Listing.author)
+    return {"number": node["number"], "id": node["databaseId"], "user": as_user(node.get("author")),
+            "updated_at": node["updatedAt"],
             "merged_at": node.get("mergedAt"),
             "merge_commit_sha": (node.get("mergeCommit") or {}).get("oid"),
             "head": {"sha": node.get("headRefOid"), "ref": node.get("headRefName")},
