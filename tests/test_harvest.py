@@ -118,7 +118,14 @@ def _without_api_dependent(table: str, columns: list[str], row: tuple) -> tuple:
     blank = set(API_DEPENDENT.get(table, ()))
     if table == "issues" and not row[columns.index("is_pr")]:
         blank = set()
-    return tuple(None if column in blank else value for column, value in zip(columns, row))
+    return tuple(None if column in blank else value for column, value in zip(columns, row, strict=True))
+
+
+def cost_since(hub, start: int) -> int:
+    """What the requests after line ``start`` of fakehub's log cost: REST requests counted
+    against the rate limit plus GraphQL points."""
+    lines = hub.log_lines()[start:]
+    return sum(line["graphql"]["cost"] if "graphql" in line else line["counted"] for line in lines)
 
 
 def people(store: Path) -> dict[int, tuple]:
@@ -216,6 +223,9 @@ def test_incremental_equals_full(world_files, reference, tmp_path):
 
 
 def test_nothing_changed_costs_nothing_and_the_token_is_never_written(world_files, tmp_path):
+    """Over REST (``--full`` walks every page conditionally; with ``api = "auto"`` it is a
+    GraphQL read again: test_harvest_graphql.py checks that path and its files)."""
+    config_file(tmp_path, extra='api = "rest"\n')
     with serve(world_files["world"]) as hub:
         first_run = harvest(hub.url, tmp_path)
         first = len(hub.log_lines())
@@ -293,9 +303,16 @@ def harvest_killed_after(hub, folder: Path, requests_seen: int) -> None:
     assert process.returncode == -signal.SIGKILL, "the harvest finished before it was killed"
 
 
+def kill_points(reference: Path) -> tuple[int, int, int]:
+    """Where to kill a harvest of the reference world: in the org listings, halfway, and
+    near the end of the reference harvest's requests (GraphQL queries and REST alike)."""
+    requests = rows(reference, "SELECT requests FROM _runs ORDER BY id")[0][0]
+    return 4, requests // 2, requests * 5 // 6
+
+
 def test_killed_it_loses_nothing(world_files, reference, tmp_path):
     with serve(world_files["world"]) as hub:
-        for point in (4, 40, 75):  # org listings; PR reviews of the big repo; later repos
+        for point in kill_points(reference):
             harvest_killed_after(hub, tmp_path, point)
         harvest(hub.url, tmp_path)
     store = tmp_path / "store.sqlite"

@@ -12,18 +12,13 @@ from pathlib import Path
 
 import pytest
 from graphql import parse, validate
-from test_harvest import environment, harvest, harvest_killed_after, typed_tables
+from test_harvest import TOKEN, environment, harvest, harvest_killed_after, typed_tables
 
 from graphminer.events import load_events
 from graphminer.fakehub.generator import generate_world
 from graphminer.fakehub.graphql_schema import github_schema
 from graphminer.fakehub.testing import serve
 from graphminer.harvest import graphql as reader
-
-# Columns GraphQL cannot give as REST does (README "GraphQL first harvest"): the numeric
-# ids of timeline events (a provisional id until REST reads the event) and the issue id of
-# a pull request (GraphQL's databaseId of a PullRequest is the pull request's).
-DIFFERENT = {"issue_events": ("id", "node_id"), "issues": ("id",)}
 
 
 @pytest.fixture(scope="module")
@@ -40,22 +35,6 @@ def configure(folder: Path, orgs: list[str], api: str = "auto") -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "graphminer.toml").write_text(
         f"[harvest]\norgs = {json.dumps(orgs)}\napi = \"{api}\"\n", encoding="utf-8")
-
-
-def comparable(store: Path) -> dict[str, list[tuple]]:
-    """The typed tables without the columns GraphQL gives differently."""
-    conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
-    try:
-        tables = {}
-        for table, rows in typed_tables(store).items():
-            columns = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")
-                       if c[1] not in ("raw", "deleted_at")]
-            drop = {columns.index(c) for c in DIFFERENT.get(table, ()) if c in columns}
-            tables[table] = sorted((tuple(v for i, v in enumerate(row) if i not in drop)
-                                    for row in rows), key=repr)
-        return tables
-    finally:
-        conn.close()
 
 
 def events_of(store: Path):
@@ -103,7 +82,7 @@ def test_graphql_first_harvest_stores_what_rest_stores(harvested):
     same milestones for every maker."""
     assert any("graphql" in line for line in harvested["auto_log"])
     assert "GraphQL queries" in harvested["first"].stdout
-    want, got = comparable(harvested["rest"]), comparable(harvested["auto"])
+    want, got = typed_tables(harvested["rest"]), typed_tables(harvested["auto"])
     for table in want:
         assert got[table] == want[table], table
     assert events_of(harvested["auto"]).equals(events_of(harvested["rest"]))
@@ -132,7 +111,7 @@ def test_a_rest_night_after_a_graphql_first_harvest_equals_a_rest_only_history(w
         hub.apply_delta(Path(world["world"]).parent / "delta-1.json.gz")
         harvest(hub.url, rest)
         harvest(hub.url, auto)  # GraphQL only for the repos the delta created
-    want, got = comparable(rest / "store.sqlite"), comparable(auto / "store.sqlite")
+    want, got = typed_tables(rest / "store.sqlite"), typed_tables(auto / "store.sqlite")
     for table in want:
         assert got[table] == want[table], table
     assert events_of(auto / "store.sqlite").equals(events_of(rest / "store.sqlite"))
@@ -180,7 +159,7 @@ def test_a_query_refused_for_its_weight_is_asked_again_smaller(world, tmp_path):
     configure(rest, world["orgs"], "rest")
     with serve(world["world"]) as hub:
         harvest(hub.url, rest)
-    want, got = comparable(rest / "store.sqlite"), comparable(folder / "store.sqlite")
+    want, got = typed_tables(rest / "store.sqlite"), typed_tables(folder / "store.sqlite")
     for table in want:
         assert got[table] == want[table], table
 
@@ -235,3 +214,14 @@ def test_seeded_faults_on_graphql_requests_store_the_same(world, harvested, tmp_
     assert "secondary" in hit and hit & {"error", "drop", "truncate"}, hit
     assert any(line["status"] == 403 for line in log if "graphql" in line)
     assert typed_tables(folder / "store.sqlite") == typed_tables(harvested["auto"])
+
+
+def test_the_token_never_reaches_the_files_of_a_graphql_harvest(harvested):
+    """The store, the HTTP cache (GraphQL's POSTs are not cached, REST's priming is) and the
+    run's output: the token is sent, never written."""
+    assert {line["token"] for line in harvested["auto_log"] if "graphql" in line} == {TOKEN}
+    written = [path for path in harvested["auto"].parent.rglob("*") if path.is_file()]
+    assert any(path.name.startswith("http_cache") for path in written)
+    for path in written:
+        assert TOKEN.encode() not in path.read_bytes(), path
+    assert TOKEN not in harvested["first"].stdout + harvested["first"].stderr

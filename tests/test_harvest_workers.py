@@ -11,7 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from test_harvest import environment, harvest, harvest_command, people, rows, typed_tables
+from test_harvest import (
+    environment,
+    harvest,
+    harvest_command,
+    kill_points,
+    people,
+    rows,
+    typed_tables,
+)
 from test_harvest_world import build_world, write
 
 from graphminer.fakehub.testing import serve
@@ -76,7 +84,7 @@ def test_killed_mid_run_with_three_workers_then_rerun_equals_uninterrupted(world
     env = environment(THREE_TOKENS, many=True)
     tmp_path.mkdir(exist_ok=True)
     with serve(world, latency_ms=5) as hub:
-        for point in (12, 40, 75):  # org listings; repos in flight in every worker
+        for point in (12, *kill_points(reference)[1:]):  # org listings; repos in flight
             harvest_killed_after(hub, tmp_path, point, env)
         harvest(hub.url, tmp_path, env=env)
     store = tmp_path / "store.sqlite"

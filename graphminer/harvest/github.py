@@ -640,9 +640,9 @@ class Harvester:
         self.read_over_graphql: dict[tuple[int, str], Any] = {}
 
     def http_stats(self) -> HttpStats:
-        """Requests of this thread's session and every worker's."""
+        """Requests of this thread's session and every worker's, GraphQL queries included."""
         total = self.session.stats
-        for session in self.sessions:
+        for session in [*self.sessions, *(reader.session for reader in self.readers)]:
             total = total + session.stats
         return total
 
