@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from graphminer.demo import DEMO_WORLD, bundled_world
 from graphminer.fakehub.generator import generate_world
 
@@ -20,13 +22,20 @@ def test_bundled_world_is_the_generators_output(tmp_path: Path) -> None:
         assert json.load(fresh) == json.load(bundled)
 
 
-def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
-    outdir = tmp_path / "demo"
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """One run of the README's main command: (its OUTDIR, what it printed)."""
+    folder = tmp_path_factory.mktemp("demo-run")
     result = subprocess.run(  # OUTDIR relative to the current folder, as in the README
         [sys.executable, "-m", "graphminer", "demo", "demo"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        capture_output=True, text=True, timeout=300, cwd=folder,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    return folder / "demo", result
+
+
+def test_demo_runs_the_whole_flow(demo) -> None:
+    outdir, result = demo
     with gzip.open(bundled_world(), "rt") as handle:
         world = json.load(handle)
     conn = sqlite3.connect(outdir / "graphminer.sqlite")
@@ -48,16 +57,13 @@ def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
     assert "@" not in gexf  # emails never reach exports
 
 
-def test_queries_on_the_demo_store_answer_as_of_the_demo_world(tmp_path: Path) -> None:
+def test_queries_on_the_demo_store_answer_as_of_the_demo_world(demo) -> None:
     """The demo harvests a world whose clock (fakehub --clock world) dates the harvest's
     end: afterwards, every query without --as-of gives the demo's answers, not today's
     ("everyone gone")."""
-    done = subprocess.run([sys.executable, "-m", "graphminer", "demo", str(tmp_path / "demo")],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
     with gzip.open(bundled_world(), "rt") as handle:
         world_now = json.load(handle)["now"]
-    store = str(tmp_path / "demo" / "graphminer.sqlite")
+    store = str(demo[0] / "graphminer.sqlite")
     conn = sqlite3.connect(store)
     assert conn.execute("SELECT MAX(ended_at) FROM _runs").fetchone()[0] == world_now
 
