@@ -165,14 +165,17 @@ def computed_tables(events: pd.DataFrame, as_of: str, config: Config | None,
         milestones_long["trigger_repo"], milestones_long["trigger_target"], strict=True)]
     network = trajectory.wide_milestones(ev, network_long, ["maker"])
     stage_table = trajectory.stages(events, moment, config, network=network)
-    stage_table["quarter"] = stage_table["quarter"].dt.strftime("%Y-%m-%d")
+    # (to_datetime: a store with no maker, e.g. only bots' commits, has an empty column)
+    stage_table["quarter"] = pd.to_datetime(stage_table["quarter"]).dt.strftime("%Y-%m-%d")
     return {"milestones": milestones_long, "stages": stage_table,
             "counts": kind_counts(events[events["ts"] <= moment])}
 
 
 def iso(series: pd.Series) -> pd.Series:
     """Timestamps as ``YYYY-MM-DDTHH:MM:SSZ`` strings (missing stay missing)."""
-    return series.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    import pandas as pd
+
+    return pd.to_datetime(series, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def kind_counts(events: pd.DataFrame) -> pd.DataFrame:

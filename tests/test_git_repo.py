@@ -158,3 +158,19 @@ def test_repository_from_fast_import_of_a_real_log(shared_dir: Path, tmp_path: P
     query = "SELECT author_name, author_email, author_date, committer_date, message FROM commits ORDER BY 3, 4, 5"
     assert conn.execute(query).fetchall() == log_conn.execute(query).fetchall()
     assert conn.execute("SELECT COUNT(*) FROM commits").fetchone()[0] == 161
+
+
+def test_a_repository_of_bots_only_is_harvested_and_has_no_maker(tmp_path: Path) -> None:
+    """Every commit by a bot (dependabot): the harvest stores them and ends well (it once
+    crashed precomputing an empty stages table); people-facing queries show no maker."""
+    bot = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
+    repo = Repo(tmp_path / "bots")
+    shas = [repo.commit(bot, f"Bump library {n}", committer=GITHUB) for n in range(3)]
+    conn, result = harvest(repo.path, tmp_path)
+    assert sorted(row[0] for row in conn.execute("SELECT sha FROM commits")) == sorted(shas)
+    conf = tmp_path / "conf" / "graphminer.toml"
+    people = run("makers", "--config", str(conf), "--json")
+    assert people.exit_code == 0, people.output
+    assert json.loads(people.output) == []
+    bots = run("makers", "--config", str(conf), "--json", "--include-bots")
+    assert [maker["is_bot"] for maker in json.loads(bots.output)] == [True]
