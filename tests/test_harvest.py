@@ -287,10 +287,10 @@ def load_world(path: Path) -> dict:
         return json.load(handle)
 
 
-def harvest_killed_after(hub, folder: Path, requests_seen: int) -> None:
+def harvest_killed_after(hub, folder: Path, requests_seen: int, env: dict | None = None) -> None:
     """Start a harvest and SIGKILL it once fakehub has logged ``requests_seen`` more lines."""
     start = len(hub.log_path.read_bytes().splitlines()) if hub.log_path.exists() else 0
-    process = subprocess.Popen(harvest_command(hub.url, folder), env=environment(), cwd=folder,
+    process = subprocess.Popen(harvest_command(hub.url, folder), env=env or environment(), cwd=folder,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while process.poll() is None:

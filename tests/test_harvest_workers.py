@@ -5,16 +5,13 @@ stores; ground truth is a plain one-token harvest of the same world."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from test_harvest import (
     environment,
     harvest,
-    harvest_command,
+    harvest_killed_after,
     kill_points,
     people,
     rows,
@@ -61,22 +58,6 @@ def test_three_tokens_harvest_three_repos_at_once_each_repo_with_one_token(world
     switches = sum(1 for a, b in zip(log, log[1:], strict=False)
                    if repo_of(a["path"]) != repo_of(b["path"]))
     assert switches > 2 * len(tokens_of), (switches, len(tokens_of))
-
-
-def harvest_killed_after(hub, folder: Path, requests_seen: int, env: dict) -> None:
-    """Start a harvest and SIGKILL it once fakehub has logged ``requests_seen`` more lines."""
-    start = len(hub.log_path.read_bytes().splitlines()) if hub.log_path.exists() else 0
-    process = subprocess.Popen(harvest_command(hub.url, folder), env=env, cwd=folder,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        while process.poll() is None:
-            if len(hub.log_path.read_bytes().splitlines()) - start >= requests_seen:
-                process.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.001)
-    finally:
-        process.wait(timeout=120)
-    assert process.returncode == -signal.SIGKILL, "the harvest finished before it was killed"
 
 
 def test_killed_mid_run_with_three_workers_then_rerun_equals_uninterrupted(world, reference,
