@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphminer.config import Config
 from graphminer.errors import BadInput
-from graphminer.milestones import KEYS, RULES_VERSION
+from graphminer.milestones import KEYS, RULES_VERSION, action_words
 from graphminer.reader import default_as_of, harvest_end, last_run, table_exists
 from graphminer.store import utc_now
 from graphminer.timeutil import describe_span, format_instant, parse_instant, utc_timestamp
@@ -463,7 +463,10 @@ def render_timeline(answer: dict[str, Any]) -> str:
             days = (datetime.fromisoformat(at.replace("Z", "+00:00")) - start_at).total_seconds() / 86400
             since = "+" + describe_span(days) if days > 0 else "start"
         trigger = answer["triggers"].get(name) or {}
-        what = f"{trigger.get('kind', '')} {trigger.get('repo') or ''} {trigger.get('target') or ''}".strip()
+        what = " ".join(part for part in (
+            action_words(trigger["kind"]) if trigger.get("kind") else "",
+            "in" if trigger.get("repo") else "", trigger.get("repo") or "",
+            trigger.get("target") or "") if part)
         if trigger.get("at") and trigger["at"][:10] != at[:10]:
             # quarter-dated milestones and gaps are not dated at their event
             what += f" (of {trigger['at'][:10]})"

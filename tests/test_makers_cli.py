@@ -150,6 +150,11 @@ def test_trajectory_by_name_or_email_and_text(store):
         assert answer["key"] == "git:carol.jones@example.org" and answer["login"] is None
     text = run("trajectory", "alice", "--store", str(path), config=config).stdout
     assert "maintainer" in text and "https://github.com/civic/site/commit/" in text
+    # what triggered each milestone in words, not the events table's kinds
+    from graphminer.milestones import ACTION_WORDS
+
+    assert any(words in text for words in ACTION_WORDS.values())
+    assert not [kind for kind in ACTION_WORDS if "_" in kind and kind in text]
 
 
 def test_unknown_maker_and_bad_as_of_exit_2(store):
