@@ -122,10 +122,15 @@ def run_demo(outdir: Path, say: Callable[[str], None] = print) -> dict[str, Any]
     with serve(world, log=outdir / "fakehub-requests.jsonl", clock="world") as hub:
         summary = harvest_github(config, orgs=orgs, api_url=hub.url, tokens=[DEMO_TOKEN],
                                  say=lambda message: say(f"  {message}"))
+        log = hub.log_lines()
         served = hub.stats()
     for line in summary.lines():
         say(f"  {line}")
-    say(f"fakehub answered {served['requests']} requests ({served['counted']} counted against the rate limit)")
+    rest = [line for line in log if "graphql" not in line]
+    queries = [line["graphql"] for line in log if "graphql" in line]
+    say(f"fakehub answered {len(rest)} REST requests ({sum(line['counted'] for line in rest)} "
+        f"counted against the core rate limit) and {len(queries)} GraphQL queries "
+        f"({sum(query['cost'] for query in queries)} points)")
     conn = open_store(config.store_path)
     try:
         as_of = harvest_end(conn)

@@ -47,6 +47,9 @@ def test_demo_runs_the_whole_flow(demo) -> None:
     assert stored_commits == sum(1 for commit in world["commits"] if commit["repo_id"] in live_repos)
     requests = [json.loads(line) for line in (outdir / "fakehub-requests.jsonl").read_text().splitlines()]
     assert requests and all(entry["status"] in (200, 409) for entry in requests)
+    # the default api (auto): a first harvest reads issues and PRs over GraphQL
+    points = sum(entry["graphql"]["cost"] for entry in requests if "graphql" in entry)
+    assert points > 0 and f"GraphQL queries ({points} points)" in result.stdout
     # trajectories printed, exports and report written
     assert "Funnel" in result.stdout and "Three makers, three paths" in result.stdout
     assert result.stdout.count("whole network, as of") == 3
