@@ -439,6 +439,10 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
 
 # --- text output --------------------------------------------------------------------------
 
+# inactive and gone are triggered by a gap after an act, the act the trajectory names
+GAP_WORDS = "nothing after their act"
+
+
 def render_timeline(answer: dict[str, Any]) -> str:
     """A timeline a person reads at a glance: milestone, date, time since first contact,
     the event behind it and its link; then the stages, quarter by quarter, compressed."""
@@ -464,7 +468,7 @@ def render_timeline(answer: dict[str, Any]) -> str:
             since = "+" + describe_span(days) if days > 0 else "start"
         trigger = answer["triggers"].get(name) or {}
         what = " ".join(part for part in (
-            action_words(trigger["kind"]) if trigger.get("kind") else "",
+            GAP_WORDS if trigger.get("kind") == "gap" else action_words(trigger.get("kind") or ""),
             "in" if trigger.get("repo") else "", trigger.get("repo") or "",
             trigger.get("target") or "") if part)
         if trigger.get("at") and trigger["at"][:10] != at[:10]:
