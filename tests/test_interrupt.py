@@ -49,19 +49,24 @@ def interrupted_harvest(hub, folder: Path, orgs: list[str], signum: int, after: 
     start = len(hub.log_path.read_bytes().splitlines()) if hub.log_path.exists() else 0
     process = subprocess.Popen(harvest_command(hub.url, folder, orgs), env=environment(),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    signalled = False
     while process.poll() is None:
         if hub.log_path.exists() and len(hub.log_path.read_bytes().splitlines()) - start >= after:
             process.send_signal(signum)
+            signalled = True
             break
         time.sleep(0.001)
     stdout, stderr = process.communicate(timeout=120)
+    assert signalled, "the harvest finished before it was interrupted"
     return process.returncode, stdout, stderr
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_harvest_says_so_marks_the_run_and_resumes(world, tmp_path, signum):
     world_path, orgs = world
-    with serve(world_path) as hub:
+    # 20 ms a request: the harvest (about 40 requests, GraphQL's included) cannot outrun
+    # the test's look at fakehub's log on a loaded machine
+    with serve(world_path, latency_ms=20) as hub:
         code, _, stderr = interrupted_harvest(hub, tmp_path, orgs, signum, after=12)
         assert code == 130, stderr[-2000:]
         assert "Traceback" not in stderr and "Aborted" not in stderr
