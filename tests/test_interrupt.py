@@ -38,37 +38,49 @@ def harvest_command(url: str, folder: Path, orgs: list[str]) -> list[str]:
     return command
 
 
-def environment() -> dict[str, str]:
-    env = {**os.environ, "GITHUB_TOKEN": "test-token-not-secret"}
+def environment(tokens: int = 1) -> dict[str, str]:
+    """One token, or ``tokens`` of them (GITHUB_TOKENS: one worker thread each)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GITHUB_TOKENS")}
+    if tokens == 1:
+        env["GITHUB_TOKEN"] = "test-token-not-secret"
+    else:
+        env["GITHUB_TOKENS"] = ",".join(f"test-token-{n}" for n in range(tokens))
     env.pop("GRAPHMINER_CONFIG", None)
     return env
 
 
-def interrupted_harvest(hub, folder: Path, orgs: list[str], signum: int, after: int):
-    """Start a harvest, send ``signum`` once fakehub has logged ``after`` more requests."""
+def interrupted_harvest(hub, folder: Path, orgs: list[str], signum: int, after: int,
+                        tokens: int = 1):
+    """Start a harvest, send ``signum`` once fakehub has logged ``after`` more requests;
+    (exit code, stdout, stderr, seconds from the signal to the exit)."""
     start = len(hub.log_path.read_bytes().splitlines()) if hub.log_path.exists() else 0
-    process = subprocess.Popen(harvest_command(hub.url, folder, orgs), env=environment(),
+    process = subprocess.Popen(harvest_command(hub.url, folder, orgs), env=environment(tokens),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    signalled = False
+    signalled = 0.0
     while process.poll() is None:
         if hub.log_path.exists() and len(hub.log_path.read_bytes().splitlines()) - start >= after:
             process.send_signal(signum)
-            signalled = True
+            signalled = time.monotonic()
             break
         time.sleep(0.001)
     stdout, stderr = process.communicate(timeout=120)
     assert signalled, "the harvest finished before it was interrupted"
-    return process.returncode, stdout, stderr
+    return process.returncode, stdout, stderr, time.monotonic() - signalled
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_interrupted_harvest_says_so_marks_the_run_and_resumes(world, tmp_path, signum):
+@pytest.mark.parametrize(("signum", "tokens"), [(signal.SIGINT, 1), (signal.SIGTERM, 1),
+                                                (signal.SIGINT, 3)])
+def test_interrupted_harvest_says_so_marks_the_run_and_resumes(world, tmp_path, signum, tokens):
+    """With three tokens, the main thread's Ctrl-C stops the worker threads before the
+    store is closed (it once left them waiting for it forever)."""
     world_path, orgs = world
     # 20 ms a request: the harvest (about 40 requests, GraphQL's included) cannot outrun
     # the test's look at fakehub's log on a loaded machine
     with serve(world_path, latency_ms=20) as hub:
-        code, _, stderr = interrupted_harvest(hub, tmp_path, orgs, signum, after=12)
+        code, _, stderr, seconds = interrupted_harvest(hub, tmp_path, orgs, signum, after=12,
+                                                       tokens=tokens)
         assert code == 130, stderr[-2000:]
+        assert seconds < 10  # at the workers' next request, not at the end of their repos
         assert "Traceback" not in stderr and "Aborted" not in stderr
         assert stderr.strip().splitlines()[-1] == MESSAGE
         conn = sqlite3.connect(tmp_path / "store.sqlite")
@@ -77,7 +89,7 @@ def test_interrupted_harvest_says_so_marks_the_run_and_resumes(world, tmp_path, 
         conn.close()
         assert statuses == ["interrupted"]
         assert lock == 0  # the lock was given back on the way out
-        again = subprocess.run(harvest_command(hub.url, tmp_path, orgs), env=environment(),
+        again = subprocess.run(harvest_command(hub.url, tmp_path, orgs), env=environment(tokens),
                                capture_output=True, text=True, timeout=300)
         fresh = tmp_path / "fresh"
         fresh.mkdir()

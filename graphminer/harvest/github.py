@@ -164,7 +164,8 @@ class HarvestSession(CachedSession):
 
     def __init__(self, cache_dir: Path, cache_days: int, pool: TokenPool, max_retries: int = 5,
                  say: Callable[[str], None] = lambda message: None,
-                 sleep: Callable[[float], None] = time.sleep, home: int | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, home: int | None = None,
+                 stop: threading.Event | None = None) -> None:
         super().__init__(
             cache_name=str(Path(cache_dir) / CACHE_FILE),
             backend="sqlite",
@@ -184,7 +185,8 @@ class HarvestSession(CachedSession):
         self.drop_refused = True  # False while probing: a token refused at the start is a mistake
         self.max_retries = max_retries
         self.say = say
-        self.pause = sleep
+        self.stop = stop  # a worker's: set, its next request or wait raises workers.Stopped
+        self.pause = workers.sleeper(stop) if stop is not None else sleep
         self.stats = HttpStats()
         # Read proxy settings from the environment once, not at every request.
         self.proxies = urllib.request.getproxies()
@@ -197,6 +199,8 @@ class HarvestSession(CachedSession):
         pristine = request.copy()
         failures = waits = hops = heavy = 0
         while True:
+            if self.stop is not None and self.stop.is_set():
+                raise workers.Stopped()
             prepared = pristine.copy()
             try:
                 index = self.pool.choose(prefer=self._cached_with(prepared), home=self.home)
@@ -516,9 +520,13 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
     if not tokens:
         say(UNAUTHENTICATED_WARNING)
     secret = _cache_secret(cache_dir)
-    pool = TokenPool(tokens, floor=settings["rate_floor"], say=say, secret=secret)
+    # With several tokens, workers: Ctrl-C or a worker's error stops the others, even
+    # while they wait for a rate limit's reset (workers.run_workers)
+    stop = threading.Event() if len(tokens) > 1 else None
+    sleep = workers.sleeper(stop) if stop is not None else time.sleep
+    pool = TokenPool(tokens, floor=settings["rate_floor"], say=say, secret=secret, sleep=sleep)
     # The graphql resource's points are a budget of their own: their own pool.
-    points = TokenPool(tokens, floor=settings["rate_floor"], say=say, secret=secret)
+    points = TokenPool(tokens, floor=settings["rate_floor"], say=say, secret=secret, sleep=sleep)
     api = api or settings["api"]
     if api not in ("auto", "rest", "graphql"):
         raise BadInput(f"--api must be auto, rest or graphql, not {api!r}")
@@ -532,11 +540,13 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
         with harvest_lock(conn, f"graphminer harvest {named}"):
             def new_session(home: int | None = None) -> HarvestSession:
                 return HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
-                                      max_retries=settings["max_retries"], say=say, home=home)
+                                      max_retries=settings["max_retries"], say=say, home=home,
+                                      stop=None if home is None else stop)
 
             def new_graphql_session(home: int | None = None) -> HarvestSession:
                 return HarvestSession(cache_dir, config["paths"]["cache_days"], points,
-                                      max_retries=settings["max_retries"], say=say, home=home)
+                                      max_retries=settings["max_retries"], say=say, home=home,
+                                      stop=None if home is None else stop)
 
             session = new_session()
             try:
@@ -546,7 +556,8 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
                 harvester = Harvester(store, config, github_client(api_url, session), session,
                                       full=full, progress=progress or Progress(),
                                       workers=len(tokens), new_session=new_session,
-                                      api=api, new_graphql_session=new_graphql_session)
+                                      api=api, new_graphql_session=new_graphql_session,
+                                      stop=stop)
                 summary = harvester.run(orgs, api_url)
             finally:
                 _prune_cache(session)
@@ -613,8 +624,10 @@ class Harvester:
                  session: HarvestSession, *, full: bool = False,
                  progress: Progress | None = None, workers: int = 1,
                  new_session: Callable[[int], HarvestSession] | None = None, api: str = "rest",
-                 new_graphql_session: Callable[[int | None], HarvestSession] | None = None) -> None:
+                 new_graphql_session: Callable[[int | None], HarvestSession] | None = None,
+                 stop: threading.Event | None = None) -> None:
         self.conn = conn
+        self.stop = stop  # the workers' (workers.run_workers)
         self.config = config
         self.settings = config["harvest"]
         self.client = client
@@ -750,7 +763,7 @@ class Harvester:
             self.harvest_share(wanted, self, threading.Event())
             return
         parts = workers.shares(wanted, self.workers, key=lambda item: item[1]["id"])
-        workers.run_workers(parts, self.work)
+        workers.run_workers(parts, self.work, self.stop)
 
     def work(self, index: int, part: list[tuple[int, dict]], stop: threading.Event) -> None:
         """Worker ``index``: its share of the repos with its own session and home token."""

@@ -56,7 +56,11 @@ class SerialStore:
 
     def __enter__(self) -> SerialStore:
         self.lock.acquire()
-        self.conn.__enter__()
+        try:
+            self.conn.__enter__()
+        except BaseException:
+            self.lock.release()  # never leave the store held by a thread that has gone
+            raise
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -77,10 +81,28 @@ def shares(items: list[Any], workers: int, key: Callable[[Any], int]) -> list[li
     return parts
 
 
-def run_workers(parts: list[list[Any]], work: Callable[[int, list[Any], threading.Event], None]) -> None:
+class Stopped(BaseException):
+    """Raised in a worker at its next request or wait once ``stop`` is set: another worker
+    failed, or Ctrl-C / SIGTERM reached the main thread. What the worker stored stays (its
+    watermarks move only after their records, as after a SIGKILL)."""
+
+
+def sleeper(stop: threading.Event) -> Callable[[float], None]:
+    """``time.sleep`` that ends early, raising ``Stopped``, once ``stop`` is set (a worker
+    waiting an hour for the rate limit's reset must not hold up Ctrl-C)."""
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise Stopped()
+    return sleep
+
+
+def run_workers(parts: list[list[Any]], work: Callable[[int, list[Any], threading.Event], None],
+                stop: threading.Event | None = None) -> None:
     """``work(worker, its items, stop)`` in a thread per part; the first error of any worker
-    stops the others (between repos) and is raised here once all have ended."""
-    stop = threading.Event()
+    stops the others and is raised here once all have ended. Ctrl-C or SIGTERM here (the
+    main thread) stops them too, and is raised once they have ended, so nothing closes the
+    store under a worker."""
+    stop = stop or threading.Event()
     errors: list[BaseException] = []
 
     def guarded(index: int, part: list[Any]) -> None:
@@ -94,7 +116,14 @@ def run_workers(parts: list[list[Any]], work: Callable[[int, list[Any], threadin
                for index, part in enumerate(parts) if part]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    try:
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        raise
+    real = [error for error in errors if not isinstance(error, Stopped)]
+    if real or errors:
+        raise (real or errors)[0]
