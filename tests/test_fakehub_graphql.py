@@ -511,3 +511,48 @@ def test_spent_points_come_back_when_the_window_resets():
         again = post(limited, "{ rateLimit { remaining } }")
         assert again.json()["data"]["rateLimit"]["remaining"] == 0
         assert int(again.headers["X-RateLimit-Reset"]) > int(first.headers["X-RateLimit-Reset"])
+
+
+# -- releases ----------------------------------------------------------------------------
+
+RELEASES_QUERY = """
+query Releases($owner: String!, $name: String!, $after: String, $first: Int!) {
+  repository(owner: $owner, name: $name) {
+    releases(first: $first, after: $after, orderBy: {field: CREATED_AT, direction: DESC}) {
+      totalCount pageInfo { hasNextPage endCursor }
+      nodes { id databaseId tagName name createdAt publishedAt isDraft isPrerelease
+        author { login databaseId } tagCommit { oid } } } } }"""
+
+
+def releases_as_rest_gives_them(node: dict) -> tuple:
+    return (node["databaseId"], node["id"], node["tagName"], node["name"], node["createdAt"],
+            node["publishedAt"], node["isDraft"], node["isPrerelease"],
+            (node["author"] or {}).get("databaseId"))
+
+
+def test_releases_are_rests_newest_first_and_page_by_cursor(hub, github_schema):
+    """The fixture's three releases one a page (cursors), newest first, with REST's fields
+    (REST promises no order: the fixture serves them shuffled)."""
+    valid(github_schema, RELEASES_QUERY)
+    nodes, pages = every_page(hub, RELEASES_QUERY, "releases", {"owner": "civic", "name": "site", "first": 1})
+    rest = sorted(rest_all(hub, "/repos/civic/site/releases"), key=lambda r: r["created_at"], reverse=True)
+    assert len(pages) == len(rest) == 3 and all(p["releases"]["totalCount"] == 3 for p in pages)
+    assert [releases_as_rest_gives_them(n) for n in nodes] == [
+        (r["id"], r["node_id"], r["tag_name"], r["name"], r["created_at"], r["published_at"],
+         r["draft"], r["prerelease"], r["author"]["id"]) for r in rest]
+    ascending = RELEASES_QUERY.replace("DESC", "ASC")
+    oldest_first, _ = every_page(hub, ascending, "releases", {"owner": "civic", "name": "site", "first": 2})
+    assert [n["databaseId"] for n in oldest_first] == [r["id"] for r in reversed(rest)]
+
+
+def test_generated_world_releases_are_rests(generated_world, github_schema):
+    world = json.loads(gzip.decompress(Path(generated_world).read_bytes()))
+    with serve(generated_world) as generated:
+        for repo in (r for r in world["repos"] if not r.get("fork")):
+            names = {"owner": repo["owner"], "name": repo["name"], "first": 100}
+            nodes, pages = every_page(generated, RELEASES_QUERY, "releases", names)
+            rest = rest_all(generated, f"/repos/{repo['owner']}/{repo['name']}/releases")
+            assert pages[0]["releases"]["totalCount"] == len(rest)
+            assert sorted(map(releases_as_rest_gives_them, nodes)) == sorted(
+                (r["id"], r["node_id"], r["tag_name"], r["name"], r["created_at"], r["published_at"],
+                 r["draft"], r["prerelease"], (r["author"] or {}).get("id")) for r in rest)
