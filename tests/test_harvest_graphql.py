@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 from graphql import parse, validate
-from test_harvest import environment, harvest, harvest_killed_after, typed_tables
+from test_harvest import environment, harvest, harvest_killed_after, rows, typed_tables
 
 from graphminer.events import load_events
 from graphminer.fakehub.generator import generate_world
@@ -153,6 +154,10 @@ def test_every_query_the_harvester_can_send_validates_against_githubs_schema():
                reader.org_counts_query("civic", "Y3Vyc29y")]
     for after in (None, "Y3Vyc29yOnYyOpK5"):
         queries.append(reader.issues_query("civic", "site", {False: (100, after), True: (7, after)}))
+        # nested lists sized apart from the page; releases with the first page, or alone
+        queries.append(reader.issues_query("civic", "site", {False: (3, after), True: (7, after)},
+                                           100, (12, after)))
+        queries.append(reader.issues_query("civic", "site", {}, 100, (100, after)))
     for pulls in (False, True):
         queries.append(reader.issues_query("civic", "site", {pulls: (3, None)}))
         names = reader.PULL_NESTED if pulls else reader.ISSUE_NESTED
@@ -200,3 +205,68 @@ def test_three_tokens_one_worker_each_store_what_one_token_stores(world, harvest
         tokens = {line["token"] for line in hub.log_lines() if "graphql" in line and line.get("token")}
     assert len(tokens) >= 2
     assert typed_tables(folder / "store.sqlite") == typed_tables(harvested["auto"])
+
+
+# -- releases over GraphQL ---------------------------------------------------------------
+
+
+def test_releases_are_read_over_graphql_as_rest_stores_them(world, harvested):
+    """The releases table of the GraphQL first harvest is the world's and REST's, row for
+    row (same ids: databaseId), with no REST request for /releases that night."""
+    data = json.load(gzip.open(world["world"], "rt", encoding="utf-8"))
+    wanted = {r["id"] for r in data["repos"] if not r.get("fork")}
+    truth = sorted((r["id"], r["repo_id"], r["tag_name"], r["name"], r["created_at"],
+                    r["published_at"]) for r in data["releases"] if r["repo_id"] in wanted)
+    assert truth, "the test world has no release"
+    sql = "SELECT id, repo_id, tag_name, name, created_at, published_at FROM releases ORDER BY id"
+    assert sorted(rows(harvested["auto"], sql)) == truth
+    assert comparable(harvested["auto"])["releases"] == comparable(harvested["rest"])["releases"]
+    assert not [line for line in harvested["auto_log"]
+                if "graphql" not in line and line["path"].split("?")[0].endswith("/releases")]
+    assert any("releases(first:" in line["graphql"]["query"] for line in harvested["auto_log"]
+               if "graphql" in line)
+
+
+@pytest.fixture(scope="module")
+def many_releases(world, tmp_path_factory) -> Path:
+    """The test world with 230 more releases in one repo: three GraphQL pages of them."""
+    data = json.load(gzip.open(world["world"], "rt", encoding="utf-8"))
+    repo = next(r for r in data["repos"] if not r.get("fork") and r["owner"] in world["orgs"])
+    author = next(u["id"] for u in data["users"] if u.get("type") != "Bot")
+    first = max([r["id"] for r in data["releases"]] or [0]) + 1
+    data["releases"] += [
+        {"id": first + n, "repo_id": repo["id"], "tag_name": f"v9.{n}.0", "name": f"Release 9.{n}",
+         "body": "notes", "author_id": author, "target_commitish": repo.get("default_branch") or "main",
+         "draft": False, "prerelease": n % 7 == 0,
+         "created_at": f"2021-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:00:00Z",
+         "published_at": f"2021-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:30:00Z"}
+        for n in range(230)]
+    path = tmp_path_factory.mktemp("many-releases") / "world.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    return path
+
+
+def test_more_than_a_page_of_releases_is_followed_by_cursor_then_a_rest_sweep_agrees(
+        world, many_releases, tmp_path):
+    """230 releases in one repo come in pages of 100 followed by their cursors; the stored
+    rows equal REST's, and a REST sweep (--full) afterwards reads them all again (raw JSON
+    included) and equals the REST-only store."""
+    rest, auto = tmp_path / "rest", tmp_path / "auto"
+    configure(rest, world["orgs"], "rest")
+    configure(auto, world["orgs"], "auto")
+    with serve(many_releases) as hub:
+        harvest(hub.url, rest)
+        start = len(hub.log_lines())
+        harvest(hub.url, auto)
+        log = hub.log_lines()[start:]
+        assert comparable(auto / "store.sqlite") == comparable(rest / "store.sqlite")
+        queries = [line["graphql"]["query"] for line in log if "graphql" in line]
+        followed = [q for q in queries if re.search(r"releases\(first: \d+, after:", q)]
+        assert len(followed) == 2, queries
+        harvest(hub.url, auto, "--api", "rest", "--full")
+        harvest(hub.url, rest, "--full")
+    sql = "SELECT id, raw FROM releases ORDER BY id"
+    assert rows(auto / "store.sqlite", sql) == rows(rest / "store.sqlite", sql)
+    assert len(rows(auto / "store.sqlite", sql)) >= 230
+    assert typed_tables(auto / "store.sqlite")["releases"] == typed_tables(rest / "store.sqlite")["releases"]

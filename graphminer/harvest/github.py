@@ -853,10 +853,12 @@ class Harvester:
                   for name in ("issues", "pulls", "issue_comments")}
         since = None if self.full or self.api == "auto" else stored["issues"]
         try:
-            newest = self.reader.read_repo(repo, since)
+            read = self.reader.read_repo(repo, since)
         except NotOverGraphQL:
             return  # REST reads it all, and says what became of the repo
+        newest = dict(read.newest)
         events = newest.pop("issue_events")
+        read_releases, releases = "releases" in newest, newest.pop("releases", None)
         for name, value in newest.items():
             if not self.full:
                 value = _max(value, stored[name])
@@ -865,6 +867,9 @@ class Harvester:
             # REST's next read of /issues/events stops at the events GraphQL read (by
             # date: their REST ids are not known yet) and takes its id watermark then.
             self.read_over_graphql[(repo["id"], "issue_events")] = events
+        if read_releases:
+            # every release: REST's next read (a push or a sweep) reads them all again
+            self.read_over_graphql[(repo["id"], "releases")] = releases
 
     def harvest_listings(self, repo: dict) -> None:
         """The listings of a repo that its signals say can have changed (all of them on
@@ -892,9 +897,12 @@ class Harvester:
             self.harvest_newest_first(repo, LISTINGS["review_comments"])
         if tonight.pushed:
             self.harvest_commits(repo)
-            self.harvest_unordered(repo, LISTINGS["releases"])
+            if (repo["id"], "releases") in self.read_over_graphql:
+                self.keep(repo, "releases", self.read_over_graphql[(repo["id"], "releases")])
+            else:
+                self.harvest_unordered(repo, LISTINGS["releases"])
         signals.remember(self.conn, repo, tonight, issues, pulls, self.settings["full_every_days"])
-        for name in ("issues", "pulls", "issue_comments", "issue_events"):
+        for name in ("issues", "pulls", "issue_comments", "issue_events", "releases"):
             self.read_over_graphql.pop((repo["id"], name), None)
 
     def mark(self, repo: dict, endpoint: str) -> tuple[str | None, str | None]:

@@ -21,6 +21,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from graphminer.harvest.listings import LISTINGS, REVIEWS
@@ -82,6 +83,15 @@ ISSUE_NESTED = ("comments", "labels", "assignees", "timelineItems")
 PULL_NESTED = (*ISSUE_NESTED, "reviews")
 ITEM = f"number databaseId title state createdAt updatedAt closedAt authorAssociation author {{ {ACTOR} }}"
 PULL_ITEM = " isDraft mergedAt mergeCommit { oid } headRefName headRefOid baseRefName"
+# A release (its author is a User: a release made by a bot or an app has none over GraphQL)
+RELEASE = "databaseId tagName name createdAt publishedAt isDraft isPrerelease author { login databaseId }"
+
+
+@dataclass
+class RepoRead:
+    """What ``read_repo`` read of one repo."""
+
+    newest: dict[str, str | None]  # listing -> newest updated_at read (releases: created_at)
 
 
 class GraphQLError(Exception):
@@ -102,10 +112,14 @@ def nested(names: tuple[str, ...], pulls: bool, size: int, after: dict[str, str]
         for name in names)
 
 
-def issues_query(owner: str, name: str, pages: dict[bool, tuple[int, str | None]]) -> str:
+def issues_query(owner: str, name: str, pages: dict[bool, tuple[int, str | None]],
+                 nested_size: int | None = None,
+                 releases: tuple[int, str | None] | None = None) -> str:
     """One query for the next page of a repo's issues and of its pull requests (``pages``:
     pull requests or not -> (first, after)), most recently updated first, each with the
-    first ``first`` of its nested lists."""
+    first ``nested_size`` of its nested lists (default: its page's ``first``; GitHub prices a
+    nested list by its parents' ``first`` only, so a full page of it costs the same as a
+    short one), and (``releases``: (first, after)) the next page of its releases."""
     parts = []
     for pulls, (size, after) in pages.items():
         kind = "pullRequests" if pulls else "issues"
@@ -113,24 +127,32 @@ def issues_query(owner: str, name: str, pages: dict[bool, tuple[int, str | None]
         extra = PULL_ITEM if pulls else " stateReason"
         parts.append(f"{kind}(first: {size}{cursor}, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{ "
                      f"{PAGE} nodes {{ {ITEM}{extra} "
-                     f"{nested(PULL_NESTED if pulls else ISSUE_NESTED, pulls, size)} }} }}")
+                     f"{nested(PULL_NESTED if pulls else ISSUE_NESTED, pulls, nested_size or size)} }} }}")
+    if releases is not None:
+        size, after = releases
+        cursor = f", after: {json.dumps(after)}" if after else ""
+        parts.append(f"releases(first: {size}{cursor}, orderBy: {{field: CREATED_AT, direction: DESC}}) "
+                     f"{{ {PAGE} nodes {{ {RELEASE} }} }}")
     return (f"query {{ repository(owner: {json.dumps(owner)}, name: {json.dumps(name)}) {{ "
             + " ".join(parts) + " } }")
 
 
+COUNTS = "issues { totalCount } pullRequests { totalCount } releases { totalCount }"
+
+
 def org_counts_query(login: str, after: str | None) -> str:
-    """How many issues and pull requests each repo of an organisation has, 100 repos a
+    """How many issues, pull requests and releases each repo of an organisation has, 100 repos a
     query (about 2 points): the ``first`` of the pages that read them, since GitHub prices
     a connection by its ``first``, not by what it holds."""
     cursor = f", after: {json.dumps(after)}" if after else ""
     return (f"query {{ organization(login: {json.dumps(login)}) {{ repositories(first: 100{cursor}) {{ "
-            f"{PAGE} nodes {{ nameWithOwner issues {{ totalCount }} pullRequests {{ totalCount }} }} }} }} }}")
+            f"{PAGE} nodes {{ nameWithOwner {COUNTS} }} }} }} }}")
 
 
 def count_query(owner: str, name: str) -> str:
-    """How many issues and pull requests one repo has (one not in its org's listing)."""
+    """How many issues, pull requests and releases one repo has (one not in its org's listing)."""
     return (f"query {{ repository(owner: {json.dumps(owner)}, name: {json.dumps(name)}) {{ "
-            "issues { totalCount } pullRequests { totalCount } } }")
+            f"{COUNTS} }} }}")
 
 
 def more_query(owner: str, name: str, number: int, pulls: bool, size: int,
@@ -193,6 +215,13 @@ def as_review(node: dict) -> dict:
             "submitted_at": node.get("submittedAt"), "commit_id": (node.get("commit") or {}).get("oid")}
 
 
+def as_release(node: dict) -> dict:
+    return {"id": node["databaseId"], "tag_name": node["tagName"], "name": node.get("name"),
+            "author": as_user(node.get("author")), "draft": bool(node.get("isDraft")),
+            "prerelease": bool(node.get("isPrerelease")), "created_at": node["createdAt"],
+            "published_at": node.get("publishedAt")}
+
+
 def as_event(node: dict, number: int) -> dict:
     commit = node.get("commit") or node.get("closer") or {}
     label = node.get("label")
@@ -216,7 +245,7 @@ class GraphQLReader:
         self.api_url = api_url
         self.say = say
         self.queries = 0  # queries answered
-        self.counts: dict[str, dict[bool, int]] = {}  # full name -> issues and PRs it holds
+        self.counts: dict[str, dict[bool | str, int]] = {}  # full name -> what it holds
         self.orgs_counted: set[str] = set()
 
     def post(self, query: str) -> dict:
@@ -261,36 +290,58 @@ class GraphQLReader:
                 self.say(f"GraphQL: a query with first: {first} was too heavy, asking for fewer")
         raise AssertionError("unreachable")
 
-    def read_repo(self, repo: dict, since: str | None) -> dict[str, str | None]:
+    def read_repo(self, repo: dict, since: str | None) -> RepoRead:
         """Store the repo's issues and PRs updated since ``since`` (all: None) with their
-        nested lists; returns the newest ``updated_at`` read per listing."""
-        newest: dict[str, str | None] = {"issues": None, "pulls": None, "issue_comments": None,
-                                         "issue_events": None}
+        nested lists, and on a complete read (``since`` None) its releases too."""
+        read = RepoRead({"issues": None, "pulls": None, "issue_comments": None,
+                         "issue_events": None})
         owner, name = repo["owner"]["login"], repo["name"]
         counts = self.counts_of(repo)
         left = {pulls: counts[pulls] for pulls in (False, True)}
         after: dict[bool, str | None] = {False: None, True: None}
+        # Releases have no order by update: read them only when reading everything.
+        releases_left, releases_after = (counts["releases"], None) if since is None else (0, None)
+        if since is None:
+            read.newest["releases"] = None
         size = SIZES[0]
-        while any(value > 0 for value in left.values()):
+        while any(value > 0 for value in left.values()) or releases_left > 0:
             open_ = [pulls for pulls in (False, True) if left[pulls] > 0]
-            data, size = self.sized(lambda first, open_=open_: self.post(issues_query(
-                owner, name, {pulls: (min(first, left[pulls]), after[pulls]) for pulls in open_})), size)
+            wanted = releases_left > 0
+            page = (releases_left, releases_after)
+
+            def ask(first: int, open_: list[bool] = open_, page: tuple = page) -> dict:
+                return self.post(issues_query(
+                    owner, name, {pulls: (min(first, left[pulls]), after[pulls]) for pulls in open_},
+                    None, (min(first, page[0]), page[1]) if page[0] > 0 else None))
+
+            data, size = self.sized(ask, size)
             for pulls in open_:
                 connection = data["repository"]["pullRequests" if pulls else "issues"]
                 nodes = connection["nodes"]
                 for node in nodes:
                     self.more(repo, node, pulls, size)
-                self.store(repo, nodes, pulls, newest)
+                self.store(repo, nodes, pulls, read.newest)
                 done = since is not None and any(node["updatedAt"] < since for node in nodes)
                 if done or not connection["pageInfo"]["hasNextPage"] or not nodes:
                     left[pulls] = 0
                 else:  # more may have come since the count: read on
                     left[pulls] = max(left[pulls] - len(nodes), 1)
                     after[pulls] = connection["pageInfo"]["endCursor"]
-        return newest
+            if wanted:
+                connection = data["repository"]["releases"]
+                nodes = connection["nodes"]
+                self.saver.save(LISTINGS["releases"], repo["id"], [as_release(node) for node in nodes])
+                read.newest["releases"] = _newest(read.newest["releases"],
+                                                  [node["createdAt"] for node in nodes])
+                if not connection["pageInfo"]["hasNextPage"] or not nodes:
+                    releases_left = 0
+                else:
+                    releases_left = max(releases_left - len(nodes), 1)
+                    releases_after = connection["pageInfo"]["endCursor"]
+        return read
 
-    def counts_of(self, repo: dict) -> dict[bool, int]:
-        """(issues, pull requests) of the repo: from its organisation's listing, read once."""
+    def counts_of(self, repo: dict) -> dict[bool | str, int]:
+        """Issues (False), pull requests (True) and releases of the repo: from its organisation's listing, read once."""
         key = repo["full_name"].lower()
         if key not in self.counts and repo["owner"]["login"].lower() not in self.orgs_counted:
             login, after = repo["owner"]["login"], None
@@ -301,15 +352,13 @@ class GraphQLReader:
                 if not listing:
                     break
                 for node in listing["nodes"]:
-                    self.counts[node["nameWithOwner"].lower()] = {
-                        False: node["issues"]["totalCount"], True: node["pullRequests"]["totalCount"]}
+                    self.counts[node["nameWithOwner"].lower()] = _counts(node)
                 if not listing["pageInfo"]["hasNextPage"]:
                     break
                 after = listing["pageInfo"]["endCursor"]
         if key not in self.counts:
             found = self.post(count_query(repo["owner"]["login"], repo["name"]))["repository"]
-            self.counts[key] = {False: found["issues"]["totalCount"],
-                                True: found["pullRequests"]["totalCount"]}
+            self.counts[key] = _counts(found)
         return self.counts.pop(key)
 
     def more(self, repo: dict, node: dict, pulls: bool, size: int) -> None:
@@ -348,5 +397,15 @@ class GraphQLReader:
         for name, values in (("issues", stamps), ("pulls", stamps if pulls else []),
                              ("issue_comments", [c["updated_at"] for c in comments]),
                              ("issue_events", [e["created_at"] for e in events])):
-            present = [v for v in (newest[name], *values) if v]
-            newest[name] = max(present) if present else None
+            newest[name] = _newest(newest[name], values)
+
+
+def _newest(value: str | None, values: list[str | None]) -> str | None:
+    present = [v for v in (value, *values) if v]
+    return max(present) if present else None
+
+
+def _counts(node: dict) -> dict[bool | str, int]:
+    """A repo's counts as ``COUNTS`` asks them: issues (False), pull requests (True), releases."""
+    return {False: node["issues"]["totalCount"], True: node["pullRequests"]["totalCount"],
+            "releases": node["releases"]["totalCount"]}
