@@ -270,3 +270,25 @@ def test_more_than_a_page_of_releases_is_followed_by_cursor_then_a_rest_sweep_ag
     assert rows(auto / "store.sqlite", sql) == rows(rest / "store.sqlite", sql)
     assert len(rows(auto / "store.sqlite", sql)) >= 230
     assert typed_tables(auto / "store.sqlite")["releases"] == typed_tables(rest / "store.sqlite")["releases"]
+
+
+def test_nested_lists_ask_a_full_page_whatever_the_items_page(world, harvested):
+    """GitHub prices a nested list by its parents' ``first`` only, so an item's comments,
+    labels, assignees, events and reviews are asked 100 at a time even in a page of three
+    issues: in this world no nested list is longer than 100, so nothing is followed up."""
+    queries = [line["graphql"]["query"] for line in harvested["auto_log"]
+               if "graphql" in line and "issues(first:" in line["graphql"]["query"]]
+    small = [q for q in queries if re.search(r"(issues|pullRequests)\(first: \d{1,2}[,)]", q)]
+    assert small, "no repo of the test world has fewer than 100 issues"
+    for query in queries:
+        assert set(re.findall(r"(?:comments|labels|assignees|timelineItems|reviews)\(first: (\d+)",
+                              query)) == {"100"}, query
+    data = json.load(gzip.open(world["world"], "rt", encoding="utf-8"))
+    per_item: dict[tuple, int] = {}
+    for kind, parent in (("comments", "issue_number"), ("events", "issue_number"), ("reviews", "pr_number")):
+        for record in data[kind]:
+            key = (kind, record["repo_id"], record[parent])
+            per_item[key] = per_item.get(key, 0) + 1
+    if max(per_item.values()) <= 100:
+        assert not any("issueOrPullRequest" in line["graphql"]["query"]
+                       for line in harvested["auto_log"] if "graphql" in line)

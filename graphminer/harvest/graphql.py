@@ -312,7 +312,7 @@ class GraphQLReader:
             def ask(first: int, open_: list[bool] = open_, page: tuple = page) -> dict:
                 return self.post(issues_query(
                     owner, name, {pulls: (min(first, left[pulls]), after[pulls]) for pulls in open_},
-                    None, (min(first, page[0]), page[1]) if page[0] > 0 else None))
+                    first, (min(first, page[0]), page[1]) if page[0] > 0 else None))
 
             data, size = self.sized(ask, size)
             for pulls in open_:
