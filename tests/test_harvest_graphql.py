@@ -292,3 +292,95 @@ def test_nested_lists_ask_a_full_page_whatever_the_items_page(world, harvested):
     if max(per_item.values()) <= 100:
         assert not any("issueOrPullRequest" in line["graphql"]["query"]
                        for line in harvested["auto_log"] if "graphql" in line)
+
+
+# -- what REST need not read after GraphQL -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sparse(world, tmp_path_factory) -> dict:
+    """The test world with one repo stripped of its pull requests and another of its reviews
+    (and so of its review comments), and a delta that gives each a new reviewed PR."""
+    data = json.load(gzip.open(world["world"], "rt", encoding="utf-8"))
+    repos = [r for r in data["repos"] if not r.get("fork") and r["owner"] in world["orgs"]]
+    no_pulls, no_reviews = repos[0], repos[1]
+    gone = {(i["repo_id"], i["number"]) for i in data["issues"]
+            if i["repo_id"] == no_pulls["id"] and i.get("pull_request")}
+    assert gone and any(i["repo_id"] == no_reviews["id"] and i.get("pull_request") for i in data["issues"])
+    data["issues"] = [i for i in data["issues"] if (i["repo_id"], i["number"]) not in gone]
+    for kind, parent in (("comments", "issue_number"), ("events", "issue_number")):
+        data[kind] = [r for r in data[kind] if (r["repo_id"], r[parent]) not in gone]
+    for kind in ("reviews", "review_comments"):
+        data[kind] = [r for r in data[kind] if r["repo_id"] not in (no_pulls["id"], no_reviews["id"])]
+    folder = tmp_path_factory.mktemp("sparse")
+    with gzip.open(folder / "world.json.gz", "wt", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    at = "2025-07-01T10:00:00Z"
+    template = next(i for i in data["issues"] if i.get("pull_request"))
+    ops = []
+    for index, repo in enumerate((no_pulls, no_reviews)):
+        number = max(i["number"] for i in data["issues"] if i["repo_id"] == repo["id"]) + 1
+        sha = next(c["sha"] for c in data["commits"] if c["repo_id"] == repo["id"])
+        ops.append({"op": "upsert", "kind": "issues", "record": {
+            **template, "repo_id": repo["id"], "number": number, "id": 3_900_000 + index,
+            "state": "open", "closed_at": None, "closed_by_id": None, "created_at": at,
+            "updated_at": at, "pull_request": {**template["pull_request"], "merged_at": None,
+                                               "merged_by_id": None, "merge_commit_sha": None,
+                                               "head_ref": f"new-{number}", "head_sha": sha}}})
+        ops.append({"op": "upsert", "kind": "reviews", "record": {
+            "id": 79_000_000 + index, "repo_id": repo["id"], "pr_number": number,
+            "user_id": template["user_id"], "state": "COMMENTED", "body": "Looks fine.",
+            "submitted_at": at, "commit_id": sha, "author_association": "MEMBER"}})
+        ops.append({"op": "upsert", "kind": "review_comments", "record": {
+            "id": 89_000_000 + index, "repo_id": repo["id"], "pr_number": number,
+            "review_id": 79_000_000 + index, "user_id": template["user_id"], "body": "Nit.",
+            "path": "README.md", "commit_id": sha, "created_at": at, "updated_at": at,
+            "in_reply_to_id": None, "author_association": "MEMBER"}})
+    delta = folder / "delta-1.json.gz"
+    with gzip.open(delta, "wt", encoding="utf-8") as handle:
+        json.dump({"format": 1, "now": "2025-07-01T23:59:59Z", "ops": ops}, handle)
+    return {"world": folder / "world.json.gz", "delta": delta,
+            "no_pulls": no_pulls["owner"] + "/" + no_pulls["name"],
+            "no_reviews": no_reviews["owner"] + "/" + no_reviews["name"]}
+
+
+def test_no_pulls_no_reviews_skip_their_rest_reads_and_later_nights_still_read_them(world, sparse, tmp_path):
+    """GraphQL read no pull request of one repo and no review of another: REST reads
+    neither /pulls of the first nor /pulls/comments of either that night; the quiet night
+    after is free and does not ask the first's /pulls (no stored PR, /issues unchanged);
+    once each gets a reviewed PR, a REST night stores what a REST-only history stores."""
+    rest, auto = tmp_path / "rest", tmp_path / "auto"
+    configure(rest, world["orgs"], "rest")
+    configure(auto, world["orgs"], "auto")
+
+    def asked(log: list[dict], repo: str, tail: str) -> list[dict]:
+        return [line for line in log if "graphql" not in line
+                and line["path"].split("?")[0] == f"/repos/{repo}{tail}"]
+
+    with serve(sparse["world"]) as hub:
+        harvest(hub.url, rest)
+        start = len(hub.log_lines())
+        harvest(hub.url, auto)
+        first = hub.log_lines()[start:]
+        start = len(hub.log_lines())
+        harvest(hub.url, auto)
+        quiet = hub.log_lines()[start:]
+        assert comparable(auto / "store.sqlite") == comparable(rest / "store.sqlite")
+        hub.apply_delta(sparse["delta"])
+        harvest(hub.url, rest)
+        start = len(hub.log_lines())
+        harvest(hub.url, auto)
+        after = hub.log_lines()[start:]
+    assert asked(first, sparse["no_reviews"], "/pulls")  # it has pull requests: primed
+    assert not asked(first, sparse["no_pulls"], "/pulls")
+    for repo in (sparse["no_pulls"], sparse["no_reviews"]):
+        assert not asked(first, repo, "/pulls/comments")
+    assert sum(1 for line in quiet if line["counted"]) == 0
+    assert not asked(quiet, sparse["no_pulls"], "/pulls")
+    assert asked(after, sparse["no_pulls"], "/pulls")
+    for repo in (sparse["no_pulls"], sparse["no_reviews"]):
+        assert asked(after, repo, "/pulls/comments")
+    want, got = comparable(rest / "store.sqlite"), comparable(auto / "store.sqlite")
+    for table in want:
+        assert got[table] == want[table], table
+    assert len(rows(auto / "store.sqlite", "SELECT id FROM review_comments WHERE id >= 89000000")) == 2

@@ -870,6 +870,11 @@ class Harvester:
         if read_releases:
             # every release: REST's next read (a push or a sweep) reads them all again
             self.read_over_graphql[(repo["id"], "releases")] = releases
+        if since is None:
+            # Read completely: with no pull request, /pulls has nothing to prime; with no
+            # review, /pulls/comments has nothing (every review comment belongs to one).
+            self.read_over_graphql[(repo["id"], "no pulls")] = read.pulls == 0
+            self.read_over_graphql[(repo["id"], "no reviews")] = read.reviews == 0
 
     def harvest_listings(self, repo: dict) -> None:
         """The listings of a repo that its signals say can have changed (all of them on
@@ -880,7 +885,12 @@ class Harvester:
         issues = self.harvest_issues(repo)
         issues_changed = tonight.sweep or signals.changed(self.conn, repo["id"], signals.ISSUES, issues)
         pulls = None
-        if tonight.reads_pulls(issues_changed, bool(self.saver.pulls_updated(repo["id"]))):
+        if self.read_over_graphql.get((repo["id"], "no pulls")) and not self.saver.has_pulls(repo["id"]):
+            # GraphQL read the repo tonight and it has no pull request (nor has /issues
+            # since): /pulls has nothing to prime, and the next night reads it once
+            # /issues changes (signals.Plan.reads_pulls)
+            pass
+        elif tonight.reads_pulls(issues_changed, bool(self.saver.pulls_updated(repo["id"]))):
             pulls = self.harvest_pulls(repo) or signals.EMPTY
         if issues_changed:
             if (repo["id"], "issue_comments") in self.read_over_graphql:
@@ -894,7 +904,11 @@ class Harvester:
                 self.harvest_events(repo)
         if pulls is not None and (tonight.sweep or signals.changed(self.conn, repo["id"],
                                                                    signals.PULLS, pulls)):
-            self.harvest_newest_first(repo, LISTINGS["review_comments"])
+            if self.read_over_graphql.get((repo["id"], "no reviews")):
+                # every review comment belongs to a review, and GraphQL read none
+                self.keep(repo, "review_comments", self.mark(repo, "review_comments")[0])
+            else:
+                self.harvest_newest_first(repo, LISTINGS["review_comments"])
         if tonight.pushed:
             self.harvest_commits(repo)
             if (repo["id"], "releases") in self.read_over_graphql:
@@ -902,7 +916,8 @@ class Harvester:
             else:
                 self.harvest_unordered(repo, LISTINGS["releases"])
         signals.remember(self.conn, repo, tonight, issues, pulls, self.settings["full_every_days"])
-        for name in ("issues", "pulls", "issue_comments", "issue_events", "releases"):
+        for name in ("issues", "pulls", "issue_comments", "issue_events", "releases", "no pulls",
+                     "no reviews"):
             self.read_over_graphql.pop((repo["id"], name), None)
 
     def mark(self, repo: dict, endpoint: str) -> tuple[str | None, str | None]:

@@ -92,6 +92,8 @@ class RepoRead:
     """What ``read_repo`` read of one repo."""
 
     newest: dict[str, str | None]  # listing -> newest updated_at read (releases: created_at)
+    pulls: int = 0  # pull requests the repo holds
+    reviews: int = 0  # reviews read (every review comment belongs to one)
 
 
 class GraphQLError(Exception):
@@ -297,6 +299,7 @@ class GraphQLReader:
                          "issue_events": None})
         owner, name = repo["owner"]["login"], repo["name"]
         counts = self.counts_of(repo)
+        read.pulls = counts[True]
         left = {pulls: counts[pulls] for pulls in (False, True)}
         after: dict[bool, str | None] = {False: None, True: None}
         # Releases have no order by update: read them only when reading everything.
@@ -320,6 +323,8 @@ class GraphQLReader:
                 nodes = connection["nodes"]
                 for node in nodes:
                     self.more(repo, node, pulls, size)
+                    if pulls:
+                        read.reviews += len(node["reviews"]["nodes"])
                 self.store(repo, nodes, pulls, read.newest)
                 done = since is not None and any(node["updatedAt"] < since for node in nodes)
                 if done or not connection["pageInfo"]["hasNextPage"] or not nodes:
