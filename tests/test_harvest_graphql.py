@@ -151,7 +151,7 @@ def test_killed_mid_graphql_harvest_then_rerun_equals_uninterrupted(world, harve
 def test_every_query_the_harvester_can_send_validates_against_githubs_schema():
     schema = github_schema()
     queries = [reader.count_query("civic", "site"), reader.org_counts_query("civic", None),
-               reader.org_counts_query("civic", "Y3Vyc29y")]
+               reader.org_counts_query("civic", "Y3Vyc29y", 30)]
     for after in (None, "Y3Vyc29yOnYyOpK5"):
         queries.append(reader.issues_query("civic", "site", {False: (100, after), True: (7, after)}))
         # nested lists sized apart from the page; releases with the first page, or alone

@@ -637,6 +637,7 @@ class Harvester:
         # (repo id, listing) -> watermark the GraphQL read set tonight; "first page" for
         # issue events, whose REST ids GraphQL does not give
         self.read_over_graphql: dict[tuple[int, str], Any] = {}
+        self.org_sizes: dict[str, int] = {}  # org login (lower case) -> repos listed tonight
 
     def http_stats(self) -> HttpStats:
         """Requests of this thread's session and every worker's."""
@@ -734,6 +735,7 @@ class Harvester:
                                           "error": f"{type(error).__name__} after retries"})
             return []
         public = [repo for repo in listed if is_public(repo)]
+        self.org_sizes[org["login"].lower()] = len(listed)  # the GraphQL counts' page size
         listed_ids = {repo["id"] for repo in public}
         stored = self.saver.repos_of_org(org["id"])
         for repo_id, full_name in stored.items():
@@ -845,7 +847,8 @@ class Harvester:
         if self.reader is None:
             self.reader = GraphQLReader(self.new_graphql_session(self.home),
                                         _graphql_url(self.api_url_sent),
-                                        self.saver, self.api_url, say=self.session.say)
+                                        self.saver, self.api_url, say=self.session.say,
+                                        org_sizes=self.org_sizes)
             with self.tally:
                 self.readers.append(self.reader)
         scope = f"repo:{repo['id']}"

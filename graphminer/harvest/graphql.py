@@ -1,9 +1,12 @@
 """The GraphQL read of a repo's issues and pull requests (issue 14): each with its comments,
 labels, assignees, timeline events (every kind REST lists as an issue event that the
-timeline has: ``EVENTS``) and, for pull requests, reviews, in nested cursor-paged queries,
-a repo's issues and pull requests in one query sized by their counts (one query per
-organisation); only the nested lists longer than a page are followed up, item by item. What it reads is turned into the
-JSON shape REST lists (``as_*``) and stored through the same listings and row builders
+timeline has: ``EVENTS``) and, for pull requests, reviews,
+in nested cursor-paged queries; on a complete read the repo's releases come in the same
+queries. A repo's first query is sized by its counts (one query per organisation: GitHub
+prices a connection by its ``first``), its nested lists ask a full page whatever the
+items' page (GitHub prices them by their parents' ``first`` only); only the nested lists
+longer than a page are followed up, item by item. What it reads is turned into the JSON
+shape REST lists (``as_*``) and stored through the same listings and row builders
 (``graphminer.harvest.listings``), so the store receives the same typed rows. The README's
 "GraphQL first harvest" says which records differ and how.
 
@@ -142,12 +145,13 @@ def issues_query(owner: str, name: str, pages: dict[bool, tuple[int, str | None]
 COUNTS = "issues { totalCount } pullRequests { totalCount } releases { totalCount }"
 
 
-def org_counts_query(login: str, after: str | None) -> str:
-    """How many issues, pull requests and releases each repo of an organisation has, 100 repos a
-    query (about 2 points): the ``first`` of the pages that read them, since GitHub prices
-    a connection by its ``first``, not by what it holds."""
+def org_counts_query(login: str, after: str | None, first: int = 100) -> str:
+    """How many issues, pull requests and releases each repo of an organisation has, up to
+    100 repos a query (``first``: as many as REST listed, since each counted connection
+    costs one request per repo asked: 3 points for 100, 1 for 30): the ``first`` of the pages
+    that read them, since GitHub prices a connection by its ``first``, not by what it holds."""
     cursor = f", after: {json.dumps(after)}" if after else ""
-    return (f"query {{ organization(login: {json.dumps(login)}) {{ repositories(first: 100{cursor}) {{ "
+    return (f"query {{ organization(login: {json.dumps(login)}) {{ repositories(first: {first}{cursor}) {{ "
             f"{PAGE} nodes {{ nameWithOwner {COUNTS} }} }} }} }}")
 
 
@@ -240,7 +244,8 @@ class GraphQLReader:
     """Reads one repo's issues and pull requests over GraphQL into the store."""
 
     def __init__(self, session: HarvestSession, url: str, saver: Saver, api_url: str,
-                 say: Callable[[str], None] = lambda message: None) -> None:
+                 say: Callable[[str], None] = lambda message: None,
+                 org_sizes: dict[str, int] | None = None) -> None:
         self.session = session
         self.url = url
         self.saver = saver
@@ -249,6 +254,7 @@ class GraphQLReader:
         self.queries = 0  # queries answered
         self.counts: dict[str, dict[bool | str, int]] = {}  # full name -> what it holds
         self.orgs_counted: set[str] = set()
+        self.org_sizes = org_sizes or {}  # org login (lower case) -> repos REST listed
 
     def post(self, query: str) -> dict:
         from graphminer.harvest.github import HeavyPage
@@ -352,7 +358,8 @@ class GraphQLReader:
             login, after = repo["owner"]["login"], None
             self.orgs_counted.add(login.lower())
             while True:
-                data = self.post(org_counts_query(login, after))
+                first = min(100, max(1, self.org_sizes.get(login.lower(), 100)))
+                data = self.post(org_counts_query(login, after, first))
                 listing = (data.get("organization") or {}).get("repositories")
                 if not listing:
                     break
