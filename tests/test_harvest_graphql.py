@@ -299,26 +299,28 @@ def test_nested_lists_ask_a_full_page_whatever_the_items_page(world, harvested):
 
 @pytest.fixture(scope="module")
 def sparse(world, tmp_path_factory) -> dict:
-    """The test world with one repo stripped of its pull requests and another of its reviews
-    (and so of its review comments), and a delta that gives each a new reviewed PR."""
+    """The test world with one repo stripped of its pull requests and another of its review
+    comments (its reviews stay), and a delta that gives each a new PR with a review comment."""
     data = json.load(gzip.open(world["world"], "rt", encoding="utf-8"))
     repos = [r for r in data["repos"] if not r.get("fork") and r["owner"] in world["orgs"]]
-    no_pulls, no_reviews = repos[0], repos[1]
+    no_pulls, no_review_comments = repos[0], repos[1]
     gone = {(i["repo_id"], i["number"]) for i in data["issues"]
             if i["repo_id"] == no_pulls["id"] and i.get("pull_request")}
-    assert gone and any(i["repo_id"] == no_reviews["id"] and i.get("pull_request") for i in data["issues"])
+    assert gone and any(i["repo_id"] == no_review_comments["id"] and i.get("pull_request") for i in data["issues"])
     data["issues"] = [i for i in data["issues"] if (i["repo_id"], i["number"]) not in gone]
     for kind, parent in (("comments", "issue_number"), ("events", "issue_number")):
         data[kind] = [r for r in data[kind] if (r["repo_id"], r[parent]) not in gone]
-    for kind in ("reviews", "review_comments"):
-        data[kind] = [r for r in data[kind] if r["repo_id"] not in (no_pulls["id"], no_reviews["id"])]
+    data["reviews"] = [r for r in data["reviews"] if r["repo_id"] != no_pulls["id"]]
+    assert any(r["repo_id"] == no_review_comments["id"] for r in data["reviews"])
+    data["review_comments"] = [r for r in data["review_comments"]
+                               if r["repo_id"] not in (no_pulls["id"], no_review_comments["id"])]
     folder = tmp_path_factory.mktemp("sparse")
     with gzip.open(folder / "world.json.gz", "wt", encoding="utf-8") as handle:
         json.dump(data, handle)
     at = "2025-07-01T10:00:00Z"
     template = next(i for i in data["issues"] if i.get("pull_request"))
     ops = []
-    for index, repo in enumerate((no_pulls, no_reviews)):
+    for index, repo in enumerate((no_pulls, no_review_comments)):
         number = max(i["number"] for i in data["issues"] if i["repo_id"] == repo["id"]) + 1
         sha = next(c["sha"] for c in data["commits"] if c["repo_id"] == repo["id"])
         ops.append({"op": "upsert", "kind": "issues", "record": {
@@ -341,12 +343,13 @@ def sparse(world, tmp_path_factory) -> dict:
         json.dump({"format": 1, "now": "2025-07-01T23:59:59Z", "ops": ops}, handle)
     return {"world": folder / "world.json.gz", "delta": delta,
             "no_pulls": no_pulls["owner"] + "/" + no_pulls["name"],
-            "no_reviews": no_reviews["owner"] + "/" + no_reviews["name"]}
+            "no_review_comments": no_review_comments["owner"] + "/" + no_review_comments["name"]}
 
 
-def test_no_pulls_no_reviews_skip_their_rest_reads_and_later_nights_still_read_them(world, sparse, tmp_path):
-    """GraphQL read no pull request of one repo and no review of another: REST reads
-    neither /pulls of the first nor /pulls/comments of either that night; the quiet night
+def test_no_pulls_no_review_comments_skip_their_rest_reads_and_later_nights_still_read_them(world, sparse, tmp_path):
+    """GraphQL read no pull request of one repo and counted no review thread in another
+    (whose PRs have reviews): REST reads neither /pulls of the first nor /pulls/comments of
+    either that night; the quiet night
     after is free and does not ask the first's /pulls (no stored PR, /issues unchanged);
     once each gets a reviewed PR, a REST night stores what a REST-only history stores."""
     rest, auto = tmp_path / "rest", tmp_path / "auto"
@@ -371,14 +374,14 @@ def test_no_pulls_no_reviews_skip_their_rest_reads_and_later_nights_still_read_t
         start = len(hub.log_lines())
         harvest(hub.url, auto)
         after = hub.log_lines()[start:]
-    assert asked(first, sparse["no_reviews"], "/pulls")  # it has pull requests: primed
+    assert asked(first, sparse["no_review_comments"], "/pulls")  # it has pull requests: primed
     assert not asked(first, sparse["no_pulls"], "/pulls")
-    for repo in (sparse["no_pulls"], sparse["no_reviews"]):
+    for repo in (sparse["no_pulls"], sparse["no_review_comments"]):
         assert not asked(first, repo, "/pulls/comments")
     assert sum(1 for line in quiet if line["counted"]) == 0
     assert not asked(quiet, sparse["no_pulls"], "/pulls")
     assert asked(after, sparse["no_pulls"], "/pulls")
-    for repo in (sparse["no_pulls"], sparse["no_reviews"]):
+    for repo in (sparse["no_pulls"], sparse["no_review_comments"]):
         assert asked(after, repo, "/pulls/comments")
     want, got = comparable(rest / "store.sqlite"), comparable(auto / "store.sqlite")
     for table in want:

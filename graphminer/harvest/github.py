@@ -875,9 +875,9 @@ class Harvester:
             self.read_over_graphql[(repo["id"], "releases")] = releases
         if since is None:
             # Read completely: with no pull request, /pulls has nothing to prime; with no
-            # review, /pulls/comments has nothing (every review comment belongs to one).
+            # review thread, /pulls/comments has nothing (every review comment is in one).
             self.read_over_graphql[(repo["id"], "no pulls")] = read.pulls == 0
-            self.read_over_graphql[(repo["id"], "no reviews")] = read.reviews == 0
+            self.read_over_graphql[(repo["id"], "no review comments")] = read.review_threads == 0
 
     def harvest_listings(self, repo: dict) -> None:
         """The listings of a repo that its signals say can have changed (all of them on
@@ -907,8 +907,8 @@ class Harvester:
                 self.harvest_events(repo)
         if pulls is not None and (tonight.sweep or signals.changed(self.conn, repo["id"],
                                                                    signals.PULLS, pulls)):
-            if self.read_over_graphql.get((repo["id"], "no reviews")):
-                # every review comment belongs to a review, and GraphQL read none
+            if self.read_over_graphql.get((repo["id"], "no review comments")):
+                # every review comment is in a review thread, and GraphQL counted none
                 self.keep(repo, "review_comments", self.mark(repo, "review_comments")[0])
             else:
                 self.harvest_newest_first(repo, LISTINGS["review_comments"])
@@ -920,7 +920,7 @@ class Harvester:
                 self.harvest_unordered(repo, LISTINGS["releases"])
         signals.remember(self.conn, repo, tonight, issues, pulls, self.settings["full_every_days"])
         for name in ("issues", "pulls", "issue_comments", "issue_events", "releases", "no pulls",
-                     "no reviews"):
+                     "no review comments"):
             self.read_over_graphql.pop((repo["id"], name), None)
 
     def mark(self, repo: dict, endpoint: str) -> tuple[str | None, str | None]:

@@ -1,6 +1,6 @@
 """The GraphQL read of a repo's issues and pull requests (issue 14): each with its comments,
 labels, assignees, timeline events (every kind REST lists as an issue event that the
-timeline has: ``EVENTS``) and, for pull requests, reviews,
+timeline has: ``EVENTS``) and, for pull requests, reviews and the count of review threads,
 in nested cursor-paged queries; on a complete read the repo's releases come in the same
 queries. A repo's first query is sized by its counts (one query per organisation: GitHub
 prices a connection by its ``first``), its nested lists ask a full page whatever the
@@ -85,7 +85,10 @@ def timeline(pulls: bool) -> tuple[str, str]:
 ISSUE_NESTED = ("comments", "labels", "assignees", "timelineItems")
 PULL_NESTED = (*ISSUE_NESTED, "reviews")
 ITEM = f"number databaseId title state createdAt updatedAt closedAt authorAssociation author {{ {ACTOR} }}"
-PULL_ITEM = " isDraft mergedAt mergeCommit { oid } headRefName headRefOid baseRefName"
+# reviewThreads' count: whether the PR has review comments (each is in a thread), one
+# request per PR of the page, where the comments themselves would cost 100
+PULL_ITEM = (" isDraft mergedAt mergeCommit { oid } headRefName headRefOid baseRefName "
+             "reviewThreads { totalCount }")
 # A release (its author is a User: a release made by a bot or an app has none over GraphQL)
 RELEASE = "databaseId tagName name createdAt publishedAt isDraft isPrerelease author { login databaseId }"
 
@@ -96,7 +99,7 @@ class RepoRead:
 
     newest: dict[str, str | None]  # listing -> newest updated_at read (releases: created_at)
     pulls: int = 0  # pull requests the repo holds
-    reviews: int = 0  # reviews read (every review comment belongs to one)
+    review_threads: int = 0  # review threads of its pull requests (every review comment is in one)
 
 
 class GraphQLError(Exception):
@@ -330,7 +333,7 @@ class GraphQLReader:
                 for node in nodes:
                     self.more(repo, node, pulls, size)
                     if pulls:
-                        read.reviews += len(node["reviews"]["nodes"])
+                        read.review_threads += node["reviewThreads"]["totalCount"]
                 self.store(repo, nodes, pulls, read.newest)
                 done = since is not None and any(node["updatedAt"] < since for node in nodes)
                 if done or not connection["pageInfo"]["hasNextPage"] or not nodes:
