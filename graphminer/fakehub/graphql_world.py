@@ -432,7 +432,8 @@ class GraphQLWorld:
         possible = {member.name for member in union.types}
         wanted = set(args.get("itemTypes") or ())
         since = _iso(args["since"]) if args.get("since") else None
-        keyed = []
+        # sort keys (date, kind, id): events, the issue's comments, a PR's reviews
+        keyed: list[tuple[tuple, tuple[str, int]]] = []
         for eid in self._issue_events(repo["id"], data).get(record["number"], []):
             event = data.events[eid]
             type_name = EVENT_TYPES.get(event["event"])
@@ -442,10 +443,29 @@ class GraphQLWorld:
                 continue
             if since and event["created_at"] < since:
                 continue
-            keyed.append(((event["created_at"], eid), eid))
+            keyed.append(((event["created_at"], 0, eid), ("event", eid)))
+        if "IssueComment" in possible and (not wanted or "ISSUE_COMMENT" in wanted):
+            for cid in data.comments_by_issue.get(record["number"], []):
+                created = data.comments[cid]["created_at"]
+                if not since or created >= since:
+                    keyed.append(((created, 1, cid), ("comment", cid)))
+        if "PullRequestReview" in possible and (not wanted or "PULL_REQUEST_REVIEW" in wanted):
+            for rid in data.reviews_by_pr.get(record["number"], []):
+                submitted = data.reviews[rid]["submitted_at"] or ""
+                if not since or submitted >= since:
+                    keyed.append(((submitted, 2, rid), ("review", rid)))
+        keyed.sort(key=lambda pair: pair[0])
         skip = args.get("skip") or 0
-        return paginate(keyed[skip:], args, False,
-                        lambda eid: self._event(repo, data, record, data.events[eid]))
+
+        def make(item: tuple[str, int]) -> dict:
+            kind, ident = item
+            if kind == "comment":
+                return self._comment(repo, data, data.comments[ident])
+            if kind == "review":
+                return self._review(repo, data, data.reviews[ident])
+            return self._event(repo, data, record, data.events[ident])
+
+        return paginate(keyed[skip:], args, False, make)
 
     def _issue_events(self, repo_id: int, data: RepoIndex) -> dict[int, list[int]]:
         """Event ids of each issue in a repo, oldest first, per repo generation."""
