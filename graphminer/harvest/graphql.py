@@ -1,7 +1,7 @@
-"""The GraphQL read of a repo's issues and pull requests (issue 14): each with its comments,
-labels, assignees, timeline events (every kind REST lists as an issue event that the
-timeline has: ``EVENTS``) and, for pull requests, reviews and the count of review threads,
-in nested cursor-paged queries; on a complete read the repo's releases come in the same
+"""The GraphQL read of a repo's issues and pull requests (issue 14): each with its labels,
+assignees and timeline (its events, every kind REST lists as an issue event that the
+timeline has: ``EVENTS``; its comments; a pull request's reviews) and, for pull requests,
+the count of review threads, in nested cursor-paged queries; on a complete read the repo's releases come in the same
 queries. A repo's first query is sized by its counts (one query per organisation: GitHub
 prices a connection by its ``first``), its nested lists ask a full page whatever the
 items' page (GitHub prices them by their parents' ``first`` only); only the nested lists
@@ -63,27 +63,36 @@ def _item_type(kind: str) -> str:
 ACTOR = ("__typename login ... on User { databaseId } ... on Bot { databaseId } "
          "... on Organization { databaseId } ... on Mannequin { databaseId }")
 PAGE = "pageInfo { hasNextPage endCursor }"
-NESTED = {  # nested connection of an issue or PR -> its selection ({first}, {after}, {merged})
-    "comments": f"comments(first: {{first}}{{after}}) {{ {PAGE} nodes {{ databaseId createdAt "
-                f"updatedAt authorAssociation author {{ {ACTOR} }} }} }}",
+# The items of a timeline that are not events: an issue's (or PR's) comments and a PR's
+# reviews come in the same connection as its events, one request per item of the page
+# for all three rather than one each.
+COMMENT = f"databaseId createdAt updatedAt authorAssociation author {{ {ACTOR} }}"
+REVIEW = f"databaseId state submittedAt commit {{ oid }} author {{ {ACTOR} }}"
+NESTED = {  # nested connection of an issue or PR -> its selection ({first}, {after}, {types}, {events})
     "labels": f"labels(first: {{first}}{{after}}) {{ {PAGE} nodes {{ name }} }}",
     "assignees": f"assignees(first: {{first}}{{after}}) {{ {PAGE} nodes {{ __typename login databaseId }} }}",
     "timelineItems": (
         f"timelineItems(first: {{first}}{{after}}, itemTypes: [{{types}}]) {{ {PAGE} "
         f"nodes {{ __typename ... on Node {{ id }} {{events}} }} }}"),
-    "reviews": f"reviews(first: {{first}}{{after}}) {{ {PAGE} nodes {{ databaseId state "
-               f"submittedAt commit {{ oid }} author {{ {ACTOR} }} }} }}",
 }
 
 
 def timeline(pulls: bool) -> tuple[str, str]:
-    """(itemTypes, the selection of each type) of an issue's or a pull request's timeline."""
+    """(itemTypes, the selection of each type) of an issue's or a pull request's timeline:
+    its events, its comments and (a PR's) its reviews."""
     kinds = [kind for kind in EVENTS if pulls or kind not in PULL_ONLY]
     selection = " ".join(f"... on {kind} {{ createdAt actor {{ {ACTOR} }} "
                          + EVENTS[kind][1].replace("{actor}", ACTOR) + " }" for kind in kinds)
+    selection += f" ... on IssueComment {{ {COMMENT} }}"
+    kinds.append("IssueComment")
+    if pulls:
+        selection += f" ... on PullRequestReview {{ {REVIEW} }}"
+        kinds.append("PullRequestReview")
     return ", ".join(map(_item_type, kinds)), selection
-ISSUE_NESTED = ("comments", "labels", "assignees", "timelineItems")
-PULL_NESTED = (*ISSUE_NESTED, "reviews")
+
+
+ISSUE_NESTED = ("labels", "assignees", "timelineItems")
+PULL_NESTED = ISSUE_NESTED
 ITEM = f"number databaseId title state createdAt updatedAt closedAt authorAssociation author {{ {ACTOR} }}"
 # reviewThreads' count: whether the PR has review comments (each is in a thread), one
 # request per PR of the page, where the comments themselves would cost 100
@@ -398,11 +407,14 @@ class GraphQLReader:
         comments, events = [], []
         for node in nodes:
             number = node["number"]
-            comments += [as_comment(c, f"{issue_url}{number}") for c in node["comments"]["nodes"]]
-            events += [as_event(e, number) for e in node["timelineItems"]["nodes"]]
+            items = node["timelineItems"]["nodes"]
+            comments += [as_comment(c, f"{issue_url}{number}") for c in items
+                         if c["__typename"] == "IssueComment"]
+            events += [as_event(e, number) for e in items if e["__typename"] in EVENT_NAMES]
             if pulls:
-                self.saver.save(REVIEWS, repo_id, [as_review(r) for r in node["reviews"]["nodes"]
-                                                   if r.get("databaseId")], number)
+                self.saver.save(REVIEWS, repo_id, [as_review(r) for r in items
+                                                   if r["__typename"] == "PullRequestReview"
+                                                   and r.get("databaseId")], number)
         self.saver.save(LISTINGS["issues"], repo_id, [as_issue(node, pulls) for node in nodes])
         if pulls:
             self.saver.save(LISTINGS["pulls"], repo_id, [as_pull(node) for node in nodes])
