@@ -2,13 +2,16 @@
 harvest of the same world: GraphQL points plus REST requests against REST requests (goal
 <= 0.3x), the wall time of each, and the next quiet night's counted requests.
 
-    python bench/bench_graphql_harvest.py [--orgs 10 --repos-per-org 30 --makers 1500 --years 4 --latency 0]
+    python bench/bench_graphql_harvest.py [--orgs 10 --repos-per-org 30 --makers 1500 --years 4 --latency 0] [--sweep]
 
 Both sides are ``harvest_github`` in process against a real fakehub (``--api rest`` and
 ``--api auto``, which on a first harvest reads issues and pull requests over GraphQL); the
 counts come from fakehub's log: points are what it charged (``graphql.cost``), requests
 the REST lines it counted against the rate limit. ``--latency`` is fakehub's delay per
-request in milliseconds (GitHub's is about 250).
+request in milliseconds (GitHub's is about 250). ``--sweep`` adds, after the quiet night, a
+REST sweep night on each store (``full_every_days = 0``: every listing of every repo, from
+its watermarks, conditionally): the counted requests it costs show what the GraphQL first
+harvest left for REST to read once (the listings it read without REST's validators).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def main() -> None:
     parser.add_argument("--sides", default="rest,auto",
                         help="which harvests to run (at --latency 250 the REST side alone takes "
                              "about 25 minutes: run each side on its own)")
+    parser.add_argument("--sweep", action="store_true", help="then a REST sweep night on each store")
     args = parser.parse_args()
     folder = workdir("bench-graphql-harvest-")
     generate(folder / "world", seed=args.seed, orgs=args.orgs, repos_per_org=args.repos_per_org,
@@ -48,6 +52,10 @@ def main() -> None:
             first = log_since(hub, 0)
             _, night_seconds = harvest_once(world, hub.url, folder / api, api=api)
             night = log_since(hub, len(first))
+            sweep = []
+            if args.sweep:
+                harvest_once(world, hub.url, folder / api, api="rest", every_days=0)
+                sweep = log_since(hub, len(first) + len(night))
         figures[api] = {
             "points": sum(line["graphql"]["cost"] for line in first if "graphql" in line),
             "queries": sum(1 for line in first if "graphql" in line),
@@ -55,6 +63,7 @@ def main() -> None:
             "seconds": seconds,
             "night": sum(1 for line in night if line["counted"]),
             "night_seconds": night_seconds,
+            "sweep": sum(1 for line in sweep if line["counted"]),
         }
     repos = sum(1 for r in world["repos"] if not r.get("fork"))
     print(f"world: {repos} repos, {len(world['issues'])} issues and PRs (seed {args.seed}), "
@@ -73,6 +82,9 @@ def main() -> None:
           "  (goal <= 0.3)")
     print(f"next quiet REST night:    {auto['night']} counted requests after GraphQL "
           f"({auto['night_seconds']:.1f} s), {rest['night']} after REST ({rest['night_seconds']:.1f} s)")
+    if args.sweep:
+        print(f"then a REST sweep night: {auto['sweep']} counted requests after GraphQL, "
+              f"{rest['sweep']} after REST")
     print(projection(world, auto["points"], auto["rest"]))
 
 

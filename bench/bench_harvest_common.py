@@ -83,19 +83,24 @@ def request_floor(world: dict) -> int:
     return total
 
 
-def config_for(world: dict, folder: Path):
+def config_for(world: dict, folder: Path, every_days: int | None = None):
+    """The harvest config of ``world``'s orgs (``every_days``: ``full_every_days``; 0 sweeps
+    every listing of every repo tonight, as a sweep night does, with its watermarks)."""
     orgs = json.dumps([org["login"] for org in world["orgs"] if not org.get("outside")])
-    text = f'[harvest]\norgs = {orgs}\n[paths]\nstore = "store.sqlite"\ncache = "cache"\n'
+    sweep = "" if every_days is None else f"full_every_days = {every_days}\n"
+    text = f'[harvest]\norgs = {orgs}\n{sweep}[paths]\nstore = "store.sqlite"\ncache = "cache"\n'
     return parse_config(text, source="bench", base_dir=folder)
 
 
 def harvest_once(world: dict, url: str, folder: Path, *, full: bool = False,
-                 tokens: list[str] | None = None, api: str = "rest") -> tuple[Summary, float]:
+                 tokens: list[str] | None = None, api: str = "rest",
+                 every_days: int | None = None) -> tuple[Summary, float]:
     """One in-process harvest into ``folder`` (``api``: how issues and PRs are read; REST
-    by default, the baseline of every bench); returns its summary and wall time."""
+    by default, the baseline of every bench; ``every_days``: see ``config_for``); returns
+    its summary and wall time."""
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    summary = harvest_github(config_for(world, folder), api_url=url, full=full,
+    summary = harvest_github(config_for(world, folder, every_days), api_url=url, full=full,
                              tokens=tokens or [TOKEN], api=api,
                              say=lambda message: None, progress=Progress(False))
     return summary, time.perf_counter() - started

@@ -511,3 +511,84 @@ def test_spent_points_come_back_when_the_window_resets():
         again = post(limited, "{ rateLimit { remaining } }")
         assert again.json()["data"]["rateLimit"]["remaining"] == 0
         assert int(again.headers["X-RateLimit-Reset"]) > int(first.headers["X-RateLimit-Reset"])
+
+
+# -- releases ----------------------------------------------------------------------------
+
+RELEASES_QUERY = """
+query Releases($owner: String!, $name: String!, $after: String, $first: Int!) {
+  repository(owner: $owner, name: $name) {
+    releases(first: $first, after: $after, orderBy: {field: CREATED_AT, direction: DESC}) {
+      totalCount pageInfo { hasNextPage endCursor }
+      nodes { id databaseId tagName name createdAt publishedAt isDraft isPrerelease
+        author { login databaseId } tagCommit { oid } } } } }"""
+
+
+def releases_as_rest_gives_them(node: dict) -> tuple:
+    return (node["databaseId"], node["id"], node["tagName"], node["name"], node["createdAt"],
+            node["publishedAt"], node["isDraft"], node["isPrerelease"],
+            (node["author"] or {}).get("databaseId"))
+
+
+def test_releases_are_rests_newest_first_and_page_by_cursor(hub, github_schema):
+    """The fixture's three releases one a page (cursors), newest first, with REST's fields
+    (REST promises no order: the fixture serves them shuffled)."""
+    valid(github_schema, RELEASES_QUERY)
+    nodes, pages = every_page(hub, RELEASES_QUERY, "releases", {"owner": "civic", "name": "site", "first": 1})
+    rest = sorted(rest_all(hub, "/repos/civic/site/releases"), key=lambda r: r["created_at"], reverse=True)
+    assert len(pages) == len(rest) == 3 and all(p["releases"]["totalCount"] == 3 for p in pages)
+    assert [releases_as_rest_gives_them(n) for n in nodes] == [
+        (r["id"], r["node_id"], r["tag_name"], r["name"], r["created_at"], r["published_at"],
+         r["draft"], r["prerelease"], r["author"]["id"]) for r in rest]
+    ascending = RELEASES_QUERY.replace("DESC", "ASC")
+    oldest_first, _ = every_page(hub, ascending, "releases", {"owner": "civic", "name": "site", "first": 2})
+    assert [n["databaseId"] for n in oldest_first] == [r["id"] for r in reversed(rest)]
+
+
+def test_generated_world_releases_are_rests(generated_world, github_schema):
+    world = json.loads(gzip.decompress(Path(generated_world).read_bytes()))
+    with serve(generated_world) as generated:
+        for repo in (r for r in world["repos"] if not r.get("fork")):
+            names = {"owner": repo["owner"], "name": repo["name"], "first": 100}
+            nodes, pages = every_page(generated, RELEASES_QUERY, "releases", names)
+            rest = rest_all(generated, f"/repos/{repo['owner']}/{repo['name']}/releases")
+            assert pages[0]["releases"]["totalCount"] == len(rest)
+            assert sorted(map(releases_as_rest_gives_them, nodes)) == sorted(
+                (r["id"], r["node_id"], r["tag_name"], r["name"], r["created_at"], r["published_at"],
+                 r["draft"], r["prerelease"], (r["author"] or {}).get("id")) for r in rest)
+
+
+TIMELINE_WITH_COMMENTS = """
+query Timeline($owner: String!, $name: String!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequests(first: 100, after: $after) { pageInfo { hasNextPage endCursor }
+      nodes { number timelineItems(first: 100, itemTypes: [ISSUE_COMMENT, PULL_REQUEST_REVIEW, LABELED_EVENT]) {
+        pageInfo { hasNextPage } nodes { __typename
+          ... on IssueComment { databaseId createdAt } ... on PullRequestReview { databaseId submittedAt }
+          ... on LabeledEvent { createdAt } } } } } } }"""
+
+
+def test_timeline_items_hold_comments_and_reviews_in_date_order(generated_world, github_schema):
+    """A pull request's timeline lists its issue comments and reviews among its events,
+    oldest first, each once (the harvester reads all three in one connection)."""
+    valid(github_schema, TIMELINE_WITH_COMMENTS)
+    world = json.loads(gzip.decompress(Path(generated_world).read_bytes()))
+    seen = 0
+    with serve(generated_world) as generated:
+        for repo in (r for r in world["repos"] if not r.get("fork")):
+            pulls, _ = every_page(generated, TIMELINE_WITH_COMMENTS, "pullRequests",
+                                  {"owner": repo["owner"], "name": repo["name"]})
+            for pull in pulls:
+                items = pull["timelineItems"]["nodes"]
+                assert not pull["timelineItems"]["pageInfo"]["hasNextPage"]
+                key = (repo["id"], pull["number"])
+                assert sorted(i["databaseId"] for i in items if i["__typename"] == "IssueComment") == sorted(
+                    c["id"] for c in world["comments"] if (c["repo_id"], c["issue_number"]) == key)
+                assert sorted(i["databaseId"] for i in items if i["__typename"] == "PullRequestReview") == sorted(
+                    r["id"] for r in world["reviews"] if (r["repo_id"], r["pr_number"]) == key)
+                assert sum(1 for i in items if i["__typename"] == "LabeledEvent") == sum(
+                    1 for e in world["events"] if (e["repo_id"], e["issue_number"]) == key and e["event"] == "labeled")
+                dates = [i.get("createdAt") or i.get("submittedAt") for i in items]
+                assert dates == sorted(dates)
+                seen += len(items)
+    assert seen > 0

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 from graphql import parse, validate
-from test_harvest import TOKEN, environment, harvest, harvest_killed_after, typed_tables
+from test_harvest import TOKEN, environment, harvest, harvest_killed_after, rows, typed_tables
 
 from graphminer.events import load_events
 from graphminer.fakehub.generator import generate_world
@@ -129,9 +130,13 @@ def test_killed_mid_graphql_harvest_then_rerun_equals_uninterrupted(world, harve
 def test_every_query_the_harvester_can_send_validates_against_githubs_schema():
     schema = github_schema()
     queries = [reader.count_query("civic", "site"), reader.org_counts_query("civic", None),
-               reader.org_counts_query("civic", "Y3Vyc29y")]
+               reader.org_counts_query("civic", "Y3Vyc29y", 30)]
     for after in (None, "Y3Vyc29yOnYyOpK5"):
         queries.append(reader.issues_query("civic", "site", {False: (100, after), True: (7, after)}))
+        # nested lists sized apart from the page; releases with the first page, or alone
+        queries.append(reader.issues_query("civic", "site", {False: (3, after), True: (7, after)},
+                                           100, (12, after)))
+        queries.append(reader.issues_query("civic", "site", {}, 100, (100, after)))
     for pulls in (False, True):
         queries.append(reader.issues_query("civic", "site", {pulls: (3, None)}))
         names = reader.PULL_NESTED if pulls else reader.ISSUE_NESTED
@@ -225,3 +230,185 @@ def test_the_token_never_reaches_the_files_of_a_graphql_harvest(harvested):
     for path in written:
         assert TOKEN.encode() not in path.read_bytes(), path
     assert TOKEN not in harvested["first"].stdout + harvested["first"].stderr
+
+
+# -- releases over GraphQL ---------------------------------------------------------------
+
+
+def test_releases_are_read_over_graphql_as_rest_stores_them(world, harvested):
+    """The releases table of the GraphQL first harvest is the world's and REST's, row for
+    row (same ids: databaseId), with no REST request for /releases that night."""
+    data = json.load(gzip.open(world["world"], "rt", encoding="utf-8"))
+    wanted = {r["id"] for r in data["repos"] if not r.get("fork")}
+    truth = sorted((r["id"], r["repo_id"], r["tag_name"], r["name"], r["created_at"],
+                    r["published_at"]) for r in data["releases"] if r["repo_id"] in wanted)
+    assert truth, "the test world has no release"
+    sql = "SELECT id, repo_id, tag_name, name, created_at, published_at FROM releases ORDER BY id"
+    assert sorted(rows(harvested["auto"], sql)) == truth
+    assert typed_tables(harvested["auto"])["releases"] == typed_tables(harvested["rest"])["releases"]
+    assert not [line for line in harvested["auto_log"]
+                if "graphql" not in line and line["path"].split("?")[0].endswith("/releases")]
+    assert any("releases(first:" in line["graphql"]["query"] for line in harvested["auto_log"]
+               if "graphql" in line)
+
+
+@pytest.fixture(scope="module")
+def many_releases(world, tmp_path_factory) -> Path:
+    """The test world with 230 more releases in one repo: three GraphQL pages of them."""
+    data = json.load(gzip.open(world["world"], "rt", encoding="utf-8"))
+    repo = next(r for r in data["repos"] if not r.get("fork") and r["owner"] in world["orgs"])
+    author = next(u["id"] for u in data["users"] if u.get("type") != "Bot")
+    first = max([r["id"] for r in data["releases"]] or [0]) + 1
+    data["releases"] += [
+        {"id": first + n, "repo_id": repo["id"], "tag_name": f"v9.{n}.0", "name": f"Release 9.{n}",
+         "body": "notes", "author_id": author, "target_commitish": repo.get("default_branch") or "main",
+         "draft": False, "prerelease": n % 7 == 0,
+         "created_at": f"2021-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:00:00Z",
+         "published_at": f"2021-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:30:00Z"}
+        for n in range(230)]
+    path = tmp_path_factory.mktemp("many-releases") / "world.json.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    return path
+
+
+def test_more_than_a_page_of_releases_is_followed_by_cursor_then_a_rest_sweep_agrees(
+        world, many_releases, tmp_path):
+    """230 releases in one repo come in pages of 100 followed by their cursors; the stored
+    rows equal REST's, and a REST sweep (--full) afterwards reads them all again (raw JSON
+    included) and equals the REST-only store."""
+    rest, auto = tmp_path / "rest", tmp_path / "auto"
+    configure(rest, world["orgs"], "rest")
+    configure(auto, world["orgs"], "auto")
+    with serve(many_releases) as hub:
+        harvest(hub.url, rest)
+        start = len(hub.log_lines())
+        harvest(hub.url, auto)
+        log = hub.log_lines()[start:]
+        assert typed_tables(auto / "store.sqlite") == typed_tables(rest / "store.sqlite")
+        queries = [line["graphql"]["query"] for line in log if "graphql" in line]
+        followed = [q for q in queries if re.search(r"releases\(first: \d+, after:", q)]
+        assert len(followed) == 2, queries
+        harvest(hub.url, auto, "--api", "rest", "--full")
+        harvest(hub.url, rest, "--full")
+    sql = "SELECT id, raw FROM releases ORDER BY id"
+    assert rows(auto / "store.sqlite", sql) == rows(rest / "store.sqlite", sql)
+    assert len(rows(auto / "store.sqlite", sql)) >= 230
+    assert typed_tables(auto / "store.sqlite")["releases"] == typed_tables(rest / "store.sqlite")["releases"]
+
+
+def test_nested_lists_ask_a_full_page_whatever_the_items_page(world, harvested):
+    """GitHub prices a nested list by its parents' ``first`` only, so an item's comments,
+    labels, assignees, events and reviews are asked 100 at a time even in a page of three
+    issues: in this world no nested list is longer than 100, so nothing is followed up."""
+    queries = [line["graphql"]["query"] for line in harvested["auto_log"]
+               if "graphql" in line and "issues(first:" in line["graphql"]["query"]]
+    small = [q for q in queries if re.search(r"(issues|pullRequests)\(first: \d{1,2}[,)]", q)]
+    assert small, "no repo of the test world has fewer than 100 issues"
+    for query in queries:
+        assert set(re.findall(r"(?:comments|labels|assignees|timelineItems|reviews)\(first: (\d+)",
+                              query)) == {"100"}, query
+    data = json.load(gzip.open(world["world"], "rt", encoding="utf-8"))
+    per_item: dict[tuple, int] = {}
+    for kind, parent in (("comments", "issue_number"), ("events", "issue_number"), ("reviews", "pr_number")):
+        for record in data[kind]:
+            key = (kind, record["repo_id"], record[parent])
+            per_item[key] = per_item.get(key, 0) + 1
+    if max(per_item.values()) <= 100:
+        assert not any("issueOrPullRequest" in line["graphql"]["query"]
+                       for line in harvested["auto_log"] if "graphql" in line)
+
+
+# -- what REST need not read after GraphQL -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sparse(world, tmp_path_factory) -> dict:
+    """The test world with one repo stripped of its pull requests and another of its review
+    comments (its reviews stay), and a delta that gives each a new PR with a review comment."""
+    data = json.load(gzip.open(world["world"], "rt", encoding="utf-8"))
+    repos = [r for r in data["repos"] if not r.get("fork") and r["owner"] in world["orgs"]]
+    no_pulls, no_review_comments = repos[0], repos[1]
+    gone = {(i["repo_id"], i["number"]) for i in data["issues"]
+            if i["repo_id"] == no_pulls["id"] and i.get("pull_request")}
+    assert gone and any(i["repo_id"] == no_review_comments["id"] and i.get("pull_request") for i in data["issues"])
+    data["issues"] = [i for i in data["issues"] if (i["repo_id"], i["number"]) not in gone]
+    for kind, parent in (("comments", "issue_number"), ("events", "issue_number")):
+        data[kind] = [r for r in data[kind] if (r["repo_id"], r[parent]) not in gone]
+    data["reviews"] = [r for r in data["reviews"] if r["repo_id"] != no_pulls["id"]]
+    assert any(r["repo_id"] == no_review_comments["id"] for r in data["reviews"])
+    data["review_comments"] = [r for r in data["review_comments"]
+                               if r["repo_id"] not in (no_pulls["id"], no_review_comments["id"])]
+    folder = tmp_path_factory.mktemp("sparse")
+    with gzip.open(folder / "world.json.gz", "wt", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    at = "2025-07-01T10:00:00Z"
+    template = next(i for i in data["issues"] if i.get("pull_request"))
+    ops = []
+    for index, repo in enumerate((no_pulls, no_review_comments)):
+        number = max(i["number"] for i in data["issues"] if i["repo_id"] == repo["id"]) + 1
+        sha = next(c["sha"] for c in data["commits"] if c["repo_id"] == repo["id"])
+        ops.append({"op": "upsert", "kind": "issues", "record": {
+            **template, "repo_id": repo["id"], "number": number, "id": 3_900_000 + index,
+            "state": "open", "closed_at": None, "closed_by_id": None, "created_at": at,
+            "updated_at": at, "pull_request": {**template["pull_request"], "merged_at": None,
+                                               "merged_by_id": None, "merge_commit_sha": None,
+                                               "head_ref": f"new-{number}", "head_sha": sha}}})
+        ops.append({"op": "upsert", "kind": "reviews", "record": {
+            "id": 79_000_000 + index, "repo_id": repo["id"], "pr_number": number,
+            "user_id": template["user_id"], "state": "COMMENTED", "body": "Looks fine.",
+            "submitted_at": at, "commit_id": sha, "author_association": "MEMBER"}})
+        ops.append({"op": "upsert", "kind": "review_comments", "record": {
+            "id": 89_000_000 + index, "repo_id": repo["id"], "pr_number": number,
+            "review_id": 79_000_000 + index, "user_id": template["user_id"], "body": "Nit.",
+            "path": "README.md", "commit_id": sha, "created_at": at, "updated_at": at,
+            "in_reply_to_id": None, "author_association": "MEMBER"}})
+    delta = folder / "delta-1.json.gz"
+    with gzip.open(delta, "wt", encoding="utf-8") as handle:
+        json.dump({"format": 1, "now": "2025-07-01T23:59:59Z", "ops": ops}, handle)
+    return {"world": folder / "world.json.gz", "delta": delta,
+            "no_pulls": no_pulls["owner"] + "/" + no_pulls["name"],
+            "no_review_comments": no_review_comments["owner"] + "/" + no_review_comments["name"]}
+
+
+def test_no_pulls_no_review_comments_skip_their_rest_reads_and_later_nights_still_read_them(world, sparse, tmp_path):
+    """GraphQL read no pull request of one repo and counted no review thread in another
+    (whose PRs have reviews): REST reads neither /pulls of the first nor /pulls/comments of
+    either that night; the quiet night
+    after is free and does not ask the first's /pulls (no stored PR, /issues unchanged);
+    once each gets a reviewed PR, a REST night stores what a REST-only history stores."""
+    rest, auto = tmp_path / "rest", tmp_path / "auto"
+    configure(rest, world["orgs"], "rest")
+    configure(auto, world["orgs"], "auto")
+
+    def asked(log: list[dict], repo: str, tail: str) -> list[dict]:
+        return [line for line in log if "graphql" not in line
+                and line["path"].split("?")[0] == f"/repos/{repo}{tail}"]
+
+    with serve(sparse["world"]) as hub:
+        harvest(hub.url, rest)
+        start = len(hub.log_lines())
+        harvest(hub.url, auto)
+        first = hub.log_lines()[start:]
+        start = len(hub.log_lines())
+        harvest(hub.url, auto)
+        quiet = hub.log_lines()[start:]
+        assert typed_tables(auto / "store.sqlite") == typed_tables(rest / "store.sqlite")
+        hub.apply_delta(sparse["delta"])
+        harvest(hub.url, rest)
+        start = len(hub.log_lines())
+        harvest(hub.url, auto)
+        after = hub.log_lines()[start:]
+    assert asked(first, sparse["no_review_comments"], "/pulls")  # it has pull requests: primed
+    assert not asked(first, sparse["no_pulls"], "/pulls")
+    for repo in (sparse["no_pulls"], sparse["no_review_comments"]):
+        assert not asked(first, repo, "/pulls/comments")
+    assert sum(1 for line in quiet if line["counted"]) == 0
+    assert not asked(quiet, sparse["no_pulls"], "/pulls")
+    assert asked(after, sparse["no_pulls"], "/pulls")
+    for repo in (sparse["no_pulls"], sparse["no_review_comments"]):
+        assert asked(after, repo, "/pulls/comments")
+    want, got = typed_tables(rest / "store.sqlite"), typed_tables(auto / "store.sqlite")
+    for table in want:
+        assert got[table] == want[table], table
+    assert len(rows(auto / "store.sqlite", "SELECT id FROM review_comments WHERE id >= 89000000")) == 2

@@ -163,6 +163,7 @@ class GraphQLWorld:
             "issue": lambda info, number: self._numbered(repo, data, number, pulls=False),
             "pullRequest": lambda info, number: self._numbered(repo, data, number, pulls=True),
             "issueOrPullRequest": lambda info, number: self._numbered(repo, data, number, pulls=None),
+            "releases": lambda info, **args: self.releases(repo, data, args),
         }
 
     def _numbered(self, repo: dict, data: RepoIndex, number: int, pulls: bool | None) -> dict | None:
@@ -173,6 +174,39 @@ class GraphQLWorld:
             raise GraphQLError(f"Could not resolve to {kind} with the number of {number}.",
                                extensions={"type": "NOT_FOUND"})
         return self.item(repo, data, record)
+
+    # -- releases ----------------------------------------------------------------------
+
+    def releases(self, repo: dict, data: RepoIndex, args: dict) -> dict:
+        """``Repository.releases``: by creation time (the default, newest first) or by name,
+        over the records REST's ``/releases`` lists."""
+        order = args.get("orderBy") or {"field": "CREATED_AT", "direction": "DESC"}
+        if order["field"] == "NAME":
+            keyed = [(((record.get("name") or record["tag_name"]).lower(), rid), rid)
+                     for rid, record in data.releases.items()]
+        else:
+            keyed = [((record["created_at"], rid), rid) for rid, record in data.releases.items()]
+        return paginate(keyed, args, order.get("direction") == "DESC",
+                        lambda rid: self._release(repo, data, data.releases[rid]))
+
+    def _release(self, repo: dict, data: RepoIndex, record: dict) -> dict:
+        full_name = f"{repo['owner']}/{repo['name']}"
+        tag = record["tag_name"]
+        author = self.actor(record.get("author_id"))
+        # Release.author is a User: a release made by a bot or an app has none here
+        if author is not None and author["__typename"] != "User":
+            author = None
+        head = data.commits.get(record.get("target_commitish") or "")
+        return {"__typename": "Release", "id": node_id("Release", record["id"]),
+                "databaseId": record["id"], "tagName": tag, "name": record.get("name"),
+                "description": record.get("body"), "isDraft": bool(record.get("draft")),
+                "isPrerelease": bool(record.get("prerelease")), "isLatest": False,
+                "createdAt": record["created_at"], "publishedAt": record.get("published_at"),
+                "updatedAt": record.get("published_at") or record["created_at"],
+                "author": author, "url": f"{HTML}/{full_name}/releases/tag/{tag}",
+                "resourcePath": f"/{full_name}/releases/tag/{tag}",
+                "tagCommit": self._commit(repo, data, head["sha"]) if head else None,
+                "repository": lambda info, **_: self.repository(repo)}
 
     # -- issues and pull requests ------------------------------------------------------
 
@@ -398,7 +432,8 @@ class GraphQLWorld:
         possible = {member.name for member in union.types}
         wanted = set(args.get("itemTypes") or ())
         since = _iso(args["since"]) if args.get("since") else None
-        keyed = []
+        # sort keys (date, kind, id): events, the issue's comments, a PR's reviews
+        keyed: list[tuple[tuple, tuple[str, int]]] = []
         for eid in self._issue_events(repo["id"], data).get(record["number"], []):
             event = data.events[eid]
             type_name = EVENT_TYPES.get(event["event"])
@@ -408,10 +443,29 @@ class GraphQLWorld:
                 continue
             if since and event["created_at"] < since:
                 continue
-            keyed.append(((event["created_at"], eid), eid))
+            keyed.append(((event["created_at"], 0, eid), ("event", eid)))
+        if "IssueComment" in possible and (not wanted or "ISSUE_COMMENT" in wanted):
+            for cid in data.comments_by_issue.get(record["number"], []):
+                created = data.comments[cid]["created_at"]
+                if not since or created >= since:
+                    keyed.append(((created, 1, cid), ("comment", cid)))
+        if "PullRequestReview" in possible and (not wanted or "PULL_REQUEST_REVIEW" in wanted):
+            for rid in data.reviews_by_pr.get(record["number"], []):
+                submitted = data.reviews[rid]["submitted_at"] or ""
+                if not since or submitted >= since:
+                    keyed.append(((submitted, 2, rid), ("review", rid)))
+        keyed.sort(key=lambda pair: pair[0])
         skip = args.get("skip") or 0
-        return paginate(keyed[skip:], args, False,
-                        lambda eid: self._event(repo, data, record, data.events[eid]))
+
+        def make(item: tuple[str, int]) -> dict:
+            kind, ident = item
+            if kind == "comment":
+                return self._comment(repo, data, data.comments[ident])
+            if kind == "review":
+                return self._review(repo, data, data.reviews[ident])
+            return self._event(repo, data, record, data.events[ident])
+
+        return paginate(keyed[skip:], args, False, make)
 
     def _issue_events(self, repo_id: int, data: RepoIndex) -> dict[int, list[int]]:
         """Event ids of each issue in a repo, oldest first, per repo generation."""

@@ -651,6 +651,7 @@ class Harvester:
         # (repo id, listing) -> watermark the GraphQL read set tonight; "first page" for
         # issue events, whose REST ids GraphQL does not give
         self.read_over_graphql: dict[tuple[int, str], Any] = {}
+        self.org_sizes: dict[str, int] = {}  # org login (lower case) -> repos listed tonight
 
     def http_stats(self) -> HttpStats:
         """Requests of this thread's session and every worker's, GraphQL queries included."""
@@ -748,6 +749,7 @@ class Harvester:
                                           "error": f"{type(error).__name__} after retries"})
             return []
         public = [repo for repo in listed if is_public(repo)]
+        self.org_sizes[org["login"].lower()] = len(listed)  # the GraphQL counts' page size
         listed_ids = {repo["id"] for repo in public}
         stored = self.saver.repos_of_org(org["id"])
         for repo_id, full_name in stored.items():
@@ -859,7 +861,8 @@ class Harvester:
         if self.reader is None:
             self.reader = GraphQLReader(self.new_graphql_session(self.home),
                                         _graphql_url(self.api_url_sent),
-                                        self.saver, self.api_url, say=self.session.say)
+                                        self.saver, self.api_url, say=self.session.say,
+                                        org_sizes=self.org_sizes)
             with self.tally:
                 self.readers.append(self.reader)
         scope = f"repo:{repo['id']}"
@@ -867,10 +870,12 @@ class Harvester:
                   for name in ("issues", "pulls", "issue_comments")}
         since = None if self.full or self.api == "auto" else stored["issues"]
         try:
-            newest = self.reader.read_repo(repo, since)
+            read = self.reader.read_repo(repo, since)
         except NotOverGraphQL:
             return  # REST reads it all, and says what became of the repo
+        newest = dict(read.newest)
         events = newest.pop("issue_events")
+        read_releases, releases = "releases" in newest, newest.pop("releases", None)
         for name, value in newest.items():
             if not self.full:
                 value = _max(value, stored[name])
@@ -879,6 +884,14 @@ class Harvester:
             # REST's next read of /issues/events stops at the events GraphQL read (by
             # date: their REST ids are not known yet) and takes its id watermark then.
             self.read_over_graphql[(repo["id"], "issue_events")] = events
+        if read_releases:
+            # every release: REST's next read (a push or a sweep) reads them all again
+            self.read_over_graphql[(repo["id"], "releases")] = releases
+        if since is None:
+            # Read completely: with no pull request, /pulls has nothing to prime; with no
+            # review thread, /pulls/comments has nothing (every review comment is in one).
+            self.read_over_graphql[(repo["id"], "no pulls")] = read.pulls == 0
+            self.read_over_graphql[(repo["id"], "no review comments")] = read.review_threads == 0
 
     def harvest_listings(self, repo: dict) -> None:
         """The listings of a repo that its signals say can have changed (all of them on
@@ -889,7 +902,12 @@ class Harvester:
         issues = self.harvest_issues(repo)
         issues_changed = tonight.sweep or signals.changed(self.conn, repo["id"], signals.ISSUES, issues)
         pulls = None
-        if tonight.reads_pulls(issues_changed, bool(self.saver.pulls_updated(repo["id"]))):
+        if self.read_over_graphql.get((repo["id"], "no pulls")) and not self.saver.has_pulls(repo["id"]):
+            # GraphQL read the repo tonight and it has no pull request (nor has /issues
+            # since): /pulls has nothing to prime, and the next night reads it once
+            # /issues changes (signals.Plan.reads_pulls)
+            pass
+        elif tonight.reads_pulls(issues_changed, bool(self.saver.pulls_updated(repo["id"]))):
             pulls = self.harvest_pulls(repo) or signals.EMPTY
         if issues_changed:
             if (repo["id"], "issue_comments") in self.read_over_graphql:
@@ -903,12 +921,20 @@ class Harvester:
                 self.harvest_events(repo)
         if pulls is not None and (tonight.sweep or signals.changed(self.conn, repo["id"],
                                                                    signals.PULLS, pulls)):
-            self.harvest_newest_first(repo, LISTINGS["review_comments"])
+            if self.read_over_graphql.get((repo["id"], "no review comments")):
+                # every review comment is in a review thread, and GraphQL counted none
+                self.keep(repo, "review_comments", self.mark(repo, "review_comments")[0])
+            else:
+                self.harvest_newest_first(repo, LISTINGS["review_comments"])
         if tonight.pushed:
             self.harvest_commits(repo)
-            self.harvest_unordered(repo, LISTINGS["releases"])
+            if (repo["id"], "releases") in self.read_over_graphql:
+                self.keep(repo, "releases", self.read_over_graphql[(repo["id"], "releases")])
+            else:
+                self.harvest_unordered(repo, LISTINGS["releases"])
         signals.remember(self.conn, repo, tonight, issues, pulls, self.settings["full_every_days"])
-        for name in ("issues", "pulls", "issue_comments", "issue_events"):
+        for name in ("issues", "pulls", "issue_comments", "issue_events", "releases", "no pulls",
+                     "no review comments"):
             self.read_over_graphql.pop((repo["id"], name), None)
 
     def mark(self, repo: dict, endpoint: str) -> tuple[str | None, str | None]:

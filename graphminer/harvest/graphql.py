@@ -1,9 +1,12 @@
-"""The GraphQL read of a repo's issues and pull requests (issue 14): each with its comments,
-labels, assignees, timeline events (every kind REST lists as an issue event that the
-timeline has: ``EVENTS``) and, for pull requests, reviews, in nested cursor-paged queries,
-a repo's issues and pull requests in one query sized by their counts (one query per
-organisation); only the nested lists longer than a page are followed up, item by item. What it reads is turned into the
-JSON shape REST lists (``as_*``) and stored through the same listings and row builders
+"""The GraphQL read of a repo's issues and pull requests (issue 14): each with its labels,
+assignees and timeline (its events, every kind REST lists as an issue event that the
+timeline has: ``EVENTS``; its comments; a pull request's reviews) and, for pull requests,
+the count of review threads, in nested cursor-paged queries; on a complete read the repo's releases come in the same
+queries. A repo's first query is sized by its counts (one query per organisation: GitHub
+prices a connection by its ``first``), its nested lists ask a full page whatever the
+items' page (GitHub prices them by their parents' ``first`` only); only the nested lists
+longer than a page are followed up, item by item. What it reads is turned into the JSON
+shape REST lists (``as_*``) and stored through the same listings and row builders
 (``graphminer.harvest.listings``), so the store receives the same typed rows. The README's
 "GraphQL first harvest" says which records differ and how.
 
@@ -21,6 +24,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from graphminer.harvest.listings import LISTINGS, REVIEWS
@@ -59,29 +63,52 @@ def _item_type(kind: str) -> str:
 ACTOR = ("__typename login ... on User { databaseId } ... on Bot { databaseId } "
          "... on Organization { databaseId } ... on Mannequin { databaseId }")
 PAGE = "pageInfo { hasNextPage endCursor }"
-NESTED = {  # nested connection of an issue or PR -> its selection ({first}, {after}, {merged})
-    "comments": f"comments(first: {{first}}{{after}}) {{ {PAGE} nodes {{ databaseId createdAt "
-                f"updatedAt authorAssociation author {{ {ACTOR} }} }} }}",
+# The items of a timeline that are not events: an issue's (or PR's) comments and a PR's
+# reviews come in the same connection as its events, one request per item of the page
+# for all three rather than one each.
+COMMENT = f"databaseId createdAt updatedAt authorAssociation author {{ {ACTOR} }}"
+REVIEW = f"databaseId state submittedAt commit {{ oid }} author {{ {ACTOR} }}"
+NESTED = {  # nested connection of an issue or PR -> its selection ({first}, {after}, {types}, {events})
     "labels": f"labels(first: {{first}}{{after}}) {{ {PAGE} nodes {{ name }} }}",
     "assignees": f"assignees(first: {{first}}{{after}}) {{ {PAGE} nodes {{ __typename login databaseId }} }}",
     "timelineItems": (
         f"timelineItems(first: {{first}}{{after}}, itemTypes: [{{types}}]) {{ {PAGE} "
         f"nodes {{ __typename ... on Node {{ id }} {{events}} }} }}"),
-    "reviews": f"reviews(first: {{first}}{{after}}) {{ {PAGE} nodes {{ databaseId state "
-               f"submittedAt commit {{ oid }} author {{ {ACTOR} }} }} }}",
 }
 
 
 def timeline(pulls: bool) -> tuple[str, str]:
-    """(itemTypes, the selection of each type) of an issue's or a pull request's timeline."""
+    """(itemTypes, the selection of each type) of an issue's or a pull request's timeline:
+    its events, its comments and (a PR's) its reviews."""
     kinds = [kind for kind in EVENTS if pulls or kind not in PULL_ONLY]
     selection = " ".join(f"... on {kind} {{ createdAt actor {{ {ACTOR} }} "
                          + EVENTS[kind][1].replace("{actor}", ACTOR) + " }" for kind in kinds)
+    selection += f" ... on IssueComment {{ {COMMENT} }}"
+    kinds.append("IssueComment")
+    if pulls:
+        selection += f" ... on PullRequestReview {{ {REVIEW} }}"
+        kinds.append("PullRequestReview")
     return ", ".join(map(_item_type, kinds)), selection
-ISSUE_NESTED = ("comments", "labels", "assignees", "timelineItems")
-PULL_NESTED = (*ISSUE_NESTED, "reviews")
+
+
+ISSUE_NESTED = ("labels", "assignees", "timelineItems")
+PULL_NESTED = ISSUE_NESTED
 ITEM = f"number databaseId title state createdAt updatedAt closedAt authorAssociation author {{ {ACTOR} }}"
-PULL_ITEM = " isDraft mergedAt mergeCommit { oid } headRefName headRefOid baseRefName"
+# reviewThreads' count: whether the PR has review comments (each is in a thread), one
+# request per PR of the page, where the comments themselves would cost 100
+PULL_ITEM = (" isDraft mergedAt mergeCommit { oid } headRefName headRefOid baseRefName "
+             "reviewThreads { totalCount }")
+# A release (its author is a User: a release made by a bot or an app has none over GraphQL)
+RELEASE = "databaseId tagName name createdAt publishedAt isDraft isPrerelease author { login databaseId }"
+
+
+@dataclass
+class RepoRead:
+    """What ``read_repo`` read of one repo."""
+
+    newest: dict[str, str | None]  # listing -> newest updated_at read (releases: created_at)
+    pulls: int = 0  # pull requests the repo holds
+    review_threads: int = 0  # review threads of its pull requests (every review comment is in one)
 
 
 class GraphQLError(Exception):
@@ -102,10 +129,14 @@ def nested(names: tuple[str, ...], pulls: bool, size: int, after: dict[str, str]
         for name in names)
 
 
-def issues_query(owner: str, name: str, pages: dict[bool, tuple[int, str | None]]) -> str:
+def issues_query(owner: str, name: str, pages: dict[bool, tuple[int, str | None]],
+                 nested_size: int | None = None,
+                 releases: tuple[int, str | None] | None = None) -> str:
     """One query for the next page of a repo's issues and of its pull requests (``pages``:
     pull requests or not -> (first, after)), most recently updated first, each with the
-    first ``first`` of its nested lists."""
+    first ``nested_size`` of its nested lists (default: its page's ``first``; GitHub prices a
+    nested list by its parents' ``first`` only, so a full page of it costs the same as a
+    short one), and (``releases``: (first, after)) the next page of its releases."""
     parts = []
     for pulls, (size, after) in pages.items():
         kind = "pullRequests" if pulls else "issues"
@@ -113,24 +144,33 @@ def issues_query(owner: str, name: str, pages: dict[bool, tuple[int, str | None]
         extra = PULL_ITEM if pulls else " stateReason"
         parts.append(f"{kind}(first: {size}{cursor}, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{ "
                      f"{PAGE} nodes {{ {ITEM}{extra} "
-                     f"{nested(PULL_NESTED if pulls else ISSUE_NESTED, pulls, size)} }} }}")
+                     f"{nested(PULL_NESTED if pulls else ISSUE_NESTED, pulls, nested_size or size)} }} }}")
+    if releases is not None:
+        size, after = releases
+        cursor = f", after: {json.dumps(after)}" if after else ""
+        parts.append(f"releases(first: {size}{cursor}, orderBy: {{field: CREATED_AT, direction: DESC}}) "
+                     f"{{ {PAGE} nodes {{ {RELEASE} }} }}")
     return (f"query {{ repository(owner: {json.dumps(owner)}, name: {json.dumps(name)}) {{ "
             + " ".join(parts) + " } }")
 
 
-def org_counts_query(login: str, after: str | None) -> str:
-    """How many issues and pull requests each repo of an organisation has, 100 repos a
-    query (about 2 points): the ``first`` of the pages that read them, since GitHub prices
-    a connection by its ``first``, not by what it holds."""
+COUNTS = "issues { totalCount } pullRequests { totalCount } releases { totalCount }"
+
+
+def org_counts_query(login: str, after: str | None, first: int = 100) -> str:
+    """How many issues, pull requests and releases each repo of an organisation has, up to
+    100 repos a query (``first``: as many as REST listed, since each counted connection
+    costs one request per repo asked: 3 points for 100, 1 for 30): the ``first`` of the pages
+    that read them, since GitHub prices a connection by its ``first``, not by what it holds."""
     cursor = f", after: {json.dumps(after)}" if after else ""
-    return (f"query {{ organization(login: {json.dumps(login)}) {{ repositories(first: 100{cursor}) {{ "
-            f"{PAGE} nodes {{ nameWithOwner issues {{ totalCount }} pullRequests {{ totalCount }} }} }} }} }}")
+    return (f"query {{ organization(login: {json.dumps(login)}) {{ repositories(first: {first}{cursor}) {{ "
+            f"{PAGE} nodes {{ nameWithOwner {COUNTS} }} }} }} }}")
 
 
 def count_query(owner: str, name: str) -> str:
-    """How many issues and pull requests one repo has (one not in its org's listing)."""
+    """How many issues, pull requests and releases one repo has (one not in its org's listing)."""
     return (f"query {{ repository(owner: {json.dumps(owner)}, name: {json.dumps(name)}) {{ "
-            "issues { totalCount } pullRequests { totalCount } } }")
+            f"{COUNTS} }} }}")
 
 
 def more_query(owner: str, name: str, number: int, pulls: bool, size: int,
@@ -195,6 +235,13 @@ def as_review(node: dict) -> dict:
             "submitted_at": node.get("submittedAt"), "commit_id": (node.get("commit") or {}).get("oid")}
 
 
+def as_release(node: dict) -> dict:
+    return {"id": node["databaseId"], "tag_name": node["tagName"], "name": node.get("name"),
+            "author": as_user(node.get("author")), "draft": bool(node.get("isDraft")),
+            "prerelease": bool(node.get("isPrerelease")), "created_at": node["createdAt"],
+            "published_at": node.get("publishedAt")}
+
+
 def as_event(node: dict, number: int) -> dict:
     commit = node.get("commit") or node.get("closer") or {}
     label = node.get("label")
@@ -211,15 +258,17 @@ class GraphQLReader:
     """Reads one repo's issues and pull requests over GraphQL into the store."""
 
     def __init__(self, session: HarvestSession, url: str, saver: Saver, api_url: str,
-                 say: Callable[[str], None] = lambda message: None) -> None:
+                 say: Callable[[str], None] = lambda message: None,
+                 org_sizes: dict[str, int] | None = None) -> None:
         self.session = session
         self.url = url
         self.saver = saver
         self.api_url = api_url
         self.say = say
         self.queries = 0  # queries answered
-        self.counts: dict[str, dict[bool, int]] = {}  # full name -> issues and PRs it holds
+        self.counts: dict[str, dict[bool | str, int]] = {}  # full name -> what it holds
         self.orgs_counted: set[str] = set()
+        self.org_sizes = org_sizes or {}  # org login (lower case) -> repos REST listed
 
     def post(self, query: str) -> dict:
         from graphminer.harvest.github import HeavyPage
@@ -263,55 +312,79 @@ class GraphQLReader:
                 self.say(f"GraphQL: a query with first: {first} was too heavy, asking for fewer")
         raise AssertionError("unreachable")
 
-    def read_repo(self, repo: dict, since: str | None) -> dict[str, str | None]:
+    def read_repo(self, repo: dict, since: str | None) -> RepoRead:
         """Store the repo's issues and PRs updated since ``since`` (all: None) with their
-        nested lists; returns the newest ``updated_at`` read per listing."""
-        newest: dict[str, str | None] = {"issues": None, "pulls": None, "issue_comments": None,
-                                         "issue_events": None}
+        nested lists, and on a complete read (``since`` None) its releases too."""
+        read = RepoRead({"issues": None, "pulls": None, "issue_comments": None,
+                         "issue_events": None})
         owner, name = repo["owner"]["login"], repo["name"]
         counts = self.counts_of(repo)
+        read.pulls = counts[True]
         left = {pulls: counts[pulls] for pulls in (False, True)}
         after: dict[bool, str | None] = {False: None, True: None}
+        # Releases have no order by update: read them only when reading everything.
+        releases_left, releases_after = (counts["releases"], None) if since is None else (0, None)
+        if since is None:
+            read.newest["releases"] = None
         size = SIZES[0]
-        while any(value > 0 for value in left.values()):
+        while any(value > 0 for value in left.values()) or releases_left > 0:
             open_ = [pulls for pulls in (False, True) if left[pulls] > 0]
-            data, size = self.sized(lambda first, open_=open_: self.post(issues_query(
-                owner, name, {pulls: (min(first, left[pulls]), after[pulls]) for pulls in open_})), size)
+            wanted = releases_left > 0
+            page = (releases_left, releases_after)
+
+            def ask(first: int, open_: list[bool] = open_, page: tuple = page) -> dict:
+                return self.post(issues_query(
+                    owner, name, {pulls: (min(first, left[pulls]), after[pulls]) for pulls in open_},
+                    first, (min(first, page[0]), page[1]) if page[0] > 0 else None))
+
+            data, size = self.sized(ask, size)
             for pulls in open_:
                 connection = data["repository"]["pullRequests" if pulls else "issues"]
                 nodes = connection["nodes"]
                 for node in nodes:
                     self.more(repo, node, pulls, size)
-                self.store(repo, nodes, pulls, newest)
+                    if pulls:
+                        read.review_threads += node["reviewThreads"]["totalCount"]
+                self.store(repo, nodes, pulls, read.newest)
                 done = since is not None and any(node["updatedAt"] < since for node in nodes)
                 if done or not connection["pageInfo"]["hasNextPage"] or not nodes:
                     left[pulls] = 0
                 else:  # more may have come since the count: read on
                     left[pulls] = max(left[pulls] - len(nodes), 1)
                     after[pulls] = connection["pageInfo"]["endCursor"]
-        return newest
+            if wanted:
+                connection = data["repository"]["releases"]
+                nodes = connection["nodes"]
+                self.saver.save(LISTINGS["releases"], repo["id"], [as_release(node) for node in nodes])
+                read.newest["releases"] = _newest(read.newest["releases"],
+                                                  [node["createdAt"] for node in nodes])
+                if not connection["pageInfo"]["hasNextPage"] or not nodes:
+                    releases_left = 0
+                else:
+                    releases_left = max(releases_left - len(nodes), 1)
+                    releases_after = connection["pageInfo"]["endCursor"]
+        return read
 
-    def counts_of(self, repo: dict) -> dict[bool, int]:
-        """(issues, pull requests) of the repo: from its organisation's listing, read once."""
+    def counts_of(self, repo: dict) -> dict[bool | str, int]:
+        """Issues (False), pull requests (True) and releases of the repo: from its organisation's listing, read once."""
         key = repo["full_name"].lower()
         if key not in self.counts and repo["owner"]["login"].lower() not in self.orgs_counted:
             login, after = repo["owner"]["login"], None
             self.orgs_counted.add(login.lower())
             while True:
-                data = self.post(org_counts_query(login, after))
+                first = min(100, max(1, self.org_sizes.get(login.lower(), 100)))
+                data = self.post(org_counts_query(login, after, first))
                 listing = (data.get("organization") or {}).get("repositories")
                 if not listing:
                     break
                 for node in listing["nodes"]:
-                    self.counts[node["nameWithOwner"].lower()] = {
-                        False: node["issues"]["totalCount"], True: node["pullRequests"]["totalCount"]}
+                    self.counts[node["nameWithOwner"].lower()] = _counts(node)
                 if not listing["pageInfo"]["hasNextPage"]:
                     break
                 after = listing["pageInfo"]["endCursor"]
         if key not in self.counts:
             found = self.post(count_query(repo["owner"]["login"], repo["name"]))["repository"]
-            self.counts[key] = {False: found["issues"]["totalCount"],
-                                True: found["pullRequests"]["totalCount"]}
+            self.counts[key] = _counts(found)
         return self.counts.pop(key)
 
     def more(self, repo: dict, node: dict, pulls: bool, size: int) -> None:
@@ -336,11 +409,14 @@ class GraphQLReader:
         comments, events = [], []
         for node in nodes:
             number = node["number"]
-            comments += [as_comment(c, f"{issue_url}{number}") for c in node["comments"]["nodes"]]
-            events += [as_event(e, number) for e in node["timelineItems"]["nodes"]]
+            items = node["timelineItems"]["nodes"]
+            comments += [as_comment(c, f"{issue_url}{number}") for c in items
+                         if c["__typename"] == "IssueComment"]
+            events += [as_event(e, number) for e in items if e["__typename"] in EVENT_NAMES]
             if pulls:
-                self.saver.save(REVIEWS, repo_id, [as_review(r) for r in node["reviews"]["nodes"]
-                                                   if r.get("databaseId")], number)
+                self.saver.save(REVIEWS, repo_id, [as_review(r) for r in items
+                                                   if r["__typename"] == "PullRequestReview"
+                                                   and r.get("databaseId")], number)
         self.saver.save(LISTINGS["issues"], repo_id, [as_issue(node, pulls) for node in nodes])
         if pulls:
             self.saver.save(LISTINGS["pulls"], repo_id, [as_pull(node) for node in nodes])
@@ -350,5 +426,15 @@ class GraphQLReader:
         for name, values in (("issues", stamps), ("pulls", stamps if pulls else []),
                              ("issue_comments", [c["updated_at"] for c in comments]),
                              ("issue_events", [e["created_at"] for e in events])):
-            present = [v for v in (newest[name], *values) if v]
-            newest[name] = max(present) if present else None
+            newest[name] = _newest(newest[name], values)
+
+
+def _newest(value: str | None, values: list[str | None]) -> str | None:
+    present = [v for v in (value, *values) if v]
+    return max(present) if present else None
+
+
+def _counts(node: dict) -> dict[bool | str, int]:
+    """A repo's counts as ``COUNTS`` asks them: issues (False), pull requests (True), releases."""
+    return {False: node["issues"]["totalCount"], True: node["pullRequests"]["totalCount"],
+            "releases": node["releases"]["totalCount"]}

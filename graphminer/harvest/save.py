@@ -215,6 +215,12 @@ class Saver:
         return {row[0]: row[1] for row in self.conn.execute(
             "SELECT number, updated_at FROM pulls WHERE repo_id=?", (repo_id,))}
 
+    def has_pulls(self, repo_id: int) -> bool:
+        """Whether any issue row of the repo is a pull request (or /pulls listed one)."""
+        return self.conn.execute(
+            "SELECT 1 FROM issues WHERE repo_id=? AND is_pr=1 UNION ALL "
+            "SELECT 1 FROM pulls WHERE repo_id=? LIMIT 1", (repo_id, repo_id)).fetchone() is not None
+
     def issues_updated(self, repo_id: int, since: str | None, created_by: str | None) -> list[int]:
         """Issues (and PRs) updated since ``since`` and created by ``created_by`` (either
         bound None: open): the ones that may hold events not yet stored."""
