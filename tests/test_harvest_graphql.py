@@ -90,6 +90,36 @@ def test_graphql_first_harvest_stores_what_rest_stores(harvested):
     assert makers(harvested["auto"]) == makers(harvested["rest"])
 
 
+def test_a_world_with_ghosts_renames_and_transfers_reads_the_same_over_graphql(tmp_path):
+    """A second, differently made world: two orgs, deleted accounts (ghost), bots, then a
+    delta night (a repo renamed, one transferred) over REST on both; the GraphQL first harvest stores what the
+    REST one does, and every maker gets the same milestones."""
+    made = generate_world(tmp_path / "gen", seed=8, orgs=2, repos_per_org=3, makers=50,
+                          years=3, truth=False, delta_days=1, deleted_accounts=2,
+                          renamed_repos=1, transferred_repos=1)
+    data = json.load(gzip.open(made["world"], "rt", encoding="utf-8"))
+    orgs = [org["login"] for org in data["orgs"] if not org.get("outside")]
+    stores = {}
+    with serve(made["world"]) as hub:
+        for api in ("rest", "auto"):
+            configure(tmp_path / api, orgs, api)
+            harvest(hub.url, tmp_path / api)
+            stores[api] = tmp_path / api / "store.sqlite"
+        first = {api: typed_tables(store) for api, store in stores.items()}
+        hub.apply_delta(made["world"].parent / "delta-1.json.gz")
+        for api in ("rest", "auto"):
+            harvest(hub.url, tmp_path / api)
+        graphql_lines = [line for line in hub.log_lines() if "graphql" in line]
+    assert graphql_lines and all(line["status"] == 200 for line in graphql_lines)
+    assert rows(stores["auto"], "SELECT COUNT(*) FROM issues WHERE user_id IS NULL")[0][0] > 0  # ghost
+    assert first["auto"] == first["rest"]
+    want, got = typed_tables(stores["rest"]), typed_tables(stores["auto"])
+    for table in want:
+        assert got[table] == want[table], table
+    assert events_of(stores["auto"]).equals(events_of(stores["rest"]))
+    assert makers(stores["auto"]) == makers(stores["rest"])
+
+
 def test_graphql_first_harvest_costs_less_and_the_next_quiet_night_nothing(harvested):
     rest = sum(1 for line in harvested["rest_log"] if line["counted"])
     points = sum(line["graphql"]["cost"] for line in harvested["auto_log"] if "graphql" in line)
