@@ -53,7 +53,7 @@ def test_a_run_off_the_terminal_prints_a_line_every_interval(world, tmp_path):
 
 def test_a_sleeping_run_says_when_it_resumes(world, tmp_path):
     env = {**environment(), "GRAPHMINER_PROGRESS_SECONDS": "0.2"}
-    with serve(world, rate_limit=30, rate_window=2.0) as hub:
+    with serve(world, rate_limit=10, rate_window=2.0) as hub:  # a harvest needs about 25
         result = harvest(hub.url, tmp_path, env=env)
     assert any(line.group(7) for line in progress_lines(result.stderr)), result.stderr
 
