@@ -220,11 +220,11 @@ def test_three_tokens_one_worker_each_store_what_one_token_stores(world, harvest
 
 
 def test_spent_points_wait_for_their_reset_and_store_the_same(world, harvested, tmp_path):
-    """2 points a window of 2 s: the harvester meets RATE_LIMITED, waits for the reset
+    """2 points a window of 1 s: the harvester meets RATE_LIMITED, waits for the reset
     the headers name, and goes on; the store is what an unlimited GraphQL harvest stores."""
     folder = tmp_path / "paced"
     configure(folder, world["orgs"], "auto")
-    with serve(world["world"], graphql_rate_limit=2, rate_window=2) as hub:
+    with serve(world["world"], graphql_rate_limit=2, rate_window=1) as hub:
         done = harvest(hub.url, folder)
         log = hub.log_lines()
     refused = [line for line in log if "graphql" in line and line["status"] == 200

@@ -33,7 +33,7 @@ def progress_lines(stderr: str) -> list[re.Match]:
 
 def test_a_run_off_the_terminal_prints_a_line_every_interval(world, tmp_path):
     env = {**environment(), "GRAPHMINER_PROGRESS_SECONDS": "0.3"}
-    with serve(world, latency_ms=15) as hub:
+    with serve(world, latency_ms=40) as hub:  # a GraphQL first harvest: about 40 requests
         started = datetime.now()
         result = harvest(hub.url, tmp_path, env=env)
         seconds = (datetime.now() - started).total_seconds()
