@@ -69,6 +69,9 @@ def test_queries_on_the_demo_store_answer_as_of_the_demo_world(demo) -> None:
     store = str(demo[0] / "graphminer.sqlite")
     conn = sqlite3.connect(store)
     assert conn.execute("SELECT MAX(ended_at) FROM _runs").fetchone()[0] == world_now
+    # both ends of the harvest on the source's clock: it did not end before it started
+    assert conn.execute("SELECT started_at, ended_at FROM _runs WHERE kind='github'").fetchall() \
+        == [(world_now, world_now)]
 
     def ask(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "graphminer", *args, "--store", store, "--json"],

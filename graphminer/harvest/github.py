@@ -93,6 +93,7 @@ class HttpStats:
     by_status: dict[int, int] = field(default_factory=dict)
     wait_seconds: float = 0.0
     server_time: str | None = None  # the latest ``Date`` the API sent: the run's end time
+    server_start: str | None = None  # the earliest: its start on the same clock
 
     def __add__(self, other: HttpStats) -> HttpStats:
         statuses = dict(self.by_status)
@@ -101,17 +102,18 @@ class HttpStats:
         return HttpStats(self.requests + other.requests, self.not_modified + other.not_modified,
                          self.retries + other.retries, statuses,
                          self.wait_seconds + other.wait_seconds,
-                         _max(self.server_time, other.server_time))
+                         _max(self.server_time, other.server_time),
+                         _min(self.server_start, other.server_start))
 
 
-def server_time(headers: MutableMapping[str, str], latest: str | None) -> str | None:
-    """The later of ``latest`` and the response's ``Date`` header (``YYYY-MM-DDTHH:MM:SSZ``):
-    a harvest ends on the source's clock (docs/rules.md "Dating"), not the local one."""
+def server_date(headers: MutableMapping[str, str]) -> str | None:
+    """The response's ``Date`` header as ``YYYY-MM-DDTHH:MM:SSZ`` (None without one): a
+    harvest starts and ends on the source's clock (docs/rules.md "Dating"), not the local
+    one, so a world's frozen clock (``fakehub serve --clock world``) dates both ends."""
     try:
-        sent = format_instant(parsedate_to_datetime(headers.get("Date") or ""))
+        return format_instant(parsedate_to_datetime(headers.get("Date") or ""))
     except (TypeError, ValueError):
-        return latest
-    return max(latest, sent) if latest else sent
+        return None
 
 
 class CountingAdapter(HTTPAdapter):
@@ -135,7 +137,9 @@ class CountingAdapter(HTTPAdapter):
             self.stats.not_modified += 1
         index = self.pool.index_of(request.headers.get("Authorization"))
         self.pool.observe(index, response.headers)
-        self.stats.server_time = server_time(response.headers, self.stats.server_time)
+        sent = server_date(response.headers)
+        self.stats.server_time = _max(self.stats.server_time, sent)
+        self.stats.server_start = _min(self.stats.server_start, sent)
         _public_vary(response.headers)
         fingerprint = self.pool.fingerprint(index)
         if fingerprint:
@@ -698,7 +702,7 @@ class Harvester:
                        records_new=self.saver.counts.new,
                        records_updated=self.saver.counts.updated,
                        failures=missing + summary.failures,
-                       ended_at=stats.server_time)
+                       started_at=stats.server_start, ended_at=stats.server_time)
         return summary
 
     def figures(self) -> str:

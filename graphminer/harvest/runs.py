@@ -68,17 +68,19 @@ def finish_run(conn: sqlite3.Connection, run_id: int, status: str, *, records_ne
                records_updated: int = 0, failures: Iterable[dict] = (),
                requests: int | None = None, not_modified: int | None = None,
                rate_remaining: int | None = None, orgs: Iterable[str] | None = None,
-               ended_at: str | None = None) -> None:
+               started_at: str | None = None, ended_at: str | None = None) -> None:
     """Close a run with its status ('ok', 'partial', 'failed') and figures; ``orgs``
     replaces the run's org list when the run learnt it only as it went; ``ended_at`` is the
-    source's time (the API's ``Date``), the local clock when there is none."""
+    source's time (the API's ``Date``), the local clock when there is none, and
+    ``started_at``, given, replaces the local start with the source's first ``Date``."""
     with conn:
         conn.execute(
-            """UPDATE _runs SET ended_at=?, status=?, records_new=?, records_updated=?,
+            """UPDATE _runs SET started_at=COALESCE(?, started_at), ended_at=?, status=?,
+                 records_new=?, records_updated=?,
                  failures=?, requests=COALESCE(?, requests),
                  not_modified=COALESCE(?, not_modified), rate_remaining=?,
                  orgs=COALESCE(?, orgs) WHERE id=?""",
-            (ended_at or utc_now(), status, records_new, records_updated, json.dumps(list(failures)),
+            (started_at if ended_at else None, ended_at or utc_now(), status, records_new, records_updated, json.dumps(list(failures)),
              requests, not_modified, rate_remaining,
              None if orgs is None else json.dumps(list(orgs)), run_id),
         )
