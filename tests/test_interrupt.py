@@ -49,13 +49,21 @@ def environment(tokens: int = 1) -> dict[str, str]:
     return env
 
 
+def default_sigint() -> None:
+    """In the harvest's process, before Python starts: Ctrl-C as on a terminal. A job that
+    a shell without job control put in the background (``cmd &`` in a script, as some CI
+    runners do) inherits SIGINT ignored, and Python then leaves it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupted_harvest(hub, folder: Path, orgs: list[str], signum: int, after: int,
                         tokens: int = 1):
     """Start a harvest, send ``signum`` once fakehub has logged ``after`` more requests;
     (exit code, stdout, stderr, seconds from the signal to the exit)."""
     start = len(hub.log_path.read_bytes().splitlines()) if hub.log_path.exists() else 0
     process = subprocess.Popen(harvest_command(hub.url, folder, orgs), env=environment(tokens),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=default_sigint)
     signalled = 0.0
     while process.poll() is None:
         if hub.log_path.exists() and len(hub.log_path.read_bytes().splitlines()) - start >= after:

@@ -563,8 +563,10 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
                                       api=api, new_graphql_session=new_graphql_session,
                                       stop=stop)
                 summary = harvester.run(orgs, api_url)
-            finally:
+                # Not on the way out of Ctrl-C: requests-cache may have been stopped inside
+                # a cache transaction, and its next write would wait for it for ever.
                 _prune_cache(session)
+            finally:
                 session.close()
             _after_harvest(conn, config)
     finally:
