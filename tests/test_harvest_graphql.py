@@ -169,7 +169,7 @@ def test_every_query_the_harvester_can_send_validates_against_githubs_schema():
         queries.append(reader.issues_query("civic", "site", {}, 100, (100, after)))
     for pulls in (False, True):
         queries.append(reader.issues_query("civic", "site", {pulls: (3, None)}))
-        names = reader.PULL_NESTED if pulls else reader.ISSUE_NESTED
+        names = reader.NESTED_LISTS
         queries.append(reader.more_query("civic", "site", 7, pulls, 25,
                                          {name: "Y3Vyc29y" for name in names}))
     for query in queries:

@@ -908,12 +908,13 @@ class Harvester:
         issues = self.harvest_issues(repo)
         issues_changed = tonight.sweep or signals.changed(self.conn, repo["id"], signals.ISSUES, issues)
         pulls = None
-        if self.read_over_graphql.get((repo["id"], "no pulls")) and not self.saver.has_pulls(repo["id"]):
-            # GraphQL read the repo tonight and it has no pull request (nor has /issues
-            # since): /pulls has nothing to prime, and the next night reads it once
-            # /issues changes (signals.Plan.reads_pulls)
-            pass
-        elif tonight.reads_pulls(issues_changed, bool(self.saver.pulls_updated(repo["id"]))):
+        # GraphQL read the repo tonight and it has no pull request (nor has /issues since):
+        # /pulls has nothing to prime, and the next night reads it once /issues changes
+        # (signals.Plan.reads_pulls)
+        no_pulls = (self.read_over_graphql.get((repo["id"], "no pulls"))
+                    and not self.saver.has_pulls(repo["id"]))
+        if not no_pulls and tonight.reads_pulls(issues_changed,
+                                                bool(self.saver.pulls_updated(repo["id"]))):
             pulls = self.harvest_pulls(repo) or signals.EMPTY
         if issues_changed:
             if (repo["id"], "issue_comments") in self.read_over_graphql:

@@ -91,8 +91,8 @@ def timeline(pulls: bool) -> tuple[str, str]:
     return ", ".join(map(_item_type, kinds)), selection
 
 
-ISSUE_NESTED = ("labels", "assignees", "timelineItems")
-PULL_NESTED = ISSUE_NESTED
+# an issue's and a pull request's nested lists (a PR's reviews are in its timeline)
+NESTED_LISTS = ("labels", "assignees", "timelineItems")
 ITEM = f"number databaseId title state createdAt updatedAt closedAt authorAssociation author {{ {ACTOR} }}"
 # reviewThreads' count: whether the PR has review comments (each is in a thread), one
 # request per PR of the page, where the comments themselves would cost 100
@@ -144,7 +144,7 @@ def issues_query(owner: str, name: str, pages: dict[bool, tuple[int, str | None]
         extra = PULL_ITEM if pulls else " stateReason"
         parts.append(f"{kind}(first: {size}{cursor}, orderBy: {{field: UPDATED_AT, direction: DESC}}) {{ "
                      f"{PAGE} nodes {{ {ITEM}{extra} "
-                     f"{nested(PULL_NESTED if pulls else ISSUE_NESTED, pulls, nested_size or size)} }} }}")
+                     f"{nested(NESTED_LISTS, pulls, nested_size or size)} }} }}")
     if releases is not None:
         size, after = releases
         cursor = f", after: {json.dumps(after)}" if after else ""
@@ -389,7 +389,7 @@ class GraphQLReader:
 
     def more(self, repo: dict, node: dict, pulls: bool, size: int) -> None:
         """Follow up the item's nested lists longer than a page, into ``node``."""
-        names = PULL_NESTED if pulls else ISSUE_NESTED
+        names = NESTED_LISTS
         after = {name: node[name]["pageInfo"]["endCursor"] for name in names
                  if node[name]["pageInfo"]["hasNextPage"]}
         while after:
