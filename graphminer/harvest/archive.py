@@ -799,3 +799,55 @@ def follow_from_archive(conn: sqlite3.Connection, user_ids: set[int], kind_of: C
             conn.execute("INSERT OR REPLACE INTO archive_followed VALUES (?, ?)", (user_id, now))
     return len(user_ids)
 
+
+
+# --- ClickHouse -------------------------------------------------------------------------------------
+
+
+def read_clickhouse(config: Config, url: str, table: str, start: datetime, end: datetime, *,
+                    store_path: Path | None = None, everything: bool = False, follow: bool = False,
+                    client: Any = None) -> ArchiveSummary:
+    """Run the selection on a ClickHouse server holding ``github_events`` (over HTTP with
+    clickhouse-connect) and store its rows. That table names people and repos by login and
+    name only: they are matched to the store's ids; rows naming neither a stored repo nor a
+    known person are counted as not observable, never stored under an invented id."""
+    summary = ArchiveSummary()
+    conn = open_store(store_path or config.store_path)
+    try:
+        with harvest_lock(conn, "graphminer harvest-archive (ClickHouse)"):
+            selection = network_selection(conn, config, everything, follow)
+            if client is None:
+                import clickhouse_connect  # start-up: only this source needs it
+
+                client = clickhouse_connect.get_client(dsn=url) if "://" in url else \
+                    clickhouse_connect.get_client(host=url)
+            end = end + timedelta(hours=1)
+            counted = client.query(
+                f"SELECT toString(event_type), count(), countIf(event_type = 'PullRequestEvent' AND action = 'closed' "
+                f"AND merged = 1) FROM {table} WHERE created_at >= toDateTime('{sql._hour_text(start)}', 'UTC') "
+                f"AND created_at < toDateTime('{sql._hour_text(end)}', 'UTC') GROUP BY 1").result_rows
+            for kind, count, merged in counted:
+                summary.by_type[kind] += int(count)
+                summary.events += int(count)
+                summary.merged_prs += int(merged)
+            result = client.query(sql.clickhouse_sql(selection, start, end, table))
+            names = list(result.column_names)
+            saver = ArchiveStore(conn, config.opt_out)
+            with conn:
+                for values in result.result_rows:
+                    row = dict(zip(names, values, strict=True))
+                    network = everything or _in_network(row, selection)
+                    hour = row["created_at"][:13]
+                    if network and saver.repo(row) is None:
+                        summary.not_observable["rows_of_repos_not_in_the_store"] += 1
+                        continue
+                    saver.store(row, hour, network)
+            summary.stored = saver.stored
+    finally:
+        conn.close()
+    return summary
+
+
+def _in_network(row: dict, selection: sql.Selection) -> bool:
+    name = (row.get("repo_name") or "").lower()
+    return name in selection.repo_names or name.split("/", 1)[0] in selection.owners
