@@ -298,8 +298,8 @@ def duck_filter(everything: bool = False) -> str:
         OR lower(coalesce(payload.comment."user".login, payload.issue."user".login,
                           payload.pull_request."user".login)) IN (SELECT login FROM sel_maker_logins)
         OR lower(split_part(repo.name, '/', 1)) IN (SELECT login FROM sel_maker_logins)
-        OR (type = 'PushEvent' AND len(list_filter(payload.commits, lambda c:
-            c.author.email IN (SELECT hash FROM sel_hashes))) > 0))"""
+        OR (type = 'PushEvent' AND list_has_any(list_transform(payload.commits, lambda c: c.author.email),
+            (SELECT coalesce(list(hash), []) FROM sel_hashes))))"""
 
 
 def clickhouse_filter(selection: Selection) -> str:
