@@ -486,11 +486,13 @@ class ArchiveStore:
         elif trimmed:
             author = actor  # opened by its actor
         else:
-            author = self.person(row.get("creator_user_id"), row.get("creator_user_login"), row.get("creator_type"))
-            if self.out(row.get("creator_user_login")):
+            login = row.get("item_user_login", row.get("creator_user_login"))
+            author = self.person(row.get("item_user_id", row.get("creator_user_id")), login,
+                                 row.get("item_user_type", row.get("creator_type")))
+            if self.out(login):
                 return
-        association = row.get("author_association")
-        if association in ASSOCIATIONS and author is not None and not row.get("comment_id"):
+        association = row.get("author_association")  # the issue's or PR's author's
+        if association in ASSOCIATIONS and author is not None:
             self.association(author, repo_id, association, row["created_at"])
         existing = self.conn.execute("SELECT 1 FROM issues WHERE repo_id = ? AND number = ?",
                                      (repo_id, number)).fetchone()
