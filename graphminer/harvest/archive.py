@@ -340,9 +340,9 @@ class Reader:
     def network_predicate(self) -> str:
         if self.selection.everything:
             return "TRUE"
-        return """(repo_id IN (SELECT id FROM sel_repo_ids) OR lower(repo_name) IN (SELECT name FROM sel_names)
+        return """coalesce(repo_id IN (SELECT id FROM sel_repo_ids) OR lower(repo_name) IN (SELECT name FROM sel_names)
             OR lower(split_part(repo_name, '/', 1)) IN (SELECT login FROM sel_owners)
-            OR lower(org_login) IN (SELECT login FROM sel_owners))"""
+            OR lower(org_login) IN (SELECT login FROM sel_owners), FALSE)"""
 
     def network_ids(self) -> set[int]:
         """Event ids of the last batch's selected events in the network."""
@@ -698,6 +698,7 @@ def harvest_archive(config: Config, *, store_path: Path | None = None, files: li
             summary.hours_missing = len(missing or [])
             days |= {hour.strftime("%Y-%m-%d") for hour in missing or []}
             reader = Reader(selection, named_owners)
+            known_ids, known_logins = set(selection.maker_ids), set(selection.maker_logins)
             started = time.monotonic()
             try:
                 for batch in batches(files or [], batch_files):
@@ -710,12 +711,11 @@ def harvest_archive(config: Config, *, store_path: Path | None = None, files: li
                             hour = hour_key(datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%SZ")
                                             .replace(tzinfo=UTC))
                             saver.store(row, hour, row.get("event_id") in network or everything)
-                        if follow:
-                            known_ids = selection.maker_ids | {row["actor_id"] for row in rows if row.get("actor_id")
-                                                               and row.get("event_id") in network}
-                            known_logins = selection.maker_logins | {row["actor_login"].lower() for row in rows
-                                                                     if row.get("actor_login")
-                                                                     and row.get("event_id") in network}
+                        if follow:  # the makers known so far: the store's and this run's network actors
+                            known_ids |= {row["actor_id"] for row in rows if row.get("actor_id")
+                                          and row.get("event_id") in network}
+                            known_logins |= {row["actor_login"].lower() for row in rows
+                                             if row.get("actor_login") and row.get("event_id") in network}
                             saver.outside(reader.outside(known_ids - {10137}, known_logins - set(config.opt_out)))
                         read = {hour_of(path.name): (counts["per_file"].get(str(path), 0), path.name)
                                 for path in batch}
