@@ -254,7 +254,7 @@ IDS: tuple[Field, ...] = (
     Field("release_created_at", "payload.release.created_at", None, _bq("release.created_at")),
     Field("release_published_at", "payload.release.published_at", None, _bq("release.published_at")),
     Field("member_id", "payload.member.id", None, f"CAST({_bq('member.id')} AS INT64)"),
-    Field("listed", "len(payload.commits)", None, f"ARRAY_LENGTH(JSON_QUERY_ARRAY(payload, '$.commits'))"),
+    Field("listed", "len(payload.commits)", None, "ARRAY_LENGTH(JSON_QUERY_ARRAY(payload, '$.commits'))"),
 )
 
 # Per-event counts for the summary (DuckDB only: counted on every event read).
