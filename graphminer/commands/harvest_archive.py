@@ -68,7 +68,9 @@ def harvest_archive(files: str | None, start: str | None, end: str | None, base_
     if sources != 1 or (clickhouse and not (low and high)):
         raise BadInput("give one source: --files DIR_OR_GLOB, or --from D --to D (downloads), "
                        "or --clickhouse URL with --from D --to D")
-    say = (lambda text: click.echo(text, err=True))
+    def say(text: str) -> None:
+        click.echo(text, err=True)
+
     missing: list[datetime] = []
     if files:
         paths = archive.files_in(files)
