@@ -1,45 +1,58 @@
 """GH Archive as a source (issue 24): the real hour read by DuckDB and by chDB (ClickHouse's
 engine in-process) on ClickHouse's published github_events table, and a generated world
-written as hours by fakehub and read with harvest-archive alone, against its truth."""
+written as hours by fakehub and read with `harvest-archive` alone, against its truth.
+
+Cheap by design: the real hour is read in-process (the command adds identities and
+precompute, 20 s on 8,000 strangers, tested on the small world instead), the world is small
+and shared by the module, and the command runs in-process through click. The edge hours
+(downloads, missing, late-filed, trimmed, Timeline) are in test_archive_edges.py; large
+worlds are in bench/bench_archive.py.
+"""
 
 from __future__ import annotations
 
-import gzip
+import doctest
 import json
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from archive_support import (
+    CAREERS,
+    agreement,
+    archive_cli,
+    generated_hours,
+    makers_of,
+    write_config,
+)
+
+from graphminer.config import load_config
+from graphminer.harvest import archive, archive_sql
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gharchive"
 REAL_HOUR = SHARED / "2015-01-01-12.json.gz"
-GRAPHMINER = [sys.executable, "-m", "graphminer"]
 # SOURCE.md's counts, read there with plain json (one object a line)
 SOURCE_BY_TYPE = {"PushEvent": 4284, "WatchEvent": 994, "CreateEvent": 981, "IssueCommentEvent": 574,
                   "PullRequestEvent": 367, "IssuesEvent": 361, "ForkEvent": 285, "DeleteEvent": 156,
                   "GollumEvent": 123, "PullRequestReviewCommentEvent": 50, "CommitCommentEvent": 41,
                   "ReleaseEvent": 30, "MemberEvent": 17, "PublicEvent": 10}
-CAREERS = ("landed_elsewhere", "civic_elsewhere", "government", "founder", "moved_on")
+SUMMARY_KEYS = {"hours_read", "hours_missing", "events", "by_type", "stored", "merged_prs",
+                "pushes_commits_not_listed", "hashed_emails", "not_observable", "coverage"}
 
 needs_real_hour = pytest.mark.skipif(not REAL_HOUR.is_file(), reason="../shared/data/gharchive is not beside the checkout")
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*GRAPHMINER, *args], capture_output=True, text=True, cwd=cwd, timeout=600)
-
+# --- the real hour -------------------------------------------------------------------------------
 
 @needs_real_hour
 def test_real_hour_stores_source_counts(tmp_path):
     store = tmp_path / "real.sqlite"
-    done = run("harvest-archive", "--files", str(SHARED), "--all", "--store", str(store), "--json", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(summary) == {"hours_read", "hours_missing", "events", "by_type", "stored", "merged_prs",
-                            "pushes_commits_not_listed", "hashed_emails", "not_observable", "coverage"}
-    assert summary["events"] == 8273 and summary["by_type"] == SOURCE_BY_TYPE
+    config = load_config(str(write_config(tmp_path, [])))
+    summary = archive.harvest_archive(config, store_path=store, files=archive.files_in(str(SHARED)),
+                                      everything=True).as_json()
+    assert set(summary) == SUMMARY_KEYS
+    assert summary["events"] == 8273 and summary["by_type"] == dict(sorted(SOURCE_BY_TYPE.items()))
     assert (summary["merged_prs"], summary["pushes_commits_not_listed"], summary["hashed_emails"]) == (150, 59, 7517)
     assert summary["coverage"] == [{"day": "2015-01-01", "hours": 1, "era": "events"}]
     conn = sqlite3.connect(store)
@@ -51,70 +64,63 @@ def test_real_hour_stores_source_counts(tmp_path):
     emails = [row[0] for row in conn.execute("SELECT author_email FROM archive_push_commits")]
     assert len(emails) == 7517 and all(len(email.partition("@")[0]) == 40 for email in emails)
     # nothing is counted twice: a second read of the same hour stores nothing new
-    again = run("harvest-archive", "--files", str(REAL_HOUR), "--all", "--store", str(store), "--json", cwd=tmp_path)
-    assert json.loads(again.stdout.strip().splitlines()[-1])["stored"] == 0
+    again = archive.harvest_archive(config, store_path=store, files=[REAL_HOUR], everything=True)
+    assert again.stored == 0 and again.events == 8273
     assert dict(conn.execute("SELECT type, count(*) FROM archive_events GROUP BY type")) == SOURCE_BY_TYPE
 
 
 @needs_real_hour
 def test_real_hour_chdb_gives_the_duckdb_rows():
-    chdb = pytest.importorskip("chdb")
+    pytest.importorskip("chdb")
     from chdb import session
 
-    from graphminer.harvest import archive_sql as q
-    from graphminer.harvest.archive import Reader
-
-    reader = Reader(q.Selection(everything=True))
+    reader = archive.Reader(archive_sql.Selection(everything=True))
     reader.read([REAL_HOUR])
-    names = [item.name for item in q.SELECTION]
+    names = [item.name for item in archive_sql.SELECTION]
     duck = reader.rows(f"SELECT {', '.join(names)} FROM fresh WHERE selected")
     reader.close()
     ch = session.Session()
-    ch.query(q.GITHUB_EVENTS_TABLE)
-    ch.query(q.github_events_load_sql(str(REAL_HOUR)))
-    text = ch.query(q.clickhouse_sql(q.Selection(everything=True), datetime(2015, 1, 1, 12, tzinfo=UTC),
-                                     datetime(2015, 1, 1, 13, tzinfo=UTC))
+    ch.query(archive_sql.GITHUB_EVENTS_TABLE)
+    ch.query(archive_sql.github_events_load_sql(str(REAL_HOUR)))
+    text = ch.query(archive_sql.clickhouse_sql(archive_sql.Selection(everything=True),
+                                               datetime(2015, 1, 1, 12, tzinfo=UTC),
+                                               datetime(2015, 1, 1, 13, tzinfo=UTC))
                     + " SETTINGS output_format_json_quote_64bit_integers = 0", "JSONCompactEachRow").data()
     clickhouse = {tuple(json.loads(line)) for line in text.splitlines() if line}
     duck_rows = {tuple(row[name] for name in names) for row in duck}
     assert len(duck) == 8273 and len(duck_rows) == len(clickhouse) == 8273
     assert duck_rows == clickhouse
-    del chdb
 
+
+# --- a generated world read with harvest-archive alone --------------------------------------------
 
 @pytest.fixture(scope="module")
 def archived_world(tmp_path_factory):
-    """A generated world with outside activity, written as GH Archive hours, read alone."""
+    """A generated world with outside activity, written as GH Archive hours, read by the
+    command alone (no API): (truth, makers' milestones by key, store, the command's summary)."""
     folder = tmp_path_factory.mktemp("archive-world")
-    world, hours = folder / "world", folder / "hours"
-    made = run("fakehub", "generate", "--seed", "5", "--orgs", "2", "--repos-per-org", "3", "--makers", "120",
-               "--years", "3", "--outside-share", "0.4", "--now", "2024-12-31T23:59:59Z", "--out", str(world),
-               cwd=folder)
-    assert made.returncode == 0, made.stderr
-    assert run("fakehub", "gharchive", str(world), str(hours), cwd=folder).returncode == 0
-    data = json.loads(gzip.open(world / "world.json.gz").read())
-    orgs = [org["login"] for org in data["orgs"] if not org.get("outside")]
-    config = folder / "graphminer.toml"
-    config.write_text(f"[harvest]\norgs = {json.dumps(orgs)}\n[careers]\nfollow = true\n")
+    hours, orgs = generated_hours(folder, makers=40, years=2, now="2024-12-31T23:59:59Z", outside_share=0.4)
+    config = write_config(folder, orgs, follow=True)
     store = folder / "store.sqlite"
-    done = run("harvest-archive", "--files", str(hours), "--config", str(config), "--store", str(store), "--json",
-               cwd=folder)
-    assert done.returncode == 0, done.stderr
+    done = archive_cli("harvest-archive", "--files", str(hours), "--config", str(config), "--store", str(store),
+                       "--json")
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
     truth = json.loads((hours / "truth.json").read_text())
-    makers = run("makers", "--json", "--store", str(store), "--config", str(config), "--as-of", truth["as_of"],
-                 cwd=folder)
-    assert makers.returncode == 0, makers.stderr
-    return truth, {entry["key"]: entry["milestones"] for entry in json.loads(makers.stdout)}, store
+    return truth, makers_of(store, config, truth["as_of"]), store, summary
 
 
-def agreement(truth: dict, got: dict, names: tuple[str, ...]) -> float:
-    pairs = [(got.get(key, {}).get(name), entry["milestones"][name])
-             for key, entry in truth["makers"].items() if not entry["is_bot"] for name in names]
-    return sum(mine == theirs for mine, theirs in pairs) / len(pairs)
+def test_the_command_ends_with_the_summary_counted_on_every_event(archived_world):
+    truth, _, _, summary = archived_world
+    assert set(summary) == SUMMARY_KEYS
+    assert summary["events"] == truth["gharchive"]["events"] == sum(summary["by_type"].values())
+    assert summary["hours_read"] == truth["gharchive"]["hours"] and summary["hours_missing"] == 0
+    assert sum(day["hours"] for day in summary["coverage"]) == summary["hours_read"]
+    assert {day["era"] for day in summary["coverage"]} == {"events"}
 
 
 def test_careers_from_the_archive_alone_agree_with_its_truth(archived_world):
-    truth, got, store = archived_world
+    truth, got, store, _ = archived_world
     reached = [entry for entry in truth["makers"].values() if any(entry["milestones"][name] for name in CAREERS)]
     assert len(reached) >= 5
     assert agreement(truth, got, CAREERS) >= 0.995
@@ -123,6 +129,12 @@ def test_careers_from_the_archive_alone_agree_with_its_truth(archived_world):
 
 
 def test_in_network_milestones_from_the_archive_agree_with_its_truth(archived_world):
-    truth, got, _ = archived_world
+    truth, got, _, _ = archived_world
     for name in ("first_contact", "first_issue", "first_comment", "first_pr", "first_landed", "maintainer"):
         assert agreement(truth, got, (name,)) >= 0.95, name
+
+
+def test_the_docstring_examples_run():
+    for module in (archive, archive_sql):
+        failures, tried = doctest.testmod(module, report=False)
+        assert tried > 0 and failures == 0, module.__name__

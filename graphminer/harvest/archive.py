@@ -49,7 +49,8 @@ from graphminer.harvest import archive_sql as sql
 from graphminer.store import harvest_lock, open_store, utc_now
 
 HOUR_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(\d{1,2})\.json\.gz$")
-BATCH_FILES = 4  # hours a DuckDB query reads at once (one thread per file)
+BATCH_BYTES = 64 << 20  # compressed bytes a DuckDB query reads at once (a busy hour of 2024 alone)
+BATCH_FILES = 512  # and at most this many hours (quiet hours of a small network are a few KB each)
 DEDUPE_HOURS = 24  # crawl era: an event id seen this many hours back is a duplicate
 ASSOCIATIONS = ("MEMBER", "COLLABORATOR", "OWNER")
 BOT = re.compile(r"\[bot\]$", re.IGNORECASE)
@@ -72,7 +73,9 @@ def hour_of(name: str) -> datetime | None:
 
 
 def hour_file(moment: datetime) -> str:
-    """>>> hour_file(datetime(2016, 3, 1, 7, tzinfo=UTC))
+    """GH Archive's file name of the hour starting at ``moment`` (the hour not zero-padded).
+
+    >>> hour_file(datetime(2016, 3, 1, 7, tzinfo=UTC))
     '2016-03-01-7.json.gz'
     """
     return f"{moment:%Y-%m-%d}-{moment.hour}.json.gz"
@@ -683,7 +686,7 @@ def network_selection(conn: sqlite3.Connection, config: Config, everything: bool
 def harvest_archive(config: Config, *, store_path: Path | None = None, files: list[Path] | None = None,
                     missing: list[datetime] | None = None, everything: bool = False, follow: bool = False,
                     named_owners: dict[str, str] | None = None, say: Callable[[str], None] = lambda text: None,
-                    batch_files: int = BATCH_FILES) -> ArchiveSummary:
+                    batch_files: int = BATCH_FILES, batch_bytes: int = BATCH_BYTES) -> ArchiveSummary:
     """Read the hourly ``files`` (and record ``missing`` hours) into the store."""
     summary = ArchiveSummary()
     conn = open_store(store_path or config.store_path)
@@ -701,7 +704,7 @@ def harvest_archive(config: Config, *, store_path: Path | None = None, files: li
             known_ids, known_logins = set(selection.maker_ids), set(selection.maker_logins)
             started = time.monotonic()
             try:
-                for batch in batches(files or [], batch_files):
+                for batch in batches(files or [], batch_files, batch_bytes):
                     counts, rows = reader.read(batch)
                     add_counts(summary, counts)
                     network = reader.network_ids()
@@ -739,15 +742,27 @@ def harvest_archive(config: Config, *, store_path: Path | None = None, files: li
     return summary
 
 
-def batches(files: list[Path], size: int) -> Iterable[list[Path]]:
-    """Consecutive files of one format (Timeline or Events API), ``size`` at a time."""
+def batches(files: list[Path], most: int = BATCH_FILES, budget: int = BATCH_BYTES) -> Iterable[list[Path]]:
+    """Consecutive files of one format (Timeline or Events API), at most ``most`` files and
+    ``budget`` compressed bytes a batch (a larger file is a batch of its own).
+
+    >>> names = [Path(f"2014-12-31-{hour}.json.gz") for hour in (22, 23)] + [Path("2015-01-01-0.json.gz")]
+    >>> [[path.name for path in batch] for batch in batches(names, most=1)]
+    [['2014-12-31-22.json.gz'], ['2014-12-31-23.json.gz'], ['2015-01-01-0.json.gz']]
+    >>> [len(batch) for batch in batches(names)]
+    [2, 1]
+    """
     current: list[Path] = []
+    size = 0
     for path in files:
         timeline = hour_of(path.name) < sql.EVENTS_API_FROM
-        if current and (len(current) >= size or (hour_of(current[0].name) < sql.EVENTS_API_FROM) != timeline):
+        weight = path.stat().st_size if path.exists() else 0
+        if current and (len(current) >= most or size + weight > budget
+                        or (hour_of(current[0].name) < sql.EVENTS_API_FROM) != timeline):
             yield current
-            current = []
+            current, size = [], 0
         current.append(path)
+        size += weight
     if current:
         yield current
 
