@@ -37,8 +37,10 @@ opened, closed, merged, reopened as the events say (a trimmed PR event shows who
 not the author nor whether it merged); commits only those listed, with hashed emails, no
 account link, no parents, no committer (the web flow's stand-in), dated at their push;
 outside the harvested orgs, a repo of a maker's own only when its creation was written,
-and an account that pushed to it counted as its contributor. Makers without an account
-are left out. Shares no code with graphminer's reader.
+and an account that pushed to it counted as its contributor; a Timeline issue event or
+comment (its actor a login, no id) is someone's only when some written line shows that
+account's id (else the issue is not shown opened, the comment not shown, a close has no
+actor). Makers without an account are left out. Shares no code with graphminer's reader.
 """
 
 from __future__ import annotations
@@ -457,6 +459,7 @@ def write_gharchive(world: dict, outdir: str | Path, *, start: str | None = None
     gaps = {name if name.endswith(".json.gz") else name + ".json.gz" for name in missing_hours}
     files: dict[str, list[str]] = defaultdict(list)
     shown: list[Written] = []
+    identified: set[int] = set()  # accounts some written line shows with their id
     lost = 0
     for event in archive.collect():
         if (low and event.at < low) or (high and event.at > high):
@@ -465,7 +468,9 @@ def write_gharchive(world: dict, outdir: str | Path, *, start: str | None = None
         if not hours:
             lost += 1
             continue
-        text = json.dumps(renderer.line(event), separators=(",", ":"))
+        line = renderer.line(event)
+        identified |= account_ids(line)
+        text = json.dumps(line, separators=(",", ":"))
         for hour in hours:
             files[hour_name(hour)].append(text)
         shown.append(event)
@@ -474,7 +479,7 @@ def write_gharchive(world: dict, outdir: str | Path, *, start: str | None = None
             out.write(("\n".join(lines) + "\n").encode("utf-8"))
     from graphminer.fakehub.truth import compute_truth
 
-    truth = compute_truth(shown_world(world, archive, shown))
+    truth = compute_truth(shown_world(world, archive, shown, identified))
     truth["makers"] = {key: entry for key, entry in truth["makers"].items() if not key.startswith("git:")}
     truth["gharchive"] = {"hours": len(files), "events": len(shown), "lost": lost,
                           "missing_hours": sorted(gaps)}
@@ -482,8 +487,33 @@ def write_gharchive(world: dict, outdir: str | Path, *, start: str | None = None
     return truth["gharchive"]
 
 
-def shown_world(world: dict, archive: Archive, shown: list[Written]) -> dict:
-    """The world as the written events show it (see the module docstring)."""
+def account_ids(value: Any) -> set[int]:
+    """The ids of the accounts a rendered line shows (every object with an id and a login).
+
+    >>> sorted(account_ids({"actor": {"id": 7, "login": "ana"}, "payload": {"issue": {"user": {"id": 9, "login": "bo"}}}}))
+    [7, 9]
+    >>> account_ids({"actor": "ana", "actor_attributes": {"login": "ana"}})
+    set()
+    """
+    found: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("id"), int) and isinstance(item.get("login"), str):
+                found.add(item["id"])
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+def shown_world(world: dict, archive: Archive, shown: list[Written], identified: set[int] | None = None) -> dict:
+    """The world as the written events show it (see the module docstring); a Timeline
+    event's actor is a login, tied to an account only when ``identified`` (some written line
+    shows that account's id): an issue opened, a comment made by anyone else is not shown
+    as theirs, a close or reopen has no actor."""
+    identified = set(identified or ())
     outside = {org["login"].lower() for org in world.get("orgs", []) if org.get("outside")}
     harvested = {org["login"].lower() for org in world.get("orgs", []) if not org.get("outside")}
     users_by_login = {user["login"].lower() for user in world.get("users", [])}
@@ -496,10 +526,15 @@ def shown_world(world: dict, archive: Archive, shown: list[Written]) -> dict:
     for event in shown:
         kind, trimmed = event.shows[0], event.at >= TRIMMED_FROM
         issue = event.payload.get("issue")
+        # a Timeline issue event or comment names its actor by login only
+        anonymous = (event.at < EVENTS_FROM and kind in ("opened", "closed", "reopened", "comment")
+                     and not (issue or {}).get("pull_request") and event.actor not in identified)
         if kind in carried and issue is not None and (issue["repo_id"], issue["number"]) not in issues:
             timeline_comment = event.at < EVENTS_FROM and kind == "comment"
             pull_trimmed = trimmed and bool(issue.get("pull_request"))
-            if not timeline_comment and (not pull_trimmed or kind == "opened"):
+            timeline_close = event.at < EVENTS_FROM and kind != "opened" and not issue.get("pull_request")
+            if not timeline_comment and not timeline_close and not (kind == "opened" and anonymous) and \
+                    (not pull_trimmed or kind == "opened"):
                 pull = issue.get("pull_request")
                 issues[(issue["repo_id"], issue["number"])] = {
                     **issue, "user_id": event.actor if pull_trimmed else issue.get("user_id"), "state": "open",
@@ -524,10 +559,11 @@ def shown_world(world: dict, archive: Archive, shown: list[Written]) -> dict:
             for name in names:
                 next_id += 1
                 events.append({"id": next_id, "repo_id": item["repo_id"], "issue_number": item["number"],
-                               "actor_id": event.actor, "event": name, "created_at": stamp, "label": None,
+                               "actor_id": None if anonymous else event.actor, "event": name,
+                               "created_at": stamp, "label": None,
                                "assignee_id": None, "milestone": None, "commit_id": None})
         elif kind == "comment":
-            if not (event.at < EVENTS_FROM and event.payload["issue"].get("pull_request")):
+            if not anonymous and not (event.at < EVENTS_FROM and event.payload["issue"].get("pull_request")):
                 comments.append(event.payload["comment"])  # a Timeline comment names the issue by id
         elif kind == "review_comment":
             review_comments.append(event.payload["comment"])

@@ -277,7 +277,7 @@ class Reader:
         counts = self.counts()
         counts["duplicates"] = duplicates
         counts["per_file"] = dict(self.con.execute("SELECT filename, count(*) FROM batch GROUP BY ALL").fetchall())
-        rows = self.rows("SELECT * FROM fresh WHERE selected")
+        rows = self.rows(f"SELECT *, {self.network_predicate()} AS in_network FROM fresh WHERE selected")
         return counts, rows
 
     def counts(self) -> dict[str, Any]:
@@ -347,11 +347,6 @@ class Reader:
             OR lower(split_part(repo_name, '/', 1)) IN (SELECT login FROM sel_owners)
             OR lower(org_login) IN (SELECT login FROM sel_owners), FALSE)"""
 
-    def network_ids(self) -> set[int]:
-        """Event ids of the last batch's selected events in the network."""
-        return {row[0] for row in self.con.execute(
-            f"SELECT event_id FROM fresh WHERE selected AND {self.network_predicate()}").fetchall()}
-
     def close(self) -> None:
         self.con.close()
 
@@ -382,7 +377,8 @@ class ArchiveStore:
         """Logins and ids the rows show (actors, authors, mergers): Timeline rows name people
         by login only, and are resolved through these and the store."""
         for row in rows:
-            for id_name, login_name in (("actor_id", "actor_login"), ("creator_user_id", "creator_user_login")):
+            for id_name, login_name in (("actor_id", "actor_login"), ("creator_user_id", "creator_user_login"),
+                                        ("item_user_id", "item_user_login"), ("merged_by_id", "merged_by")):
                 if row.get(id_name) and row.get(login_name):
                     self.ids[row[login_name].lower()] = row[id_name]
 
@@ -702,31 +698,38 @@ def harvest_archive(config: Config, *, store_path: Path | None = None, files: li
             days |= {hour.strftime("%Y-%m-%d") for hour in missing or []}
             reader = Reader(selection, named_owners)
             known_ids, known_logins = set(selection.maker_ids), set(selection.maker_logins)
+            held: list[tuple[list[dict], dict]] = []  # Timeline batches, stored once every id is learnt
             started = time.monotonic()
+
+            def store(rows: list[dict], read: dict) -> None:
+                with conn:
+                    for row in rows:
+                        hour = hour_key(datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
+                        saver.store(row, hour, bool(row["in_network"]) or everything)
+                    record_hours(conn, read, [])
+
             try:
                 for batch in batches(files or [], batch_files, batch_bytes):
                     counts, rows = reader.read(batch)
                     add_counts(summary, counts)
-                    network = reader.network_ids()
                     saver.learn(rows)
-                    with conn:
-                        for row in rows:
-                            hour = hour_key(datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%SZ")
-                                            .replace(tzinfo=UTC))
-                            saver.store(row, hour, row.get("event_id") in network or everything)
-                        if follow:  # the makers known so far: the store's and this run's network actors
-                            known_ids |= {row["actor_id"] for row in rows if row.get("actor_id")
-                                          and row.get("event_id") in network}
-                            known_logins |= {row["actor_login"].lower() for row in rows
-                                             if row.get("actor_login") and row.get("event_id") in network}
+                    if follow:  # the makers known so far: the store's and this run's network actors
+                        known_ids |= {row["actor_id"] for row in rows if row.get("actor_id") and row["in_network"]}
+                        known_logins |= {row["actor_login"].lower() for row in rows
+                                         if row.get("actor_login") and row["in_network"]}
+                        with conn:
                             saver.outside(reader.outside(known_ids - {10137}, known_logins - set(config.opt_out)))
-                        read = {hour_of(path.name): (counts["per_file"].get(str(path), 0), path.name)
-                                for path in batch}
-                        record_hours(conn, read, [])
+                    read = {hour_of(path.name): (counts["per_file"].get(str(path), 0), path.name) for path in batch}
+                    if hour_of(batch[0].name) < sql.EVENTS_API_FROM:
+                        held.append((rows, read))  # its people are logins: their ids come from later hours
+                    else:
+                        store(rows, read)
                     summary.hours_read += len(batch)
                     days |= {hour.strftime("%Y-%m-%d") for hour in read}
                     say(f"read {summary.hours_read} of {len(files or [])} hours, {summary.events:,} events "
                         f"({time.monotonic() - started:.0f} s)")
+                for rows, read in held:
+                    store(rows, read)
             finally:
                 reader.close()
             with conn:

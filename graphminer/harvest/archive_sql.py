@@ -74,7 +74,7 @@ EVENTS_COLUMNS: dict[str, str] = {
 }
 
 # Timeline API (before 2015), as ClickHouse's and OpenDigger's loaders read it: the actor a
-# login (``actor_attributes`` beside it), ``repository`` instead of ``repo``, no event id,
+# login (``actor_attributes`` beside it, no id), ``repository`` instead of ``repo``, no event id,
 # a push's commits as ``shas`` ([sha, email, message, name, distinct]), an issue event's
 # ``issue`` the issue id with ``number`` beside it, a comment event's ``comment_id`` and
 # ``issue_id``, a member a login.
@@ -88,7 +88,8 @@ TIMELINE_COLUMNS: dict[str, str] = {
                 "member VARCHAR)"),
 }
 
-# The Timeline columns reshaped into the Events API's (the fields the selection reads).
+# The Timeline columns reshaped into the Events API's (the fields the selection reads); an
+# issue's author is the actor of its ``opened`` event only (a closer is not the author).
 TIMELINE_SELECT = """
     NULL::VARCHAR AS id, type, created_at,
     struct_pack(id := NULL::BIGINT, login := coalesce(actor, actor_attributes.login)) AS actor,
@@ -104,7 +105,7 @@ TIMELINE_SELECT = """
         number := payload.number, pull_request := payload.pull_request,
         issue := CASE WHEN payload.issue IS NOT NULL OR payload.issue_id IS NOT NULL THEN struct_pack(
             id := coalesce(payload.issue, payload.issue_id), number := payload.number,
-            "user" := CASE WHEN type = 'IssuesEvent' THEN struct_pack(id := NULL::BIGINT,
+            "user" := CASE WHEN type = 'IssuesEvent' AND payload.action = 'opened' THEN struct_pack(id := NULL::BIGINT,
                 login := coalesce(actor, actor_attributes.login), type := NULL::VARCHAR) END,
             author_association := NULL::VARCHAR, created_at := NULL::VARCHAR,
             closed_at := NULL::VARCHAR, state := NULL::VARCHAR, state_reason := NULL::VARCHAR,
