@@ -131,6 +131,7 @@ def download_hours(base_url: str, hours: list[datetime], cache: Path,
     ``NAME.part`` and resumed with a Range request; only a whole file (its length as the
     server gave it) is renamed to NAME, so a partial file is never read."""
     import requests
+    import urllib3
 
     cache.mkdir(parents=True, exist_ok=True)
     http = session or requests.Session()
@@ -163,9 +164,10 @@ def download_hours(base_url: str, hours: list[datetime], cache: Path,
         mode = "ab" if response.status_code == 206 else "wb"
         try:
             with open(part, mode) as out:
-                for chunk in response.iter_content(1 << 16):
+                # read1: every byte that arrived is kept, even when the connection breaks mid-chunk
+                while chunk := response.raw.read1(1 << 16, decode_content=False):
                     out.write(chunk)
-        except (requests.RequestException, OSError) as error:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
             say(f"{name}: the download broke off ({type(error).__name__}); the partial file is kept "
                 "and resumed by the next run")
             continue
@@ -277,7 +279,9 @@ class Reader:
         counts = self.counts()
         counts["duplicates"] = duplicates
         counts["per_file"] = dict(self.con.execute("SELECT filename, count(*) FROM batch GROUP BY ALL").fetchall())
-        rows = self.rows(f"SELECT *, {self.network_predicate()} AS in_network FROM fresh WHERE selected")
+        # oldest first: an issue is stored before the comments that name it by id (Timeline)
+        rows = self.rows(f"SELECT *, {self.network_predicate()} AS in_network FROM fresh WHERE selected "
+                         "ORDER BY created_at, event_id NULLS LAST, filename")
         return counts, rows
 
     def counts(self) -> dict[str, Any]:
