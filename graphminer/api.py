@@ -30,6 +30,7 @@ from graphminer import store as stores
 from graphminer.config import Config, load_config
 from graphminer.errors import BadInput
 from graphminer.events import deleted_account_records
+from graphminer.evidence import collaborator_since, listed_against_maintainer
 from graphminer.milestones import KEYS, RULES_VERSION
 
 PROJECTIONS = ("bipartite", "makers", "projects")
@@ -85,6 +86,11 @@ class Store(reading.StoreReader):
         ghosts = deleted_account_records(self.conn) if org is None else None
         summary = figures.summarise(self.events, milestones, moment, self.config, org,
                                     RULES_VERSION, deleted_accounts=ghosts)
+        listed = collaborator_since(self.conn, summary["as_of"], org)
+        if listed:  # GH Archive's author_association: a check on the maintainer rule, never a milestone
+            maintainers = milestones["maintainer"].dropna()
+            summary["collaborators"] = listed_against_maintainer(
+                {key: at.strftime("%Y-%m-%dT%H:%M:%SZ") for key, at in maintainers.items()}, listed)
         if not self.outside.empty:  # where the followed makers went (rules version 3)
             from graphminer.careers import careers_summary
 

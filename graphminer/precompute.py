@@ -296,8 +296,24 @@ def maker_timeline(conn: sqlite3.Connection, config: Config | None, who: str,
     check_org(conn, org)
     fresh = fresh_as_of(conn, config)
     if fresh and (wanted is None or wanted == fresh):
-        return timeline_from_tables(conn, who, org, fresh)
-    return timeline_computed(conn, config, who, org, wanted)
+        answer = timeline_from_tables(conn, who, org, fresh)
+    else:
+        answer = timeline_computed(conn, config, who, org, wanted)
+    return with_evidence(conn, answer, org)
+
+
+def with_evidence(conn: sqlite3.Connection, answer: dict[str, Any], org: str | None) -> dict[str, Any]:
+    """The answer with ``evidence`` beside its milestones (graphminer.evidence: when GitHub
+    first listed the maker as a collaborator; it dates no milestone)."""
+    from graphminer.evidence import collaborator_since
+
+    since = collaborator_since(conn, answer["as_of"], org, answer["key"]).get(answer["key"])
+    ordered: dict[str, Any] = {}
+    for name, value in answer.items():
+        ordered[name] = value
+        if name == "milestones":
+            ordered["evidence"] = {"collaborator_since": since}
+    return ordered
 
 
 def timeline_from_tables(conn: sqlite3.Connection, who: str, org: str | None,
@@ -479,6 +495,10 @@ def render_timeline(answer: dict[str, Any]) -> str:
     missing = [name for name, at in answer["milestones"].items() if not at]
     if missing:
         lines.append("  not reached: " + ", ".join(missing))
+    listed = (answer.get("evidence") or {}).get("collaborator_since")
+    if listed:
+        lines.append(f"  evidence: GitHub listed them as a collaborator from {listed[:10]} (GH Archive; "
+                     "a check on maintainer, not a milestone)")
     if answer["stages"]:
         lines.append("stages: " + " > ".join(stage_runs(answer["stages"])))
     return "\n".join(lines)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import doctest
 import json
+import shutil
 import sqlite3
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,12 +25,16 @@ from archive_support import (
     agreement,
     archive_cli,
     generated_hours,
+    lines_of,
     makers_of,
     write_config,
 )
 
+from graphminer import precompute
 from graphminer.config import load_config
 from graphminer.harvest import archive, archive_sql
+from graphminer.precompute import maker_timeline
+from graphminer.store import open_store
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "gharchive"
 REAL_HOUR = SHARED / "2015-01-01-12.json.gz"
@@ -97,7 +103,8 @@ def test_real_hour_chdb_gives_the_duckdb_rows():
 @pytest.fixture(scope="module")
 def archived_world(tmp_path_factory):
     """A generated world with outside activity, written as GH Archive hours, read by the
-    command alone (no API): (truth, makers' milestones by key, store, the command's summary)."""
+    command alone (no API): (truth, makers' milestones by key, store, the command's summary,
+    the hours, the config)."""
     folder = tmp_path_factory.mktemp("archive-world")
     hours, orgs = generated_hours(folder, makers=40, years=2, now="2024-12-31T23:59:59Z", outside_share=0.4)
     config = write_config(folder, orgs, follow=True)
@@ -107,11 +114,11 @@ def archived_world(tmp_path_factory):
     assert done.exit_code == 0, done.output
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     truth = json.loads((hours / "truth.json").read_text())
-    return truth, makers_of(store, config, truth["as_of"]), store, summary
+    return truth, makers_of(store, config, truth["as_of"]), store, summary, hours, config
 
 
 def test_the_command_ends_with_the_summary_counted_on_every_event(archived_world):
-    truth, _, _, summary = archived_world
+    truth, _, _, summary, _, _ = archived_world
     assert set(summary) == SUMMARY_KEYS
     assert summary["events"] == truth["gharchive"]["events"] == sum(summary["by_type"].values())
     assert summary["hours_read"] == truth["gharchive"]["hours"] and summary["hours_missing"] == 0
@@ -120,7 +127,7 @@ def test_the_command_ends_with_the_summary_counted_on_every_event(archived_world
 
 
 def test_careers_from_the_archive_alone_agree_with_its_truth(archived_world):
-    truth, got, store, _ = archived_world
+    truth, got, store, *_ = archived_world
     reached = [entry for entry in truth["makers"].values() if any(entry["milestones"][name] for name in CAREERS)]
     assert len(reached) >= 5
     assert agreement(truth, got, CAREERS) >= 0.995
@@ -129,7 +136,7 @@ def test_careers_from_the_archive_alone_agree_with_its_truth(archived_world):
 
 
 def test_in_network_milestones_from_the_archive_agree_with_its_truth(archived_world):
-    truth, got, _, _ = archived_world
+    truth, got, *_ = archived_world
     for name in ("first_contact", "first_issue", "first_comment", "first_pr", "first_landed", "maintainer"):
         assert agreement(truth, got, (name,)) >= 0.95, name
 
@@ -138,3 +145,68 @@ def test_the_docstring_examples_run():
     for module in (archive, archive_sql):
         failures, tried = doctest.testmod(module, report=False)
         assert tried > 0 and failures == 0, module.__name__
+
+
+# --- author_association: evidence beside maintainer, never a milestone ------------------------------
+
+LISTED = ("MEMBER", "COLLABORATOR", "OWNER")
+
+
+def listed_in_files(hours: Path, orgs: set[str], as_of: str) -> dict[str, str]:
+    """User id -> the first time the hours show GitHub listing them MEMBER, COLLABORATOR or
+    OWNER on a network repo: the issue's, PR's, comment's and review's own authors, read
+    with plain json."""
+    first: dict[str, str] = {}
+    for _, event in lines_of(hours):
+        if event["repo"]["name"].split("/")[0].lower() not in orgs or event["created_at"] > as_of:
+            continue
+        payload = event["payload"]
+        for part in ("issue", "pull_request", "comment", "review"):
+            item = payload.get(part)
+            if isinstance(item, dict) and item.get("user") and item.get("author_association") in LISTED:
+                key = str(item["user"]["id"])
+                first[key] = min(first.get(key, event["created_at"]), event["created_at"])
+    return first
+
+
+def test_collaborator_since_stands_beside_maintainer_and_dates_no_milestone(archived_world, tmp_path):
+    truth, got, store, _, hours, config = archived_world
+    orgs = {name.lower() for name in load_config(str(config))["harvest"]["orgs"]}
+    expected = listed_in_files(hours, orgs, truth["as_of"])
+    makers = [key for key, entry in truth["makers"].items() if not entry["is_bot"]]
+    assert sum(key in expected for key in makers) >= 5
+    conn = open_store(store, readonly=True)
+    try:  # as of the end of the last hour read (the archive's clock): nothing after it in the files
+        for key in makers:
+            answer = maker_timeline(conn, load_config(str(config)), key)
+            assert answer["evidence"] == {"collaborator_since": expected.get(key)}, key
+    finally:
+        conn.close()
+    # the command shows it beside the milestones
+    login = next(entry["login"] for key, entry in truth["makers"].items() if key in expected)
+    shown = archive_cli("trajectory", login, "--json", "--store", str(store), "--config", str(config))
+    answer = json.loads(shown.stdout)
+    assert list(answer)[list(answer).index("milestones") + 1] == "evidence"
+    assert answer["evidence"]["collaborator_since"] == expected[answer["key"]]
+    # stats: maintainers listed before, on, after their maintainer date (the truth's), or not
+    figures = json.loads(archive_cli("stats", "--json", "--as-of", truth["as_of"], "--store", str(store),
+                                     "--config", str(config)).stdout)["collaborators"]
+    maintainers = {key: entry["milestones"]["maintainer"] for key, entry in truth["makers"].items()
+                   if entry["milestones"]["maintainer"] and not entry["is_bot"]}
+    counts = Counter("not_listed" if key not in expected else "listed_before" if expected[key][:10] < at[:10]
+                     else "listed_on" if expected[key][:10] == at[:10] else "listed_after"
+                     for key, at in maintainers.items())
+    assert figures == {"maintainers": len(maintainers), "listed_before": counts["listed_before"],
+                       "listed_on": counts["listed_on"], "listed_after": counts["listed_after"],
+                       "not_listed": counts["not_listed"]}
+    # it never dates a milestone: without any of it, every milestone stays where it was
+    bare = tmp_path / "bare.sqlite"
+    shutil.copy(store, bare)
+    with sqlite3.connect(bare) as writer:
+        writer.execute("DELETE FROM archive_associations")
+    conn = open_store(bare)
+    try:
+        precompute.refresh(conn, load_config(str(config)))
+    finally:
+        conn.close()
+    assert makers_of(bare, config, truth["as_of"]) == got

@@ -358,6 +358,15 @@ class Reader:
 # --- storing --------------------------------------------------------------------------------------
 
 
+def item_association(row: dict) -> str | None:
+    """The author_association of an event's issue or PR author (None, NONE, CONTRIBUTOR...):
+    the raw JSON's (DuckDB) or, from github_events (ClickHouse, one column for all), that
+    column except on a review, where it is the reviewer's."""
+    if "item_association" in row:
+        return row["item_association"]
+    return None if row["event_type"] == "PullRequestReviewEvent" else row.get("author_association")
+
+
 def timeline_id(row: dict) -> int:
     """A stable negative id for an event without one (the Timeline era), from its content."""
     text = "|".join(str(row.get(name)) for name in ("event_type", "created_at", "actor_login", "repo_name",
@@ -494,7 +503,7 @@ class ArchiveStore:
                                  row.get("item_user_type", row.get("creator_type")))
             if self.out(login):
                 return
-        association = row.get("author_association")  # the issue's or PR's author's
+        association = item_association(row)
         if association in ASSOCIATIONS and author is not None:
             self.association(author, repo_id, association, row["created_at"])
         existing = self.conn.execute("SELECT 1 FROM issues WHERE repo_id = ? AND number = ?",
@@ -536,7 +545,10 @@ class ArchiveStore:
     def response(self, row: dict, repo_id: int) -> None:
         kind, number = row["event_type"], row.get("number")
         if kind == "PullRequestReviewEvent":
-            user = self.person(row.get("review_user_id"), row.get("actor_login"))
+            user = self.person(row.get("review_user_id") or row.get("actor_id"), row.get("actor_login"))
+            association = row.get("review_association", row.get("author_association"))
+            if association in ASSOCIATIONS and user is not None:
+                self.association(user, repo_id, association, row["created_at"])
             if row.get("review_id") is None or user is None or number is None:
                 return
             self.upsert("reviews", ("id",), {"id": row["review_id"], "repo_id": repo_id, "pr_number": number,
@@ -689,6 +701,7 @@ def harvest_archive(config: Config, *, store_path: Path | None = None, files: li
                     batch_files: int = BATCH_FILES, batch_bytes: int = BATCH_BYTES) -> ArchiveSummary:
     """Read the hourly ``files`` (and record ``missing`` hours) into the store."""
     summary = ArchiveSummary()
+    started_at = utc_now()
     conn = open_store(store_path or config.store_path)
     days: set[str] = set()
     try:
@@ -740,13 +753,22 @@ def harvest_archive(config: Config, *, store_path: Path | None = None, files: li
                 summary.days = refresh_coverage(conn, days)
                 summary.coverage = [{"day": day["day"], "hours": day["hours"], "era": day["era"]}
                                     for day in summary.days]
-                conn.execute("INSERT INTO _runs(kind, started_at, ended_at, status, source, records_new) "
-                             "VALUES ('archive', ?, ?, 'ok', ?, ?)",
-                             (utc_now(), utc_now(), "gharchive", saver.stored))
+                asked = [hour_of(path.name) for path in files or []] + list(missing or [])
+                record_run(conn, started_at, max(asked) + timedelta(hours=1) if asked else None, "gharchive",
+                           saver.stored)
             summary.stored = saver.stored
     finally:
         conn.close()
     return summary
+
+
+def record_run(conn: sqlite3.Connection, started_at: str, archive_end: datetime | None, source: str,
+               stored: int) -> None:
+    """The run in ``_runs``, ended on the source's clock (README "How as_of is chosen"): the
+    end of the newest hour asked for, as a GitHub harvest ends at GitHub's Date header."""
+    ended = archive_end.strftime("%Y-%m-%dT%H:%M:%SZ") if archive_end else utc_now()
+    conn.execute("INSERT INTO _runs(kind, started_at, ended_at, status, source, records_new) "
+                 "VALUES ('archive', ?, ?, 'ok', ?, ?)", (started_at, ended, source, stored))
 
 
 def batches(files: list[Path], most: int = BATCH_FILES, budget: int = BATCH_BYTES) -> Iterable[list[Path]]:
@@ -836,6 +858,7 @@ def read_clickhouse(config: Config, url: str, table: str, start: datetime, end: 
     name only: they are matched to the store's ids; rows naming neither a stored repo nor a
     known person are counted as not observable, never stored under an invented id."""
     summary = ArchiveSummary()
+    started_at = utc_now()
     conn = open_store(store_path or config.store_path)
     try:
         with harvest_lock(conn, "graphminer harvest-archive (ClickHouse)"):
@@ -866,10 +889,23 @@ def read_clickhouse(config: Config, url: str, table: str, start: datetime, end: 
                         summary.not_observable["rows_of_repos_not_in_the_store"] += 1
                         continue
                     saver.store(row, hour, network)
+                record_run(conn, started_at, end, without_credentials(url), saver.stored)
             summary.stored = saver.stored
     finally:
         conn.close()
     return summary
+
+
+def without_credentials(url: str) -> str:
+    """A server URL as it may be stored or shown: no user, no password.
+
+    >>> without_credentials("https://explorer:secret@play.clickhouse.com:443/?database=default")
+    'https://play.clickhouse.com:443/?database=default'
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url if "://" in url else "http://" + url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def _in_network(row: dict, selection: sql.Selection) -> bool:

@@ -244,6 +244,12 @@ IDS: tuple[Field, ...] = (
     Field("review_comment_review_id", "payload.comment.pull_request_review_id", None,
           f"CAST({_bq('comment.pull_request_review_id')} AS INT64)"),
     Field("in_reply_to_id", "payload.comment.in_reply_to_id", None, f"CAST({_bq('comment.in_reply_to_id')} AS INT64)"),
+    Field("item_association",
+          "nullif(coalesce(payload.issue.author_association, payload.pull_request.author_association), 'NONE')",
+          None, f"NULLIF(COALESCE({_bq('issue.author_association')}, {_bq('pull_request.author_association')}), "
+          "'NONE')"),
+    Field("review_association", "nullif(payload.review.author_association, 'NONE')", None,
+          f"NULLIF({_bq('review.author_association')}, 'NONE')"),
     Field("review_id", "payload.review.id", None, f"CAST({_bq('review.id')} AS INT64)"),
     Field("review_user_id", 'payload.review."user".id', None, f"CAST({_bq('review.user.id')} AS INT64)"),
     Field("review_submitted_at", "payload.review.submitted_at", None, _bq("review.submitted_at")),
