@@ -83,7 +83,7 @@ def test_real_hour_chdb_gives_the_duckdb_rows():
     reader = archive.Reader(archive_sql.Selection(everything=True))
     reader.read([REAL_HOUR])
     names = [item.name for item in archive_sql.SELECTION]
-    duck = reader.rows(f"SELECT {', '.join(names)} FROM fresh WHERE selected")
+    duck = reader.rows(f"SELECT {', '.join(names)} FROM picked")
     reader.close()
     ch = session.Session()
     ch.query(archive_sql.GITHUB_EVENTS_TABLE)

@@ -157,5 +157,5 @@ def selection_sql(config, store_path: Path, everything: bool, following: bool, l
     if dialect == "bigquery":
         return archive_sql.bigquery_sql(selection, low, high)
     if dialect == "duckdb":
-        return archive_sql.duck_batch_sql(["YYYY-MM-DD-H.json.gz"], False, everything)
+        return archive_sql.duck_batch_sql(["YYYY-MM-DD-H.json.gz"], False, selection)
     return archive_sql.clickhouse_sql(selection, low, high, table)

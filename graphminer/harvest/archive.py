@@ -245,6 +245,7 @@ class Reader:
 
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone='UTC'")
+        self.con.execute("SET preserve_insertion_order = false")  # rows are ordered where it matters
         self.selection = selection
         tables = {"sel_repo_ids": ("id BIGINT", [(value,) for value in selection.repo_ids]),
                   "sel_names": ("name VARCHAR", [(value.lower(),) for value in selection.repo_names]),
@@ -256,53 +257,64 @@ class Reader:
                                 [(login.lower(), kind) for login, kind in (named_owners or {}).items()]),
                   "seen": ("id BIGINT, hour TIMESTAMPTZ", [])}
         for name, (columns, rows) in tables.items():
-            self.con.execute(f"CREATE TEMP TABLE {name} ({columns})")
-            if rows:
-                self.con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+            self.fill(name, columns, rows)
+
+    def fill(self, name: str, columns: str, rows: list[tuple]) -> None:
+        """(Re)create the temp table ``name`` (``columns``: "a BIGINT, b VARCHAR") holding
+        ``rows``, in one statement of lists (executemany is one statement a row: minutes for
+        10,000 repos)."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
+        if rows:
+            kinds = [part.split()[1] for part in columns.split(", ")]
+            self.con.execute(f"INSERT INTO {name} SELECT " + ", ".join(f"unnest(?::{kind}[])" for kind in kinds),
+                             [list(values) for values in zip(*rows, strict=True)])
 
     def read(self, files: list[Path]) -> tuple[dict[str, Any], list[dict]]:
         """Read one batch (one format): the counts of every event, and the selected rows
-        (events already seen in an earlier crawl-era hour dropped)."""
+        (in the crawl era, events already seen in an earlier hour dropped)."""
         hours = [hour_of(path.name) for path in files]
         timeline = hours[0] < sql.EVENTS_API_FROM
-        self.con.execute(sql.duck_batch_sql([str(path) for path in files], timeline, self.selection.everything))
-        earliest = min(hours) - timedelta(hours=DEDUPE_HOURS)
-        self.con.execute("DELETE FROM seen WHERE hour < ?", [earliest])
-        # an event filed in two hours is one event: keep its first filing
-        self.con.execute("""CREATE OR REPLACE TEMP TABLE fresh AS
-            SELECT * FROM batch WHERE event_id IS NULL OR event_id NOT IN (SELECT id FROM seen)
-            QUALIFY event_id IS NULL OR row_number() OVER (PARTITION BY event_id ORDER BY filename) = 1""")
-        duplicates = self.con.execute("SELECT count(*) FROM batch").fetchone()[0] - \
-            self.con.execute("SELECT count(*) FROM fresh").fetchone()[0]
-        self.con.execute("INSERT INTO seen SELECT event_id, created_at::TIMESTAMPTZ FROM fresh "
-                         "WHERE event_id IS NOT NULL AND created_at::TIMESTAMPTZ >= ?", [sql.CRAWL_HOUR_FROM])
+        self.con.execute(sql.duck_batch_sql([str(path) for path in files], timeline, self.selection))
+        if max(hours) < sql.CRAWL_HOUR_FROM:  # one file an hour of created_at: nothing is filed twice
+            self.con.execute("CREATE OR REPLACE TEMP VIEW fresh AS SELECT * FROM batch")
+            duplicates = 0
+        else:
+            self.con.execute("DELETE FROM seen WHERE hour < ?", [min(hours) - timedelta(hours=DEDUPE_HOURS)])
+            # an event filed in two hours is one event: keep its first filing
+            self.con.execute("""CREATE OR REPLACE TEMP TABLE deduped AS
+                SELECT * FROM batch WHERE event_id IS NULL OR event_id NOT IN (SELECT id FROM seen)
+                QUALIFY event_id IS NULL OR row_number() OVER (PARTITION BY event_id ORDER BY filename) = 1""")
+            self.con.execute("CREATE OR REPLACE TEMP VIEW fresh AS SELECT * FROM deduped")
+            duplicates = self.con.execute("SELECT (SELECT count(*) FROM batch) - (SELECT count(*) FROM fresh)"
+                                          ).fetchone()[0]
+            self.con.execute("INSERT INTO seen SELECT event_id, created_at::TIMESTAMPTZ FROM fresh "
+                             "WHERE event_id IS NOT NULL AND created_at::TIMESTAMPTZ >= ?", [sql.CRAWL_HOUR_FROM])
         counts = self.counts()
         counts["duplicates"] = duplicates
         counts["per_file"] = dict(self.con.execute("SELECT filename, count(*) FROM batch GROUP BY ALL").fetchall())
+        self.con.execute(sql.duck_picked_sql())
         # oldest first: an issue is stored before the comments that name it by id (Timeline)
-        rows = self.rows(f"SELECT *, {self.network_predicate()} AS in_network FROM fresh WHERE selected "
-                         "ORDER BY created_at, event_id NULLS LAST, filename")
+        rows = self.rows(f"SELECT * EXCLUDE (selected), {self.network_predicate()} AS in_network FROM picked "
+                         "WHERE selected ORDER BY created_at, event_id NULLS LAST, filename")
         return counts, rows
 
     def counts(self) -> dict[str, Any]:
-        by_type = dict(self.con.execute("SELECT event_type, count(*) FROM fresh GROUP BY ALL").fetchall())
-        (merged, unlisted, hashed, trimmed_push, trimmed_pull, no_association) = self.con.execute("""
-            SELECT count_if(event_type = 'PullRequestEvent' AND action = 'closed' AND merged = 1),
-                   count_if(event_type = 'PushEvent' AND push_size > coalesce(listed, 0) AND listed IS NOT NULL),
+        """The summary's counts over every event of the batch (``fresh``), one scan."""
+        found = self.con.execute("""
+            SELECT type, count(*), count_if(merged_pr),
+                   count_if(type = 'PushEvent' AND push_listed IS NOT NULL AND push_size > push_listed),
                    coalesce(sum(hashed), 0),
+                   coalesce(sum(CASE WHEN type = 'PushEvent' AND push_size > push_listed
+                                     THEN push_size - push_listed END), 0),
                    count_if(trimmed_push), count_if(trimmed_pull),
-                   count_if(created_at::TIMESTAMPTZ >= ? AND event_type IN
-                            ('IssuesEvent', 'IssueCommentEvent', 'PullRequestReviewCommentEvent')
-                            AND author_association IS NULL AND comment_association IS NULL)
-            FROM fresh""", [sql.TRIMMED_FROM]).fetchone()
-        beyond = self.con.execute("SELECT coalesce(sum(push_size - listed), 0) FROM fresh "
-                                  "WHERE event_type = 'PushEvent' AND push_size > listed").fetchone()[0]
-        return {"by_type": by_type, "merged_prs": merged, "pushes_commits_not_listed": unlisted,
-                "hashed_emails": int(hashed),
-                "not_observable": {"push_commits_beyond_20": int(beyond),
-                                   "pushes_without_commits": trimmed_push,
-                                   "pull_requests_without_author_or_merge": trimmed_pull,
-                                   "items_without_author_association": no_association}}
+                   count_if(unassociated AND created_at::TIMESTAMPTZ >= ?)
+            FROM fresh GROUP BY type""", [sql.TRIMMED_FROM]).fetchall()
+        total = [sum(int(row[index]) for row in found) for index in range(2, 9)]
+        return {"by_type": {row[0]: row[1] for row in found}, "merged_prs": total[0],
+                "pushes_commits_not_listed": total[1], "hashed_emails": total[2],
+                "not_observable": {"push_commits_beyond_20": total[3], "pushes_without_commits": total[4],
+                                   "pull_requests_without_author_or_merge": total[5],
+                                   "items_without_author_association": total[6]}}
 
     def rows(self, query: str, params: list | None = None) -> list[dict]:
         cursor = self.con.execute(query, params or [])
@@ -310,36 +322,32 @@ class Reader:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def outside(self, candidate_ids: set[int], candidate_logins: set[str]) -> dict[str, list[dict]]:
-        """Known makers' acts outside the network in the last batch (``fresh``)."""
-        self.con.execute("CREATE OR REPLACE TEMP TABLE cand_ids (id BIGINT)")
-        self.con.execute("CREATE OR REPLACE TEMP TABLE cand_logins (login VARCHAR)")
-        if candidate_ids:
-            self.con.executemany("INSERT INTO cand_ids VALUES (?)", [(value,) for value in candidate_ids])
-        if candidate_logins:
-            self.con.executemany("INSERT INTO cand_logins VALUES (?)", [(value,) for value in candidate_logins])
+        """Known makers' acts outside the network in the last batch (``picked``)."""
+        self.fill("cand_ids", "id BIGINT", [(value,) for value in candidate_ids])
+        self.fill("cand_logins", "login VARCHAR", [(value,) for value in candidate_logins])
         outside = "NOT (" + self.network_predicate() + ")"
         owner = "lower(split_part(repo_name, '/', 1))"
         return {
             "prs": self.rows(f"""SELECT creator_user_id AS user_id, repo_name, split_part(repo_name, '/', 1) AS owner,
-                    item_created_at, merged_at FROM fresh WHERE event_type = 'PullRequestEvent'
+                    item_created_at, merged_at FROM picked WHERE event_type = 'PullRequestEvent'
                     AND action = 'closed' AND merged = 1 AND creator_user_id IN (SELECT id FROM cand_ids)
                     AND {outside}"""),
             "repos": self.rows(f"""SELECT actor_id AS user_id, repo_name, split_part(repo_name, '/', 1) AS owner,
-                    created_at FROM fresh WHERE event_type = 'CreateEvent' AND ref_type = 'repository'
+                    created_at FROM picked WHERE event_type = 'CreateEvent' AND ref_type = 'repository'
                     AND actor_id IN (SELECT id FROM cand_ids) AND {owner} = lower(actor_login) AND {outside}"""),
             "helpers": self.rows(f"""SELECT repo_name, coalesce(creator_user_id, actor_id) AS user_id,
-                    coalesce(creator_user_login, actor_login) AS login, created_at FROM fresh
+                    coalesce(creator_user_login, actor_login) AS login, created_at FROM picked
                     WHERE {owner} IN (SELECT login FROM cand_logins) AND {outside}
                     AND ((event_type = 'PushEvent' AND lower(actor_login) != {owner})
                       OR (event_type = 'PullRequestEvent' AND merged = 1
                           AND lower(creator_user_login) != {owner}))"""),
             "elsewhere": self.rows(f"""SELECT event_id, actor_id AS user_id, NULL AS email_hash, repo_name,
-                    split_part(repo_name, '/', 1) AS owner, event_type, created_at FROM fresh
+                    split_part(repo_name, '/', 1) AS owner, event_type, created_at FROM picked
                     WHERE actor_id IN (SELECT id FROM cand_ids) AND {owner} IN (SELECT login FROM sel_kinds)
                     AND {outside}
                 UNION ALL
                 SELECT event_id, NULL, c.author.email, repo_name, split_part(repo_name, '/', 1), event_type,
-                    created_at FROM (SELECT *, unnest(commits) AS c FROM fresh WHERE commits IS NOT NULL)
+                    created_at FROM (SELECT *, unnest(commits) AS c FROM picked WHERE commits IS NOT NULL)
                     WHERE c.author.email IN (SELECT hash FROM sel_hashes) AND {owner} IN (SELECT login FROM sel_kinds)
                     AND {outside}"""),
         }
@@ -682,7 +690,8 @@ def network_selection(conn: sqlite3.Connection, config: Config, everything: bool
         if owner.lower() in owners:
             repo_ids.add(repo_id)
             names.add(name.lower())
-    selection = sql.Selection(repo_ids=repo_ids, repo_names=names, owners=owners, everything=everything)
+    selection = sql.Selection(repo_ids=repo_ids, repo_names=names, owners=owners, everything=everything,
+                              follow=follow)
     if follow:
         opt_out = config.opt_out
         for user_id, login, kind in conn.execute("SELECT id, login, type FROM people"):

@@ -267,10 +267,17 @@ IDS: tuple[Field, ...] = (
 # Per-event counts for the summary (DuckDB only: counted on every event read).
 HASHED = r"'^[0-9a-f]{40}(@|$)'"
 COUNTS = {
+    "merged_pr": "type = 'PullRequestEvent' AND payload.action = 'closed' AND coalesce(payload.pull_request.merged, "
+                 "FALSE)",
+    "push_size": "payload.size",
+    "push_listed": "len(payload.commits)",
     "hashed": f"len(list_filter(payload.commits, lambda c: regexp_matches(c.author.email, {HASHED})))",
     "trimmed_push": "type = 'PushEvent' AND payload.size IS NULL AND payload.commits IS NULL",
     "trimmed_pull": "type = 'PullRequestEvent' AND payload.pull_request.number IS NOT NULL "
                     'AND payload.pull_request."user".id IS NULL',
+    "unassociated": "type IN ('IssuesEvent', 'IssueCommentEvent', 'PullRequestReviewCommentEvent') AND coalesce("
+                    "payload.issue.author_association, payload.pull_request.author_association, "
+                    "payload.comment.author_association) IS NULL",
 }
 
 
@@ -281,7 +288,8 @@ class Selection:
     """Which events: the network's repos (by id, by name, by owner or org), the known
     makers elsewhere (by actor or author id or login, by the owner of their own repos,
     by commit emails hashed as GH Archive hashes them); ``everything`` (``--all``) takes
-    every event. Logins, names and owners compare lower-cased."""
+    every event; ``follow`` keeps, besides, what may be an outside act of a maker met
+    during the read (``duck_outside``). Logins, names and owners compare lower-cased."""
 
     repo_ids: set[int] = field(default_factory=set)
     repo_names: set[str] = field(default_factory=set)
@@ -290,29 +298,47 @@ class Selection:
     maker_logins: set[str] = field(default_factory=set)
     email_hashes: set[str] = field(default_factory=set)
     everything: bool = False
+    follow: bool = False
 
 
 def _quoted(values: set[str]) -> str:
     return ", ".join("'" + value.replace("\\", "\\\\").replace("'", "''") + "'" for value in sorted(values)) or "NULL"
 
 
-def duck_filter(everything: bool = False) -> str:
-    """The WHERE of the DuckDB selection, over temp tables ``sel_*`` the reader fills."""
-    if everything:
+def duck_filter(selection: Selection) -> str:
+    """The WHERE of the DuckDB selection, over temp tables ``sel_*`` the reader fills (a
+    term only for the sets that hold something: each costs a probe an event)."""
+    if selection.everything:
         return "TRUE"
-    return """(repo.id IN (SELECT id FROM sel_repo_ids)
-        OR lower(repo.name) IN (SELECT name FROM sel_names)
-        OR lower(split_part(repo.name, '/', 1)) IN (SELECT login FROM sel_owners)
-        OR lower(org.login) IN (SELECT login FROM sel_owners)
-        OR actor.id IN (SELECT id FROM sel_maker_ids)
-        OR coalesce(payload.comment."user".id, payload.issue."user".id, payload.pull_request."user".id)
-           IN (SELECT id FROM sel_maker_ids)
-        OR lower(actor.login) IN (SELECT login FROM sel_maker_logins)
-        OR lower(coalesce(payload.comment."user".login, payload.issue."user".login,
-                          payload.pull_request."user".login)) IN (SELECT login FROM sel_maker_logins)
-        OR lower(split_part(repo.name, '/', 1)) IN (SELECT login FROM sel_maker_logins)
-        OR (type = 'PushEvent' AND list_has_any(list_transform(payload.commits, lambda c: c.author.email),
-            (SELECT coalesce(list(hash), []) FROM sel_hashes))))"""
+    owner = "lower(split_part(repo.name, '/', 1))"
+    author = 'coalesce(payload.comment."user".{0}, payload.issue."user".{0}, payload.pull_request."user".{0})'
+    terms = [(selection.repo_ids, "repo.id IN (SELECT id FROM sel_repo_ids)"),
+             (selection.repo_names, "lower(repo.name) IN (SELECT name FROM sel_names)"),
+             (selection.owners, f"{owner} IN (SELECT login FROM sel_owners)"),
+             (selection.owners, "lower(org.login) IN (SELECT login FROM sel_owners)"),
+             (selection.maker_ids, "actor.id IN (SELECT id FROM sel_maker_ids)"),
+             (selection.maker_ids, f"{author.format('id')} IN (SELECT id FROM sel_maker_ids)"),
+             (selection.maker_logins, "lower(actor.login) IN (SELECT login FROM sel_maker_logins)"),
+             (selection.maker_logins, f"lower({author.format('login')}) IN (SELECT login FROM sel_maker_logins)"),
+             (selection.maker_logins, f"{owner} IN (SELECT login FROM sel_maker_logins)"),
+             (selection.email_hashes, "(type = 'PushEvent' AND list_has_any(list_transform(payload.commits, "
+                                      "lambda c: c.author.email), (SELECT coalesce(list(hash), []) FROM sel_hashes)))")]
+    chosen = [term for values, term in terms if values]
+    return "coalesce(" + "\n        OR ".join(chosen) + ", FALSE)" if chosen else "FALSE"
+
+
+def duck_outside(selection: Selection) -> str:
+    """What may be an outside act of a maker not known yet when the hour is read (one met
+    in the network later in the same batch): a merged PR, a repo created, a push by someone
+    else to a repo of a user (no org), any event in a government, research or civic owner
+    (``sel_kinds``). A cheap superset of what ``Reader.outside`` keeps."""
+    if not selection.follow or selection.everything:
+        return "FALSE"
+    return """coalesce((type = 'PullRequestEvent' AND payload.action = 'closed' AND payload.pull_request.merged)
+        OR (type = 'CreateEvent' AND payload.ref_type = 'repository')
+        OR (type = 'PushEvent' AND org.login IS NULL
+            AND lower(actor.login) != lower(split_part(repo.name, '/', 1)))
+        OR lower(split_part(repo.name, '/', 1)) IN (SELECT login FROM sel_kinds), FALSE)"""
 
 
 def clickhouse_filter(selection: Selection) -> str:
@@ -364,26 +390,40 @@ def bigquery_sql(selection: Selection, start: datetime, end: datetime) -> str:
             f"  AND {bigquery_filter(selection)}")
 
 
-def duck_batch_sql(files: list[str], timeline: bool, everything: bool = False) -> str:
-    """Read hourly files of one format into the temp table ``batch``: every event with the
-    selected columns, ``selected`` (the filter), the per-event counts, and the commits of
-    the selected pushes (only theirs are kept)."""
+def duck_batch_sql(files: list[str], timeline: bool, selection: Selection) -> str:
+    """Read hourly files of one format into the temp table ``batch``: every event's id,
+    type, time, file, ``selected`` (the filter), ``kept`` (selected, or maybe an outside
+    act) and per-event counts; the raw actor, repo, org and payload of the kept events only
+    (``duck_picked_sql`` takes their fields)."""
     columns = TIMELINE_COLUMNS if timeline else EVENTS_COLUMNS
     listed = "[" + ", ".join("'" + name.replace("'", "''") + "'" for name in files) + "]"
     source = (f"read_json({listed}, columns={columns_spec(columns)}, format='newline_delimited', "
               "filename=true, maximum_object_size=134217728)")
     shaped = f"SELECT {TIMELINE_SELECT}, filename FROM {source}" if timeline else f"SELECT *, filename FROM {source}"
-    fields = ",\n    ".join(f"{item.duck} AS {item.name}" for item in (*SELECTION, *IDS))
     counts = ",\n    ".join(f"{expression} AS {name}" for name, expression in COUNTS.items())
+    kept = ", ".join(f"CASE WHEN kept THEN {name} END AS {name}" for name in ("actor", "repo", "org", "payload"))
     return f"""CREATE OR REPLACE TEMP TABLE batch AS
 WITH shaped AS ({shaped}),
-marked AS (SELECT *, {duck_filter(everything)} AS selected FROM shaped)
+marked AS (SELECT *, {duck_filter(selection)} AS selected FROM shaped),
+weighed AS (SELECT *, selected OR {duck_outside(selection)} AS kept FROM marked)
+SELECT
+    id, TRY_CAST(id AS BIGINT) AS event_id, type, created_at, filename, selected, kept,
+    {counts},
+    {kept}
+FROM weighed"""
+
+
+def duck_picked_sql(source: str = "fresh") -> str:
+    """The kept events of ``source`` (a ``batch`` without the events filed twice: the
+    selected ones and the possible outside acts) with every selected column, the commits
+    of their pushes, and whether selected, into the temp table ``picked``."""
+    fields = ",\n    ".join(f"{item.duck} AS {item.name}" for item in (*SELECTION, *IDS))
+    return f"""CREATE OR REPLACE TEMP TABLE picked AS
 SELECT
     {fields},
-    {counts},
-    selected, filename,
-    CASE WHEN selected AND type = 'PushEvent' THEN payload.commits END AS commits
-FROM marked"""
+    CASE WHEN type = 'PushEvent' THEN payload.commits END AS commits,
+    filename, selected
+FROM {source} WHERE kept"""
 
 
 # --- ClickHouse's published github_events table and its loader --------------------------------------
