@@ -12,6 +12,7 @@ worlds are in bench/bench_archive.py.
 from __future__ import annotations
 
 import doctest
+import gzip
 import json
 import shutil
 import sqlite3
@@ -75,27 +76,72 @@ def test_real_hour_stores_source_counts(tmp_path):
     assert dict(conn.execute("SELECT type, count(*) FROM archive_events GROUP BY type")) == SOURCE_BY_TYPE
 
 
-@needs_real_hour
-def test_real_hour_chdb_gives_the_duckdb_rows():
+@pytest.fixture(scope="module")
+def github_events(tmp_path_factory):
+    """ClickHouse's github_events table loaded from the real hour by ClickHouse's own loader
+    mapping, in a chDB database on disk: a ClickHouse of one's own, reached by
+    clickhouse-connect as ``chdb:///PATH``."""
     pytest.importorskip("chdb")
     from chdb import session
 
+    folder = tmp_path_factory.mktemp("clickhouse") / "db"
+    loader = session.Session(str(folder))
+    try:
+        loader.query(archive_sql.GITHUB_EVENTS_TABLE)
+        loader.query(archive_sql.github_events_load_sql(str(REAL_HOUR)))
+    finally:
+        loader.close()
+    return f"chdb://{folder}"
+
+
+@needs_real_hour
+def test_real_hour_chdb_gives_the_duckdb_rows(github_events):
     reader = archive.Reader(archive_sql.Selection(everything=True))
     reader.read([REAL_HOUR])
     names = [item.name for item in archive_sql.SELECTION]
-    duck = reader.rows(f"SELECT {', '.join(names)} FROM picked")
+    duck = {tuple(row[name] for name in names) for row in reader.rows(f"SELECT {', '.join(names)} FROM picked")}
     reader.close()
-    ch = session.Session()
-    ch.query(archive_sql.GITHUB_EVENTS_TABLE)
-    ch.query(archive_sql.github_events_load_sql(str(REAL_HOUR)))
-    text = ch.query(archive_sql.clickhouse_sql(archive_sql.Selection(everything=True),
-                                               datetime(2015, 1, 1, 12, tzinfo=UTC),
-                                               datetime(2015, 1, 1, 13, tzinfo=UTC))
-                    + " SETTINGS output_format_json_quote_64bit_integers = 0", "JSONCompactEachRow").data()
-    clickhouse = {tuple(json.loads(line)) for line in text.splitlines() if line}
-    duck_rows = {tuple(row[name] for name in names) for row in duck}
-    assert len(duck) == 8273 and len(duck_rows) == len(clickhouse) == 8273
-    assert duck_rows == clickhouse
+    client = archive.clickhouse_client(github_events)
+    try:
+        result = client.query(archive_sql.clickhouse_sql(archive_sql.Selection(everything=True),
+                                                         datetime(2015, 1, 1, 12, tzinfo=UTC),
+                                                         datetime(2015, 1, 1, 13, tzinfo=UTC)))
+        clickhouse = {tuple(row) for row in result.result_rows}
+    finally:
+        client.close()
+    assert list(result.column_names) == names
+    assert len(duck) == len(clickhouse) == 8273 and duck == clickhouse
+
+
+@needs_real_hour
+def test_the_clickhouse_source_counts_the_hour_and_stores_nothing_twice_or_invented(github_events, tmp_path):
+    # a network: the five orgs with the most events in the hour (plain json)
+    events = [json.loads(line) for line in gzip.open(REAL_HOUR)]
+    orgs = [login for login, _ in Counter(event["org"]["login"] for event in events if event.get("org")).most_common(5)]
+    network = [event for event in events if event["repo"]["name"].split("/")[0] in orgs
+               or (event.get("org") or {}).get("login") in orgs]
+    config = write_config(tmp_path, orgs)
+    hour = ("--from", "2015-01-01T12:00:00Z", "--to", "2015-01-01T12:00:00Z", "--config", str(config), "--json")
+    # alone: the table names repos and people by name only, so nothing is stored under an invented id
+    alone = archive_cli("harvest-archive", "--clickhouse", github_events, *hour, "--store", str(tmp_path / "a.sqlite"))
+    assert alone.exit_code == 0, alone.output
+    summary = json.loads(alone.stdout.strip().splitlines()[-1])
+    assert summary["events"] == 8273 and summary["by_type"] == dict(sorted(SOURCE_BY_TYPE.items()))
+    assert summary["merged_prs"] == 150 and summary["stored"] == 0
+    assert summary["not_observable"] == {"rows_of_repos_not_in_the_store": len(network)} and network
+    # after the files were read: every row is an event already stored, stored once
+    store = tmp_path / "b.sqlite"
+    archive.harvest_archive(load_config(str(config)), store_path=store, files=[REAL_HOUR])
+    stored = sqlite3.connect(store).execute("SELECT count(*) FROM archive_events").fetchone()[0]
+    assert stored == len(network)
+    again = archive_cli("harvest-archive", "--clickhouse", github_events, *hour, "--store", str(store))
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout.strip().splitlines()[-1])["stored"] == 0
+    assert sqlite3.connect(store).execute("SELECT count(*) FROM archive_events").fetchone()[0] == stored
+    # a server that is not there: one line, exit 2, nothing lost
+    gone = archive_cli("harvest-archive", "--clickhouse", "http://127.0.0.1:9", *hour, "--store", str(store))
+    assert gone.exit_code == 2 and len(gone.output.strip().splitlines()) == 1, gone.output
+    assert sqlite3.connect(store).execute("SELECT count(*) FROM archive_events").fetchone()[0] == stored
 
 
 # --- a generated world read with harvest-archive alone --------------------------------------------

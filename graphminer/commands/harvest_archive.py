@@ -5,6 +5,7 @@ acts of the makers following would follow, and its summary."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -64,7 +65,9 @@ def harvest_archive(files: str | None, start: str | None, end: str | None, base_
     if print_sql:
         click.echo(selection_sql(config, store_path, everything, following, low, high, dialect, table))
         return
-    sources = sum(bool(item) for item in (files, low or high, clickhouse))
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", table):
+        raise BadInput(f"--table {table!r}: give a table name such as github_events or db.github_events")
+    sources = sum(bool(item) for item in (files, clickhouse, (low or high) and not files and not clickhouse))
     if sources != 1 or (clickhouse and not (low and high)):
         raise BadInput("give one source: --files DIR_OR_GLOB, or --from D --to D (downloads), "
                        "or --clickhouse URL with --from D --to D")

@@ -376,7 +376,8 @@ def item_association(row: dict) -> str | None:
 
 
 def timeline_id(row: dict) -> int:
-    """A stable negative id for an event without one (the Timeline era), from its content."""
+    """A stable negative id for an event without one (the Timeline era, ClickHouse's rows),
+    from the content every source gives (``archive_sql.SELECTION``'s columns)."""
     text = "|".join(str(row.get(name)) for name in ("event_type", "created_at", "actor_login", "repo_name",
                                                        "action", "number", "comment_id", "ref", "push_size"))
     return -(int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:7], "big") + 1)
@@ -467,17 +468,18 @@ class ArchiveStore:
         self.stored += cursor.rowcount
 
     def store(self, row: dict, hour: str, network: bool) -> None:
-        event_id = row["event_id"] if row.get("event_id") is not None else timeline_id(row)
+        key = timeline_id(row)  # the same for an event read from the files and from ClickHouse
+        event_id = row["event_id"] if row.get("event_id") is not None else key
         row["event_id"] = event_id
         actor = self.person(row.get("actor_id"), row.get("actor_login"))
         cursor = self.conn.execute(
-            "INSERT OR IGNORE INTO archive_events(id, type, action, repo_id, repo_name, actor_id, actor_login, "
-            "created_at, hour, network) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (event_id, row["event_type"], row.get("action"), row.get("repo_id"), row.get("repo_name"), actor,
+            "INSERT OR IGNORE INTO archive_events(id, content_key, type, action, repo_id, repo_name, actor_id, "
+            "actor_login, created_at, hour, network) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (event_id, key, row["event_type"], row.get("action"), row.get("repo_id"), row.get("repo_name"), actor,
              None if self.out(row.get("actor_login")) else row.get("actor_login"), row["created_at"], hour,
              int(network)))
         if not cursor.rowcount:
-            return  # stored from another hour already
+            return  # stored from another hour, or from the other source, already
         self.stored += 1
         if not network or self.out(row.get("actor_login")):
             return
@@ -872,21 +874,18 @@ def read_clickhouse(config: Config, url: str, table: str, start: datetime, end: 
     try:
         with harvest_lock(conn, "graphminer harvest-archive (ClickHouse)"):
             selection = network_selection(conn, config, everything, follow)
-            if client is None:
-                import clickhouse_connect  # start-up: only this source needs it
-
-                client = clickhouse_connect.get_client(dsn=url) if "://" in url else \
-                    clickhouse_connect.get_client(host=url)
+            own = client is None
+            client = client or clickhouse_client(url)
             end = end + timedelta(hours=1)
-            counted = client.query(
-                f"SELECT toString(event_type), count(), countIf(event_type = 'PullRequestEvent' AND action = 'closed' "
-                f"AND merged = 1) FROM {table} WHERE created_at >= toDateTime('{sql._hour_text(start)}', 'UTC') "
-                f"AND created_at < toDateTime('{sql._hour_text(end)}', 'UTC') GROUP BY 1").result_rows
+            try:
+                counted, result = clickhouse_rows(client, url, table, selection, start, end)
+            finally:
+                if own:
+                    client.close()
             for kind, count, merged in counted:
                 summary.by_type[kind] += int(count)
                 summary.events += int(count)
                 summary.merged_prs += int(merged)
-            result = client.query(sql.clickhouse_sql(selection, start, end, table))
             names = list(result.column_names)
             saver = ArchiveStore(conn, config.opt_out)
             with conn:
@@ -903,6 +902,37 @@ def read_clickhouse(config: Config, url: str, table: str, start: datetime, end: 
     finally:
         conn.close()
     return summary
+
+
+def clickhouse_client(url: str) -> Any:
+    """A clickhouse-connect client for ``url`` (``https://user@host:port/db``, a host name,
+    or ``chdb:///path`` for chDB's engine in-process); BadInput when it cannot connect."""
+    import clickhouse_connect  # start-up: only this source needs it
+    from clickhouse_connect.driver.exceptions import ClickHouseError
+
+    try:
+        return clickhouse_connect.get_client(dsn=url) if "://" in url else clickhouse_connect.get_client(host=url)
+    except (ClickHouseError, OSError, ImportError) as error:
+        raise BadInput(f"--clickhouse {without_credentials(url)}: cannot connect ({str(error).splitlines()[0][:200]}); "
+                       "give an http(s)://[user@]host:port URL of a ClickHouse server") from None
+
+
+def clickhouse_rows(client: Any, url: str, table: str, selection: sql.Selection, start: datetime,
+                    end: datetime) -> tuple[list, Any]:
+    """The counts per type of every event between ``start`` and ``end`` (end excluded),
+    and the selection's rows."""
+    from clickhouse_connect.driver.exceptions import ClickHouseError
+
+    try:
+        counted = client.query(
+            f"SELECT toString(event_type), count(), countIf(event_type = 'PullRequestEvent' AND action = 'closed' "
+            f"AND merged = 1) FROM {table} WHERE created_at >= toDateTime('{sql._hour_text(start)}', 'UTC') "
+            f"AND created_at < toDateTime('{sql._hour_text(end)}', 'UTC') GROUP BY 1").result_rows
+        return counted, client.query(sql.clickhouse_sql(selection, start, end, table))
+    except (ClickHouseError, OSError) as error:
+        raise BadInput(f"--clickhouse {without_credentials(url)} --table {table}: the query failed "
+                       f"({str(error).splitlines()[0][:200]}); check the table holds GH Archive in ClickHouse's "
+                       "github_events schema") from None
 
 
 def without_credentials(url: str) -> str:

@@ -32,9 +32,12 @@ CREATE TABLE archive_coverage (
 );
 
 -- The archive's events of the selected repos and makers, one row per event id (events
--- filed in two hours are one); Timeline events (no id) get a negative id of their content.
+-- filed in two hours are one); Timeline events and ClickHouse's rows (no id) get a negative
+-- id of their content. content_key (that id for every event) makes an event read from the
+-- files and from ClickHouse one row.
 CREATE TABLE archive_events (
     id INTEGER PRIMARY KEY,
+    content_key INTEGER NOT NULL UNIQUE,
     type TEXT NOT NULL,
     action TEXT,
     repo_id INTEGER,
