@@ -20,7 +20,7 @@ hourly files into a ClickHouse (or chDB) of one's own. Imports nothing of graphm
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 # --- eras of the archive (FAKEHUB.md "GH Archive"; SOURCE.md) ---------------------------------
 
@@ -382,10 +382,13 @@ def clickhouse_sql(selection: Selection, start: datetime, end: datetime,
 
 
 def bigquery_sql(selection: Selection, start: datetime, end: datetime) -> str:
-    """The selection over BigQuery's ``githubarchive.day`` tables (one a day, from 2015)."""
+    """The selection over BigQuery's ``githubarchive.day`` tables (one a day, from 2015),
+    between ``start`` and ``end`` (end excluded: a day table is scanned, and paid for, only
+    when one of its hours is asked for)."""
     columns = ",\n    ".join(f"{item.bigquery} AS {item.name}" for item in (*SELECTION, *IDS))
     return (f"SELECT\n    {columns}\nFROM `githubarchive.day.20*`\n"
-            f"WHERE _TABLE_SUFFIX BETWEEN '{start.strftime('%y%m%d')}' AND '{end.strftime('%y%m%d')}'\n"
+            f"WHERE _TABLE_SUFFIX BETWEEN '{start.strftime('%y%m%d')}' AND "
+            f"'{(end - timedelta(seconds=1)).strftime('%y%m%d')}'\n"
             f"  AND created_at >= TIMESTAMP('{_hour_text(start)}') AND created_at < TIMESTAMP('{_hour_text(end)}')\n"
             f"  AND {bigquery_filter(selection)}")
 
