@@ -1,0 +1,100 @@
+"""GH Archive and the API harvest on the same world (issue 24): after an API harvest of a
+world the archive was read for, every record is stored once (the API recognises the
+archive's records by their GitHub ids, its fields win, their source becomes 'both'); and
+the in-network milestones from the archive alone agree with the API harvest's for the eras
+before 2025-10-07. The API harvest is the real one (PyGithub and requests-cache over HTTP
+to a fakehub process); one small world shared by the module."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+from archive_support import IN_NETWORK, generated_hours, makers_of, write_config
+
+from graphminer import pipeline
+from graphminer.config import load_config
+from graphminer.fakehub.testing import serve
+from graphminer.harvest import archive
+from graphminer.harvest.github import Progress, harvest_github
+from graphminer.precompute import maker_timeline
+from graphminer.store import open_store
+
+TOKEN = "test-token-not-secret"
+NOW = "2024-12-31T23:59:59Z"
+TABLES = ("issues", "issue_comments", "issue_events", "reviews", "review_comments", "releases", "commits")
+
+
+@pytest.fixture(scope="module")
+def harvested(tmp_path_factory):
+    """The world read three ways: the archive alone, the API alone, the archive then the API."""
+    folder = tmp_path_factory.mktemp("archive-api")
+    hours, orgs = generated_hours(folder, makers=40, years=2, now=NOW)
+    config_path = write_config(folder, orgs)
+    config = load_config(str(config_path))
+    stores = {name: folder / f"{name}.sqlite" for name in ("archive", "api", "both")}
+    archive.harvest_archive(config, store_path=stores["archive"], files=archive.files_in(str(hours)))
+    conn = open_store(stores["archive"])
+    try:
+        pipeline.after_harvest(conn, config)
+    finally:
+        conn.close()
+    shutil.copy(stores["archive"], stores["both"])
+    with serve(folder / "world" / "world.json.gz", clock="world") as hub:
+        for name in ("api", "both"):
+            harvest_github(config, api_url=hub.url, store_path=stores[name], cache_dir=folder / f"cache-{name}",
+                           tokens=[TOKEN], say=lambda message: None, progress=Progress(False))
+    return {"stores": stores, "config": config_path,
+            "makers": {name: makers_of(path, config_path, NOW) for name, path in stores.items()}}
+
+
+def rows_of(store, table: str) -> set[tuple]:
+    """A table's records by what they are (not by id: an archive record has no API id)."""
+    columns = {"issues": "repo_id, number, user_id, created_at, closed_at, merged_at",
+               "issue_comments": "id, repo_id, issue_number, user_id, created_at",
+               "issue_events": "repo_id, issue_number, event, created_at",
+               "reviews": "id, repo_id, pr_number, user_id", "review_comments": "id, repo_id, pr_number, user_id",
+               "releases": "id, repo_id, tag_name", "commits": "repo_id, sha"}[table]
+    return set(sqlite3.connect(store).execute(f"SELECT {columns} FROM {table}"))  # noqa: S608
+
+
+def test_after_an_api_harvest_every_record_is_stored_once(harvested):
+    stores = harvested["stores"]
+    for table in TABLES:
+        api, both = rows_of(stores["api"], table), rows_of(stores["both"], table)
+        count = sqlite3.connect(stores["both"]).execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+        assert count == len(both), table  # no record twice, however keyed
+        assert both == api, (table, len(both - api), len(api - both))
+    conn = sqlite3.connect(stores["both"])
+    archive_read = sqlite3.connect(stores["archive"])
+    for table in ("issues", "issue_comments", "issue_events", "reviews", "review_comments", "releases"):
+        sources = dict(conn.execute(f"SELECT source, count(*) FROM {table} GROUP BY source"))  # noqa: S608
+        had = archive_read.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+        # every record the archive stored is now the API's too; nothing is left the archive's alone
+        assert sources.get("both", 0) == had and "archive" not in sources, (table, sources, had)
+    # the API's fields won: titles and raw JSON, commit emails as git wrote them (not hashed)
+    assert conn.execute("SELECT count(*) FROM issues WHERE raw IS NULL OR title IS NULL").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM commits WHERE source = 'archive'").fetchone()[0] == 0
+    hashed = conn.execute("SELECT count(*) FROM commits WHERE length(author_email) > 41 "
+                          "AND substr(author_email, 41, 1) = '@'").fetchone()[0]
+    assert hashed == 0
+    assert harvested["makers"]["both"] == harvested["makers"]["api"]
+
+
+def test_in_network_milestones_from_the_archive_alone_agree_with_the_api_harvest(harvested):
+    """The same dates, but where the API dates a milestone by a commit's account: GH Archive
+    lists commits by name and hashed email, with no account (FAKEHUB.md), so the archive
+    alone dates that maker by their next act it shows."""
+    api, alone = harvested["makers"]["api"], harvested["makers"]["archive"]
+    accounts = [key for key in api if not key.startswith("git:")]
+    assert len(accounts) >= 20
+    differing = [(key, name) for key in accounts for name in IN_NETWORK if alone.get(key, {}).get(name) != api[key][name]]
+    assert len(differing) <= 0.1 * len(accounts) * len(IN_NETWORK)
+    conn = open_store(harvested["stores"]["api"], readonly=True)
+    try:
+        for key, name in differing:
+            trigger = maker_timeline(conn, load_config(str(harvested["config"])), key, as_of=NOW)["triggers"][name]
+            assert trigger["kind"] in ("commit", "committed"), (key, name, trigger)
+    finally:
+        conn.close()
