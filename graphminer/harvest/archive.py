@@ -3,9 +3,11 @@
 Sources: hourly files on disk (``files_in``: only ``YYYY-MM-DD-H.json.gz`` names are read),
 hours downloaded into ``cache/gharchive/`` (``download_hours``: resumable, a partial file
 is a ``.part`` never read as whole, a 404 hour is recorded missing), or a ClickHouse server
-holding ``github_events`` (``read_clickhouse``). Files are read by DuckDB ``read_json``
-with explicit column types, a few hours a query (``graphminer.harvest.archive_sql``); the
-summary is counted on every event read, then the selection is stored:
+holding ``github_events`` (``read_clickhouse``, over clickhouse-connect). Files are read
+by DuckDB ``read_json`` with explicit column types (``graphminer.harvest.archive_sql``),
+up to 64 MB of files a query, oldest first: one pass counts the summary on every event and
+keeps the raw event of the selected ones (and, with following, of what may be an outside
+act), whose columns are then taken; then the selection is stored:
 
 - **the network's own repos** (by repo id, name, owner or org): issues and PRs opened,
   closed, merged and by whom, comments, review comments, reviews, releases, pushes with
@@ -23,10 +25,13 @@ summary is counted on every event read, then the selection is stored:
 - **author_association at the time** (MEMBER, COLLABORATOR, OWNER) as dated evidence.
 
 Eras: Timeline files before 2015 (no event id, logins only: ids come from the store or the
-same read); from 2025-05-24 an event may sit in a later hour and appear twice (deduped by
-id); from 2025-10-07 payloads are trimmed (no commits, no PR author or merge, no
-association): counted as not observable, never invented. Coverage per day is stored.
-Imports store and config only.
+same read, so Timeline rows are stored once the run has read everything); from 2025-05-24
+an event may sit in a later hour and appear twice (deduped by id); from 2025-10-07
+payloads are trimmed (no commits, no PR author or merge, no association): counted as not
+observable, never invented. Every event is also keyed by its content (``timeline_id``), so
+one read from the files and from ClickHouse is one record. Coverage per day is stored; a
+run ends on the archive's clock (the end of the newest hour asked for).
+Imports store and config only (and ``archive_sql``, which imports nothing of graphminer).
 """
 
 from __future__ import annotations
