@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from graphminer.config import parse_config  # noqa: E402
-from graphminer.harvest.github import Progress, Summary, harvest_github  # noqa: E402
+from graphminer.harvest.github import Summary  # noqa: E402
+from graphminer.harvest.progress import Progress  # noqa: E402
+from graphminer.pipeline import harvest_github  # noqa: E402
 
 TOKEN = "bench-token"
 

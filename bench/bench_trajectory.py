@@ -65,8 +65,7 @@ def phase_fill(world: Path, store: Path) -> dict:
 def phase_analyse(store: Path) -> dict:
     """events, milestones, stages, graph; then the groupby-min baseline on the same events."""
     from graphminer.config import load_config
-    from graphminer.reader import harvest_end
-    from graphminer.store import open_store
+    from graphminer.store import harvest_end, open_store
 
     config = load_config(None)
     conn = open_store(store, readonly=True)

@@ -27,6 +27,7 @@ from graphminer import graph as graphs
 from graphminer import reader as reading
 from graphminer import stats as figures
 from graphminer import store as stores
+from graphminer.careers import careers_summary, render_careers
 from graphminer.config import Config, load_config
 from graphminer.errors import BadInput
 from graphminer.events import deleted_account_records
@@ -86,8 +87,6 @@ class Store(reading.StoreReader):
         summary = figures.summarise(self.events, milestones, moment, self.config, org,
                                     RULES_VERSION, deleted_accounts=ghosts)
         if not self.outside.empty:  # where the followed makers went (rules version 3)
-            from graphminer.careers import careers_summary
-
             summary["careers"] = careers_summary(self, org, moment)
         return summary
 
@@ -108,3 +107,12 @@ def store_stats(path: str | os.PathLike, config: Config, org: str | None = None,
         say(f"reading events from {path}")
         say(f"{len(store.events):,} events; computing milestones and figures")
         return store.stats(org, as_of)
+
+
+def render_stats(summary: dict[str, Any]) -> str:
+    """``store_stats``' answer as text: the stats' sections, then where the followed makers
+    went when the store knows (``graphminer.careers``)."""
+    text = figures.render_text(summary)
+    if summary.get("careers"):
+        text += "\n\n" + render_careers(summary["careers"])
+    return text

@@ -44,7 +44,8 @@ domain), where each name stays apart. A maker without an account is keyed
 ``git:<email>`` by the email of its earliest commit (committer date, then email); if two
 such makers would share a key (a generic email), later ones get ``#2``, ``#3``...
 Opted-out logins and emails (config ``people.opt_out``) take their whole maker out of
-every table; their commits keep a null maker.
+every table; their commits keep a null maker. ``opted_out_keys`` names the makers any of
+whose identities is opted out: the one answer following and careers read.
 """
 
 from __future__ import annotations
@@ -907,6 +908,20 @@ def _identity_rows(resolution: _Resolution, maker: dict[str, Any], account_commi
 
 
 # ---------------------------------------------------------------- reading the answer
+
+
+def opted_out_keys(conn: sqlite3.Connection, opt_out: set[str]) -> set[str]:
+    """Maker keys any of whose identities (login or email) is opted out."""
+    if not opt_out:
+        return set()
+    found = set()
+    for key, login, email in conn.execute("SELECT maker_key, login, email FROM maker_identities"):
+        if (login and login.lower() in opt_out) or (email and email.lower() in opt_out):
+            found.add(key)
+    for key, login in conn.execute("SELECT key, login FROM makers"):
+        if login and login.lower() in opt_out:
+            found.add(key)
+    return found
 
 
 def list_makers(conn: sqlite3.Connection, include_bots: bool = False) -> list[dict[str, Any]]:

@@ -25,8 +25,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphminer.errors import BadInput
+from graphminer.timeutil import format_instant, parse_stored, utc_timestamp
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def utc_now() -> str:
@@ -334,3 +339,49 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# --- reading the bookkeeping -------------------------------------------------------------
+
+
+def table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the store has table ``name`` (a store opened read-only may predate it)."""
+    return conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
+
+
+def last_run(conn: sqlite3.Connection) -> sqlite3.Row | tuple | None:
+    """The last finished harvest (id, ended_at, source), None before any."""
+    if not table_exists(conn, "_runs"):
+        return None
+    return conn.execute(
+        "SELECT id, ended_at, source FROM _runs WHERE ended_at IS NOT NULL "
+        "ORDER BY ended_at DESC, id DESC LIMIT 1"
+    ).fetchone()
+
+
+def harvest_end(conn: sqlite3.Connection) -> str | None:
+    """When the last finished harvest ended (``YYYY-MM-DDTHH:MM:SSZ``), None before any.
+
+    >>> conn = sqlite3.connect(":memory:")
+    >>> harvest_end(conn) is None
+    True
+    >>> _ = conn.execute("CREATE TABLE _runs(id INTEGER PRIMARY KEY, ended_at TEXT, source TEXT)")
+    >>> _ = conn.executemany("INSERT INTO _runs(ended_at) VALUES (?)",
+    ...                      [("2024-06-30T12:00:00Z",), (None,), ("2024-05-01T08:00:00Z",)])
+    >>> harvest_end(conn)
+    '2024-06-30T12:00:00Z'
+    """
+    run = last_run(conn)
+    return format_instant(parse_stored(run[1])) if run else None
+
+
+def default_as_of(conn: sqlite3.Connection, newest_event: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The as_of used when none is given (docs/rules.md "Dating"): the last harvest's end,
+    else the newest event (to the second), else now (to the second)."""
+    ended = harvest_end(conn)
+    if ended is not None:
+        return utc_timestamp(ended)
+    if newest_event is not None:
+        return utc_timestamp(newest_event).floor("s")
+    return utc_timestamp(datetime.now(UTC)).floor("s")

@@ -82,7 +82,7 @@ def utc_timestamp(moment: Any) -> pd.Timestamp:
     >>> utc_timestamp(datetime(2024, 5, 1, 14, 0, tzinfo=UTC)).isoformat()
     '2024-05-01T14:00:00+00:00'
     """
-    import pandas as pd
+    import pandas as pd  # start-up: the trajectory command's fast path never imports pandas
 
     stamp = pd.Timestamp(moment)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

@@ -22,7 +22,8 @@ from test_harvest_world import apply_delta, build_world, sha, write
 
 from graphminer.config import load_config
 from graphminer.fakehub.testing import serve
-from graphminer.harvest.github import Progress, harvest_github
+from graphminer.harvest.progress import Progress
+from graphminer.pipeline import harvest_github
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-token-3f9c2a"

@@ -30,8 +30,8 @@ from graphminer.api import open_store
 from graphminer.events import GHOST_ID
 from graphminer.fakehub.generator import generate_world
 from graphminer.fakehub.testing import serve
-from graphminer.harvest.github import HarvestSession, github_client
 from graphminer.harvest.ratelimit import TokenPool
+from graphminer.harvest.session import HarvestSession, github_client
 
 THREE_TOKENS = "tok-edge-a1,tok-edge-b2,tok-edge-c3"
 

@@ -80,8 +80,9 @@ def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
     code 1 when some repos could not be harvested or some orgs were not found (they are
     listed at the end); 2 for bad input, or when GitHub refused every token.
     """
-    from graphminer.harvest.github import CACHE_FILE, harvest_github, tokens_from_env
+    from graphminer.harvest.session import CACHE_FILE, tokens_from_env
     from graphminer.outputs import require_http_cache_file
+    from graphminer.pipeline import follow_makers, harvest_github
 
     config = load_config(config_path)
     cache = Path(cache_dir) if cache_dir else config.cache_dir
@@ -93,8 +94,6 @@ def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
     for line in summary.lines():
         click.echo(line)
     if config["careers"]["follow"] if follow is None else follow:
-        from graphminer.harvest.follow import follow_makers
-
         followed = follow_makers(config, api_url=api_url, store_path=store, cache_dir=cache_dir,
                                  tokens=tokens_from_env(dict(os.environ)),
                                  say=lambda message: click.echo(message, err=True))

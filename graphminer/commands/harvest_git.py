@@ -23,7 +23,7 @@ def harvest_git(path: str, org: str | None, repo: str | None, store: str | None,
     """
     from graphminer.commands.harvest import interrupted_runs_marked
     from graphminer.config import store_path_for
-    from graphminer.harvest.git import run_harvest_git
+    from graphminer.pipeline import harvest_git as run_harvest_git
 
     config = load_config(config_path)
     with interrupted_runs_marked(store_path_for(store, config)):

@@ -586,34 +586,18 @@ def _stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def run_harvest_git(
-    path: str | os.PathLike, *, config, org: str | None = None, repo: str | None = None,
-    store: str | os.PathLike | None = None,
-) -> GitHarvest:
-    """The whole ``harvest-git`` command: lock the store, record the run, harvest, resolve."""
-    from graphminer.config import store_path_for
-    from graphminer.store import harvest_lock, open_store
-
-    conn = open_store(store_path_for(str(store) if store else None, config))
+def run_harvest_git(conn: sqlite3.Connection, path: str | os.PathLike, *, config, org: str | None = None,
+                    repo: str | None = None) -> GitHarvest:
+    """The ``harvest-git`` run in a store whose lock the caller holds: record the run in
+    ``_runs``, harvest, close the run (``graphminer.pipeline`` then resolves identities)."""
+    run_id = runs.start_run(conn, "git", str(Path(path).resolve()), [org] if org else [])
     try:
-        with harvest_lock(conn, f"harvest-git {path}"):
-            run_id = runs.start_run(conn, "git", str(Path(path).resolve()), [org] if org else [])
-            try:
-                result = harvest_git(conn, path, org=org, repo=repo, opt_out=config.opt_out)
-            except BaseException as error:
-                runs.finish_run(conn, run_id, "failed", failures=[{"repo": str(path), "error": str(error)}])
-                raise
-            # The run's end is the default as_of: the derived tables are computed after it.
-            runs.finish_run(conn, run_id, "ok", records_new=result.commits_new,
-                            records_updated=result.commits_updated,
-                            orgs=None if org else [result.full_name.split("/")[0]])
-            _after_harvest(conn, config)
-            return result
-    finally:
-        conn.close()
-
-
-def _after_harvest(conn: sqlite3.Connection, config) -> None:
-    from graphminer import pipeline
-
-    pipeline.after_harvest(conn, config)
+        result = harvest_git(conn, path, org=org, repo=repo, opt_out=config.opt_out)
+    except BaseException as error:
+        runs.finish_run(conn, run_id, "failed", failures=[{"repo": str(path), "error": str(error)}])
+        raise
+    # The run's end is the default as_of: the derived tables are computed after it.
+    runs.finish_run(conn, run_id, "ok", records_new=result.commits_new,
+                    records_updated=result.commits_updated,
+                    orgs=None if org else [result.full_name.split("/")[0]])
+    return result
