@@ -58,7 +58,7 @@ def phase_fill(world: Path, store: Path) -> dict:
     identity.refresh(conn, load_config(None))
     return {"store_fill_s": loaded, "identity_s": time.perf_counter() - started,
             "events_in_world": sum(len(data[k]) for k in (
-                "issues", "comments", "events", "reviews", "review_comments", "commits",
+                "issues", "issue_comments", "issue_events", "reviews", "review_comments", "commits",
                 "releases"))}
 
 

@@ -69,7 +69,7 @@ def _fixture_issue_with_most_parts() -> int:
     numbers = [i["number"] for i in RAW["issues"] if i["repo_id"] == 200]
 
     def parts(n: int) -> int:
-        return sum(1 for kind, field in (("comments", "issue_number"), ("events", "issue_number"),
+        return sum(1 for kind, field in (("issue_comments", "issue_number"), ("issue_events", "issue_number"),
                                          ("reviews", "pr_number"))
                    for r in RAW[kind] if r["repo_id"] == 200 and r[field] == n)
     return max(numbers, key=parts)
@@ -77,9 +77,9 @@ def _fixture_issue_with_most_parts() -> int:
 
 def test_per_issue_events_and_timeline_hold_the_issues_records_oldest_first():
     number = _fixture_issue_with_most_parts()
-    events = sorted((e for e in RAW["events"] if e["repo_id"] == 200 and e["issue_number"] == number),
+    events = sorted((e for e in RAW["issue_events"] if e["repo_id"] == 200 and e["issue_number"] == number),
                     key=lambda e: (e["created_at"], e["id"]))
-    comments = [c for c in RAW["comments"] if c["repo_id"] == 200 and c["issue_number"] == number]
+    comments = [c for c in RAW["issue_comments"] if c["repo_id"] == 200 and c["issue_number"] == number]
     reviews = [r for r in RAW["reviews"] if r["repo_id"] == 200 and r["pr_number"] == number]
     assert events and comments and reviews, "the fixture issue should have every kind of part"
     with serve(WORLD, page_cap=1) as hub:
@@ -359,8 +359,8 @@ def _load(path: Path) -> dict:
 def _people_by_repo(world: dict) -> dict[int, set[int]]:
     """User ids acting in each repo (issues, comments, reviews, events), read from the world."""
     found: dict[int, set[int]] = {}
-    for kind, field in (("issues", "user_id"), ("comments", "user_id"), ("reviews", "user_id"),
-                        ("review_comments", "user_id"), ("events", "actor_id")):
+    for kind, field in (("issues", "user_id"), ("issue_comments", "user_id"), ("reviews", "user_id"),
+                        ("review_comments", "user_id"), ("issue_events", "actor_id")):
         for record in world[kind]:
             if record.get(field):
                 found.setdefault(record["repo_id"], set()).add(record[field])
@@ -436,8 +436,8 @@ def test_deleted_accounts_show_ghost_in_their_old_records_and_nowhere_in_the_tru
     deleted = {u["id"] for u in before["users"]} - set(users)
     assert len(deleted) == 2 and not deleted & {u for o in world["orgs"] for u in o["members"]}
     # every record of a deleted account now names ghost; nothing else changed
-    for kind, field in (("issues", "user_id"), ("comments", "user_id"), ("reviews", "user_id"),
-                        ("events", "actor_id"), ("releases", "author_id")):
+    for kind, field in (("issues", "user_id"), ("issue_comments", "user_id"), ("reviews", "user_id"),
+                        ("issue_events", "actor_id"), ("releases", "author_id")):
         assert len(before[kind]) == len(world[kind])
         for old, new in zip(before[kind], world[kind], strict=True):
             assert new[field] == (GHOST_ID if old[field] in deleted else old[field]), (kind, old["id"])
@@ -479,12 +479,12 @@ def test_ghost_is_never_someone_else_a_creator_or_a_first_responder(tmp_path):
                   "created_at": "2024-01-02T00:00:00Z", "updated_at": "2024-01-02T00:00:00Z", "closed_at": None},
                  {"repo_id": 5, "number": 2, "id": 12, "user_id": 2, "state": "open",
                   "created_at": "2024-02-01T00:00:00Z", "updated_at": "2024-02-01T00:00:00Z", "closed_at": None}],
-             "comments": [
+             "issue_comments": [
                  {"id": 21, "repo_id": 5, "issue_number": 1, "user_id": 1,
                   "created_at": "2024-01-02T01:00:00Z", "updated_at": "2024-01-02T01:00:00Z"},
                  {"id": 22, "repo_id": 5, "issue_number": 2, "user_id": GHOST_ID,
                   "created_at": "2024-02-01T01:00:00Z", "updated_at": "2024-02-01T01:00:00Z"}],
-             "events": [], "reviews": [], "review_comments": [], "commits": [], "releases": []}
+             "issue_events": [], "reviews": [], "review_comments": [], "commits": [], "releases": []}
     makers = compute_truth(world)["makers"]
     assert set(makers) == {"1", "2"}
     alice, bob = makers["1"]["milestones"], makers["2"]["milestones"]

@@ -188,7 +188,7 @@ def test_issues_with_comments_and_timeline_are_the_worlds_and_rests(hub, github_
     # comments: the world's, with REST's ids and node ids
     comments = [c for n in nodes for c in n["comments"]["nodes"]]
     issue_numbers = {i["number"] for i in world_issues}
-    world_comments = {c["id"]: c for c in RAW["comments"] if c["repo_id"] == 200 and c["issue_number"] in issue_numbers}
+    world_comments = {c["id"]: c for c in RAW["issue_comments"] if c["repo_id"] == 200 and c["issue_number"] in issue_numbers}
     assert sorted(c["databaseId"] for c in comments) == sorted(world_comments)
     rest_comments = {c["id"]: c for c in rest_all(hub, "/repos/civic/site/issues/comments")}
     for comment in comments:
@@ -199,7 +199,7 @@ def test_issues_with_comments_and_timeline_are_the_worlds_and_rests(hub, github_
     # timeline events of the five issue types: the world's, keyed by REST's node_id
     events = [(n["number"], e) for n in nodes for e in n["timelineItems"]["nodes"]]
     expected = Counter((e["issue_number"], TIMELINE_TYPES[e["event"]], e["created_at"], login_of(e["actor_id"]))
-                       for e in RAW["events"] if e["repo_id"] == 200 and e["issue_number"] in issue_numbers
+                       for e in RAW["issue_events"] if e["repo_id"] == 200 and e["issue_number"] in issue_numbers
                        and e["event"] in TIMELINE_TYPES)
     assert Counter((number, e["__typename"], e["createdAt"], e["actor"]["login"]) for number, e in events) == expected
     assert sum(expected.values()) > 0
@@ -249,7 +249,7 @@ def test_pull_requests_with_reviews_and_review_comments_are_the_worlds_and_rests
     events = Counter((n["number"], e["__typename"], e["createdAt"], e["actor"]["login"])
                      for n in nodes for e in n["timelineItems"]["nodes"])
     expected = Counter((e["issue_number"], TIMELINE_TYPES[e["event"]], e["created_at"], login_of(e["actor_id"]))
-                       for e in RAW["events"] if e["repo_id"] == 200 and e["issue_number"] in world_pulls
+                       for e in RAW["issue_events"] if e["repo_id"] == 200 and e["issue_number"] in world_pulls
                        and e["event"] in TIMELINE_TYPES)
     assert events == expected and any(kind == "MergedEvent" for _, kind, _, _ in expected)
 
@@ -289,7 +289,7 @@ def test_cursor_paging_visits_every_item_once_and_last_pages_backwards(hub, gith
         before = connection["pageInfo"]["startCursor"]
     assert backwards == seen
     # a nested list, one item a page, through issue(number)
-    counts = Counter(c["issue_number"] for c in RAW["comments"] if c["repo_id"] == 200)
+    counts = Counter(c["issue_number"] for c in RAW["issue_comments"] if c["repo_id"] == 200)
     number = max(counts, key=counts.get)
     nested = valid(github_schema, """query($number: Int!, $after: String) {
         repository(owner: "civic", name: "site") { issueOrPullRequest(number: $number) {
@@ -304,7 +304,7 @@ def test_cursor_paging_visits_every_item_once_and_last_pages_backwards(hub, gith
             break
         after = comments["pageInfo"]["endCursor"]
     assert counts[number] > 1
-    assert comment_ids == sorted(c["id"] for c in RAW["comments"] if c["repo_id"] == 200 and c["issue_number"] == number)
+    assert comment_ids == sorted(c["id"] for c in RAW["issue_comments"] if c["repo_id"] == 200 and c["issue_number"] == number)
     bad = post(hub, query, {"first": 5, "after": "not-a-cursor"}).json()
     assert bad["errors"][0]["type"] == "INVALID_CURSOR_ARGUMENTS"
 
@@ -583,11 +583,11 @@ def test_timeline_items_hold_comments_and_reviews_in_date_order(generated_world,
                 assert not pull["timelineItems"]["pageInfo"]["hasNextPage"]
                 key = (repo["id"], pull["number"])
                 assert sorted(i["databaseId"] for i in items if i["__typename"] == "IssueComment") == sorted(
-                    c["id"] for c in world["comments"] if (c["repo_id"], c["issue_number"]) == key)
+                    c["id"] for c in world["issue_comments"] if (c["repo_id"], c["issue_number"]) == key)
                 assert sorted(i["databaseId"] for i in items if i["__typename"] == "PullRequestReview") == sorted(
                     r["id"] for r in world["reviews"] if (r["repo_id"], r["pr_number"]) == key)
                 assert sum(1 for i in items if i["__typename"] == "LabeledEvent") == sum(
-                    1 for e in world["events"] if (e["repo_id"], e["issue_number"]) == key and e["event"] == "labeled")
+                    1 for e in world["issue_events"] if (e["repo_id"], e["issue_number"]) == key and e["event"] == "labeled")
                 dates = [i.get("createdAt") or i.get("submittedAt") for i in items]
                 assert dates == sorted(dates)
                 seen += len(items)

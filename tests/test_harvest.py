@@ -35,9 +35,9 @@ HARVEST_TABLES = ("orgs", "org_members", "repos", "issues", "issue_comments", "i
 # the issue id of a pull request (GraphQL's databaseId of a pull request is the PR's own).
 # Stores are compared without them whatever API read them.
 API_DEPENDENT = {"issue_events": ("id",), "issues": ("id",)}
-WORLD_TABLES = {"issues": "issues", "comments": "issue_comments", "events": "issue_events",
-                "reviews": "reviews", "review_comments": "review_comments",
-                "commits": "commits", "releases": "releases"}
+# World collections, each harvested into the store table of the same name (one vocabulary).
+WORLD_TABLES = ("issues", "issue_comments", "issue_events", "reviews", "review_comments",
+                "commits", "releases")
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -154,8 +154,8 @@ def world_counts(world: dict, skip_repos: set[int]) -> dict[str, dict[int, int]]
 
 def store_counts(store: Path, skip_repos: set[int]) -> dict[str, dict[int, int]]:
     counts = {}
-    for collection, table in WORLD_TABLES.items():
-        found = rows(store, f"SELECT repo_id, COUNT(*) FROM {table} GROUP BY repo_id")
+    for collection in WORLD_TABLES:
+        found = rows(store, f"SELECT repo_id, COUNT(*) FROM {collection} GROUP BY repo_id")
         counts[collection] = {repo: n for repo, n in found if repo not in skip_repos}
     return counts
 

@@ -229,7 +229,7 @@ def test_every_edge_at_once_stores_what_a_plain_harvest_stores_night_after_night
                           private_repos=1, deleted_accounts=2)
     world = load(made["world"])
     orgs = json.dumps([org["login"] for org in world["orgs"] if not org.get("outside")])
-    biggest = max(world["repos"], key=lambda repo: sum(1 for e in world["events"]
+    biggest = max(world["repos"], key=lambda repo: sum(1 for e in world["issue_events"]
                                                        if e["repo_id"] == repo["id"]))
     private_ids = {repo["id"] for repo in world["repos"] if repo.get("private")}
     nights = [made["world"].parent / f"delta-{day}.json.gz" for day in (1, 2)]
@@ -331,8 +331,8 @@ def test_deleted_accounts_are_no_one_and_counted_apart(tmp_path):
     made = generate_world(tmp_path / "gen", seed=5, orgs=1, repos_per_org=3, makers=40, years=2,
                           truth=False, deleted_accounts=3)
     world = load(made["world"])
-    authored = (("issues", "user_id"), ("comments", "user_id"), ("reviews", "user_id"),
-                ("review_comments", "user_id"), ("events", "actor_id"))
+    authored = (("issues", "user_id"), ("issue_comments", "user_id"), ("reviews", "user_id"),
+                ("review_comments", "user_id"), ("issue_events", "actor_id"))
     wanted = {repo["id"] for repo in world["repos"] if not repo.get("fork")}
     expected = sum(1 for kind, column in authored for record in world[kind]
                    if record["repo_id"] in wanted and record.get(column) == GHOST_ID)

@@ -340,7 +340,7 @@ def test_nested_lists_ask_a_full_page_whatever_the_items_page(world, harvested):
                               query)) == {"100"}, query
     data = json.load(gzip.open(world["world"], "rt", encoding="utf-8"))
     per_item: dict[tuple, int] = {}
-    for kind, parent in (("comments", "issue_number"), ("events", "issue_number"), ("reviews", "pr_number")):
+    for kind, parent in (("issue_comments", "issue_number"), ("issue_events", "issue_number"), ("reviews", "pr_number")):
         for record in data[kind]:
             key = (kind, record["repo_id"], record[parent])
             per_item[key] = per_item.get(key, 0) + 1
@@ -363,7 +363,7 @@ def sparse(world, tmp_path_factory) -> dict:
             if i["repo_id"] == no_pulls["id"] and i.get("pull_request")}
     assert gone and any(i["repo_id"] == no_review_comments["id"] and i.get("pull_request") for i in data["issues"])
     data["issues"] = [i for i in data["issues"] if (i["repo_id"], i["number"]) not in gone]
-    for kind, parent in (("comments", "issue_number"), ("events", "issue_number")):
+    for kind, parent in (("issue_comments", "issue_number"), ("issue_events", "issue_number")):
         data[kind] = [r for r in data[kind] if (r["repo_id"], r[parent]) not in gone]
     data["reviews"] = [r for r in data["reviews"] if r["repo_id"] != no_pulls["id"]]
     assert any(r["repo_id"] == no_review_comments["id"] for r in data["reviews"])

@@ -16,6 +16,7 @@ module counts, at module level, inside functions and under ``if TYPE_CHECKING:``
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -244,3 +245,63 @@ def test_the_inner_import_reader(tmp_path, monkeypatch, source, inner, commented
     monkeypatch.setattr(Path, "read_text", lambda self, *args, **kwargs: source)
     found = imports_of("_probe_structure")
     assert [(item.in_function, item.commented) for item in found] == [(inner, commented)]
+
+
+# --- one vocabulary: a listing's name from its declaration to the store and the world ----
+
+README = PACKAGE.parent / "README.md"
+FIXTURES = PACKAGE.parent / "tests" / "fixtures"
+
+
+def declared_listings() -> list:
+    from graphminer.harvest.listings import LISTINGS
+
+    return [*LISTINGS.values(), *(listing.per_item for listing in LISTINGS.values() if listing.per_item)]
+
+
+def test_a_listings_name_is_its_table_and_its_world_collection(tmp_path):
+    from graphminer.fakehub.world import COLLECTIONS
+    from graphminer.harvest.listings import LISTINGS
+    from graphminer.store import open_store
+
+    conn = open_store(tmp_path / "store.sqlite")
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    conn.close()
+    assert all(listing.table in tables for listing in declared_listings())
+    for name, listing in LISTINGS.items():
+        assert listing.table == name
+        # pull requests are the world's issues with a pull_request, as on GitHub
+        assert name in COLLECTIONS or (name == "pulls" and "issues" in COLLECTIONS), name
+    assert all(listing.table in COLLECTIONS for listing in declared_listings() if listing.name != "pulls")
+
+
+def test_the_readme_lists_every_listing_once_in_reading_order():
+    from graphminer.harvest.listings import LISTINGS
+
+    section = README.read_text("utf-8").split("#### What is harvested", 1)[1].split("\n#### ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \| `(/[^`]*)`", section, flags=re.MULTILINE)
+    assert [name for name, _ in rows] == list(LISTINGS)
+    assert [path.split("?")[0] for _, path in rows] == [listing.path for listing in LISTINGS.values()]
+
+
+def test_world_and_delta_files_of_the_former_names_still_load():
+    import json
+
+    from graphminer.fakehub.truth import compute_truth
+    from graphminer.fakehub.world import FORMER_NAMES, build_world, parse_delta
+
+    current = json.loads((FIXTURES / "fakehub-small.json").read_text("utf-8"))
+    delta = json.loads((FIXTURES / "fakehub-small-delta.json").read_text("utf-8"))
+    renamed = {name: former for former, name in FORMER_NAMES.items()}
+    assert set(renamed) <= set(current)  # the fixture is written with today's names
+    former = {renamed.get(key, key): value for key, value in current.items()}
+    former_delta = {**delta, "ops": [{**op, "kind": renamed.get(op["kind"], op["kind"])} for op in delta["ops"]]}
+    assert former != current and former_delta != delta
+    worlds = []
+    for document, ops in ((current, delta), (former, former_delta)):
+        world = build_world(json.loads(json.dumps(document)), "world.json")
+        world.apply(parse_delta(json.loads(json.dumps(ops)), "delta.json", world))
+        worlds.append({repo_id: (data.issue_comments, data.issue_events, data.issues)
+                       for repo_id, data in world.repo_data.items()})
+    assert worlds[0] == worlds[1] and any(comments for comments, _, _ in worlds[0].values())
+    assert compute_truth(former) == compute_truth(current)

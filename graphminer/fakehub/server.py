@@ -650,7 +650,7 @@ def get_issue(hub: FakeHub, request: Request, owner: str, name: str, number: str
 def _comment_bytes(hub: FakeHub, request: Request, repo: dict, comment_id: int) -> tuple:
     data = hub.world.repo_data[repo["id"]]
     return hub.record_entry(request.api, "comment", repo["id"], comment_id,
-                            lambda: render.comment(hub.world, request.api, repo, data.comments[comment_id]))
+                            lambda: render.comment(hub.world, request.api, repo, data.issue_comments[comment_id]))
 
 
 def get_repo_comments(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
@@ -662,12 +662,12 @@ def get_repo_comments(hub: FakeHub, request: Request, owner: str, name: str) -> 
     data = hub.world.repo_data[repo["id"]]
 
     def make() -> tuple[list, str | None]:
-        chosen = [cid for cid, c in data.comments.items() if not since or c["updated_at"] >= since]
+        chosen = [cid for cid, c in data.issue_comments.items() if not since or c["updated_at"] >= since]
         field_name = "created_at" if sort == "created" else "updated_at"
-        chosen.sort(key=lambda cid: (data.comments[cid][field_name], cid), reverse=direction == "desc")
-        return chosen, _latest(data.comments[cid]["updated_at"] for cid in chosen)
+        chosen.sort(key=lambda cid: (data.issue_comments[cid][field_name], cid), reverse=direction == "desc")
+        return chosen, _latest(data.issue_comments[cid]["updated_at"] for cid in chosen)
 
-    keys, latest = hub.listing(repo["id"], "comments", (sort, direction, since), make)
+    keys, latest = hub.listing(repo["id"], "issue_comments", (sort, direction, since), make)
     return hub.page(request, keys, lambda cid: _comment_bytes(hub, request, repo, cid),
                     latest or repo["created_at"])
 
@@ -678,7 +678,7 @@ def get_issue_comments(hub: FakeHub, request: Request, owner: str, name: str, nu
     since = _since(request)
     data = hub.world.repo_data[repo["id"]]
     ids = [cid for cid in data.comments_by_issue.get(issue["number"], [])
-           if not since or data.comments[cid]["updated_at"] >= since]
+           if not since or data.issue_comments[cid]["updated_at"] >= since]
     return hub.page(request, ids, lambda cid: _comment_bytes(hub, request, repo, cid),
                     data.issue_updated[issue["number"]])
 
@@ -689,9 +689,9 @@ def get_repo_events(hub: FakeHub, request: Request, owner: str, name: str) -> Re
     data = hub.world.repo_data[repo["id"]]
 
     def make() -> tuple[list, str | None]:
-        return sorted(data.events, reverse=True), _latest(e["created_at"] for e in data.events.values())
+        return sorted(data.issue_events, reverse=True), _latest(e["created_at"] for e in data.issue_events.values())
 
-    keys, latest = hub.listing(repo["id"], "events", (), make)
+    keys, latest = hub.listing(repo["id"], "issue_events", (), make)
     return hub.page(request, keys, lambda eid: hub.record_entry(
         request.api, "event", repo["id"], eid, lambda: _event_bytes(hub, request, repo, eid)),
         latest or repo["created_at"])
@@ -700,7 +700,7 @@ def get_repo_events(hub: FakeHub, request: Request, owner: str, name: str) -> Re
 def _event_bytes(hub: FakeHub, request: Request, repo: dict, event_id: int) -> bytes:
     """An event's JSON with its issue's cached bytes spliced in (not rendered again)."""
     data = hub.world.repo_data[repo["id"]]
-    record = data.events[event_id]
+    record = data.issue_events[event_id]
     body = encode(render.event(hub.world, request.api, repo, record, with_issue=False))
     if record["issue_number"] not in data.issues:
         return body
@@ -714,8 +714,8 @@ def get_issue_events(hub: FakeHub, request: Request, owner: str, name: str, numb
     data = hub.world.repo_data[repo["id"]]
 
     def make() -> tuple[list, str | None]:
-        ids = sorted((eid for eid, e in data.events.items() if e["issue_number"] == issue["number"]),
-                     key=lambda eid: (data.events[eid]["created_at"], eid))
+        ids = sorted((eid for eid, e in data.issue_events.items() if e["issue_number"] == issue["number"]),
+                     key=lambda eid: (data.issue_events[eid]["created_at"], eid))
         return ids, None
 
     keys, _ = hub.listing(repo["id"], "issue_events", (issue["number"],), make)
@@ -726,7 +726,7 @@ def get_issue_events(hub: FakeHub, request: Request, owner: str, name: str, numb
 def _plain_event_bytes(hub: FakeHub, request: Request, repo: dict, event_id: int) -> tuple:
     data = hub.world.repo_data[repo["id"]]
     return hub.record_entry(request.api, "event_plain", repo["id"], event_id, lambda: render.event(
-        hub.world, request.api, repo, data.events[event_id], with_issue=False))
+        hub.world, request.api, repo, data.issue_events[event_id], with_issue=False))
 
 
 def get_issue_timeline(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
@@ -738,8 +738,8 @@ def get_issue_timeline(hub: FakeHub, request: Request, owner: str, name: str, nu
     n = issue["number"]
 
     def make() -> tuple[list, str | None]:
-        items = [(e["created_at"], 0, eid) for eid, e in data.events.items() if e["issue_number"] == n]
-        items += [(data.comments[cid]["created_at"], 1, cid) for cid in data.comments_by_issue.get(n, [])]
+        items = [(e["created_at"], 0, eid) for eid, e in data.issue_events.items() if e["issue_number"] == n]
+        items += [(data.issue_comments[cid]["created_at"], 1, cid) for cid in data.comments_by_issue.get(n, [])]
         items += [(data.reviews[rid]["submitted_at"], 2, rid) for rid in data.reviews_by_pr.get(n, [])]
         return [(kind, key) for _, kind, key in sorted(items)], None
 
@@ -749,7 +749,7 @@ def get_issue_timeline(hub: FakeHub, request: Request, owner: str, name: str, nu
             return _plain_event_bytes(hub, request, repo, key)
         if kind == 1:
             return hub.record_entry(request.api, "timeline_comment", repo["id"], key, lambda: render.timeline_comment(
-                hub.world, request.api, repo, data.comments[key]))
+                hub.world, request.api, repo, data.issue_comments[key]))
         return hub.record_entry(request.api, "timeline_review", repo["id"], key, lambda: render.timeline_review(
             hub.world, request.api, repo, data.reviews[key]))
 
@@ -770,7 +770,7 @@ def get_issue_reactions(hub: FakeHub, request: Request, owner: str, name: str, n
 
 def get_comment_reactions(hub: FakeHub, request: Request, owner: str, name: str, cid: str) -> Reply:
     repo = _repo(hub, owner, name)
-    comment = hub.world.repo_data[repo["id"]].comments.get(int(cid))
+    comment = hub.world.repo_data[repo["id"]].issue_comments.get(int(cid))
     if comment is None:
         raise not_found()
     return _empty_list(hub, request, comment["created_at"])
