@@ -73,7 +73,7 @@ DESTINATION_WORDS = {
 }
 
 
-def careers_summary(reader: Any, org: str | None = None, as_of: Any = None) -> dict[str, Any]:
+def careers_summary(reader: Any, org: str | None = None, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
     """Where the makers went: per career milestone, makers reaching it among those whose
     first contribution landed (in ``org``, or anywhere in the network), by cohort year of
     first contact, with the median and Kaplan-Meier median time from first_landed."""
@@ -163,7 +163,7 @@ def _years(value: float | None) -> str:
 NAMED_KINDS = ("government", "research", "civic")  # named in exports and the report
 
 
-def annotate_graph(graph: Any, reader: Any, moment: Any, with_destinations: bool = False) -> None:
+def annotate_graph(graph: Any, reader: Any, moment: pd.Timestamp, with_destinations: bool = False) -> None:
     """Give maker nodes the dates of their career milestones; with ``with_destinations``,
     add destination owners as nodes of their kind (government, research and civic ones by
     name; every other owner, people's own accounts among them, as one node "other

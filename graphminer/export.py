@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import pandas as pd
 
 from graphminer import graph as graph_module
 from graphminer import trajectory
@@ -85,7 +86,7 @@ class ExportOptions:
     orgs: list[str] = field(default_factory=list)
     since: datetime | None = None
     until: datetime | None = None
-    as_of: datetime | None = None
+    as_of: pd.Timestamp | None = None  # graphminer.timeutil.as_of's type
     projection: str = "bipartite"
     min_weight: float = 0.0
     pseudonymise: bool = False
@@ -656,7 +657,7 @@ def filtered_events(events, options: ExportOptions):
     return selected
 
 
-def graph_from_events(events, as_of: datetime, config, projection: str = "bipartite",
+def graph_from_events(events, as_of: pd.Timestamp, config, projection: str = "bipartite",
                       labels: dict[str, str] | None = None, stages=None) -> nx.Graph:
     """The maker-project graph (or a projection of it) of an events frame; ``stages``
     (trajectory.stages of the same events) are computed when not given."""

@@ -33,7 +33,7 @@ from graphminer.timeline import (
     needle_of,
     settings_fingerprint,
 )
-from graphminer.timeutil import format_instant, parse_instant, utc_timestamp
+from graphminer.timeutil import format_instant
 
 COUNT_KINDS = {
     "commits": ("commit",), "prs_opened": ("pr_opened",), "prs_merged": ("pr_merged",),
@@ -112,11 +112,11 @@ def name_rows(info: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
     return sorted(rows)
 
 
-def computed_tables(events: pd.DataFrame, as_of: str, config: Config | None,
+def computed_tables(events: pd.DataFrame, as_of: pd.Timestamp, config: Config | None,
                     base: str, outside: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Milestones of every scope (long form, with links), stages and counts, from events
     (and the followed makers' ``outside`` acts, ``graphminer.careers``)."""
-    moment = utc_timestamp(as_of)
+    moment = as_of
     limits = trajectory.thresholds(config)
     ev = trajectory.rule_events(events, moment)
     parts = []
@@ -161,9 +161,8 @@ def kind_counts(events: pd.DataFrame) -> pd.DataFrame:
 def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
     """Recompute the precomputed tables from the store (call after each harvest)."""
     reader = StoreReader(conn, config, use_precomputed=False)
-    as_of = format_instant(reader.as_of)
     base = web_url(conn)
-    maker_rows, milestone_rows, stage_rows, info = table_rows(conn, reader.events, as_of, config, base,
+    maker_rows, milestone_rows, stage_rows, info = table_rows(conn, reader.events, reader.as_of, config, base,
                                                               reader.outside)
     run = last_run(conn)
     with conn:
@@ -179,11 +178,12 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
             "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
-            (RULES_VERSION, as_of, run["id"] if run else None, settings_fingerprint(config), base,
+            (RULES_VERSION, format_instant(reader.as_of), run["id"] if run else None,
+             settings_fingerprint(config), base,
              utc_now()))
 
 
-def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: str, config: Config | None,
+def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: pd.Timestamp, config: Config | None,
                base: str, outside: pd.DataFrame | None = None) -> tuple[list, list, list, dict[str, dict[str, Any]]]:
     """The rows of traj_makers, traj_milestones and traj_stages, and the makers' info."""
     if events.empty:  # nothing that counts harvested yet (an empty repository, say)
@@ -219,11 +219,11 @@ def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: str, confi
 # --- answering `trajectory` ---------------------------------------------------------------
 
 def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
-                      org: str | None, as_of: str | None) -> dict[str, Any]:
+                      org: str | None, as_of: pd.Timestamp | None) -> dict[str, Any]:
     """The answer computed from the events table (another as_of, or stale tables)."""
     reader = StoreReader(conn, config, use_precomputed=False)
     events = reader.events
-    as_of = as_of or format_instant(reader.as_of)
+    as_of = reader.moment(as_of)
     keys = sorted(set(events["maker"]))
     info = maker_info(conn, keys)
     needle = needle_of(who)
@@ -240,23 +240,22 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     maker["counts"] = json.dumps(counts.loc[key].to_dict() if key in counts.index else {},
                                  default=int)
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return assemble_timeline(key, maker, rows, stages, as_of, org, repo_orgs)
+    return assemble_timeline(key, maker, rows, stages, format_instant(as_of), org, repo_orgs)
 
 
 def maker_timeline(conn: sqlite3.Connection, config: Config | None, who: str,
-                   org: str | None = None, as_of: str | None = None) -> dict[str, Any]:
+                   org: str | None = None, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
     """One maker's milestones (network scope, or org scope with ``org``), per-org and
     per-repo milestones, triggers and stages, as the ``--json`` shape of ``trajectory``:
     from the precomputed tables when they are fresh for ``as_of``, else computed."""
-    wanted = format_instant(parse_instant(as_of)) if as_of else None
-    return (answer_from_tables(conn, config, who, org, wanted)
-            or timeline_computed(conn, config, who, org, wanted))
+    return (answer_from_tables(conn, config, who, org, format_instant(as_of))
+            or timeline_computed(conn, config, who, org, as_of))
 
 
 # --- answering `makers` -------------------------------------------------------------------
 
 def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | None = None,
-                   stage: str | None = None, as_of: str | None = None,
+                   stage: str | None = None, as_of: pd.Timestamp | None = None,
                    include_bots: bool = False,
                    progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Every maker with their current stage, milestones (network scope, or org scope with
@@ -266,7 +265,7 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
     reader = StoreReader(conn, config)
     say("reading the events")
     events = reader.events
-    moment = reader.moment(parse_instant(as_of) if as_of else None)
+    moment = reader.moment(as_of)
     moment_text = format_instant(moment)
     say(f"{len(events):,} events; computing milestones and stages")
     if org:

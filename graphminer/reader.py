@@ -22,13 +22,12 @@ stored), timeline (freshness) and the store.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 from functools import cached_property
 from typing import Any
 
 import pandas as pd
 
-from graphminer import trajectory
+from graphminer import timeutil, trajectory
 from graphminer.careers import outside_acts
 from graphminer.config import Config
 from graphminer.errors import BadInput
@@ -36,7 +35,6 @@ from graphminer.events import load_events, newest_event
 from graphminer.milestones import KEYS, RULES_VERSION
 from graphminer.store import default_as_of, harvest_end, table_exists
 from graphminer.timeline import fresh_as_of
-from graphminer.timeutil import utc_timestamp
 
 SCOPES = ("network", "org", "repo")
 
@@ -83,11 +81,11 @@ class StoreReader:
         """Maker key -> login (or name for makers without an account)."""
         return maker_labels(self.conn)
 
-    def moment(self, as_of: datetime | pd.Timestamp | str | None = None) -> pd.Timestamp:
-        """``as_of`` as a UTC Timestamp, the default as_of when None."""
-        return self.as_of if as_of is None else utc_timestamp(as_of)
+    def moment(self, as_of: pd.Timestamp | None = None) -> pd.Timestamp:
+        """``as_of``, or the default as_of when None."""
+        return self.as_of if as_of is None else as_of
 
-    def events_until(self, as_of: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
+    def events_until(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         """The events up to ``as_of`` (inclusive): later ones are ignored everywhere."""
         return self.events[self.events["ts"] <= self.moment(as_of)]
 
@@ -102,10 +100,10 @@ class StoreReader:
         if not self.use_precomputed:
             return None
         fresh = fresh_as_of(self.conn, self.config)
-        return utc_timestamp(fresh) if fresh else None
+        return timeutil.as_of(fresh) if fresh else None
 
     def milestones(self, scope: str = "network",
-                   as_of: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
+                   as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         """``graphminer.trajectory.milestones`` at ``scope`` (network, org or repo)."""
         if scope not in SCOPES:
             raise BadInput(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
@@ -129,7 +127,7 @@ class StoreReader:
             self._acts[(scope, moment)] = (ev, long)
         return self._acts[(scope, moment)]
 
-    def stages(self, as_of: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
+    def stages(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         """``graphminer.trajectory.stages``: one stage per maker per quarter."""
         moment = self.moment(as_of)
         if moment not in self._stages:
@@ -141,7 +139,7 @@ class StoreReader:
             self._stages[moment] = found
         return self._stages[moment]
 
-    def triggers(self, as_of: datetime | pd.Timestamp | str | None = None) -> pd.DataFrame:
+    def triggers(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         """The act behind each network-scope milestone: one row per (maker, milestone) with
         ``at``, the triggering ``kind``, ``target``, ``ts``, ``trigger_repo`` and, when the
         rules name it, ``by`` (whose act it was)."""

@@ -765,7 +765,8 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
 # From the store
 
 
-def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precomputed: bool = True) -> ReportInputs:
+def inputs_from_store(conn: sqlite3.Connection, config, as_of: pd.Timestamp | None = None,
+                      use_precomputed: bool = True) -> ReportInputs:
     """Events, milestones and stages of the store, as of ``as_of`` (default: last harvest),
     read by ``graphminer.reader`` (from the tables refreshed after each harvest when they
     are fresh for this as_of and ``use_precomputed``, else computed from the events)."""
@@ -789,7 +790,8 @@ def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precompu
     )
 
 
-def report(outdir: Path, conn: sqlite3.Connection, config, as_of=None, makers: int | None = None) -> Path:
+def report(outdir: Path, conn: sqlite3.Connection, config, as_of: pd.Timestamp | None = None,
+           makers: int | None = None) -> Path:
     """Write the report of the store into ``outdir``; return its index.html."""
     require_own_folder(Path(outdir), REPORT_MARKER, "report")  # before the long computation
     limit = config["report"]["makers"] if makers is None else makers

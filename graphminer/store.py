@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graphminer.errors import BadInput
-from graphminer.timeutil import format_instant, parse_stored, utc_timestamp
+from graphminer.timeutil import as_of, format_instant, parse_stored
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -381,7 +381,7 @@ def default_as_of(conn: sqlite3.Connection, newest_event: pd.Timestamp | None = 
     else the newest event (to the second), else now (to the second)."""
     ended = harvest_end(conn)
     if ended is not None:
-        return utc_timestamp(ended)
+        return as_of(ended)
     if newest_event is not None:
-        return utc_timestamp(newest_event).floor("s")
-    return utc_timestamp(datetime.now(UTC)).floor("s")
+        return newest_event.floor("s")
+    return as_of(datetime.now(UTC)).floor("s")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from graphminer import timeutil
 from graphminer.timeutil import parse_instant
 
 
@@ -61,7 +62,7 @@ def _run(fmt: str, out: str, orgs, since, until, as_of, store, config_path, proj
     config = load_config(config_path)
     options = exporter.ExportOptions(
         orgs=list(orgs), since=parse_utc(since, "--since"), until=parse_until(until),
-        as_of=parse_utc(as_of, "--as-of"), projection=projection, min_weight=min_weight,
+        as_of=timeutil.as_of(as_of) if as_of else None, projection=projection, min_weight=min_weight,
         pseudonymise=pseudonymise, with_destinations=with_destinations,
     )
     conn = open_store(store_path_for(store, config), create=False)

@@ -23,20 +23,20 @@ def trajectory(who: str, org: str | None, as_of: str | None, store: str | None,
                config_path: str | None, as_json: bool) -> None:
     """WHO's dated milestones, the event that triggered each (with its link) and the stage
     per quarter. WHO is a login, or a name or email for makers without an account."""
+    from graphminer import timeutil
     from graphminer.config import load_config, store_path_for
     from graphminer.store import open_store
     from graphminer.timeline import answer_from_tables, render_timeline
-    from graphminer.timeutil import format_instant, parse_instant
 
     config = load_config(config_path)
-    wanted = format_instant(parse_instant(as_of)) if as_of else None
+    moment = timeutil.as_of(as_of) if as_of else None  # pandas, only when --as-of is given
     conn = open_store(store_path_for(store, config), readonly=True)
     try:
-        answer = answer_from_tables(conn, config, who, org, wanted)
+        answer = answer_from_tables(conn, config, who, org, timeutil.format_instant(moment))
         if answer is None:  # stale tables, or another as_of: computed (pandas)
             from graphminer.precompute import timeline_computed
 
-            answer = timeline_computed(conn, config, who, org, wanted)
+            answer = timeline_computed(conn, config, who, org, moment)
     finally:
         conn.close()
     click.echo(json.dumps(answer, indent=2) if as_json else render_timeline(answer))
