@@ -11,6 +11,10 @@ their ``_migrations`` table and are marked when next written). Any other file (a
 tool's SQLite database, an HTTP cache, a text file, an empty file) is read from its header
 alone and refused byte-for-byte untouched. Before a migration the store is copied beside
 itself with SQLite's online backup API.
+
+It also reads its own bookkeeping for every floor above it: whether a table exists, the
+last finished harvest and when it ended, and the as_of used when none is given
+(``default_as_of``, docs/rules.md "Dating"). It knows SQL and nothing of GitHub.
 """
 
 from __future__ import annotations

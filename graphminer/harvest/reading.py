@@ -91,10 +91,12 @@ class RepoReader:
             self.over_graphql[repo["id"]] = over
         try:
             for listing in LISTINGS.values():
-                held = self.saver.holds(listing.table, repo["id"])
+                def held(listing: Listing = listing) -> bool:
+                    return self.saver.holds(listing.table, repo["id"])
+
                 if not tonight.due(self.conn, repo["id"], listing.signal, held):
                     continue
-                if over is not None and listing.counted and listing.name in over.empty and not held:
+                if over is not None and listing.counted and listing.name in over.empty and not held():
                     continue  # GraphQL counted none: nothing to read, nothing to prime
                 if over is not None and listing.graphql == REPLACED and listing.name in over.newest:
                     self.keep(repo, listing.name, over.newest[listing.name])

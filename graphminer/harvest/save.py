@@ -216,9 +216,14 @@ class Saver:
             f"SELECT number, updated_at FROM {table} WHERE repo_id=?", (repo_id,))}  # noqa: S608
 
     def holds(self, table: str, repo_id: int) -> bool:
-        """Whether the store holds any record of the repo in ``table``."""
-        return self.conn.execute(f"SELECT 1 FROM {table} WHERE repo_id=? LIMIT 1",  # noqa: S608
+        """Whether the store holds any record of the repo in ``table`` (a pull request
+        counts whether /pulls or /issues stored it: a PR is an issue too)."""
+        held = self.conn.execute(f"SELECT 1 FROM {table} WHERE repo_id=? LIMIT 1",  # noqa: S608
                                  (repo_id,)).fetchone() is not None
+        if table == "pulls" and not held:
+            held = self.conn.execute("SELECT 1 FROM issues WHERE repo_id=? AND is_pr=1 LIMIT 1",
+                                     (repo_id,)).fetchone() is not None
+        return held
 
     def issues_updated(self, repo_id: int, since: str | None, created_by: str | None) -> list[int]:
         """Issues (and PRs) updated since ``since`` and created by ``created_by`` (either

@@ -26,6 +26,7 @@ Nothing here does HTTP.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -53,15 +54,15 @@ class Plan:
         """Tonight's first page of a signal listing (its ETag; ``EMPTY`` for none)."""
         self.seen[signal] = etag or EMPTY
 
-    def due(self, conn: sqlite3.Connection, repo_id: int, signal: str, held: bool) -> bool:
-        """Whether a listing gated by ``signal`` can have changed (``held``: the store holds
-        some of its records)."""
+    def due(self, conn: sqlite3.Connection, repo_id: int, signal: str, held: Callable[[], bool]) -> bool:
+        """Whether a listing gated by ``signal`` can have changed (``held()``: whether the
+        store holds some of its records, asked only when the signal needs it)."""
         if signal == ALWAYS:
             return True
         if signal == PUSHED:
             return self.pushed
         if signal == ISSUES_OR_HELD:
-            return self.due(conn, repo_id, ISSUES, held) or held
+            return self.due(conn, repo_id, ISSUES, held) or held()
         return signal in self.seen and (self.sweep or changed(conn, repo_id, signal, self.seen[signal]))
 
 
