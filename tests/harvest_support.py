@@ -22,6 +22,29 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
                           text=True, timeout=300, env=env, cwd=cwd)
 
 
+def assert_one_line(done: subprocess.CompletedProcess, *words: str, code: int = 2) -> str:
+    """The exit code expected, no traceback, exactly one line on standard error holding each
+    of ``words``; returns that line (the README's contract for bad input)."""
+    assert done.returncode == code, (done.returncode, done.stdout[-500:], done.stderr[-2000:])
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def folder_state(folder: Path) -> dict[str, tuple[bytes, int] | None]:
+    """Everything in ``folder``, recursively: each file's bytes and modification time (in
+    nanoseconds), each folder by name. Equal before and after a command: nothing in it was
+    written, created, touched or removed."""
+    state: dict[str, tuple[bytes, int] | None] = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        state[name] = (path.read_bytes(), path.stat().st_mtime_ns) if path.is_file() else None
+    return state
+
+
 def harvest_generated(folder: Path, **sizes: int) -> tuple[dict, Path, list[str]]:
     """Generate a world in FOLDER/w, harvest all its orgs over HTTP: (made, store, orgs)."""
     made = generate_world(folder / "w", **sizes)

@@ -440,7 +440,8 @@ def test_bad_token_unknown_org_and_config_errors_are_one_line(world_files, tmp_p
     assert "harvest.include_forks" in one_line_error(wrong)
     config_file(folder)
     unreachable = harvest("http://127.0.0.1:9", folder, expect=None)
-    assert "cannot reach" in one_line_error(unreachable)
+    assert unreachable.returncode == 1  # not bad input: the README's exit codes
+    assert "cannot reach" in unreachable.stderr and len(unreachable.stderr.strip().splitlines()) == 1
     scheme = harvest("ftp://127.0.0.1:9", folder, expect=None)
     assert "--api-url" in one_line_error(scheme)
 
