@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 from test_harvest import (
     TOKEN,
     config_file,
@@ -172,11 +171,10 @@ def test_expiring_tokens_are_dropped_and_a_rerun_resumes(world_files, reference,
     in one line, and a rerun with fresh tokens resumes: the repos the first run stored are
     not read again over GraphQL (their next read is a REST night's)."""
     folder = tmp_path / "expiring"
-    with serve(world_files["world"], token_ttl=0.5, latency_ms=20) as hub:
-        # fakehub loads graphql-core at its first GraphQL request (about 2 s here): not
-        # within the tokens' half second of life
-        requests.post(hub.url + "/graphql", json={"query": "{ viewer { login } }"},
-                      headers={"Authorization": "token tok-warm-up"}, timeout=60)
+    # Lifetimes counted in requests, not seconds, so that a busy machine cannot change the
+    # outcome: 3 x 7 answered REST requests are fewer than the 28 a whole harvest needs
+    # (probes included), and more than the first repos need.
+    with serve(world_files["world"], token_ttl_requests=7) as hub:
         first = harvest(hub.url, folder, env=environment(THREE_TOKENS, many=True), expect=2)
         refused = [line for line in hub.log_lines() if line["status"] == 401]
     assert len({line["token"] for line in refused}) == 3
@@ -202,7 +200,7 @@ def test_expiring_tokens_are_dropped_and_a_rerun_resumes(world_files, reference,
 
 
 def test_single_token_expiring_says_so_in_one_line(world_files, tmp_path):
-    with serve(world_files["world"], token_ttl=0.3, latency_ms=40) as hub:
+    with serve(world_files["world"], token_ttl_requests=5) as hub:  # a harvest needs 25
         result = harvest(hub.url, tmp_path, env=environment(TOKEN), expect=2)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "401" in lines[0] and "run again" in lines[0]
