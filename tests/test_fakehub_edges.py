@@ -590,21 +590,23 @@ def test_latency_delays_every_answer_without_blocking_the_others():
     import time
     from concurrent.futures import ThreadPoolExecutor
 
-    with serve(WORLD, latency_ms=400) as hub:
+    with serve(WORLD, latency_ms=1000) as hub:
         started = time.monotonic()
         assert get(hub, "/repos/civic/site").status_code == 200
-        assert time.monotonic() - started >= 0.4
+        assert time.monotonic() - started >= 1.0
         started = time.monotonic()
         with ThreadPoolExecutor(6) as pool:
             answers = list(pool.map(lambda n: get(hub, f"/repos/civic/site/issues/{n}"), range(1, 7)))
         took = time.monotonic() - started
         assert all(a.status_code == 200 for a in answers)
-        assert 0.4 <= took < 6 * 0.4 * 0.75, took  # concurrent, not one after the other
+        # concurrent, not one after the other (which takes at least 6 s): wide margins, so
+        # that a busy machine cannot turn the answer
+        assert 1.0 <= took < 4.0, took
         assert hub.stats()["requests"] == 7  # the control endpoint is neither delayed nor counted
     with serve(WORLD) as hub:
         started = time.monotonic()
         get(hub, "/repos/civic/site")
-        assert time.monotonic() - started < 0.4
+        assert time.monotonic() - started < 1.0  # no latency of its own by default
 
 
 def test_every_world_edge_at_once_is_still_same_seed_same_bytes(tmp_path):

@@ -17,7 +17,6 @@ from test_harvest import (
     rows,
     typed_tables,
 )
-from test_harvest_world import build_world, write
 
 from graphminer.fakehub.testing import serve
 
@@ -25,17 +24,10 @@ THREE_TOKENS = "tok-work-a1,tok-work-b2,tok-work-c3"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Path:
-    return write(build_world(), tmp_path_factory.mktemp("workers-world") / "world.json")
-
-
-@pytest.fixture(scope="module")
-def reference(world, tmp_path_factory) -> Path:
-    """A plain harvest: one token, so one worker."""
-    folder = tmp_path_factory.mktemp("workers-reference")
-    with serve(world) as hub:
-        harvest(hub.url, folder)
-    return folder / "store.sqlite"
+def world(world_files) -> Path:
+    """The hand-made world (tests/conftest.py); ``reference`` is its one-token harvest,
+    built once for the session."""
+    return world_files["world"]
 
 
 def repo_of(path: str) -> str | None:
