@@ -17,7 +17,8 @@ from test_harvest_world import build_world, write
 from graphminer.fakehub.testing import serve
 from graphminer.harvest.progress import DEFAULT_INTERVAL, line_interval
 
-LINE = re.compile(r"^progress (\d\d:\d\d:\d\d) UTC: (\d+)/(\d+) repos, (\S+) \((\d+) requests, "
+# "starting" before the first repo (the org listings, when they outlast an interval)
+LINE = re.compile(r"^progress (\d\d:\d\d:\d\d) UTC: (?:(\d+)/(\d+) repos, (\S+)|starting) \((\d+) requests, "
                   r"\d+ free 304s; rate limit (\d+ left|unknown)(, sleeping until [\d:]+ UTC)?\)$")
 
 
