@@ -349,6 +349,7 @@ class _Resolution:
         self.bots: BotList = load_bot_list(config["people"]["bots"])
         self.opt_out = config.opt_out
         self.split = {str(item).strip().lower() for item in config["people"]["split"]}
+        self.split_found: set[str] = set()
         self.forest = _Forest()
         self.rules: dict[str, tuple[str, str]] = {}
         self.accounts: dict[int, dict[str, Any]] = {}
@@ -446,7 +447,14 @@ class _Resolution:
         self._bot_name_links(email_units)
 
     def _is_split(self, value: str | None) -> bool:
-        return bool(value) and value.lower() in self.split
+        if bool(value) and value.lower() in self.split:
+            self.split_found.add(value.lower())
+            return True
+        return False
+
+    def unknown_splits(self) -> list[str]:
+        """The ``people.split`` entries that named no identity in the store (after build)."""
+        return sorted(self.split - self.split_found)
 
     def _join(
         self, a: str, b: str, rule: str, evidence: str, heuristic: bool = False,
@@ -830,6 +838,9 @@ def refresh(conn: sqlite3.Connection, config: Config) -> None:
     resolution = _Resolution(conn, config)
     resolution.read()
     resolution.build()
+    for entry in resolution.unknown_splits():
+        print(f"warning: [people] split names {entry!r}, which is no login or email in the store: "
+              "check its spelling (it splits nothing)", file=sys.stderr)
     makers, pair_keys, account_keys = resolution.assemble()
     key_of_pair = {
         (pair.name, pair.email): (None if makers[pair_keys[pair.node]]["opted_out"] else pair_keys[pair.node])
