@@ -104,8 +104,10 @@ def gunzip_path(files: list[Path], owners: set[str]) -> dict:
 
 def harvest_path(files: list[Path], store: Path, config_path: Path) -> dict:
     from graphminer.config import load_config
+    from graphminer.pipeline import locked_store
 
-    summary = archive.harvest_archive(load_config(str(config_path)), store_path=store, files=files)
+    with locked_store(store, "bench") as conn:  # the harvester alone: identities are not this figure
+        summary = archive.harvest_archive(conn, load_config(str(config_path)), files=files)
     return {"events": summary.events, "by_type": dict(summary.by_type), "merged_prs": summary.merged_prs,
             "stored": summary.stored}
 

@@ -15,10 +15,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from graphminer.harvest.archive_sql import TRIMMED_FROM
-
 LISTED = ("MEMBER", "COLLABORATOR", "OWNER")
-WINDOW = f"2017 to {TRIMMED_FROM:%Y-%m-%d}"  # when GH Archive's events carry the field
 
 
 def collaborator_since(conn: sqlite3.Connection, as_of: str, org: str | None = None,
@@ -41,6 +38,11 @@ def collaborator_since(conn: sqlite3.Connection, as_of: str, org: str | None = N
         query += " AND i.maker_key = ?"
         params.append(key)
     return dict(conn.execute(query + " GROUP BY i.maker_key", params).fetchall())
+
+
+def maker_evidence(conn: sqlite3.Connection, key: str, as_of: str, org: str | None = None) -> dict[str, str | None]:
+    """The evidence beside one maker's milestones: ``{"collaborator_since": date | None}``."""
+    return {"collaborator_since": collaborator_since(conn, as_of, org, key).get(key)}
 
 
 def listed_against_maintainer(maintainer_at: dict[str, str], listed: dict[str, str]) -> dict[str, int]:
@@ -71,6 +73,6 @@ def listed_against_maintainer(maintainer_at: dict[str, str], listed: dict[str, s
 
 def render_listed(counts: dict[str, int]) -> str:
     """The stats line for ``listed_against_maintainer``'s counts."""
-    return (f"Maintainers GitHub listed as collaborators (MEMBER, COLLABORATOR or OWNER in GH Archive, {WINDOW}): "
+    return ("Maintainers GitHub listed as collaborators (MEMBER, COLLABORATOR or OWNER in GH Archive's events): "
             f"{counts['listed_before']} before their maintainer date, {counts['listed_on']} on it, "
             f"{counts['listed_after']} after, {counts['not_listed']} not listed, of {counts['maintainers']}")

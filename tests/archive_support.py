@@ -11,6 +11,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
+from graphminer import timeutil
 from graphminer.cli import main
 from graphminer.config import load_config
 from graphminer.fakehub.generator import generate_world, load_json
@@ -51,10 +52,31 @@ def makers_of(store: Path, config_path: Path, as_of: str) -> dict[str, dict]:
 
     conn = open_store(store, readonly=True)
     try:
-        listing = makers_listing(conn, load_config(str(config_path)), as_of=as_of)
+        listing = makers_listing(conn, load_config(str(config_path)), as_of=timeutil.as_of(as_of))
     finally:
         conn.close()
     return {entry["key"]: entry["milestones"] for entry in listing}
+
+
+def read_hours(config, store: Path, files: list[Path], **options):
+    """The archive harvester alone (no identities, no precompute) on ``files``, into
+    ``store`` with its lock held, as the pipeline runs it: its summary."""
+    from graphminer.harvest import archive
+    from graphminer.pipeline import locked_store
+
+    with locked_store(store, "test") as conn:
+        return archive.harvest_archive(conn, config, files=files, **options)
+
+
+def read_and_derive(config, store: Path, files: list[Path], **options):
+    """``read_hours``, then identities and the precomputed tables (``pipeline.derive``)."""
+    from graphminer.harvest import archive
+    from graphminer.pipeline import derive, locked_store
+
+    with locked_store(store, "test") as conn:
+        summary = archive.harvest_archive(conn, config, files=files, **options)
+        derive(conn, config)
+    return summary
 
 
 def agreement(truth: dict, got: dict, names: tuple[str, ...]) -> float:

@@ -28,6 +28,7 @@ from archive_support import (
     generated_hours,
     lines_of,
     makers_of,
+    read_hours,
     write_config,
 )
 
@@ -56,8 +57,7 @@ needs_real_hour = pytest.mark.skipif(not REAL_HOUR.is_file(), reason="../shared/
 def test_real_hour_stores_source_counts(tmp_path):
     store = tmp_path / "real.sqlite"
     config = load_config(str(write_config(tmp_path, [])))
-    summary = archive.harvest_archive(config, store_path=store, files=archive.files_in(str(SHARED)),
-                                      everything=True).as_json()
+    summary = read_hours(config, store, archive.files_in(str(SHARED)), everything=True).as_json()
     assert set(summary) == SUMMARY_KEYS
     assert summary["events"] == 8273 and summary["by_type"] == dict(sorted(SOURCE_BY_TYPE.items()))
     assert (summary["merged_prs"], summary["pushes_commits_not_listed"], summary["hashed_emails"]) == (150, 59, 7517)
@@ -71,7 +71,7 @@ def test_real_hour_stores_source_counts(tmp_path):
     emails = [row[0] for row in conn.execute("SELECT author_email FROM archive_push_commits")]
     assert len(emails) == 7517 and all(len(email.partition("@")[0]) == 40 for email in emails)
     # nothing is counted twice: a second read of the same hour stores nothing new
-    again = archive.harvest_archive(config, store_path=store, files=[REAL_HOUR], everything=True)
+    again = read_hours(config, store, [REAL_HOUR], everything=True)
     assert again.stored == 0 and again.events == 8273
     assert dict(conn.execute("SELECT type, count(*) FROM archive_events GROUP BY type")) == SOURCE_BY_TYPE
 
@@ -131,16 +131,16 @@ def test_the_clickhouse_source_counts_the_hour_and_stores_nothing_twice_or_inven
     assert summary["not_observable"] == {"rows_of_repos_not_in_the_store": len(network)} and network
     # after the files were read: every row is an event already stored, stored once
     store = tmp_path / "b.sqlite"
-    archive.harvest_archive(load_config(str(config)), store_path=store, files=[REAL_HOUR])
+    read_hours(load_config(str(config)), store, [REAL_HOUR])
     stored = sqlite3.connect(store).execute("SELECT count(*) FROM archive_events").fetchone()[0]
     assert stored == len(network)
     again = archive_cli("harvest-archive", "--clickhouse", github_events, *hour, "--store", str(store))
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout.strip().splitlines()[-1])["stored"] == 0
     assert sqlite3.connect(store).execute("SELECT count(*) FROM archive_events").fetchone()[0] == stored
-    # a server that is not there: one line, exit 2, nothing lost
+    # a server that is not there: one line, exit 1 (as an unreachable API), nothing lost
     gone = archive_cli("harvest-archive", "--clickhouse", "http://127.0.0.1:9", *hour, "--store", str(store))
-    assert gone.exit_code == 2 and len(gone.output.strip().splitlines()) == 1, gone.output
+    assert gone.exit_code == 1 and len(gone.output.strip().splitlines()) == 1, gone.output
     assert sqlite3.connect(store).execute("SELECT count(*) FROM archive_events").fetchone()[0] == stored
 
 

@@ -11,13 +11,13 @@ import shutil
 import sqlite3
 
 import pytest
-from archive_support import IN_NETWORK, generated_hours, makers_of, write_config
+from archive_support import IN_NETWORK, generated_hours, makers_of, read_and_derive, write_config
 
-from graphminer import pipeline
+from graphminer import pipeline, timeutil
 from graphminer.config import load_config
 from graphminer.fakehub.testing import serve
 from graphminer.harvest import archive
-from graphminer.harvest.github import Progress, harvest_github
+from graphminer.harvest.progress import Progress
 from graphminer.precompute import maker_timeline
 from graphminer.store import open_store
 
@@ -34,16 +34,11 @@ def harvested(tmp_path_factory):
     config_path = write_config(folder, orgs)
     config = load_config(str(config_path))
     stores = {name: folder / f"{name}.sqlite" for name in ("archive", "api", "both")}
-    archive.harvest_archive(config, store_path=stores["archive"], files=archive.files_in(str(hours)))
-    conn = open_store(stores["archive"])
-    try:
-        pipeline.after_harvest(conn, config)
-    finally:
-        conn.close()
+    read_and_derive(config, stores["archive"], archive.files_in(str(hours)))
     shutil.copy(stores["archive"], stores["both"])
     with serve(folder / "world" / "world.json.gz", clock="world") as hub:
         for name in ("api", "both"):
-            harvest_github(config, api_url=hub.url, store_path=stores[name], cache_dir=folder / f"cache-{name}",
+            pipeline.harvest_github(config, api_url=hub.url, store_path=stores[name], cache_dir=folder / f"cache-{name}",
                            tokens=[TOKEN], say=lambda message: None, progress=Progress(False))
     return {"stores": stores, "config": config_path,
             "makers": {name: makers_of(path, config_path, NOW) for name, path in stores.items()}}
@@ -94,7 +89,7 @@ def test_in_network_milestones_from_the_archive_alone_agree_with_the_api_harvest
     conn = open_store(harvested["stores"]["api"], readonly=True)
     try:
         for key, name in differing:
-            trigger = maker_timeline(conn, load_config(str(harvested["config"])), key, as_of=NOW)["triggers"][name]
+            trigger = maker_timeline(conn, load_config(str(harvested["config"])), key, as_of=timeutil.as_of(NOW))["triggers"][name]
             assert trigger["kind"] in ("commit", "committed"), (key, name, trigger)
     finally:
         conn.close()

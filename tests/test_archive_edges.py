@@ -21,16 +21,16 @@ from archive_support import (
     generated_hours,
     lines_of,
     makers_of,
+    read_and_derive,
+    read_hours,
     write_config,
 )
 
-from graphminer import pipeline
 from graphminer.config import load_config
 from graphminer.fakehub.generator import load_json
 from graphminer.fakehub.gharchive import write_gharchive
 from graphminer.fakehub.testing import serve
 from graphminer.harvest import archive
-from graphminer.store import open_store
 
 CRAWL_FROM = datetime(2025, 5, 24, tzinfo=UTC)
 TRIMMED_FROM = datetime(2025, 10, 7, tzinfo=UTC)
@@ -48,13 +48,7 @@ def harvested(folder, *, now: str, batch_files: int = archive.BATCH_FILES) -> di
     config_path = write_config(folder, orgs)
     config = load_config(str(config_path))
     store = folder / "store.sqlite"
-    summary = archive.harvest_archive(config, store_path=store, files=archive.files_in(str(hours)),
-                                      batch_files=batch_files)
-    conn = open_store(store)
-    try:
-        pipeline.after_harvest(conn, config)
-    finally:
-        conn.close()
+    summary = read_and_derive(config, store, archive.files_in(str(hours)), batch_files=batch_files)
     truth = json.loads((hours / "truth.json").read_text())
     return {"hours": hours, "config": config, "config_path": config_path, "store": store, "summary": summary,
             "truth": truth, "makers": makers_of(store, config_path, truth["as_of"]), "folder": folder}
@@ -101,7 +95,7 @@ def test_a_late_filed_event_is_read_once_at_its_own_time(crawl_world):
     assert {row[0] for row in conn.execute("SELECT id FROM issue_comments")} == comments
     # the crawl era read again: nothing new
     crawl = [path for path in archive.files_in(str(crawl_world["hours"])) if archive.hour_of(path.name) >= CRAWL_FROM]
-    again = archive.harvest_archive(crawl_world["config"], store_path=crawl_world["store"], files=crawl)
+    again = read_hours(crawl_world["config"], crawl_world["store"], crawl)
     assert again.stored == 0 and again.events == len({event_id for event_id, names in files_of.items()
                                                       if set(names) & {path.name for path in crawl}})
 
@@ -170,7 +164,7 @@ def test_a_timeline_event_is_read_as_it_was_and_once(timeline_world):
     assert found >= len(opened) // 2
     # read again: nothing new (Timeline events have no id: theirs comes from their content)
     hours = [path for path in archive.files_in(str(timeline_world["hours"])) if path.name < "2015"]
-    again = archive.harvest_archive(timeline_world["config"], store_path=timeline_world["store"], files=hours)
+    again = read_hours(timeline_world["config"], timeline_world["store"], hours)
     assert again.stored == 0 and again.events == len(timeline)
     assert conn.execute("SELECT count(*) FROM archive_events").fetchone()[0] == len(lines)
     for name in IN_NETWORK:

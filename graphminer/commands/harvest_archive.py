@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,9 +54,10 @@ def harvest_archive(files: str | None, start: str | None, end: str | None, base_
     with following on, for its makers elsewhere: from hourly files (--files), downloaded
     hours (--from/--to, kept in cache/gharchive/), or a ClickHouse server (--clickhouse).
     Costs no GitHub API request. Exit codes as `harvest`."""
+    from graphminer import pipeline
     from graphminer.commands.harvest import interrupted_runs_marked
-    from graphminer.harvest import archive, archive_sql
-    from graphminer.store import open_store
+    from graphminer.harvest import archive
+    from graphminer.store import require_store_path
 
     config = load_config(config_path)
     low, high = _day(start, "--from"), _day(end, "--to")
@@ -62,6 +65,8 @@ def harvest_archive(files: str | None, start: str | None, end: str | None, base_
         high += timedelta(hours=23)
     following = config["careers"]["follow"] if follow is None else follow
     store_path = store_path_for(store, config)
+    if not print_sql:
+        require_store_path(store_path)  # a store or nothing yet: refused before anything is read
     if print_sql:
         click.echo(selection_sql(config, store_path, everything, following, low, high, dialect, table))
         return
@@ -90,32 +95,30 @@ def harvest_archive(files: str | None, start: str | None, end: str | None, base_
         cache = config.cache_dir / "gharchive"
         paths, missing = archive.download_hours(base_url, archive.hours_between(low, high), cache, say)
     kinds = named_owners(config)
-    with interrupted_runs_marked(store_path):
+    with interrupted_runs_marked(store_path), clickhouse_failures_told():
         if clickhouse:
-            summary = archive.read_clickhouse(config, clickhouse, table, low, high, store_path=store_path,
-                                              everything=everything, follow=following)
+            summary = pipeline.harvest_clickhouse(config, clickhouse, table, low, high, everything=everything,
+                                                  following=following, store_path=store_path)
         else:
-            summary = archive.harvest_archive(config, store_path=store_path, files=paths, missing=missing,
-                                              everything=everything, follow=following, named_owners=kinds,
-                                              say=say)
-        conn = open_store(store_path)
-        try:
-            from graphminer import pipeline
-
-            pipeline.after_harvest(conn, config)
-            if following:
-                followed = follow_from_archive(conn, config)
-                if followed:
-                    from graphminer import precompute
-
-                    precompute.refresh(conn, config)
-        finally:
-            conn.close()
+            summary = pipeline.harvest_archive(config, files=paths, missing=missing, everything=everything,
+                                               following=following, named_owners=kinds, store_path=store_path,
+                                               say=say)
     for line in summary.lines():
         click.echo(line)
     if as_json:
         click.echo(json.dumps(summary.as_json(), separators=(",", ":")))
-    del archive_sql
+
+
+@contextmanager
+def clickhouse_failures_told() -> Iterator[None]:
+    """A ClickHouse server that cannot be reached as one line, exit 1 (as `harvest` tells an
+    unreachable API)."""
+    try:
+        yield
+    except ConnectionError as error:
+        failure = click.ClickException(f"{error}: nothing stored is lost; run the same command again")
+        failure.exit_code = 1
+        raise failure from None
 
 
 def named_owners(config) -> dict[str, str]:
@@ -126,18 +129,6 @@ def named_owners(config) -> dict[str, str]:
     found.update({login.lower(): "government" for login in config["careers"]["government_orgs"]})
     found.update({login.lower(): "civic" for login in config["careers"]["civic_orgs"]})
     return found
-
-
-def follow_from_archive(conn, config) -> int:
-    """The makers following would follow, given the archive's outside acts."""
-    from graphminer.destinations import classifier_for
-    from graphminer.harvest import archive
-    from graphminer.harvest.follow import makers_to_follow
-
-    makers, _ = makers_to_follow(conn, config)
-    harvested = [row[0] for row in conn.execute("SELECT login FROM orgs")]
-    classifier = classifier_for(config, [*config["harvest"]["orgs"], *harvested])
-    return archive.follow_from_archive(conn, {maker.user_id for maker in makers}, classifier.kind)
 
 
 def selection_sql(config, store_path: Path, everything: bool, following: bool, low: datetime | None,

@@ -173,7 +173,7 @@ class Archive:
 
     def items(self) -> None:
         closes: dict[tuple, list[dict]] = defaultdict(list)
-        for event in self.world.get("events", []):
+        for event in self.world.get("issue_events", self.world.get("events", [])):
             if event["event"] in ("closed", "reopened"):
                 closes[(event["repo_id"], event["issue_number"])].append(event)
         for key, issue in self.issues.items():
@@ -199,7 +199,7 @@ class Archive:
                          {"action": "closed", "issue": issue, "merged": False}, ("closed", key, False))
 
     def comments(self) -> None:
-        for comment in self.world.get("comments", []):
+        for comment in self.world.get("issue_comments", self.world.get("comments", [])):
             issue = self.issues.get((comment["repo_id"], comment["issue_number"]))
             if issue is not None:
                 self.add(comment["created_at"], "IssueCommentEvent", comment.get("user_id"), comment["repo_id"],
@@ -597,11 +597,12 @@ def shown_world(world: dict, archive: Archive, shown: list[Written], identified:
         elif repo["id"] in created:
             repos.append(repo)
     issue_keys = set(issues)
-    return {**world,
+    kept = {name: value for name, value in world.items() if name not in ("events", "comments")}  # former names
+    return {**kept,
             "repos": repos,
             "issues": list(issues.values()),
-            "events": events,
-            "comments": [c for c in comments if (c["repo_id"], c["issue_number"]) in issue_keys],
+            "issue_events": events,
+            "issue_comments": [c for c in comments if (c["repo_id"], c["issue_number"]) in issue_keys],
             "review_comments": [c for c in review_comments if (c["repo_id"], c["pr_number"]) in issue_keys],
             "reviews": [r for r in reviews if (r["repo_id"], r["pr_number"]) in issue_keys],
             "releases": releases,

@@ -47,11 +47,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import urllib3
 
 from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.harvest import archive_sql as sql
-from graphminer.store import harvest_lock, open_store, utc_now
+from graphminer.store import utc_now
 
 HOUR_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(\d{1,2})\.json\.gz$")
 BATCH_BYTES = 64 << 20  # compressed bytes a DuckDB query reads at once (a busy hour of 2024 alone)
@@ -135,9 +139,6 @@ def download_hours(base_url: str, hours: list[datetime], cache: Path,
     complete files and the hours the server does not have (404). A download is written to
     ``NAME.part`` and resumed with a Range request; only a whole file (its length as the
     server gave it) is renamed to NAME, so a partial file is never read."""
-    import requests
-    import urllib3
-
     cache.mkdir(parents=True, exist_ok=True)
     http = session or requests.Session()
     done, missing = [], []
@@ -711,70 +712,64 @@ def network_selection(conn: sqlite3.Connection, config: Config, everything: bool
     return selection
 
 
-def harvest_archive(config: Config, *, store_path: Path | None = None, files: list[Path] | None = None,
+def harvest_archive(conn: sqlite3.Connection, config: Config, *, files: list[Path] | None = None,
                     missing: list[datetime] | None = None, everything: bool = False, follow: bool = False,
                     named_owners: dict[str, str] | None = None, say: Callable[[str], None] = lambda text: None,
                     batch_files: int = BATCH_FILES, batch_bytes: int = BATCH_BYTES) -> ArchiveSummary:
-    """Read the hourly ``files`` (and record ``missing`` hours) into the store."""
+    """Read the hourly ``files`` (and record ``missing`` hours) into a store whose harvest
+    lock the caller holds (``graphminer.pipeline.harvest_archive``)."""
     summary = ArchiveSummary()
     started_at = utc_now()
-    conn = open_store(store_path or config.store_path)
     days: set[str] = set()
+    selection = network_selection(conn, config, everything, follow)
+    saver = ArchiveStore(conn, config.opt_out)
+    with conn:
+        record_hours(conn, {}, missing or [])
+        purge_opted_out(conn, config.opt_out)
+    summary.hours_missing = len(missing or [])
+    days |= {hour.strftime("%Y-%m-%d") for hour in missing or []}
+    reader = Reader(selection, named_owners)
+    known_ids, known_logins = set(selection.maker_ids), set(selection.maker_logins)
+    held: list[tuple[list[dict], dict]] = []  # Timeline batches, stored once every id is learnt
+    started = time.monotonic()
+
+    def store(rows: list[dict], read: dict) -> None:
+        with conn:
+            for row in rows:
+                hour = hour_key(datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
+                saver.store(row, hour, bool(row["in_network"]) or everything)
+            record_hours(conn, read, [])
+
     try:
-        with harvest_lock(conn, "graphminer harvest-archive"):
-            selection = network_selection(conn, config, everything, follow)
-            saver = ArchiveStore(conn, config.opt_out)
-            with conn:
-                record_hours(conn, {}, missing or [])
-                purge_opted_out(conn, config.opt_out)
-            summary.hours_missing = len(missing or [])
-            days |= {hour.strftime("%Y-%m-%d") for hour in missing or []}
-            reader = Reader(selection, named_owners)
-            known_ids, known_logins = set(selection.maker_ids), set(selection.maker_logins)
-            held: list[tuple[list[dict], dict]] = []  # Timeline batches, stored once every id is learnt
-            started = time.monotonic()
-
-            def store(rows: list[dict], read: dict) -> None:
+        for batch in batches(files or [], batch_files, batch_bytes):
+            counts, rows = reader.read(batch)
+            add_counts(summary, counts)
+            saver.learn(rows)
+            if follow:  # the makers known so far: the store's and this run's network actors
+                known_ids |= {row["actor_id"] for row in rows if row.get("actor_id") and row["in_network"]}
+                known_logins |= {row["actor_login"].lower() for row in rows
+                                 if row.get("actor_login") and row["in_network"]}
                 with conn:
-                    for row in rows:
-                        hour = hour_key(datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
-                        saver.store(row, hour, bool(row["in_network"]) or everything)
-                    record_hours(conn, read, [])
-
-            try:
-                for batch in batches(files or [], batch_files, batch_bytes):
-                    counts, rows = reader.read(batch)
-                    add_counts(summary, counts)
-                    saver.learn(rows)
-                    if follow:  # the makers known so far: the store's and this run's network actors
-                        known_ids |= {row["actor_id"] for row in rows if row.get("actor_id") and row["in_network"]}
-                        known_logins |= {row["actor_login"].lower() for row in rows
-                                         if row.get("actor_login") and row["in_network"]}
-                        with conn:
-                            saver.outside(reader.outside(known_ids - {10137}, known_logins - set(config.opt_out)))
-                    read = {hour_of(path.name): (counts["per_file"].get(str(path), 0), path.name) for path in batch}
-                    if hour_of(batch[0].name) < sql.EVENTS_API_FROM:
-                        held.append((rows, read))  # its people are logins: their ids come from later hours
-                    else:
-                        store(rows, read)
-                    summary.hours_read += len(batch)
-                    days |= {hour.strftime("%Y-%m-%d") for hour in read}
-                    say(f"read {summary.hours_read} of {len(files or [])} hours, {summary.events:,} events "
-                        f"({time.monotonic() - started:.0f} s)")
-                for rows, read in held:
-                    store(rows, read)
-            finally:
-                reader.close()
-            with conn:
-                summary.days = refresh_coverage(conn, days)
-                summary.coverage = [{"day": day["day"], "hours": day["hours"], "era": day["era"]}
-                                    for day in summary.days]
-                asked = [hour_of(path.name) for path in files or []] + list(missing or [])
-                record_run(conn, started_at, max(asked) + timedelta(hours=1) if asked else None, "gharchive",
-                           saver.stored)
-            summary.stored = saver.stored
+                    saver.outside(reader.outside(known_ids - {10137}, known_logins - set(config.opt_out)))
+            read = {hour_of(path.name): (counts["per_file"].get(str(path), 0), path.name) for path in batch}
+            if hour_of(batch[0].name) < sql.EVENTS_API_FROM:
+                held.append((rows, read))  # its people are logins: their ids come from later hours
+            else:
+                store(rows, read)
+            summary.hours_read += len(batch)
+            days |= {hour.strftime("%Y-%m-%d") for hour in read}
+            say(f"read {summary.hours_read} of {len(files or [])} hours, {summary.events:,} events "
+                f"({time.monotonic() - started:.0f} s)")
+        for rows, read in held:
+            store(rows, read)
     finally:
-        conn.close()
+        reader.close()
+    with conn:
+        summary.days = refresh_coverage(conn, days)
+        summary.coverage = [{"day": day["day"], "hours": day["hours"], "era": day["era"]} for day in summary.days]
+        asked = [hour_of(path.name) for path in files or []] + list(missing or [])
+        record_run(conn, started_at, max(asked) + timedelta(hours=1) if asked else None, "gharchive", saver.stored)
+    summary.stored = saver.stored
     return summary
 
 
@@ -866,75 +861,77 @@ def follow_from_archive(conn: sqlite3.Connection, user_ids: set[int], kind_of: C
 # --- ClickHouse -------------------------------------------------------------------------------------
 
 
-def read_clickhouse(config: Config, url: str, table: str, start: datetime, end: datetime, *,
-                    store_path: Path | None = None, everything: bool = False, follow: bool = False,
+def read_clickhouse(conn: sqlite3.Connection, config: Config, url: str, table: str, start: datetime,
+                    end: datetime, *, everything: bool = False, follow: bool = False,
                     client: Any = None) -> ArchiveSummary:
     """Run the selection on a ClickHouse server holding ``github_events`` (over HTTP with
-    clickhouse-connect) and store its rows. That table names people and repos by login and
-    name only: they are matched to the store's ids; rows naming neither a stored repo nor a
-    known person are counted as not observable, never stored under an invented id."""
+    clickhouse-connect) and store its rows, into a store whose harvest lock the caller
+    holds. That table names people and repos by login and name only: they are matched to
+    the store's ids; rows naming neither a stored repo nor a known person are counted as
+    not observable, never stored under an invented id."""
     summary = ArchiveSummary()
     started_at = utc_now()
-    conn = open_store(store_path or config.store_path)
+    selection = network_selection(conn, config, everything, follow)
+    own = client is None
+    client = client or clickhouse_client(url)
+    end = end + timedelta(hours=1)
     try:
-        with harvest_lock(conn, "graphminer harvest-archive (ClickHouse)"):
-            selection = network_selection(conn, config, everything, follow)
-            own = client is None
-            client = client or clickhouse_client(url)
-            end = end + timedelta(hours=1)
-            try:
-                counted, result = clickhouse_rows(client, url, table, selection, start, end)
-            finally:
-                if own:
-                    client.close()
-            for kind, count, merged in counted:
-                summary.by_type[kind] += int(count)
-                summary.events += int(count)
-                summary.merged_prs += int(merged)
-            names = list(result.column_names)
-            saver = ArchiveStore(conn, config.opt_out)
-            with conn:
-                for values in result.result_rows:
-                    row = dict(zip(names, values, strict=True))
-                    network = everything or _in_network(row, selection)
-                    hour = row["created_at"][:13]
-                    if network and saver.repo(row) is None:
-                        summary.not_observable["rows_of_repos_not_in_the_store"] += 1
-                        continue
-                    saver.store(row, hour, network)
-                record_run(conn, started_at, end, without_credentials(url), saver.stored)
-            summary.stored = saver.stored
+        counted, result = clickhouse_rows(client, url, table, selection, start, end)
     finally:
-        conn.close()
+        if own:
+            client.close()
+    for kind, count, merged in counted:
+        summary.by_type[kind] += int(count)
+        summary.events += int(count)
+        summary.merged_prs += int(merged)
+    names = list(result.column_names)
+    saver = ArchiveStore(conn, config.opt_out)
+    with conn:
+        for values in result.result_rows:
+            row = dict(zip(names, values, strict=True))
+            network = everything or _in_network(row, selection)
+            if network and saver.repo(row) is None:
+                summary.not_observable["rows_of_repos_not_in_the_store"] += 1
+                continue
+            saver.store(row, row["created_at"][:13], network)
+        record_run(conn, started_at, end, without_credentials(url), saver.stored)
+    summary.stored = saver.stored
     return summary
+
+
+def clickhouse_connect() -> Any:
+    """The clickhouse-connect package (its ``driver.exceptions`` beside it)."""
+    import clickhouse_connect as module  # start-up: only the --clickhouse source needs it
+
+    return module
 
 
 def clickhouse_client(url: str) -> Any:
     """A clickhouse-connect client for ``url`` (``https://user@host:port/db``, a host name,
     or ``chdb:///path`` for chDB's engine in-process); BadInput when it cannot connect."""
-    import clickhouse_connect  # start-up: only this source needs it
-    from clickhouse_connect.driver.exceptions import ClickHouseError
-
+    clickhouse = clickhouse_connect()
+    errors = clickhouse.driver.exceptions
     try:
-        return clickhouse_connect.get_client(dsn=url) if "://" in url else clickhouse_connect.get_client(host=url)
-    except (ClickHouseError, OSError, ImportError) as error:
-        raise BadInput(f"--clickhouse {without_credentials(url)}: cannot connect ({str(error).splitlines()[0][:200]}); "
-                       "give an http(s)://[user@]host:port URL of a ClickHouse server") from None
+        return clickhouse.get_client(dsn=url) if "://" in url else clickhouse.get_client(host=url)
+    except (errors.OperationalError, OSError) as error:  # not reached: told as a network failure (exit 1)
+        raise ConnectionError(f"the connection to ClickHouse at {without_credentials(url)} failed "
+                              f"({str(error).splitlines()[0][:200]})") from None
+    except (errors.ClickHouseError, ValueError) as error:
+        raise BadInput(f"--clickhouse {without_credentials(url)}: {str(error).splitlines()[0][:200]}; "
+                       "give an http(s)://[user[:password]@]host:port URL of a ClickHouse server") from None
 
 
 def clickhouse_rows(client: Any, url: str, table: str, selection: sql.Selection, start: datetime,
                     end: datetime) -> tuple[list, Any]:
     """The counts per type of every event between ``start`` and ``end`` (end excluded),
     and the selection's rows."""
-    from clickhouse_connect.driver.exceptions import ClickHouseError
-
     try:
         counted = client.query(
             f"SELECT toString(event_type), count(), countIf(event_type = 'PullRequestEvent' AND action = 'closed' "
             f"AND merged = 1) FROM {table} WHERE created_at >= toDateTime('{sql._hour_text(start)}', 'UTC') "
             f"AND created_at < toDateTime('{sql._hour_text(end)}', 'UTC') GROUP BY 1").result_rows
         return counted, client.query(sql.clickhouse_sql(selection, start, end, table))
-    except (ClickHouseError, OSError) as error:
+    except (clickhouse_connect().driver.exceptions.ClickHouseError, OSError) as error:
         raise BadInput(f"--clickhouse {without_credentials(url)} --table {table}: the query failed "
                        f"({str(error).splitlines()[0][:200]}); check the table holds GH Archive in ClickHouse's "
                        "github_events schema") from None
@@ -946,8 +943,6 @@ def without_credentials(url: str) -> str:
     >>> without_credentials("https://explorer:secret@play.clickhouse.com:443/?database=default")
     'https://play.clickhouse.com:443/?database=default'
     """
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url if "://" in url else "http://" + url)
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
