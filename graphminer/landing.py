@@ -137,14 +137,16 @@ def land(history: History, default_branch: str | None,
         return found
     found.tip = tip_of(history, parents)
     generation = generations(parents)
-    chain, upstream_side = mainline_walk(found.tip, parents, kinds, history, generation)
+    roots = root_masks(parents)
+    chain, upstream_side = mainline_walk(found.tip, parents, kinds, history, generation, roots)
     found.mainline_order = chain
     for index in chain:
         found.mainline[index] = True
     arrival = arrivals(chain, parents, upstream_side)
-    imported = imported_commits(parents, chain)
+    imported = imported_commits(parents, chain, roots)
     merges = landing_merges(kinds, found.mainline, arrival)
-    earliest = merge_events(merges, parents, generation, history.dates)
+    earliest = merge_events(merges, parents, generation, history)
+    merges_set = set(merges)
     for index in range(count):
         if imported[index]:
             found.imported[index] = True
@@ -155,8 +157,10 @@ def land(history: History, default_branch: str | None,
             candidates.append((history.dates[arrived_at], arrived_at))
         elif found.mainline[index]:
             candidates.append((history.dates[index], None))
+        if index in merges_set:
+            candidates.append((history.dates[index], None))  # a landing merge is on its branch
         if index in earliest:
-            candidates.append(earliest[index])
+            candidates.append(earliest[index][::2])
         if not candidates:
             continue  # reached from no tip (a broken history): its own committer date
         date, merge = min(candidates, key=lambda pair: (pair[0], pair[1] is not None))
@@ -197,10 +201,11 @@ def generations(parents: list[list[int]]) -> list[int]:
     return generation
 
 
-def mainline_walk(tip: int, parents: list[list[int]], kinds: list[str | None],
-                  history: History, generation: list[int]) -> tuple[list[int], dict[int, int]]:
+def mainline_walk(tip: int, parents: list[list[int]], kinds: list[str | None], history: History,
+                  generation: list[int], roots: list[int]) -> tuple[list[int], dict[int, int]]:
     """The mainline from the tip (tip first), and at each foxtrot merge on it the parent
-    (1 = the second) it continues through."""
+    (1 = the second) it continues through. A merge of a history sharing no root with the
+    first parent's is an import, never a foxtrot, whatever its subject."""
     chain: list[int] = []
     on_chain: set[int] = set()
     upstream_side: dict[int, int] = {}
@@ -211,7 +216,7 @@ def mainline_walk(tip: int, parents: list[list[int]], kinds: list[str | None],
         ps = parents[index]
         if len(ps) >= 2 and kinds[index] == OTHER and edited_foxtrot(index, parents, history, generation):
             kinds[index] = FOXTROT
-        if len(ps) >= 2 and kinds[index] == FOXTROT:
+        if len(ps) >= 2 and kinds[index] == FOXTROT and roots[ps[0]] & roots[ps[1]]:
             upstream_side[index] = 1
             index = ps[1]
         else:
@@ -253,23 +258,32 @@ def arrivals(chain: list[int], parents: list[list[int]], upstream_side: dict[int
     return arrival
 
 
-def imported_commits(parents: list[list[int]], chain: list[int]) -> list[bool]:
-    """Commits whose root commits exclude the mainline's root: another repository's history
-    that a merge joined (only when the history has several roots)."""
+def root_masks(parents: list[list[int]]) -> list[int]:
+    """Each commit's root commits (those without parents) among its ancestors, as a bit mask
+    (bit n: the n-th root)."""
     count = len(parents)
-    roots = [index for index in range(count) if not parents[index]]
-    host = chain[-1] if chain and not parents[chain[-1]] else None
-    if len(roots) < 2 or host is None:
-        return [False] * count
-    bit = {root: 1 << number for number, root in enumerate(roots)}
+    bit: dict[int, int] = {}
+    for index in range(count):
+        if not parents[index]:
+            bit[index] = 1 << len(bit)
     reach = [0] * count
     for index in topological(parents):
         value = bit.get(index, 0)
         for parent in parents[index]:
             value |= reach[parent]
         reach[index] = value
-    host_bit = bit[host]
-    return [bool(reach[i]) and not reach[i] & host_bit for i in range(count)]
+    return reach
+
+
+def imported_commits(parents: list[list[int]], chain: list[int], roots: list[int]) -> list[bool]:
+    """Commits whose root commits exclude the mainline's root: another repository's history
+    that a merge joined (only when the history has several roots)."""
+    count = len(parents)
+    host = chain[-1] if chain and not parents[chain[-1]] else None
+    if host is None or sum(1 for ps in parents if not ps) < 2:
+        return [False] * count
+    host_bit = roots[host]
+    return [bool(roots[i]) and not roots[i] & host_bit for i in range(count)]
 
 
 def topological(parents: list[list[int]]) -> list[int]:
@@ -302,13 +316,13 @@ def landing_merges(kinds: list[str | None], mainline: list[bool], arrival: list[
 
 
 def merge_events(merges: list[int], parents: list[list[int]], generation: list[int],
-                 dates: list[str]) -> dict[int, tuple[str, int]]:
-    """For each commit a landing merge brought in, the earliest such (date, merge)."""
-    earliest: dict[int, tuple[str, int]] = {}
+                 history: History) -> dict[int, tuple[str, str, int]]:
+    """For each commit a landing merge brought in, the earliest such (date, sha, merge)."""
+    earliest: dict[int, tuple[str, str, int]] = {}
     for merge in merges:
         _, brought = two_sides(parents[merge][0], parents[merge][1:], parents, generation,
                                want_first=False)
-        event = (dates[merge], merge)
+        event = (history.dates[merge], history.shas[merge], merge)
         for index in brought:
             if index not in earliest or event < earliest[index]:
                 earliest[index] = event

@@ -7,14 +7,15 @@ The reading: a commit lands at its earliest landing event.
 - HEAD is the commit decorated ``HEAD``. The mainline walks from it to the first parent,
   except at a foxtrot merge, where it walks to the second: a subject
   ``Merge branch 'B' of URL`` or ``Merge remote-tracking branch 'R/B'`` (or git's older
-  ``Merge remote branch 'R/B'``) with no `` into `` or `` into B``, B long-lived; or a merge
+  ``Merge remote branch 'R/B'``) with no `` into `` or `` into B``, B long-lived, both
+  parents sharing a root commit (else it joined an unrelated history); or a merge
   whose subject git did not write, whose first parent's own side was all committed by the
   merge's committer, while its other side holds a commit GitHub's web flow committed.
 - A mainline commit arrives at its committer date; any other at the committer date of the
   oldest mainline commit whose ancestors hold it (sets of ancestors as bit masks here).
 - A PR merge (``Merge pull request #N``) or a merge git wrote with no `` into `` or
   `` into B`` (B long-lived), not a foxtrot, is a landing event at its committer date for
-  what its second parent holds and its first does not, wherever it sits.
+  itself and for what its second parent holds and its first does not, wherever it sits.
 - Long-lived: main, master, develop, development, trunk, gh-pages and HEAD's branch.
 - A commit none of whose roots is the mainline's root was imported: its own committer date.
 Merge commits land nobody's work. Who authored a commit and which makers are bots come
@@ -119,8 +120,8 @@ def landing_dates(commits: list[dict], head: str, branch: str) -> dict[str, str]
 
     def foxtrot(commit: dict) -> bool:
         kind = kind_of(commit["subject"], long_lived)
-        if kind == "foxtrot":
-            return True
+        if kind == "foxtrot":  # sides sharing no root: an import, not a pull
+            return bool(roots[where[commit["parents"][0]]] & roots[where[commit["parents"][1]]])
         if kind != "edited":
             return False
         first, other = anc(commit["parents"][0]), anc(commit["parents"][1])
