@@ -523,10 +523,10 @@ def long_lived_branches(config: Config | None) -> tuple[str, ...]:
     return tuple(config["git"].get("long_lived_branches", LONG_LIVED_BRANCHES))
 
 
-def repo_facts(conn: sqlite3.Connection) -> dict[Any, tuple[str | None, bool]]:
-    """repo_id -> (default branch, is a fork)."""
-    rows = conn.execute("SELECT id, default_branch, fork FROM repos").fetchall()
-    return {row[0]: (row[1], bool(row[2])) for row in rows}
+def repo_facts(conn: sqlite3.Connection) -> dict[Any, tuple[str | None, bool, str]]:
+    """repo_id -> (default branch, is a fork, full name)."""
+    rows = conn.execute("SELECT id, default_branch, fork, full_name FROM repos").fetchall()
+    return {row[0]: (row[1], bool(row[2]), row[3]) for row in rows}
 
 
 def with_landing(commits: pd.DataFrame, parents: list[list[str]], facts: dict,
@@ -552,7 +552,8 @@ def with_landing(commits: pd.DataFrame, parents: list[list[str]], facts: dict,
                           dates=[dates[p] for p in positions],
                           subjects=[subjects[p] for p in positions],
                           committers=[committers[p] for p in positions])
-        found = land(history, facts.get(repo_id, (None, False))[0], long_lived)
+        default_branch, _, full_name = facts.get(repo_id, (None, False, None))
+        found = land(history, default_branch, long_lived, full_name)
         for index, position in enumerate(positions):
             mainline[position] = found.mainline[index]
             pushed[position] = found.mainline[index] or found.pushed_through_foxtrot[index]
@@ -566,7 +567,7 @@ def with_landing(commits: pd.DataFrame, parents: list[list[str]], facts: dict,
     commits["merged_by_sha"] = pd.Series(merged_by, index=commits.index, dtype=object)
     commits["landed_by"] = ("commit:" + commits["merged_by_sha"]).astype(object)
     commits["merge_kind"] = kinds
-    commits["fork"] = [facts.get(repo_id, (None, False))[1] for repo_id in commits["repo_id"].tolist()]
+    commits["fork"] = [facts.get(repo_id, (None, False, None))[1] for repo_id in commits["repo_id"].tolist()]
     return commits
 
 

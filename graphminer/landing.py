@@ -61,8 +61,30 @@ FOXTROT = "foxtrot"    # the upstream copy of a long-lived branch pulled into a 
 OTHER = "other"        # into a feature branch, or a subject git did not write
 
 
-def merge_kind(subject: str, long_lived: Iterable[str]) -> str:
-    """What a merge commit is, read from its subject (docs/rules.md "Dating").
+GITHUB_URL = re.compile(r"github\.com[:/](?P<owner>[^/\s]+)/(?P<name>[^/\s]+?)(?:\.git)?/?$", re.IGNORECASE)
+
+
+def names_a_fork(url: str | None, full_name: str | None) -> bool:
+    """Whether a pulled URL names another owner's GitHub repository of the same name as
+    this one: a contributor's fork (GitHub forks keep the name), not the upstream copy.
+    Another name (an older home of the project), another host or no URL are taken as the
+    upstream.
+
+    >>> names_a_fork("https://github.com/jonkri/fixmystreet", "mysociety/fixmystreet")
+    True
+    >>> names_a_fork("github.com:open-city/civic-json-worker", "codeforamerica/cfapi")
+    False
+    """
+    match = GITHUB_URL.search(url or "")
+    if not match or not full_name or "/" not in full_name:
+        return False
+    owner, name = full_name.lower().split("/", 1)
+    return match.group("name").lower() == name and match.group("owner").lower() != owner
+
+
+def merge_kind(subject: str, long_lived: Iterable[str], full_name: str | None = None) -> str:
+    """What a merge commit is, read from its subject (docs/rules.md "Dating"); ``full_name``
+    (OWNER/NAME) tells a contributor's fork from the upstream in a pulled URL.
 
     >>> long_lived = {"main", "master", "develop"}
     >>> merge_kind("Merge pull request #12 from alice/fix", long_lived)
@@ -75,6 +97,9 @@ def merge_kind(subject: str, long_lived: Iterable[str]) -> str:
     'foxtrot'
     >>> merge_kind("Merge branch 'master' into feature", long_lived)
     'other'
+    >>> merge_kind("Merge branch 'master' of https://github.com/jonkri/fixmystreet", long_lived,
+    ...            "mysociety/fixmystreet")
+    'long_lived'
     """
     if PR_MERGE.match(subject):
         return PR
@@ -84,7 +109,8 @@ def merge_kind(subject: str, long_lived: Iterable[str]) -> str:
     what, name, url, into = match.group("what", "name", "url", "into")
     branch = name.split("/", 1)[-1] if what in ("remote-tracking branch", "remote branch") else name
     pulled = what in ("remote-tracking branch", "remote branch") or (what == "branch" and url)
-    if pulled and (into is None or into == branch) and branch in long_lived:
+    if pulled and (into is None or into == branch) and branch in long_lived \
+            and not names_a_fork(url, full_name):
         return FOXTROT
     if into is None or into in long_lived:
         return INTO_LONG_LIVED
@@ -121,14 +147,15 @@ class Landing:
 
 
 def land(history: History, default_branch: str | None,
-         long_lived: Iterable[str] = LONG_LIVED_BRANCHES) -> Landing:
-    """Each commit's earliest landing event (see the module docstring)."""
+         long_lived: Iterable[str] = LONG_LIVED_BRANCHES, full_name: str | None = None) -> Landing:
+    """Each commit's earliest landing event (see the module docstring); ``full_name`` is the
+    repository's OWNER/NAME (a pull from a fork of it is not a foxtrot merge)."""
     branches = set(long_lived) | ({default_branch} if default_branch else set())
     position = {sha: index for index, sha in enumerate(history.shas)}
     parents = [[position[p] for p in ps if p in position] for ps in history.parents]
     count = len(history.shas)
     kinds: list[str | None] = [
-        merge_kind(history.subjects[i] or "", branches) if len(history.parents[i]) >= 2 else None
+        merge_kind(history.subjects[i] or "", branches, full_name) if len(history.parents[i]) >= 2 else None
         for i in range(count)]
     found = Landing(mainline=[False] * count, landed_at=list(history.dates),
                     brought_by=[None] * count, imported=[False] * count,

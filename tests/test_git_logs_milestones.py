@@ -8,7 +8,8 @@ The reading: a commit lands at its earliest landing event.
   except at a foxtrot merge, where it walks to the second: a subject
   ``Merge branch 'B' of URL`` or ``Merge remote-tracking branch 'R/B'`` (or git's older
   ``Merge remote branch 'R/B'``) with no `` into `` or `` into B``, B long-lived, both
-  parents sharing a root commit (else it joined an unrelated history); or a merge
+  parents sharing a root commit (else it joined an unrelated history), the URL not naming
+  another owner's GitHub repository of this one's name (a fork); or a merge
   whose subject git did not write, whose first parent's own side was all committed by the
   merge's committer, while its other side holds a commit GitHub's web flow committed.
 - A mainline commit arrives at its committer date; any other at the committer date of the
@@ -74,8 +75,9 @@ def read_log(path: Path) -> tuple[list[dict], str, str]:
     return commits, head or commits[-1]["sha"], branch
 
 
-def kind_of(subject: str, long_lived: set[str]) -> str:
-    """'pr', 'landing', 'foxtrot', 'other' (a feature branch) or 'edited' (not git's words)."""
+def kind_of(subject: str, long_lived: set[str], repo: str) -> str:
+    """'pr', 'landing', 'foxtrot', 'other' (a feature branch) or 'edited' (not git's words);
+    ``repo`` is OWNER/NAME, to tell a fork pulled from (another owner, the same name)."""
     if PULL_REQUEST.match(subject):
         return "pr"
     match = GIT_WROTE.match(subject)
@@ -84,6 +86,10 @@ def kind_of(subject: str, long_lived: set[str]) -> str:
     how, name, pulled_from, into = match.groups()
     if how in ("remote-tracking branch", "remote branch"):
         name, pulled_from = name.split("/", 1)[-1], "remote"
+    fork = re.search(r"github\.com[:/]([^/]+)/(.+?)(\.git)?/?$", pulled_from or "")
+    if fork and fork.group(2).lower() == repo.split("/")[1].lower() \
+            and fork.group(1).lower() != repo.split("/")[0].lower():
+        pulled_from = None  # another owner's repository of the same name: a fork, not upstream
     if how in ("remote-tracking branch", "remote branch", "branch") and pulled_from \
             and into in (None, name) and name in long_lived:
         return "foxtrot"
@@ -97,7 +103,7 @@ def bits(mask: int):
         mask ^= low
 
 
-def landing_dates(commits: list[dict], head: str, branch: str) -> dict[str, str]:
+def landing_dates(commits: list[dict], head: str, branch: str, repo: str) -> dict[str, str]:
     """sha -> the date its earliest landing event gives (every commit the log holds)."""
     long_lived = LONG_LIVED | {branch}
     where = {commit["sha"]: number for number, commit in enumerate(commits)}
@@ -119,7 +125,7 @@ def landing_dates(commits: list[dict], head: str, branch: str) -> dict[str, str]
         return ancestors[where[sha]] if sha in where else 0
 
     def foxtrot(commit: dict) -> bool:
-        kind = kind_of(commit["subject"], long_lived)
+        kind = kind_of(commit["subject"], long_lived, repo)
         if kind == "foxtrot":  # sides sharing no root: an import, not a pull
             return bool(roots[where[commit["parents"][0]]] & roots[where[commit["parents"][1]]])
         if kind != "edited":
@@ -142,7 +148,7 @@ def landing_dates(commits: list[dict], head: str, branch: str) -> dict[str, str]
             landed[commits[number]["sha"]] = commits[where[sha]]["date"]
         reached |= anc(sha)
     for commit in commits:
-        if len(commit["parents"]) < 2 or kind_of(commit["subject"], long_lived) not in ("pr", "landing"):
+        if len(commit["parents"]) < 2 or kind_of(commit["subject"], long_lived, repo) not in ("pr", "landing"):
             continue
         others = 0
         for parent in commit["parents"][1:]:
@@ -169,7 +175,7 @@ def days_apart(first: str, second: str) -> float:
 def test_git_only_first_landed_follows_the_log(name: str, shared_dir: Path, tmp_path: Path) -> None:
     log = shared_dir / "data" / "git-logs" / f"{name}.log.gz"
     commits, head, branch = read_log(log)
-    landed = landing_dates(commits, head, branch)
+    landed = landing_dates(commits, head, branch, name.replace("+", "/", 1))
     merges = {commit["sha"] for commit in commits if len(commit["parents"]) > 1}
 
     conf = write_config(tmp_path)

@@ -38,31 +38,47 @@ Actions (each one row: maker, time, repo; each counted once)
     committer act (6).
  5. Landed contributions: a PR with ``merged_at``, for its author at ``merged_at``; a
     default-branch commit that is not a merge and did not come in through a PR, for its
-    author at the time it reached the branch. Commits are dated when they reached the
-    branch: the committer date of a mainline commit (the first-parent chain from the
-    branch tip, the one commit nobody names as parent, newest committer date if several),
-    or of the earliest mainline merge whose non-first parents reach it before any earlier
-    merge did. A commit came in through a PR when: its sha is the ``merge_commit_sha`` of
-    a merged PR of the repo; or it is off the mainline and reached that way (this is
-    "reachable from a merge commit's second parent but not from its first parent", read
-    on the mainline so that merging main into a feature branch does not reclassify main's
-    own commits); or its subject (first message line) contains ``(#N)`` or starts with
-    ``Merge pull request #N``. Its PR number: the merged PR whose merge_commit_sha it is,
-    else its subject's (``Merge pull request #N`` at the start, else the first ``(#N)``),
-    else the number of the merge that brought it in (0: none). Git-only history: a
+    author at the time it landed. Commits land at their earliest landing event (rules
+    version 4, "Git history read as it happened"): (a) arrival on the mainline, the chain
+    from the branch tip (the one commit nobody names as parent, newest committer date if
+    several) through first parents, except at a foxtrot merge, where it goes through the
+    second parent; a mainline commit arrives at its committer date, another at that of the
+    oldest mainline commit having it as an ancestor; (b) a landing merge anywhere the tip
+    reaches: ``Merge pull request #N`` or git's own subject (``Merge branch|remote-tracking
+    branch|remote branch|branches|tag|commit 'X'`` with optional `` of URL``) with no
+    `` into `` or `` into B``, B the default branch or in ``long_lived_branches``, and not a
+    foxtrot: it lands itself at its committer date, and what its non-first parents reach
+    and its first parent does not; the earliest of (a) and (b), ties to the commit's own
+    date, then to the arrival. A foxtrot merge: git's subject pulling the upstream copy of
+    a long-lived branch B into itself (``Merge branch 'B' of URL`` or ``Merge
+    remote-tracking branch 'R/B'``, no `` into `` or `` into B``) whose two parents share a
+    root commit; or a merge whose subject git did not write, whose first parent's own side
+    was all committed by the merge's committer and whose second parent's own side holds a
+    commit by GitHub's web flow. The puller's own side of a foxtrot merge (arrived there)
+    was pushed by them: on the branch for direct pushes, not brought in by a merge.
+    Imported history (only when the history has several roots and the mainline ends at
+    one): a commit whose root commits exclude the mainline's root lands at its own
+    committer date, is never a direct push, names no PR by its subject, and its merges
+    are nobody's act here. One commit, one contribution: a sha in several repos counts
+    only in the one it landed in first (ties: ``owner/name``). A commit came in through a
+    PR when: its sha is the ``merge_commit_sha`` of a merged PR of the repo; or a merge
+    dated it (it was brought in, not pushed); or its subject contains ``(#N)`` or starts
+    with ``Merge pull request #N``. Its PR number: the merged PR whose merge_commit_sha it
+    is, else its subject's (``Merge pull request #N`` at the start, else the first
+    ``(#N)``), else the number of the merge that dated it (0: none). Git-only history: a
     non-merge commit that came in through a PR or merge lands all the same when the world
-    holds no merged PR of that number in the repo: once per commit on the mainline (a
-    squash commit), once per distinct author per merge that brought commits in, at the
-    time it reached the branch. Merge commits land nobody's work. Commits that reach no
-    mainline merge and are not on the mainline (a broken history) land at their
-    committer date but are never direct pushes.
- 6. Committer acts: a mainline commit whose committer resolves to a maker (GitHub's
-    web-flow committer ``GitHub <noreply@github.com>`` resolves to nobody) and that is
-    either a merge commit (two or more parents) or a direct push (not a merge, not come
-    in through a PR). A mainline merge committed by the web flow is its author's act (who
-    pressed merge). It is one action of whoever committed it, and a maintainer act only
-    under rule 18. When the committer is also the author, the landed contribution is a
-    second action at the same second.
+    holds no merged PR of that number in the repo: once per commit when no merge dated it,
+    once per distinct author per merge that dated commits, at that time. Merge commits land
+    nobody's work. Commits no tip reaches (a broken history) land at their committer date
+    but are never direct pushes.
+ 6. Committer acts: a commit pushed to the branch (on the mainline, or the puller's side of
+    a foxtrot merge) whose committer resolves to a maker (GitHub's web-flow committer
+    ``GitHub <noreply@github.com>`` resolves to nobody) and that is a direct push (not a
+    merge, not come in through a PR); and a merge commit on the mainline or a landing
+    merge anywhere, not imported. A merge committed by the web flow is its author's act
+    (who pressed merge). It is one action of whoever committed it, at the time the commit
+    landed, and a maintainer act only under rule 18. When the committer is also the
+    author, the landed contribution is a second action at the same second.
  7. Code actions: landed commits (5, commits only) and PRs opened. Organising actions:
     issues opened; labeled/assigned/milestoned events on someone else's issue or PR;
     reviews of someone else's PR; first responses (organiser). An action is counted
@@ -173,7 +189,7 @@ from typing import Any
 
 from graphminer.config import LONG_LIVED_BRANCHES
 
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 MILESTONES: tuple[str, ...] = (
     "first_contact",
@@ -547,8 +563,9 @@ class Branch:
     commits came in through a PR or a merge, each commit's PR number."""
 
     def __init__(self, commits: list[dict], merge_prs: dict[str, int], default_branch: str | None,
-                 long_lived: list[str]) -> None:
+                 long_lived: list[str], full_name: str = "") -> None:
         self.by_sha = {commit["sha"]: commit for commit in commits}
+        self.full_name = full_name.lower()
         self.long_lived = set(long_lived) | ({default_branch} if default_branch else set())
         self.roots = root_sets(commits, self.by_sha)
         self.mainline_order, self.turns = mainline_chain(commits, self.by_sha, self)
@@ -572,7 +589,7 @@ class Branch:
         commit = self.by_sha[sha]
         if len(commit.get("parents", [])) < 2:
             return None
-        return subject_kind(subject_of(commit), self.long_lived)
+        return subject_kind(subject_of(commit), self.long_lived, self.full_name)
 
     def is_foxtrot(self, sha: str) -> bool:
         """A pull of the branch's upstream copy: by its subject (both sides sharing a root:
@@ -679,10 +696,14 @@ def commit_time(commit: dict) -> datetime:
     return parse_time(commit["committer"]["date"])
 
 
-def subject_kind(subject: str, long_lived: set[str]) -> str:
+FORK_URL = re.compile(r"github\.com[:/]([^/\s]+)/([^/\s]+?)(?:\.git)?/?$", re.IGNORECASE)
+
+
+def subject_kind(subject: str, long_lived: set[str], full_name: str = "") -> str:
     """A merge subject: a PR merge, a merge into a long-lived branch (git leaves `` into ``
     out for the branch it merges into by default), a foxtrot (the upstream copy of a
-    long-lived branch pulled into itself), a merge into a feature branch, or a subject git
+    long-lived branch pulled into itself; not when the URL pulled from is another owner's
+    GitHub repo of this repo's name: a fork), a merge into a feature branch, or a subject git
     did not write (edited)."""
     if MERGE_PR_SUBJECT.match(subject):
         return PR_SUBJECT
@@ -692,7 +713,11 @@ def subject_kind(subject: str, long_lived: set[str]) -> str:
     how, name, pulled, into = match.groups()
     remote = how in ("remote-tracking branch", "remote branch")
     branch = name.partition("/")[2] or name if remote else name
-    if (remote or (how == "branch" and pulled)) and into in (None, branch) and branch in long_lived:
+    fork = FORK_URL.search(pulled or "")
+    owner, _, name = full_name.partition("/")
+    from_fork = bool(fork) and fork.group(2).lower() == name and fork.group(1).lower() != owner
+    if (remote or (how == "branch" and pulled)) and into in (None, branch) and branch in long_lived \
+            and not from_fork:
         return FOXTROT_SUBJECT
     if into is None or into in long_lived:
         return LONG_LIVED_SUBJECT
@@ -1000,7 +1025,7 @@ def record_commits(
         by_repo[commit["repo_id"]].append(commit)
     branches = {repo_id: Branch(repo_commits, merge_prs[repo_id],
                                 ledger.repos[repo_id].get("default_branch"),
-                                ledger.long_lived)
+                                ledger.long_lived, repo_name(ledger.repos[repo_id]))
                 for repo_id, repo_commits in by_repo.items()}
     counted = counted_copies(branches, ledger.repos)
     firsts: dict[int, tuple[datetime, str, str]] = {}
@@ -1037,12 +1062,17 @@ def record_commits(
     return firsts
 
 
+def repo_name(repo: dict) -> str:
+    """A world repo's OWNER/NAME."""
+    return f"{repo.get('owner')}/{repo.get('name')}"
+
+
 def counted_copies(branches: dict[int, Branch], repos: dict[int, dict]) -> dict[str, int]:
     """sha -> the repo where it counts: the one it landed in first (ties: full name), when
     one commit is stored under several repos (a mirror, a history under two names)."""
     best: dict[str, tuple[datetime, str, int]] = {}
     for repo_id, branch in branches.items():
-        name = repos[repo_id].get("full_name") or f"{repos[repo_id].get('owner')}/{repos[repo_id].get('name')}"
+        name = repo_name(repos[repo_id])
         for sha in branch.by_sha:
             candidate = (branch.reached(sha), name, repo_id)
             if sha not in best or candidate < best[sha]:
