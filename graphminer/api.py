@@ -31,6 +31,7 @@ from graphminer.config import Config, load_config
 from graphminer.errors import BadInput
 from graphminer.events import deleted_account_records
 from graphminer.milestones import KEYS, RULES_VERSION
+from graphminer.sources import approximate, in_scope, org_summaries
 
 PROJECTIONS = ("bipartite", "makers", "projects")
 SCOPES = reading.SCOPES
@@ -84,7 +85,10 @@ class Store(reading.StoreReader):
             milestones = by_org[in_org].droplevel("org")[keys]
         ghosts = deleted_account_records(self.conn) if org is None else None
         summary = figures.summarise(self.events, milestones, moment, self.config, org,
-                                    RULES_VERSION, deleted_accounts=ghosts)
+                                    RULES_VERSION, deleted_accounts=ghosts, hidden=self.hidden(org))
+        # which sources each organisation has, and what that hides (rules version 4)
+        summary["sources"] = org_summaries(in_scope(self.sources, org))
+        summary["approximate"] = approximate(self.sources, org)
         if not self.outside.empty:  # where the followed makers went (rules version 3)
             from graphminer.careers import careers_summary
 

@@ -26,6 +26,13 @@ from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.milestones import KEYS, RULES_VERSION, action_words
 from graphminer.reader import default_as_of, harvest_end, last_run, table_exists
+from graphminer.sources import (
+    NOT_OBSERVABLE,
+    approximate,
+    hidden_milestones,
+    observable,
+    repo_sources,
+)
 from graphminer.store import utc_now
 from graphminer.timeutil import describe_span, format_instant, parse_instant, utc_timestamp
 
@@ -314,7 +321,8 @@ def timeline_from_tables(conn: sqlite3.Connection, who: str, org: str | None,
         "SELECT quarter, stage, organiser, bridge, state FROM traj_stages WHERE maker_key=? "
         "ORDER BY quarter", (key,))]
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return assemble_timeline(key, dict(maker), rows, stages, as_of, org, repo_orgs)
+    return with_sources(assemble_timeline(key, dict(maker), rows, stages, as_of, org, repo_orgs),
+                        conn, org)
 
 
 def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
@@ -341,7 +349,16 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     maker["counts"] = json.dumps(counts.loc[key].to_dict() if key in counts.index else {},
                                  default=int)
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return assemble_timeline(key, maker, rows, stages, as_of, org, repo_orgs)
+    return with_sources(assemble_timeline(key, maker, rows, stages, as_of, org, repo_orgs), conn, org)
+
+
+def with_sources(answer: dict[str, Any], conn: sqlite3.Connection, org: str | None) -> dict[str, Any]:
+    """The answer with what its sources cannot show (``"observable": {KEY: false}``) and
+    which dates are approximations (docs/rules.md "What a source cannot see is not zero")."""
+    sources = repo_sources(conn)
+    answer["observable"] = observable(hidden_milestones(sources, org))
+    answer["approximate"] = approximate(sources, org)
+    return answer
 
 
 def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]],
@@ -410,6 +427,7 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
     else:
         wide, in_scope, stage_table = reader.milestones("network", moment), events, reader.stages(moment)
     current = trajectory.current_stages(stage_table)
+    unseen, approximations = observable(reader.hidden(org)), approximate(reader.sources, org)
     scoped = in_scope[in_scope["ts"] <= moment]
     counts = kind_counts(scoped)
     all_keys = sorted(set(scoped["maker"]))
@@ -430,6 +448,7 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
             "milestones": {name: (None if reached is None or pd.isna(reached[name])
                                   else reached[name].strftime("%Y-%m-%dT%H:%M:%SZ"))
                            for name in MILESTONE_KEYS},
+            "observable": unseen, "approximate": approximations,
             "counts": {name: int(counts.at[key, name]) if key in counts.index else 0
                        for name in COUNT_KINDS},
             "rules_version": RULES_VERSION, "as_of": moment_text,
@@ -476,9 +495,15 @@ def render_timeline(answer: dict[str, Any]) -> str:
             what += f" (of {trigger['at'][:10]})"
         link = trigger.get("link") or ""
         lines.append(f"  {at[:10]}  {name:<19} {since:>8}  {what}  {link}".rstrip())
-    missing = [name for name, at in answer["milestones"].items() if not at]
+    unseen = answer.get("observable", {})
+    missing = [name for name, at in answer["milestones"].items() if not at and name not in unseen]
     if missing:
         lines.append("  not reached: " + ", ".join(missing))
+    if unseen:
+        lines.append(f"  {NOT_OBSERVABLE}: " + ", ".join(unseen))
+    for name, how in answer.get("approximate", {}).items():
+        if answer["milestones"].get(name):
+            lines.append(f"  {how}")
     if answer["stages"]:
         lines.append("stages: " + " > ".join(stage_runs(answer["stages"])))
     return "\n".join(lines)
@@ -504,14 +529,20 @@ def render_makers(listing: list[dict[str, Any]]) -> str:
     """One line per maker: who, stage, first contact, first landed, key counts."""
     lines = [f"{'maker':<24} {'stage':<12} {'first contact':<13} {'first landed':<13} "
              f"{'commits':>7} {'PRs':>5} {'issues':>6} {'reviews':>7}"]
+    unseen = listing[0].get("observable", {}) if listing else {}
+    # a count of what the sources cannot see is not 0: shown as "?"
+    hidden_counts = {count for count, key in (("prs_opened", "first_pr"), ("issues_opened", "first_issue"),
+                                              ("reviews", "reviewer")) if key in unseen}
     for maker in listing:
         who = maker["login"] or maker["name"] or maker["key"]
         reached = maker["milestones"]
-        counts = maker["counts"]
+        counts = {name: "?" if name in hidden_counts else value for name, value in maker["counts"].items()}
         lines.append(
             f"{who[:24]:<24} {maker['stage'] or ('bot' if maker['is_bot'] else '-'):<12} "
             f"{(reached['first_contact'] or '-')[:10]:<13} {(reached['first_landed'] or '-')[:10]:<13} "
             f"{counts['commits']:>7} {counts['prs_opened']:>5} {counts['issues_opened']:>6} "
             f"{counts['reviews']:>7}")
     lines.append(f"{len(listing)} makers")
+    if unseen:
+        lines.append(f"?: {NOT_OBSERVABLE} ({', '.join(unseen)} cannot be reached from these sources)")
     return "\n".join(lines)

@@ -9,6 +9,8 @@ they agree on what they answer:
   git-only harvest the local clock), otherwise the newest event, otherwise now.
 - **events**: ``graphminer.events.load_events``; everything after as_of is ignored.
 - **labels**: maker key -> login, else name (identity's ``makers`` table).
+- **sources**: which sources each repository has, and the milestones they cannot show
+  (``graphminer.sources``): outputs say "not observable" for those, never 0.
 - **milestones and stages**: read from the tables ``graphminer.precompute`` refreshes after
   each harvest when they are fresh for this as_of and config, else computed by
   ``graphminer.trajectory`` (the two give the same frames; tests hold them to it).
@@ -119,6 +121,20 @@ class StoreReader:
         from graphminer.careers import outside_acts
 
         return outside_acts(self.conn, self.config)
+
+    @cached_property
+    def sources(self) -> list:
+        """Each repository's sources (``graphminer.sources.repo_sources``)."""
+        from graphminer.sources import repo_sources
+
+        return repo_sources(self.conn)
+
+    def hidden(self, org: str | None = None) -> tuple[str, ...]:
+        """The milestones the sources of the network (or ``org``) cannot show: docs/rules.md
+        "What a source cannot see is not zero"."""
+        from graphminer.sources import hidden_milestones
+
+        return hidden_milestones(self.sources, org)
 
     @cached_property
     def labels(self) -> dict[str, str]:

@@ -33,6 +33,7 @@ from graphminer.export import STAGE_COLOURS, clean_text, current_umask
 from graphminer.graph import actions_of
 from graphminer.milestones import LABELS, RULES_VERSION, STAGES, action_words
 from graphminer.outputs import REPORT_MARKER, mark_folder, remove_marked, require_own_folder
+from graphminer.sources import NOT_OBSERVABLE, org_summaries
 
 # Milestones in words a board member uses (one home: the catalogue).
 PLAIN: dict[str, str] = LABELS
@@ -81,6 +82,8 @@ class ReportInputs:
     # what following found (graphminer.careers.outside_acts) and the careers table
     outside: pd.DataFrame | None = None
     careers: dict | None = None
+    # per organisation: its sources and what they hide (graphminer.sources.org_summaries)
+    sources: list[dict] | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -366,8 +369,9 @@ def card(number: str, what: str, sentence: str) -> str:
     return f'<div class="card"><div class="n">{esc(number)}</div><div class="what">{esc(what)}</div><p>{esc(sentence)}</p></div>'
 
 
-def first_screen(head: dict[str, Any], as_of: pd.Timestamp) -> str:
-    """Headline numbers a funder reads in thirty seconds."""
+def first_screen(head: dict[str, Any], as_of: pd.Timestamp, git_only: bool = False) -> str:
+    """Headline numbers a funder reads in thirty seconds (``git_only``: every source is git
+    history, which shows accepted work but not who took part without it)."""
     c = head["counts"]
     people = c.get("first_contact", 0)
     landed = c.get("first_landed", 0)
@@ -376,9 +380,14 @@ def first_screen(head: dict[str, Any], as_of: pd.Timestamp) -> str:
     since = f" since {head['since']}" if head["since"] else ""
     cards = [
         card(f"{people:,}", "people took part",
+             f"Everyone git history records (commits, and pull requests where their refs were "
+             f"read) in {head['repos']:,} projects of {head['orgs']:,} organisations{since}."
+             if git_only else
              f"Everyone who opened an issue, commented, reviewed or contributed code in "
              f"{head['repos']:,} projects of {head['orgs']:,} organisations{since}."),
         card(f"{landed:,}", "had work accepted",
+             "Git history records accepted work, not the people who took part without it: "
+             "the share of them is not observable from git history." if git_only else
              f"{percent(landed, people)} of them saw a contribution of theirs merged into a project."),
         card(f"{c.get('returning', 0):,}", "came back for more",
              f"{percent(c.get('returning', 0), landed)} of those contributors returned in a later month; "
@@ -389,6 +398,9 @@ def first_screen(head: dict[str, Any], as_of: pd.Timestamp) -> str:
              if to_maintainer is not None else
              "They now review, merge and release other people's work."),
         card(f"{c.get('organiser', 0):,}", "became organisers",
+             "Git history shows this only through community files and projects others joined; "
+             "welcoming newcomers and sorting issues are not observable from git history."
+             if git_only else
              "They welcomed newcomers, sorted issues for others or started projects that others joined."),
         card(f"{c.get('org_bridge', 0):,}", "worked across organisations",
              "They carried skills from one organisation to another within a year."),
@@ -404,6 +416,23 @@ def first_screen(head: dict[str, Any], as_of: pd.Timestamp) -> str:
         f"This is what became of them, as of {as_of:%d %B %Y}.{esc(long_term_text)}</p>"
         f"<div class=\"cards\">{''.join(cards)}</div>"
     )
+
+
+def sources_section(inputs: ReportInputs) -> str:
+    """Per organisation, which sources the figures come from and what that hides: on the
+    first page, so a figure git cannot show is never read as zero."""
+    rows = inputs.sources or []
+    if not rows or all(row["sources"] != "git" for row in rows):
+        return ""
+    git_only = [row for row in rows if row["sources"] == "git"]
+    items = "".join(f"<li><b>{esc(row['org'])}</b> ({esc(row['sources'])}, {row['repos']} "
+                    f"project{'s' if row['repos'] != 1 else ''}): {esc(row['says'])}</li>" for row in rows)
+    whole = ("Every figure here comes from git history alone" if len(git_only) == len(rows)
+             else f"{len(git_only)} of {len(rows)} organisations are known from git history alone")
+    return (f'<div class="sources"><h2>What these figures can and cannot see</h2><p>{whole}: '
+            "opening issues, commenting, reviewing and sorting others' work are "
+            f"{esc(NOT_OBSERVABLE)}, so those figures are left out (never counted as zero).</p>"
+            f"<ul>{items}</ul></div>")
 
 
 def glossary() -> str:
@@ -724,8 +753,10 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
         (folder / "makers" / row["page"]).write_text(page_html, "utf-8")
 
     km_text = " ".join(km_sentence(target, curve) for target, curve in curves.items())
+    git_only = bool(inputs.sources) and all(row["sources"] == "git" for row in inputs.sources)
     sections = [
-        first_screen(head, inputs.as_of),
+        first_screen(head, inputs.as_of, git_only),
+        sources_section(inputs),
         glossary(),
         "<h2>How far people went</h2><p>Each bar counts the people who reached that step. "
         "Most people take part once; the bars show how many went further.</p>"
@@ -797,6 +828,7 @@ def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precompu
         triggers=reader.triggers(moment),
         outside=reader.outside,
         careers=careers,
+        sources=org_summaries(reader.sources),
     )
 
 
