@@ -150,7 +150,7 @@ def landing_dates(commits: list[dict], head: str, branch: str, repo: str) -> dic
     for commit in commits:
         if len(commit["parents"]) < 2 or kind_of(commit["subject"], long_lived, repo) not in ("pr", "landing"):
             continue
-        others = 0
+        others = 1 << where[commit["sha"]]  # the merge itself is on its branch from then on
         for parent in commit["parents"][1:]:
             others |= anc(parent)
         for number in bits(others & ~anc(commit["parents"][0])):
