@@ -8,7 +8,9 @@ action, which commit came in through a PR, which is a direct push.
 Kinds (``kind``), each dated by docs/rules.md "Dating":
 
 - ``issue_opened``: an issue (not a PR) opened; ``subkind`` is its ``state_reason`` ("" if none).
-- ``pr_opened``: a PR opened by its author.
+- ``pr_opened``: a PR opened by its author; ``subkind`` ``pull_ref`` for a PR known only
+  from git (a ``refs/pull/N/head`` whose PR the store does not hold), dated at its head
+  commit's committer date (an approximation) and counted once per head commit.
 - ``pr_merged``: the author's landed PR, dated ``merged_at`` (maker = PR author).
 - ``merge_performed``: the merger's action of merging a PR (maker = merged_by, or the
   ``merged`` issue event's actor); ``target_author`` is the PR's author. The ``merged``
@@ -23,11 +25,15 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   ``subscribed`` and ``unsubscribed`` are done *to* the actor, not by them, and are left out.
 - ``release``: a published release (drafts are not).
 - ``commit``: every default-branch commit, maker = its author (so per-maker counts add up
-  to the branch's commit count), dated when it reached the branch (its committer date on
-  the first-parent chain, else the committer date of the mainline merge that brought it
-  in). ``via_pr`` (came in through a PR: merge/squash result of a merged PR, reachable
-  from a mainline merge's second parent only, ``(#N)`` or ``Merge pull request #N``
-  subject, a ``refs/pull/N/head``), ``pr`` its PR number (0 if unknown), ``is_merge``,
+  to the branch's commit count), dated when it landed: at its earliest landing event
+  (docs/rules.md "Dating", read by ``graphminer.landing``: mainline arrival across foxtrot
+  merges, landing merges wherever they sit, imported history at its own dates). A sha
+  stored under several repos (a fork, a mirror, one history under two names) is one row,
+  in the repo where it landed first (ties: not a fork, then full name). ``via_pr`` (came
+  in through a PR: merge/squash result of a merged PR, dated by a merge that brought it
+  in, ``(#N)`` or ``Merge pull request #N`` subject, a ``refs/pull/N/head``), ``pr`` its
+  PR number (0 if unknown), ``landed_by`` (``commit:SHA`` of that merge), ``imported``,
+  ``merge_kind`` (``graphminer.landing.merge_kind`` of a merge), ``is_merge``,
   ``direct_push``, ``committer`` (maker key of the committer; null for
   ``GitHub <noreply@github.com>``), ``community`` (touched
   README/CONTRIBUTING/CODE_OF_CONDUCT/issue templates; only git sources know). Landed (and
@@ -36,8 +42,9 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   is its author's; a merge lands one contribution per distinct author of the non-merge
   commits it brought in, on the row of that author's lowest sha). A held PR's commits are
   the PR; merge commits land nobody's work.
-- ``committed``: the act of putting a direct push or a mainline merge commit on the
-  default branch (``subkind`` ``direct_push`` or ``merge``): maker = the committer, or for
+- ``committed``: the act of putting a direct push (a pushed commit: on the mainline, or the
+  puller's own side of a foxtrot merge), a mainline merge commit or a landing merge off the
+  mainline on the branch (``subkind`` ``direct_push`` or ``merge``): maker = the committer, or for
   a merge committed by GitHub's web flow (``GitHub <noreply@github.com>``) its author,
   who pressed merge; a web-flow commit is never a direct push. An action (a maintainer
   act when someone else landed in the repo before), counted beside the author's
@@ -48,7 +55,8 @@ Columns beyond docs/events.md's contract, for the rules to stay vectorised: ``ac
 rows and the landed commits above), ``target_is_bot`` (the item's author is a bot: the item
 is nobody's, even in a frame whose bot rows were dropped), ``subkind``, ``label``,
 ``by_commit``, ``via_pr``,
-``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``.
+``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``, ``landed_by``,
+``imported``, ``merge_kind``.
 
 Makers come from identity resolution's tables (``makers``, ``maker_identities``,
 ``commit_makers``) when they exist; before they do, a user id string for accounts and
