@@ -114,6 +114,31 @@ def test_git_flow_dates_each_feature_at_its_merge_into_develop(git_flow, tmp_pat
         assert found[author]["first_contact"] == at
     # the release came weeks later: version 3 dated the first two features there
     assert committer_date(repo, git_flow["releases"][0]) > merged_at["feature/api"][1]
+    # the merges' subjects are in the stored commit records
+    conn = sqlite3.connect(store)
+    stored = dict(conn.execute("SELECT sha, message FROM commits"))
+    conn.close()
+    assert all(stored[sha].split("\n")[0] == f"Merge branch '{branch}' into develop"
+               for branch, (sha, _) in merged_at.items())
+
+
+def test_a_saved_log_of_the_same_history_reads_the_same(git_flow, tmp_path: Path) -> None:
+    # the log format of ../shared/data/git-logs (README: harvest-git), written by git itself
+    repo = git_flow["repo"]
+    log = tmp_path / "exampleorg+examplerepo.log"
+    log.write_text(repo.git("log", "--reverse", "--topo-order", "--raw", "--pretty=fuller",
+                            "--decorate=short", "--parents", "--no-renames", "HEAD") + "\n")
+    conf = write_config(tmp_path)
+    from_repo, from_log = tmp_path / "repo.sqlite", tmp_path / "log.sqlite"
+    harvest(repo.path, from_repo, conf)
+    harvest(log, from_log, conf)
+    conn = sqlite3.connect(from_log)
+    subjects = {sha: message.split("\n")[0] for sha, message in conn.execute("SELECT sha, message FROM commits")}
+    conn.close()
+    assert all(subjects[sha] == f"Merge branch '{branch}' into develop"
+               for branch, (sha, _) in git_flow["merged_at"].items())
+    as_of = "2030-01-01T00:00:00Z"
+    assert makers_json(from_log, conf, as_of) == makers_json(from_repo, conf, as_of)
 
 
 def harvest(log: Path, store: Path, conf: Path, *names: str) -> str:
