@@ -353,3 +353,25 @@ def parents_first(commits: list[dict]) -> list[dict]:
             stack.append((sha, True))
             stack.extend((p, False) for p in by_sha[sha]["parents"] if p not in done)
     return order
+
+
+def test_a_mirrors_pull_ref_is_dated_at_its_head_commits_committer_date(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "mirror")
+    repo.commit(MAINTAINER, "Initial commit")
+    repo.git("checkout", "-q", "-b", "proposal")
+    (repo.path / "idea.txt").write_text("an idea\n")
+    repo.git("add", "idea.txt")
+    # written on the 1st, committed (rebased) on the 9th, never merged
+    repo.git("commit", "-q", "-m", "Propose an idea", env={
+        "GIT_AUTHOR_NAME": "Dee Fox", "GIT_AUTHOR_EMAIL": "dee@example.org",
+        "GIT_AUTHOR_DATE": "2021-03-01T10:00:00+00:00", "GIT_COMMITTER_NAME": "Dee Fox",
+        "GIT_COMMITTER_EMAIL": "dee@example.org", "GIT_COMMITTER_DATE": "2021-03-09T10:00:00+00:00"})
+    repo.git("update-ref", "refs/pull/7/head", repo.head())
+    repo.git("checkout", "-q", "main")
+    repo.git("branch", "-q", "-D", "proposal")
+    conf = write_config(tmp_path)
+    store = tmp_path / "store.sqlite"
+    harvest(repo.path, store, conf)
+    found = network_milestones(store)["git:dee@example.org"]
+    assert found["first_pr"] == found["first_contact"] == "2021-03-09T10:00:00Z"
+    assert "first_landed" not in found

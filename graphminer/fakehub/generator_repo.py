@@ -8,8 +8,12 @@ merge-commit PRs (``Merge pull request #N from OWNER/branch``, parents
 merges (``Title (#N)`` by the PR author, committed by ``GitHub <noreply@github.com>``),
 direct pushes, patches applied by a maintainer (author and committer differ, author
 earlier), ``merged``/``closed`` events by the merger, ``updated_at`` at or after every
-child. A repository is simulated from its own random stream, so each is generated lazily
-and independently.
+child. The showcase repository of every world also holds the shapes rules version 4 dates
+(docs/rules.md "Dating"): a foxtrot merge (a web edit upstream, a local commit, then
+``Merge branch 'main' of URL``), a feature merged into develop off the first-parent chain
+and released days later (``Merge branch 'develop'``), and an imported history (a second
+root joined by a merge). A repository is simulated from its own random stream, so each is
+generated lazily and independently.
 """
 
 from __future__ import annotations
