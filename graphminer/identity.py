@@ -73,7 +73,10 @@ RULE_ORDER = (
 )
 GENERIC_EMAIL_LOCALS = frozenset(
     {"root", "admin", "administrator", "user", "you", "your", "yourname", "email", "noreply",
-     "no-reply", "none", "test", "nobody", "unknown", "ubuntu", "vagrant"}
+     "no-reply", "none", "test", "nobody", "unknown", "ubuntu", "vagrant",
+     # shared role accounts (docs/rules.md 'Accounts that are not people'): an address
+     # several people use is no evidence that they are one
+     "deploy", "deployer", "www-data", "testharness", "build", "ci"}
 )
 # local parts that name a role, not a person: generic on an organisation's or a mail
 # provider's domain, personal on a one-person domain (git@joesiltberg.se, mail@zarino.co.uk)
@@ -825,6 +828,7 @@ class _Resolution:
                     f"as <{pair.email}>",
                     evidence_a=f"{domain} is one person's domain (every name on it and its subdomains "
                                f"agrees), as <{anchor.email}>",
+                    vouched=domain_label(domain),  # a handle equal to the label is the owner's
                 )
 
     def _first_names(self) -> set[str]:
@@ -923,7 +927,9 @@ class _Resolution:
                 by_surname[name.split()[-1]].append(pair)
         for surname, pairs in by_surname.items():
             names = {self._pair_name(p) for p in pairs}
-            if len(surname) < 3 or len(names) < 2 or not all(names_agree(a, b) for a, b in combinations(names, 2)):
+            accounts = {self.forest.account[self.forest.find(units[p.node])] for p in pairs} - {None}
+            if (len(surname) < 3 or len(names) < 2 or len(accounts) > 1
+                    or not all(names_agree(a, b) for a, b in combinations(names, 2))):
                 continue
             pairs.sort(key=lambda p: (-p.commits, p.text))
             anchor = pairs[0]
@@ -1204,8 +1210,37 @@ def list_makers(conn: sqlite3.Connection, include_bots: bool = False) -> list[di
     return makers
 
 
-def explain(conn: sqlite3.Connection, who: str) -> list[dict[str, Any]]:
-    """The makers an identity (login, email, 'Name <email>' or name) belongs to, and why."""
+def join_evidence(conn: sqlite3.Connection, config: Config) -> dict[str, list[dict[str, str]]]:
+    """Every piece of evidence the rules found for each identity, strongest rule first:
+    the rules are run again over the store (nothing is written) and each join they made,
+    or found for two identities already joined, is listed under both of its sides
+    (identity text 'Name <email>', or an account's login)."""
+    resolution = _Resolution(conn, config)
+    resolution.read()
+    resolution.build()
+    by_node: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for a, b, rule, evidence in resolution.joins:
+        for node in {a, b}:
+            by_node[node].append((rule, evidence))
+    found: dict[str, list[dict[str, str]]] = {}
+    for pair in resolution.pairs.values():
+        items = by_node.get(pair.node, []) + by_node.get(resolution.unit_of(pair), [])
+        found[pair.text] = _ranked(items)
+    for user_id, account in resolution.accounts.items():
+        found[account["login"] or f"id:{user_id}"] = _ranked(by_node.get(f"acct:{user_id}", []))
+    return found
+
+
+def _ranked(items: list[tuple[str, str]]) -> list[dict[str, str]]:
+    unique = dict.fromkeys(items)
+    ordered = sorted(unique, key=lambda item: RULE_ORDER.index(item[0]) if item[0] in RULE_ORDER else len(RULE_ORDER))
+    return [{"rule": rule, "evidence": evidence} for rule, evidence in ordered]
+
+
+def explain(conn: sqlite3.Connection, who: str, config: Config | None = None) -> list[dict[str, Any]]:
+    """The makers an identity (login, email, 'Name <email>' or name) belongs to, and why;
+    with ``config``, each identity also lists every piece of evidence for its joins
+    (``all_evidence``: rule and evidence, strongest first)."""
     needle = who.strip().lower()
     keys = [row[0] for row in conn.execute(
         "SELECT DISTINCT maker_key FROM maker_identities WHERE lower(identity) = ? OR email = ? "
@@ -1225,4 +1260,9 @@ def explain(conn: sqlite3.Connection, who: str) -> list[dict[str, Any]]:
             "FROM maker_identities WHERE maker_key = ? ORDER BY kind, commits DESC, identity",
             (needle, needle, needle, needle, key))]
         found.append(maker)
+    if config is not None and found:
+        evidence = join_evidence(conn, config)
+        for maker in found:
+            for item in maker["identities"]:
+                item["all_evidence"] = evidence.get(item["identity"], [])
     return found
