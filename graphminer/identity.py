@@ -897,7 +897,10 @@ class _Resolution:
             if is_full_name(name) and not self._not_a_person(pair):
                 first_name_roots[name.split()[0]].add(pair.node)
         for pair, token, rule in sorted(self._login_sources(), key=lambda item: item[0].text):
-            carriers = [item for item in tokens.get(token, []) if item[0] is not pair]
+            # carriers in the source's own group are that person already, not another one
+            own = self.forest.find(units[pair.node])
+            carriers = [item for item in tokens.get(token, [])
+                        if item[0] is not pair and self.forest.find(units[item[0].node]) != own]
             roots = {self.forest.find(units[carrier.node]) for carrier, _ in carriers}
             namesakes = {self.forest.find(node) for node in first_name_roots.get(token, ())}
             if len(roots) != 1 or not namesakes <= roots:

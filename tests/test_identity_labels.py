@@ -60,38 +60,38 @@ def test_fixtures_label_every_author_of_their_log(shared_dir: Path) -> None:
         assert set(log_authors(log, fixture_scope(fixture))) == set(labelled_identities(fixture)), name
 
 
-def test_pairwise_precision_and_recall(shared_dir: Path, tmp_path: Path) -> None:
-    """No wrong join on any labelled log; precision >= 0.99 and recall >= 0.85 pooled."""
-    totals = [0, 0, 0]
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # gambit's own pandas call
+def test_pairwise_precision_and_recall_against_gambit(shared_dir: Path, tmp_path: Path) -> None:
+    """Issue 21's acceptance on every labelled history: no wrong join anywhere; pooled
+    precision >= 0.99 and recall >= 0.90; no history below recall 0.80; on each history
+    graphminer's precision at least gambit's and its recall higher (equal only where
+    gambit's is already 1.000, which cannot be passed). The held-out history is scored
+    the same way; its misses are not printed."""
+    totals = {"graphminer": [0, 0, 0], "gambit": [0, 0, 0]}
     print()
     for name in LABELLED:
         fixture = labels(name)
-        counts = pairwise_counts(fixture, maker_of_identity(resolved(shared_dir, tmp_path / name, name)))
-        right, same, wrong, missed = counts
-        precision, recall = scores(counts)
-        print(f"{name}: pairwise precision {precision:.3f}, recall {recall:.3f} ({right} of {same} pairs)")
+        answers = {
+            "graphminer": maker_of_identity(resolved(shared_dir, tmp_path / name, name)),
+            "gambit": gambit_groups(labelled_identities(fixture)),
+        }
+        counts = {tool: pairwise_counts(fixture, answer) for tool, answer in answers.items()}
+        (precision, recall), (g_precision, g_recall) = scores(counts["graphminer"]), scores(counts["gambit"])
+        right, same, wrong, missed = counts["graphminer"]
+        held = " (held out)" if name in HELD_OUT else ""
+        print(f"{name}{held}: precision {precision:.3f}, recall {recall:.3f} ({right} of {same} pairs); "
+              f"gambit {g_precision:.3f}, {g_recall:.3f}")
         for a, b in missed if name not in HELD_OUT else ():
             print(f"  missed: {a}  ~  {b}")
-        assert not wrong and precision >= 0.99, f"{name}: joins of two different people: {wrong}"
-        totals = [totals[0] + right, totals[1] + same, totals[2] + len(wrong)]
-    pooled = ratio(totals[0], totals[1])
-    print(f"all labelled logs: precision {ratio(totals[0], totals[0] + totals[2]):.3f}, recall {pooled:.3f}")
-    assert pooled >= 0.85
-
-
-@pytest.mark.filterwarnings("ignore:The inplace keyword")  # gambit's own pandas call
-def test_gambit_on_the_same_identities() -> None:
-    """gambit's answer on each labelled history: the baseline graphminer is compared with.
-    Its figures are asserted loosely (it is not our code) but must be a real answer:
-    it groups identities, and its own pairwise score is what the docs quote."""
-    totals = [0, 0, 0]
-    print()
-    for name in LABELLED:
-        fixture = labels(name)
-        groups = gambit_groups(labelled_identities(fixture))
-        counts = pairwise_counts(fixture, groups)
-        precision, recall = scores(counts)
-        print(f"gambit {name}: precision {precision:.3f}, recall {recall:.3f} ({counts[0]} of {counts[1]} pairs)")
-        assert len(set(groups.values())) < len(groups)
-        totals = [totals[0] + counts[0], totals[1] + counts[1], totals[2] + len(counts[2])]
-    print(f"gambit all: precision {ratio(totals[0], totals[0] + totals[2]):.3f}, recall {ratio(totals[0], totals[1]):.3f}")
+        assert not wrong, f"{name}: joins of two different people: {wrong}"
+        assert recall >= 0.80, f"{name}: recall {recall:.3f}"
+        assert precision >= g_precision, f"{name}: precision {precision:.3f} below gambit's {g_precision:.3f}"
+        assert recall > g_recall or recall == g_recall == 1.0, f"{name}: recall {recall:.3f}, gambit {g_recall:.3f}"
+        for tool, (right, same, wrong, _) in counts.items():
+            totals[tool] = [totals[tool][0] + right, totals[tool][1] + same, totals[tool][2] + len(wrong)]
+    pooled = {tool: (ratio(r, r + w), ratio(r, s)) for tool, (r, s, w) in totals.items()}
+    print(f"all labelled logs: precision {pooled['graphminer'][0]:.3f}, recall {pooled['graphminer'][1]:.3f}; "
+          f"gambit {pooled['gambit'][0]:.3f}, {pooled['gambit'][1]:.3f}")
+    assert pooled["graphminer"][0] >= 0.99 and pooled["graphminer"][1] >= 0.90
+    # gambit is a real answer, not a stub: it groups identities and makes mistakes of its own
+    assert pooled["gambit"][1] > 0.5 and pooled["gambit"][0] < 1.0
