@@ -32,10 +32,20 @@ Rules, strongest first (docs/rules.md "Who counts"):
    first name);
    ``noreply-login`` (a noreply login carried the same way: ``dracos`` and
    ``matthew-github@dracos.co.uk``);
+   ``merge-login`` (issue 21: ``Merge pull request #N from LOGIN/branch`` on the mainline
+   names LOGIN's identity when every such merge brought in commits of one author
+   identity, the same each time);
+   ``email-name`` (an address spelling a full name: ``Melanie <melanie.mazanec@...>``);
+   ``name-variant`` (forms of one name whose surname points to one person:
+   ``Sogo``/``Oluwasogo Ogundowole``);
    ``same-bot`` (one bot name under several emails is one bot);
-   ``same-name`` (the same full name of two or more words, not a generic one, on
-   identities that do not lead to two different accounts, and not through an email that
-   also carries another person's name: ``Jonas Oberg <rikard@morus.se>``).
+   ``same-name`` (the same full name of two or more words, not a generic one, as
+   displayed and with camel-case handles read as words, on identities that do not lead
+   to two different accounts, and not through an email that also carries another
+   person's name: ``Jonas Oberg <rikard@morus.se>``).
+   A first name alone never joins; bots' and roles' identities give no evidence; a
+   personal domain is decided from every address on it and its subdomains. The labelled
+   histories and the figures are in docs/identities.md.
 
 The unit of a commit identity is its email, lower-cased: name variants of one email are
 one person (rule ``same-email`` in the listing), except for generic emails
