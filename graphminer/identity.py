@@ -909,8 +909,14 @@ class _Resolution:
         for pair, token, rule in sorted(self._login_sources(), key=lambda item: item[0].text):
             # carriers in the source's own group are that person already, not another one
             own = self.forest.find(units[pair.node])
-            carriers = [item for item in tokens.get(token, [])
-                        if item[0] is not pair and self.forest.find(units[item[0].node]) != own]
+            everyone = [item for item in tokens.get(token, []) if item[0] is not pair]
+            carriers = [item for item in everyone if self.forest.find(units[item[0].node]) != own]
+            kind = "noreply login" if rule == "noreply-login" else "login or one-word name"
+            if not carriers and everyone:  # already one person: confirming evidence, for explain
+                carrier, where = everyone[0]
+                self.joins.append((units[carrier.node], units[pair.node], rule,
+                                   f"its {kind} '{token}' is {where}"))
+                continue
             roots = {self.forest.find(units[carrier.node]) for carrier, _ in carriers}
             namesakes = {self.forest.find(node) for node in first_name_roots.get(token, ())}
             if len(roots) != 1 or not namesakes <= roots:
@@ -921,7 +927,6 @@ class _Resolution:
                 continue
             carrier, where = carriers[0]
             source = units[pair.node]
-            kind = "noreply login" if rule == "noreply-login" else "login or one-word name"
             self._join_people(
                 units[carrier.node], source, rule,
                 f"its {kind} '{token}' is {where}, and no other person in the repository carries it",
