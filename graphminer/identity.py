@@ -694,6 +694,12 @@ class _Resolution:
         local = pair.email.strip().lower().rpartition("@")[0] or pair.email.strip().lower()
         return name in GENERIC_EMAIL_LOCALS or (not is_full_name(name) and local in GENERIC_EMAIL_LOCALS)
 
+    @staticmethod
+    def _imported_login(pair: _Pair) -> bool:
+        """A commit identity of imported history whose 'email' is a login ('matthew <matthew>')."""
+        email = pair.email.strip()
+        return "@" not in email and is_login_style(email)
+
     def display_name(self, pair: _Pair) -> str:
         mapped = self.mapped.get(pair.node)
         return mapped[0] if mapped and mapped[0] else pair.name
@@ -711,9 +717,10 @@ class _Resolution:
                 continue
             if is_full_name(name):
                 groups[squashed(name)].append(pair)
-            elif len(name) >= 6 and " " not in name:
+            elif len(name) >= 6 and " " not in name and not self._imported_login(pair):
                 written_together.append((squashed(name), pair))
-        # a full name written as one word ('paultagliamonte') is that name
+        # a full name written as one word ('paultagliamonte') is that name; a login of
+        # imported history ('inesbajan <inesbajan>') is its login, weighed by same-login
         for key, pair in written_together:
             if key in groups:
                 groups[key].append(pair)
@@ -805,12 +812,14 @@ class _Resolution:
     ) -> bool:
         """A heuristic join of b's group into a's, when they hold no two different logins
         and every name of b's group (but ``vouched``, the word the evidence is about) can
-        be one of a's people's names."""
+        be one of a's people's names (a group with no name, an account known only from the
+        API, has none to disagree with)."""
         logins_a, logins_b = self._group_logins(a), self._group_logins(b)
         if logins_a and logins_b and logins_a != logins_b:
             return False
-        names_a = self._group_names(a)
-        if any(not any(names_agree(name, other) for other in names_a) for name in self._group_names(b) - {vouched}):
+        names_a = self._group_names(a)  # none: an account known only from the API contradicts nothing
+        if names_a and any(not any(names_agree(name, other) for other in names_a)
+                           for name in self._group_names(b) - {vouched}):
             return False
         if not self._join(a, b, rule, evidence, heuristic=True, evidence_a=evidence_a):
             return False
@@ -889,7 +898,7 @@ class _Resolution:
             parts = noreply_parts(email)
             if parts:
                 found.append((pair, parts[1], "noreply-login"))
-            elif "@" not in email and is_login_style(raw):
+            elif self._imported_login(pair):
                 found.append((pair, email, "same-login"))
             elif (len(name) >= 3 and " " not in name and "@" not in name and name not in first_names
                   and name not in GENERIC_EMAIL_LOCALS and name not in ROLE_EMAIL_LOCALS):
@@ -923,7 +932,9 @@ class _Resolution:
                 continue
             # a login of imported history ('anna <anna>') is weak: one commit of one person
             # carrying the word is not enough to attach it
-            if "@" not in pair.email and rule == "same-login" and sum(c.commits for c, _ in carriers) < 2:
+            # (each carrying identity counted once, however many ways it carries the word)
+            if "@" not in pair.email and rule == "same-login" and sum(
+                    c.commits for c in {id(c): c for c, _ in carriers}.values()) < 2:
                 continue
             carrier, where = carriers[0]
             source = units[pair.node]
