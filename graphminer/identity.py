@@ -773,7 +773,7 @@ class _Resolution:
         personal = set()
         for site, found in names.items():
             label = domain_label(site)
-            people = {name for name in found if squashed(name) != label} - {""}
+            people = {name for name in found if squashed(name) != squashed(label)} - {""}
             owned = len(people) < len(found - {""})
             if (any(is_full_name(name) for name in people) or owned) and all(
                     names_agree(a, b) for a, b in combinations(people, 2)):
