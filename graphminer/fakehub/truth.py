@@ -560,6 +560,7 @@ class People:
         self.personal = self.personal_sites(idents)
         self.parent: dict[str, str] = {}
         self.owner_of: dict[str, int] = {}
+        self.joined: Counter[str] = Counter()
         unit = self.anchored_units(idents)
         for ident, info in idents.items():
             if info["open"]:
@@ -646,7 +647,7 @@ class People:
                 users = {own} if own is not None else users
             if len(users) == 1:
                 self.node(unit[ident])
-                self.join(unit[ident], self.node(f"user:{next(iter(users))}"))
+                self.join(unit[ident], self.node(f"user:{next(iter(users))}"), "anchor")
         return unit
 
     def own_evidence(self, ident: tuple[str, str]) -> set[int]:
@@ -671,8 +672,9 @@ class People:
             node = self.parent[node]
         return node
 
-    def join(self, a: str, b: str) -> bool:
-        """One person, unless that would bring two users together."""
+    def join(self, a: str, b: str, rule: str) -> bool:
+        """One person, unless that would bring two users together; counts the joins each
+        rule made (``joined``, for tests that a world exercises every rule)."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return False
@@ -682,6 +684,7 @@ class People:
         self.parent[rb] = ra
         if ua is None and ub is not None:
             self.owner_of[ra] = ub
+        self.joined[rule] += 1
         return True
 
     def node_of(self, ident: tuple[str, str], idents: dict, unit: dict) -> str | None:
@@ -700,7 +703,7 @@ class People:
                 by_name[ident[0]].append(unit[ident])
         for units in by_name.values():
             for other in units[1:]:
-                self.join(units[0], other)
+                self.join(units[0], other, "same-name")
 
     def personal_domain_links(self, idents: dict, unit: dict) -> None:
         """(b): every address on a personal domain and its subdomains is one person."""
@@ -713,7 +716,7 @@ class People:
                 by_site[site].append(node)
         for nodes in by_site.values():
             for other in nodes[1:]:
-                self.join(nodes[0], other)
+                self.join(nodes[0], other, "personal-domain")
 
     def login_word_links(self, idents: dict, unit: dict, commits: list[dict]) -> None:
         """(e): a login word joins the one person whose full-name identities carry it."""
@@ -765,7 +768,7 @@ class People:
                 continue
             if imported and len(set().union(*(idents[c]["authored"] for c in outside))) < 2:
                 continue
-            self.join(next(iter(persons)), source)
+            self.join(next(iter(persons)), source, "imported-login" if imported else "login-word")
 
     def merge_subject_links(self, idents: dict, unit: dict, commits: list[dict]) -> None:
         """(f): the merges that name a login and what each brought in."""
@@ -783,7 +786,7 @@ class People:
             ident = next(iter(everyone))
             node = idents.get(ident) and self.node_of(ident, idents, unit)
             if node is not None and not self.is_role_identity(*ident):
-                self.join(self.node(f"user:{self.by_login[login]}"), node)
+                self.join(self.node(f"user:{self.by_login[login]}"), node, "merge-subject")
 
     def merges_naming_logins(self, commits: list[dict], owner: str) -> list[tuple[str, set[tuple[str, str]]]]:
         """(login, author identities it brought in) of each mainline merge whose subject names
