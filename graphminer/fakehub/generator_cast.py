@@ -200,6 +200,12 @@ def commit_identity(maker: Maker, rnd: random.Random) -> tuple[str, str, int | N
 
 def case_identity(maker: Maker, rnd: random.Random) -> tuple[str, str, int | None]:
     """(name, email, linked user id or None) of a planted identity case's next commit."""
+    choices = case_choices(maker)
+    return choices[rnd.randrange(len(choices))]
+
+
+def case_choices(maker: Maker) -> list[tuple[str, str, int | None]]:
+    """Every (name, email, linked user id or None) a planted identity case's commits carry."""
     mode, full, handle = maker.email_mode, maker.name, maker.handle
     first = full.split(" ", 1)[0]
     laptop = f"{first.lower()}@laptop-{maker.idx}.example"
@@ -224,7 +230,7 @@ def case_identity(maker: Maker, rnd: random.Random) -> tuple[str, str, int | Non
         choices = [(handle, handle, None), (handle, handle, None), (full, maker.primary_email, None)]
     else:  # name_twin
         choices = [(first, laptop, None), (full, PLACEHOLDER_EMAIL, None)]
-    return choices[rnd.randrange(len(choices))]
+    return choices
 
 
 def _activity(plan: Plan) -> dict[int, int]:
