@@ -90,14 +90,17 @@ Identities
         exactly one user -> that user;
     (g) otherwise the unlinked maker of (12).
     Evidence for (e) and (f) comes only from sides linked by id (b), never from user
-    profiles (not harvested by default) and never transitively from (c), (e) or (f).
+    profiles (not harvested by default); (e) and (f) are read per unit of the sides (b)-(d)
+    leave open (one address under several names is one person: class ``People`` (a)-(c)).
     A side linked by id is never moved to another user, so two accounts never merge.
 11. A commit identity is a bot when its name or email contains ``[bot]``; or its name,
     its email or the part of its email before ``@`` equals an entry of ``rules["bots"]``;
     or its name or email contains one of ``rules["bot_patterns"]`` (default
     ``github actions bot`` and ``-bot@``), all case-insensitive. No surname regex.
 12. Unlinked, non-bot commit emails (lower-cased) are grouped: two emails used with the
-    same valid full name (as in 10f) are one person. A group's key is
+    same valid full name (as in 10f) are one person; then the heuristics of
+    docs/identities.md join them (personal domains, login words, merge subjects: class
+    ``People`` (d)-(f)). A group's key is
     ``git:<email>`` of the earliest commit (committer date, then sha) on which any of its
     emails appears, author or committer side.
 13. ``resolvable`` is true for makers keyed by user id and false for ``git:`` makers
