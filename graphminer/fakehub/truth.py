@@ -549,7 +549,7 @@ class People:
         name_owner = {name: next(iter(ids)) for name, ids in name_users.items() if len(ids) == 1}
         return email_owner, name_owner
 
-    def is_role_identity(self, name: str, email: str) -> bool:
+    def plays_a_role(self, name: str, email: str) -> bool:
         """A role's identity says nothing about a person: its name is a role word, or it
         is not a full name and its address's user name is one."""
         local = email.rpartition("@")[0] or email
@@ -611,7 +611,7 @@ class People:
             local, at, domain = email.rpartition("@")
             site = site_of(domain) if at else None
             if (site is None or site in MAIL_PROVIDERS or not name or name in self.generic
-                    or local in ROLE_LOCALS or self.is_role_identity(name, email)):
+                    or local in ROLE_LOCALS or self.plays_a_role(name, email)):
                 continue
             names[site].add(name)
         personal = set()
@@ -702,7 +702,7 @@ class People:
         """(d), rule 12: open identities with one valid full name are one person."""
         by_name: dict[str, list[str]] = defaultdict(list)
         for ident in sorted(unit):
-            if valid_full_name(ident[0], self.generic) and not self.is_role_identity(*ident):
+            if valid_full_name(ident[0], self.generic) and not self.plays_a_role(*ident):
                 by_name[ident[0]].append(unit[ident])
         for units in by_name.values():
             for other in units[1:]:
@@ -727,7 +727,7 @@ class People:
         carriers: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for ident in idents:
             name, email = ident
-            if not valid_full_name(name, self.generic) or self.is_role_identity(name, email):
+            if not valid_full_name(name, self.generic) or self.plays_a_role(name, email):
                 continue
             first_names[name.split()[0]].add(ident)
             carriers["".join(name.split())].add(ident)
@@ -743,7 +743,7 @@ class People:
         sources = []
         for ident in sorted(idents):
             name, email = ident
-            if self.is_role_identity(name, email):
+            if self.plays_a_role(name, email):
                 continue
             raw = idents[ident]["raw"]
             noreply = NOREPLY.match(email)
@@ -788,7 +788,7 @@ class People:
                 continue
             ident = next(iter(everyone))
             node = idents.get(ident) and self.node_of(ident, idents, unit)
-            if node is not None and not self.is_role_identity(*ident):
+            if node is not None and not self.plays_a_role(*ident):
                 self.join(self.node(f"user:{self.by_login[login]}"), node, "merge-subject")
 
     def merges_naming_logins(self, commits: list[dict], owner: str) -> list[tuple[str, set[tuple[str, str]]]]:
