@@ -29,6 +29,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,7 +161,8 @@ def page_names(inputs: ReportInputs, makers: Iterable[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     taken: set[str] = set()
     for maker in makers:
-        base = re.sub(r"[^a-z0-9]+", "-", maker_label(inputs, maker).lower()).strip("-") or "maker"
+        folded = unicodedata.normalize("NFKD", maker_label(inputs, maker)).encode("ascii", "ignore").decode()
+        base = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "maker"
         if base.isdigit():
             base = f"maker-{base}"
         name, number = base, 1
