@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from lxml import html as lxml_html
-from test_report import AS_OF, chromium, maker_key, make_inputs, with_triggers
+from test_report import AS_OF, chromium, make_inputs, maker_key, with_triggers
 
 from graphminer.report import write_report
 
