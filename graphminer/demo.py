@@ -158,7 +158,7 @@ def run_demo(outdir: Path, say: Callable[[str], None] = print) -> dict[str, Any]
         say("\nThree makers, three paths:\n")
         for entry in picks:
             answer = precompute.maker_timeline(conn, config, entry["login"])
-            say(precompute.render_timeline(answer))
+            say(precompute.render_timeline(answer, precompute.maker_names(conn, answer)))
             say("")
         gexf = outdir / "graph.gexf"
         options = exporter.ExportOptions()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
@@ -171,6 +172,16 @@ def computed_tables(events: pd.DataFrame, as_of: str, config: Config | None,
             "counts": kind_counts(events[events["ts"] <= moment])}
 
 
+def known_makers(conn: sqlite3.Connection, events: pd.DataFrame) -> list[str]:
+    """Every maker trajectory answers for: those with events, and every maker identity
+    resolution made (``graphminer identities`` lists them), even one whose commits never
+    reached a default branch (no action: no milestone, but an answer)."""
+    keys = set(events["maker"].dropna().astype(str))
+    if table_exists(conn, "makers"):
+        keys |= {row[0] for row in conn.execute("SELECT key FROM makers")}
+    return sorted(keys)
+
+
 def iso(series: pd.Series) -> pd.Series:
     """Timestamps as ``YYYY-MM-DDTHH:MM:SSZ`` strings (missing stay missing)."""
     import pandas as pd
@@ -224,7 +235,7 @@ def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: str, confi
     if events.empty:  # nothing that counts harvested yet (an empty repository, say)
         return [], [], [], {}
     tables = computed_tables(events, as_of, config, base, outside)
-    keys = sorted(set(events["maker"]))
+    keys = known_makers(conn, events)
     info = maker_info(conn, keys)
     bots = set(events.loc[events["is_bot"], "maker"])
     last = tables["stages"].drop_duplicates("maker", keep="last")
@@ -253,8 +264,18 @@ def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: str, confi
 
 # --- finding a maker --------------------------------------------------------------------
 
+IDENTITY_RE = re.compile(r"^[^<>]*<([^<>@\s]+@[^<>\s]+)>$")  # git's 'Name <email>'
+
 def needle_of(who: str) -> str:
-    """How the lookup index writes a key, login, name or email: lower-cased, spaces collapsed."""
+    """How the lookup index writes a key, login, name or email: lower-cased, spaces collapsed;
+    a git identity as ``graphminer identities`` lists it ('Name <email>') by its email.
+
+    >>> needle_of("  Audrey  Tang "), needle_of("Audrey Tang <AudreyT@example.org>")
+    ('audrey tang', 'audreyt@example.org')
+    """
+    found = IDENTITY_RE.match(who.strip())
+    if found:
+        return found.group(1).strip().lower()
     return " ".join(who.strip().lower().split())
 
 
@@ -325,7 +346,7 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
 
     events = load_events(conn, config)
     as_of = as_of or format_instant(default_as_of(conn, events))
-    keys = sorted(set(events["maker"]))
+    keys = known_makers(conn, events)
     info = maker_info(conn, keys)
     needle = needle_of(who)
     matches = [(kind, key) for text, kind, key in name_rows(info) if text == needle]
@@ -434,6 +455,9 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
                        for name in COUNT_KINDS},
             "rules_version": RULES_VERSION, "as_of": moment_text,
         })
+    # first contact first (the order people arrived in), then key; bots and makers with no
+    # first contact (at this scope) last
+    listing.sort(key=lambda entry: (entry["milestones"]["first_contact"] or "~", entry["key"]))
     return listing
 
 
@@ -443,11 +467,48 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
 GAP_WORDS = "nothing after their act"
 
 
-def render_timeline(answer: dict[str, Any]) -> str:
+def maker_names(conn: sqlite3.Connection, answer: dict[str, Any]) -> dict[str, str]:
+    """key -> login or name of the makers whose acts triggered ``answer``'s milestones (the
+    ``by`` of its triggers), so the text can say whose act it was."""
+    keys = sorted({str(t["by"]) for t in answer["triggers"].values() if t.get("by")} - {answer["key"]})
+    if not keys:
+        return {}
+    info = maker_info(conn, keys)
+    return {key: entry["login"] or entry["name"] or "someone without an account"
+            for key, entry in info.items()}
+
+
+def act_words(answer: dict[str, Any], name: str, names: dict[str, str]) -> str:
+    """What triggered milestone ``name``, and whose act it was when not the maker's own:
+    "organiser: alice proposed a change (opened a pull request) in org/app, a repo bob created"."""
+    trigger = answer["triggers"].get(name) or {}
+    kind = trigger.get("kind") or ""
+    repo = trigger.get("repo") or ""
+    where = f"in {repo}" if repo else ""
+    by = trigger.get("by")
+    if kind == "gap":
+        text = f"{GAP_WORDS} {where}"
+    elif by and by != answer["key"]:
+        who = names.get(str(by), "someone")
+        me = answer["login"] or answer["name"] or answer["key"]
+        created = (answer["triggers"].get("creator") or {}).get("repo")
+        text = f"{who} {action_words(kind)} {where}"
+        if name == "organiser" and repo and repo == created:
+            text += f", a repo {me} created"
+        else:
+            text += f" (their act, not {me}'s)"
+    else:
+        text = f"{action_words(kind)} {where}" if kind else ""
+    return " ".join(part for part in (text.strip(), trigger.get("target") or "") if part)
+
+
+def render_timeline(answer: dict[str, Any], names: dict[str, str] | None = None) -> str:
     """A timeline a person reads at a glance: milestone, date, time since first contact,
-    the event behind it and its link; then the stages, quarter by quarter, compressed."""
+    the event behind it, whose act it was when not the maker's own (``names``: key ->
+    login, ``maker_names``) and its link; then the stages, quarter by quarter, compressed."""
     from datetime import datetime
 
+    names = names or {}
     who = answer["login"] or answer["name"] or answer["key"]
     scope = f"org {answer['scope']['org']}" if "org" in answer["scope"] else "whole network"
     lines = [f"{who} (key {answer['key']}): {scope}, as of {answer['as_of']}, rules v{answer['rules_version']}"]
@@ -467,10 +528,7 @@ def render_timeline(answer: dict[str, Any]) -> str:
             days = (datetime.fromisoformat(at.replace("Z", "+00:00")) - start_at).total_seconds() / 86400
             since = "+" + describe_span(days) if days > 0 else "start"
         trigger = answer["triggers"].get(name) or {}
-        what = " ".join(part for part in (
-            GAP_WORDS if trigger.get("kind") == "gap" else action_words(trigger.get("kind") or ""),
-            "in" if trigger.get("repo") else "", trigger.get("repo") or "",
-            trigger.get("target") or "") if part)
+        what = act_words(answer, name, names)
         if trigger.get("at") and trigger["at"][:10] != at[:10]:
             # quarter-dated milestones and gaps are not dated at their event
             what += f" (of {trigger['at'][:10]})"

@@ -23,13 +23,14 @@ def trajectory(who: str, org: str | None, as_of: str | None, store: str | None,
     """WHO's dated milestones, the event that triggered each (with its link) and the stage
     per quarter. WHO is a login, or a name or email for makers without an account."""
     from graphminer.config import load_config, store_path_for
-    from graphminer.precompute import maker_timeline, render_timeline
+    from graphminer.precompute import maker_names, maker_timeline, render_timeline
     from graphminer.store import open_store
 
     config = load_config(config_path)
     conn = open_store(store_path_for(store, config), readonly=True)
     try:
         answer = maker_timeline(conn, config, who, org=org, as_of=as_of)
+        names = {} if as_json else maker_names(conn, answer)
     finally:
         conn.close()
-    click.echo(json.dumps(answer, indent=2) if as_json else render_timeline(answer))
+    click.echo(json.dumps(answer, indent=2) if as_json else render_timeline(answer, names))
