@@ -179,3 +179,36 @@ def test_demo_report_and_careers_command_agree_with_the_truth(demo, demo_truth) 
     assert reached == [row["reached"] for row in careers["destinations"]]
     index = (outdir / "report" / "index.html").read_text("utf-8")
     assert "per year" in index and 'href="where.html"' in index
+
+
+def test_acts_of_others_are_named_in_the_terminal_and_no_gap_words_on_pages(demo) -> None:
+    """trajectory says whose act it was when it was not the maker's own; maker pages say
+    what a gap means in words ("no action after their last one"), never "they gap"."""
+    from graphminer import precompute
+    from graphminer.config import load_config
+    from graphminer.store import open_store
+
+    outdir, _ = demo
+    conn = open_store(outdir / "graphminer.sqlite", readonly=True)
+    try:
+        logins = dict(conn.execute("SELECT key, login FROM makers").fetchall())
+        config = load_config(None)
+        others = 0
+        for key in sorted(logins)[:80]:
+            answer = precompute.maker_timeline(conn, config, key)
+            text = precompute.render_timeline(answer, precompute.maker_names(conn, answer))
+            for name, trigger in answer["triggers"].items():
+                by = trigger.get("by")
+                if by and by != key and trigger["kind"] != "gap":
+                    others += 1
+                    line = next(line for line in text.splitlines() if re.match(rf"\s+\S+\s+{name}\s", line))
+                    assert f" {logins[by]} " in line, line
+                    if name == "organiser" and trigger["repo"] == (answer["triggers"].get("creator") or {}).get("repo"):
+                        assert f"a repo {logins[key]} created" in line, line
+        assert others > 0
+    finally:
+        conn.close()
+    pages = list((outdir / "report" / "makers").glob("*.html"))
+    text = " ".join(page.read_text("utf-8") for page in pages)
+    assert "they gap" not in text and "nothing after they" not in text
+    assert "no action after their last one" in text
