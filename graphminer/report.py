@@ -488,10 +488,22 @@ def trigger_words(inputs: ReportInputs, maker: str, key: str, acts: dict[str, di
             return f"{who} closed their issue in {repo} as completed"
         return f"through {who}'s act: {who} {action_words(act['kind'])} in {repo}"
     if key in ("inactive", "gone") or act["kind"] == "gap":
-        ts = act.get("ts")
-        when = f" on {spoken_date(ts)}" if isinstance(ts, pd.Timestamp) and not pd.isna(ts) else ""
-        return f"no action after their last one, in {repo}{when}"
+        # a gap is dated at its end: the last action came that many days before
+        days = gap_days(inputs, key)
+        at = act.get("at")
+        when = f" on {spoken_date(at - pd.Timedelta(days=days))}" \
+            if isinstance(at, pd.Timestamp) and not pd.isna(at) else ""
+        return f"no action for {days} days after their last one, in {repo}{when}"
     return f"{action_words(act['kind'])} in {repo}"
+
+
+def gap_days(inputs: ReportInputs, key: str) -> int:
+    """The days of no action that make a maker ``key`` (inactive or gone)."""
+    from graphminer.milestones import threshold
+
+    name = "gone_days" if key == "gone" else "inactive_days"
+    source = inputs.config["trajectories"] if inputs.config is not None else {}
+    return int(source.get(name, threshold(name).default))
 
 
 def milestone_timeline(inputs: ReportInputs, maker: str) -> list[dict[str, Any]]:
@@ -578,9 +590,10 @@ def story(inputs: ReportInputs, maker: str, timeline: list[dict[str, Any]]) -> l
         elif key == "org_bridge":
             clause(f"from {month} they worked across organisations")
         elif key == "inactive" and "gone" not in steps:
-            clause(f"they have taken no action since {(when - pd.Timedelta(days=180)):%B %Y}")
+            clause(f"they have taken no action since {(when - pd.Timedelta(days=gap_days(inputs, key))):%B %Y}")
         elif key == "gone":
-            clause(f"after {(when - pd.Timedelta(days=365)):%B %Y} nothing more came from them in the network")
+            clause(f"after {(when - pd.Timedelta(days=gap_days(inputs, key))):%B %Y} nothing more came "
+                   "from them in the network")
         elif key == "returned":
             clause(f"in {month} they came back after a year away")
         elif key in ("government", "civic_elsewhere"):
@@ -608,6 +621,8 @@ def strip_view(stages: pd.DataFrame | None) -> list[dict[str, Any]]:
                                      stages["state"] if "state" in stages else ["active"] * len(stages), strict=True):
         shown = str(stage) if str(stage) in STAGE_COLOURS else str(state)
         rgb = colour_of(shown)
+        if shown != str(state) and str(state) in ("inactive", "gone", "returned"):
+            shown = f"{shown} ({state})"
         cells.append({"quarter": quarter_label(quarter), "year": f"{quarter:%Y}",
                       "q": f"Q{(quarter.month - 1) // 3 + 1}", "stage": shown,
                       "colour": hex_colour(rgb)})
