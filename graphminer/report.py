@@ -31,7 +31,7 @@ import sqlite3
 import tempfile
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,17 @@ class ReportInputs:
     outside: pd.DataFrame | None = None
     careers: dict | None = None
     web_base: str = "https://github.com"  # where acts link to (GitHub, or an Enterprise host)
+    # triggers and outside acts split by maker once, not filtered once per maker page
+    by_maker: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False, compare=False)
+
+    def of_maker(self, name: str, maker: str) -> pd.DataFrame | None:
+        """The rows of ``triggers`` or ``outside`` that are ``maker``'s (None without any)."""
+        frame = getattr(self, name)
+        if frame is None or frame.empty:
+            return None
+        if name not in self.by_maker:
+            self.by_maker[name] = dict(iter(frame.groupby("maker", sort=False)))
+        return self.by_maker[name].get(maker, frame.iloc[:0])
 
 
 # ---------------------------------------------------------------------------------------
@@ -435,10 +446,9 @@ def where_view(inputs: ReportInputs) -> dict[str, Any]:
 
 def trigger_rows(inputs: ReportInputs, maker: str) -> dict[str, dict[str, Any]]:
     """milestone -> its trigger row, for one maker (empty without triggers)."""
-    triggers = inputs.triggers
-    if triggers is None or triggers.empty:
+    own = inputs.of_maker("triggers", maker)
+    if own is None:
         return {}
-    own = triggers[triggers["maker"] == maker]
     return {row["milestone"]: row for row in own.to_dict("records")}
 
 
@@ -634,10 +644,10 @@ def destinations_view(inputs: ReportInputs, maker: str) -> dict[str, Any] | None
     civic owners by name, the rest (people's own accounts among them) as a count only."""
     from graphminer.careers import NAMED_KINDS
 
-    outside = inputs.outside
-    if outside is None or outside.empty:
+    mine = inputs.of_maker("outside", maker)
+    if mine is None:
         return None
-    mine = outside[(outside["maker"] == maker) & (outside["act"] == "merged") & (outside["at"] <= inputs.as_of)]
+    mine = mine[(mine["act"] == "merged") & (mine["at"] <= inputs.as_of)]
     if mine.empty:
         return None
     named = mine[mine["owner_kind"].isin(NAMED_KINDS)].groupby(["owner_kind", "owner"]).size()
