@@ -100,7 +100,7 @@ def plot_trend(rows: list[dict[str, Any]], path: Path) -> tuple[str, str]:
 def plot_km(curves: dict[str, dict[str, Any]], path: Path) -> tuple[str, str]:
     """Step curves: the share who had taken on each role by years since first contact,
     with the 95% confidence band of the Kaplan-Meier estimate shaded."""
-    fig, ax = _figure(7.5, 3.6)
+    fig, ax = _figure(7.5, 4.0)
     colours = {"maintainer": ACCENT, "organiser": TRACK}
     for target, curve in curves.items():
         frame: pd.DataFrame = curve["frame"]
@@ -114,7 +114,8 @@ def plot_km(curves: dict[str, dict[str, Any]], path: Path) -> tuple[str, str]:
     ax.set_xlabel("years since they first took part")
     ax.set_ylabel("% of people (shaded: 95% confidence)")
     ax.set_ylim(0, None)
-    ax.legend(frameon=False)
+    # below the axes: inside, it covers the bands
+    ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
     ax.set_title("Share who had taken on the role, by time since they first took part", loc="left")
     alt = ("Step chart, with shaded 95% confidence bands, of the share of people who had taken on a role "
            "by the years since they first took part: " + "; ".join(curve["words"] for curve in curves.values()))
