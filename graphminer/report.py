@@ -35,16 +35,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup, escape
 
 from graphminer import report_plots as plots
 from graphminer import stats
+from graphminer.careers import NAMED_KINDS, careers_summary, sentence
 from graphminer.errors import BadInput
-from graphminer.export import STAGE_COLOURS, clean_text, current_umask
-from graphminer.graph import actions_of
-from graphminer.milestones import LABELS, RULES_VERSION, STAGES, action_words
+from graphminer.export import STAGE_COLOURS, clean_text, current_umask, require_harvest
+from graphminer.graph import actions_of, people_events
+from graphminer.milestones import LABELS, RULES_VERSION, STAGES, action_words, threshold
 from graphminer.outputs import REPORT_MARKER, mark_folder, remove_marked, require_own_folder
+from graphminer.precompute import item_link, web_url
+from graphminer.reader import StoreReader
 
 FEW = plots.FEW
 # Milestones in words a board member uses (one home: the catalogue).
@@ -421,8 +426,6 @@ def where_view(inputs: ReportInputs) -> dict[str, Any]:
     """The "Where did they go" page: per career milestone, people reaching it among those
     whose first contribution was accepted, by cohort; the named owners (government,
     research, civic) with people and changes merged, by cohort; a sentence each."""
-    from graphminer.careers import sentence
-
     summary = inputs.careers
     if not summary or not summary["followed"]:
         return {"followed": 0, "landed": summary["landed"] if summary else None}
@@ -454,8 +457,6 @@ def trigger_rows(inputs: ReportInputs, maker: str) -> dict[str, dict[str, Any]]:
 
 def act_link(inputs: ReportInputs, act: dict[str, Any] | None) -> str | None:
     """The GitHub page of the act behind a milestone (None when it has none)."""
-    from graphminer.precompute import item_link
-
     if not act or not act.get("trigger_repo"):
         return None
     if act.get("kind") in ("pr_merged_elsewhere", "repo_founded"):
@@ -466,8 +467,6 @@ def act_link(inputs: ReportInputs, act: dict[str, Any] | None) -> str | None:
 
 def outside_kind(inputs: ReportInputs, repo: str) -> str | None:
     """The owner kind of an outside repo when it is named (government, research, civic)."""
-    from graphminer.careers import NAMED_KINDS
-
     outside = inputs.outside
     if outside is None or outside.empty:
         return None
@@ -509,8 +508,6 @@ def trigger_words(inputs: ReportInputs, maker: str, key: str, acts: dict[str, di
 
 def gap_days(inputs: ReportInputs, key: str) -> int:
     """The days of no action that make a maker ``key`` (inactive or gone)."""
-    from graphminer.milestones import threshold
-
     name = "gone_days" if key == "gone" else "inactive_days"
     source = inputs.config["trajectories"] if inputs.config is not None else {}
     return int(source.get(name, threshold(name).default))
@@ -642,8 +639,6 @@ def strip_view(stages: pd.DataFrame | None) -> list[dict[str, Any]]:
 def destinations_view(inputs: ReportInputs, maker: str) -> dict[str, Any] | None:
     """Where the maker had work merged beyond the organisations: government, research and
     civic owners by name, the rest (people's own accounts among them) as a count only."""
-    from graphminer.careers import NAMED_KINDS
-
     mine = inputs.of_maker("outside", maker)
     if mine is None:
         return None
@@ -684,9 +679,6 @@ def as_figure(made: tuple[str, str] | None) -> dict[str, str] | None:
 
 def environment():
     """The Jinja2 environment of the report's templates (autoescape on, strict undefined)."""
-    import jinja2
-    from markupsafe import Markup, escape
-
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("graphminer", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -856,22 +848,16 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
 # From the store
 
 
-def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precomputed: bool = True) -> ReportInputs:
+def inputs_from_store(conn: sqlite3.Connection, config, as_of: pd.Timestamp | None = None,
+                      use_precomputed: bool = True) -> ReportInputs:
     """Events, milestones and stages of the store, as of ``as_of`` (default: last harvest),
     read by ``graphminer.reader`` (from the tables refreshed after each harvest when they
     are fresh for this as_of and ``use_precomputed``, else computed from the events)."""
-    from graphminer.export import require_harvest
-    from graphminer.graph import people_events
-    from graphminer.precompute import web_url
-    from graphminer.reader import StoreReader
-
     require_harvest(conn)
     reader = StoreReader(conn, config, use_precomputed=use_precomputed)
     moment = reader.moment(as_of)
     careers = None
     if not reader.outside.empty:
-        from graphminer.careers import careers_summary
-
         careers = careers_summary(reader, None, moment)
     return ReportInputs(
         events=people_events(reader.events_until(moment)),
@@ -888,7 +874,8 @@ def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precompu
     )
 
 
-def report(outdir: Path, conn: sqlite3.Connection, config, as_of=None, makers: int | None = None) -> Path:
+def report(outdir: Path, conn: sqlite3.Connection, config, as_of: pd.Timestamp | None = None,
+           makers: int | None = None) -> Path:
     """Write the report of the store into ``outdir``; return its index.html."""
     require_own_folder(Path(outdir), REPORT_MARKER, "report")  # before the long computation
     limit = config["report"]["makers"] if makers is None else makers

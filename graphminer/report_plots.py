@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from graphminer.milestones import LABELS
 
@@ -31,29 +34,22 @@ def percent_or_count(part: float, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole >= FEW else f"{part:.0f}/{whole}"
 
 
-def _figure(width: float, height: float):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False})
-    return plt.subplots(figsize=(width, height), dpi=110)
+def _figure(width: float, height: float) -> tuple[Figure, Any]:
+    """A figure drawn without pyplot (no backend to choose, no figure to close): its own
+    canvas renders it to PNG."""
+    matplotlib.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False})
+    fig = Figure(figsize=(width, height), dpi=110)
+    return fig, fig.subplots()
 
 
 def _people_axis(axis) -> None:
     """Whole people only: no 2.5-person ticks."""
-    from matplotlib.ticker import MaxNLocator
-
     axis.set_major_locator(MaxNLocator(integer=True))
 
 
-def _save(fig, path: Path) -> str:
-    import matplotlib.pyplot as plt
-
+def _save(fig: Figure, path: Path) -> str:
     fig.tight_layout()
     fig.savefig(path, format="png", metadata={"Software": None})
-    plt.close(fig)
     return path.name
 
 

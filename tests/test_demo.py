@@ -187,6 +187,7 @@ def test_acts_of_others_are_named_in_the_terminal_and_no_gap_words_on_pages(demo
     from graphminer import precompute
     from graphminer.config import load_config
     from graphminer.store import open_store
+    from graphminer.timeline import maker_names, render_timeline
 
     outdir, _ = demo
     conn = open_store(outdir / "graphminer.sqlite", readonly=True)
@@ -196,7 +197,7 @@ def test_acts_of_others_are_named_in_the_terminal_and_no_gap_words_on_pages(demo
         others = 0
         for key in sorted(logins)[:80]:
             answer = precompute.maker_timeline(conn, config, key)
-            text = precompute.render_timeline(answer, precompute.maker_names(conn, answer))
+            text = render_timeline(answer, maker_names(conn, answer))
             for name, trigger in answer["triggers"].items():
                 by = trigger.get("by")
                 if by and by != key and trigger["kind"] != "gap":
