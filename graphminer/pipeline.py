@@ -21,7 +21,7 @@ from pathlib import Path
 from graphminer import identity, precompute
 from graphminer.config import Config, store_path_for
 from graphminer.harvest import follow
-from graphminer.harvest.git import GitHarvest, run_harvest_git
+from graphminer.harvest.git import GitHarvest, read_source, run_harvest_git
 from graphminer.harvest.github import GitHubHarvest, Summary
 from graphminer.harvest.progress import Progress
 from graphminer.reader import StoreReader
@@ -64,8 +64,9 @@ def harvest_github(config: Config, *, orgs: list[str] | None = None, api_url: st
 def harvest_git(path: str | os.PathLike, *, config: Config, org: str | None = None,
                 repo: str | None = None, store: str | os.PathLike | None = None) -> GitHarvest:
     """Harvest a local git repository or a saved git log into the store, then derive."""
+    source = read_source(path, org, repo)  # bad input refused before the store is made
     with locked_store(store_path_for(str(store) if store else None, config), f"harvest-git {path}") as conn:
-        result = run_harvest_git(conn, path, config=config, org=org, repo=repo)
+        result = run_harvest_git(conn, path, config=config, org=org, repo=repo, source=source)
         derive(conn, config)
     return result
 

@@ -77,15 +77,7 @@ def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool =
     time: ``graphminer.harvest.workers.SerialStore``).
     """
     path = Path(path)
-    if not path.exists() and (readonly or not create):
-        raise BadInput(f"no store at {path}: run 'graphminer harvest' (or give --store)")
-    if not path.parent.exists():
-        raise BadInput(f"cannot create the store {path}: folder {path.parent} does not exist")
-    if path.exists() and path.is_dir():
-        raise BadInput(f"the store {path} is a folder: give a file path")
-    new = not path.exists()
-    if not new:
-        require_store_file(path, readonly=readonly or not create)
+    new = require_store_path(path, create=create, readonly=readonly)
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     else:
@@ -120,6 +112,24 @@ def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool =
         conn.close()
         raise
     return conn
+
+
+def require_store_path(path: Path, *, create: bool = True, readonly: bool = False) -> bool:
+    """The checks ``open_store`` makes before SQLite opens anything, from the file's header
+    alone (a command may make them before it writes anything else, such as the cache):
+    BadInput unless ``path`` is a store this graphminer knows, or may become one. Returns
+    whether the store is new (``path`` does not exist yet)."""
+    if not path.exists() and (readonly or not create):
+        raise BadInput(f"no store at {path}: run 'graphminer harvest' (or give --store)")
+    if not path.parent.exists():
+        raise BadInput(f"cannot create the store {path}: folder {path.parent} does not exist")
+    if path.exists() and path.is_dir():
+        raise BadInput(f"the store {path} is a folder: give a file path")
+    if not path.exists():
+        return True
+    require_store_file(path, readonly=readonly or not create)
+    require_known_version(path)
+    return False
 
 
 APPLICATION_ID = 0x47524D4E  # "GRMN" in SQLite's header: this file is a graphminer store
@@ -167,6 +177,20 @@ def require_store_file(path: Path, *, readonly: bool) -> None:
     raise BadInput(
         f"{path} is not a graphminer store ({what}): give another --store path; the file was not touched"
     )
+
+
+def require_known_version(path: Path) -> None:
+    """Refuse, before SQLite opens it (which could write, or leave a -wal and -shm beside
+    it), a store whose header says a newer graphminer wrote it."""
+    with open(path, "rb") as handle:
+        header = handle.read(100)
+    version = int.from_bytes(header[60:64], "big") if len(header) >= 64 else 0
+    newest = migrations()[-1][0]
+    if version > newest:
+        raise BadInput(
+            f"the store {path} has schema version {version}, newer than this graphminer "
+            f"knows ({newest}): upgrade graphminer; the store was not touched"
+        )
 
 
 def peek(path: Path) -> sqlite3.Connection:

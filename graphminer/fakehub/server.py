@@ -195,7 +195,9 @@ class FakeHub:
         self.log = log
         self.lock = threading.Lock()  # rate windows, stats and log lines
         self.windows: dict[str, RateWindow] = {}
-        self.first_use: dict[str, float] = {}  # token -> wall time of its first request
+        self.first_use: dict[str, float] = {}  # token -> the hub's time of its first request
+        self.answered: dict[str, int] = {}  # token -> REST requests answered (--token-ttl-requests)
+        self.clock_offset = 0.0  # seconds the clock was moved ahead (POST /_fakehub/clock)
         self.stats = {"requests": 0, "counted": 0, "by_status": {}, "by_token": {}}
         self.bytes_cache: dict[tuple, tuple[tuple[int, int], bytes, bytes]] = {}
         self.listing_cache: dict[tuple, tuple[tuple[int, int], list, str | None]] = {}
@@ -266,7 +268,7 @@ class FakeHub:
         frozen until a delta moves it (rate-limit resets stay on the wall clock)."""
         if self.clock == "world":
             return _http_date(self.world.now)
-        return format_datetime(datetime.now(UTC), usegmt=True)
+        return format_datetime(datetime.fromtimestamp(self.now(), UTC), usegmt=True)
 
     # -- rate limits ----------------------------------------------------------------
 
@@ -297,12 +299,32 @@ class FakeHub:
         return int(self.edges.limit_status)
 
     def expired(self, token: str, now: float) -> bool:
-        """Whether ``--token-ttl`` seconds have passed since the token's first request."""
-        if self.edges.token_ttl is None:
-            return False
+        """Whether ``--token-ttl`` seconds have passed since the token's first request, or
+        it was answered ``--token-ttl-requests`` times already (called once a request)."""
         with self.lock:
             first = self.first_use.setdefault(token, now)
-        return now - first >= self.edges.token_ttl
+            answered = self.answered[token] = self.answered.get(token, 0) + 1
+        if self.edges.token_ttl_requests is not None and answered > self.edges.token_ttl_requests:
+            return True
+        return self.edges.token_ttl is not None and now - first >= self.edges.token_ttl
+
+    def now(self) -> float:
+        """The hub's clock, which rate-limit windows, token lifetimes and the wall ``Date``
+        header read: real time, plus what ``POST /_fakehub/clock`` moved it ahead by (a test
+        can then see a window reset or a token expire without waiting for it)."""
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, body: bytes) -> dict:
+        """``POST /_fakehub/clock`` with ``{"advance": SECONDS}``: move the clock ahead."""
+        try:
+            seconds = json.loads(body or b"null")["advance"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+                raise ValueError
+        except (ValueError, TypeError, KeyError):
+            raise BadInput('give {"advance": SECONDS} with SECONDS 0 or more') from None
+        with self.lock:
+            self.clock_offset += seconds
+        return {"now": format_datetime(datetime.fromtimestamp(self.now(), UTC), usegmt=True)}
 
     # -- bookkeeping ----------------------------------------------------------------
 
@@ -1241,11 +1263,11 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._send(answer.status, answer.body, answer.headers, truncate=answer.fault == "truncate")
             return
-        if path != "/_fakehub/delta":
+        if path not in ("/_fakehub/delta", "/_fakehub/clock"):
             self._send(404, encode(not_found().body), {})
             return
         try:
-            answer = self.hub.apply_delta(body)
+            answer = (self.hub.apply_delta if path == "/_fakehub/delta" else self.hub.advance_clock)(body)
         except BadInput as error:
             self._send(422, encode({"message": error.message, "documentation_url": DOCS}), {})
             return
@@ -1290,7 +1312,7 @@ class Handler(BaseHTTPRequestHandler):
                 return 403, False
             if fault.kind == "slow":
                 time.sleep(SLOW_SECONDS)
-        if token is not None and (token.startswith("bad") or hub.expired(token, time.time())):
+        if token is not None and (token.startswith("bad") or hub.expired(token, hub.now())):
             self._send(401, encode({"message": "Bad credentials", "documentation_url": DOCS}), {})
             return 401, False
         prefix = "/api/v3" if path == "/api/v3" or path.startswith("/api/v3/") else ""
@@ -1303,7 +1325,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(hub.edges.slow_seconds)
             self._send(502, encode({"message": "Server Error", "documentation_url": DOCS}), {})
             return 502, False
-        now = time.time()
+        now = hub.now()
         resource = "search" if inner.startswith("/search/") else "core"
         with hub.lock:
             window = hub.window(token, now, resource)

@@ -27,7 +27,7 @@ import requests
 from github import Github, GithubException
 
 from graphminer.config import Config
-from graphminer.errors import BadInput
+from graphminer.errors import BadInput, Unreachable
 from graphminer.harvest import workers
 from graphminer.harvest.graphql import GraphQLError, GraphQLReader
 from graphminer.harvest.progress import Progress
@@ -284,9 +284,9 @@ class Harvester:
                 self.summary.failures.append({"repo": login, "error": _describe(error)})
             return None
         except requests.RequestException as error:
-            raise BadInput(f"cannot reach the GitHub API at {self.api_url} "
-                           f"({type(error).__name__} after retries): check --api-url "
-                           "and the network") from None
+            raise Unreachable(f"cannot reach the GitHub API at {self.api_url} "
+                              f"({type(error).__name__} after retries): check --api-url "
+                              "and the network; nothing stored is lost") from None
 
     def harvest_org(self, org: dict) -> list[tuple[int, dict]]:
         """The org, its members and what became of its stored repos it no longer lists;

@@ -36,7 +36,7 @@ from github.Requester import RequestsResponse
 from requests.adapters import HTTPAdapter
 from requests_cache import CachedSession
 
-from graphminer.errors import BadInput
+from graphminer.errors import BadInput, Unreachable
 from graphminer.harvest import workers
 from graphminer.harvest.listings import PAGE_SIZES
 from graphminer.harvest.ratelimit import NoTokenLeft, TokenPool
@@ -460,11 +460,24 @@ def without_credentials(url: str) -> str:
 
 
 def tokens_from_env(environ: dict[str, str]) -> list[str]:
-    """Tokens from GITHUB_TOKENS (comma-separated) or else GITHUB_TOKEN."""
+    """Tokens from GITHUB_TOKENS (comma-separated) or else GITHUB_TOKEN.
+
+    Bad input (never naming the token itself): GITHUB_TOKENS set to commas and spaces only
+    (rather than harvesting unauthenticated, an hour of waiting), or a token with a
+    character that is not printable ASCII (an HTTP header could not carry it).
+    """
     many = environ.get("GITHUB_TOKENS", "")
     tokens = [token.strip() for token in many.split(",") if token.strip()]
+    if many.strip() and not tokens:
+        raise BadInput("GITHUB_TOKENS holds no token (only commas and spaces): give tokens "
+                       "separated by commas, or unset it")
+    where = [f"token #{number} of GITHUB_TOKENS" for number in range(1, len(tokens) + 1)]
     if not tokens and environ.get("GITHUB_TOKEN", "").strip():
-        tokens = [environ["GITHUB_TOKEN"].strip()]
+        tokens, where = [environ["GITHUB_TOKEN"].strip()], ["GITHUB_TOKEN"]
+    for token, place in zip(tokens, where, strict=True):
+        if not (token.isascii() and token.isprintable()):
+            raise BadInput(f"the {place} holds a character that is not printable ASCII: a GitHub token is "
+                           "ASCII letters, digits and underscores; copy it again")
     return tokens
 
 
@@ -494,9 +507,9 @@ def probe_tokens(session: HarvestSession, api_url: str) -> None:
             try:
                 session.get(api_url + "/rate_limit", timeout=30)
             except requests.RequestException as error:
-                raise BadInput(f"cannot reach the GitHub API at {without_credentials(api_url)} "
-                               f"({type(error).__name__} after retries): check --api-url "
-                               "and the network") from None
+                raise Unreachable(f"cannot reach the GitHub API at {without_credentials(api_url)} "
+                                  f"({type(error).__name__} after retries): check --api-url "
+                                  "and the network; nothing stored is lost") from None
     session.drop_refused = True
     now = time.time()
     pool.current = max(range(len(pool.states)), key=lambda i: pool.states[i].left(now))
