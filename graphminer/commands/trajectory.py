@@ -26,7 +26,7 @@ def trajectory(who: str, org: str | None, as_of: str | None, store: str | None,
     from graphminer import timeutil
     from graphminer.config import load_config, store_path_for
     from graphminer.store import open_store
-    from graphminer.timeline import answer_from_tables, render_timeline
+    from graphminer.timeline import answer_from_tables, maker_names, render_timeline
 
     config = load_config(config_path)
     moment = timeutil.as_of(as_of) if as_of else None  # pandas, only when --as-of is given
@@ -37,6 +37,7 @@ def trajectory(who: str, org: str | None, as_of: str | None, store: str | None,
             from graphminer.precompute import timeline_computed
 
             answer = timeline_computed(conn, config, who, org, moment)
+        names = {} if as_json else maker_names(conn, answer)
     finally:
         conn.close()
-    click.echo(json.dumps(answer, indent=2) if as_json else render_timeline(answer))
+    click.echo(json.dumps(answer, indent=2) if as_json else render_timeline(answer, names))
