@@ -28,7 +28,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "graphminer"
 FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("entry", ("cli", "__main__", "commands", "demo")),
     ("pipeline", ("pipeline",)),
-    ("outputs", ("export", "report", "api")),
+    ("outputs", ("export", "report", "report_plots", "api")),
     ("harvest", ("harvest",)),
     ("read side", ("precompute",)),
     ("reader", ("reader",)),
@@ -40,7 +40,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
 ]
 GROUND = FLOORS[-1][1]
 ANALYSIS = ("careers", "stats", "graph", "trajectory", "events", "reader", "precompute",
-            "timeline", "identity", "bots", "export", "report", "api")
+            "timeline", "identity", "bots", "export", "report", "report_plots", "api")
 # Where an import inside a function is part of the design: the CLI's lazy commands.
 LAZY_PLACES = ("cli", "commands")
 MOST_INNER_IMPORTS = 5

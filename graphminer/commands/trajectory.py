@@ -26,7 +26,7 @@ def trajectory(who: str, org: str | None, as_of: str | None, store: str | None,
     from graphminer import timeutil
     from graphminer.config import load_config, store_path_for
     from graphminer.store import open_store
-    from graphminer.timeline import answer_from_tables, render_timeline
+    from graphminer.timeline import answer_from_tables, maker_names, render_timeline
 
     config = load_config(config_path)
     # parsed once; it becomes as_of's type (a pandas Timestamp) only if the answer is computed
@@ -39,6 +39,7 @@ def trajectory(who: str, org: str | None, as_of: str | None, store: str | None,
 
             moment = timeutil.as_of(instant) if instant else None
             answer = timeline_computed(conn, config, who, org, moment)
+        names = {} if as_json else maker_names(conn, answer)
     finally:
         conn.close()
-    click.echo(json.dumps(answer, indent=2) if as_json else render_timeline(answer))
+    click.echo(json.dumps(answer, indent=2) if as_json else render_timeline(answer, names))
