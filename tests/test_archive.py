@@ -187,6 +187,25 @@ def test_in_network_milestones_from_the_archive_agree_with_its_truth(archived_wo
         assert agreement(truth, got, (name,)) >= 0.95, name
 
 
+def test_an_archive_only_store_names_its_source_and_hides_nothing_the_archive_shows(archived_world):
+    """Rules v4's sources (graphminer.sources): repositories known from GH Archive alone are
+    not git-only: issues, comments, reviews and where makers went are in the archive, so no
+    milestone the truth dates is said to be not observable, and stats names the source."""
+    truth, got, store, _, _, config = archived_world
+    orgs = {name.lower() for name in load_config(str(config))["harvest"]["orgs"]}
+    figures = json.loads(archive_cli("stats", "--json", "--as-of", truth["as_of"], "--store", str(store),
+                                     "--config", str(config)).stdout)
+    assert {row["org"] for row in figures["sources"]} == orgs
+    assert all(row["sources"] == "archive" and row["not_observable"] == [] for row in figures["sources"])
+    assert all(value is not None for value in figures["funnel"]["counts"].values()), figures["funnel"]
+    key = next(key for key, entry in truth["makers"].items()
+               if entry["milestones"]["first_issue"] and entry["milestones"]["first_comment"])
+    answer = json.loads(archive_cli("trajectory", key, "--json", "--store", str(store),
+                                    "--config", str(config)).stdout)
+    assert answer["observable"] == {} and answer["approximate"] == {}
+    assert answer["milestones"]["first_issue"] == got[key]["first_issue"] == truth["makers"][key]["milestones"]["first_issue"]
+
+
 def test_the_docstring_examples_run():
     for module in (archive, archive_sql):
         failures, tried = doctest.testmod(module, report=False)

@@ -7,11 +7,19 @@ to a fakehub process); one small world shared by the module."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 
 import pytest
-from archive_support import IN_NETWORK, generated_hours, makers_of, read_and_derive, write_config
+from archive_support import (
+    IN_NETWORK,
+    archive_cli,
+    generated_hours,
+    makers_of,
+    read_and_derive,
+    write_config,
+)
 
 from graphminer import pipeline, timeutil
 from graphminer.config import load_config
@@ -93,3 +101,21 @@ def test_in_network_milestones_from_the_archive_alone_agree_with_the_api_harvest
             assert trigger["kind"] in ("commit", "committed"), (key, name, trigger)
     finally:
         conn.close()
+
+
+def test_each_store_names_the_sources_its_repos_came_from_and_hides_nothing(harvested):
+    """Rules v4's sources per organisation (stats --json "sources"): a repo the archive stored
+    first and the API harvested after is 'both', its organisation's sources "api and
+    archive"; neither the archive alone nor both leave a milestone not observable."""
+    stores, config = harvested["stores"], str(harvested["config"])
+    repo_sources = {name: {row[0] for row in sqlite3.connect(path).execute("SELECT source FROM repos")}
+                    for name, path in stores.items()}
+    assert repo_sources["archive"] == {"archive"} and repo_sources["api"] == {"github"}
+    assert "both" in repo_sources["both"] and repo_sources["both"] <= {"both", "github"}
+    expected = {"archive": "archive", "api": "api", "both": "api and archive"}
+    for name, path in stores.items():
+        figures = json.loads(archive_cli("stats", "--json", "--as-of", NOW, "--store", str(path),
+                                         "--config", config).stdout)
+        assert figures["sources"] and {row["sources"] for row in figures["sources"]} == {expected[name]}, name
+        assert all(row["not_observable"] == [] for row in figures["sources"]), name
+        assert None not in figures["funnel"]["counts"].values(), name
