@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 
 import pytest
+import requests
 from archive_support import (
     IN_NETWORK,
     agreement,
@@ -184,6 +185,30 @@ def served_day(crawl_world, tmp_path_factory):
     world = load_json(crawl_world["folder"] / "world" / "world.json.gz")
     write_gharchive(world, outdir, start=day, end=day, missing_hours=(gap,))
     return day, gap, outdir
+
+
+def test_fakehub_serves_the_hours_as_data_gharchive_org_does(served_day, tmp_path):
+    """``fakehub serve --gharchive OUTDIR`` (a process, no world): each written hour whole or
+    from a byte (206), 416 past its end, 404 for an hour not written and for anything that
+    is no hour (truth.json, a way out of the folder); a folder that is not there is refused."""
+    day, gap, outdir = served_day
+    name = sorted(path.name for path in outdir.glob(f"{day}-*.json.gz"))[-1]
+    data = (outdir / name).read_bytes()
+    with serve(None, gharchive=outdir) as hub:
+        base = hub.url + "/gharchive/"
+        whole = requests.get(base + name, timeout=30)
+        assert (whole.status_code, whole.content, whole.headers["Content-Type"]) == (200, data, "application/gzip")
+        part = requests.get(base + name, headers={"Range": "bytes=100-"}, timeout=30)
+        assert (part.status_code, part.content) == (206, data[100:])
+        assert part.headers["Content-Range"] == f"bytes 100-{len(data) - 1}/{len(data)}"
+        past = requests.get(base + name, headers={"Range": f"bytes={len(data)}-"}, timeout=30)
+        assert past.status_code == 416 and past.headers["Content-Range"] == f"bytes */{len(data)}"
+        for other in (gap, "truth.json", "..%2Ftruth.json", f"{day}-1.json", "x" + name):
+            assert requests.get(base + other, timeout=30).status_code == 404, other
+        assert requests.get(hub.url + "/orgs/anyone", timeout=30).status_code == 404  # no world served
+    refused = archive_cli("fakehub", "serve", "--gharchive", str(tmp_path / "absent"))
+    assert refused.exit_code == 2 and len(refused.output.strip().splitlines()) == 1, refused.output
+    assert "no such folder" in refused.output
 
 
 def test_a_partial_download_is_resumed_and_never_read_as_whole(served_day, tmp_path):

@@ -1314,7 +1314,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "slow":
             time.sleep(SLOW_SECONDS)
         path = self.hub.gharchive / name
-        if not HOUR_NAME.match(name) or not path.is_file():
+        if not HOUR_NAME.fullmatch(name) or not path.is_file():
             self._send(404, b"", {"Content-Type": "text/plain"})
             return
         data = path.read_bytes()
