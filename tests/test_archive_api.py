@@ -36,7 +36,8 @@ TABLES = ("issues", "issue_comments", "issue_events", "reviews", "review_comment
 
 @pytest.fixture(scope="module")
 def harvested(tmp_path_factory):
-    """The world read three ways: the archive alone, the API alone, the archive then the API."""
+    """The world read four ways: the archive alone, the API alone, the archive then the API,
+    the API then the archive."""
     folder = tmp_path_factory.mktemp("archive-api")
     hours, orgs = generated_hours(folder, makers=40, years=2, now=NOW)
     config_path = write_config(folder, orgs)
@@ -48,7 +49,10 @@ def harvested(tmp_path_factory):
         for name in ("api", "both"):
             pipeline.harvest_github(config, api_url=hub.url, store_path=stores[name], cache_dir=folder / f"cache-{name}",
                            tokens=[TOKEN], say=lambda message: None, progress=Progress(False))
-    return {"stores": stores, "config": config_path,
+    stores["api_first"] = folder / "api_first.sqlite"
+    shutil.copy(stores["api"], stores["api_first"])
+    read_and_derive(config, stores["api_first"], archive.files_in(str(hours)))
+    return {"stores": stores, "config": config_path, "folder": folder,
             "makers": {name: makers_of(path, config_path, NOW) for name, path in stores.items()}}
 
 
@@ -65,10 +69,12 @@ def rows_of(store, table: str) -> set[tuple]:
 def test_after_an_api_harvest_every_record_is_stored_once(harvested):
     stores = harvested["stores"]
     for table in TABLES:
-        api, both = rows_of(stores["api"], table), rows_of(stores["both"], table)
-        count = sqlite3.connect(stores["both"]).execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
-        assert count == len(both), table  # no record twice, however keyed
-        assert both == api, (table, len(both - api), len(api - both))
+        api = rows_of(stores["api"], table)
+        for order in ("both", "api_first"):
+            both = rows_of(stores[order], table)
+            count = sqlite3.connect(stores[order]).execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+            assert count == len(both), (order, table)  # no record twice, however keyed
+            assert both == api, (order, table, len(both - api), len(api - both))
     conn = sqlite3.connect(stores["both"])
     archive_read = sqlite3.connect(stores["archive"])
     for table in ("issues", "issue_comments", "issue_events", "reviews", "review_comments", "releases"):
@@ -83,6 +89,24 @@ def test_after_an_api_harvest_every_record_is_stored_once(harvested):
                           "AND substr(author_email, 41, 1) = '@'").fetchone()[0]
     assert hashed == 0
     assert harvested["makers"]["both"] == harvested["makers"]["api"]
+
+
+def test_the_archive_read_after_an_api_harvest_adds_no_record_and_changes_no_field(harvested):
+    """The other order: the API's records are there first; the archive recognises each by
+    its GitHub id (an issue event by issue, kind and time), marks it 'both' and writes none
+    of its fields over the API's; the makers' milestones stay the API's."""
+    api, after = sqlite3.connect(harvested["stores"]["api"]), sqlite3.connect(harvested["stores"]["api_first"])
+    archive_alone = sqlite3.connect(harvested["stores"]["archive"])
+    for table in ("issues", "issue_comments", "reviews", "review_comments", "releases"):
+        fields = f"SELECT * FROM {table} ORDER BY 1, 2"  # noqa: S608
+        strip = [index for index, column in enumerate(after.execute(fields).description) if column[0] == "source"]
+        assert [tuple(value for index, value in enumerate(row) if index not in strip) for row in after.execute(fields)] == \
+            [tuple(value for index, value in enumerate(row) if index not in strip) for row in api.execute(fields)], table
+        sources = dict(after.execute(f"SELECT source, count(*) FROM {table} GROUP BY source"))  # noqa: S608
+        seen = archive_alone.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+        assert "archive" not in sources and sources.get("both", 0) == seen > 0, (table, sources, seen)
+    assert after.execute("SELECT count(*) FROM issue_events WHERE source = 'archive'").fetchone()[0] == 0
+    assert harvested["makers"]["api_first"] == harvested["makers"]["api"]
 
 
 def test_in_network_milestones_from_the_archive_alone_agree_with_the_api_harvest(harvested):
@@ -111,11 +135,31 @@ def test_each_store_names_the_sources_its_repos_came_from_and_hides_nothing(harv
     repo_sources = {name: {row[0] for row in sqlite3.connect(path).execute("SELECT source FROM repos")}
                     for name, path in stores.items()}
     assert repo_sources["archive"] == {"archive"} and repo_sources["api"] == {"github"}
-    assert "both" in repo_sources["both"] and repo_sources["both"] <= {"both", "github"}
-    expected = {"archive": "archive", "api": "api", "both": "api and archive"}
+    for order in ("both", "api_first"):
+        assert "both" in repo_sources[order] and repo_sources[order] <= {"both", "github"}, order
+    expected = {"archive": "archive", "api": "api", "both": "api and archive", "api_first": "api and archive"}
     for name, path in stores.items():
         figures = json.loads(archive_cli("stats", "--json", "--as-of", NOW, "--store", str(path),
                                          "--config", config).stdout)
         assert figures["sources"] and {row["sources"] for row in figures["sources"]} == {expected[name]}, name
         assert all(row["not_observable"] == [] for row in figures["sources"]), name
         assert None not in figures["funnel"]["counts"].values(), name
+
+
+def test_a_repo_the_archive_stored_first_is_still_watched_by_the_api_harvest(harvested, tmp_path):
+    """A repo the archive stored and the API then harvested ('both') is one of the org's
+    stored repos: deleted upstream, the next API harvest records it deleted."""
+    folder, config = harvested["folder"], load_config(str(harvested["config"]))
+    store, cache = tmp_path / "store.sqlite", tmp_path / "cache"
+    shutil.copy(harvested["stores"]["both"], store)
+    shutil.copytree(folder / "cache-both", cache)
+    gone = sqlite3.connect(store).execute("SELECT id FROM repos WHERE source = 'both' ORDER BY id").fetchone()[0]
+    delta = tmp_path / "gone.json"
+    delta.write_text(json.dumps({"format": 1, "now": NOW, "ops": [{"op": "delete", "kind": "repos", "id": gone}]}))
+    with serve(folder / "world" / "world.json.gz", clock="world") as hub:
+        hub.apply_delta(delta)
+        summary = pipeline.harvest_github(config, api_url=hub.url, store_path=store, cache_dir=cache, tokens=[TOKEN],
+                                          say=lambda message: None, progress=Progress(False))
+    assert summary.repos_deleted == 1
+    deleted = sqlite3.connect(store).execute("SELECT id FROM repos WHERE deleted_at IS NOT NULL").fetchall()
+    assert deleted == [(gone,)]

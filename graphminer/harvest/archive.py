@@ -445,7 +445,8 @@ class ArchiveStore:
         org = self.conn.execute("SELECT id FROM orgs WHERE lower(login) = lower(?)", (owner,)).fetchone()
         cursor = self.conn.execute(
             "INSERT INTO repos(id, org_id, owner, name, full_name, created_at, default_branch, source) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 'archive') ON CONFLICT DO NOTHING",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'archive') ON CONFLICT DO UPDATE SET source = 'both' "
+            "WHERE repos.source = 'github'",
             (repo_id, org[0] if org else None, owner, short, name,
              row["created_at"] if row.get("ref_type") == "repository" else None, row.get("default_branch")))
         self.stored += cursor.rowcount

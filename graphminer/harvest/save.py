@@ -184,9 +184,10 @@ class Saver:
         return cursor.rowcount
 
     def repos_of_org(self, org_id: int) -> dict[int, str]:
-        """Stored repos of an org that are not marked deleted: id -> full_name."""
+        """Stored repos of an org that are not marked deleted: id -> full_name (the API's,
+        including those GH Archive stored first: source 'both')."""
         rows = self.conn.execute(
-            "SELECT id, full_name FROM repos WHERE org_id=? AND deleted_at IS NULL AND source='github'",
+            "SELECT id, full_name FROM repos WHERE org_id=? AND deleted_at IS NULL AND source IN ('github', 'both')",
             (org_id,),
         )
         return {row[0]: row[1] for row in rows}
