@@ -181,6 +181,21 @@ def test_careers_from_the_archive_alone_agree_with_its_truth(archived_world):
     assert conn.execute("SELECT count(*) FROM follow_prs WHERE source = 'archive'").fetchone()[0] > 0
 
 
+def test_careers_and_the_report_count_the_makers_the_archive_followed(archived_world, tmp_path):
+    """Following through the archive is following: `careers` counts the landed makers with an
+    account (the truth's; accountless makers are left out of it) as followed, and the
+    report's Where did they go page measures instead of saying nobody was followed."""
+    truth, _, store, _, _, config = archived_world
+    landed = {key for key, entry in truth["makers"].items() if entry["milestones"]["first_landed"] and not entry["is_bot"]}
+    assert len(landed) >= 10
+    answer = json.loads(archive_cli("careers", "--json", "--store", str(store), "--config", str(config)).stdout)
+    assert answer["followed"] == len(landed) and answer["destinations"]
+    made = archive_cli("report", str(tmp_path / "report"), "--store", str(store), "--config", str(config))
+    assert made.exit_code == 0, made.output
+    page = (tmp_path / "report" / "where.html").read_text("utf-8")
+    assert "Not measured" not in page and f"{len(landed)} were followed" in " ".join(page.split())
+
+
 def test_in_network_milestones_from_the_archive_agree_with_its_truth(archived_world):
     truth, got, *_ = archived_world
     for name in ("first_contact", "first_issue", "first_comment", "first_pr", "first_landed", "maintainer"):
