@@ -196,6 +196,21 @@ def test_careers_and_the_report_count_the_makers_the_archive_followed(archived_w
     assert "Not measured" not in page and f"{len(landed)} were followed" in " ".join(page.split())
 
 
+def test_a_hashed_noreply_email_names_no_login(archived_world):
+    """GH Archive hashes commit emails' local parts, noreply ones too: such an address names
+    no account (identity's noreply rule read the hash as a login: makers then carried
+    40-hex-digit logins). Every login a maker carries is a login of the world."""
+    _, _, store, _, hours, config = archived_world
+    hashed = [email for _, event in lines_of(hours) for commit in event["payload"].get("commits") or []
+              if (email := commit["author"]["email"]).endswith("@users.noreply.github.com")]
+    assert hashed and all(len(email.split("@")[0]) == 40 for email in hashed)
+    world = json.loads(gzip.open(hours.parent / "world" / "world.json.gz").read())
+    logins = {user["login"] for user in world["users"]}
+    listing = json.loads(archive_cli("makers", "--json", "--store", str(store), "--config", str(config)).stdout)
+    carried = {maker["login"] for maker in listing if maker["login"]}
+    assert carried and carried <= logins, carried - logins
+
+
 def test_in_network_milestones_from_the_archive_agree_with_its_truth(archived_world):
     truth, got, *_ = archived_world
     for name in ("first_contact", "first_issue", "first_comment", "first_pr", "first_landed", "maintainer"):
