@@ -136,8 +136,9 @@ def sentence(api: bool, pulls: bool, archive: bool = False) -> str:
         return "GitHub's API: issues, pull requests, comments, reviews, events and commits."
     if archive:
         return ("GH Archive's public events: issues, pull requests, comments, reviews, releases and "
-                "pushes by account; commit authors by name and hashed email only, and from 2025-10-07 "
-                "trimmed payloads (the API harvest is the source there).")
+                "pushes by account; commit authors by name and hashed email only (someone who commits is "
+                "counted apart from their account until the API harvest links the two), and from "
+                "2025-10-07 trimmed payloads (the API harvest is the source there).")
     said = f"git history only: {GIT_HIDES}"
     if pulls:
         return f"{said}; {PULL_REF_DATING}."
