@@ -21,7 +21,9 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   (closed, reopened, labeled, assigned, milestoned, ...), ``label`` its label,
   ``by_commit`` true when it was done by a commit (``commit_id`` set). ``mentioned``,
   ``subscribed`` and ``unsubscribed`` are done *to* the actor, not by them, and are left out.
-- ``release``: a published release (drafts are not).
+- ``release``: a published release (drafts are not), or an annotated git tag read by
+  harvest-git (``subkind`` ``tag``; maker = the tagger, resolved by identity resolution
+  like a commit author), dated at the tag date.
 - ``commit``: every default-branch commit, maker = its author (so per-maker counts add up
   to the branch's commit count), dated when it reached the branch (its committer date on
   the first-parent chain, else the committer date of the mainline merge that brought it
@@ -29,31 +31,40 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   from a mainline merge's second parent only, ``(#N)`` or ``Merge pull request #N``
   subject, a ``refs/pull/N/head``), ``pr`` its PR number (0 if unknown), ``is_merge``,
   ``direct_push``, ``committer`` (maker key of the committer; null for
-  ``GitHub <noreply@github.com>``), ``community`` (touched
-  README/CONTRIBUTING/CODE_OF_CONDUCT/issue templates; only git sources know). Landed (and
+  ``GitHub <noreply@github.com>``), ``community`` (touched a community file that makes
+  room for others: CONTRIBUTING, CODE_OF_CONDUCT, GOVERNANCE, SUPPORT, issue or pull
+  request templates, in any folder; a README is not one; only git sources know). Landed (and
   then an action) when it is not a merge and did not come in through a PR, or came in
   through one whose merged PR the store does not hold (git-only history: a squash commit
   is its author's; a merge lands one contribution per distinct author of the non-merge
   commits it brought in, on the row of that author's lowest sha). A held PR's commits are
   the PR; merge commits land nobody's work.
-- ``committed``: the act of putting a direct push or a mainline merge commit on the
-  default branch (``subkind`` ``direct_push`` or ``merge``): maker = the committer, or for
-  a merge committed by GitHub's web flow (``GitHub <noreply@github.com>``) its author,
-  who pressed merge; a web-flow commit is never a direct push. An action (a maintainer
-  act when someone else landed in the repo before), counted beside the author's
-  ``commit`` row when the committer is the author.
+- ``committed``: the act of putting work on the default branch (``subkind``
+  ``direct_push``, ``squash`` or ``merge``): a direct push, a squash commit committed by a
+  person, or a merge commit on the mainline or one that brought commits in: maker = the
+  committer, or for a merge committed by GitHub's web flow (``GitHub <noreply@github.com>``)
+  its author, who pressed merge; a web-flow commit is never anyone's push. An action,
+  counted beside the author's ``commit`` row when the committer is the author. Whose work
+  it landed (rules version 4, docs/rules.md "Roles"): ``own_work`` is true when it landed
+  a non-merge commit of the committer's own (a committer act), and ``target_author`` is the
+  author of a non-merge commit it landed that is someone else's (a maintainer act), else the
+  committer when it landed only their own work, else null (it landed nothing new, or only a
+  bot's).
 
 Columns beyond docs/events.md's contract, for the rules to stay vectorised: ``action``
 (the row is an action by docs/rules.md), ``landed`` (a landed contribution: ``pr_merged``
-rows and the landed commits above), ``target_is_bot`` (the item's author is a bot: the item
-is nobody's, even in a frame whose bot rows were dropped), ``subkind``, ``label``,
+rows and the landed commits above), ``target_is_bot`` (the item's author is not a person:
+the item is nobody's, even in a frame whose bot rows were dropped), ``subkind``, ``label``,
 ``by_commit``, ``via_pr``,
-``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``.
+``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``, ``own_work``,
+``role_account``.
 
 Makers come from identity resolution's tables (``makers``, ``maker_identities``,
 ``commit_makers``) when they exist; before they do, a user id string for accounts and
-``git:<email>`` for commits without a linked account. Bots are flagged (``is_bot``), not
-dropped; opted-out people are absent; deleted repos are kept (their history happened);
+``git:<email>`` for commits without a linked account. Accounts that are not people are
+flagged, not dropped: ``is_bot`` is true for bots and for role accounts (shared accounts
+such as ``root``, graphminer.bots), whom every figure about people leaves out alike, and
+``role_account`` tells the role accounts among them; opted-out people are absent; deleted repos are kept (their history happened);
 forks are left out unless the config harvests them.
 """
 
@@ -64,22 +75,38 @@ import re
 import sqlite3
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from graphminer.bots import role_account_makers as role_accounts
 from graphminer.config import Config
 from graphminer.reader import table_exists
 
 COLUMNS = [
     "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
     "action", "landed", "subkind", "label", "by_commit", "via_pr", "pr", "is_merge",
-    "direct_push", "committer", "community", "target_is_bot",
+    "direct_push", "committer", "community", "target_is_bot", "own_work", "role_account",
 ]
 
 NOT_PERFORMED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
 GITHUB_COMMITTER_EMAIL = "noreply@github.com"
 PR_SUBJECT = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+)\b")
+# Branches that live long (docs/rules.md "Git history read as it happened"), besides the
+# repo's default branch.
+LONG_LIVED_BRANCHES = ("main", "master", "develop", "development", "trunk", "gh-pages")
+# A foxtrot merge: someone pulled the upstream copy of a long-lived branch into their local
+# one ("Merge branch 'master' of github.com:g0v/g0v.tw", "Merge remote-tracking branch
+# 'origin/main'"), with no ' into ' or ' into ' that same branch. It lands nobody else's
+# work: what it brought in was upstream already.
+FOXTROT_SUBJECT = re.compile(
+    r"^Merge (?:branch '(?P<branch>[^']+)' of \S+|remote-tracking branch '(?:[^'/]+/)?(?P<remote>[^']+)')"
+    r"(?: into (?P<into>\S+))?\s*$")
+# Community files that make room for others (rules version 4; a README is not one), in any
+# folder: CONTRIBUTING*, CODE_OF_CONDUCT*, GOVERNANCE*, SUPPORT*, PULL_REQUEST_TEMPLATE*, and
+# anything under an ISSUE_TEMPLATE folder.
 COMMUNITY_FILE = re.compile(
-    r"(^|/)(README|CONTRIBUTING|CODE_OF_CONDUCT)[^/]*$|^\.github/ISSUE_TEMPLATE/", re.IGNORECASE
+    r"(^|/)(CONTRIBUTING|CODE_OF_CONDUCT|GOVERNANCE|SUPPORT|PULL_REQUEST_TEMPLATE)[^/]*$"
+    r"|(^|/)ISSUE_TEMPLATE/", re.IGNORECASE
 )
 
 
@@ -87,6 +114,7 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
     """Every contribution in the store as one row (see the module docstring for kinds)."""
     repos = repos_in_scope(conn, config)
     people = people_frame(conn)
+    not_people = bot_makers(conn, people) | role_account_makers(conn, config)
     items = items_frame(conn, repos)
     parts = [
         opened_rows(items),
@@ -96,7 +124,7 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
         review_rows(conn, repos, items),
         issue_event_rows(conn, repos, items),
         release_rows(conn, repos),
-        commit_rows(conn, repos, items),
+        commit_rows(conn, repos, items, not_people),
     ]
     found = [part for part in parts if len(part)]
     if not found:  # a store with no contribution yet (an empty repository, say)
@@ -108,10 +136,11 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
         events = events[~events["maker"].isin(excluded)]
         events.loc[events["target_author"].isin(excluded), "target_author"] = None
         events.loc[events["committer"].isin(excluded), "committer"] = None
-    bots = bot_makers(conn, people, events)
-    events["is_bot"] = events["maker"].isin(bots)
+    roles = role_account_makers(conn, config)
+    events["is_bot"] = events["maker"].isin(not_people)
+    events["role_account"] = events["maker"].isin(roles)
     # a bot's item stays nobody's even where the bots' own rows were dropped first
-    events["target_is_bot"] = events["target_author"].isin(bots)
+    events["target_is_bot"] = events["target_author"].isin(not_people)
     return finish_columns(events)
 
 
@@ -127,6 +156,7 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
         "subkind": "", "label": None, "by_commit": False, "via_pr": False, "pr": 0,
         "is_merge": False, "direct_push": False, "committer": None, "community": False,
         "target_author": None, "details": "{}", "landed": False, "target_is_bot": False,
+        "own_work": False, "role_account": False,
     }
     for column, default in defaults.items():
         if column not in events:
@@ -134,7 +164,7 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
         elif default is not None:
             events[column] = events[column].fillna(default)
     for column in ("by_commit", "via_pr", "is_merge", "direct_push", "community", "landed",
-                   "action", "is_bot", "target_is_bot"):
+                   "action", "is_bot", "target_is_bot", "own_work", "role_account"):
         events[column] = events[column].astype(bool)
     events["pr"] = events["pr"].astype("int64")
     events["ts"] = pd.to_datetime(events["ts"], utc=True, format="ISO8601").astype(
@@ -375,19 +405,34 @@ def issue_event_rows(conn: sqlite3.Connection, repos: pd.DataFrame,
 
 
 def release_rows(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
-    """Published releases (drafts have no published_at and are nobody's act yet)."""
+    """Published releases (drafts have no published_at and are nobody's act yet), and
+    annotated git tags (``subkind`` ``tag``), whose tagger identity resolution resolved."""
     releases = query_frame(
         conn,
-        "SELECT repo_id, id, author_id, published_at FROM releases "
-        "WHERE published_at IS NOT NULL AND COALESCE(draft, 0) = 0",
-        ["repo_id", "id", "author_id", "published_at"])
+        "SELECT repo_id, id, author_id, published_at, source, tagger_name, tagger_email "
+        "FROM releases WHERE published_at IS NOT NULL AND COALESCE(draft, 0) = 0",
+        ["repo_id", "id", "author_id", "published_at", "source", "tagger_name", "tagger_email"])
     releases = with_repo(releases, repos)
+    is_tag = releases["source"].eq("git") & releases["tagger_email"].notna()
+    maker = user_key(releases["author_id"])
+    if is_tag.any():
+        maker = maker.where(~is_tag, tagger_keys(conn, releases.loc[is_tag]))
     return pd.DataFrame({
-        "ts": releases["published_at"], "maker": user_key(releases["author_id"]),
+        "ts": releases["published_at"], "maker": maker,
         "org": releases["org"], "repo": releases["repo"], "kind": "release",
         "target": "release:" + releases["id"].astype(str), "target_author": None,
-        "action": True,
+        "subkind": is_tag.map({True: "tag", False: ""}), "action": True,
     })
+
+
+def tagger_keys(conn: sqlite3.Connection, tags: pd.DataFrame) -> pd.Series:
+    """The maker key of each tag's tagger: identity resolution's, by the tagger's exact
+    'Name <email>' (``git:<email>`` before identities are resolved; null when opted out)."""
+    text = tags["tagger_name"].fillna("") + " <" + tags["tagger_email"] + ">"
+    if not table_exists(conn, "maker_identities"):
+        return git_key(tags["tagger_email"])
+    known = dict(conn.execute("SELECT identity, maker_key FROM maker_identities WHERE kind = 'git'"))
+    return text.map(known).astype(object)
 
 
 # --- commits ----------------------------------------------------------------------------
@@ -433,14 +478,17 @@ def parent_lists(commits: pd.DataFrame) -> list[list[str]]:
     return [json.loads(text) if text else [] for text in commits["parents"].tolist()]
 
 
-def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """Every default-branch commit, dated when it reached the branch, with how it landed
-    (see the module docstring)."""
+def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame,
+                not_people: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:
+    """Every default-branch commit, dated when it reached the branch, with how it landed,
+    and the landing acts of whoever put work there (see the module docstring)."""
     commits = commits_frame(conn, repos)
     if commits.empty:
         return commits.iloc[0:0]
     parents = parent_lists(commits)
     commits["n_parents"] = [len(p) for p in parents]
+    commits["default_branch"] = commits["repo_id"].map(
+        dict(conn.execute("SELECT id, default_branch FROM repos").fetchall()))
     mainline, introduced_by = first_parent_walk(commits, parents)
     commits["mainline"] = mainline
     pull_refs = query_frame(conn, "SELECT repo_id, number, sha FROM pull_refs",
@@ -470,7 +518,7 @@ def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
         "action": commits["landed"],
         "subkind": "",
     })
-    return pd.concat([authored, committed_rows(commits)], ignore_index=True)
+    return pd.concat([authored, committed_rows(commits, not_people)], ignore_index=True)
 
 
 def reached_at(commits: pd.DataFrame) -> pd.Series:
@@ -506,24 +554,79 @@ def landed_commits(commits: pd.DataFrame, held: set[tuple[Any, int]]) -> pd.Seri
     return landed & ~commits.index.isin(repeated[repeated].index)
 
 
-def committed_rows(commits: pd.DataFrame) -> pd.DataFrame:
-    """The committer's own act for direct pushes and mainline merge commits. Who committed a
-    merge: its committer, or its author when the committer is GitHub's web flow (a merge
-    pressed on the web); a direct push never has GitHub as committer."""
-    by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
-    merger = commits["author_key"].where(by_github, commits["committer_key"])
-    who = merger.where(commits["is_merge"], commits["committer_key"])
-    pushed = commits.assign(who=who)
-    pushed = pushed[pushed["who"].notna() & (pushed["direct_push"]
-                                             | (pushed["is_merge"] & pushed["mainline"]))]
+def committed_rows(commits: pd.DataFrame, not_people: set[str] | frozenset[str] = frozenset()
+                   ) -> pd.DataFrame:
+    """The landing acts of whoever put work on the branch (``landing_acts``), as rows of
+    kind ``committed``."""
+    pushed = landing_acts(commits, not_people)
     return pd.DataFrame({
         "ts": pushed["reached_at"], "maker": pushed["who"],
         "org": pushed["org"], "repo": pushed["repo"], "kind": "committed",
-        "target": "commit:" + pushed["sha"], "target_author": pushed["author_key"],
+        "target": "commit:" + pushed["sha"], "target_author": pushed["whose"],
         "via_pr": pushed["via_pr"], "pr": pushed["pr"], "is_merge": pushed["is_merge"],
         "direct_push": pushed["direct_push"], "committer": pushed["who"],
-        "action": True, "subkind": pushed["is_merge"].map({True: "merge", False: "direct_push"}),
+        "own_work": pushed["own_work"], "action": True, "subkind": pushed["how"],
     })
+
+
+def landing_acts(commits: pd.DataFrame, not_people: set[str] | frozenset[str] = frozenset()
+                 ) -> pd.DataFrame:
+    """Who put work on the default branch, and whose work it was (docs/rules.md "Roles").
+
+    One row per act: a direct push (``how`` 'direct_push'), a squash commit committed by a
+    person rather than GitHub's web flow ('squash'), or a merge commit that is on the
+    mainline or brought commits in ('merge'). ``who`` committed it (for a merge committed by
+    the web flow, its author, who pressed merge). The work it landed: a push's or squash's
+    own commit; for a merge, the non-merge commits whose landing merge it is
+    (``merged_by_sha``: a commit already on the branch is not landed again). ``own_work``
+    says some of that work is ``who``'s; ``whose`` is the author of a commit of it that is
+    someone else's (a person, not in ``not_people``; the first by sha), else ``who`` when
+    it is their own only, else null.
+    """
+    by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
+    merger = commits["author_key"].where(by_github, commits["committer_key"])
+    who = merger.where(commits["is_merge"], commits["committer_key"])
+    brought = commits.loc[~commits["is_merge"] & commits["merged_by_sha"].notna(),
+                          ["repo_id", "merged_by_sha", "author_key", "sha"]]
+    landing_merges = pd.MultiIndex.from_frame(brought[["repo_id", "merged_by_sha"]])
+    brings = pd.MultiIndex.from_frame(commits[["repo_id", "sha"]]).isin(landing_merges)
+    squash = (commits["mainline"] & ~commits["is_merge"] & commits["via_pr"]
+              & commits["merged_by_sha"].isna())
+    how = np.select([commits["direct_push"], squash,
+                     commits["is_merge"] & (commits["mainline"] | brings)],
+                    ["direct_push", "squash", "merge"], default="")
+    acts = commits.assign(who=who, how=how)
+    acts = acts[acts["who"].notna() & acts["how"].ne("")]
+    foxtrot = acts["how"].eq("merge") & is_foxtrot(acts["message"], acts["default_branch"])
+    # (act, author of a commit it landed): a push or squash its own commit, a merge those it brought
+    single = acts.loc[acts["how"].ne("merge"), ["repo_id", "sha", "who", "author_key"]]
+    single = single.assign(commit=single["sha"])
+    merged = acts.loc[acts["how"].eq("merge"), ["repo_id", "sha", "who"]].merge(
+        brought.rename(columns={"sha": "commit", "merged_by_sha": "sha"}), on=["repo_id", "sha"])
+    work = pd.concat([single, merged], ignore_index=True)
+    mine = work[work["author_key"].eq(work["who"])]
+    others = work[work["author_key"].notna() & work["author_key"].ne(work["who"])
+                  & ~work["author_key"].isin(not_people)]
+    upstream = pd.MultiIndex.from_frame(acts.loc[foxtrot, ["repo_id", "sha"]])
+    others = others[~pd.MultiIndex.from_frame(others[["repo_id", "sha"]]).isin(upstream)]
+    others = others.sort_values("commit").drop_duplicates(["repo_id", "sha"])
+    act = pd.MultiIndex.from_frame(acts[["repo_id", "sha"]])
+    own = act.isin(pd.MultiIndex.from_frame(mine[["repo_id", "sha"]]))
+    other = others.set_index(["repo_id", "sha"])["author_key"].reindex(act).to_numpy()
+    whose = pd.Series(other, index=acts.index, dtype=object)
+    whose = whose.where(whose.notna(), acts["who"].where(own))
+    return acts.assign(own_work=own, whose=whose)
+
+
+def is_foxtrot(subjects: pd.Series, default_branches: pd.Series) -> pd.Series:
+    """Which merge subjects are foxtrot merges (``FOXTROT_SUBJECT``): the upstream copy of a
+    long-lived branch (or the repo's default branch) pulled into the local one. A subject
+    cannot tell an upstream from a contributor's fork of the same name: an approximation."""
+    found = subjects.fillna("").str.extract(FOXTROT_SUBJECT)
+    branch = found["branch"].fillna(found["remote"])
+    same = found["into"].isna() | found["into"].eq(branch)
+    long_lived = branch.isin(LONG_LIVED_BRANCHES) | branch.eq(default_branches)
+    return (branch.notna() & same & long_lived).astype(bool)
 
 
 def first_parent_walk(commits: pd.DataFrame, parents: list[list[str]]) -> tuple[list[bool], dict]:
@@ -635,7 +738,7 @@ def opted_out_makers(conn: sqlite3.Connection, config: Config | None,
     return keys
 
 
-def bot_makers(conn: sqlite3.Connection, people: pd.DataFrame, events: pd.DataFrame) -> set[str]:
+def bot_makers(conn: sqlite3.Connection, people: pd.DataFrame) -> set[str]:
     """Maker keys that are bots: identity's answer plus account type and ``[bot]`` logins
     (identity's table may be empty until its first refresh)."""
     found = set()
@@ -643,3 +746,14 @@ def bot_makers(conn: sqlite3.Connection, people: pd.DataFrame, events: pd.DataFr
         found = {str(row[0]) for row in conn.execute("SELECT key FROM makers WHERE is_bot")}
     is_bot = people["type"].eq("Bot") | people["login"].str.lower().str.endswith("[bot]")
     return found | set(people.loc[is_bot, "key"])
+
+
+def role_account_makers(conn: sqlite3.Connection, config: Config | None) -> set[str]:
+    """Maker keys that are role accounts (graphminer.bots), bots left out (they are bots)."""
+    if not table_exists(conn, "maker_identities"):
+        return set()
+    rows = conn.execute(
+        "SELECT i.maker_key, i.kind, i.identity FROM maker_identities i "
+        "JOIN makers m ON m.key = i.maker_key WHERE NOT m.is_bot").fetchall()
+    words = config["people"]["role_accounts"] if config is not None else None
+    return set(role_accounts(((row[0], row[1], row[2]) for row in rows), words))

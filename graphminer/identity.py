@@ -387,6 +387,15 @@ class _Resolution:
             pair = self._pair(name or "", email)
             if pair.first_at is None:
                 pair.first_at = first_at
+        # taggers of annotated tags (harvest-git): identities like commit authors; a tagger
+        # with no commit becomes a maker of their own
+        for name, email, first_at in self.conn.execute(
+            "SELECT tagger_name, tagger_email, MIN(published_at) FROM releases "
+            "WHERE tagger_email IS NOT NULL AND lower(tagger_email) != ? GROUP BY 1, 2", (WEB_FLOW_EMAIL,)
+        ):
+            pair = self._pair(name or "", email)
+            if pair.first_at is None:
+                pair.first_at = first_at
         self.personal_domains = self._personal_domains()
 
     def _pair(self, name: str, email: str) -> _Pair:

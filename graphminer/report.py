@@ -36,7 +36,7 @@ from graphminer.outputs import REPORT_MARKER, mark_folder, remove_marked, requir
 
 # Milestones in words a board member uses (one home: the catalogue).
 PLAIN: dict[str, str] = LABELS
-FUNNEL_STEPS = ("first_contact", "first_landed", "returning", "maintainer", "core")
+FUNNEL_STEPS = ("first_contact", "first_landed", "returning", "committer", "maintainer", "core")
 TRACKS = ("long_term", "organiser", "org_bridge")
 STAGE_ORDER = STAGES
 ACCENT = "#2b6cb0"
@@ -49,12 +49,20 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("participant", "took part (any action) in the last twelve months, without work accepted."),
     ("contributor", "had work accepted in the last twelve months."),
     ("returning", "a contributor who came back with more accepted work in a later month."),
-    ("maintainer", "in the last twelve months, merged, closed or approved other people's work, "
-                   "or released or pushed to a project others had contributed to."),
-    ("core", "one of the few people who did most of a project's accepted work in a quarter, "
-             "in a project with a real team that quarter."),
-    ("organiser", "made room for others: welcomed a newcomer's first issue, labelled work for "
-                  "newcomers, or started a project others joined."),
+    ("committer", "put their own work on a project's main branch themselves (pushed it, or "
+                  "merged their own pull request): they have write access, which is not yet "
+                  "maintaining."),
+    ("maintainer", "in the last twelve months, acted on other people's work in a project they had "
+                   "contributed to (merged, landed, closed or approved it), or published a release "
+                   "or tag of a project others had contributed to."),
+    ("core", "one of the few people who did most of a project's accepted work over a year, "
+             "steadily (in at least two quarters, about one contribution a month or more), in a "
+             "project with a team."),
+    ("organiser", "made room for others: welcomed a newcomer's first issue or pull request, "
+                  "labelled work for newcomers, saw an issue they raised through, started a "
+                  "project others joined, or wrote a contributing guide, code of conduct or "
+                  "issue template (a README is not one)."),
+    ("role account", "a shared account such as root or deploy, not a person: left out like bots."),
     ("bridge", "active in two projects or organisations within a year."),
     ("inactive / gone", "no action for six months / for a year or more."),
     ("as of", "the moment the figures describe; later activity is left out, so they can be "
@@ -384,10 +392,12 @@ def first_screen(head: dict[str, Any], as_of: pd.Timestamp) -> str:
              f"{percent(c.get('returning', 0), landed)} of those contributors returned in a later month; "
              f"studies of open source find about half never do."),
         card(f"{c.get('maintainer', 0):,}", "became maintainers",
-             f"They now review, merge and release other people's work. Half of them got there "
+             f"They now review, merge and release other people's work ({c.get('committer', 0):,} "
+             f"people put work of their own on a main branch). Half of them got there "
              f"within {plain_duration(to_maintainer)} of first taking part."
              if to_maintainer is not None else
-             "They now review, merge and release other people's work."),
+             f"They now review, merge and release other people's work ({c.get('committer', 0):,} "
+             f"people put work of their own on a main branch)."),
         card(f"{c.get('organiser', 0):,}", "became organisers",
              "They welcomed newcomers, sorted issues for others or started projects that others joined."),
         card(f"{c.get('org_bridge', 0):,}", "worked across organisations",
@@ -760,8 +770,8 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
         )
     sections.append(
         "<p class=note>Made by graphminer (rules version "
-        f"{esc(RULES_VERSION)}) as of {inputs.as_of:%Y-%m-%d %H:%M} UTC. Bots are left out. "
-        "Emails are never shown.</p>"
+        f"{esc(RULES_VERSION)}) as of {inputs.as_of:%Y-%m-%d %H:%M} UTC. Bots and role accounts "
+        "(root, deploy...) are left out. Emails are never shown.</p>"
     )
     (folder / "index.html").write_text(page("What taking part did for people", "".join(sections)), "utf-8")
 

@@ -89,7 +89,7 @@ def thresholds(config: Any = None) -> dict[str, Any]:
 # --- preparing the events ---------------------------------------------------------------
 
 RULE_COLUMNS = ["ts", "maker", "org", "repo", "kind", "target", "target_author", "subkind",
-                "label", "by_commit", "landed", "action", "community"]
+                "label", "by_commit", "landed", "action", "community", "own_work"]
 
 
 # One-slot memo of the last preparation: milestones and then stages of the same events
@@ -111,6 +111,8 @@ def rule_events(events: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     moment = utc_timestamp(as_of)
     if LAST_RUN.get("events") is events and LAST_RUN.get("moment") == moment:
         return LAST_RUN["ev"]
+    if "own_work" not in events:  # a frame made before rules version 4 (tests, old callers)
+        events = events.assign(own_work=False)
     ev = prepared_events(events, moment)
     LAST_RUN.clear()
     LAST_RUN.update(events=events, moment=moment, ev=ev)
@@ -214,21 +216,44 @@ def merged_at_of_prs(ev: pd.DataFrame) -> pd.DataFrame:
         ["repo", "target"])
 
 
+def committer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
+    """The maker's own work put on the branch by themselves (rules version 4): a merge of
+    their own PR, or a landing act (a direct push, a squash, a merge) that landed a commit
+    of their own (``own_work``)."""
+    kind = ev["kind"]
+    own_merges = ev[kind.eq("merge_performed") & ev["target_author"].eq(ev["maker"])]
+    own_landing = ev[kind.eq("committed") & ev["own_work"]]
+    return pd.concat([candidates(own_merges), candidates(own_landing)], ignore_index=True)
+
+
 def maintainer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
-    """Merging or closing someone else's item, approving a PR later merged; and, only in a
-    repo where someone else landed strictly before (``after_others_landed``), a release, a
-    direct push or a merge commit committed by the maker (interpretations 2, 3)."""
+    """Acting on someone else's work (rules version 4): merging their PR, landing their
+    commits (a push, squash or merge that put someone else's commit on the branch), closing
+    their issue or PR, approving their PR later merged (interpretation 3), each in a repo
+    where the maker had landed work of their own strictly before (``after_own_landed``); and,
+    in a repo where someone else had landed strictly before (``after_others_landed``),
+    publishing a release or an annotated tag. One's own direct pushes and merges are
+    committer acts, not these."""
     kind, subkind = ev["kind"], ev["subkind"]
     merges = ev[kind.eq("merge_performed") & ev["someone_else"]]
+    landing = ev[kind.eq("committed") & ev["someone_else"]]
     closes = ev[kind.eq("issue_event") & subkind.eq("closed") & ev["someone_else"] & ~ev["by_commit"]]
     approvals = ev[kind.eq("review") & subkind.eq("APPROVED") & ev["someone_else"]]
     approvals = approvals.merge(merged_at_of_prs(ev), on=["repo", "target"], how="inner")
     approvals = approvals[approvals["merged_at"] >= approvals["ts"]]
+    on_others = after_own_landed(ev, pd.concat([merges, landing, closes, approvals[merges.columns]]))
     releases = after_others_landed(ev, ev[kind.eq("release")])
-    pushes = after_others_landed(ev, ev[kind.eq("committed")])
-    parts = [candidates(merges), candidates(closes), candidates(approvals),
-             candidates(releases), candidates(pushes)]
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat([candidates(on_others), candidates(releases)], ignore_index=True)
+
+
+def after_own_landed(ev: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
+    """The acts done in a repo where the actor had landed a contribution of their own
+    strictly before (a maintainer is a contributor acting on others' work)."""
+    firsts = landed_of(ev).groupby(["repo", "maker"], observed=True, sort=False)["ts"].min()
+    firsts = firsts.rename("own_first").reset_index()
+    joined = acts[["repo", "maker", "ts"]].reset_index(names="row").merge(
+        firsts, on=["repo", "maker"], how="inner")
+    return acts.loc[joined.loc[joined["own_first"].lt(joined["ts"]), "row"]]
 
 
 def after_others_landed(ev: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
@@ -257,30 +282,57 @@ def reviewer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def core_candidates(ev: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
-    """Per repo and quarter with a team (>= core_min_landed landed contributions from >=
-    core_min_makers makers), the shortest prefix of makers (by landed contributions there,
-    descending, ties by key) holding >= core_share of them, keeping those with >=
-    core_min_own; dated at the maker's first landed contribution there that quarter."""
+    """Each quarter in which a maker is in a repo's sustained core (rules version 4,
+    interpretation 11), dated at their first landed contribution there that quarter.
+
+    Read over the year ending with the quarter (it and the three before it), in a repo where
+    at least core_min_makers makers have landed work by then: the year holds >=
+    core_min_landed landed contributions; its makers sorted by landed contributions there
+    that year (descending, ties by key), the shortest prefix holding >= core_share of them;
+    of that prefix, makers with >= max(core_min_own, core_min_own_share x the year's landed)
+    of their own, landed in >= core_min_quarters different quarters of the year, one of them
+    this quarter.
+    """
     landed = landed_of(ev)
     if landed.empty:
         return empty_candidates()
     landed = landed.assign(quarter=quarter_index(landed["ts"]))
     counts = (landed.groupby(["repo", "quarter", "maker"], sort=False, observed=True)
               .size().rename("n").reset_index())
-    team = counts.groupby(["repo", "quarter"], observed=True)["n"]
-    counts["total"] = team.transform("sum")
-    counts["makers"] = team.transform("size")
-    counts = counts[(counts["total"] >= limits["core_min_landed"])
-                    & (counts["makers"] >= limits["core_min_makers"])]
-    counts = counts.assign(key=counts["maker"].astype(str)).sort_values(
-        ["repo", "quarter", "n", "key"], ascending=[True, True, False, True])
-    before = counts.groupby(["repo", "quarter"], observed=True)["n"].cumsum() - counts["n"]
-    in_core = counts[(before < limits["core_share"] * counts["total"] - 1e-9)
-                     & (counts["n"] >= limits["core_min_own"])]
+    # a quarter's landed contributions count in the years ending with it and the three after
+    year = pd.concat([counts.assign(end=counts["quarter"] + lag) for lag in range(4)], ignore_index=True)
+    year = (year.groupby(["repo", "end", "maker"], sort=False, observed=True)
+            .agg(n=("n", "sum"), quarters=("n", "size")).reset_index())
+    # only the years ending with a quarter in which the maker landed
+    year = year.merge(counts[["repo", "quarter", "maker"]].rename(columns={"quarter": "end"}),
+                      on=["repo", "end", "maker"], how="left", indicator="here")
+    team = year.groupby(["repo", "end"], observed=True)["n"]
+    year["total"] = team.transform("sum")
+    year["team"] = makers_by_then(counts, year)
+    year = year[(year["total"] >= limits["core_min_landed"]) & (year["team"] >= limits["core_min_makers"])]
+    year = year.assign(key=year["maker"].astype(str)).sort_values(
+        ["repo", "end", "n", "key"], ascending=[True, True, False, True])
+    before = year.groupby(["repo", "end"], observed=True)["n"].cumsum() - year["n"]
+    own = np.maximum(limits["core_min_own"], limits["core_min_own_share"] * year["total"] - 1e-9)
+    in_core = year[(before < limits["core_share"] * year["total"] - 1e-9) & (year["n"] >= own)
+                   & (year["quarters"] >= limits["core_min_quarters"]) & year["here"].eq("both")]
     triggers = landed.drop_duplicates(["maker", "repo", "quarter"])
-    rows = in_core[["maker", "repo", "quarter"]].merge(triggers, on=["maker", "repo", "quarter"],
-                                                       how="inner")
+    rows = in_core[["maker", "repo", "end"]].rename(columns={"end": "quarter"}).merge(
+        triggers, on=["maker", "repo", "quarter"], how="inner")
     return candidates(rows)
+
+
+def makers_by_then(counts: pd.DataFrame, year: pd.DataFrame) -> np.ndarray:
+    """For each (repo, end) row of ``year``: how many makers had landed work in the repo by
+    the end of that quarter."""
+    firsts = counts.groupby(["repo", "maker"], observed=True)["quarter"].min().reset_index()
+    growth = firsts.groupby(["repo", "quarter"], observed=True).size().rename("new").reset_index()
+    growth["makers"] = growth.groupby("repo", observed=True)["new"].cumsum()
+    growth = growth.assign(repo=growth["repo"].astype(object)).sort_values("quarter")
+    left = year[["repo", "end"]].assign(repo=year["repo"].astype(object), row=np.arange(len(year)))
+    joined = pd.merge_asof(left.sort_values("end"), growth[["repo", "quarter", "makers"]],
+                           left_on="end", right_on="quarter", by="repo", direction="backward")
+    return joined.sort_values("row")["makers"].fillna(0).to_numpy()
 
 
 def creator_acts(ev: pd.DataFrame) -> pd.DataFrame:
@@ -491,6 +543,7 @@ RULES: dict[str, Callable[[RuleInputs], pd.DataFrame]] = {
     "first_landed": lambda r: first_landed_candidates(r.ev),
     "returning": lambda r: returning_candidates(r.ev, r.keys),
     "long_term": lambda r: long_term_candidates(r.ev, r.keys, r.limits),
+    "committer": lambda r: committer_candidates(r.ev),
     "maintainer": lambda r: maintainer_candidates(r.ev),
     "triager": lambda r: triager_candidates(r.ev),
     "reviewer": lambda r: reviewer_candidates(r.ev),

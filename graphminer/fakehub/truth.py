@@ -171,7 +171,7 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 MILESTONES: tuple[str, ...] = (
     "first_contact",
@@ -181,6 +181,8 @@ MILESTONES: tuple[str, ...] = (
     "first_landed",
     "returning",
     "long_term",
+    # rules version 4: one's own work put on the branch by oneself (write access)
+    "committer",
     "maintainer",
     "triager",
     "reviewer",
@@ -210,7 +212,9 @@ DEFAULT_RULES: dict[str, Any] = {
     "core_share": 0.8,
     "core_min_landed": 10,
     "core_min_makers": 3,
-    "core_min_own": 3,
+    "core_min_own": 12,
+    "core_min_own_share": 0.05,
+    "core_min_quarters": 2,
     "shift_min_actions": 3,
     "organiser_labels": ["good first issue", "help wanted"],
     # Logins, names, emails or email local parts of known automation accounts.
@@ -245,6 +249,12 @@ DEFAULT_RULES: dict[str, Any] = {
     ],
     # Substrings of a commit name or email that only automation uses.
     "bot_patterns": ["github actions bot", "-bot@"],
+    # Words that name a role, not a person (a whole name, login or email user name).
+    "role_accounts": ["root", "admin", "administrator", "deploy", "deployer", "www-data",
+                      "testharness", "test", "build", "ci"],
+    # Of those, the ones that also count as one word of a longer name or user name.
+    "role_words_in_names": ["admin", "administrator", "deploy", "deployer", "www-data",
+                            "testharness"],
     # Full names that say nothing about who someone is (never evidence for a merge).
     "generic_names": [
         "your name",
@@ -321,6 +331,81 @@ def valid_full_name(name: str, generic: set[str]) -> bool:
     return len(name.split()) >= 2 and name not in generic
 
 
+# --------------------------------------------------------------------------- not people (v4)
+
+WORD_BREAK = re.compile(r"[ \t._-]+")
+
+
+def has_bot_word(text: str | None) -> bool:
+    """Rule 11 (version 4): ``bot``, ``Bot`` or ``BOT`` as one of the words of a login or
+    name, words split at spaces, dots, dashes and underscores (``deploy-bot``,
+    "Translation Bot"; ``Abbot`` and ``Bohbot`` are one word, a surname)."""
+    return any(part in ("bot", "Bot", "BOT") for part in WORD_BREAK.split((text or "").strip()))
+
+
+def is_lower_bot_name(name: str | None) -> bool:
+    """Rule 11 (version 4): a commit or profile name that is a single lower-case word
+    ending in ``bot`` (``fdsbot``); logins are not read this way (they are lower-case by
+    habit: ``jbohbot`` is a person)."""
+    text = (name or "").strip()
+    return bool(text) and text.endswith("bot") and text == text.lower() and not any(
+        ch.isspace() for ch in text) and text[0].isalnum()
+
+
+def as_separate_word(text: str, word: str) -> bool:
+    """``word`` between the ends of ``text`` or separators (space, dot, dash, underscore)."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or text[start - 1] in " \t._-") and (end == len(text) or text[end] in " \t._-"):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
+def is_role_identity(name: str, email: str, rules: dict) -> bool:
+    """Rule 26: a normalised name and a lower-cased email that are a role's, not a person's."""
+    roles = {word.lower() for word in rules["role_accounts"]}
+    in_names = roles & {word.lower() for word in rules["role_words_in_names"]}
+    if name in roles or any(as_separate_word(name, word) for word in in_names):
+        return True
+    if name.split()[-1:] == ["account"]:
+        return True
+    if len(name.split()) > 1:
+        return False  # a person's full name on their own machine's user name
+    user = email.partition("@")[0].rpartition("+")[2]
+    return user in roles or any(as_separate_word(user, word) for word in in_names)
+
+
+def machine_site_of(host: str) -> str | None:
+    """Rule 26: the site a machine's host belongs to ('' for a local name), None for a
+    registrable domain (a mailbox, not a machine)."""
+    parts = host.split(".")
+    local = ("local", "localdomain", "lan", "home", "internal", "(none)", "localhost")
+    if len(parts) == 1 or parts[-1] in local or host in local:
+        return ""
+    second = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go", "gob"}
+    keep = 3 if len(parts[-1]) == 2 and parts[-2] in second else 2
+    if len(parts) <= keep:
+        return None
+    return ".".join(parts[-keep:])
+
+
+def shared_machine_emails(pairs: Any) -> set[str]:
+    """Rule 26: emails whose user name is used on >= 3 machines of one site under >= 3
+    different names."""
+    seen: dict[tuple[str, str], tuple[set, set]] = defaultdict(lambda: (set(), set()))
+    for name, email in pairs:
+        user, _, host = email.partition("@")
+        site = machine_site_of(host) if user else None
+        if site is not None:
+            names, hosts = seen[(user, site)]
+            names.add(name)
+            hosts.add(host)
+    return {f"{user}@{host}" for (user, _), (names, hosts) in seen.items()
+            if len(names) >= 3 and len(hosts) >= 3 for host in hosts}
+
+
 class Action:
     """One action of a maker; ``category`` is CODE, ORGANISING or None (rule 7)."""
 
@@ -386,6 +471,7 @@ class People:
         self.emails: dict[str, set[str]] = defaultdict(set)
         self.email_owner, self.name_owner = self.linked_evidence(commits)
         self.unlinked_key = self.unlinked_groups(commits)
+        self.role_keys = self.role_accounts(commits, rules)
 
     # users ---------------------------------------------------------------
 
@@ -403,7 +489,8 @@ class People:
         if user is None:
             return False
         login = user["login"].lower()
-        return user.get("type") == "Bot" or login.endswith("[bot]") or login in self.bot_words
+        return (user.get("type") == "Bot" or login.endswith("[bot]") or login in self.bot_words
+                or has_bot_word(user["login"]))
 
     def login(self, key: str) -> str | None:
         if key.startswith("git:"):
@@ -420,6 +507,8 @@ class People:
         if name_l in self.bot_words or email in self.bot_words:
             return True
         if email.split("@", 1)[0] in self.bot_words:
+            return True
+        if is_lower_bot_name(name) or has_bot_word(name):
             return True
         return any(pattern in name_l or pattern in email for pattern in self.bot_patterns)
 
@@ -527,7 +616,29 @@ class People:
         return key
 
     def is_bot(self, key: str | None) -> bool:
-        return key in self.bot_keys
+        """Not a person: a bot, or a role account (rule 26); their acts are nobody's."""
+        return key in self.bot_keys or key in self.role_keys
+
+    def is_role(self, key: str | None) -> bool:
+        return key in self.role_keys
+
+    def role_accounts(self, commits: list[dict], rules: dict) -> set[str]:
+        """Rule 26: makers every identity of whom is a role's (users: the login counts as a
+        name with no email)."""
+        identities: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for commit in commits:
+            for side in ("author", "committer"):
+                key = self.side_key(commit, side)
+                person = commit.get(side) or {}
+                if key is not None and key not in self.bot_keys:
+                    email = (person.get("email") or "").strip().lower()
+                    identities[key].add((normal_name(person.get("name")), email))
+        for user_id, user in self.users.items():
+            if user_id not in self.bot_users:
+                identities[str(user_id)].add((user["login"].lower(), ""))
+        shared = shared_machine_emails(pair for pairs in identities.values() for pair in pairs)
+        return {key for key, pairs in identities.items()
+                if pairs and all(pair[1] in shared or is_role_identity(*pair, rules) for pair in pairs)}
 
     def identities(self, key: str) -> list[str]:
         login = self.login(key)
@@ -615,8 +726,11 @@ class Ledger:
         self.landed: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
         self.marks: dict[str, dict[str, datetime]] = defaultdict(dict)
         self.seen_bots: set[str] = set()
-        # releases, direct pushes, merge commits: (maker, time, repo), judged by rule 18
+        # releases: (maker, time, repo), judged by rule 18's "someone else landed before"
         self.shared_acts: list[tuple[str, datetime, int]] = []
+        # acts on someone else's work: (maker, time, repo), judged by rule 18's "the maker
+        # had landed work of their own there before"
+        self.acts_on_others: list[tuple[str, datetime, int]] = []
 
     def counts(self, maker: str | None, ts: datetime) -> bool:
         """Whether an act by ``maker`` at ``ts`` enters the rules (not a bot, not later)."""
@@ -691,7 +805,8 @@ def maker_entry(people: People, key: str, marks: dict[str, datetime], is_bot: bo
     return {
         "login": people.login(key),
         "identities": people.identities(key),
-        "is_bot": is_bot,
+        "is_bot": is_bot and not people.is_role(key),
+        "role_account": people.is_role(key),
         "resolvable": not key.startswith("git:"),
         "milestones": {name: format_time(marks.get(name)) for name in MILESTONES},
     }
@@ -755,7 +870,7 @@ def record_comments_and_reviews(
         responses[target].append((ts, maker, action))
         ledger.mark(maker, "reviewer", ts)
         if record.get("state") == "APPROVED" and item.merged is not None and item.merged >= ts:
-            ledger.mark(maker, "maintainer", ts)
+            ledger.acts_on_others.append((maker, ts, record["repo_id"]))
     return responses
 
 
@@ -781,9 +896,11 @@ def record_events(
         if triage:
             ledger.mark(actor, "triager", ts)
         if others and kind == "merged":
-            ledger.mark(actor, "maintainer", ts)
+            ledger.acts_on_others.append((actor, ts, record["repo_id"]))
+        if kind == "merged" and item is not None and item.author == actor:
+            ledger.mark(actor, "committer", ts)  # merged their own pull request
         if others and kind == "closed" and record.get("commit_id") is None:
-            ledger.mark(actor, "maintainer", ts)
+            ledger.acts_on_others.append((actor, ts, record["repo_id"]))
         label = (record.get("label") or "").lower()
         if others and kind == "labeled" and not item.is_pr and label in organiser_labels:
             ledger.mark(actor, "organiser", ts)
@@ -811,7 +928,7 @@ def record_releases(world: dict, ledger: Ledger) -> None:
 def record_commits(
     world: dict, commits: list[dict], ledger: Ledger
 ) -> dict[int, tuple[datetime, str, str]]:
-    """Landed commits and committer acts (rules 5, 6); returns each repo's first landed commit."""
+    """Landed commits and landing acts (rules 5, 6); returns each repo's first landed commit."""
     merge_prs: dict[int, dict[str, int]] = defaultdict(dict)
     held: dict[int, set[int]] = defaultdict(set)
     for record in world.get("issues", []):
@@ -831,7 +948,6 @@ def record_commits(
             sha = commit["sha"]
             ts = branch.reached(sha)
             author = ledger.people.side_key(commit, "author")
-            committer = ledger.people.side_key(commit, "committer")
             is_merge = len(commit.get("parents", [])) >= 2
             lands = not is_merge and (sha not in branch.via_pr or branch.number[sha] not in held[repo_id])
             if lands and ledger.counts(author, ts):
@@ -843,14 +959,59 @@ def record_commits(
                         landed_from_merge.add((merge, author))
                     ledger.act(author, ts, repo_id, CODE)
                     ledger.landed[author].append((ts, repo_id))
-            on_mainline = sha in branch.mainline
-            direct_push = on_mainline and not is_merge and sha not in branch.via_pr
-            if is_merge and on_mainline and is_web_flow(commit):
-                committer = author  # a merge pressed on the web is its author's act
-            if (direct_push or (is_merge and on_mainline)) and ledger.counts(committer, ts):
-                ledger.act(committer, ts, repo_id)
-                ledger.shared_acts.append((committer, ts, repo_id))
+        record_landing_acts(branch, ledger, repo_id, ledger.repos[repo_id].get("default_branch") or "main")
     return firsts
+
+
+def record_landing_acts(branch: Branch, ledger: Ledger, repo_id: int, default_branch: str) -> None:
+    """Rule 6: who put work on the branch (an action), and whose work it was: their own (a
+    committer act) or someone else's (an act on others' work, rule 18)."""
+    brought: dict[str, list[str]] = defaultdict(list)
+    for sha, merge in branch.brought_by.items():
+        if len(branch.by_sha[sha].get("parents", [])) < 2:
+            brought[merge].append(sha)
+    for sha, commit in branch.by_sha.items():
+        is_merge = len(commit.get("parents", [])) >= 2
+        on_mainline = sha in branch.mainline
+        if is_merge and not (on_mainline or sha in brought):
+            continue  # a merge of main into a side branch: nobody's act
+        if not is_merge and not on_mainline:
+            continue  # brought in by a merge: the merge is the act
+        doer = ledger.people.side_key(commit, "committer")
+        if is_merge and is_web_flow(commit):
+            doer = ledger.people.side_key(commit, "author")  # pressed merge on the web
+        ts = branch.reached(sha)
+        if not ledger.counts(doer, ts):
+            continue
+        ledger.act(doer, ts, repo_id)
+        work = [sha] if not is_merge else sorted(brought.get(sha, []))
+        authors = [ledger.people.side_key(branch.by_sha[done], "author") for done in work]
+        if doer in authors:
+            ledger.mark(doer, "committer", ts)
+        if is_merge and is_foxtrot_merge(commit.get("message") or "", default_branch):
+            continue  # what a foxtrot merge brings in was upstream already
+        if any(ledger.someone_else(doer, author) for author in authors):
+            ledger.acts_on_others.append((doer, ts, repo_id))
+
+
+LONG_LIVED = ("main", "master", "develop", "development", "trunk", "gh-pages")
+
+
+def is_foxtrot_merge(message: str, default_branch: str) -> bool:
+    """A pull of the upstream copy of a long-lived branch into the local one: "Merge branch
+    'B' of URL" or "Merge remote-tracking branch 'R/B'", with no " into " or " into B"."""
+    subject = message.split("\n", 1)[0].strip()
+    into = None
+    if " into " in subject:
+        subject, _, into = subject.rpartition(" into ")
+    if subject.startswith("Merge branch '") and "' of " in subject:
+        name = subject[len("Merge branch '"):subject.index("' of ")]
+    elif subject.startswith("Merge remote-tracking branch '") and subject.endswith("'"):
+        name = subject[len("Merge remote-tracking branch '"):-1]
+        name = name.split("/", 1)[1] if "/" in name else name
+    else:
+        return False
+    return (into is None or into == name) and (name in LONG_LIVED or name == default_branch)
 
 
 def is_web_flow(commit: dict) -> bool:
@@ -859,8 +1020,9 @@ def is_web_flow(commit: dict) -> bool:
 
 
 def mark_shared_acts(ledger: Ledger) -> None:
-    """Rule 18's releases, direct pushes and merge commits: maintainer acts only in a repo
-    where another maker had landed a contribution strictly before."""
+    """Rule 18: releases are maintainer acts only in a repo where another maker had landed
+    a contribution strictly before; acts on someone else's work only in a repo where the
+    maker had landed a contribution of their own strictly before."""
     landers: dict[int, dict[str, datetime]] = defaultdict(dict)
     for maker, contributions in ledger.landed.items():
         for ts, repo_id in contributions:
@@ -869,6 +1031,10 @@ def mark_shared_acts(ledger: Ledger) -> None:
                 seen[maker] = ts
     for maker, ts, repo_id in ledger.shared_acts:
         if any(other != maker and at < ts for other, at in landers[repo_id].items()):
+            ledger.mark(maker, "maintainer", ts)
+    for maker, ts, repo_id in ledger.acts_on_others:
+        own = landers[repo_id].get(maker)
+        if own is not None and own < ts:
             ledger.mark(maker, "maintainer", ts)
 
 
@@ -1034,29 +1200,53 @@ def coder_to_organiser_at(actions: list[Action], rules: dict) -> datetime | None
 
 
 def core_quarters(landed: dict[str, list[tuple[datetime, int]]], rules: dict) -> dict[str, datetime]:
-    """Rule 20: each maker's core date, the earliest over repos and quarters with a team."""
-    tallies: dict[tuple[int, datetime], Counter] = defaultdict(Counter)
-    first_there: dict[tuple[int, datetime, str], datetime] = {}
+    """Rule 20: each maker's core date, the earliest over repos and quarters."""
+    per_quarter: dict[int, dict[int, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    first_there: dict[tuple[int, int, str], datetime] = {}
     for maker, contributions in landed.items():
         for ts, repo_id in contributions:
-            place = (repo_id, quarter_start(ts))
-            tallies[place][maker] += 1
-            key = (*place, maker)
+            quarter = ts.year * 4 + (ts.month - 1) // 3
+            per_quarter[repo_id][quarter][maker] += 1
+            key = (repo_id, quarter, maker)
             if key not in first_there or ts < first_there[key]:
                 first_there[key] = ts
     share = Fraction(str(rules["core_share"]))
+    own_share = Fraction(str(rules["core_min_own_share"]))
     first: dict[str, datetime] = {}
-    for (repo_id, quarter), counts in tallies.items():
-        total = sum(counts.values())
-        if total < rules["core_min_landed"] or len(counts) < rules["core_min_makers"]:
-            continue
-        running = 0
-        for maker, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])):
-            if count >= rules["core_min_own"]:
-                at = first_there[(repo_id, quarter, maker)]
-                if maker not in first or at < first[maker]:
-                    first[maker] = at
-            running += count
-            if running >= share * total:
-                break
+    for repo_id, quarters in per_quarter.items():
+        arrived: dict[str, int] = {}
+        for quarter in sorted(quarters):
+            for maker in quarters[quarter]:
+                arrived.setdefault(maker, quarter)
+        for quarter in sorted(quarters):
+            for maker in sustained_core(quarters, quarter, arrived, share, own_share, rules):
+                found = first_there[(repo_id, quarter, maker)]
+                if maker not in first or found < first[maker]:
+                    first[maker] = found
     return first
+
+
+def sustained_core(quarters: dict[int, Counter], quarter: int, arrived: dict[str, int],
+                   share: Fraction, own_share: Fraction, rules: dict) -> list[str]:
+    """Rule 20 for one repo and quarter: the makers in its core over the year ending there
+    who landed work in that quarter."""
+    year: Counter = Counter()
+    active: Counter = Counter()
+    for earlier in range(quarter - 3, quarter + 1):
+        for maker, count in quarters.get(earlier, Counter()).items():
+            year[maker] += count
+            active[maker] += 1
+    total = sum(year.values())
+    team = sum(1 for since in arrived.values() if since <= quarter)
+    if total < rules["core_min_landed"] or team < rules["core_min_makers"]:
+        return []
+    needed = max(Fraction(rules["core_min_own"]), own_share * total)
+    found = []
+    running = 0
+    for maker, count in sorted(year.items(), key=lambda pair: (-pair[1], pair[0])):
+        if count >= needed and active[maker] >= rules["core_min_quarters"] and maker in quarters[quarter]:
+            found.append(maker)
+        running += count
+        if running >= share * total:
+            break
+    return found
