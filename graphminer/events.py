@@ -40,8 +40,9 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   commits it brought in, on the row of that author's lowest sha). A held PR's commits are
   the PR; merge commits land nobody's work.
 - ``committed``: the act of putting work on the default branch (``subkind``
-  ``direct_push``, ``squash`` or ``merge``): a direct push, a squash commit committed by a
-  person, or a merge commit on the mainline or one that brought commits in: maker = the
+  ``direct_push``, ``pr_commit`` or ``merge``): a direct push, a PR's squashed or rebased
+  commit committed by a person, or a merge commit on the mainline or one that brought
+  commits in: maker = the
   committer, or for a merge committed by GitHub's web flow (``GitHub <noreply@github.com>``)
   its author, who pressed merge; a web-flow commit is never anyone's push. An action,
   counted beside the author's ``commit`` row when the committer is the author. Whose work
@@ -573,8 +574,9 @@ def landing_acts(commits: pd.DataFrame, not_people: set[str] | frozenset[str] = 
                  ) -> pd.DataFrame:
     """Who put work on the default branch, and whose work it was (docs/rules.md "Roles").
 
-    One row per act: a direct push (``how`` 'direct_push'), a squash commit committed by a
-    person rather than GitHub's web flow ('squash'), or a merge commit that is on the
+    One row per act: a direct push (``how`` 'direct_push'), a PR's squashed or rebased
+    commit committed by a person rather than GitHub's web flow ('pr_commit'), or a merge
+    commit that is on the
     mainline or brought commits in ('merge'). ``who`` committed it (for a merge committed by
     the web flow, its author, who pressed merge). The work it landed: a push's or squash's
     own commit; for a merge, the non-merge commits whose landing merge it is
@@ -594,7 +596,7 @@ def landing_acts(commits: pd.DataFrame, not_people: set[str] | frozenset[str] = 
               & commits["merged_by_sha"].isna())
     how = np.select([commits["direct_push"], squash,
                      commits["is_merge"] & (commits["mainline"] | brings)],
-                    ["direct_push", "squash", "merge"], default="")
+                    ["direct_push", "pr_commit", "merge"], default="")
     acts = commits.assign(who=who, how=how)
     acts = acts[acts["who"].notna() & acts["how"].ne("")]
     foxtrot = acts["how"].eq("merge") & is_foxtrot(acts["message"], acts["default_branch"])

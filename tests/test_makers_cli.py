@@ -81,7 +81,8 @@ def test_makers_json(store):
     assert carol["login"] is None and carol["name"] == "Carol Jones"
     # commits add up to the default branches' 6 commits
     assert sum(m["counts"]["commits"] for m in listing.values()) == 6
-    assert all(m["rules_version"] == "3" and m["as_of"] == NOW for m in listing.values())
+    assert all(m["rules_version"] == "4" and m["as_of"] == NOW for m in listing.values())
+    assert not any(m["role_account"] for m in listing.values())
 
 
 def test_makers_filters(store):
@@ -112,7 +113,7 @@ def test_trajectory_json_shape(store):
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert (answer["key"], answer["login"], answer["rules_version"], answer["as_of"]) == (
-        "2", "bob", "3", NOW)
+        "2", "bob", "4", NOW)
     assert answer["milestones"]["first_landed"] == "2020-03-05T00:00:00Z"
     assert answer["milestones"]["organiser"] == "2020-02-04T00:00:00Z"  # issue closed as completed
     trigger = answer["triggers"]["first_landed"]
@@ -126,12 +127,14 @@ def test_trajectory_json_shape(store):
     by_quarter = {s["quarter"]: s for s in answer["stages"]}
     # first landed 2020-03-05 is still 2020Q1, and holds through 2020Q4 (the quarter and
     # the three before it); 2021Q1 holds nothing (the state, gone, shows); the direct push
-    # of 2021-06-01, in a repo alice landed in before, makes 2021Q2 maintainer;
-    # 2020-03-05 + 180 d = 2020-09-01 leaves 2020Q3 inactive
+    # of his own commit on 2021-06-01 is a committer act (rules version 4), not maintaining:
+    # 2021Q2 shows returning; 2020-03-05 + 180 d = 2020-09-01 leaves 2020Q3 inactive
     assert by_quarter["2020-01-01"]["stage"] == "contributor"
     assert by_quarter["2020-10-01"]["stage"] == "contributor"
     assert by_quarter["2021-01-01"]["stage"] == "gone"
-    assert by_quarter["2021-04-01"]["stage"] == "maintainer"
+    assert by_quarter["2021-04-01"]["stage"] == "returning"
+    assert answer["milestones"]["committer"] == "2021-06-01T00:00:00Z"
+    assert answer["milestones"]["maintainer"] is None
     assert by_quarter["2020-07-01"]["state"] == "inactive"
     assert by_quarter["2021-04-01"]["state"] == "returned"
     assert by_quarter["2020-01-01"]["organiser"] and not by_quarter["2020-01-01"]["bridge"]
@@ -241,8 +244,8 @@ def test_triggers_name_whose_act_it_was(store):
 
 def test_tables_of_rules_version_1_are_recomputed_not_served(store):
     # a store whose precomputed tables were written under rules version 1 (with a planted
-    # wrong date): the command computes under version 2 instead of serving them, and the
-    # next refresh rewrites them as version 2
+    # wrong date): the command computes under the running version (4) instead of serving
+    # them, and the next refresh rewrites them as version 4
     path, config = store
     import sqlite3
     conn = sqlite3.connect(path)
@@ -252,12 +255,12 @@ def test_tables_of_rules_version_1_are_recomputed_not_served(store):
                      "WHERE maker_key = '2' AND milestone = 'first_landed'")
     conn.close()
     answer = json.loads(run("trajectory", "bob", "--store", str(path), "--json", config=config).stdout)
-    assert answer["rules_version"] == "3"
+    assert answer["rules_version"] == "4"
     assert answer["milestones"]["first_landed"] == "2020-03-05T00:00:00Z"
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     precompute.refresh(conn, load_config(config))
-    assert conn.execute("SELECT rules_version FROM _precomputed").fetchone()[0] == "3"
+    assert conn.execute("SELECT rules_version FROM _precomputed").fetchone()[0] == "4"
     assert conn.execute("SELECT at FROM traj_milestones WHERE maker_key = '2' AND scope = 'network' "
                         "AND milestone = 'first_landed'").fetchone()[0] == "2020-03-05T00:00:00Z"
     conn.close()
