@@ -17,13 +17,16 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
 1. Bots are removed first: their acts are nobody's, their items are never "someone
    else's", a label or close by a bot is no one's. "Someone else" means a known,
    non-bot maker other than the actor (an item of a deleted/ghost author is nobody's).
-2. A direct push or a mainline merge commit is also an act of whoever committed it
-   (events kind ``committed``): an action, and a maintainer act only in a repo where a
-   maker other than the actor landed a contribution strictly before (same second: not
-   before). Who committed a merge: its committer, or its author when GitHub's web flow
-   (``GitHub <noreply@github.com>``) committed it. Merges brought in by other merges (main
-   merged into a feature branch) are not the branch's merges and are no one's act. A
-   release is gated the same way.
+2. A landing act (events kind ``committed``: a direct push, a PR's commit committed by a
+   person, a merge on the mainline or that brought commits in) is an act of whoever
+   committed it (a merge committed by GitHub's web flow: its author, who pressed merge); a
+   committer act when it landed a commit of its doer's own (``own_work``), an act on
+   someone else's work when it landed another person's (``target_author``; a foxtrot merge
+   lands nobody else's, events.py decides). Acts on someone else's work count for
+   maintainer only in a repo where the actor landed a contribution strictly before; a
+   release (or annotated tag) only where a maker other than the actor landed strictly
+   before (same second: not before). Merges brought in by other merges (main merged into
+   a feature branch) land nothing and are no one's act.
 3. An approval counts for maintainer when the PR was merged at or after the review and
    no later than ``as_of``.
 4. Calendar months and quarters are UTC; "a later calendar month" compares (year, month).
@@ -47,10 +50,13 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
    no milestone precedes first contact); ``by`` is that other maker.
 10. coder_to_organiser counts only code and organising actions, each action once; it is
     dated at the maker's first organising action of the first organising quarter.
-11. core: the quarter holding as_of counts with its events up to as_of; ties by key in
-    plain string order; "reaches 80%" compared exactly (no float drift); a maker's date
-    is their first landed contribution in that repo in the earliest quarter they are in
-    its core (never before first_contact, since a landed contribution is an action).
+11. core (version 4): read per repo over the year ending with each quarter (that quarter
+    and the three before it); the quarter holding as_of counts with its events up to
+    as_of; a team is core_min_makers makers who landed in the repo by the end of the
+    quarter; ties by key in plain string order; "reaches 80%" compared exactly (no float
+    drift); a maker's date is their first landed contribution in that repo in the earliest
+    quarter they are in its core (never before first_contact, since a landed contribution
+    is an action).
 12. Which commits came in through a PR, when each reached the branch and whether its PR
     is held are structural (read from every record, whatever as_of); events.py decides
     them. "The store holds its PR" means a merged PR record of that number in that repo.

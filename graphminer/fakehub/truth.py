@@ -56,13 +56,20 @@ Actions (each one row: maker, time, repo; each counted once)
     time it reached the branch. Merge commits land nobody's work. Commits that reach no
     mainline merge and are not on the mainline (a broken history) land at their
     committer date but are never direct pushes.
- 6. Committer acts: a mainline commit whose committer resolves to a maker (GitHub's
-    web-flow committer ``GitHub <noreply@github.com>`` resolves to nobody) and that is
-    either a merge commit (two or more parents) or a direct push (not a merge, not come
-    in through a PR). A mainline merge committed by the web flow is its author's act (who
-    pressed merge). It is one action of whoever committed it, and a maintainer act only
-    under rule 18. When the committer is also the author, the landed contribution is a
-    second action at the same second.
+ 6. Landing acts (rules version 4): a mainline commit that is not a merge (a direct push,
+    or a PR's squashed or rebased commit) whose committer resolves to a maker (GitHub's
+    web-flow committer ``GitHub <noreply@github.com>`` resolves to nobody), and a merge
+    commit on the mainline or one that brought commits in (rule 5's earliest mainline
+    merge reaching them), by its committer, or by its author when the web flow committed
+    it (who pressed merge). Each is one action of its doer at the time it reached the
+    branch. The work it landed: a non-merge's own commit; a merge's brought-in non-merge
+    commits. When the doer authored some of that work, it is a committer act; when another
+    person (rule 8) authored some, an act on someone else's work (rule 18), except for a
+    foxtrot merge ("Merge branch 'B' of URL" or "Merge remote-tracking branch 'R/B'", no
+    " into " other than B, B one of main, master, develop, development, trunk, gh-pages or
+    the repo's default branch), whose brought-in work was upstream already. When the
+    committer is also the author, the landed contribution is a second action at the same
+    second.
  7. Code actions: landed commits (5, commits only) and PRs opened. Organising actions:
     issues opened; labeled/assigned/milestoned events on someone else's issue or PR;
     reviews of someone else's PR; first responses (organiser). An action is counted
@@ -75,7 +82,9 @@ Actions (each one row: maker, time, repo; each counted once)
 Identities
  9. A maker's key is the GitHub user id as a string. Issue, PR, comment, review, event
     and release authors are users by id. A user is a bot when its ``type`` is ``Bot``,
-    its login ends in ``[bot]`` or its login is in ``rules["bots"]`` (case-insensitive).
+    its login ends in ``[bot]``, its login is in ``rules["bots"]`` (case-insensitive), or
+    (version 4) one of its login's words (split at spaces, dots, dashes, underscores) is
+    ``bot``, ``Bot`` or ``BOT``.
 10. A commit side (author or committer: name, email, linked id) resolves, in order:
     (a) email ``noreply@github.com`` -> nobody (GitHub's web-flow committer);
     (b) the linked ``author_id``/``committer_id`` -> that user;
@@ -95,7 +104,9 @@ Identities
 11. A commit identity is a bot when its name or email contains ``[bot]``; or its name,
     its email or the part of its email before ``@`` equals an entry of ``rules["bots"]``;
     or its name or email contains one of ``rules["bot_patterns"]`` (default
-    ``github actions bot`` and ``-bot@``), all case-insensitive. No surname regex.
+    ``github actions bot`` and ``-bot@``), all case-insensitive; or (version 4) its name is
+    one lower-case word ending in ``bot`` (``fdsbot``) or has ``bot``/``Bot``/``BOT`` as one of
+    its words. No surname regex: "Lena Bohbot" is a person.
 12. Unlinked, non-bot commit emails (lower-cased) are grouped: two emails used with the
     same valid full name (as in 10f) are one person. A group's key is
     ``git:<email>`` of the earliest commit (committer date, then sha) on which any of its
@@ -104,9 +115,10 @@ Identities
     (nothing links them to an account, so they legitimately stay separate).
 14. ``identities``: the maker's current login (if any) followed by the sorted, lower-cased
     emails of every commit side resolved to the maker.
-15. Listed makers: every non-bot maker with at least one action up to as_of, and every bot
-    (user or commit identity) that would have had one; bots have ``is_bot: true`` and all
-    milestones null. Bot actions are removed before any rule runs.
+15. Listed makers: every person with at least one action up to as_of, and every bot or
+    role account (rule 26) that would have had one; bots have ``is_bot: true``, role
+    accounts ``role_account: true`` (and ``is_bot: false``), both all milestones null. Their
+    actions are removed before any rule runs, and they are never someone else (rule 8).
 
 Milestones (network scope)
 16. first_contact/first_issue/first_comment/first_pr/first_landed: the earliest action of
@@ -114,20 +126,26 @@ Milestones (network scope)
 17. returning: the first landed contribution in a later calendar month (UTC) than
     first_landed; long_term: the first landed contribution at least ``long_term_days``
     (365 x 24 h) after first_landed.
-18. maintainer: the earliest of a ``merged`` event on someone else's PR; a ``closed``
+18. maintainer (version 4): the earliest act on someone else's work, in a repo where the
+    maker's own landed contribution (5) is dated strictly before the act: a ``merged``
+    event on someone else's PR; a landing act on someone else's work (6); a ``closed``
     event on someone else's issue or PR with a null ``commit_id``; an APPROVED review of
     someone else's PR merged at or after the review (and by as_of), dated at the review;
-    and, only in a repo where another maker's landed contribution (5) is dated strictly
-    before the act: a release published, a committer act (6).
+    and a release published, in a repo where another maker's landed contribution is dated
+    strictly before it. committer: the earliest committer act (6), or ``merged`` event by
+    the PR's own author.
 19. triager: the first labeled/assigned/milestoned event on someone else's issue or PR.
     reviewer: the first review on someone else's PR.
-20. core: per repo and calendar quarter, landed contributions (5) per maker; a quarter
-    counts when it has at least ``core_min_landed`` from at least ``core_min_makers``
-    makers; makers sorted by count descending, then by key ascending in plain string order
-    ("10" < "9" < "git:..."); the core is the shortest prefix whose count reaches
-    ``core_share`` of the quarter's total (exact arithmetic), less the makers with fewer
-    than ``core_min_own``; dated at the maker's first landed contribution in that repo in
-    that quarter, the earliest over repos and quarters.
+20. core (version 4): per repo and calendar quarter Q in which someone landed, the year
+    Q-3..Q: landed contributions (5) per maker there, and in how many of those quarters
+    each landed; it counts when the year holds at least ``core_min_landed`` and at least
+    ``core_min_makers`` makers had landed in the repo by the end of Q; makers sorted by
+    count descending, then by key ascending in plain string order ("10" < "9" <
+    "git:..."); the core is the shortest prefix whose count reaches ``core_share`` of the
+    year's total (exact arithmetic), keeping the makers with at least max(``core_min_own``,
+    ``core_min_own_share`` x total) landed in at least ``core_min_quarters`` quarters of the
+    year, Q among them; dated at the maker's first landed contribution in that repo in Q,
+    the earliest over repos and quarters.
 21. creator: per repo, the first of its landed commits (5, commits only, before the
     one-per-author count of merges; by the time they reached the branch, ties by sha) and its issues and PRs opened (ties: commits before issues, then lower
     number), bots removed first; dated at that action; network: the earliest repo.
@@ -141,7 +159,8 @@ Milestones (network scope)
     record, as the issues endpoint shows it), and whose last ``closed`` event up to as_of
     (bots' events removed; by time, then event id) was by someone else; dated at that
     event. (d) creator of a repo (21) in which another maker acted: dated at the earliest
-    action there of any other maker at or after the creator's act. (e) community files never fire (no file lists).
+    action there of any other maker at or after the creator's act. (e) community files
+    never fire (no file lists).
 23. coder_to_organiser: per calendar quarter, count code and organising actions (7); a
     quarter qualifies as coding when code + organising >= ``shift_min_actions`` and
     code * 2 > total, as organising when total >= ``shift_min_actions`` and
@@ -154,6 +173,17 @@ Milestones (network scope)
     ``inactive_days`` / ``gone_days`` (exact days of 24 h), including the trailing gap from
     the last action to as_of; dated at the gap's start + the days. returned: the first
     action that ends a gap of at least ``gone_days`` (the trailing gap never does).
+
+Accounts that are not people (version 4)
+26. A role account is a maker every identity of whom is a role's: its commit sides' (name,
+    email) pairs, and a user's login as a name with no email. A pair is a role's when the
+    name is a word of ``rules["role_accounts"]``; or holds one of
+    ``rules["role_words_in_names"]`` between separators (start, end, space, dot, dash,
+    underscore); or ends in the word "account"; or, the name being no full name (one word or
+    none), the email's user name (after any ``+``) is such a word or holds such a word; or
+    the email's user name is used under >= 3 names on >= 3 hosts of one site (a host with
+    no dot or a local suffix is site ""; a subdomain's site is its registrable domain; a
+    registrable domain itself is a mailbox, no machine).
 
 Invariants (rules version 2; tests check them on generated worlds): no milestone is dated
 before the maker's first_contact (every dated milestone is an action of theirs, a later
