@@ -11,6 +11,12 @@ long_term are core; and how many makers are bots or role accounts (left out).
 
     python bench/bench_roles.py [--logs ../shared/data/git-logs] [--baseline-ref 056d39d]
                                 [--workdir bench/cache/roles] [--json]
+                                [--tagged PATH=OWNER/NAME ...] [--no-logs]
+
+``--tagged`` measures the annotated-tag rule on a real repository (saved logs hold no
+tags): it is harvested with this checkout, and for each tagger identity it prints the maker
+it belongs to, the tagger's first tag made after someone else had landed work there, the
+maker's maintainer date, and whether that is no later than a day after the tag.
 
 Version 3 is ``git archive`` of ``--baseline-ref`` (056d39d, the commit issue 19 started
 from) unpacked in the workdir; this checkout is version 4. Stores are kept in the workdir
@@ -22,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -125,6 +132,48 @@ def table(rows: dict[str, dict[str, dict]]) -> str:
     return "\n".join(lines)
 
 
+def tagger_figures(path: str, full_name: str, workdir: Path) -> list[dict]:
+    """Per tagger identity of a repository: its maker, first tag after someone else's
+    landed work, maintainer date and whether that is within a day of the tag."""
+    import pandas as pd
+
+    from graphminer import trajectory
+    from graphminer.config import load_config
+    from graphminer.events import load_events
+    from graphminer.reader import harvest_end
+
+    owner, name = full_name.split("/", 1)
+    store = workdir / f"tagged-{owner}+{name}.sqlite"
+    if not store.exists():
+        in_version(ROOT, "-m", "graphminer", "harvest-git", path, "--org", owner, "--repo", name,
+                   "--store", str(store))
+    conn = sqlite3.connect(store)
+    config = load_config(None)
+    events = load_events(conn, config)
+    wide = trajectory.milestones(events, harvest_end(conn), config)
+    keys = dict(conn.execute("SELECT identity, maker_key FROM maker_identities WHERE kind = 'git'"))
+    tags = conn.execute("SELECT tagger_name, tagger_email, published_at FROM releases "
+                        "WHERE source = 'git' ORDER BY published_at").fetchall()
+    conn.close()
+    landed = events[events["landed"] & ~events["is_bot"]].groupby("maker")["ts"].min()
+    found: dict[str, dict] = {}
+    for tagger_name, email, at in tags:
+        identity = f"{tagger_name or ''} <{email}>"
+        key = keys.get(identity)
+        entry = found.setdefault(identity, {"identity": identity, "maker": key, "tag": None})
+        when = pd.Timestamp(at)
+        others = landed.drop(key, errors="ignore")
+        if entry["tag"] is None and (others < when).any():
+            entry["tag"] = at
+    for entry in found.values():
+        key = entry["maker"]
+        maintainer = wide.loc[key, "maintainer"] if key in wide.index else pd.NaT
+        entry["maintainer"] = None if pd.isna(maintainer) else maintainer.strftime("%Y-%m-%dT%H:%M:%SZ")
+        entry["ok"] = bool(entry["tag"] is None or (pd.notna(maintainer) and maintainer
+                           <= pd.Timestamp(entry["tag"]) + pd.Timedelta(days=1)))
+    return list(found.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--logs", default=str(LOGS), help="a folder of OWNER+REPO.log.gz files")
@@ -132,12 +181,29 @@ def main() -> None:
                         help="the git ref of rules version 3 (default: issue 19's starting point)")
     parser.add_argument("--workdir", default=str(ROOT / "bench" / "cache" / "roles"))
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--tagged", action="append", default=[], metavar="PATH=OWNER/NAME",
+                        help="a repository with annotated tags to measure the tag rule on")
+    parser.add_argument("--no-logs", action="store_true", help="only the --tagged repositories")
     args = parser.parse_args()
+    workdir = Path(args.workdir).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    for spec in args.tagged:
+        path, _, full_name = spec.partition("=")
+        if "/" not in full_name:
+            sys.exit(f"--tagged {spec!r}: give PATH=OWNER/NAME")
+        rows = tagger_figures(path, full_name, workdir)
+        ok = sum(row["ok"] and row["maker"] is not None for row in rows)
+        print(f"{full_name}: {ok} of {len(rows)} tagger identities are among a maker's identities "
+              f"and maintainers no later than a day after their first tag where someone else "
+              f"had landed work")
+        for row in rows:
+            print(f"  {row['identity']}: maker {row['maker']}, first such tag {row['tag']}, "
+                  f"maintainer {row['maintainer']}{'' if row['ok'] else '  MISSED'}")
+    if args.no_logs:
+        return
     logs = sorted(Path(args.logs).glob("*.log.gz"))
     if not logs:
         sys.exit(f"no OWNER+REPO.log.gz in {args.logs}: give --logs")
-    workdir = Path(args.workdir).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
     versions = {"3": source_tree(workdir, args.baseline_ref), "4": ROOT}
     rows: dict[str, dict[str, dict]] = {}
     for log in logs:
