@@ -174,6 +174,24 @@ LABELS: dict[str, str] = {entry.key: entry.label for entry in MILESTONES}
 # One stage per maker per quarter, lowest first.
 STAGES: tuple[str, ...] = ("participant", "contributor", "returning", "maintainer", "core")
 
+# What each role means, in a sentence a board member reads (docs/rules.md has the rule):
+# the report's glossary and the ``trajectory`` text say it with these words.
+ROLE_MEANINGS: dict[str, str] = {
+    "committer": "put their own work on a project's main branch themselves (pushed it, or "
+                 "merged their own pull request): they have write access, which is not yet "
+                 "maintaining.",
+    "maintainer": "acted on other people's work in a project they had contributed to (merged, "
+                  "landed, closed or approved it), or published a release or tag of a project "
+                  "others had contributed to.",
+    "core": "one of the few people who did most of a project's accepted work over a year, "
+            "steadily (in at least two quarters, about one contribution a month or more), in a "
+            "project with a team.",
+    "organiser": "made room for others: welcomed a newcomer's first issue or pull request, "
+                 "labelled work for newcomers, saw an issue they raised through, started a "
+                 "project others joined, or wrote a contributing guide, code of conduct or "
+                 "issue template (a README is not one).",
+}
+
 # Kinds of action (events.py's ``kind``) in words a board member uses.
 ACTION_WORDS: dict[str, str] = {
     "issue_opened": "opened an issue",

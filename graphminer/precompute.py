@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphminer.config import Config
 from graphminer.errors import BadInput
-from graphminer.milestones import KEYS, RULES_VERSION, action_words
+from graphminer.milestones import KEYS, ROLE_MEANINGS, RULES_VERSION, action_words
 from graphminer.reader import default_as_of, harvest_end, last_run, table_exists
 from graphminer.store import utc_now
 from graphminer.timeutil import describe_span, format_instant, parse_instant, utc_timestamp
@@ -418,7 +418,9 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
     current = trajectory.current_stages(stage_table)
     scoped = in_scope[in_scope["ts"] <= moment]
     counts = kind_counts(scoped)
-    all_keys = sorted(set(scoped["maker"]))
+    # listed: everyone with an action (a maker known only from commits that came in through
+    # a PR, say of a deleted account's, has none and no milestone)
+    all_keys = sorted(set(scoped.loc[scoped["action"], "maker"]))
     info = maker_info(conn, all_keys)
     bots = set(scoped.loc[scoped["is_bot"], "maker"])
     roles = set(scoped.loc[scoped["role_account"], "maker"])
@@ -490,6 +492,10 @@ def render_timeline(answer: dict[str, Any]) -> str:
     missing = [name for name, at in answer["milestones"].items() if not at]
     if missing:
         lines.append("  not reached: " + ", ".join(missing))
+    roles = [name for name in ROLE_MEANINGS if answer["milestones"].get(name)]
+    if roles:
+        lines.append("what the roles mean:")
+        lines += [f"  {name}: {ROLE_MEANINGS[name]}" for name in roles]
     if answer["stages"]:
         lines.append("stages: " + " > ".join(stage_runs(answer["stages"])))
     return "\n".join(lines)

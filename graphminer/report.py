@@ -31,7 +31,7 @@ from graphminer import stats
 from graphminer.errors import BadInput
 from graphminer.export import STAGE_COLOURS, clean_text, current_umask
 from graphminer.graph import actions_of
-from graphminer.milestones import LABELS, RULES_VERSION, STAGES, action_words
+from graphminer.milestones import LABELS, ROLE_MEANINGS, RULES_VERSION, STAGES, action_words
 from graphminer.outputs import REPORT_MARKER, mark_folder, remove_marked, require_own_folder
 
 # Milestones in words a board member uses (one home: the catalogue).
@@ -49,19 +49,10 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("participant", "took part (any action) in the last twelve months, without work accepted."),
     ("contributor", "had work accepted in the last twelve months."),
     ("returning", "a contributor who came back with more accepted work in a later month."),
-    ("committer", "put their own work on a project's main branch themselves (pushed it, or "
-                  "merged their own pull request): they have write access, which is not yet "
-                  "maintaining."),
-    ("maintainer", "in the last twelve months, acted on other people's work in a project they had "
-                   "contributed to (merged, landed, closed or approved it), or published a release "
-                   "or tag of a project others had contributed to."),
-    ("core", "one of the few people who did most of a project's accepted work over a year, "
-             "steadily (in at least two quarters, about one contribution a month or more), in a "
-             "project with a team."),
-    ("organiser", "made room for others: welcomed a newcomer's first issue or pull request, "
-                  "labelled work for newcomers, saw an issue they raised through, started a "
-                  "project others joined, or wrote a contributing guide, code of conduct or "
-                  "issue template (a README is not one)."),
+    ("committer", ROLE_MEANINGS["committer"]),
+    ("maintainer", "in the last twelve months, " + ROLE_MEANINGS["maintainer"]),
+    ("core", ROLE_MEANINGS["core"]),
+    ("organiser", ROLE_MEANINGS["organiser"]),
     ("role account", "a shared account such as root or deploy, not a person: left out like bots."),
     ("bridge", "active in two projects or organisations within a year."),
     ("inactive / gone", "no action for six months / for a year or more."),

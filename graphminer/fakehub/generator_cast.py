@@ -45,7 +45,7 @@ MAIL_DOMAINS = ("mail.example.org", "posteo.example", "inbox.example.net", "civi
 
 # Shares of makers by planned kind (one_off is about half of those who land code).
 KIND_WEIGHTS = (
-    ("one_off", 40),
+    ("one_off", 47),
     ("participant", 12),
     ("returning", 20),
     ("long_term", 3),
