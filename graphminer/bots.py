@@ -36,6 +36,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -183,28 +184,33 @@ def role_identity_rule(name: str | None, email: str | None, words: Iterable[str]
     >>> role_identity_rule("Jane Root", "jane@example.org", DEFAULT_ROLE_WORDS) is None
     True
     """
-    words = role_words(words)
+    words = words if isinstance(words, frozenset) else role_words(words)
     plain = " ".join((name or "").lower().split())
     local = (email or "").strip().lower().split("@", 1)[0].split("+", 1)[-1]
-    unambiguous = sorted(words & ROLE_WORDS_IN_NAMES)
+    separate = separate_word_pattern(words & ROLE_WORDS_IN_NAMES)
     if plain in words:
         return f"role: {plain}"
-    found = [word for word in unambiguous if has_word(plain, word)]
+    found = separate.search(plain) if separate else None
     if found:
-        return f"role word in the name: {found[0]}"
+        return f"role word in the name: {found.group(2)}"
     if plain.split()[-1:] == ["account"]:
         return "a name ending in 'account'"
     if len(plain.split()) >= 2:
         return None  # a person's full name: their own machine's user name says nothing
     if local in words:
         return f"role: {local}"
-    found = [word for word in unambiguous if has_word(local, word)]
-    return f"role word in the email: {found[0]}" if found else None
+    found = separate.search(local) if separate else None
+    return f"role word in the email: {found.group(2)}" if found else None
 
 
-def has_word(text: str, word: str) -> bool:
-    """Whether ``word`` is in ``text`` as a separate word (between spaces, '-', '_', '.')."""
-    return re.search(rf"(^|[\s\-_.]){re.escape(word)}($|[\s\-_.])", text) is not None
+@lru_cache(maxsize=16)
+def separate_word_pattern(words: frozenset[str]) -> re.Pattern | None:
+    """One pattern finding any of ``words`` as a separate word (between the ends of the
+    text, spaces, '-', '_' and '.')."""
+    if not words:
+        return None
+    choices = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(^|[\s\-_.])({choices})(?=$|[\s\-_.])")
 
 
 def machine_site(host: str) -> str | None:
@@ -257,12 +263,13 @@ def role_account_makers(identities: Iterable[tuple[str, str, str]],
     ...                      ("1", "account", "jane"), ("1", "git", "root <root@jane-laptop>")])
     {'git:root': 'role: root'}
     """
+    words = role_words(words)
     rows = [(key, kind, *split_identity(text)) for key, kind, text in identities]
     shared = shared_role_emails((name, email) for _, kind, name, email in rows if kind == "git")
     found: dict[str, str | None] = {}
     for key, _, name, email in rows:
         why = ("an email user name shared by several names on several machines"
-               if email.lower() in shared else role_identity_rule(name, email, words or DEFAULT_ROLE_WORDS))
+               if email.lower() in shared else role_identity_rule(name, email, words))
         if key not in found:
             found[key] = why
         elif why is None or found[key] is None:

@@ -115,7 +115,8 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
     """Every contribution in the store as one row (see the module docstring for kinds)."""
     repos = repos_in_scope(conn, config)
     people = people_frame(conn)
-    not_people = bot_makers(conn, people) | role_account_makers(conn, config)
+    roles = role_account_makers(conn, config)
+    not_people = bot_makers(conn, people) | roles
     items = items_frame(conn, repos)
     parts = [
         opened_rows(items),
@@ -137,7 +138,6 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
         events = events[~events["maker"].isin(excluded)]
         events.loc[events["target_author"].isin(excluded), "target_author"] = None
         events.loc[events["committer"].isin(excluded), "committer"] = None
-    roles = role_account_makers(conn, config)
     events["is_bot"] = events["maker"].isin(not_people)
     events["role_account"] = events["maker"].isin(roles)
     # a bot's item stays nobody's even where the bots' own rows were dropped first
@@ -576,22 +576,25 @@ def landing_acts(commits: pd.DataFrame, not_people: set[str] | frozenset[str] = 
 
     One row per act: a direct push (``how`` 'direct_push'), a PR's squashed or rebased
     commit committed by a person rather than GitHub's web flow ('pr_commit'), or a merge
-    commit that is on the
-    mainline or brought commits in ('merge'). ``who`` committed it (for a merge committed by
-    the web flow, its author, who pressed merge). The work it landed: a push's or squash's
-    own commit; for a merge, the non-merge commits whose landing merge it is
-    (``merged_by_sha``: a commit already on the branch is not landed again). ``own_work``
-    says some of that work is ``who``'s; ``whose`` is the author of a commit of it that is
-    someone else's (a person, not in ``not_people``; the first by sha), else ``who`` when
-    it is their own only, else null.
+    commit that is on the mainline or brought commits in ('merge'). ``who`` committed it (for
+    a merge committed by the web flow, its author, who pressed merge). The work it landed: a
+    push's or squash's own commit; for a merge, the non-merge commits whose landing merge it
+    is (``merged_by_sha``: a commit already on the branch is not landed again; a foxtrot
+    merge lands nobody else's). ``own_work`` says some of that work is ``who``'s; ``whose``
+    is the author of a commit of it that is someone else's (a person, not in
+    ``not_people``; the first by sha), else ``who`` when it is their own only, else null.
     """
     by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
     merger = commits["author_key"].where(by_github, commits["committer_key"])
     who = merger.where(commits["is_merge"], commits["committer_key"])
-    brought = commits.loc[~commits["is_merge"] & commits["merged_by_sha"].notna(),
-                          ["repo_id", "merged_by_sha", "author_key", "sha"]]
-    landing_merges = pd.MultiIndex.from_frame(brought[["repo_id", "merged_by_sha"]])
-    brings = pd.MultiIndex.from_frame(commits[["repo_id", "sha"]]).isin(landing_merges)
+    # each landing merge's brought-in non-merge commits: (sha, author), by (repo, merge)
+    brought: dict[tuple[Any, str], list[tuple[str, Any]]] = {}
+    side = commits[~commits["is_merge"] & commits["merged_by_sha"].notna()]
+    for repo_id, merge, sha, author in zip(side["repo_id"].tolist(), side["merged_by_sha"].tolist(),
+                                           side["sha"].tolist(), side["author_key"].tolist(), strict=True):
+        brought.setdefault((repo_id, merge), []).append((sha, author))
+    keys = list(zip(commits["repo_id"].tolist(), commits["sha"].tolist(), strict=True))
+    brings = pd.Series([key in brought for key in keys], index=commits.index, dtype=bool)
     squash = (commits["mainline"] & ~commits["is_merge"] & commits["via_pr"]
               & commits["merged_by_sha"].isna())
     how = np.select([commits["direct_push"], squash,
@@ -599,25 +602,20 @@ def landing_acts(commits: pd.DataFrame, not_people: set[str] | frozenset[str] = 
                     ["direct_push", "pr_commit", "merge"], default="")
     acts = commits.assign(who=who, how=how)
     acts = acts[acts["who"].notna() & acts["how"].ne("")]
-    foxtrot = acts["how"].eq("merge") & is_foxtrot(acts["message"], acts["default_branch"])
-    # (act, author of a commit it landed): a push or squash its own commit, a merge those it brought
-    single = acts.loc[acts["how"].ne("merge"), ["repo_id", "sha", "who", "author_key"]]
-    single = single.assign(commit=single["sha"])
-    merged = acts.loc[acts["how"].eq("merge"), ["repo_id", "sha", "who"]].merge(
-        brought.rename(columns={"sha": "commit", "merged_by_sha": "sha"}), on=["repo_id", "sha"])
-    work = pd.concat([single, merged], ignore_index=True)
-    mine = work[work["author_key"].eq(work["who"])]
-    others = work[work["author_key"].notna() & work["author_key"].ne(work["who"])
-                  & ~work["author_key"].isin(not_people)]
-    upstream = pd.MultiIndex.from_frame(acts.loc[foxtrot, ["repo_id", "sha"]])
-    others = others[~pd.MultiIndex.from_frame(others[["repo_id", "sha"]]).isin(upstream)]
-    others = others.sort_values("commit").drop_duplicates(["repo_id", "sha"])
-    act = pd.MultiIndex.from_frame(acts[["repo_id", "sha"]])
-    own = act.isin(pd.MultiIndex.from_frame(mine[["repo_id", "sha"]]))
-    other = others.set_index(["repo_id", "sha"])["author_key"].reindex(act).to_numpy()
-    whose = pd.Series(other, index=acts.index, dtype=object)
-    whose = whose.where(whose.notna(), acts["who"].where(own))
-    return acts.assign(own_work=own, whose=whose)
+    foxtrot = (acts["how"].eq("merge") & is_foxtrot(acts["message"], acts["default_branch"])).tolist()
+    own, whose = [], []
+    for repo_id, sha, doer, author, kind, upstream in zip(
+            acts["repo_id"].tolist(), acts["sha"].tolist(), acts["who"].tolist(),
+            acts["author_key"].tolist(), acts["how"].tolist(), foxtrot, strict=True):
+        work = sorted(brought.get((repo_id, sha), ())) if kind == "merge" else [(sha, author)]
+        mine = any(landed_author == doer for _, landed_author in work)
+        other = None if upstream else next(
+            (landed_author for _, landed_author in work if landed_author is not None
+             and landed_author != doer and landed_author not in not_people), None)
+        own.append(mine)
+        whose.append(other if other is not None else (doer if mine else None))
+    return acts.assign(own_work=pd.Series(own, index=acts.index, dtype=bool),
+                       whose=pd.Series(whose, index=acts.index, dtype=object))
 
 
 def is_foxtrot(subjects: pd.Series, default_branches: pd.Series) -> pd.Series:

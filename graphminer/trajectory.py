@@ -297,48 +297,62 @@ def core_candidates(ev: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
     that year (descending, ties by key), the shortest prefix holding >= core_share of them;
     of that prefix, makers with >= max(core_min_own, core_min_own_share x the year's landed)
     of their own, landed in >= core_min_quarters different quarters of the year, one of them
-    this quarter.
+    this quarter. Computed on integer codes (the makers' categories are sorted, so their
+    codes order them by key).
     """
     landed = landed_of(ev)
     if landed.empty:
         return empty_candidates()
-    landed = landed.assign(quarter=quarter_index(landed["ts"]))
-    counts = (landed.groupby(["repo", "quarter", "maker"], sort=False, observed=True)
-              .size().rename("n").reset_index())
-    # a quarter's landed contributions count in the years ending with it and the three after
-    year = pd.concat([counts.assign(end=counts["quarter"] + lag) for lag in range(4)], ignore_index=True)
-    year = (year.groupby(["repo", "end", "maker"], sort=False, observed=True)
-            .agg(n=("n", "sum"), quarters=("n", "size")).reset_index())
-    # only the years ending with a quarter in which the maker landed
-    year = year.merge(counts[["repo", "quarter", "maker"]].rename(columns={"quarter": "end"}),
-                      on=["repo", "end", "maker"], how="left", indicator="here")
-    team = year.groupby(["repo", "end"], observed=True)["n"]
-    year["total"] = team.transform("sum")
-    year["team"] = makers_by_then(counts, year)
-    year = year[(year["total"] >= limits["core_min_landed"]) & (year["team"] >= limits["core_min_makers"])]
-    year = year.assign(key=year["maker"].astype(str)).sort_values(
-        ["repo", "end", "n", "key"], ascending=[True, True, False, True])
-    before = year.groupby(["repo", "end"], observed=True)["n"].cumsum() - year["n"]
-    own = np.maximum(limits["core_min_own"], limits["core_min_own_share"] * year["total"] - 1e-9)
-    in_core = year[(before < limits["core_share"] * year["total"] - 1e-9) & (year["n"] >= own)
-                   & (year["quarters"] >= limits["core_min_quarters"]) & year["here"].eq("both")]
-    triggers = landed.drop_duplicates(["maker", "repo", "quarter"])
-    rows = in_core[["maker", "repo", "end"]].rename(columns={"end": "quarter"}).merge(
-        triggers, on=["maker", "repo", "quarter"], how="inner")
+    quarter = quarter_index(landed["ts"]).to_numpy(dtype="int64")
+    repo = landed["repo"].cat.codes.to_numpy(dtype="int64")
+    maker = landed["maker"].cat.codes.to_numpy(dtype="int64")
+    makers = len(landed["maker"].cat.categories) + 1
+    span = int(quarter.max()) + 5
+    # one row per (repo, quarter, maker) that landed: its count
+    cell = (repo * span + quarter) * makers + maker
+    cells, n = np.unique(cell, return_counts=True)
+    c_repo_q, c_maker = np.divmod(cells, makers)
+    # a quarter's count also counts in the years ending with the three after it; only the
+    # years ending with a quarter in which the repo saw work matter (the maker lands in it)
+    worked = np.unique(c_repo_q)
+    ends = np.concatenate([c_repo_q + lag for lag in range(4)])
+    keep = np.isin(ends, worked)
+    year_cell = (ends * makers + np.tile(c_maker, 4))[keep]
+    year_n = np.tile(n, 4)[keep]
+    year_cells, where = np.unique(year_cell, return_inverse=True)
+    own = np.bincount(where, weights=year_n).astype("int64")
+    quarters = np.bincount(where).astype("int64")
+    y_repo_q, y_maker = np.divmod(year_cells, makers)
+    here = np.isin(year_cells, cells)
+    groups, group_of = np.unique(y_repo_q, return_inverse=True)
+    total = np.bincount(group_of, weights=own)[group_of]
+    team = makers_by_then(c_repo_q, c_maker, span, y_repo_q)
+    # within each (repo, year): most landed first, ties by maker code (= key order)
+    order = np.lexsort((y_maker, -own, y_repo_q))
+    own_s, group_s, total_s = own[order], group_of[order], total[order]
+    running = np.cumsum(own_s)
+    starts = np.r_[0, np.flatnonzero(np.diff(group_s)) + 1]
+    before = running - own_s - np.repeat(running[starts] - own_s[starts], np.diff(np.r_[starts, len(order)]))
+    needed = np.maximum(limits["core_min_own"], limits["core_min_own_share"] * total_s - 1e-9)
+    chosen = order[(before < limits["core_share"] * total_s - 1e-9) & (own_s >= needed)
+                   & (quarters[order] >= limits["core_min_quarters"]) & here[order]
+                   & (total_s >= limits["core_min_landed"])
+                   & (team[order] >= limits["core_min_makers"])]
+    first = pd.Series(np.arange(len(landed)), index=cell).groupby(level=0).min()
+    rows = landed.iloc[first.loc[year_cells[chosen]].to_numpy()]
     return candidates(rows)
 
 
-def makers_by_then(counts: pd.DataFrame, year: pd.DataFrame) -> np.ndarray:
-    """For each (repo, end) row of ``year``: how many makers had landed work in the repo by
-    the end of that quarter."""
-    firsts = counts.groupby(["repo", "maker"], observed=True)["quarter"].min().reset_index()
-    growth = firsts.groupby(["repo", "quarter"], observed=True).size().rename("new").reset_index()
-    growth["makers"] = growth.groupby("repo", observed=True)["new"].cumsum()
-    growth = growth.assign(repo=growth["repo"].astype(object)).sort_values("quarter")
-    left = year[["repo", "end"]].assign(repo=year["repo"].astype(object), row=np.arange(len(year)))
-    joined = pd.merge_asof(left.sort_values("end"), growth[["repo", "quarter", "makers"]],
-                           left_on="end", right_on="quarter", by="repo", direction="backward")
-    return joined.sort_values("row")["makers"].fillna(0).to_numpy()
+def makers_by_then(c_repo_q: np.ndarray, c_maker: np.ndarray, span: int,
+                   y_repo_q: np.ndarray) -> np.ndarray:
+    """For each (repo x span + quarter) of ``y_repo_q``: how many makers had landed work in
+    the repo by the end of that quarter (from the landed cells' repo-quarters and makers)."""
+    repo = c_repo_q // span
+    pairs = pd.DataFrame({"repo": repo, "maker": c_maker, "at": c_repo_q})
+    firsts = np.sort(pairs.groupby(["repo", "maker"], sort=False)["at"].min().to_numpy())
+    repo_start = (y_repo_q // span) * span
+    return (np.searchsorted(firsts, y_repo_q, side="right")
+            - np.searchsorted(firsts, repo_start, side="left"))
 
 
 def creator_acts(ev: pd.DataFrame) -> pd.DataFrame:
