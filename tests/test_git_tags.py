@@ -95,15 +95,22 @@ def test_annotated_tags_make_their_taggers_maintainers(tmp_path: Path) -> None:
     assert "1 new tags" in third.output
 
 
-def test_an_opted_out_taggers_tags_are_not_stored(tmp_path: Path) -> None:
+def test_an_opted_out_taggers_tags_are_not_stored_and_are_purged(tmp_path: Path) -> None:
     repo = Repo(tmp_path / "work")
     repo.commit(ANN, "Initial commit")
     repo.commit(BO, "Add the map")
     tag(repo, "v1.0", CY)
     tag(repo, "v1.1", ANN)
+    harvested(repo, tmp_path)  # stored while cy had not opted out
+    store = tmp_path / "conf" / "store.sqlite"
+    conn = sqlite3.connect(store)
+    assert sorted(row[0] for row in conn.execute("SELECT tag_name FROM releases")) == ["v1.0", "v1.1"]
+    conn.close()
     conf = write_config(tmp_path, opt_out=["cy@example.org"])
+    tag(repo, "v1.2", CY)
     result = run("harvest-git", str(repo.path), "--config", str(conf))
     assert result.exit_code == 0, result.output
-    conn = sqlite3.connect(tmp_path / "conf" / "store.sqlite")
+    conn = sqlite3.connect(store)
     assert [row[0] for row in conn.execute("SELECT tag_name FROM releases")] == ["v1.1"]
     assert conn.execute("SELECT COUNT(*) FROM releases WHERE tagger_email LIKE 'cy@%'").fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM maker_identities WHERE identity LIKE 'Cy Diaz%'").fetchone()[0] == 0
