@@ -33,6 +33,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench_trajectory import baseline_checkout
+
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT.parent / "shared" / "data" / "git-logs"
 ROLES = ("committer", "maintainer", "core")
@@ -78,13 +80,7 @@ print(json.dumps(found))
 
 def source_tree(workdir: Path, ref: str) -> Path:
     """``git archive REF`` unpacked once into the workdir (the repository is not touched)."""
-    target = workdir / f"src-{ref.replace('/', '_')}"
-    if not (target / "graphminer").is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], capture_output=True,
-                                 check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    return target
+    return baseline_checkout(workdir, None, ref)
 
 
 def in_version(source: Path, *args: str) -> subprocess.CompletedProcess:
