@@ -231,17 +231,26 @@ def machine_site(host: str) -> str | None:
 def shared_role_emails(identities: Iterable[tuple[str, str]]) -> set[str]:
     """Emails (lower-cased) whose user name is used under >= 3 names from >= 3 machines of
     one site: ``root@server1``, ``root@server2``, ``root@server3`` under three names."""
-    names: dict[tuple[str, str], set[str]] = defaultdict(set)
-    hosts: dict[tuple[str, str], set[str]] = defaultdict(set)
+    by_user: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for name, email in identities:
         local, _, host = (email or "").strip().lower().partition("@")
-        site = machine_site(host) if local else None
-        if site is None:
-            continue
-        names[(local, site)].add(" ".join((name or "").lower().split()))
-        hosts[(local, site)].add(host)
-    shared = {key for key in names if len(names[key]) >= MIN_SHARED and len(hosts[key]) >= MIN_SHARED}
-    return {f"{local}@{host}" for local, site in shared for host in hosts[(local, site)]}
+        if local:
+            by_user[local].append((" ".join((name or "").lower().split()), host))
+    shared: set[str] = set()
+    for local, seen in by_user.items():
+        if len({host for _, host in seen}) < MIN_SHARED or len({name for name, _ in seen}) < MIN_SHARED:
+            continue  # most user names: too few names or machines to be shared at all
+        names: dict[str, set[str]] = defaultdict(set)
+        hosts: dict[str, set[str]] = defaultdict(set)
+        for name, host in seen:
+            site = machine_site(host)
+            if site is not None:
+                names[site].add(name)
+                hosts[site].add(host)
+        for site in names:
+            if len(names[site]) >= MIN_SHARED and len(hosts[site]) >= MIN_SHARED:
+                shared |= {f"{local}@{host}" for host in hosts[site]}
+    return shared
 
 
 def split_identity(text: str) -> tuple[str, str]:
@@ -264,14 +273,22 @@ def role_account_makers(identities: Iterable[tuple[str, str, str]],
     {'git:root': 'role: root'}
     """
     words = role_words(words)
+    hints = tuple(words) + ("account",)
     rows = [(key, kind, *split_identity(text)) for key, kind, text in identities]
     shared = shared_role_emails((name, email) for _, kind, name, email in rows if kind == "git")
     found: dict[str, str | None] = {}
     for key, _, name, email in rows:
-        why = ("an email user name shared by several names on several machines"
-               if email.lower() in shared else role_identity_rule(name, email, words))
+        if key in found and found[key] is None:
+            continue  # a person already
+        low = f"{name} {email}".lower()
+        if email.lower() in shared:
+            why: str | None = "an email user name shared by several names on several machines"
+        elif any(hint in low for hint in hints):  # else no rule can hold: skip the patterns
+            why = role_identity_rule(name, email, words)
+        else:
+            why = None
         if key not in found:
             found[key] = why
-        elif why is None or found[key] is None:
+        elif why is None:
             found[key] = None  # one identity of a person makes the maker a person
     return {key: why for key, why in found.items() if why is not None}

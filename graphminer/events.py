@@ -582,51 +582,66 @@ def landing_acts(commits: pd.DataFrame, not_people: set[str] | frozenset[str] = 
     is (``merged_by_sha``: a commit already on the branch is not landed again; a foxtrot
     merge lands nobody else's). ``own_work`` says some of that work is ``who``'s; ``whose``
     is the author of a commit of it that is someone else's (a person, not in
-    ``not_people``; the first by sha), else ``who`` when it is their own only, else null.
+    ``not_people``; the first the store lists), else ``who`` when it is their own only, else null.
     """
     by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
     merger = commits["author_key"].where(by_github, commits["committer_key"])
     who = merger.where(commits["is_merge"], commits["committer_key"])
-    # each landing merge's brought-in non-merge commits: (sha, author), by (repo, merge)
-    brought: dict[tuple[Any, str], list[tuple[str, Any]]] = {}
-    side = commits[~commits["is_merge"] & commits["merged_by_sha"].notna()]
-    for repo_id, merge, sha, author in zip(side["repo_id"].tolist(), side["merged_by_sha"].tolist(),
-                                           side["sha"].tolist(), side["author_key"].tolist(), strict=True):
-        brought.setdefault((repo_id, merge), []).append((sha, author))
-    keys = list(zip(commits["repo_id"].tolist(), commits["sha"].tolist(), strict=True))
-    brings = pd.Series([key in brought for key in keys], index=commits.index, dtype=bool)
+    # the non-merge commits each landing merge brought in (keyed by repo and merge sha)
+    side = commits.loc[~commits["is_merge"] & commits["merged_by_sha"].notna(),
+                       ["repo_id", "merged_by_sha", "sha", "author_key"]]
+    brings = commits["is_merge"] & commits["sha"].isin(side["merged_by_sha"].unique())
     squash = (commits["mainline"] & ~commits["is_merge"] & commits["via_pr"]
               & commits["merged_by_sha"].isna())
     how = np.select([commits["direct_push"], squash,
                      commits["is_merge"] & (commits["mainline"] | brings)],
                     ["direct_push", "pr_commit", "merge"], default="")
-    acts = commits.assign(who=who, how=how)
-    acts = acts[acts["who"].notna() & acts["how"].ne("")]
-    foxtrot = (acts["how"].eq("merge") & is_foxtrot(acts["message"], acts["default_branch"])).tolist()
-    own, whose = [], []
-    for repo_id, sha, doer, author, kind, upstream in zip(
-            acts["repo_id"].tolist(), acts["sha"].tolist(), acts["who"].tolist(),
-            acts["author_key"].tolist(), acts["how"].tolist(), foxtrot, strict=True):
-        work = sorted(brought.get((repo_id, sha), ())) if kind == "merge" else [(sha, author)]
-        mine = any(landed_author == doer for _, landed_author in work)
-        other = None if upstream else next(
-            (landed_author for _, landed_author in work if landed_author is not None
-             and landed_author != doer and landed_author not in not_people), None)
-        own.append(mine)
-        whose.append(other if other is not None else (doer if mine else None))
-    return acts.assign(own_work=pd.Series(own, index=acts.index, dtype=bool),
-                       whose=pd.Series(whose, index=acts.index, dtype=object))
+    chosen = who.notna().to_numpy() & (how != "")
+    acts = commits.loc[chosen, ["repo_id", "sha", "author_key", "reached_at", "org", "repo", "via_pr",
+                                "pr", "is_merge", "direct_push", "message", "default_branch"]]
+    acts = acts.assign(who=who[chosen], how=how[chosen])
+    merging = acts["how"].eq("merge")
+    upstream = merging & is_foxtrot(acts["message"], acts["default_branch"])
+    # a push's or squash's own commit
+    single = ~merging
+    own = single & acts["author_key"].eq(acts["who"])
+    other = acts["author_key"].where(single & acts["author_key"].notna() & acts["author_key"].ne(acts["who"])
+                                     & ~acts["author_key"].isin(not_people))
+    # a merge's brought-in commits, with the merge's doer beside each
+    merge_key = merge_keys(acts.loc[merging, "repo_id"], acts.loc[merging, "sha"])
+    doer = pd.Series(acts.loc[merging, "who"].to_numpy(), index=merge_key)
+    side_key = merge_keys(side["repo_id"], side["merged_by_sha"])
+    side = side.assign(key=side_key, doer=side_key.map(doer))
+    own_merges = set(side.loc[side["author_key"].eq(side["doer"]), "key"])
+    others = side[side["author_key"].notna() & side["author_key"].ne(side["doer"]) & side["doer"].notna()
+                  & ~side["author_key"].isin(not_people)].drop_duplicates("key")
+    merge_other = pd.Series(merge_key.map(others.set_index("key")["author_key"]).to_numpy(),
+                            index=acts.index[merging.to_numpy()])
+    own = own | pd.Series(merge_key.isin(own_merges), index=acts.index[merging.to_numpy()]).reindex(
+        acts.index, fill_value=False)
+    other = other.where(single, merge_other.reindex(acts.index)).where(~upstream)
+    whose = other.where(other.notna(), acts["who"].where(own))
+    return acts.assign(own_work=own.astype(bool), whose=whose.astype(object))
+
+
+def merge_keys(repo_ids: pd.Series, shas: pd.Series) -> pd.Index:
+    """One string per (repo, merge sha): the same sha may be held under two repos."""
+    return pd.Index(shas.astype(str) + "@" + repo_ids.astype(str))
 
 
 def is_foxtrot(subjects: pd.Series, default_branches: pd.Series) -> pd.Series:
     """Which merge subjects are foxtrot merges (``FOXTROT_SUBJECT``): the upstream copy of a
     long-lived branch (or the repo's default branch) pulled into the local one. A subject
     cannot tell an upstream from a contributor's fork of the same name: an approximation."""
-    found = subjects.fillna("").str.extract(FOXTROT_SUBJECT)
+    subjects = subjects.fillna("")
+    maybe = subjects.str.startswith(("Merge branch '", "Merge remote-tracking branch '"))
+    found = subjects[maybe].str.extract(FOXTROT_SUBJECT)
     branch = found["branch"].fillna(found["remote"])
     same = found["into"].isna() | found["into"].eq(branch)
-    long_lived = branch.isin(LONG_LIVED_BRANCHES) | branch.eq(default_branches)
-    return (branch.notna() & same & long_lived).astype(bool)
+    long_lived = branch.isin(LONG_LIVED_BRANCHES) | branch.eq(default_branches[maybe])
+    upstream = pd.Series(False, index=subjects.index)
+    upstream[maybe] = (branch.notna() & same & long_lived).astype(bool)
+    return upstream
 
 
 def first_parent_walk(commits: pd.DataFrame, parents: list[list[str]]) -> tuple[list[bool], dict]:
