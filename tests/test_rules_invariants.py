@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_events_support import World
 
-from graphminer import identity, trajectory
+from graphminer import identity, timeutil, trajectory
 from graphminer.config import load_config
 from graphminer.events import load_events
 from graphminer.fakehub.truth import compute_truth
@@ -135,7 +135,7 @@ SETTINGS = settings(max_examples=12, deadline=None,
 def test_every_scope_keeps_the_invariants(tmp_path, plan):
     events = harvested(random_world(plan), tmp_path)
     for scope, keys in trajectory.SCOPE_KEYS.items():
-        long = trajectory.milestone_acts(events, NOW, scope=scope)
+        long = trajectory.milestone_acts(events, timeutil.as_of(NOW), scope=scope)
         if long.empty:  # a world of comments on nothing, say
             return
         # every dated milestone has a trigger at its date, naming whose act it was
@@ -150,8 +150,8 @@ def test_every_scope_keeps_the_invariants(tmp_path, plan):
             if earlier in wide and later in wide:
                 both = wide[later].notna()
                 assert (wide.loc[both, earlier] <= wide.loc[both, later]).all(), (scope, later)
-    stages = trajectory.stages(events, NOW)
-    network = trajectory.milestones(events, NOW)
+    stages = trajectory.stages(events, timeutil.as_of(NOW))
+    network = trajectory.milestones(events, timeutil.as_of(NOW))
     starts = trajectory.quarter_start(trajectory.quarter_index(network["first_contact"]))
     first_quarter = dict(zip(network.index, starts, strict=True))
     # no stage before first contact, and a stage (or a state shown instead) in every quarter
@@ -171,7 +171,7 @@ def test_truth_keeps_the_invariants_and_both_implementations_agree(tmp_path, pla
         dated = [marks[name] for name in ORDERED if name in marks]
         assert dated == sorted(dated), key
     events = harvested(world, tmp_path)
-    ours = trajectory.milestones(events, NOW)
+    ours = trajectory.milestones(events, timeutil.as_of(NOW))
     roles = set(events.loc[events["role_account"], "maker"])
     assert roles == {key for key, maker in truth["makers"].items() if maker["role_account"]}
     for key, maker in truth["makers"].items():

@@ -55,13 +55,15 @@ def identities(ctx: click.Context, as_json: bool, include_bots: bool, store: str
 @click.option("--store", help="the store file (default from the config)")
 @click.pass_context
 def explain(ctx: click.Context, who: str, as_json: bool, store: str | None) -> None:
-    """Say which maker LOGIN_OR_EMAIL belongs to, by which rule and on what evidence."""
+    """Say which maker LOGIN_OR_EMAIL belongs to, by which rule and on what evidence
+    (every piece of evidence the rules found for each of its joins)."""
     from graphminer.identity import explain as explain_identity
     from graphminer.identity import list_makers
 
+    config = load_config(ctx.obj["config"])
     conn = _open(store or ctx.obj["store"], ctx.obj["config"])
     try:
-        makers = explain_identity(conn, who)
+        makers = explain_identity(conn, who, config)
         everyone = list_makers(conn, include_bots=True)
     finally:
         conn.close()
@@ -71,7 +73,7 @@ def explain(ctx: click.Context, who: str, as_json: bool, store: str | None) -> N
             f"'graphminer identities --include-bots' lists them"
         )
     roles = {maker["key"]: maker for maker in with_role_accounts(
-        everyone, load_config(ctx.obj["config"])["people"]["role_accounts"]) if maker["role_account"]}
+        everyone, config["people"]["role_accounts"]) if maker["role_account"]}
     for maker in makers:
         maker["role_account"] = maker["key"] in roles
         if maker["role_account"]:
@@ -84,6 +86,9 @@ def explain(ctx: click.Context, who: str, as_json: bool, store: str | None) -> N
         for item in maker["identities"]:
             mark = "*" if item["matched"] else " "
             click.echo(f"  {mark} {item['identity']}  [{item['rule']}] {item['evidence']}")
+            for piece in item.get("all_evidence", []):
+                if (piece["rule"], piece["evidence"]) != (item["rule"], item["evidence"]):
+                    click.echo(f"        also [{piece['rule']}] {piece['evidence']}")
 
 
 def with_role_accounts(makers: list[dict], words: list[str]) -> list[dict]:

@@ -278,10 +278,11 @@ class RepoSim:
         low = self.repo.created + 30 * DAY
         if low >= self.now - 2 * DAY:
             return
+        rnd = random.Random(self.plan.seed * 1_000_033 + self.repo.idx)  # the repo's draws stay
         for act, share in (("role", 0.2), ("wordbot", 0.2)):
-            if self.force_bots or self.rnd.random() < share:
-                for ts in self._spread(low, self.now - DAY, self.rnd.randint(1, 3)):
-                    self._push(ts, "bot", act)
+            if self.force_bots or rnd.random() < share:
+                for _ in range(rnd.randint(1, 3)):
+                    self._push(low + int(rnd.random() * (self.now - DAY - low)), "bot", act)
 
     def _plan_bots(self) -> None:
         rnd, repo, bots = self.rnd, self.repo, self.plan.bots
@@ -649,14 +650,14 @@ class RepoSim:
             record = {"id": ids.take("comment"), "repo_id": repo_id, "issue_number": number,
                       "user_id": users[c[1]].user_id, "body": c[2], "created_at": iso(ts),
                       "updated_at": iso(edited), "author_association": self._association(c[1], landed)}
-            emit("comments", record)
+            emit("issue_comments", record)
             latest[number] = max(latest.get(number, 0), edited)
             if len(summary.comments) < 2:
                 summary.comments.append(record)
         for ts, number, e in events:
             commit = self.threads[number - 1].merge_sha if e[6] == "MERGE" else e[6]
             assignee = users[e[4]].user_id if e[4] is not None else None
-            emit("events", {"id": ids.take("event"), "repo_id": repo_id, "issue_number": number,
+            emit("issue_events", {"id": ids.take("event"), "repo_id": repo_id, "issue_number": number,
                             "actor_id": users[e[1]].user_id, "event": e[2], "created_at": iso(ts),
                             "label": e[3], "assignee_id": assignee, "milestone": e[5],
                             "commit_id": commit, "state_reason": e[7]})
