@@ -80,6 +80,7 @@ import numpy as np
 import pandas as pd
 
 from graphminer.bots import role_account_makers as role_accounts
+from graphminer.bots import role_words
 from graphminer.config import Config
 from graphminer.store import table_exists
 
@@ -769,11 +770,27 @@ def bot_makers(conn: sqlite3.Connection, people: pd.DataFrame) -> set[str]:
 
 
 def role_account_makers(conn: sqlite3.Connection, config: Config | None) -> set[str]:
-    """Maker keys that are role accounts (graphminer.bots), bots left out (they are bots)."""
+    """Maker keys that are role accounts (graphminer.bots), bots left out (they are bots).
+
+    Only makers that could be one are read whole: an identity holding a role word or
+    "account", or an email user name used on three machines or more (the rest, nearly
+    everyone, cannot be a role's whatever the rule's details)."""
     if not table_exists(conn, "maker_identities"):
         return set()
+    words = config["people"]["role_accounts"] if config is not None else None
+    hints = sorted(role_words(words)) + ["account"]
+    if not all(hint.isascii() for hint in hints):  # SQLite folds the case of ASCII only
+        hints = [""]
+    like = " OR ".join("lower(identity) LIKE ?" for _ in hints)
+    shared = (
+        "SELECT substr(email, 1, instr(email, '@') - 1) FROM maker_identities "
+        "WHERE kind = 'git' AND instr(email, '@') > 1 GROUP BY 1 "
+        "HAVING COUNT(DISTINCT substr(email, instr(email, '@') + 1)) >= 3")
     rows = conn.execute(
         "SELECT i.maker_key, i.kind, i.identity FROM maker_identities i "
-        "JOIN makers m ON m.key = i.maker_key WHERE NOT m.is_bot").fetchall()
-    words = config["people"]["role_accounts"] if config is not None else None
+        "JOIN makers m ON m.key = i.maker_key WHERE NOT m.is_bot AND i.maker_key IN ("
+        f"SELECT maker_key FROM maker_identities WHERE {like} "
+        f"UNION SELECT maker_key FROM maker_identities WHERE kind = 'git' "
+        f"AND substr(email, 1, instr(email, '@') - 1) IN ({shared}))",
+        [f"%{hint}%" for hint in hints]).fetchall()
     return set(role_accounts(((row[0], row[1], row[2]) for row in rows), words))
