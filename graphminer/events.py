@@ -8,7 +8,9 @@ action, which commit came in through a PR, which is a direct push.
 Kinds (``kind``), each dated by docs/rules.md "Dating":
 
 - ``issue_opened``: an issue (not a PR) opened; ``subkind`` is its ``state_reason`` ("" if none).
-- ``pr_opened``: a PR opened by its author.
+- ``pr_opened``: a PR opened by its author; ``subkind`` ``pull_ref`` for a PR known only
+  from git (a ``refs/pull/N/head`` whose PR the store does not hold), dated at its head
+  commit's committer date (an approximation) and counted once per head commit.
 - ``pr_merged``: the author's landed PR, dated ``merged_at`` (maker = PR author).
 - ``merge_performed``: the merger's action of merging a PR (maker = merged_by, or the
   ``merged`` issue event's actor); ``target_author`` is the PR's author. The ``merged``
@@ -25,11 +27,15 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   harvest-git (``subkind`` ``tag``; maker = the tagger, resolved by identity resolution
   like a commit author), dated at the tag date.
 - ``commit``: every default-branch commit, maker = its author (so per-maker counts add up
-  to the branch's commit count), dated when it reached the branch (its committer date on
-  the first-parent chain, else the committer date of the mainline merge that brought it
-  in). ``via_pr`` (came in through a PR: merge/squash result of a merged PR, reachable
-  from a mainline merge's second parent only, ``(#N)`` or ``Merge pull request #N``
-  subject, a ``refs/pull/N/head``), ``pr`` its PR number (0 if unknown), ``is_merge``,
+  to the branch's commit count), dated when it landed: at its earliest landing event
+  (docs/rules.md "Dating", read by ``graphminer.landing``: mainline arrival across foxtrot
+  merges, landing merges wherever they sit, imported history at its own dates). A sha
+  stored under several repos (a fork, a mirror, one history under two names) is one row,
+  in the repo where it landed first (ties: not a fork, then full name). ``via_pr`` (came
+  in through a PR: merge/squash result of a merged PR, dated by a merge that brought it
+  in, ``(#N)`` or ``Merge pull request #N`` subject, a ``refs/pull/N/head``), ``pr`` its
+  PR number (0 if unknown), ``landed_by`` (``commit:SHA`` of that merge), ``imported``,
+  ``merge_kind`` (``graphminer.landing.merge_kind`` of a merge), ``is_merge``,
   ``direct_push``, ``committer`` (maker key of the committer; null for
   ``GitHub <noreply@github.com>``), ``community`` (touched a community file that makes
   room for others: CONTRIBUTING, CODE_OF_CONDUCT, GOVERNANCE, SUPPORT, issue or pull
@@ -39,18 +45,19 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   is its author's; a merge lands one contribution per distinct author of the non-merge
   commits it brought in, on the row of that author's lowest sha). A held PR's commits are
   the PR; merge commits land nobody's work.
-- ``committed``: the act of putting work on the default branch (``subkind``
-  ``direct_push``, ``pr_commit`` or ``merge``): a direct push, a PR's squashed or rebased
-  commit committed by a person, or a merge commit on the mainline or one that brought
-  commits in: maker = the
-  committer, or for a merge committed by GitHub's web flow (``GitHub <noreply@github.com>``)
-  its author, who pressed merge; a web-flow commit is never anyone's push. An action,
-  counted beside the author's ``commit`` row when the committer is the author. Whose work
-  it landed (rules version 4, docs/rules.md "Roles"): ``own_work`` is true when it landed
-  a non-merge commit of the committer's own (a committer act), and ``target_author`` is the
-  author of a non-merge commit it landed that is someone else's (a maintainer act), else the
-  committer when it landed only their own work, else null (it landed nothing new, or only a
-  bot's).
+- ``committed``: the act of putting work on the branch (``subkind`` ``direct_push``,
+  ``pr_commit`` or ``merge``): a direct push (a pushed commit: on the mainline, or the
+  puller's own side of a foxtrot merge), a PR's squashed or rebased commit committed by a
+  person, a mainline merge commit or a landing merge off the mainline (a PR merge, a merge
+  into a long-lived branch such as develop; ``graphminer.landing``): maker = the committer,
+  or for a merge committed by GitHub's web flow (``GitHub <noreply@github.com>``) its
+  author, who pressed merge; a web-flow commit is never anyone's push. An action, counted
+  beside the author's ``commit`` row when the committer is the author. Whose work it
+  landed (rules version 4, docs/rules.md "Roles"): ``own_work`` is true when it landed a
+  non-merge commit of the committer's own (a committer act), and ``target_author`` is the
+  author of a non-merge commit it landed that is someone else's (a maintainer act), else
+  the committer when it landed only their own work, else null (it landed nothing new, or
+  only a bot's; a foxtrot merge lands nobody else's).
 
 Columns beyond docs/events.md's contract, for the rules to stay vectorised: ``action``
 (the row is an action by docs/rules.md), ``landed`` (a landed contribution: ``pr_merged``
@@ -58,7 +65,7 @@ rows and the landed commits above), ``target_is_bot`` (the item's author is not 
 the item is nobody's, even in a frame whose bot rows were dropped), ``subkind``, ``label``,
 ``by_commit``, ``via_pr``,
 ``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``, ``own_work``,
-``role_account``.
+``role_account``, ``landed_by``, ``imported``, ``merge_kind``.
 
 Makers come from identity resolution's tables (``makers``, ``maker_identities``,
 ``commit_makers``) when they exist; before they do, a user id string for accounts and
@@ -79,30 +86,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graphminer import landing
 from graphminer.bots import role_account_makers as role_accounts
 from graphminer.bots import role_words
-from graphminer.config import Config
+from graphminer.config import LONG_LIVED_BRANCHES, Config
+from graphminer.landing import History, land
 from graphminer.store import table_exists
 
 COLUMNS = [
     "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
     "action", "landed", "subkind", "label", "by_commit", "via_pr", "pr", "is_merge",
     "direct_push", "committer", "community", "target_is_bot", "own_work", "role_account",
+    "landed_by", "imported", "merge_kind",
 ]
 
 NOT_PERFORMED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
 GITHUB_COMMITTER_EMAIL = "noreply@github.com"
 PR_SUBJECT = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+)\b")
-# Branches that live long (docs/rules.md "Git history read as it happened"), besides the
-# repo's default branch.
-LONG_LIVED_BRANCHES = ("main", "master", "develop", "development", "trunk", "gh-pages")
-# A foxtrot merge: someone pulled the upstream copy of a long-lived branch into their local
-# one ("Merge branch 'master' of github.com:g0v/g0v.tw", "Merge remote-tracking branch
-# 'origin/main'"), with no ' into ' or ' into ' that same branch. It lands nobody else's
-# work: what it brought in was upstream already.
-FOXTROT_SUBJECT = re.compile(
-    r"^Merge (?:branch '(?P<branch>[^']+)' of \S+|remote-tracking branch '(?:[^'/]+/)?(?P<remote>[^']+)')"
-    r"(?: into (?P<into>\S+))?\s*$")
 # Community files that make room for others (rules version 4; a README is not one), in any
 # folder: CONTRIBUTING*, CODE_OF_CONDUCT*, GOVERNANCE*, SUPPORT*, PULL_REQUEST_TEMPLATE*, and
 # anything under an ISSUE_TEMPLATE folder.
@@ -127,7 +127,8 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
         review_rows(conn, repos, items),
         issue_event_rows(conn, repos, items),
         release_rows(conn, repos),
-        commit_rows(conn, repos, items, not_people),
+        commit_rows(conn, repos, items, config, not_people),
+        pull_ref_rows(conn, repos, items),
     ]
     found = [part for part in parts if len(part)]
     if not found:  # a store with no contribution yet (an empty repository, say)
@@ -164,6 +165,7 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
         "is_merge": False, "direct_push": False, "committer": None, "community": False,
         "target_author": None, "details": "{}", "landed": False, "target_is_bot": False,
         "own_work": False, "role_account": False,
+        "landed_by": None, "imported": False, "merge_kind": "",
     }
     for column, default in defaults.items():
         if column not in events:
@@ -171,7 +173,8 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
         elif default is not None:
             events[column] = events[column].fillna(default)
     for column in ("by_commit", "via_pr", "is_merge", "direct_push", "community", "landed",
-                   "action", "is_bot", "target_is_bot", "own_work", "role_account"):
+                   "action", "is_bot", "target_is_bot", "own_work", "role_account",
+                   "imported"):
         events[column] = events[column].astype(bool)
     events["pr"] = events["pr"].astype("int64")
     events["ts"] = pd.to_datetime(events["ts"], utc=True, format="ISO8601").astype(
@@ -442,6 +445,48 @@ def tagger_keys(conn: sqlite3.Connection, tags: pd.DataFrame) -> pd.Series:
     return text.map(known).astype(object)
 
 
+def pull_ref_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """pr_opened for every ``refs/pull/N/head`` whose PR the store does not hold (git
+    sources): its author (the head commit's) opened it, dated at the head commit's committer
+    date, an approximation (the PR was opened after it; git records no opening). Unmerged
+    ones too: their authors are participants like everyone else."""
+    if not table_exists(conn, "pull_refs"):
+        return pd.DataFrame()
+    has_key = table_exists(conn, "pull_ref_makers")
+    committer_date = ("p.committer_date" if "committer_date" in table_columns(conn, "pull_refs")
+                      else "NULL")
+    refs = query_frame(
+        conn,
+        "SELECT p.repo_id, p.number, p.sha, p.author_email, "
+        f"COALESCE(c.committer_date, {committer_date}, p.author_date), "
+        + ("m.author_key, m.repo_id IS NULL " if has_key else "NULL, 1 ")
+        + "FROM pull_refs p LEFT JOIN commits c ON c.repo_id = p.repo_id AND c.sha = p.sha "
+        + ("LEFT JOIN pull_ref_makers m ON m.repo_id = p.repo_id AND m.number = p.number"
+           if has_key else ""),
+        ["repo_id", "number", "sha", "author_email", "opened_at", "author_key", "unresolved"])
+    refs = with_repo(refs, repos)
+    # one head commit, one PR opening: the same history under two names, or a fork, holds
+    # the same pull refs (counted in the first repo by full name)
+    refs = refs.sort_values(["sha", "repo"]).drop_duplicates("sha")
+    held = set(zip(items["repo_id"], items["number"], strict=True))
+    refs = refs[pd.Series([(r, n) not in held for r, n in zip(refs["repo_id"], refs["number"], strict=True)],
+                          index=refs.index, dtype=bool)]
+    # identity's null key means "opted out": only refs it has not seen yet fall back.
+    unresolved = refs["unresolved"].astype(bool)
+    maker = refs["author_key"].astype(object).where(~unresolved, git_key(refs["author_email"]))
+    target = "pr:" + refs["number"].astype(str)
+    return pd.DataFrame({
+        "ts": refs["opened_at"], "maker": maker, "org": refs["org"], "repo": refs["repo"],
+        "kind": "pr_opened", "target": target, "target_author": maker, "action": True,
+        "pr": refs["number"], "subkind": "pull_ref",
+    })
+
+
+def table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    """The column names of a table (a store opened read-only may predate a migration)."""
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
 # --- commits ----------------------------------------------------------------------------
 
 def commits_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
@@ -486,31 +531,27 @@ def parent_lists(commits: pd.DataFrame) -> list[list[str]]:
 
 
 def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame,
+                config: Config | None = None,
                 not_people: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:
-    """Every default-branch commit, dated when it reached the branch, with how it landed,
-    and the landing acts of whoever put work there (see the module docstring)."""
+    """Every default-branch commit, dated at its earliest landing event, with how it landed,
+    and the landing acts of whoever put work there (see the module docstring); a commit
+    stored under several repos counts once."""
     commits = commits_frame(conn, repos)
     if commits.empty:
         return commits.iloc[0:0]
     parents = parent_lists(commits)
     commits["n_parents"] = [len(p) for p in parents]
-    commits["default_branch"] = commits["repo_id"].map(
-        dict(conn.execute("SELECT id, default_branch FROM repos").fetchall()))
-    mainline, introduced_by = first_parent_walk(commits, parents)
-    commits["mainline"] = mainline
+    commits = with_landing(commits, parents, repo_facts(conn), long_lived_branches(config))
     pull_refs = query_frame(conn, "SELECT repo_id, number, sha FROM pull_refs",
                             ["repo_id", "number", "sha"])
-    commits["pr"] = pr_numbers(commits, items, pull_refs, introduced_by)
-    keys = list(zip(commits["repo_id"], commits["sha"], strict=True))
-    commits["merged_by_sha"] = [introduced_by.get(key) for key in keys]
+    commits["pr"] = pr_numbers(commits, items, pull_refs)
+    commits = commits[first_copies(commits)]
     introduced = commits["merged_by_sha"].notna()
-    commits["reached_at"] = reached_at(commits)
-    # Off the mainline and brought in by no mainline merge (a broken history): landed,
-    # but never a direct push.
+    # Off the mainline and brought in by nothing (a broken history): landed, never a direct push.
     commits["via_pr"] = commits["pr"].gt(0) | introduced
     commits["is_merge"] = commits["n_parents"].ge(2)
     commits["direct_push"] = (
-        commits["mainline"] & ~commits["is_merge"] & ~commits["via_pr"]
+        commits["pushed"] & ~commits["is_merge"] & ~commits["via_pr"]
         & commits["committer_key"].notna()
     )
     commits["landed"] = landed_commits(commits, held_prs(items))
@@ -522,20 +563,82 @@ def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
         "via_pr": commits["via_pr"], "pr": commits["pr"], "is_merge": commits["is_merge"],
         "direct_push": commits["direct_push"], "committer": commits["committer_key"],
         "community": commits["community"], "landed": commits["landed"],
-        "action": commits["landed"],
+        "action": commits["landed"], "landed_by": commits["landed_by"],
+        "imported": commits["imported"], "merge_kind": commits["merge_kind"],
         "subkind": "",
     })
     return pd.concat([authored, committed_rows(commits, not_people)], ignore_index=True)
 
 
-def reached_at(commits: pd.DataFrame) -> pd.Series:
-    """When each commit reached the default branch: its committer date on the mainline (or
-    in a broken history), else the committer date of the mainline merge that brought it in."""
-    date_of = dict(zip(zip(commits["repo_id"], commits["sha"], strict=True),
-                       commits["committer_date"], strict=True))
-    merge_dates = [date_of.get((repo_id, merge)) if isinstance(merge, str) else None
-                   for repo_id, merge in zip(commits["repo_id"], commits["merged_by_sha"], strict=True)]
-    return pd.Series(merge_dates, index=commits.index, dtype=object).fillna(commits["committer_date"])
+def long_lived_branches(config: Config | None) -> tuple[str, ...]:
+    """``[git] long_lived_branches``: merges into them (and into a repo's default branch)
+    are landing events."""
+    if config is None:
+        return LONG_LIVED_BRANCHES
+    return tuple(config["git"].get("long_lived_branches", LONG_LIVED_BRANCHES))
+
+
+def repo_facts(conn: sqlite3.Connection) -> dict[Any, tuple[str | None, bool, str]]:
+    """repo_id -> (default branch, is a fork, full name)."""
+    rows = conn.execute("SELECT id, default_branch, fork, full_name FROM repos").fetchall()
+    return {row[0]: (row[1], bool(row[2]), row[3]) for row in rows}
+
+
+def with_landing(commits: pd.DataFrame, parents: list[list[str]], facts: dict,
+                 long_lived: tuple[str, ...]) -> pd.DataFrame:
+    """The commits with when and how each landed (``graphminer.landing``, once per repo):
+    ``mainline``, ``pushed`` (on the mainline, or the puller's own side of a foxtrot
+    merge), ``imported``, ``reached_at``, ``merged_by_sha`` (the merge whose event dated
+    it), ``landed_by`` (``commit:SHA`` of it), ``merge_kind`` and ``fork``."""
+    shas = commits["sha"].tolist()
+    dates = commits["committer_date"].fillna("").tolist()
+    subjects = commits["message"].fillna("").tolist()
+    committers = commits["committer_email"].fillna("").str.strip().str.lower().tolist()
+    count = len(shas)
+    mainline, pushed, imported = [False] * count, [False] * count, [False] * count
+    reached = list(dates)
+    merged_by: list[str | None] = [None] * count
+    kinds: list[str] = [""] * count
+    by_repo: dict[Any, list[int]] = {}
+    for position, repo_id in enumerate(commits["repo_id"].tolist()):
+        by_repo.setdefault(repo_id, []).append(position)
+    for repo_id, positions in by_repo.items():
+        history = History(shas=[shas[p] for p in positions], parents=[parents[p] for p in positions],
+                          dates=[dates[p] for p in positions],
+                          subjects=[subjects[p] for p in positions],
+                          committers=[committers[p] for p in positions])
+        default_branch, _, full_name = facts.get(repo_id, (None, False, None))
+        found = land(history, default_branch, long_lived, full_name)
+        for index, position in enumerate(positions):
+            mainline[position] = found.mainline[index]
+            pushed[position] = found.mainline[index] or found.pushed_through_foxtrot[index]
+            imported[position] = found.imported[index]
+            reached[position] = found.landed_at[index]
+            brought = found.brought_by[index]
+            merged_by[position] = history.shas[brought] if brought is not None else None
+            kinds[position] = found.kinds[index] or ""
+    commits["mainline"], commits["pushed"], commits["imported"] = mainline, pushed, imported
+    commits["reached_at"] = pd.Series(reached, index=commits.index, dtype=object).replace("", None)
+    commits["merged_by_sha"] = pd.Series(merged_by, index=commits.index, dtype=object)
+    commits["landed_by"] = ("commit:" + commits["merged_by_sha"]).astype(object)
+    commits["merge_kind"] = kinds
+    commits["fork"] = [facts.get(repo_id, (None, False, None))[1] for repo_id in commits["repo_id"].tolist()]
+    return commits
+
+
+def first_copies(commits: pd.DataFrame) -> pd.Series:
+    """One commit, one contribution: of a sha stored under several repos (a fork, a mirror,
+    one history harvested under two names) only the copy that landed first counts (ties:
+    a non-fork first, then the repo's full name)."""
+    repeated = commits["sha"].duplicated(keep=False)
+    keep = pd.Series(True, index=commits.index)
+    if not repeated.any():
+        return keep
+    copies = commits.loc[repeated, ["sha", "reached_at", "fork", "repo"]].assign(
+        reached_at=commits.loc[repeated, "reached_at"].fillna("9999"))
+    later = copies.sort_values(["sha", "reached_at", "fork", "repo"]).duplicated("sha")
+    keep[later[later].index] = False
+    return keep
 
 
 def held_prs(items: pd.DataFrame) -> set[tuple[Any, int]]:
@@ -572,7 +675,8 @@ def committed_rows(commits: pd.DataFrame, not_people: set[str] | frozenset[str] 
         "target": "commit:" + pushed["sha"], "target_author": pushed["whose"],
         "via_pr": pushed["via_pr"], "pr": pushed["pr"], "is_merge": pushed["is_merge"],
         "direct_push": pushed["direct_push"], "committer": pushed["who"],
-        "own_work": pushed["own_work"], "action": True, "subkind": pushed["how"],
+        "own_work": pushed["own_work"], "merge_kind": pushed["merge_kind"],
+        "action": True, "subkind": pushed["how"],
     })
 
 
@@ -580,15 +684,19 @@ def landing_acts(commits: pd.DataFrame, not_people: set[str] | frozenset[str] = 
                  ) -> pd.DataFrame:
     """Who put work on the default branch, and whose work it was (docs/rules.md "Roles").
 
-    One row per act: a direct push (``how`` 'direct_push'), a PR's squashed or rebased
-    commit committed by a person rather than GitHub's web flow ('pr_commit'), or a merge
-    commit that is on the mainline or brought commits in ('merge'). ``who`` committed it (for
-    a merge committed by the web flow, its author, who pressed merge). The work it landed: a
-    push's or squash's own commit; for a merge, the non-merge commits whose landing merge it
-    is (``merged_by_sha``: a commit already on the branch is not landed again; a foxtrot
-    merge lands nobody else's). ``own_work`` says some of that work is ``who``'s; ``whose``
-    is the author of a commit of it that is someone else's (a person, not in
-    ``not_people``; the first the store lists), else ``who`` when it is their own only, else null.
+    It reads the commits' landing as ``graphminer.landing`` found it (``with_landing``),
+    never the graph again. One row per act: a direct push (``how`` 'direct_push': a pushed
+    commit, on the mainline or the puller's own side of a foxtrot merge), a PR's squashed or
+    rebased commit committed by a person rather than GitHub's web flow and pushed
+    ('pr_commit'), or a merge commit on the mainline or a landing merge off it (a PR merge,
+    a merge into a long-lived branch), not in imported history ('merge'). ``who`` committed
+    it (for a merge committed by the web flow, its author, who pressed merge). The work it
+    landed: a push's or squash's own commit; for a merge, the non-merge commits whose
+    earliest landing event it is (``merged_by_sha``: a commit already landed is not landed
+    again; a foxtrot merge lands nobody else's). ``own_work`` says some of that work is
+    ``who``'s; ``whose`` is the author of a commit of it that is someone else's (a person,
+    not in ``not_people``; the first the store lists), else ``who`` when it is their own
+    only, else null.
     """
     by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
     merger = commits["author_key"].where(by_github, commits["committer_key"])
@@ -596,18 +704,18 @@ def landing_acts(commits: pd.DataFrame, not_people: set[str] | frozenset[str] = 
     # the non-merge commits each landing merge brought in (keyed by repo and merge sha)
     side = commits.loc[~commits["is_merge"] & commits["merged_by_sha"].notna(),
                        ["repo_id", "merged_by_sha", "sha", "author_key"]]
-    brings = commits["is_merge"] & commits["sha"].isin(side["merged_by_sha"].unique())
-    squash = (commits["mainline"] & ~commits["is_merge"] & commits["via_pr"]
+    landing_merge = commits["merge_kind"].isin([landing.PR, landing.INTO_LONG_LIVED])
+    branch_merge = commits["is_merge"] & ~commits["imported"] & (commits["mainline"] | landing_merge)
+    squash = (commits["pushed"] & ~commits["is_merge"] & commits["via_pr"]
               & commits["merged_by_sha"].isna())
-    how = np.select([commits["direct_push"], squash,
-                     commits["is_merge"] & (commits["mainline"] | brings)],
+    how = np.select([commits["direct_push"], squash, branch_merge],
                     ["direct_push", "pr_commit", "merge"], default="")
     chosen = who.notna().to_numpy() & (how != "")
     acts = commits.loc[chosen, ["repo_id", "sha", "author_key", "reached_at", "org", "repo", "via_pr",
-                                "pr", "is_merge", "direct_push", "message", "default_branch"]]
+                                "pr", "is_merge", "direct_push", "merge_kind"]]
     acts = acts.assign(who=who[chosen], how=how[chosen])
     merging = acts["how"].eq("merge")
-    upstream = merging & is_foxtrot(acts["message"], acts["default_branch"])
+    upstream = merging & acts["merge_kind"].eq(landing.FOXTROT)
     # a push's or squash's own commit
     single = ~merging
     own = single & acts["author_key"].eq(acts["who"])
@@ -635,67 +743,7 @@ def merge_keys(repo_ids: pd.Series, shas: pd.Series) -> pd.Index:
     return pd.Index(shas.astype(str) + "@" + repo_ids.astype(str))
 
 
-def is_foxtrot(subjects: pd.Series, default_branches: pd.Series) -> pd.Series:
-    """Which merge subjects are foxtrot merges (``FOXTROT_SUBJECT``): the upstream copy of a
-    long-lived branch (or the repo's default branch) pulled into the local one. A subject
-    cannot tell an upstream from a contributor's fork of the same name: an approximation."""
-    subjects = subjects.fillna("")
-    maybe = subjects.str.startswith(("Merge branch '", "Merge remote-tracking branch '"))
-    found = subjects[maybe].str.extract(FOXTROT_SUBJECT)
-    branch = found["branch"].fillna(found["remote"])
-    same = found["into"].isna() | found["into"].eq(branch)
-    long_lived = branch.isin(LONG_LIVED_BRANCHES) | branch.eq(default_branches[maybe])
-    upstream = pd.Series(False, index=subjects.index)
-    upstream[maybe] = (branch.notna() & same & long_lived).astype(bool)
-    return upstream
-
-
-def first_parent_walk(commits: pd.DataFrame, parents: list[list[str]]) -> tuple[list[bool], dict]:
-    """Which commits are on their repo's first-parent chain, and which merge brought in the rest.
-
-    Once per repo (not per maker): the head is the commit no other commit names as a
-    parent (the latest by committer date if several); its first-parent chain is the
-    mainline. A commit off the mainline is reachable from some mainline merge's second
-    parent and not from its first, i.e. it came in through that merge; ``introduced_by``
-    maps (repo_id, sha) to that merge's sha, found by one set walk per merge, oldest first,
-    that stops at anything already seen (so a branch merged twice is dated at its first
-    merge).
-    """
-    repo_ids = commits["repo_id"].tolist()
-    shas = commits["sha"].tolist()
-    dates = commits["committer_date"].fillna("").tolist()
-    by_repo: dict[Any, dict[str, int]] = {}
-    for position, (repo_id, sha) in enumerate(zip(repo_ids, shas, strict=True)):
-        by_repo.setdefault(repo_id, {})[sha] = position
-    mainline = [False] * len(shas)
-    introduced_by: dict[tuple[Any, str], str] = {}
-    for repo_id, index in by_repo.items():
-        named = {p for position in index.values() for p in parents[position]}
-        heads = [sha for sha in index if sha not in named] or list(index)
-        head = max(heads, key=lambda sha: (dates[index[sha]], sha))
-        chain = []
-        sha = head
-        while sha in index and not mainline[index[sha]]:
-            mainline[index[sha]] = True
-            chain.append(sha)
-            first = parents[index[sha]]
-            sha = first[0] if first else None
-        seen = set(chain)
-        # oldest merge first: a commit is brought in by the first merge that reached it
-        for merge_sha in reversed(chain):
-            stack = list(parents[index[merge_sha]][1:])
-            while stack:
-                sha = stack.pop()
-                if sha in seen or sha not in index:
-                    continue
-                seen.add(sha)
-                introduced_by[(repo_id, sha)] = merge_sha
-                stack.extend(parents[index[sha]])
-    return mainline, introduced_by
-
-
-def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFrame,
-               introduced_by: dict) -> pd.Series:
+def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFrame) -> pd.Series:
     """Each commit's PR number (0 when it did not come in through a known PR).
 
     In order: the squash or merge result of a merged PR (its ``merge_commit_sha``; GitHub
@@ -703,6 +751,7 @@ def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFra
     ``(#N)`` or ``Merge pull request #N`` subject (the commit says which PR it landed), the
     head of ``refs/pull/N/head`` (git sources; a later PR can be opened from a branch
     whose tip already landed), and for commits a merge brought in, that merge's number.
+    An imported history's subjects name another repository's PRs: they are not read.
     """
     merged = items[items["is_pr"] & items["merged_at"].notna() & items["merge_commit_sha"].notna()]
     by_merge_sha = dict(zip(zip(merged["repo_id"], merged["merge_commit_sha"], strict=True),
@@ -712,7 +761,7 @@ def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFra
     keys = list(zip(commits["repo_id"], commits["sha"], strict=True))
     numbers = [int(by_merge_sha.get(key) or 0) for key in keys]
     subjects = commits["message"].fillna("")
-    named = subjects[subjects.str.contains("#", regex=False)]
+    named = subjects[subjects.str.contains("#", regex=False) & ~commits["imported"]]
     found = named.str.extract(PR_SUBJECT)
     from_subject = found[0].fillna(found[1]).dropna()
     position_of = {index: position for position, index in enumerate(commits.index)}
@@ -724,9 +773,10 @@ def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFra
         if not numbers[position]:
             numbers[position] = int(by_head.get(key) or 0)
     number_of = dict(zip(keys, numbers, strict=True))
+    merged_by = commits["merged_by_sha"].tolist()
     for position, key in enumerate(keys):
-        if not numbers[position] and key in introduced_by:
-            numbers[position] = number_of.get((key[0], introduced_by[key]), 0)
+        if not numbers[position] and merged_by[position] is not None:
+            numbers[position] = number_of.get((key[0], merged_by[position]), 0)
     return pd.Series(numbers, index=commits.index, dtype="int64")
 
 

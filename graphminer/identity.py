@@ -1251,6 +1251,25 @@ def opted_out_keys(conn: sqlite3.Connection, opt_out: set[str]) -> set[str]:
     return found
 
 
+def authored_commits(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """(maker key, git identity 'Name <email>') -> the commits that identity authored for
+    that maker: the one way commits are counted for people (a maker's total is the sum of
+    its git identities'; an account is not a commit identity, so it carries no count)."""
+    rows = conn.execute(
+        "SELECT cm.author_key, COALESCE(c.author_name, '') || ' <' || c.author_email || '>', COUNT(*) "
+        "FROM commits c JOIN commit_makers cm ON cm.repo_id = c.repo_id AND cm.sha = c.sha "
+        "WHERE cm.author_key IS NOT NULL AND c.author_email IS NOT NULL GROUP BY 1, 2")
+    return {(key, text): count for key, text, count in rows}
+
+
+def _counted(maker: dict[str, Any], counts: dict[tuple[str, str], int]) -> dict[str, Any]:
+    """``maker`` with its commits counted one way (``authored_commits``)."""
+    for item in maker["identities"]:
+        item["commits"] = counts.get((maker["key"], item["identity"]), 0) if item["kind"] == "git" else None
+    maker["commits"] = sum(item["commits"] or 0 for item in maker["identities"])
+    return maker
+
+
 def list_makers(conn: sqlite3.Connection, include_bots: bool = False) -> list[dict[str, Any]]:
     """Every maker with its identities (most commits first), as plain dicts."""
     where = "" if include_bots else "WHERE is_bot = 0"
@@ -1265,9 +1284,12 @@ def list_makers(conn: sqlite3.Connection, include_bots: bool = False) -> list[di
         identities[row[0]].append(
             {"identity": row[1], "kind": row[2], "rule": row[3], "evidence": row[4], "commits": row[5]}
         )
+    counts = authored_commits(conn)
     for maker in makers:
         maker["is_bot"] = bool(maker["is_bot"])
         maker["identities"] = identities.get(maker["key"], [])
+        _counted(maker, counts)
+    makers.sort(key=lambda maker: (-maker["commits"], maker["key"]))
     return makers
 
 
@@ -1310,6 +1332,7 @@ def explain(conn: sqlite3.Connection, who: str, config: Config | None = None) ->
         (needle, needle, needle, needle, needle, who.strip()),
     )]
     found = []
+    counts = authored_commits(conn)
     for key in keys:
         maker = dict(conn.execute(
             "SELECT key, user_id, login, name, is_bot, bot_rule, commits FROM makers WHERE key = ?",
@@ -1320,7 +1343,7 @@ def explain(conn: sqlite3.Connection, who: str, config: Config | None = None) ->
             "(lower(identity) = ? OR email = ? OR lower(login) = ? OR lower(name) = ?) AS matched "
             "FROM maker_identities WHERE maker_key = ? ORDER BY kind, commits DESC, identity",
             (needle, needle, needle, needle, key))]
-        found.append(maker)
+        found.append(_counted(maker, counts))
     if config is not None and found:
         evidence = join_evidence(conn, config)
         for maker in found:

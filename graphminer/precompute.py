@@ -23,6 +23,7 @@ from graphminer import trajectory
 from graphminer.config import Config
 from graphminer.milestones import RULES_VERSION
 from graphminer.reader import StoreReader
+from graphminer.sources import NOT_OBSERVABLE, approximate, observable
 from graphminer.store import last_run, table_exists, utc_now
 from graphminer.timeline import (
     MILESTONE_KEYS,
@@ -30,8 +31,10 @@ from graphminer.timeline import (
     assemble_timeline,
     check_org,
     find_maker,
+    maker_info,
     needle_of,
     settings_fingerprint,
+    with_sources,
 )
 from graphminer.timeutil import format_instant
 
@@ -68,33 +71,6 @@ def item_link(base: str, repo: str | None, target: str | None) -> str | None:
 
 
 # --- computing --------------------------------------------------------------------------
-
-def maker_info(conn: sqlite3.Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """key -> login, name, is_bot, emails: identity's makers table, else accounts and commits."""
-    info: dict[str, dict[str, Any]] = {
-        key: {"login": None, "name": None, "is_bot": False, "emails": set()} for key in keys}
-    if table_exists(conn, "makers"):
-        for row in conn.execute("SELECT key, login, name, is_bot FROM makers"):
-            if row[0] in info:
-                info[row[0]].update(login=row[1], name=row[2], is_bot=bool(row[3]))
-        for row in conn.execute("SELECT maker_key, email, name FROM maker_identities"):
-            if row[0] in info:
-                if row[1]:
-                    info[row[0]]["emails"].add(row[1].lower())
-                if not info[row[0]]["name"] and row[2]:
-                    info[row[0]]["name"] = row[2]
-    for row in conn.execute("SELECT id, login, name, type FROM people"):
-        entry = info.get(str(row[0]))
-        if entry is not None and entry["login"] is None:
-            entry.update(login=row[1], name=entry["name"] or row[2],
-                         is_bot=entry["is_bot"] or row[3] == "Bot" or row[1].endswith("[bot]"))
-    for row in conn.execute("SELECT lower(author_email), author_name FROM commits"):
-        entry = info.get(f"git:{row[0]}")
-        if entry is not None:
-            entry["emails"].add(row[0])
-            entry["name"] = entry["name"] or row[1]
-    return info
-
 
 def name_rows(info: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
     """(needle, kind, key) rows of the lookup index: key, login, name and emails, lower-cased."""
@@ -143,6 +119,16 @@ def computed_tables(events: pd.DataFrame, as_of: pd.Timestamp, config: Config | 
             "counts": kind_counts(events[events["ts"] <= moment])}
 
 
+def known_makers(conn: sqlite3.Connection, events: pd.DataFrame) -> list[str]:
+    """Every maker trajectory answers for: those with events, and every maker identity
+    resolution made (``graphminer identities`` lists them), even one whose commits never
+    reached a default branch (no action: no milestone, but an answer)."""
+    keys = set(events["maker"].dropna().astype(str))
+    if table_exists(conn, "makers"):
+        keys |= {row[0] for row in conn.execute("SELECT key FROM makers")}
+    return sorted(keys)
+
+
 def iso(series: pd.Series) -> pd.Series:
     """Timestamps as ``YYYY-MM-DDTHH:MM:SSZ`` strings (missing stay missing)."""
     return pd.to_datetime(series, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -189,7 +175,7 @@ def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: pd.Timesta
     if events.empty:  # nothing that counts harvested yet (an empty repository, say)
         return [], [], [], {}
     tables = computed_tables(events, as_of, config, base, outside)
-    keys = sorted(set(events["maker"]))
+    keys = known_makers(conn, events)
     info = maker_info(conn, keys)
     bots = set(events.loc[events["is_bot"], "maker"])
     roles = set(events.loc[events["role_account"], "maker"])
@@ -226,7 +212,7 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     reader = StoreReader(conn, config, use_precomputed=False)
     events = reader.events
     as_of = reader.moment(as_of)
-    keys = sorted(set(events["maker"]))
+    keys = known_makers(conn, events)
     info = maker_info(conn, keys)
     needle = needle_of(who)
     matches = [(kind, key) for text, kind, key in name_rows(info) if text == needle]
@@ -244,7 +230,8 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     maker["counts"] = json.dumps(counts.loc[key].to_dict() if key in counts.index else {},
                                  default=int)
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return assemble_timeline(key, maker, rows, stages, format_instant(as_of), org, repo_orgs)
+    return with_sources(assemble_timeline(key, maker, rows, stages, format_instant(as_of), org, repo_orgs),
+                        conn, org)
 
 
 def maker_timeline(conn: sqlite3.Connection, config: Config | None, who: str,
@@ -283,6 +270,7 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
     else:
         wide, in_scope, stage_table = reader.milestones("network", moment), events, reader.stages(moment)
     current = trajectory.current_stages(stage_table)
+    unseen, approximations = observable(reader.hidden(org)), approximate(reader.sources, org)
     scoped = in_scope[in_scope["ts"] <= moment]
     counts = kind_counts(scoped)
     # listed: everyone with an action (a maker known only from commits that came in through
@@ -308,10 +296,14 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
             "milestones": {name: (None if reached is None or pd.isna(reached[name])
                                   else reached[name].strftime("%Y-%m-%dT%H:%M:%SZ"))
                            for name in MILESTONE_KEYS},
+            "observable": unseen, "approximate": approximations,
             "counts": {name: int(counts.at[key, name]) if key in counts.index else 0
                        for name in COUNT_KINDS},
             "rules_version": RULES_VERSION, "as_of": moment_text,
         })
+    # first contact first (the order people arrived in), then key; bots and makers with no
+    # first contact (at this scope) last
+    listing.sort(key=lambda entry: (entry["milestones"]["first_contact"] or "~", entry["key"]))
     return listing
 
 
@@ -321,14 +313,20 @@ def render_makers(listing: list[dict[str, Any]]) -> str:
     """One line per maker: who, stage, first contact, first landed, key counts."""
     lines = [f"{'maker':<24} {'stage':<12} {'first contact':<13} {'first landed':<13} "
              f"{'commits':>7} {'PRs':>5} {'issues':>6} {'reviews':>7}"]
+    unseen = listing[0].get("observable", {}) if listing else {}
+    # a count of what the sources cannot see is not 0: shown as "?"
+    hidden_counts = {count for count, key in (("prs_opened", "first_pr"), ("issues_opened", "first_issue"),
+                                              ("reviews", "reviewer")) if key in unseen}
     for maker in listing:
         who = maker["login"] or maker["name"] or maker["key"]
         reached = maker["milestones"]
-        counts = maker["counts"]
+        counts = {name: "?" if name in hidden_counts else value for name, value in maker["counts"].items()}
         lines.append(
             f"{who[:24]:<24} {maker['stage'] or ('bot' if maker['is_bot'] else 'role' if maker.get('role_account') else '-'):<12} "
             f"{(reached['first_contact'] or '-')[:10]:<13} {(reached['first_landed'] or '-')[:10]:<13} "
             f"{counts['commits']:>7} {counts['prs_opened']:>5} {counts['issues_opened']:>6} "
             f"{counts['reviews']:>7}")
     lines.append(f"{len(listing)} makers")
+    if unseen:
+        lines.append(f"?: {NOT_OBSERVABLE} ({', '.join(unseen)} cannot be reached from these sources)")
     return "\n".join(lines)

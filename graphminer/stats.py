@@ -21,6 +21,7 @@ import pandas as pd
 
 from graphminer.graph import actions_of, core_by_degree, maker_pairs, nanoseconds, windowed_pairs
 from graphminer.milestones import RULES_VERSION, default_thresholds
+from graphminer.sources import NOT_OBSERVABLE
 
 # (from, to): the conversions the funnel reports; a rate is makers with both / makers with from.
 CONVERSIONS: list[tuple[str, str]] = [
@@ -99,25 +100,39 @@ def conversions(milestones: pd.DataFrame, steps: list[tuple[str, str]] = CONVERS
 
 
 def kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
-    """The Kaplan-Meier survival curve: at each time with an event, makers at risk
-    (duration >= t, censored ones included), events, and S(t) = prod(1 - events / at_risk).
+    """The Kaplan-Meier survival curve, estimated by lifelines: at each time with an event,
+    makers at risk (duration >= t, censored ones included), events, S(t) and its 95%
+    confidence band (``lower``, ``upper``; lifelines' exponential Greenwood interval).
+
+    >>> curve = kaplan_meier(np.array([2, 3, 3, 5]), np.array([True, True, False, True]))
+    >>> curve["time"].tolist(), curve["at_risk"].tolist(), curve["survival"].round(3).tolist()
+    ([2.0, 3.0, 5.0], [4, 3, 1], [0.75, 0.5, 0.0])
     """
+    from lifelines import KaplanMeierFitter  # start-up: lifelines takes a second to import
+
     durations = np.asarray(durations, dtype=float)
     observed = np.asarray(observed, dtype=bool)
-    times, inverse = np.unique(durations, return_inverse=True)
-    leaving = np.bincount(inverse, minlength=len(times))
-    events = np.bincount(inverse, weights=observed.astype(float), minlength=len(times))
-    at_risk = len(durations) - np.r_[0, np.cumsum(leaving)[:-1]]
-    with_events = events > 0
-    survival = np.cumprod(1.0 - events[with_events] / at_risk[with_events])
-    return pd.DataFrame(
-        {"time": times[with_events], "at_risk": at_risk[with_events],
-         "events": events[with_events].astype(int), "survival": survival}
-    )
+    columns = ["time", "at_risk", "events", "survival", "lower", "upper"]
+    if not observed.any():
+        return pd.DataFrame({name: pd.Series(dtype=float) for name in columns})
+    fitter = KaplanMeierFitter(alpha=0.05).fit(durations, event_observed=observed)
+    table = fitter.event_table
+    band = fitter.confidence_interval_survival_function_
+    with_events = table["observed"].to_numpy() > 0
+    times = table.index.to_numpy(dtype=float)[with_events]
+    return pd.DataFrame({
+        "time": times,
+        "at_risk": table["at_risk"].to_numpy()[with_events].astype(int),
+        "events": table["observed"].to_numpy()[with_events].astype(int),
+        "survival": fitter.survival_function_.iloc[:, 0].reindex(times).to_numpy(),
+        "lower": band.iloc[:, 0].reindex(times).to_numpy(),
+        "upper": band.iloc[:, 1].reindex(times).to_numpy(),
+    })
 
 
 def km_median(durations: np.ndarray, observed: np.ndarray) -> float | None:
-    """The Kaplan-Meier median: the first time S(t) <= 0.5; None if it never gets there."""
+    """The Kaplan-Meier median: the first time S(t) <= 0.5 (to within rounding, so an exact
+    half counts); None if it never gets there."""
     curve = kaplan_meier(durations, observed)
     below = curve[curve["survival"] <= 0.5 + 1e-12]
     return float(below["time"].iloc[0]) if not below.empty else None
@@ -296,10 +311,12 @@ def _settings(config: Any) -> dict[str, float]:
 
 def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestamp,
               config: Any = None, org: str | None = None, rules_version: str = RULES_VERSION,
-              deleted_accounts: int | None = None) -> dict[str, Any]:
+              deleted_accounts: int | None = None, hidden: tuple[str, ...] = ()) -> dict[str, Any]:
     """Every figure for the network, or for ``org`` (``milestones`` then at org scope for
     it), as one JSON-ready dict (shape in the README's stats section). ``deleted_accounts``:
-    records by deleted accounts (GitHub's ``ghost``), counted apart from the makers."""
+    records by deleted accounts (GitHub's ``ghost``), counted apart from the makers.
+    ``hidden``: milestones the scope's sources cannot show (``graphminer.sources``): their
+    funnel count and times are ``null``, not 0, and no conversion rate involves them."""
     settings = _settings(config)
     everyone = actions_of(events)
     everyone = everyone[everyone["ts"] <= as_of]
@@ -313,11 +330,14 @@ def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestam
         "makers": len(milestones),
         "actions": len(scoped),
         "repos": int(scoped["repo"].nunique()),
-        "funnel": {"counts": funnel_counts(milestones), "conversions": conversions(milestones)},
+        "funnel": {"counts": unseen_as_null(funnel_counts(milestones), hidden),
+                   "conversions": [row for row in conversions(milestones)
+                                   if row["from"] not in hidden and row["to"] not in hidden]},
+        "observable": {key: False for key in hidden},
         "anchors": anchors(milestones, as_of),
         "time_to": {
-            "from_first_contact": time_to_milestones(milestones, "first_contact", as_of),
-            "from_first_landed": time_to_milestones(milestones, "first_landed", as_of),
+            "from_first_contact": unseen_as_null(time_to_milestones(milestones, "first_contact", as_of), hidden),
+            "from_first_landed": unseen_as_null(time_to_milestones(milestones, "first_landed", as_of), hidden),
         },
         "paths": paths(milestones),
         "cohorts": cohorts(milestones, scoped, as_of),
@@ -325,6 +345,11 @@ def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestam
         "core": core_overlap(milestones, scoped, as_of, settings["projection_days"], settings["core_share"]),
         "deleted_accounts": deleted_accounts,
     }
+
+
+def unseen_as_null(figures: dict[str, Any], hidden: tuple[str, ...]) -> dict[str, Any]:
+    """The figures with ``None`` for each milestone the sources cannot show (never 0)."""
+    return {key: None if key in hidden else value for key, value in figures.items()}
 
 
 def _percent(value: float | None) -> str:
@@ -347,7 +372,9 @@ def render_text(summary: dict[str, Any]) -> str:
     if summary.get("deleted_accounts"):
         lines[2:2] = [f"{summary['deleted_accounts']} records by deleted accounts (GitHub's "
                       "ghost), counted apart: no one's"]
-    lines += [f"  {key:<20} {n:>7}" for key, n in summary["funnel"]["counts"].items()]
+    lines[2:2] = [f"Sources of {row['org']}: {row['says']}" for row in summary.get("sources", [])]
+    lines += [f"  {key:<20} {n:>7}" if n is not None else f"  {key:<20} {NOT_OBSERVABLE}"
+              for key, n in summary["funnel"]["counts"].items()]
     lines += ["", "Conversions"]
     lines += [
         f"  {row['from']} -> {row['to']}: {row['makers_both']}/{row['makers_from']} ({_percent(row['rate'])})"
@@ -365,6 +392,7 @@ def render_text(summary: dict[str, Any]) -> str:
         lines += ["", f"Median time from {title} (Kaplan-Meier, censored at as_of)"]
         lines += [
             f"  {key:<20} {_days(row['median_days']):>20}  ({row['reached']} reached, {row['censored']} censored)"
+            if row is not None else f"  {key:<20} {NOT_OBSERVABLE}"
             for key, row in summary["time_to"][origin].items()
         ]
     lines += ["", "Most common paths"]

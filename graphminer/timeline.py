@@ -4,7 +4,8 @@
 module imports no pandas: it says whether the tables ``graphminer.precompute`` keeps are
 fresh (same rules version, same as_of, which is the end of the last harvest, and same
 settings: the config's [trajectories], opt-out list and careers lists), finds a maker in
-their lookup index by key, login, name or email, and assembles and renders the answer.
+their lookup index by key, login, name or email, and assembles and renders the answer,
+with what the store's sources cannot show (``graphminer.sources``, no pandas either).
 When they are not fresh, or another as_of is asked, ``graphminer.precompute`` computes the
 same answer from the events table (``answer_from_tables`` says None).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
@@ -23,7 +25,14 @@ from typing import Any
 from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.milestones import KEYS, ROLE_MEANINGS, RULES_VERSION, action_words
-from graphminer.store import harvest_end
+from graphminer.sources import (
+    NOT_OBSERVABLE,
+    approximate,
+    hidden_milestones,
+    observable,
+    repo_sources,
+)
+from graphminer.store import harvest_end, table_exists
 from graphminer.timeutil import describe_span
 
 MILESTONE_KEYS = list(KEYS)
@@ -60,9 +69,58 @@ def fresh_as_of(conn: sqlite3.Connection, config: Config | None) -> str | None:
 
 # --- finding a maker --------------------------------------------------------------------
 
+IDENTITY_RE = re.compile(r"^[^<>]*<([^<>@\s]+@[^<>\s]+)>$")  # git's 'Name <email>'
+
+
 def needle_of(who: str) -> str:
-    """How the lookup index writes a key, login, name or email: lower-cased, spaces collapsed."""
+    """How the lookup index writes a key, login, name or email: lower-cased, spaces collapsed;
+    a git identity as ``graphminer identities`` lists it ('Name <email>') by its email.
+
+    >>> needle_of("  Audrey  Tang "), needle_of("Audrey Tang <AudreyT@example.org>")
+    ('audrey tang', 'audreyt@example.org')
+    """
+    found = IDENTITY_RE.match(who.strip())
+    if found:
+        return found.group(1).strip().lower()
     return " ".join(who.strip().lower().split())
+
+
+def maker_info(conn: sqlite3.Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """key -> login, name, is_bot, emails: identity's makers table, else accounts and commits."""
+    info: dict[str, dict[str, Any]] = {
+        key: {"login": None, "name": None, "is_bot": False, "emails": set()} for key in keys}
+    if table_exists(conn, "makers"):
+        for row in conn.execute("SELECT key, login, name, is_bot FROM makers"):
+            if row[0] in info:
+                info[row[0]].update(login=row[1], name=row[2], is_bot=bool(row[3]))
+        for row in conn.execute("SELECT maker_key, email, name FROM maker_identities"):
+            if row[0] in info:
+                if row[1]:
+                    info[row[0]]["emails"].add(row[1].lower())
+                if not info[row[0]]["name"] and row[2]:
+                    info[row[0]]["name"] = row[2]
+    for row in conn.execute("SELECT id, login, name, type FROM people"):
+        entry = info.get(str(row[0]))
+        if entry is not None and entry["login"] is None:
+            entry.update(login=row[1], name=entry["name"] or row[2],
+                         is_bot=entry["is_bot"] or row[3] == "Bot" or row[1].endswith("[bot]"))
+    for row in conn.execute("SELECT lower(author_email), author_name FROM commits"):
+        entry = info.get(f"git:{row[0]}")
+        if entry is not None:
+            entry["emails"].add(row[0])
+            entry["name"] = entry["name"] or row[1]
+    return info
+
+
+def maker_names(conn: sqlite3.Connection, answer: dict[str, Any]) -> dict[str, str]:
+    """key -> login or name of the makers whose acts triggered ``answer``'s milestones (the
+    ``by`` of its triggers), so the text can say whose act it was."""
+    keys = sorted({str(t["by"]) for t in answer["triggers"].values() if t.get("by")} - {answer["key"]})
+    if not keys:
+        return {}
+    info = maker_info(conn, keys)
+    return {key: entry["login"] or entry["name"] or "someone without an account"
+            for key, entry in info.items()}
 
 
 def find_maker(who: str, matches: list[tuple[str, str]], logins: Callable[[], list[str]]) -> str:
@@ -122,7 +180,17 @@ def timeline_from_tables(conn: sqlite3.Connection, who: str, org: str | None,
         "SELECT quarter, stage, organiser, bridge, state FROM traj_stages WHERE maker_key=? "
         "ORDER BY quarter", (key,))]
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return assemble_timeline(key, dict(maker), rows, stages, as_of, org, repo_orgs)
+    return with_sources(assemble_timeline(key, dict(maker), rows, stages, as_of, org, repo_orgs),
+                        conn, org)
+
+
+def with_sources(answer: dict[str, Any], conn: sqlite3.Connection, org: str | None) -> dict[str, Any]:
+    """The answer with what its sources cannot show (``"observable": {KEY: false}``) and
+    which dates are approximations (docs/rules.md "What a source cannot see is not zero")."""
+    sources = repo_sources(conn)
+    answer["observable"] = observable(hidden_milestones(sources, org))
+    answer["approximate"] = approximate(sources, org)
+    return answer
 
 
 def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]],
@@ -166,9 +234,35 @@ def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]
 GAP_WORDS = "nothing after their act"
 
 
-def render_timeline(answer: dict[str, Any]) -> str:
+def act_words(answer: dict[str, Any], name: str, names: dict[str, str]) -> str:
+    """What triggered milestone ``name``, and whose act it was when not the maker's own:
+    "organiser: alice proposed a change (opened a pull request) in org/app, a repo bob created"."""
+    trigger = answer["triggers"].get(name) or {}
+    kind = trigger.get("kind") or ""
+    repo = trigger.get("repo") or ""
+    where = f"in {repo}" if repo else ""
+    by = trigger.get("by")
+    if kind == "gap":
+        text = f"{GAP_WORDS} {where}"
+    elif by and by != answer["key"]:
+        who = names.get(str(by), "someone")
+        me = answer["login"] or answer["name"] or answer["key"]
+        created = (answer["triggers"].get("creator") or {}).get("repo")
+        text = f"{who} {action_words(kind)} {where}"
+        if name == "organiser" and repo and repo == created:
+            text += f", a repo {me} created"
+        else:
+            text += f" (their act, not {me}'s)"
+    else:
+        text = f"{action_words(kind)} {where}" if kind else ""
+    return " ".join(part for part in (text.strip(), trigger.get("target") or "") if part)
+
+
+def render_timeline(answer: dict[str, Any], names: dict[str, str] | None = None) -> str:
     """A timeline a person reads at a glance: milestone, date, time since first contact,
-    the event behind it and its link; then the stages, quarter by quarter, compressed."""
+    the event behind it, whose act it was when not the maker's own (``names``: key ->
+    login, ``maker_names``) and its link; then the stages, quarter by quarter, compressed."""
+    names = names or {}
     who = answer["login"] or answer["name"] or answer["key"]
     scope = f"org {answer['scope']['org']}" if "org" in answer["scope"] else "whole network"
     lines = [f"{who} (key {answer['key']}): {scope}, as of {answer['as_of']}, rules v{answer['rules_version']}"]
@@ -191,18 +285,21 @@ def render_timeline(answer: dict[str, Any]) -> str:
             days = (datetime.fromisoformat(at.replace("Z", "+00:00")) - start_at).total_seconds() / 86400
             since = "+" + describe_span(days) if days > 0 else "start"
         trigger = answer["triggers"].get(name) or {}
-        what = " ".join(part for part in (
-            GAP_WORDS if trigger.get("kind") == "gap" else action_words(trigger.get("kind") or ""),
-            "in" if trigger.get("repo") else "", trigger.get("repo") or "",
-            trigger.get("target") or "") if part)
+        what = act_words(answer, name, names)
         if trigger.get("at") and trigger["at"][:10] != at[:10]:
             # quarter-dated milestones and gaps are not dated at their event
             what += f" (of {trigger['at'][:10]})"
         link = trigger.get("link") or ""
         lines.append(f"  {at[:10]}  {name:<19} {since:>8}  {what}  {link}".rstrip())
-    missing = [name for name, at in answer["milestones"].items() if not at]
+    unseen = answer.get("observable", {})
+    missing = [name for name, at in answer["milestones"].items() if not at and name not in unseen]
     if missing:
         lines.append("  not reached: " + ", ".join(missing))
+    if unseen:
+        lines.append(f"  {NOT_OBSERVABLE}: " + ", ".join(unseen))
+    for name, how in answer.get("approximate", {}).items():
+        if answer["milestones"].get(name):
+            lines.append(f"  {how}")
     roles = [name for name in ROLE_MEANINGS if answer["milestones"].get(name)]
     if roles:
         lines.append("what the roles mean:")

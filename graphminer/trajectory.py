@@ -20,10 +20,12 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
    non-bot maker other than the actor (an item of a deleted/ghost author is nobody's).
 2. A landing act (events kind ``committed``: a direct push, a PR's commit committed by a
    person, a merge on the mainline or that brought commits in) is an act of whoever
-   committed it (a merge committed by GitHub's web flow: its author, who pressed merge); a
-   committer act when it landed a commit of its doer's own (``own_work``), an act on
-   someone else's work when it landed another person's (``target_author``; a foxtrot merge
-   lands nobody else's, events.py decides). Acts on someone else's work count for
+   committed it (a merge committed by GitHub's web flow: its author, who pressed merge;
+   landing merges, such as a PR merge or a merge into a long-lived branch like develop,
+      are acts wherever they sit: rules version 4, ``graphminer.landing``); a committer act
+   when it landed a commit of its doer's own (``own_work``), an act on someone else's work
+   when it landed another person's (``target_author``; a foxtrot merge lands nobody
+   else's, events.py decides). Acts on someone else's work count for
    maintainer only in a repo where the actor landed a contribution strictly before; a
    release (or annotated tag) only where a maker other than the actor landed strictly
    before (same second: not before). Merges brought in by other merges (main merged into
@@ -58,9 +60,9 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
     drift); a maker's date is their first landed contribution in that repo in the earliest
     quarter they are in its core (never before first_contact, since a landed contribution
     is an action).
-12. Which commits came in through a PR, when each reached the branch and whether its PR
-    is held are structural (read from every record, whatever as_of); events.py decides
-    them. "The store holds its PR" means a merged PR record of that number in that repo.
+12. Which commits came in through a PR, when each landed (its earliest landing event,
+    ``graphminer.landing``) and whether its PR is held are structural (read from every
+    record, whatever as_of); events.py decides them. "The store holds its PR" means a merged PR record of that number in that repo.
 13. Stages: a quarter's role holds by acts in that quarter or the three before it (core:
     in that quarter only); a quarter where nothing holds shows its state (inactive or
     gone, always one of them: nothing for at least nine months) in the stage column.

@@ -45,7 +45,7 @@ def identities(ctx: click.Context, as_json: bool, include_bots: bool, store: str
     for maker in makers:
         click.echo(_maker_line(maker))
         for item in maker["identities"]:
-            click.echo(f"    {item['identity']}  [{item['rule']}] {item['commits']} commits")
+            click.echo(f"    {item['identity']}  [{item['rule']}]{_commits(item)}")
     click.echo(_summary_line(makers))
 
 
@@ -85,7 +85,7 @@ def explain(ctx: click.Context, who: str, as_json: bool, store: str | None) -> N
         click.echo(_maker_line(maker))
         for item in maker["identities"]:
             mark = "*" if item["matched"] else " "
-            click.echo(f"  {mark} {item['identity']}  [{item['rule']}] {item['evidence']}")
+            click.echo(f"  {mark} {item['identity']}  [{item['rule']}]{_commits(item)}  {item['evidence']}")
             for piece in item.get("all_evidence", []):
                 if (piece["rule"], piece["evidence"]) != (item["rule"], item["evidence"]):
                     click.echo(f"        also [{piece['rule']}] {piece['evidence']}")
@@ -104,6 +104,12 @@ def with_role_accounts(makers: list[dict], words: list[str]) -> list[dict]:
         if maker["role_account"]:
             maker["role_rule"] = roles[maker["key"]]
     return makers
+
+
+def _commits(item: dict) -> str:
+    """A git identity's authored commits (an account carries none: its commits are its
+    git identities')."""
+    return "" if item["commits"] is None else f" {item['commits']} commits"
 
 
 def _summary_line(makers: list[dict]) -> str:
