@@ -531,13 +531,19 @@ class _Resolution:
                 if user_id is not None:
                     pair.api_ids[user_id] = pair.api_ids.get(user_id, 0) + count
                     self.accounts.setdefault(user_id, {"login": None, "type": None, "name": None, "email": None})
-        for name, email, first_at in self.conn.execute(
-            "SELECT author_name, author_email, MIN(author_date) FROM pull_refs "
-            "WHERE author_email IS NOT NULL AND lower(author_email) != ? GROUP BY 1, 2", (WEB_FLOW_EMAIL,)
-        ):
-            pair = self._pair(name or "", email)
-            if pair.first_at is None:
-                pair.first_at = first_at
+        # pull-request refs' authors, and (rules version 4) the taggers of annotated tags
+        # harvest-git stored as releases: identities like commit authors, so a tagger with
+        # no commit becomes a maker of their own
+        for table, person, date in (("pull_refs", "author", "author_date"),
+                                    ("releases", "tagger", "published_at")):
+            for name, email, first_at in self.conn.execute(
+                f"SELECT {person}_name, {person}_email, MIN({date}) FROM {table} "
+                f"WHERE {person}_email IS NOT NULL AND lower({person}_email) != ? GROUP BY 1, 2",
+                (WEB_FLOW_EMAIL,)
+            ):
+                pair = self._pair(name or "", email)
+                if pair.first_at is None:
+                    pair.first_at = first_at
         self.personal_domains = self._personal_domains()
 
     def _pair(self, name: str, email: str) -> _Pair:
