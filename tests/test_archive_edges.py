@@ -35,24 +35,40 @@ from graphminer.harvest import archive
 
 CRAWL_FROM = datetime(2025, 5, 24, tzinfo=UTC)
 TRIMMED_FROM = datetime(2025, 10, 7, tzinfo=UTC)
-SMALL_BATCHES = 16  # hours a query: late-filed copies then fall on both sides of a batch
+SMALL_BATCHES = range(16, 3, -1)  # hours a query tried: the first whose batches split some copies, not all
 
 
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def harvested(folder, *, now: str, batch_files: int = archive.BATCH_FILES) -> dict:
+def copies_split(hours, batch_files: int) -> set[int]:
+    """For each event filed in more than one hour: in how many batches of ``batch_files``
+    hours its copies fall (plain json reading of the ids)."""
+    files_of: dict[str, set[str]] = defaultdict(set)
+    for name, event in lines_of(hours):
+        files_of[event["id"]].add(name)
+    batch_of = {path.name: index for index, batch in enumerate(
+        archive.batches(archive.files_in(str(hours)), batch_files)) for path in batch}
+    return {len({batch_of[name] for name in names}) for names in files_of.values() if len(names) > 1}
+
+
+def harvested(folder, *, now: str, batch_files: int | range = archive.BATCH_FILES) -> dict:
     """A small world written as hours and read in-process (then identities and precompute,
-    as the command does): its hours, config, store, summary, truth and makers."""
+    as the command does): its hours, config, store, summary, truth and makers. A range of
+    ``batch_files``: the first size whose batches hold some twice-filed event's copies
+    together and split another's."""
     hours, orgs = generated_hours(folder, makers=30, years=2, now=now)
+    if isinstance(batch_files, range):
+        batch_files = next((size for size in batch_files if copies_split(hours, size) == {1, 2}), batch_files[0])
     config_path = write_config(folder, orgs)
     config = load_config(str(config_path))
     store = folder / "store.sqlite"
     summary = read_and_derive(config, store, archive.files_in(str(hours)), batch_files=batch_files)
     truth = json.loads((hours / "truth.json").read_text())
     return {"hours": hours, "config": config, "config_path": config_path, "store": store, "summary": summary,
-            "truth": truth, "makers": makers_of(store, config_path, truth["as_of"]), "folder": folder}
+            "truth": truth, "makers": makers_of(store, config_path, truth["as_of"]), "folder": folder,
+            "batch_files": batch_files}
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +98,7 @@ def test_a_late_filed_event_is_read_once_at_its_own_time(crawl_world):
             if archive.hour_of(names[0]) > utc(event_of[event_id]["created_at"]).replace(minute=0, second=0)}
     assert twice and late and all(utc(event_of[event_id]["created_at"]) >= CRAWL_FROM for event_id in twice | late)
     # some copies sit in two batches of the read, some in one
-    batch_of = {path.name: index for index, batch in enumerate(
-        archive.batches(archive.files_in(str(crawl_world["hours"])), SMALL_BATCHES)) for path in batch}
-    assert {len({batch_of[name] for name in files_of[event_id]}) for event_id in twice} == {1, 2}
+    assert copies_split(crawl_world["hours"], crawl_world["batch_files"]) == {1, 2}
 
     summary = crawl_world["summary"]
     assert summary.events == len(files_of) and summary.duplicates == lines - len(files_of)
@@ -249,7 +263,9 @@ def test_a_missing_hour_is_recorded_missing_not_an_error(served_day, tmp_path):
         # the whole hours are kept in the cache: only the missing ones are asked for again
         assert len([line for line in hub.log_lines() if line["status"] == 200]) == downloads == len(written)
     assert first["hours_read"] == len(written) and first["hours_missing"] == 24 - len(written)
-    assert first["coverage"] == [{"day": day, "hours": len(written), "era": "crawl"}]
+    moment = utc(day + "T00:00:00Z")  # the day's era, from the dates the test itself names
+    era = "trimmed" if moment >= TRIMMED_FROM else "crawl" if moment >= CRAWL_FROM else "events"
+    assert first["coverage"] == [{"day": day, "hours": len(written), "era": era}]
     lines = sum(len(gzip.open(outdir / name).read().splitlines()) for name in written)
     assert first["events"] + first.get("duplicates", 0) <= lines and first["events"] > 0
     conn = sqlite3.connect(store)

@@ -470,7 +470,8 @@ class ArchiveStore:
         cursor = self.conn.execute(
             f"INSERT INTO {table}({', '.join(columns)}, source) VALUES ({', '.join('?' * len(columns))}, 'archive') "
             f"ON CONFLICT({', '.join(keys)}) DO UPDATE SET {updates}, "
-            f"source = CASE WHEN {table}.source = 'github' THEN 'both' ELSE {table}.source END",
+            f"source = CASE WHEN {table}.source = 'github' OR {table}.source IS NULL THEN 'both' "
+            f"ELSE {table}.source END",  # releases: the API's source is null (0010_roles)
             [values[name] for name in columns])
         self.stored += cursor.rowcount
 

@@ -6,7 +6,8 @@ ALTER TABLE issue_comments ADD COLUMN source TEXT NOT NULL DEFAULT 'github';
 ALTER TABLE issue_events ADD COLUMN source TEXT NOT NULL DEFAULT 'github';
 ALTER TABLE reviews ADD COLUMN source TEXT NOT NULL DEFAULT 'github';
 ALTER TABLE review_comments ADD COLUMN source TEXT NOT NULL DEFAULT 'github';
-ALTER TABLE releases ADD COLUMN source TEXT NOT NULL DEFAULT 'github';
+-- releases.source is 0010_roles's (null: the API, 'git': an annotated tag); the archive
+-- writes 'archive' there, and 'both' over the API's null.
 -- a commit the archive saw pushed to the default branch: when (it shows no commit dates)
 ALTER TABLE commits ADD COLUMN pushed_at TEXT;
 -- outside acts found by following ('search', 'api') or in the archive ('archive')
