@@ -21,6 +21,7 @@ import pandas as pd
 
 from graphminer import trajectory
 from graphminer.config import Config
+from graphminer.evidence import maker_evidence
 from graphminer.milestones import RULES_VERSION
 from graphminer.reader import StoreReader
 from graphminer.sources import NOT_OBSERVABLE, approximate, observable
@@ -230,7 +231,8 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     maker["counts"] = json.dumps(counts.loc[key].to_dict() if key in counts.index else {},
                                  default=int)
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return with_sources(assemble_timeline(key, maker, rows, stages, format_instant(as_of), org, repo_orgs),
+    return with_sources(assemble_timeline(key, maker, rows, stages, format_instant(as_of), org, repo_orgs,
+                                          maker_evidence(conn, key, format_instant(as_of), org)),
                         conn, org)
 
 
