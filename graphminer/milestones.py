@@ -15,7 +15,7 @@ Adding a milestone is one ``Milestone`` entry here plus its rule function there.
     >>> KEYS[:3]
     ('first_contact', 'first_issue', 'first_comment')
     >>> milestone("core").thresholds
-    ('core_share', 'core_min_landed', 'core_min_makers', 'core_min_own', 'core_min_own_share', 'core_min_quarters')
+    ('core_share', 'core_min_landed', 'core_min_makers', 'core_min_own', 'core_min_own_share', 'core_min_quarters', 'core_max_share')
     >>> milestone("committer").introduced
     '4'
     >>> "returning" in WHOLE_SCOPE, "maintainer" in WHOLE_SCOPE
@@ -114,6 +114,9 @@ THRESHOLDS: tuple[Threshold, ...] = (
     Threshold("core_min_quarters", (("4", 2),), *WHOLE_NUMBER,
               "... landed in at least this many different quarters of that year (a sustained core, "
               "not one busy quarter)"),
+    Threshold("core_max_share", (("4", 0.1),), (float, int), "a number between 0 and 1",
+              "... and among the first max(1, ceil(this share x the makers who landed there that "
+              "year)) of the year's makers by landed contributions: one of the few of their time"),
     Threshold("shift_min_actions", (("1", 3),), *WHOLE_NUMBER,
               "a quarter counts for coder_to_organiser with at least this many code or "
               "organising actions"),
@@ -140,7 +143,7 @@ MILESTONES: tuple[Milestone, ...] = (
     Milestone("reviewer", EARLIEST, "reviewed others' work"),
     Milestone("core", EARLIEST, "joined a project's core team",
               ("core_share", "core_min_landed", "core_min_makers", "core_min_own",
-               "core_min_own_share", "core_min_quarters")),
+               "core_min_own_share", "core_min_quarters", "core_max_share")),
     Milestone("creator", EARLIEST, "started a project"),
     Milestone("organiser", EARLIEST, "became an organiser",
               ("first_response_hours", "organiser_labels")),
