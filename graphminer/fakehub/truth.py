@@ -612,6 +612,7 @@ class People:
         self.bot_words = {word.lower() for word in rules["bots"]}
         self.bot_patterns = [pattern.lower() for pattern in rules["bot_patterns"]]
         self.generic = {normal_name(name) for name in rules["generic_names"]}
+        self.rules = rules
         self.bot_users = {user_id for user_id in self.users if self.user_is_bot(user_id)}
         self.bot_keys: set[str] = set()
         self.emails: dict[str, set[str]] = defaultdict(set)
@@ -693,9 +694,11 @@ class People:
 
     def plays_a_role(self, name: str, email: str) -> bool:
         """A role's identity says nothing about a person: its name is a role word, or it
-        is not a full name and its address's user name is one."""
+        is not a full name and its address's user name is one, or it is a role account's
+        by rule 26 (``rules["role_accounts"]``)."""
         local = email.rpartition("@")[0] or email
-        return name in ROLE_LOCALS or (len(name.split()) < 2 and local in ROLE_LOCALS)
+        return (name in ROLE_LOCALS or (len(name.split()) < 2 and local in ROLE_LOCALS)
+                or is_role_identity(name, email, self.rules))
 
     # open sides (a)-(g) --------------------------------------------------
 
