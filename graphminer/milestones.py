@@ -186,8 +186,8 @@ ROLE_MEANINGS: dict[str, str] = {
     "maintainer": "acted on other people's work in a project they had contributed to (merged, "
                   "landed, closed or approved it), or published a release or tag of a project "
                   "others had contributed to.",
-    "core": "one of the few people who did most of a project's accepted work over a year, "
-            "steadily (in at least two quarters, about one contribution a month or more), in a "
+    "core": "one of the few people (at most one in ten of that year's contributors) who did "
+            "most of a project's accepted work over a year, steadily (in at least two quarters, about one contribution a month or more), in a "
             "project with a team.",
     "organiser": "made room for others: welcomed a newcomer's first issue or pull request, "
                  "labelled work for newcomers, saw an issue they raised through, started a "
