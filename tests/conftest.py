@@ -97,6 +97,7 @@ def reference(world_hub, tmp_path_factory) -> Path:
 
 
 SESSION_WORLD = {"world_files", "world_hub", "reference"}
+SESSION_LOGS = {"git_log_store"}
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -104,9 +105,14 @@ def pytest_collection_modifyitems(config, items) -> None:
     whole to one worker, so that its module-scoped fixtures (a shared fakehub, a harvested
     store) are made once; the modules using the session's hand-made world (``world_files``,
     ``world_hub``, ``reference``) all go to the same worker, so that the reference harvest
-    is made once. A plain ``pytest`` (no ``-n``) ignores the marks."""
-    shared = {item.module.__name__ for item in items
-              if SESSION_WORLD & set(getattr(item, "fixturenames", ()))}
+    is made once; likewise the modules reading conftest's stores of the shared git logs
+    (``git_log_store``), so that each log is harvested once. A plain ``pytest`` (no ``-n``)
+    ignores the marks."""
+    def using(fixtures: set[str]) -> set[str]:
+        return {item.module.__name__ for item in items if fixtures & set(getattr(item, "fixturenames", ()))}
+
+    world, logs = using(SESSION_WORLD), using(SESSION_LOGS)
     for item in items:
         module = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group("hand-made-world" if module in shared else module))
+        group = "hand-made-world" if module in world else "git-logs" if module in logs else module
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -6,14 +6,24 @@ A fixture tests/fixtures/identities-<log>.json groups every author identity of a
 git log (or, with ``scope``, the log's first N distinct Author lines) into persons by hand,
 with the evidence for each group and the pairs left unsure (not scored). An answer is any
 grouping of those identities: graphminer's makers, or gambit's author ids.
+
+gambit is deterministic but slow on the largest histories (hackforla's 500 identities: about
+18 s of CPU), so its answers there are recorded once, like a recorded real response:
+tests/fixtures/gambit-<log>.json holds gambit's version, the SHA-256 of exactly the
+identities it was given and its author id for each. ``gambit_answer`` uses a recording only
+while both still match (the installed gambit, the fixture's identities), and runs gambit
+otherwise. Record again with ``python tests/identity_labels_support.py --record LOG``.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import re
+import sys
+from importlib.metadata import version
 from itertools import combinations
 from pathlib import Path
 
@@ -24,6 +34,8 @@ DEVELOPED_ON = [
     "mysociety+fixmystreet", "g0v+g0v.tw", "codeforamerica+brigade-information",
     "openstates+openstates-core", "codeforamerica+cfapi",
 ]
+# gambit runs too long on these to run at each test (see the module docstring)
+RECORDED_GAMBIT = ["mysociety+fixmystreet", "hackforla+website"]
 # labelled before issue 21's rules and kept out of their development: its misses were
 # not read until the rules were final (the unseen check)
 HELD_OUT = ["hackforla+website"]
@@ -104,3 +116,43 @@ def gambit_groups(identities: list[str]) -> dict[str, int]:
                          columns=["alias_name", "alias_email"])
     answer = disambiguate_aliases(frame)
     return {identity: int(author) for identity, author in zip(identities, answer["author_id"], strict=True)}
+
+
+def identities_digest(identities: list[str]) -> str:
+    """SHA-256 of the identities in the order gambit is given them."""
+    return hashlib.sha256("\n".join(identities).encode("utf-8")).hexdigest()
+
+
+def gambit_recording(name: str) -> Path:
+    return FIXTURES / f"gambit-{name}.json"
+
+
+def gambit_answer(name: str) -> dict[str, int]:
+    """gambit's author id for each labelled identity of history ``name``: the recording
+    when it is of these identities and of the installed gambit, gambit itself otherwise."""
+    identities = labelled_identities(labels(name))
+    path = gambit_recording(name)
+    if path.exists():
+        recorded = json.loads(path.read_text("utf-8"))
+        if recorded["gambit"] == version("gambit-disambig") and \
+                recorded["identities_sha256"] == identities_digest(identities):
+            return {identity: int(author) for identity, author in recorded["author_id"].items()}
+    return gambit_groups(identities)
+
+
+def record_gambit(name: str) -> Path:
+    """Run gambit on history ``name``'s labelled identities and write its recording."""
+    identities = labelled_identities(labels(name))
+    answer = gambit_groups(identities)
+    path = gambit_recording(name)
+    path.write_text(json.dumps({
+        "gambit": version("gambit-disambig"), "identities_sha256": identities_digest(identities),
+        "author_id": answer}, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3 or sys.argv[1] != "--record":
+        sys.exit("usage: python tests/identity_labels_support.py --record LOG [LOG ...]")
+    for log_name in sys.argv[2:]:
+        print(record_gambit(log_name))

@@ -11,14 +11,20 @@ name-disambiguation tool for version control, is scored on the same identities.
 from __future__ import annotations
 
 import json
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from identity_labels_support import (
+    FIXTURES,
     HELD_OUT,
     LABELLED,
+    RECORDED_GAMBIT,
     fixture_scope,
+    gambit_answer,
     gambit_groups,
+    gambit_recording,
+    identities_digest,
     labelled_identities,
     labels,
     log_authors,
@@ -27,16 +33,14 @@ from identity_labels_support import (
     ratio,
     scores,
 )
-from test_git_support import run, write_config
+from test_git_support import run
 
 
-def resolved(shared_dir: Path, tmp_path: Path, name: str) -> list[dict]:
-    conf = write_config(tmp_path)
-    store = str(tmp_path / "store.sqlite")
-    log = shared_dir / "data" / "git-logs" / f"{name}.log.gz"
-    result = run("harvest-git", str(log), "--store", store, "--config", str(conf))
-    assert result.exit_code == 0, result.output
-    result = run("identities", "--json", "--include-bots", "--store", store, "--config", str(conf))
+def resolved(store: Path) -> list[dict]:
+    """``graphminer identities --json`` of a store harvested with the real CLI (conftest's
+    ``git_log_store``: ``harvest-git LOG`` with a config of its own beside the store)."""
+    conf = store.parent / "conf" / "graphminer.toml"
+    result = run("identities", "--json", "--include-bots", "--store", str(store), "--config", str(conf))
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
@@ -61,21 +65,54 @@ def test_fixtures_label_every_author_of_their_log(shared_dir: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def answers(shared_dir: Path, tmp_path_factory) -> dict[str, dict]:
+def answers(git_log_store) -> dict[str, dict]:
     """For each labelled history, the pairwise counts of graphminer's answer (the log
     harvested with the real CLI, ``identities --json``) and of gambit's (run on exactly
-    the labelled identities): each made once for the whole module."""
+    the labelled identities, or its recording of them: ``gambit_answer``): each made once
+    for the whole module."""
     import warnings
 
     found = {}
     for name in LABELLED:
         fixture = labels(name)
-        graphminer = maker_of_identity(resolved(shared_dir, tmp_path_factory.mktemp(name.replace("+", "-")), name))
+        graphminer = maker_of_identity(resolved(git_log_store(name)))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "The inplace keyword")  # gambit's own pandas call
-            gambit = gambit_groups(labelled_identities(fixture))
+            gambit = gambit_answer(name)
         found[name] = {"graphminer": pairwise_counts(fixture, graphminer), "gambit": pairwise_counts(fixture, gambit)}
     return found
+
+
+@pytest.mark.parametrize("name", RECORDED_GAMBIT)
+def test_gambit_recordings_are_of_these_identities_and_this_gambit(name: str) -> None:
+    """A recording is used only while it is gambit's answer on exactly the fixture's
+    identities, by the installed gambit: a stale one would make the module run gambit
+    itself (slowly), so it fails here, saying how to record it again."""
+    recorded = json.loads(gambit_recording(name).read_text("utf-8"))
+    identities = labelled_identities(labels(name))
+    again = f"record it again: python tests/identity_labels_support.py --record {name}"
+    assert recorded["gambit"] == version("gambit-disambig"), again
+    assert recorded["identities_sha256"] == identities_digest(identities), again
+    assert list(recorded["author_id"]) == identities, again
+
+
+def test_a_recording_is_what_gambit_answers(tmp_path: Path, monkeypatch) -> None:
+    """The recording path gives gambit's own answer: recorded and replayed on a history
+    cheap enough to run gambit on here (cfapi), equal to gambit run directly."""
+    import warnings
+
+    import identity_labels_support as support
+
+    monkeypatch.setattr(support, "FIXTURES", tmp_path)
+    name = "codeforamerica+cfapi"
+    (tmp_path / f"identities-{name}.json").write_text(
+        (FIXTURES / f"identities-{name}.json").read_text("utf-8"), "utf-8")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The inplace keyword")
+        support.record_gambit(name)
+        direct = gambit_groups(labelled_identities(labels(name)))
+    assert support.gambit_recording(name).parent == tmp_path and support.gambit_recording(name).exists()
+    assert support.gambit_answer(name) == direct
 
 
 @pytest.mark.parametrize("name", LABELLED)
