@@ -97,8 +97,9 @@ def computed_tables(events: pd.DataFrame, as_of: pd.Timestamp, config: Config | 
     limits = trajectory.thresholds(config)
     ev = trajectory.rule_events(events, moment)
     parts = []
+    shared: dict = {}  # the scope-free rules' candidates, computed once for every scope
     for scope, keys in trajectory.SCOPE_KEYS.items():
-        long = trajectory.acts_of_prepared(ev, moment, limits, keys, outside)
+        long = trajectory.acts_of_prepared(ev, moment, limits, keys, outside, shared)
         if scope == "network":
             network_long = long
         name = long[keys[1]] if len(keys) > 1 else pd.Series("", index=long.index)

@@ -624,17 +624,40 @@ def scope_keys(scope: str) -> list[str]:
     return SCOPE_KEYS[scope]
 
 
+# The rules that do not read the scope's keys: their candidate acts are the same in every
+# scope (only ``earliest`` per scope differs), so a caller computing several scopes of the
+# same events (``precompute``) computes them once.
+SCOPE_FREE_RULES = frozenset({
+    "first_contact", "first_issue", "first_comment", "first_pr", "first_landed", "committer",
+    "maintainer", "triager", "reviewer", "core", "creator", "organiser", "repo_bridge",
+    "org_bridge",
+})
+
+
 def acts_of_prepared(ev: pd.DataFrame, moment: pd.Timestamp, limits: dict[str, Any],
-                     keys: list[str], outside: pd.DataFrame | None = None) -> pd.DataFrame:
+                     keys: list[str], outside: pd.DataFrame | None = None,
+                     shared: dict[str, Any] | None = None) -> pd.DataFrame:
     """milestone_acts on events already through ``rule_events`` (and the outside acts of
-    followed makers, ``graphminer.careers.outside_acts``, for the rules of version 3)."""
+    followed makers, ``graphminer.careers.outside_acts``, for the rules of version 3).
+
+    ``shared``: a dict the caller passes to every scope of the same ``ev``, ``moment``,
+    ``limits`` and ``outside``; the scope-free rules' candidates (``SCOPE_FREE_RULES``) and
+    the inputs several rules read are kept in it and computed once."""
     if ev.empty:
         return with_scope_columns(empty_candidates().assign(milestone=pd.Series(dtype=object)), keys)
-    inputs = RuleInputs(ev, moment, limits, keys, outside)
+    if shared is None:
+        shared = {}
+    inputs = shared.setdefault("inputs", RuleInputs(ev, moment, limits, keys, outside))
+    inputs.keys = keys
     found = []
     every: dict[str, pd.DataFrame] = {}
     for name in catalogue.KEYS:
-        acts = RULES[name](inputs)
+        if name in SCOPE_FREE_RULES:
+            if name not in shared:
+                shared[name] = RULES[name](inputs)
+            acts = shared[name]
+        else:
+            acts = RULES[name](inputs)
         if name in ROLE_RULES:
             every[name] = acts
         if len(acts):
