@@ -100,6 +100,7 @@ SESSION_WORLD = {"world_files", "world_hub", "reference"}
 SESSION_LOGS = {"git_log_store"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the marks
 def pytest_collection_modifyitems(config, items) -> None:
     """`make test` runs two pytest-xdist workers (`-n 2 --dist loadgroup`): each module goes
     whole to one worker, so that its module-scoped fixtures (a shared fakehub, a harvested
