@@ -393,15 +393,23 @@ def bigquery_sql(selection: Selection, start: datetime, end: datetime) -> str:
             f"  AND {bigquery_filter(selection)}")
 
 
-def duck_batch_sql(files: list[str], timeline: bool, selection: Selection) -> str:
+# read_json's buffers are sized by ``maximum_object_size``: DuckDB's default (16 MB) reads
+# every line of an ordinary hour and costs about a tenth less CPU than a 128 MB buffer; a
+# batch holding a longer line is read again with ``LARGE_OBJECT_BYTES`` (Reader.read).
+LARGE_OBJECT_BYTES = 128 << 20
+
+
+def duck_batch_sql(files: list[str], timeline: bool, selection: Selection, large_objects: bool = False) -> str:
     """Read hourly files of one format into the temp table ``batch``: every event's id,
     type, time, file, ``selected`` (the filter), ``kept`` (selected, or maybe an outside
     act) and per-event counts; the raw actor, repo, org and payload of the kept events only
-    (``duck_picked_sql`` takes their fields)."""
+    (``duck_picked_sql`` takes their fields). ``large_objects``: lines up to
+    ``LARGE_OBJECT_BYTES`` (DuckDB's default buffer refuses lines over 16 to 32 MB)."""
     columns = TIMELINE_COLUMNS if timeline else EVENTS_COLUMNS
     listed = "[" + ", ".join("'" + name.replace("'", "''") + "'" for name in files) + "]"
+    size = f", maximum_object_size={LARGE_OBJECT_BYTES}" if large_objects else ""
     source = (f"read_json({listed}, columns={columns_spec(columns)}, format='newline_delimited', "
-              "filename=true, maximum_object_size=134217728)")
+              f"filename=true{size})")
     shaped = f"SELECT {TIMELINE_SELECT}, filename FROM {source}" if timeline else f"SELECT *, filename FROM {source}"
     counts = ",\n    ".join(f"{expression} AS {name}" for name, expression in COUNTS.items())
     kept = ", ".join(f"CASE WHEN kept THEN {name} END AS {name}" for name in ("actor", "repo", "org", "payload"))
