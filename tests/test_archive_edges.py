@@ -274,3 +274,29 @@ def test_a_missing_hour_is_recorded_missing_not_an_error(served_day, tmp_path):
     assert conn.execute("SELECT hours_read, hours_missing FROM archive_coverage WHERE day = ?", (day,)).fetchone() == \
         (len(written), 24 - len(written))
     assert again["stored"] == 0 and again["events"] == first["events"]
+
+
+def test_a_line_longer_than_duckdbs_default_buffer_is_read_whole(tmp_path):
+    # an hour whose push lists a commit with a 40 MB message (DuckDB's default buffer refuses
+    # such a line): the batch is read again with a large buffer, nothing lost or cut
+    message = "m" * (40 << 20)
+    lines = [{"id": "1", "type": "WatchEvent", "created_at": "2015-01-01T12:00:00Z",
+              "actor": {"id": 7, "login": "ana"}, "repo": {"id": 9, "name": "civic/app"}, "payload": {}},
+             {"id": "2", "type": "PushEvent", "created_at": "2015-01-01T12:00:01Z",
+              "actor": {"id": 7, "login": "ana"}, "repo": {"id": 9, "name": "civic/app"},
+              "payload": {"push_id": 3, "size": 1, "distinct_size": 1, "ref": "refs/heads/main", "head": "a" * 40,
+                          "commits": [{"sha": "a" * 40, "author": {"email": "ana@example.org", "name": "Ana"},
+                                       "message": message, "distinct": True}]}},
+             {"id": "3", "type": "ForkEvent", "created_at": "2015-01-01T12:00:02Z",
+              "actor": {"id": 8, "login": "ben"}, "repo": {"id": 9, "name": "civic/app"}, "payload": {}}]
+    hour = tmp_path / "2015-01-01-12.json.gz"
+    with gzip.open(hour, "wt", encoding="utf-8") as out:
+        out.writelines(json.dumps(line) + "\n" for line in lines)
+    reader = archive.Reader(archive.sql.Selection(owners={"civic"}))
+    try:
+        counts, rows = reader.read([hour])
+    finally:
+        reader.close()
+    assert counts["by_type"] == {"WatchEvent": 1, "PushEvent": 1, "ForkEvent": 1}
+    assert [row["event_id"] for row in rows] == [1, 2, 3]
+    assert [commit["message"] for commit in rows[1]["commits"]] == [message]

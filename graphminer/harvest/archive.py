@@ -280,7 +280,7 @@ class Reader:
         (in the crawl era, events already seen in an earlier hour dropped)."""
         hours = [hour_of(path.name) for path in files]
         timeline = hours[0] < sql.EVENTS_API_FROM
-        self.con.execute(sql.duck_batch_sql([str(path) for path in files], timeline, self.selection))
+        self.read_batch([str(path) for path in files], timeline)
         if max(hours) < sql.CRAWL_HOUR_FROM:  # one file an hour of created_at: nothing is filed twice
             self.con.execute("CREATE OR REPLACE TEMP VIEW fresh AS SELECT * FROM batch")
             duplicates = 0
@@ -303,6 +303,18 @@ class Reader:
         rows = self.rows(f"SELECT * EXCLUDE (selected), {self.network_predicate()} AS in_network FROM picked "
                          "WHERE selected ORDER BY created_at, event_id NULLS LAST, filename")
         return counts, rows
+
+    def read_batch(self, names: list[str], timeline: bool) -> None:
+        """The temp table ``batch`` of these files, with DuckDB's default line buffer; again
+        with a large one when a line is longer than the default takes."""
+        import duckdb
+
+        try:
+            self.con.execute(sql.duck_batch_sql(names, timeline, self.selection))
+        except duckdb.InvalidInputException as error:
+            if "maximum_object_size" not in str(error):
+                raise
+            self.con.execute(sql.duck_batch_sql(names, timeline, self.selection, large_objects=True))
 
     def counts(self) -> dict[str, Any]:
         """The summary's counts over every event of the batch (``fresh``), one scan."""

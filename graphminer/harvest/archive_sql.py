@@ -393,18 +393,30 @@ def bigquery_sql(selection: Selection, start: datetime, end: datetime) -> str:
             f"  AND {bigquery_filter(selection)}")
 
 
-def duck_batch_sql(files: list[str], timeline: bool, selection: Selection) -> str:
+KEPT = ("actor", "repo", "org", "payload")  # the raw columns the batch keeps of kept events only
+
+# read_json's buffers are sized by ``maximum_object_size``: DuckDB's default (16 MB) reads
+# every line of an ordinary hour and costs about a tenth less CPU than a 128 MB buffer; a
+# batch holding a longer line is read again with ``LARGE_OBJECT_BYTES`` (Reader.read).
+LARGE_OBJECT_BYTES = 128 << 20
+
+
+def duck_batch_sql(files: list[str], timeline: bool, selection: Selection, large_objects: bool = False) -> str:
     """Read hourly files of one format into the temp table ``batch``: every event's id,
     type, time, file, ``selected`` (the filter), ``kept`` (selected, or maybe an outside
     act) and per-event counts; the raw actor, repo, org and payload of the kept events only
-    (``duck_picked_sql`` takes their fields)."""
+    (``duck_picked_sql`` takes their fields), as JSON text: a NULL text costs next to
+    nothing to store for the other events, where a NULL struct of this width costs about a
+    sixth of the reader's CPU. ``large_objects``: lines up to
+    ``LARGE_OBJECT_BYTES`` (DuckDB's default buffer refuses lines over 16 to 32 MB)."""
     columns = TIMELINE_COLUMNS if timeline else EVENTS_COLUMNS
     listed = "[" + ", ".join("'" + name.replace("'", "''") + "'" for name in files) + "]"
+    size = f", maximum_object_size={LARGE_OBJECT_BYTES}" if large_objects else ""
     source = (f"read_json({listed}, columns={columns_spec(columns)}, format='newline_delimited', "
-              "filename=true, maximum_object_size=134217728)")
+              f"filename=true{size})")
     shaped = f"SELECT {TIMELINE_SELECT}, filename FROM {source}" if timeline else f"SELECT *, filename FROM {source}"
     counts = ",\n    ".join(f"{expression} AS {name}" for name, expression in COUNTS.items())
-    kept = ", ".join(f"CASE WHEN kept THEN {name} END AS {name}" for name in ("actor", "repo", "org", "payload"))
+    kept = ", ".join(f"CASE WHEN kept THEN to_json({name}) END AS {name}" for name in KEPT)
     return f"""CREATE OR REPLACE TEMP TABLE batch AS
 WITH shaped AS ({shaped}),
 marked AS (SELECT *, {duck_filter(selection)} AS selected FROM shaped),
@@ -419,14 +431,17 @@ FROM weighed"""
 def duck_picked_sql(source: str = "fresh") -> str:
     """The kept events of ``source`` (a ``batch`` without the events filed twice: the
     selected ones and the possible outside acts) with every selected column, the commits
-    of their pushes, and whether selected, into the temp table ``picked``."""
+    of their pushes, and whether selected, into the temp table ``picked`` (their actor,
+    repo, org and payload typed again from the batch's JSON text, as ``read_json`` typed
+    them: both are Events-shaped, the Timeline's reshaped by ``TIMELINE_SELECT``)."""
     fields = ",\n    ".join(f"{item.duck} AS {item.name}" for item in (*SELECTION, *IDS))
+    typed = ", ".join(f"{name}::{EVENTS_COLUMNS[name]} AS {name}" for name in KEPT)
     return f"""CREATE OR REPLACE TEMP TABLE picked AS
 SELECT
     {fields},
     CASE WHEN type = 'PushEvent' THEN payload.commits END AS commits,
     filename, selected
-FROM {source} WHERE kept"""
+FROM (SELECT * REPLACE ({typed}) FROM {source} WHERE kept)"""
 
 
 # --- ClickHouse's published github_events table and its loader --------------------------------------
