@@ -247,7 +247,7 @@ def items_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
     items = query_frame(
         conn,
         "SELECT repo_id, number, user_id, created_at, is_pr, merged_at, merged_by_id, "
-        "merge_commit_sha, head_sha, state_reason FROM issues",
+        "merge_commit_sha, head_sha, state_reason FROM issues ORDER BY repo_id, number",
         ["repo_id", "number", "user_id", "created_at", "is_pr", "merged_at", "merged_by_id",
          "merge_commit_sha", "head_sha", "state_reason"],
     )
@@ -312,7 +312,7 @@ def on_items(frame: pd.DataFrame, items: pd.DataFrame, number_column: str,
 def comment_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     """Issue comments (on issues and PRs)."""
     comments = query_frame(
-        conn, "SELECT repo_id, issue_number, user_id, created_at FROM issue_comments",
+        conn, "SELECT repo_id, issue_number, user_id, created_at FROM issue_comments ORDER BY id",
         ["repo_id", "issue_number", "user_id", "created_at"])
     comments = on_items(with_repo(comments, repos), items, "issue_number", None)
     return pd.DataFrame({
@@ -327,7 +327,7 @@ def review_comment_rows(conn: sqlite3.Connection, repos: pd.DataFrame,
                         items: pd.DataFrame) -> pd.DataFrame:
     """PR review comments."""
     comments = query_frame(
-        conn, "SELECT repo_id, pr_number, user_id, created_at FROM review_comments",
+        conn, "SELECT repo_id, pr_number, user_id, created_at FROM review_comments ORDER BY id",
         ["repo_id", "pr_number", "user_id", "created_at"])
     comments = on_items(with_repo(comments, repos), items, "pr_number", True)
     return pd.DataFrame({
@@ -343,7 +343,7 @@ def review_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
     reviews = query_frame(
         conn,
         "SELECT repo_id, pr_number, user_id, state, submitted_at FROM reviews "
-        "WHERE submitted_at IS NOT NULL",
+        "WHERE submitted_at IS NOT NULL ORDER BY id",
         ["repo_id", "pr_number", "user_id", "state", "submitted_at"])
     reviews = on_items(with_repo(reviews, repos), items, "pr_number", True)
     return pd.DataFrame({
@@ -360,7 +360,7 @@ def issue_event_rows(conn: sqlite3.Connection, repos: pd.DataFrame,
     events = query_frame(
         conn,
         "SELECT repo_id, issue_number, actor_id, event, created_at, label, commit_id "
-        "FROM issue_events WHERE actor_id IS NOT NULL AND event != 'merged'",
+        "FROM issue_events WHERE actor_id IS NOT NULL AND event != 'merged' ORDER BY id",
         ["repo_id", "issue_number", "actor_id", "event", "created_at", "label", "commit_id"])
     events = events[~events["event"].isin(NOT_PERFORMED_EVENTS)]
     events = on_items(with_repo(events, repos), items, "issue_number", None)
@@ -379,7 +379,7 @@ def release_rows(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
     releases = query_frame(
         conn,
         "SELECT repo_id, id, author_id, published_at FROM releases "
-        "WHERE published_at IS NOT NULL AND COALESCE(draft, 0) = 0",
+        "WHERE published_at IS NOT NULL AND COALESCE(draft, 0) = 0 ORDER BY id",
         ["repo_id", "id", "author_id", "published_at"])
     releases = with_repo(releases, repos)
     return pd.DataFrame({
@@ -405,7 +405,7 @@ def commits_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame
         "c.author_id, c.committer_id, c.parents, "
         # the subject is all the rules read of a message
         "substr(c.message, 1, instr(c.message || char(10), char(10)) - 1), c.files, "
-        f"{keys} FROM commits c {join}",
+        f"{keys} FROM commits c {join} ORDER BY c.repo_id, c.sha",
         ["repo_id", "sha", "author_email", "committer_email", "committer_date", "author_id",
          "committer_id", "parents", "message", "files", "author_key", "committer_key",
          "unresolved"])
@@ -443,7 +443,7 @@ def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
     commits["n_parents"] = [len(p) for p in parents]
     mainline, introduced_by = first_parent_walk(commits, parents)
     commits["mainline"] = mainline
-    pull_refs = query_frame(conn, "SELECT repo_id, number, sha FROM pull_refs",
+    pull_refs = query_frame(conn, "SELECT repo_id, number, sha FROM pull_refs ORDER BY repo_id, number",
                             ["repo_id", "number", "sha"])
     commits["pr"] = pr_numbers(commits, items, pull_refs, introduced_by)
     keys = list(zip(commits["repo_id"], commits["sha"], strict=True))

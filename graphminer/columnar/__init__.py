@@ -1,0 +1,86 @@
+"""The columnar engine: the events and the trajectory rules in DuckDB, set-based.
+
+The events table (docs/events.md) is built by SQL over the store (``build``) into typed
+columnar tables (``tables``: integer makers and repositories, epoch-second times, an ENUM
+of kinds), kept in a copy beside the store and refreshed incrementally after each harvest
+(``copy``); the milestones and stages are one SQL query per catalogue entry
+(``rules``, registered like ``graphminer.trajectory.RULES``) run by ``engine``; pandas is
+the exchange format at the edges (``frames``). The same rule queries compile for
+ClickHouse (``clickhouse``). ``graphminer.trajectory`` stays the reference implementation
+the tests hold this one to.
+
+    >>> import sqlite3
+    >>> from graphminer.store import open_store
+    >>> conn = open_store(":memory:")
+    >>> Columnar.in_memory(conn, None).events_frame().empty
+    True
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from graphminer.columnar import build, tables
+from graphminer.columnar.engine import Engine
+from graphminer.columnar.frames import events_frame
+from graphminer.timeutil import utc_timestamp
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+    from graphminer.config import Config
+
+__all__ = ["Columnar", "seconds"]
+
+
+def seconds(moment: datetime | pd.Timestamp | str) -> int:
+    """A moment as epoch seconds (UTC), to the second below."""
+    stamp = utc_timestamp(moment)
+    return int(stamp.value // 10**9) if stamp.value >= 0 else -int((-stamp.value + 10**9 - 1) // 10**9)
+
+
+class Columnar:
+    """The columnar tables of one store and the rules over them, answering in pandas."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, config: Config | None,
+                 outside: pd.DataFrame | None = None) -> None:
+        self.con = con
+        self.config = config
+        self.outside = outside
+        self.engine = Engine(con)
+
+    @classmethod
+    def in_memory(cls, conn: sqlite3.Connection, config: Config | None) -> Columnar:
+        """The tables built from the whole store in memory (nothing is written)."""
+        from graphminer.careers import outside_acts
+
+        con = build.connect()
+        tables.create(con)
+        build.stage(con, conn, config, None)
+        tables.replace_repos(con, None)
+        return cls(con, config, outside_acts(conn, config))
+
+    @property
+    def limits(self) -> dict[str, Any]:
+        from graphminer.trajectory import thresholds
+
+        return thresholds(self.config)
+
+    def events_frame(self, as_of: Any = None) -> pd.DataFrame:
+        """The events table as ``graphminer.events.load_events`` gives it (up to ``as_of``)."""
+        return events_frame(self.con, None if as_of is None else seconds(as_of))
+
+    def acts(self, as_of: Any, scope: str = "network") -> pd.DataFrame:
+        """``graphminer.trajectory.milestone_acts``: the long form with triggers."""
+        return self.engine.acts(seconds(as_of), self.limits, scope, self.outside)
+
+    def milestones(self, as_of: Any, scope: str = "network") -> pd.DataFrame:
+        """``graphminer.trajectory.milestones``: one column per milestone."""
+        return self.engine.milestones(seconds(as_of), self.limits, scope, self.outside)
+
+    def stages(self, as_of: Any) -> pd.DataFrame:
+        """``graphminer.trajectory.stages``: one stage per maker per quarter."""
+        return self.engine.stages(seconds(as_of), self.limits, self.outside)

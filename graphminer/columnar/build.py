@@ -1,0 +1,414 @@
+"""The events table built by SQL: the store's records read into DuckDB, one typed row per
+contribution (docs/events.md), for a set of repositories at a time.
+
+``stage(con, conn, config, repo_ids)`` reads the records of ``repo_ids`` (all when None)
+from the SQLite store into DuckDB temporary tables (``s_*``), through the standard
+library's sqlite3: the only Python on the way is the fetch and, for commits, the walk of
+each repository's first-parent chain (``commit_walk``: a graph traversal over integer
+arrays, once per repository, not per maker). ``event_rows(con)`` is then one SQL query
+over those tables giving the rows of ``graphminer.events.load_events`` with maker keys
+still as strings; ``graphminer.columnar.copy`` codes them and keeps them.
+
+Typed columns: ``t`` (epoch seconds, UTC; ``month_no`` and ``quarter_no`` its calendar
+month and quarter numbers, so the rules need no date function), ``repo_id`` (the store's
+id), ``kind`` (an ENUM of ``KINDS``), the target as ``target_type`` (ENUM of
+``TARGET_TYPES``) with ``target_num`` (issue or PR number, release id) or ``sha``; the
+booleans of the pandas table; ``part``/``k1``/``k2`` give every event its place in the one
+order both implementations share (time, then the part of the store it comes from, then
+that part's own key: ``ORDER_KEY``).
+
+The reading of docs/rules.md (which record is an action, which commit came in through a
+PR, when it reached the branch, which lands) is ``graphminer.events``'s, restated here in
+SQL; ``tests/test_columnar.py`` holds the two tables equal on every generated world and
+every shared log.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+from graphminer.events import (
+    GITHUB_COMMITTER_EMAIL,
+    NOT_PERFORMED_EVENTS,
+    bot_makers,
+    opted_out_makers,
+    people_frame,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from graphminer.config import Config
+
+KINDS = ("issue_opened", "pr_opened", "pr_merged", "merge_performed", "comment", "review_comment",
+         "review", "issue_event", "release", "commit", "committed")
+TARGET_TYPES = ("issue", "pr", "commit", "release")
+# The order of events where their times tie: the part of the store a row comes from (as
+# graphminer.events concatenates them), then that part's own key.
+ORDER_KEY = "t, part, k1, k2, sha"
+PR_SUBJECT = r"\(#(\d+)\)|^Merge pull request #(\d+)\b"
+COMMUNITY_FILE = r"(?i)(^|/)(README|CONTRIBUTING|CODE_OF_CONDUCT)[^/]*$|^\.github/ISSUE_TEMPLATE/"
+
+# (table, SQL over the store, DuckDB column types); ``{where}`` restricts to the repos asked.
+STAGED: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("s_items",
+     "SELECT repo_id, number, user_id, created_at, is_pr, merged_at, merged_by_id, "
+     "merge_commit_sha, state_reason FROM issues {where} ORDER BY repo_id, number",
+     {"repo_id": "BIGINT", "number": "BIGINT", "user_id": "BIGINT", "created_at": "VARCHAR",
+      "is_pr": "BIGINT", "merged_at": "VARCHAR", "merged_by_id": "BIGINT",
+      "merge_commit_sha": "VARCHAR", "state_reason": "VARCHAR"}),
+    ("s_merge_events",
+     "SELECT id, repo_id, issue_number, actor_id FROM issue_events "
+     "WHERE event='merged' AND actor_id IS NOT NULL {and_where}",
+     {"id": "BIGINT", "repo_id": "BIGINT", "issue_number": "BIGINT", "actor_id": "BIGINT"}),
+    ("s_comments",
+     "SELECT id, repo_id, issue_number, user_id, created_at FROM issue_comments {where}",
+     {"id": "BIGINT", "repo_id": "BIGINT", "issue_number": "BIGINT", "user_id": "BIGINT",
+      "created_at": "VARCHAR"}),
+    ("s_review_comments",
+     "SELECT id, repo_id, pr_number, user_id, created_at FROM review_comments {where}",
+     {"id": "BIGINT", "repo_id": "BIGINT", "pr_number": "BIGINT", "user_id": "BIGINT",
+      "created_at": "VARCHAR"}),
+    ("s_reviews",
+     "SELECT id, repo_id, pr_number, user_id, state, submitted_at FROM reviews "
+     "WHERE submitted_at IS NOT NULL {and_where}",
+     {"id": "BIGINT", "repo_id": "BIGINT", "pr_number": "BIGINT", "user_id": "BIGINT",
+      "state": "VARCHAR", "submitted_at": "VARCHAR"}),
+    ("s_issue_events",
+     "SELECT id, repo_id, issue_number, actor_id, event, created_at, label, commit_id "
+     "FROM issue_events WHERE actor_id IS NOT NULL AND event != 'merged' {and_where}",
+     {"id": "BIGINT", "repo_id": "BIGINT", "issue_number": "BIGINT", "actor_id": "BIGINT",
+      "event": "VARCHAR", "created_at": "VARCHAR", "label": "VARCHAR", "commit_id": "VARCHAR"}),
+    ("s_releases",
+     "SELECT id, repo_id, author_id, published_at FROM releases "
+     "WHERE published_at IS NOT NULL AND COALESCE(draft, 0) = 0 {and_where}",
+     {"id": "BIGINT", "repo_id": "BIGINT", "author_id": "BIGINT", "published_at": "VARCHAR"}),
+    ("s_commits",
+     "SELECT c.repo_id, c.sha, c.author_email, c.committer_email, c.committer_date, "
+     "c.author_id, c.committer_id, c.parents, "
+     "substr(c.message, 1, instr(c.message || char(10), char(10)) - 1), c.files, "
+     "cm.author_key, cm.committer_key, cm.repo_id IS NULL FROM commits c "
+     "LEFT JOIN commit_makers cm ON cm.repo_id = c.repo_id AND cm.sha = c.sha {c_where}",
+     {"repo_id": "BIGINT", "sha": "VARCHAR", "author_email": "VARCHAR",
+      "committer_email": "VARCHAR", "committer_date": "VARCHAR", "author_id": "BIGINT",
+      "committer_id": "BIGINT", "parents": "VARCHAR", "subject": "VARCHAR", "files": "VARCHAR",
+      "author_key": "VARCHAR", "committer_key": "VARCHAR", "unresolved": "BIGINT"}),
+    ("s_pull_refs",
+     "SELECT repo_id, number, sha FROM pull_refs WHERE sha IS NOT NULL {and_where}",
+     {"repo_id": "BIGINT", "number": "BIGINT", "sha": "VARCHAR"}),
+)
+
+
+def connect(path: str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (in memory, or the file at ``path``), times read as UTC, at most
+    two threads (the machines this runs on are shared)."""
+    import duckdb  # start-up: only the analysis pays for importing DuckDB
+
+    con = duckdb.connect(path or ":memory:", read_only=read_only)
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET threads = 2")
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def frame_table(con: duckdb.DuckDBPyConnection, name: str, rows: list[tuple],
+                types: dict[str, str]) -> None:
+    """A temporary DuckDB table ``name`` holding ``rows`` with the columns and types given."""
+    import pandas as pd
+
+    columns = list(types)
+    frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
+    for column in columns:  # object columns: DuckDB then reads values, not pandas' guesses
+        frame[column] = frame[column].astype(object)
+    con.register("_staged", frame)
+    casts = ", ".join(f"CAST({column} AS {kind}) AS {column}" for column, kind in types.items())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {casts} FROM _staged")
+    con.unregister("_staged")
+
+
+def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Config | None,
+          repo_ids: list[int] | None = None) -> None:
+    """Read the store's records of ``repo_ids`` (all when None) into the ``s_*`` tables,
+    and the repositories, people and bots into ``s_repos``, ``s_bots``, ``s_opted_out``."""
+    include_forks = bool(config and config["harvest"].get("include_forks"))
+    repos = conn.execute(
+        "SELECT id, full_name, lower(owner), fork, deleted_at FROM repos").fetchall()
+    frame_table(con, "s_repos", [tuple(row) for row in repos],
+                {"repo_id": "BIGINT", "full_name": "VARCHAR", "org": "VARCHAR", "fork": "BIGINT",
+                 "deleted_at": "VARCHAR"})
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE s_scope AS
+        SELECT repo_id, full_name, org FROM s_repos
+        WHERE {'TRUE' if include_forks else 'coalesce(fork, 0) = 0'}""")
+    if repo_ids is None:
+        where, and_where, c_where, params = "", "", "", ()
+    else:
+        listed = ",".join(str(int(repo_id)) for repo_id in repo_ids) or "NULL"
+        where, and_where = f"WHERE repo_id IN ({listed})", f"AND repo_id IN ({listed})"
+        c_where, params = f"WHERE c.repo_id IN ({listed})", ()
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples
+    for name, sql, types in STAGED:
+        text = sql.format(where=where, and_where=and_where, c_where=c_where)
+        frame_table(con, name, cursor.execute(text, params).fetchall(), types)
+    people = people_frame(conn)
+    bots = sorted(bot_makers(conn, people, None))
+    excluded = sorted(opted_out_makers(conn, config, people))
+    frame_table(con, "s_bots", [(key,) for key in bots], {"key": "VARCHAR"})
+    frame_table(con, "s_opted_out", [(key,) for key in excluded], {"key": "VARCHAR"})
+
+
+def commit_walk(con: duckdb.DuckDBPyConnection) -> None:
+    """``c_walk(i, mainline, merged_by)``: per staged commit (``c_nodes.i``), whether it is on
+    its repository's first-parent chain, and which mainline commit brought it in.
+
+    As ``graphminer.events.first_parent_walk``: the head is the commit no other commit of
+    the repository names as a parent (the latest by committer date, then sha); its
+    first-parent chain is the mainline; a commit off it is brought in by the oldest
+    mainline commit from whose non-first parents it is reached without crossing anything
+    already seen. The joins are SQL; the two walks run over integer lists.
+    """
+    import pandas as pd
+
+    con.execute("""CREATE OR REPLACE TEMP TABLE c_nodes AS
+        SELECT row_number() OVER (ORDER BY repo_id, sha) - 1 AS i, *,
+               CASE WHEN parents IS NULL OR parents = '' THEN []::VARCHAR[]
+                    ELSE from_json(parents, '["VARCHAR"]') END AS plist
+        FROM s_commits""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE c_edges AS
+        SELECT e.i AS child, e.pos, coalesce(p.i, -1) AS parent, e.psha, e.repo_id
+        FROM (SELECT i, repo_id, unnest(plist) AS psha, unnest(range(len(plist))) AS pos
+              FROM c_nodes) e
+        LEFT JOIN c_nodes p ON p.repo_id = e.repo_id AND p.sha = e.psha""")
+    total = con.execute("SELECT count(*) FROM c_nodes").fetchall()[0][0]
+    children, parents = con.execute(
+        "SELECT list(child ORDER BY child, pos), list(parent ORDER BY child, pos) FROM c_edges"
+    ).fetchall()[0]
+    children, parents = children or [], parents or []
+    heads = [row[0] for row in con.execute("""
+        WITH named AS (SELECT DISTINCT repo_id, psha FROM c_edges),
+        candidates AS (
+            SELECT n.repo_id, n.i, n.committer_date, n.sha,
+                   NOT EXISTS (SELECT 1 FROM named WHERE named.repo_id = n.repo_id
+                               AND named.psha = n.sha) AS is_head
+            FROM c_nodes n),
+        per_repo AS (
+            SELECT repo_id, i, row_number() OVER (
+                PARTITION BY repo_id ORDER BY is_head DESC, coalesce(committer_date, '') DESC,
+                sha DESC) AS rank
+            FROM candidates)
+        SELECT i FROM per_repo WHERE rank = 1""").fetchall()]
+    start = [0] * (total + 1)
+    for child in children:
+        start[child + 1] += 1
+    for index in range(total):
+        start[index + 1] += start[index]
+    mainline = [False] * total
+    seen = [False] * total
+    merged_by = [-1] * total
+    for head in heads:
+        chain = []
+        node = head
+        while node >= 0 and not mainline[node]:
+            mainline[node] = seen[node] = True
+            chain.append(node)
+            node = parents[start[node]] if start[node + 1] > start[node] else -1
+        for merge in reversed(chain):  # oldest first: the first merge that reached it
+            stack = [p for p in parents[start[merge] + 1:start[merge + 1]] if p >= 0]
+            while stack:
+                node = stack.pop()
+                if seen[node]:
+                    continue
+                seen[node] = True
+                merged_by[node] = merge
+                stack.extend(p for p in parents[start[node]:start[node + 1]] if p >= 0)
+    walked = pd.DataFrame({"i": range(total), "mainline": mainline, "merged_by": merged_by})
+    con.register("_walked", walked)
+    con.execute("""CREATE OR REPLACE TEMP TABLE c_walk AS
+        SELECT CAST(i AS BIGINT) AS i, CAST(mainline AS BOOLEAN) AS mainline,
+               CASE WHEN merged_by >= 0 THEN CAST(merged_by AS BIGINT) END AS merged_by
+        FROM _walked""")
+    con.unregister("_walked")
+
+
+def user_key(column: str) -> str:
+    """SQL: a GitHub user id as a maker key (its decimal string), NULL stays NULL."""
+    return f"CAST({column} AS VARCHAR)"
+
+
+def git_key(column: str) -> str:
+    """SQL: ``git:<email lower-cased>`` for a commit identity without an account."""
+    return (f"CASE WHEN {column} IS NULL OR {column} = '' THEN NULL "
+            f"ELSE 'git:' || lower(trim({column}, ' \t\n\r\x0b\x0c')) END")
+
+
+def stamp(column: str) -> str:
+    """SQL: a stored ISO 8601 time as epoch seconds (NULL when unreadable)."""
+    return f"CAST(floor(epoch(try_cast({column} AS TIMESTAMPTZ))) AS BIGINT)"
+
+
+def commit_rows_sql() -> str:
+    """The ``commit`` and ``committed`` rows (``graphminer.events.commit_rows``)."""
+    noreply = GITHUB_COMMITTER_EMAIL
+    return f"""
+    c_keys AS (
+        SELECT n.*, w.mainline, w.merged_by,
+               len(n.plist) AS n_parents,
+               lower(coalesce(n.committer_email, '')) = '{noreply}' AS by_github,
+               CASE WHEN coalesce(n.unresolved, 0) <> 0
+                    THEN coalesce({user_key('n.author_id')}, {git_key('n.author_email')})
+                    ELSE n.author_key END AS a_key,
+               CASE WHEN coalesce(n.unresolved, 0) <> 0
+                    THEN coalesce({user_key('n.committer_id')}, {git_key('n.committer_email')})
+                    ELSE n.committer_key END AS c_key0
+        FROM c_nodes n JOIN c_walk w USING (i)
+        JOIN s_scope s ON s.repo_id = n.repo_id),
+    merge_prs AS (
+        SELECT repo_id, merge_commit_sha AS sha, max(number) AS number FROM s_items
+        WHERE coalesce(is_pr, 0) <> 0 AND merged_at IS NOT NULL AND merge_commit_sha IS NOT NULL
+        GROUP BY ALL),
+    head_prs AS (SELECT repo_id, sha, max(number) AS number FROM s_pull_refs GROUP BY ALL),
+    c_pr0 AS (
+        SELECT k.*,
+               coalesce(nullif(mp.number, 0),
+                        nullif(try_cast(coalesce(
+                            nullif(regexp_extract(coalesce(k.subject, ''), '{PR_SUBJECT}', 1), ''),
+                            nullif(regexp_extract(coalesce(k.subject, ''), '{PR_SUBJECT}', 2), ''))
+                            AS BIGINT), 0),
+                        nullif(hp.number, 0), 0) AS pr0,
+               CASE WHEN k.by_github THEN NULL ELSE k.c_key0 END AS c_key
+        FROM c_keys k
+        LEFT JOIN merge_prs mp ON mp.repo_id = k.repo_id AND mp.sha = k.sha
+        LEFT JOIN head_prs hp ON hp.repo_id = k.repo_id AND hp.sha = k.sha),
+    held AS (
+        SELECT DISTINCT repo_id, number FROM s_items
+        WHERE coalesce(is_pr, 0) <> 0 AND merged_at IS NOT NULL),
+    c_facts AS (
+        SELECT c.*,
+               CASE WHEN c.pr0 = 0 AND c.merged_by IS NOT NULL THEN m.pr0 ELSE c.pr0 END AS pr,
+               coalesce(m.committer_date, c.committer_date) AS reached_at,
+               c.n_parents >= 2 AS is_merge,
+               m.sha AS merged_by_sha
+        FROM c_pr0 c LEFT JOIN c_pr0 m ON m.i = c.merged_by),
+    c_landing AS (
+        SELECT f.*,
+               f.pr > 0 OR f.merged_by IS NOT NULL AS via_pr,
+               NOT f.is_merge AND NOT (f.pr > 0 OR f.merged_by IS NOT NULL)
+                   OR NOT f.is_merge AND h.number IS NULL AS landed0,
+               coalesce(list_bool_or(list_transform(
+                   CASE WHEN f.files IS NULL OR f.files = '' THEN []::VARCHAR[]
+                        ELSE from_json(f.files, '["VARCHAR"]') END,
+                   lambda p: regexp_matches(p, '{COMMUNITY_FILE}'))), FALSE) AS community
+        FROM c_facts f LEFT JOIN held h ON h.repo_id = f.repo_id AND h.number = f.pr),
+    c_rows AS (
+        SELECT l.*,
+               l.mainline AND NOT l.is_merge AND NOT l.via_pr AND l.c_key IS NOT NULL AS direct_push,
+               l.landed0 AND (l.merged_by IS NULL OR row_number() OVER (
+                   PARTITION BY l.repo_id, l.merged_by, l.a_key, l.landed0 AND l.merged_by IS NOT NULL
+                   ORDER BY l.sha) = 1) AS landed
+        FROM c_landing l),
+    commit_events AS (
+        SELECT reached_at AS ts_text, a_key AS maker, repo_id, 'commit' AS kind, 9 AS part,
+               repo_id AS k1, 0 AS k2, sha, 'commit' AS target_type, NULL::BIGINT AS target_num,
+               a_key AS target_author, '' AS subkind, NULL::VARCHAR AS label, FALSE AS by_commit,
+               via_pr, pr, is_merge, direct_push, c_key AS committer, community, landed,
+               landed AS action
+        FROM c_rows
+        UNION ALL
+        SELECT reached_at, who, repo_id, 'committed', 10, repo_id, 0, sha, 'commit', NULL,
+               a_key, CASE WHEN is_merge THEN 'merge' ELSE 'direct_push' END, NULL, FALSE,
+               via_pr, pr, is_merge, direct_push, who, FALSE, FALSE, TRUE
+        FROM (SELECT *, CASE WHEN is_merge THEN (CASE WHEN by_github THEN a_key ELSE c_key END)
+                             ELSE c_key END AS who FROM c_rows)
+        WHERE who IS NOT NULL AND (direct_push OR (is_merge AND mainline)))"""
+
+
+def event_rows_sql() -> str:
+    """Every event of the staged repos, maker keys as strings (``graphminer.events``'s rows)."""
+    skipped = ", ".join(f"'{name}'" for name in sorted(NOT_PERFORMED_EVENTS))
+    return f"""
+    WITH items AS (
+        SELECT i.*, coalesce(i.is_pr, 0) <> 0 AS pr_flag, {user_key('i.user_id')} AS author,
+               CASE WHEN coalesce(i.is_pr, 0) <> 0 THEN 'pr' ELSE 'issue' END AS t_type
+        FROM s_items i JOIN s_scope s ON s.repo_id = i.repo_id),
+    last_merge AS (
+        SELECT repo_id, issue_number AS number, arg_max(actor_id, id) AS actor_id
+        FROM s_merge_events GROUP BY ALL),
+    item_events AS (
+        SELECT created_at AS ts_text, author AS maker, repo_id,
+               CASE WHEN pr_flag THEN 'pr_opened' ELSE 'issue_opened' END AS kind, 1 AS part,
+               repo_id AS k1, number AS k2, NULL::VARCHAR AS sha, t_type AS target_type,
+               number AS target_num, author AS target_author,
+               CASE WHEN pr_flag THEN '' ELSE coalesce(state_reason, '') END AS subkind,
+               NULL::VARCHAR AS label, FALSE AS by_commit, FALSE AS via_pr, 0::BIGINT AS pr,
+               FALSE AS is_merge, FALSE AS direct_push, NULL::VARCHAR AS committer,
+               FALSE AS community, FALSE AS landed, TRUE AS action
+        FROM items
+        UNION ALL
+        SELECT merged_at, author, repo_id, 'pr_merged', 2, repo_id, number, NULL, t_type, number,
+               author, '', NULL, FALSE, FALSE, number, FALSE, FALSE, NULL, FALSE, TRUE, TRUE
+        FROM items WHERE pr_flag AND merged_at IS NOT NULL
+        UNION ALL
+        SELECT i.merged_at, coalesce({user_key('i.merged_by_id')}, {user_key('m.actor_id')}),
+               i.repo_id, 'merge_performed', 3, i.repo_id, i.number, NULL, i.t_type, i.number,
+               i.author, '', NULL, FALSE, FALSE, i.number, FALSE, FALSE, NULL, FALSE, FALSE, TRUE
+        FROM items i LEFT JOIN last_merge m ON m.repo_id = i.repo_id AND m.number = i.number
+        WHERE i.pr_flag AND i.merged_at IS NOT NULL),
+    on_items AS (
+        SELECT r.*, s.full_name, coalesce(i.t_type, r.fallback) AS target_type,
+               i.author AS target_author
+        FROM (
+            SELECT 'comment' AS kind, 4 AS part, id, repo_id, issue_number AS number, user_id,
+                   created_at AS ts_text, '' AS subkind, NULL::VARCHAR AS label,
+                   FALSE AS by_commit, 'issue' AS fallback FROM s_comments
+            UNION ALL
+            SELECT 'review_comment', 5, id, repo_id, pr_number, user_id, created_at, '', NULL,
+                   FALSE, 'pr' FROM s_review_comments
+            UNION ALL
+            SELECT 'review', 6, id, repo_id, pr_number, user_id, submitted_at,
+                   upper(coalesce(state, '')), NULL, FALSE, 'pr' FROM s_reviews
+            UNION ALL
+            SELECT 'issue_event', 7, id, repo_id, issue_number, actor_id, created_at, event,
+                   label, commit_id IS NOT NULL AND commit_id <> '', 'issue'
+            FROM s_issue_events WHERE event NOT IN ({skipped})
+        ) r
+        JOIN s_scope s ON s.repo_id = r.repo_id
+        LEFT JOIN items i ON i.repo_id = r.repo_id AND i.number = r.number),
+    record_events AS (
+        SELECT ts_text, {user_key('user_id')} AS maker, repo_id, kind, part, id AS k1, 0 AS k2,
+               NULL::VARCHAR AS sha, target_type, number AS target_num, target_author, subkind,
+               label, by_commit, FALSE AS via_pr, 0::BIGINT AS pr, FALSE AS is_merge,
+               FALSE AS direct_push, NULL::VARCHAR AS committer, FALSE AS community,
+               FALSE AS landed, TRUE AS action
+        FROM on_items
+        UNION ALL
+        SELECT r.published_at, {user_key('r.author_id')}, r.repo_id, 'release', 8, r.id, 0, NULL,
+               'release', r.id, NULL, '', NULL, FALSE, FALSE, 0, FALSE, FALSE, NULL, FALSE,
+               FALSE, TRUE
+        FROM s_releases r JOIN s_scope s ON s.repo_id = r.repo_id),
+    {commit_rows_sql()},
+    rows AS (
+        SELECT * FROM item_events UNION ALL SELECT * FROM record_events
+        UNION ALL SELECT * FROM commit_events)
+    SELECT {stamp('ts_text')} AS t, maker, repo_id, kind, part, k1, k2, sha, target_type,
+           target_num,
+           CASE WHEN target_author IN (SELECT key FROM s_opted_out) THEN NULL
+                ELSE target_author END AS target_author,
+           subkind, label, by_commit, via_pr, pr, is_merge, direct_push,
+           CASE WHEN committer IN (SELECT key FROM s_opted_out) THEN NULL
+                ELSE committer END AS committer,
+           community, landed, action
+    FROM rows
+    WHERE maker IS NOT NULL AND maker NOT IN (SELECT key FROM s_opted_out)
+      AND {stamp('ts_text')} IS NOT NULL"""
+
+
+def event_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """``s_events``: the staged repos' events, maker keys as strings (after ``stage``)."""
+    commit_walk(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE s_events AS {event_rows_sql()}")
+
+
+def opt_value(config: Config | None, key: str, default: Any = None) -> Any:
+    """A ``[harvest]`` value of the config (``default`` without a config)."""
+    return config["harvest"].get(key, default) if config is not None else default

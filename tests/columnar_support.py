@@ -1,0 +1,80 @@
+"""Holding the columnar engine (graphminer.columnar) to the pandas implementation
+(graphminer.events, graphminer.trajectory) on one store: the same events, milestones of
+every scope with the same triggers, and the same stages, value for value.
+
+``differences(conn, config, as_of)`` returns a list of readable differences (empty when
+the two agree); the tests assert it is empty on every world and log they read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pandas as pd
+
+from graphminer import trajectory
+from graphminer.careers import outside_acts
+from graphminer.columnar import Columnar
+from graphminer.events import load_events
+from graphminer.reader import default_as_of
+from graphminer.timeutil import utc_timestamp
+
+
+def normalised(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame with missing values as None in text columns, a plain index, plain dtypes."""
+    frame = frame.reset_index(drop=True).copy()
+    for column in frame.columns:
+        if frame[column].dtype == object or str(frame[column].dtype) in ("str", "string", "category"):
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
+
+
+def first_difference(label: str, left: pd.DataFrame, right: pd.DataFrame) -> str | None:
+    """Where two frames differ (None when they are equal), in words."""
+    left, right = normalised(left), normalised(right)
+    if list(left.columns) != list(right.columns):
+        return f"{label}: columns {list(left.columns)} != {list(right.columns)}"
+    if len(left) != len(right):
+        return f"{label}: {len(left)} rows (pandas) != {len(right)} rows (columnar)"
+    for column in left.columns:
+        a, b = left[column], right[column]
+        same = (a == b) | (a.isna() & b.isna())
+        if not bool(same.all()):
+            row = int((~same).to_numpy().argmax())
+            return (f"{label}: {int((~same).sum())} rows differ in {column!r}, first at row {row}: "
+                    f"pandas {left.iloc[row].to_dict()} columnar {right.iloc[row].to_dict()}")
+    return None
+
+
+def wide_difference(label: str, left: pd.DataFrame, right: pd.DataFrame) -> str | None:
+    """Where two wide milestone frames differ (index and every column)."""
+    if list(left.index) != list(right.index):
+        missing = sorted(set(left.index) ^ set(right.index), key=str)[:5]
+        return f"{label}: index differs ({len(left)} vs {len(right)} rows; e.g. {missing})"
+    return first_difference(label, left.reset_index(), right.reset_index())
+
+
+def differences(conn: sqlite3.Connection, config: Any, as_of: Any = None,
+                columnar: Columnar | None = None) -> list[str]:
+    """Every way the columnar engine and the pandas implementation disagree on this store."""
+    events = load_events(conn, config)
+    moment = utc_timestamp(as_of) if as_of is not None else default_as_of(conn, events)
+    outside = outside_acts(conn, config)
+    engine = columnar or Columnar.in_memory(conn, config)
+    found = []
+    found.append(first_difference("events", events, engine.events_frame()))
+    limits = trajectory.thresholds(config)
+    for scope in ("network", "org", "repo"):
+        ev = trajectory.rule_events(events, moment)
+        keys = trajectory.scope_keys(scope)
+        pandas_long = trajectory.acts_of_prepared(ev, moment, limits, keys, outside)
+        ours_long = engine.acts(moment, scope)
+        found.append(first_difference(f"{scope} acts", pandas_long, ours_long))
+        found.append(wide_difference(f"{scope} milestones",
+                                     trajectory.wide_milestones(ev, pandas_long, keys),
+                                     engine.milestones(moment, scope)))
+    network = trajectory.milestones(events, moment, config, outside=outside)
+    found.append(first_difference("stages", trajectory.stages(events, moment, config, network=network),
+                                  engine.stages(moment)))
+    return [difference for difference in found if difference]
