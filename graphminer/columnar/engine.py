@@ -18,6 +18,9 @@ from graphminer import milestones as catalogue
 from graphminer.columnar import rules
 from graphminer.columnar.frames import stamps
 
+# The rules whose every candidate the stages read (graphminer.trajectory.ROLE_RULES).
+ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
+
 if TYPE_CHECKING:
     import duckdb
     import pandas as pd
@@ -44,6 +47,7 @@ class Engine:
         self._roles: tuple[int, str] | None = None
         self._outside: Any = None
         self._tables: dict[str, Any] = {}
+        self.share = False  # keep every repo-scope rule's candidates (several scopes asked)
 
     # --- inputs ---------------------------------------------------------------------------
 
@@ -51,7 +55,7 @@ class Engine:
         """``ev``: the events up to ``moment`` (epoch seconds) as the rules see them."""
         if self._moment == moment:
             return
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE ev AS {rules.PREPARE.format(moment=moment)}")
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS {rules.PREPARE.format(moment=moment)}")
         self._moment, self._roles, self._tables = moment, None, {}
 
     def set_outside(self, outside: pd.DataFrame | None) -> bool:
@@ -86,23 +90,30 @@ class Engine:
 
     def candidates(self, moment: int, limits: dict[str, Any], keys: tuple[str, ...],
                    outside: bool) -> dict[str, str]:
-        """The temporary table of each milestone's candidate acts (``cand_<name>``): the
-        repo-scope rules' once per as_of and thresholds (every scope takes its earliest of
-        the same candidates, and the stages read the role rules'), the whole-scope rules'
-        (and the followed makers', network only) per scope."""
+        """Where each milestone's candidate acts are read from: a temporary table
+        ``cand_<name>`` for the role rules (the stages read every candidate) and, when
+        ``share`` is set (several scopes will be asked), for every repo-scope rule (each scope
+        takes its earliest of the same candidates); else the rule's query itself. The parts
+        several rules read (``rules.SHARED``) are kept in tables once per as_of and thresholds."""
         fingerprint = json.dumps(limits, sort_keys=True, default=str)
         if self._roles != (moment, fingerprint):
             self._roles, self._tables = (moment, fingerprint), {}
-        query = rules.Query(moment, limits, keys, outside=outside)
+            base = rules.Query(moment, limits, ("maker",))
+            for part, sql in rules.SHARED.items():
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE shared_{part} AS {sql(base)}")
+        shared = {part: f"shared_{part}" for part in rules.SHARED}
+        query = rules.Query(moment, limits, keys, outside=outside, shared=shared)
         found = {}
         for name in catalogue.KEYS:
-            shared = catalogue.milestone(name).scope == catalogue.EARLIEST and \
+            repo_scope = catalogue.milestone(name).scope == catalogue.EARLIEST and \
                 name not in catalogue.CAREER_KEYS
-            table = f"cand_{name}" if shared else f"cand_{name}_{'_'.join(keys)}"
-            wanted = (outside, None) if shared else (outside, keys)
-            if self._tables.get(table) != wanted:
+            if not (name in ROLE_RULES or (repo_scope and self.share)):
+                found[name] = f"({rules.RULES[name](query)})"
+                continue
+            table = f"cand_{name}"
+            if self._tables.get(table) != outside:
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {rules.RULES[name](query)}")
-                self._tables[table] = wanted
+                self._tables[table] = outside
             found[name] = table
         return found
 
@@ -114,16 +125,19 @@ class Engine:
     # --- milestones -----------------------------------------------------------------------
 
     def act_table(self, moment: int, limits: dict[str, Any], scope: str,
-                  outside: pd.DataFrame | None = None, table: str = "acts") -> str:
-        """The temporary table ``table``: one row per (scope key, milestone reached) with its
-        date and trigger, coded (``rules.CANDIDATE_COLUMNS`` plus ``milestone``)."""
+                  outside: pd.DataFrame | None = None) -> str:
+        """The temporary table ``acts_<scope>``: one row per (scope key, milestone reached)
+        with its date and trigger, coded (``rules.CANDIDATE_COLUMNS`` plus ``milestone``)."""
         keys = rules.scope_keys(scope)
         self.prepare(moment)
         followed = self.set_outside(outside)
         sources = self.candidates(moment, limits, keys, followed)
-        parts = [rules.earliest(sources[name], keys, moment, name) for name in catalogue.KEYS]
-        union = "\nUNION ALL\n".join(parts)
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {union}")
+        table = f"acts_{scope}"
+        if self._tables.get(table) != followed:
+            parts = [rules.earliest(sources[name], keys, moment, name) for name in catalogue.KEYS]
+            union = "\nUNION ALL\n".join(parts)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {union}")
+            self._tables[table] = followed
         return table
 
     def acts(self, moment: int, limits: dict[str, Any], scope: str = "network",
@@ -189,23 +203,30 @@ class Engine:
 
     # --- stages ---------------------------------------------------------------------------
 
-    def stages(self, moment: int, limits: dict[str, Any], outside: pd.DataFrame | None = None,
-               acts: str | None = None) -> pd.DataFrame:
+    def stages(self, moment: int, limits: dict[str, Any],
+               outside: pd.DataFrame | None = None) -> pd.DataFrame:
         """``graphminer.trajectory.stages``: one row per maker per quarter from their first
-        contact to as_of's quarter, the role held, the organiser and bridge tracks, the state."""
+        contact to as_of's quarter, the role held, the organiser and bridge tracks, the state.
+
+        One aggregate of the events per maker and quarter (acted, landed, last action, last
+        return) and of the role rules' candidates, then one pass per maker over its quarters:
+        a role is held in a quarter when one of its acts falls in it or the three before it
+        (core: in it), the state reads the gap since the last action at the quarter's end
+        (or as_of)."""
         import pandas as pd
 
-        table = acts or self.act_table(moment, limits, "network", outside, table="acts_network")
-        self.role_candidates(moment, limits)
+        table = self.act_table(moment, limits, "network", outside)
         gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
         last = self.con.execute(f"SELECT {quarter_of(str(moment))}").fetchall()[0][0]
-
-        def held(source: str, rolling: int) -> str:
-            return f"""SELECT DISTINCT maker, quarter + lag AS q FROM (
-                SELECT DISTINCT maker, {quarter_of('dated')} AS quarter FROM ({source}) AS s
-                WHERE maker IS NOT NULL) AS a,
-                (SELECT unnest(range({rolling})) AS lag) AS lags"""
-
+        roles = "\nUNION ALL\n".join(
+            f"SELECT DISTINCT maker, {quarter_of('dated')} AS q, "
+            + ", ".join(f"{'TRUE' if name in names else 'FALSE'} AS {flag}"
+                        for flag, names in (("core", ("core",)), ("maintainer", ("maintainer",)),
+                                            ("organiser", ("organiser",)),
+                                            ("bridge", ("repo_bridge", "org_bridge"))))
+            + f", FALSE AS acted, FALSE AS landed, NULL::BIGINT AS last_t, NULL::BIGINT AS last_back "
+              f"FROM cand_{name} WHERE maker IS NOT NULL"
+            for name in ROLE_RULES)
         frame = self.con.execute(f"""
             WITH reached AS (
                 SELECT maker, max(CASE WHEN milestone = 'first_contact' THEN dated END) AS fc,
@@ -214,49 +235,49 @@ class Engine:
             grid AS (
                 SELECT maker, ret, unnest(range({quarter_of('fc')}, {last} + 1)) AS q
                 FROM reached WHERE fc IS NOT NULL),
-            quarters AS (
-                SELECT q, epoch(make_timestamp(CAST(q // 4 AS BIGINT), CAST(q % 4 * 3 + 1 AS BIGINT),
-                                               1, 0, 0, 0)) AS qs
-                FROM (SELECT DISTINCT q FROM grid UNION SELECT DISTINCT q + 1 FROM grid)),
+            marks AS (
+                SELECT maker, q, bool_or(core) AS core, bool_or(maintainer) AS maintainer,
+                       bool_or(organiser) AS organiser, bool_or(bridge) AS bridge,
+                       bool_or(acted) AS acted, bool_or(landed) AS landed,
+                       max(last_t) AS last_t, max(last_back) AS last_back
+                FROM (
+                    SELECT maker, quarter_no AS q, FALSE AS core, FALSE AS maintainer,
+                           FALSE AS organiser, FALSE AS bridge, bool_or(action) AS acted,
+                           bool_or(landed) AS landed, max(CASE WHEN action THEN t END) AS last_t,
+                           max(CASE WHEN action AND t - prev_n >= {gone} THEN t END) AS last_back
+                    FROM ev WHERE action OR landed GROUP BY maker, quarter_no
+                    UNION ALL
+                    {roles}) AS every
+                GROUP BY maker, q),
+            combined AS (
+                SELECT coalesce(g.maker, m.maker) AS maker, coalesce(g.q, m.q) AS q,
+                       g.maker IS NOT NULL AS in_grid, g.ret, m.*  EXCLUDE (maker, q)
+                FROM grid g FULL JOIN marks m ON m.maker = g.maker AND m.q = g.q),
+            rolled AS (
+                SELECT maker, q, in_grid, ret, coalesce(core, FALSE) AS is_core,
+                       bool_or(maintainer) OVER w4 AS is_maintainer,
+                       bool_or(landed) OVER w4 AS is_landed, bool_or(acted) OVER w4 AS is_acted,
+                       coalesce(bool_or(organiser) OVER w4, FALSE) AS organiser,
+                       coalesce(bool_or(bridge) OVER w4, FALSE) AS bridge,
+                       max(last_t) OVER upto AS last_t, max(last_back) OVER upto AS last_back
+                FROM combined
+                WINDOW w4 AS (PARTITION BY maker ORDER BY q RANGE BETWEEN 3 PRECEDING AND CURRENT ROW),
+                       upto AS (PARTITION BY maker ORDER BY q RANGE BETWEEN UNBOUNDED PRECEDING
+                                AND CURRENT ROW)),
             placed AS (
-                SELECT g.*, s.qs, least(e.qs - 1, {moment}) AS ref
-                FROM grid g JOIN quarters s ON s.q = g.q JOIN quarters e ON e.q = g.q + 1),
-            core_q AS ({held('SELECT * FROM cand_core', 1)}),
-            maintainer_q AS ({held('SELECT * FROM cand_maintainer', 4)}),
-            landed_q AS ({held('SELECT maker, t AS dated FROM ev WHERE landed', 4)}),
-            acted_q AS ({held('SELECT maker, t AS dated FROM ev WHERE action', 4)}),
-            organiser_q AS ({held('SELECT * FROM cand_organiser', 4)}),
-            bridge_q AS ({held('SELECT * FROM cand_repo_bridge UNION ALL SELECT * FROM cand_org_bridge', 4)}),
-            acted AS (
-                SELECT maker, t, quarter_no,
-                       t - lag(t) OVER (PARTITION BY maker ORDER BY t) >= {gone} AS back
-                FROM ev WHERE action),
-            per_quarter AS (
-                SELECT maker, quarter_no AS q, max(t) AS last_t,
-                       max(CASE WHEN back THEN t END) AS last_back
-                FROM acted GROUP BY maker, quarter_no),
-            states AS (
-                SELECT p.*,
-                       max(pq.last_t) OVER w AS last_t, max(pq.last_back) OVER w AS last_back
-                FROM placed p LEFT JOIN per_quarter pq ON pq.maker = p.maker AND pq.q = p.q
-                WINDOW w AS (PARTITION BY p.maker ORDER BY p.q
-                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+                SELECT r.*,
+                       epoch(make_timestamp(CAST(q // 4 AS BIGINT), CAST(q % 4 * 3 + 1 AS BIGINT),
+                                            1, 0, 0, 0)) AS qs,
+                       least(epoch(make_timestamp(CAST((q + 1) // 4 AS BIGINT),
+                                                  CAST((q + 1) % 4 * 3 + 1 AS BIGINT), 1, 0, 0, 0)) - 1,
+                             {moment}) AS ref
+                FROM rolled r WHERE in_grid),
             flagged AS (
-                SELECT s.*,
-                       CASE WHEN s.ref - s.last_t >= {gone} THEN 'gone'
-                            WHEN s.ref - s.last_t >= {inactive} THEN 'inactive'
-                            WHEN s.last_back >= s.qs THEN 'returned'
-                            ELSE 'active' END AS state,
-                       c.maker IS NOT NULL AS is_core, mt.maker IS NOT NULL AS is_maintainer,
-                       l.maker IS NOT NULL AS is_landed, a.maker IS NOT NULL AS is_acted,
-                       o.maker IS NOT NULL AS organiser, b.maker IS NOT NULL AS bridge
-                FROM states s
-                LEFT JOIN core_q c ON c.maker = s.maker AND c.q = s.q
-                LEFT JOIN maintainer_q mt ON mt.maker = s.maker AND mt.q = s.q
-                LEFT JOIN landed_q l ON l.maker = s.maker AND l.q = s.q
-                LEFT JOIN acted_q a ON a.maker = s.maker AND a.q = s.q
-                LEFT JOIN organiser_q o ON o.maker = s.maker AND o.q = s.q
-                LEFT JOIN bridge_q b ON b.maker = s.maker AND b.q = s.q)
+                SELECT *, CASE WHEN ref - last_t >= {gone} THEN 'gone'
+                               WHEN ref - last_t >= {inactive} THEN 'inactive'
+                               WHEN last_back >= qs THEN 'returned'
+                               ELSE 'active' END AS state
+                FROM placed)
             SELECT mk.key AS maker, f.qs AS quarter,
                    CASE WHEN is_core THEN 'core' WHEN is_maintainer THEN 'maintainer'
                         WHEN is_landed AND ret <= ref THEN 'returning'

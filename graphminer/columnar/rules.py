@@ -3,21 +3,30 @@
 ``graphminer.milestones`` stays the catalogue; ``RULES`` below registers, for each of its
 keys, a function returning the SQL of that milestone's *candidate acts* (as
 ``graphminer.trajectory.RULES`` registers pandas functions), over the table ``ev``: the
-events up to as_of with bots removed, each with its place ``seq`` in the one order both
-implementations share and ``someone_else`` (``PREPARE``). A milestone is the earliest
-candidate per scope key (``EARLIEST``). The whole-scope rules (returning, long_term,
+events up to as_of with bots removed (``PREPARE``). A milestone is the earliest candidate
+per scope key (``earliest``). The whole-scope rules (returning, long_term,
 coder_to_organiser, inactive, gone, returned) are given the scope's key columns.
 
+What does not depend on as_of is read from columns the columnar copy derives once per
+refresh (``graphminer.columnar.tables.derive``): each event's place ``seq`` in the order
+both implementations share, ``someone_else``, and for every action of a person the time
+of the same maker's previous and next action in the network (``prev_n``, ``next_n``), in
+the org (``prev_o``, ``next_o``) and in the repository (``prev_r``, ``next_r``), and of
+their latest action in another repository or org at or before it (``other_repo_t``,
+``other_org_t``). An action up to as_of has the same previous actions whatever as_of is;
+a next action after as_of stands for as_of itself.
+
 Every candidate row has the same columns (``CANDIDATE_COLUMNS``): the maker who reaches
-the milestone, the triggering event's repository and org (integer codes), ``at`` (the
-milestone's date, epoch seconds), the event's kind and target, ``t`` (its time), ``by``
-(whose act it was), and ``o1, o2, o3``: where two candidates have the same ``at`` and
-``t``, the one the pandas implementation sees first (its rows' order) wins; each rule says
+the milestone, the triggering event's repository and org (integer codes), ``dated`` (the
+milestone's date, epoch seconds), the event's kind and target, ``t`` (its time),
+``by_maker`` (whose act it was), and ``o1, o2, o3``: where two candidates have the same
+``dated`` and ``t``, the one the pandas implementation sees first wins; each rule says
 which order that is. Numbered interpretations are ``graphminer.trajectory``'s.
 
-The SQL is plain (CTEs, joins on equality, window functions, CASE), written in DuckDB's
-dialect and checked to compile for ClickHouse with sqlglot (``graphminer.columnar.clickhouse``):
-the same queries can run where GH Archive's events live.
+The SQL is plain (sub-queries, joins on equality, aggregates, a few window functions,
+CASE), written in DuckDB's dialect and compiled for ClickHouse by sqlglot
+(``graphminer.columnar.clickhouse``): the same queries can run where GH Archive's events
+live.
 """
 
 from __future__ import annotations
@@ -30,24 +39,19 @@ from graphminer import milestones as catalogue
 
 TRIAGE = "('labeled', 'assigned', 'milestoned')"
 DAY = 86_400
-CANDIDATE_COLUMNS = ("maker", "repo_id", "org", "dated", "kind", "target_type", "target_num", "sha",
-                     "t", "by_maker", "o1", "o2", "o3", "ext_repo", "ext_org")
+CANDIDATE_COLUMNS = ("maker", "repo_id", "org", "dated", "kind", "target_type", "target_num",
+                     "sha", "t", "by_maker", "o1", "o2", "o3", "ext_repo", "ext_org")
 SCOPE_COLUMNS = {"network": ("maker",), "org": ("maker", "org"), "repo": ("maker", "repo_id")}
+# The previous / next action columns of each scope (see the module docstring).
+STEPS = {("maker",): ("prev_n", "next_n"), ("maker", "org"): ("prev_o", "next_o"),
+         ("maker", "repo_id"): ("prev_r", "next_r")}
+EV_COLUMNS = ("t", "month_no", "quarter_no", "maker", "repo_id", "org", "kind", "target_type",
+              "target_num", "sha", "subkind", "label", "by_commit", "landed", "action",
+              "community", "seq", "someone_else", "prev_n", "next_n", "prev_o", "next_o",
+              "prev_r", "next_r", "other_repo_t", "other_org_t", "repo_rank", "org_rank")
 
-# The events as the rules see them (trajectory.rule_events): up to as_of, bots removed,
-# each with its place in the shared order and whether its item is someone else's.
-PREPARE = """
-SELECT e.t, e.month_no, e.quarter_no, e.maker, e.repo_id, r.org_code AS org, r.repo_rank,
-       r.org_rank, e.kind, e.target_type, e.target_num, e.sha, e.subkind, e.label,
-       e.by_commit, e.landed, e.action, e.community, e.seq,
-       e.target_author IS NOT NULL AND e.target_author <> e.maker
-           AND NOT coalesce(ta.is_bot, FALSE) AS someone_else
-FROM events e
-JOIN makers m ON m.code = e.maker
-JOIN (SELECT repo_id, org_code, dense_rank() OVER (ORDER BY full_name) AS repo_rank,
-             dense_rank() OVER (ORDER BY org) AS org_rank FROM repos) r ON r.repo_id = e.repo_id
-LEFT JOIN makers ta ON ta.code = e.target_author
-WHERE e.t <= {moment} AND NOT m.is_bot"""
+# The events as the rules see them (trajectory.rule_events): up to as_of, bots removed.
+PREPARE = f"""SELECT {', '.join(EV_COLUMNS)} FROM events WHERE t <= {{moment}} AND NOT is_bot"""
 
 
 @dataclass
@@ -58,14 +62,18 @@ class Query:
     limits: dict[str, Any]
     keys: tuple[str, ...]
     outside: bool = False  # whether the table ``outside`` holds followed makers' acts
-    shared: dict[str, str] = field(default_factory=dict)
+    shared: dict[str, str] = field(default_factory=dict)  # part name -> a table holding it
 
     @property
     def partition(self) -> str:
         return ", ".join(self.keys)
 
+    def part(self, name: str) -> str:
+        """A part several rules read (``SHARED``): its table when one holds it, else its SQL."""
+        return self.shared.get(name) or f"({SHARED[name](self)})"
 
-def rows(where: str, o1: str = "0", source: str = "ev") -> str:
+
+def rows(where: str, source: str = "ev", o1: str = "0") -> str:
     """SQL: the rows of ``source`` matching ``where`` as candidates dated at their own time,
     reached by their own maker; ties by ``o1`` then their place ``seq``."""
     return f"""SELECT maker, repo_id, org, t AS dated, kind, target_type, target_num, sha, t,
@@ -80,6 +88,12 @@ def union(*parts: str) -> str:
         f"SELECT maker, repo_id, org, dated, kind, target_type, target_num, sha, t, by_maker, "
         f"{index} AS o1, o2, o3, ext_repo, ext_org FROM ({part}) AS p{index}"
         for index, part in enumerate(parts, start=1))
+
+
+def firsts(where: str, groups: str) -> str:
+    """SQL: the rows matching ``where`` that come first (lowest ``seq``) in their ``groups``."""
+    return f"""SELECT ev.* FROM ev JOIN (SELECT min(seq) AS first_seq FROM ev WHERE {where}
+        GROUP BY {groups}) AS f ON f.first_seq = ev.seq"""
 
 
 # --- repo-scope rules -------------------------------------------------------------------
@@ -136,9 +150,9 @@ def maintainer(q: Query) -> str:
     return union(
         rows("kind = 'merge_performed' AND someone_else"),
         rows("kind = 'issue_event' AND subkind = 'closed' AND someone_else AND NOT by_commit"),
-        rows("TRUE", source=f"({approvals}) AS approvals"),
-        rows("TRUE", source="(" + after_others_landed("kind = 'release'") + ") AS releases"),
-        rows("TRUE", source="(" + after_others_landed("kind = 'committed'") + ") AS pushes"),
+        rows("TRUE", f"({approvals}) AS approvals"),
+        rows("TRUE", "(" + after_others_landed("kind = 'release'") + ") AS releases"),
+        rows("TRUE", "(" + after_others_landed("kind = 'committed'") + ") AS pushes"),
     )
 
 
@@ -157,40 +171,49 @@ def core(q: Query) -> str:
     repos by repo name (interpretation 11)."""
     limits = q.limits
     return f"""
-        SELECT e.maker, e.repo_id, e.org, e.t AS dated, e.kind, e.target_type, e.target_num, e.sha,
-               e.t, e.maker AS by_maker, e.repo_rank AS o1, '' AS o2, e.seq AS o3,
+        SELECT e.maker, e.repo_id, e.org, e.t AS dated, e.kind, e.target_type, e.target_num,
+               e.sha, e.t, e.maker AS by_maker, e.repo_rank AS o1, '' AS o2, e.seq AS o3,
                NULL AS ext_repo, NULL AS ext_org
         FROM (SELECT repo_id, quarter_no, maker, n, total, first_seq,
                      sum(n) OVER (PARTITION BY repo_id, quarter_no ORDER BY n DESC, key
                                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS before
-              FROM (SELECT c.*, sum(n) OVER (PARTITION BY repo_id, quarter_no) AS total,
-                           count(*) OVER (PARTITION BY repo_id, quarter_no) AS team
+              FROM (SELECT c.repo_id, c.quarter_no, c.maker, c.n, c.first_seq, t.total, makers.key
                     FROM (SELECT repo_id, quarter_no, maker, count(*) AS n, min(seq) AS first_seq
-                          FROM ev WHERE landed GROUP BY repo_id, quarter_no, maker) AS c) AS counted
-              JOIN makers ON makers.code = counted.maker
-              WHERE total >= {int(limits['core_min_landed'])}
-                AND team >= {int(limits['core_min_makers'])}) AS ordered
+                          FROM ev WHERE landed GROUP BY repo_id, quarter_no, maker) AS c
+                    JOIN (SELECT repo_id, quarter_no, count(*) AS team, sum(n) AS total FROM (
+                              SELECT repo_id, quarter_no, maker, count(*) AS n FROM ev
+                              WHERE landed GROUP BY repo_id, quarter_no, maker) AS per_maker
+                          GROUP BY repo_id, quarter_no) AS t
+                      ON t.repo_id = c.repo_id AND t.quarter_no = c.quarter_no
+                    JOIN makers ON makers.code = c.maker
+                    WHERE t.total >= {int(limits['core_min_landed'])}
+                      AND t.team >= {int(limits['core_min_makers'])}) AS counted) AS ordered
         JOIN ev e ON e.seq = ordered.first_seq
         WHERE ordered.before < {float(limits['core_share'])} * ordered.total - 1e-9
           AND ordered.n >= {int(limits['core_min_own'])}"""
 
 
+# Each repository's first act: its earliest landed commit (ties by sha) or opened issue or
+# PR (commits first, then lower number).
 CREATOR_ACTS = """
     SELECT * FROM (
-        SELECT *, row_number() OVER (
-                PARTITION BY repo_id ORDER BY t, kind <> 'commit', coalesce(sha, ''),
-                target_num) AS rk
-        FROM ev WHERE (kind = 'commit' AND landed) OR kind IN ('issue_opened', 'pr_opened')
+        SELECT c.*, row_number() OVER (
+                PARTITION BY c.repo_id ORDER BY CASE WHEN c.kind = 'commit' THEN 0 ELSE 1 END,
+                coalesce(c.sha, ''), c.target_num) AS rk
+        FROM (SELECT * FROM ev
+              WHERE (kind = 'commit' AND landed) OR kind IN ('issue_opened', 'pr_opened')) AS c
+        JOIN (SELECT repo_id, min(t) AS first_t FROM ev
+              WHERE (kind = 'commit' AND landed) OR kind IN ('issue_opened', 'pr_opened')
+              GROUP BY repo_id) AS f ON f.repo_id = c.repo_id AND f.first_t = c.t
     ) AS firsts WHERE rk = 1"""
 
 
 def creator(q: Query) -> str:
-    """Each repository's first act: its earliest landed commit (ties by sha) or opened issue
-    or PR (commits first, then lower number)."""
+    """The maker of each repository's first act (``CREATOR_ACTS``)."""
     return f"""SELECT maker, repo_id, org, t AS dated, kind, target_type, target_num, sha, t,
         maker AS by_maker, CASE WHEN kind = 'commit' THEN 0 ELSE 1 END AS o1,
         coalesce(sha, '') AS o2, coalesce(target_num, 0) AS o3, NULL AS ext_repo,
-        NULL AS ext_org FROM ({CREATOR_ACTS}) AS creators"""
+        NULL AS ext_org FROM {q.part("creators")} AS creators"""
 
 
 def first_responses(q: Query) -> str:
@@ -199,10 +222,8 @@ def first_responses(q: Query) -> str:
     the author, at or after creation, the earliest second's, within first_response_hours."""
     hours = int(q.limits["first_response_hours"])
     return f"""
-        SELECT * FROM (
-            SELECT r.*, d.created_at,
-                   min(r.t) OVER (PARTITION BY r.repo_id, r.target_type, r.target_num) AS earliest
-            FROM ev r
+        SELECT r.* FROM (
+            SELECT r.*, d.created_at FROM ev r
             JOIN (SELECT o.repo_id, o.target_type, o.target_num, o.maker AS author,
                          o.t AS created_at
                   FROM ev o
@@ -212,45 +233,59 @@ def first_responses(q: Query) -> str:
               ON d.repo_id = r.repo_id AND d.target_type = r.target_type
              AND d.target_num = r.target_num
             WHERE r.kind IN ('comment', 'review_comment', 'review') AND r.maker <> d.author
-              AND r.t >= d.created_at
-        ) AS responses
-        WHERE t = earliest AND t - created_at <= {hours * 3600}"""
+              AND r.t >= d.created_at) AS r
+        JOIN (SELECT repo_id, target_type, target_num, min(t) AS earliest FROM (
+                  SELECT r.repo_id, r.target_type, r.target_num, r.t FROM ev r
+                  JOIN (SELECT o.repo_id, o.target_type, o.target_num, o.maker AS author,
+                               o.t AS created_at
+                        FROM ev o
+                        JOIN (SELECT maker, min(t) AS fc FROM ev WHERE action
+                              GROUP BY maker) AS nfc ON nfc.maker = o.maker AND nfc.fc = o.t
+                        WHERE o.kind IN ('issue_opened', 'pr_opened')) AS d
+                    ON d.repo_id = r.repo_id AND d.target_type = r.target_type
+                   AND d.target_num = r.target_num
+                  WHERE r.kind IN ('comment', 'review_comment', 'review')
+                    AND r.maker <> d.author AND r.t >= d.created_at) AS responses
+              GROUP BY repo_id, target_type, target_num) AS e
+          ON e.repo_id = r.repo_id AND e.target_type = r.target_type
+         AND e.target_num = r.target_num AND e.earliest = r.t
+        WHERE r.t - r.created_at <= {hours * 3600}"""
 
 
 def organiser(q: Query) -> str:
     """First responder, an organiser label on someone else's issue, an issue of theirs
     closed as completed by someone else, creator of a repo another maker acted in,
     community files (interpretation 8, 9)."""
-    labels = ", ".join("'" + label.lower().replace("'", "''") + "'"
+    labels = ", ".join("'" + label.replace("'", "''") + "'"
                        for label in sorted({label.lower() for label in q.limits["organiser_labels"]}))
     completed = """
-        SELECT i.maker, c.repo_id, c.org, c.t AS dated, c.kind, c.target_type, c.target_num, c.sha,
-               c.t, c.maker AS by_maker, 0 AS o1, '' AS o2, c.seq AS o3, NULL AS ext_repo,
-               NULL AS ext_org
-        FROM (SELECT * FROM (
-                  SELECT *, row_number() OVER (PARTITION BY repo_id, target_type, target_num
-                                               ORDER BY seq DESC) AS rk
-                  FROM ev WHERE kind = 'issue_event' AND subkind = 'closed') AS closes
-              WHERE rk = 1) AS c
+        SELECT i.maker, c.repo_id, c.org, c.t AS dated, c.kind, c.target_type, c.target_num,
+               c.sha, c.t, c.maker AS by_maker, 0 AS o1, '' AS o2, c.seq AS o3,
+               NULL AS ext_repo, NULL AS ext_org
+        FROM (SELECT ev.* FROM ev JOIN (
+                  SELECT max(seq) AS last_seq FROM ev
+                  WHERE kind = 'issue_event' AND subkind = 'closed'
+                  GROUP BY repo_id, target_type, target_num) AS l ON l.last_seq = ev.seq) AS c
         JOIN (SELECT repo_id, target_type, target_num, maker FROM ev
               WHERE kind = 'issue_opened' AND subkind = 'completed') AS i
           ON i.repo_id = c.repo_id AND i.target_type = c.target_type
          AND i.target_num = c.target_num
         WHERE c.maker <> i.maker"""
     followed = f"""
-        SELECT creator AS maker, repo_id, org, t AS dated, kind, target_type, target_num, sha, t,
-               maker AS by_maker, 0 AS o1, '' AS o2, seq AS o3, NULL AS ext_repo,
-               NULL AS ext_org
-        FROM (SELECT a.*, c.maker AS creator,
-                     row_number() OVER (PARTITION BY a.repo_id ORDER BY a.seq) AS rk
-              FROM ev a JOIN ({CREATOR_ACTS}) AS c ON c.repo_id = a.repo_id
-              WHERE a.action AND a.maker <> c.maker AND a.t >= c.t) AS joined
-        WHERE rk = 1"""
+        SELECT c.maker, ev.repo_id, ev.org, ev.t AS dated, ev.kind, ev.target_type,
+               ev.target_num, ev.sha, ev.t, ev.maker AS by_maker, 0 AS o1, '' AS o2,
+               ev.seq AS o3, NULL AS ext_repo, NULL AS ext_org
+        FROM ev
+        JOIN (SELECT a.repo_id, min(a.seq) AS first_seq FROM ev a
+              JOIN {q.part("creators")} AS c ON c.repo_id = a.repo_id
+              WHERE a.action AND a.maker <> c.maker AND a.t >= c.t
+              GROUP BY a.repo_id) AS f ON f.first_seq = ev.seq
+        JOIN {q.part("creators")} AS c ON c.repo_id = ev.repo_id"""
     label_sql = (f"kind = 'issue_event' AND subkind = 'labeled' AND someone_else "
                  f"AND target_type = 'issue' AND lower(coalesce(label, '')) IN ({labels})"
                  if labels else "FALSE")
     return union(
-        rows("TRUE", source=f"({first_responses(q)}) AS responders"),
+        rows("TRUE", f"{q.part('responders')} AS responders"),
         rows(label_sql),
         completed,
         followed,
@@ -259,48 +294,14 @@ def organiser(q: Query) -> str:
 
 
 def bridge(unit: str, rank: str) -> Callable[[Query], str]:
-    """repo_bridge (``unit`` repo_id) or org_bridge (``unit`` org): actions while the maker
-    acted in another unit within bridge_days before, or in the same second after
-    (interpretation 6); the first per maker, repo and quarter, ties by the unit's name."""
+    """repo_bridge (``unit`` repo) or org_bridge (``unit`` org): actions while the maker
+    acted in another unit within bridge_days before, or in the same second
+    (interpretation 6); the first per maker, repo and quarter; ties by the unit's name."""
     def sql(q: Query) -> str:
         window = int(q.limits["bridge_days"]) * DAY
-        order = f"t, {rank}, seq"
-        return f"""
-            SELECT maker, repo_id, org, t AS dated, kind, target_type, target_num, sha, t,
-                   maker AS by_maker, {rank} AS o1, '' AS o2, seq AS o3, NULL AS ext_repo,
-                   NULL AS ext_org
-            FROM (
-                SELECT *, row_number() OVER (PARTITION BY maker, repo_id, quarter_no
-                                             ORDER BY {order}) AS rk
-                FROM (
-                    SELECT *,
-                           max(run_prev) OVER (PARTITION BY maker, run) AS prev_other,
-                           max(run_next) OVER (PARTITION BY maker, run) AS next_other
-                    FROM (
-                        SELECT *, sum(CASE WHEN new_run THEN 1 ELSE 0 END) OVER (
-                                   PARTITION BY maker ORDER BY {order}
-                                   ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run,
-                               CASE WHEN new_run AND position > 1 THEN prev_t END AS run_prev,
-                               CASE WHEN ends_run THEN next_t END AS run_next
-                        FROM (
-                            SELECT *,
-                                   position = 1 OR {unit} <> prev_unit AS new_run,
-                                   position < total AND {unit} <> next_unit AS ends_run
-                            FROM (
-                                SELECT *,
-                                       row_number() OVER w AS position,
-                                       count(*) OVER (PARTITION BY maker) AS total,
-                                       lag({unit}) OVER w AS prev_unit, lag(t) OVER w AS prev_t,
-                                       lead({unit}) OVER w AS next_unit, lead(t) OVER w AS next_t
-                                FROM ev WHERE action
-                                WINDOW w AS (PARTITION BY maker ORDER BY {order})
-                            ) AS placed
-                        ) AS flagged
-                    ) AS runs
-                ) AS spread
-                WHERE t - prev_other <= {window} OR t = next_other
-            ) AS bridging
-            WHERE rk = 1"""
+        bridging = f"action AND t - other_{unit}_t <= {window}"
+        return rows("TRUE", f"({firsts(bridging, 'maker, repo_id, quarter_no')}) AS bridging",
+                    o1=rank)
     return sql
 
 
@@ -308,15 +309,21 @@ def bridge(unit: str, rank: str) -> Callable[[Query], str]:
 
 def returning(q: Query) -> str:
     """Landed contributions in a later calendar month than the scope's first landed."""
-    return rows("month_no > first_month", source=f"""(SELECT *, min(month_no) OVER (
-        PARTITION BY {q.partition}) AS first_month FROM ev WHERE landed) AS l""")
+    on = " AND ".join(f"f.{key} = ev.{key}" for key in q.keys)
+    return rows("month_no > first_month", f"""(SELECT ev.*, f.first_month FROM ev
+        JOIN (SELECT {q.partition}, min(month_no) AS first_month FROM ev WHERE landed
+              GROUP BY {q.partition}) AS f ON {on}
+        WHERE ev.landed) AS l""")
 
 
 def long_term(q: Query) -> str:
     """Landed contributions at least long_term_days after the scope's first landed."""
     span = int(q.limits["long_term_days"]) * DAY
-    return rows(f"t - first_t >= {span}", source=f"""(SELECT *, min(t) OVER (
-        PARTITION BY {q.partition}) AS first_t FROM ev WHERE landed) AS l""")
+    on = " AND ".join(f"f.{key} = ev.{key}" for key in q.keys)
+    return rows(f"t - first_t >= {span}", f"""(SELECT ev.*, f.first_t FROM ev
+        JOIN (SELECT {q.partition}, min(t) AS first_t FROM ev WHERE landed
+              GROUP BY {q.partition}) AS f ON {on}
+        WHERE ev.landed) AS l""")
 
 
 def gap(days_key: str) -> Callable[[Query], str]:
@@ -324,63 +331,63 @@ def gap(days_key: str) -> Callable[[Query], str]:
     action + days; the trigger is the gap (kind ``gap``) at that date (interpretation 5)."""
     def sql(q: Query) -> str:
         span = int(q.limits[days_key]) * DAY
+        following = STEPS[q.keys][1]
         return f"""SELECT maker, repo_id, org, t + {span} AS dated, 'gap' AS kind, target_type,
             target_num, sha, t + {span} AS t, maker AS by_maker, 0 AS o1, '' AS o2, seq AS o3,
             NULL AS ext_repo, NULL AS ext_org
-            FROM (SELECT *, CASE WHEN row_number() OVER w < count(*) OVER (PARTITION BY {q.partition})
-                                 THEN lead(t) OVER w ELSE {q.moment} END AS following
-                  FROM ev WHERE action
-                  WINDOW w AS (PARTITION BY {q.partition} ORDER BY t, seq)) AS a
-            WHERE following - t >= {span}"""
+            FROM ev WHERE action AND CASE WHEN {following} IS NULL OR {following} > {q.moment}
+                                          THEN {q.moment} ELSE {following} END - t >= {span}"""
     return sql
 
 
 def returned(q: Query) -> str:
     """Actions after a gap of >= gone_days."""
     span = int(q.limits["gone_days"]) * DAY
-    return rows(f"position > 1 AND t - previous >= {span}", source=f"""(
-        SELECT *, row_number() OVER w AS position, lag(t) OVER w AS previous
-        FROM ev WHERE action WINDOW w AS (PARTITION BY {q.partition} ORDER BY t, seq)) AS a""")
+    return rows(f"action AND t - {STEPS[q.keys][0]} >= {span}")
+
+
+def code_and_organising(q: Query) -> str:
+    """Code and organising actions, flagged (docs/rules.md "Actions"; each action once)."""
+    return f"""SELECT maker, org, repo_id, quarter_no, seq, code,
+                   organising0 AND NOT code AS organising FROM (
+                SELECT maker, org, repo_id, quarter_no, seq,
+                       (kind = 'commit' AND landed) OR kind = 'pr_opened' AS code,
+                       kind = 'issue_opened'
+                       OR (kind = 'issue_event' AND subkind IN {TRIAGE} AND someone_else)
+                       OR (kind = 'review' AND someone_else)
+                       OR seq IN (SELECT seq FROM {q.part('responders')} AS fr) AS organising0
+                FROM ev) AS flagged
+            WHERE code OR organising0"""
 
 
 def coder_to_organiser(q: Query) -> str:
     """The first quarter mostly organising after an earlier quarter mostly coding, dated at
     the maker's first organising action in that quarter (interpretation 10)."""
     keys, least = q.partition, int(q.limits["shift_min_actions"])
-    joined = " AND ".join(f"s.{key} = r.{key}" for key in q.keys)
-    return f"""
-        WITH roles AS (
-            SELECT *, organising0 AND NOT code AS organising FROM (
-                SELECT ev.*,
-                       (kind = 'commit' AND landed) OR kind = 'pr_opened' AS code,
-                       kind = 'issue_opened'
-                       OR (kind = 'issue_event' AND subkind IN {TRIAGE} AND someone_else)
-                       OR (kind = 'review' AND someone_else)
-                       OR seq IN (SELECT seq FROM ({first_responses(q)}) AS fr) AS organising0
-                FROM ev) AS flagged
-            WHERE code OR organising0),
-        per_quarter AS (
-            SELECT {keys}, quarter_no,
+    roles = q.part("roles")
+    per_quarter = f"""(SELECT {keys}, quarter_no,
                    sum(CASE WHEN code THEN 1 ELSE 0 END) AS n_code,
                    sum(CASE WHEN organising THEN 1 ELSE 0 END) AS n_org
-            FROM roles GROUP BY {keys}, quarter_no),
-        first_coding AS (
-            SELECT {keys}, min(quarter_no) AS first_coding FROM per_quarter
-            WHERE n_code + n_org >= {least} AND n_code * 2 > n_code + n_org
-            GROUP BY {keys}),
-        shifted AS (
-            SELECT p.{keys.replace(', ', ', p.')}, min(p.quarter_no) AS quarter_no
-            FROM per_quarter p JOIN first_coding f USING ({keys})
+            FROM {roles} AS roles GROUP BY {keys}, quarter_no)"""
+    on = " AND ".join(f"p.{key} = f.{key}" for key in q.keys)
+    shifted = f"""(SELECT {', '.join('p.' + key for key in q.keys)}, min(p.quarter_no) AS quarter_no
+            FROM {per_quarter} AS p
+            JOIN (SELECT {keys}, min(quarter_no) AS first_coding FROM {per_quarter} AS c
+                  WHERE n_code + n_org >= {least} AND n_code * 2 > n_code + n_org
+                  GROUP BY {keys}) AS f ON {on}
             WHERE p.n_code + p.n_org >= {least} AND p.n_org * 2 >= p.n_code + p.n_org
               AND p.quarter_no > f.first_coding
-            GROUP BY p.{keys.replace(', ', ', p.')})
-        SELECT r.maker, r.repo_id, r.org, r.t AS dated, r.kind, r.target_type, r.target_num, r.sha,
-               r.t, r.maker AS by_maker, 0 AS o1, '' AS o2, r.seq AS o3, NULL AS ext_repo,
-               NULL AS ext_org
-        FROM (SELECT *, row_number() OVER (PARTITION BY {keys}, quarter_no ORDER BY seq) AS rk
-              FROM roles WHERE organising) AS r
-        JOIN shifted s ON {joined} AND s.quarter_no = r.quarter_no
-        WHERE r.rk = 1"""
+            GROUP BY {', '.join('p.' + key for key in q.keys)})"""
+    joined = " AND ".join(f"s.{key} = r.{key}" for key in q.keys)
+    return f"""
+        SELECT ev.maker, ev.repo_id, ev.org, ev.t AS dated, ev.kind, ev.target_type,
+               ev.target_num, ev.sha, ev.t, ev.maker AS by_maker, 0 AS o1, '' AS o2,
+               ev.seq AS o3, NULL AS ext_repo, NULL AS ext_org
+        FROM ev JOIN (
+            SELECT min(r.seq) AS first_seq FROM {roles} AS r
+            JOIN {shifted} AS s ON {joined} AND s.quarter_no = r.quarter_no
+            WHERE r.organising GROUP BY {', '.join('r.' + key for key in q.keys)}
+        ) AS f ON f.first_seq = ev.seq"""
 
 
 # --- beyond the harvested orgs (rules version 3): network scope only ---------------------
@@ -427,14 +434,20 @@ def moved_on(q: Query) -> str:
     """Merged PRs elsewhere dated after the maker's network gone date."""
     if not q.outside or q.keys != ("maker",):
         return none()
-    gone = gap("gone_days")(Query(q.moment, q.limits, ("maker",)))
-    return f"""SELECT * FROM ({outside_rows(q, "o.act = 'merged'", 'pr_merged_elsewhere')}) AS m
-        JOIN (SELECT maker AS gone_maker, dated AS gone_at FROM (
-                  SELECT maker, dated, row_number() OVER (PARTITION BY maker ORDER BY dated, t, o3) AS rk
-                  FROM ({gone}) AS g) AS ranked WHERE rk = 1) AS gone
-          ON gone.gone_maker = m.maker
-        WHERE m.dated > gone.gone_at"""
+    gone = earliest(f"({gap('gone_days')(Query(q.moment, q.limits, ('maker',)))})", ("maker",),
+                    q.moment, "gone")
+    return f"""SELECT m.* FROM ({outside_rows(q, "o.act = 'merged'", 'pr_merged_elsewhere')}) AS m
+        JOIN ({gone}) AS gone ON gone.maker = m.maker
+        WHERE m.dated > gone.dated"""
 
+
+# Parts several rules read: each repository's first act, the first responses to
+# newcomers, the code and organising actions (the engine keeps each in a table once).
+SHARED: dict[str, Callable[[Query], str]] = {
+    "creators": lambda q: CREATOR_ACTS,
+    "responders": first_responses,
+    "roles": code_and_organising,
+}
 
 # One query per milestone of the catalogue (graphminer.milestones), by its key.
 RULES: dict[str, Callable[[Query], str]] = {
@@ -452,7 +465,7 @@ RULES: dict[str, Callable[[Query], str]] = {
     "creator": creator,
     "organiser": organiser,
     "coder_to_organiser": coder_to_organiser,
-    "repo_bridge": bridge("repo_id", "repo_rank"),
+    "repo_bridge": bridge("repo", "repo_rank"),
     "org_bridge": bridge("org", "org_rank"),
     "inactive": gap("inactive_days"),
     "gone": gap("gone_days"),
@@ -471,13 +484,30 @@ def unregistered(rules: dict[str, Any] | None = None) -> tuple[set[str], set[str
     return set(catalogue.KEYS) - registered, registered - set(catalogue.KEYS)
 
 
+# The rules whose candidates come in the events' own order: each is dated at (or a fixed
+# span after) its event's time, ties by the event's place, so the earliest is the one of
+# lowest place (``o3``).
+IN_EVENT_ORDER = frozenset({
+    "first_contact", "first_issue", "first_comment", "first_pr", "first_landed", "returning",
+    "long_term", "triager", "reviewer", "coder_to_organiser", "inactive", "gone", "returned"})
+
+
 def earliest(source: str, keys: tuple[str, ...], moment: int, name: str) -> str:
     """SQL: the earliest candidate of ``source`` (a table, or a query in parentheses) per
     ``keys`` (ties: ``dated``, ``t``, then the rule's ``o1, o2, o3``), dated no later than
-    ``moment``, named ``name``. The minimum date is found first by a plain aggregate, so
+    ``moment``, named ``name``. For rules in the events' order (``IN_EVENT_ORDER``) that is
+    the lowest place, a plain aggregate; for the others the first date is found by one, and
     only the candidates of that date are ordered."""
+    columns = ", ".join("r." + c for c in CANDIDATE_COLUMNS)
+    if name in IN_EVENT_ORDER:
+        on = " AND ".join(f"r.{key} = m.{key}" for key in keys)
+        return f"""SELECT '{name}' AS milestone, {columns} FROM {source} AS r
+            JOIN (SELECT {', '.join(keys)}, min(o3) AS first_o3 FROM {source} AS s
+                  WHERE maker IS NOT NULL GROUP BY {', '.join(keys)}) AS m
+              ON {on} AND r.o3 = m.first_o3
+            WHERE r.dated <= {moment}"""
     on = " AND ".join(f"c.{key} = m.{key}" for key in keys)
-    return f"""SELECT '{name}' AS milestone, {', '.join('r.' + c for c in CANDIDATE_COLUMNS)}
+    return f"""SELECT '{name}' AS milestone, {columns}
         FROM (SELECT c.*, row_number() OVER (PARTITION BY {', '.join('c.' + k for k in keys)}
                                              ORDER BY c.dated, c.t, c.o1, c.o2, c.o3) AS rk
               FROM {source} AS c
