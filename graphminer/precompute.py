@@ -190,8 +190,61 @@ def kind_counts(events: pd.DataFrame) -> pd.DataFrame:
     return counts.astype("int64")
 
 
-def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
-    """Recompute the precomputed tables from the store (call after each harvest)."""
+def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
+    """Bring the precomputed tables up to date with the store (call after each harvest).
+
+    The columnar engine computes them (``graphminer.columnar``): its copy beside the store
+    reads again only the repositories touched since the last refresh, and only the rows
+    that changed are written (a quiet night rewrites what as_of moved: inactive, gone, the
+    last quarter's stage). Returns what was done (``graphminer.columnar.copy.refresh``'s
+    answer, with the rows written per table)."""
+    from graphminer.careers import outside_acts
+    from graphminer.columnar import Columnar, copy, precomputed, seconds
+
+    con, done = copy.refresh(conn, config)
+    columnar = Columnar(con, config, outside_acts(conn, config))
+    as_of = refresh_as_of(conn, con)
+    base = web_url(conn)
+
+    def info(keys: list[str]) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]:
+        found = maker_info(conn, keys)
+        return found, name_rows(found)
+
+    precomputed.rows(columnar, seconds(as_of), base, info, COUNT_KINDS)
+    in_memory = done.get("in_memory", False)
+    whole = done["rebuilt"] or in_memory or not precomputed.has_written(con)
+    run = last_run(conn)
+    with conn:
+        done["written"] = precomputed.write(con, conn, whole)
+        conn.execute(
+            "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
+            "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
+            (RULES_VERSION, as_of, run["id"] if run else None, settings_fingerprint(config), base,
+             utc_now()))
+        if not in_memory:
+            copy.note_refreshed(con, conn, config, None if done["rebuilt"] else done["repos"],
+                                keep=lambda: precomputed.keep_written(con))
+    con.close()
+    return done
+
+
+def refresh_as_of(conn: sqlite3.Connection, con: Any) -> str:
+    """as_of of a refresh: the last harvest's end, else the newest event (the columnar
+    copy's), else now."""
+    ended = harvest_end(conn)
+    if ended is not None:
+        return ended
+    newest = con.execute("SELECT max(t) FROM events").fetchall()[0][0]
+    if newest is None:
+        return format_instant(default_as_of(conn))
+    from datetime import UTC, datetime
+
+    return format_instant(datetime.fromtimestamp(newest, UTC))
+
+
+def refresh_pandas(conn: sqlite3.Connection, config: Config | None) -> None:
+    """The precomputed tables from the pandas implementation, rewritten whole (the reference
+    the columnar engine's tables are held to; nothing runs it after a harvest)."""
     from graphminer.careers import outside_acts
     from graphminer.events import load_events
 

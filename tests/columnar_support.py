@@ -61,7 +61,7 @@ def differences(conn: sqlite3.Connection, config: Any, as_of: Any = None,
     events = load_events(conn, config)
     moment = utc_timestamp(as_of) if as_of is not None else default_as_of(conn, events)
     outside = outside_acts(conn, config)
-    engine = columnar or Columnar.in_memory(conn, config)
+    engine = columnar or Columnar.in_memory(conn, config, outside)
     found = []
     found.append(first_difference("events", events, engine.events_frame()))
     limits = trajectory.thresholds(config)

@@ -53,15 +53,26 @@ class Columnar:
         self.engine = Engine(con)
 
     @classmethod
-    def in_memory(cls, conn: sqlite3.Connection, config: Config | None) -> Columnar:
-        """The tables built from the whole store in memory (nothing is written)."""
-        from graphminer.careers import outside_acts
-
+    def in_memory(cls, conn: sqlite3.Connection, config: Config | None,
+                  outside: pd.DataFrame | None = None) -> Columnar:
+        """The tables built from the whole store in memory (nothing is written); ``outside``
+        are the followed makers' acts (``graphminer.careers.outside_acts``)."""
         con = build.connect()
         tables.create(con)
         build.stage(con, conn, config, None)
         tables.replace_repos(con, None)
-        return cls(con, config, outside_acts(conn, config))
+        return cls(con, config, outside)
+
+    @classmethod
+    def for_store(cls, conn: sqlite3.Connection, config: Config | None,
+                  outside: pd.DataFrame | None = None) -> Columnar:
+        """The store's copy when it is fresh (read only), else the tables built in memory."""
+        from graphminer.columnar.copy import open_copy
+
+        con = open_copy(conn, config)
+        if con is None:
+            return cls.in_memory(conn, config, outside)
+        return cls(con, config, outside)
 
     @property
     def limits(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ read again whole every time.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING
 
 from graphminer.columnar.build import KINDS, ORDER_KEY, TARGET_TYPES, connect, event_rows
@@ -74,6 +75,15 @@ def code_new_makers(con: duckdb.DuckDBPyConnection) -> None:
               UNION SELECT committer FROM s_events UNION SELECT key FROM s_bots)
         WHERE key IS NOT NULL AND key NOT IN (SELECT key FROM makers)""")
     con.execute("""UPDATE makers SET is_bot = key IN (SELECT key FROM s_bots)""")
+
+
+def bots_changed(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection) -> bool:
+    """Whether the store's bots (identity's and the accounts') differ from the copy's."""
+    from graphminer.events import bot_makers, people_frame
+
+    bots = bot_makers(conn, people_frame(conn), None)
+    known = {row[0] for row in con.execute("SELECT key FROM makers WHERE is_bot").fetchall()}
+    return known != bots
 
 
 def refresh_repos(con: duckdb.DuckDBPyConnection) -> None:

@@ -1,0 +1,247 @@
+"""The columnar copy kept beside the store, refreshed incrementally after each harvest.
+
+A store ``F`` gets ``F.columnar.duckdb`` (DuckDB's own file format; DuckDB adds
+``F.columnar.duckdb.wal`` while it writes): the typed events table and the makers and
+repositories it is coded against (``graphminer.columnar.tables``), plus what the
+precomputed tables were last written from (``graphminer.columnar.precomputed``).
+
+``refresh(conn, config)`` (run by ``graphminer.precompute.refresh``, with the harvest's lock
+held) brings the copy up to date: only the repositories whose records changed since the
+last refresh (``_columnar_touched``, filled by migration 0013's triggers) or whose commits'
+makers changed (identity's ``commit_makers`` against ``_columnar_identity``, the copy's
+last reading of it) are read again. A copy is rebuilt whole when it is missing, of another
+layout (``tables.SCHEMA_VERSION``), made under other settings (forks, the opt-out list), or
+not the one the store was last refreshed with (a random token, ``columnar_sync``, written
+to both at each refresh: a store restored from a backup does not match its copy).
+
+``open_copy(conn, config)`` gives readers the copy when it is fresh (read only: a harvest
+may be writing the store), else None; ``graphminer.columnar.Columnar.for_store`` then builds
+the tables in memory instead. Nothing here writes a file graphminer did not write: a file
+at the copy's path that is not a copy (no ``_copy`` table saying so) is left alone and the
+tables are built in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from graphminer.columnar import build, tables
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from graphminer.config import Config
+
+SUFFIX = ".columnar.duckdb"
+APPLICATION = "graphminer columnar copy"
+SYNC_KEY = "columnar_sync"
+
+
+def store_path(conn: sqlite3.Connection) -> Path | None:
+    """The file of the store's main database (None in memory)."""
+    for _, name, path in conn.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return Path(path) if path else None
+    return None
+
+
+def copy_path(conn: sqlite3.Connection) -> Path | None:
+    """Where the store's columnar copy lives (None for a store in memory)."""
+    path = store_path(conn)
+    return path.with_name(path.name + SUFFIX) if path is not None else None
+
+
+def settings(conn: sqlite3.Connection, config: Config | None) -> str:
+    """What the copy's rows depend on besides the records: forks harvested or not, and who
+    opted out (by the keys the opt-out list resolves to now)."""
+    from graphminer.events import opted_out_makers, people_frame
+
+    values = {
+        "schema": tables.SCHEMA_VERSION,
+        "forks": bool(config and config["harvest"].get("include_forks")),
+        "opted_out": sorted(opted_out_makers(conn, config, people_frame(conn))),
+    }
+    return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def sync_token(conn: sqlite3.Connection) -> str | None:
+    """The token of the last refresh, as the store holds it."""
+    row = conn.execute("SELECT value FROM _settings WHERE key = ?", (SYNC_KEY,)).fetchone()
+    return row[0] if row else None
+
+
+def copy_value(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    """A value of the copy's ``_copy`` table (None without one)."""
+    rows = con.execute("SELECT value FROM _copy WHERE key = ?", [key]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def is_copy(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the DuckDB database is a columnar copy graphminer wrote (or is empty)."""
+    names = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+    if not names:
+        return True
+    return "_copy" in names and copy_value(con, "application") == APPLICATION
+
+
+def has_columnar_tables(conn: sqlite3.Connection) -> bool:
+    """Whether the store has migration 0013's bookkeeping (a store opened read-only may
+    predate it)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND "
+                        "name='_columnar_touched'").fetchone() is not None
+
+
+def open_writable(path: Path) -> duckdb.DuckDBPyConnection | None:
+    """The copy at ``path`` opened for writing (made when missing), None when the file is
+    not a copy graphminer wrote, or another process holds it."""
+    try:
+        con = build.connect(str(path))
+    except Exception:  # noqa: BLE001 (not a DuckDB file, locked, unreadable: leave it be)
+        return None
+    if not is_copy(con):
+        con.close()
+        return None
+    return con
+
+
+def fresh(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Config | None) -> bool:
+    """Whether the copy holds the store's events as of its last refresh, under these
+    settings, with no record touched since."""
+    if not is_copy(con) or copy_value(con, "application") != APPLICATION:
+        return False
+    if not has_columnar_tables(conn):
+        return False
+    token = sync_token(conn)
+    if token is None or copy_value(con, "sync") != token:
+        return False
+    if copy_value(con, "settings") != settings(conn, config):
+        return False
+    return conn.execute("SELECT 1 FROM _columnar_touched LIMIT 1").fetchone() is None
+
+
+def open_copy(conn: sqlite3.Connection, config: Config | None) -> duckdb.DuckDBPyConnection | None:
+    """The store's copy, read only, when it is fresh (else None)."""
+    path = copy_path(conn)
+    if path is None or not path.is_file():
+        return None
+    try:
+        con = build.connect(str(path), read_only=True)
+    except Exception:  # noqa: BLE001 (locked by a refresh, or not a copy: build in memory)
+        return None
+    if not fresh(con, conn, config):
+        con.close()
+        return None
+    return con
+
+
+def identity_changes(conn: sqlite3.Connection) -> list[int]:
+    """Repositories whose commits' makers (identity's ``commit_makers``) differ from the
+    copy's last reading (``_columnar_identity``)."""
+    rows = conn.execute("""
+        SELECT cm.repo_id FROM commit_makers cm
+        LEFT JOIN _columnar_identity s ON s.repo_id = cm.repo_id AND s.sha = cm.sha
+        WHERE s.sha IS NULL OR s.author_key IS NOT cm.author_key
+           OR s.committer_key IS NOT cm.committer_key
+        UNION
+        SELECT s.repo_id FROM _columnar_identity s
+        LEFT JOIN commit_makers cm ON cm.repo_id = s.repo_id AND cm.sha = s.sha
+        WHERE cm.sha IS NULL""").fetchall()
+    return [row[0] for row in rows]
+
+
+def dirty_repos(conn: sqlite3.Connection) -> list[int]:
+    """Repositories to read again: records touched, commits' makers changed, or events
+    that entered since (none: the store's records are all there is)."""
+    touched = {row[0] for row in conn.execute("SELECT repo_id FROM _columnar_touched")}
+    return sorted(touched | set(identity_changes(conn)))
+
+
+def note_refreshed(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection,
+                   config: Config | None, repo_ids: list[int] | None,
+                   keep: Callable[[], None] | None = None) -> None:
+    """Record the refresh in both, the copy first: in one DuckDB transaction what ``keep``
+    stores (what was written to the store) and a new token; then, in the caller's SQLite
+    transaction, the same token, the touched repositories cleared and the commits' makers
+    as read. A crash before the store commits leaves the two tokens unequal: the next
+    refresh rebuilds the copy rather than trust it."""
+    token = secrets.token_hex(16)
+    values = {"application": APPLICATION, "sync": token, "settings": settings(conn, config)}
+    con.execute("CREATE TABLE IF NOT EXISTS _copy (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("BEGIN TRANSACTION")
+    if keep is not None:
+        keep()
+    for key, value in values.items():
+        con.execute("INSERT OR REPLACE INTO _copy VALUES (?, ?)", [key, value])
+    con.execute("COMMIT")
+    con.execute("CHECKPOINT")
+    if repo_ids is None:
+        conn.execute("DELETE FROM _columnar_identity")
+        conn.execute("INSERT INTO _columnar_identity SELECT repo_id, sha, author_key, "
+                     "committer_key FROM commit_makers")
+    elif repo_ids:
+        listed = ",".join(str(int(repo_id)) for repo_id in repo_ids)
+        conn.execute(f"DELETE FROM _columnar_identity WHERE repo_id IN ({listed})")
+        conn.execute("INSERT INTO _columnar_identity SELECT repo_id, sha, author_key, "
+                     f"committer_key FROM commit_makers WHERE repo_id IN ({listed})")
+    conn.execute("DELETE FROM _columnar_touched")
+    conn.execute("INSERT OR REPLACE INTO _settings(key, value) VALUES (?, ?)", (SYNC_KEY, token))
+
+
+def refresh(conn: sqlite3.Connection, config: Config | None) -> tuple[duckdb.DuckDBPyConnection, dict[str, Any]]:
+    """Bring the store's copy up to date (made whole when needed, else the repositories
+    touched since the last refresh); returns it open for writing, and what was done:
+    ``{"rebuilt": bool, "repos": [repo ids read again]}``. The caller records the refresh
+    (``note_refreshed``) once it has written the store. A store in memory, or a copy that
+    cannot be opened, gets the tables in memory (``"in_memory": True``; nothing written
+    beside the store)."""
+    path = copy_path(conn)
+    con = open_writable(path) if path is not None and has_columnar_tables(conn) else None
+    if con is None:
+        con = build.connect()
+        tables.create(con)
+        build.stage(con, conn, config, None)
+        tables.replace_repos(con, None)
+        return con, {"rebuilt": True, "repos": None, "in_memory": True}
+    whole = (copy_value_safe(con, "sync") != sync_token(conn)
+             or copy_value_safe(con, "settings") != settings(conn, config))
+    if whole:
+        for table in ("events", "makers", "repos", "kinds"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        for kind in ("kind_t", "target_t"):
+            con.execute(f"DROP TYPE IF EXISTS {kind}")
+        tables.create(con)
+        build.stage(con, conn, config, None)
+        tables.replace_repos(con, None)
+        return con, {"rebuilt": True, "repos": None}
+    dirty = dirty_repos(conn)
+    bots_changed = tables.bots_changed(con, conn)
+    if dirty or bots_changed:
+        build.stage(con, conn, config, dirty)
+        tables.replace_repos(con, dirty)
+    return con, {"rebuilt": False, "repos": dirty, "bots_changed": bots_changed}
+
+
+def copy_value_safe(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    """``copy_value`` of a copy that may not have its ``_copy`` table yet."""
+    try:
+        return copy_value(con, key)
+    except Exception:  # noqa: BLE001 (a new, empty copy)
+        return None
+
+
+def remove(conn: sqlite3.Connection) -> None:
+    """Delete the store's copy (graphminer's own file; tests and a rebuild use it)."""
+    path = copy_path(conn)
+    if path is None:
+        return
+    for candidate in (path, Path(str(path) + ".wal")):
+        if candidate.exists():
+            os.remove(candidate)

@@ -1,0 +1,227 @@
+"""The precomputed tables of ``graphminer trajectory`` (migration 0004's ``traj_*``), from
+the columnar engine, written to the store as what changed since the last refresh.
+
+``rows(columnar, conn, config, as_of, base)`` makes the rows of the four tables in DuckDB
+(``new_traj_*``), exactly as ``graphminer.precompute.table_rows`` makes them from pandas:
+milestones of every scope with their triggers and links, stages, each maker's current
+stage and counts, the lookup index of names. ``write(con, conn, whole)`` then writes to
+the store only the rows that differ from what the copy last wrote (``written_traj_*``,
+kept in the copy), or every row when ``whole`` (no earlier writing is known): a quiet
+night rewrites the few rows as_of moved (inactive, gone, the last quarter's stage) and
+nothing else.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from graphminer.columnar.engine import TARGET
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from graphminer.columnar import Columnar
+
+ISO = "'%Y-%m-%dT%H:%M:%SZ'"
+# (table, its columns in the store, its primary key)
+TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("traj_makers", ("key", "login", "name", "is_bot", "stage", "state", "organiser", "bridge",
+                     "counts"), ("key",)),
+    ("traj_maker_names", ("needle", "kind", "maker_key"), ("needle", "kind", "maker_key")),
+    ("traj_milestones", ("maker_key", "scope", "scope_name", "milestone", "at", "trigger_kind",
+                         "trigger_repo", "trigger_target", "trigger_at", "link", "trigger_by"),
+     ("maker_key", "scope", "scope_name", "milestone")),
+    ("traj_stages", ("maker_key", "quarter", "stage", "organiser", "bridge", "state"),
+     ("maker_key", "quarter")),
+)
+
+
+def iso(column: str) -> str:
+    """SQL: epoch seconds as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return f"strftime(to_timestamp({column}), {ISO})"
+
+
+def link(repo: str, target: str, base: str) -> str:
+    """SQL: ``graphminer.precompute.item_link``: the web page of an event's target."""
+    quoted = base.replace("'", "''")
+    ref = f"substr({target}, strpos({target}, ':') + 1)"
+    kind = f"substr({target}, 1, strpos({target}, ':') - 1)"
+    return f"""CASE WHEN {repo} IS NULL OR {repo} = '' OR {target} IS NULL OR {target} = ''
+                    OR strpos({target}, ':') = 0 THEN NULL
+               WHEN {kind} = 'issue' THEN '{quoted}/' || {repo} || '/issues/' || {ref}
+               WHEN {kind} = 'pr' THEN '{quoted}/' || {repo} || '/pull/' || {ref}
+               WHEN {kind} = 'commit' THEN '{quoted}/' || {repo} || '/commit/' || {ref}
+               WHEN {kind} = 'release' THEN '{quoted}/' || {repo} || '/releases'
+               ELSE NULL END"""
+
+
+def milestone_rows(columnar: Columnar, moment: int, base: str) -> None:
+    """``new_traj_milestones``: milestones of the three scopes with triggers and links."""
+    engine, con = columnar.engine, columnar.con
+    parts = []
+    for scope in ("network", "org", "repo"):
+        table = engine.act_table(moment, columnar.limits, scope, columnar.outside)
+        name = {"network": "''", "org": "coalesce(a.ext_org, r.org)",
+                "repo": "coalesce(a.ext_repo, r.full_name)"}[scope]
+        parts.append(f"""
+            SELECT mk.key AS maker_key, '{scope}' AS scope, {name} AS scope_name, a.milestone,
+                   {iso('a.dated')} AS "at", CAST(a.kind AS VARCHAR) AS trigger_kind,
+                   coalesce(a.ext_repo, r.full_name) AS trigger_repo,
+                   {TARGET} AS trigger_target, {iso('a.t')} AS trigger_at, bm.key AS trigger_by
+            FROM {table} a
+            JOIN makers mk ON mk.code = a.maker
+            LEFT JOIN repos r ON r.repo_id = a.repo_id
+            LEFT JOIN makers bm ON bm.code = a.by_maker""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_traj_milestones AS
+        SELECT maker_key, scope, scope_name, milestone, "at", trigger_kind, trigger_repo,
+               trigger_target, trigger_at, {link('trigger_repo', 'trigger_target', base)} AS link,
+               trigger_by
+        FROM ({' UNION ALL '.join(parts)})""")
+
+
+def stage_rows(columnar: Columnar, moment: int) -> None:
+    """``new_traj_stages``: the network stages, quarters as ``YYYY-MM-DD``."""
+    import pandas as pd
+
+    frame = columnar.engine.stages(moment, columnar.limits, columnar.outside)
+    frame = pd.DataFrame({
+        "maker_key": frame["maker"].astype(object),
+        "quarter": pd.to_datetime(frame["quarter"]).dt.strftime("%Y-%m-%d").astype(object),
+        "stage": frame["stage"].astype(object),
+        "organiser": frame["organiser"].astype("int64"), "bridge": frame["bridge"].astype("int64"),
+        "state": frame["state"].astype(object)})
+    columnar.con.register("_stages", frame)
+    columnar.con.execute("""CREATE OR REPLACE TEMP TABLE new_traj_stages AS
+        SELECT CAST(maker_key AS VARCHAR) AS maker_key, CAST(quarter AS VARCHAR) AS quarter,
+               CAST(stage AS VARCHAR) AS stage, CAST(organiser AS BIGINT) AS organiser,
+               CAST(bridge AS BIGINT) AS bridge, CAST(state AS VARCHAR) AS state
+        FROM _stages""")
+    columnar.con.unregister("_stages")
+
+
+def count_json(count_kinds: dict[str, tuple[str, ...]]) -> str:
+    """SQL: a maker's counts as ``graphminer.precompute.kind_counts`` writes them (JSON):
+    one entry per name of ``count_kinds``, counting the events of its kinds."""
+    parts = []
+    for index, (name, kinds) in enumerate(count_kinds.items()):
+        listed = ", ".join(f"'{kind}'" for kind in kinds)
+        parts.append(("'{' || " if index == 0 else "', ' || ")
+                     + f"'\"{name}\": ' || CAST(sum(CASE WHEN CAST(kind AS VARCHAR) IN ({listed}) "
+                       f"THEN 1 ELSE 0 END) AS VARCHAR)")
+    return " || ".join(parts) + " || '}'"
+
+
+def maker_keys(columnar: Columnar) -> list[str]:
+    """Every maker with an event (bots included), in key order."""
+    return [row[0] for row in columnar.con.execute(
+        "SELECT DISTINCT mk.key FROM events e JOIN makers mk ON mk.code = e.maker ORDER BY 1"
+    ).fetchall()]
+
+
+def maker_rows(columnar: Columnar, moment: int, info: dict[str, dict[str, Any]],
+               names: list[tuple[str, str, str]], count_kinds: dict[str, tuple[str, ...]]) -> None:
+    """``new_traj_makers`` and ``new_traj_maker_names``: every maker with an event (``info``:
+    key -> login, name, is_bot), their bot flag, current stage and counts; the names
+    (``names``: needle, kind, key) they may be looked up by."""
+    import pandas as pd
+
+    con = columnar.con
+    keys = sorted(info)
+    con.register("_info", pd.DataFrame({
+        "key": keys, "login": [info[key]["login"] for key in keys],
+        "name": [info[key]["name"] for key in keys],
+        "info_bot": [bool(info[key]["is_bot"]) for key in keys]}, dtype=object))
+    con.register("_names", pd.DataFrame(names, columns=["needle", "kind", "maker_key"],
+                                        dtype=object))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_traj_makers AS
+        WITH last AS (
+            SELECT maker_key, stage, state, organiser, bridge FROM (
+                SELECT *, row_number() OVER (PARTITION BY maker_key ORDER BY quarter DESC) AS rk
+                FROM new_traj_stages) WHERE rk = 1),
+        counted AS (
+            SELECT maker, {count_json(count_kinds)} AS counts FROM events WHERE t <= {moment}
+            GROUP BY maker),
+        flagged AS (SELECT DISTINCT maker, is_bot FROM events)
+        SELECT CAST(i.key AS VARCHAR) AS key, CAST(i.login AS VARCHAR) AS login,
+               CAST(i.name AS VARCHAR) AS name,
+               CAST(coalesce(f.is_bot, FALSE) OR CAST(i.info_bot AS BOOLEAN) AS BIGINT) AS is_bot,
+               l.stage, l.state, coalesce(l.organiser, 0) AS organiser,
+               coalesce(l.bridge, 0) AS bridge, coalesce(c.counts, '{{}}') AS counts
+        FROM _info i
+        JOIN makers mk ON mk.key = i.key
+        LEFT JOIN flagged f ON f.maker = mk.code
+        LEFT JOIN last l ON l.maker_key = i.key
+        LEFT JOIN counted c ON c.maker = mk.code""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE new_traj_maker_names AS
+        SELECT CAST(needle AS VARCHAR) AS needle, CAST(kind AS VARCHAR) AS kind,
+               CAST(maker_key AS VARCHAR) AS maker_key FROM _names""")
+    con.unregister("_info")
+    con.unregister("_names")
+
+
+def rows(columnar: Columnar, moment: int, base: str,
+         maker_info: Callable[[list[str]], tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]],
+         count_kinds: dict[str, tuple[str, ...]]) -> None:
+    """The four ``new_traj_*`` tables (empty when the store has no event); ``maker_info``
+    gives, for the makers' keys, their login, name and bot flag and the lookup names."""
+    empty = columnar.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0
+    if empty:
+        for table, columns, _ in TABLES:
+            columnar.con.execute(f"CREATE OR REPLACE TEMP TABLE new_{table} AS SELECT "
+                                 + ", ".join(f"NULL::VARCHAR AS {column}" for column in columns)
+                                 + " WHERE FALSE")
+        return
+    milestone_rows(columnar, moment, base)
+    stage_rows(columnar, moment)
+    info, names = maker_info(maker_keys(columnar))
+    maker_rows(columnar, moment, info, names, count_kinds)
+
+
+def changes(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...],
+            key: tuple[str, ...], whole: bool) -> tuple[list[tuple], list[tuple]]:
+    """(rows to write, keys to delete) to bring the store's ``table`` from what the copy
+    last wrote (``written_<table>``) to ``new_<table>``; every row when ``whole``."""
+    listed = ", ".join(f'"{column}"' for column in columns)
+    if whole:
+        return con.execute(f"SELECT {listed} FROM new_{table} ORDER BY {', '.join(key)}").fetchall(), []
+    upserts = con.execute(f"""SELECT {listed} FROM (SELECT {listed} FROM new_{table}
+        EXCEPT SELECT {listed} FROM written_{table}) ORDER BY {', '.join(key)}""").fetchall()
+    on = " AND ".join(f'n."{column}" = w."{column}"' for column in key)
+    deletes = con.execute(f"""SELECT {', '.join('w."' + c + '"' for c in key)}
+        FROM written_{table} w LEFT JOIN new_{table} n ON {on}
+        WHERE n."{key[0]}" IS NULL""").fetchall()
+    return upserts, deletes
+
+
+def has_written(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the copy knows what it last wrote to the store."""
+    names = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    return all(f"written_{table}" in names for table, _, _ in TABLES)
+
+
+def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool) -> dict[str, int]:
+    """Write the ``new_traj_*`` rows to the store's tables (inside the caller's transaction):
+    what changed since the copy last wrote, or everything when ``whole``; then keep them
+    as what was written. Returns how many rows were written per table."""
+    written = {}
+    for table, columns, key in TABLES:
+        upserts, deletes = changes(con, table, columns, key, whole)
+        if whole:
+            conn.execute(f"DELETE FROM {table}")
+        if deletes:
+            conn.executemany(f"DELETE FROM {table} WHERE "
+                             + " AND ".join(f"{column} = ?" for column in key), deletes)
+        if upserts:
+            conn.executemany(f"INSERT OR REPLACE INTO {table}({', '.join(columns)}) VALUES "
+                             f"({', '.join('?' for _ in columns)})", upserts)
+        written[table] = len(upserts) + len(deletes)
+    return written
+
+
+def keep_written(con: duckdb.DuckDBPyConnection) -> None:
+    """Remember the rows just written (the copy's ``written_traj_*``)."""
+    for table, _, _ in TABLES:
+        con.execute(f"CREATE OR REPLACE TABLE written_{table} AS SELECT * FROM new_{table}")
