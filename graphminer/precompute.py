@@ -212,20 +212,36 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
 
     precomputed.rows(columnar, seconds(as_of), base, info, COUNT_KINDS)
     in_memory = done.get("in_memory", False)
-    whole = done["rebuilt"] or in_memory or not precomputed.has_written(con)
+    # the store's tables are trusted to be what the copy last wrote only while their
+    # bookkeeping row is the one it wrote (not tables of another rules version, say)
+    last = written_row(conn)
+    whole = (done["rebuilt"] or in_memory or not precomputed.has_written(con)
+             or last is None or copy.copy_value_safe(con, "precomputed") != last)
     run = last_run(conn)
+    row = (RULES_VERSION, as_of, run["id"] if run else None, settings_fingerprint(config), base,
+           utc_now())
     with conn:
         done["written"] = precomputed.write(con, conn, whole)
         conn.execute(
             "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
-            "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
-            (RULES_VERSION, as_of, run["id"] if run else None, settings_fingerprint(config), base,
-             utc_now()))
+            "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)", row)
+
+        def keep() -> None:
+            precomputed.keep_written(con)
+            con.execute("INSERT OR REPLACE INTO _copy VALUES ('precomputed', ?)", [json.dumps(row)])
+
         if not in_memory:
             copy.note_refreshed(con, conn, config, None if done["rebuilt"] else done["repos"],
-                                keep=lambda: precomputed.keep_written(con))
+                                keep=keep)
     con.close()
     return done
+
+
+def written_row(conn: sqlite3.Connection) -> str | None:
+    """The store's ``_precomputed`` row as JSON (None without one)."""
+    row = conn.execute("SELECT rules_version, as_of, run_id, settings, web_url, computed_at "
+                       "FROM _precomputed WHERE id = 1").fetchone()
+    return json.dumps(list(row)) if row is not None else None
 
 
 def refresh_as_of(conn: sqlite3.Connection, con: Any) -> str:

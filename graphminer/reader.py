@@ -29,6 +29,7 @@ from graphminer.timeutil import format_instant, parse_stored, utc_timestamp
 if TYPE_CHECKING:
     import pandas as pd
 
+    from graphminer.columnar import Columnar
     from graphminer.config import Config
 
 SCOPES = ("network", "org", "repo")
@@ -100,8 +101,23 @@ class StoreReader:
         self._acts: dict[tuple[str, Any], tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     @cached_property
+    def columnar(self) -> Columnar | None:
+        """The columnar engine over the store's copy (``graphminer.columnar``) when the copy
+        is fresh, else None: the pandas implementation (``graphminer.events``,
+        ``graphminer.trajectory``) answers, as it does with ``use_precomputed`` off."""
+        if not self.use_precomputed:
+            return None
+        from graphminer.columnar import Columnar
+        from graphminer.columnar.copy import open_copy
+
+        con = open_copy(self.conn, self.config)
+        return Columnar(con, self.config, self.outside) if con is not None else None
+
+    @cached_property
     def events(self) -> pd.DataFrame:
         """The events table (docs/events.md), bots flagged, all times."""
+        if self.columnar is not None:
+            return self.columnar.events_frame()
         from graphminer.events import load_events
 
         return load_events(self.conn, self.config)
@@ -160,6 +176,8 @@ class StoreReader:
         if (scope, moment) not in self._milestones:
             if moment == self.precomputed_as_of:
                 found = precomputed_milestones(self.conn, scope)
+            elif self.columnar is not None:
+                found = self.columnar.milestones(moment, scope)
             else:
                 ev, long = self.acts(scope, moment)
                 found = trajectory.wide_milestones(ev, long, trajectory.SCOPE_KEYS[scope])
@@ -186,6 +204,8 @@ class StoreReader:
         if moment not in self._stages:
             if moment == self.precomputed_as_of:
                 found = precomputed_stages(self.conn)
+            elif self.columnar is not None:
+                found = self.columnar.stages(moment)
             else:
                 found = trajectory.stages(self.events_until(moment), moment, self.config,
                                           network=self.milestones("network", moment))
@@ -197,11 +217,13 @@ class StoreReader:
         ``at``, the triggering ``kind``, ``target``, ``ts``, ``trigger_repo`` and, when the
         rules name it, ``by`` (whose act it was)."""
         moment = self.moment(as_of)
+        wanted = ["maker", "milestone", "at", "kind", "target", "ts", "trigger_repo"]
         if moment == self.precomputed_as_of:
             found = precomputed_triggers(self.conn)
+        elif self.columnar is not None:
+            found = self.columnar.acts(moment, "network")[[*wanted, "by"]]
         else:
             acts = self.acts("network", moment)[1]
-            wanted = ["maker", "milestone", "at", "kind", "target", "ts", "trigger_repo"]
             found = acts[wanted + (["by"] if "by" in acts else [])]
         return found if "by" in found else whose_acts(found, self.events_until(moment))
 
