@@ -11,13 +11,15 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import networkx as nx
 import pandas as pd
 
 from graphminer import trajectory
 from graphminer.careers import outside_acts
 from graphminer.columnar import Columnar
 from graphminer.events import load_events
-from graphminer.reader import default_as_of
+from graphminer.graph import maker_project_graph
+from graphminer.reader import default_as_of, maker_labels
 from graphminer.timeutil import utc_timestamp
 
 
@@ -70,11 +72,37 @@ def differences(conn: sqlite3.Connection, config: Any, as_of: Any = None,
         keys = trajectory.scope_keys(scope)
         pandas_long = trajectory.acts_of_prepared(ev, moment, limits, keys, outside)
         ours_long = engine.acts(moment, scope)
-        found.append(first_difference(f"{scope} acts", pandas_long, ours_long))
+        # one row per (scope key, milestone): compared in that order (the rows' order in
+        # the long form is no part of its contract)
+        order = [*keys, "milestone"]
+        found.append(first_difference(f"{scope} acts",
+                                      pandas_long.astype({k: object for k in order}).sort_values(order),
+                                      ours_long.sort_values(order)))
         found.append(wide_difference(f"{scope} milestones",
                                      trajectory.wide_milestones(ev, pandas_long, keys),
                                      engine.milestones(moment, scope)))
     network = trajectory.milestones(events, moment, config, outside=outside)
-    found.append(first_difference("stages", trajectory.stages(events, moment, config, network=network),
-                                  engine.stages(moment)))
+    stages = trajectory.stages(events, moment, config, network=network)
+    found.append(first_difference("stages", stages, engine.stages(moment)))
+    labels = maker_labels(conn)
+    found.append(graph_difference(
+        maker_project_graph(events[events["ts"] <= moment], stages, labels=labels),
+        engine.graph(moment, stages, labels)))
     return [difference for difference in found if difference]
+
+
+def graph_difference(left: nx.Graph, right: nx.Graph) -> str | None:
+    """Where two graphs differ: nodes and edges in order, every attribute in order."""
+    if list(left.nodes) != list(right.nodes):
+        return f"graph nodes: {len(left)} (pandas) vs {len(right)} (columnar)"
+    if list(left.edges) != list(right.edges):
+        return f"graph edges: {left.number_of_edges()} (pandas) vs {right.number_of_edges()}"
+    for node in left.nodes:
+        if list(left.nodes[node].items()) != list(right.nodes[node].items()):
+            return f"graph node {node}: pandas {left.nodes[node]} columnar {right.nodes[node]}"
+    for edge in left.edges:
+        if list(left.edges[edge].items()) != list(right.edges[edge].items()):
+            return f"graph edge {edge}: pandas {left.edges[edge]} columnar {right.edges[edge]}"
+    if left.graph != right.graph:
+        return f"graph attributes: {left.graph} vs {right.graph}"
+    return None

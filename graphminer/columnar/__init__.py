@@ -29,6 +29,7 @@ from graphminer.timeutil import utc_timestamp
 
 if TYPE_CHECKING:
     import duckdb
+    import networkx as nx
     import pandas as pd
 
     from graphminer.config import Config
@@ -95,3 +96,10 @@ class Columnar:
     def stages(self, as_of: Any) -> pd.DataFrame:
         """``graphminer.trajectory.stages``: one stage per maker per quarter."""
         return self.engine.stages(seconds(as_of), self.limits, self.outside)
+
+    def graph(self, as_of: Any, stages: pd.DataFrame | None = None,
+              labels: dict[str, str] | None = None, include_bots: bool = False) -> nx.Graph:
+        """``graphminer.graph.maker_project_graph`` of the events up to ``as_of``."""
+        from graphminer.columnar.graph import bipartite_graph
+
+        return bipartite_graph(self.con, seconds(as_of), stages, labels, include_bots)

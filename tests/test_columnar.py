@@ -1,0 +1,229 @@
+"""The columnar engine (graphminer.columnar: events by SQL in DuckDB, one SQL query per
+milestone) against the pandas implementation (graphminer.events, graphminer.trajectory),
+while both exist: the same events table, the same milestones of every scope with the same
+triggers, the same stages, the same precomputed tables, on the bundled demo world,
+generated worlds (one with deleted accounts, renamed and transferred repos), random worlds,
+followed makers' outside acts, and every real log in ../shared/data/git-logs; and the
+columnar copy beside the store refreshed incrementally gives what a rebuild gives.
+
+The pandas implementation is not the ground truth (fakehub's truth and the real-log tests
+are); it is the second reading of the same rules, so any disagreement is a bug in one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from columnar_support import differences
+from hypothesis import HealthCheck, given, settings
+from test_events_support import world_to_store
+from test_git_logs_milestones import LOGS
+from test_git_support import run as run_cli
+from test_git_support import write_config
+from test_rules_invariants import NOW, acts, random_world
+
+from graphminer import identity, precompute
+from graphminer.columnar import Columnar, copy, rules
+from graphminer.config import load_config
+from graphminer.fakehub.generator import generate_world
+from graphminer.store import open_store
+
+TRAJ_TABLES = ("traj_makers", "traj_maker_names", "traj_milestones", "traj_stages")
+STORES = itertools.count()
+
+
+def stored_world(world: dict, folder: Path) -> sqlite3.Connection:
+    """A world written into a new store, identities resolved (as after a harvest)."""
+    conn = world_to_store(world, folder / f"store{next(STORES)}.sqlite")
+    identity.refresh(conn, load_config(None))
+    return conn
+
+
+def generated(folder: Path, **sizes) -> dict:
+    made = generate_world(folder / "world", truth=False, **sizes)
+    return json.loads(gzip.decompress(Path(made["world"]).read_bytes()))
+
+
+def traj_rows(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    return {table: sorted(tuple(row) for row in conn.execute(f"SELECT * FROM {table}"))
+            for table in TRAJ_TABLES}
+
+
+def pandas_tables(conn: sqlite3.Connection, folder: Path) -> dict[str, list[tuple]]:
+    """The precomputed tables the pandas implementation writes, on a copy of the store."""
+    target = sqlite3.connect(folder / f"pandas{next(STORES)}.sqlite")
+    conn.backup(target)
+    target.close()
+    other = open_store(folder / f"pandas{next(STORES) - 1}.sqlite")
+    precompute.refresh_pandas(other, load_config(None))
+    found = traj_rows(other)
+    other.close()
+    return found
+
+
+def test_every_catalogue_milestone_has_one_query():
+    assert rules.unregistered() == (set(), set())
+
+
+def test_the_demo_world_agrees(tmp_path):
+    world = json.loads(gzip.decompress(
+        resources.files("graphminer").joinpath("data/demo-world.json.gz").read_bytes()))
+    conn = stored_world(world, tmp_path)
+    assert differences(conn, load_config(None)) == []
+    precompute.refresh(conn, load_config(None))
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+
+@pytest.mark.parametrize("sizes", [
+    {"seed": 5, "orgs": 3, "repos_per_org": 4, "makers": 250, "years": 6},
+    {"seed": 7, "orgs": 2, "repos_per_org": 5, "makers": 200, "years": 4, "deleted_accounts": 6,
+     "delta_days": 2, "renamed_repos": 1, "transferred_repos": 1},
+])
+def test_generated_worlds_agree(tmp_path, sizes):
+    conn = stored_world(generated(tmp_path, **sizes), tmp_path)
+    assert differences(conn, load_config(None)) == []
+    # an earlier as_of too: events after it are ignored by both
+    assert differences(conn, load_config(None), as_of="2023-02-15T12:00:00Z") == []
+
+
+@settings(max_examples=8, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(acts)
+def test_random_worlds_agree(tmp_path, plan):
+    conn = random_world(plan).store(tmp_path / f"random{next(STORES)}.sqlite")
+    assert differences(conn, None, as_of=NOW) == []
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_every_shared_log_agrees(name, shared_dir, tmp_path):
+    log = shared_dir / "data" / "git-logs" / f"{name}.log.gz"
+    config = write_config(tmp_path)
+    store = tmp_path / "store.sqlite"
+    result = run_cli("harvest-git", str(log), "--store", str(store), "--config", str(config))
+    assert result.exit_code == 0, result.output
+    conn = open_store(store)
+    assert differences(conn, load_config(config)) == []
+    # the harvest refreshed the precomputed tables on the columnar engine
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+
+def plant_following(conn: sqlite3.Connection) -> None:
+    """Outside acts for some makers (what following would store): merged PRs in a
+    government, a civic and another owner's repo, before and after their first contact,
+    and repos of their own that others did or did not contribute to."""
+    makers = [row[0] for row in conn.execute(
+        "SELECT user_id FROM makers WHERE user_id IS NOT NULL AND NOT is_bot ORDER BY user_id LIMIT 12")]
+    prs, repos = [], []
+    for index, user_id in enumerate(makers):
+        year = 2019 + index % 6
+        prs.append((user_id, f"gsa/tool{index}", "gsa", "government", f"{year}-01-02T00:00:00Z",
+                    f"{year}-02-03T04:05:06Z", 1))
+        prs.append((user_id, "codeforamerica/form", "codeforamerica", "civic",
+                    f"{year + 1}-03-01T00:00:00Z", f"{year + 1}-03-04T00:00:00Z", 1))
+        prs.append((user_id, "acme/lib", "acme", "other", "2030-01-01T00:00:00Z", None, 0))
+        repos.append((user_id, f"u{user_id}/own", f"u{user_id}", f"{year}-06-01T00:00:00Z",
+                      index % 3 == 0, index % 2, None))
+    with conn:
+        conn.executemany("INSERT INTO follow_prs VALUES (?,?,?,?,?,?,?)", prs)
+        conn.executemany("INSERT INTO follow_repos VALUES (?,?,?,?,?,?,?)", repos)
+
+
+def test_followed_makers_careers_agree(tmp_path):
+    conn = stored_world(generated(tmp_path, seed=3, orgs=2, repos_per_org=4, makers=150, years=6),
+                        tmp_path)
+    plant_following(conn)
+    found = differences(conn, load_config(None))
+    assert found == []
+    reached = Columnar.in_memory(conn, None, precompute_outside(conn)).milestones(
+        "2025-01-01T00:00:00Z")
+    assert reached["government"].notna().sum() > 0 and reached["founder"].notna().sum() > 0
+
+
+def precompute_outside(conn):
+    from graphminer.careers import outside_acts
+
+    return outside_acts(conn, load_config(None))
+
+
+def test_the_copy_refreshed_night_by_night_gives_what_a_rebuild_gives(tmp_path):
+    """Each change a harvest or identity can make, one refresh after another: the copy
+    reads again only the repositories touched, and the tables equal the pandas ones."""
+    conn = stored_world(generated(tmp_path, seed=11, orgs=2, repos_per_org=4, makers=150, years=4),
+                        tmp_path)
+    config = load_config(None)
+    first = precompute.refresh(conn, config)
+    assert first["rebuilt"] and copy.copy_path(conn).exists()
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+    quiet = precompute.refresh(conn, config)  # nothing changed
+    assert quiet["repos"] == [] and sum(quiet["written"].values()) == 0
+
+    repo_ids = [row[0] for row in conn.execute("SELECT id FROM repos ORDER BY id")]
+    changes = [
+        ("a new comment", "INSERT INTO issue_comments(id, repo_id, issue_number, user_id, created_at) "
+         "SELECT 987654321, repo_id, number, user_id, '2024-06-01T00:00:00Z' FROM issues "
+         f"WHERE repo_id = {repo_ids[0]} LIMIT 1", {repo_ids[0]}),
+        ("a PR merged", "UPDATE issues SET merged_at = '2024-06-02T00:00:00Z', merged_by_id = user_id "
+         f"WHERE is_pr = 1 AND merged_at IS NULL AND repo_id = {repo_ids[1]}", {repo_ids[1]}),
+        ("an issue gone", f"DELETE FROM issues WHERE repo_id = {repo_ids[2]} AND number = "
+         f"(SELECT min(number) FROM issues WHERE repo_id = {repo_ids[2]})", {repo_ids[2]}),
+        ("a repo renamed", f"UPDATE repos SET full_name = full_name || '-renamed', name = name || "
+         f"'-renamed' WHERE id = {repo_ids[3]}", {repo_ids[3]}),
+        ("a later harvest", "INSERT INTO _runs(kind, started_at, ended_at, status) VALUES "
+         "('github', '2025-01-01T00:00:00Z', '2025-03-01T00:00:00Z', 'ok')", set()),
+    ]
+    for label, sql, touched in changes:
+        with conn:
+            conn.execute(sql)
+        done = precompute.refresh(conn, config)
+        assert not done["rebuilt"] and set(done["repos"]) == touched, label
+        assert traj_rows(conn) == pandas_tables(conn, tmp_path), label
+    # identity merges two makers' commits: the repositories of those commits are read again
+    with conn:
+        conn.execute("UPDATE commit_makers SET author_key = (SELECT author_key FROM commit_makers "
+                     "WHERE author_key IS NOT NULL ORDER BY sha LIMIT 1) WHERE rowid IN "
+                     "(SELECT rowid FROM commit_makers ORDER BY sha DESC LIMIT 3)")
+    done = precompute.refresh(conn, config)
+    assert not done["rebuilt"] and done["repos"], "identity"
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path), "identity"
+    # a store restored from a backup (the copy is of a later state): rebuilt, not trusted
+    with conn:
+        conn.execute("UPDATE _settings SET value = 'restored' WHERE key = 'columnar_sync'")
+    assert precompute.refresh(conn, config)["rebuilt"]
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+
+def test_a_file_at_the_copys_place_that_is_not_a_copy_is_left_alone(tmp_path):
+    conn = stored_world(generated(tmp_path, seed=2, orgs=1, repos_per_org=2, makers=40, years=2),
+                        tmp_path)
+    foreign = copy.copy_path(conn)
+    foreign.write_bytes(b"not graphminer's")
+    done = precompute.refresh(conn, load_config(None))
+    assert done.get("in_memory") and foreign.read_bytes() == b"not graphminer's"
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+
+def test_the_rule_queries_give_the_same_milestones_on_chdb(tmp_path):
+    """The same rule queries, compiled for ClickHouse by sqlglot, run on chDB (ClickHouse
+    in-process) over the same events: the same milestones, row for row, as DuckDB's."""
+    from graphminer.columnar import clickhouse, seconds
+    from graphminer.reader import default_as_of
+    from graphminer.trajectory import thresholds
+
+    conn = stored_world(generated(tmp_path, seed=5, orgs=2, repos_per_org=4, makers=200, years=5),
+                        tmp_path)
+    engine = Columnar.in_memory(conn, load_config(None))
+    moment, limits = seconds(default_as_of(conn)), thresholds(load_config(None))
+    ours = clickhouse.duckdb_milestones(engine.con, moment, limits)
+    theirs = clickhouse.chdb_milestones(engine.con, moment, limits)
+    assert len(ours) > 1000 and ours["milestone"].nunique() >= 15
+    assert theirs.equals(ours)
+    # and DuckDB's are the engine's own network milestones
+    acts = engine.acts(default_as_of(conn))
+    assert len(acts) == len(ours)
