@@ -67,8 +67,9 @@ def differences(conn: sqlite3.Connection, config: Any, as_of: Any = None,
     found = []
     found.append(first_difference("events", events, engine.events_frame()))
     limits = trajectory.thresholds(config)
+    ev = trajectory.rule_events(events, moment)
+    wide = {}
     for scope in ("network", "org", "repo"):
-        ev = trajectory.rule_events(events, moment)
         keys = trajectory.scope_keys(scope)
         pandas_long = trajectory.acts_of_prepared(ev, moment, limits, keys, outside)
         ours_long = engine.acts(moment, scope)
@@ -78,11 +79,10 @@ def differences(conn: sqlite3.Connection, config: Any, as_of: Any = None,
         found.append(first_difference(f"{scope} acts",
                                       pandas_long.astype({k: object for k in order}).sort_values(order),
                                       ours_long.sort_values(order)))
-        found.append(wide_difference(f"{scope} milestones",
-                                     trajectory.wide_milestones(ev, pandas_long, keys),
+        wide[scope] = trajectory.wide_milestones(ev, pandas_long, keys)
+        found.append(wide_difference(f"{scope} milestones", wide[scope],
                                      engine.milestones(moment, scope)))
-    network = trajectory.milestones(events, moment, config, outside=outside)
-    stages = trajectory.stages(events, moment, config, network=network)
+    stages = trajectory.stages(events, moment, config, network=wide["network"])
     found.append(first_difference("stages", stages, engine.stages(moment)))
     labels = maker_labels(conn)
     found.append(graph_difference(

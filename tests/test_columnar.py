@@ -92,7 +92,7 @@ def test_generated_worlds_agree(tmp_path, sizes):
     assert differences(conn, load_config(None), as_of="2023-02-15T12:00:00Z") == []
 
 
-@settings(max_examples=8, deadline=None, derandomize=True,
+@settings(max_examples=5, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(acts)
 def test_random_worlds_agree(tmp_path, plan):
@@ -108,9 +108,11 @@ def test_every_shared_log_agrees(name, shared_dir, tmp_path):
     result = run_cli("harvest-git", str(log), "--store", str(store), "--config", str(config))
     assert result.exit_code == 0, result.output
     conn = open_store(store)
-    assert differences(conn, load_config(config)) == []
-    # the harvest refreshed the precomputed tables on the columnar engine
-    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+    # the harvest refreshed the store's columnar copy: the engine reads it
+    assert differences(conn, load_config(config),
+                       columnar=Columnar.for_store(conn, load_config(config))) == []
+    if name in ("hackforla+website", "g0v+g0v.tw"):  # and wrote the precomputed tables
+        assert traj_rows(conn) == pandas_tables(conn, tmp_path)
 
 
 def plant_following(conn: sqlite3.Connection) -> None:
@@ -165,33 +167,36 @@ def test_the_copy_refreshed_night_by_night_gives_what_a_rebuild_gives(tmp_path):
     assert quiet["repos"] == [] and sum(quiet["written"].values()) == 0
 
     repo_ids = [row[0] for row in conn.execute("SELECT id FROM repos ORDER BY id")]
-    changes = [
-        ("a new comment", "INSERT INTO issue_comments(id, repo_id, issue_number, user_id, created_at) "
-         "SELECT 987654321, repo_id, number, user_id, '2024-06-01T00:00:00Z' FROM issues "
-         f"WHERE repo_id = {repo_ids[0]} LIMIT 1", {repo_ids[0]}),
-        ("a PR merged", "UPDATE issues SET merged_at = '2024-06-02T00:00:00Z', merged_by_id = user_id "
-         f"WHERE is_pr = 1 AND merged_at IS NULL AND repo_id = {repo_ids[1]}", {repo_ids[1]}),
-        ("an issue gone", f"DELETE FROM issues WHERE repo_id = {repo_ids[2]} AND number = "
-         f"(SELECT min(number) FROM issues WHERE repo_id = {repo_ids[2]})", {repo_ids[2]}),
-        ("a repo renamed", f"UPDATE repos SET full_name = full_name || '-renamed', name = name || "
-         f"'-renamed' WHERE id = {repo_ids[3]}", {repo_ids[3]}),
-        ("a later harvest", "INSERT INTO _runs(kind, started_at, ended_at, status) VALUES "
-         "('github', '2025-01-01T00:00:00Z', '2025-03-01T00:00:00Z', 'ok')", set()),
+    nights = [
+        ("a comment, a PR merged, an issue gone", [
+            "INSERT INTO issue_comments(id, repo_id, issue_number, user_id, created_at) "
+            "SELECT 987654321, repo_id, number, user_id, '2024-06-01T00:00:00Z' FROM issues "
+            f"WHERE repo_id = {repo_ids[0]} LIMIT 1",
+            "UPDATE issues SET merged_at = '2024-06-02T00:00:00Z', merged_by_id = user_id "
+            f"WHERE is_pr = 1 AND merged_at IS NULL AND repo_id = {repo_ids[1]}",
+            f"DELETE FROM issues WHERE repo_id = {repo_ids[2]} AND number = "
+            f"(SELECT min(number) FROM issues WHERE repo_id = {repo_ids[2]})"],
+         set(repo_ids[:3])),
+        ("a repo renamed, a later harvest", [
+            f"UPDATE repos SET full_name = full_name || '-renamed', name = name || '-renamed' "
+            f"WHERE id = {repo_ids[3]}",
+            "INSERT INTO _runs(kind, started_at, ended_at, status) VALUES "
+            "('github', '2025-01-01T00:00:00Z', '2025-03-01T00:00:00Z', 'ok')"],
+         {repo_ids[3]}),
+        ("identity merges commits into another maker", [
+            "UPDATE commit_makers SET author_key = (SELECT author_key FROM commit_makers "
+            "WHERE author_key IS NOT NULL ORDER BY sha LIMIT 1) WHERE rowid IN "
+            "(SELECT rowid FROM commit_makers ORDER BY sha DESC LIMIT 3)"], None),
     ]
-    for label, sql, touched in changes:
+    for label, statements, touched in nights:
         with conn:
-            conn.execute(sql)
+            for sql in statements:
+                conn.execute(sql)
         done = precompute.refresh(conn, config)
-        assert not done["rebuilt"] and set(done["repos"]) == touched, label
+        assert not done["rebuilt"] and done["repos"], label
+        if touched is not None:
+            assert set(done["repos"]) == touched, label
         assert traj_rows(conn) == pandas_tables(conn, tmp_path), label
-    # identity merges two makers' commits: the repositories of those commits are read again
-    with conn:
-        conn.execute("UPDATE commit_makers SET author_key = (SELECT author_key FROM commit_makers "
-                     "WHERE author_key IS NOT NULL ORDER BY sha LIMIT 1) WHERE rowid IN "
-                     "(SELECT rowid FROM commit_makers ORDER BY sha DESC LIMIT 3)")
-    done = precompute.refresh(conn, config)
-    assert not done["rebuilt"] and done["repos"], "identity"
-    assert traj_rows(conn) == pandas_tables(conn, tmp_path), "identity"
     # a store restored from a backup (the copy is of a later state): rebuilt, not trusted
     with conn:
         conn.execute("UPDATE _settings SET value = 'restored' WHERE key = 'columnar_sync'")
