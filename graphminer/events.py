@@ -84,7 +84,10 @@ COMMUNITY_FILE = re.compile(
 
 
 def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.DataFrame:
-    """Every contribution in the store as one row (see the module docstring for kinds)."""
+    """Every contribution in the store as one row (see the module docstring for kinds),
+    sorted by time, then by the part of the store each comes from (the order of ``parts``
+    below) and that part's own key (docs/events.md "One order for every implementation":
+    every reader, and ``graphminer.columnar``, breaks ties of the same second alike)."""
     repos = repos_in_scope(conn, config)
     people = people_frame(conn)
     items = items_frame(conn, repos)

@@ -232,3 +232,22 @@ def test_the_rule_queries_give_the_same_milestones_on_chdb(tmp_path):
     # and DuckDB's are the engine's own network milestones
     acts = engine.acts(default_as_of(conn))
     assert len(acts) == len(ours)
+
+
+@pytest.mark.parametrize("module", ["graphminer.columnar", "graphminer.columnar.tables"])
+def test_the_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(module), report=False)
+    assert tried > 0 and failures == 0
+
+
+def test_the_fast_path_and_the_analysis_import_no_duckdb_at_start():
+    import subprocess
+    import sys
+
+    code = ("import sys, graphminer.precompute, graphminer.reader, graphminer.trajectory, "
+            "graphminer.columnar; print('duckdb' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -213,7 +213,7 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> tuple[duckdb.Duc
     whole = (copy_value_safe(con, "sync") != sync_token(conn)
              or copy_value_safe(con, "settings") != settings(conn, config))
     if whole:
-        for table in ("events", "makers", "repos", "kinds"):
+        for table in ("events", "makers", "repos"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         for kind in ("kind_t", "target_t"):
             con.execute(f"DROP TYPE IF EXISTS {kind}")
