@@ -25,15 +25,27 @@ def day(column: str) -> str:
     return f"strftime(to_timestamp({column}), {DAY_FORMAT})"
 
 
-def counted(con: duckdb.DuckDBPyConnection, group: str, kinds: list[str], order: str,
-            extra: str = "", joins: str = "") -> list[tuple]:
-    """Per ``group`` of the actions (table ``g_actions``): activity, first and last day and
-    one count per kind, in the order the groups first act."""
-    per_kind = ", ".join(f"sum(CASE WHEN a.kind = '{kind}' THEN 1 ELSE 0 END)" for kind in kinds)
+def edge_counts(con: duckdb.DuckDBPyConnection, kinds: list[str]) -> None:
+    """``g_edges``: per maker and repository acting on it (table ``g_actions``), the actions,
+    first and last time, place of the first, and one count per kind; read once, the makers'
+    and repositories' figures are sums of these."""
+    per_kind = ", ".join(f"count(*) FILTER (WHERE kind = '{kind}') AS k{index}"
+                         for index, kind in enumerate(kinds))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE g_edges AS
+        SELECT maker, repo_id, count(*) AS n, min(t) AS first_t, max(t) AS last_t,
+               min(seq) AS first_seq, bool_or(is_bot) AS bot, {per_kind}
+        FROM g_actions GROUP BY maker, repo_id""")
+
+
+def counted(con: duckdb.DuckDBPyConnection, group: str, width: int, extra: str = "",
+            joins: str = "") -> list[tuple]:
+    """Per ``group`` of the edges (``g_edges e``): activity, first and last day, one count
+    per kind, then ``extra``, in the order the groups first act."""
+    per_kind = ", ".join(f"sum(e.k{index})" for index in range(width))
     return con.execute(f"""
-        SELECT {group}, count(*), {day('min(a.t)')}, {day('max(a.t)')}, {per_kind}{extra}
-        FROM g_actions a {joins}
-        GROUP BY {group} ORDER BY min(a.seq)""").fetchall()
+        SELECT {group}, sum(e.n), {day('min(e.first_t)')}, {day('max(e.last_t)')}, {per_kind}{extra}
+        FROM g_edges e {joins}
+        GROUP BY {group} ORDER BY min(e.first_seq)""").fetchall()
 
 
 def bipartite_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.DataFrame | None,
@@ -54,17 +66,21 @@ def bipartite_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.Data
         "SELECT kind FROM g_actions GROUP BY kind ORDER BY min(seq)").fetchall()]
     if not kinds:
         return graph
-    makers = counted(con, "a.maker", kinds, "", ", bool_or(a.is_bot), min(mk.key), min(o.org)",
-                     """JOIN makers mk ON mk.code = a.maker
-                        JOIN (SELECT maker, org FROM (
-                                  SELECT a.maker, r.org, row_number() OVER (
-                                      PARTITION BY a.maker ORDER BY count(*) DESC, r.org) AS rk
-                                  FROM g_actions a JOIN repos r ON r.repo_id = a.repo_id
-                                  GROUP BY a.maker, r.org) WHERE rk = 1) o ON o.maker = a.maker""")
-    repos = counted(con, "a.repo_id", kinds, "", ", min(r.full_name), min(r.org)",
-                    "JOIN repos r ON r.repo_id = a.repo_id")
-    edges = counted(con, "a.maker, a.repo_id", kinds, "")
     width = len(kinds)
+    edge_counts(con, kinds)
+    makers = counted(con, "e.maker", width, ", bool_or(e.bot), min(mk.key), min(o.org)",
+                     """JOIN makers mk ON mk.code = e.maker
+                        JOIN (SELECT maker, org FROM (
+                                  SELECT e.maker, r.org, row_number() OVER (
+                                      PARTITION BY e.maker ORDER BY sum(e.n) DESC, r.org) AS rk
+                                  FROM g_edges e JOIN repos r ON r.repo_id = e.repo_id
+                                  GROUP BY e.maker, r.org) WHERE rk = 1) o ON o.maker = e.maker""")
+    repos = counted(con, "e.repo_id", width, ", min(r.full_name), min(r.org)",
+                    "JOIN repos r ON r.repo_id = e.repo_id")
+    edges = con.execute(f"""
+        SELECT maker, repo_id, n, {day('first_t')}, {day('last_t')},
+               {', '.join(f'k{index}' for index in range(width))}
+        FROM g_edges ORDER BY first_seq""").fetchall()
     current: dict[str, Any] = {}
     history: dict[str, Any] = {}
     if stages is not None and not stages.empty:
@@ -72,8 +88,10 @@ def bipartite_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.Data
         current, history = now.to_dict(), past.to_dict()
     given = dict(labels) if labels is not None else {}
 
+    names = [f"n_{kind}" for kind in kinds]
+
     def counts(row: tuple, start: int) -> dict[str, int]:
-        return {f"n_{kind}": int(row[start + index]) for index, kind in enumerate(kinds)}
+        return dict(zip(names, row[start:start + width], strict=True))
 
     maker_ids = {}
     nodes = []
