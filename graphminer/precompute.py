@@ -195,46 +195,98 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
 
     The columnar engine computes them (``graphminer.columnar``): its copy beside the store
     reads again only the repositories touched since the last refresh, and only the rows
-    that changed are written (a quiet night rewrites what as_of moved: inactive, gone, the
-    last quarter's stage). Returns what was done (``graphminer.columnar.copy.refresh``'s
-    answer, with the rows written per table)."""
+    that changed are written. A quiet night (no record, identity, bot, follow or setting
+    changed, no stored event dated between the two harvests) computes again only what as_of
+    moves: inactive, gone, the careers' milestones and the stages, from the marks kept at
+    the last refresh. Returns what was done (``graphminer.columnar.copy.refresh``'s answer,
+    with ``quiet`` and the rows written per table)."""
     from graphminer.careers import outside_acts
     from graphminer.columnar import Columnar, copy, precomputed, seconds
 
     con, done = copy.refresh(conn, config)
-    columnar = Columnar(con, config, outside_acts(conn, config))
+    outside = outside_acts(conn, config)
+    columnar = Columnar(con, config, outside)
     as_of = refresh_as_of(conn, con)
+    moment = seconds(as_of)
     base = web_url(conn)
+    in_memory = done.get("in_memory", False)
+    run = last_run(conn)
+    row = (RULES_VERSION, as_of, run["id"] if run else None, settings_fingerprint(config), base,
+           utc_now())
+    inputs = {"identity": identity_digest(conn), "outside": frame_digest(outside),
+              "moment": moment, "rules": RULES_VERSION, "settings": row[3], "base": base}
+    last = written_row(conn)
+    trusted = (not (done["rebuilt"] or in_memory) and precomputed.has_written(con)
+               and last is not None and copy.copy_value_safe(con, "precomputed") == last)
+    done["quiet"] = trusted and quiet_night(con, done, inputs)
 
     def info(keys: list[str]) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]:
         found = maker_info(conn, keys)
         return found, name_rows(found)
 
-    precomputed.rows(columnar, seconds(as_of), base, info, COUNT_KINDS)
-    in_memory = done.get("in_memory", False)
-    # the store's tables are trusted to be what the copy last wrote only while their
-    # bookkeeping row is the one it wrote (not tables of another rules version, say)
-    last = written_row(conn)
-    whole = (done["rebuilt"] or in_memory or not precomputed.has_written(con)
-             or last is None or copy.copy_value_safe(con, "precomputed") != last)
-    run = last_run(conn)
-    row = (RULES_VERSION, as_of, run["id"] if run else None, settings_fingerprint(config), base,
-           utc_now())
+    if done["quiet"]:
+        precomputed.quiet_rows(columnar, moment, base)
+        marks = False
+    else:
+        marks = precomputed.rows(columnar, moment, base, info, COUNT_KINDS)
     with conn:
-        done["written"] = precomputed.write(con, conn, whole)
+        done["written"] = precomputed.write(con, conn, not trusted)
         conn.execute(
             "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
             "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)", row)
 
         def keep() -> None:
-            precomputed.keep_written(con)
-            con.execute("INSERT OR REPLACE INTO _copy VALUES ('precomputed', ?)", [json.dumps(row)])
+            precomputed.keep_written(con, marks)
+            values = {"precomputed": json.dumps(list(row)), "inputs": json.dumps(inputs)}
+            for key, value in values.items():
+                con.execute("INSERT OR REPLACE INTO _copy VALUES (?, ?)", [key, value])
 
         if not in_memory:
             copy.note_refreshed(con, conn, config, None if done["rebuilt"] else done["repos"],
                                 keep=keep)
     con.close()
     return done
+
+
+def quiet_night(con: Any, done: dict[str, Any], inputs: dict[str, Any]) -> bool:
+    """Whether only as_of moved since the copy's last refresh: no repository read again, no
+    bot changed, the same identities, follows, rules and settings, a later as_of and no
+    event dated between the two, and the stages' marks kept."""
+    from graphminer.columnar import copy, precomputed
+
+    if done["repos"] or done.get("bots_changed") or not precomputed.has_kept_marks(con):
+        return False
+    kept = copy.copy_value_safe(con, "inputs")
+    if kept is None:
+        return False
+    before = json.loads(kept)
+    if any(before.get(key) != inputs[key] for key in ("identity", "outside", "rules", "settings", "base")):
+        return False
+    if inputs["moment"] < before["moment"]:
+        return False
+    entered = con.execute(f"SELECT count(*) FROM events WHERE t > {int(before['moment'])} "
+                          f"AND t <= {int(inputs['moment'])}").fetchall()[0][0]
+    return entered == 0
+
+
+def identity_digest(conn: sqlite3.Connection) -> str:
+    """A fingerprint of what the makers' names and flags are read from (identity's tables
+    and the accounts): a quiet night keeps them."""
+    digest = hashlib.sha1()
+    queries = ["SELECT id, login, name, type FROM people ORDER BY id"]
+    if table_exists(conn, "makers"):
+        queries += ["SELECT key, login, name, is_bot FROM makers ORDER BY key",
+                    "SELECT identity, kind, maker_key, email, name FROM maker_identities "
+                    "ORDER BY kind, identity"]
+    for sql in queries:
+        for row in conn.execute(sql):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def frame_digest(frame: Any) -> str:
+    """A fingerprint of a small frame's values (the followed makers' outside acts)."""
+    return hashlib.sha1(frame.to_csv(index=False).encode()).hexdigest()
 
 
 def written_row(conn: sqlite3.Connection) -> str | None:

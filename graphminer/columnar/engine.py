@@ -20,6 +20,8 @@ from graphminer.columnar.frames import stamps
 
 # The rules whose every candidate the stages read (graphminer.trajectory.ROLE_RULES).
 ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
+# The rules that read the parts several rules share (rules.SHARED).
+SHARED_READERS = frozenset({"creator", "organiser", "coder_to_organiser"})
 
 if TYPE_CHECKING:
     import duckdb
@@ -89,22 +91,25 @@ class Engine:
         return True
 
     def candidates(self, moment: int, limits: dict[str, Any], keys: tuple[str, ...],
-                   outside: bool) -> dict[str, str]:
-        """Where each milestone's candidate acts are read from: a temporary table
+                   outside: bool, names: tuple[str, ...] = catalogue.KEYS) -> dict[str, str]:
+        """Where each of ``names``' candidate acts are read from: a temporary table
         ``cand_<name>`` for the role rules (the stages read every candidate) and, when
         ``share`` is set (several scopes will be asked), for every repo-scope rule (each scope
         takes its earliest of the same candidates); else the rule's query itself. The parts
-        several rules read (``rules.SHARED``) are kept in tables once per as_of and thresholds."""
+        several rules read (``rules.SHARED``) are kept in tables once per as_of and thresholds,
+        when a rule asked for reads them."""
         fingerprint = json.dumps(limits, sort_keys=True, default=str)
         if self._roles != (moment, fingerprint):
             self._roles, self._tables = (moment, fingerprint), {}
+        if set(names) & SHARED_READERS and "shared" not in self._tables:
             base = rules.Query(moment, limits, ("maker",))
             for part, sql in rules.SHARED.items():
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE shared_{part} AS {sql(base)}")
+            self._tables["shared"] = True
         shared = {part: f"shared_{part}" for part in rules.SHARED}
         query = rules.Query(moment, limits, keys, outside=outside, shared=shared)
         found = {}
-        for name in catalogue.KEYS:
+        for name in names:
             repo_scope = catalogue.milestone(name).scope == catalogue.EARLIEST and \
                 name not in catalogue.CAREER_KEYS
             if not (name in ROLE_RULES or (repo_scope and self.share)):
@@ -117,27 +122,24 @@ class Engine:
             found[name] = table
         return found
 
-    def role_candidates(self, moment: int, limits: dict[str, Any]) -> None:
-        """``cand_<name>`` of the role rules (the stages read every candidate act)."""
-        self.prepare(moment)
-        self.candidates(moment, limits, ("maker",), self._outside is not None)
-
     # --- milestones -----------------------------------------------------------------------
 
     def act_table(self, moment: int, limits: dict[str, Any], scope: str,
-                  outside: pd.DataFrame | None = None) -> str:
+                  outside: pd.DataFrame | None = None,
+                  names: tuple[str, ...] = catalogue.KEYS) -> str:
         """The temporary table ``acts_<scope>``: one row per (scope key, milestone reached)
-        with its date and trigger, coded (``rules.CANDIDATE_COLUMNS`` plus ``milestone``)."""
+        with its date and trigger, coded (``rules.CANDIDATE_COLUMNS`` plus ``milestone``);
+        only the milestones ``names`` when given (``acts_<scope>_some``)."""
         keys = rules.scope_keys(scope)
         self.prepare(moment)
         followed = self.set_outside(outside)
-        sources = self.candidates(moment, limits, keys, followed)
-        table = f"acts_{scope}"
-        if self._tables.get(table) != followed:
-            parts = [rules.earliest(sources[name], keys, moment, name) for name in catalogue.KEYS]
+        sources = self.candidates(moment, limits, keys, followed, names)
+        table = f"acts_{scope}" if names == catalogue.KEYS else f"acts_{scope}_some"
+        if self._tables.get(table) != (followed, names):
+            parts = [rules.earliest(sources[name], keys, moment, name) for name in names]
             union = "\nUNION ALL\n".join(parts)
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {union}")
-            self._tables[table] = followed
+            self._tables[table] = (followed, names)
         return table
 
     def acts(self, moment: int, limits: dict[str, Any], scope: str = "network",
@@ -203,56 +205,66 @@ class Engine:
 
     # --- stages ---------------------------------------------------------------------------
 
-    def stages(self, moment: int, limits: dict[str, Any],
-               outside: pd.DataFrame | None = None) -> pd.DataFrame:
-        """``graphminer.trajectory.stages``: one row per maker per quarter from their first
-        contact to as_of's quarter, the role held, the organiser and bridge tracks, the state.
-
-        One aggregate of the events per maker and quarter (acted, landed, last action, last
-        return) and of the role rules' candidates, then one pass per maker over its quarters:
-        a role is held in a quarter when one of its acts falls in it or the three before it
-        (core: in it), the state reads the gap since the last action at the quarter's end
-        (or as_of)."""
-        import pandas as pd
-
+    def stage_marks(self, moment: int, limits: dict[str, Any],
+                    outside: pd.DataFrame | None = None) -> tuple[str, str]:
+        """The temporary tables the stages are read from: ``stage_marks`` (per maker and
+        quarter: an act of each role, an action, a landed contribution, the last action and
+        the last return in it) and ``stage_reached`` (per maker: first contact, returning).
+        With no new event, a later as_of reads the same marks (a quiet night keeps them)."""
         table = self.act_table(moment, limits, "network", outside)
-        gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
-        last = self.con.execute(f"SELECT {quarter_of(str(moment))}").fetchall()[0][0]
+        gone = int(limits["gone_days"]) * rules.DAY
         roles = "\nUNION ALL\n".join(
             f"SELECT DISTINCT maker, {quarter_of('dated')} AS q, "
             + ", ".join(f"{'TRUE' if name in names else 'FALSE'} AS {flag}"
                         for flag, names in (("core", ("core",)), ("maintainer", ("maintainer",)),
                                             ("organiser", ("organiser",)),
                                             ("bridge", ("repo_bridge", "org_bridge"))))
-            + f", FALSE AS acted, FALSE AS landed, NULL::BIGINT AS last_t, NULL::BIGINT AS last_back "
+            + ", FALSE AS acted, FALSE AS landed, NULL::BIGINT AS last_t, NULL::BIGINT AS last_back "
               f"FROM cand_{name} WHERE maker IS NOT NULL"
             for name in ROLE_RULES)
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_reached AS
+            SELECT maker, max(CASE WHEN milestone = 'first_contact' THEN dated END) AS fc,
+                   max(CASE WHEN milestone = 'returning' THEN dated END) AS ret
+            FROM {table} GROUP BY maker""")
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_marks AS
+            SELECT maker, q, bool_or(core) AS core, bool_or(maintainer) AS maintainer,
+                   bool_or(organiser) AS organiser, bool_or(bridge) AS bridge,
+                   bool_or(acted) AS acted, bool_or(landed) AS landed,
+                   max(last_t) AS last_t, max(last_back) AS last_back
+            FROM (
+                SELECT maker, quarter_no AS q, FALSE AS core, FALSE AS maintainer,
+                       FALSE AS organiser, FALSE AS bridge, bool_or(action) AS acted,
+                       bool_or(landed) AS landed, max(CASE WHEN action THEN t END) AS last_t,
+                       max(CASE WHEN action AND t - prev_n >= {gone} THEN t END) AS last_back
+                FROM ev WHERE action OR landed GROUP BY maker, quarter_no
+                UNION ALL
+                {roles}) AS every
+            GROUP BY maker, q""")
+        return "stage_marks", "stage_reached"
+
+    def stages(self, moment: int, limits: dict[str, Any],
+               outside: pd.DataFrame | None = None,
+               marks: tuple[str, str] | None = None) -> pd.DataFrame:
+        """``graphminer.trajectory.stages``: one row per maker per quarter from their first
+        contact to as_of's quarter, the role held, the organiser and bridge tracks, the state.
+
+        From the marks (``stage_marks``; or ``marks``, tables kept from an earlier as_of
+        with the same events): one pass per maker over its quarters: a role is held in a
+        quarter when one of its acts falls in it or the three before it (core: in it), the
+        state reads the gap since the last action at the quarter's end (or as_of)."""
+        import pandas as pd
+
+        marked, reached = marks or self.stage_marks(moment, limits, outside)
+        gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
+        last = self.con.execute(f"SELECT {quarter_of(str(moment))}").fetchall()[0][0]
         frame = self.con.execute(f"""
-            WITH reached AS (
-                SELECT maker, max(CASE WHEN milestone = 'first_contact' THEN dated END) AS fc,
-                       max(CASE WHEN milestone = 'returning' THEN dated END) AS ret
-                FROM {table} GROUP BY maker),
-            grid AS (
+            WITH grid AS (
                 SELECT maker, ret, unnest(range({quarter_of('fc')}, {last} + 1)) AS q
-                FROM reached WHERE fc IS NOT NULL),
-            marks AS (
-                SELECT maker, q, bool_or(core) AS core, bool_or(maintainer) AS maintainer,
-                       bool_or(organiser) AS organiser, bool_or(bridge) AS bridge,
-                       bool_or(acted) AS acted, bool_or(landed) AS landed,
-                       max(last_t) AS last_t, max(last_back) AS last_back
-                FROM (
-                    SELECT maker, quarter_no AS q, FALSE AS core, FALSE AS maintainer,
-                           FALSE AS organiser, FALSE AS bridge, bool_or(action) AS acted,
-                           bool_or(landed) AS landed, max(CASE WHEN action THEN t END) AS last_t,
-                           max(CASE WHEN action AND t - prev_n >= {gone} THEN t END) AS last_back
-                    FROM ev WHERE action OR landed GROUP BY maker, quarter_no
-                    UNION ALL
-                    {roles}) AS every
-                GROUP BY maker, q),
+                FROM {reached} WHERE fc IS NOT NULL),
             combined AS (
                 SELECT coalesce(g.maker, m.maker) AS maker, coalesce(g.q, m.q) AS q,
                        g.maker IS NOT NULL AS in_grid, g.ret, m.*  EXCLUDE (maker, q)
-                FROM grid g FULL JOIN marks m ON m.maker = g.maker AND m.q = g.q),
+                FROM grid g FULL JOIN {marked} m ON m.maker = g.maker AND m.q = g.q),
             rolled AS (
                 SELECT maker, q, in_grid, ret, coalesce(core, FALSE) AS is_core,
                        bool_or(maintainer) OVER w4 AS is_maintainer,

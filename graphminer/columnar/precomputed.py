@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from graphminer.columnar.engine import TARGET
+from graphminer.milestones import CAREER_KEYS
 
 if TYPE_CHECKING:
     import duckdb
@@ -57,35 +58,44 @@ def link(repo: str, target: str, base: str) -> str:
                ELSE NULL END"""
 
 
-def milestone_rows(columnar: Columnar, moment: int, base: str) -> None:
-    """``new_traj_milestones``: milestones of the three scopes with triggers and links."""
-    engine, con = columnar.engine, columnar.con
-    parts = []
-    for scope in ("network", "org", "repo"):
-        table = engine.act_table(moment, columnar.limits, scope, columnar.outside)
-        name = {"network": "''", "org": "coalesce(a.ext_org, r.org)",
-                "repo": "coalesce(a.ext_repo, r.full_name)"}[scope]
-        parts.append(f"""
-            SELECT mk.key AS maker_key, '{scope}' AS scope, {name} AS scope_name, a.milestone,
-                   {iso('a.dated')} AS "at", CAST(a.kind AS VARCHAR) AS trigger_kind,
-                   coalesce(a.ext_repo, r.full_name) AS trigger_repo,
-                   {TARGET} AS trigger_target, {iso('a.t')} AS trigger_at, bm.key AS trigger_by
-            FROM {table} a
-            JOIN makers mk ON mk.code = a.maker
-            LEFT JOIN repos r ON r.repo_id = a.repo_id
-            LEFT JOIN makers bm ON bm.code = a.by_maker""")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_traj_milestones AS
-        SELECT maker_key, scope, scope_name, milestone, "at", trigger_kind, trigger_repo,
+def milestone_select(table: str, scope: str) -> str:
+    """SQL: the milestone acts of ``table`` (one scope) as rows of ``traj_milestones``
+    (without the link)."""
+    name = {"network": "''", "org": "coalesce(a.ext_org, r.org)",
+            "repo": "coalesce(a.ext_repo, r.full_name)"}[scope]
+    return f"""
+        SELECT mk.key AS maker_key, '{scope}' AS scope, {name} AS scope_name, a.milestone,
+               {iso('a.dated')} AS "at", CAST(a.kind AS VARCHAR) AS trigger_kind,
+               coalesce(a.ext_repo, r.full_name) AS trigger_repo,
+               {TARGET} AS trigger_target, {iso('a.t')} AS trigger_at, bm.key AS trigger_by
+        FROM {table} a
+        JOIN makers mk ON mk.code = a.maker
+        LEFT JOIN repos r ON r.repo_id = a.repo_id
+        LEFT JOIN makers bm ON bm.code = a.by_maker"""
+
+
+def linked(parts: list[str], base: str) -> str:
+    """SQL: the union of milestone rows ``parts`` with each trigger's link."""
+    return f"""SELECT maker_key, scope, scope_name, milestone, "at", trigger_kind, trigger_repo,
                trigger_target, trigger_at, {link('trigger_repo', 'trigger_target', base)} AS link,
                trigger_by
-        FROM ({' UNION ALL '.join(parts)})""")
+        FROM ({' UNION ALL '.join(parts)})"""
 
 
-def stage_rows(columnar: Columnar, moment: int) -> None:
-    """``new_traj_stages``: the network stages, quarters as ``YYYY-MM-DD``."""
+def milestone_rows(columnar: Columnar, moment: int, base: str) -> None:
+    """``new_traj_milestones``: milestones of the three scopes with triggers and links."""
+    parts = [milestone_select(columnar.engine.act_table(moment, columnar.limits, scope,
+                                                       columnar.outside), scope)
+             for scope in ("network", "org", "repo")]
+    columnar.con.execute(f"CREATE OR REPLACE TEMP TABLE new_traj_milestones AS {linked(parts, base)}")
+
+
+def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = None) -> None:
+    """``new_traj_stages``: the network stages, quarters as ``YYYY-MM-DD`` (from ``marks``,
+    tables kept from an earlier as_of, when given)."""
     import pandas as pd
 
-    frame = columnar.engine.stages(moment, columnar.limits, columnar.outside)
+    frame = columnar.engine.stages(moment, columnar.limits, columnar.outside, marks=marks)
     frame = pd.DataFrame({
         "maker_key": frame["maker"].astype(object),
         "quarter": pd.to_datetime(frame["quarter"]).dt.strftime("%Y-%m-%d").astype(object),
@@ -99,6 +109,41 @@ def stage_rows(columnar: Columnar, moment: int) -> None:
                CAST(bridge AS BIGINT) AS bridge, CAST(state AS VARCHAR) AS state
         FROM _stages""")
     columnar.con.unregister("_stages")
+
+
+# What a later as_of changes when no event is new: the gaps, and the careers' milestones
+# (following's acts may be dated after the last refresh); the last quarters' stages.
+AS_OF_MILESTONES = ("inactive", "gone", *CAREER_KEYS)
+
+
+def quiet_rows(columnar: Columnar, moment: int, base: str) -> None:
+    """The four ``new_traj_*`` tables when only as_of moved (a quiet night): the milestones
+    of ``AS_OF_MILESTONES`` computed again, every other row as last written; the stages from
+    the marks kept at the last refresh (``kept_stage_*``); each maker's current stage."""
+    engine, con = columnar.engine, columnar.con
+    parts = []
+    for scope in ("network", "org", "repo"):
+        names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
+        parts.append(milestone_select(engine.act_table(moment, columnar.limits, scope,
+                                                       columnar.outside, names=names), scope))
+    listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_traj_milestones AS
+        SELECT * FROM written_traj_milestones WHERE milestone NOT IN ({listed})
+        UNION ALL {linked(parts, base)}""")
+    stage_rows(columnar, moment, marks=("kept_stage_marks", "kept_stage_reached"))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_traj_makers AS
+        WITH {LAST_STAGES}
+        SELECT w.key, w.login, w.name, w.is_bot, l.stage, l.state,
+               coalesce(l.organiser, 0) AS organiser, coalesce(l.bridge, 0) AS bridge, w.counts
+        FROM written_traj_makers w LEFT JOIN last l ON l.maker_key = w.key""")
+    con.execute("CREATE OR REPLACE TEMP TABLE new_traj_maker_names AS "
+                "SELECT * FROM written_traj_maker_names")
+
+
+LAST_STAGES = """last AS (
+            SELECT maker_key, stage, state, organiser, bridge FROM (
+                SELECT *, row_number() OVER (PARTITION BY maker_key ORDER BY quarter DESC) AS rk
+                FROM new_traj_stages) WHERE rk = 1)"""
 
 
 def count_json(count_kinds: dict[str, tuple[str, ...]]) -> str:
@@ -136,10 +181,7 @@ def maker_rows(columnar: Columnar, moment: int, info: dict[str, dict[str, Any]],
     con.register("_names", pd.DataFrame(names, columns=["needle", "kind", "maker_key"],
                                         dtype=object))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE new_traj_makers AS
-        WITH last AS (
-            SELECT maker_key, stage, state, organiser, bridge FROM (
-                SELECT *, row_number() OVER (PARTITION BY maker_key ORDER BY quarter DESC) AS rk
-                FROM new_traj_stages) WHERE rk = 1),
+        WITH {LAST_STAGES},
         counted AS (
             SELECT maker, {count_json(count_kinds)} AS counts FROM events WHERE t <= {moment}
             GROUP BY maker),
@@ -163,20 +205,22 @@ def maker_rows(columnar: Columnar, moment: int, info: dict[str, dict[str, Any]],
 
 def rows(columnar: Columnar, moment: int, base: str,
          maker_info: Callable[[list[str]], tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]],
-         count_kinds: dict[str, tuple[str, ...]]) -> None:
+         count_kinds: dict[str, tuple[str, ...]]) -> bool:
     """The four ``new_traj_*`` tables (empty when the store has no event); ``maker_info``
-    gives, for the makers' keys, their login, name and bot flag and the lookup names."""
+    gives, for the makers' keys, their login, name and bot flag and the lookup names.
+    Whether there were events (and so stages' marks)."""
     empty = columnar.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0
     if empty:
         for table, columns, _ in TABLES:
             columnar.con.execute(f"CREATE OR REPLACE TEMP TABLE new_{table} AS SELECT "
                                  + ", ".join(f"NULL::VARCHAR AS {column}" for column in columns)
                                  + " WHERE FALSE")
-        return
+        return False
     milestone_rows(columnar, moment, base)
     stage_rows(columnar, moment)
     info, names = maker_info(maker_keys(columnar))
     maker_rows(columnar, moment, info, names, count_kinds)
+    return True
 
 
 def changes(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...],
@@ -221,7 +265,18 @@ def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool)
     return written
 
 
-def keep_written(con: duckdb.DuckDBPyConnection) -> None:
-    """Remember the rows just written (the copy's ``written_traj_*``)."""
+def keep_written(con: duckdb.DuckDBPyConnection, marks: bool) -> None:
+    """Remember the rows just written (the copy's ``written_traj_*``) and, when they were
+    computed whole, the stages' marks (``kept_stage_*``: a quiet night starts from them)."""
     for table, _, _ in TABLES:
         con.execute(f"CREATE OR REPLACE TABLE written_{table} AS SELECT * FROM new_{table}")
+    if marks:
+        con.execute("CREATE OR REPLACE TABLE kept_stage_marks AS SELECT * FROM stage_marks")
+        con.execute("CREATE OR REPLACE TABLE kept_stage_reached AS SELECT * FROM stage_reached")
+
+
+def has_kept_marks(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the copy kept the stages' marks of its last whole computation."""
+    names = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    return {"kept_stage_marks", "kept_stage_reached"} <= names
