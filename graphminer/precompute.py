@@ -225,10 +225,12 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
         return found, name_rows(found)
 
     if done["quiet"]:
-        precomputed.quiet_rows(columnar, moment, base)
+        precomputed.quiet_changes(columnar, moment, json.loads(copy.copy_value(con, "inputs"))["moment"],
+                                  base)
         marks = False
     else:
         marks = precomputed.rows(columnar, moment, base, info, COUNT_KINDS)
+        precomputed.changes(con, not trusted)
     with conn:
         done["written"] = precomputed.write(con, conn, not trusted)
         conn.execute(
@@ -236,7 +238,7 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
             "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)", row)
 
         def keep() -> None:
-            precomputed.keep_written(con, marks)
+            precomputed.keep_written(con, not trusted, marks)
             values = {"precomputed": json.dumps(list(row)), "inputs": json.dumps(inputs)}
             for key, value in values.items():
                 con.execute("INSERT OR REPLACE INTO _copy VALUES (?, ?)", [key, value])
@@ -271,16 +273,22 @@ def quiet_night(con: Any, done: dict[str, Any], inputs: dict[str, Any]) -> bool:
 
 def identity_digest(conn: sqlite3.Connection) -> str:
     """A fingerprint of what the makers' names and flags are read from (identity's tables
-    and the accounts): a quiet night keeps them."""
-    digest = hashlib.sha1()
-    queries = ["SELECT id, login, name, type FROM people ORDER BY id"]
+    and the accounts): a quiet night keeps them. SQLite joins each table's rows into one
+    text, hashed here."""
+    def joined(table: str, columns: str, order: str) -> str:
+        fields = " || char(31) || ".join(f"coalesce(CAST({column} AS TEXT), char(30))"
+                                         for column in columns.split(", "))
+        return f"SELECT group_concat({fields}, char(10)) FROM (SELECT * FROM {table} ORDER BY {order})"
+
+    queries = [joined("people", "id, login, name, type", "id")]
     if table_exists(conn, "makers"):
-        queries += ["SELECT key, login, name, is_bot FROM makers ORDER BY key",
-                    "SELECT identity, kind, maker_key, email, name FROM maker_identities "
-                    "ORDER BY kind, identity"]
+        queries += [joined("makers", "key, login, name, is_bot", "key"),
+                    joined("maker_identities", "identity, kind, maker_key, email, name",
+                           "kind, identity")]
+    digest = hashlib.sha1()
     for sql in queries:
-        for row in conn.execute(sql):
-            digest.update(repr(tuple(row)).encode())
+        digest.update((conn.execute(sql).fetchone()[0] or "").encode())
+        digest.update(b"\x00")
     return digest.hexdigest()
 
 

@@ -63,10 +63,17 @@ def settings(conn: sqlite3.Connection, config: Config | None) -> str:
     opted out (by the keys the opt-out list resolves to now)."""
     from graphminer.events import opted_out_makers, people_frame
 
+    if not (config is not None and config.opt_out):
+        return settings_of(config, [])
+    return settings_of(config, opted_out_makers(conn, config, people_frame(conn)))
+
+
+def settings_of(config: Config | None, opted_out: Any) -> str:
+    """``settings`` from the opted-out keys."""
     values = {
         "schema": tables.SCHEMA_VERSION,
         "forks": bool(config and config["harvest"].get("include_forks")),
-        "opted_out": sorted(opted_out_makers(conn, config, people_frame(conn))),
+        "opted_out": sorted(opted_out),
     }
     return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
 

@@ -242,29 +242,45 @@ class Engine:
             GROUP BY maker, q""")
         return "stage_marks", "stage_reached"
 
+    def quarter_number(self, moment: int) -> int:
+        """The calendar quarter number (year * 4 + quarter - 1, UTC) of epoch seconds."""
+        return int(self.con.execute(f"SELECT {quarter_of(str(moment))}").fetchall()[0][0])
+
     def stages(self, moment: int, limits: dict[str, Any],
                outside: pd.DataFrame | None = None,
-               marks: tuple[str, str] | None = None) -> pd.DataFrame:
+               marks: tuple[str, str] | None = None, since: int | None = None) -> pd.DataFrame:
         """``graphminer.trajectory.stages``: one row per maker per quarter from their first
         contact to as_of's quarter, the role held, the organiser and bridge tracks, the state.
 
         From the marks (``stage_marks``; or ``marks``, tables kept from an earlier as_of
         with the same events): one pass per maker over its quarters: a role is held in a
         quarter when one of its acts falls in it or the three before it (core: in it), the
-        state reads the gap since the last action at the quarter's end (or as_of)."""
+        state reads the gap since the last action at the quarter's end (or as_of). With
+        ``since`` (a quarter number), only the quarters from it on: the marks before it
+        reduced to what those read (the three quarters before, each maker's last action
+        and return)."""
         import pandas as pd
 
         marked, reached = marks or self.stage_marks(moment, limits, outside)
         gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
-        last = self.con.execute(f"SELECT {quarter_of(str(moment))}").fetchall()[0][0]
+        last = self.quarter_number(moment)
+        first = quarter_of("fc") if since is None else f"greatest({quarter_of('fc')}, {int(since)})"
+        if since is None:
+            used = marked
+        else:
+            used = f"""(SELECT * FROM {marked} WHERE q >= {int(since) - 3}
+                UNION ALL
+                SELECT maker, {int(since) - 4} AS q, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
+                       max(last_t), max(last_back)
+                FROM {marked} WHERE q < {int(since) - 3} GROUP BY maker)"""
         frame = self.con.execute(f"""
             WITH grid AS (
-                SELECT maker, ret, unnest(range({quarter_of('fc')}, {last} + 1)) AS q
+                SELECT maker, ret, unnest(range({first}, {last} + 1)) AS q
                 FROM {reached} WHERE fc IS NOT NULL),
             combined AS (
                 SELECT coalesce(g.maker, m.maker) AS maker, coalesce(g.q, m.q) AS q,
                        g.maker IS NOT NULL AS in_grid, g.ret, m.*  EXCLUDE (maker, q)
-                FROM grid g FULL JOIN {marked} m ON m.maker = g.maker AND m.q = g.q),
+                FROM grid g FULL JOIN {used} m ON m.maker = g.maker AND m.q = g.q),
             rolled AS (
                 SELECT maker, q, in_grid, ret, coalesce(core, FALSE) AS is_core,
                        bool_or(maintainer) OVER w4 AS is_maintainer,

@@ -37,6 +37,7 @@ TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("traj_stages", ("maker_key", "quarter", "stage", "organiser", "bridge", "state"),
      ("maker_key", "quarter")),
 )
+SHAPES = {table: (columns, key) for table, columns, key in TABLES}
 
 
 def iso(column: str) -> str:
@@ -90,12 +91,15 @@ def milestone_rows(columnar: Columnar, moment: int, base: str) -> None:
     columnar.con.execute(f"CREATE OR REPLACE TEMP TABLE new_traj_milestones AS {linked(parts, base)}")
 
 
-def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = None) -> None:
+def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = None,
+               since: int | None = None) -> None:
     """``new_traj_stages``: the network stages, quarters as ``YYYY-MM-DD`` (from ``marks``,
-    tables kept from an earlier as_of, when given)."""
+    tables kept from an earlier as_of, when given; only quarters from ``since`` on when
+    given)."""
     import pandas as pd
 
-    frame = columnar.engine.stages(moment, columnar.limits, columnar.outside, marks=marks)
+    frame = columnar.engine.stages(moment, columnar.limits, columnar.outside, marks=marks,
+                                   since=since)
     frame = pd.DataFrame({
         "maker_key": frame["maker"].astype(object),
         "quarter": pd.to_datetime(frame["quarter"]).dt.strftime("%Y-%m-%d").astype(object),
@@ -116,10 +120,12 @@ def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = 
 AS_OF_MILESTONES = ("inactive", "gone", *CAREER_KEYS)
 
 
-def quiet_rows(columnar: Columnar, moment: int, base: str) -> None:
-    """The four ``new_traj_*`` tables when only as_of moved (a quiet night): the milestones
-    of ``AS_OF_MILESTONES`` computed again, every other row as last written; the stages from
-    the marks kept at the last refresh (``kept_stage_*``); each maker's current stage."""
+def quiet_changes(columnar: Columnar, moment: int, before: int, base: str) -> None:
+    """``up_*`` and ``del_*`` when only as_of moved, from ``before`` to ``moment`` (a quiet
+    night): the milestones of ``AS_OF_MILESTONES`` computed again and compared with the
+    ones last written; the stages of the quarters from ``before``'s on, from the marks kept
+    at the last refresh (``kept_stage_*``: no event is new, so none changed); each maker's
+    current stage. Nothing else can have changed."""
     engine, con = columnar.engine, columnar.con
     parts = []
     for scope in ("network", "org", "repo"):
@@ -127,17 +133,33 @@ def quiet_rows(columnar: Columnar, moment: int, base: str) -> None:
         parts.append(milestone_select(engine.act_table(moment, columnar.limits, scope,
                                                        columnar.outside, names=names), scope))
     listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_traj_milestones AS
-        SELECT * FROM written_traj_milestones WHERE milestone NOT IN ({listed})
-        UNION ALL {linked(parts, base)}""")
-    stage_rows(columnar, moment, marks=("kept_stage_marks", "kept_stage_reached"))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE quiet_milestones AS {linked(parts, base)}")
+    diff(con, "traj_milestones", "SELECT * FROM quiet_milestones",
+         f"SELECT * FROM written_traj_milestones WHERE milestone IN ({listed})")
+    since = engine.quarter_number(before)
+    stage_rows(columnar, moment, marks=("kept_stage_marks", "kept_stage_reached"), since=since)
+    first_day = con.execute(f"SELECT {quarter_day(since)}").fetchall()[0][0]
+    diff(con, "traj_stages", "SELECT * FROM new_traj_stages",
+         f"SELECT * FROM written_traj_stages WHERE quarter >= '{first_day}'")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE new_traj_makers AS
         WITH {LAST_STAGES}
-        SELECT w.key, w.login, w.name, w.is_bot, l.stage, l.state,
-               coalesce(l.organiser, 0) AS organiser, coalesce(l.bridge, 0) AS bridge, w.counts
+        SELECT w.key, w.login, w.name, w.is_bot, coalesce(l.stage, w.stage) AS stage,
+               coalesce(l.state, w.state) AS state, coalesce(l.organiser, w.organiser) AS organiser,
+               coalesce(l.bridge, w.bridge) AS bridge, w.counts
         FROM written_traj_makers w LEFT JOIN last l ON l.maker_key = w.key""")
-    con.execute("CREATE OR REPLACE TEMP TABLE new_traj_maker_names AS "
-                "SELECT * FROM written_traj_maker_names")
+    diff(con, "traj_makers", "SELECT * FROM new_traj_makers", "SELECT * FROM written_traj_makers")
+    for table in ("traj_maker_names",):
+        columns, key = SHAPES[table]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE up_{table} AS "
+                    f"SELECT {quoted(columns)} FROM written_{table} WHERE FALSE")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE del_{table} AS "
+                    f"SELECT {quoted(key)} FROM written_{table} WHERE FALSE")
+
+
+def quarter_day(quarter: int) -> str:
+    """SQL: the first day (``YYYY-MM-DD``) of a quarter number."""
+    return (f"strftime(make_date(CAST({quarter} // 4 AS BIGINT), "
+            f"CAST({quarter} % 4 * 3 + 1 AS BIGINT), 1), '%Y-%m-%d')")
 
 
 LAST_STAGES = """last AS (
@@ -223,20 +245,35 @@ def rows(columnar: Columnar, moment: int, base: str,
     return True
 
 
-def changes(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...],
-            key: tuple[str, ...], whole: bool) -> tuple[list[tuple], list[tuple]]:
-    """(rows to write, keys to delete) to bring the store's ``table`` from what the copy
-    last wrote (``written_<table>``) to ``new_<table>``; every row when ``whole``."""
-    listed = ", ".join(f'"{column}"' for column in columns)
-    if whole:
-        return con.execute(f"SELECT {listed} FROM new_{table} ORDER BY {', '.join(key)}").fetchall(), []
-    upserts = con.execute(f"""SELECT {listed} FROM (SELECT {listed} FROM new_{table}
-        EXCEPT SELECT {listed} FROM written_{table}) ORDER BY {', '.join(key)}""").fetchall()
-    on = " AND ".join(f'n."{column}" = w."{column}"' for column in key)
-    deletes = con.execute(f"""SELECT {', '.join('w."' + c + '"' for c in key)}
-        FROM written_{table} w LEFT JOIN new_{table} n ON {on}
-        WHERE n."{key[0]}" IS NULL""").fetchall()
-    return upserts, deletes
+def quoted(columns: tuple[str, ...], alias: str = "") -> str:
+    """SQL: the columns, quoted (``at`` is a keyword), each prefixed by ``alias.``."""
+    return ", ".join(f'{alias + "." if alias else ""}"{column}"' for column in columns)
+
+
+def diff(con: duckdb.DuckDBPyConnection, table: str, new: str, old: str) -> None:
+    """The temporary tables ``up_<table>`` (rows of ``new`` not in ``old``: to write) and
+    ``del_<table>`` (keys of ``old`` not in ``new``: to delete); ``new`` and ``old`` are
+    queries over the same part of the table (all of it, or what a quiet night moves)."""
+    columns, key = SHAPES[table]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE up_{table} AS
+        SELECT {quoted(columns)} FROM ({new}) EXCEPT SELECT {quoted(columns)} FROM ({old})""")
+    on = " AND ".join(f'n."{column}" = o."{column}"' for column in key)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE del_{table} AS
+        SELECT {quoted(key, 'o')} FROM ({old}) o LEFT JOIN ({new}) n ON {on}
+        WHERE n."{key[0]}" IS NULL""")
+
+
+def changes(con: duckdb.DuckDBPyConnection, whole: bool) -> None:
+    """``up_*`` and ``del_*`` of every table from ``new_*`` (all rows when ``whole``: the
+    store's table is rewritten; else against what the copy last wrote)."""
+    for table, columns, key in TABLES:
+        if whole:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE up_{table} AS "
+                        f"SELECT {quoted(columns)} FROM new_{table}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE del_{table} AS "
+                        f"SELECT {quoted(key)} FROM new_{table} WHERE FALSE")
+        else:
+            diff(con, table, f"SELECT * FROM new_{table}", f"SELECT * FROM written_{table}")
 
 
 def has_written(con: duckdb.DuckDBPyConnection) -> bool:
@@ -247,12 +284,13 @@ def has_written(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool) -> dict[str, int]:
-    """Write the ``new_traj_*`` rows to the store's tables (inside the caller's transaction):
-    what changed since the copy last wrote, or everything when ``whole``; then keep them
-    as what was written. Returns how many rows were written per table."""
+    """Write ``up_*`` and ``del_*`` to the store's tables (inside the caller's transaction;
+    each table emptied first when ``whole``). Returns how many rows were written per table."""
     written = {}
     for table, columns, key in TABLES:
-        upserts, deletes = changes(con, table, columns, key, whole)
+        upserts = con.execute(f"SELECT {quoted(columns)} FROM up_{table} "
+                              f"ORDER BY {quoted(key)}").fetchall()
+        deletes = con.execute(f"SELECT {quoted(key)} FROM del_{table}").fetchall()
         if whole:
             conn.execute(f"DELETE FROM {table}")
         if deletes:
@@ -265,11 +303,20 @@ def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool)
     return written
 
 
-def keep_written(con: duckdb.DuckDBPyConnection, marks: bool) -> None:
-    """Remember the rows just written (the copy's ``written_traj_*``) and, when they were
-    computed whole, the stages' marks (``kept_stage_*``: a quiet night starts from them)."""
-    for table, _, _ in TABLES:
-        con.execute(f"CREATE OR REPLACE TABLE written_{table} AS SELECT * FROM new_{table}")
+def keep_written(con: duckdb.DuckDBPyConnection, whole: bool, marks: bool) -> None:
+    """Remember what was just written (the copy's ``written_traj_*``: the new tables when
+    ``whole``, else the last ones with ``up_*`` and ``del_*`` applied) and, when they were
+    computed from the events, the stages' marks (``kept_stage_*``: a quiet night starts
+    from them)."""
+    for table, columns, key in TABLES:
+        if whole:
+            con.execute(f"CREATE OR REPLACE TABLE written_{table} AS SELECT * FROM new_{table}")
+            continue
+        on = " AND ".join(f'written_{table}."{column}" = k."{column}"' for column in key)
+        con.execute(f"""DELETE FROM written_{table} USING (
+            SELECT {quoted(key)} FROM up_{table} UNION SELECT {quoted(key)} FROM del_{table}) k
+            WHERE {on}""")
+        con.execute(f"INSERT INTO written_{table} SELECT {quoted(columns)} FROM up_{table}")
     if marks:
         con.execute("CREATE OR REPLACE TABLE kept_stage_marks AS SELECT * FROM stage_marks")
         con.execute("CREATE OR REPLACE TABLE kept_stage_reached AS SELECT * FROM stage_reached")
