@@ -20,6 +20,9 @@ from graphminer.columnar.frames import stamps
 
 # The rules whose every candidate the stages read (graphminer.trajectory.ROLE_RULES).
 ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
+# The rules evaluated together in one pass over the events (``Engine.fused``).
+FUSABLE = frozenset({name for name, rule in rules.RULES.items() if isinstance(rule, rules.EventRule)}
+                    | {"returning", "long_term"})
 # The rules that read the parts several rules share (rules.SHARED).
 SHARED_READERS = frozenset({"creator", "organiser", "coder_to_organiser"})
 
@@ -136,11 +139,56 @@ class Engine:
         sources = self.candidates(moment, limits, keys, followed, names)
         table = f"acts_{scope}" if names == catalogue.KEYS else f"acts_{scope}_some"
         if self._tables.get(table) != (followed, names):
-            parts = [rules.earliest(sources[name], keys, moment, name) for name in names]
+            fused = [name for name in names if name in FUSABLE]
+            parts = [rules.earliest(sources[name], keys, moment, name)
+                     for name in names if name not in fused]
+            if fused:
+                parts.append(self.fused(moment, limits, keys, fused))
             union = "\nUNION ALL\n".join(parts)
             self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {union}")
             self._tables[table] = (followed, names)
         return table
+
+    def fused(self, moment: int, limits: dict[str, Any], keys: tuple[str, ...],
+              names: list[str]) -> str:
+        """SQL: the milestones ``names`` (rules over the events' own order: the
+        ``rules.EventRule`` ones, returning and long_term) for every scope key in one pass
+        over the events: the lowest place matching each rule's condition (then returning's
+        and long_term's, after the first landed contribution, in a second pass), each
+        joined back to its event. The same answer as each rule's own query (``earliest``)."""
+        query = rules.Query(moment, limits, keys)
+        partition = ", ".join(keys)
+        simple = [name for name in names if isinstance(rules.RULES[name], rules.EventRule)]
+        firsts = ", ".join(
+            [f"min(seq) FILTER (WHERE {rules.RULES[name].where(query)}) AS s_{name}"
+             for name in simple]
+            + ["min(month_no) FILTER (WHERE landed) AS first_month",
+               "min(t) FILTER (WHERE landed) AS first_t"])
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE fused_a AS "
+                         f"SELECT {partition}, {firsts} FROM ev GROUP BY {partition}")
+        places = [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_a" for name in simple]
+        later = [name for name in names if name in ("returning", "long_term")]
+        if later:
+            on = " AND ".join(f"f.{key} = ev.{key}" for key in keys)
+            span = int(limits["long_term_days"]) * rules.DAY
+            self.con.execute(f"""CREATE OR REPLACE TEMP TABLE fused_b AS
+                SELECT min(ev.seq) FILTER (WHERE ev.month_no > f.first_month) AS s_returning,
+                       min(ev.seq) FILTER (WHERE ev.t - f.first_t >= {span}) AS s_long_term
+                FROM ev JOIN fused_a f ON {on} WHERE ev.landed
+                GROUP BY {', '.join('ev.' + key for key in keys)}""")
+            places += [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_b" for name in later]
+        spans = " ".join(f"WHEN '{name}' THEN {rules.RULES[name].days(query)}"
+                         for name in simple if rules.RULES[name].span)
+        span = f"CASE u.milestone {spans} ELSE 0 END" if spans else "0"
+        kind = (f"CASE WHEN {span} > 0 THEN 'gap' ELSE CAST(ev.kind AS VARCHAR) END"
+                if spans else "CAST(ev.kind AS VARCHAR)")
+        return f"""SELECT * FROM (
+            SELECT u.milestone, ev.maker, ev.repo_id, ev.org, ev.t + {span} AS dated,
+                   {kind} AS kind, ev.target_type, ev.target_num, ev.sha, ev.t + {span} AS t,
+                   ev.maker AS by_maker, 0 AS o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo,
+                   NULL AS ext_org
+            FROM ({' UNION ALL '.join(places)}) u JOIN ev ON ev.seq = u.seq) AS f
+            WHERE dated <= {moment}"""
 
     def acts(self, moment: int, limits: dict[str, Any], scope: str = "network",
              outside: pd.DataFrame | None = None) -> pd.DataFrame:

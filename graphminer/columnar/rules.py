@@ -73,6 +73,31 @@ class Query:
         return self.shared.get(name) or f"({SHARED[name](self)})"
 
 
+@dataclass(frozen=True)
+class EventRule:
+    """A milestone whose candidates are the events matching ``where`` (SQL over ``ev``,
+    written for a query), dated at their own time, or ``span`` days later (a threshold key:
+    the gaps, whose trigger is then the gap, kind ``gap``); ties by the events' order.
+    Called, it is the rule's query; the engine also reads ``where`` to evaluate several
+    such rules in one pass over the events."""
+
+    where: Callable[[Query], str]
+    span: str | None = None
+
+    def days(self, q: Query) -> int:
+        """The span in seconds (0 without one)."""
+        return int(q.limits[self.span]) * DAY if self.span else 0
+
+    def __call__(self, q: Query) -> str:
+        if self.span is None:
+            return rows(self.where(q))
+        span = self.days(q)
+        return f"""SELECT maker, repo_id, org, t + {span} AS dated, 'gap' AS kind, target_type,
+            target_num, sha, t + {span} AS t, maker AS by_maker, 0 AS o1, '' AS o2, seq AS o3,
+            NULL AS ext_repo, NULL AS ext_org
+            FROM ev WHERE {self.where(q)}"""
+
+
 def rows(where: str, source: str = "ev", o1: str = "0") -> str:
     """SQL: the rows of ``source`` matching ``where`` as candidates dated at their own time,
     reached by their own maker; ties by ``o1`` then their place ``seq``."""
@@ -98,25 +123,11 @@ def firsts(where: str, groups: str) -> str:
 
 # --- repo-scope rules -------------------------------------------------------------------
 
-def first_contact(q: Query) -> str:
-    """Every action."""
-    return rows("action")
-
-
-def first_issue(q: Query) -> str:
-    return rows("kind = 'issue_opened'")
-
-
-def first_comment(q: Query) -> str:
-    return rows("kind IN ('comment', 'review_comment')")
-
-
-def first_pr(q: Query) -> str:
-    return rows("kind = 'pr_opened'")
-
-
-def first_landed(q: Query) -> str:
-    return rows("landed")
+first_contact = EventRule(lambda q: "action")  # every action
+first_issue = EventRule(lambda q: "kind = 'issue_opened'")
+first_comment = EventRule(lambda q: "kind IN ('comment', 'review_comment')")
+first_pr = EventRule(lambda q: "kind = 'pr_opened'")
+first_landed = EventRule(lambda q: "landed")
 
 
 def after_others_landed(where: str) -> str:
@@ -156,12 +167,9 @@ def maintainer(q: Query) -> str:
     )
 
 
-def triager(q: Query) -> str:
-    return rows(f"kind = 'issue_event' AND subkind IN {TRIAGE} AND someone_else")
-
-
-def reviewer(q: Query) -> str:
-    return rows("kind = 'review' AND someone_else")
+# labelled, assigned or milestoned someone else's issue or PR; reviewed someone else's PR
+triager = EventRule(lambda q: f"kind = 'issue_event' AND subkind IN {TRIAGE} AND someone_else")
+reviewer = EventRule(lambda q: "kind = 'review' AND someone_else")
 
 
 def core(q: Query) -> str:
@@ -326,24 +334,18 @@ def long_term(q: Query) -> str:
         WHERE ev.landed) AS l""")
 
 
-def gap(days_key: str) -> Callable[[Query], str]:
+def gap(days_key: str) -> EventRule:
     """inactive / gone: the last actions before a gap of >= days (or before as_of), dated
     action + days; the trigger is the gap (kind ``gap``) at that date (interpretation 5)."""
-    def sql(q: Query) -> str:
-        span = int(q.limits[days_key]) * DAY
-        following = STEPS[q.keys][1]
-        return f"""SELECT maker, repo_id, org, t + {span} AS dated, 'gap' AS kind, target_type,
-            target_num, sha, t + {span} AS t, maker AS by_maker, 0 AS o1, '' AS o2, seq AS o3,
-            NULL AS ext_repo, NULL AS ext_org
-            FROM ev WHERE action AND CASE WHEN {following} IS NULL OR {following} > {q.moment}
-                                          THEN {q.moment} ELSE {following} END - t >= {span}"""
-    return sql
+    def where(q: Query) -> str:
+        span, following = int(q.limits[days_key]) * DAY, STEPS[q.keys][1]
+        return (f"action AND CASE WHEN {following} IS NULL OR {following} > {q.moment} "
+                f"THEN {q.moment} ELSE {following} END - t >= {span}")
+    return EventRule(where, days_key)
 
 
-def returned(q: Query) -> str:
-    """Actions after a gap of >= gone_days."""
-    span = int(q.limits["gone_days"]) * DAY
-    return rows(f"action AND t - {STEPS[q.keys][0]} >= {span}")
+# actions after a gap of >= gone_days
+returned = EventRule(lambda q: f"action AND t - {STEPS[q.keys][0]} >= {int(q.limits['gone_days']) * DAY}")
 
 
 def code_and_organising(q: Query) -> str:
