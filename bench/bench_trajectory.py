@@ -109,9 +109,12 @@ def phase_analyse(store: Path) -> dict:
     times["total_s"] = time.perf_counter() - started
     times["peak_mb"] = peak_mb()
     events = columnar.events_frame()  # the frame readers get (docs/events.md), not timed
-    step = time.perf_counter()
-    events.groupby("maker")["ts"].min()
-    times["baseline_groupby_min_s"] = time.perf_counter() - step
+    runs = []
+    for _ in range(5):  # a shared machine: the fastest of five passes
+        step = time.perf_counter()
+        events.groupby("maker")["ts"].min()
+        runs.append(time.perf_counter() - step)
+    times["baseline_groupby_min_s"] = min(runs)
     times["events"] = len(events)
     times["makers"] = int(events["maker"].nunique())
     times["repos"] = int(events["repo"].nunique())
@@ -299,7 +302,7 @@ def main() -> None:
           f"{analysed['peak_mb']:.0f} MB (goal <= 10x the baseline, <= 1024 MB; "
           f"at 10M events <= 60 s, <= 4096 MB)")
     print(f"baseline (one pandas groupby-min over the same events): "
-          f"{analysed['baseline_groupby_min_s']:.3f} s; ratio {ratio:.0f}x")
+          f"{analysed['baseline_groupby_min_s']:.3f} s (fastest of 5); ratio {ratio:.0f}x")
     if reference_runs:
         reference = min(reference_runs, key=lambda run: run["total_s"])
         print(f"reference ({baseline}: the pandas implementation), same store, same run: "

@@ -83,11 +83,12 @@ def differences(conn: sqlite3.Connection, config: Any, as_of: Any = None,
         found.append(wide_difference(f"{scope} milestones", wide[scope],
                                      engine.milestones(moment, scope)))
     stages = trajectory.stages(events, moment, config, network=wide["network"])
-    found.append(first_difference("stages", stages, engine.stages(moment)))
+    ours = engine.stages(moment)
+    found.append(first_difference("stages", stages, ours))
     labels = maker_labels(conn)
-    found.append(graph_difference(
-        maker_project_graph(events[events["ts"] <= moment], stages, labels=labels),
-        engine.graph(moment, stages, labels)))
+    expected = maker_project_graph(events[events["ts"] <= moment], stages, labels=labels)
+    found.append(graph_difference(expected, engine.graph(moment, ours, labels)))
+    found.append(graph_difference(expected, engine.graph(moment, stages, labels)))
     return [difference for difference in found if difference]
 
 

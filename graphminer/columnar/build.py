@@ -25,6 +25,7 @@ every shared log.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
@@ -107,7 +108,7 @@ def connect(path: str | None = None, read_only: bool = False) -> duckdb.DuckDBPy
 
     con = duckdb.connect(path or ":memory:", read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET threads = 2")
+    con.execute(f"SET threads = {int(os.environ.get('GRAPHMINER_DUCKDB_THREADS', '2'))}")
     con.execute("SET preserve_insertion_order = false")
     return con
 

@@ -321,7 +321,7 @@ class Engine:
                 SELECT maker, {int(since) - 4} AS q, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
                        max(last_t), max(last_back)
                 FROM {marked} WHERE q < {int(since) - 3} GROUP BY maker)"""
-        frame = self.con.execute(f"""
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_out AS
             WITH grid AS (
                 SELECT maker, ret, unnest(range({first}, {last} + 1)) AS q
                 FROM {reached} WHERE fc IS NOT NULL),
@@ -354,19 +354,21 @@ class Engine:
                                WHEN last_back >= qs THEN 'returned'
                                ELSE 'active' END AS state
                 FROM placed)
-            SELECT mk.key AS maker, f.qs AS quarter,
+            SELECT f.maker AS code, mk.key AS maker, f.q, f.qs AS quarter,
                    CASE WHEN is_core THEN 'core' WHEN is_maintainer THEN 'maintainer'
                         WHEN is_landed AND ret <= ref THEN 'returning'
                         WHEN is_landed THEN 'contributor' WHEN is_acted THEN 'participant'
                         ELSE state END AS stage,
                    organiser, bridge, state
-            FROM flagged f JOIN makers mk ON mk.code = f.maker
-            ORDER BY mk.key, f.q""").df()
+            FROM flagged f JOIN makers mk ON mk.code = f.maker""")
+        frame = self.con.execute("SELECT maker, quarter, stage, organiser, bridge, state "
+                                 "FROM stage_out ORDER BY maker, q").df()
         if frame.empty:
-            return pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
-        frame["quarter"] = stamps(frame["quarter"])
-        for column in ("maker", "stage", "state"):
-            frame[column] = frame[column].astype(object)
-        frame["organiser"] = frame["organiser"].astype(bool)
-        frame["bridge"] = frame["bridge"].astype(bool)
+            frame = pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
+        else:
+            frame["quarter"] = stamps(frame["quarter"])
+            for column in ("maker", "stage", "state"):
+                frame[column] = frame[column].astype(object)
+            frame["organiser"] = frame["organiser"].astype(bool)
+            frame["bridge"] = frame["bridge"].astype(bool)
         return frame

@@ -25,25 +25,28 @@ def day(column: str) -> str:
     return f"strftime(to_timestamp({column}), {DAY_FORMAT})"
 
 
-def edge_counts(con: duckdb.DuckDBPyConnection, kinds: list[str]) -> None:
-    """``g_edges``: per maker and repository acting on it (table ``g_actions``), the actions,
-    first and last time, place of the first, and one count per kind; read once, the makers'
-    and repositories' figures are sums of these."""
+def edge_counts(con: duckdb.DuckDBPyConnection, kinds: list[str], actions: str) -> None:
+    """``g_edges``: per maker and repository acting on it (the events matching ``actions``),
+    the actions, first and last time, place of the first, and one count per kind; read
+    once, the makers' and repositories' figures are sums of these."""
     per_kind = ", ".join(f"count(*) FILTER (WHERE kind = '{kind}') AS k{index}"
                          for index, kind in enumerate(kinds))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE g_edges AS
         SELECT maker, repo_id, count(*) AS n, min(t) AS first_t, max(t) AS last_t,
                min(seq) AS first_seq, bool_or(is_bot) AS bot, {per_kind}
-        FROM g_actions GROUP BY maker, repo_id""")
+        FROM events WHERE {actions} GROUP BY maker, repo_id""")
 
 
 def counted(con: duckdb.DuckDBPyConnection, group: str, width: int, extra: str = "",
             joins: str = "") -> list[tuple]:
-    """Per ``group`` of the edges (``g_edges e``): activity, first and last day, one count
-    per kind, then ``extra``, in the order the groups first act."""
-    per_kind = ", ".join(f"sum(e.k{index})" for index in range(width))
+    """Per ``group`` of the edges (``g_edges e``): the group, then ``extra``, then first and
+    last day, activity and one count per kind (the attributes' order), in the order the
+    groups first act."""
+    # (sums as BIGINT: DuckDB's own HUGEINT is slow to hand to Python)
+    per_kind = ", ".join(f"CAST(sum(e.k{index}) AS BIGINT)" for index in range(width))
     return con.execute(f"""
-        SELECT {group}, sum(e.n), {day('min(e.first_t)')}, {day('max(e.last_t)')}, {per_kind}{extra}
+        SELECT {group}{extra}, {day('min(e.first_t)')}, {day('max(e.last_t)')},
+               CAST(sum(e.n) AS BIGINT), {per_kind}
         FROM g_edges e {joins}
         GROUP BY {group} ORDER BY min(e.first_seq)""").fetchall()
 
@@ -55,20 +58,18 @@ def bipartite_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.Data
     gives them (or None); ``labels`` maps maker keys to logins."""
     import networkx as nx
 
-    from graphminer.graph import stage_lists
+    from graphminer.graph import stage_lists as lists_of
 
     graph = nx.Graph(rules="bipartite maker-project")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE g_actions AS
-        SELECT e.maker, e.repo_id, e.t, CAST(e.kind AS VARCHAR) AS kind, e.seq, e.is_bot
-        FROM events e WHERE e.action AND e.t <= {moment}
-        {'' if include_bots else 'AND NOT e.is_bot'}""")
+    actions = f"action AND t <= {moment}" + ("" if include_bots else " AND NOT is_bot")
     kinds = [row[0] for row in con.execute(
-        "SELECT kind FROM g_actions GROUP BY kind ORDER BY min(seq)").fetchall()]
+        f"SELECT CAST(kind AS VARCHAR) FROM events WHERE {actions} GROUP BY kind "
+        "ORDER BY min(seq)").fetchall()]
     if not kinds:
         return graph
     width = len(kinds)
-    edge_counts(con, kinds)
-    makers = counted(con, "e.maker", width, ", bool_or(e.bot), min(mk.key), min(o.org)",
+    edge_counts(con, kinds, actions)
+    makers = counted(con, "e.maker", width, ", min(mk.key), min(o.org), bool_or(e.bot)",
                      """JOIN makers mk ON mk.code = e.maker
                         JOIN (SELECT maker, org FROM (
                                   SELECT e.maker, r.org, row_number() OVER (
@@ -78,46 +79,35 @@ def bipartite_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.Data
     repos = counted(con, "e.repo_id", width, ", min(r.full_name), min(r.org)",
                     "JOIN repos r ON r.repo_id = e.repo_id")
     edges = con.execute(f"""
-        SELECT maker, repo_id, n, {day('first_t')}, {day('last_t')},
-               {', '.join(f'k{index}' for index in range(width))}
+        SELECT maker, repo_id, {day('first_t')}, {day('last_t')},
+               {', '.join(f'k{index}' for index in range(width))}, n
         FROM g_edges ORDER BY first_seq""").fetchall()
     current: dict[str, Any] = {}
     history: dict[str, Any] = {}
     if stages is not None and not stages.empty:
-        now, past = stage_lists(stages)
-        current, history = now.to_dict(), past.to_dict()
+        now, past = lists_of(stages)
+        current = dict(zip(now.index.tolist(), now.tolist(), strict=True))
+        history = dict(zip(past.index.tolist(), past.tolist(), strict=True))
     given = dict(labels) if labels is not None else {}
-
-    names = [f"n_{kind}" for kind in kinds]
-
-    def counts(row: tuple, start: int) -> dict[str, int]:
-        return dict(zip(names, row[start:start + width], strict=True))
-
-    maker_ids = {}
-    nodes = []
-    for row in makers:
-        key = row[5 + width]
-        node = f"maker:{key}"
-        maker_ids[row[0]] = node
-        label = given.get(key)
-        attributes = {"kind": "maker", "label": key if label is None else label,
-                      "org": row[6 + width], "first_active": row[2], "last_active": row[3],
-                      "activity": int(row[1]), **counts(row, 4), "is_bot": bool(row[4 + width]),
-                      "stage": current.get(key), "stages": history.get(key, [])}
-        nodes.append((node, attributes))
-    graph.add_nodes_from(nodes)
-    repo_ids = {}
-    nodes = []
-    for row in repos:
-        name = row[4 + width]
-        node = f"repo:{name}"
-        repo_ids[row[0]] = node
-        nodes.append((node, {"kind": "repo", "label": name, "org": row[5 + width],
-                             "first_active": row[2], "last_active": row[3], "activity": int(row[1]),
-                             **counts(row, 4), "is_bot": False}))
-    graph.add_nodes_from(nodes)
-    graph.add_edges_from(
-        (maker_ids[row[0]], repo_ids[row[1]],
-         {"first": row[3], "last": row[4], **counts(row, 5), "weight": int(row[2])})
-        for row in edges)
+    counts = [f"n_{kind}" for kind in kinds]
+    # the attributes in graphminer.graph's order, filled from each row as it comes
+    maker_names = ("kind", "label", "org", "first_active", "last_active", "activity", *counts,
+                   "is_bot", "stage", "stages")
+    repo_names = ("kind", "label", "org", "first_active", "last_active", "activity", *counts,
+                  "is_bot")
+    maker_ids = {row[0]: f"maker:{row[1]}" for row in makers}
+    graph.add_nodes_from([
+        (maker_ids[row[0]], dict(zip(maker_names, (
+            "maker", row[1] if given.get(row[1]) is None else given[row[1]], row[2], *row[4:],
+            row[3], current.get(row[1]), history.get(row[1], [])), strict=True)))
+        for row in makers])
+    repo_ids = {row[0]: f"repo:{row[1]}" for row in repos}
+    graph.add_nodes_from([
+        (repo_ids[row[0]], dict(zip(repo_names, ("repo", row[1], row[2], *row[3:], False),
+                                    strict=True)))
+        for row in repos])
+    edge_names = ("first", "last", *counts, "weight")
+    graph.add_edges_from([
+        (maker_ids[row[0]], repo_ids[row[1]], dict(zip(edge_names, row[2:], strict=True)))
+        for row in edges])
     return graph
