@@ -22,15 +22,19 @@ import sqlite3
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
+import pandas as pd
+
 from graphminer.columnar import build, tables
+from graphminer.columnar.copy import open_copy
 from graphminer.columnar.engine import Engine
 from graphminer.columnar.frames import events_frame
+from graphminer.columnar.graph import bipartite_graph
 from graphminer.timeutil import utc_timestamp
+from graphminer.trajectory import thresholds
 
 if TYPE_CHECKING:
     import duckdb
-    import networkx as nx
-    import pandas as pd
 
     from graphminer.config import Config
 
@@ -68,8 +72,6 @@ class Columnar:
     def for_store(cls, conn: sqlite3.Connection, config: Config | None,
                   outside: pd.DataFrame | None = None) -> Columnar:
         """The store's copy when it is fresh (read only), else the tables built in memory."""
-        from graphminer.columnar.copy import open_copy
-
         con = open_copy(conn, config)
         if con is None:
             return cls.in_memory(conn, config, outside)
@@ -77,8 +79,6 @@ class Columnar:
 
     @property
     def limits(self) -> dict[str, Any]:
-        from graphminer.trajectory import thresholds
-
         return thresholds(self.config)
 
     def events_frame(self, as_of: Any = None) -> pd.DataFrame:
@@ -100,6 +100,4 @@ class Columnar:
     def graph(self, as_of: Any, stages: pd.DataFrame | None = None,
               labels: dict[str, str] | None = None, include_bots: bool = False) -> nx.Graph:
         """``graphminer.graph.maker_project_graph`` of the events up to ``as_of``."""
-        from graphminer.columnar.graph import bipartite_graph
-
         return bipartite_graph(self.con, seconds(as_of), stages, labels, include_bots)

@@ -29,6 +29,8 @@ import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from graphminer.events import (
     GITHUB_COMMITTER_EMAIL,
     NOT_PERFORMED_EVENTS,
@@ -116,8 +118,6 @@ def connect(path: str | None = None, read_only: bool = False) -> duckdb.DuckDBPy
 def frame_table(con: duckdb.DuckDBPyConnection, name: str, rows: list[tuple],
                 types: dict[str, str]) -> None:
     """A temporary DuckDB table ``name`` holding ``rows`` with the columns and types given."""
-    import pandas as pd
-
     columns = list(types)
     frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
     for column in columns:  # object columns: DuckDB then reads values, not pandas' guesses
@@ -169,8 +169,6 @@ def commit_walk(con: duckdb.DuckDBPyConnection) -> None:
     mainline commit from whose non-first parents it is reached without crossing anything
     already seen. The joins are SQL; the two walks run over integer lists.
     """
-    import pandas as pd
-
     con.execute("""CREATE OR REPLACE TEMP TABLE c_nodes AS
         SELECT row_number() OVER (ORDER BY repo_id, sha) - 1 AS i, *,
                CASE WHEN parents IS NULL OR parents = '' THEN []::VARCHAR[]

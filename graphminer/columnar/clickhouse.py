@@ -18,13 +18,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from graphminer import milestones as catalogue
 from graphminer.columnar import rules
 
 if TYPE_CHECKING:
     import duckdb
-    import pandas as pd
-
 # Standard SQL where ClickHouse's defaults differ: NULLs for the columns an outer join
 # leaves without a match (not the type's zero), and a name in an expression means the
 # source's column even where the SELECT list gives another expression that alias.
@@ -71,7 +71,6 @@ def chdb_milestones(con: duckdb.DuckDBPyConnection, moment: int,
     """The network-scope milestone acts computed by chDB (ClickHouse in-process) from the
     columnar tables of ``con``, coded as DuckDB's (``ROW_COLUMNS``), one row per (milestone,
     maker), sorted."""
-    import pandas as pd
     from chdb import session  # start-up: a test dependency
 
     compiled = compile_rules(moment, limits)
@@ -103,8 +102,6 @@ def chdb_milestones(con: duckdb.DuckDBPyConnection, moment: int,
 def duckdb_milestones(con: duckdb.DuckDBPyConnection, moment: int,
                       limits: dict[str, Any]) -> pd.DataFrame:
     """The same rows computed by DuckDB from the same queries (before transpiling)."""
-    import pandas as pd
-
     query = rules.Query(moment, limits, ("maker",))
     con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS {rules.PREPARE.format(moment=moment)}")
     frames = [con.execute(f"SELECT {', '.join(ROW_COLUMNS)} FROM ({rules.milestone_sql(name, query)})")

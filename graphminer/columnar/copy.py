@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphminer.columnar import build, tables
+from graphminer.events import opted_out_makers, people_frame
 
 if TYPE_CHECKING:
     import duckdb
@@ -61,8 +62,6 @@ def copy_path(conn: sqlite3.Connection) -> Path | None:
 def settings(conn: sqlite3.Connection, config: Config | None) -> str:
     """What the copy's rows depend on besides the records: forks harvested or not, and who
     opted out (by the keys the opt-out list resolves to now)."""
-    from graphminer.events import opted_out_makers, people_frame
-
     if not (config is not None and config.opt_out):
         return settings_of(config, [])
     return settings_of(config, opted_out_makers(conn, config, people_frame(conn)))

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from graphminer import milestones as catalogue
 from graphminer.columnar import rules
 from graphminer.columnar.frames import stamps
@@ -28,8 +30,6 @@ SHARED_READERS = frozenset({"creator", "organiser", "coder_to_organiser"})
 
 if TYPE_CHECKING:
     import duckdb
-    import pandas as pd
-
 
 ORDER = "CASE milestone " + " ".join(
     f"WHEN '{name}' THEN {index}" for index, name in enumerate(catalogue.KEYS)) + " END"
@@ -66,8 +66,6 @@ class Engine:
     def set_outside(self, outside: pd.DataFrame | None) -> bool:
         """``outside``: the followed makers' outside acts (``graphminer.careers.outside_acts``)
         coded against the makers; whether there are any."""
-        import pandas as pd
-
         if outside is None or outside.empty:
             self._outside = None
             return False
@@ -219,8 +217,6 @@ class Engine:
                    outside: pd.DataFrame | None = None) -> pd.DataFrame:
         """``graphminer.trajectory.milestones``: one row per scope key with an action (or a
         milestone), one column per milestone of the catalogue (NaT when not reached)."""
-        import pandas as pd
-
         table = self.act_table(moment, limits, scope, outside)
         keys = rules.scope_keys(scope)
         names = {"maker": "mk.key AS maker", "org": "o.org AS org", "repo_id": "r.full_name AS repo"}
@@ -307,8 +303,6 @@ class Engine:
         ``since`` (a quarter number), only the quarters from it on: the marks before it
         reduced to what those read (the three quarters before, each maker's last action
         and return)."""
-        import pandas as pd
-
         marked, reached = marks or self.stage_marks(moment, limits, outside)
         gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
         last = self.quarter_number(moment)

@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from graphminer.columnar.build import ORDER_KEY
 from graphminer.events import COLUMNS, details_json
 
 if TYPE_CHECKING:
     import duckdb
-    import pandas as pd
-
 TARGET = "CAST(e.target_type AS VARCHAR) || ':' || coalesce(e.sha, CAST(e.target_num AS VARCHAR))"
 
 
 def stamps(seconds: pd.Series) -> pd.Series:
     """Epoch seconds as ``datetime64[ns, UTC]``."""
-    import pandas as pd
-
     return pd.to_datetime(seconds.astype("int64"), unit="s", utc=True).dt.as_unit("ns")
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import networkx as nx
+import pandas as pd
+
+from graphminer.graph import stage_lists as lists_of
+
 if TYPE_CHECKING:
     import duckdb
-    import networkx as nx
-    import pandas as pd
-
 DAY_FORMAT = "'%Y-%m-%d'"
 
 
@@ -56,10 +58,6 @@ def bipartite_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.Data
     """``graphminer.graph.maker_project_graph`` of the events up to ``moment`` (epoch
     seconds): nodes and edges count actions; ``stages`` as ``graphminer.trajectory.stages``
     gives them (or None); ``labels`` maps maker keys to logins."""
-    import networkx as nx
-
-    from graphminer.graph import stage_lists as lists_of
-
     graph = nx.Graph(rules="bipartite maker-project")
     actions = f"action AND t <= {moment}" + ("" if include_bots else " AND NOT is_bot")
     kinds = [row[0] for row in con.execute(

@@ -17,6 +17,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from graphminer.columnar.engine import TARGET
 from graphminer.milestones import CAREER_KEYS
 
@@ -96,8 +98,6 @@ def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = 
     """``new_traj_stages``: the network stages, quarters as ``YYYY-MM-DD`` (from ``marks``,
     tables kept from an earlier as_of, when given; only quarters from ``since`` on when
     given)."""
-    import pandas as pd
-
     frame = columnar.engine.stages(moment, columnar.limits, columnar.outside, marks=marks,
                                    since=since)
     frame = pd.DataFrame({
@@ -192,8 +192,6 @@ def maker_rows(columnar: Columnar, moment: int, info: dict[str, dict[str, Any]],
     """``new_traj_makers`` and ``new_traj_maker_names``: every maker with an event (``info``:
     key -> login, name, is_bot), their bot flag, current stage and counts; the names
     (``names``: needle, kind, key) they may be looked up by."""
-    import pandas as pd
-
     con = columnar.con
     keys = sorted(info)
     con.register("_info", pd.DataFrame({

@@ -21,7 +21,10 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from graphminer.columnar.build import KINDS, ORDER_KEY, TARGET_TYPES, connect, event_rows
+from graphminer.events import bot_makers, people_frame
 
 if TYPE_CHECKING:
     import duckdb
@@ -80,8 +83,6 @@ def code_new_makers(con: duckdb.DuckDBPyConnection) -> None:
 
 def bots_changed(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection) -> bool:
     """Whether the store's bots (identity's and the accounts') differ from the copy's."""
-    from graphminer.events import bot_makers, people_frame
-
     bots = bot_makers(conn, people_frame(conn), None)
     known = {row[0] for row in con.execute("SELECT key FROM makers WHERE is_bot").fetchall()}
     return known != bots
@@ -190,6 +191,4 @@ def others(unit: str, name: str) -> str:
             JOIN (SELECT *, max(run_prev) OVER (PARTITION BY maker, run) AS before
                   FROM runs_{name}) r ON r.maker = a.maker AND r.t = a.t)"""
 def _ids_frame(repo_ids: list[int]):
-    import pandas as pd
-
     return pd.DataFrame({"repo_id": pd.Series([int(r) for r in repo_ids], dtype="int64")})
