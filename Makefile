@@ -32,8 +32,9 @@ setup-test: setup $(PERCEVAL_VENV)/bin/perceval $(if $(wildcard tests/js/package
 demo: setup
 	$(BIN)/graphminer demo demo-out
 
+# Two workers, one a core (pytest-xdist); each module stays on one worker (tests/conftest.py).
 test: setup-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: setup
 	$(BIN)/ruff check graphminer tests bench

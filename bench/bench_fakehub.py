@@ -92,7 +92,7 @@ def issue_pages(world_path: Path) -> list[str]:
     counts: dict[int, int] = {}
     for issue in world["issues"]:
         counts[issue["repo_id"]] = counts.get(issue["repo_id"], 0) + 1
-    events = sum(len(world[k]) for k in ("issues", "comments", "events", "reviews", "review_comments",
+    events = sum(len(world[k]) for k in ("issues", "issue_comments", "issue_events", "reviews", "review_comments",
                                           "commits", "releases"))
     print(f"world: {events:,} events, {len(world['issues']):,} issues in {len(world['repos'])} repos")
     paths = []

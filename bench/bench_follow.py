@@ -24,7 +24,7 @@ from bench_harvest_common import ROOT, TOKEN, harvest_once, load, log_count, log
 
 from graphminer.config import parse_config
 from graphminer.fakehub.testing import serve
-from graphminer.harvest.follow import follow_makers
+from graphminer.pipeline import follow_makers
 
 SEARCH_LIMIT = 30  # GitHub's, per token per minute
 

@@ -4,8 +4,8 @@ In one run, side by side on the same plain-text log file:
   - baseline: ``perceval git --git-log FILE URI`` (Perceval's venv, created when missing:
     ``python3 -m venv .venv-perceval && .venv-perceval/bin/pip install perceval``);
   - ours: ``graphminer harvest-git FILE`` into a fresh store, as a command (parse, store
-    writes, identity resolution, and whatever else after_harvest refreshes), and the same
-    in-process without after_harvest's other stages (parse + store + identity only);
+    writes, identity resolution, and the precomputed tables the pipeline refreshes after it), and the same
+    in-process without the pipeline's other stages (parse + store + identity only);
   - ours from a repository: a bare repository built from the log with ``git fast-import``.
 Each is run REPEAT times; the best wall time and its CPU time (user+sys) are printed, with
 the ratio ours / Perceval. The machine is shared, so CPU time is the steadier figure.
@@ -128,7 +128,7 @@ def main() -> None:
     print(f"log: {args.log.name}, {commits} commits; best of {args.repeat}; wall s (CPU s)")
     rows = [
         ("perceval git --git-log (baseline)", baseline),
-        ("graphminer harvest-git LOG (command, all of after_harvest)", ours_command),
+        ("graphminer harvest-git LOG (command, identities and precompute)", ours_command),
         ("harvest + store + identity, in-process", ours_library),
         ("graphminer harvest-git REPO (command)", from_repo_command),
         ("REPO: harvest + store + identity, in-process", from_repo_library),

@@ -174,8 +174,8 @@ def expected_counts(world: dict) -> Counter:
     return Counter({
         "issues": sum(1 for pull in issues.values() if not pull),
         "pullRequests": sum(1 for pull in issues.values() if pull),
-        "comments": sum(1 for c in world["comments"] if (c["repo_id"], c["issue_number"]) in issues),
-        "timelineItems": sum(1 for e in world["events"] if (e["repo_id"], e["issue_number"]) in issues
+        "comments": sum(1 for c in world["issue_comments"] if (c["repo_id"], c["issue_number"]) in issues),
+        "timelineItems": sum(1 for e in world["issue_events"] if (e["repo_id"], e["issue_number"]) in issues
                              and e["event"] in kinds and (e["event"] != "merged" or issues[(e["repo_id"], e["issue_number"])])),
         "reviews": sum(1 for r in world["reviews"] if r["repo_id"] in wanted),
         "review_comments": sum(1 for r in world["review_comments"] if r["repo_id"] in wanted),
@@ -212,7 +212,7 @@ def main() -> None:
         _, rest_seconds = harvest_once(world, hub.url, folder / "rest")
         rest_only = len(log_since(hub, 0))
     floor = request_floor(world)
-    records = sum(len(world[c]) for c in ("issues", "comments", "events", "reviews", "review_comments",
+    records = sum(len(world[c]) for c in ("issues", "issue_comments", "issue_events", "reviews", "review_comments",
                                           "commits", "releases"))
     print(f"world: {len(orgs)} orgs, {len(world['repos'])} repos, {records} records (seed {args.seed})")
     print(f"REST-only first harvest (harvester, fakehub's log): {rest_only} requests "

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from graphminer.config import parse_config  # noqa: E402
-from graphminer.harvest.github import Progress, Summary, harvest_github  # noqa: E402
+from graphminer.harvest.github import Summary  # noqa: E402
+from graphminer.harvest.progress import Progress  # noqa: E402
+from graphminer.pipeline import harvest_github  # noqa: E402
 
 TOKEN = "bench-token"
 
@@ -51,7 +53,7 @@ def pages(items: int) -> int:
 def request_floor(world: dict) -> int:
     """The fewest requests a complete harvest of ``world`` can make (see module docstring)."""
     per_repo: dict[str, dict[int, int]] = {}
-    for collection in ("issues", "comments", "events", "review_comments", "commits", "releases"):
+    for collection in ("issues", "issue_comments", "issue_events", "review_comments", "commits", "releases"):
         counts: dict[int, int] = {}
         for record in world[collection]:
             counts[record["repo_id"]] = counts.get(record["repo_id"], 0) + 1
@@ -77,7 +79,7 @@ def request_floor(world: dict) -> int:
         total += 1 + pages(len(org.get("public_members") or [])) + pages(len(org_repos))
     for rid in wanted:
         total += pages(per_repo["issues"].get(rid, 0)) + pages(prs.get(rid, 0))
-        for collection in ("comments", "events", "review_comments", "commits", "releases"):
+        for collection in ("issue_comments", "issue_events", "review_comments", "commits", "releases"):
             total += pages(per_repo[collection].get(rid, 0))
     total += sum(pages(n) for n in reviews.values())
     return total

@@ -75,7 +75,7 @@ def main() -> None:
                 statuses[line["status"]] = statuses.get(line["status"], 0) + 1
             refused[name] = {k: v for k, v in sorted(statuses.items()) if k in (301, 422, 502, 429)}
         figures[name] = runs
-    records = sum(len(world[c]) for c in ("issues", "comments", "events", "reviews",
+    records = sum(len(world[c]) for c in ("issues", "issue_comments", "issue_events", "reviews",
                                             "review_comments", "commits", "releases"))
     print(f"world: {len(world['orgs'])} orgs, {len(world['repos'])} repos, {records} records "
           f"(seed {args.seed}); page cap {args.page_cap}, slow pages on {biggest['owner']}/"

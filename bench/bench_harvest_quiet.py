@@ -25,8 +25,8 @@ from bench_harvest_common import config_for, generate, load, log_since, workdir
 
 from graphminer.config import parse_config
 from graphminer.fakehub.testing import serve
-from graphminer.harvest.github import harvest_github
 from graphminer.harvest.progress import Progress
+from graphminer.pipeline import harvest_github
 
 ONE = ["bench-quiet-1"]
 THREE = ["bench-quiet-1", "bench-quiet-2", "bench-quiet-3"]

@@ -37,7 +37,7 @@ def main() -> None:
              makers=args.makers, years=args.years)
     world = load(folder / "world" / "world.json.gz")
     floor = request_floor(world)
-    records = sum(len(world[c]) for c in ("issues", "comments", "events", "reviews",
+    records = sum(len(world[c]) for c in ("issues", "issue_comments", "issue_events", "reviews",
                                             "review_comments", "commits", "releases"))
     with serve(folder / "world" / "world.json.gz") as hub:
         summary, seconds = harvest_once(world, hub.url, folder / "ours")

@@ -65,20 +65,20 @@ def phase_fill(world: Path, store: Path) -> dict:
     identity.refresh(conn, load_config(None))
     return {"store_fill_s": loaded, "identity_s": time.perf_counter() - started,
             "events_in_world": sum(len(data[k]) for k in (
-                "issues", "comments", "events", "reviews", "review_comments", "commits",
+                "issues", "issue_comments", "issue_events", "reviews", "review_comments", "commits",
                 "releases"))}
 
 
 def phase_analyse(store: Path) -> dict:
     """events, milestones, stages, graph on the columnar engine (the store's copy, refreshed
     by the refresh phase); then the groupby-min baseline on the same events."""
+    from graphminer import timeutil
     from graphminer.config import load_config
-    from graphminer.reader import harvest_end
-    from graphminer.store import open_store
+    from graphminer.store import harvest_end, open_store
 
     config = load_config(None)
     conn = open_store(store, readonly=True)
-    as_of = harvest_end(conn)
+    as_of = timeutil.as_of(harvest_end(conn))
     times = {}
     started = time.perf_counter()
     import duckdb  # noqa: F401  (import time counted apart, as a command pays it)

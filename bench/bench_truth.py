@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from graphminer.fakehub.generator import generate_world, load_json  # noqa: E402
 from graphminer.fakehub.truth import compute_truth  # noqa: E402
 
-DATED = {"issues": ("user_id", "created_at"), "comments": ("user_id", "created_at"),
-         "events": ("actor_id", "created_at"), "reviews": ("user_id", "submitted_at"),
+DATED = {"issues": ("user_id", "created_at"), "issue_comments": ("user_id", "created_at"),
+         "issue_events": ("actor_id", "created_at"), "reviews": ("user_id", "submitted_at"),
          "review_comments": ("user_id", "created_at"), "releases": ("author_id", "created_at")}
 
 

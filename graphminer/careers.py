@@ -12,12 +12,18 @@ five career milestones from them are ``graphminer.trajectory``'s.
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from graphminer.reader import table_exists
+import numpy as np
+import pandas as pd
 
-if TYPE_CHECKING:
-    import pandas as pd
+from graphminer.destinations import Classifier, classifier_for
+from graphminer.errors import BadInput
+from graphminer.identity import opted_out_keys
+from graphminer.milestones import CAREER_KEYS, RULES_VERSION
+from graphminer.stats import durations_to, km_median
+from graphminer.store import table_exists
+from graphminer.timeutil import format_instant
 
 OUTSIDE_COLUMNS = ["maker", "act", "owner", "owner_kind", "repo", "at", "others", "fork"]
 
@@ -30,10 +36,6 @@ def harvested_owners(conn: sqlite3.Connection, config: Any) -> list[str]:
 
 def outside_acts(conn: sqlite3.Connection, config: Any) -> pd.DataFrame:
     """The outside acts of the followed makers (empty before any follow)."""
-    import pandas as pd
-
-    from graphminer.destinations import Classifier, classifier_for
-
     empty = pd.DataFrame({column: pd.Series(dtype=object) for column in OUTSIDE_COLUMNS})
     empty["at"] = pd.Series(dtype="datetime64[ns, UTC]")
     if not table_exists(conn, "follow_prs") or not table_exists(conn, "makers"):
@@ -50,8 +52,6 @@ def outside_acts(conn: sqlite3.Connection, config: Any) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["maker", "act", "owner", "repo", "at", "others", "fork"])
     frame = frame[frame["maker"].notna()]
     if config is not None and config.opt_out:
-        from graphminer.harvest.follow import opted_out_keys
-
         frame = frame[~frame["maker"].isin(opted_out_keys(conn, config.opt_out))]
     classify = classifier_for(config, harvested_owners(conn, config)) if config is not None else \
         Classifier.of(harvested_owners(conn, config))
@@ -73,18 +73,10 @@ DESTINATION_WORDS = {
 }
 
 
-def careers_summary(reader: Any, org: str | None = None, as_of: Any = None) -> dict[str, Any]:
+def careers_summary(reader: Any, org: str | None = None, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
     """Where the makers went: per career milestone, makers reaching it among those whose
     first contribution landed (in ``org``, or anywhere in the network), by cohort year of
     first contact, with the median and Kaplan-Meier median time from first_landed."""
-    import numpy as np
-    import pandas as pd
-
-    from graphminer.errors import BadInput
-    from graphminer.milestones import CAREER_KEYS, RULES_VERSION
-    from graphminer.stats import durations_to, km_median
-    from graphminer.timeutil import format_instant
-
     moment = reader.moment(as_of)
     network = reader.milestones("network", moment)
     if org:
@@ -171,13 +163,11 @@ def _years(value: float | None) -> str:
 NAMED_KINDS = ("government", "research", "civic")  # named in exports and the report
 
 
-def annotate_graph(graph: Any, reader: Any, moment: Any, with_destinations: bool = False) -> None:
+def annotate_graph(graph: Any, reader: Any, moment: pd.Timestamp, with_destinations: bool = False) -> None:
     """Give maker nodes the dates of their career milestones; with ``with_destinations``,
     add destination owners as nodes of their kind (government, research and civic ones by
     name; every other owner, people's own accounts among them, as one node "other
     destinations") joined to each maker by the number of their PRs merged there."""
-    from graphminer.milestones import CAREER_KEYS
-
     network = reader.milestones("network", moment)
     for node, attrs in graph.nodes(data=True):
         if attrs.get("kind") != "maker":

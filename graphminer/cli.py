@@ -43,6 +43,7 @@ RUN_UNTIL_STOPPED = {"fakehub"}
 
 INTERRUPTED = "interrupted: nothing stored is lost; run the same command again to resume"
 INTERRUPTED_EXIT = 130
+BROKEN_PIPE_EXIT = 128 + signal.SIGPIPE
 
 
 class LazyGroup(click.Group):
@@ -65,10 +66,17 @@ class LazyGroup(click.Group):
             return super().make_context(*args, **kwargs)
         except click.UsageError as error:
             raise _usage_line(error) from None
+        except BrokenPipeError:  # --help read by `head`
+            _quiet_after_broken_pipe()
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:  # what is still buffered goes now, while a closed pipe can be told apart
+                sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_after_broken_pipe()
         except click.UsageError as error:
             raise _usage_line(error) from None
         except KeyboardInterrupt:
@@ -88,6 +96,19 @@ class LazyGroup(click.Group):
                 f"internal error ({type(error).__name__}: {said}): this is a bug in graphminer; "
                 "nothing stored is lost; run again with GRAPHMINER_DEBUG=1 for the details and report it", 1,
             ) from None
+
+
+def _quiet_after_broken_pipe() -> None:
+    """The reader of our output went away (``graphminer identities | head -1``): end
+    quietly, as git does, with the shell's status for a SIGPIPE (128 + 13). Standard output
+    and error are pointed at /dev/null so that nothing more is written or complained about."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass
+    sys.exit(BROKEN_PIPE_EXIT)
 
 
 def _terminate_as_interrupt(signum: int, frame) -> None:

@@ -10,6 +10,7 @@ the key and what it expected.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -85,6 +86,9 @@ RANGES: dict[tuple[str, str], tuple[float, bool, float | None, str]] = {
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("harvest", "api"): ("auto", "rest", "graphql"),
 }
+# A GitHub login (a user's or an organisation's): letters, digits and hyphens (underscores
+# in an enterprise's managed users), never a slash.
+LOGIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 # Files whose absence is fine when the config names them as the default does (none then).
 OPTIONAL_FILES = {("people", "mailmap"), ("people", "bots")}
 
@@ -119,18 +123,23 @@ class Config:
 def find_config_path(explicit: str | os.PathLike | None = None) -> Path | None:
     """The config file to read, or None for the packaged default."""
     if explicit:
-        path = Path(explicit)
-        if not path.is_file():
-            raise BadInput(f"config file {path} does not exist: give an existing TOML file")
-        return path
+        return _config_file(Path(explicit), "--config")
     from_env = os.environ.get("GRAPHMINER_CONFIG")
     if from_env:
-        path = Path(from_env)
-        if not path.is_file():
-            raise BadInput(f"GRAPHMINER_CONFIG names {path}, which does not exist")
-        return path
+        return _config_file(Path(from_env), "GRAPHMINER_CONFIG")
     local = Path("config/graphminer.toml")
     return local if local.is_file() else None
+
+
+def _config_file(path: Path, where: str) -> Path:
+    """``path`` when it is a file; else BadInput saying what it is instead."""
+    if path.is_dir():
+        raise BadInput(f"{where} {path} is a folder, not a TOML file: give the config file itself")
+    if not path.exists():
+        raise BadInput(f"{where} {path} does not exist: give an existing TOML file")
+    if not path.is_file():
+        raise BadInput(f"{where} {path} is not a TOML file (not a regular file): give the config file")
+    return path
 
 
 def load_config(explicit: str | os.PathLike | None = None) -> Config:
@@ -141,8 +150,11 @@ def load_config(explicit: str | os.PathLike | None = None) -> Config:
         return parse_config(text, source="packaged default", base_dir=Path.cwd(), packaged=True)
     try:
         text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise BadInput(f"cannot read config file {path}: {error}") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"config file {path} is not a TOML file (it is not UTF-8 text): "
+                       "give the config file") from None
+    except OSError as error:
+        raise BadInput(f"cannot read config file {path}: {error.strerror}") from None
     return parse_config(text, source=str(path), base_dir=path.resolve().parent)
 
 
@@ -180,6 +192,8 @@ def parse_config(text: str, source: str, base_dir: Path, packaged: bool = False)
         value = values[section][key]
         if value and not Path(value).is_absolute():
             values[section][key] = str(base_dir / value)
+    for login in values["harvest"]["orgs"]:
+        require_login(login, f"'harvest.orgs' in {source}")
     check_ranges(values, source)
     if not packaged:
         check_named_files(values, raw, source)
@@ -214,6 +228,19 @@ def check_named_files(values: dict[str, dict[str, Any]], raw: dict[str, Any], so
                 f"{source}: '{section}.{key}' names {values[section][key]}, which does not exist: "
                 "create it or remove the key"
             )
+
+
+def require_login(login: str, where: str) -> str:
+    """``login`` when it can be a GitHub login; else BadInput naming it and ``where`` it
+    was given (``--org``, ``'harvest.orgs' in FILE``)."""
+    if LOGIN.fullmatch(login):
+        return login
+    if "/" in login:
+        owner = login.split("/")[0] or "OWNER"
+        raise BadInput(f"{login!r} ({where}) is not an organisation login (a login has no "
+                       f"slash): give the organisation alone, such as {owner!r}")
+    raise BadInput(f"{login!r} ({where}) is not an organisation login: a login is letters, "
+                   "digits and hyphens")
 
 
 def store_path_for(store: str | None, config: Config) -> Path:

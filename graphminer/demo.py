@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,9 +22,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from graphminer import export as exporter
+from graphminer import precompute, report
+from graphminer.api import render_stats, store_stats
 from graphminer.config import Config, load_config, parse_config
 from graphminer.errors import BadInput
+from graphminer.fakehub.generator import generate_world
+from graphminer.fakehub.testing import serve
 from graphminer.outputs import DEMO_MARKER, mark_folder, remove_marked, require_own_folder
+from graphminer.pipeline import harvest_github
+from graphminer.store import harvest_end, open_store
+from graphminer.timeline import render_timeline
 
 DEMO_WORLD = {"seed": 2024, "orgs": 4, "repos_per_org": 4, "makers": 200, "years": 4}
 # What the demo writes into OUTDIR (a name ending in '/' is a folder it owns whole).
@@ -100,15 +109,6 @@ def contrasting_makers(listing: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def run_demo(outdir: Path, say: Callable[[str], None] = print) -> dict[str, Any]:
     """The whole flow; returns what it wrote and measured."""
-    from graphminer import export as exporter
-    from graphminer import precompute, report
-    from graphminer.api import store_stats
-    from graphminer.fakehub.testing import serve
-    from graphminer.harvest.github import harvest_github
-    from graphminer.reader import harvest_end
-    from graphminer.stats import render_text
-    from graphminer.store import open_store
-
     started = time.perf_counter()
     outdir = fresh_outdir(outdir)
     world = bundled_world()
@@ -137,13 +137,13 @@ def run_demo(outdir: Path, say: Callable[[str], None] = print) -> dict[str, Any]
         if as_of != world_now:  # the clock the whole demo rests on
             raise RuntimeError(f"the demo harvest ended at {as_of}, not the world's now {world_now}")
         say(f"\nAll figures are as of the world's last day, {world_now} (the harvest's end).\n")
-        say(render_text(store_stats(config.store_path, config)))
+        say(render_stats(store_stats(config.store_path, config)))
         listing = precompute.makers_listing(conn, config)
         picks = contrasting_makers(listing)
         say("\nThree makers, three paths:\n")
         for entry in picks:
             answer = precompute.maker_timeline(conn, config, entry["login"])
-            say(precompute.render_timeline(answer))
+            say(render_timeline(answer))
             say("")
         gexf = outdir / "graph.gexf"
         options = exporter.ExportOptions()
@@ -165,8 +165,6 @@ def run_demo(outdir: Path, say: Callable[[str], None] = print) -> dict[str, Any]
 
 def regenerate_bundled_world() -> Path:
     """Write the bundled world from DEMO_WORLD with the generator (for maintainers)."""
-    from graphminer.fakehub.generator import generate_world
-
     target = Path(__file__).parent / "data" / "demo-world.json.gz"
     with tempfile.TemporaryDirectory() as tmp:
         result = generate_world(Path(tmp) / "w", truth=False, **DEMO_WORLD)
@@ -175,7 +173,5 @@ def regenerate_bundled_world() -> Path:
 
 
 if __name__ == "__main__":
-    import sys
-
     if sys.argv[1:] == ["--regenerate"]:
         print(regenerate_bundled_world())

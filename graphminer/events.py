@@ -67,7 +67,7 @@ from typing import Any
 import pandas as pd
 
 from graphminer.config import Config
-from graphminer.reader import table_exists
+from graphminer.store import table_exists
 
 COLUMNS = [
     "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
@@ -116,6 +116,11 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
     # a bot's item stays nobody's even where the bots' own rows were dropped first
     events["target_is_bot"] = events["target_author"].isin(bots)
     return finish_columns(events)
+
+
+def newest_event(events: pd.DataFrame) -> pd.Timestamp | None:
+    """When the newest event happened (None for no event)."""
+    return events["ts"].max() if len(events) else None
 
 
 def empty_events() -> pd.DataFrame:

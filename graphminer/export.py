@@ -32,15 +32,20 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import pandas as pd
 
+from graphminer import graph as graph_module
+from graphminer import trajectory
+from graphminer.careers import annotate_graph
 from graphminer.errors import BadInput
 from graphminer.outputs import require_replaceable_file
+from graphminer.reader import StoreReader
 
 FORMATS = ("gexf", "graphml", "csv", "json")
 PROJECTIONS = ("bipartite", "makers", "projects")
@@ -81,7 +86,7 @@ class ExportOptions:
     orgs: list[str] = field(default_factory=list)
     since: datetime | None = None
     until: datetime | None = None
-    as_of: datetime | None = None
+    as_of: pd.Timestamp | None = None  # graphminer.timeutil.as_of's type
     projection: str = "bipartite"
     min_weight: float = 0.0
     pseudonymise: bool = False
@@ -360,8 +365,6 @@ def stage_runs(stages: Iterable, start: str | None, end: str | None) -> list[tup
 
 
 def _day_before(iso_date: str) -> str:
-    from datetime import date, timedelta
-
     return (date.fromisoformat(iso_date) - timedelta(days=1)).isoformat()
 
 
@@ -654,13 +657,10 @@ def filtered_events(events, options: ExportOptions):
     return selected
 
 
-def graph_from_events(events, as_of: datetime, config, projection: str = "bipartite",
+def graph_from_events(events, as_of: pd.Timestamp, config, projection: str = "bipartite",
                       labels: dict[str, str] | None = None, stages=None) -> nx.Graph:
     """The maker-project graph (or a projection of it) of an events frame; ``stages``
     (trajectory.stages of the same events) are computed when not given."""
-    from graphminer import graph as graph_module
-    from graphminer import trajectory
-
     humans = graph_module.people_events(events)
     if stages is None and len(humans):
         stages = trajectory.stages(humans, as_of, config)
@@ -691,8 +691,6 @@ def require_harvest(conn: sqlite3.Connection, path: str = "the store") -> None:
 def store_graph(conn: sqlite3.Connection, config, options: ExportOptions) -> nx.Graph:
     """The graph the options ask for, built from the store's events (``graphminer.reader``:
     the same as_of, labels and stages as every other reader of the store)."""
-    from graphminer.reader import StoreReader
-
     require_harvest(conn)
     reader = StoreReader(conn, config)
     check_orgs(options.orgs, reader.events)
@@ -702,8 +700,6 @@ def store_graph(conn: sqlite3.Connection, config, options: ExportOptions) -> nx.
     stages = reader.stages(as_of) if whole and len(selected) else None
     graph = graph_from_events(selected, as_of, config, options.projection, reader.labels, stages)
     if options.projection != "projects":
-        from graphminer.careers import annotate_graph
-
         annotate_graph(graph, reader, as_of,
                        options.with_destinations and options.projection == "bipartite")
     return graph

@@ -44,7 +44,8 @@ domain), where each name stays apart. A maker without an account is keyed
 ``git:<email>`` by the email of its earliest commit (committer date, then email); if two
 such makers would share a key (a generic email), later ones get ``#2``, ``#3``...
 Opted-out logins and emails (config ``people.opt_out``) take their whole maker out of
-every table; their commits keep a null maker.
+every table; their commits keep a null maker. ``opted_out_keys`` names the makers any of
+whose identities is opted out: the one answer following and careers read.
 """
 
 from __future__ import annotations
@@ -348,6 +349,7 @@ class _Resolution:
         self.bots: BotList = load_bot_list(config["people"]["bots"])
         self.opt_out = config.opt_out
         self.split = {str(item).strip().lower() for item in config["people"]["split"]}
+        self.split_found: set[str] = set()
         self.forest = _Forest()
         self.rules: dict[str, tuple[str, str]] = {}
         self.accounts: dict[int, dict[str, Any]] = {}
@@ -445,7 +447,14 @@ class _Resolution:
         self._bot_name_links(email_units)
 
     def _is_split(self, value: str | None) -> bool:
-        return bool(value) and value.lower() in self.split
+        if bool(value) and value.lower() in self.split:
+            self.split_found.add(value.lower())
+            return True
+        return False
+
+    def unknown_splits(self) -> list[str]:
+        """The ``people.split`` entries that named no identity in the store (after build)."""
+        return sorted(self.split - self.split_found)
 
     def _join(
         self, a: str, b: str, rule: str, evidence: str, heuristic: bool = False,
@@ -829,6 +838,9 @@ def refresh(conn: sqlite3.Connection, config: Config) -> None:
     resolution = _Resolution(conn, config)
     resolution.read()
     resolution.build()
+    for entry in resolution.unknown_splits():
+        print(f"warning: [people] split names {entry!r}, which is no login or email in the store: "
+              "check its spelling (it splits nothing)", file=sys.stderr)
     makers, pair_keys, account_keys = resolution.assemble()
     key_of_pair = {
         (pair.name, pair.email): (None if makers[pair_keys[pair.node]]["opted_out"] else pair_keys[pair.node])
@@ -907,6 +919,20 @@ def _identity_rows(resolution: _Resolution, maker: dict[str, Any], account_commi
 
 
 # ---------------------------------------------------------------- reading the answer
+
+
+def opted_out_keys(conn: sqlite3.Connection, opt_out: set[str]) -> set[str]:
+    """Maker keys any of whose identities (login or email) is opted out."""
+    if not opt_out:
+        return set()
+    found = set()
+    for key, login, email in conn.execute("SELECT maker_key, login, email FROM maker_identities"):
+        if (login and login.lower() in opt_out) or (email and email.lower() in opt_out):
+            found.add(key)
+    for key, login in conn.execute("SELECT key, login FROM makers"):
+        if login and login.lower() in opt_out:
+            found.add(key)
+    return found
 
 
 def list_makers(conn: sqlite3.Connection, include_bots: bool = False) -> list[dict[str, Any]]:

@@ -1,38 +1,43 @@
-"""The query side of trajectories: precomputed tables and the answers of ``trajectory`` and ``makers``.
+"""The precomputed trajectory tables, refreshed after each harvest, and the computed
+answers of ``trajectory`` and ``makers``.
 
-``refresh(conn, config)`` runs after each harvest (``graphminer.pipeline.after_harvest``)
-and stores in migration 0004's tables what ``graphminer trajectory WHO`` needs: milestones
-per maker per scope with their triggering event and link, stages, current stage and a
-lookup index by key, login, name and email. ``maker_timeline`` answers from those tables
-with the standard library only (no pandas import: the command must answer in 0.5 s with
-process start) when they are fresh and no other ``as_of`` is asked; otherwise it computes
-the same answer from the events table. ``makers_listing`` always computes.
-
-Fresh means: same rules version, same ``as_of`` (the end of the last harvest in ``_runs``)
-and same settings (the config's [trajectories] and opt-out list).
+``refresh(conn, config)`` runs after each harvest (``graphminer.pipeline`` calls it after
+identities) and stores in migration 0004's tables what ``graphminer trajectory WHO``
+needs: milestones per maker per scope with their triggering event and link, stages,
+current stage and a lookup index by key, login, name and email. ``graphminer.timeline``
+answers from those tables with the standard library only when they are fresh;
+``maker_timeline`` here answers from them too, and otherwise computes the same answer from
+the events table. ``makers_listing`` always computes.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import sqlite3
-from collections import defaultdict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pandas as pd
+
+from graphminer import trajectory
+from graphminer.careers import outside_acts
+from graphminer.columnar import Columnar, copy, precomputed, seconds
 from graphminer.config import Config
-from graphminer.errors import BadInput
-from graphminer.milestones import KEYS, RULES_VERSION, action_words
-from graphminer.reader import default_as_of, harvest_end, last_run, table_exists
-from graphminer.store import utc_now
-from graphminer.timeutil import describe_span, format_instant, parse_instant, utc_timestamp
+from graphminer.milestones import RULES_VERSION
+from graphminer.reader import StoreReader
+from graphminer.store import default_as_of, last_run, table_exists, utc_now
+from graphminer.timeline import (
+    MILESTONE_KEYS,
+    answer_from_tables,
+    assemble_timeline,
+    check_org,
+    find_maker,
+    needle_of,
+    settings_fingerprint,
+)
+from graphminer.timeutil import format_instant
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-MILESTONE_KEYS = list(KEYS)
 COUNT_KINDS = {
     "commits": ("commit",), "prs_opened": ("pr_opened",), "prs_merged": ("pr_merged",),
     "merges_performed": ("merge_performed",), "issues_opened": ("issue_opened",),
@@ -42,18 +47,6 @@ COUNT_KINDS = {
 
 
 # --- bookkeeping ------------------------------------------------------------------------
-
-def settings_fingerprint(config: Config | None) -> str:
-    """What the precomputed answer depends on besides the store."""
-    values = {
-        "trajectories": config["trajectories"] if config else None,
-        "opt_out": sorted(config.opt_out) if config else [],
-        "include_forks": bool(config and config["harvest"].get("include_forks")),
-    }
-    if config is not None and (config["careers"]["government_orgs"] or config["careers"]["civic_orgs"]):
-        values["careers"] = [config["careers"]["government_orgs"], config["careers"]["civic_orgs"]]
-    return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
-
 
 def web_url(conn: sqlite3.Connection) -> str:
     """The web address items link to: a GitHub Enterprise host when the last harvest read
@@ -75,20 +68,6 @@ def item_link(base: str, repo: str | None, target: str | None) -> str | None:
     path = {"issue": f"issues/{ref}", "pr": f"pull/{ref}", "commit": f"commit/{ref}",
             "release": "releases"}.get(kind)
     return f"{base}/{repo}/{path}" if path else None
-
-
-def fresh_as_of(conn: sqlite3.Connection, config: Config | None) -> str | None:
-    """as_of of the precomputed tables when they are fresh, else None."""
-    try:
-        row = conn.execute(
-            "SELECT rules_version, as_of, settings FROM _precomputed WHERE id=1").fetchone()
-    except sqlite3.OperationalError:  # a store from before migration 0004, opened read-only
-        return None
-    if row is None or row["rules_version"] != RULES_VERSION:
-        return None
-    if row["settings"] != settings_fingerprint(config) or row["as_of"] != harvest_end(conn):
-        return None
-    return row["as_of"]
 
 
 # --- computing --------------------------------------------------------------------------
@@ -136,15 +115,11 @@ def name_rows(info: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
     return sorted(rows)
 
 
-def computed_tables(events: pd.DataFrame, as_of: str, config: Config | None,
+def computed_tables(events: pd.DataFrame, as_of: pd.Timestamp, config: Config | None,
                     base: str, outside: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Milestones of every scope (long form, with links), stages and counts, from events
     (and the followed makers' ``outside`` acts, ``graphminer.careers``)."""
-    import pandas as pd
-
-    from graphminer import trajectory
-
-    moment = utc_timestamp(as_of)
+    moment = as_of
     limits = trajectory.thresholds(config)
     ev = trajectory.rule_events(events, moment)
     parts = []
@@ -173,15 +148,11 @@ def computed_tables(events: pd.DataFrame, as_of: str, config: Config | None,
 
 def iso(series: pd.Series) -> pd.Series:
     """Timestamps as ``YYYY-MM-DDTHH:MM:SSZ`` strings (missing stay missing)."""
-    import pandas as pd
-
     return pd.to_datetime(series, utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def kind_counts(events: pd.DataFrame) -> pd.DataFrame:
     """maker -> one column per COUNT_KINDS name."""
-    import pandas as pd
-
     per_kind = events.groupby(["maker", "kind"]).size().unstack("kind", fill_value=0)
     counts = pd.DataFrame(index=per_kind.index)
     for name, kinds in COUNT_KINDS.items():
@@ -200,19 +171,17 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
     moves: inactive, gone, the careers' milestones and the stages, from the marks kept at
     the last refresh. Returns what was done (``graphminer.columnar.copy.refresh``'s answer,
     with ``quiet`` and the rows written per table)."""
-    from graphminer.careers import outside_acts
-    from graphminer.columnar import Columnar, copy, precomputed, seconds
-
     con, done = copy.refresh(conn, config)
     outside = outside_acts(conn, config)
     columnar = Columnar(con, config, outside)
     as_of = refresh_as_of(conn, con)
     moment = seconds(as_of)
+    as_of_text = format_instant(as_of)
     base = web_url(conn)
     in_memory = done.get("in_memory", False)
     run = last_run(conn)
-    row = (RULES_VERSION, as_of, run["id"] if run else None, settings_fingerprint(config), base,
-           utc_now())
+    row = (RULES_VERSION, as_of_text, run["id"] if run else None, settings_fingerprint(config),
+           base, utc_now())
     inputs = {"identity": identity_digest(conn), "outside": frame_digest(outside),
               "moment": moment, "rules": RULES_VERSION, "settings": row[3], "base": base}
     last = written_row(conn)
@@ -254,8 +223,6 @@ def quiet_night(con: Any, done: dict[str, Any], inputs: dict[str, Any]) -> bool:
     """Whether only as_of moved since the copy's last refresh: no repository read again, no
     bot changed, the same identities, follows, rules and settings, a later as_of and no
     event dated between the two, and the stages' marks kept."""
-    from graphminer.columnar import copy, precomputed
-
     if done["repos"] or done.get("bots_changed") or not precomputed.has_kept_marks(con):
         return False
     kept = copy.copy_value_safe(con, "inputs")
@@ -304,31 +271,20 @@ def written_row(conn: sqlite3.Connection) -> str | None:
     return json.dumps(list(row)) if row is not None else None
 
 
-def refresh_as_of(conn: sqlite3.Connection, con: Any) -> str:
-    """as_of of a refresh: the last harvest's end, else the newest event (the columnar
-    copy's), else now."""
-    ended = harvest_end(conn)
-    if ended is not None:
-        return ended
+def refresh_as_of(conn: sqlite3.Connection, con: Any) -> pd.Timestamp:
+    """as_of of a refresh (``graphminer.store.default_as_of``): the last harvest's end, else
+    the newest event (the columnar copy's), else now."""
     newest = con.execute("SELECT max(t) FROM events").fetchall()[0][0]
-    if newest is None:
-        return format_instant(default_as_of(conn))
-    from datetime import UTC, datetime
-
-    return format_instant(datetime.fromtimestamp(newest, UTC))
+    return default_as_of(conn, None if newest is None else pd.Timestamp(newest, unit="s", tz="UTC"))
 
 
 def refresh_pandas(conn: sqlite3.Connection, config: Config | None) -> None:
     """The precomputed tables from the pandas implementation, rewritten whole (the reference
     the columnar engine's tables are held to; nothing runs it after a harvest)."""
-    from graphminer.careers import outside_acts
-    from graphminer.events import load_events
-
-    events = load_events(conn, config)
-    as_of = format_instant(default_as_of(conn, events))
+    reader = StoreReader(conn, config, use_precomputed=False)
     base = web_url(conn)
-    maker_rows, milestone_rows, stage_rows, info = table_rows(conn, events, as_of, config, base,
-                                                              outside_acts(conn, config))
+    maker_rows, milestone_rows, stage_rows, info = table_rows(conn, reader.events, reader.as_of, config, base,
+                                                              reader.outside)
     run = last_run(conn)
     with conn:
         for table in ("traj_makers", "traj_maker_names", "traj_milestones", "traj_stages"):
@@ -343,11 +299,12 @@ def refresh_pandas(conn: sqlite3.Connection, config: Config | None) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
             "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
-            (RULES_VERSION, as_of, run["id"] if run else None, settings_fingerprint(config), base,
+            (RULES_VERSION, format_instant(reader.as_of), run["id"] if run else None,
+             settings_fingerprint(config), base,
              utc_now()))
 
 
-def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: str, config: Config | None,
+def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: pd.Timestamp, config: Config | None,
                base: str, outside: pd.DataFrame | None = None) -> tuple[list, list, list, dict[str, dict[str, Any]]]:
     """The rows of traj_makers, traj_milestones and traj_stages, and the makers' info."""
     if events.empty:  # nothing that counts harvested yet (an empty repository, say)
@@ -380,86 +337,20 @@ def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: str, confi
     return maker_rows, milestone_rows, stage_rows, info
 
 
-# --- finding a maker --------------------------------------------------------------------
-
-def needle_of(who: str) -> str:
-    """How the lookup index writes a key, login, name or email: lower-cased, spaces collapsed."""
-    return " ".join(who.strip().lower().split())
-
-
-def find_maker(who: str, matches: list[tuple[str, str]], logins: Callable[[], list[str]]) -> str:
-    """The key of the maker ``who`` names, from its index ``matches`` ((kind, key) pairs
-    whose needle is ``needle_of(who)``); BadInput naming the closest logins when none."""
-    for kind in ("key", "login", "email", "name"):
-        keys = sorted({key for found_kind, key in matches if found_kind == kind})
-        if len(keys) == 1:
-            return keys[0]
-        if len(keys) > 1:
-            raise BadInput(f"{len(keys)} makers have the {kind} {who!r} ({', '.join(keys[:5])}): "
-                           "give a login, an email or a key instead")
-    known = logins()
-    close = difflib.get_close_matches(who, known, n=3, cutoff=0.6) or difflib.get_close_matches(
-        who.lower(), [login.lower() for login in known], n=3, cutoff=0.5)
-    hint = f"closest known logins: {', '.join(close)}" if close else "no login is close"
-    raise BadInput(f"no maker {who!r} in the store; {hint} (give a login, or a name or email)")
-
-
-def check_org(conn: sqlite3.Connection, org: str | None) -> None:
-    """BadInput when ``--org`` names no organisation of the store."""
-    if org is None:
-        return
-    known = sorted({row[0] for row in conn.execute("SELECT lower(owner) FROM repos")})
-    if org.lower() not in known:
-        close = difflib.get_close_matches(org.lower(), known, n=3)
-        hint = f"closest: {', '.join(close)}" if close else f"known: {', '.join(known[:10]) or 'none'}"
-        raise BadInput(f"no organisation {org!r} in the store; {hint}")
-
-
 # --- answering `trajectory` ---------------------------------------------------------------
 
-def maker_timeline(conn: sqlite3.Connection, config: Config | None, who: str,
-                   org: str | None = None, as_of: str | None = None) -> dict[str, Any]:
-    """One maker's milestones (network scope, or org scope with ``org``), per-org and
-    per-repo milestones, triggers and stages, as the ``--json`` shape of ``trajectory``."""
-    wanted = format_instant(parse_instant(as_of)) if as_of else None
-    check_org(conn, org)
-    fresh = fresh_as_of(conn, config)
-    if fresh and (wanted is None or wanted == fresh):
-        return timeline_from_tables(conn, who, org, fresh)
-    return timeline_computed(conn, config, who, org, wanted)
-
-
-def timeline_from_tables(conn: sqlite3.Connection, who: str, org: str | None,
-                         as_of: str) -> dict[str, Any]:
-    """The answer read from the precomputed tables (no pandas)."""
-    matches = [tuple(row) for row in conn.execute(
-        "SELECT kind, maker_key FROM traj_maker_names WHERE needle = ?", (needle_of(who),))]
-    key = find_maker(who, matches, lambda: [row[0] for row in conn.execute(
-        "SELECT login FROM traj_makers WHERE login IS NOT NULL")])
-    maker = conn.execute("SELECT * FROM traj_makers WHERE key=?", (key,)).fetchone()
-    rows = [dict(row) for row in conn.execute(
-        "SELECT * FROM traj_milestones WHERE maker_key=?", (key,))]
-    stages = [dict(row) for row in conn.execute(
-        "SELECT quarter, stage, organiser, bridge, state FROM traj_stages WHERE maker_key=? "
-        "ORDER BY quarter", (key,))]
-    repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return assemble_timeline(key, dict(maker), rows, stages, as_of, org, repo_orgs)
-
-
 def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
-                      org: str | None, as_of: str | None) -> dict[str, Any]:
+                      org: str | None, as_of: pd.Timestamp | None) -> dict[str, Any]:
     """The answer computed from the events table (another as_of, or stale tables)."""
-    from graphminer.careers import outside_acts
-    from graphminer.events import load_events
-
-    events = load_events(conn, config)
-    as_of = as_of or format_instant(default_as_of(conn, events))
+    reader = StoreReader(conn, config, use_precomputed=False)
+    events = reader.events
+    as_of = reader.moment(as_of)
     keys = sorted(set(events["maker"]))
     info = maker_info(conn, keys)
     needle = needle_of(who)
     matches = [(kind, key) for text, kind, key in name_rows(info) if text == needle]
     key = find_maker(who, matches, lambda: [entry["login"] for entry in info.values() if entry["login"]])
-    tables = computed_tables(events, as_of, config, web_url(conn), outside_acts(conn, config))
+    tables = computed_tables(events, as_of, config, web_url(conn), reader.outside)
     long = tables["milestones"]
     rows = long[long["maker_key"] == key].to_dict("records")
     stage_table = tables["stages"]
@@ -470,62 +361,32 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     maker["counts"] = json.dumps(counts.loc[key].to_dict() if key in counts.index else {},
                                  default=int)
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return assemble_timeline(key, maker, rows, stages, as_of, org, repo_orgs)
+    return assemble_timeline(key, maker, rows, stages, format_instant(as_of), org, repo_orgs)
 
 
-def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]],
-                      stages: list[dict[str, Any]], as_of: str, org: str | None,
-                      repo_orgs: dict[str, str]) -> dict[str, Any]:
-    """The ``--json`` shape from milestone rows (scope, scope_name, milestone, at, trigger...)."""
-    org_name = org.lower() if org else None
-    main_scope, main_name = ("org", org_name) if org_name else ("network", "")
-    milestones = dict.fromkeys(MILESTONE_KEYS)
-    triggers: dict[str, dict[str, Any]] = {}
-    orgs: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(MILESTONE_KEYS))
-    repos: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(MILESTONE_KEYS))
-    for row in rows:
-        if row["scope"] == main_scope and row["scope_name"] == main_name:
-            milestones[row["milestone"]] = row["at"]
-            triggers[row["milestone"]] = {
-                "kind": row["trigger_kind"], "repo": row["trigger_repo"],
-                "target": row["trigger_target"], "at": row["trigger_at"], "link": row["link"],
-                "by": row.get("trigger_by")}
-        elif row["scope"] == "org" and (org_name is None or row["scope_name"] == org_name):
-            orgs[row["scope_name"]][row["milestone"]] = row["at"]
-        elif row["scope"] == "repo" and (org_name is None or repo_orgs.get(row["scope_name"]) == org_name):
-            repos[row["scope_name"]][row["milestone"]] = row["at"]
-    counts = json.loads(maker.get("counts") or "{}")
-    return {
-        "key": key, "login": maker.get("login"), "name": maker.get("name"),
-        "is_bot": bool(maker.get("is_bot")), "rules_version": RULES_VERSION, "as_of": as_of,
-        "scope": {"org": org_name} if org_name else {"network": True},
-        "milestones": milestones, "triggers": triggers,
-        "scopes": {"orgs": dict(sorted(orgs.items())), "repos": dict(sorted(repos.items()))},
-        "stages": [{"quarter": s["quarter"], "stage": s["stage"], "organiser": bool(s["organiser"]),
-                    "bridge": bool(s["bridge"]), "state": s["state"]} for s in stages],
-        "counts": counts,
-    }
+def maker_timeline(conn: sqlite3.Connection, config: Config | None, who: str,
+                   org: str | None = None, as_of: pd.Timestamp | None = None) -> dict[str, Any]:
+    """One maker's milestones (network scope, or org scope with ``org``), per-org and
+    per-repo milestones, triggers and stages, as the ``--json`` shape of ``trajectory``:
+    from the precomputed tables when they are fresh for ``as_of``, else computed."""
+    return (answer_from_tables(conn, config, who, org, format_instant(as_of))
+            or timeline_computed(conn, config, who, org, as_of))
 
 
 # --- answering `makers` -------------------------------------------------------------------
 
 def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | None = None,
-                   stage: str | None = None, as_of: str | None = None,
+                   stage: str | None = None, as_of: pd.Timestamp | None = None,
                    include_bots: bool = False,
                    progress: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Every maker with their current stage, milestones (network scope, or org scope with
     ``org``) and counts; each entry carries ``rules_version`` and ``as_of``."""
-    import pandas as pd
-
-    from graphminer import trajectory
-    from graphminer.reader import StoreReader
-
     check_org(conn, org)
     say = progress or (lambda message: None)
     reader = StoreReader(conn, config)
     say("reading the events")
     events = reader.events
-    moment = reader.moment(parse_instant(as_of) if as_of else None)
+    moment = reader.moment(as_of)
     moment_text = format_instant(moment)
     say(f"{len(events):,} events; computing milestones and stages")
     if org:
@@ -567,67 +428,6 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
 
 
 # --- text output --------------------------------------------------------------------------
-
-# inactive and gone are triggered by a gap after an act, the act the trajectory names
-GAP_WORDS = "nothing after their act"
-
-
-def render_timeline(answer: dict[str, Any]) -> str:
-    """A timeline a person reads at a glance: milestone, date, time since first contact,
-    the event behind it and its link; then the stages, quarter by quarter, compressed."""
-    from datetime import datetime
-
-    who = answer["login"] or answer["name"] or answer["key"]
-    scope = f"org {answer['scope']['org']}" if "org" in answer["scope"] else "whole network"
-    lines = [f"{who} (key {answer['key']}): {scope}, as of {answer['as_of']}, rules v{answer['rules_version']}"]
-    if answer["is_bot"]:
-        lines.append("a bot: bots have no trajectory (their actions are nobody's)")
-    current = answer["stages"][-1] if answer["stages"] else None
-    if current:
-        tracks = [name for name in ("organiser", "bridge") if current[name]]
-        lines.append(f"now: {current['stage']}" + (f" + {', '.join(tracks)}" if tracks else "")
-                     + f" ({current['state']})")
-    start = answer["milestones"].get("first_contact")
-    start_at = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else None
-    reached = sorted(((at, name) for name, at in answer["milestones"].items() if at))
-    for at, name in reached:
-        since = ""
-        if start_at:
-            days = (datetime.fromisoformat(at.replace("Z", "+00:00")) - start_at).total_seconds() / 86400
-            since = "+" + describe_span(days) if days > 0 else "start"
-        trigger = answer["triggers"].get(name) or {}
-        what = " ".join(part for part in (
-            GAP_WORDS if trigger.get("kind") == "gap" else action_words(trigger.get("kind") or ""),
-            "in" if trigger.get("repo") else "", trigger.get("repo") or "",
-            trigger.get("target") or "") if part)
-        if trigger.get("at") and trigger["at"][:10] != at[:10]:
-            # quarter-dated milestones and gaps are not dated at their event
-            what += f" (of {trigger['at'][:10]})"
-        link = trigger.get("link") or ""
-        lines.append(f"  {at[:10]}  {name:<19} {since:>8}  {what}  {link}".rstrip())
-    missing = [name for name, at in answer["milestones"].items() if not at]
-    if missing:
-        lines.append("  not reached: " + ", ".join(missing))
-    if answer["stages"]:
-        lines.append("stages: " + " > ".join(stage_runs(answer["stages"])))
-    return "\n".join(lines)
-
-
-def stage_runs(stages: list[dict[str, Any]]) -> list[str]:
-    """Consecutive quarters with the same stage and state as one ``2020Q1-2021Q2 stage`` item."""
-    def label(quarter: str) -> str:
-        return f"{quarter[:4]}Q{(int(quarter[5:7]) - 1) // 3 + 1}"
-
-    runs: list[list[Any]] = []
-    for row in stages:
-        shown = row["stage"] + ("" if row["state"] == "active" else f" ({row['state']})")
-        if runs and runs[-1][2] == shown:
-            runs[-1][1] = row["quarter"]
-        else:
-            runs.append([row["quarter"], row["quarter"], shown])
-    return [f"{label(first)}{'' if first == last else '-' + label(last)} {shown}"
-            for first, last, shown in runs]
-
 
 def render_makers(listing: list[dict[str, Any]]) -> str:
     """One line per maker: who, stage, first contact, first landed, key counts."""

@@ -24,15 +24,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from graphminer import stats
+from graphminer.careers import NAMED_KINDS, careers_summary, sentence
 from graphminer.errors import BadInput
-from graphminer.export import STAGE_COLOURS, clean_text, current_umask
-from graphminer.graph import actions_of
+from graphminer.export import STAGE_COLOURS, clean_text, current_umask, require_harvest
+from graphminer.graph import actions_of, people_events
 from graphminer.milestones import LABELS, RULES_VERSION, STAGES, action_words
 from graphminer.outputs import REPORT_MARKER, mark_folder, remove_marked, require_own_folder
+from graphminer.reader import StoreReader
 
 # Milestones in words a board member uses (one home: the catalogue).
 PLAIN: dict[str, str] = LABELS
@@ -152,22 +156,17 @@ def headline(inputs: ReportInputs) -> dict[str, Any]:
     }
 
 
-def _figure(width: float, height: float):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False})
-    return plt.subplots(figsize=(width, height), dpi=110)
+def _figure(width: float, height: float) -> tuple[Figure, Any]:
+    """A figure drawn without pyplot (no backend to choose, no figure to close): its own
+    canvas renders it to PNG."""
+    matplotlib.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False})
+    fig = Figure(figsize=(width, height), dpi=110)
+    return fig, fig.subplots()
 
 
-def _save(fig, path: Path) -> str:
-    import matplotlib.pyplot as plt
-
+def _save(fig: Figure, path: Path) -> str:
     fig.tight_layout()
     fig.savefig(path, format="png", metadata={"Software": None})
-    plt.close(fig)
     return path.name
 
 
@@ -521,8 +520,6 @@ def maker_page(inputs: ReportInputs, maker: str, row: pd.Series, events: pd.Data
 def destinations_section(inputs: ReportInputs, maker: str) -> str:
     """Where the maker had work merged beyond the organisations: government, research and
     civic owners by name, the rest (people's own accounts among them) as a count only."""
-    from graphminer.careers import NAMED_KINDS
-
     outside = inputs.outside
     if outside is None or outside.empty:
         return ""
@@ -559,8 +556,6 @@ def plot_careers(summary: dict, path: Path) -> str:
 
 def careers_section(inputs: ReportInputs, folder: Path) -> str:
     """The "Where did they go" section (empty when nobody was followed)."""
-    from graphminer.careers import sentence
-
     summary = inputs.careers
     if not summary or not summary["followed"]:
         return ""
@@ -770,21 +765,16 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
 # From the store
 
 
-def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precomputed: bool = True) -> ReportInputs:
+def inputs_from_store(conn: sqlite3.Connection, config, as_of: pd.Timestamp | None = None,
+                      use_precomputed: bool = True) -> ReportInputs:
     """Events, milestones and stages of the store, as of ``as_of`` (default: last harvest),
     read by ``graphminer.reader`` (from the tables refreshed after each harvest when they
     are fresh for this as_of and ``use_precomputed``, else computed from the events)."""
-    from graphminer.export import require_harvest
-    from graphminer.graph import people_events
-    from graphminer.reader import StoreReader
-
     require_harvest(conn)
     reader = StoreReader(conn, config, use_precomputed=use_precomputed)
     moment = reader.moment(as_of)
     careers = None
     if not reader.outside.empty:
-        from graphminer.careers import careers_summary
-
         careers = careers_summary(reader, None, moment)
     return ReportInputs(
         events=people_events(reader.events_until(moment)),
@@ -800,7 +790,8 @@ def inputs_from_store(conn: sqlite3.Connection, config, as_of=None, use_precompu
     )
 
 
-def report(outdir: Path, conn: sqlite3.Connection, config, as_of=None, makers: int | None = None) -> Path:
+def report(outdir: Path, conn: sqlite3.Connection, config, as_of: pd.Timestamp | None = None,
+           makers: int | None = None) -> Path:
     """Write the report of the store into ``outdir``; return its index.html."""
     require_own_folder(Path(outdir), REPORT_MARKER, "report")  # before the long computation
     limit = config["report"]["makers"] if makers is None else makers

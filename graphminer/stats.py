@@ -379,8 +379,4 @@ def render_text(summary: dict[str, Any]) -> str:
         f"in the {core['window_days']:g}-day maker network, "
         f"{core['both']} in both (Jaccard {core['jaccard'] if core['jaccard'] is not None else '-'})",
     ]
-    if summary.get("careers"):  # following makers beyond the orgs (graphminer.careers)
-        from graphminer.careers import render_careers
-
-        lines += ["", render_careers(summary["careers"])]
     return "\n".join(lines)

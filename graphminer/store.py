@@ -11,6 +11,10 @@ their ``_migrations`` table and are marked when next written). Any other file (a
 tool's SQLite database, an HTTP cache, a text file, an empty file) is read from its header
 alone and refused byte-for-byte untouched. Before a migration the store is copied beside
 itself with SQLite's online backup API.
+
+It also reads its own bookkeeping for every floor above it: whether a table exists, the
+last finished harvest and when it ended, and the as_of used when none is given
+(``default_as_of``, docs/rules.md "Dating"). It knows SQL and nothing of GitHub.
 """
 
 from __future__ import annotations
@@ -25,8 +29,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphminer.errors import BadInput
+from graphminer.timeutil import as_of, format_instant, parse_stored
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def utc_now() -> str:
@@ -68,15 +77,7 @@ def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool =
     time: ``graphminer.harvest.workers.SerialStore``).
     """
     path = Path(path)
-    if not path.exists() and (readonly or not create):
-        raise BadInput(f"no store at {path}: run 'graphminer harvest' (or give --store)")
-    if not path.parent.exists():
-        raise BadInput(f"cannot create the store {path}: folder {path.parent} does not exist")
-    if path.exists() and path.is_dir():
-        raise BadInput(f"the store {path} is a folder: give a file path")
-    new = not path.exists()
-    if not new:
-        require_store_file(path, readonly=readonly or not create)
+    new = require_store_path(path, create=create, readonly=readonly)
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     else:
@@ -111,6 +112,24 @@ def open_store(path: str | os.PathLike, *, create: bool = True, readonly: bool =
         conn.close()
         raise
     return conn
+
+
+def require_store_path(path: Path, *, create: bool = True, readonly: bool = False) -> bool:
+    """The checks ``open_store`` makes before SQLite opens anything, from the file's header
+    alone (a command may make them before it writes anything else, such as the cache):
+    BadInput unless ``path`` is a store this graphminer knows, or may become one. Returns
+    whether the store is new (``path`` does not exist yet)."""
+    if not path.exists() and (readonly or not create):
+        raise BadInput(f"no store at {path}: run 'graphminer harvest' (or give --store)")
+    if not path.parent.exists():
+        raise BadInput(f"cannot create the store {path}: folder {path.parent} does not exist")
+    if path.exists() and path.is_dir():
+        raise BadInput(f"the store {path} is a folder: give a file path")
+    if not path.exists():
+        return True
+    require_store_file(path, readonly=readonly or not create)
+    require_known_version(path)
+    return False
 
 
 APPLICATION_ID = 0x47524D4E  # "GRMN" in SQLite's header: this file is a graphminer store
@@ -158,6 +177,20 @@ def require_store_file(path: Path, *, readonly: bool) -> None:
     raise BadInput(
         f"{path} is not a graphminer store ({what}): give another --store path; the file was not touched"
     )
+
+
+def require_known_version(path: Path) -> None:
+    """Refuse, before SQLite opens it (which could write, or leave a -wal and -shm beside
+    it), a store whose header says a newer graphminer wrote it."""
+    with open(path, "rb") as handle:
+        header = handle.read(100)
+    version = int.from_bytes(header[60:64], "big") if len(header) >= 64 else 0
+    newest = migrations()[-1][0]
+    if version > newest:
+        raise BadInput(
+            f"the store {path} has schema version {version}, newer than this graphminer "
+            f"knows ({newest}): upgrade graphminer; the store was not touched"
+        )
 
 
 def peek(path: Path) -> sqlite3.Connection:
@@ -334,3 +367,49 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# --- reading the bookkeeping -------------------------------------------------------------
+
+
+def table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the store has table ``name`` (a store opened read-only may predate it)."""
+    return conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
+
+
+def last_run(conn: sqlite3.Connection) -> sqlite3.Row | tuple | None:
+    """The last finished harvest (id, ended_at, source), None before any."""
+    if not table_exists(conn, "_runs"):
+        return None
+    return conn.execute(
+        "SELECT id, ended_at, source FROM _runs WHERE ended_at IS NOT NULL "
+        "ORDER BY ended_at DESC, id DESC LIMIT 1"
+    ).fetchone()
+
+
+def harvest_end(conn: sqlite3.Connection) -> str | None:
+    """When the last finished harvest ended (``YYYY-MM-DDTHH:MM:SSZ``), None before any.
+
+    >>> conn = sqlite3.connect(":memory:")
+    >>> harvest_end(conn) is None
+    True
+    >>> _ = conn.execute("CREATE TABLE _runs(id INTEGER PRIMARY KEY, ended_at TEXT, source TEXT)")
+    >>> _ = conn.executemany("INSERT INTO _runs(ended_at) VALUES (?)",
+    ...                      [("2024-06-30T12:00:00Z",), (None,), ("2024-05-01T08:00:00Z",)])
+    >>> harvest_end(conn)
+    '2024-06-30T12:00:00Z'
+    """
+    run = last_run(conn)
+    return format_instant(parse_stored(run[1])) if run else None
+
+
+def default_as_of(conn: sqlite3.Connection, newest_event: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The as_of used when none is given (docs/rules.md "Dating"): the last harvest's end,
+    else the newest event (to the second), else now (to the second)."""
+    ended = harvest_end(conn)
+    if ended is not None:
+        return as_of(ended)
+    if newest_event is not None:
+        return newest_event.floor("s")
+    return as_of(datetime.now(UTC)).floor("s")

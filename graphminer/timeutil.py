@@ -1,14 +1,14 @@
 """Times on the command line and in outputs: ISO 8601 read as UTC, written ``YYYY-MM-DDTHH:MM:SSZ``.
 
 Standard library only at import, so the fast path of ``graphminer trajectory`` can use it
-without importing pandas; ``utc_timestamp`` (the one conversion to a pandas Timestamp)
-imports pandas when called.
+without importing pandas; ``as_of`` (the one conversion to as_of's type, a pandas
+Timestamp) imports pandas when called.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from graphminer.errors import BadInput
 
@@ -72,18 +72,20 @@ def describe_span(days: float) -> str:
     return f"{days / 365.25:.1f} y"
 
 
-def utc_timestamp(moment: Any) -> pd.Timestamp:
-    """A time (str read as ISO 8601 UTC, datetime or Timestamp; naive means UTC) as a UTC
-    pandas Timestamp in nanoseconds, the unit of the events table (pandas' as-of merges
-    refuse keys of two units).
+def as_of(value: str | datetime, option: str = "--as-of") -> pd.Timestamp:
+    """``value`` as the one type as_of has inside graphminer: a timezone-aware UTC pandas
+    Timestamp in nanoseconds, the unit of the events table (pandas' as-of merges refuse
+    keys of two units). Text is ISO 8601 read as UTC (``parse_instant``: bad text is a
+    BadInput naming ``option``); a datetime without a zone is UTC. Called once where an
+    as_of enters: the command line, the Python API, the store's own records.
 
-    >>> utc_timestamp("2024-05-01")
+    >>> as_of("2024-05-01")
     Timestamp('2024-05-01 00:00:00+0000', tz='UTC')
-    >>> utc_timestamp(datetime(2024, 5, 1, 14, 0, tzinfo=UTC)).isoformat()
+    >>> as_of(datetime(2024, 5, 1, 14, 0, tzinfo=UTC)).isoformat()
     '2024-05-01T14:00:00+00:00'
     """
-    import pandas as pd
+    import pandas as pd  # start-up: the trajectory command's fast path never imports pandas
 
-    stamp = pd.Timestamp(moment)
+    stamp = pd.Timestamp(parse_instant(value, option) if isinstance(value, str) else value)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return stamp.as_unit("ns")

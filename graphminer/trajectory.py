@@ -10,6 +10,7 @@ rules (everything but the "whole scope" ones) need no per-scope code: the earlie
 (maker, repo), per (maker, org) and per maker are the repo-scope dates and their minima.
 The whole-scope rules (returning, long_term, coder_to_organiser, inactive, gone,
 returned) take the scope's key columns and run on all the maker's actions in it. Every trigger's ``ts`` equals its milestone's date.
+``as_of`` is a timezone-aware UTC pandas Timestamp (``graphminer.timeutil.as_of`` makes one).
 
 Interpretations where docs/rules.md leaves room (numbered so reports can cite them;
 aligned with graphminer/fakehub/truth.py's list unless said otherwise):
@@ -71,7 +72,6 @@ import pandas as pd
 from graphminer import milestones as catalogue
 from graphminer.milestones import KEYS as MILESTONES  # noqa: F401 (the catalogue's order)
 from graphminer.milestones import RULES_VERSION, STAGES  # noqa: F401
-from graphminer.timeutil import utc_timestamp
 
 SCOPE_KEYS = {"network": ["maker"], "org": ["maker", "org"], "repo": ["maker", "repo"]}
 CANDIDATE_COLUMNS = ["maker", "org", "repo", "at", "kind", "target", "ts", "by"]
@@ -100,7 +100,7 @@ LAST_RUN: dict[str, Any] = {}
 ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
 
 
-def rule_events(events: pd.DataFrame, as_of: Any) -> pd.DataFrame:
+def rule_events(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Events the rules see: up to as_of, bots removed, ``someone_else`` flagged.
 
     Only the columns the rules read are kept, and the repeated strings become
@@ -108,7 +108,7 @@ def rule_events(events: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     every filter below copies these columns, so fewer and smaller ones keep a million
     events fast. The last answer is remembered (``LAST_RUN``).
     """
-    moment = utc_timestamp(as_of)
+    moment = as_of
     if LAST_RUN.get("events") is events and LAST_RUN.get("moment") == moment:
         return LAST_RUN["ev"]
     ev = prepared_events(events, moment)
@@ -523,15 +523,14 @@ def network_first_contact(ev: pd.DataFrame) -> pd.Series:
     return actions_of(ev).groupby("maker")["ts"].min()
 
 
-def milestone_acts(events: pd.DataFrame, as_of: Any, config: Any = None,
+def milestone_acts(events: pd.DataFrame, as_of: pd.Timestamp, config: Any = None,
                    scope: str = "network", outside: pd.DataFrame | None = None) -> pd.DataFrame:
     """Long form: one row per (scope key, milestone reached) with its date and trigger.
 
     Columns: the scope's keys, ``milestone``, ``at`` (the milestone date), and the
     triggering event's ``kind``, ``target``, ``ts``, ``trigger_repo`` and ``trigger_org``.
     """
-    moment = utc_timestamp(as_of)
-    return acts_of_prepared(rule_events(events, moment), moment, thresholds(config),
+    return acts_of_prepared(rule_events(events, as_of), as_of, thresholds(config),
                             scope_keys(scope), outside)
 
 
@@ -580,14 +579,13 @@ def with_scope_columns(long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return long.reset_index(drop=True)
 
 
-def milestones(events: pd.DataFrame, as_of: Any, config: Any = None,
+def milestones(events: pd.DataFrame, as_of: pd.Timestamp, config: Any = None,
                scope: str = "network", outside: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per maker (x org, x repo by scope), one column per key of MILESTONES (NaT if
     not reached by as_of). Makers with at least one action up to as_of are listed."""
-    moment = utc_timestamp(as_of)
-    ev = rule_events(events, moment)
+    ev = rule_events(events, as_of)
     keys = scope_keys(scope)
-    return wide_milestones(ev, acts_of_prepared(ev, moment, thresholds(config), keys, outside), keys)
+    return wide_milestones(ev, acts_of_prepared(ev, as_of, thresholds(config), keys, outside), keys)
 
 
 def wide_milestones(ev: pd.DataFrame, long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -608,14 +606,14 @@ def wide_milestones(ev: pd.DataFrame, long: pd.DataFrame, keys: list[str]) -> pd
 
 # --- stages -----------------------------------------------------------------------------
 
-def stages(events: pd.DataFrame, as_of: Any, config: Any = None,
+def stages(events: pd.DataFrame, as_of: pd.Timestamp, config: Any = None,
            network: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per maker per quarter from their first contact to as_of's quarter: the role
     *held* in that quarter (docs/rules.md "Stages"), the organiser and bridge tracks held
     on the same rolling year, and the state (active, inactive, gone, returned in that
     quarter). A quarter where no stage holds shows its state (inactive or gone) as stage."""
     limits = thresholds(config)
-    moment = utc_timestamp(as_of)
+    moment = as_of
     reached = network if network is not None else milestones(events, moment, config)
     reached = reached[reached["first_contact"].notna()]
     if reached.empty:

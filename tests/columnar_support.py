@@ -17,10 +17,11 @@ import pandas as pd
 from graphminer import trajectory
 from graphminer.careers import outside_acts
 from graphminer.columnar import Columnar
-from graphminer.events import load_events
+from graphminer.events import load_events, newest_event
 from graphminer.graph import maker_project_graph
-from graphminer.reader import default_as_of, maker_labels
-from graphminer.timeutil import utc_timestamp
+from graphminer.reader import maker_labels
+from graphminer.store import default_as_of
+from graphminer.timeutil import as_of as as_of_of
 
 
 def normalised(frame: pd.DataFrame) -> pd.DataFrame:
@@ -61,7 +62,7 @@ def differences(conn: sqlite3.Connection, config: Any, as_of: Any = None,
                 columnar: Columnar | None = None) -> list[str]:
     """Every way the columnar engine and the pandas implementation disagree on this store."""
     events = load_events(conn, config)
-    moment = utc_timestamp(as_of) if as_of is not None else default_as_of(conn, events)
+    moment = as_of_of(as_of) if as_of is not None else default_as_of(conn, newest_event(events))
     outside = outside_acts(conn, config)
     engine = columnar or Columnar.in_memory(conn, config, outside)
     found = []

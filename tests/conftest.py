@@ -1,4 +1,12 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite.
+
+Cheap by design (the suite's budget is 8 minutes on 2 idle cores): a fakehub process costs a
+spawn, and its first GraphQL request about a second more, so a world only read is served once
+(``world_hub`` for the whole session; a module's own ``@pytest.fixture(scope="module")`` around
+``graphminer.fakehub.testing.serve`` elsewhere), and the harvest everything is compared with is
+made once (``reference``). Helpers to run the CLI and check its one-line errors and the files
+it must not touch are in ``tests/harvest_support.py``.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +27,10 @@ def shared_dir() -> Path:
     return SHARED
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def world_files(tmp_path_factory) -> dict[str, Path]:
     """The hand-made harvest world (tests/test_harvest_world.py), its delta, and the world
-    after it, as files."""
+    after it, as files (read-only: a test that changes a world writes its own copy)."""
     from test_harvest_world import apply_delta, build_delta, build_world, write
 
     folder = tmp_path_factory.mktemp("world")
@@ -32,15 +40,44 @@ def world_files(tmp_path_factory) -> dict[str, Path]:
             "changed": write(apply_delta(world, delta), folder / "changed.json")}
 
 
-@pytest.fixture(scope="module")
-def reference(world_files, tmp_path_factory) -> Path:
-    """An uninterrupted, fault-free harvest of the base world: fakehub's defaults, one token
-    (the store every harvest test compares with)."""
-    from test_harvest import harvest
+@pytest.fixture(scope="session")
+def world_hub(world_files):
+    """One fakehub process serving the hand-made world with fakehub's defaults, for the
+    whole session (its first GraphQL request builds GitHub's schema, about a second: once).
 
+    Shared, so: never apply a delta to it, move its clock or rely on a fresh rate window;
+    give each harvest its own folder (its own store and HTTP cache) and read the log from
+    ``start = len(hub.log_lines())`` on. A test that changes the world, or needs other
+    flags, starts its own ``serve(...)``."""
     from graphminer.fakehub.testing import serve
 
-    folder = tmp_path_factory.mktemp("reference")
     with serve(world_files["world"]) as hub:
-        harvest(hub.url, folder)
+        yield hub
+
+
+@pytest.fixture(scope="session")
+def reference(world_hub, tmp_path_factory) -> Path:
+    """An uninterrupted, fault-free harvest of the base world: fakehub's defaults, one token
+    (the store every harvest test compares with). Built once for the whole session: read
+    it, copy it, never write into it."""
+    from test_harvest import harvest
+
+    folder = tmp_path_factory.mktemp("reference")
+    harvest(world_hub.url, folder)
     return folder / "store.sqlite"
+
+
+SESSION_WORLD = {"world_files", "world_hub", "reference"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """`make test` runs two pytest-xdist workers (`-n 2 --dist loadgroup`): each module goes
+    whole to one worker, so that its module-scoped fixtures (a shared fakehub, a harvested
+    store) are made once; the modules using the session's hand-made world (``world_files``,
+    ``world_hub``, ``reference``) all go to the same worker, so that the reference harvest
+    is made once. A plain ``pytest`` (no ``-n``) ignores the marks."""
+    shared = {item.module.__name__ for item in items
+              if SESSION_WORLD & set(getattr(item, "fixturenames", ()))}
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("hand-made-world" if module in shared else module))

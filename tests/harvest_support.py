@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from graphminer.fakehub.generator import generate_world
@@ -20,6 +21,40 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env.pop("GRAPHMINER_CONFIG", None)
     return subprocess.run([sys.executable, "-m", "graphminer", *args], capture_output=True,
                           text=True, timeout=300, env=env, cwd=cwd)
+
+
+def assert_one_line(done: subprocess.CompletedProcess, *words: str, code: int = 2) -> str:
+    """The exit code expected, no traceback, exactly one line on standard error holding each
+    of ``words``; returns that line (the README's contract for bad input)."""
+    assert done.returncode == code, (done.returncode, done.stdout[-500:], done.stderr[-2000:])
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def folder_state(folder: Path) -> dict[str, tuple[bytes, int] | None]:
+    """Everything in ``folder``, recursively: each file's bytes and modification time (in
+    nanoseconds), each folder by name. Equal before and after a command: nothing in it was
+    written, created, touched or removed."""
+    state: dict[str, tuple[bytes, int] | None] = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        state[name] = (path.read_bytes(), path.stat().st_mtime_ns) if path.is_file() else None
+    return state
+
+
+def warm_graphql(hub) -> None:
+    """Have fakehub build GitHub's GraphQL schema now (a second or more: it is built at its
+    first GraphQL request), by a query with a token of its own, so that a test timing rate
+    windows does not count that second in a harvest's first window."""
+    request = urllib.request.Request(hub.url + "/graphql", method="POST",
+                                     data=json.dumps({"query": "{ viewer { login } }"}).encode(),
+                                     headers={"Authorization": "token tok-warm-up"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        response.read()
 
 
 def harvest_generated(folder: Path, **sizes: int) -> tuple[dict, Path, list[str]]:

@@ -228,7 +228,7 @@ def test_the_rule_queries_give_the_same_milestones_on_chdb(tmp_path):
     """The same rule queries, compiled for ClickHouse by sqlglot, run on chDB (ClickHouse
     in-process) over the same events: the same milestones, row for row, as DuckDB's."""
     from graphminer.columnar import clickhouse, seconds
-    from graphminer.reader import default_as_of
+    from graphminer.store import default_as_of
     from graphminer.trajectory import thresholds
 
     conn = stored_world(generated(tmp_path, seed=5, orgs=2, repos_per_org=4, makers=200, years=5),

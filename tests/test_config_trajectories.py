@@ -8,7 +8,7 @@ import pytest
 from test_events_support import World
 
 from graphminer import milestones as catalogue
-from graphminer import trajectory
+from graphminer import timeutil, trajectory
 from graphminer.config import SCHEMA, parse_config
 from graphminer.errors import BadInput
 from graphminer.events import load_events
@@ -49,15 +49,15 @@ def test_core_thresholds_come_from_the_config(tmp_path):
     for day, who in enumerate([a, b] * 6, start=1):
         w.commit(site, f"2021-01-{day:02d}T00:00:00Z", author=who, committer="github")
     events = load_events(w.store(tmp_path / "s.sqlite"))
-    default = trajectory.milestones(events, "2022-01-01T00:00:00Z")
+    default = trajectory.milestones(events, timeutil.as_of("2022-01-01T00:00:00Z"))
     assert default["core"].isna().all()
     pairs = parse_config("[trajectories]\ncore_min_makers = 2\n", source="test", base_dir=tmp_path)
-    got = trajectory.milestones(events, "2022-01-01T00:00:00Z", config=pairs)
+    got = trajectory.milestones(events, timeutil.as_of("2022-01-01T00:00:00Z"), config=pairs)
     assert got.loc["1", "core"] == pd.Timestamp("2021-01-01", tz="UTC")
     assert got.loc["2", "core"] == pd.Timestamp("2021-01-02", tz="UTC")
     strict = parse_config("[trajectories]\ncore_min_makers = 2\ncore_min_own = 7\n",
                           source="test", base_dir=tmp_path)
-    assert trajectory.milestones(events, "2022-01-01T00:00:00Z", config=strict)["core"].isna().all()
+    assert trajectory.milestones(events, timeutil.as_of("2022-01-01T00:00:00Z"), config=strict)["core"].isna().all()
 
 
 def test_every_copy_of_the_rules_version_agrees():

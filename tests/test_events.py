@@ -245,6 +245,6 @@ def test_harvesting_an_empty_repository_ends_cleanly(tmp_path):
     result = subprocess.run([sys.executable, "-m", "graphminer", "harvest-git", str(repo),
                              "--org", "civic", "--repo", "empty", "--store", str(store)],
                             capture_output=True, text=True)
-    # after_harvest builds the events table of a store with nothing in it
+    # the pipeline's derivation builds the events table of a store with nothing in it
     assert result.returncode == 0, result.stderr
     assert "0 new commits" in result.stdout

@@ -49,13 +49,13 @@ def world_to_store(world: dict[str, Any], path: str | Path,
             "INSERT INTO issue_comments(id, repo_id, issue_number, user_id, created_at, updated_at)"
             " VALUES (?,?,?,?,?,?)",
             [(c["id"], c["repo_id"], c["issue_number"], c["user_id"], c["created_at"],
-              c.get("updated_at", c["created_at"])) for c in world.get("comments", [])])
+              c.get("updated_at", c["created_at"])) for c in world.get("issue_comments", [])])
         conn.executemany(
             "INSERT INTO issue_events(id, repo_id, issue_number, actor_id, event, created_at, label,"
             " assignee_id, commit_id) VALUES (?,?,?,?,?,?,?,?,?)",
             [(e["id"], e["repo_id"], e["issue_number"], e.get("actor_id"), e["event"],
               e["created_at"], e.get("label"), e.get("assignee_id"), e.get("commit_id"))
-             for e in world.get("events", [])])
+             for e in world.get("issue_events", [])])
         conn.executemany(
             "INSERT INTO reviews(id, repo_id, pr_number, user_id, state, submitted_at, commit_id)"
             " VALUES (?,?,?,?,?,?,?)",
@@ -111,7 +111,7 @@ class World:
     def __init__(self, now: str = "2024-12-31T23:59:59Z") -> None:
         self.data: dict[str, Any] = {
             "format": 1, "now": now, "users": [], "orgs": [], "repos": [], "issues": [],
-            "comments": [], "events": [], "reviews": [], "review_comments": [], "commits": [],
+            "issue_comments": [], "issue_events": [], "reviews": [], "review_comments": [], "commits": [],
             "releases": [],
         }
         self.ids = itertools.count(1000)
@@ -150,7 +150,7 @@ class World:
         return self.issue(repo, user, at, pr=True, **extra)
 
     def comment(self, repo: int, number: int, user: int, at: str) -> None:
-        self.data["comments"].append({"id": next(self.ids), "repo_id": repo, "issue_number": number,
+        self.data["issue_comments"].append({"id": next(self.ids), "repo_id": repo, "issue_number": number,
                                       "user_id": user, "created_at": at})
 
     def review_comment(self, repo: int, number: int, user: int, at: str) -> None:
@@ -160,7 +160,7 @@ class World:
 
     def event(self, repo: int, number: int, actor: int | None, name: str, at: str,
               **extra: Any) -> None:
-        self.data["events"].append({"id": next(self.ids), "repo_id": repo, "issue_number": number,
+        self.data["issue_events"].append({"id": next(self.ids), "repo_id": repo, "issue_number": number,
                                     "actor_id": actor, "event": name, "created_at": at, **extra})
 
     def review(self, repo: int, number: int, user: int, state: str, at: str) -> None:

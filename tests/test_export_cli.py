@@ -15,7 +15,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from harvest_support import cli, harvest_generated
+from harvest_support import assert_one_line, cli, folder_state, harvest_generated
 from lxml import etree
 from test_export_formats import graphology_parse
 
@@ -280,3 +280,30 @@ def test_bad_input_exits_2_with_one_line_and_leaves_nothing(world, tmp_path, arg
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert message in done.stderr and lines[-1].startswith("Error:")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--since", "2025-01-01", "--until", "2024-01-01"], ["--since 2025-01-01", "--until 2024-01-01"]),
+    (["--since", "2024-06-02T00:00:00Z", "--until", "2024-06-01"], ["--since", "--until"]),
+    (["--min-weight", "-3"], ["--min-weight -3", "0 or more"]),
+    (["--min-weight", "nan"], ["--min-weight nan"]),
+])
+def test_an_empty_window_or_a_negative_weight_is_bad_input(world, tmp_path, args, words):
+    """Not an empty graph written, nor a filter that keeps everything (issue 23): one line,
+    exit 2, no output made, the store's folder untouched."""
+    before = folder_state(world["folder"])
+    for fmt, out in (("gexf", "g.gexf"), ("csv", "tables")):
+        assert_one_line(cli("export", fmt, str(tmp_path / out), *args, "--store", str(world["store"])), *words)
+    assert list(tmp_path.iterdir()) == []
+    assert folder_state(world["folder"]) == before
+
+
+def test_since_and_until_on_the_same_day_keep_that_day(world, tmp_path):
+    """A date alone in --until includes its whole day, so the same date twice is one day,
+    not an empty window."""
+    day = max(json.loads(cli("makers", "--json", "--store", str(world["store"])).stdout),
+              key=lambda maker: maker["milestones"]["first_contact"] or "")["milestones"]["first_contact"][:10]
+    done = cli("export", "json", str(tmp_path / "g.json"), "--since", day, "--until", day,
+               "--store", str(world["store"]))
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "g.json").read_text("utf-8"))["links"]

@@ -49,7 +49,7 @@ def expected(world: dict, repo_id: int) -> dict:
     """What a harvest of one repo must find, counted straight from the world file."""
     issues = [i for i in world["issues"] if i["repo_id"] == repo_id]
     pulls = [i for i in issues if i["pull_request"]]
-    comments = Counter(c["issue_number"] for c in world["comments"] if c["repo_id"] == repo_id)
+    comments = Counter(c["issue_number"] for c in world["issue_comments"] if c["repo_id"] == repo_id)
     reviews = Counter(r["pr_number"] for r in world["reviews"] if r["repo_id"] == repo_id)
     review_comments = Counter(r["pr_number"] for r in world["review_comments"] if r["repo_id"] == repo_id)
     return {"issues": sorted(i["number"] for i in issues), "pulls": sorted(i["number"] for i in pulls),

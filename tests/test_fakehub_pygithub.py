@@ -55,14 +55,14 @@ def test_issues_and_their_parts(github):
     assert sum(1 for issue in issues if issue.pull_request is not None) == sum(
         1 for i in RAW["issues"] if i["repo_id"] == SITE and i["pull_request"])
     assert repo.get_issues(state="all").totalCount == len(issues)
-    assert len(list(repo.get_issues_comments())) == count("comments", repo_id=SITE)
-    assert len(list(repo.get_issues_events())) == count("events", repo_id=SITE)
+    assert len(list(repo.get_issues_comments())) == count("issue_comments", repo_id=SITE)
+    assert len(list(repo.get_issues_events())) == count("issue_events", repo_id=SITE)
     events = list(repo.get_issues_events())
     assert all(event.issue is not None for event in events)
-    busiest = max(RAW["issues"], key=lambda i: count("comments", repo_id=SITE, issue_number=i["number"]))
+    busiest = max(RAW["issues"], key=lambda i: count("issue_comments", repo_id=SITE, issue_number=i["number"]))
     issue = repo.get_issue(busiest["number"])
     comments = list(issue.get_comments())
-    assert len(comments) == count("comments", repo_id=SITE, issue_number=busiest["number"])
+    assert len(comments) == count("issue_comments", repo_id=SITE, issue_number=busiest["number"])
     assert list(issue.get_reactions()) == []
     assert list(comments[0].get_reactions()) == []
     assert issue.user.login == next(u["login"] for u in RAW["users"] if u["id"] == busiest["user_id"])

@@ -90,8 +90,8 @@ def test_since_filters_on_served_updated_at(hub):
     assert got and all(item["updated_at"] >= since for item in got)
     # an issue's updated_at counts its newest comment/event/review (docs/world-format.md)
     latest = {}
-    for kind, number_key, date_keys in (("comments", "issue_number", ("updated_at",)),
-                                        ("events", "issue_number", ("created_at",)),
+    for kind, number_key, date_keys in (("issue_comments", "issue_number", ("updated_at",)),
+                                        ("issue_events", "issue_number", ("created_at",)),
                                         ("reviews", "pr_number", ("submitted_at",)),
                                         ("review_comments", "pr_number", ("updated_at",))):
         for record in RAW[kind]:
@@ -108,9 +108,9 @@ def test_counts_of_every_listing_match_the_world(hub):
     session = requests.Session()
     url = hub.url + "/repos/civic/site"
     assert len(items(get_all(session, url + "/issues/comments", per_page=10))) == \
-        sum(1 for c in RAW["comments"] if c["repo_id"] == 200)
+        sum(1 for c in RAW["issue_comments"] if c["repo_id"] == 200)
     assert len(items(get_all(session, url + "/issues/events", per_page=10))) == \
-        sum(1 for c in RAW["events"] if c["repo_id"] == 200)
+        sum(1 for c in RAW["issue_events"] if c["repo_id"] == 200)
     assert len(items(get_all(session, url + "/pulls/comments", per_page=10))) == \
         sum(1 for c in RAW["review_comments"] if c["repo_id"] == 200)
     assert len(items(get_all(session, url + "/pulls", state="all", per_page=4))) == \
@@ -223,7 +223,7 @@ def test_delta_applies_while_running(tmp_path):
         assert requests.get(f"{running.url}/repos/civic/site/issues/{dave_issue['number']}").json()[
             "user"]["login"] == "dave-renamed"
         edited = requests.get(running.url + "/repos/civic/site/issues/comments").json()
-        assert next(c for c in edited if c["id"] == RAW["comments"][0]["id"])["body"] == "edited"
+        assert next(c for c in edited if c["id"] == RAW["issue_comments"][0]["id"])["body"] == "edited"
 
 
 def test_bad_delta_is_refused_and_changes_nothing(tmp_path):
@@ -242,11 +242,11 @@ def test_bad_delta_is_refused_and_changes_nothing(tmp_path):
 @pytest.mark.parametrize("change, place", [
     (lambda w: w["issues"][12].__setitem__("repo_id", 12345), "issues[12].repo_id"),
     (lambda w: w["users"][0].__setitem__("type", "Robot"), "users[0].type"),
-    (lambda w: w["comments"][3].__setitem__("created_at", "2023-01-01 10:00"), "comments[3].created_at"),
+    (lambda w: w["issue_comments"][3].__setitem__("created_at", "2023-01-01 10:00"), "issue_comments[3].created_at"),
     (lambda w: w["commits"][2].pop("author"), "commits[2].author"),
     (lambda w: w.__setitem__("format", 2), "format"),
     (lambda w: w["repos"][1].__setitem__("owner", "nobody"), "repos[1].owner"),
-    (lambda w: w["comments"][0].__setitem__("issue_number", 999), "comments[0].issue_number"),
+    (lambda w: w["issue_comments"][0].__setitem__("issue_number", 999), "issue_comments[0].issue_number"),
     (lambda w: w["users"].append(dict(w["users"][0])), "users[5]"),
 ])
 def test_malformed_world_is_one_line_exit_2(tmp_path, change, place):
@@ -318,7 +318,7 @@ def test_generated_gzip_deltas_apply_in_order(tmp_path):
                 n: logins.get(i["user_id"]) for n, i in mine.items()}
             comments = items(get_all(session, name + "/issues/comments", per_page=100))
             assert sorted((c["id"], c["body"]) for c in comments) == sorted(
-                (c["id"], c["body"] or "") for c in world["comments"] if c["repo_id"] == repo["id"])
+                (c["id"], c["body"] or "") for c in world["issue_comments"] if c["repo_id"] == repo["id"])
 
 
 def test_serve_helper_reports_why_the_server_did_not_start(tmp_path):
@@ -381,9 +381,9 @@ def test_repo_events_embed_the_same_issue_the_issues_listing_serves(hub):
     listed = {i["number"]: i for i in items(get_all(session, hub.url + "/repos/civic/site/issues",
                                                     state="all", per_page=100))}
     events = items(get_all(session, hub.url + "/repos/civic/site/issues/events", per_page=100))
-    assert [e["id"] for e in events] == sorted((e["id"] for e in RAW["events"] if e["repo_id"] == 200),
+    assert [e["id"] for e in events] == sorted((e["id"] for e in RAW["issue_events"] if e["repo_id"] == 200),
                                                reverse=True)
-    by_id = {e["id"]: e for e in RAW["events"]}
+    by_id = {e["id"]: e for e in RAW["issue_events"]}
     for event in events:
         assert event["issue"] == listed[by_id[event["id"]]["issue_number"]]
         assert event["event"] == by_id[event["id"]]["event"]

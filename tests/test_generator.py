@@ -101,7 +101,7 @@ def test_sizes_respected(generated: dict) -> None:
     assert world["now"] == "2025-06-30T23:59:59Z"
     earliest = min(i["created_at"] for i in world["issues"])
     assert "2021-06-30" <= earliest[:10]  # 4 years before now
-    times = [c["committer"]["date"] for c in world["commits"]] + [e["created_at"] for e in world["events"]]
+    times = [c["committer"]["date"] for c in world["commits"]] + [e["created_at"] for e in world["issue_events"]]
     assert max(times) <= world["now"]
 
 
@@ -119,16 +119,16 @@ def test_every_reference_exists(generated: dict) -> None:
         referenced |= {issue["user_id"], issue["closed_by_id"], *issue["assignee_ids"]}
         if issue["pull_request"]:
             referenced.add(issue["pull_request"]["merged_by_id"])
-    for kind, who in (("comments", "user_id"), ("events", "actor_id"), ("reviews", "user_id"),
+    for kind, who in (("issue_comments", "user_id"), ("issue_events", "actor_id"), ("reviews", "user_id"),
                       ("review_comments", "user_id"), ("releases", "author_id")):
         for record in world[kind]:
             referenced.add(record[who])
             assert record["repo_id"] in repos
-            if kind in ("comments", "events"):
+            if kind in ("issue_comments", "issue_events"):
                 assert (record["repo_id"], record["issue_number"]) in issues
             if kind in ("reviews", "review_comments"):
                 assert issues[(record["repo_id"], record["pr_number"])]["pull_request"] is not None
-    for event in world["events"]:
+    for event in world["issue_events"]:
         referenced.add(event["assignee_id"])
     for commit in world["commits"]:
         referenced |= {commit["author_id"], commit["committer_id"]}
@@ -137,7 +137,7 @@ def test_every_reference_exists(generated: dict) -> None:
         assert set(org["public_members"]) <= set(org["members"])
     referenced.discard(None)
     assert referenced <= users
-    for kind in ("users", "comments", "events", "reviews", "review_comments", "releases", "issues"):
+    for kind in ("users", "issue_comments", "issue_events", "reviews", "review_comments", "releases", "issues"):
         ids = [r["id"] for r in world[kind]]
         assert len(ids) == len(set(ids)), kind
     for records in by_repo(world["issues"]).values():
@@ -148,7 +148,7 @@ def test_default_branch_consistent_with_prs(generated: dict) -> None:
     world = generated["world"]
     commits = by_repo(world["commits"])
     events = defaultdict(list)
-    for event in world["events"]:
+    for event in world["issue_events"]:
         events[(event["repo_id"], event["issue_number"])].append(event)
     merged = 0
     for repo in world["repos"]:
@@ -191,7 +191,7 @@ def test_default_branch_consistent_with_prs(generated: dict) -> None:
 def test_updated_at_and_states(generated: dict) -> None:
     world = generated["world"]
     latest = defaultdict(str)
-    for kind, stamp in (("comments", "updated_at"), ("events", "created_at"),
+    for kind, stamp in (("issue_comments", "updated_at"), ("issue_events", "created_at"),
                         ("review_comments", "updated_at")):
         for record in world[kind]:
             number = record.get("issue_number", record.get("pr_number"))
@@ -209,7 +209,7 @@ def test_updated_at_and_states(generated: dict) -> None:
                 assert issue["state_reason"] in ("completed", "not_planned")
         else:
             assert issue["closed_at"] is None and issue["state_reason"] in (None, "reopened")
-    for comment in world["comments"]:
+    for comment in world["issue_comments"]:
         assert comment["updated_at"] >= comment["created_at"]
     reasons = Counter(i["state_reason"] for i in world["issues"] if i["pull_request"] is None)
     assert reasons["completed"] and reasons["not_planned"]
@@ -263,10 +263,10 @@ def test_bots_and_unlinked_identities_planted(generated: dict) -> None:
 def test_maintainer_acts_planted(generated: dict) -> None:
     world = generated["world"]
     issues = {(i["repo_id"], i["number"]): i for i in world["issues"]}
-    merged_by_other = [e for e in world["events"] if e["event"] == "merged"
+    merged_by_other = [e for e in world["issue_events"] if e["event"] == "merged"
                        and e["actor_id"] != issues[(e["repo_id"], e["issue_number"])]["user_id"]]
     assert merged_by_other
-    closed_other = [e for e in world["events"] if e["event"] == "closed" and e["commit_id"] is None
+    closed_other = [e for e in world["issue_events"] if e["event"] == "closed" and e["commit_id"] is None
                     and e["actor_id"] != issues[(e["repo_id"], e["issue_number"])]["user_id"]
                     and issues[(e["repo_id"], e["issue_number"])]["pull_request"] is None]
     assert closed_other
@@ -277,11 +277,11 @@ def test_maintainer_acts_planted(generated: dict) -> None:
     direct = [c for c in world["commits"] if len(c["parents"]) <= 1 and c["sha"] not in merge_shas
               and c["committer_id"] is not None and c["committer_id"] == c["author_id"]]
     assert direct
-    labels = [e for e in world["events"] if e["event"] == "labeled"
+    labels = [e for e in world["issue_events"] if e["event"] == "labeled"
               and e["label"] in ("good first issue", "help wanted")
               and e["actor_id"] != issues[(e["repo_id"], e["issue_number"])]["user_id"]]
     assert labels
-    assert {e["event"] for e in world["events"]} >= {"labeled", "assigned", "milestoned", "closed", "merged", "reopened"}
+    assert {e["event"] for e in world["issue_events"]} >= {"labeled", "assigned", "milestoned", "closed", "merged", "reopened"}
 
 
 def test_truth_reaches_every_planted_milestone(generated: dict) -> None:
@@ -315,15 +315,15 @@ def test_first_delta_holds_every_change_kind(generated: dict) -> None:
     for op in ops:
         if op["op"] == "upsert":
             upserts[op["kind"]].append(op["record"])
-    comment_ids = {c["id"]: c for c in world["comments"]}
+    comment_ids = {c["id"]: c for c in world["issue_comments"]}
     issues = {(i["repo_id"], i["number"]): i for i in world["issues"]}
     repo_ids = {r["id"] for r in world["repos"]}
     users = {u["id"]: u for u in world["users"]}
-    assert any(c["id"] not in comment_ids for c in upserts["comments"]), "new comments"
-    edited = [c for c in upserts["comments"] if c["id"] in comment_ids]
+    assert any(c["id"] not in comment_ids for c in upserts["issue_comments"]), "new comments"
+    edited = [c for c in upserts["issue_comments"] if c["id"] in comment_ids]
     assert any(c["body"] != comment_ids[c["id"]]["body"] and c["updated_at"] > comment_ids[c["id"]]["updated_at"]
                for c in edited), "an edited comment"
-    events = {(e["repo_id"], e["issue_number"], e["event"]) for e in upserts["events"]}
+    events = {(e["repo_id"], e["issue_number"], e["event"]) for e in upserts["issue_events"]}
     closed = [i for i in upserts["issues"] if not i["pull_request"] and i["state"] == "closed"
               and issues.get((i["repo_id"], i["number"]), {}).get("state") == "open"]
     assert closed and all((i["repo_id"], i["number"], "closed") in events for i in closed)
@@ -342,7 +342,7 @@ def test_first_delta_holds_every_change_kind(generated: dict) -> None:
     assert deleted and all(repo_id in repo_ids for repo_id in deleted), "a deleted repo"
     assert any(u["id"] in users and u["login"] != users[u["id"]]["login"] for u in upserts["users"])
     assert world["now"] < delta["now"]
-    stamps = [r.get("created_at") for r in upserts["comments"] + upserts["events"] + upserts["issues"]]
+    stamps = [r.get("created_at") for r in upserts["issue_comments"] + upserts["issue_events"] + upserts["issues"]]
     assert all(world["now"] < s <= delta["now"] for s in stamps if s and s > world["now"])
 
 
@@ -359,7 +359,7 @@ def test_apply_delta_renames_and_deletes_purely(generated: dict) -> None:
     assert deleted and all(r.get("deleted") for r in after["repos"] if r["id"] in deleted)
     assert not any(r.get("deleted") for r in world["repos"])
     assert after["now"] == delta["now"]
-    assert len(after["comments"]) > len(world["comments"])
+    assert len(after["issue_comments"]) > len(world["issue_comments"])
     truth = json.loads((generated["out"] / "truth-after-3.json").read_text())
     assert truth["as_of"] == generated["deltas"][2]["now"]
 
@@ -434,7 +434,7 @@ def test_rerun_into_same_folder_leaves_no_stale_files(tmp_path: Path) -> None:
 
 def change_kinds(world: dict, delta: dict) -> set[str]:
     """Which of FAKEHUB.md's change kinds a delta holds, read from its ops."""
-    comments = {c["id"]: c for c in world["comments"]}
+    comments = {c["id"]: c for c in world["issue_comments"]}
     issues = {(i["repo_id"], i["number"]): i for i in world["issues"]}
     users = {u["id"]: u["login"] for u in world["users"]}
     repos = {r["id"] for r in world["repos"]}
@@ -443,7 +443,7 @@ def change_kinds(world: dict, delta: dict) -> set[str]:
         record = op.get("record", {})
         if op["op"] == "delete":
             kinds.add("deleted repo")
-        elif op["kind"] == "comments":
+        elif op["kind"] == "issue_comments":
             kinds.add("edited comment" if record["id"] in comments else "new comment")
         elif op["kind"] == "repos" and record["id"] not in repos:
             kinds.add("new repo")

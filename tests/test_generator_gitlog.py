@@ -137,11 +137,11 @@ def test_generated_parts_are_marked_and_consistent(git_world: dict) -> None:
     world = git_world["world"]
     assert all(u.get("generated") for u in world["users"])
     assert all(i.get("generated") for i in world["issues"])
-    assert all(e.get("generated") for e in world["events"])
+    assert all(e.get("generated") for e in world["issue_events"])
     assert not any(c.get("generated") for c in world["commits"])
     assert any(not i["pull_request"] for i in world["issues"]), "issues for the numbers no PR took"
     users = {u["id"] for u in world["users"]}
-    referenced = {i["user_id"] for i in world["issues"]} | {e["actor_id"] for e in world["events"]}
+    referenced = {i["user_id"] for i in world["issues"]} | {e["actor_id"] for e in world["issue_events"]}
     referenced |= {c["author_id"] for c in world["commits"]} | {c["committer_id"] for c in world["commits"]}
     assert referenced - {None} <= users
     bots = [u for u in world["users"] if u["type"] == "Bot"]

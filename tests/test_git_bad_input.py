@@ -10,7 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_git_support import write_config
+from harvest_support import assert_one_line, folder_state
+from test_git_support import Repo, write_config
 
 CTI = "civictechindex+CTI-website-backend"
 
@@ -68,3 +69,51 @@ def test_corrupt_record_is_a_warning_naming_its_line(shared_dir: Path, tmp_path:
     assert f"{log}:1: text before the first 'commit' line" in result.stderr
     assert f"{log}:{commit_line + 2}: corrupt commit record skipped" in result.stderr
     assert "160 new commits" in result.stdout
+
+
+def test_a_folder_that_is_not_a_repository_makes_no_store(tmp_path: Path) -> None:
+    """Refused before the store is made: no empty store left behind (issue 23)."""
+    conf = write_config(tmp_path)
+    folder = tmp_path / "plain-folder"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not history\n")
+    before = folder_state(tmp_path)
+    assert_one_line(cli("harvest-git", str(folder), "--config", str(conf), "--org", "acme", "--repo", "site"),
+                    "not a git repository")
+    assert folder_state(tmp_path) == before
+    assert not (tmp_path / "conf" / "store.sqlite").exists()
+
+
+def test_an_owner_or_repository_with_a_slash_is_bad_input(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "r")
+    repo.commit(("Ann Lee", "ann@example.org"))
+    conf = write_config(tmp_path)
+    before = folder_state(tmp_path)
+    assert_one_line(cli("harvest-git", str(repo.path), "--config", str(conf), "--org", "acme/site"),
+                    "'acme/site'", "--org", "no slash")
+    assert_one_line(cli("harvest-git", str(repo.path), "--config", str(conf), "--repo", "acme/site"),
+                    "'acme/site'", "--repo")
+    assert folder_state(tmp_path) == before
+
+
+def test_a_shallow_clone_is_harvested_with_a_warning(tmp_path: Path) -> None:
+    """A real `git clone --depth 2`: its commits are stored, with one warning that history
+    before the shallow boundary is missing; the whole repository gets no such warning."""
+    origin = Repo(tmp_path / "origin")
+    for number in range(5):
+        origin.commit((f"Maker {number}", f"maker{number}@example.org"))
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{origin.path}", str(clone)],
+                   check=True, capture_output=True)
+    in_clone = int(subprocess.run(["git", "-C", str(clone), "rev-list", "--count", "HEAD"],
+                                  check=True, capture_output=True, text=True).stdout)
+    assert in_clone == 2  # git's own count: the clone is shallow
+    shallow = cli("harvest-git", str(clone), "--config", str(write_config(tmp_path / "a")))
+    assert shallow.returncode == 0, shallow.stderr
+    warnings = [line for line in shallow.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "shallow" in warnings[0], shallow.stderr
+    assert "first contacts may be late" in warnings[0]
+    assert f"{in_clone} new commits" in shallow.stdout
+    whole = cli("harvest-git", str(origin.path), "--config", str(write_config(tmp_path / "b")))
+    assert whole.returncode == 0 and "shallow" not in whole.stderr, whole.stderr
+    assert "5 new commits" in whole.stdout

@@ -15,7 +15,7 @@ from test_git_support import GITHUB, Repo, fast_import_stream, run, write_config
 
 from graphminer.config import load_config
 from graphminer.events import load_events
-from graphminer.harvest.git import run_harvest_git
+from graphminer.pipeline import harvest_git as run_harvest_git
 
 ANN = ("Ann Lee", "ann@example.org")
 BO = ("Bo Chen", "bo@example.org")

@@ -9,11 +9,10 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-import requests
+from harvest_support import warm_graphql
 from test_harvest import (
     TOKEN,
     config_file,
@@ -30,8 +29,8 @@ from graphminer.api import open_store
 from graphminer.events import GHOST_ID
 from graphminer.fakehub.generator import generate_world
 from graphminer.fakehub.testing import serve
-from graphminer.harvest.github import HarvestSession, github_client
 from graphminer.harvest.ratelimit import TokenPool
+from graphminer.harvest.session import HarvestSession, github_client
 
 THREE_TOKENS = "tok-edge-a1,tok-edge-b2,tok-edge-c3"
 
@@ -60,8 +59,10 @@ def graphql_points(log: list[dict]) -> int:
     return sum(line["graphql"]["cost"] for line in log if "graphql" in line)
 
 
-def fresh_changed(world_files, folder: Path) -> dict:
-    """A plain harvest of the world after the delta."""
+@pytest.fixture(scope="module")
+def fresh_changed(world_files, tmp_path_factory) -> dict:
+    """A plain harvest of the world after the delta (made once for the module)."""
+    folder = tmp_path_factory.mktemp("fresh-changed")
     with serve(world_files["changed"]) as hub:
         harvest(hub.url, folder)
     return typed_tables(folder / "store.sqlite")
@@ -69,13 +70,13 @@ def fresh_changed(world_files, folder: Path) -> dict:
 
 @pytest.mark.parametrize("api", ["rest", "auto"])
 def test_refused_deep_pages_lose_nothing_and_a_quiet_night_stays_free(world_files, reference,
-                                                                       tmp_path, api):
+                                                                       fresh_changed, tmp_path, api):
     """Over REST the cap is met on the first harvest; over GraphQL (auto) the first
     harvest never pages that deep, and the REST nights after it stay within the cap."""
     first, store, quiet, log = harvest_through_a_delta(world_files, tmp_path / "capped",
                                                        api=api, page_cap=50)
     assert first == typed_tables(reference)
-    assert typed_tables(store) == fresh_changed(world_files, tmp_path / "fresh")
+    assert typed_tables(store) == fresh_changed
     assert quiet == 0
     if api == "auto":
         assert any("graphql" in line for line in log)
@@ -115,7 +116,7 @@ def test_a_quiet_night_with_three_tokens_and_per_token_etags_costs_nothing(world
     with serve(world_files["world"], rate_limit=40, rate_window=2.0) as hub:
         harvest(hub.url, folder, env=env)
         used = {line["token"] for line in hub.log_lines() if line["counted"]}
-        time.sleep(2.1)  # the next night: every token's window has reset
+        hub.advance_clock(3)  # the next night: every token's window has reset (fakehub's clock)
         start = len(hub.log_lines())
         quiet = harvest(hub.url, folder, env=env)
         _, counted = counted_since(hub, start)
@@ -128,20 +129,21 @@ def test_a_quiet_night_with_three_tokens_and_per_token_etags_costs_nothing(world
     assert "tok-edge" not in quiet.stdout + quiet.stderr
 
 
-def test_429_is_waited_out_like_the_403_primary_limit(tmp_path):
+def test_429_is_waited_out_like_the_403_primary_limit(world_files, reference, tmp_path):
     """Two harvests share one token and keep no reserve, so each one's count of what is
     left goes stale and GitHub refuses some requests with 429: both wait for the reset and
     lose nothing."""
-    world = write(build_world(), tmp_path / "world.json")
-    with serve(world) as hub:
-        harvest(hub.url, tmp_path / "unlimited")
-        # the two harvests together need more than a window's requests
-        limit = max(5, sum(line["counted"] for line in hub.log_lines() if "graphql" not in line) * 2 // 3)
+    # the two harvests together need more than a window's requests (a first harvest of the
+    # reference's world: every REST request it made was counted)
+    limit = max(5, rows(reference, "SELECT requests FROM _runs")[0][0] * 2 // 3)
     folders = [tmp_path / "one", tmp_path / "two"]
     for folder in folders:
         folder.mkdir()
         config_file(folder, extra="rate_floor = 0\n")
-    with serve(world, rate_limit=limit, rate_window=1.0, limit_status="429") as hub:
+    # A window of 5 s: never enough for two harvests' requests, however busy the machine,
+    # once GitHub's schema is built (by a query with another token).
+    with serve(world_files["world"], rate_limit=limit, rate_window=5.0, limit_status="429") as hub:
+        warm_graphql(hub)
         processes = [subprocess.Popen(harvest_command(hub.url, folder), env=environment(),
                                       cwd=folder, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True) for folder in folders]
@@ -149,34 +151,33 @@ def test_429_is_waited_out_like_the_403_primary_limit(tmp_path):
         refused = [line for line in hub.log_lines() if line["status"] == 429]
     assert [process.returncode for process in processes] == [0, 0], outputs
     assert refused
-    expected = typed_tables(tmp_path / "unlimited" / "store.sqlite")
+    expected = typed_tables(reference)
     for folder in folders:
         assert typed_tables(folder / "store.sqlite") == expected
 
 
-def test_a_vanished_org_is_named_and_every_other_org_harvested(world_files, reference, tmp_path):
+def test_a_vanished_org_is_named_and_every_other_org_harvested(world_hub, reference, tmp_path):
     folder = tmp_path / "vanished"
     folder.mkdir()
     (folder / "graphminer.toml").write_text(
         '[harvest]\norgs = ["civic", "gone-org", "town"]\n', encoding="utf-8")
-    with serve(world_files["world"]) as hub:
-        result = harvest(hub.url, folder, expect=1)
+    result = harvest(world_hub.url, folder, expect=1)
     assert "gone-org" in result.stdout and "Traceback" not in result.stderr
     assert typed_tables(folder / "store.sqlite") == typed_tables(reference)
     status, failures = rows(folder / "store.sqlite", "SELECT status, failures FROM _runs")[0]
     assert status == "partial" and [f["repo"] for f in json.loads(failures)] == ["gone-org"]
 
 
-def test_expiring_tokens_are_dropped_and_a_rerun_resumes(world_files, reference, tmp_path):
+def test_expiring_tokens_are_dropped_and_a_rerun_resumes(world_files, world_hub, reference,
+                                                        tmp_path):
     """Tokens that turn 401 mid-run are dropped one by one; with none left the run stops
     in one line, and a rerun with fresh tokens resumes: the repos the first run stored are
     not read again over GraphQL (their next read is a REST night's)."""
     folder = tmp_path / "expiring"
-    with serve(world_files["world"], token_ttl=0.5, latency_ms=20) as hub:
-        # fakehub loads graphql-core at its first GraphQL request (about 2 s here): not
-        # within the tokens' half second of life
-        requests.post(hub.url + "/graphql", json={"query": "{ viewer { login } }"},
-                      headers={"Authorization": "token tok-warm-up"}, timeout=60)
+    # Lifetimes counted in requests, not seconds, so that a busy machine cannot change the
+    # outcome: 3 x 7 answered REST requests are fewer than the 28 a whole harvest needs
+    # (probes included), and more than the first repos need.
+    with serve(world_files["world"], token_ttl_requests=7) as hub:
         first = harvest(hub.url, folder, env=environment(THREE_TOKENS, many=True), expect=2)
         refused = [line for line in hub.log_lines() if line["status"] == 401]
     assert len({line["token"] for line in refused}) == 3
@@ -186,13 +187,13 @@ def test_expiring_tokens_are_dropped_and_a_rerun_resumes(world_files, reference,
     last_line = first.stderr.strip().splitlines()[-1]
     assert "refused every token" in last_line and "run again" in last_line
     assert first.stderr.count("dropped, going on with the others") == 2
-    with serve(world_files["world"]) as hub:
-        fresh_tokens = "tok-new-1,tok-new-2,tok-new-3"
-        harvest(hub.url, folder, env=environment(fresh_tokens, many=True))
-        resumed = graphql_points(hub.log_lines())
-        start = len(hub.log_lines())
-        harvest(hub.url, tmp_path / "whole", env=environment(fresh_tokens, many=True))
-        whole = graphql_points(hub.log_lines()[start:])
+    hub, fresh_tokens = world_hub, "tok-new-1,tok-new-2,tok-new-3"
+    start = len(hub.log_lines())
+    harvest(hub.url, folder, env=environment(fresh_tokens, many=True))
+    resumed = graphql_points(hub.log_lines()[start:])
+    start = len(hub.log_lines())
+    harvest(hub.url, tmp_path / "whole", env=environment(fresh_tokens, many=True))
+    whole = graphql_points(hub.log_lines()[start:])
     assert stored_first > 0  # repos the first run stored, not read over GraphQL again
     assert resumed < whole
     assert typed_tables(folder / "store.sqlite") == typed_tables(reference)
@@ -202,7 +203,7 @@ def test_expiring_tokens_are_dropped_and_a_rerun_resumes(world_files, reference,
 
 
 def test_single_token_expiring_says_so_in_one_line(world_files, tmp_path):
-    with serve(world_files["world"], token_ttl=0.3, latency_ms=40) as hub:
+    with serve(world_files["world"], token_ttl_requests=5) as hub:  # a harvest needs 25
         result = harvest(hub.url, tmp_path, env=environment(TOKEN), expect=2)
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "401" in lines[0] and "run again" in lines[0]
@@ -229,7 +230,7 @@ def test_every_edge_at_once_stores_what_a_plain_harvest_stores_night_after_night
                           private_repos=1, deleted_accounts=2)
     world = load(made["world"])
     orgs = json.dumps([org["login"] for org in world["orgs"] if not org.get("outside")])
-    biggest = max(world["repos"], key=lambda repo: sum(1 for e in world["events"]
+    biggest = max(world["repos"], key=lambda repo: sum(1 for e in world["issue_events"]
                                                        if e["repo_id"] == repo["id"]))
     private_ids = {repo["id"] for repo in world["repos"] if repo.get("private")}
     nights = [made["world"].parent / f"delta-{day}.json.gz" for day in (1, 2)]
@@ -257,7 +258,7 @@ def test_every_edge_at_once_stores_what_a_plain_harvest_stores_night_after_night
             harvest(polite.url, folders["plain"])
             assert typed_tables(folders["edges"] / "store.sqlite") == \
                 typed_tables(folders["plain"] / "store.sqlite"), f"night {night}"
-        time.sleep(2.1)  # the next night: every token's window has reset
+        hub.advance_clock(3)  # the next night: every token's window has reset (fakehub's clock)
         start = len(hub.log_lines())
         harvest(hub.url, folders["edges"], env=environment(THREE_TOKENS, many=True))
         _, quiet = counted_since(hub, start)
@@ -331,8 +332,8 @@ def test_deleted_accounts_are_no_one_and_counted_apart(tmp_path):
     made = generate_world(tmp_path / "gen", seed=5, orgs=1, repos_per_org=3, makers=40, years=2,
                           truth=False, deleted_accounts=3)
     world = load(made["world"])
-    authored = (("issues", "user_id"), ("comments", "user_id"), ("reviews", "user_id"),
-                ("review_comments", "user_id"), ("events", "actor_id"))
+    authored = (("issues", "user_id"), ("issue_comments", "user_id"), ("reviews", "user_id"),
+                ("review_comments", "user_id"), ("issue_events", "actor_id"))
     wanted = {repo["id"] for repo in world["repos"] if not repo.get("fork")}
     expected = sum(1 for kind, column in authored for record in world[kind]
                    if record["repo_id"] in wanted and record.get(column) == GHOST_ID)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -94,14 +93,14 @@ def test_an_unchanged_night_with_three_tokens_is_free_and_at_most_two_requests_a
     with serve(made["world"], rate_limit=60, rate_window=2.0) as hub:
         harvest(hub.url, folder, env=env)
         used = {line["token"] for line in hub.log_lines() if line["counted"]}
-        time.sleep(2.1)  # the next night: every token's window has reset
+        hub.advance_clock(3)  # the next night: every token's window has reset (fakehub's clock)
         start = len(hub.log_lines())
         quiet = harvest(hub.url, folder, env=env)
         sent, counted = counted_since(hub, start)
         per_repo = repo_requests(hub.log_lines()[start:])
         # What main did: every listing of every repo, conditionally.
         configure(folder, made["orgs"], every_days=0)
-        time.sleep(2.1)
+        hub.advance_clock(3)
         start = len(hub.log_lines())
         harvest(hub.url, folder, env=env)
         sweep_log = hub.log_lines()[start:]

@@ -17,7 +17,6 @@ from test_harvest import (
     rows,
     typed_tables,
 )
-from test_harvest_world import build_world, write
 
 from graphminer.fakehub.testing import serve
 
@@ -25,17 +24,10 @@ THREE_TOKENS = "tok-work-a1,tok-work-b2,tok-work-c3"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> Path:
-    return write(build_world(), tmp_path_factory.mktemp("workers-world") / "world.json")
-
-
-@pytest.fixture(scope="module")
-def reference(world, tmp_path_factory) -> Path:
-    """A plain harvest: one token, so one worker."""
-    folder = tmp_path_factory.mktemp("workers-reference")
-    with serve(world) as hub:
-        harvest(hub.url, folder)
-    return folder / "store.sqlite"
+def world(world_files) -> Path:
+    """The hand-made world (tests/conftest.py); ``reference`` is its one-token harvest,
+    built once for the session."""
+    return world_files["world"]
 
 
 def repo_of(path: str) -> str | None:
@@ -45,7 +37,7 @@ def repo_of(path: str) -> str | None:
 
 def test_three_tokens_harvest_three_repos_at_once_each_repo_with_one_token(world, reference,
                                                                             tmp_path):
-    with serve(world, latency_ms=30) as hub:
+    with serve(world, latency_ms=100) as hub:  # every request in flight a while: they overlap
         harvest(hub.url, tmp_path, env=environment(THREE_TOKENS, many=True))
         log = [line for line in hub.log_lines() if repo_of(line["path"])]
     assert typed_tables(tmp_path / "store.sqlite") == typed_tables(reference)
@@ -54,10 +46,12 @@ def test_three_tokens_harvest_three_repos_at_once_each_repo_with_one_token(world
         tokens_of.setdefault(repo_of(line["path"]), set()).add(line["token"])
     assert all(len(tokens) == 1 for tokens in tokens_of.values()), tokens_of  # affinity
     assert len(set().union(*tokens_of.values())) == 3  # every token had a worker
-    # Serially a repo's requests come one after another; with workers they interleave.
+    # Serially a repo's requests come one after another (one switch fewer than the repos);
+    # with workers they interleave. Asserted on that order, not on a count a busy machine
+    # could lower (it once made exactly twice the repos, the old bound).
     switches = sum(1 for a, b in zip(log, log[1:], strict=False)
                    if repo_of(a["path"]) != repo_of(b["path"]))
-    assert switches > 2 * len(tokens_of), (switches, len(tokens_of))
+    assert switches > len(tokens_of), (switches, len(tokens_of))
 
 
 def test_killed_mid_run_with_three_workers_then_rerun_equals_uninterrupted(world, reference,

@@ -60,7 +60,7 @@ def build_world(*, issues_in_site: int = 130, blocked: bool = False) -> dict:
     if blocked:
         repos.append(repo(207, "civic", "blocked", 6, blocked=True))
     world = {"format": 1, "now": NOW, "users": users, "orgs": orgs, "repos": repos,
-             "issues": [], "comments": [], "events": [], "reviews": [], "review_comments": [],
+             "issues": [], "issue_comments": [], "issue_events": [], "reviews": [], "review_comments": [],
              "commits": [], "releases": []}
     ids = {"issue": 1000, "comment": 5000, "event": 9000, "review": 12000, "rc": 15000,
            "release": 18000}
@@ -95,23 +95,23 @@ def build_world(*, issues_in_site: int = 130, blocked: bool = False) -> dict:
                     "base_ref": "main", "draft": False},
             }
             world["issues"].append(issue)
-            world["comments"].append({
+            world["issue_comments"].append({
                 "id": next_id("comment"), "repo_id": repo_id, "issue_number": number,
                 "user_id": 1 + (number + 3) % 13, "body": "comment", "created_at": at(created + 1),
                 "updated_at": at(created + 1), "author_association": "MEMBER"})
-            world["events"].append({
+            world["issue_events"].append({
                 "id": next_id("event"), "repo_id": repo_id, "issue_number": number,
                 "actor_id": merger, "event": "labeled" if number % 5 == 0 else "subscribed",
                 "created_at": at(created + 0.5), "label": "good first issue" if number % 5 == 0 else None,
                 "assignee_id": None, "milestone": None, "commit_id": None, "state_reason": None})
             if closed:
                 if merged:
-                    world["events"].append({
+                    world["issue_events"].append({
                         "id": next_id("event"), "repo_id": repo_id, "issue_number": number,
                         "actor_id": merger, "event": "merged", "created_at": at(created + 2),
                         "label": None, "assignee_id": None, "milestone": None,
                         "commit_id": sha(repo_id, number, "merge"), "state_reason": None})
-                world["events"].append({
+                world["issue_events"].append({
                     "id": next_id("event"), "repo_id": repo_id, "issue_number": number,
                     "actor_id": merger, "event": "closed", "created_at": at(created + 2),
                     "label": None, "assignee_id": None, "milestone": None,
@@ -171,14 +171,14 @@ def build_delta(world: dict) -> dict:
                 "record": {"id": 2, "login": "maker2-renamed", "type": "User", "name": "Maker 2",
                            "email": None, "created_at": at(-1000)}})
     for k, number in enumerate((1, 5, 9)):
-        ops.append({"op": "upsert", "kind": "comments", "record": {
+        ops.append({"op": "upsert", "kind": "issue_comments", "record": {
             "id": 7000 + k, "repo_id": 201, "issue_number": number, "user_id": 2 + k,
             "body": "new", "created_at": t(k), "updated_at": t(k), "author_association": "MEMBER"}})
     issue = dict(next(i for i in world["issues"] if i["repo_id"] == 201 and i["number"] == 7))
     issue.update(state="closed", state_reason="completed", updated_at=t(10), closed_at=t(10),
                  closed_by_id=1)
     ops.append({"op": "upsert", "kind": "issues", "record": issue})
-    ops.append({"op": "upsert", "kind": "events", "record": {
+    ops.append({"op": "upsert", "kind": "issue_events", "record": {
         "id": 11001, "repo_id": 201, "issue_number": 7, "actor_id": 1, "event": "closed",
         "created_at": t(10), "label": None, "assignee_id": None, "milestone": None,
         "commit_id": None, "state_reason": "completed"}})
@@ -189,7 +189,7 @@ def build_delta(world: dict) -> dict:
                           "merge_commit_sha": merge_sha}
     ops.append({"op": "upsert", "kind": "issues", "record": pr})
     for k, event in enumerate(("merged", "closed")):
-        ops.append({"op": "upsert", "kind": "events", "record": {
+        ops.append({"op": "upsert", "kind": "issue_events", "record": {
             "id": 11002 + k, "repo_id": 201, "issue_number": 3, "actor_id": 4, "event": event,
             "created_at": t(20), "label": None, "assignee_id": None, "milestone": None,
             "commit_id": merge_sha, "state_reason": None}})
@@ -225,9 +225,9 @@ def build_delta(world: dict) -> dict:
         "committer": {"name": "Maker9", "email": "maker9@example.org", "date": t(31)},
         "author_id": 9, "committer_id": 9, "parents": []}})
     ops.append({"op": "delete", "kind": "repos", "id": 206})
-    edited = dict(next(c for c in world["comments"] if c["repo_id"] == 205))
+    edited = dict(next(c for c in world["issue_comments"] if c["repo_id"] == 205))
     edited.update(body="edited", updated_at=t(40))
-    ops.append({"op": "upsert", "kind": "comments", "record": edited})
+    ops.append({"op": "upsert", "kind": "issue_comments", "record": edited})
     return {"format": 1, "now": DELTA_NOW, "ops": ops}
 
 
@@ -239,7 +239,7 @@ def apply_delta(world: dict, delta: dict) -> dict:
     for op in delta["ops"]:
         if op["op"] == "delete":
             changed["repos"] = [r for r in changed["repos"] if r["id"] != op["id"]]
-            for kind in ("issues", "comments", "events", "reviews", "review_comments", "commits",
+            for kind in ("issues", "issue_comments", "issue_events", "reviews", "review_comments", "commits",
                          "releases"):
                 changed[kind] = [r for r in changed[kind] if r["repo_id"] != op["id"]]
             continue
@@ -265,7 +265,7 @@ def test_the_delta_holds_every_kind_of_change_the_harvest_tests_rely_on():
     world = build_world()
     delta = build_delta(world)
     kinds = {(op["op"], op["kind"]) for op in delta["ops"]}
-    assert {("upsert", "comments"), ("upsert", "issues"), ("upsert", "events"),
+    assert {("upsert", "issue_comments"), ("upsert", "issues"), ("upsert", "issue_events"),
             ("upsert", "repos"), ("upsert", "users"), ("delete", "repos")} <= kinds
     changed = apply_delta(world, delta)
     assert {r["id"] for r in changed["repos"]} == {r["id"] for r in world["repos"]} - {206} | {208}

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+from harvest_support import cli
 from test_git_support import Repo, run, write_config
 
 from graphminer import identity
@@ -85,6 +86,22 @@ def test_same_name_merges_and_split_undoes_it(tmp_path: Path) -> None:
     assert maker_of(conn, second) == "git:ada@two.org"
     rule = conn.execute("SELECT rule FROM maker_identities WHERE email = 'ada@two.org'").fetchone()[0]
     assert rule == "own"
+
+
+def test_a_split_naming_no_identity_is_a_warning_naming_it(tmp_path: Path) -> None:
+    """`[people] split` with a typo splits nothing: the harvest says so in a `warning:` line
+    naming the entry (issue 23), and still splits what the other entries name."""
+    repo = Repo(tmp_path / "r")
+    first = repo.commit(("Ada Lovelace", "ada@one.org"))
+    second = repo.commit(("Ada Lovelace", "ada@two.org"))
+    conf = write_config(tmp_path, split=["ada@two.org", "ada@tow.org"])
+    done = cli("harvest-git", str(repo.path), "--config", str(conf))
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "ada@tow.org" in warnings[0] and "split" in warnings[0], done.stderr
+    assert "ada@two.org" not in warnings[0]
+    conn = sqlite3.connect(tmp_path / "conf" / "store.sqlite")
+    assert maker_of(conn, first) != maker_of(conn, second)
 
 
 def link_to_accounts(conn: sqlite3.Connection, links: dict[str, tuple[int, str]]) -> None:

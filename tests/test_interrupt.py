@@ -30,6 +30,24 @@ def world(tmp_path_factory) -> tuple[Path, list[str]]:
     return made["world"], [org["login"] for org in data["orgs"]]
 
 
+@pytest.fixture(scope="module")
+def hub(world):
+    """One fakehub for the module (the world is only read). 20 ms a request: a harvest
+    (about 40 requests, GraphQL's included) cannot outrun the test's look at fakehub's log
+    on a loaded machine."""
+    with serve(world[0], latency_ms=20) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def fresh(world, hub, tmp_path_factory) -> dict[str, int]:
+    """The record counts of an uninterrupted harvest, one token (what a resumed one stores)."""
+    folder = tmp_path_factory.mktemp("fresh")
+    subprocess.run(harvest_command(hub.url, folder, world[1]), env=environment(), check=True,
+                   capture_output=True, timeout=300)
+    return record_counts(folder / "store.sqlite")
+
+
 def harvest_command(url: str, folder: Path, orgs: list[str]) -> list[str]:
     command = [sys.executable, "-m", "graphminer", "harvest", "--api-url", url,
                "--store", str(folder / "store.sqlite"), "--cache", str(folder / "cache")]
@@ -78,33 +96,27 @@ def interrupted_harvest(hub, folder: Path, orgs: list[str], signum: int, after: 
 
 @pytest.mark.parametrize(("signum", "tokens"), [(signal.SIGINT, 1), (signal.SIGTERM, 1),
                                                 (signal.SIGINT, 3)])
-def test_interrupted_harvest_says_so_marks_the_run_and_resumes(world, tmp_path, signum, tokens):
+def test_interrupted_harvest_says_so_marks_the_run_and_resumes(world, hub, fresh, tmp_path, signum,
+                                                               tokens):
     """With three tokens, the main thread's Ctrl-C stops the worker threads before the
     store is closed (it once left them waiting for it forever)."""
-    world_path, orgs = world
-    # 20 ms a request: the harvest (about 40 requests, GraphQL's included) cannot outrun
-    # the test's look at fakehub's log on a loaded machine
-    with serve(world_path, latency_ms=20) as hub:
-        code, _, stderr, seconds = interrupted_harvest(hub, tmp_path, orgs, signum, after=12,
-                                                       tokens=tokens)
-        assert code == 130, stderr[-2000:]
-        assert seconds < 10  # at the workers' next request, not at the end of their repos
-        assert "Traceback" not in stderr and "Aborted" not in stderr
-        assert stderr.strip().splitlines()[-1] == MESSAGE
-        conn = sqlite3.connect(tmp_path / "store.sqlite")
-        statuses = [row[0] for row in conn.execute("SELECT status FROM _runs ORDER BY id")]
-        lock = conn.execute("SELECT COUNT(*) FROM _lock").fetchone()[0]
-        conn.close()
-        assert statuses == ["interrupted"]
-        assert lock == 0  # the lock was given back on the way out
-        again = subprocess.run(harvest_command(hub.url, tmp_path, orgs), env=environment(tokens),
-                               capture_output=True, text=True, timeout=300)
-        fresh = tmp_path / "fresh"
-        fresh.mkdir()
-        subprocess.run(harvest_command(hub.url, fresh, orgs), env=environment(), check=True,
-                       capture_output=True, timeout=300)
+    _, orgs = world
+    code, _, stderr, seconds = interrupted_harvest(hub, tmp_path, orgs, signum, after=12,
+                                                   tokens=tokens)
+    assert code == 130, stderr[-2000:]
+    assert seconds < 10  # at the workers' next request, not at the end of their repos
+    assert "Traceback" not in stderr and "Aborted" not in stderr
+    assert stderr.strip().splitlines()[-1] == MESSAGE
+    conn = sqlite3.connect(tmp_path / "store.sqlite")
+    statuses = [row[0] for row in conn.execute("SELECT status FROM _runs ORDER BY id")]
+    lock = conn.execute("SELECT COUNT(*) FROM _lock").fetchone()[0]
+    conn.close()
+    assert statuses == ["interrupted"]
+    assert lock == 0  # the lock was given back on the way out
+    again = subprocess.run(harvest_command(hub.url, tmp_path, orgs), env=environment(tokens),
+                           capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert record_counts(tmp_path / "store.sqlite") == record_counts(fresh / "store.sqlite")
+    assert record_counts(tmp_path / "store.sqlite") == fresh
     conn = sqlite3.connect(tmp_path / "store.sqlite")
     statuses = [row[0] for row in conn.execute("SELECT status FROM _runs ORDER BY id")]
     conn.close()

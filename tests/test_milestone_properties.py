@@ -11,11 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphminer import trajectory
+from graphminer.timeutil import as_of
 
 MAKERS = ["1", "2", "3", "4", "git:x@example.org"]
 REPOS = [("north", "north/app"), ("north", "north/api"), ("south", "south/site")]
 BASE = pd.Timestamp("2019-01-01", tz="UTC")
-AS_OF = "2030-01-01T00:00:00Z"
+AS_OF = as_of("2030-01-01T00:00:00Z")
 # kind, subkind, landed, is_merge, direct_push
 KINDS = [
     ("issue_opened", "", False, False, False), ("pr_opened", "", False, False, False),

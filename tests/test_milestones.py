@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from graphminer import milestones as catalogue
-from graphminer import reader, timeutil, trajectory
+from graphminer import store, timeutil, trajectory
 from graphminer.config import parse_config
 from graphminer.fakehub import truth
 
@@ -37,7 +37,7 @@ def test_milestone_tables_have_one_column_per_catalogue_key():
         "target_author": ["1", "1"], "subkind": ["", ""], "label": [None, None],
         "by_commit": [False, False], "landed": [False, False], "action": [True, True],
         "community": [False, False], "is_bot": [False, False]})
-    wide = trajectory.milestones(events, "2021-01-01")
+    wide = trajectory.milestones(events, timeutil.as_of("2021-01-01"))
     assert list(wide.columns) == list(catalogue.KEYS)
     assert wide.loc["1", "first_issue"] == ts[0] and wide.loc["1", "first_comment"] == ts[1]
 
@@ -80,13 +80,13 @@ def test_one_rules_version_everywhere():
 
 
 def test_the_catalogue_and_the_fast_path_stay_free_of_pandas():
-    code = ("import sys, graphminer.milestones, graphminer.precompute, graphminer.config; "
+    code = ("import sys, graphminer.milestones, graphminer.timeline, graphminer.config; "
             "print('pandas' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("module", [catalogue, reader, timeutil], ids=lambda module: module.__name__)
+@pytest.mark.parametrize("module", [catalogue, store, timeutil], ids=lambda module: module.__name__)
 def test_the_docstring_examples_run(module):
     failures, tried = doctest.testmod(module, report=False)
     assert tried > 0 and failures == 0

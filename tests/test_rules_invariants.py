@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_events_support import World
 
-from graphminer import trajectory
+from graphminer import timeutil, trajectory
 from graphminer.events import load_events
 from graphminer.fakehub.truth import compute_truth
 
@@ -113,7 +113,7 @@ SETTINGS = settings(max_examples=12, deadline=None,
 def test_every_scope_keeps_the_invariants(tmp_path, plan):
     events = harvested(random_world(plan), tmp_path)
     for scope, keys in trajectory.SCOPE_KEYS.items():
-        long = trajectory.milestone_acts(events, NOW, scope=scope)
+        long = trajectory.milestone_acts(events, timeutil.as_of(NOW), scope=scope)
         if long.empty:  # a world of comments on nothing, say
             return
         # every dated milestone has a trigger at its date, naming whose act it was
@@ -128,8 +128,8 @@ def test_every_scope_keeps_the_invariants(tmp_path, plan):
             if earlier in wide and later in wide:
                 both = wide[later].notna()
                 assert (wide.loc[both, earlier] <= wide.loc[both, later]).all(), (scope, later)
-    stages = trajectory.stages(events, NOW)
-    network = trajectory.milestones(events, NOW)
+    stages = trajectory.stages(events, timeutil.as_of(NOW))
+    network = trajectory.milestones(events, timeutil.as_of(NOW))
     starts = trajectory.quarter_start(trajectory.quarter_index(network["first_contact"]))
     first_quarter = dict(zip(network.index, starts, strict=True))
     # no stage before first contact, and a stage (or a state shown instead) in every quarter
@@ -148,7 +148,7 @@ def test_truth_keeps_the_invariants_and_both_implementations_agree(tmp_path, pla
         assert all(at >= marks["first_contact"] for at in marks.values()), key
         dated = [marks[name] for name in ORDERED if name in marks]
         assert dated == sorted(dated), key
-    ours = trajectory.milestones(harvested(world, tmp_path), NOW)
+    ours = trajectory.milestones(harvested(world, tmp_path), timeutil.as_of(NOW))
     for key, maker in truth["makers"].items():
         for name, expected in maker["milestones"].items():
             got = ours.loc[key, name] if key in ours.index else pd.NaT

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from test_events_support import World
 
-from graphminer import trajectory
+from graphminer import timeutil, trajectory
 from graphminer.events import load_events
 
 AS_OF = "2024-12-31T23:59:59Z"
@@ -30,7 +30,7 @@ def compute(tmp_path):
         conn = world.store(tmp_path / f"store{next(counter)}.sqlite")
         events = load_events(conn)
         conn.close()
-        return trajectory.milestones(events, as_of, scope=scope)
+        return trajectory.milestones(events, timeutil.as_of(as_of), scope=scope)
 
     return run
 
@@ -357,7 +357,7 @@ def test_stages_per_quarter(tmp_path):
     w.event(site, other, zed, "closed", "2020-11-01T00:00:00Z")  # maintainer in 2020Q4
     conn = w.store(tmp_path / "s.sqlite")
     events = load_events(conn)
-    table = trajectory.stages(events, "2021-12-31T23:59:59Z")
+    table = trajectory.stages(events, timeutil.as_of("2021-12-31T23:59:59Z"))
     zeds = table[table["maker"] == "95"].set_index("quarter")
     # the role held: maintainer while the close of 2020Q4 is within the quarter or the
     # three before it (2020Q4..2021Q3); in 2021Q4 no role holds and the state shows
@@ -388,7 +388,7 @@ def test_core_is_held_only_in_its_quarters(tmp_path):
     w.commit(site, "2020-07-01T00:00:00Z", author=kit, committer="github")
     conn = w.store(tmp_path / "s.sqlite")
     events = load_events(conn)
-    table = trajectory.stages(events, "2021-12-31T23:59:59Z")
+    table = trajectory.stages(events, timeutil.as_of("2021-12-31T23:59:59Z"))
     kits = table[table["maker"] == "61"].set_index("quarter")["stage"]
     assert kits.to_dict() == {
         ts("2020-04-01"): "core", ts("2020-07-01"): "returning", ts("2020-10-01"): "returning",

@@ -28,8 +28,8 @@ class World:
             "orgs": [],
             "repos": [],
             "issues": [],
-            "comments": [],
-            "events": [],
+            "issue_comments": [],
+            "issue_events": [],
             "reviews": [],
             "review_comments": [],
             "commits": [],
@@ -79,7 +79,7 @@ class World:
         self.issue(number, user_id, created, pr=True, **kw)
 
     def comment(self, number: int, user_id: int, created: str, repo: int = 10) -> None:
-        self.data["comments"].append(
+        self.data["issue_comments"].append(
             {"id": next(self.ids), "repo_id": repo, "issue_number": number, "user_id": user_id,
              "body": "", "created_at": created, "updated_at": created,
              "author_association": "NONE"}
@@ -95,7 +95,7 @@ class World:
 
     def event(self, number: int, actor: int, kind: str, created: str, repo: int = 10,
               label: str | None = None, commit_id: str | None = None) -> None:
-        self.data["events"].append(
+        self.data["issue_events"].append(
             {"id": next(self.ids), "repo_id": repo, "issue_number": number, "actor_id": actor,
              "event": kind, "created_at": created, "label": label, "assignee_id": None,
              "milestone": None, "commit_id": commit_id, "state_reason": None}

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import pandas as pd
 
+from graphminer import timeutil
 from graphminer.columnar import build, tables
 from graphminer.columnar.copy import open_copy
 from graphminer.columnar.engine import Engine
 from graphminer.columnar.frames import events_frame
 from graphminer.columnar.graph import bipartite_graph
-from graphminer.timeutil import utc_timestamp
 from graphminer.trajectory import thresholds
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ __all__ = ["Columnar", "seconds"]
 
 def seconds(moment: datetime | pd.Timestamp | str) -> int:
     """A moment as epoch seconds (UTC), to the second below."""
-    stamp = utc_timestamp(moment)
+    stamp = moment if isinstance(moment, pd.Timestamp) else timeutil.as_of(moment)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
     return int(stamp.value // 10**9) if stamp.value >= 0 else -int((-stamp.value + 10**9 - 1) // 10**9)
 
 

@@ -18,13 +18,13 @@ def careers(org: str | None, as_of: str | None, store: str | None, config_path: 
     """Where did they go: for each career milestone (rules version 3), the makers reaching
     it by cohort year of first contact, and the time from their first landed contribution.
     Needs a harvest with following on ([careers] follow = true)."""
+    from graphminer import timeutil
     from graphminer.api import open_store
     from graphminer.careers import careers_summary, render_careers
     from graphminer.config import load_config, store_path_for
-    from graphminer.timeutil import parse_instant
 
     config = load_config(config_path)
-    moment = parse_instant(as_of) if as_of else None
-    with open_store(store_path_for(store, config), config) as reader:
-        summary = careers_summary(reader, org, moment)
+    moment = timeutil.as_of(as_of) if as_of else None
+    with open_store(store_path_for(store, config), config) as opened:
+        summary = careers_summary(opened.reader, org, moment)
     click.echo(json.dumps(summary, indent=2) if as_json else render_careers(summary))

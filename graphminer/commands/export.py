@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from graphminer import timeutil
+from graphminer.errors import BadInput
 from graphminer.timeutil import parse_instant
 
 
@@ -58,10 +60,17 @@ def _run(fmt: str, out: str, orgs, since, until, as_of, store, config_path, proj
     from graphminer.config import load_config, store_path_for
     from graphminer.store import open_store
 
+    first, last = parse_utc(since, "--since"), parse_until(until)
+    if first is not None and last is not None and first > last:
+        raise BadInput(f"--since {since} is after --until {until}: no event could be both; "
+                       "give a --since before --until")
+    if not min_weight >= 0:  # NaN too
+        raise BadInput(f"--min-weight {min_weight:g} must be 0 or more: an edge's weight "
+                       "counts the contributions it stands for")
     config = load_config(config_path)
     options = exporter.ExportOptions(
-        orgs=list(orgs), since=parse_utc(since, "--since"), until=parse_until(until),
-        as_of=parse_utc(as_of, "--as-of"), projection=projection, min_weight=min_weight,
+        orgs=list(orgs), since=first, until=last,
+        as_of=timeutil.as_of(as_of) if as_of else None, projection=projection, min_weight=min_weight,
         pseudonymise=pseudonymise, with_destinations=with_destinations,
     )
     conn = open_store(store_path_for(store, config), create=False)

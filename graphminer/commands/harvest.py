@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from graphminer.config import load_config, store_path_for
+from graphminer.config import load_config, require_login, store_path_for
 from graphminer.errors import BadInput
 
 
@@ -40,6 +40,8 @@ def network_failures_told(cache_dir: Path) -> Iterator[None]:
 
     try:
         yield
+    except BrokenPipeError:
+        raise  # our own output's reader went away, not GitHub's connection (the CLI ends quietly)
     except sqlite3.DatabaseError as error:
         frames = traceback.extract_tb(error.__traceback__)
         if not any("requests_cache" in frame.filename for frame in frames):
@@ -59,7 +61,7 @@ def network_failures_told(cache_dir: Path) -> Iterator[None]:
 
 
 @click.command()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (TOML).")
+@click.option("--config", "config_path", type=click.Path(), help="Config file (TOML).")
 @click.option("--org", "orgs", multiple=True, help="Harvest only this org (repeatable).")
 @click.option("--api-url", help="GitHub API URL (GitHub Enterprise, or fakehub).")
 @click.option("--store", type=click.Path(dir_okay=False), help="Store file (SQLite).")
@@ -78,14 +80,20 @@ def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
 
     Tokens come from GITHUB_TOKEN, or several from GITHUB_TOKENS (comma-separated). Exit
     code 1 when some repos could not be harvested or some orgs were not found (they are
-    listed at the end); 2 for bad input, or when GitHub refused every token.
+    listed at the end), or the API could not be reached; 2 for bad input, or when GitHub
+    refused every token.
     """
-    from graphminer.harvest.github import CACHE_FILE, harvest_github, tokens_from_env
+    from graphminer.harvest.session import CACHE_FILE, tokens_from_env
     from graphminer.outputs import require_http_cache_file
+    from graphminer.pipeline import follow_makers, harvest_github
+    from graphminer.store import require_store_path
 
+    for login in orgs:
+        require_login(login, "--org")
     config = load_config(config_path)
     cache = Path(cache_dir) if cache_dir else config.cache_dir
     require_http_cache_file(cache / CACHE_FILE)
+    require_store_path(store_path_for(store, config))  # before the cache gets its token key
     with interrupted_runs_marked(store_path_for(store, config)), network_failures_told(cache):
         summary = harvest_github(config, orgs=list(orgs), api_url=api_url, store_path=store,
                                  cache_dir=cache_dir, full=full, tokens=tokens_from_env(dict(os.environ)),
@@ -93,8 +101,6 @@ def harvest(config_path: str | None, orgs: tuple[str, ...], api_url: str | None,
     for line in summary.lines():
         click.echo(line)
     if config["careers"]["follow"] if follow is None else follow:
-        from graphminer.harvest.follow import follow_makers
-
         followed = follow_makers(config, api_url=api_url, store_path=store, cache_dir=cache_dir,
                                  tokens=tokens_from_env(dict(os.environ)),
                                  say=lambda message: click.echo(message, err=True))

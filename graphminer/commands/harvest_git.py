@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from graphminer.config import load_config
+from graphminer.config import load_config, require_login
+from graphminer.errors import BadInput
 
 
 @click.command("harvest-git")
@@ -23,8 +24,13 @@ def harvest_git(path: str, org: str | None, repo: str | None, store: str | None,
     """
     from graphminer.commands.harvest import interrupted_runs_marked
     from graphminer.config import store_path_for
-    from graphminer.harvest.git import run_harvest_git
+    from graphminer.pipeline import harvest_git as run_harvest_git
 
+    if org is not None:
+        require_login(org, "--org")
+    if repo is not None and ("/" in repo or not repo.strip()):
+        raise BadInput(f"--repo {repo!r} is not a repository name: give the name alone, with "
+                       "its owner in --org (--org OWNER --repo NAME)")
     config = load_config(config_path)
     with interrupted_runs_marked(store_path_for(store, config)):
         result = run_harvest_git(path, config=config, org=org, repo=repo, store=store)

@@ -27,14 +27,16 @@ def progress_to_terminal(message: str) -> None:
 def makers(org: str | None, stage: str | None, as_of: str | None, include_bots: bool,
            store: str | None, config_path: str | None, as_json: bool) -> None:
     """Makers with their current stage, milestones and contribution counts."""
+    from graphminer import timeutil
     from graphminer.config import load_config, store_path_for
     from graphminer.precompute import makers_listing, render_makers
     from graphminer.store import open_store
 
     config = load_config(config_path)
+    moment = timeutil.as_of(as_of) if as_of else None
     conn = open_store(store_path_for(store, config), readonly=True)
     try:
-        listing = makers_listing(conn, config, org=org, stage=stage, as_of=as_of,
+        listing = makers_listing(conn, config, org=org, stage=stage, as_of=moment,
                                  include_bots=include_bots, progress=progress_to_terminal)
     finally:
         conn.close()

@@ -17,12 +17,12 @@ def report(outdir: str, store: str | None, config_path: str | None, as_of: str |
            makers: int | None) -> None:
     """Write an HTML report into OUTDIR (opens at OUTDIR/index.html, needs no network)."""
     from graphminer import report as reporter
+    from graphminer import timeutil
     from graphminer.config import load_config, store_path_for
     from graphminer.store import open_store
-    from graphminer.timeutil import parse_instant
 
     config = load_config(config_path)
-    moment = parse_instant(as_of, "--as-of") if as_of else None
+    moment = timeutil.as_of(as_of) if as_of else None
     conn = open_store(store_path_for(store, config), readonly=True)
     try:
         index = reporter.report(Path(outdir), conn, config, as_of=moment, makers=makers)

@@ -17,13 +17,12 @@ import click
 def stats(org: str | None, as_of: str | None, store: str | None, config_path: str | None, as_json: bool) -> None:
     """Funnel and conversions, Kaplan-Meier times to each milestone, common paths,
     cohort retention, org bridges and core overlap, for an org or the whole network."""
-    from graphminer.api import store_stats
+    from graphminer import timeutil
+    from graphminer.api import render_stats, store_stats
     from graphminer.config import load_config, store_path_for
-    from graphminer.stats import render_text
-    from graphminer.timeutil import parse_instant
 
     config = load_config(config_path)
-    moment = parse_instant(as_of) if as_of else None
+    moment = timeutil.as_of(as_of) if as_of else None
     progress = (lambda message: click.echo(message, err=True)) if sys.stderr.isatty() else None
     summary = store_stats(store_path_for(store, config), config, org, moment, progress)
-    click.echo(json.dumps(summary, indent=2) if as_json else render_text(summary))
+    click.echo(json.dumps(summary, indent=2) if as_json else render_stats(summary))

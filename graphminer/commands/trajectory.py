@@ -1,7 +1,8 @@
 """The ``trajectory`` command: one maker's milestones, stages and the events behind them.
 
-Thin on purpose and free of pandas at import: with fresh precomputed tables and no
-``--as-of`` it answers from SQLite alone (graphminer.precompute).
+Thin on purpose and free of pandas: with fresh precomputed tables and no other
+``--as-of`` it answers from SQLite alone (``graphminer.timeline``); otherwise
+``graphminer.precompute`` computes the answer (and pandas is imported then).
 """
 
 from __future__ import annotations
@@ -22,14 +23,20 @@ def trajectory(who: str, org: str | None, as_of: str | None, store: str | None,
                config_path: str | None, as_json: bool) -> None:
     """WHO's dated milestones, the event that triggered each (with its link) and the stage
     per quarter. WHO is a login, or a name or email for makers without an account."""
+    from graphminer import timeutil
     from graphminer.config import load_config, store_path_for
-    from graphminer.precompute import maker_timeline, render_timeline
     from graphminer.store import open_store
+    from graphminer.timeline import answer_from_tables, render_timeline
 
     config = load_config(config_path)
+    moment = timeutil.as_of(as_of) if as_of else None  # pandas, only when --as-of is given
     conn = open_store(store_path_for(store, config), readonly=True)
     try:
-        answer = maker_timeline(conn, config, who, org=org, as_of=as_of)
+        answer = answer_from_tables(conn, config, who, org, timeutil.format_instant(moment))
+        if answer is None:  # stale tables, or another as_of: computed (pandas)
+            from graphminer.precompute import timeline_computed
+
+            answer = timeline_computed(conn, config, who, org, moment)
     finally:
         conn.close()
     click.echo(json.dumps(answer, indent=2) if as_json else render_timeline(answer))

@@ -51,6 +51,7 @@ class Edges:
     slow_seconds: float = 1.0
     limit_status: str = "both"  # primary limit refusals: 403, 429, or alternating 429/403
     token_ttl: float | None = None  # seconds from a token's first use to its 401
+    token_ttl_requests: int | None = None  # answered REST requests before a token's 401
     reviews_move_issues: bool = False  # True: the polite model (reviews bump /issues updated_at)
     releases_unordered: bool = True
     latency_ms: int = 0
@@ -80,6 +81,9 @@ def check_edges(edges: Edges) -> Edges:
         raise BadInput(f"--limit-status {edges.limit_status}: give one of {', '.join(LIMIT_STATUSES)}")
     if edges.token_ttl is not None and not edges.token_ttl > 0:
         raise BadInput(f"--token-ttl {edges.token_ttl:g}: give a number of seconds above 0")
+    if edges.token_ttl_requests is not None and edges.token_ttl_requests < 1:
+        raise BadInput(f"--token-ttl-requests {edges.token_ttl_requests}: give a whole number "
+                       "of requests, 1 or more")
     if edges.latency_ms < 0:
         raise BadInput(f"--latency {edges.latency_ms}: give milliseconds, 0 or more")
     if not edges.slow_seconds >= 0:

@@ -28,7 +28,7 @@ from graphminer.fakehub.generator_ghost import deleted_makers, ghost_delta, ghos
 from graphminer.fakehub.generator_repo import IdCounters, RepoSim, RepoSummary
 
 DEFAULT_NOW = "2025-06-30T23:59:59Z"
-BIG_COLLECTIONS = ("issues", "comments", "events", "reviews", "review_comments", "commits", "releases")
+BIG_COLLECTIONS = ("issues", "issue_comments", "issue_events", "reviews", "review_comments", "commits", "releases")
 EVENT_COLLECTIONS = BIG_COLLECTIONS  # what "events" counts in the scale figure
 LANGUAGES = ("Python", "JavaScript", "Ruby", "TypeScript", "HTML", None)
 

@@ -17,12 +17,12 @@ import copy
 import random
 from typing import Any
 
+from graphminer.errors import BadInput
 from graphminer.fakehub.generator_cast import DAY, Maker, Plan, iso
 from graphminer.fakehub.generator_repo import IdCounters, RepoSummary, sha_of
+from graphminer.fakehub.world import FORMER_NAMES, current_names
 
 KEYS: dict[str, tuple[str, ...]] = {"issues": ("repo_id", "number"), "commits": ("repo_id", "sha")}
-COLLECTIONS = ("users", "orgs", "repos", "issues", "comments", "events", "reviews",
-               "review_comments", "commits", "releases")
 
 
 def record_key(kind: str, record: dict) -> tuple:
@@ -37,10 +37,10 @@ def apply_delta(world: dict, delta: dict) -> dict:
 
     Pure: ``world`` is not modified; untouched collections are shared with it.
     """
-    result = dict(world)
+    result = current_names(world, "the world")
     changed: dict[str, tuple[list, dict]] = {}
     for op in delta["ops"]:
-        kind = op["kind"]
+        kind = FORMER_NAMES.get(op["kind"], op["kind"])
         if kind not in changed:
             records = list(result.get(kind, []))
             changed[kind] = (records, {record_key(kind, r): i for i, r in enumerate(records)})
@@ -83,7 +83,7 @@ class DeltaWriter:
 
     def _event(self, ops: list, summary: RepoSummary, number: int, actor: int, event: str,
                ts: int, commit: str | None = None, reason: str | None = None) -> None:
-        self._upsert(ops, "events", {
+        self._upsert(ops, "issue_events", {
             "id": self.ids.take("event"), "repo_id": summary.repo["id"], "issue_number": number,
             "actor_id": actor, "event": event, "created_at": iso(ts), "label": None,
             "assignee_id": None, "milestone": None, "commit_id": commit, "state_reason": reason})
@@ -106,7 +106,7 @@ class DeltaWriter:
                   "issue_number": issue["number"], "user_id": who.user_id,
                   "body": "Picking this up again today.", "created_at": iso(ts),
                   "updated_at": iso(ts), "author_association": "CONTRIBUTOR"}
-        self._upsert(ops, "comments", record)
+        self._upsert(ops, "issue_comments", record)
 
     def _close_issue(self, ops: list, summary: RepoSummary, ts: int) -> bool:
         if not summary.open_issues:
@@ -207,7 +207,7 @@ class DeltaWriter:
         comment = dict(summary.comments[0], body=f"(edited {iso(ts)[:10]}) Thanks for raising this!",
                        updated_at=iso(ts))
         summary.comments[0] = comment
-        self._upsert(ops, "comments", comment)
+        self._upsert(ops, "issue_comments", comment)
         return True
 
     def _move_repos(self, ops: list, fresh: RepoSummary | None) -> None:
@@ -283,8 +283,6 @@ def build_deltas(plan: Plan, summaries: list[RepoSummary], users: list[dict], id
     if days <= 0:
         return []
     if not summaries:
-        from graphminer.errors import BadInput
-
         raise BadInput("--delta-days needs at least one ordinary repository (not empty, fork, "
                        "archived or blocked); raise --repos-per-org")
     writer = DeltaWriter(plan, summaries, users, ids, seed, renamed, transferred)

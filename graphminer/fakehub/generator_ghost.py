@@ -58,9 +58,9 @@ def as_ghost(kind: str, record: dict, deleted: set[int]) -> dict:
                 if record.get(field) in deleted:
                     record[field] = None
         return record
-    fields = {"issues": ("user_id", "closed_by_id"), "comments": ("user_id",),
+    fields = {"issues": ("user_id", "closed_by_id"), "issue_comments": ("user_id",),
               "reviews": ("user_id",), "review_comments": ("user_id",),
-              "events": ("actor_id", "assignee_id"), "releases": ("author_id",)}.get(kind, ())
+              "issue_events": ("actor_id", "assignee_id"), "releases": ("author_id",)}.get(kind, ())
     record = dict(record)
     for field in fields:
         if field in record:

@@ -58,12 +58,12 @@ def activity_spans(world: dict) -> dict[int, tuple[datetime, datetime]]:
              pull.get("merged_at"))
         seen(issue.get("closed_by_id"), issue.get("closed_at"))
         seen(pull.get("merged_by_id"), pull.get("merged_at"))
-    for name, stamp in (("comments", "updated_at"), ("review_comments", "updated_at"),
+    for name, stamp in (("issue_comments", "updated_at"), ("review_comments", "updated_at"),
                         ("reviews", "submitted_at"), ("releases", "created_at")):
         field = {"reviews": "user_id", "releases": "author_id"}.get(name, "user_id")
         for record in world.get(name, []):
             seen(record.get(field), record.get("created_at"), record.get(stamp))
-    for event in world.get("events", []):
+    for event in world.get("issue_events", []):
         seen(event.get("actor_id"), event["created_at"])
     for commit in world.get("commits", []):
         seen(commit.get("author_id"), commit["author"]["date"], commit["committer"]["date"])

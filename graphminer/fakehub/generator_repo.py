@@ -608,14 +608,14 @@ class RepoSim:
             record = {"id": ids.take("comment"), "repo_id": repo_id, "issue_number": number,
                       "user_id": users[c[1]].user_id, "body": c[2], "created_at": iso(ts),
                       "updated_at": iso(edited), "author_association": self._association(c[1], landed)}
-            emit("comments", record)
+            emit("issue_comments", record)
             latest[number] = max(latest.get(number, 0), edited)
             if len(summary.comments) < 2:
                 summary.comments.append(record)
         for ts, number, e in events:
             commit = self.threads[number - 1].merge_sha if e[6] == "MERGE" else e[6]
             assignee = users[e[4]].user_id if e[4] is not None else None
-            emit("events", {"id": ids.take("event"), "repo_id": repo_id, "issue_number": number,
+            emit("issue_events", {"id": ids.take("event"), "repo_id": repo_id, "issue_number": number,
                             "actor_id": users[e[1]].user_id, "event": e[2], "created_at": iso(ts),
                             "label": e[3], "assignee_id": assignee, "milestone": e[5],
                             "commit_id": commit, "state_reason": e[7]})

@@ -393,7 +393,7 @@ def _emit_issue(records: dict, ids: Counter, repo_id: int, number: int, author: 
     names = (["merged"] if pull and pull["merged_at"] else []) + ["closed"]
     for event in names:
         ids["event"] += 1
-        records["events"].append({
+        records["issue_events"].append({
             "id": 8_000_000 + ids["event"], "repo_id": repo_id, "issue_number": number,
             "actor_id": closer, "event": event, "created_at": closed_at, "label": None,
             "assignee_id": None, "milestone": None,
@@ -406,7 +406,7 @@ def build_git_log_world(paths: list[str | Path]) -> dict:
     accounts = Accounts()
     ids: Counter = Counter()
     world: dict[str, Any] = {"format": 1, "now": None, "users": [], "orgs": [], "repos": [],
-                             "issues": [], "comments": [], "events": [], "reviews": [],
+                             "issues": [], "issue_comments": [], "issue_events": [], "reviews": [],
                              "review_comments": [], "commits": [], "releases": []}
     orgs: dict[str, dict] = {}
     seen = set()
@@ -428,7 +428,7 @@ def build_git_log_world(paths: list[str | Path]) -> dict:
             "created_at": records["repos"][0]["created_at"], "members": set(), "public_members": [],
             "generated": True})
         org["created_at"] = min(org["created_at"], records["repos"][0]["created_at"])
-        org["members"] |= {e["actor_id"] for e in records["events"] if e["event"] == "merged" and e["actor_id"]}
+        org["members"] |= {e["actor_id"] for e in records["issue_events"] if e["event"] == "merged" and e["actor_id"]}
     for org in orgs.values():
         org["members"] = sorted(org["members"])
     world["orgs"] = list(orgs.values())
@@ -470,6 +470,6 @@ def world_from_git_logs(paths: list[str], out: str | Path, truth: bool = True) -
             truth_path.write_text(json.dumps(compute_truth(world), indent=1, sort_keys=True))
             truths.append(truth_path)
     counts = {kind: len(world[kind]) for kind in world if isinstance(world[kind], list)}
-    events = sum(counts[k] for k in ("issues", "comments", "events", "reviews", "review_comments", "commits", "releases"))
+    events = sum(counts[k] for k in ("issues", "issue_comments", "issue_events", "reviews", "review_comments", "commits", "releases"))
     return {"world": world_path, "deltas": [], "truths": truths, "counts": counts,
             "events": events, "seconds": time.perf_counter() - started}

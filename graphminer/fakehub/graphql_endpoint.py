@@ -22,6 +22,7 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -58,9 +59,11 @@ class Answer:
 class GraphQLEndpoint:
     """Per-token point windows and the recent spending the secondary limit looks at."""
 
-    def __init__(self, limits: GraphQLLimits, rate_window: float) -> None:
+    def __init__(self, limits: GraphQLLimits, rate_window: float,
+                 clock: Callable[[], float] = time.time) -> None:
         self.limits = limits
         self.rate_window = rate_window
+        self.clock = clock  # the hub's clock (FakeHub.now): what point windows reset by
         self.lock = threading.Lock()
         self.windows: dict[str, RateWindow] = {}
         self.recent: dict[str, deque[tuple[float, int]]] = {}
@@ -162,7 +165,7 @@ class GraphQLEndpoint:
             return self._errors(token, log, cost.errors)
         if cost.nodes > NODE_LIMIT:
             return self._errors(token, log, [node_limit_error(cost.nodes)])
-        now = time.time()
+        now = self.clock()
         points = cost.points
         with self.lock:
             window = self.window(token, now)
@@ -203,7 +206,7 @@ class GraphQLEndpoint:
         """GitHub's answer to a query refused before it ran: 200, an ``errors`` list, no points."""
         if headers is None:
             with self.lock:
-                headers = _rate_headers(self.window(token, time.time()))
+                headers = _rate_headers(self.window(token, self.clock()))
         return Answer(200, encode({"errors": errors}), headers, token, False, log)
 
 
@@ -342,5 +345,5 @@ def endpoint_of(hub: Any) -> GraphQLEndpoint:
         with hub.lock:
             endpoint = getattr(hub, "graphql", None)
             if endpoint is None:
-                endpoint = hub.graphql = GraphQLEndpoint(GraphQLLimits(), hub.rate_window)
+                endpoint = hub.graphql = GraphQLEndpoint(GraphQLLimits(), hub.rate_window, hub.now)
     return endpoint

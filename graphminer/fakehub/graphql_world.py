@@ -343,11 +343,11 @@ class GraphQLWorld:
         order = args.get("orderBy") or {"field": "UPDATED_AT", "direction": "ASC"}
         ids = data.comments_by_issue.get(number, [])
         if args.get("orderBy"):
-            keyed = [((data.comments[cid]["updated_at"], cid), cid) for cid in ids]
+            keyed = [((data.issue_comments[cid]["updated_at"], cid), cid) for cid in ids]
         else:  # GitHub's default: oldest first
-            keyed = [((data.comments[cid]["created_at"], cid), cid) for cid in ids]
+            keyed = [((data.issue_comments[cid]["created_at"], cid), cid) for cid in ids]
         return paginate(keyed, args, order.get("direction") == "DESC",
-                        lambda cid: self._comment(repo, data, data.comments[cid]))
+                        lambda cid: self._comment(repo, data, data.issue_comments[cid]))
 
     def _comment(self, repo: dict, data: RepoIndex, record: dict) -> dict:
         full_name = f"{repo['owner']}/{repo['name']}"
@@ -435,7 +435,7 @@ class GraphQLWorld:
         # sort keys (date, kind, id): events, the issue's comments, a PR's reviews
         keyed: list[tuple[tuple, tuple[str, int]]] = []
         for eid in self._issue_events(repo["id"], data).get(record["number"], []):
-            event = data.events[eid]
+            event = data.issue_events[eid]
             type_name = EVENT_TYPES.get(event["event"])
             if type_name not in possible:
                 continue
@@ -446,7 +446,7 @@ class GraphQLWorld:
             keyed.append(((event["created_at"], 0, eid), ("event", eid)))
         if "IssueComment" in possible and (not wanted or "ISSUE_COMMENT" in wanted):
             for cid in data.comments_by_issue.get(record["number"], []):
-                created = data.comments[cid]["created_at"]
+                created = data.issue_comments[cid]["created_at"]
                 if not since or created >= since:
                     keyed.append(((created, 1, cid), ("comment", cid)))
         if "PullRequestReview" in possible and (not wanted or "PULL_REQUEST_REVIEW" in wanted):
@@ -460,10 +460,10 @@ class GraphQLWorld:
         def make(item: tuple[str, int]) -> dict:
             kind, ident = item
             if kind == "comment":
-                return self._comment(repo, data, data.comments[ident])
+                return self._comment(repo, data, data.issue_comments[ident])
             if kind == "review":
                 return self._review(repo, data, data.reviews[ident])
-            return self._event(repo, data, record, data.events[ident])
+            return self._event(repo, data, record, data.issue_events[ident])
 
         return paginate(keyed[skip:], args, False, make)
 
@@ -472,8 +472,8 @@ class GraphQLWorld:
         cached = self._events_by_issue.get(repo_id)
         if cached is None or cached[0] != data.generation:
             grouped: dict[int, list[int]] = {}
-            for eid in sorted(data.events, key=lambda e: (data.events[e]["created_at"], e)):
-                grouped.setdefault(data.events[eid]["issue_number"], []).append(eid)
+            for eid in sorted(data.issue_events, key=lambda e: (data.issue_events[e]["created_at"], e)):
+                grouped.setdefault(data.issue_events[eid]["issue_number"], []).append(eid)
             cached = (data.generation, grouped)
             self._events_by_issue[repo_id] = cached
         return cached[1]

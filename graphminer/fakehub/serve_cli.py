@@ -41,6 +41,9 @@ from graphminer.errors import BadInput
               show_default=True, help="Status of primary rate-limit refusals (both: 429 and 403 alternately).")
 @click.option("--token-ttl", type=float, default=None,
               help="Seconds after its first use a token answers 401 (default: never).")
+@click.option("--token-ttl-requests", type=int, default=None,
+              help="Answered REST requests after which a token answers 401 (default: never): "
+                   "a lifetime that does not depend on how fast the machine is.")
 @click.option("--reviews-move-issues", is_flag=True,
               help="Reviews and review comments move an issue's updated_at in /issues (GitHub: they do not).")
 @click.option("--ordered-releases", is_flag=True,
@@ -60,7 +63,7 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
           rate_limit: int, rate_window: float, search_rate_limit: int, search_rate_window: float,
           page_cap: int, per_token_etags: bool,
           redirects: bool, slow_pages: tuple[str, ...], slow_seconds: float, limit_status: str,
-          token_ttl: float | None, reviews_move_issues: bool, ordered_releases: bool,
+          token_ttl: float | None, token_ttl_requests: int | None, reviews_move_issues: bool, ordered_releases: bool,
           latency_ms: int, graphql_rate_limit: int, graphql_secondary_limit: int,
           graphql_max_weight: int | None, clock: str) -> None:
     """Serve WORLD (a world.json[.gz]) as GitHub's REST and GraphQL APIs until interrupted.
@@ -92,7 +95,8 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
     edges = check_edges(Edges(
         page_cap=page_cap, per_token_etags=per_token_etags, redirects=redirects,
         slow_pages=parse_slow_pages(slow_pages), slow_seconds=slow_seconds,
-        limit_status=limit_status, token_ttl=token_ttl, reviews_move_issues=reviews_move_issues,
+        limit_status=limit_status, token_ttl=token_ttl, token_ttl_requests=token_ttl_requests,
+        reviews_move_issues=reviews_move_issues,
         releases_unordered=not ordered_releases, latency_ms=latency_ms))
     loaded = load_world(world)
     try:
@@ -102,7 +106,7 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
     hub = FakeHub(loaded, faults, rate_limit, rate_window, log, edges, clock,
                   search_rate_limit, search_rate_window)
     hub.graphql = GraphQLEndpoint(GraphQLLimits(graphql_rate_limit, graphql_secondary_limit,
-                                                graphql_max_weight), rate_window)
+                                                graphql_max_weight), rate_window, hub.now)
     server = make_server(hub, host, port)
     bound_host, bound_port = server.server_address[:2]
     click.echo(f"fakehub listening on http://{bound_host}:{bound_port}")

@@ -195,7 +195,9 @@ class FakeHub:
         self.log = log
         self.lock = threading.Lock()  # rate windows, stats and log lines
         self.windows: dict[str, RateWindow] = {}
-        self.first_use: dict[str, float] = {}  # token -> wall time of its first request
+        self.first_use: dict[str, float] = {}  # token -> the hub's time of its first request
+        self.answered: dict[str, int] = {}  # token -> REST requests answered (--token-ttl-requests)
+        self.clock_offset = 0.0  # seconds the clock was moved ahead (POST /_fakehub/clock)
         self.stats = {"requests": 0, "counted": 0, "by_status": {}, "by_token": {}}
         self.bytes_cache: dict[tuple, tuple[tuple[int, int], bytes, bytes]] = {}
         self.listing_cache: dict[tuple, tuple[tuple[int, int], list, str | None]] = {}
@@ -266,7 +268,7 @@ class FakeHub:
         frozen until a delta moves it (rate-limit resets stay on the wall clock)."""
         if self.clock == "world":
             return _http_date(self.world.now)
-        return format_datetime(datetime.now(UTC), usegmt=True)
+        return format_datetime(datetime.fromtimestamp(self.now(), UTC), usegmt=True)
 
     # -- rate limits ----------------------------------------------------------------
 
@@ -297,12 +299,32 @@ class FakeHub:
         return int(self.edges.limit_status)
 
     def expired(self, token: str, now: float) -> bool:
-        """Whether ``--token-ttl`` seconds have passed since the token's first request."""
-        if self.edges.token_ttl is None:
-            return False
+        """Whether ``--token-ttl`` seconds have passed since the token's first request, or
+        it was answered ``--token-ttl-requests`` times already (called once a request)."""
         with self.lock:
             first = self.first_use.setdefault(token, now)
-        return now - first >= self.edges.token_ttl
+            answered = self.answered[token] = self.answered.get(token, 0) + 1
+        if self.edges.token_ttl_requests is not None and answered > self.edges.token_ttl_requests:
+            return True
+        return self.edges.token_ttl is not None and now - first >= self.edges.token_ttl
+
+    def now(self) -> float:
+        """The hub's clock, which rate-limit windows, token lifetimes and the wall ``Date``
+        header read: real time, plus what ``POST /_fakehub/clock`` moved it ahead by (a test
+        can then see a window reset or a token expire without waiting for it)."""
+        return time.time() + self.clock_offset
+
+    def advance_clock(self, body: bytes) -> dict:
+        """``POST /_fakehub/clock`` with ``{"advance": SECONDS}``: move the clock ahead."""
+        try:
+            seconds = json.loads(body or b"null")["advance"]
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds >= 0:
+                raise ValueError
+        except (ValueError, TypeError, KeyError):
+            raise BadInput('give {"advance": SECONDS} with SECONDS 0 or more') from None
+        with self.lock:
+            self.clock_offset += seconds
+        return {"now": format_datetime(datetime.fromtimestamp(self.now(), UTC), usegmt=True)}
 
     # -- bookkeeping ----------------------------------------------------------------
 
@@ -650,7 +672,7 @@ def get_issue(hub: FakeHub, request: Request, owner: str, name: str, number: str
 def _comment_bytes(hub: FakeHub, request: Request, repo: dict, comment_id: int) -> tuple:
     data = hub.world.repo_data[repo["id"]]
     return hub.record_entry(request.api, "comment", repo["id"], comment_id,
-                            lambda: render.comment(hub.world, request.api, repo, data.comments[comment_id]))
+                            lambda: render.comment(hub.world, request.api, repo, data.issue_comments[comment_id]))
 
 
 def get_repo_comments(hub: FakeHub, request: Request, owner: str, name: str) -> Reply:
@@ -662,12 +684,12 @@ def get_repo_comments(hub: FakeHub, request: Request, owner: str, name: str) -> 
     data = hub.world.repo_data[repo["id"]]
 
     def make() -> tuple[list, str | None]:
-        chosen = [cid for cid, c in data.comments.items() if not since or c["updated_at"] >= since]
+        chosen = [cid for cid, c in data.issue_comments.items() if not since or c["updated_at"] >= since]
         field_name = "created_at" if sort == "created" else "updated_at"
-        chosen.sort(key=lambda cid: (data.comments[cid][field_name], cid), reverse=direction == "desc")
-        return chosen, _latest(data.comments[cid]["updated_at"] for cid in chosen)
+        chosen.sort(key=lambda cid: (data.issue_comments[cid][field_name], cid), reverse=direction == "desc")
+        return chosen, _latest(data.issue_comments[cid]["updated_at"] for cid in chosen)
 
-    keys, latest = hub.listing(repo["id"], "comments", (sort, direction, since), make)
+    keys, latest = hub.listing(repo["id"], "issue_comments", (sort, direction, since), make)
     return hub.page(request, keys, lambda cid: _comment_bytes(hub, request, repo, cid),
                     latest or repo["created_at"])
 
@@ -678,7 +700,7 @@ def get_issue_comments(hub: FakeHub, request: Request, owner: str, name: str, nu
     since = _since(request)
     data = hub.world.repo_data[repo["id"]]
     ids = [cid for cid in data.comments_by_issue.get(issue["number"], [])
-           if not since or data.comments[cid]["updated_at"] >= since]
+           if not since or data.issue_comments[cid]["updated_at"] >= since]
     return hub.page(request, ids, lambda cid: _comment_bytes(hub, request, repo, cid),
                     data.issue_updated[issue["number"]])
 
@@ -689,9 +711,9 @@ def get_repo_events(hub: FakeHub, request: Request, owner: str, name: str) -> Re
     data = hub.world.repo_data[repo["id"]]
 
     def make() -> tuple[list, str | None]:
-        return sorted(data.events, reverse=True), _latest(e["created_at"] for e in data.events.values())
+        return sorted(data.issue_events, reverse=True), _latest(e["created_at"] for e in data.issue_events.values())
 
-    keys, latest = hub.listing(repo["id"], "events", (), make)
+    keys, latest = hub.listing(repo["id"], "issue_events", (), make)
     return hub.page(request, keys, lambda eid: hub.record_entry(
         request.api, "event", repo["id"], eid, lambda: _event_bytes(hub, request, repo, eid)),
         latest or repo["created_at"])
@@ -700,7 +722,7 @@ def get_repo_events(hub: FakeHub, request: Request, owner: str, name: str) -> Re
 def _event_bytes(hub: FakeHub, request: Request, repo: dict, event_id: int) -> bytes:
     """An event's JSON with its issue's cached bytes spliced in (not rendered again)."""
     data = hub.world.repo_data[repo["id"]]
-    record = data.events[event_id]
+    record = data.issue_events[event_id]
     body = encode(render.event(hub.world, request.api, repo, record, with_issue=False))
     if record["issue_number"] not in data.issues:
         return body
@@ -714,8 +736,8 @@ def get_issue_events(hub: FakeHub, request: Request, owner: str, name: str, numb
     data = hub.world.repo_data[repo["id"]]
 
     def make() -> tuple[list, str | None]:
-        ids = sorted((eid for eid, e in data.events.items() if e["issue_number"] == issue["number"]),
-                     key=lambda eid: (data.events[eid]["created_at"], eid))
+        ids = sorted((eid for eid, e in data.issue_events.items() if e["issue_number"] == issue["number"]),
+                     key=lambda eid: (data.issue_events[eid]["created_at"], eid))
         return ids, None
 
     keys, _ = hub.listing(repo["id"], "issue_events", (issue["number"],), make)
@@ -726,7 +748,7 @@ def get_issue_events(hub: FakeHub, request: Request, owner: str, name: str, numb
 def _plain_event_bytes(hub: FakeHub, request: Request, repo: dict, event_id: int) -> tuple:
     data = hub.world.repo_data[repo["id"]]
     return hub.record_entry(request.api, "event_plain", repo["id"], event_id, lambda: render.event(
-        hub.world, request.api, repo, data.events[event_id], with_issue=False))
+        hub.world, request.api, repo, data.issue_events[event_id], with_issue=False))
 
 
 def get_issue_timeline(hub: FakeHub, request: Request, owner: str, name: str, number: str) -> Reply:
@@ -738,8 +760,8 @@ def get_issue_timeline(hub: FakeHub, request: Request, owner: str, name: str, nu
     n = issue["number"]
 
     def make() -> tuple[list, str | None]:
-        items = [(e["created_at"], 0, eid) for eid, e in data.events.items() if e["issue_number"] == n]
-        items += [(data.comments[cid]["created_at"], 1, cid) for cid in data.comments_by_issue.get(n, [])]
+        items = [(e["created_at"], 0, eid) for eid, e in data.issue_events.items() if e["issue_number"] == n]
+        items += [(data.issue_comments[cid]["created_at"], 1, cid) for cid in data.comments_by_issue.get(n, [])]
         items += [(data.reviews[rid]["submitted_at"], 2, rid) for rid in data.reviews_by_pr.get(n, [])]
         return [(kind, key) for _, kind, key in sorted(items)], None
 
@@ -749,7 +771,7 @@ def get_issue_timeline(hub: FakeHub, request: Request, owner: str, name: str, nu
             return _plain_event_bytes(hub, request, repo, key)
         if kind == 1:
             return hub.record_entry(request.api, "timeline_comment", repo["id"], key, lambda: render.timeline_comment(
-                hub.world, request.api, repo, data.comments[key]))
+                hub.world, request.api, repo, data.issue_comments[key]))
         return hub.record_entry(request.api, "timeline_review", repo["id"], key, lambda: render.timeline_review(
             hub.world, request.api, repo, data.reviews[key]))
 
@@ -770,7 +792,7 @@ def get_issue_reactions(hub: FakeHub, request: Request, owner: str, name: str, n
 
 def get_comment_reactions(hub: FakeHub, request: Request, owner: str, name: str, cid: str) -> Reply:
     repo = _repo(hub, owner, name)
-    comment = hub.world.repo_data[repo["id"]].comments.get(int(cid))
+    comment = hub.world.repo_data[repo["id"]].issue_comments.get(int(cid))
     if comment is None:
         raise not_found()
     return _empty_list(hub, request, comment["created_at"])
@@ -1241,11 +1263,11 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._send(answer.status, answer.body, answer.headers, truncate=answer.fault == "truncate")
             return
-        if path != "/_fakehub/delta":
+        if path not in ("/_fakehub/delta", "/_fakehub/clock"):
             self._send(404, encode(not_found().body), {})
             return
         try:
-            answer = self.hub.apply_delta(body)
+            answer = (self.hub.apply_delta if path == "/_fakehub/delta" else self.hub.advance_clock)(body)
         except BadInput as error:
             self._send(422, encode({"message": error.message, "documentation_url": DOCS}), {})
             return
@@ -1290,7 +1312,7 @@ class Handler(BaseHTTPRequestHandler):
                 return 403, False
             if fault.kind == "slow":
                 time.sleep(SLOW_SECONDS)
-        if token is not None and (token.startswith("bad") or hub.expired(token, time.time())):
+        if token is not None and (token.startswith("bad") or hub.expired(token, hub.now())):
             self._send(401, encode({"message": "Bad credentials", "documentation_url": DOCS}), {})
             return 401, False
         prefix = "/api/v3" if path == "/api/v3" or path.startswith("/api/v3/") else ""
@@ -1303,7 +1325,7 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(hub.edges.slow_seconds)
             self._send(502, encode({"message": "Server Error", "documentation_url": DOCS}), {})
             return 502, False
-        now = time.time()
+        now = hub.now()
         resource = "search" if inner.startswith("/search/") else "core"
         with hub.lock:
             window = hub.window(token, now, resource)

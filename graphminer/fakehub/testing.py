@@ -8,6 +8,7 @@ Options map to the command's flags (``faults``, ``log``, ``rate_limit``, ``rate_
 ``graphql_rate_limit``, ``graphql_secondary_limit``, ``graphql_max_weight``,
 ``host``, and the hard edges of FAKEHUB.md: ``page_cap``, ``per_token_etags``,
 ``redirects``, ``slow_pages``, ``slow_seconds``, ``limit_status``, ``token_ttl``,
+``token_ttl_requests``,
 ``reviews_move_issues``, ``ordered_releases``, ``latency_ms``, ``clock`` (wall or world), and
 ``search_rate_limit``/``search_rate_window`` (the search resource); None keeps the server's
 default); the log goes to a temporary file unless ``log`` names one.
@@ -50,6 +51,14 @@ class RunningHub:
         with urllib.request.urlopen(request, timeout=120) as response:
             return json.load(response)
 
+    def advance_clock(self, seconds: float) -> dict:
+        """``POST /_fakehub/clock``: move the hub's clock (rate-limit windows, token
+        lifetimes, the wall ``Date`` header) ``seconds`` ahead, instead of waiting."""
+        request = urllib.request.Request(self.url + "/_fakehub/clock", method="POST",
+                                         data=json.dumps({"advance": seconds}).encode())
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
     def log_lines(self) -> list[dict]:
         """Every request logged so far."""
         text = self.log_path.read_text(encoding="utf-8")
@@ -65,6 +74,7 @@ def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str 
           per_token_etags: bool | None = None, redirects: bool | None = None,
           slow_pages: list[str] | tuple[str, ...] = (), slow_seconds: float | None = None,
           limit_status: str | int | None = None, token_ttl: float | None = None,
+          token_ttl_requests: int | None = None,
           reviews_move_issues: bool = False, ordered_releases: bool = False,
           latency_ms: int | None = None, clock: str | None = None,
           search_rate_limit: int | None = None,
@@ -87,6 +97,8 @@ def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str 
             command += [flag, str(value)]
     command += _edge_flags(page_cap, per_token_etags, redirects, slow_pages, slow_seconds,
                            limit_status, token_ttl, reviews_move_issues, ordered_releases, latency_ms)
+    if token_ttl_requests is not None:
+        command += ["--token-ttl-requests", str(token_ttl_requests)]
     if clock is not None:
         command += ["--clock", clock]
     if search_rate_limit is not None:

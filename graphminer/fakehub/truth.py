@@ -171,6 +171,8 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
+from graphminer.fakehub.world import current_names
+
 RULES_VERSION = "3"
 
 MILESTONES: tuple[str, ...] = (
@@ -646,6 +648,7 @@ class Ledger:
 def compute_truth(world: dict, rules: dict | None = None) -> dict:
     """The ground truth file (docs/world-format.md) for a parsed world (see module docstring)."""
     rules = {**DEFAULT_RULES, **(rules or {})}
+    world = current_names(world, "the world")  # a world file of before the collections' renaming
     as_of = parse_time(world["now"])
     repos = harvested_repos(world)
     commits = [commit for commit in world.get("commits", []) if commit["repo_id"] in repos]
@@ -724,7 +727,7 @@ def record_comments_and_reviews(
 ) -> dict[tuple[int, int], list[tuple[datetime, str, Action]]]:
     """Comments, review comments and reviews; returns each item's responses by others."""
     responses: dict[tuple[int, int], list[tuple[datetime, str, Action]]] = defaultdict(list)
-    comment_sources = (("comments", "issue_number"), ("review_comments", "pr_number"))
+    comment_sources = (("issue_comments", "issue_number"), ("review_comments", "pr_number"))
     for collection, number_field in comment_sources:
         for record in world.get(collection, []):
             if record["repo_id"] not in ledger.repos:
@@ -765,7 +768,7 @@ def record_events(
     """Issue events; returns each item's last non-bot ``closed`` event (time, id, actor)."""
     organiser_labels = {label.lower() for label in rules["organiser_labels"]}
     closes: dict[tuple[int, int], tuple[datetime, int, str]] = {}
-    for record in world.get("events", []):
+    for record in world.get("issue_events", []):
         kind = record.get("event")
         if record["repo_id"] not in ledger.repos or kind in EXCLUDED_EVENTS:
             continue

@@ -21,9 +21,12 @@ from graphminer.errors import BadInput
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 COLLECTIONS = (
-    "users", "orgs", "repos", "issues", "comments", "events", "reviews",
+    "users", "orgs", "repos", "issues", "issue_comments", "issue_events", "reviews",
     "review_comments", "commits", "releases",
 )
+# The names world files written before the collections took the harvester's and the
+# store's names (``graphminer.harvest.listings``); still read, as the names above.
+FORMER_NAMES = {"comments": "issue_comments", "events": "issue_events"}
 
 # Field checks per collection: name -> kind. Kinds ending in "?" also accept null.
 # Only what the server relies on is required; cosmetic fields (titles, bodies,
@@ -35,10 +38,10 @@ REQUIRED: dict[str, dict[str, str]] = {
     "issues": {"repo_id": "repo", "number": "id", "id": "id", "user_id": "user?",
                "state": "state", "created_at": "time", "updated_at": "time",
                "closed_at": "time?"},
-    "comments": {"id": "id", "repo_id": "repo", "issue_number": "id", "user_id": "user?",
-                 "created_at": "time", "updated_at": "time"},
-    "events": {"id": "id", "repo_id": "repo", "issue_number": "id", "actor_id": "user?",
-               "event": "str", "created_at": "time"},
+    "issue_comments": {"id": "id", "repo_id": "repo", "issue_number": "id", "user_id": "user?",
+                       "created_at": "time", "updated_at": "time"},
+    "issue_events": {"id": "id", "repo_id": "repo", "issue_number": "id", "actor_id": "user?",
+                     "event": "str", "created_at": "time"},
     "reviews": {"id": "id", "repo_id": "repo", "pr_number": "id", "user_id": "user?",
                 "state": "str", "submitted_at": "time"},
     "review_comments": {"id": "id", "repo_id": "repo", "pr_number": "id", "user_id": "user?",
@@ -50,7 +53,7 @@ REQUIRED: dict[str, dict[str, str]] = {
 }
 
 # repo-scoped records that belong to an issue or PR, and the field naming it
-PARENT = {"comments": "issue_number", "events": "issue_number", "reviews": "pr_number",
+PARENT = {"issue_comments": "issue_number", "issue_events": "issue_number", "reviews": "pr_number",
           "review_comments": "pr_number"}
 
 SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
@@ -182,8 +185,8 @@ class RepoIndex:
     """One repo's records and the orderings its listings are served in."""
 
     issues: dict[int, dict] = field(default_factory=dict)
-    comments: dict[int, dict] = field(default_factory=dict)
-    events: dict[int, dict] = field(default_factory=dict)
+    issue_comments: dict[int, dict] = field(default_factory=dict)
+    issue_events: dict[int, dict] = field(default_factory=dict)
     reviews: dict[int, dict] = field(default_factory=dict)
     review_comments: dict[int, dict] = field(default_factory=dict)
     commits: dict[str, dict] = field(default_factory=dict)
@@ -222,11 +225,11 @@ class RepoIndex:
                 pulled[number] = when
 
         self.comments_by_issue = {}
-        for cid in sorted(self.comments):
-            comment = self.comments[cid]
+        for cid in sorted(self.issue_comments):
+            comment = self.issue_comments[cid]
             self.comments_by_issue.setdefault(comment["issue_number"], []).append(cid)
             bump(comment["issue_number"], comment["updated_at"])
-        for event in self.events.values():
+        for event in self.issue_events.values():
             bump(event["issue_number"], event["created_at"])
         self.reviews_by_pr = {}
         for rid in sorted(self.reviews):
@@ -466,6 +469,7 @@ def build_world(document: Any, source: str) -> World:
     if document.get("format") != 1:
         raise _fail(source, "format", f"must be 1, got {document.get('format')!r}")
     world = World(source)
+    document = current_names(document, source)
     for kind in COLLECTIONS:
         records = document.get(kind, [])
         if not isinstance(records, list):
@@ -493,6 +497,18 @@ def build_world(document: Any, source: str) -> World:
     world.now = now
     world.refresh()
     return world
+
+
+def current_names(document: dict, source: str) -> dict:
+    """The document with its collections under today's names (``FORMER_NAMES`` read as
+    them); BadInput when a file holds one collection under both names."""
+    renamed = dict(document)
+    for former, name in FORMER_NAMES.items():
+        if former in renamed:
+            if name in renamed:
+                raise _fail(source, former, f"and {name} are the same collection: keep {name} only")
+            renamed[name] = renamed.pop(former)
+    return renamed
 
 
 _MISSING = object()
@@ -576,9 +592,10 @@ def parse_delta(document: Any, source: str, world: World) -> dict:
             continue
         if op.get("op") != "upsert":
             raise _fail(source, f"{place}.op", f"must be \"upsert\" or \"delete\", got {op.get('op')!r}")
-        kind = op.get("kind")
+        kind = FORMER_NAMES.get(op.get("kind"), op.get("kind"))
         if kind not in COLLECTIONS:
             raise _fail(source, f"{place}.kind", f"must be one of {', '.join(COLLECTIONS)}, got {kind!r}")
+        op["kind"] = kind
         problem = record_problem(kind, op.get("record"), shadow)
         if problem:
             raise _fail(source, f"{place}.record{problem[0]}", problem[1])

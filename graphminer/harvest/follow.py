@@ -19,7 +19,9 @@ reset when none is left, so following never meets a 403 or 429 there. A maker is
 at most every ``[careers] follow_every_days``. Only repository full names, owner logins and
 kinds, dates and merged-or-not are stored (migration 0007); opted-out makers are never
 asked about. Classification is ``graphminer.destinations``'; the milestones are read from
-these tables by ``graphminer.trajectory``.
+these tables by ``graphminer.trajectory``. Who reached first_landed, and whose identities
+are opted out, are the analysis' and identities' answers: ``graphminer.pipeline`` asks them
+and hands them here, then refreshes the precomputed tables.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ import requests
 from graphminer.config import Config
 from graphminer.destinations import Classifier, classifier_for
 from graphminer.harvest.ratelimit import TokenPool
-from graphminer.store import harvest_lock, open_store, utc_now
+from graphminer.harvest.session import HarvestSession
+from graphminer.store import harvest_end, utc_now
 
 SEARCH_CAP = 1000  # results reachable per search query
 PER_PAGE = 100
@@ -83,37 +86,11 @@ class FollowSummary:
 # --- who is followed -------------------------------------------------------------------
 
 
-def opted_out_keys(conn: sqlite3.Connection, opt_out: set[str]) -> set[str]:
-    """Maker keys any of whose identities (login or email) is opted out."""
-    if not opt_out:
-        return set()
-    found = set()
-    for key, login, email in conn.execute("SELECT maker_key, login, email FROM maker_identities"):
-        if (login and login.lower() in opt_out) or (email and email.lower() in opt_out):
-            found.add(key)
-    for key, login in conn.execute("SELECT key, login FROM makers"):
-        if login and login.lower() in opt_out:
-            found.add(key)
-    return found
-
-
-def landed_makers(conn: sqlite3.Connection, config: Config) -> dict[str, str | None]:
-    """Key -> network first_contact of the makers who reached network first_landed (the
-    rules' own reading)."""
-    from graphminer.reader import StoreReader
-
-    milestones = StoreReader(conn, config).milestones("network")
-    if "first_landed" not in milestones:
-        return {}
-    landed = milestones[milestones["first_landed"].notna()]
-    return {str(key): (None if contact != contact else contact.strftime("%Y-%m-%dT%H:%M:%SZ"))
-            for key, contact in landed["first_contact"].items()}
-
-
-def makers_to_follow(conn: sqlite3.Connection, config: Config) -> tuple[list[Maker], int]:
-    """(makers to follow, how many were left out as opted out), by login."""
-    landed = landed_makers(conn, config)
-    excluded = opted_out_keys(conn, config.opt_out)
+def makers_to_follow(conn: sqlite3.Connection, config: Config, landed: dict[str, str | None],
+                     excluded: set[str]) -> tuple[list[Maker], int]:
+    """(makers to follow, how many were left out as opted out), by login: of ``landed``
+    (key -> network first_contact of the makers who reached first_landed), those whose key
+    is not in ``excluded`` (any identity opted out)."""
     chosen, refused = [], 0
     rows = conn.execute("SELECT key, user_id, login FROM makers WHERE user_id IS NOT NULL "
                         "AND login IS NOT NULL AND login != '' AND is_bot = 0 ORDER BY login")
@@ -127,13 +104,13 @@ def makers_to_follow(conn: sqlite3.Connection, config: Config) -> tuple[list[Mak
     return chosen, refused
 
 
-def forget_opted_out(conn: sqlite3.Connection, opt_out: set[str]) -> None:
-    """Delete what earlier follows stored of people who have opted out since."""
+def forget_opted_out(conn: sqlite3.Connection, opt_out: set[str], keys: set[str]) -> None:
+    """Delete what earlier follows stored of people who have opted out since (``keys``:
+    the makers any of whose identities is opted out)."""
     if not opt_out:
         return
     users = [user_id for user_id, login in conn.execute("SELECT user_id, login FROM follow_makers")
              if login.lower() in opt_out]
-    keys = opted_out_keys(conn, opt_out)
     users += [user_id for key, user_id in conn.execute("SELECT key, user_id FROM makers") if key in keys]
     with conn:
         for table in ("follow_prs", "follow_repos", "follow_orgs", "follow_makers"):
@@ -330,65 +307,54 @@ def _has_other_contributor(fetcher: Fetcher, full_name: str, maker: Maker) -> in
 # --- the stage ----------------------------------------------------------------------------
 
 
-def follow_makers(config: Config, *, api_url: str | None = None, store_path: Path | None = None,
-                  cache_dir: Path | None = None, tokens: list[str] | None = None,
-                  say: Callable[[str], None] = lambda message: None,
+def follow_makers(conn: sqlite3.Connection, config: Config, landed: dict[str, str | None],
+                  excluded: set[str], *, api_url: str | None = None, cache_dir: Path | None = None,
+                  tokens: list[str] | None = None, say: Callable[[str], None] = lambda message: None,
                   sleep: Callable[[float], None] = time.sleep) -> FollowSummary:
-    """Follow the store's landed makers (see the module docstring); the config says follow."""
-    from graphminer.harvest.github import HarvestSession
-    from graphminer.reader import harvest_end
-
+    """Follow the landed makers (``landed``: key -> network first_contact; ``excluded``: the
+    opted-out makers' keys) into a store whose lock the caller holds; see the module
+    docstring."""
     api_url = (api_url or config["harvest"]["api_url"]).rstrip("/")
-    store_path = Path(store_path or config.store_path)
     cache_dir = Path(cache_dir or config.cache_dir)
     tokens = list(tokens or [])
     summary = FollowSummary()
-    conn = open_store(store_path)
+    now = harvest_end(conn) or utc_now()
+    forget_opted_out(conn, config.opt_out, excluded)
+    makers, summary.opted_out = makers_to_follow(conn, config, landed, excluded)
+    every = config["careers"]["follow_every_days"]
+    chosen = [maker for maker in makers if due(conn, maker, now, every)]
+    summary.skipped_recent = len(makers) - len(chosen)
+    pool = TokenPool(tokens, floor=config["harvest"]["rate_floor"], say=say)
+    search_pool = TokenPool(tokens, floor=0, say=lambda text: say("search API: " + text),
+                            sleep=sleep)
+    search_cache = cache_dir / "search"
+    search_cache.mkdir(parents=True, exist_ok=True)
+    core = HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
+                          max_retries=config["harvest"]["max_retries"], say=say)
+    searching = HarvestSession(search_cache, config["paths"]["cache_days"], search_pool,
+                               max_retries=config["harvest"]["max_retries"], say=say,
+                               sleep=sleep)
     try:
-        with harvest_lock(conn, "graphminer harvest (following makers)"):
-            now = harvest_end(conn) or utc_now()
-            forget_opted_out(conn, config.opt_out)
-            makers, summary.opted_out = makers_to_follow(conn, config)
-            every = config["careers"]["follow_every_days"]
-            chosen = [maker for maker in makers if due(conn, maker, now, every)]
-            summary.skipped_recent = len(makers) - len(chosen)
-            pool = TokenPool(tokens, floor=config["harvest"]["rate_floor"], say=say)
-            search_pool = TokenPool(tokens, floor=0, say=lambda text: say("search API: " + text),
-                                    sleep=sleep)
-            search_cache = cache_dir / "search"
-            search_cache.mkdir(parents=True, exist_ok=True)
-            core = HarvestSession(cache_dir, config["paths"]["cache_days"], pool,
-                                  max_retries=config["harvest"]["max_retries"], say=say)
-            searching = HarvestSession(search_cache, config["paths"]["cache_days"], search_pool,
-                                       max_retries=config["harvest"]["max_retries"], say=say,
-                                       sleep=sleep)
+        prime_search_pool(searching, api_url)
+        fetcher = Fetcher(api_url, core, searching)
+        harvested = [row[0] for row in conn.execute("SELECT login FROM orgs")]
+        classifier = classifier_for(config, [*config["harvest"]["orgs"], *harvested])
+        for maker in chosen:
             try:
-                prime_search_pool(searching, api_url)
-                fetcher = Fetcher(api_url, core, searching)
-                harvested = [row[0] for row in conn.execute("SELECT login FROM orgs")]
-                classifier = classifier_for(config, [*config["harvest"]["orgs"], *harvested])
-                for maker in chosen:
-                    try:
-                        prs, repos = follow_maker(conn, fetcher, maker, classifier, now)
-                    except (FollowError, requests.RequestException, KeyError, ValueError) as error:
-                        conn.rollback()
-                        summary.failures.append(f"{maker.login}: {error}")
-                        continue
-                    conn.commit()
-                    summary.makers += 1
-                    summary.prs += prs
-                    summary.repos += repos
-            finally:
-                core.close()
-                searching.close()
-            summary.requests = core.stats.requests + searching.stats.requests
-            summary.not_modified = core.stats.not_modified + searching.stats.not_modified
-            summary.search_requests = searching.stats.requests
-            summary.search_wait_seconds = search_pool.slept_seconds
-            from graphminer import precompute
-
-            precompute.refresh(conn, config)  # the career milestones join the precomputed ones
+                prs, repos = follow_maker(conn, fetcher, maker, classifier, now)
+            except (FollowError, requests.RequestException, KeyError, ValueError) as error:
+                conn.rollback()
+                summary.failures.append(f"{maker.login}: {error}")
+                continue
+            conn.commit()
+            summary.makers += 1
+            summary.prs += prs
+            summary.repos += repos
     finally:
-        conn.close()
+        core.close()
+        searching.close()
+    summary.requests = core.stats.requests + searching.stats.requests
+    summary.not_modified = core.stats.not_modified + searching.stats.not_modified
+    summary.search_requests = searching.stats.requests
+    summary.search_wait_seconds = search_pool.slept_seconds
     return summary
-

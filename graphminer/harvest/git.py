@@ -323,6 +323,12 @@ def repository_head(path: Path) -> tuple[str | None, str | None]:
             branch.stdout.decode().strip() or None if branch.returncode == 0 else None)
 
 
+def is_shallow(path: Path) -> bool:
+    """True for a shallow clone (``git clone --depth``): its oldest commits lack parents."""
+    answer = _git(path, "rev-parse", "--is-shallow-repository", check=False)
+    return answer.stdout.decode().strip() == "true"
+
+
 def has_commit(path: Path, sha: str) -> bool:
     return _git(path, "cat-file", "-e", f"{sha}^{{commit}}", check=False).returncode == 0
 
@@ -524,18 +530,20 @@ def full_name_for(path: Path, org: str | None, repo: str | None, from_repo: bool
     return f"{owner}/{name}"
 
 
-def harvest_git(
-    conn: sqlite3.Connection, path: str | os.PathLike, *, org: str | None = None,
-    repo: str | None = None, opt_out: set[str] | None = None, warn: Warn | None = None,
-) -> GitHarvest:
-    """Harvest a repository or saved log at ``path`` into the store (incrementally)."""
+@dataclass
+class Source:
+    """A checked source of history: a repository, or a saved log and its text."""
+
+    path: Path
+    full_name: str
+    from_repo: bool
+    text: str | None = None
+
+
+def read_source(path: str | os.PathLike, org: str | None = None, repo: str | None = None) -> Source:
+    """Check ``path`` and read it (a log's text) before anything is stored: BadInput when it
+    is neither a repository nor a readable log of commits, or its repository is unknown."""
     path = Path(path)
-    opt_out = opt_out or set()
-    warnings: list[str] = []
-
-    def note(message: str) -> None:  # told once the harvest stands (a refusal is one line)
-        warnings.append(message)
-
     if not path.exists():
         raise BadInput(f"{path} does not exist: give a git repository or a saved git log (.log.gz)")
     from_repo = path.is_dir()
@@ -549,6 +557,27 @@ def harvest_git(
         raise BadInput(f"{path} is an empty git log: nothing to harvest; give a log with commits")
     if text is not None and "commit " not in text[:65536]:
         raise BadInput(f"{path} is not a saved git log (no 'commit' line): give a repository or a git log file")
+    return Source(path, full_name, from_repo, text)
+
+
+def harvest_git(
+    conn: sqlite3.Connection, path: str | os.PathLike, *, org: str | None = None,
+    repo: str | None = None, opt_out: set[str] | None = None, warn: Warn | None = None,
+    source: Source | None = None,
+) -> GitHarvest:
+    """Harvest a repository or saved log at ``path`` into the store (incrementally);
+    ``source``: ``read_source``'s answer when the caller checked it already."""
+    source = source or read_source(path, org, repo)
+    path, full_name, from_repo, text = source.path, source.full_name, source.from_repo, source.text
+    opt_out = opt_out or set()
+    warnings: list[str] = []
+
+    def note(message: str) -> None:  # told once the harvest stands (a refusal is one line)
+        warnings.append(message)
+
+    if from_repo and is_shallow(path):
+        note(f"{path} is a shallow clone: history before its shallow boundary is missing, so "
+             "first contacts may be late; run 'git fetch --unshallow' there for the whole history")
     head, branch = repository_head(path) if from_repo else log_head(text)
     reading = LogReading()
     # One transaction: a log of which nothing could be read leaves no trace (not even its repo).
@@ -586,34 +615,19 @@ def _stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
-def run_harvest_git(
-    path: str | os.PathLike, *, config, org: str | None = None, repo: str | None = None,
-    store: str | os.PathLike | None = None,
-) -> GitHarvest:
-    """The whole ``harvest-git`` command: lock the store, record the run, harvest, resolve."""
-    from graphminer.config import store_path_for
-    from graphminer.store import harvest_lock, open_store
-
-    conn = open_store(store_path_for(str(store) if store else None, config))
+def run_harvest_git(conn: sqlite3.Connection, path: str | os.PathLike, *, config, org: str | None = None,
+                    repo: str | None = None, source: Source | None = None) -> GitHarvest:
+    """The ``harvest-git`` run in a store whose lock the caller holds: record the run in
+    ``_runs``, harvest, close the run (``graphminer.pipeline`` then resolves identities).
+    ``source``: ``read_source``'s answer when the caller checked it before making the store."""
+    run_id = runs.start_run(conn, "git", str(Path(path).resolve()), [org] if org else [])
     try:
-        with harvest_lock(conn, f"harvest-git {path}"):
-            run_id = runs.start_run(conn, "git", str(Path(path).resolve()), [org] if org else [])
-            try:
-                result = harvest_git(conn, path, org=org, repo=repo, opt_out=config.opt_out)
-            except BaseException as error:
-                runs.finish_run(conn, run_id, "failed", failures=[{"repo": str(path), "error": str(error)}])
-                raise
-            # The run's end is the default as_of: the derived tables are computed after it.
-            runs.finish_run(conn, run_id, "ok", records_new=result.commits_new,
-                            records_updated=result.commits_updated,
-                            orgs=None if org else [result.full_name.split("/")[0]])
-            _after_harvest(conn, config)
-            return result
-    finally:
-        conn.close()
-
-
-def _after_harvest(conn: sqlite3.Connection, config) -> None:
-    from graphminer import pipeline
-
-    pipeline.after_harvest(conn, config)
+        result = harvest_git(conn, path, org=org, repo=repo, opt_out=config.opt_out, source=source)
+    except BaseException as error:
+        runs.finish_run(conn, run_id, "failed", failures=[{"repo": str(path), "error": str(error)}])
+        raise
+    # The run's end is the default as_of: the derived tables are computed after it.
+    runs.finish_run(conn, run_id, "ok", records_new=result.commits_new,
+                    records_updated=result.commits_updated,
+                    orgs=None if org else [result.full_name.split("/")[0]])
+    return result

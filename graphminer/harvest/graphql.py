@@ -25,13 +25,10 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from graphminer.harvest.listings import LISTINGS, REVIEWS
 from graphminer.harvest.save import Saver
-
-if TYPE_CHECKING:
-    from graphminer.harvest.github import HarvestSession
+from graphminer.harvest.session import HarvestSession, HeavyPage
 
 # `first` of every connection, tried in turn while GitHub answers 502 (too heavy).
 SIZES = (100, 50, 25, 10, 5, 2, 1)
@@ -109,6 +106,13 @@ class RepoRead:
     newest: dict[str, str | None]  # listing -> newest updated_at read (releases: created_at)
     pulls: int = 0  # pull requests the repo holds
     review_threads: int = 0  # review threads of its pull requests (every review comment is in one)
+
+    @property
+    def empty(self) -> set[str]:
+        """The listings this read counted none of: no pull request, or no review thread
+        (every review comment is in one)."""
+        counted = {LISTINGS["pulls"].name: self.pulls, LISTINGS["review_comments"].name: self.review_threads}
+        return {name for name, count in counted.items() if count == 0}
 
 
 class GraphQLError(Exception):
@@ -271,8 +275,6 @@ class GraphQLReader:
         self.org_sizes = org_sizes or {}  # org login (lower case) -> repos REST listed
 
     def post(self, query: str) -> dict:
-        from graphminer.harvest.github import HeavyPage
-
         for _ in range(50):
             response = self.session.post(self.url, json={"query": query}, timeout=120)
             try:
@@ -300,8 +302,6 @@ class GraphQLReader:
     def sized(self, ask: Callable[[int], dict], size: int) -> tuple[dict, int]:
         """``ask(first)`` from ``size`` down while the query is too heavy for GitHub
         (``HeavyPage``: 502 twice, or over the node limit)."""
-        from graphminer.harvest.github import HeavyPage
-
         sizes = [max(size, 1)] + [s for s in SIZES if s < size]
         for index, first in enumerate(sizes):
             try:

@@ -210,16 +210,20 @@ class Saver:
                 {"repo": repo_id},
             )
 
-    def pulls_updated(self, repo_id: int) -> dict[int, str | None]:
-        """The stored /pulls updated_at of each of a repo's pull requests."""
+    def updated_by_number(self, table: str, repo_id: int) -> dict[int, str | None]:
+        """The stored ``updated_at`` of each of a repo's items in ``table`` (pulls), by number."""
         return {row[0]: row[1] for row in self.conn.execute(
-            "SELECT number, updated_at FROM pulls WHERE repo_id=?", (repo_id,))}
+            f"SELECT number, updated_at FROM {table} WHERE repo_id=?", (repo_id,))}  # noqa: S608
 
-    def has_pulls(self, repo_id: int) -> bool:
-        """Whether any issue row of the repo is a pull request (or /pulls listed one)."""
-        return self.conn.execute(
-            "SELECT 1 FROM issues WHERE repo_id=? AND is_pr=1 UNION ALL "
-            "SELECT 1 FROM pulls WHERE repo_id=? LIMIT 1", (repo_id, repo_id)).fetchone() is not None
+    def holds(self, table: str, repo_id: int) -> bool:
+        """Whether the store holds any record of the repo in ``table`` (a pull request
+        counts whether /pulls or /issues stored it: a PR is an issue too)."""
+        held = self.conn.execute(f"SELECT 1 FROM {table} WHERE repo_id=? LIMIT 1",  # noqa: S608
+                                 (repo_id,)).fetchone() is not None
+        if table == "pulls" and not held:
+            held = self.conn.execute("SELECT 1 FROM issues WHERE repo_id=? AND is_pr=1 LIMIT 1",
+                                     (repo_id,)).fetchone() is not None
+        return held
 
     def issues_updated(self, repo_id: int, since: str | None, created_by: str | None) -> list[int]:
         """Issues (and PRs) updated since ``since`` and created by ``created_by`` (either

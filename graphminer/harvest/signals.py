@@ -26,7 +26,8 @@ Nothing here does HTTP.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from graphminer.harvest.runs import set_watermark, watermark
@@ -37,6 +38,8 @@ ISSUES = "signal:issues"
 PULLS = "signal:pulls"
 PUSHED = "signal:pushed"
 EMPTY = "empty"  # the signal of a listing with no item (no ETag to compare)
+ALWAYS = "always"  # no signal: read every night (/issues, whose first page is one)
+ISSUES_OR_HELD = "signal:issues, or one stored"  # /pulls: a new PR shows in /issues first
 
 
 @dataclass
@@ -45,9 +48,22 @@ class Plan:
 
     sweep: bool  # every listing, whatever the signals
     pushed: bool  # commits and releases
+    seen: dict[str, str] = field(default_factory=dict)  # signal -> tonight's first page ETag
 
-    def reads_pulls(self, issues_changed: bool, has_pulls: bool) -> bool:
-        return self.sweep or issues_changed or has_pulls
+    def saw(self, signal: str, etag: str | None) -> None:
+        """Tonight's first page of a signal listing (its ETag; ``EMPTY`` for none)."""
+        self.seen[signal] = etag or EMPTY
+
+    def due(self, conn: sqlite3.Connection, repo_id: int, signal: str, held: Callable[[], bool]) -> bool:
+        """Whether a listing gated by ``signal`` can have changed (``held()``: whether the
+        store holds some of its records, asked only when the signal needs it)."""
+        if signal == ALWAYS:
+            return True
+        if signal == PUSHED:
+            return self.pushed
+        if signal == ISSUES_OR_HELD:
+            return self.due(conn, repo_id, ISSUES, held) or held()
+        return signal in self.seen and (self.sweep or changed(conn, repo_id, signal, self.seen[signal]))
 
 
 def _stored(conn: sqlite3.Connection, repo_id: int, name: str) -> str | None:
@@ -75,14 +91,13 @@ def changed(conn: sqlite3.Connection, repo_id: int, name: str, seen: str | None)
     return _stored(conn, repo_id, name) != (seen or EMPTY)
 
 
-def remember(conn: sqlite3.Connection, repo: dict, plan_: Plan, issues: str | None,
-             pulls: str | None, every_days: int) -> None:
+def remember(conn: sqlite3.Connection, repo: dict, plan_: Plan, every_days: int) -> None:
     """Store tonight's signals once every listing they gate is stored, and when the repo
     was last swept (``SWEEP``'s ``since``)."""
     scope = f"repo:{repo['id']}"
-    set_watermark(conn, scope, ISSUES, None, issues or EMPTY)
-    if pulls is not None:
-        set_watermark(conn, scope, PULLS, None, pulls)
+    for signal in (ISSUES, PULLS):
+        if signal in plan_.seen:
+            set_watermark(conn, scope, signal, None, plan_.seen[signal])
     set_watermark(conn, scope, PUSHED, None, str(repo.get("pushed_at")))
     if plan_.sweep:
         # After the first harvest, the next sweeps are spread over the days by repo id:

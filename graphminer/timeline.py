@@ -1,0 +1,219 @@
+"""One maker's timeline from the precomputed tables, with the standard library only.
+
+``graphminer trajectory WHO`` must answer in about 0.1 s with process start, so this
+module imports no pandas: it says whether the tables ``graphminer.precompute`` keeps are
+fresh (same rules version, same as_of, which is the end of the last harvest, and same
+settings: the config's [trajectories], opt-out list and careers lists), finds a maker in
+their lookup index by key, login, name or email, and assembles and renders the answer.
+When they are not fresh, or another as_of is asked, ``graphminer.precompute`` computes the
+same answer from the events table (``answer_from_tables`` says None).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from graphminer.config import Config
+from graphminer.errors import BadInput
+from graphminer.milestones import KEYS, RULES_VERSION, action_words
+from graphminer.store import harvest_end
+from graphminer.timeutil import describe_span
+
+MILESTONE_KEYS = list(KEYS)
+
+
+# --- freshness --------------------------------------------------------------------------
+
+def settings_fingerprint(config: Config | None) -> str:
+    """What the precomputed answer depends on besides the store."""
+    values = {
+        "trajectories": config["trajectories"] if config else None,
+        "opt_out": sorted(config.opt_out) if config else [],
+        "include_forks": bool(config and config["harvest"].get("include_forks")),
+    }
+    if config is not None and (config["careers"]["government_orgs"] or config["careers"]["civic_orgs"]):
+        values["careers"] = [config["careers"]["government_orgs"], config["careers"]["civic_orgs"]]
+    return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def fresh_as_of(conn: sqlite3.Connection, config: Config | None) -> str | None:
+    """as_of of the precomputed tables when they are fresh, else None."""
+    try:
+        row = conn.execute(
+            "SELECT rules_version, as_of, settings FROM _precomputed WHERE id=1").fetchone()
+    except sqlite3.OperationalError:  # a store from before migration 0004, opened read-only
+        return None
+    if row is None or row["rules_version"] != RULES_VERSION:
+        return None
+    if row["settings"] != settings_fingerprint(config) or row["as_of"] != harvest_end(conn):
+        return None
+    return row["as_of"]
+
+
+# --- finding a maker --------------------------------------------------------------------
+
+def needle_of(who: str) -> str:
+    """How the lookup index writes a key, login, name or email: lower-cased, spaces collapsed."""
+    return " ".join(who.strip().lower().split())
+
+
+def find_maker(who: str, matches: list[tuple[str, str]], logins: Callable[[], list[str]]) -> str:
+    """The key of the maker ``who`` names, from its index ``matches`` ((kind, key) pairs
+    whose needle is ``needle_of(who)``); BadInput naming the closest logins when none."""
+    for kind in ("key", "login", "email", "name"):
+        keys = sorted({key for found_kind, key in matches if found_kind == kind})
+        if len(keys) == 1:
+            return keys[0]
+        if len(keys) > 1:
+            raise BadInput(f"{len(keys)} makers have the {kind} {who!r} ({', '.join(keys[:5])}): "
+                           "give a login, an email or a key instead")
+    known = logins()
+    close = difflib.get_close_matches(who, known, n=3, cutoff=0.6) or difflib.get_close_matches(
+        who.lower(), [login.lower() for login in known], n=3, cutoff=0.5)
+    hint = f"closest known logins: {', '.join(close)}" if close else "no login is close"
+    raise BadInput(f"no maker {who!r} in the store; {hint} (give a login, or a name or email)")
+
+
+def check_org(conn: sqlite3.Connection, org: str | None) -> None:
+    """BadInput when ``--org`` names no organisation of the store."""
+    if org is None:
+        return
+    known = sorted({row[0] for row in conn.execute("SELECT lower(owner) FROM repos")})
+    if org.lower() not in known:
+        close = difflib.get_close_matches(org.lower(), known, n=3)
+        hint = f"closest: {', '.join(close)}" if close else f"known: {', '.join(known[:10]) or 'none'}"
+        raise BadInput(f"no organisation {org!r} in the store; {hint}")
+
+
+# --- answering `trajectory` ---------------------------------------------------------------
+
+def answer_from_tables(conn: sqlite3.Connection, config: Config | None, who: str,
+                       org: str | None = None, as_of: str | None = None) -> dict[str, Any] | None:
+    """One maker's milestones (network scope, or org scope with ``org``), per-org and
+    per-repo milestones, triggers and stages, as the ``--json`` shape of ``trajectory``,
+    read from the precomputed tables; None when they are not fresh or ``as_of`` (written
+    ``YYYY-MM-DDTHH:MM:SSZ``) is another moment than theirs."""
+    check_org(conn, org)
+    fresh = fresh_as_of(conn, config)
+    if fresh is None or (as_of is not None and as_of != fresh):
+        return None
+    return timeline_from_tables(conn, who, org, fresh)
+
+
+def timeline_from_tables(conn: sqlite3.Connection, who: str, org: str | None,
+                         as_of: str) -> dict[str, Any]:
+    """The answer read from the precomputed tables (no pandas)."""
+    matches = [tuple(row) for row in conn.execute(
+        "SELECT kind, maker_key FROM traj_maker_names WHERE needle = ?", (needle_of(who),))]
+    key = find_maker(who, matches, lambda: [row[0] for row in conn.execute(
+        "SELECT login FROM traj_makers WHERE login IS NOT NULL")])
+    maker = conn.execute("SELECT * FROM traj_makers WHERE key=?", (key,)).fetchone()
+    rows = [dict(row) for row in conn.execute(
+        "SELECT * FROM traj_milestones WHERE maker_key=?", (key,))]
+    stages = [dict(row) for row in conn.execute(
+        "SELECT quarter, stage, organiser, bridge, state FROM traj_stages WHERE maker_key=? "
+        "ORDER BY quarter", (key,))]
+    repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
+    return assemble_timeline(key, dict(maker), rows, stages, as_of, org, repo_orgs)
+
+
+def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]],
+                      stages: list[dict[str, Any]], as_of: str, org: str | None,
+                      repo_orgs: dict[str, str]) -> dict[str, Any]:
+    """The ``--json`` shape from milestone rows (scope, scope_name, milestone, at, trigger...)."""
+    org_name = org.lower() if org else None
+    main_scope, main_name = ("org", org_name) if org_name else ("network", "")
+    milestones = dict.fromkeys(MILESTONE_KEYS)
+    triggers: dict[str, dict[str, Any]] = {}
+    orgs: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(MILESTONE_KEYS))
+    repos: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(MILESTONE_KEYS))
+    for row in rows:
+        if row["scope"] == main_scope and row["scope_name"] == main_name:
+            milestones[row["milestone"]] = row["at"]
+            triggers[row["milestone"]] = {
+                "kind": row["trigger_kind"], "repo": row["trigger_repo"],
+                "target": row["trigger_target"], "at": row["trigger_at"], "link": row["link"],
+                "by": row.get("trigger_by")}
+        elif row["scope"] == "org" and (org_name is None or row["scope_name"] == org_name):
+            orgs[row["scope_name"]][row["milestone"]] = row["at"]
+        elif row["scope"] == "repo" and (org_name is None or repo_orgs.get(row["scope_name"]) == org_name):
+            repos[row["scope_name"]][row["milestone"]] = row["at"]
+    counts = json.loads(maker.get("counts") or "{}")
+    return {
+        "key": key, "login": maker.get("login"), "name": maker.get("name"),
+        "is_bot": bool(maker.get("is_bot")), "rules_version": RULES_VERSION, "as_of": as_of,
+        "scope": {"org": org_name} if org_name else {"network": True},
+        "milestones": milestones, "triggers": triggers,
+        "scopes": {"orgs": dict(sorted(orgs.items())), "repos": dict(sorted(repos.items()))},
+        "stages": [{"quarter": s["quarter"], "stage": s["stage"], "organiser": bool(s["organiser"]),
+                    "bridge": bool(s["bridge"]), "state": s["state"]} for s in stages],
+        "counts": counts,
+    }
+
+
+# --- text output --------------------------------------------------------------------------
+
+# inactive and gone are triggered by a gap after an act, the act the trajectory names
+GAP_WORDS = "nothing after their act"
+
+
+def render_timeline(answer: dict[str, Any]) -> str:
+    """A timeline a person reads at a glance: milestone, date, time since first contact,
+    the event behind it and its link; then the stages, quarter by quarter, compressed."""
+    who = answer["login"] or answer["name"] or answer["key"]
+    scope = f"org {answer['scope']['org']}" if "org" in answer["scope"] else "whole network"
+    lines = [f"{who} (key {answer['key']}): {scope}, as of {answer['as_of']}, rules v{answer['rules_version']}"]
+    if answer["is_bot"]:
+        lines.append("a bot: bots have no trajectory (their actions are nobody's)")
+    current = answer["stages"][-1] if answer["stages"] else None
+    if current:
+        tracks = [name for name in ("organiser", "bridge") if current[name]]
+        lines.append(f"now: {current['stage']}" + (f" + {', '.join(tracks)}" if tracks else "")
+                     + f" ({current['state']})")
+    start = answer["milestones"].get("first_contact")
+    start_at = datetime.fromisoformat(start.replace("Z", "+00:00")) if start else None
+    reached = sorted(((at, name) for name, at in answer["milestones"].items() if at))
+    for at, name in reached:
+        since = ""
+        if start_at:
+            days = (datetime.fromisoformat(at.replace("Z", "+00:00")) - start_at).total_seconds() / 86400
+            since = "+" + describe_span(days) if days > 0 else "start"
+        trigger = answer["triggers"].get(name) or {}
+        what = " ".join(part for part in (
+            GAP_WORDS if trigger.get("kind") == "gap" else action_words(trigger.get("kind") or ""),
+            "in" if trigger.get("repo") else "", trigger.get("repo") or "",
+            trigger.get("target") or "") if part)
+        if trigger.get("at") and trigger["at"][:10] != at[:10]:
+            # quarter-dated milestones and gaps are not dated at their event
+            what += f" (of {trigger['at'][:10]})"
+        link = trigger.get("link") or ""
+        lines.append(f"  {at[:10]}  {name:<19} {since:>8}  {what}  {link}".rstrip())
+    missing = [name for name, at in answer["milestones"].items() if not at]
+    if missing:
+        lines.append("  not reached: " + ", ".join(missing))
+    if answer["stages"]:
+        lines.append("stages: " + " > ".join(stage_runs(answer["stages"])))
+    return "\n".join(lines)
+
+
+def stage_runs(stages: list[dict[str, Any]]) -> list[str]:
+    """Consecutive quarters with the same stage and state as one ``2020Q1-2021Q2 stage`` item."""
+    def label(quarter: str) -> str:
+        return f"{quarter[:4]}Q{(int(quarter[5:7]) - 1) // 3 + 1}"
+
+    runs: list[list[Any]] = []
+    for row in stages:
+        shown = row["stage"] + ("" if row["state"] == "active" else f" ({row['state']})")
+        if runs and runs[-1][2] == shown:
+            runs[-1][1] = row["quarter"]
+        else:
+            runs.append([row["quarter"], row["quarter"], shown])
+    return [f"{label(first)}{'' if first == last else '-' + label(last)} {shown}"
+            for first, last, shown in runs]
