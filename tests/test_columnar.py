@@ -261,3 +261,26 @@ def test_the_fast_path_and_the_analysis_import_no_duckdb_at_start():
             "graphminer.columnar; print('duckdb' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_the_triggers_note_each_touched_repository_once_whatever_the_writes(tmp_path):
+    """Migration 0013's triggers under the harvester's kinds of write: plain inserts,
+    upserts of a row already there (a trigger's own conflict policy would give way to the
+    upsert's), updates that change nothing the events read, deletes."""
+    conn = open_store(tmp_path / "store.sqlite")
+    with conn:
+        conn.execute("INSERT INTO repos(id, owner, name, full_name) VALUES (7, 'o', 'r', 'o/r')")
+        for title in ("one", "two"):  # the second is an upsert of the same issue
+            conn.execute("INSERT INTO issues(repo_id, number, user_id, title, created_at) "
+                         "VALUES (7, 1, 5, ?, '2024-01-01T00:00:00Z') ON CONFLICT(repo_id, number) "
+                         "DO UPDATE SET title = excluded.title, user_id = 6", (title,))
+        conn.execute("INSERT OR REPLACE INTO issue_comments(id, repo_id, issue_number, user_id, "
+                     "created_at) VALUES (1, 7, 1, 5, '2024-01-02T00:00:00Z')")
+    assert [tuple(row) for row in conn.execute("SELECT repo_id FROM _columnar_touched")] == [(7,)]
+    with conn:
+        conn.execute("DELETE FROM _columnar_touched")
+        conn.execute("UPDATE issues SET title = 'three'")  # nothing the events read
+    assert conn.execute("SELECT count(*) FROM _columnar_touched").fetchone()[0] == 0
+    with conn:
+        conn.execute("DELETE FROM issue_comments")
+    assert [tuple(row) for row in conn.execute("SELECT repo_id FROM _columnar_touched")] == [(7,)]
