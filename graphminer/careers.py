@@ -110,8 +110,32 @@ def careers_summary(reader: Any, org: str | None = None, as_of: pd.Timestamp | N
             "km_median_years": round(km / 365.25, 1) if km is not None else None,
             "cohorts": cohorts,
         })
+    contact = network["first_contact"].reindex(frame.index)
     return {"rules_version": RULES_VERSION, "as_of": format_instant(moment), "org": org,
-            "landed": len(frame), "followed": len(set(frame.index) & followed), "destinations": rows}
+            "landed": len(frame), "followed": len(set(frame.index) & followed), "destinations": rows,
+            "owners": owners_reached(reader.outside, contact, frame["first_contact"], moment)}
+
+
+def owners_reached(outside: pd.DataFrame, contact: pd.Series, cohort_start: pd.Series,
+                   moment: Any) -> list[dict[str, Any]]:
+    """Government, research and civic owners by name: per owner, the people (among those of
+    ``contact``, their network first contact) who had work merged there after first taking
+    part, by ``as_of``, as the career milestones count it; the changes merged; and the people
+    by cohort year (the year of ``cohort_start``). Other owners, people's own accounts among
+    them, are never named. Government first, then research, civic; most people first."""
+    if outside is None or outside.empty or contact.empty:
+        return []
+    merged = outside[(outside["act"] == "merged") & outside["owner_kind"].isin(NAMED_KINDS)
+                     & outside["maker"].isin(contact.index) & (outside["at"] <= moment)]
+    merged = merged[merged["at"] > contact.reindex(merged["maker"]).to_numpy()]
+    rows = []
+    for (kind, owner), group in merged.groupby(["owner_kind", "owner"], sort=False):
+        years = cohort_start.reindex(group["maker"].unique()).dt.year.dropna().astype(int)
+        rows.append({"owner": owner, "kind": kind, "people": int(group["maker"].nunique()),
+                     "changes": len(group),
+                     "cohorts": {str(year): int(n) for year, n in sorted(years.value_counts().items())}})
+    rank = {kind: number for number, kind in enumerate(NAMED_KINDS)}
+    return sorted(rows, key=lambda row: (rank[row["kind"]], -row["people"], row["owner"].lower()))
 
 
 def followed_makers(conn: sqlite3.Connection) -> set[str]:
@@ -141,7 +165,22 @@ def render_careers(summary: dict[str, Any]) -> str:
               "counting those not there yet; '-': fewer than half got there)", ""]
     for row in summary["destinations"]:
         lines.append(sentence(summary, row))
+    lines += ["", *owner_lines(summary.get("owners", []))]
     return "\n".join(lines)
+
+
+def owner_lines(owners: list[dict[str, Any]]) -> list[str]:
+    """The named destinations, one line each ("government  pdxgis  3 people, 4 changes merged")."""
+    if not owners:
+        return ["No one had work merged in a government, research or civic tech repository "
+                "outside the network."]
+    lines = ["Where, by name (government, research and civic owners; people's own accounts and "
+             "other owners are never named):"]
+    for row in owners:
+        people = f"{row['people']} {'person' if row['people'] == 1 else 'people'}"
+        changes = f"{row['changes']} change{'' if row['changes'] == 1 else 's'} merged"
+        lines.append(f"  {row['kind']:<11} {row['owner']:<28} {people}, {changes}")
+    return lines
 
 
 def sentence(summary: dict[str, Any], row: dict[str, Any]) -> str:

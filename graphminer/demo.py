@@ -1,9 +1,12 @@
 """The demo: the whole flow, offline, on the bundled world (the README's main command).
 
 Serves ``graphminer/data/demo-world.json.gz`` with fakehub on a free loopback port,
-harvests it over HTTP with the real GitHub harvester into a fresh store, then prints the
-network funnel and three contrasting trajectories, and writes the GEXF, the CSVs and the
-HTML report. Nothing leaves the machine.
+harvests it over HTTP with the real GitHub harvester into a fresh store, follows the makers
+whose work landed beyond the harvested orgs (the world plants outside activity:
+government, research and civic owners from GitHub's community lists, and people's own
+accounts), then prints the network funnel, where people went (destinations by name) and
+three contrasting trajectories, and writes the GEXF, the CSVs and the HTML report.
+Nothing leaves the machine.
 
 The bundled world is the generator's output for ``DEMO_WORLD`` (tests check that it still
 is); regenerate it with ``python -m graphminer.demo --regenerate``.
@@ -30,11 +33,15 @@ from graphminer.errors import BadInput
 from graphminer.fakehub.generator import generate_world
 from graphminer.fakehub.testing import serve
 from graphminer.outputs import DEMO_MARKER, mark_folder, remove_marked, require_own_folder
-from graphminer.pipeline import harvest_github
+from graphminer.pipeline import follow_makers, harvest_github
 from graphminer.store import harvest_end, open_store
-from graphminer.timeline import render_timeline
+from graphminer.timeline import maker_names, render_timeline
 
-DEMO_WORLD = {"seed": 2024, "orgs": 4, "repos_per_org": 4, "makers": 200, "years": 4}
+DEMO_WORLD = {"seed": 2024, "orgs": 4, "repos_per_org": 4, "makers": 200, "years": 4,
+              "outside_share": 0.25}
+# Following asks search once or twice a maker: fakehub's search limit (GitHub's: 30 a minute
+# a token) is raised for the demo, so it shows where people went without minutes of waiting.
+DEMO_SEARCH_RATE_LIMIT = 10_000
 # What the demo writes into OUTDIR (a name ending in '/' is a folder it owns whole).
 DEMO_FILES = ["graphminer.sqlite", "fakehub-requests.jsonl", "graph.gexf", "cache/", "csv/", "report/"]
 DEMO_TOKEN = "demo-token"  # fakehub's test token: any token not starting with "bad" works
@@ -46,10 +53,11 @@ def bundled_world() -> Path:
 
 
 def world_orgs(world_path: Path) -> tuple[list[str], str]:
-    """The org logins of a world file and its 'now'."""
+    """The logins of a world file's harvested orgs (not the outside ones its makers went
+    to) and its 'now'."""
     with gzip.open(world_path, "rt", encoding="utf-8") as handle:
         world = json.load(handle)
-    return [org["login"] for org in world["orgs"]], world["now"]
+    return [org["login"] for org in world["orgs"] if not org.get("outside")], world["now"]
 
 
 def demo_config(outdir: Path, orgs: list[str]) -> Config:
@@ -60,8 +68,9 @@ def demo_config(outdir: Path, orgs: list[str]) -> Config:
     text += f"[paths]\nstore = {json.dumps(str(outdir / 'graphminer.sqlite'))}\n"
     text += f"cache = {json.dumps(str(outdir / 'cache'))}\n"
     config = parse_config(text, source="demo", base_dir=outdir)
-    for section in ("people", "trajectories", "export", "report"):
+    for section in ("people", "trajectories", "export", "report", "careers"):
         config.values[section] = base.values[section]
+    config.values["careers"] = {**config.values["careers"], "follow": True}
     return config
 
 
@@ -119,12 +128,17 @@ def run_demo(outdir: Path, say: Callable[[str], None] = print) -> dict[str, Any]
     # fakehub's Date header reads the world's now: the harvest records it as its end, so
     # every later query on the demo store (makers, stats, trajectory, without --as-of) is
     # as of the world's last day, not today
-    with serve(world, log=outdir / "fakehub-requests.jsonl", clock="world") as hub:
+    with serve(world, log=outdir / "fakehub-requests.jsonl", clock="world",
+               search_rate_limit=DEMO_SEARCH_RATE_LIMIT) as hub:
         summary = harvest_github(config, orgs=orgs, api_url=hub.url, tokens=[DEMO_TOKEN],
+                                 say=lambda message: say(f"  {message}"))
+        for line in summary.lines():
+            say(f"  {line}")
+        followed = follow_makers(config, api_url=hub.url, tokens=[DEMO_TOKEN],
                                  say=lambda message: say(f"  {message}"))
         log = hub.log_lines()
         served = hub.stats()
-    for line in summary.lines():
+    for line in followed.lines():
         say(f"  {line}")
     rest = [line for line in log if "graphql" not in line]
     queries = [line["graphql"] for line in log if "graphql" in line]
@@ -143,7 +157,7 @@ def run_demo(outdir: Path, say: Callable[[str], None] = print) -> dict[str, Any]
         say("\nThree makers, three paths:\n")
         for entry in picks:
             answer = precompute.maker_timeline(conn, config, entry["login"])
-            say(render_timeline(answer))
+            say(render_timeline(answer, maker_names(conn, answer)))
             say("")
         gexf = outdir / "graph.gexf"
         options = exporter.ExportOptions()

@@ -54,11 +54,12 @@ SETTINGS_KEY = "export.pseudonymise_key"
 # Colours a funder reads without a legend: grey for first contact, warming up with
 # responsibility; repos in a neutral slate so makers stand out.
 STAGE_COLOURS: dict[str, tuple[int, int, int]] = {
-    "participant": (189, 189, 189),
-    "contributor": (116, 173, 209),
-    "returning": (49, 130, 189),
-    "maintainer": (253, 174, 97),
-    "core": (215, 48, 39),
+    # dark enough for white text (WCAG AA, 4.5:1) and to stand out from a white page (3:1)
+    "participant": (107, 114, 128),
+    "contributor": (37, 99, 235),
+    "returning": (30, 58, 138),
+    "maintainer": (180, 83, 9),
+    "core": (185, 28, 28),
 }
 REPO_COLOUR = (84, 110, 122)
 MAKER_COLOUR = (150, 150, 150)

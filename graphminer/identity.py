@@ -32,10 +32,20 @@ Rules, strongest first (docs/rules.md "Who counts"):
    first name);
    ``noreply-login`` (a noreply login carried the same way: ``dracos`` and
    ``matthew-github@dracos.co.uk``);
+   ``merge-login`` (issue 21: ``Merge pull request #N from LOGIN/branch`` on the mainline
+   names LOGIN's identity when every such merge brought in commits of one author
+   identity, the same each time);
+   ``email-name`` (an address spelling a full name: ``Melanie <melanie.mazanec@...>``);
+   ``name-variant`` (forms of one name whose surname points to one person:
+   ``Sogo``/``Oluwasogo Ogundowole``);
    ``same-bot`` (one bot name under several emails is one bot);
-   ``same-name`` (the same full name of two or more words, not a generic one, on
-   identities that do not lead to two different accounts, and not through an email that
-   also carries another person's name: ``Jonas Oberg <rikard@morus.se>``).
+   ``same-name`` (the same full name of two or more words, not a generic one, as
+   displayed and with camel-case handles read as words, on identities that do not lead
+   to two different accounts, and not through an email that also carries another
+   person's name: ``Jonas Oberg <rikard@morus.se>``).
+   A first name alone never joins; bots' and roles' identities give no evidence; a
+   personal domain is decided from every address on it and its subdomains. The labelled
+   histories and the figures are in docs/identities.md.
 
 The unit of a commit identity is its email, lower-cased: name variants of one email are
 one person (rule ``same-email`` in the listing), except for generic emails
@@ -50,6 +60,7 @@ whose identities is opted out: the one answer following and careers read.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import sys
@@ -68,11 +79,15 @@ NOREPLY_DOMAIN = "@users.noreply.github.com"
 WEB_FLOW_EMAIL = "noreply@github.com"
 RULE_ORDER = (
     "github-account", "api-author-login", "noreply", "mailmap", "same-email",
-    "personal-domain", "same-login", "noreply-login", "same-bot", "same-name", "own",
+    "personal-domain", "same-login", "noreply-login", "merge-login", "email-name", "name-variant",
+    "same-bot", "same-name", "own",
 )
 GENERIC_EMAIL_LOCALS = frozenset(
     {"root", "admin", "administrator", "user", "you", "your", "yourname", "email", "noreply",
-     "no-reply", "none", "test", "nobody", "unknown", "ubuntu", "vagrant"}
+     "no-reply", "none", "test", "nobody", "unknown", "ubuntu", "vagrant",
+     # shared role accounts (docs/rules.md 'Accounts that are not people'): an address
+     # several people use is no evidence that they are one
+     "deploy", "deployer", "www-data", "testharness", "build", "ci"}
 )
 # local parts that name a role, not a person: generic on an organisation's or a mail
 # provider's domain, personal on a one-person domain (git@joesiltberg.se, mail@zarino.co.uk)
@@ -98,7 +113,7 @@ GENERIC_NAMES = frozenset(
     {"your name", "john doe", "jane doe", "test user", "local user", "unknown user", "git user",
      "github user", "github actions", "github action", "github actions bot", "default user",
      "first last", "firstname lastname", "full name", "root user", "ubuntu user", "admin user",
-     "the author", "no name", "your full name"}
+     "the author", "no name", "your full name", "git hub"}
 )
 
 
@@ -183,11 +198,35 @@ def load_mailmap(path: str | None) -> Mailmap:
 # ---------------------------------------------------------------- helpers
 
 
+# Unicode direction controls: an override span (RLO ... PDF/LRO) is displayed reversed
+_BIDI_CONTROLS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_RLO_SPAN = re.compile("\u202e([^\u202a-\u202e\u2066-\u2069]*)")
+# one handle of two to four capitalised words written together ('SeanGau', 'NewAgeAirbender')
+_CAMEL_NAME = re.compile(r"(?:[A-Z][a-z]{2,}){2,4}")
+
+
+def displayed(name: str) -> str:
+    """A name as it displays: a right-to-left override span reversed, direction controls
+    removed ('Paul' + RLO + 'etnomailgaT' displays 'PaulTagliamonte')."""
+    if not any(ch in name for ch in _BIDI_CONTROLS):
+        return name
+    name = _RLO_SPAN.sub(lambda match: match.group(1)[::-1], name)
+    return "".join(ch for ch in name if ch not in _BIDI_CONTROLS)
+
+
 def normal_name(name: str | None) -> str:
-    """A name for comparison: Unicode-normalised, case-folded, single spaces."""
+    """A name for comparison: as displayed, Unicode-normalised, case-folded, single
+    spaces; a camel-case handle of capitalised words is read as those words.
+
+    >>> normal_name("SeanGau"), normal_name("Ludo  Tolhurst-Cleaver"), normal_name("CalvinTan607")
+    ('sean gau', 'ludo tolhurst-cleaver', 'calvintan607')
+    """
     if not name:
         return ""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    name = unicodedata.normalize("NFKC", displayed(name)).strip()
+    if _CAMEL_NAME.fullmatch(name):
+        name = " ".join(re.findall(r"[A-Z][a-z]+", name))
+    return " ".join(name.casefold().split())
 
 
 def is_full_name(name: str) -> bool:
@@ -205,7 +244,7 @@ def is_generic_email(email: str, personal_domains: frozenset[str] = frozenset())
         return True
     local, _, domain = email.rpartition("@")
     if local in ROLE_EMAIL_LOCALS:
-        return domain not in personal_domains
+        return registrable_domain(domain) not in personal_domains
     return local in GENERIC_EMAIL_LOCALS or domain in GENERIC_EMAIL_DOMAINS or domain.endswith(".(none)")
 
 
@@ -214,24 +253,42 @@ def squashed(name: str) -> str:
     return re.sub(r"[\s.\-_]", "", name)
 
 
+def short_form(a: str, b: str) -> bool:
+    """Whether one first name is the other, its initial, or a short form cut from its
+    start or its end ('ludo'/'ludovic', 'sogo'/'oluwasogo', 'beth'/'elizabeth')."""
+    a, b = a.rstrip("."), b.rstrip(".")
+    short, long = sorted((a, b), key=len)
+    if not short:
+        return False
+    return short == long or (len(short) == 1 and long.startswith(short)) or (
+        len(short) >= 3 and (long.startswith(short) or long.endswith(short)))
+
+
 def names_agree(a: str, b: str) -> bool:
     """Whether two normal names can be one person's: equal written together, the same
     surname with a first name, initial or short form of the other ('m somerville',
-    'ludo'/'ludovic'), or a one-word name that is the other's first name or handle
-    ('matthew', 'stevenday', 'davea'). Two different one-word names never agree."""
+    'ludo'/'ludovic', 'sogo'/'oluwasogo'), or a one-word name that is the other's first
+    name, surname or handle ('matthew', 'migurski', 'stevenday', 'davea'). Two different
+    one-word names never agree.
+
+    >>> names_agree("migurski", "michal migurski"), names_agree("sogo ogundowole", "oluwasogo ogundowole")
+    (True, True)
+    >>> names_agree("jonas oberg", "rikard"), names_agree("ann lee", "bo lee")
+    (False, False)
+    """
     if a == b or (a and squashed(a) == squashed(b)):
         return True
     words_a, words_b = a.split(), b.split()
     if not words_a or not words_b:
         return False
     if len(words_a) > 1 and len(words_b) > 1:
-        first_a, first_b = words_a[0].rstrip("."), words_b[0].rstrip(".")
-        return words_a[-1] == words_b[-1] and (first_a.startswith(first_b) or first_b.startswith(first_a))
+        return words_a[-1] == words_b[-1] and short_form(words_a[0], words_b[0])
     if len(words_a) == 1 and len(words_b) == 1:
         return False
     word, full = (a, words_b) if len(words_a) == 1 else (b, words_a)
     first, last = full[0], full[-1]
-    return word in {first, first + last[0], first[0] + last, squashed(" ".join(full))}
+    return word in {first, first + last[0], first[0] + last, squashed(" ".join(full))} or (
+        word == last and len(last) >= 4)
 
 
 def looks_like_person_name(name: str) -> bool:
@@ -261,6 +318,20 @@ def domain_label(domain: str) -> str:
     return domain.split(".")[0]
 
 
+def registrable_domain(domain: str) -> str | None:
+    """The registrable domain a domain belongs to ('name.de' for 'host.name.de' and
+    'name.de'), or None for a local machine name ('clives-mbp.home').
+
+    >>> registrable_domain("host.name.de"), registrable_domain("fury.ukcod.org.uk"), registrable_domain("a.local")
+    ('name.de', 'ukcod.org.uk', None)
+    """
+    labels = domain.split(".")
+    if len(labels) < 2 or labels[-1] in _LOCAL_TLDS:
+        return None
+    size = 3 if len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-size:]) if len(labels) >= size else None
+
+
 def noreply_parts(email: str) -> tuple[int | None, str] | None:
     """(user id or None, login) from a GitHub noreply email, else None."""
     if not email.endswith(NOREPLY_DOMAIN):
@@ -272,6 +343,79 @@ def noreply_parts(email: str) -> tuple[int | None, str] | None:
     if plus or not local:
         return None
     return None, local
+
+
+_PLACEHOLDER = re.compile(r"email|here|example|your|none|unknown|null|nobody|user", re.IGNORECASE)
+
+
+def is_login_style(email: str) -> bool:
+    """A commit 'email' that is a login of imported history ('matthew'), not a
+    placeholder ('ADD_EMAIL_HERE', 'your-email', 'none').
+
+    >>> is_login_style("matthew"), is_login_style("ADD_EMAIL_HERE"), is_login_style("unknown")
+    (True, False, False)
+    """
+    return re.fullmatch(r"[a-z][a-z0-9._-]{2,31}", email) is not None and not _PLACEHOLDER.search(email)
+
+
+_MERGE_FROM = re.compile(
+    r"^Merge (?:pull request #\d+ from ([\w.-]+)/|branch \S+ of (?:https?://|git@)?github\.com[:/]([\w.-]+)/)")
+
+
+def merged_logins(conn: sqlite3.Connection) -> dict[str, list[set[tuple[str, str]]]]:
+    """For each login named by the subject of a merge on the mainline ('Merge pull request
+    #N from LOGIN/branch', 'Merge branch X of github.com:LOGIN/repo'), the author
+    identities (name, email) of the non-merge commits each such merge brought in (those
+    it made reachable first), one set per merge. The repository's owner is not a login:
+    its branches are everyone's."""
+    found: dict[str, list[set[tuple[str, str]]]] = defaultdict(list)
+    owners = dict(conn.execute("SELECT id, lower(owner) FROM repos").fetchall())
+    repos = [row[0] for row in conn.execute(
+        "SELECT DISTINCT repo_id FROM commits WHERE message LIKE 'Merge %'").fetchall()]
+    for repo_id in repos:
+        rows = conn.execute(
+            "SELECT sha, parents, committer_date, author_name, author_email, "
+            "CASE WHEN message LIKE 'Merge %' THEN substr(message, 1, 300) END FROM commits WHERE repo_id = ?",
+            (repo_id,)).fetchall()
+        parents = {row[0]: json.loads(row[1]) if row[1] else [] for row in rows}
+        introduced = _introduced_by(parents, {row[0]: row[2] or "" for row in rows})
+        brought: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for sha, _, _, name, email, _ in rows:
+            if sha in introduced and len(parents[sha]) < 2 and email and email.lower() != WEB_FLOW_EMAIL:
+                brought[introduced[sha]].add((name or "", email))
+        for sha, *_, subject in rows:
+            match = _MERGE_FROM.match(subject or "")
+            if match and brought.get(sha):
+                login = (match.group(1) or match.group(2)).lower()
+                if login != owners.get(repo_id):
+                    found[login].append(brought[sha])
+    return found
+
+
+def _introduced_by(parents: dict[str, list[str]], dates: dict[str, str]) -> dict[str, str]:
+    """Which mainline merge brought in each commit off the mainline (the first-parent
+    chain from the head): one walk per merge, oldest first, stopping at what an older
+    merge or the mainline already reached."""
+    named = {p for first in parents.values() for p in first}
+    heads = [sha for sha in parents if sha not in named] or list(parents)
+    sha = max(heads, key=lambda h: (dates.get(h, ""), h))
+    chain: list[str] = []
+    seen: set[str] = set()
+    while sha in parents and sha not in seen:
+        seen.add(sha)
+        chain.append(sha)
+        sha = parents[sha][0] if parents[sha] else None
+    introduced: dict[str, str] = {}
+    for merge in reversed(chain):
+        stack = list(parents[merge][1:])
+        while stack:
+            sha = stack.pop()
+            if sha in seen or sha not in parents:
+                continue
+            seen.add(sha)
+            introduced[sha] = merge
+            stack.extend(parents[sha])
+    return introduced
 
 
 class _Forest:
@@ -359,6 +503,9 @@ class _Resolution:
         self.login_hints: dict[str, str] = {}
         self.personal_domains: frozenset[str] = frozenset()
         self.name_clashes: set[str] = set()
+        self.login_nodes: dict[str, str] = {}  # a login known here -> its node (account or login)
+        # every join made or confirmed: (node a, node b, rule, evidence), for ``explain``
+        self.joins: list[tuple[str, str, str, str]] = []
 
     # -- reading the store
 
@@ -367,6 +514,8 @@ class _Resolution:
             self.accounts[row[0]] = {"login": row[1], "type": row[2], "name": row[3], "email": row[4]}
             if row[1]:
                 self.login_to_id[row[1].lower()] = row[0]
+                if row[2] != "Organization":
+                    self.login_nodes[row[1].lower()] = f"acct:{row[0]}"
         for role in ("author", "committer"):
             query = (
                 f"SELECT {role}_name, {role}_email, {role}_id, COUNT(*), "
@@ -444,6 +593,9 @@ class _Resolution:
         self._same_name_links()
         self._personal_domain_links(email_units)
         self._login_links(email_units)
+        self._name_variant_links(email_units)
+        self._email_name_links(email_units)
+        self._merge_login_links(email_units)
         self._bot_name_links(email_units)
 
     def _is_split(self, value: str | None) -> bool:
@@ -460,10 +612,15 @@ class _Resolution:
         self, a: str, b: str, rule: str, evidence: str, heuristic: bool = False,
         evidence_a: str | None = None,
     ) -> bool:
-        """Join the groups of a and b unless a rule forbids it; record why on each side."""
+        """Join the groups of a and b unless a rule forbids it; record why on each side
+        (and, for ``explain``, every piece of evidence, also for groups already one)."""
+        if self.forest.find(a) == self.forest.find(b):
+            self.joins.append((a, b, rule, evidence))
+            return False
         if not self.forest.can_join(a, b, heuristic):
             return False
         self.forest.join(a, b)
+        self.joins.append((a, b, rule, evidence))
         for node, why in ((b, evidence), (a, evidence_a or evidence)):
             if not node.startswith(("acct:", "login:")) and node not in self.rules:
                 self.rules[node] = (rule, why)
@@ -496,6 +653,7 @@ class _Resolution:
             if user_id is None or (user_id not in self.accounts and login in self.login_to_id):
                 user_id = self.login_to_id.get(login)
             self.login_hints[units[pair.node]] = login
+            self.login_nodes.setdefault(login, f"acct:{user_id}" if user_id is not None else f"login:{login}")
             if user_id is not None:
                 if user_id not in self.accounts:
                     self.accounts[user_id] = {"login": login, "type": None, "name": None, "email": None}
@@ -536,6 +694,21 @@ class _Resolution:
     def _pair_bot(self, pair: _Pair) -> bool:
         return bot_rule(self.bots, name=pair.name, email=pair.email) is not None
 
+    def _not_a_person(self, pair: _Pair) -> bool:
+        """A bot's identity or a role's ('root <root@server>', 'admin'): no heuristic
+        takes evidence from it, so it never joins two people."""
+        if self._pair_bot(pair):
+            return True
+        name = normal_name(pair.name)
+        local = pair.email.strip().lower().rpartition("@")[0] or pair.email.strip().lower()
+        return name in GENERIC_EMAIL_LOCALS or (not is_full_name(name) and local in GENERIC_EMAIL_LOCALS)
+
+    @staticmethod
+    def _imported_login(pair: _Pair) -> bool:
+        """A commit identity of imported history whose 'email' is a login ('matthew <matthew>')."""
+        email = pair.email.strip()
+        return "@" not in email and is_login_style(email)
+
     def display_name(self, pair: _Pair) -> str:
         mapped = self.mapped.get(pair.node)
         return mapped[0] if mapped and mapped[0] else pair.name
@@ -546,10 +719,20 @@ class _Resolution:
         identity whose email also carries a name that cannot be the same person's
         ('Jonas Oberg <rikard@morus.se>' beside 'Rikard <rikard@morus.se>') is no evidence."""
         groups: dict[str, list[_Pair]] = defaultdict(list)
+        written_together = []
         for pair in self.pairs.values():
             name = normal_name(self.display_name(pair))
-            if is_full_name(name) and not self._pair_bot(pair) and pair.node not in self.name_clashes:
-                groups[name].append(pair)
+            if self._not_a_person(pair) or pair.node in self.name_clashes:
+                continue
+            if is_full_name(name):
+                groups[squashed(name)].append(pair)
+            elif len(name) >= 6 and " " not in name and not self._imported_login(pair):
+                written_together.append((squashed(name), pair))
+        # a full name written as one word ('paultagliamonte') is that name; a login of
+        # imported history ('inesbajan <inesbajan>') is its login, weighed by same-login
+        for key, pair in written_together:
+            if key in groups:
+                groups[key].append(pair)
         forest = self.forest
         for pairs in groups.values():
             pairs.sort(key=lambda p: (-p.commits, p.email))
@@ -581,19 +764,30 @@ class _Resolution:
         return normal_name(mapped[0] if mapped and mapped[0] else pair.name)
 
     def _personal_domains(self) -> frozenset[str]:
-        """Registrable domains, not mail providers, on which every name can be one
-        person's and one is a full name (joesiltberg.se, stereo.lu, dracos.co.uk)."""
+        """Registrable domains, not mail providers, that are one person's, decided from
+        every address on them and on their subdomains (name.de and host.name.de): every
+        name used there can be one person's, and one is a full name or a handle equal to
+        the domain's label (joesiltberg.se, stereo.lu, dracos.co.uk; 'zeitgeist' and
+        'Jane Doe' on zeitgeist.de). A handle equal to the label is that person's own;
+        a role's identity says nothing either way. Two people who cannot be one
+        (their names disagree) make the domain an organisation's."""
         names: dict[str, set[str]] = defaultdict(set)
         for pair in self.pairs.values():
             local, at, domain = pair.email.strip().lower().rpartition("@")
-            if (not at or local in GENERIC_EMAIL_LOCALS or domain in MAIL_PROVIDERS
-                    or domain in GENERIC_EMAIL_DOMAINS or domain_is_host(domain) or self._pair_bot(pair)):
+            site = registrable_domain(domain) if at else None
+            if (site is None or local in GENERIC_EMAIL_LOCALS or site in MAIL_PROVIDERS
+                    or site in GENERIC_EMAIL_DOMAINS or self._not_a_person(pair)):
                 continue
-            names[domain].add(self._pair_name(pair))
-        return frozenset(
-            domain for domain, found in names.items()
-            if any(is_full_name(name) for name in found) and all(names_agree(a, b) for a, b in combinations(found, 2))
-        )
+            names[site].add(self._pair_name(pair))
+        personal = set()
+        for site, found in names.items():
+            label = domain_label(site)
+            people = {name for name in found if squashed(name) != squashed(label)} - {""}
+            owned = len(people) < len(found - {""})
+            if (any(is_full_name(name) for name in people) or owned) and all(
+                    names_agree(a, b) for a, b in combinations(people, 2)):
+                personal.add(site)
+        return frozenset(personal)
 
     def _name_clashes(self, units: dict[str, str]) -> set[str]:
         """Pair nodes whose email also carries another person's name: two names of people
@@ -627,12 +821,14 @@ class _Resolution:
     ) -> bool:
         """A heuristic join of b's group into a's, when they hold no two different logins
         and every name of b's group (but ``vouched``, the word the evidence is about) can
-        be one of a's people's names."""
+        be one of a's people's names (a group with no name, an account known only from the
+        API, has none to disagree with)."""
         logins_a, logins_b = self._group_logins(a), self._group_logins(b)
         if logins_a and logins_b and logins_a != logins_b:
             return False
-        names_a = self._group_names(a)
-        if any(not any(names_agree(name, other) for other in names_a) for name in self._group_names(b) - {vouched}):
+        names_a = self._group_names(a)  # none: an account known only from the API contradicts nothing
+        if names_a and any(not any(names_agree(name, other) for other in names_a)
+                           for name in self._group_names(b) - {vouched}):
             return False
         if not self._join(a, b, rule, evidence, heuristic=True, evidence_a=evidence_a):
             return False
@@ -644,40 +840,50 @@ class _Resolution:
         return True
 
     def _personal_domain_links(self, units: dict[str, str]) -> None:
-        """Every address on a one-person domain is that person's."""
+        """Every address on a one-person domain, or on a subdomain of it, is that person's."""
         by_domain: dict[str, list[_Pair]] = defaultdict(list)
         for pair in self.pairs.values():
-            domain = pair.email.strip().lower().rpartition("@")[2]
-            if domain in self.personal_domains and units[pair.node].startswith("email:"):
-                by_domain[domain].append(pair)
+            site = registrable_domain(pair.email.strip().lower().rpartition("@")[2])
+            if site in self.personal_domains and units[pair.node].startswith("email:"):
+                by_domain[site].append(pair)
         for domain, pairs in by_domain.items():
             pairs.sort(key=lambda p: (-p.commits, p.email.lower()))
             anchor = pairs[0]
             for pair in pairs[1:]:
                 self._join_people(
                     units[pair.node], units[anchor.node], "personal-domain",
-                    f"{domain} is one person's domain (every name on it agrees), as <{pair.email}>",
-                    evidence_a=f"{domain} is one person's domain (every name on it agrees), as <{anchor.email}>",
+                    f"{domain} is one person's domain (every name on it and its subdomains agrees), "
+                    f"as <{pair.email}>",
+                    evidence_a=f"{domain} is one person's domain (every name on it and its subdomains "
+                               f"agrees), as <{anchor.email}>",
+                    vouched=domain_label(domain),  # a handle equal to the label is the owner's
                 )
+
+    def _first_names(self) -> set[str]:
+        """The first words of every person's full name in the repository."""
+        return {name.split()[0] for pair in self.pairs.values()
+                if is_full_name(name := self._pair_name(pair)) and not self._not_a_person(pair)}
 
     def _login_tokens(self) -> dict[str, list[tuple[_Pair, str]]]:
         """For each login-like token, the full-name identities that carry it and where:
         an email local part, a personal domain's label, a noreply login."""
-        first_names = {name.split()[0] for name in map(self._pair_name, self.pairs.values()) if is_full_name(name)}
+        first_names = self._first_names()
         tokens: dict[str, list[tuple[_Pair, str]]] = defaultdict(list)
         for pair in self.pairs.values():
-            if not is_full_name(self._pair_name(pair)) or self._pair_bot(pair):
+            if not is_full_name(self._pair_name(pair)) or self._not_a_person(pair):
                 continue
             email = pair.email.strip().lower()
             local, at, domain = email.rpartition("@")
             parts = noreply_parts(email)
+            tokens[squashed(self._pair_name(pair))].append((pair, f"the name of {pair.text} written together"))
             if parts:
                 tokens[parts[1]].append((pair, f"the noreply login of {pair.text}"))
                 continue
             if not at:
                 continue
-            if domain in self.personal_domains and len(domain_label(domain)) >= 3:
-                tokens[domain_label(domain)].append((pair, f"the label of {pair.text}'s own domain"))
+            site = registrable_domain(domain)
+            if site in self.personal_domains and len(domain_label(site)) >= 3:
+                tokens[domain_label(site)].append((pair, f"the label of {pair.text}'s own domain"))
             if local in GENERIC_EMAIL_LOCALS or local in ROLE_EMAIL_LOCALS or len(local) < 3:
                 continue
             if domain in MAIL_PROVIDERS and (len(local) < 5 or local in first_names):
@@ -688,47 +894,151 @@ class _Resolution:
 
     def _login_sources(self) -> list[tuple[_Pair, str, str]]:
         """Identities that carry only a login-like word, with that word and the rule:
-        login-style emails ('matthew <matthew>'), one-word names, noreply logins."""
+        login-style emails of imported history ('matthew <matthew>'), one-word names
+        that are no person's first name (a first name alone is never evidence), noreply
+        logins. A placeholder ('ADD_EMAIL_HERE', 'your-email') is no login."""
         found = []
+        first_names = self._first_names()
         for pair in self.pairs.values():
-            if self._pair_bot(pair):
+            if self._not_a_person(pair):
                 continue
-            email, name = pair.email.strip().lower(), self._pair_name(pair)
+            raw, name = pair.email.strip(), self._pair_name(pair)
+            email = raw.lower()
             parts = noreply_parts(email)
             if parts:
                 found.append((pair, parts[1], "noreply-login"))
-            elif "@" not in email and re.fullmatch(r"[\w.-]{3,}", email):
+            elif self._imported_login(pair):
                 found.append((pair, email, "same-login"))
-            elif (len(name) >= 3 and " " not in name and "@" not in name
+            elif (len(name) >= 3 and " " not in name and "@" not in name and name not in first_names
                   and name not in GENERIC_EMAIL_LOCALS and name not in ROLE_EMAIL_LOCALS):
                 found.append((pair, name, "same-login"))
         return found
 
     def _login_links(self, units: dict[str, str]) -> None:
         """A login-like word joins the one person whose full-name identities carry it,
-        when no other person carries it or has it as a first name."""
+        when no other person carries it or has it as a first name (a login of imported
+        history needs the word carried in more than one commit)."""
         tokens = self._login_tokens()
         first_name_roots: dict[str, set[str]] = defaultdict(set)
         for pair in self.pairs.values():
             name = self._pair_name(pair)
-            if is_full_name(name) and not self._pair_bot(pair):
+            if is_full_name(name) and not self._not_a_person(pair):
                 first_name_roots[name.split()[0]].add(pair.node)
         for pair, token, rule in sorted(self._login_sources(), key=lambda item: item[0].text):
-            carriers = [item for item in tokens.get(token, []) if item[0] is not pair]
+            # carriers in the source's own group are that person already, not another one
+            own = self.forest.find(units[pair.node])
+            everyone = [item for item in tokens.get(token, []) if item[0] is not pair]
+            carriers = [item for item in everyone if self.forest.find(units[item[0].node]) != own]
+            kind = "noreply login" if rule == "noreply-login" else "login or one-word name"
+            if not carriers and everyone:  # already one person: confirming evidence, for explain
+                carrier, where = everyone[0]
+                self.joins.append((units[carrier.node], units[pair.node], rule,
+                                   f"its {kind} '{token}' is {where}"))
+                continue
             roots = {self.forest.find(units[carrier.node]) for carrier, _ in carriers}
             namesakes = {self.forest.find(node) for node in first_name_roots.get(token, ())}
             if len(roots) != 1 or not namesakes <= roots:
                 continue
+            # a login of imported history ('anna <anna>') is weak: one commit of one person
+            # carrying the word is not enough to attach it
+            # (each carrying identity counted once, however many ways it carries the word)
+            if "@" not in pair.email and rule == "same-login" and sum(
+                    c.commits for c in {id(c): c for c, _ in carriers}.values()) < 2:
+                continue
             carrier, where = carriers[0]
             source = units[pair.node]
-            if self.forest.find(source) in roots:
-                continue
-            kind = "noreply login" if rule == "noreply-login" else "login or one-word name"
             self._join_people(
                 units[carrier.node], source, rule,
                 f"its {kind} '{token}' is {where}, and no other person in the repository carries it",
                 evidence_a=f"it carries '{token}', the {kind} of {pair.text}, and no other person does",
                 vouched=token,
+            )
+
+    def _name_variant_links(self, units: dict[str, str]) -> None:
+        """Full names that can be one person's ('Sogo Ogundowole', 'Oluwasogo Ogundowole';
+        'Kirby T. Wu', 'Kirby Wu') join when every full name in the repository with that
+        surname agrees with every other: the surname points to one person."""
+        by_surname: dict[str, list[_Pair]] = defaultdict(list)
+        for pair in self.pairs.values():
+            name = self._pair_name(pair)
+            if is_full_name(name) and not self._not_a_person(pair) and pair.node not in self.name_clashes:
+                by_surname[name.split()[-1]].append(pair)
+        for surname, pairs in by_surname.items():
+            names = {self._pair_name(p) for p in pairs}
+            accounts = {self.forest.account[self.forest.find(units[p.node])] for p in pairs} - {None}
+            if (len(surname) < 3 or len(names) < 2 or len(accounts) > 1
+                    or not all(names_agree(a, b) for a, b in combinations(names, 2))):
+                continue
+            pairs.sort(key=lambda p: (-p.commits, p.text))
+            anchor = pairs[0]
+            for pair in pairs[1:]:
+                self._join_people(
+                    units[anchor.node], units[pair.node], "name-variant",
+                    f"'{self.display_name(pair)}' and '{self.display_name(anchor)}' <{anchor.email}> are forms "
+                    f"of one name, and no other person in the repository has the surname '{surname}'",
+                    evidence_a=f"'{self.display_name(anchor)}' and '{self.display_name(pair)}' <{pair.email}> are "
+                               f"forms of one name, and no other person has the surname '{surname}'",
+                )
+
+    def _email_name_links(self, units: dict[str, str]) -> None:
+        """An address whose local part spells a full name ('melanie.mazanec@...') joins
+        the one person of that full name, when its own name can be theirs ('Melanie',
+        'Krzysiek Madejski')."""
+        by_name: dict[str, set[str]] = defaultdict(set)
+        holders: dict[str, _Pair] = {}
+        for pair in self.pairs.values():
+            name = self._pair_name(pair)
+            if is_full_name(name) and not self._not_a_person(pair):
+                by_name[squashed(name)].add(self.forest.find(units[pair.node]))
+                holders.setdefault(squashed(name), pair)
+        for pair in sorted(self.pairs.values(), key=lambda p: p.text):
+            local, at, domain = pair.email.strip().lower().rpartition("@")
+            words = [word for word in re.split(r"[._-]+", local) if word]
+            if not at or len(words) < 2 or noreply_parts(pair.email.strip().lower()) or self._not_a_person(pair):
+                continue
+            key = "".join(words)
+            roots = by_name.get(key, set())
+            own = self._pair_name(pair)
+            if len(roots) != 1 or not own:
+                continue
+            holder = holders[key]
+            spelled = self._pair_name(holder)
+            if names_clash(own, spelled) or not (names_agree(own, spelled) or own.split()[-1] == spelled.split()[-1]):
+                continue
+            self._join_people(
+                units[holder.node], units[pair.node], "email-name",
+                f"its address <{pair.email}> spells the full name '{self.display_name(holder)}' of "
+                f"<{holder.email}>, the only person of that name",
+                evidence_a=f"<{pair.email}> ({self.display_name(pair)}) spells its full name",
+                vouched=own,
+            )
+
+    def _merge_login_links(self, units: dict[str, str]) -> None:
+        """'Merge pull request #N from LOGIN/branch' names whose commits the merge brought
+        in: when every such merge of LOGIN brought in commits of one author identity, the
+        same one each time, that identity is LOGIN's (a login known here through a noreply
+        address or an account). An organisation's branches bring in many people: no join."""
+        brought = merged_logins(self.conn)
+        login_nodes = {login: node for login, node in self.login_nodes.items() if node in self.forest.parent}
+        for login, merges in sorted(brought.items()):
+            target = login_nodes.get(login)
+            if target is None:
+                continue
+            per_merge = [{units[self.pairs[key].node] for key in authors if key in self.pairs}
+                         for authors in merges]
+            found = set().union(*per_merge)
+            if len(found) != 1 or any(len(units_of) != 1 for units_of in per_merge):
+                continue
+            unit = next(iter(found))
+            email = unit.partition(":")[2] if unit.startswith("email:") else next(iter(merges[0]))[1]
+            count = len(merges)
+            if any(self._not_a_person(self.pairs[key]) for authors in merges for key in authors if key in self.pairs):
+                continue
+            self._join_people(
+                target, unit, "merge-login",
+                f"{count} merge(s) 'Merge pull request #N from {login}/...' brought in only commits of "
+                f"<{email}>, so the login {login} is its",
+                evidence_a=f"the login {login} of its noreply address or account",
             )
 
     def _bot_name_links(self, units: dict[str, str]) -> None:
@@ -935,6 +1245,25 @@ def opted_out_keys(conn: sqlite3.Connection, opt_out: set[str]) -> set[str]:
     return found
 
 
+def authored_commits(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """(maker key, git identity 'Name <email>') -> the commits that identity authored for
+    that maker: the one way commits are counted for people (a maker's total is the sum of
+    its git identities'; an account is not a commit identity, so it carries no count)."""
+    rows = conn.execute(
+        "SELECT cm.author_key, COALESCE(c.author_name, '') || ' <' || c.author_email || '>', COUNT(*) "
+        "FROM commits c JOIN commit_makers cm ON cm.repo_id = c.repo_id AND cm.sha = c.sha "
+        "WHERE cm.author_key IS NOT NULL AND c.author_email IS NOT NULL GROUP BY 1, 2")
+    return {(key, text): count for key, text, count in rows}
+
+
+def _counted(maker: dict[str, Any], counts: dict[tuple[str, str], int]) -> dict[str, Any]:
+    """``maker`` with its commits counted one way (``authored_commits``)."""
+    for item in maker["identities"]:
+        item["commits"] = counts.get((maker["key"], item["identity"]), 0) if item["kind"] == "git" else None
+    maker["commits"] = sum(item["commits"] or 0 for item in maker["identities"])
+    return maker
+
+
 def list_makers(conn: sqlite3.Connection, include_bots: bool = False) -> list[dict[str, Any]]:
     """Every maker with its identities (most commits first), as plain dicts."""
     where = "" if include_bots else "WHERE is_bot = 0"
@@ -949,14 +1278,46 @@ def list_makers(conn: sqlite3.Connection, include_bots: bool = False) -> list[di
         identities[row[0]].append(
             {"identity": row[1], "kind": row[2], "rule": row[3], "evidence": row[4], "commits": row[5]}
         )
+    counts = authored_commits(conn)
     for maker in makers:
         maker["is_bot"] = bool(maker["is_bot"])
         maker["identities"] = identities.get(maker["key"], [])
+        _counted(maker, counts)
+    makers.sort(key=lambda maker: (-maker["commits"], maker["key"]))
     return makers
 
 
-def explain(conn: sqlite3.Connection, who: str) -> list[dict[str, Any]]:
-    """The makers an identity (login, email, 'Name <email>' or name) belongs to, and why."""
+def join_evidence(conn: sqlite3.Connection, config: Config) -> dict[str, list[dict[str, str]]]:
+    """Every piece of evidence the rules found for each identity, strongest rule first:
+    the rules are run again over the store (nothing is written) and each join they made,
+    or found for two identities already joined, is listed under both of its sides
+    (identity text 'Name <email>', or an account's login)."""
+    resolution = _Resolution(conn, config)
+    resolution.read()
+    resolution.build()
+    by_node: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for a, b, rule, evidence in resolution.joins:
+        for node in {a, b}:
+            by_node[node].append((rule, evidence))
+    found: dict[str, list[dict[str, str]]] = {}
+    for pair in resolution.pairs.values():
+        items = by_node.get(pair.node, []) + by_node.get(resolution.unit_of(pair), [])
+        found[pair.text] = _ranked(items)
+    for user_id, account in resolution.accounts.items():
+        found[account["login"] or f"id:{user_id}"] = _ranked(by_node.get(f"acct:{user_id}", []))
+    return found
+
+
+def _ranked(items: list[tuple[str, str]]) -> list[dict[str, str]]:
+    unique = dict.fromkeys(items)
+    ordered = sorted(unique, key=lambda item: RULE_ORDER.index(item[0]) if item[0] in RULE_ORDER else len(RULE_ORDER))
+    return [{"rule": rule, "evidence": evidence} for rule, evidence in ordered]
+
+
+def explain(conn: sqlite3.Connection, who: str, config: Config | None = None) -> list[dict[str, Any]]:
+    """The makers an identity (login, email, 'Name <email>' or name) belongs to, and why;
+    with ``config``, each identity also lists every piece of evidence for its joins
+    (``all_evidence``: rule and evidence, strongest first)."""
     needle = who.strip().lower()
     keys = [row[0] for row in conn.execute(
         "SELECT DISTINCT maker_key FROM maker_identities WHERE lower(identity) = ? OR email = ? "
@@ -965,6 +1326,7 @@ def explain(conn: sqlite3.Connection, who: str) -> list[dict[str, Any]]:
         (needle, needle, needle, needle, needle, who.strip()),
     )]
     found = []
+    counts = authored_commits(conn)
     for key in keys:
         maker = dict(conn.execute(
             "SELECT key, user_id, login, name, is_bot, bot_rule, commits FROM makers WHERE key = ?",
@@ -975,5 +1337,10 @@ def explain(conn: sqlite3.Connection, who: str) -> list[dict[str, Any]]:
             "(lower(identity) = ? OR email = ? OR lower(login) = ? OR lower(name) = ?) AS matched "
             "FROM maker_identities WHERE maker_key = ? ORDER BY kind, commits DESC, identity",
             (needle, needle, needle, needle, key))]
-        found.append(maker)
+        found.append(_counted(maker, counts))
+    if config is not None and found:
+        evidence = join_evidence(conn, config)
+        for maker in found:
+            for item in maker["identities"]:
+                item["all_evidence"] = evidence.get(item["identity"], [])
     return found

@@ -33,6 +33,7 @@ from graphminer.timeline import (
     assemble_timeline,
     check_org,
     find_maker,
+    maker_info,
     needle_of,
     settings_fingerprint,
 )
@@ -71,33 +72,6 @@ def item_link(base: str, repo: str | None, target: str | None) -> str | None:
 
 
 # --- computing --------------------------------------------------------------------------
-
-def maker_info(conn: sqlite3.Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """key -> login, name, is_bot, emails: identity's makers table, else accounts and commits."""
-    info: dict[str, dict[str, Any]] = {
-        key: {"login": None, "name": None, "is_bot": False, "emails": set()} for key in keys}
-    if table_exists(conn, "makers"):
-        for row in conn.execute("SELECT key, login, name, is_bot FROM makers"):
-            if row[0] in info:
-                info[row[0]].update(login=row[1], name=row[2], is_bot=bool(row[3]))
-        for row in conn.execute("SELECT maker_key, email, name FROM maker_identities"):
-            if row[0] in info:
-                if row[1]:
-                    info[row[0]]["emails"].add(row[1].lower())
-                if not info[row[0]]["name"] and row[2]:
-                    info[row[0]]["name"] = row[2]
-    for row in conn.execute("SELECT id, login, name, type FROM people"):
-        entry = info.get(str(row[0]))
-        if entry is not None and entry["login"] is None:
-            entry.update(login=row[1], name=entry["name"] or row[2],
-                         is_bot=entry["is_bot"] or row[3] == "Bot" or row[1].endswith("[bot]"))
-    for row in conn.execute("SELECT lower(author_email), author_name FROM commits"):
-        entry = info.get(f"git:{row[0]}")
-        if entry is not None:
-            entry["emails"].add(row[0])
-            entry["name"] = entry["name"] or row[1]
-    return info
-
 
 def name_rows(info: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
     """(needle, kind, key) rows of the lookup index: key, login, name and emails, lower-cased."""
@@ -144,6 +118,16 @@ def computed_tables(events: pd.DataFrame, as_of: pd.Timestamp, config: Config | 
     stage_table["quarter"] = pd.to_datetime(stage_table["quarter"]).dt.strftime("%Y-%m-%d")
     return {"milestones": milestones_long, "stages": stage_table,
             "counts": kind_counts(events[events["ts"] <= moment])}
+
+
+def known_makers(conn: sqlite3.Connection, events: pd.DataFrame) -> list[str]:
+    """Every maker trajectory answers for: those with events, and every maker identity
+    resolution made (``graphminer identities`` lists them), even one whose commits never
+    reached a default branch (no action: no milestone, but an answer)."""
+    keys = set(events["maker"].dropna().astype(str))
+    if table_exists(conn, "makers"):
+        keys |= {row[0] for row in conn.execute("SELECT key FROM makers")}
+    return sorted(keys)
 
 
 def iso(series: pd.Series) -> pd.Series:
@@ -310,7 +294,7 @@ def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: pd.Timesta
     if events.empty:  # nothing that counts harvested yet (an empty repository, say)
         return [], [], [], {}
     tables = computed_tables(events, as_of, config, base, outside)
-    keys = sorted(set(events["maker"]))
+    keys = known_makers(conn, events)
     info = maker_info(conn, keys)
     bots = set(events.loc[events["is_bot"], "maker"])
     last = tables["stages"].drop_duplicates("maker", keep="last")
@@ -345,7 +329,7 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     reader = StoreReader(conn, config, use_precomputed=False)
     events = reader.events
     as_of = reader.moment(as_of)
-    keys = sorted(set(events["maker"]))
+    keys = known_makers(conn, events)
     info = maker_info(conn, keys)
     needle = needle_of(who)
     matches = [(kind, key) for text, kind, key in name_rows(info) if text == needle]
@@ -424,6 +408,9 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
                        for name in COUNT_KINDS},
             "rules_version": RULES_VERSION, "as_of": moment_text,
         })
+    # first contact first (the order people arrived in), then key; bots and makers with no
+    # first contact (at this scope) last
+    listing.sort(key=lambda entry: (entry["milestones"]["first_contact"] or "~", entry["key"]))
     return listing
 
 

@@ -1,49 +1,65 @@
 """The report stage: a folder of static HTML pages and PNG plots for funders and boards.
 
-Owns how the figures of ``graphminer.stats`` are shown to people who would rather look
-than read: a first screen of headline numbers with one plain sentence each, then the
-network funnel, time to maintainer and to organiser (Kaplan-Meier curves), the most
-common paths, cohort retention (a heatmap), bridges between orgs, a page per org and a
-page per maker for the most active makers. The folder needs no network: plots are PNG
-files beside the pages, styles are inline, fonts are the reader's own.
+Owns what the report shows and how it reads: the figures of ``graphminer.stats`` and
+``graphminer.careers`` gathered into plain values (this module: ``*_view`` functions
+return dicts and lists, nothing of HTML), then rendered by Jinja2 templates with
+autoescape (``graphminer/templates/``: a base layout and one template per page kind:
+``index.html``, ``where.html``, ``org.html``, ``maker.html``) and plotted by
+``graphminer.report_plots``. Pages:
 
-Emails never appear (labels are logins or names, and anything email-like is hidden);
-opted-out people are dropped before anything is drawn.
+- ``index.html``: headline numbers in plain words, what the words mean, the trend per year
+  (people taking each step for the first time), the funnel, time to maintainer and
+  organiser (Kaplan-Meier curves with their 95% band), the most common paths, who stayed
+  (cohorts), bridges between organisations, the organisations and the most active makers;
+- ``where.html`` ("Where did they go"): career milestones beyond the harvested
+  organisations by cohort, and the government, research and civic owners by name;
+- ``orgs/ORG.html`` and ``makers/LOGIN.html`` (a readable slug for makers without an
+  account), each maker's opening with a story written from their milestones in order.
+
+A share resting on fewer than ``FEW`` (10) people is written "n of N" and marked, never as
+a bare percentage. The folder needs no network: plots are PNG files beside the pages,
+styles are inline, fonts are the reader's own; links go to GitHub only. Emails never
+appear (labels are logins or names); opted-out people are dropped before anything is drawn.
 """
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import shutil
 import sqlite3
 import tempfile
+import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import jinja2
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
+from markupsafe import Markup, escape
 
+from graphminer import report_plots as plots
 from graphminer import stats
 from graphminer.careers import NAMED_KINDS, careers_summary, sentence
 from graphminer.errors import BadInput
 from graphminer.export import STAGE_COLOURS, clean_text, current_umask, require_harvest
 from graphminer.graph import actions_of, people_events
-from graphminer.milestones import LABELS, RULES_VERSION, STAGES, action_words
+from graphminer.milestones import LABELS, RULES_VERSION, STAGES, action_words, threshold
 from graphminer.outputs import REPORT_MARKER, mark_folder, remove_marked, require_own_folder
+from graphminer.precompute import item_link, web_url
 from graphminer.reader import StoreReader
 
+FEW = plots.FEW
 # Milestones in words a board member uses (one home: the catalogue).
 PLAIN: dict[str, str] = LABELS
 FUNNEL_STEPS = ("first_contact", "first_landed", "returning", "maintainer", "core")
 TRACKS = ("long_term", "organiser", "org_bridge")
 STAGE_ORDER = STAGES
-ACCENT = "#2b6cb0"
+# States shown in a quarter with no stage: dark enough for white text (WCAG AA).
+STATE_COLOURS: dict[str, tuple[int, int, int]] = {"inactive": (87, 83, 78), "gone": (28, 25, 23)}
+PAGE_BACKGROUND = (247, 250, 252)
 # The index page's glossary: the words the report uses, in a sentence each.
 GLOSSARY: tuple[tuple[str, str], ...] = (
     ("action", "anything a person did in a project: opening an issue or a pull request, "
@@ -63,9 +79,22 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("inactive / gone", "no action for six months / for a year or more."),
     ("as of", "the moment the figures describe; later activity is left out, so they can be "
               "reproduced."),
+    ("fewer than 10 people", "a figure resting on so few people is given as a count "
+                             "(\u201c3 of 4\u201d), marked, and never as a percentage."),
 )
 STATE_WORDS = {"inactive": " · no action for six months", "gone": " · no action for a year or more",
                "returned": " · came back after a year away"}
+# How a first act reads after "first took part in REPO on DATE".
+FIRST_ACT_WORDS = {
+    "issue_opened": "by opening an issue", "pr_opened": "by proposing a change",
+    "pr_merged": "with a change that was accepted", "comment": "by commenting",
+    "review_comment": "by commenting on a change under review", "review": "by reviewing a change",
+    "issue_event": "by sorting an issue", "release": "by publishing a release",
+    "commit": "with a commit", "committed": "with work on the main branch",
+    "merge_performed": "by accepting someone's change",
+}
+DESTINATION_KINDS = {"government": "a government repository", "research": "a public research repository",
+                     "civic": "another civic tech group's repository"}
 
 
 @dataclass
@@ -85,20 +114,29 @@ class ReportInputs:
     # what following found (graphminer.careers.outside_acts) and the careers table
     outside: pd.DataFrame | None = None
     careers: dict | None = None
+    web_base: str = "https://github.com"  # where acts link to (GitHub, or an Enterprise host)
+    # triggers and outside acts split by maker once, not filtered once per maker page
+    by_maker: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False, compare=False)
+
+    def of_maker(self, name: str, maker: str) -> pd.DataFrame | None:
+        """The rows of ``triggers`` or ``outside`` that are ``maker``'s (None without any)."""
+        frame = getattr(self, name)
+        if frame is None or frame.empty:
+            return None
+        if name not in self.by_maker:
+            self.by_maker[name] = dict(iter(frame.groupby("maker", sort=False)))
+        return self.by_maker[name].get(maker, frame.iloc[:0])
 
 
 # ---------------------------------------------------------------------------------------
 # Small helpers
 
 
-def esc(value: Any) -> str:
-    """Text safe inside HTML, without XML-invalid characters or emails."""
-    return html.escape(clean_text(str(value)), quote=True)
-
-
-def percent(part: float, whole: float) -> str:
-    """``part / whole`` as a whole percentage ('-' for an empty whole)."""
-    return f"{100 * part / whole:.0f}%" if whole else "-"
+def share(part: float, whole: int) -> dict[str, Any]:
+    """A share as the templates show it: ``percent`` only for ``FEW`` people or more
+    (``few`` marks the others, shown as "part of whole")."""
+    return {"part": int(round(part)), "whole": int(whole), "few": 0 < whole < FEW,
+            "percent": f"{100 * part / whole:.0f}%" if whole else None}
 
 
 def plain_duration(days: float | None) -> str:
@@ -114,28 +152,79 @@ def plain_duration(days: float | None) -> str:
     return f"{days / 365.25:.1f} years"
 
 
+def spoken_date(moment: pd.Timestamp) -> str:
+    """'3 March 2016'."""
+    return f"{moment.day} {moment:%B %Y}"
+
+
 def slug(text: str) -> str:
-    """A file name for an org: lower-case letters, digits and dashes."""
+    """A file name: lower-case letters, digits and dashes."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "org"
 
 
 def maker_label(inputs: ReportInputs, maker: str) -> str:
     """A maker's login or name; never their email (git-only makers are keyed by it)."""
     label = inputs.labels.get(maker)
-    if label:
+    if label and "@" not in label:
         return clean_text(label)
-    return "someone without an account" if "@" in maker else clean_text(maker)
+    return "someone without an account" if "@" in maker or label else clean_text(maker)
+
+
+def page_names(inputs: ReportInputs, makers: Iterable[str]) -> dict[str, str]:
+    """maker -> its page's file name: the login (for makers without an account, their name)
+    as a slug; never a bare number (a numeric login gets ``maker-``), never an email;
+    a name taken twice gets ``-2``, ``-3``."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for maker in makers:
+        folded = unicodedata.normalize("NFKD", maker_label(inputs, maker)).encode("ascii", "ignore").decode()
+        base = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-") or "maker"
+        if base.isdigit():
+            base = f"maker-{base}"
+        name, number = base, 1
+        while name in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name)
+        names[maker] = f"{name}.html"
+    return names
+
+
+def contrast(first: tuple[int, int, int], second: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours (1 to 21).
+
+    >>> round(contrast((0, 0, 0), (255, 255, 255)), 1)
+    21.0
+    """
+    def luminance(rgb: tuple[int, int, int]) -> float:
+        parts = [c / 255 for c in rgb]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def colour_of(stage_or_state: str) -> tuple[int, int, int]:
+    return STAGE_COLOURS.get(stage_or_state) or STATE_COLOURS.get(stage_or_state, (87, 83, 78))
+
+
+def hex_colour(rgb: tuple[int, int, int]) -> str:
+    return "#" + "".join(f"{part:02x}" for part in rgb)
+
+
+def quarter_label(quarter: pd.Timestamp) -> str:
+    return f"{quarter:%Y} Q{(quarter.month - 1) // 3 + 1}"
 
 
 # ---------------------------------------------------------------------------------------
-# Figures
+# Figures gathered for the pages (plain values; the templates decide how they look)
 
 
 def headline(inputs: ReportInputs) -> dict[str, Any]:
     """The first screen's numbers: people at each step and typical times."""
     m = inputs.milestones
     counts = {key: int(stats.reached(m, key, inputs.as_of).sum()) for key in PLAIN if key in m}
-    times = stats.time_to_milestones(m, "first_contact", inputs.as_of, ["maintainer", "organiser", "first_landed"])
     anchors = stats.anchors(m, inputs.as_of)
     events = inputs.events
     took = {}
@@ -147,7 +236,6 @@ def headline(inputs: ReportInputs) -> dict[str, Any]:
     return {
         "took": took,
         "counts": counts,
-        "times": times,
         "anchors": anchors,
         "orgs": int(events["org"].nunique()) if len(events) else 0,
         "repos": int(events["repo"].nunique()) if len(events) else 0,
@@ -156,52 +244,92 @@ def headline(inputs: ReportInputs) -> dict[str, Any]:
     }
 
 
-def _figure(width: float, height: float) -> tuple[Figure, Any]:
-    """A figure drawn without pyplot (no backend to choose, no figure to close): its own
-    canvas renders it to PNG."""
-    matplotlib.rcParams.update({"font.size": 10, "axes.spines.top": False, "axes.spines.right": False})
-    fig = Figure(figsize=(width, height), dpi=110)
-    return fig, fig.subplots()
+def cards_view(head: dict[str, Any]) -> list[dict[str, Any]]:
+    """The headline cards: number, what, and a sentence whose share the template marks."""
+    c = head["counts"]
+    people, landed = c.get("first_contact", 0), c.get("first_landed", 0)
+    to_maintainer = head["took"].get("maintainer")
+    since = f" since {head['since']}" if head["since"] else ""
+    return [
+        {"number": people, "what": "people took part",
+         "before": f"Everyone who opened an issue, commented, reviewed or contributed code in "
+                   f"{head['repos']:,} projects of {head['orgs']:,} organisations{since}.",
+         "share": None, "after": ""},
+        {"number": landed, "what": "had work accepted", "before": "",
+         "share": share(landed, people), "after": " of them saw a contribution of theirs merged into a project."},
+        {"number": c.get("returning", 0), "what": "came back for more", "before": "",
+         "share": share(c.get("returning", 0), landed),
+         "after": " of those contributors returned in a later month; studies of open source find about "
+                  "half never do."},
+        {"number": c.get("maintainer", 0), "what": "became maintainers",
+         "before": "They now review, merge and release other people's work."
+                   + (f" Half of them got there within {plain_duration(to_maintainer)} of first taking part."
+                      if to_maintainer is not None else ""), "share": None, "after": ""},
+        {"number": c.get("organiser", 0), "what": "became organisers",
+         "before": "They welcomed newcomers, sorted issues for others or started projects that others joined.",
+         "share": None, "after": ""},
+        {"number": c.get("org_bridge", 0), "what": "worked across organisations",
+         "before": "They carried skills from one organisation to another within a year.",
+         "share": None, "after": ""},
+    ]
 
 
-def _save(fig: Figure, path: Path) -> str:
-    fig.tight_layout()
-    fig.savefig(path, format="png", metadata={"Software": None})
-    return path.name
+def trend_view(inputs: ReportInputs) -> list[dict[str, Any]]:
+    """Per calendar year (the year of as_of written as partial): people who first took
+    part, whose first contribution was accepted, who became maintainers, organisers."""
+    m = inputs.milestones
+    if m.empty or "first_contact" not in m:
+        return []
+    columns = {"new_makers": "first_contact", "first_landed": "first_landed",
+               "maintainers": "maintainer", "organisers": "organiser"}
+    years: dict[str, pd.Series] = {}
+    for name, key in columns.items():
+        dates = m[key][stats.reached(m, key, inputs.as_of)] if key in m else pd.Series(dtype="datetime64[ns, UTC]")
+        years[name] = dates.dt.year.value_counts()
+    first = int(min(series.index.min() for series in years.values() if len(series)))
+    rows = []
+    for year in range(first, inputs.as_of.year + 1):
+        partial = year == inputs.as_of.year and (inputs.as_of.month, inputs.as_of.day) != (12, 31)
+        label = f"{year} (to {spoken_date(inputs.as_of)[:-5]})" if partial else str(year)
+        rows.append({"year": year, "label": label,
+                     **{name: int(series.get(year, 0)) for name, series in years.items()}})
+    return rows
 
 
-def plot_funnel(counts: dict[str, int], path: Path) -> str:
-    """Horizontal bars: makers at each step of the ladder, then the two tracks."""
+def funnel_view(counts: dict[str, int]) -> list[dict[str, Any]]:
     steps = [k for k in FUNNEL_STEPS if k in counts] + [k for k in TRACKS if k in counts]
-    values = [counts[k] for k in steps]
-    fig, ax = _figure(7.5, 0.45 * len(steps) + 1.0)
-    colours = [ACCENT] * len([k for k in steps if k in FUNNEL_STEPS]) + ["#dd8452"] * len(
-        [k for k in steps if k in TRACKS]
-    )
-    positions = np.arange(len(steps))[::-1]
-    ax.barh(positions, values, color=colours)
-    ax.set_yticks(positions, [PLAIN[k] for k in steps])
-    top = max(values) if values else 1
-    for y, value in zip(positions, values, strict=True):
-        ax.text(value + top * 0.01, y, f"{value:,} ({percent(value, values[0])})", va="center")
-    ax.set_xlim(0, top * 1.25 or 1)
-    ax.set_xlabel("people")
-    ax.set_title("How far people went (orange: roles beside the ladder)", loc="left")
-    return _save(fig, path)
+    first = counts.get("first_contact", 0)
+    return [{"key": k, "label": PLAIN[k], "people": counts[k], "track": k in TRACKS,
+             "share": share(counts[k], first)} for k in steps]
 
 
-def km_curves(inputs: ReportInputs, targets: Iterable[str]) -> dict[str, pd.DataFrame]:
+def km_curves(inputs: ReportInputs, targets: Iterable[str]) -> dict[str, dict[str, Any]]:
     """For each target: the share who reached it by each day since first contact
-    (1 - Kaplan-Meier survival; makers who have not reached it yet are censored)."""
+    (1 - Kaplan-Meier survival, lifelines; not yet there: censored), its 95% band, how
+    many people it rests on, and its reading at one and three years."""
     curves = {}
     for target in targets:
         if target not in inputs.milestones or "first_contact" not in inputs.milestones:
             continue
         timed = stats.durations_to(inputs.milestones, "first_contact", target, inputs.as_of)
-        if timed.empty:
+        if timed.empty or not timed["observed"].any():
             continue
         curve = stats.kaplan_meier(timed["days"].to_numpy(), timed["observed"].to_numpy())
-        curves[target] = pd.DataFrame({"days": curve["time"], "reached": 1.0 - curve["survival"]})
+        frame = pd.DataFrame({"days": curve["time"], "reached": 1.0 - curve["survival"],
+                              "low": 1.0 - curve["upper"], "high": 1.0 - curve["lower"]})
+        horizon = float(timed["days"].max())
+        if horizon > frame["days"].iloc[-1]:  # drawn flat to the longest time anyone was followed
+            frame = pd.concat([frame, frame.iloc[[-1]].assign(days=horizon)], ignore_index=True)
+        people = len(timed)
+        one, three = share_by(frame, 365.25), share_by(frame, 3 * 365.25)
+        role = {"maintainer": "become maintainers", "organiser": "become organisers"}.get(target, PLAIN[target])
+        curves[target] = {
+            "target": target, "role": role, "frame": frame, "people": people,
+            "one": share(one * people, people), "three": share(three * people, people),
+            "words": (f"{PLAIN[target]}: {people:,} people, " + (
+                f"{100 * one:.0f}% within a year and {100 * three:.0f}% within three years"
+                if people >= FEW else "too few people for a share")),
+        }
     return curves
 
 
@@ -211,60 +339,21 @@ def share_by(curve: pd.DataFrame, days: float) -> float:
     return float(before["reached"].iloc[-1]) if len(before) else 0.0
 
 
-def km_sentence(target: str, curve: pd.DataFrame) -> str:
-    """'Within a year, 5% of people had become maintainers; within three years, 13%.'"""
-    role = {"maintainer": "become maintainers", "organiser": "become organisers"}.get(target, PLAIN[target])
-    one, three = share_by(curve, 365.25), share_by(curve, 3 * 365.25)
-    return f"Within a year, {100 * one:.0f}% of people had {role}; within three years, {100 * three:.0f}%."
+def paths_view(inputs: ReportInputs) -> list[dict[str, Any]]:
+    m = inputs.milestones
+    if m.empty:
+        return []
+    people = m[stats.reached(m, "first_contact", inputs.as_of)]
+    rows = stats.paths(people)
+    return [{"words": " → ".join(PLAIN.get(k, k) for k in row["path"]), "people": row["makers"],
+             "share": share(row["makers"], len(people))} for row in rows]
 
 
-def plot_km(curves: dict[str, pd.DataFrame], path: Path) -> str:
-    fig, ax = _figure(7.5, 3.6)
-    colours = {"maintainer": (43, 108, 176), "organiser": (221, 132, 82)}
-    for target, curve in curves.items():
-        rgb = colours.get(target, (43, 108, 176))
-        years = np.r_[0.0, curve["days"].to_numpy() / 365.25]
-        shares = np.r_[0.0, curve["reached"].to_numpy()] * 100
-        ax.step(years, shares, where="post", label=PLAIN[target], color=[c / 255 for c in rgb], lw=2)
-    ax.set_xlabel("years since first contact")
-    ax.set_ylabel("% of people")
-    ax.set_ylim(0, None)
-    ax.legend(frameon=False)
-    ax.set_title("Share who had taken on the role, by time since they first took part", loc="left")
-    return _save(fig, path)
-
-
-def plot_cohorts(rows: list[dict], path: Path) -> str:
-    """Heatmap: per year of first contact, the share still active 1, 2, 3 years later."""
-    fig, ax = _figure(6.0, 0.35 * max(len(rows), 3) + 1.4)
-    years = [f"{row['year']} ({row['makers']:,} {'person' if row['makers'] == 1 else 'people'})" for row in rows]
-    columns = [str(k) for k in stats.COHORT_YEARS]
-    grid = np.array(
-        [[np.nan if row["retention"][k]["share"] is None else row["retention"][k]["share"] for k in columns]
-         for row in rows],
-        dtype=float,
-    ).reshape(len(rows), len(columns))
-    image = ax.imshow(grid * 100, cmap="Blues", vmin=0, vmax=100, aspect="auto")
-    ax.set_xticks(range(len(columns)), [f"{k} year{'s' if k != '1' else ''} later" for k in columns])
-    ax.set_yticks(range(len(years)), years)
-    ax.set_ylabel("year they first took part")
-    for (i, j), value in np.ndenumerate(grid):
-        text = "-" if np.isnan(value) else f"{100 * value:.0f}%"
-        dark = not np.isnan(value) and value > 0.55
-        ax.text(j, i, text, ha="center", va="center", color="white" if dark else "black")
-    fig.colorbar(image, ax=ax, label="% still active")
-    ax.set_title("Who stayed: share still active after 1, 2, 3 years", loc="left")
-    return _save(fig, path)
-
-
-def plot_bridges(bridges: list[dict], path: Path) -> str:
-    fig, ax = _figure(7.5, 0.35 * max(len(bridges), 3) + 1.0)
-    names = [f"{a} - {b}" for a, b in (row["orgs"] for row in bridges)][::-1]
-    values = [row["makers"] for row in bridges][::-1]
-    ax.barh(range(len(values)), values, color="#dd8452")
-    ax.set_yticks(range(len(values)), names)
-    ax.set_xlabel("people active in both within a year")
-    return _save(fig, path)
+def cohorts_view(rows: list[dict]) -> list[dict[str, Any]]:
+    return [{"year": row["year"], "people": row["makers"],
+             "later": [None if cell["share"] is None else share(cell["retained"], cell["eligible"])
+                       for cell in (row["retention"][str(k)] for k in stats.COHORT_YEARS)]}
+            for row in rows]
 
 
 def org_table(inputs: ReportInputs) -> pd.DataFrame:
@@ -275,7 +364,8 @@ def org_table(inputs: ReportInputs) -> pd.DataFrame:
     if om is None or om.empty:
         counts = events.groupby("org", observed=True)["maker"].nunique().rename("people").to_frame()
     else:
-        reached = {key: stats.reached(om, key, inputs.as_of) for key in ("first_contact", "first_landed", "maintainer", "organiser") if key in om}
+        reached = {key: stats.reached(om, key, inputs.as_of)
+                   for key in ("first_contact", "first_landed", "maintainer", "organiser") if key in om}
         frame = pd.DataFrame(reached).reset_index(drop=True)
         frame["org"] = om.index.get_level_values("org").to_numpy()
         counts = frame.groupby("org").sum().rename(
@@ -287,7 +377,7 @@ def org_table(inputs: ReportInputs) -> pd.DataFrame:
 
 
 def top_makers(inputs: ReportInputs, limit: int) -> pd.DataFrame:
-    """The ``limit`` most active makers: actions, first and last action, stage, state."""
+    """The ``limit`` most active makers: actions, first and last action, stage, state, page."""
     events = actions_of(inputs.events)
     grouped = events.groupby("maker", observed=True)
     table = pd.DataFrame({
@@ -299,7 +389,8 @@ def top_makers(inputs: ReportInputs, limit: int) -> pd.DataFrame:
     current = current_stage(inputs.stages)
     table["stage"] = current.reindex(table.index).fillna("participant")
     table["state"] = current_state(inputs.stages).reindex(table.index).fillna("active")
-    table["page"] = [f"m{rank:04d}.html" for rank in range(1, len(table) + 1)]
+    names = page_names(inputs, [str(maker) for maker in table.index])
+    table["page"] = [names[str(maker)] for maker in table.index]
     return table
 
 
@@ -319,274 +410,68 @@ def current_stage(stages: pd.DataFrame) -> pd.Series:
     return latest.set_index("maker")["stage"].astype(object)
 
 
-# ---------------------------------------------------------------------------------------
-# HTML
-
-STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;margin:0;
-color:#1a202c;background:#f7fafc;line-height:1.45}
-main{max-width:1100px;margin:0 auto;padding:24px 28px 60px}
-h1{font-size:30px;margin:8px 0 4px}h2{margin-top:44px;border-bottom:2px solid #e2e8f0;padding-bottom:4px}
-.lede{font-size:18px;color:#4a5568;margin:0 0 22px}
-.cards{display:grid;grid-template-columns:repeat(3,1fr);gap:16px}
-.card{background:#fff;border-radius:10px;padding:16px 18px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-.card .n{font-size:36px;font-weight:700;color:#2b6cb0;line-height:1.1}
-.card .what{font-weight:600;margin:2px 0 6px}.card p{margin:0;color:#4a5568;font-size:14px}
-.note{color:#718096;font-size:13px}
-table{border-collapse:collapse;width:100%;background:#fff;font-size:14px}
-th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e2e8f0}th{background:#edf2f7}
-td.num,th.num{text-align:right}
-img{max-width:100%;background:#fff;border-radius:8px}
-.stage{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;color:#1a202c}
-.timeline{display:flex;gap:2px;flex-wrap:wrap;margin:8px 0}.timeline span{width:22px;height:22px;border-radius:3px}
-nav a{margin-right:14px}
-dl.glossary{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;font-size:14px}
-dl.glossary dt{font-weight:600}dl.glossary dd{margin:0}
-"""
-
-
-def stage_badge(stage: str) -> str:
-    r, g, b = STAGE_COLOURS.get(str(stage), (200, 200, 200))
-    return f'<span class="stage" style="background:rgb({r},{g},{b})">{esc(stage)}</span>'
-
-
-def page(title: str, body: str, depth: int = 0) -> str:
-    up = "../" * depth
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<meta name=\"viewport\" content=\"width=device-width\"><title>{esc(title)}</title>"
-        f"<style>{STYLE}</style></head><body><main>"
-        f"<nav><a href=\"{up}index.html\">Overview</a><a href=\"{up}index.html#orgs\">Organisations</a>"
-        f"<a href=\"{up}index.html#makers\">Makers</a></nav>{body}</main></body></html>\n"
-    )
-
-
-def card(number: str, what: str, sentence: str) -> str:
-    return f'<div class="card"><div class="n">{esc(number)}</div><div class="what">{esc(what)}</div><p>{esc(sentence)}</p></div>'
-
-
-def first_screen(head: dict[str, Any], as_of: pd.Timestamp) -> str:
-    """Headline numbers a funder reads in thirty seconds."""
-    c = head["counts"]
-    people = c.get("first_contact", 0)
-    landed = c.get("first_landed", 0)
-    to_maintainer = head["took"].get("maintainer")
-    anchors = head["anchors"]
-    since = f" since {head['since']}" if head["since"] else ""
-    cards = [
-        card(f"{people:,}", "people took part",
-             f"Everyone who opened an issue, commented, reviewed or contributed code in "
-             f"{head['repos']:,} projects of {head['orgs']:,} organisations{since}."),
-        card(f"{landed:,}", "had work accepted",
-             f"{percent(landed, people)} of them saw a contribution of theirs merged into a project."),
-        card(f"{c.get('returning', 0):,}", "came back for more",
-             f"{percent(c.get('returning', 0), landed)} of those contributors returned in a later month; "
-             f"studies of open source find about half never do."),
-        card(f"{c.get('maintainer', 0):,}", "became maintainers",
-             f"They now review, merge and release other people's work. Half of them got there "
-             f"within {plain_duration(to_maintainer)} of first taking part."
-             if to_maintainer is not None else
-             "They now review, merge and release other people's work."),
-        card(f"{c.get('organiser', 0):,}", "became organisers",
-             "They welcomed newcomers, sorted issues for others or started projects that others joined."),
-        card(f"{c.get('org_bridge', 0):,}", "worked across organisations",
-             "They carried skills from one organisation to another within a year."),
-    ]
-    long_term = anchors.get("long_term_rate")
-    long_term_text = (
-        f" Of contributors we can follow for a year, {100 * long_term:.0f}% were still contributing "
-        "a year on (open source in general: about 12%)." if long_term is not None else ""
-    )
-    return (
-        f"<h1>What taking part did for people</h1>"
-        f"<p class=\"lede\">{people:,} people took part in {head['orgs']:,} civic tech organisations. "
-        f"This is what became of them, as of {as_of:%d %B %Y}.{esc(long_term_text)}</p>"
-        f"<div class=\"cards\">{''.join(cards)}</div>"
-    )
-
-
-def glossary() -> str:
-    """The words of the report, each in a sentence (stages in their order first)."""
-    rows = "".join(f"<dt>{esc(term)}</dt><dd>{esc(meaning)}</dd>" for term, meaning in GLOSSARY)
-    return ('<h2 id="words">What the words mean</h2><p class=note>Stages, lowest first: '
-            + esc(" < ".join(STAGE_ORDER)) + f'.</p><dl class="glossary">{rows}</dl>')
-
-
-def paths_table(rows: list[dict]) -> str:
-    body = "".join(
-        f"<tr><td>{esc(' → '.join(PLAIN.get(k, k) for k in row['path']))}</td>"
-        f"<td class=num>{row['makers']:,}</td><td class=num>{esc(percent(row['share'] or 0, 1))}</td></tr>"
-        for row in rows
-    )
-    return (
-        "<table><tr><th>what they did, in order</th><th class=num>people</th><th class=num>share</th></tr>"
-        f"{body}</table>"
-    )
-
-
-def bridges_table(rows: list[dict]) -> str:
-    body = "".join(
-        f"<tr><td>{esc(row['orgs'][0])}</td><td>{esc(row['orgs'][1])}</td><td class=num>{row['makers']:,}</td></tr>"
-        for row in rows
-    )
-    return f"<table><tr><th>organisation</th><th>and organisation</th><th class=num>people in both</th></tr>{body}</table>"
-
-
-def orgs_index_table(table: pd.DataFrame) -> str:
-    columns = [c for c in ("people", "contributors", "maintainers", "organisers", "repos", "actions") if c in table]
-    head = "".join(f"<th class=num>{c}</th>" for c in columns)
-    body = "".join(
-        f"<tr><td><a href=\"orgs/{slug(str(org))}.html\">{esc(org)}</a></td>"
-        + "".join(f"<td class=num>{int(row[c]):,}</td>" for c in columns)
-        + "</tr>"
-        for org, row in table.iterrows()
-    )
-    return f"<table><tr><th>organisation</th>{head}</tr>{body}</table>"
-
-
-def makers_table(inputs: ReportInputs, makers: pd.DataFrame, depth: int, counts: pd.Series | None = None) -> str:
-    up = "../" * depth
+def makers_rows(inputs: ReportInputs, makers: pd.DataFrame, counts: pd.Series | None = None) -> list[dict]:
     actions = makers["actions"] if counts is None else counts.reindex(makers.index).fillna(makers["actions"])
-    rows = [
-        f"<tr><td><a href=\"{up}makers/{page_name}\">{esc(maker_label(inputs, maker))}</a></td>"
-        f"<td>{stage_badge(stage)}</td><td class=num>{int(n):,}</td>"
-        f"<td>{first:%Y-%m-%d}</td><td>{last:%Y-%m-%d}</td></tr>"
-        for maker, page_name, stage, n, first, last in zip(
-            makers.index, makers["page"], makers["stage"], actions, makers["first"], makers["last"], strict=True)
-    ]
-    return (
-        "<table><tr><th>maker</th><th>stage now</th><th class=num>actions</th><th>first</th><th>latest</th></tr>"
-        + "".join(rows) + "</table>"
-    )
+    return [{"label": maker_label(inputs, str(maker)), "page": page, "stage": stage, "actions": int(n),
+             "first": first, "last": last}
+            for maker, page, stage, n, first, last in zip(
+                makers.index, makers["page"], makers["stage"], actions, makers["first"], makers["last"],
+                strict=True)]
 
 
-def org_page(inputs: ReportInputs, org: str, row: pd.Series, makers: pd.DataFrame, in_org: pd.Series) -> str:
-    """An org's figures and its makers among the report's most active (``in_org``: their
-    actions in this org)."""
-    shown = makers[makers.index.isin(in_org.index)].copy()
-    shown = shown.assign(in_org=in_org.reindex(shown.index)).sort_values("in_org", ascending=False)
-    summary = ", ".join(
-        f"{int(row[c]):,} {c}" for c in ("people", "contributors", "maintainers", "organisers", "repos") if c in row
-    )
-    return page(
-        f"{org}: makers",
-        f"<h1>{esc(org)}</h1><p class=lede>{esc(summary)}.</p>"
-        f"<h2>Most active makers</h2><p class=note>Among the {len(makers)} most active makers of the "
-        f"network, those active here, by their actions in {esc(org)}.</p>"
-        + makers_table(inputs, shown, depth=1, counts=in_org),
-        depth=1,
-    )
+# --- Where did they go ------------------------------------------------------------------
 
 
-def maker_page(inputs: ReportInputs, maker: str, row: pd.Series, events: pd.DataFrame,
-               stages: pd.DataFrame | None) -> str:
-    """One maker's page from their own events and stage rows."""
-    label = maker_label(inputs, maker)
-    reached_rows = "".join(
-        f"<tr><td>{when:%Y-%m-%d}</td><td>{esc(PLAIN[key])}</td><td>{esc(what)}</td></tr>"
-        for when, key, what in milestone_timeline(inputs, maker)
-    )
-    stages = stages.sort_values("quarter") if stages is not None else None
-    timeline = ""
-    if stages is not None and not stages.empty:
-        cells = "".join(
-            f'<span title="{q:%Y} Q{(q.month - 1) // 3 + 1}: {esc(s)}" '
-            f'style="background:rgb{STAGE_COLOURS.get(str(s), (220, 220, 220))}"></span>'
-            for q, s in zip(stages["quarter"], stages["stage"], strict=True)
-        )
-        legend = " ".join(stage_badge(s) for s in STAGE_ORDER)
-        first, last = stages["quarter"].iloc[0], stages["quarter"].iloc[-1]
-        span = f"{first:%Y} Q{(first.month - 1) // 3 + 1} to {last:%Y} Q{(last.month - 1) // 3 + 1}"
-        timeline = (f"<h2>Stage, quarter by quarter</h2><p class=note>{span}</p>"
-                    f"<div class=timeline>{cells}</div><p class=note>{legend}</p>")
-    repos = events.groupby("repo", observed=True).size().sort_values(ascending=False).head(20)
-    repo_rows = "".join(f"<tr><td>{esc(r)}</td><td class=num>{n:,}</td></tr>" for r, n in repos.items())
-    kinds = events.groupby("kind", observed=True).size().sort_values(ascending=False)
-    kind_rows = "".join(f"<tr><td>{esc(action_words(str(k)))}</td><td class=num>{n:,}</td></tr>"
-                        for k, n in kinds.items())
-    return page(
-        label,
-        f"<h1>{esc(label)}</h1><p class=lede>{stage_badge(row['stage'])} · {int(row['actions']):,} actions "
-        f"from {row['first']:%B %Y} to {row['last']:%B %Y}{esc(STATE_WORDS.get(row.get('state'), ''))}</p>{timeline}"
-        f"<h2>Milestones, in the order they came</h2><table><tr><th>date</th><th>milestone</th>"
-        f"<th>what happened</th></tr>{reached_rows}</table>"
-        f"<h2>Projects</h2><table><tr><th>repository</th><th class=num>actions</th></tr>{repo_rows}</table>"
-        f"{destinations_section(inputs, maker)}"
-        f"<h2>Kinds of action</h2><table><tr><th>kind</th><th class=num>actions</th></tr>{kind_rows}</table>",
-        depth=1,
-    )
-
-
-def destinations_section(inputs: ReportInputs, maker: str) -> str:
-    """Where the maker had work merged beyond the organisations: government, research and
-    civic owners by name, the rest (people's own accounts among them) as a count only."""
-    outside = inputs.outside
-    if outside is None or outside.empty:
-        return ""
-    mine = outside[(outside["maker"] == maker) & (outside["act"] == "merged") & (outside["at"] <= inputs.as_of)]
-    if mine.empty:
-        return ""
-    named = mine[mine["owner_kind"].isin(NAMED_KINDS)].groupby(["owner_kind", "owner"]).size()
-    rows = "".join(f"<tr><td>{esc(owner)}</td><td>{esc(kind)}</td><td class=num>{n:,}</td></tr>"
-                   for (kind, owner), n in named.items())
-    others = int((~mine["owner_kind"].isin(NAMED_KINDS)).sum())
-    plural = "s" if others != 1 else ""
-    note = f"<p class=note>{'And ' if rows else ''}{others:,} other change{plural} merged elsewhere.</p>" if others else ""
-    table = (f"<table><tr><th>where</th><th>kind</th><th class=num>changes merged</th></tr>{rows}</table>"
-             if rows else "")
-    return f"<h2>Beyond the organisations</h2>{table}{note}"
-
-
-def plot_careers(summary: dict, path: Path) -> str:
-    """Horizontal bars: people reaching each destination among those whose work landed."""
-    rows = summary["destinations"]
-    fig, ax = _figure(7.5, 0.45 * len(rows) + 1.0)
-    positions = np.arange(len(rows))[::-1]
-    values = [row["reached"] for row in rows]
-    ax.barh(positions, values, color=ACCENT)
-    ax.set_yticks(positions, [PLAIN[row["milestone"]] for row in rows])
-    top = max(values) if values and max(values) else 1
-    for y, value in zip(positions, values, strict=True):
-        ax.text(value + top * 0.01, y, f"{value:,} ({percent(value, summary['landed'])})", va="center")
-    ax.set_xlim(0, top * 1.3)
-    ax.set_xlabel("people whose work landed here")
-    ax.set_title("Where did they go", loc="left")
-    return _save(fig, path)
-
-
-def careers_section(inputs: ReportInputs, folder: Path) -> str:
-    """The "Where did they go" section (empty when nobody was followed)."""
+def where_view(inputs: ReportInputs) -> dict[str, Any]:
+    """The "Where did they go" page: per career milestone, people reaching it among those
+    whose first contribution was accepted, by cohort; the named owners (government,
+    research, civic) with people and changes merged, by cohort; a sentence each."""
     summary = inputs.careers
     if not summary or not summary["followed"]:
-        return ""
-    png = plot_careers(summary, folder / "careers.png")
-    said = "".join(f"<li>{esc(sentence(summary, row))}</li>" for row in summary["destinations"])
-    return ("<h2>Where did they go</h2><p>Among the people whose first contribution landed here, "
-            f"{summary['followed']:,} were followed beyond the harvested organisations (opt-in): "
-            "changes merged elsewhere, projects of their own others joined.</p>"
-            f'<img src="{png}" alt="people reaching each destination"><ul>{said}</ul>')
+        return {"followed": 0, "landed": summary["landed"] if summary else None}
+    years = sorted({year for row in summary["destinations"] for year in row["cohorts"]})
+    rows = [{"key": row["milestone"], "label": PLAIN[row["milestone"]], "reached": row["reached"],
+             "share": share(row["reached"], summary["landed"]),
+             "median_years": row["median_years"], "km_median_years": row["km_median_years"],
+             "cohorts": [share(*reversed(row["cohorts"][year])) if year in row["cohorts"] else None
+                         for year in years],
+             "sentence": sentence(summary, row)} for row in summary["destinations"]]
+    owners = [{"owner": row["owner"], "kind": row["kind"], "people": row["people"], "changes": row["changes"],
+               "link": f"{inputs.web_base}/{row['owner']}",
+               "cohorts": [row["cohorts"].get(year, 0) for year in years]}
+              for row in summary.get("owners", [])]
+    return {"followed": summary["followed"], "landed": summary["landed"], "years": years,
+            "rows": rows, "owners": owners}
 
 
-def milestone_timeline(inputs: ReportInputs, maker: str) -> list[tuple[pd.Timestamp, str, str]]:
-    """A maker's milestones reached by as_of as (date, key, what happened), in date order
-    (milestones of the same moment in the rules' order)."""
-    if maker not in inputs.milestones.index:
-        return []
-    dates = inputs.milestones.loc[maker]
-    order = {key: number for number, key in enumerate(PLAIN)}
-    reached = sorted(((when, order[key], key) for key, when in dates.dropna().items()
-                      if key in order and when <= inputs.as_of))
-    acts = trigger_rows(inputs, maker)
-    return [(when, key, trigger_words(inputs, maker, key, acts)) for when, _, key in reached]
+# --- A maker's page ----------------------------------------------------------------------
 
 
 def trigger_rows(inputs: ReportInputs, maker: str) -> dict[str, dict[str, Any]]:
     """milestone -> its trigger row, for one maker (empty without triggers)."""
-    triggers = inputs.triggers
-    if triggers is None or triggers.empty:
+    own = inputs.of_maker("triggers", maker)
+    if own is None:
         return {}
-    own = triggers[triggers["maker"] == maker]
     return {row["milestone"]: row for row in own.to_dict("records")}
+
+
+def act_link(inputs: ReportInputs, act: dict[str, Any] | None) -> str | None:
+    """The GitHub page of the act behind a milestone (None when it has none)."""
+    if not act or not act.get("trigger_repo"):
+        return None
+    if act.get("kind") in ("pr_merged_elsewhere", "repo_founded"):
+        return None if outside_kind(inputs, act["trigger_repo"]) is None else f"{inputs.web_base}/{act['trigger_repo']}"
+    target = act.get("target")
+    return item_link(inputs.web_base, str(act["trigger_repo"]), str(target) if isinstance(target, str) else None)
+
+
+def outside_kind(inputs: ReportInputs, repo: str) -> str | None:
+    """The owner kind of an outside repo when it is named (government, research, civic)."""
+    outside = inputs.outside
+    if outside is None or outside.empty:
+        return None
+    kinds = outside.loc[outside["repo"] == repo, "owner_kind"]
+    return str(kinds.iloc[0]) if len(kinds) and kinds.iloc[0] in NAMED_KINDS else None
 
 
 def trigger_words(inputs: ReportInputs, maker: str, key: str, acts: dict[str, dict[str, Any]]) -> str:
@@ -596,18 +481,226 @@ def trigger_words(inputs: ReportInputs, maker: str, key: str, acts: dict[str, di
     if act is None or not act.get("kind"):
         return ""
     repo = act.get("trigger_repo") or "a project"
+    if act["kind"] in ("pr_merged_elsewhere", "repo_founded"):
+        kind = outside_kind(inputs, str(repo))
+        if act["kind"] == "repo_founded":
+            return "started a project of their own that others contributed to"
+        return f"had work merged in {DESTINATION_KINDS[kind]}, {repo}" if kind else \
+            "had work merged beyond the network"
     by = act.get("by")
     if isinstance(by, str) and by and by != maker:
         who = maker_label(inputs, by)
         created = acts.get("creator", {}).get("trigger_repo")
         if key == "organiser" and repo == created:
-            return f"{who} joined {repo}, a repo they created"
+            return f"{who} joined {repo}, a repo {maker_label(inputs, maker)} created"
         if key == "organiser" and act["kind"] == "issue_event":
             return f"{who} closed their issue in {repo} as completed"
         return f"through {who}'s act: {who} {action_words(act['kind'])} in {repo}"
-    if key in ("inactive", "gone"):
-        return f"nothing after they {action_words(act['kind'])} in {repo}"
+    if key in ("inactive", "gone") or act["kind"] == "gap":
+        # a gap is dated at its end: the last action came that many days before
+        days = gap_days(inputs, key)
+        at = act.get("at")
+        when = f" on {spoken_date(at - pd.Timedelta(days=days))}" \
+            if isinstance(at, pd.Timestamp) and not pd.isna(at) else ""
+        return f"no action for {days} days after their last one, in {repo}{when}"
     return f"{action_words(act['kind'])} in {repo}"
+
+
+def gap_days(inputs: ReportInputs, key: str) -> int:
+    """The days of no action that make a maker ``key`` (inactive or gone)."""
+    name = "gone_days" if key == "gone" else "inactive_days"
+    source = inputs.config["trajectories"] if inputs.config is not None else {}
+    return int(source.get(name, threshold(name).default))
+
+
+def milestone_timeline(inputs: ReportInputs, maker: str) -> list[dict[str, Any]]:
+    """A maker's milestones reached by as_of, in date order (milestones of the same moment
+    in the rules' order): date, key, label, what happened, its link."""
+    if maker not in inputs.milestones.index:
+        return []
+    dates = inputs.milestones.loc[maker]
+    order = {key: number for number, key in enumerate(PLAIN)}
+    reached = sorted(((when, order[key], key) for key, when in dates.dropna().items()
+                      if key in order and when <= inputs.as_of))
+    acts = trigger_rows(inputs, maker)
+    return [{"when": when, "key": key, "label": PLAIN[key], "words": trigger_words(inputs, maker, key, acts),
+             "link": act_link(inputs, acts.get(key)), "act": acts.get(key)} for when, _, key in reached]
+
+
+def later(days: float) -> str:
+    """'the same day', 'two days later', 'three weeks later', '5 months later'."""
+    if days < 1:
+        return "the same day"
+    words = {1: "a", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+    if days < 14:
+        n = round(days)
+        return f"{words.get(n, n)} day{'s' if n != 1 else ''} later"
+    if days < 60:
+        n = round(days / 7)
+        return f"{words.get(n, n)} weeks later"
+    if days < 730:
+        n = round(days / 30.44)
+        return f"{words.get(n, n)} months later"
+    return f"{days / 365.25:.1f} years later"
+
+
+def story(inputs: ReportInputs, maker: str, timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The paragraph a maker's page opens with, from their milestones in date order, as
+    pieces of text (``text``, and ``link`` where the act has a GitHub page):
+    "A. first took part in g0v/g0v.tw on 3 March 2016 by opening an issue; their first
+    change was accepted two weeks later; ...; in 2019 they had work merged in a government
+    repository, cityofx/permits."."""
+    name = maker_label(inputs, maker)
+    steps = {row["key"]: row for row in timeline}
+    start = steps.get("first_contact")
+    if start is None:
+        return [{"text": f"{name} has no recorded action yet.", "link": None}]
+    act = start["act"] or {}
+    pieces: list[dict[str, Any]] = [
+        {"text": f"{name} first took part in ", "link": None},
+        {"text": str(act.get("trigger_repo") or "the network"), "link": start["link"]},
+        {"text": f" on {spoken_date(start['when'])}"
+                 + (f" {FIRST_ACT_WORDS[act['kind']]}" if act.get("kind") in FIRST_ACT_WORDS else ""),
+         "link": None},
+    ]
+
+    def clause(text: str, row: dict[str, Any] | None = None, linked: str | None = None, tail: str = "") -> None:
+        pieces.append({"text": "; " + text, "link": None})
+        if linked:
+            pieces.append({"text": linked, "link": row["link"] if row else None})
+        if tail:
+            pieces.append({"text": tail, "link": None})
+
+    for row in timeline:
+        key, when = row["key"], row["when"]
+        act = row["act"] or {}
+        repo = str(act.get("trigger_repo") or "")
+        month = f"{when:%B %Y}"
+        if key == "first_landed":
+            days = (when - start["when"]) / pd.Timedelta(days=1)
+            clause("their first change was accepted " + (later(days) if days >= 1 else "the same day"))
+        elif key == "returning":
+            clause(f"they came back with more accepted work in {month}")
+        elif key == "long_term":
+            clause(f"a year on they were still contributing ({month})")
+        elif key == "creator":
+            clause("they started ", row, repo or "a project", f" in {month}")
+        elif key == "maintainer":
+            clause(f"in {month} they became a maintainer" + (" of " if repo else ""), row, repo or None)
+        elif key == "core":
+            clause(f"by {month} they were part of the core team of ", row, repo or "a project")
+        elif key == "organiser":
+            clause(f"in {month} they became an organiser ({row['words']})" if row["words"] else
+                   f"in {month} they became an organiser")
+        elif key == "coder_to_organiser":
+            clause(f"in {month} they moved from code to organising")
+        elif key == "org_bridge":
+            clause(f"from {month} they worked across organisations")
+        elif key == "inactive" and "gone" not in steps:
+            clause(f"they have taken no action since {(when - pd.Timedelta(days=gap_days(inputs, key))):%B %Y}")
+        elif key == "gone":
+            clause(f"after {(when - pd.Timedelta(days=gap_days(inputs, key))):%B %Y} nothing more came "
+                   "from them in the network")
+        elif key == "returned":
+            clause(f"in {month} they came back after a year away")
+        elif key in ("government", "civic_elsewhere"):
+            kind = outside_kind(inputs, repo)
+            clause(f"in {when:%Y} they had work merged in {DESTINATION_KINDS.get(kind or '', 'a repository elsewhere')}, ",
+                   row, repo)
+        elif key == "landed_elsewhere" and "government" not in steps and "civic_elsewhere" not in steps:
+            kind = outside_kind(inputs, repo)
+            if kind:
+                clause(f"in {when:%Y} they had work merged in {DESTINATION_KINDS[kind]}, ", row, repo)
+            else:
+                clause(f"in {when:%Y} they had work merged beyond the network")
+        elif key == "founder":
+            clause(f"in {when:%Y} they founded a project of their own that others contributed to")
+    pieces.append({"text": ".", "link": None})
+    return pieces
+
+
+def strip_view(stages: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """The stage strip: one cell a quarter, its label ("2023 Q4"), stage or state, colours."""
+    if stages is None or stages.empty:
+        return []
+    cells = []
+    for quarter, stage, state in zip(stages["quarter"], stages["stage"],
+                                     stages["state"] if "state" in stages else ["active"] * len(stages), strict=True):
+        shown = str(stage) if str(stage) in STAGE_COLOURS else str(state)
+        rgb = colour_of(shown)
+        if shown != str(state) and str(state) in ("inactive", "gone", "returned"):
+            shown = f"{shown} ({state})"
+        cells.append({"quarter": quarter_label(quarter), "year": f"{quarter:%Y}",
+                      "q": f"Q{(quarter.month - 1) // 3 + 1}", "stage": shown,
+                      "colour": hex_colour(rgb)})
+    return cells
+
+
+def destinations_view(inputs: ReportInputs, maker: str) -> dict[str, Any] | None:
+    """Where the maker had work merged beyond the organisations: government, research and
+    civic owners by name, the rest (people's own accounts among them) as a count only."""
+    mine = inputs.of_maker("outside", maker)
+    if mine is None:
+        return None
+    mine = mine[(mine["act"] == "merged") & (mine["at"] <= inputs.as_of)]
+    if mine.empty:
+        return None
+    named = mine[mine["owner_kind"].isin(NAMED_KINDS)].groupby(["owner_kind", "owner"]).size()
+    return {"named": [{"owner": owner, "kind": kind, "changes": int(n), "link": f"{inputs.web_base}/{owner}"}
+                      for (kind, owner), n in named.items()],
+            "others": int((~mine["owner_kind"].isin(NAMED_KINDS)).sum())}
+
+
+def maker_view(inputs: ReportInputs, maker: str, row: pd.Series, events: pd.DataFrame,
+               stages: pd.DataFrame | None) -> dict[str, Any]:
+    """One maker's page from their own events and stage rows."""
+    timeline = milestone_timeline(inputs, maker)
+    stages = stages.sort_values("quarter") if stages is not None else None
+    repos = events.groupby("repo", observed=True).size().sort_values(ascending=False).head(20)
+    kinds = events.groupby("kind", observed=True).size().sort_values(ascending=False)
+    return {
+        "label": maker_label(inputs, maker), "stage": row["stage"], "actions": int(row["actions"]),
+        "first": row["first"], "last": row["last"], "state_words": STATE_WORDS.get(row.get("state"), ""),
+        "story": story(inputs, maker, timeline), "timeline": timeline, "strip": strip_view(stages),
+        "repos": [{"repo": str(r), "actions": int(n), "link": f"{inputs.web_base}/{r}"} for r, n in repos.items()],
+        "kinds": [{"words": action_words(str(k)), "actions": int(n)} for k, n in kinds.items()],
+        "destinations": destinations_view(inputs, maker),
+    }
+
+
+def as_figure(made: tuple[str, str] | None) -> dict[str, str] | None:
+    """A plot for a template: its file and alt text."""
+    return {"src": made[0], "alt": made[1]} if made else None
+
+
+# ---------------------------------------------------------------------------------------
+# Templates
+
+
+def environment():
+    """The Jinja2 environment of the report's templates (autoescape on, strict undefined)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("graphminer", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+    def share_markup(value: dict[str, Any] | None) -> Markup:
+        """A share: "59%" for ten people or more, "3 of 4 (under 10 people)" below."""
+        if value is None or not value["whole"]:
+            return Markup("-")
+        if value["few"]:
+            return Markup('<span class="share" data-people="{}">{} of {} <small class="few">'
+                          "(under 10 people)</small></span>").format(value["whole"], value["part"], value["whole"])
+        return Markup('<span class="share" data-people="{}">{}</span>').format(value["whole"], value["percent"])
+
+    env.filters["share"] = share_markup
+    env.filters["clean"] = lambda text: escape(clean_text(str(text)))
+    env.filters["number"] = lambda n: f"{int(n):,}"
+    env.filters["day"] = lambda moment: f"{moment:%Y-%m-%d}"
+    env.filters["month"] = lambda moment: f"{moment:%B %Y}"
+    env.filters["duration"] = plain_duration
+    env.globals.update(rules_version=RULES_VERSION, stage_colour=lambda s: hex_colour(colour_of(str(s))),
+                       stage_order=STAGE_ORDER, plain=PLAIN)
+    return env
 
 
 # ---------------------------------------------------------------------------------------
@@ -644,6 +737,7 @@ def drop_opted_out(inputs: ReportInputs, opt_out: Iterable[str]) -> ReportInputs
         triggers=triggers,
         outside=inputs.outside[~inputs.outside["maker"].isin(gone)] if inputs.outside is not None else None,
         careers=inputs.careers,
+        web_base=inputs.web_base,
     )
 
 
@@ -688,18 +782,31 @@ def _swap_into_place(staging: Path, outdir: Path) -> None:
 def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
     (folder / "orgs").mkdir()
     (folder / "makers").mkdir()
+    env = environment()
+    as_of_text = f"{inputs.as_of:%Y-%m-%d %H:%M}"
+    common = {"as_of_text": as_of_text, "as_of": inputs.as_of}
+
+    def write(template: str, path: Path, depth: int = 0, **values: Any) -> None:
+        html_text = env.get_template(template).render(up="../" * depth, **common, **values)
+        path.write_text(html_text, "utf-8")
+
     head = headline(inputs)
-    funnel_png = plot_funnel(head["counts"], folder / "funnel.png")
+    funnel = funnel_view(head["counts"])
+    funnel_png = plots.plot_funnel(funnel, folder / "funnel.png") if funnel else None
+    trend = trend_view(inputs)
+    trend_png = plots.plot_trend(trend, folder / "per-year.png") if trend else None
     curves = km_curves(inputs, ["maintainer", "organiser"])
-    km_png = plot_km(curves, folder / "time-to-role.png") if curves else None
-    path_rows = stats.paths(inputs.milestones[stats.reached(inputs.milestones, "first_contact", inputs.as_of)]) if not inputs.milestones.empty else []
+    km_png = plots.plot_km(curves, folder / "time-to-role.png") if curves else None
     cohort_rows = stats.cohorts(inputs.milestones, inputs.events, inputs.as_of) if not inputs.milestones.empty else []
-    cohorts_png = plot_cohorts(cohort_rows, folder / "cohorts.png") if cohort_rows else None
+    cohorts_png = plots.plot_cohorts(cohort_rows, folder / "cohorts.png") if cohort_rows else None
     bridge_days = inputs.config["trajectories"]["bridge_days"] if inputs.config is not None else 365
     bridges = stats.org_bridges(inputs.events, inputs.as_of, bridge_days) if len(inputs.events) else []
-    bridges_png = plot_bridges(bridges[:12], folder / "bridges.png") if bridges else None
+    bridges_png = plots.plot_bridges(bridges[:12], folder / "bridges.png") if bridges else None
     orgs = org_table(inputs) if len(inputs.events) else pd.DataFrame()
     makers = top_makers(inputs, makers_limit) if len(inputs.events) else pd.DataFrame()
+    where = where_view(inputs)
+    careers_png = plots.plot_careers(where["rows"], where["landed"], folder / "careers.png") \
+        if where["followed"] else None
 
     # one pass over the events for every page, not one scan per page
     acts = actions_of(inputs.events)
@@ -708,57 +815,33 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
     empty = pd.Series(dtype="int64")
     for org, row in orgs.iterrows():
         in_org = per_org.xs(org, level="org") if org in per_org.index.get_level_values("org") else empty
-        (folder / "orgs" / f"{slug(str(org))}.html").write_text(org_page(inputs, str(org), row, makers, in_org), "utf-8")
+        shown = makers[makers.index.isin(in_org.index)].copy()
+        shown = shown.assign(in_org=in_org.reindex(shown.index)).sort_values("in_org", ascending=False)
+        write("org.html", folder / "orgs" / f"{slug(str(org))}.html", depth=1, org=str(org),
+              summary={c: int(row[c]) for c in ("people", "contributors", "maintainers", "organisers", "repos")
+                       if c in row},
+              makers=makers_rows(inputs, shown, counts=in_org), top=len(makers))
     events_of = dict(iter(shown_events.groupby("maker", observed=True, sort=False)))
     stages_of = {}
     if inputs.stages is not None and len(makers):
         shown_stages = inputs.stages[inputs.stages["maker"].isin(makers.index)]
         stages_of = dict(iter(shown_stages.groupby("maker", observed=True, sort=False)))
     for maker, row in makers.iterrows():
-        page_html = maker_page(inputs, str(maker), row, events_of.get(maker, shown_events.iloc[:0]), stages_of.get(maker))
-        (folder / "makers" / row["page"]).write_text(page_html, "utf-8")
+        view = maker_view(inputs, str(maker), row, events_of.get(maker, shown_events.iloc[:0]), stages_of.get(maker))
+        write("maker.html", folder / "makers" / row["page"], depth=1, maker=view)
 
-    km_text = " ".join(km_sentence(target, curve) for target, curve in curves.items())
-    sections = [
-        first_screen(head, inputs.as_of),
-        glossary(),
-        "<h2>How far people went</h2><p>Each bar counts the people who reached that step. "
-        "Most people take part once; the bars show how many went further.</p>"
-        f'<img src="{funnel_png}" alt="funnel of people reaching each step">',
-    ]
-    if km_png:
-        sections.append(
-            "<h2>How long it takes to become a maintainer or an organiser</h2>"
-            f"<p>{esc(km_text)} People who have not got there yet still count: the curve "
-            "allows for the time they have had so far (a Kaplan-Meier estimate).</p>"
-            f'<img src="{km_png}" alt="share who became maintainer or organiser over time">'
-        )
-    if path_rows:
-        sections.append("<h2>The most common paths</h2><p>What people did, in the order they did it.</p>" + paths_table(path_rows))
-    if cohorts_png:
-        sections.append(
-            "<h2>Who stayed</h2><p>People grouped by the year they first took part: the share still "
-            f'active one, two and three years later.</p><img src="{cohorts_png}" alt="cohort retention heatmap">'
-        )
-    if bridges:
-        sections.append(
-            "<h2>Bridges between organisations</h2><p>People active in two organisations within a year "
-            "of each other carry skills and ideas between them.</p>"
-            + (f'<img src="{bridges_png}" alt="bridges between organisations">' if bridges_png else "")
-            + bridges_table(bridges)
-        )
-    sections.append(careers_section(inputs, folder))
-    sections.append('<h2 id="orgs">Organisations</h2>' + orgs_index_table(orgs) if len(orgs) else "")
-    if len(makers):
-        sections.append(
-            f'<h2 id="makers">The {len(makers)} most active makers</h2>' + makers_table(inputs, makers, depth=0)
-        )
-    sections.append(
-        "<p class=note>Made by graphminer (rules version "
-        f"{esc(RULES_VERSION)}) as of {inputs.as_of:%Y-%m-%d %H:%M} UTC. Bots are left out. "
-        "Emails are never shown.</p>"
-    )
-    (folder / "index.html").write_text(page("What taking part did for people", "".join(sections)), "utf-8")
+    write("where.html", folder / "where.html", where=where,
+          plot=as_figure(careers_png))
+    glossary = [{"term": term, "meaning": meaning} for term, meaning in GLOSSARY]
+    write("index.html", folder / "index.html", head=head, cards=cards_view(head), glossary=glossary,
+          trend=trend, trend_plot=as_figure(trend_png), funnel=funnel, funnel_plot=as_figure(funnel_png),
+          curves=list(curves.values()), km_plot=as_figure(km_png), paths=paths_view(inputs),
+          cohorts=cohorts_view(cohort_rows), cohorts_plot=as_figure(cohorts_png), bridges=bridges,
+          bridges_plot=as_figure(bridges_png), where=where,
+          orgs=[{"name": str(org), "page": f"{slug(str(org))}.html",
+                 **{c: int(row[c]) for c in ("people", "contributors", "maintainers", "organisers", "repos",
+                                             "actions") if c in row}} for org, row in orgs.iterrows()],
+          makers=makers_rows(inputs, makers) if len(makers) else [])
 
 
 # ---------------------------------------------------------------------------------------
@@ -787,6 +870,7 @@ def inputs_from_store(conn: sqlite3.Connection, config, as_of: pd.Timestamp | No
         triggers=reader.triggers(moment),
         outside=reader.outside,
         careers=careers,
+        web_base=web_url(conn),
     )
 
 

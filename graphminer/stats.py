@@ -96,25 +96,39 @@ def conversions(milestones: pd.DataFrame, steps: list[tuple[str, str]] = CONVERS
 
 
 def kaplan_meier(durations: np.ndarray, observed: np.ndarray) -> pd.DataFrame:
-    """The Kaplan-Meier survival curve: at each time with an event, makers at risk
-    (duration >= t, censored ones included), events, and S(t) = prod(1 - events / at_risk).
+    """The Kaplan-Meier survival curve, estimated by lifelines: at each time with an event,
+    makers at risk (duration >= t, censored ones included), events, S(t) and its 95%
+    confidence band (``lower``, ``upper``; lifelines' exponential Greenwood interval).
+
+    >>> curve = kaplan_meier(np.array([2, 3, 3, 5]), np.array([True, True, False, True]))
+    >>> curve["time"].tolist(), curve["at_risk"].tolist(), curve["survival"].round(3).tolist()
+    ([2.0, 3.0, 5.0], [4, 3, 1], [0.75, 0.5, 0.0])
     """
+    from lifelines import KaplanMeierFitter  # start-up: lifelines takes a second to import
+
     durations = np.asarray(durations, dtype=float)
     observed = np.asarray(observed, dtype=bool)
-    times, inverse = np.unique(durations, return_inverse=True)
-    leaving = np.bincount(inverse, minlength=len(times))
-    events = np.bincount(inverse, weights=observed.astype(float), minlength=len(times))
-    at_risk = len(durations) - np.r_[0, np.cumsum(leaving)[:-1]]
-    with_events = events > 0
-    survival = np.cumprod(1.0 - events[with_events] / at_risk[with_events])
-    return pd.DataFrame(
-        {"time": times[with_events], "at_risk": at_risk[with_events],
-         "events": events[with_events].astype(int), "survival": survival}
-    )
+    columns = ["time", "at_risk", "events", "survival", "lower", "upper"]
+    if not observed.any():
+        return pd.DataFrame({name: pd.Series(dtype=float) for name in columns})
+    fitter = KaplanMeierFitter(alpha=0.05).fit(durations, event_observed=observed)
+    table = fitter.event_table
+    band = fitter.confidence_interval_survival_function_
+    with_events = table["observed"].to_numpy() > 0
+    times = table.index.to_numpy(dtype=float)[with_events]
+    return pd.DataFrame({
+        "time": times,
+        "at_risk": table["at_risk"].to_numpy()[with_events].astype(int),
+        "events": table["observed"].to_numpy()[with_events].astype(int),
+        "survival": fitter.survival_function_.iloc[:, 0].reindex(times).to_numpy(),
+        "lower": band.iloc[:, 0].reindex(times).to_numpy(),
+        "upper": band.iloc[:, 1].reindex(times).to_numpy(),
+    })
 
 
 def km_median(durations: np.ndarray, observed: np.ndarray) -> float | None:
-    """The Kaplan-Meier median: the first time S(t) <= 0.5; None if it never gets there."""
+    """The Kaplan-Meier median: the first time S(t) <= 0.5 (to within rounding, so an exact
+    half counts); None if it never gets there."""
     curve = kaplan_meier(durations, observed)
     below = curve[curve["survival"] <= 0.5 + 1e-12]
     return float(below["time"].iloc[0]) if not below.empty else None

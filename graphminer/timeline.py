@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from typing import Any
 from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.milestones import KEYS, RULES_VERSION, action_words
-from graphminer.store import harvest_end
+from graphminer.store import harvest_end, table_exists
 from graphminer.timeutil import describe_span
 
 MILESTONE_KEYS = list(KEYS)
@@ -59,9 +60,58 @@ def fresh_as_of(conn: sqlite3.Connection, config: Config | None) -> str | None:
 
 # --- finding a maker --------------------------------------------------------------------
 
+IDENTITY_RE = re.compile(r"^[^<>]*<([^<>@\s]+@[^<>\s]+)>$")  # git's 'Name <email>'
+
+
 def needle_of(who: str) -> str:
-    """How the lookup index writes a key, login, name or email: lower-cased, spaces collapsed."""
+    """How the lookup index writes a key, login, name or email: lower-cased, spaces collapsed;
+    a git identity as ``graphminer identities`` lists it ('Name <email>') by its email.
+
+    >>> needle_of("  Audrey  Tang "), needle_of("Audrey Tang <AudreyT@example.org>")
+    ('audrey tang', 'audreyt@example.org')
+    """
+    found = IDENTITY_RE.match(who.strip())
+    if found:
+        return found.group(1).strip().lower()
     return " ".join(who.strip().lower().split())
+
+
+def maker_info(conn: sqlite3.Connection, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """key -> login, name, is_bot, emails: identity's makers table, else accounts and commits."""
+    info: dict[str, dict[str, Any]] = {
+        key: {"login": None, "name": None, "is_bot": False, "emails": set()} for key in keys}
+    if table_exists(conn, "makers"):
+        for row in conn.execute("SELECT key, login, name, is_bot FROM makers"):
+            if row[0] in info:
+                info[row[0]].update(login=row[1], name=row[2], is_bot=bool(row[3]))
+        for row in conn.execute("SELECT maker_key, email, name FROM maker_identities"):
+            if row[0] in info:
+                if row[1]:
+                    info[row[0]]["emails"].add(row[1].lower())
+                if not info[row[0]]["name"] and row[2]:
+                    info[row[0]]["name"] = row[2]
+    for row in conn.execute("SELECT id, login, name, type FROM people"):
+        entry = info.get(str(row[0]))
+        if entry is not None and entry["login"] is None:
+            entry.update(login=row[1], name=entry["name"] or row[2],
+                         is_bot=entry["is_bot"] or row[3] == "Bot" or row[1].endswith("[bot]"))
+    for row in conn.execute("SELECT lower(author_email), author_name FROM commits"):
+        entry = info.get(f"git:{row[0]}")
+        if entry is not None:
+            entry["emails"].add(row[0])
+            entry["name"] = entry["name"] or row[1]
+    return info
+
+
+def maker_names(conn: sqlite3.Connection, answer: dict[str, Any]) -> dict[str, str]:
+    """key -> login or name of the makers whose acts triggered ``answer``'s milestones (the
+    ``by`` of its triggers), so the text can say whose act it was."""
+    keys = sorted({str(t["by"]) for t in answer["triggers"].values() if t.get("by")} - {answer["key"]})
+    if not keys:
+        return {}
+    info = maker_info(conn, keys)
+    return {key: entry["login"] or entry["name"] or "someone without an account"
+            for key, entry in info.items()}
 
 
 def find_maker(who: str, matches: list[tuple[str, str]], logins: Callable[[], list[str]]) -> str:
@@ -164,9 +214,35 @@ def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]
 GAP_WORDS = "nothing after their act"
 
 
-def render_timeline(answer: dict[str, Any]) -> str:
+def act_words(answer: dict[str, Any], name: str, names: dict[str, str]) -> str:
+    """What triggered milestone ``name``, and whose act it was when not the maker's own:
+    "organiser: alice proposed a change (opened a pull request) in org/app, a repo bob created"."""
+    trigger = answer["triggers"].get(name) or {}
+    kind = trigger.get("kind") or ""
+    repo = trigger.get("repo") or ""
+    where = f"in {repo}" if repo else ""
+    by = trigger.get("by")
+    if kind == "gap":
+        text = f"{GAP_WORDS} {where}"
+    elif by and by != answer["key"]:
+        who = names.get(str(by), "someone")
+        me = answer["login"] or answer["name"] or answer["key"]
+        created = (answer["triggers"].get("creator") or {}).get("repo")
+        text = f"{who} {action_words(kind)} {where}"
+        if name == "organiser" and repo and repo == created:
+            text += f", a repo {me} created"
+        else:
+            text += f" (their act, not {me}'s)"
+    else:
+        text = f"{action_words(kind)} {where}" if kind else ""
+    return " ".join(part for part in (text.strip(), trigger.get("target") or "") if part)
+
+
+def render_timeline(answer: dict[str, Any], names: dict[str, str] | None = None) -> str:
     """A timeline a person reads at a glance: milestone, date, time since first contact,
-    the event behind it and its link; then the stages, quarter by quarter, compressed."""
+    the event behind it, whose act it was when not the maker's own (``names``: key ->
+    login, ``maker_names``) and its link; then the stages, quarter by quarter, compressed."""
+    names = names or {}
     who = answer["login"] or answer["name"] or answer["key"]
     scope = f"org {answer['scope']['org']}" if "org" in answer["scope"] else "whole network"
     lines = [f"{who} (key {answer['key']}): {scope}, as of {answer['as_of']}, rules v{answer['rules_version']}"]
@@ -186,10 +262,7 @@ def render_timeline(answer: dict[str, Any]) -> str:
             days = (datetime.fromisoformat(at.replace("Z", "+00:00")) - start_at).total_seconds() / 86400
             since = "+" + describe_span(days) if days > 0 else "start"
         trigger = answer["triggers"].get(name) or {}
-        what = " ".join(part for part in (
-            GAP_WORDS if trigger.get("kind") == "gap" else action_words(trigger.get("kind") or ""),
-            "in" if trigger.get("repo") else "", trigger.get("repo") or "",
-            trigger.get("target") or "") if part)
+        what = act_words(answer, name, names)
         if trigger.get("at") and trigger["at"][:10] != at[:10]:
             # quarter-dated milestones and gaps are not dated at their event
             what += f" (of {trigger['at'][:10]})"

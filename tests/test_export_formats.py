@@ -162,7 +162,8 @@ def test_gexf_is_dynamic_with_stage_runs(graph, tmp_path):
     edge = document.find(".//g:edge", ns)
     assert (edge.get("start"), edge.get("end")) == ("2019-03-01", "2023-10-10")
     colour = node.find("{http://gexf.net/1.3/viz}color")
-    assert (colour.get("r"), colour.get("g"), colour.get("b")) == ("253", "174", "97")
+    # the maintainer colour (the report's, dark enough for white text: WCAG AA)
+    assert (colour.get("r"), colour.get("g"), colour.get("b")) == ("180", "83", "9")
 
 
 def test_stage_runs_merge_equal_quarters_and_clip():

@@ -1,66 +1,33 @@
-"""Identity resolution scored against hand labels of real history (issue 15).
+"""Identity resolution scored against hand labels of real history (issues 15 and 21).
 
-The ground truth is tests/fixtures/identities-<log>.json: every author identity of a
-shared git log, grouped into persons by hand (with the evidence for each group) before
-the rules were written; pairs marked unsure are left out of the score. The log is
-harvested with the real CLI and the answer read from ``graphminer identities --json``.
+The ground truth is tests/fixtures/identities-<log>.json (see identity_labels_support):
+every author identity of a shared git log (hackforla/website: its first 500), grouped
+into persons by hand from the log before the rules it judges were written; pairs marked
+unsure are left out of the score. The log is harvested with the real CLI and the answer
+read from ``graphminer identities --json``. gambit (Gote & Zingg, MSR 2021), the published
+name-disambiguation tool for version control, is scored on the same identities.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import re
-from itertools import combinations
 from pathlib import Path
 
 import pytest
+from identity_labels_support import (
+    HELD_OUT,
+    LABELLED,
+    fixture_scope,
+    gambit_groups,
+    labelled_identities,
+    labels,
+    log_authors,
+    maker_of_identity,
+    pairwise_counts,
+    ratio,
+    scores,
+)
 from test_git_support import run, write_config
-
-FIXTURES = Path(__file__).parent / "fixtures"
-# fixmystreet's labels were made before the rules changed; the other two after, from the
-# log alone (the rules make no join on them that main's rules do not)
-LABELLED = ["mysociety+fixmystreet", "g0v+g0v.tw", "codeforamerica+brigade-information"]
-
-
-def labels(name: str) -> dict:
-    return json.loads((FIXTURES / f"identities-{name}.json").read_text("utf-8"))
-
-
-def maker_of_identity(makers: list[dict]) -> dict[str, str]:
-    """Each git identity 'Name <email>' of ``identities --json`` -> its maker key."""
-    return {item["identity"]: maker["key"] for maker in makers for item in maker["identities"]
-            if item["kind"] == "git"}
-
-
-def pairwise_counts(fixture: dict, makers: list[dict]) -> tuple[int, int, list, list]:
-    """(pairs rightly joined, pairs of one person, wrong joins, missed joins) over the
-    fixture's identity pairs, unsure pairs left out."""
-    person = {identity: group["person"] for group in fixture["persons"] for identity in group["identities"]}
-    unsure = {frozenset((item["a"], item["b"])) for item in fixture["unsure"]}
-    maker = maker_of_identity(makers)
-    wrong, missed, joined_right, same = [], [], 0, 0
-    for a, b in combinations(sorted(person), 2):
-        if frozenset((a, b)) in unsure:
-            continue
-        labelled, joined = person[a] == person[b], maker[a] == maker[b]
-        same += labelled
-        joined_right += labelled and joined
-        if joined and not labelled:
-            wrong.append((a, b))
-        if labelled and not joined:
-            missed.append((a, b))
-    return joined_right, same, wrong, missed
-
-
-def pairwise_score(fixture: dict, makers: list[dict]) -> tuple[float, float, list, list]:
-    """(precision, recall, wrong joins, missed joins) over the fixture's identity pairs."""
-    right, same, wrong, missed = pairwise_counts(fixture, makers)
-    return ratio(right, right + len(wrong)), ratio(right, same), wrong, missed
-
-
-def ratio(part: int, whole: int) -> float:
-    return part / whole if whole else 1.0
 
 
 def resolved(shared_dir: Path, tmp_path: Path, name: str) -> list[dict]:
@@ -77,34 +44,70 @@ def resolved(shared_dir: Path, tmp_path: Path, name: str) -> list[dict]:
 @pytest.mark.parametrize("name", LABELLED)
 def test_fixture_labels_every_author_identity_once(name: str) -> None:
     fixture = labels(name)
-    identities = [identity for group in fixture["persons"] for identity in group["identities"]]
-    assert len(identities) == len(set(identities)) == {"mysociety+fixmystreet": 112}.get(name, len(identities))
+    identities = labelled_identities(fixture)
+    expected = {"mysociety+fixmystreet": 112, "hackforla+website": 500}.get(name, len(identities))
+    assert len(identities) == len(set(identities)) == expected
     assert all(group["evidence"] for group in fixture["persons"])
+    assert "AI helper" in fixture["made"] or name in ("mysociety+fixmystreet", "g0v+g0v.tw",
+                                                      "codeforamerica+brigade-information")
     assert {item["a"] for item in fixture["unsure"]} | {item["b"] for item in fixture["unsure"]} <= set(identities)
 
 
 def test_fixtures_label_every_author_of_their_log(shared_dir: Path) -> None:
     for name in LABELLED:
-        text = gzip.decompress((shared_dir / "data" / "git-logs" / f"{name}.log.gz").read_bytes()).decode("utf-8")
-        authors = {line.strip() for line in re.findall(r"^Author:(.*)$", text, re.MULTILINE)}
-        assert authors == {i for group in labels(name)["persons"] for i in group["identities"]}, name
+        fixture = labels(name)
+        log = shared_dir / "data" / "git-logs" / f"{name}.log.gz"
+        assert set(log_authors(log, fixture_scope(fixture))) == set(labelled_identities(fixture)), name
 
 
-def test_pairwise_precision_and_recall(shared_dir: Path, tmp_path: Path) -> None:
-    """Precision >= 0.99 on every labelled log; recall >= 0.85 on fixmystreet (labelled
-    before the rules) and over all labelled logs together."""
-    totals = [0, 0, 0]
-    print()
+@pytest.fixture(scope="module")
+def answers(shared_dir: Path, tmp_path_factory) -> dict[str, dict]:
+    """For each labelled history, the pairwise counts of graphminer's answer (the log
+    harvested with the real CLI, ``identities --json``) and of gambit's (run on exactly
+    the labelled identities): each made once for the whole module."""
+    import warnings
+
+    found = {}
     for name in LABELLED:
-        right, same, wrong, missed = pairwise_counts(labels(name), resolved(shared_dir, tmp_path / name, name))
-        precision, recall = ratio(right, right + len(wrong)), ratio(right, same)
-        print(f"{name}: pairwise precision {precision:.3f}, recall {recall:.3f} ({right} of {same} pairs)")
-        for a, b in missed:
-            print(f"  missed: {a}  ~  {b}")
-        assert not wrong and precision >= 0.99, f"{name}: joins of two different people: {wrong}"
-        if name == "mysociety+fixmystreet":
-            assert recall >= 0.85, f"recall {recall:.3f}; missed {missed}"
-        totals = [totals[0] + right, totals[1] + same, totals[2] + len(wrong)]
-    pooled = ratio(totals[0], totals[1])
-    print(f"all labelled logs: precision {ratio(totals[0], totals[0] + totals[2]):.3f}, recall {pooled:.3f}")
-    assert pooled >= 0.85
+        fixture = labels(name)
+        graphminer = maker_of_identity(resolved(shared_dir, tmp_path_factory.mktemp(name.replace("+", "-")), name))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The inplace keyword")  # gambit's own pandas call
+            gambit = gambit_groups(labelled_identities(fixture))
+        found[name] = {"graphminer": pairwise_counts(fixture, graphminer), "gambit": pairwise_counts(fixture, gambit)}
+    return found
+
+
+@pytest.mark.parametrize("name", LABELLED)
+def test_each_history_against_gambit(answers: dict, name: str) -> None:
+    """Issue 21's acceptance on one labelled history: no wrong join; recall at least 0.80;
+    graphminer's precision at least gambit's and its recall higher (equal only where
+    gambit's is already 1.000, which cannot be passed). The held-out history is scored the
+    same way; its misses are not printed."""
+    counts = answers[name]
+    (precision, recall), (g_precision, g_recall) = scores(counts["graphminer"]), scores(counts["gambit"])
+    right, same, wrong, missed = counts["graphminer"]
+    held = " (held out)" if name in HELD_OUT else ""
+    print(f"\n{name}{held}: precision {precision:.3f}, recall {recall:.3f} ({right} of {same} pairs); "
+          f"gambit {g_precision:.3f}, {g_recall:.3f}")
+    for a, b in missed if name not in HELD_OUT else ():
+        print(f"  missed: {a}  ~  {b}")
+    assert not wrong, f"{name}: joins of two different people: {wrong}"
+    assert recall >= 0.80, f"{name}: recall {recall:.3f}"
+    assert precision >= g_precision, f"{name}: precision {precision:.3f} below gambit's {g_precision:.3f}"
+    assert recall > g_recall or recall == g_recall == 1.0, f"{name}: recall {recall:.3f}, gambit {g_recall:.3f}"
+
+
+def test_pooled_precision_and_recall_against_gambit(answers: dict) -> None:
+    """Pooled over every labelled history: precision >= 0.99 and recall >= 0.90; gambit
+    is a real answer, not a stub (it groups identities and makes mistakes of its own)."""
+    totals = {"graphminer": [0, 0, 0], "gambit": [0, 0, 0]}
+    for counts in answers.values():
+        for tool, (right, same, wrong, _) in counts.items():
+            totals[tool] = [totals[tool][0] + right, totals[tool][1] + same, totals[tool][2] + len(wrong)]
+    pooled = {tool: (ratio(r, r + w), ratio(r, s)) for tool, (r, s, w) in totals.items()}
+    print(f"\nall labelled logs: precision {pooled['graphminer'][0]:.3f}, recall {pooled['graphminer'][1]:.3f}; "
+          f"gambit {pooled['gambit'][0]:.3f}, {pooled['gambit'][1]:.3f}")
+    assert set(answers) == set(LABELLED)
+    assert pooled["graphminer"][0] >= 0.99 and pooled["graphminer"][1] >= 0.90
+    assert pooled["gambit"][1] > 0.5 and pooled["gambit"][0] < 1.0

@@ -183,6 +183,12 @@ def test_fast_path_does_not_import_pandas(store):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("NO-PANDAS")
+    # an --as-of that is the tables' own as_of answers from them too
+    fresh = json.loads(result.stdout.strip().rsplit("\n", 1)[0])["as_of"]
+    same = subprocess.run([sys.executable, "-c", code.replace("'--json']", f"'--json', '--as-of', {fresh!r}]")],
+                          capture_output=True, text=True)
+    assert same.returncode == 0, same.stderr
+    assert same.stdout.strip().endswith("NO-PANDAS")
     # another as_of than the precomputed one computes (pandas), with the same shape
     code_as_of = code.replace("'--json']", "'--json', '--as-of', '2020-02-15']")
     result = subprocess.run([sys.executable, "-c", code_as_of], capture_output=True, text=True)

@@ -262,3 +262,32 @@ def test_summarise_with_no_makers() -> None:
     assert summary["makers"] == 0 and summary["paths"] == [] and summary["cohorts"] == []
     assert summary["time_to"]["from_first_contact"]["first_landed"]["median_days"] is None
     render_text(summary)
+
+
+def test_lifelines_gives_the_old_estimators_medians_on_every_test_world() -> None:
+    """The hand-written estimator was replaced by lifelines (issue 22): on the durations of
+    every test world's ground truth, each median is the one the old estimator gave
+    (recorded by tests/fixtures/km_medians_make.py before it was removed)."""
+    import gzip
+    import json
+    from pathlib import Path
+
+    recorded = json.loads(gzip.decompress(
+        (Path(__file__).parent / "fixtures" / "km-medians.json.gz").read_bytes()))
+    compared = reached = 0
+    for world, pairs in recorded.items():
+        for pair, row in pairs.items():
+            median = km_median(np.array(row["days"]), np.array(row["observed"], dtype=bool))
+            assert median == row["median"], (world, pair, median, row["median"])
+            compared += 1
+            reached += row["median"] is not None
+    assert len(recorded) == 5 and compared > 200 and reached > 50
+
+
+def test_kaplan_meier_band_holds_the_curve() -> None:
+    days = np.array([2, 3, 3, 5, 6, 8, 9, 12, 15, 20])
+    observed = np.array([1, 1, 0, 1, 0, 1, 0, 1, 1, 0], dtype=bool)
+    curve = kaplan_meier(days, observed)
+    assert (curve["lower"] <= curve["survival"] + 1e-12).all()
+    assert (curve["survival"] <= curve["upper"] + 1e-12).all()
+    assert (curve["upper"] - curve["lower"] > 0.05).all()  # ten people: a wide band

@@ -28,7 +28,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "graphminer"
 FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("entry", ("cli", "__main__", "commands", "demo")),
     ("pipeline", ("pipeline",)),
-    ("outputs", ("export", "report", "api")),
+    ("outputs", ("export", "report", "report_plots", "api")),
     ("harvest", ("harvest",)),
     ("read side", ("precompute",)),
     ("reader", ("reader",)),
@@ -40,7 +40,7 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
 ]
 GROUND = FLOORS[-1][1]
 ANALYSIS = ("careers", "stats", "graph", "trajectory", "events", "columnar", "reader", "precompute",
-            "timeline", "identity", "bots", "export", "report", "api")
+            "timeline", "identity", "bots", "export", "report", "report_plots", "api")
 # Where an import inside a function is part of the design: the CLI's lazy commands.
 LAZY_PLACES = ("cli", "commands")
 MOST_INNER_IMPORTS = 5
@@ -253,26 +253,20 @@ README = PACKAGE.parent / "README.md"
 FIXTURES = PACKAGE.parent / "tests" / "fixtures"
 
 
-def declared_listings() -> list:
-    from graphminer.harvest.listings import LISTINGS
-
-    return [*LISTINGS.values(), *(listing.per_item for listing in LISTINGS.values() if listing.per_item)]
-
-
 def test_a_listings_name_is_its_table_and_its_world_collection(tmp_path):
     from graphminer.fakehub.world import COLLECTIONS
-    from graphminer.harvest.listings import LISTINGS
+    from graphminer.harvest.listings import EVERY_LISTING, LISTINGS
     from graphminer.store import open_store
 
     conn = open_store(tmp_path / "store.sqlite")
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     conn.close()
-    assert all(listing.table in tables for listing in declared_listings())
+    assert all(listing.table in tables for listing in EVERY_LISTING)
     for name, listing in LISTINGS.items():
         assert listing.table == name
         # pull requests are the world's issues with a pull_request, as on GitHub
         assert name in COLLECTIONS or (name == "pulls" and "issues" in COLLECTIONS), name
-    assert all(listing.table in COLLECTIONS for listing in declared_listings() if listing.name != "pulls")
+    assert all(listing.table in COLLECTIONS for listing in EVERY_LISTING if listing.name != "pulls")
 
 
 def test_the_readme_lists_every_listing_once_in_reading_order():

@@ -4,6 +4,7 @@ milestones recomputed here straight from the world's records."""
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 import pytest
@@ -21,7 +22,7 @@ def when(text: str) -> datetime:
 def generated(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("world") / "w"
     result = generate_world(out, seed=11, orgs=2, repos_per_org=4, makers=120, years=4,
-                            delta_days=1)
+                            delta_days=1, identity_cases=True)
     world = load_json(result["world"])
     return {"world": world, "truth": compute_truth(world), "out": out,
             "delta": load_json(result["deltas"][0])}
@@ -132,3 +133,49 @@ def test_a_deleted_repo_keeps_its_makers_history(generated):
     for key in in_deleted & set(after["makers"]):
         before = generated["truth"]["makers"][key]["milestones"]["first_contact"]
         assert after["makers"][key]["milestones"]["first_contact"] == before
+
+
+def test_no_maker_joins_two_planted_people_and_a_split_person_is_unresolvable(generated):
+    """The generator knows who made each commit identity (its plan, identity cases
+    included). Every maker of the truth is one planted person; a person the truth splits
+    (a first name alone, a login of imported history on weak evidence, a branch identity
+    no merge subject vouches for) keeps at most their account, and each other part is a
+    ``git:`` maker with ``resolvable`` false (when listed: one with an action)."""
+    from graphminer.fakehub.generator import DEFAULT_NOW
+    from graphminer.fakehub.generator_cast import CASE_MODES, build_plan, case_choices, parse_time
+    from graphminer.fakehub.truth import DEFAULT_RULES, People, harvested_repos
+
+    world, truth = generated["world"], generated["truth"]["makers"]
+    plan = build_plan(11, 2, 4, 120, 4, parse_time(DEFAULT_NOW), 0, identity_cases=True)
+    made_by: dict[tuple[str, str], int] = {}
+    for maker in plan.makers:
+        forms = [(maker.git_name, maker.primary_email), (maker.git_name, maker.work_email or "")]
+        if maker.login:
+            forms += [(maker.git_name, f"{maker.user_id}+{maker.login}@users.noreply.github.com"),
+                      (maker.git_name, f"{maker.login}@users.noreply.github.com")]
+        if maker.email_mode in CASE_MODES:
+            forms += [(name, email) for name, email, _ in case_choices(maker)]
+        for name, email in forms:
+            assert made_by.setdefault((name, email.lower()), maker.idx) == maker.idx, (name, email)
+    repos = harvested_repos(world)
+    commits = [commit for commit in world["commits"] if commit["repo_id"] in repos]
+    people = People(world, commits, DEFAULT_RULES)
+    makers_of_key: dict[str, set[int]] = defaultdict(set)
+    keys_of_maker: dict[int, set[str]] = defaultdict(set)
+    for commit in commits:
+        for side in ("author", "committer"):
+            key = people.side_key(commit, side)
+            person = (commit[side]["name"], commit[side]["email"].lower())
+            if key is None or people.is_bot(key):
+                continue
+            makers_of_key[key].add(made_by[person])
+            keys_of_maker[made_by[person]].add(key)
+    assert all(len(found) == 1 for found in makers_of_key.values()), makers_of_key
+    split = 0
+    for idx, keys in keys_of_maker.items():
+        accounts = {key for key in keys if not key.startswith("git:")}
+        assert accounts <= {str(plan.makers[idx].user_id)}, (idx, keys)
+        assert all(truth[key]["resolvable"] is False for key in keys - accounts if key in truth)
+        split += len(keys) > 1
+    planted = {m.email_mode for m in plan.makers if m.idx in keys_of_maker}
+    assert set(CASE_MODES) <= planted and split >= 2

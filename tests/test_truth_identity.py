@@ -214,3 +214,131 @@ def test_web_flow_committer_is_nobody():
     makers = makers_of(world)
     assert set(makers) == {"1"}
     assert makers["1"]["identities"] == ["alice", "alice@example.org"]
+
+
+# ------------------------------------------------------------------ issue 21: open sides
+
+
+def chain(world: World, identities: list, start: int = 1, parent: str | None = None) -> str:
+    """Commit each identity in turn on one line of history; returns the last sha."""
+    parents = [parent] if parent else []
+    sha = ""
+    for index, identity in enumerate(identities, start=start):
+        sha = f"{index:040d}"
+        world.commit(sha, t(f"2020-01-{index:02d}"), identity, parents=parents)
+        parents = [sha]
+    return sha
+
+
+def test_a_role_looking_address_on_a_persons_own_domain_is_theirs():
+    """hi@ under a handle and a full name on the handle's own domain, and an address on a
+    machine of that domain: one person. On an organisation's domain (two people who
+    cannot be one) hi@ is a role's: each name its own maker, the later one keyed #2."""
+    world = World()
+    chain(world, [("Lena Morov", "hi@lena-moro12.example"), ("lena-moro12", "hi@lena-moro12.example"),
+                  ("lena-moro12", "lena-moro12@host.lena-moro12.example"),
+                  ("Ann Lee", "hi@civic.example.org"), ("Bo Chen", "hi@civic.example.org")])
+    makers = makers_of(world)
+    assert makers["git:hi@lena-moro12.example"]["identities"] == [
+        "hi@lena-moro12.example", "lena-moro12@host.lena-moro12.example"]
+    assert makers["git:hi@civic.example.org"]["identities"] == ["hi@civic.example.org"]
+    assert makers["git:hi@civic.example.org#2"]["milestones"]["first_landed"] == t("2020-01-05")
+    assert len(makers) == 3
+
+
+def test_a_noreply_address_under_a_first_name_brings_the_logins_other_identities():
+    world = World()
+    world.user(7, "lmorov")
+    chain(world, [("Lena", "7+lmorov@users.noreply.github.com"), ("Lena Morov", "lmorov@posteo.example"),
+                  ("Lena", "lena@laptop.example")])
+    makers = makers_of(world)
+    # the login is carried by the full name's address; 'Lena' alone is nobody's evidence
+    assert makers["7"]["identities"] == ["lmorov", "7+lmorov@users.noreply.github.com", "lmorov@posteo.example"]
+    assert makers["git:lena@laptop.example"]["resolvable"] is False
+
+
+def merged(world: World, number: int, login: str, base: str, authors: list, day: int) -> str:
+    """A PR branch of ``authors``' commits off ``base``, merged on the mainline by
+    'Merge pull request #N from LOGIN/topic'; returns the merge's sha."""
+    parent = base
+    for index, author in enumerate(authors):
+        sha = f"{number:02d}{index:038d}"
+        world.commit(sha, t(f"2020-02-{day:02d}", f"0{index}:00:00"), author, parents=[parent])
+        parent = sha
+    sha = f"{number:02d}" + "f" * 38
+    world.commit(sha, t(f"2020-02-{day:02d}", "09:00:00"), ("Jesse Main", "jesse@main.example"),
+                 author_id=1, parents=[base, parent],
+                 message=f"Merge pull request #{number} from {login}/topic\n\nA change")
+    return sha
+
+
+def test_merge_subjects_name_whose_commits_they_brought_in():
+    """Every merge from hcape brought in Hana Cape's one identity: it is hcape's. A login
+    whose merges bring in two people joins nobody, and so does the repository's owner."""
+    world = World()
+    world.user(1, "jmain")
+    world.user(7, "hcape")
+    world.user(8, "mixed")
+    world.user(9, "civic")
+    hana = ("Hana Cape", "hana@laptop-3.example")
+    base = chain(world, [("Jesse Main", "jesse@main.example")])
+    world.data["commits"][0]["author_id"] = world.data["commits"][0]["committer_id"] = 1
+    head = merged(world, 1, "hcape", base, [hana, hana], 1)
+    head = merged(world, 2, "hcape", head, [hana], 2)
+    head = merged(world, 3, "mixed", head, [("Cy Dee", "cy@c.example"), ("Di Eve", "di@d.example")], 3)
+    merged(world, 4, "civic", head, [("Ed Fox", "ed@e.example")], 4)
+    makers = makers_of(world)
+    assert makers["7"]["identities"] == ["hcape", "hana@laptop-3.example"]
+    assert {"git:cy@c.example", "git:di@d.example", "git:ed@e.example"} <= set(makers)
+
+
+def test_merge_subjects_need_one_identity_every_time():
+    world = World()
+    world.user(1, "jmain")
+    world.user(7, "hcape")
+    base = chain(world, [("Jesse Main", "jesse@main.example")])
+    head = merged(world, 1, "hcape", base, [("Hana Cape", "hana@laptop-3.example")], 1)
+    merged(world, 2, "hcape", head, [("Hana Cape", "hana@work.example")], 2)
+    makers = makers_of(world)
+    # two identities over two merges: neither is hcape's; one full name makes them one person
+    assert makers["git:hana@laptop-3.example"]["identities"] == ["hana@laptop-3.example", "hana@work.example"]
+
+
+def test_a_first_name_alone_and_a_placeholder_join_nobody():
+    """'Chen' beside one Chen Zuda, and 'Chen' of another person: three makers. A
+    placeholder address under two full names is two people: the account holder's name
+    joins her account, the other's is its own maker, a third person's keyed #2."""
+    world = World()
+    zuda = world.user(7, "chenzuda")
+    chain(world, [("Chen", "chen@laptop-1.example"), ("Chen", "chen@laptop-2.example"),
+                  ("Chen Daga", "ADD_EMAIL_HERE"), ("Chen Zuda", "ADD_EMAIL_HERE"), ("Cy Dee", "ADD_EMAIL_HERE")])
+    world.commit("9" * 40, t("2020-02-01"), ("Chen Zuda", "chenzuda@civic.example.com"), author_id=zuda,
+                 parents=[f"{5:040d}"])
+    makers = makers_of(world)
+    assert makers["7"]["identities"] == ["chenzuda", "add_email_here", "chenzuda@civic.example.com"]
+    assert {"git:chen@laptop-1.example", "git:chen@laptop-2.example", "git:add_email_here",
+            "git:add_email_here#2"} == set(makers) - {"7"}
+    assert makers["git:add_email_here"]["milestones"]["first_landed"] == t("2020-01-03")
+    assert makers["git:add_email_here#2"]["milestones"]["first_landed"] == t("2020-01-05")
+
+
+def test_a_login_of_imported_history_needs_more_than_one_carrying_commit():
+    world = World()
+    last = chain(world, [("elinyozu", "elinyozu"), ("elinyozu", "elinyozu"),
+                         ("Emeka Linyozu", "elinyozu@mail.example.org")])
+    assert set(makers_of(world)) == {"git:elinyozu", "git:elinyozu@mail.example.org"}
+    chain(world, [("Emeka Linyozu", "elinyozu@mail.example.org")], start=4, parent=last)
+    assert makers_of(world)["git:elinyozu"]["identities"] == ["elinyozu", "elinyozu@mail.example.org"]
+
+
+def test_an_address_whose_names_lead_to_two_users_is_split_by_name():
+    world = World()
+    alice, bob = world.user(1, "alice"), world.user(2, "bob")
+    chain(world, [("Alice Smith", "alice@a.example"), ("Bob Jones", "bob@b.example")])
+    world.data["commits"][0]["author_id"] = world.data["commits"][0]["committer_id"] = alice
+    world.data["commits"][1]["author_id"] = world.data["commits"][1]["committer_id"] = bob
+    chain(world, [("Alice Smith", "shared@x.example"), ("Bob Jones", "shared@x.example")], start=3,
+          parent=f"{2:040d}")
+    makers = makers_of(world)
+    assert set(makers) == {"1", "2"}
+    assert "shared@x.example" in makers["1"]["identities"] and "shared@x.example" in makers["2"]["identities"]

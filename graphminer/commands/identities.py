@@ -42,7 +42,7 @@ def identities(ctx: click.Context, as_json: bool, include_bots: bool, store: str
     for maker in makers:
         click.echo(_maker_line(maker))
         for item in maker["identities"]:
-            click.echo(f"    {item['identity']}  [{item['rule']}] {item['commits']} commits")
+            click.echo(f"    {item['identity']}  [{item['rule']}]{_commits(item)}")
     click.echo(_summary_line(makers))
 
 
@@ -52,12 +52,14 @@ def identities(ctx: click.Context, as_json: bool, include_bots: bool, store: str
 @click.option("--store", help="the store file (default from the config)")
 @click.pass_context
 def explain(ctx: click.Context, who: str, as_json: bool, store: str | None) -> None:
-    """Say which maker LOGIN_OR_EMAIL belongs to, by which rule and on what evidence."""
+    """Say which maker LOGIN_OR_EMAIL belongs to, by which rule and on what evidence
+    (every piece of evidence the rules found for each of its joins)."""
     from graphminer.identity import explain as explain_identity
 
+    config = load_config(ctx.obj["config"])
     conn = _open(store or ctx.obj["store"], ctx.obj["config"])
     try:
-        makers = explain_identity(conn, who)
+        makers = explain_identity(conn, who, config)
     finally:
         conn.close()
     if not makers:
@@ -72,7 +74,16 @@ def explain(ctx: click.Context, who: str, as_json: bool, store: str | None) -> N
         click.echo(_maker_line(maker))
         for item in maker["identities"]:
             mark = "*" if item["matched"] else " "
-            click.echo(f"  {mark} {item['identity']}  [{item['rule']}] {item['evidence']}")
+            click.echo(f"  {mark} {item['identity']}  [{item['rule']}]{_commits(item)}  {item['evidence']}")
+            for piece in item.get("all_evidence", []):
+                if (piece["rule"], piece["evidence"]) != (item["rule"], item["evidence"]):
+                    click.echo(f"        also [{piece['rule']}] {piece['evidence']}")
+
+
+def _commits(item: dict) -> str:
+    """A git identity's authored commits (an account carries none: its commits are its
+    git identities')."""
+    return "" if item["commits"] is None else f" {item['commits']} commits"
 
 
 def _summary_line(makers: list[dict]) -> str:

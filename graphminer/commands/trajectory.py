@@ -26,17 +26,20 @@ def trajectory(who: str, org: str | None, as_of: str | None, store: str | None,
     from graphminer import timeutil
     from graphminer.config import load_config, store_path_for
     from graphminer.store import open_store
-    from graphminer.timeline import answer_from_tables, render_timeline
+    from graphminer.timeline import answer_from_tables, maker_names, render_timeline
 
     config = load_config(config_path)
-    moment = timeutil.as_of(as_of) if as_of else None  # pandas, only when --as-of is given
+    # parsed once; it becomes as_of's type (a pandas Timestamp) only if the answer is computed
+    instant = timeutil.parse_instant(as_of) if as_of else None
     conn = open_store(store_path_for(store, config), readonly=True)
     try:
-        answer = answer_from_tables(conn, config, who, org, timeutil.format_instant(moment))
+        answer = answer_from_tables(conn, config, who, org, timeutil.format_instant(instant))
         if answer is None:  # stale tables, or another as_of: computed (pandas)
             from graphminer.precompute import timeline_computed
 
+            moment = timeutil.as_of(instant) if instant else None
             answer = timeline_computed(conn, config, who, org, moment)
+        names = {} if as_json else maker_names(conn, answer)
     finally:
         conn.close()
-    click.echo(json.dumps(answer, indent=2) if as_json else render_timeline(answer))
+    click.echo(json.dumps(answer, indent=2) if as_json else render_timeline(answer, names))

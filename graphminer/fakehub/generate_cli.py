@@ -45,6 +45,9 @@ def _utc_time(text: str) -> str:
               help="Makers who deleted their account: their records show the user ghost (id 10137).")
 @click.option("--outside-share", type=float, default=0.0, show_default=True,
               help="Share of landed makers given activity outside the harvested orgs (for following).")
+@click.option("--identity-cases", is_flag=True,
+              help="Plant the hard cases of identity resolution (own domains, noreply under a first name, "
+                   "merge subjects, first names alone, placeholders, imported logins).")
 @click.option("--now", default="2025-06-30T23:59:59Z", show_default=True, help="The world's now (ISO 8601, UTC).")
 @click.option("--no-truth", is_flag=True, help="Skip the ground truth (for benchmarks of huge worlds).")
 @click.option("--from-git-log", "git_logs", multiple=True, help="Build the world from saved git logs (OWNER+REPO.log.gz), repeatable.")
@@ -52,7 +55,7 @@ def _utc_time(text: str) -> str:
 @click.argument("more_logs", nargs=-1)
 def generate(seed: int, orgs: int, repos_per_org: int, makers: int, years: int, delta_days: int,
              blocked_repos: int, renamed_repos: int, transferred_repos: int, private_repos: int,
-             deleted_accounts: int, outside_share: float, now: str,
+             deleted_accounts: int, outside_share: float, identity_cases: bool, now: str,
              no_truth: bool, git_logs: tuple[str, ...], out: str,
              more_logs: tuple[str, ...]) -> None:
     """Write a fakehub world (world.json.gz), its deltas and its ground truth (truth.json)."""
@@ -62,10 +65,10 @@ def generate(seed: int, orgs: int, repos_per_org: int, makers: int, years: int, 
         from graphminer.fakehub.gitlog_world import world_from_git_logs
 
         if delta_days or blocked_repos or renamed_repos or transferred_repos or private_repos \
-                or deleted_accounts or outside_share:
+                or deleted_accounts or outside_share or identity_cases:
             raise BadInput("--delta-days, --blocked-repos, --renamed-repos, --transferred-repos, "
-                           "--private-repos, --deleted-accounts and --outside-share apply to generated worlds, "
-                           "not to --from-git-log")
+                           "--private-repos, --deleted-accounts, --outside-share and --identity-cases apply "
+                           "to generated worlds, not to --from-git-log")
 
         result = world_from_git_logs([*git_logs, *more_logs], out, truth=not no_truth)
     else:
@@ -76,7 +79,7 @@ def generate(seed: int, orgs: int, repos_per_org: int, makers: int, years: int, 
                                 blocked_repos=blocked_repos, truth=not no_truth,
                                 renamed_repos=renamed_repos, transferred_repos=transferred_repos,
                                 private_repos=private_repos, deleted_accounts=deleted_accounts,
-                                outside_share=outside_share,
+                                outside_share=outside_share, identity_cases=identity_cases,
                                 now=_utc_time(now), progress=_progress)
     counts = ", ".join(f"{name} {count}" for name, count in result["counts"].items())
     click.echo(f"wrote {result['world']} ({counts}; {result['events']} events in {result['seconds']:.1f} s)")

@@ -228,6 +228,7 @@ def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int,
                    years: int, delta_days: int = 0, blocked_repos: int = 0, truth: bool = True,
                    now: str = DEFAULT_NOW, renamed_repos: int = 0, transferred_repos: int = 0,
                    private_repos: int = 0, deleted_accounts: int = 0, outside_share: float = 0.0,
+                   identity_cases: bool = False,
                    progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Write ``OUT/world.json.gz`` (+ deltas, + truth); return counts, paths and timings.
 
@@ -236,14 +237,15 @@ def generate_world(out: str | Path, *, seed: int, orgs: int, repos_per_org: int,
     repos the first delta renames (transfers); ``private_repos``, repos marked private;
     ``deleted_accounts``, makers whose records show ``ghost`` (``generator_ghost``);
     ``outside_share``, the share of landed makers given activity outside the harvested orgs
-    (``generator_outside``).
+    (``generator_outside``); ``identity_cases``, makers whose commits name them as the hard
+    cases of identity resolution do (``generator_cast.CASE_MODES``).
     """
     _check_sizes(seed, orgs, repos_per_org, makers, years, delta_days, blocked_repos)
     _check_moves(renamed_repos, transferred_repos, delta_days)
     folder = output_dir(out)
     started = time.perf_counter()
     now_ts = parse_time(now)
-    plan = build_plan(seed, orgs, repos_per_org, makers, years, now_ts, blocked_repos)
+    plan = build_plan(seed, orgs, repos_per_org, makers, years, now_ts, blocked_repos, identity_cases)
     ids = IdCounters()
     forced = _first_ordinary_repo(plan)
     private = _private_repos(plan, forced, private_repos)

@@ -58,6 +58,29 @@ FORCED_KINDS = tuple(kind for kind, _ in KIND_WEIGHTS)
 # How a user's commits identify them (the identity resolver's evidence).
 EMAIL_MODES = (("plain", 78), ("two", 11), ("noreply_id", 7), ("noreply_old", 4))
 
+# The hard identity cases (issue 21), planted only when the world asks for them: each mode
+# says how a maker's commits name them (see ``case_identity``).
+#   own_domain    an account holder's own domain LOGIN.example: 'Full Name <hi@D>' and
+#                 'LOGIN <hi@D>' (a role-looking local part, two names) and
+#                 'LOGIN <LOGIN@host.D>' (a subdomain), beside the linked primary address
+#   noreply_first 'First <ID+LOGIN@users.noreply...>' under a first name only, and the
+#                 login's other identity 'Full Name <LOGIN@mail domain>' (unlinked)
+#   merge_login   linked commits 'First <noreply>'; every other commit (PR branches, pushes)
+#                 'Full Name <first@laptop-N.example>', unlinked: only the merge subjects
+#                 'Merge pull request #N from LOGIN/...' say whose it is
+#   name_trap     'First <first@laptop-N.example>' (a first name alone) and
+#                 'Full Name <ADD_EMAIL_HERE>' (a placeholder) beside the linked primary;
+#                 a git-only twin shares the first name and the placeholder
+#   git_domain    (no account) 'Full Name <hi@D>', 'handle <hi@D>', 'handle <handle@host.D>'
+#                 on the person's own domain D = handle.example
+#   imported      (no account) a login of imported history 'handle <handle>' and the full
+#                 name on an address carrying the handle, sometimes in one commit only
+#   name_twin     (no account) the name_trap maker's twin: 'First <first@laptop-N.example>'
+#                 and 'Full Name <ADD_EMAIL_HERE>', nothing else
+CASE_MODES = ("own_domain", "noreply_first", "merge_login", "name_trap", "git_domain", "imported",
+              "name_twin")
+PLACEHOLDER_EMAIL = "ADD_EMAIL_HERE"
+
 BOTS = (
     ("dependabot[bot]", 49699333),
     ("github-actions[bot]", 41898282),
@@ -110,6 +133,7 @@ class Maker:
     work_email: str | None = None
     public_email: str | None = None
     created_at: int = 0
+    handle: str = ""  # an identity case's handle: the login, or a git-only person's (CASE_MODES)
 
 
 @dataclass(slots=True)
@@ -160,6 +184,8 @@ class Plan:
 def commit_identity(maker: Maker, rnd: random.Random) -> tuple[str, str, int | None]:
     """(name, email, linked user id or None) this maker's next commit carries."""
     mode = maker.email_mode
+    if mode in CASE_MODES:
+        return case_identity(maker, rnd)
     if maker.login is None:
         return maker.git_name, maker.primary_email, None
     if mode == "noreply_id":
@@ -170,6 +196,84 @@ def commit_identity(maker: Maker, rnd: random.Random) -> tuple[str, str, int | N
         # A second, unlinked address under the same full name: only a name match joins it.
         return maker.git_name, maker.work_email, None
     return maker.git_name, maker.primary_email, maker.user_id
+
+
+def case_identity(maker: Maker, rnd: random.Random) -> tuple[str, str, int | None]:
+    """(name, email, linked user id or None) of a planted identity case's next commit."""
+    choices = case_choices(maker)
+    return choices[rnd.randrange(len(choices))]
+
+
+def case_choices(maker: Maker) -> list[tuple[str, str, int | None]]:
+    """Every (name, email, linked user id or None) a planted identity case's commits carry."""
+    mode, full, handle = maker.email_mode, maker.name, maker.handle
+    first = full.split(" ", 1)[0]
+    laptop = f"{first.lower()}@laptop-{maker.idx}.example"
+    choices: list[tuple[str, str, int | None]]
+    if mode == "own_domain":
+        domain = f"{handle}.example"
+        choices = [(full, maker.primary_email, maker.user_id), (full, f"hi@{domain}", None),
+                   (handle, f"hi@{domain}", None), (handle, f"{handle}@host.{domain}", None)]
+    elif mode == "noreply_first":
+        choices = [(first, f"{maker.user_id}+{handle}@users.noreply.github.com", None),
+                   (full, maker.primary_email, None)]
+    elif mode == "merge_login":
+        choices = [(full, laptop, None)]
+    elif mode == "name_trap":
+        choices = [(full, maker.primary_email, maker.user_id), (first, laptop, None),
+                   (full, PLACEHOLDER_EMAIL, None)]
+    elif mode == "git_domain":
+        domain = f"{handle}.example"
+        choices = [(full, f"hi@{domain}", None), (handle, f"hi@{domain}", None),
+                   (handle, f"{handle}@host.{domain}", None)]
+    elif mode == "imported":
+        choices = [(handle, handle, None), (handle, handle, None), (full, maker.primary_email, None)]
+    else:  # name_twin
+        choices = [(first, laptop, None), (full, PLACEHOLDER_EMAIL, None)]
+    return choices
+
+
+def _activity(plan: Plan) -> dict[int, int]:
+    """How much each maker is planned to do (stints weighted by their count of acts)."""
+    found: dict[int, int] = {}
+    for repo in plan.repos:
+        if repo.empty or repo.fork or repo.blocked:
+            continue
+        for stint in repo.stints:
+            weight = 12 if stint.role == "founder" else stint.n
+            found[stint.maker] = found.get(stint.maker, 0) + weight
+    return found
+
+
+def plant_identity_cases(plan: Plan) -> None:
+    """Give the busiest makers the identity case modes (``CASE_MODES``): two account
+    holders each for own_domain, noreply_first and merge_login (contributors whose pull
+    requests bring their commits in, not founders), one name_trap, and git-only people for
+    git_domain, imported (two) and name_twin, as many as the world has. Only identities
+    change: the plan's stints and every random choice before are untouched."""
+    busy = _activity(plan)
+    people = [m for m in plan.makers if m.kind != "bot" and m.idx in busy]
+    people.sort(key=lambda m: (-busy[m.idx], m.idx))
+    founders = {repo.founder for repo in plan.repos}
+    accounts = [m for m in people if m.login is not None and m.idx not in founders]
+    git_only = [m for m in people if m.login is None]
+    wanted = ("merge_login", "noreply_first", "own_domain", "merge_login", "noreply_first",
+              "own_domain", "name_trap")
+    for maker, mode in zip(accounts, wanted, strict=False):
+        maker.email_mode = mode
+        maker.handle = maker.login or ""
+        maker.git_name = maker.name.split(" ", 1)[0] if mode in ("noreply_first", "merge_login") else maker.name
+        maker.public_email = None  # profiles are no evidence (not harvested by default)
+    trap = next((m for m in accounts if m.email_mode == "name_trap"), None)
+    for maker, mode in zip(git_only, ("git_domain", "imported", "name_twin", "imported"), strict=False):
+        if mode == "name_twin" and trap is None:
+            continue
+        maker.email_mode = mode
+        local = maker.primary_email.split("@", 1)[0]
+        # a domain label has no dots; a login of imported history is the address's local part
+        maker.handle = local.replace(".", "-") if mode == "git_domain" else local
+        if mode == "name_twin":
+            maker.name = maker.git_name = f"{trap.name.split(' ', 1)[0]} {maker.name.split(' ', 1)[1]}"
 
 
 def _unique_people(rnd: random.Random, count: int) -> list[tuple[str, str]]:
@@ -386,8 +490,10 @@ def _plan_maker(rnd: random.Random, maker: Maker, picker: _Picker, now: int) -> 
 
 
 def build_plan(seed: int, n_orgs: int, per_org: int, n_makers: int, years: int, now: int,
-               blocked: int = 0) -> Plan:
-    """The whole cast and every stint, deterministic for ``seed``."""
+               blocked: int = 0, identity_cases: bool = False) -> Plan:
+    """The whole cast and every stint, deterministic for ``seed``; with ``identity_cases``,
+    some makers' commits identify them as the hard cases of identity resolution do
+    (``plant_identity_cases``; without it the plan is as before, byte for byte)."""
     rnd = random.Random(seed)
     start = now - years * 365 * DAY
     orgs = _org_records(rnd, n_orgs, start)
@@ -426,5 +532,8 @@ def build_plan(seed: int, n_orgs: int, per_org: int, n_makers: int, years: int, 
                 members[repo.org].add(stint.maker)
     for repo in repos:
         repo.stints.sort(key=lambda s: (s.start, s.maker))
-    return Plan(seed=seed, now=now, start=start, makers=makers, orgs=orgs, repos=repos,
+    plan = Plan(seed=seed, now=now, start=start, makers=makers, orgs=orgs, repos=repos,
                 bots=bots, members=members)
+    if identity_cases:
+        plant_identity_cases(plan)
+    return plan

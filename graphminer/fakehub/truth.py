@@ -90,14 +90,17 @@ Identities
         exactly one user -> that user;
     (g) otherwise the unlinked maker of (12).
     Evidence for (e) and (f) comes only from sides linked by id (b), never from user
-    profiles (not harvested by default) and never transitively from (c), (e) or (f).
+    profiles (not harvested by default); (e) and (f) are read per unit of the sides (b)-(d)
+    leave open (one address under several names is one person: class ``People`` (a)-(c)).
     A side linked by id is never moved to another user, so two accounts never merge.
 11. A commit identity is a bot when its name or email contains ``[bot]``; or its name,
     its email or the part of its email before ``@`` equals an entry of ``rules["bots"]``;
     or its name or email contains one of ``rules["bot_patterns"]`` (default
     ``github actions bot`` and ``-bot@``), all case-insensitive. No surname regex.
 12. Unlinked, non-bot commit emails (lower-cased) are grouped: two emails used with the
-    same valid full name (as in 10f) are one person. A group's key is
+    same valid full name (as in 10f) are one person; then the heuristics of
+    docs/identities.md join them (personal domains, login words, merge subjects: class
+    ``People`` (d)-(f)). A group's key is
     ``git:<email>`` of the earliest commit (committer date, then sha) on which any of its
     emails appears, author or committer side.
 13. ``resolvable`` is true for makers keyed by user id and false for ``git:`` makers
@@ -374,12 +377,102 @@ def harvested_repos(world: dict) -> dict[int, dict]:
 # --------------------------------------------------------------------------- identities
 
 
+# Commit email user names (before the @) that name a role, not a person: such an address is
+# no person's, whatever the domain (docs/identities.md: root@, deploy@, build@).
+ROLE_LOCALS = frozenset({"root", "admin", "administrator", "deploy", "deployer", "build", "ci",
+                         "www-data", "test", "noreply", "no-reply", "nobody"})
+# Role-looking user names (hi@, git@, github@, mail@, info@): several people's on an
+# organisation's domain, one person's on their own domain.
+ROLE_LOOKING_LOCALS = frozenset({"hi", "hello", "git", "github", "mail", "info", "contact"})
+# Domains where unrelated people hold addresses: never one person's.
+MAIL_PROVIDERS = frozenset({"gmail.com", "googlemail.com", "hotmail.com", "outlook.com",
+                            "yahoo.com", "icloud.com", "users.noreply.github.com", "github.com"})
+MACHINE_TLDS = frozenset({"local", "localdomain", "lan", "home", "internal", "localhost", "(none)"})
+COUNTRY_SECOND_LEVELS = frozenset({"co", "com", "org", "net", "ac", "gov", "edu"})
+# A commit 'email' of imported history that is a login ('matthew'), unless it is a placeholder
+IMPORTED_LOGIN = re.compile(r"[a-z][a-z0-9._-]{2,31}")
+PLACEHOLDER_WORDS = ("email", "here", "example", "your", "none", "unknown", "null", "nobody", "user")
+MERGE_NAMES_LOGIN = (re.compile(r"^Merge pull request #\d+ from ([^/\s]+)/"),
+                     re.compile(r"^Merge branch \S+ of \S*github\.com[:/]([^/\s]+)/"))
+
+
+def site_of(domain: str) -> str | None:
+    """The registrable domain an address's domain belongs to ('name.de' for 'host.name.de';
+    three labels under a two-letter country code with a co/com/org... second level), None
+    for a machine's local name."""
+    labels = domain.split(".")
+    if len(labels) < 2 or labels[-1] in MACHINE_TLDS:
+        return None
+    keep = 3 if len(labels[-1]) == 2 and labels[-2] in COUNTRY_SECOND_LEVELS else 2
+    return ".".join(labels[-keep:]) if len(labels) >= keep else None
+
+
+def can_be_one_person(a: str, b: str) -> bool:
+    """Two normal names one person can use: equal, or a one-word name that is the other's
+    first name, surname or handle (its words written together, or its first initial and
+    surname)."""
+    if a == b:
+        return True
+    if len(a.split()) > 1 and len(b.split()) > 1:
+        return False
+    word, full = (a, b.split()) if len(a.split()) == 1 else (b, a.split())
+    if len(full) < 2:
+        return False
+    return word in (full[0], full[-1], "".join(full), full[0][0] + full[-1])
+
+
 class People:
-    """Resolves users and commit identities to maker keys (rules 9-14)."""
+    """Resolves users and commit identities to maker keys (interpretations 9-14).
+
+    Commit sides that 10a-10d leave unresolved ("open" sides) are read, as a second
+    reading of docs/identities.md (written from its text, sharing no code with
+    ``graphminer.identity``), through their identity ``(name, email)``:
+
+    (a) Units. An open side's unit is its address when the address is a person's: it has
+        an ``@``, its user name is not a role's (``ROLE_LOCALS``: root@, deploy@...) and,
+        unless the domain is one person's (b), not role-looking (``hi@``, ``git@``,
+        ``github@``, ``mail@``, ``info@``...). One address under several names is one
+        person (same-email). Any other side is a unit of its own identity: a placeholder
+        (``ADD_EMAIL_HERE``) or a login of imported history (``matthew``) is no address.
+    (b) Personal domains. A registrable domain (``site_of``), not a mail provider, with
+        the names of every commit side on it or on its subdomains (linked or not; bots,
+        generic names and roles' identities left out) is one person's when one name is a
+        full name or the domain's first label (a handle equal to it: the owner's), and
+        every two names but that handle can be one person's (``can_be_one_person``).
+        Every address on it and on its subdomains is that person (personal-domain).
+    (c) Anchors (10e and 10f on units): a unit is a user's when one of its addresses is
+        on sides linked (10b) to that user only, or one of its full names (10f) is; a unit
+        whose evidence names two users is split into its identities, each anchored by its
+        own address, else its own name.
+    (d) Then, never bringing two users together: units with one valid full name are one
+        person (12); every address of a personal domain (b); login words (e); merge
+        subjects (f).
+    (e) Login words. A word that stands for a login: the address of an imported-history
+        side that looks like a login (``IMPORTED_LOGIN``, no placeholder word in it); a
+        one-word name of three letters or more that is nobody's first name (the first word
+        of a valid full name on any commit side) nor a role word; the login of a noreply
+        address (an imported-history side stands for its address only, whatever its
+        name). It joins the person whose full-name identities carry it (their address's
+        user name, not a role's, of three letters or more; their personal domain's first
+        label; their noreply login; their name written together), when every carrier but
+        the word's own person is one person and nobody else has the word as a first name.
+        A first name alone is never evidence. A login of imported history needs its
+        carriers in more than one commit (as authors).
+    (f) Merge subjects. A mainline merge (rule 5) whose subject starts ``Merge pull request
+        #N from LOGIN/`` or ``Merge branch X of github.com:LOGIN/``, LOGIN the current login
+        of a user and not the repository's owner, brought in the non-merge commits it
+        reached first (rule 5). When every such merge of LOGIN, in every repository,
+        brought in commits of one author identity, the same each time, and not a bot's,
+        that identity is the user's.
+    (g) An open side is its group's user when the group has one, else the unlinked maker
+        ``git:<email>`` of the group's earliest commit (12); should two groups have the
+        same earliest email (a placeholder), the later ones are ``git:<email>#2``, ``#3``.
+    """
 
     def __init__(self, world: dict, commits: list[dict], rules: dict) -> None:
         self.users = {user["id"]: user for user in world.get("users", []) if user["id"] != GHOST_ID}
         self.by_login = {user["login"].lower(): user["id"] for user in self.users.values()}
+        self.owners = {repo["id"]: str(repo.get("owner") or "").lower() for repo in world.get("repos", [])}
         self.bot_words = {word.lower() for word in rules["bots"]}
         self.bot_patterns = [pattern.lower() for pattern in rules["bot_patterns"]]
         self.generic = {normal_name(name) for name in rules["generic_names"]}
@@ -387,7 +480,7 @@ class People:
         self.bot_keys: set[str] = set()
         self.emails: dict[str, set[str]] = defaultdict(set)
         self.email_owner, self.name_owner = self.linked_evidence(commits)
-        self.unlinked_key = self.unlinked_groups(commits)
+        self.open_key = self.open_makers(commits)
 
     # users ---------------------------------------------------------------
 
@@ -434,6 +527,10 @@ class People:
             return int(user_id)
         return self.by_login.get(login.lower())
 
+    def strong_user(self, user_id: int | None, email: str) -> int | None:
+        """The user a commit side resolves to by 10b (its link) or 10c (a noreply email)."""
+        return user_id if user_id is not None else self.noreply_user(email)
+
     def linked_evidence(self, commits: list[dict]) -> tuple[dict[str, int], dict[str, int]]:
         """Emails and valid names seen on id-linked commit sides, each with its one user."""
         email_users: dict[str, set[int]] = defaultdict(set)
@@ -454,60 +551,301 @@ class People:
         name_owner = {name: next(iter(ids)) for name, ids in name_users.items() if len(ids) == 1}
         return email_owner, name_owner
 
-    def linked_user(self, user_id: int | None, name: str | None, email: str) -> int | None:
-        """The user a commit side resolves to by rules 10b, 10c, 10e, 10f, or None."""
-        if user_id is not None:
-            return user_id
-        by_noreply = self.noreply_user(email)
-        if by_noreply is not None:
-            return by_noreply
-        if self.identity_is_bot(name, email):
-            return None
-        if email in self.email_owner:
-            return self.email_owner[email]
-        return self.name_owner.get(normal_name(name))
+    def plays_a_role(self, name: str, email: str) -> bool:
+        """A role's identity says nothing about a person: its name is a role word, or it
+        is not a full name and its address's user name is one."""
+        local = email.rpartition("@")[0] or email
+        return name in ROLE_LOCALS or (len(name.split()) < 2 and local in ROLE_LOCALS)
 
-    def unlinked_groups(self, commits: list[dict]) -> dict[str, str]:
-        """Unlinked non-bot email -> ``git:`` key of its person (rule 12)."""
-        parent: dict[str, str] = {}
+    # open sides (a)-(g) --------------------------------------------------
 
-        def root(node: str) -> str:
-            while parent[node] != node:
-                parent[node] = parent[parent[node]]
-                node = parent[node]
-            return node
+    def open_makers(self, commits: list[dict]) -> dict[tuple[str, str], tuple[str, Any]]:
+        """Each open identity (normal name, email) -> ("user", id) or ("git", key)."""
+        idents = self.read_identities(commits)
+        self.personal = self.personal_sites(idents)
+        self.parent: dict[str, str] = {}
+        self.owner_of: dict[str, int] = {}
+        self.joined: Counter[str] = Counter()
+        unit = self.anchored_units(idents)
+        for ident, info in idents.items():
+            if info["open"]:
+                self.node(unit[ident])
+        self.same_name_links(idents, unit)
+        self.personal_domain_links(idents, unit)
+        self.login_word_links(idents, unit, commits)
+        self.merge_subject_links(idents, unit, commits)
+        return self.open_keys(idents, unit)
 
-        first_seen: dict[str, tuple[datetime, str]] = {}
-        name_email: dict[str, str] = {}
+    def read_identities(self, commits: list[dict]) -> dict[tuple[str, str], dict]:
+        """Every non-bot identity on a commit side (web flow aside): the users its linked
+        and noreply sides name, whether it has open sides, its author commits, its raw
+        address and its earliest open side (committer date, sha)."""
+        idents: dict[tuple[str, str], dict] = {}
         for commit in commits:
             when = (parse_time(commit["committer"]["date"]), commit["sha"])
             for side, id_field in (("author", "author_id"), ("committer", "committer_id")):
                 person = commit.get(side) or {}
-                email = (person.get("email") or "").strip().lower()
+                raw = (person.get("email") or "").strip()
+                email = raw.lower()
                 name = person.get("name")
-                if email == WEB_FLOW_EMAIL or commit.get(id_field) is not None:
+                if email == WEB_FLOW_EMAIL or self.identity_is_bot(name, email):
                     continue
-                if self.noreply_user(email) is not None or self.identity_is_bot(name, email):
+                ident = (normal_name(name), email)
+                info = idents.get(ident)
+                if info is None:
+                    info = idents[ident] = {"users": set(), "open": False, "authored": set(),
+                                            "raw": raw, "first": None}
+                if side == "author":
+                    info["authored"].add(commit["sha"])
+                user_id = self.strong_user(commit.get(id_field), email)
+                if user_id is not None:
+                    info["users"].add(user_id)
                     continue
-                if email in self.email_owner or self.name_owner.get(normal_name(name)):
+                info["open"] = True
+                if info["first"] is None or when < info["first"]:
+                    info["first"] = when
+        return idents
+
+    def personal_sites(self, idents: dict[tuple[str, str], dict]) -> set[str]:
+        """(b): the registrable domains that are one person's."""
+        names: dict[str, set[str]] = defaultdict(set)
+        for name, email in idents:
+            local, at, domain = email.rpartition("@")
+            site = site_of(domain) if at else None
+            if (site is None or site in MAIL_PROVIDERS or not name or name in self.generic
+                    or local in ROLE_LOCALS or self.plays_a_role(name, email)):
+                continue
+            names[site].add(name)
+        personal = set()
+        for site, found in names.items():
+            handle = site.split(".")[0]
+            others = found - {handle}
+            if handle not in found and not any(len(name.split()) > 1 for name in others):
+                continue
+            if all(can_be_one_person(a, b) for a in others for b in others):
+                personal.add(site)
+        return personal
+
+    def is_person_address(self, email: str) -> bool:
+        """(a): an address that is one person's."""
+        local, at, domain = email.rpartition("@")
+        if not at or not local or local in ROLE_LOCALS or site_of(domain) is None:
+            return False
+        return local not in ROLE_LOOKING_LOCALS or site_of(domain) in self.personal
+
+    def anchored_units(self, idents: dict[tuple[str, str], dict]) -> dict[tuple[str, str], str]:
+        """(a), (c): the unit of every open identity, anchored to the user its evidence names."""
+        unit: dict[tuple[str, str], str] = {}
+        evidence: dict[str, set[int]] = defaultdict(set)
+        for ident, info in idents.items():
+            if not info["open"]:
+                continue
+            name, email = ident
+            unit[ident] = f"@{email}" if self.is_person_address(email) else f"={name}\x00{email}"
+            evidence[unit[ident]] |= self.own_evidence(ident)
+        for ident in unit:
+            users = evidence[unit[ident]]
+            if len(users) > 1:  # a unit whose evidence names two users: each identity apart
+                unit[ident] = f"={ident[0]}\x00{ident[1]}"
+                users = self.own_evidence(ident)
+                own = self.email_owner.get(ident[1])
+                users = {own} if own is not None else users
+            if len(users) == 1:
+                self.node(unit[ident])
+                self.join(unit[ident], self.node(f"user:{next(iter(users))}"), "anchor")
+        return unit
+
+    def own_evidence(self, ident: tuple[str, str]) -> set[int]:
+        name, email = ident
+        found = {self.email_owner[email]} if email in self.email_owner else set()
+        if name in self.name_owner:
+            found.add(self.name_owner[name])
+        return found
+
+    # the groups
+
+    def node(self, node: str) -> str:
+        if node not in self.parent:
+            self.parent[node] = node
+            if node.startswith("user:"):
+                self.owner_of[node] = int(node[5:])
+        return node
+
+    def find(self, node: str) -> str:
+        while self.parent[node] != node:
+            self.parent[node] = self.parent[self.parent[node]]
+            node = self.parent[node]
+        return node
+
+    def join(self, a: str, b: str, rule: str) -> bool:
+        """One person, unless that would bring two users together; counts the joins each
+        rule made (``joined``, for tests that a world exercises every rule)."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        ua, ub = self.owner_of.get(ra), self.owner_of.get(rb)
+        if ua is not None and ub is not None and ua != ub:
+            return False
+        self.parent[rb] = ra
+        if ua is None and ub is not None:
+            self.owner_of[ra] = ub
+        self.joined[rule] += 1
+        return True
+
+    def node_of(self, ident: tuple[str, str], idents: dict, unit: dict) -> str | None:
+        """An identity's place in the groups: its unit when it has open sides, else the one
+        user its sides name."""
+        if ident in unit:
+            return unit[ident]
+        users = idents[ident]["users"]
+        return self.node(f"user:{next(iter(users))}") if len(users) == 1 else None
+
+    def same_name_links(self, idents: dict, unit: dict) -> None:
+        """(d), rule 12: open identities with one valid full name are one person."""
+        by_name: dict[str, list[str]] = defaultdict(list)
+        for ident in sorted(unit):
+            if valid_full_name(ident[0], self.generic) and not self.plays_a_role(*ident):
+                by_name[ident[0]].append(unit[ident])
+        for units in by_name.values():
+            for other in units[1:]:
+                self.join(units[0], other, "same-name")
+
+    def personal_domain_links(self, idents: dict, unit: dict) -> None:
+        """(b): every address on a personal domain and its subdomains is one person."""
+        by_site: dict[str, list[str]] = defaultdict(list)
+        for ident in sorted(idents):
+            local, at, domain = ident[1].rpartition("@")
+            site = site_of(domain) if at else None
+            node = self.node_of(ident, idents, unit)
+            if site in self.personal and node is not None and self.is_person_address(ident[1]):
+                by_site[site].append(node)
+        for nodes in by_site.values():
+            for other in nodes[1:]:
+                self.join(nodes[0], other, "personal-domain")
+
+    def login_word_links(self, idents: dict, unit: dict, commits: list[dict]) -> None:
+        """(e): a login word joins the one person whose full-name identities carry it."""
+        first_names: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        carriers: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for ident in idents:
+            name, email = ident
+            if not valid_full_name(name, self.generic) or self.plays_a_role(name, email):
+                continue
+            first_names[name.split()[0]].add(ident)
+            carriers["".join(name.split())].add(ident)
+            local, at, domain = email.rpartition("@")
+            noreply = NOREPLY.match(email)
+            if noreply:
+                carriers[noreply.group(2)].add(ident)
+                continue
+            if at and local not in ROLE_LOCALS and local not in ROLE_LOOKING_LOCALS and len(local) >= 3:
+                carriers[local].add(ident)
+            if at and site_of(domain) in self.personal:
+                carriers[site_of(domain).split(".")[0]].add(ident)
+        sources = []
+        for ident in sorted(idents):
+            name, email = ident
+            if self.plays_a_role(name, email):
+                continue
+            raw = idents[ident]["raw"]
+            noreply = NOREPLY.match(email)
+            if noreply:
+                sources.append((ident, noreply.group(2), False))
+            elif raw and "@" not in raw and IMPORTED_LOGIN.fullmatch(raw) and not any(
+                    word in email for word in PLACEHOLDER_WORDS):
+                sources.append((ident, email, True))  # its name too is that login's: no other word
+            elif (len(name) >= 3 and " " not in name and "@" not in name and name not in first_names
+                    and name not in ROLE_LOCALS and name not in ROLE_LOOKING_LOCALS):
+                sources.append((ident, name, False))
+        for ident, word, imported in sources:
+            source = self.node_of(ident, idents, unit)
+            if source is None:
+                continue
+            own = self.find(source)
+            outside = [c for c in carriers.get(word, ()) if c != ident
+                       and (node := self.node_of(c, idents, unit)) is not None and self.find(node) != own]
+            persons = {self.find(self.node_of(c, idents, unit)) for c in outside}
+            if len(persons) != 1:
+                continue
+            namesakes = {self.find(n) for c in first_names.get(word, ())
+                         if (n := self.node_of(c, idents, unit)) is not None} - {own}
+            if not namesakes <= persons:
+                continue
+            if imported and len(set().union(*(idents[c]["authored"] for c in outside))) < 2:
+                continue
+            self.join(next(iter(persons)), source, "imported-login" if imported else "login-word")
+
+    def merge_subject_links(self, idents: dict, unit: dict, commits: list[dict]) -> None:
+        """(f): the merges that name a login and what each brought in."""
+        by_repo: dict[int, list[dict]] = defaultdict(list)
+        for commit in commits:
+            by_repo[commit["repo_id"]].append(commit)
+        brought_by_login: dict[str, list[set[tuple[str, str]]]] = defaultdict(list)
+        for repo_id, repo_commits in by_repo.items():
+            for login, brought in self.merges_naming_logins(repo_commits, self.owners.get(repo_id, "")):
+                brought_by_login[login].append(brought)
+        for login, merges in sorted(brought_by_login.items()):
+            everyone = set().union(*merges)
+            if len(everyone) != 1 or any(len(brought) != 1 for brought in merges):
+                continue
+            ident = next(iter(everyone))
+            node = idents.get(ident) and self.node_of(ident, idents, unit)
+            if node is not None and not self.plays_a_role(*ident):
+                self.join(self.node(f"user:{self.by_login[login]}"), node, "merge-subject")
+
+    def merges_naming_logins(self, commits: list[dict], owner: str) -> list[tuple[str, set[tuple[str, str]]]]:
+        """(login, author identities it brought in) of each mainline merge whose subject names
+        a user's login, oldest first; a bot's identity counts as one too."""
+        by_sha = {commit["sha"]: commit for commit in commits}
+        mainline = mainline_chain(commits, by_sha)
+        seen = set(mainline)
+        found = []
+        for merge in reversed(mainline):
+            brought: set[tuple[str, str]] = set()
+            stack = list(by_sha[merge].get("parents", [])[1:])
+            while stack:
+                sha = stack.pop()
+                if sha in seen or sha not in by_sha:
                     continue
-                node = email or f"<{normal_name(name)}>"
-                parent.setdefault(node, node)
-                if node not in first_seen or when < first_seen[node]:
-                    first_seen[node] = when
-                full = normal_name(name)
-                if valid_full_name(full, self.generic):
-                    if full in name_email:
-                        parent[root(node)] = root(name_email[full])
-                    else:
-                        name_email[full] = node
-        earliest: dict[str, tuple[tuple[datetime, str], str]] = {}
-        for node, when in first_seen.items():
-            group = root(node)
-            candidate = (when, node)
-            if group not in earliest or candidate < earliest[group]:
-                earliest[group] = candidate
-        return {node: f"git:{earliest[root(node)][1]}" for node in parent}
+                seen.add(sha)
+                commit = by_sha[sha]
+                stack.extend(commit.get("parents", []))
+                author = commit.get("author") or {}
+                email = (author.get("email") or "").strip().lower()
+                if len(commit.get("parents", [])) < 2 and email != WEB_FLOW_EMAIL:
+                    brought.add((normal_name(author.get("name")), email))
+            subject = (by_sha[merge].get("message") or "").split("\n", 1)[0]
+            for pattern in MERGE_NAMES_LOGIN:
+                match = pattern.match(subject)
+                login = match.group(1).lower() if match else None
+                if login and brought and login in self.by_login and login != owner:
+                    found.append((login, brought))
+        return found
+
+    def open_keys(self, idents: dict, unit: dict) -> dict[tuple[str, str], tuple[str, Any]]:
+        """(g): every open identity's maker."""
+        earliest: dict[str, tuple] = {}
+        for ident, node in unit.items():
+            root = self.find(node)
+            if root in self.owner_of:
+                continue
+            name, email = ident
+            candidate = (*idents[ident]["first"], email or f"<{name}>")
+            if root not in earliest or candidate < earliest[root]:
+                earliest[root] = candidate
+        keys: dict[str, str] = {}
+        taken: set[str] = set()
+        for root, first in sorted(earliest.items(), key=lambda item: item[1]):
+            key, number = f"git:{first[2]}", 2
+            while key in taken:
+                key, number = f"git:{first[2]}#{number}", number + 1
+            taken.add(key)
+            keys[root] = key
+        found: dict[tuple[str, str], tuple[str, Any]] = {}
+        for ident, node in unit.items():
+            root = self.find(node)
+            found[ident] = ("user", self.owner_of[root]) if root in self.owner_of else ("git", keys[root])
+        return found
 
     def side_key(self, commit: dict, side: str) -> str | None:
         """The maker key of a commit's author or committer (rule 10); notes identities."""
@@ -516,14 +854,15 @@ class People:
         if email == WEB_FLOW_EMAIL:
             return None
         name = person.get("name")
-        user_id = self.linked_user(commit.get(f"{side}_id"), name, email)
+        user_id = self.strong_user(commit.get(f"{side}_id"), email)
         if user_id is not None:
             key = self.user_key(user_id)
         elif self.identity_is_bot(name, email):
             key = f"git:{email}"
             self.bot_keys.add(key)
         else:
-            key = self.unlinked_key[email or f"<{normal_name(name)}>"]
+            kind, value = self.open_key[(normal_name(name), email)]
+            key = self.user_key(value) if kind == "user" else value
         if email:
             self.emails[key].add(email)
         return key

@@ -54,6 +54,8 @@ class Listing:
     table: str
     row: Callable[..., dict]
     mark: Callable[[dict], Any]  # the value the watermark follows
+    key: tuple[str, ...] = ("id",)  # the table's primary key: an upsert replaces by it
+    kept: tuple[str, ...] = ()  # columns another listing fills: an upsert leaves them
     query: dict[str, str] = field(default_factory=dict)
     author: str | None = "user"  # the user field an opt-out drops a record by
     order: str = NEWEST_FIRST
@@ -87,10 +89,11 @@ ISSUE_EVENTS = Listing("issue_events/issue", "/issues/{number}/events", "issue_e
                        slim=rows.slim_event)
 
 LISTINGS: dict[str, Listing] = {listing.name: listing for listing in (
-    Listing("issues", "/issues", "issues", rows.issue_row, _updated,
+    Listing("issues", "/issues", "issues", rows.issue_row, _updated, key=("repo_id", "number"),
+            kept=("merged_by_id", "merge_commit_sha", "head_sha"),
             query={"state": "all", **NEWEST_UPDATED}, capped=True, instead=SINCE_WINDOWS,
             gives=ISSUES, graphql=PRIMED),
-    Listing("pulls", "/pulls", "pulls", rows.pull_row, _updated,
+    Listing("pulls", "/pulls", "pulls", rows.pull_row, _updated, key=("repo_id", "number"),
             query={"state": "all", **NEWEST_UPDATED}, slim=rows.slim_pull,
             signal=ISSUES_OR_HELD, gives=PULLS, graphql=PRIMED, counted=True, per_item=REVIEWS),
     Listing("issue_comments", "/issues/comments", "issue_comments", rows.comment_row, _updated,
@@ -103,8 +106,11 @@ LISTINGS: dict[str, Listing] = {listing.name: listing for listing in (
     Listing("review_comments", "/pulls/comments", "review_comments", rows.review_comment_row,
             _updated, query=NEWEST_UPDATED, signal=PULLS, counted=True),
     Listing("commits", "/commits", "commits", rows.commit_row, rows.committer_date, author=None,
-            order=HISTORY, signal=PUSHED),
+            key=("repo_id", "sha"), kept=("files",), order=HISTORY, signal=PUSHED),
     Listing("releases", "/releases", "releases", rows.release_row,
             lambda item: item.get("created_at"), author="author", order=UNORDERED,
             signal=PUSHED, graphql=REPLACED),
 )}
+
+# Every listing of a repo, its per-item ones included (they fill the same tables).
+EVERY_LISTING = (*LISTINGS.values(), *(listing.per_item for listing in LISTINGS.values() if listing.per_item))

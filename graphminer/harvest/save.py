@@ -16,14 +16,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphminer.harvest.listings import Listing
+from graphminer.harvest.listings import EVERY_LISTING, Listing
 from graphminer.harvest.rows import dumps, org_row, repo_row, users_in
 from graphminer.harvest.runs import forget_watermarks
 from graphminer.store import utc_now
 
-# Tables holding a repo's records (a purged repo leaves none behind).
-REPO_TABLES = ("issues", "issue_comments", "issue_events", "reviews", "review_comments",
-               "pulls", "commits", "releases", "pull_refs")
+# Tables holding a repo's records (a purged repo leaves none behind): every listing's, and
+# the git harvester's pull refs.
+REPO_TABLES = (*dict.fromkeys(listing.table for listing in EVERY_LISTING), "pull_refs")
 
 
 @dataclass
@@ -73,18 +73,12 @@ class OptOut:
 
 # --- the writer -------------------------------------------------------------------------
 
-# table -> (primary key columns, columns an upsert must not overwrite)
+# table -> (primary key columns, columns an upsert must not overwrite): the org listings',
+# then each repo listing's as it declares them
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "orgs": (("id",), ()),
     "repos": (("id",), ("deleted_at",)),
-    "issues": (("repo_id", "number"), ("merged_by_id", "merge_commit_sha", "head_sha")),
-    "issue_comments": (("id",), ()),
-    "issue_events": (("id",), ()),
-    "reviews": (("id",), ()),
-    "review_comments": (("id",), ()),
-    "pulls": (("repo_id", "number"), ()),
-    "commits": (("repo_id", "sha"), ("files",)),
-    "releases": (("id",), ()),
+    **{listing.table: (listing.key, listing.kept) for listing in EVERY_LISTING},
 }
 
 
