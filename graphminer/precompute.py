@@ -174,6 +174,9 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
     done["quiet"] = trusted and quiet_night(con, done, inputs)
 
     def info(keys: list[str]) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]:
+        # every maker with events, and every maker identity resolution made (known_makers)
+        if table_exists(conn, "makers"):
+            keys = sorted(set(keys) | {row[0] for row in conn.execute("SELECT key FROM makers")})
         found = maker_info(conn, keys)
         return found, name_rows(found)
 

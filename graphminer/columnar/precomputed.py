@@ -189,9 +189,10 @@ def maker_keys(columnar: Columnar) -> list[str]:
 
 def maker_rows(columnar: Columnar, moment: int, info: dict[str, dict[str, Any]],
                names: list[tuple[str, str, str]], count_kinds: dict[str, tuple[str, ...]]) -> None:
-    """``new_traj_makers`` and ``new_traj_maker_names``: every maker with an event (``info``:
-    key -> login, name, is_bot), their bot flag, current stage and counts; the names
-    (``names``: needle, kind, key) they may be looked up by."""
+    """``new_traj_makers`` and ``new_traj_maker_names``: every maker of ``info`` (key ->
+    login, name, is_bot: those with an event and any other the caller knows), their bot
+    flag, current stage and counts; the names (``names``: needle, kind, key) they may be
+    looked up by."""
     con = columnar.con
     keys = sorted(info)
     con.register("_info", pd.DataFrame({
@@ -212,7 +213,7 @@ def maker_rows(columnar: Columnar, moment: int, info: dict[str, dict[str, Any]],
                l.stage, l.state, coalesce(l.organiser, 0) AS organiser,
                coalesce(l.bridge, 0) AS bridge, coalesce(c.counts, '{{}}') AS counts
         FROM _info i
-        JOIN makers mk ON mk.key = i.key
+        LEFT JOIN makers mk ON mk.key = i.key
         LEFT JOIN flagged f ON f.maker = mk.code
         LEFT JOIN last l ON l.maker_key = i.key
         LEFT JOIN counted c ON c.maker = mk.code""")
