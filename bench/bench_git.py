@@ -7,10 +7,14 @@ In one run, side by side on the same plain-text log file:
     writes, identity resolution, and the precomputed tables the pipeline refreshes after it), and the same
     in-process without the pipeline's other stages (parse + store + identity only);
   - ours from a repository: a bare repository built from the log with ``git fast-import``.
+  - main at BASELINE (default 056d39d, before rules version 4's dating, issue #20): the
+    same command from ``git archive BASELINE`` unpacked into a temp folder, run with the
+    same Python, alternating with ours round by round (target: ours within 1.3x of it).
 Each is run REPEAT times; the best wall time and its CPU time (user+sys) are printed, with
-the ratio ours / Perceval. The machine is shared, so CPU time is the steadier figure.
+the ratio ours / Perceval (and ours / main). The machine is shared, so CPU time is the
+steadier figure.
 
-    python bench/bench_git.py [--log PATH] [--repeat N]
+    python bench/bench_git.py [--log PATH] [--repeat N] [--baseline COMMIT]
 """
 
 from __future__ import annotations
@@ -68,6 +72,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", default="056d39d",
+                        help="the commit of main to time against (git archive of it, same Python)")
     args = parser.parse_args()
     if not args.log.is_file():
         sys.exit(f"no log at {args.log}: give --log (the shared git logs live in ../shared)")
@@ -101,7 +107,19 @@ def main() -> None:
             return timed([sys.executable, "-m", "graphminer", "harvest-git", str(source),
                           "--store", str(store), *extra], env=env)
 
-        ours_command = best([command_run(plain, i) for i in range(args.repeat)])
+        baseline_tree = work / "baseline"
+        baseline_tree.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline, "graphminer"],
+                                 check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(baseline_tree)], input=archive, check=True)
+        main_env = {**env, "PYTHONPATH": str(baseline_tree)}
+        ours_runs, main_runs = [], []
+        for index in range(args.repeat):  # alternating, so a busy moment hits both
+            main_store = work / f"main-{index}.sqlite"
+            main_runs.append(timed([sys.executable, "-m", "graphminer", "harvest-git", str(plain),
+                                    "--store", str(main_store)], env=main_env, cwd=work))
+            ours_runs.append(command_run(plain, index))
+        ours_command, main_command = best(ours_runs), best(main_runs)
 
         def in_process(source: Path, index: int, **names) -> tuple[float, float]:
             conn = open_store(work / f"lib-{source.name}-{index}.sqlite")
@@ -128,6 +146,7 @@ def main() -> None:
     print(f"log: {args.log.name}, {commits} commits; best of {args.repeat}; wall s (CPU s)")
     rows = [
         ("perceval git --git-log (baseline)", baseline),
+        (f"main at {args.baseline}: harvest-git LOG (command)", main_command),
         ("graphminer harvest-git LOG (command, identities and precompute)", ours_command),
         ("harvest + store + identity, in-process", ours_library),
         ("graphminer harvest-git REPO (command)", from_repo_command),
@@ -138,6 +157,8 @@ def main() -> None:
               f"(CPU {cpu / baseline[1]:.2f})")
     print(f"  commits per second, log in-process: {commits / ours_library[0]:,.0f}; "
           f"perceval: {commits / baseline[0]:,.0f}")
+    print(f"  harvest-git LOG, ours / main at {args.baseline}: wall {ours_command[0] / main_command[0]:.2f}x "
+          f"(CPU {ours_command[1] / main_command[1]:.2f}x; target <= 1.3x)")
 
 
 if __name__ == "__main__":

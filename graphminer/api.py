@@ -34,6 +34,7 @@ from graphminer.config import Config, load_config
 from graphminer.errors import BadInput
 from graphminer.events import deleted_account_records
 from graphminer.milestones import KEYS, RULES_VERSION
+from graphminer.sources import approximate, in_scope, org_summaries
 
 PROJECTIONS = ("bipartite", "makers", "projects")
 SCOPES = reading.SCOPES
@@ -125,7 +126,10 @@ def summary(reader: reading.StoreReader, org: str | None, as_of: pd.Timestamp | 
         milestones = by_org[in_org].droplevel("org")[keys]
     ghosts = deleted_account_records(reader.conn) if org is None else None
     found = figures.summarise(reader.events, milestones, moment, reader.config, org,
-                              RULES_VERSION, deleted_accounts=ghosts)
+                              RULES_VERSION, deleted_accounts=ghosts, hidden=reader.hidden(org))
+    # which sources each organisation has, and what that hides (rules version 4)
+    found["sources"] = org_summaries(in_scope(reader.sources, org))
+    found["approximate"] = approximate(reader.sources, org)
     if not reader.outside.empty:  # where the followed makers went (rules version 3)
         found["careers"] = careers_summary(reader, org, moment)
     return found

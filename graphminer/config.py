@@ -20,6 +20,11 @@ from typing import Any
 from graphminer.errors import BadInput
 from graphminer.milestones import THRESHOLDS
 
+# Merges into these branches (and into a repository's default branch) are landing events
+# (docs/rules.md "Dating"): `[git] long_lived_branches`.
+LONG_LIVED_BRANCHES: tuple[str, ...] = ("main", "master", "develop", "development", "trunk",
+                                        "gh-pages")
+
 # section -> key -> (expected type(s), default, description of what is expected)
 # Keys whose value is a path are listed in PATH_KEYS and resolved on load.
 SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any, str]]] = {
@@ -54,6 +59,11 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any, str]]] = {
         "follow_every_days": ((int,), 7, "a whole number of days between follows of a maker"),
         "government_orgs": ((list,), [], "a list of GitHub owner logins that are governments"),
         "civic_orgs": ((list,), [], "a list of GitHub owner logins that are civic tech groups"),
+    },
+    # reading git history (graphminer.landing)
+    "git": {
+        "long_lived_branches": ((list,), list(LONG_LIVED_BRANCHES),
+                                "a list of branch names (merges into them land work)"),
     },
     "export": {
         "pseudonymise_key": ((str,), "", "a secret string (the key for stable pseudonyms)"),

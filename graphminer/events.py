@@ -8,7 +8,9 @@ action, which commit came in through a PR, which is a direct push.
 Kinds (``kind``), each dated by docs/rules.md "Dating":
 
 - ``issue_opened``: an issue (not a PR) opened; ``subkind`` is its ``state_reason`` ("" if none).
-- ``pr_opened``: a PR opened by its author.
+- ``pr_opened``: a PR opened by its author; ``subkind`` ``pull_ref`` for a PR known only
+  from git (a ``refs/pull/N/head`` whose PR the store does not hold), dated at its head
+  commit's committer date (an approximation) and counted once per head commit.
 - ``pr_merged``: the author's landed PR, dated ``merged_at`` (maker = PR author).
 - ``merge_performed``: the merger's action of merging a PR (maker = merged_by, or the
   ``merged`` issue event's actor); ``target_author`` is the PR's author. The ``merged``
@@ -23,11 +25,15 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   ``subscribed`` and ``unsubscribed`` are done *to* the actor, not by them, and are left out.
 - ``release``: a published release (drafts are not).
 - ``commit``: every default-branch commit, maker = its author (so per-maker counts add up
-  to the branch's commit count), dated when it reached the branch (its committer date on
-  the first-parent chain, else the committer date of the mainline merge that brought it
-  in). ``via_pr`` (came in through a PR: merge/squash result of a merged PR, reachable
-  from a mainline merge's second parent only, ``(#N)`` or ``Merge pull request #N``
-  subject, a ``refs/pull/N/head``), ``pr`` its PR number (0 if unknown), ``is_merge``,
+  to the branch's commit count), dated when it landed: at its earliest landing event
+  (docs/rules.md "Dating", read by ``graphminer.landing``: mainline arrival across foxtrot
+  merges, landing merges wherever they sit, imported history at its own dates). A sha
+  stored under several repos (a fork, a mirror, one history under two names) is one row,
+  in the repo where it landed first (ties: not a fork, then full name). ``via_pr`` (came
+  in through a PR: merge/squash result of a merged PR, dated by a merge that brought it
+  in, ``(#N)`` or ``Merge pull request #N`` subject, a ``refs/pull/N/head``), ``pr`` its
+  PR number (0 if unknown), ``landed_by`` (``commit:SHA`` of that merge), ``imported``,
+  ``merge_kind`` (``graphminer.landing.merge_kind`` of a merge), ``is_merge``,
   ``direct_push``, ``committer`` (maker key of the committer; null for
   ``GitHub <noreply@github.com>``), ``community`` (touched
   README/CONTRIBUTING/CODE_OF_CONDUCT/issue templates; only git sources know). Landed (and
@@ -36,8 +42,9 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   is its author's; a merge lands one contribution per distinct author of the non-merge
   commits it brought in, on the row of that author's lowest sha). A held PR's commits are
   the PR; merge commits land nobody's work.
-- ``committed``: the act of putting a direct push or a mainline merge commit on the
-  default branch (``subkind`` ``direct_push`` or ``merge``): maker = the committer, or for
+- ``committed``: the act of putting a direct push (a pushed commit: on the mainline, or the
+  puller's own side of a foxtrot merge), a mainline merge commit or a landing merge off the
+  mainline on the branch (``subkind`` ``direct_push`` or ``merge``): maker = the committer, or for
   a merge committed by GitHub's web flow (``GitHub <noreply@github.com>``) its author,
   who pressed merge; a web-flow commit is never a direct push. An action (a maintainer
   act when someone else landed in the repo before), counted beside the author's
@@ -48,7 +55,8 @@ Columns beyond docs/events.md's contract, for the rules to stay vectorised: ``ac
 rows and the landed commits above), ``target_is_bot`` (the item's author is a bot: the item
 is nobody's, even in a frame whose bot rows were dropped), ``subkind``, ``label``,
 ``by_commit``, ``via_pr``,
-``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``.
+``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``, ``landed_by``,
+``imported``, ``merge_kind``.
 
 Makers come from identity resolution's tables (``makers``, ``maker_identities``,
 ``commit_makers``) when they exist; before they do, a user id string for accounts and
@@ -66,13 +74,16 @@ from typing import Any
 
 import pandas as pd
 
-from graphminer.config import Config
+from graphminer import landing
+from graphminer.config import LONG_LIVED_BRANCHES, Config
+from graphminer.landing import History, land
 from graphminer.store import table_exists
 
 COLUMNS = [
     "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
     "action", "landed", "subkind", "label", "by_commit", "via_pr", "pr", "is_merge",
-    "direct_push", "committer", "community", "target_is_bot",
+    "direct_push", "committer", "community", "target_is_bot", "landed_by", "imported",
+    "merge_kind",
 ]
 
 NOT_PERFORMED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
@@ -99,7 +110,8 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
         review_rows(conn, repos, items),
         issue_event_rows(conn, repos, items),
         release_rows(conn, repos),
-        commit_rows(conn, repos, items),
+        commit_rows(conn, repos, items, config),
+        pull_ref_rows(conn, repos, items),
     ]
     found = [part for part in parts if len(part)]
     if not found:  # a store with no contribution yet (an empty repository, say)
@@ -135,6 +147,7 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
         "subkind": "", "label": None, "by_commit": False, "via_pr": False, "pr": 0,
         "is_merge": False, "direct_push": False, "committer": None, "community": False,
         "target_author": None, "details": "{}", "landed": False, "target_is_bot": False,
+        "landed_by": None, "imported": False, "merge_kind": "",
     }
     for column, default in defaults.items():
         if column not in events:
@@ -142,7 +155,7 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
         elif default is not None:
             events[column] = events[column].fillna(default)
     for column in ("by_commit", "via_pr", "is_merge", "direct_push", "community", "landed",
-                   "action", "is_bot", "target_is_bot"):
+                   "action", "is_bot", "target_is_bot", "imported"):
         events[column] = events[column].astype(bool)
     events["pr"] = events["pr"].astype("int64")
     events["ts"] = pd.to_datetime(events["ts"], utc=True, format="ISO8601").astype(
@@ -398,6 +411,48 @@ def release_rows(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def pull_ref_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """pr_opened for every ``refs/pull/N/head`` whose PR the store does not hold (git
+    sources): its author (the head commit's) opened it, dated at the head commit's committer
+    date, an approximation (the PR was opened after it; git records no opening). Unmerged
+    ones too: their authors are participants like everyone else."""
+    if not table_exists(conn, "pull_refs"):
+        return pd.DataFrame()
+    has_key = table_exists(conn, "pull_ref_makers")
+    committer_date = ("p.committer_date" if "committer_date" in table_columns(conn, "pull_refs")
+                      else "NULL")
+    refs = query_frame(
+        conn,
+        "SELECT p.repo_id, p.number, p.sha, p.author_email, "
+        f"COALESCE(c.committer_date, {committer_date}, p.author_date), "
+        + ("m.author_key, m.repo_id IS NULL " if has_key else "NULL, 1 ")
+        + "FROM pull_refs p LEFT JOIN commits c ON c.repo_id = p.repo_id AND c.sha = p.sha "
+        + ("LEFT JOIN pull_ref_makers m ON m.repo_id = p.repo_id AND m.number = p.number"
+           if has_key else ""),
+        ["repo_id", "number", "sha", "author_email", "opened_at", "author_key", "unresolved"])
+    refs = with_repo(refs, repos)
+    # one head commit, one PR opening: the same history under two names, or a fork, holds
+    # the same pull refs (counted in the first repo by full name)
+    refs = refs.sort_values(["sha", "repo"]).drop_duplicates("sha")
+    held = set(zip(items["repo_id"], items["number"], strict=True))
+    refs = refs[pd.Series([(r, n) not in held for r, n in zip(refs["repo_id"], refs["number"], strict=True)],
+                          index=refs.index, dtype=bool)]
+    # identity's null key means "opted out": only refs it has not seen yet fall back.
+    unresolved = refs["unresolved"].astype(bool)
+    maker = refs["author_key"].astype(object).where(~unresolved, git_key(refs["author_email"]))
+    target = "pr:" + refs["number"].astype(str)
+    return pd.DataFrame({
+        "ts": refs["opened_at"], "maker": maker, "org": refs["org"], "repo": refs["repo"],
+        "kind": "pr_opened", "target": target, "target_author": maker, "action": True,
+        "pr": refs["number"], "subkind": "pull_ref",
+    })
+
+
+def table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    """The column names of a table (a store opened read-only may predate a migration)."""
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
 # --- commits ----------------------------------------------------------------------------
 
 def commits_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
@@ -441,29 +496,26 @@ def parent_lists(commits: pd.DataFrame) -> list[list[str]]:
     return [json.loads(text) if text else [] for text in commits["parents"].tolist()]
 
 
-def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """Every default-branch commit, dated when it reached the branch, with how it landed
-    (see the module docstring)."""
+def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame,
+                config: Config | None = None) -> pd.DataFrame:
+    """Every default-branch commit, dated at its earliest landing event, with how it landed
+    (see the module docstring); a commit stored under several repos counts once."""
     commits = commits_frame(conn, repos)
     if commits.empty:
         return commits.iloc[0:0]
     parents = parent_lists(commits)
     commits["n_parents"] = [len(p) for p in parents]
-    mainline, introduced_by = first_parent_walk(commits, parents)
-    commits["mainline"] = mainline
+    commits = with_landing(commits, parents, repo_facts(conn), long_lived_branches(config))
     pull_refs = query_frame(conn, "SELECT repo_id, number, sha FROM pull_refs ORDER BY repo_id, number",
                             ["repo_id", "number", "sha"])
-    commits["pr"] = pr_numbers(commits, items, pull_refs, introduced_by)
-    keys = list(zip(commits["repo_id"], commits["sha"], strict=True))
-    commits["merged_by_sha"] = [introduced_by.get(key) for key in keys]
+    commits["pr"] = pr_numbers(commits, items, pull_refs)
+    commits = commits[first_copies(commits)]
     introduced = commits["merged_by_sha"].notna()
-    commits["reached_at"] = reached_at(commits)
-    # Off the mainline and brought in by no mainline merge (a broken history): landed,
-    # but never a direct push.
+    # Off the mainline and brought in by nothing (a broken history): landed, never a direct push.
     commits["via_pr"] = commits["pr"].gt(0) | introduced
     commits["is_merge"] = commits["n_parents"].ge(2)
     commits["direct_push"] = (
-        commits["mainline"] & ~commits["is_merge"] & ~commits["via_pr"]
+        commits["pushed"] & ~commits["is_merge"] & ~commits["via_pr"]
         & commits["committer_key"].notna()
     )
     commits["landed"] = landed_commits(commits, held_prs(items))
@@ -475,20 +527,82 @@ def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
         "via_pr": commits["via_pr"], "pr": commits["pr"], "is_merge": commits["is_merge"],
         "direct_push": commits["direct_push"], "committer": commits["committer_key"],
         "community": commits["community"], "landed": commits["landed"],
-        "action": commits["landed"],
+        "action": commits["landed"], "landed_by": commits["landed_by"],
+        "imported": commits["imported"], "merge_kind": commits["merge_kind"],
         "subkind": "",
     })
     return pd.concat([authored, committed_rows(commits)], ignore_index=True)
 
 
-def reached_at(commits: pd.DataFrame) -> pd.Series:
-    """When each commit reached the default branch: its committer date on the mainline (or
-    in a broken history), else the committer date of the mainline merge that brought it in."""
-    date_of = dict(zip(zip(commits["repo_id"], commits["sha"], strict=True),
-                       commits["committer_date"], strict=True))
-    merge_dates = [date_of.get((repo_id, merge)) if isinstance(merge, str) else None
-                   for repo_id, merge in zip(commits["repo_id"], commits["merged_by_sha"], strict=True)]
-    return pd.Series(merge_dates, index=commits.index, dtype=object).fillna(commits["committer_date"])
+def long_lived_branches(config: Config | None) -> tuple[str, ...]:
+    """``[git] long_lived_branches``: merges into them (and into a repo's default branch)
+    are landing events."""
+    if config is None:
+        return LONG_LIVED_BRANCHES
+    return tuple(config["git"].get("long_lived_branches", LONG_LIVED_BRANCHES))
+
+
+def repo_facts(conn: sqlite3.Connection) -> dict[Any, tuple[str | None, bool, str]]:
+    """repo_id -> (default branch, is a fork, full name)."""
+    rows = conn.execute("SELECT id, default_branch, fork, full_name FROM repos").fetchall()
+    return {row[0]: (row[1], bool(row[2]), row[3]) for row in rows}
+
+
+def with_landing(commits: pd.DataFrame, parents: list[list[str]], facts: dict,
+                 long_lived: tuple[str, ...]) -> pd.DataFrame:
+    """The commits with when and how each landed (``graphminer.landing``, once per repo):
+    ``mainline``, ``pushed`` (on the mainline, or the puller's own side of a foxtrot
+    merge), ``imported``, ``reached_at``, ``merged_by_sha`` (the merge whose event dated
+    it), ``landed_by`` (``commit:SHA`` of it), ``merge_kind`` and ``fork``."""
+    shas = commits["sha"].tolist()
+    dates = commits["committer_date"].fillna("").tolist()
+    subjects = commits["message"].fillna("").tolist()
+    committers = commits["committer_email"].fillna("").str.strip().str.lower().tolist()
+    count = len(shas)
+    mainline, pushed, imported = [False] * count, [False] * count, [False] * count
+    reached = list(dates)
+    merged_by: list[str | None] = [None] * count
+    kinds: list[str] = [""] * count
+    by_repo: dict[Any, list[int]] = {}
+    for position, repo_id in enumerate(commits["repo_id"].tolist()):
+        by_repo.setdefault(repo_id, []).append(position)
+    for repo_id, positions in by_repo.items():
+        history = History(shas=[shas[p] for p in positions], parents=[parents[p] for p in positions],
+                          dates=[dates[p] for p in positions],
+                          subjects=[subjects[p] for p in positions],
+                          committers=[committers[p] for p in positions])
+        default_branch, _, full_name = facts.get(repo_id, (None, False, None))
+        found = land(history, default_branch, long_lived, full_name)
+        for index, position in enumerate(positions):
+            mainline[position] = found.mainline[index]
+            pushed[position] = found.mainline[index] or found.pushed_through_foxtrot[index]
+            imported[position] = found.imported[index]
+            reached[position] = found.landed_at[index]
+            brought = found.brought_by[index]
+            merged_by[position] = history.shas[brought] if brought is not None else None
+            kinds[position] = found.kinds[index] or ""
+    commits["mainline"], commits["pushed"], commits["imported"] = mainline, pushed, imported
+    commits["reached_at"] = pd.Series(reached, index=commits.index, dtype=object).replace("", None)
+    commits["merged_by_sha"] = pd.Series(merged_by, index=commits.index, dtype=object)
+    commits["landed_by"] = ("commit:" + commits["merged_by_sha"]).astype(object)
+    commits["merge_kind"] = kinds
+    commits["fork"] = [facts.get(repo_id, (None, False, None))[1] for repo_id in commits["repo_id"].tolist()]
+    return commits
+
+
+def first_copies(commits: pd.DataFrame) -> pd.Series:
+    """One commit, one contribution: of a sha stored under several repos (a fork, a mirror,
+    one history harvested under two names) only the copy that landed first counts (ties:
+    a non-fork first, then the repo's full name)."""
+    repeated = commits["sha"].duplicated(keep=False)
+    keep = pd.Series(True, index=commits.index)
+    if not repeated.any():
+        return keep
+    copies = commits.loc[repeated, ["sha", "reached_at", "fork", "repo"]].assign(
+        reached_at=commits.loc[repeated, "reached_at"].fillna("9999"))
+    later = copies.sort_values(["sha", "reached_at", "fork", "repo"]).duplicated("sha")
+    keep[later[later].index] = False
+    return keep
 
 
 def held_prs(items: pd.DataFrame) -> set[tuple[Any, int]]:
@@ -515,71 +629,30 @@ def landed_commits(commits: pd.DataFrame, held: set[tuple[Any, int]]) -> pd.Seri
 
 
 def committed_rows(commits: pd.DataFrame) -> pd.DataFrame:
-    """The committer's own act for direct pushes and mainline merge commits. Who committed a
-    merge: its committer, or its author when the committer is GitHub's web flow (a merge
-    pressed on the web); a direct push never has GitHub as committer."""
+    """The committer's own act for direct pushes, mainline merge commits and landing merges
+    wherever they sit (a merge into develop off the mainline). Who committed a merge: its
+    committer, or its author when the committer is GitHub's web flow (a merge pressed on the
+    web); a direct push never has GitHub as committer. Imported history's merges were acts
+    in another repository."""
     by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
     merger = commits["author_key"].where(by_github, commits["committer_key"])
     who = merger.where(commits["is_merge"], commits["committer_key"])
+    landing_merge = commits["merge_kind"].isin([landing.PR, landing.INTO_LONG_LIVED])
+    branch_merge = commits["is_merge"] & ~commits["imported"] & (commits["mainline"] | landing_merge)
     pushed = commits.assign(who=who)
-    pushed = pushed[pushed["who"].notna() & (pushed["direct_push"]
-                                             | (pushed["is_merge"] & pushed["mainline"]))]
+    pushed = pushed[pushed["who"].notna() & (pushed["direct_push"] | branch_merge)]
     return pd.DataFrame({
         "ts": pushed["reached_at"], "maker": pushed["who"],
         "org": pushed["org"], "repo": pushed["repo"], "kind": "committed",
         "target": "commit:" + pushed["sha"], "target_author": pushed["author_key"],
         "via_pr": pushed["via_pr"], "pr": pushed["pr"], "is_merge": pushed["is_merge"],
         "direct_push": pushed["direct_push"], "committer": pushed["who"],
+        "merge_kind": pushed["merge_kind"],
         "action": True, "subkind": pushed["is_merge"].map({True: "merge", False: "direct_push"}),
     })
 
 
-def first_parent_walk(commits: pd.DataFrame, parents: list[list[str]]) -> tuple[list[bool], dict]:
-    """Which commits are on their repo's first-parent chain, and which merge brought in the rest.
-
-    Once per repo (not per maker): the head is the commit no other commit names as a
-    parent (the latest by committer date if several); its first-parent chain is the
-    mainline. A commit off the mainline is reachable from some mainline merge's second
-    parent and not from its first, i.e. it came in through that merge; ``introduced_by``
-    maps (repo_id, sha) to that merge's sha, found by one set walk per merge, oldest first,
-    that stops at anything already seen (so a branch merged twice is dated at its first
-    merge).
-    """
-    repo_ids = commits["repo_id"].tolist()
-    shas = commits["sha"].tolist()
-    dates = commits["committer_date"].fillna("").tolist()
-    by_repo: dict[Any, dict[str, int]] = {}
-    for position, (repo_id, sha) in enumerate(zip(repo_ids, shas, strict=True)):
-        by_repo.setdefault(repo_id, {})[sha] = position
-    mainline = [False] * len(shas)
-    introduced_by: dict[tuple[Any, str], str] = {}
-    for repo_id, index in by_repo.items():
-        named = {p for position in index.values() for p in parents[position]}
-        heads = [sha for sha in index if sha not in named] or list(index)
-        head = max(heads, key=lambda sha: (dates[index[sha]], sha))
-        chain = []
-        sha = head
-        while sha in index and not mainline[index[sha]]:
-            mainline[index[sha]] = True
-            chain.append(sha)
-            first = parents[index[sha]]
-            sha = first[0] if first else None
-        seen = set(chain)
-        # oldest merge first: a commit is brought in by the first merge that reached it
-        for merge_sha in reversed(chain):
-            stack = list(parents[index[merge_sha]][1:])
-            while stack:
-                sha = stack.pop()
-                if sha in seen or sha not in index:
-                    continue
-                seen.add(sha)
-                introduced_by[(repo_id, sha)] = merge_sha
-                stack.extend(parents[index[sha]])
-    return mainline, introduced_by
-
-
-def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFrame,
-               introduced_by: dict) -> pd.Series:
+def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFrame) -> pd.Series:
     """Each commit's PR number (0 when it did not come in through a known PR).
 
     In order: the squash or merge result of a merged PR (its ``merge_commit_sha``; GitHub
@@ -587,6 +660,7 @@ def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFra
     ``(#N)`` or ``Merge pull request #N`` subject (the commit says which PR it landed), the
     head of ``refs/pull/N/head`` (git sources; a later PR can be opened from a branch
     whose tip already landed), and for commits a merge brought in, that merge's number.
+    An imported history's subjects name another repository's PRs: they are not read.
     """
     merged = items[items["is_pr"] & items["merged_at"].notna() & items["merge_commit_sha"].notna()]
     by_merge_sha = dict(zip(zip(merged["repo_id"], merged["merge_commit_sha"], strict=True),
@@ -596,7 +670,7 @@ def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFra
     keys = list(zip(commits["repo_id"], commits["sha"], strict=True))
     numbers = [int(by_merge_sha.get(key) or 0) for key in keys]
     subjects = commits["message"].fillna("")
-    named = subjects[subjects.str.contains("#", regex=False)]
+    named = subjects[subjects.str.contains("#", regex=False) & ~commits["imported"]]
     found = named.str.extract(PR_SUBJECT)
     from_subject = found[0].fillna(found[1]).dropna()
     position_of = {index: position for position, index in enumerate(commits.index)}
@@ -608,9 +682,10 @@ def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFra
         if not numbers[position]:
             numbers[position] = int(by_head.get(key) or 0)
     number_of = dict(zip(keys, numbers, strict=True))
+    merged_by = commits["merged_by_sha"].tolist()
     for position, key in enumerate(keys):
-        if not numbers[position] and key in introduced_by:
-            numbers[position] = number_of.get((key[0], introduced_by[key]), 0)
+        if not numbers[position] and merged_by[position] is not None:
+            numbers[position] = number_of.get((key[0], merged_by[position]), 0)
     return pd.Series(numbers, index=commits.index, dtype="int64")
 
 

@@ -28,7 +28,7 @@ from typing import Any
 # The version of the rules the running code computes; written into every output. The
 # rules of version 2 (docs/rules.md) are being implemented on their own branch: until
 # their logic lands, the code computes version 1 and says so.
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 EARLIEST = "earliest"  # org and network scope: the earliest of the repo-scope dates
 WHOLE = "whole"  # computed on all the maker's actions in the scope

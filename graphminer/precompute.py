@@ -26,6 +26,7 @@ from graphminer.columnar import Columnar, copy, precomputed, seconds
 from graphminer.config import Config
 from graphminer.milestones import RULES_VERSION
 from graphminer.reader import StoreReader
+from graphminer.sources import NOT_OBSERVABLE, approximate, observable
 from graphminer.store import default_as_of, last_run, table_exists, utc_now
 from graphminer.timeline import (
     MILESTONE_KEYS,
@@ -36,6 +37,7 @@ from graphminer.timeline import (
     maker_info,
     needle_of,
     settings_fingerprint,
+    with_sources,
 )
 from graphminer.timeutil import format_instant
 
@@ -348,7 +350,8 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     maker["counts"] = json.dumps(counts.loc[key].to_dict() if key in counts.index else {},
                                  default=int)
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return assemble_timeline(key, maker, rows, stages, format_instant(as_of), org, repo_orgs)
+    return with_sources(assemble_timeline(key, maker, rows, stages, format_instant(as_of), org, repo_orgs),
+                        conn, org)
 
 
 def maker_timeline(conn: sqlite3.Connection, config: Config | None, who: str,
@@ -387,6 +390,7 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
     else:
         wide, in_scope, stage_table = reader.milestones("network", moment), events, reader.stages(moment)
     current = trajectory.current_stages(stage_table)
+    unseen, approximations = observable(reader.hidden(org)), approximate(reader.sources, org)
     scoped = in_scope[in_scope["ts"] <= moment]
     counts = kind_counts(scoped)
     all_keys = sorted(set(scoped["maker"]))
@@ -407,6 +411,7 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
             "milestones": {name: (None if reached is None or pd.isna(reached[name])
                                   else reached[name].strftime("%Y-%m-%dT%H:%M:%SZ"))
                            for name in MILESTONE_KEYS},
+            "observable": unseen, "approximate": approximations,
             "counts": {name: int(counts.at[key, name]) if key in counts.index else 0
                        for name in COUNT_KINDS},
             "rules_version": RULES_VERSION, "as_of": moment_text,
@@ -423,14 +428,20 @@ def render_makers(listing: list[dict[str, Any]]) -> str:
     """One line per maker: who, stage, first contact, first landed, key counts."""
     lines = [f"{'maker':<24} {'stage':<12} {'first contact':<13} {'first landed':<13} "
              f"{'commits':>7} {'PRs':>5} {'issues':>6} {'reviews':>7}"]
+    unseen = listing[0].get("observable", {}) if listing else {}
+    # a count of what the sources cannot see is not 0: shown as "?"
+    hidden_counts = {count for count, key in (("prs_opened", "first_pr"), ("issues_opened", "first_issue"),
+                                              ("reviews", "reviewer")) if key in unseen}
     for maker in listing:
         who = maker["login"] or maker["name"] or maker["key"]
         reached = maker["milestones"]
-        counts = maker["counts"]
+        counts = {name: "?" if name in hidden_counts else value for name, value in maker["counts"].items()}
         lines.append(
             f"{who[:24]:<24} {maker['stage'] or ('bot' if maker['is_bot'] else '-'):<12} "
             f"{(reached['first_contact'] or '-')[:10]:<13} {(reached['first_landed'] or '-')[:10]:<13} "
             f"{counts['commits']:>7} {counts['prs_opened']:>5} {counts['issues_opened']:>6} "
             f"{counts['reviews']:>7}")
     lines.append(f"{len(listing)} makers")
+    if unseen:
+        lines.append(f"?: {NOT_OBSERVABLE} ({', '.join(unseen)} cannot be reached from these sources)")
     return "\n".join(lines)

@@ -10,6 +10,8 @@ they agree on what they answer:
   (``graphminer.store.default_as_of``).
 - **events**: ``graphminer.events.load_events``; everything after as_of is ignored.
 - **labels**: maker key -> login, else name (identity's ``makers`` table).
+- **sources**: which sources each repository has, and the milestones they cannot show
+  (``graphminer.sources``): outputs say "not observable" for those, never 0.
 - **milestones and stages**: read from the tables ``graphminer.precompute`` refreshes after
   each harvest when they are fresh for this as_of and config (``graphminer.timeline``
   says), else computed by the columnar engine over the store's copy when that is fresh
@@ -36,6 +38,7 @@ from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.events import load_events, newest_event
 from graphminer.milestones import KEYS, RULES_VERSION
+from graphminer.sources import hidden_milestones, repo_sources
 from graphminer.store import default_as_of, harvest_end, table_exists
 from graphminer.timeline import fresh_as_of
 
@@ -90,6 +93,16 @@ class StoreReader:
     def outside(self) -> pd.DataFrame:
         """What following stored, as outside acts (``graphminer.careers``; empty without)."""
         return outside_acts(self.conn, self.config)
+
+    @cached_property
+    def sources(self) -> list:
+        """Each repository's sources (``graphminer.sources.repo_sources``)."""
+        return repo_sources(self.conn)
+
+    def hidden(self, org: str | None = None) -> tuple[str, ...]:
+        """The milestones the sources of the network (or ``org``) cannot show: docs/rules.md
+        "What a source cannot see is not zero"."""
+        return hidden_milestones(self.sources, org)
 
     @cached_property
     def labels(self) -> dict[str, str]:

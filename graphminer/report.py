@@ -50,6 +50,7 @@ from graphminer.milestones import LABELS, RULES_VERSION, STAGES, action_words, t
 from graphminer.outputs import REPORT_MARKER, mark_folder, remove_marked, require_own_folder
 from graphminer.precompute import item_link, web_url
 from graphminer.reader import StoreReader
+from graphminer.sources import NOT_OBSERVABLE, org_summaries
 
 FEW = plots.FEW
 # Milestones in words a board member uses (one home: the catalogue).
@@ -114,6 +115,8 @@ class ReportInputs:
     # what following found (graphminer.careers.outside_acts) and the careers table
     outside: pd.DataFrame | None = None
     careers: dict | None = None
+    # per organisation: its sources and what they hide (graphminer.sources.org_summaries)
+    sources: list[dict] | None = None
     web_base: str = "https://github.com"  # where acts link to (GitHub, or an Enterprise host)
     # triggers and outside acts split by maker once, not filtered once per maker page
     by_maker: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False, compare=False)
@@ -244,19 +247,30 @@ def headline(inputs: ReportInputs) -> dict[str, Any]:
     }
 
 
-def cards_view(head: dict[str, Any]) -> list[dict[str, Any]]:
-    """The headline cards: number, what, and a sentence whose share the template marks."""
+def cards_view(head: dict[str, Any], git_only: bool = False) -> list[dict[str, Any]]:
+    """The headline cards: number, what, and a sentence whose share the template marks
+    (``git_only``: every source is git history, which shows accepted work but not who took
+    part without it, so no share of them is given)."""
     c = head["counts"]
     people, landed = c.get("first_contact", 0), c.get("first_landed", 0)
     to_maintainer = head["took"].get("maintainer")
     since = f" since {head['since']}" if head["since"] else ""
+    accepted = (
+        {"number": landed, "what": "had work accepted",
+         "before": "Git history records accepted work, not the people who took part without it: "
+                   "the share of them is not observable from git history.", "share": None, "after": ""}
+        if git_only else
+        {"number": landed, "what": "had work accepted", "before": "",
+         "share": share(landed, people), "after": " of them saw a contribution of theirs merged into a project."})
     return [
         {"number": people, "what": "people took part",
-         "before": f"Everyone who opened an issue, commented, reviewed or contributed code in "
+         "before": f"Everyone git history records (commits, and pull requests where their refs were "
+                   f"read) in {head['repos']:,} projects of {head['orgs']:,} organisations{since}."
+                   if git_only else
+                   f"Everyone who opened an issue, commented, reviewed or contributed code in "
                    f"{head['repos']:,} projects of {head['orgs']:,} organisations{since}.",
          "share": None, "after": ""},
-        {"number": landed, "what": "had work accepted", "before": "",
-         "share": share(landed, people), "after": " of them saw a contribution of theirs merged into a project."},
+        accepted,
         {"number": c.get("returning", 0), "what": "came back for more", "before": "",
          "share": share(c.get("returning", 0), landed),
          "after": " of those contributors returned in a later month; studies of open source find about "
@@ -266,12 +280,35 @@ def cards_view(head: dict[str, Any]) -> list[dict[str, Any]]:
                    + (f" Half of them got there within {plain_duration(to_maintainer)} of first taking part."
                       if to_maintainer is not None else ""), "share": None, "after": ""},
         {"number": c.get("organiser", 0), "what": "became organisers",
-         "before": "They welcomed newcomers, sorted issues for others or started projects that others joined.",
+         "before": "Git history shows this only through community files and projects others joined; "
+                   "welcoming newcomers and sorting issues are not observable from git history."
+                   if git_only else
+                   "They welcomed newcomers, sorted issues for others or started projects that others joined.",
          "share": None, "after": ""},
         {"number": c.get("org_bridge", 0), "what": "worked across organisations",
          "before": "They carried skills from one organisation to another within a year.",
          "share": None, "after": ""},
     ]
+
+
+def git_only(inputs: ReportInputs) -> bool:
+    """Whether every organisation of the report is known from git history alone."""
+    return bool(inputs.sources) and all(row["sources"] == "git" for row in inputs.sources)
+
+
+def sources_view(inputs: ReportInputs) -> dict[str, Any] | None:
+    """Per organisation, which sources the figures come from and what that hides, for the
+    first page, so a figure git cannot show is never read as zero (None when every
+    organisation was harvested through the API)."""
+    rows = inputs.sources or []
+    if not rows or all(row["sources"] != "git" for row in rows):
+        return None
+    alone = sum(row["sources"] == "git" for row in rows)
+    whole = ("Every figure here comes from git history alone" if alone == len(rows)
+             else f"{alone} of {len(rows)} organisations are known from git history alone")
+    return {"whole": whole, "not_observable": NOT_OBSERVABLE,
+            "rows": [{"org": row["org"], "sources": row["sources"], "repos": row["repos"],
+                      "says": row["says"]} for row in rows]}
 
 
 def trend_view(inputs: ReportInputs) -> list[dict[str, Any]]:
@@ -833,7 +870,8 @@ def _write_pages(folder: Path, inputs: ReportInputs, makers_limit: int) -> None:
     write("where.html", folder / "where.html", where=where,
           plot=as_figure(careers_png))
     glossary = [{"term": term, "meaning": meaning} for term, meaning in GLOSSARY]
-    write("index.html", folder / "index.html", head=head, cards=cards_view(head), glossary=glossary,
+    write("index.html", folder / "index.html", head=head, cards=cards_view(head, git_only(inputs)),
+          sources=sources_view(inputs), glossary=glossary,
           trend=trend, trend_plot=as_figure(trend_png), funnel=funnel, funnel_plot=as_figure(funnel_png),
           curves=list(curves.values()), km_plot=as_figure(km_png), paths=paths_view(inputs),
           cohorts=cohorts_view(cohort_rows), cohorts_plot=as_figure(cohorts_png), bridges=bridges,
@@ -870,6 +908,7 @@ def inputs_from_store(conn: sqlite3.Connection, config, as_of: pd.Timestamp | No
         triggers=reader.triggers(moment),
         outside=reader.outside,
         careers=careers,
+        sources=org_summaries(reader.sources),
         web_base=web_url(conn),
     )
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from graphminer.graph import actions_of, core_by_degree, maker_pairs, nanoseconds, windowed_pairs
 from graphminer.milestones import RULES_VERSION, default_thresholds
+from graphminer.sources import NOT_OBSERVABLE
 
 # (from, to): the conversions the funnel reports; a rate is makers with both / makers with from.
 CONVERSIONS: list[tuple[str, str]] = [
@@ -307,10 +308,12 @@ def _settings(config: Any) -> dict[str, float]:
 
 def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestamp,
               config: Any = None, org: str | None = None, rules_version: str = RULES_VERSION,
-              deleted_accounts: int | None = None) -> dict[str, Any]:
+              deleted_accounts: int | None = None, hidden: tuple[str, ...] = ()) -> dict[str, Any]:
     """Every figure for the network, or for ``org`` (``milestones`` then at org scope for
     it), as one JSON-ready dict (shape in the README's stats section). ``deleted_accounts``:
-    records by deleted accounts (GitHub's ``ghost``), counted apart from the makers."""
+    records by deleted accounts (GitHub's ``ghost``), counted apart from the makers.
+    ``hidden``: milestones the scope's sources cannot show (``graphminer.sources``): their
+    funnel count and times are ``null``, not 0, and no conversion rate involves them."""
     settings = _settings(config)
     everyone = actions_of(events)
     everyone = everyone[everyone["ts"] <= as_of]
@@ -324,11 +327,14 @@ def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestam
         "makers": len(milestones),
         "actions": len(scoped),
         "repos": int(scoped["repo"].nunique()),
-        "funnel": {"counts": funnel_counts(milestones), "conversions": conversions(milestones)},
+        "funnel": {"counts": unseen_as_null(funnel_counts(milestones), hidden),
+                   "conversions": [row for row in conversions(milestones)
+                                   if row["from"] not in hidden and row["to"] not in hidden]},
+        "observable": {key: False for key in hidden},
         "anchors": anchors(milestones, as_of),
         "time_to": {
-            "from_first_contact": time_to_milestones(milestones, "first_contact", as_of),
-            "from_first_landed": time_to_milestones(milestones, "first_landed", as_of),
+            "from_first_contact": unseen_as_null(time_to_milestones(milestones, "first_contact", as_of), hidden),
+            "from_first_landed": unseen_as_null(time_to_milestones(milestones, "first_landed", as_of), hidden),
         },
         "paths": paths(milestones),
         "cohorts": cohorts(milestones, scoped, as_of),
@@ -336,6 +342,11 @@ def summarise(events: pd.DataFrame, milestones: pd.DataFrame, as_of: pd.Timestam
         "core": core_overlap(milestones, scoped, as_of, settings["projection_days"], settings["core_share"]),
         "deleted_accounts": deleted_accounts,
     }
+
+
+def unseen_as_null(figures: dict[str, Any], hidden: tuple[str, ...]) -> dict[str, Any]:
+    """The figures with ``None`` for each milestone the sources cannot show (never 0)."""
+    return {key: None if key in hidden else value for key, value in figures.items()}
 
 
 def _percent(value: float | None) -> str:
@@ -358,7 +369,9 @@ def render_text(summary: dict[str, Any]) -> str:
     if summary.get("deleted_accounts"):
         lines[2:2] = [f"{summary['deleted_accounts']} records by deleted accounts (GitHub's "
                       "ghost), counted apart: no one's"]
-    lines += [f"  {key:<20} {n:>7}" for key, n in summary["funnel"]["counts"].items()]
+    lines[2:2] = [f"Sources of {row['org']}: {row['says']}" for row in summary.get("sources", [])]
+    lines += [f"  {key:<20} {n:>7}" if n is not None else f"  {key:<20} {NOT_OBSERVABLE}"
+              for key, n in summary["funnel"]["counts"].items()]
     lines += ["", "Conversions"]
     lines += [
         f"  {row['from']} -> {row['to']}: {row['makers_both']}/{row['makers_from']} ({_percent(row['rate'])})"
@@ -376,6 +389,7 @@ def render_text(summary: dict[str, Any]) -> str:
         lines += ["", f"Median time from {title} (Kaplan-Meier, censored at as_of)"]
         lines += [
             f"  {key:<20} {_days(row['median_days']):>20}  ({row['reached']} reached, {row['censored']} censored)"
+            if row is not None else f"  {key:<20} {NOT_OBSERVABLE}"
             for key, row in summary["time_to"][origin].items()
         ]
     lines += ["", "Most common paths"]

@@ -4,7 +4,8 @@
 module imports no pandas: it says whether the tables ``graphminer.precompute`` keeps are
 fresh (same rules version, same as_of, which is the end of the last harvest, and same
 settings: the config's [trajectories], opt-out list and careers lists), finds a maker in
-their lookup index by key, login, name or email, and assembles and renders the answer.
+their lookup index by key, login, name or email, and assembles and renders the answer,
+with what the store's sources cannot show (``graphminer.sources``, no pandas either).
 When they are not fresh, or another as_of is asked, ``graphminer.precompute`` computes the
 same answer from the events table (``answer_from_tables`` says None).
 """
@@ -24,6 +25,13 @@ from typing import Any
 from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.milestones import KEYS, RULES_VERSION, action_words
+from graphminer.sources import (
+    NOT_OBSERVABLE,
+    approximate,
+    hidden_milestones,
+    observable,
+    repo_sources,
+)
 from graphminer.store import harvest_end, table_exists
 from graphminer.timeutil import describe_span
 
@@ -171,7 +179,17 @@ def timeline_from_tables(conn: sqlite3.Connection, who: str, org: str | None,
         "SELECT quarter, stage, organiser, bridge, state FROM traj_stages WHERE maker_key=? "
         "ORDER BY quarter", (key,))]
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return assemble_timeline(key, dict(maker), rows, stages, as_of, org, repo_orgs)
+    return with_sources(assemble_timeline(key, dict(maker), rows, stages, as_of, org, repo_orgs),
+                        conn, org)
+
+
+def with_sources(answer: dict[str, Any], conn: sqlite3.Connection, org: str | None) -> dict[str, Any]:
+    """The answer with what its sources cannot show (``"observable": {KEY: false}``) and
+    which dates are approximations (docs/rules.md "What a source cannot see is not zero")."""
+    sources = repo_sources(conn)
+    answer["observable"] = observable(hidden_milestones(sources, org))
+    answer["approximate"] = approximate(sources, org)
+    return answer
 
 
 def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]],
@@ -268,9 +286,15 @@ def render_timeline(answer: dict[str, Any], names: dict[str, str] | None = None)
             what += f" (of {trigger['at'][:10]})"
         link = trigger.get("link") or ""
         lines.append(f"  {at[:10]}  {name:<19} {since:>8}  {what}  {link}".rstrip())
-    missing = [name for name, at in answer["milestones"].items() if not at]
+    unseen = answer.get("observable", {})
+    missing = [name for name, at in answer["milestones"].items() if not at and name not in unseen]
     if missing:
         lines.append("  not reached: " + ", ".join(missing))
+    if unseen:
+        lines.append(f"  {NOT_OBSERVABLE}: " + ", ".join(unseen))
+    for name, how in answer.get("approximate", {}).items():
+        if answer["milestones"].get(name):
+            lines.append(f"  {how}")
     if answer["stages"]:
         lines.append("stages: " + " > ".join(stage_runs(answer["stages"])))
     return "\n".join(lines)

@@ -23,8 +23,9 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
    maker other than the actor landed a contribution strictly before (same second: not
    before). Who committed a merge: its committer, or its author when GitHub's web flow
    (``GitHub <noreply@github.com>``) committed it. Merges brought in by other merges (main
-   merged into a feature branch) are not the branch's merges and are no one's act. A
-   release is gated the same way.
+   merged into a feature branch) are not the branch's merges and are no one's act, except
+   landing merges (a PR merge, a merge into a long-lived branch such as develop: rules
+   version 4), which are acts wherever they sit. A release is gated the same way.
 3. An approval counts for maintainer when the PR was merged at or after the review and
    no later than ``as_of``.
 4. Calendar months and quarters are UTC; "a later calendar month" compares (year, month).
@@ -52,9 +53,9 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
     plain string order; "reaches 80%" compared exactly (no float drift); a maker's date
     is their first landed contribution in that repo in the earliest quarter they are in
     its core (never before first_contact, since a landed contribution is an action).
-12. Which commits came in through a PR, when each reached the branch and whether its PR
-    is held are structural (read from every record, whatever as_of); events.py decides
-    them. "The store holds its PR" means a merged PR record of that number in that repo.
+12. Which commits came in through a PR, when each landed (its earliest landing event,
+    ``graphminer.landing``) and whether its PR is held are structural (read from every
+    record, whatever as_of); events.py decides them. "The store holds its PR" means a merged PR record of that number in that repo.
 13. Stages: a quarter's role holds by acts in that quarter or the three before it (core:
     in that quarter only); a quarter where nothing holds shows its state (inactive or
     gone, always one of them: nothing for at least nine months) in the stage column.

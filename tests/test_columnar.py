@@ -264,7 +264,7 @@ def test_the_fast_path_and_the_analysis_import_no_duckdb_at_start():
 
 
 def test_the_triggers_note_each_touched_repository_once_whatever_the_writes(tmp_path):
-    """Migration 0013's triggers under the harvester's kinds of write: plain inserts,
+    """Migration 0012's triggers under the harvester's kinds of write: plain inserts,
     upserts of a row already there (a trigger's own conflict policy would give way to the
     upsert's), updates that change nothing the events read, deletes."""
     conn = open_store(tmp_path / "store.sqlite")

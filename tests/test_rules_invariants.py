@@ -142,7 +142,7 @@ def test_every_scope_keeps_the_invariants(tmp_path, plan):
 def test_truth_keeps_the_invariants_and_both_implementations_agree(tmp_path, plan):
     world = random_world(plan)
     truth = compute_truth(world.data)
-    assert truth["rules_version"] == trajectory.RULES_VERSION == "3"
+    assert truth["rules_version"] == trajectory.RULES_VERSION == "4"
     for key, maker in truth["makers"].items():
         marks = {name: at for name, at in maker["milestones"].items() if at}
         assert all(at >= marks["first_contact"] for at in marks.values()), key

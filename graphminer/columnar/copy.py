@@ -7,7 +7,7 @@ precomputed tables were last written from (``graphminer.columnar.precomputed``).
 
 ``refresh(conn, config)`` (run by ``graphminer.precompute.refresh``, with the harvest's lock
 held) brings the copy up to date: only the repositories whose records changed since the
-last refresh (``_columnar_touched``, filled by migration 0013's triggers) or whose commits'
+last refresh (``_columnar_touched``, filled by migration 0012's triggers) or whose commits'
 makers changed (identity's ``commit_makers`` against ``_columnar_identity``, the copy's
 last reading of it) are read again. A copy is rebuilt whole when it is missing, of another
 layout (``tables.SCHEMA_VERSION``), made under other settings (forks, the opt-out list), or
@@ -99,7 +99,7 @@ def is_copy(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def has_columnar_tables(conn: sqlite3.Connection) -> bool:
-    """Whether the store has migration 0013's bookkeeping (a store opened read-only may
+    """Whether the store has migration 0012's bookkeeping (a store opened read-only may
     predate it)."""
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND "
                         "name='_columnar_touched'").fetchone() is not None

@@ -8,8 +8,12 @@ merge-commit PRs (``Merge pull request #N from OWNER/branch``, parents
 merges (``Title (#N)`` by the PR author, committed by ``GitHub <noreply@github.com>``),
 direct pushes, patches applied by a maintainer (author and committer differ, author
 earlier), ``merged``/``closed`` events by the merger, ``updated_at`` at or after every
-child. A repository is simulated from its own random stream, so each is generated lazily
-and independently.
+child. The showcase repository of every world also holds the shapes rules version 4 dates
+(docs/rules.md "Dating"): a foxtrot merge (a web edit upstream, a local commit, then
+``Merge branch 'main' of URL``), a feature merged into develop off the first-parent chain
+and released days later (``Merge branch 'develop'``), and an imported history (a second
+root joined by a merge). A repository is simulated from its own random stream, so each is
+generated lazily and independently.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ THINGS = (
 )
 PATHS = ("src/app.py", "src/map.js", "README.md", "docs/index.md", "api/views.py", "web/style.css")
 Emit = Callable[[str, dict], None]
+GIT_SHAPES = ("foxtrot", "develop", "release", "import")  # rules v4 "Dating" shapes (_plan_git_shapes)
 
 
 def sha_of(*parts: object) -> str:
@@ -136,6 +141,7 @@ class RepoSim:
         self.merge_share = self.rnd.choice((0.1, 0.5, 0.9))
         self.label_set = LABELS
         self.default_branch = "master" if repo.idx % 3 == 1 else "main"
+        self.develop_tip: str | None = None  # a planted develop branch waiting for its release
 
     # -- small choices -------------------------------------------------------------------
     def _rare(self, name: str, share: float) -> bool:
@@ -491,11 +497,111 @@ class RepoSim:
                 record = self._direct_commit(payload, ts, order, parents)
             elif kind == "patch":
                 record = self._patch_commit(payload, ts, order, parents)
+            elif kind in GIT_SHAPES:
+                record = self._shape_commits(kind, payload, ts, head, head_ts, emit)
+                if record is None:
+                    continue
             else:
                 record = self._bot_commit(payload, ts, order, parents)
             emit("commits", record)
             head, head_ts = record["sha"], ts
         return head, head_ts
+
+    # -- git history shapes (rules version 4 "Dating"): planted in the showcase repository --
+    def _plan_git_shapes(self) -> None:
+        """A foxtrot merge, a feature merged into develop off the first-parent chain (then
+        released into the default branch) and an imported history, each at its own time,
+        from a random stream of their own (the rest of the world is unchanged)."""
+        repo = self.repo
+        rnd = random.Random(f"git-shapes:{self.plan.seed}:{repo.idx}")
+        low, high = repo.created + 7 * DAY, self.now - 25 * DAY
+        if high <= low:
+            return
+        people = sorted({stint.maker for stint in repo.stints})
+        if not people:
+            return
+
+        def at(start: int, end: int) -> int:
+            return start + int(rnd.random() * max(1, end - start))
+
+        def merger(ts: int) -> int:
+            return self._maintainer_at(ts, prefer_new=False) or repo.founder
+
+        fox = at(low, high)
+        self._push(fox, "foxtrot", (merger(fox), rnd.choice(people), rnd.randint(2, 6)))
+        feature = at(low, high)
+        self._push(feature, "develop", (rnd.choice(people), merger(feature), rnd.randint(1, 3)))
+        self._push(feature + at(4 * DAY, 20 * DAY), "release", merger(feature))
+        imported = at(low + 3 * DAY, high)
+        self._push(imported, "import", (merger(imported), rnd.sample(people, min(2, len(people)))))
+
+    def _shape_commits(self, kind: str, payload: object, ts: int, head: str | None, head_ts: int,
+                       emit: Emit) -> dict | None:
+        """Emit the side commits of a planted shape; return its commit on the default branch
+        (None when the branch cannot hold it yet)."""
+        start = head_ts + 60
+        if head is None or ts - start < 10 * 60:
+            return None  # nothing to branch from yet, or no room since the last push
+        org, name = self.plan.orgs[self.repo.org]["login"], self.repo.name
+        if kind == "foxtrot":
+            # someone edits a file on GitHub (upstream moves on), the puller commits locally,
+            # then pulls: "Merge branch 'main' of URL", local work first, upstream second
+            puller, editor, days = payload
+            who, who_id = self._identity(puller)
+            edit_ts = max(start, ts - days * DAY)
+            local_ts = (edit_ts + ts) // 2
+            author, author_id = self._identity(editor)
+            upstream = self._commit(sha_of(self.repo.repo_id, "shape-upstream", ts), "Update README.md",
+                                    author, edit_ts, author_id, GITHUB_COMMITTER, edit_ts, None, [head])
+            local = self._commit(sha_of(self.repo.repo_id, "shape-local", ts), self._title(), who,
+                                 local_ts, who_id, who, local_ts, who_id, [head])
+            emit("commits", upstream)
+            emit("commits", local)
+            message = f"Merge branch '{self.default_branch}' of https://github.com/{org}/{name}"
+            return self._commit(sha_of(self.repo.repo_id, "shape-foxtrot", ts), message, who, ts, who_id,
+                                who, ts, who_id, [local["sha"], upstream["sha"]])
+        if kind == "develop":
+            # a feature branch merged into develop (not the default branch) by a maintainer
+            author_idx, merger, count = payload
+            author, author_id = self._identity(author_idx)
+            parents, first = [head], max(start, ts - 3 * DAY)
+            for number in range(count):
+                stamp = first + (ts - first) * (number + 1) // (count + 1)
+                record = self._commit(sha_of(self.repo.repo_id, "shape-feature", ts, number),
+                                      self._title(), author, stamp, author_id, author, stamp, author_id,
+                                      parents)
+                emit("commits", record)
+                parents = [record["sha"]]
+            by, by_id = self._identity(merger, linked=True)
+            merge = self._commit(sha_of(self.repo.repo_id, "shape-develop", ts),
+                                 f"Merge branch 'feature/{self._title().split()[-1].lower()}' into develop",
+                                 by, ts, by_id, by, ts, by_id, [head, parents[0]])
+            emit("commits", merge)
+            self.develop_tip = merge["sha"]
+            return None
+        if kind == "release":
+            tip, self.develop_tip = self.develop_tip, None
+            if tip is None:
+                return None
+            by, by_id = self._identity(payload, linked=True)
+            return self._commit(sha_of(self.repo.repo_id, "shape-release", ts), "Merge branch 'develop'",
+                                by, ts, by_id, by, ts, by_id, [head, tip])
+        # an imported history: another repository's commits, joined by a merge
+        merger, authors = payload
+        parents = []
+        first = max(self.repo.created + HOUR, ts - 200 * DAY)
+        stamps = sorted(first + int((ts - HOUR - first) * fraction) for fraction in (0.1, 0.4, 0.7, 0.9))
+        for number, stamp in enumerate(stamps):
+            author, author_id = self._identity(authors[number % len(authors)])
+            message = "Initial commit" if number == 0 else self._title()
+            record = self._commit(sha_of(self.repo.repo_id, "shape-import", ts, number), message,
+                                  author, stamp, author_id, author, stamp, author_id, parents)
+            emit("commits", record)
+            parents = [record["sha"]]
+        by, by_id = self._identity(merger)
+        return self._commit(sha_of(self.repo.repo_id, "shape-import-merge", ts),
+                            f"Merge the history of {org}/{name}-legacy", by, ts, by_id, by, ts, by_id,
+                            [head, parents[0]])
 
     def _merge_commit(self, thread: Thread, ts: int, parents: list[str]) -> dict:
         """``Merge pull request #N from OWNER/branch``, authored and committed by the merger."""
@@ -564,6 +670,8 @@ class RepoSim:
             self._plan_stint(stint)
         if self.maintainers and not repo.empty:
             self._plan_bots()
+            if self.force_bots:
+                self._plan_git_shapes()
             if not repo.archived:
                 self._plan_pending()
         self._reindex()

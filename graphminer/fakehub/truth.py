@@ -38,31 +38,47 @@ Actions (each one row: maker, time, repo; each counted once)
     committer act (6).
  5. Landed contributions: a PR with ``merged_at``, for its author at ``merged_at``; a
     default-branch commit that is not a merge and did not come in through a PR, for its
-    author at the time it reached the branch. Commits are dated when they reached the
-    branch: the committer date of a mainline commit (the first-parent chain from the
-    branch tip, the one commit nobody names as parent, newest committer date if several),
-    or of the earliest mainline merge whose non-first parents reach it before any earlier
-    merge did. A commit came in through a PR when: its sha is the ``merge_commit_sha`` of
-    a merged PR of the repo; or it is off the mainline and reached that way (this is
-    "reachable from a merge commit's second parent but not from its first parent", read
-    on the mainline so that merging main into a feature branch does not reclassify main's
-    own commits); or its subject (first message line) contains ``(#N)`` or starts with
-    ``Merge pull request #N``. Its PR number: the merged PR whose merge_commit_sha it is,
-    else its subject's (``Merge pull request #N`` at the start, else the first ``(#N)``),
-    else the number of the merge that brought it in (0: none). Git-only history: a
+    author at the time it landed. Commits land at their earliest landing event (rules
+    version 4, "Git history read as it happened"): (a) arrival on the mainline, the chain
+    from the branch tip (the one commit nobody names as parent, newest committer date if
+    several) through first parents, except at a foxtrot merge, where it goes through the
+    second parent; a mainline commit arrives at its committer date, another at that of the
+    oldest mainline commit having it as an ancestor; (b) a landing merge anywhere the tip
+    reaches: ``Merge pull request #N`` or git's own subject (``Merge branch|remote-tracking
+    branch|remote branch|branches|tag|commit 'X'`` with optional `` of URL``) with no
+    `` into `` or `` into B``, B the default branch or in ``long_lived_branches``, and not a
+    foxtrot: it lands itself at its committer date, and what its non-first parents reach
+    and its first parent does not; the earliest of (a) and (b), ties to the commit's own
+    date, then to the arrival. A foxtrot merge: git's subject pulling the upstream copy of
+    a long-lived branch B into itself (``Merge branch 'B' of URL`` or ``Merge
+    remote-tracking branch 'R/B'``, no `` into `` or `` into B``) whose two parents share a
+    root commit; or a merge whose subject git did not write, whose first parent's own side
+    was all committed by the merge's committer and whose second parent's own side holds a
+    commit by GitHub's web flow. The puller's own side of a foxtrot merge (arrived there)
+    was pushed by them: on the branch for direct pushes, not brought in by a merge.
+    Imported history (only when the history has several roots and the mainline ends at
+    one): a commit whose root commits exclude the mainline's root lands at its own
+    committer date, is never a direct push, names no PR by its subject, and its merges
+    are nobody's act here. One commit, one contribution: a sha in several repos counts
+    only in the one it landed in first (ties: ``owner/name``). A commit came in through a
+    PR when: its sha is the ``merge_commit_sha`` of a merged PR of the repo; or a merge
+    dated it (it was brought in, not pushed); or its subject contains ``(#N)`` or starts
+    with ``Merge pull request #N``. Its PR number: the merged PR whose merge_commit_sha it
+    is, else its subject's (``Merge pull request #N`` at the start, else the first
+    ``(#N)``), else the number of the merge that dated it (0: none). Git-only history: a
     non-merge commit that came in through a PR or merge lands all the same when the world
-    holds no merged PR of that number in the repo: once per commit on the mainline (a
-    squash commit), once per distinct author per merge that brought commits in, at the
-    time it reached the branch. Merge commits land nobody's work. Commits that reach no
-    mainline merge and are not on the mainline (a broken history) land at their
-    committer date but are never direct pushes.
- 6. Committer acts: a mainline commit whose committer resolves to a maker (GitHub's
-    web-flow committer ``GitHub <noreply@github.com>`` resolves to nobody) and that is
-    either a merge commit (two or more parents) or a direct push (not a merge, not come
-    in through a PR). A mainline merge committed by the web flow is its author's act (who
-    pressed merge). It is one action of whoever committed it, and a maintainer act only
-    under rule 18. When the committer is also the author, the landed contribution is a
-    second action at the same second.
+    holds no merged PR of that number in the repo: once per commit when no merge dated it,
+    once per distinct author per merge that dated commits, at that time. Merge commits land
+    nobody's work. Commits no tip reaches (a broken history) land at their committer date
+    but are never direct pushes.
+ 6. Committer acts: a commit pushed to the branch (on the mainline, or the puller's side of
+    a foxtrot merge) whose committer resolves to a maker (GitHub's web-flow committer
+    ``GitHub <noreply@github.com>`` resolves to nobody) and that is a direct push (not a
+    merge, not come in through a PR); and a merge commit on the mainline or a landing
+    merge anywhere, not imported. A merge committed by the web flow is its author's act
+    (who pressed merge). It is one action of whoever committed it, at the time the commit
+    landed, and a maintainer act only under rule 18. When the committer is also the
+    author, the landed contribution is a second action at the same second.
  7. Code actions: landed commits (5, commits only) and PRs opened. Organising actions:
     issues opened; labeled/assigned/milestoned events on someone else's issue or PR;
     reviews of someone else's PR; first responses (organiser). An action is counted
@@ -174,9 +190,10 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any
 
+from graphminer.config import LONG_LIVED_BRANCHES
 from graphminer.fakehub.world import current_names
 
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 
 MILESTONES: tuple[str, ...] = (
     "first_contact",
@@ -218,6 +235,8 @@ DEFAULT_RULES: dict[str, Any] = {
     "core_min_own": 3,
     "shift_min_actions": 3,
     "organiser_labels": ["good first issue", "help wanted"],
+    # Merges into these (and into a repo's default branch) land work: `[git] long_lived_branches`
+    "long_lived_branches": list(LONG_LIVED_BRANCHES),
     # Logins, names, emails or email local parts of known automation accounts.
     "bots": [
         "dependabot",
@@ -797,7 +816,7 @@ class People:
         """(login, author identities it brought in) of each mainline merge whose subject names
         a user's login, oldest first; a bot's identity counts as one too."""
         by_sha = {commit["sha"]: commit for commit in commits}
-        mainline = mainline_chain(commits, by_sha)
+        mainline, _ = mainline_chain(commits, by_sha)  # first parents, as identity reads it
         seen = set(mainline)
         found = []
         for merge in reversed(mainline):
@@ -879,67 +898,247 @@ class People:
 
 
 class Branch:
-    """One repo's default branch as rule 5 reads it: the mainline, which commits came in
-    through a PR or a merge, the merge that brought each off-mainline commit in, each
-    commit's PR number and the time it reached the branch."""
+    """One repo's default branch as rule 5 reads it (rules version 4, "Git history read as
+    it happened"): the mainline, when each commit landed and through which merge, which
+    commits came in through a PR or a merge, each commit's PR number."""
 
-    def __init__(self, commits: list[dict], merge_prs: dict[str, int]) -> None:
+    def __init__(self, commits: list[dict], merge_prs: dict[str, int], default_branch: str | None,
+                 long_lived: list[str], full_name: str = "") -> None:
         self.by_sha = {commit["sha"]: commit for commit in commits}
-        self.mainline_order = mainline_chain(commits, self.by_sha)
+        self.full_name = full_name.lower()
+        self.long_lived = set(long_lived) | ({default_branch} if default_branch else set())
+        self.roots = root_sets(commits, self.by_sha)
+        self.mainline_order, self.turns = mainline_chain(commits, self.by_sha, self)
         self.mainline = set(self.mainline_order)
-        self.brought_by = self.merges_bringing_in()
+        self.arrived = self.arrivals()
+        self.imported = self.imported_history()
+        self.events = self.landing_merge_events()
+        self.landed_at: dict[str, datetime] = {}
+        self.brought_by: dict[str, str] = {}
+        self.pushed_local: set[str] = set()
+        for sha in self.by_sha:
+            self.date_landing(sha)
         self.number = {sha: self.own_number(sha, merge_prs) for sha in self.by_sha}
         for sha, merge in self.brought_by.items():
             if not self.number[sha]:
                 self.number[sha] = self.number[merge]
         self.via_pr = {sha for sha, number in self.number.items() if number} | set(self.brought_by)
 
-    def merges_bringing_in(self) -> dict[str, str]:
-        """Off-mainline sha -> the earliest mainline merge whose non-first parents reach it
-        before anything an earlier merge (or the mainline) reached."""
-        seen = set(self.mainline)
-        brought: dict[str, str] = {}
-        for merge in reversed(self.mainline_order):  # oldest first
-            stack = [p for p in self.by_sha[merge].get("parents", [])[1:]]
+    def kind(self, sha: str) -> str | None:
+        """A merge's subject read as docs/rules.md "Dating" says (None: not a merge)."""
+        commit = self.by_sha[sha]
+        if len(commit.get("parents", [])) < 2:
+            return None
+        return subject_kind(subject_of(commit), self.long_lived, self.full_name)
+
+    def is_foxtrot(self, sha: str) -> bool:
+        """A pull of the branch's upstream copy: by its subject (both sides sharing a root:
+        an unrelated history is an import), or an edited pull (see ``edited_pull``)."""
+        commit = self.by_sha[sha]
+        parents = commit["parents"]
+        kind = self.kind(sha)
+        if kind == FOXTROT_SUBJECT:
+            return bool(self.roots.get(parents[0], frozenset()) & self.roots.get(parents[1], frozenset()))
+        return kind == EDITED_SUBJECT and edited_pull(commit, self.by_sha)
+
+    def arrivals(self) -> dict[str, str]:
+        """Each reachable commit -> the oldest mainline commit that has it as an ancestor."""
+        arrived = {sha: sha for sha in self.mainline}
+        for sha in reversed(self.mainline_order):  # oldest first
+            along = self.turns.get(sha, 0)
+            stack = [p for side, p in enumerate(self.by_sha[sha].get("parents", [])) if side != along]
             while stack:
-                sha = stack.pop()
-                if sha in seen or sha not in self.by_sha:
+                current = stack.pop()
+                if current in arrived or current not in self.by_sha:
                     continue
-                seen.add(sha)
-                brought[sha] = merge
-                stack.extend(self.by_sha[sha].get("parents", []))
-        return brought
+                arrived[current] = sha
+                stack.extend(self.by_sha[current].get("parents", []))
+        return arrived
+
+    def imported_history(self) -> set[str]:
+        """Commits whose roots do not include the mainline's root (another repository's
+        history a merge joined); only in a history with several roots."""
+        if not self.mainline_order:
+            return set()
+        host = self.mainline_order[-1]
+        all_roots = {sha for sha, commit in self.by_sha.items() if not commit.get("parents")}
+        if host not in all_roots or len(all_roots) < 2:
+            return set()
+        return {sha for sha, roots in self.roots.items() if roots and host not in roots}
+
+    def landing_merge_events(self) -> dict[str, tuple[datetime, str]]:
+        """sha -> the earliest (date, merge) of a PR merge or a merge into a long-lived
+        branch off the mainline that brought it in through a non-first parent. Such a merge
+        is itself on its branch from its own date."""
+        found: dict[str, tuple[datetime, str]] = {}
+        for sha, commit in self.by_sha.items():
+            if sha in self.mainline or sha not in self.arrived:
+                continue
+            if self.kind(sha) not in (PR_SUBJECT, LONG_LIVED_SUBJECT):
+                continue
+            event = (commit_time(commit), sha)
+            first = ancestors([commit["parents"][0]], self.by_sha, set())
+            for brought in ancestors(commit["parents"][1:], self.by_sha, first) | {sha}:
+                if brought not in found or event < found[brought]:
+                    found[brought] = event
+        return found
+
+    def date_landing(self, sha: str) -> None:
+        """The earliest landing event of one commit (arrival or a landing merge); imported
+        history and commits reached from no tip keep their own committer date."""
+        commit = self.by_sha[sha]
+        own = commit_time(commit)
+        if sha in self.imported or sha not in self.arrived:
+            self.landed_at[sha] = own
+            return
+        arrival = self.arrived[sha]
+        best = (commit_time(self.by_sha[arrival]), 0, arrival)
+        if sha in self.events:
+            at, merge = self.events[sha]
+            best = min(best, (at, 1 if merge != sha else -1, merge))
+        self.landed_at[sha] = best[0]
+        merge = best[2]
+        if merge == sha:
+            return
+        if best[1] == 0 and self.turns.get(merge) == 1:
+            self.pushed_local.add(sha)  # the puller's own side of a foxtrot merge
+        else:
+            self.brought_by[sha] = merge
 
     def own_number(self, sha: str, merge_prs: dict[str, int]) -> int:
-        """The PR a commit names by itself: a merged PR's merge_commit_sha, then its subject."""
+        """The PR a commit names by itself: a merged PR's merge_commit_sha, then its subject
+        (not for imported history: its subjects name another repository's PRs)."""
         if sha in merge_prs:
             return merge_prs[sha]
-        subject = (self.by_sha[sha].get("message") or "").split("\n", 1)[0]
+        if sha in self.imported:
+            return 0
+        subject = subject_of(self.by_sha[sha])
         found = MERGE_PR_SUBJECT.match(subject) or PR_NUMBER_IN_SUBJECT.search(subject)
         return int(found.group(1)) if found else 0
 
     def reached(self, sha: str) -> datetime:
-        """When the commit reached the branch (docs/rules.md "Dating")."""
-        merge = self.brought_by.get(sha, sha)
-        return parse_time(self.by_sha[merge]["committer"]["date"])
+        """When the commit landed (docs/rules.md "Dating")."""
+        return self.landed_at[sha]
 
 
-def mainline_chain(commits: list[dict], by_sha: dict[str, dict]) -> list[str]:
-    """The first-parent chain from the branch tip, tip first (rule 5)."""
+PR_SUBJECT, LONG_LIVED_SUBJECT, FOXTROT_SUBJECT = "pr", "long_lived", "foxtrot"
+FEATURE_SUBJECT, EDITED_SUBJECT = "feature", "edited"
+GIT_MERGE_SUBJECT = re.compile(
+    r"^Merge (remote-tracking branch|remote branch|branches|branch|tag|commit) '([^']+)'"
+    r"(?:(?:,| and) '[^']+')*( of \S+)?(?: into '?([^'\s]+)'?)?\s*$")
+
+
+def subject_of(commit: dict) -> str:
+    return (commit.get("message") or "").split("\n", 1)[0]
+
+
+def commit_time(commit: dict) -> datetime:
+    return parse_time(commit["committer"]["date"])
+
+
+FORK_URL = re.compile(r"github\.com[:/]([^/\s]+)/([^/\s]+?)(?:\.git)?/?$", re.IGNORECASE)
+
+
+def subject_kind(subject: str, long_lived: set[str], full_name: str = "") -> str:
+    """A merge subject: a PR merge, a merge into a long-lived branch (git leaves `` into ``
+    out for the branch it merges into by default), a foxtrot (the upstream copy of a
+    long-lived branch pulled into itself; not when the URL pulled from is another owner's
+    GitHub repo of this repo's name: a fork), a merge into a feature branch, or a subject git
+    did not write (edited)."""
+    if MERGE_PR_SUBJECT.match(subject):
+        return PR_SUBJECT
+    match = GIT_MERGE_SUBJECT.match(subject)
+    if match is None:
+        return EDITED_SUBJECT
+    how, name, pulled, into = match.groups()
+    remote = how in ("remote-tracking branch", "remote branch")
+    branch = name.partition("/")[2] or name if remote else name
+    fork = FORK_URL.search(pulled or "")
+    owner, _, name = full_name.partition("/")
+    from_fork = bool(fork) and fork.group(2).lower() == name and fork.group(1).lower() != owner
+    if (remote or (how == "branch" and pulled)) and into in (None, branch) and branch in long_lived \
+            and not from_fork:
+        return FOXTROT_SUBJECT
+    if into is None or into in long_lived:
+        return LONG_LIVED_SUBJECT
+    return FEATURE_SUBJECT
+
+
+def edited_pull(commit: dict, by_sha: dict[str, dict]) -> bool:
+    """A ``git pull`` whose subject was edited: what only its first parent holds was all
+    committed by the merge's own committer, and what only its second holds includes a commit
+    GitHub's web flow made."""
+    first = ancestors([commit["parents"][0]], by_sha, set())
+    second = ancestors(commit["parents"][1:], by_sha, set())
+    puller = committer_email(commit)
+    own = {committer_email(by_sha[sha]) for sha in first - second}
+    theirs = {committer_email(by_sha[sha]) for sha in second - first}
+    return bool(puller) and own == {puller} and WEB_FLOW_EMAIL in theirs
+
+
+def committer_email(commit: dict) -> str:
+    return ((commit.get("committer") or {}).get("email") or "").strip().lower()
+
+
+def ancestors(starts: list[str], by_sha: dict[str, dict], stop: set[str]) -> set[str]:
+    """Every stored commit reachable from ``starts`` (themselves included) and not in ``stop``."""
+    found: set[str] = set()
+    stack = list(starts)
+    while stack:
+        sha = stack.pop()
+        if sha in found or sha in stop or sha not in by_sha:
+            continue
+        found.add(sha)
+        stack.extend(by_sha[sha].get("parents", []))
+    return found
+
+
+def root_sets(commits: list[dict], by_sha: dict[str, dict]) -> dict[str, frozenset]:
+    """sha -> the root commits (no parents) among its ancestors."""
+    roots: dict[str, frozenset] = {}
+    for commit in commits:
+        stack = [(commit["sha"], False)]
+        while stack:
+            sha, ready = stack.pop()
+            if sha in roots or sha not in by_sha:
+                continue
+            parents = [p for p in by_sha[sha].get("parents", []) if p in by_sha]
+            if ready:
+                if not by_sha[sha].get("parents"):
+                    roots[sha] = frozenset((sha,))
+                else:
+                    roots[sha] = frozenset().union(*(roots[p] for p in parents))
+                continue
+            stack.append((sha, True))
+            stack.extend((p, False) for p in parents if p not in roots)
+    return roots
+
+
+def mainline_chain(commits: list[dict], by_sha: dict[str, dict],
+                   branch: Branch | None = None) -> tuple[list[str], dict[str, int]]:
+    """The mainline from the branch tip, tip first: first parents, except through a foxtrot
+    merge's second (upstream) parent; and the foxtrot merges it turned at. Without
+    ``branch`` no merge is read as a foxtrot: the plain first-parent chain, which is the
+    mainline the identity rules read merge subjects on (docs/identities.md)."""
     named = {parent for commit in commits for parent in commit.get("parents", [])}
     tips = [(commit["committer"]["date"], index, commit["sha"])
             for index, commit in enumerate(commits) if commit["sha"] not in named]
     if not tips:
-        return []
+        return [], {}
     sha: str | None = max(tips)[2]
     chain: list[str] = []
+    turns: dict[str, int] = {}
     on_chain: set[str] = set()
     while sha is not None and sha in by_sha and sha not in on_chain:
         chain.append(sha)
         on_chain.add(sha)
         parents = by_sha[sha].get("parents", [])
-        sha = parents[0] if parents else None
-    return chain
+        if len(parents) >= 2 and branch is not None and branch.is_foxtrot(sha):
+            turns[sha] = 1
+            sha = parents[1]
+        else:
+            sha = parents[0] if parents else None
+    return chain, turns
 
 
 # --------------------------------------------------------------------------- the ledger
@@ -948,9 +1147,11 @@ def mainline_chain(commits: list[dict], by_sha: dict[str, dict]) -> list[str]:
 class Ledger:
     """Every maker's actions, landed contributions and milestone candidates."""
 
-    def __init__(self, people: People, repos: dict[int, dict], as_of: datetime) -> None:
+    def __init__(self, people: People, repos: dict[int, dict], as_of: datetime,
+                 long_lived: list[str] | None = None) -> None:
         self.people = people
         self.repos = repos
+        self.long_lived = list(long_lived if long_lived is not None else LONG_LIVED_BRANCHES)
         self.as_of = as_of
         self.actions: dict[str, list[Action]] = defaultdict(list)
         self.landed: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
@@ -992,7 +1193,7 @@ def compute_truth(world: dict, rules: dict | None = None) -> dict:
     repos = harvested_repos(world)
     commits = [commit for commit in world.get("commits", []) if commit["repo_id"] in repos]
     people = People(world, commits, rules)
-    ledger = Ledger(people, repos, as_of)
+    ledger = Ledger(people, repos, as_of, rules["long_lived_branches"])
     items = record_items(world, ledger)
     responses = record_comments_and_reviews(world, ledger, items)
     closes = record_events(world, ledger, items, rules)
@@ -1165,12 +1366,19 @@ def record_commits(
     by_repo: dict[int, list[dict]] = defaultdict(list)
     for commit in commits:
         by_repo[commit["repo_id"]].append(commit)
+    branches = {repo_id: Branch(repo_commits, merge_prs[repo_id],
+                                ledger.repos[repo_id].get("default_branch"),
+                                ledger.long_lived, repo_name(ledger.repos[repo_id]))
+                for repo_id, repo_commits in by_repo.items()}
+    counted = counted_copies(branches, ledger.repos)
     firsts: dict[int, tuple[datetime, str, str]] = {}
     for repo_id, repo_commits in by_repo.items():
-        branch = Branch(repo_commits, merge_prs[repo_id])
+        branch = branches[repo_id]
         landed_from_merge: set[tuple[str, str]] = set()
         for commit in repo_commits:
             sha = commit["sha"]
+            if counted[sha] != repo_id:
+                continue  # one commit, one contribution: it counts where it landed first
             ts = branch.reached(sha)
             author = ledger.people.side_key(commit, "author")
             committer = ledger.people.side_key(commit, "committer")
@@ -1185,14 +1393,34 @@ def record_commits(
                         landed_from_merge.add((merge, author))
                     ledger.act(author, ts, repo_id, CODE)
                     ledger.landed[author].append((ts, repo_id))
-            on_mainline = sha in branch.mainline
-            direct_push = on_mainline and not is_merge and sha not in branch.via_pr
-            if is_merge and on_mainline and is_web_flow(commit):
+            pushed = sha in branch.mainline or sha in branch.pushed_local
+            direct_push = pushed and not is_merge and sha not in branch.via_pr
+            branch_merge = is_merge and sha not in branch.imported and (
+                sha in branch.mainline or branch.kind(sha) in (PR_SUBJECT, LONG_LIVED_SUBJECT))
+            if branch_merge and is_web_flow(commit):
                 committer = author  # a merge pressed on the web is its author's act
-            if (direct_push or (is_merge and on_mainline)) and ledger.counts(committer, ts):
+            if (direct_push or branch_merge) and ledger.counts(committer, ts):
                 ledger.act(committer, ts, repo_id)
                 ledger.shared_acts.append((committer, ts, repo_id))
     return firsts
+
+
+def repo_name(repo: dict) -> str:
+    """A world repo's OWNER/NAME."""
+    return f"{repo.get('owner')}/{repo.get('name')}"
+
+
+def counted_copies(branches: dict[int, Branch], repos: dict[int, dict]) -> dict[str, int]:
+    """sha -> the repo where it counts: the one it landed in first (ties: full name), when
+    one commit is stored under several repos (a mirror, a history under two names)."""
+    best: dict[str, tuple[datetime, str, int]] = {}
+    for repo_id, branch in branches.items():
+        name = repo_name(repos[repo_id])
+        for sha in branch.by_sha:
+            candidate = (branch.reached(sha), name, repo_id)
+            if sha not in best or candidate < best[sha]:
+                best[sha] = candidate
+    return {sha: repo_id for sha, (_, _, repo_id) in best.items()}
 
 
 def is_web_flow(commit: dict) -> bool:

@@ -269,7 +269,9 @@ def pull_refs_file(log_path: Path) -> Path | None:
 
 
 def parse_pull_refs_tsv(text: str, source: str, warn: Warn) -> list[tuple]:
-    """(number, sha, name, email, date UTC) of each refs/pull/N/head line."""
+    """(number, sha, name, email, author date UTC, committer date UTC or None) of each
+    refs/pull/N/head line: ref, sha, author name, <email>, author date and, when the file
+    has a sixth column, the committer date (ISO 8601)."""
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -277,13 +279,14 @@ def parse_pull_refs_tsv(text: str, source: str, warn: Warn) -> list[tuple]:
         parts = line.split("\t")
         try:
             ref, sha, name, email, date = parts[:5]
-            found.append(_pull_ref(ref, sha, name, email, date))
+            committed = parts[5] if len(parts) > 5 else ""
+            found.append(_pull_ref(ref, sha, name, email, date, committed))
         except (ValueError, IndexError) as error:
             warn(f"{source}:{number}: bad pull-ref line skipped ({error})")
     return [row for row in found if row is not None]
 
 
-def _pull_ref(ref: str, sha: str, name: str, email: str, date: str) -> tuple | None:
+def _pull_ref(ref: str, sha: str, name: str, email: str, date: str, committed: str = "") -> tuple | None:
     parts = ref.split("/")
     if len(parts) != 4 or parts[:2] != ["refs", "pull"] or not parts[2].isdigit():
         raise ValueError(f"not a refs/pull/N ref: {ref!r}")
@@ -293,7 +296,8 @@ def _pull_ref(ref: str, sha: str, name: str, email: str, date: str) -> tuple | N
     if email.startswith("<") and email.endswith(">"):
         email = email[1:-1]
     return (int(parts[2]), sha.strip(), name.strip() or None, email or None,
-            utc_from_iso(date.strip()) if date.strip() else None)
+            utc_from_iso(date.strip()) if date.strip() else None,
+            utc_from_iso(committed.strip()) if committed.strip() else None)
 
 
 # ---------------------------------------------------------------- repositories
@@ -371,10 +375,11 @@ def _parse_repo_record(record: str) -> Commit:
 
 
 def repository_pull_refs(path: Path, warn: Warn) -> list[tuple]:
-    """refs/pull/N/head of a mirror: (number, sha, name, email, date UTC)."""
+    """refs/pull/N/head of a mirror: (number, sha, name, email, author date, committer date)."""
     output = _git(
         path, "for-each-ref", "--format=%(refname)%09%(objectname)%09%(authorname)%09"
-        "%(authoremail)%09%(authordate:iso-strict)", "refs/pull/", check=False,
+        "%(authoremail)%09%(authordate:iso-strict)%09%(committerdate:iso-strict)", "refs/pull/",
+        check=False,
     ).stdout.decode("utf-8", "replace")
     return parse_pull_refs_tsv(output, f"{path} refs/pull", warn)
 
@@ -470,11 +475,40 @@ def save_commits(
 
 def save_pull_refs(conn: sqlite3.Connection, repo_id: int, refs: list[tuple], opt_out: set[str]) -> int:
     rows = []
-    for number, sha, name, email, date in refs:
+    for number, sha, name, email, date, committed in refs:
         name, email = _blank_opted_out(name, email, opt_out)
-        rows.append((repo_id, number, sha, name, email, date))
-    conn.executemany("INSERT OR REPLACE INTO pull_refs VALUES (?,?,?,?,?,?)", rows)
+        rows.append((repo_id, number, sha, name, email, date, committed))
+    conn.executemany(
+        "INSERT OR REPLACE INTO pull_refs(repo_id, number, sha, author_name, author_email, "
+        "author_date, committer_date) VALUES (?,?,?,?,?,?,?)", rows)
     return len(rows)
+
+
+# A history whose commits are this much stored under another repository is told about.
+ALREADY_STORED_SHARE = 0.9
+
+
+def stored_elsewhere(conn: sqlite3.Connection, repo_id: int) -> tuple[str, int, int] | None:
+    """(the other repository, how many of this repo's commits it holds too, this repo's
+    commits) when another repository holds at least ``ALREADY_STORED_SHARE`` of them."""
+    total = conn.execute("SELECT COUNT(*) FROM commits WHERE repo_id = ?", (repo_id,)).fetchone()[0]
+    if not total:
+        return None
+    row = conn.execute(
+        "SELECT r.full_name, COUNT(*) AS shared FROM commits c "
+        "JOIN commits o ON o.sha = c.sha AND o.repo_id != c.repo_id "
+        "JOIN repos r ON r.id = o.repo_id WHERE c.repo_id = ? "
+        "GROUP BY o.repo_id ORDER BY shared DESC, r.full_name LIMIT 1", (repo_id,)).fetchone()
+    if row is None or row[1] < ALREADY_STORED_SHARE * total:
+        return None
+    return row[0], row[1], total
+
+
+def already_stored_warning(full_name: str, other: str, shared: int, total: int) -> str:
+    """The one warning for a history harvested again under another name (or a fork)."""
+    return (f"{shared:,} of the {total:,} commits of {full_name} ({shared / total:.0%}) are "
+            f"already stored under {other}: the same history under another name, a mirror "
+            f"or a fork? Each commit counts once, in the repository where it landed first")
 
 
 def purge_opted_out(conn: sqlite3.Connection, opt_out: set[str]) -> None:
@@ -602,6 +636,9 @@ def harvest_git(
             raise BadInput(f"{path}: no commit record could be read ({reading.corrupt_records} corrupt"
                            f"{first}): give a log written by the git log command in --help")
         result.pull_refs = save_pull_refs(conn, repo_id, refs, opt_out)
+        elsewhere = stored_elsewhere(conn, repo_id)
+        if elsewhere:
+            note(already_stored_warning(full_name, *elsewhere))
         purge_opted_out(conn, opt_out)
         if head:
             set_watermark(conn, repo_id, head)
