@@ -427,16 +427,20 @@ def pull_ref_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataF
         f"COALESCE(c.committer_date, {committer_date}, p.author_date), "
         + ("m.author_key, m.repo_id IS NULL " if has_key else "NULL, 1 ")
         + "FROM pull_refs p LEFT JOIN commits c ON c.repo_id = p.repo_id AND c.sha = p.sha "
-        + ("LEFT JOIN pull_ref_makers m ON m.repo_id = p.repo_id AND m.number = p.number"
-           if has_key else ""),
+        + ("LEFT JOIN pull_ref_makers m ON m.repo_id = p.repo_id AND m.number = p.number "
+           if has_key else "")
+        # a ref with no head commit opened nothing git can date
+        + "WHERE p.sha IS NOT NULL ORDER BY p.repo_id, p.number",
         ["repo_id", "number", "sha", "author_email", "opened_at", "author_key", "unresolved"])
     refs = with_repo(refs, repos)
     # one head commit, one PR opening: the same history under two names, or a fork, holds
     # the same pull refs (counted in the first repo by full name)
-    refs = refs.sort_values(["sha", "repo"]).drop_duplicates("sha")
+    refs = refs.sort_values(["sha", "repo"], kind="stable").drop_duplicates("sha")
     held = set(zip(items["repo_id"], items["number"], strict=True))
     refs = refs[pd.Series([(r, n) not in held for r, n in zip(refs["repo_id"], refs["number"], strict=True)],
                           index=refs.index, dtype=bool)]
+    # the shared order within this part: repository, then number (docs/events.md)
+    refs = refs.sort_values(["repo_id", "number"], kind="stable")
     # identity's null key means "opted out": only refs it has not seen yet fall back.
     unresolved = refs["unresolved"].astype(bool)
     maker = refs["author_key"].astype(object).where(~unresolved, git_key(refs["author_email"]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import shutil
 import sqlite3
 from datetime import datetime, timedelta
 from importlib import resources
@@ -114,6 +115,48 @@ def test_every_shared_log_agrees(name, shared_dir, tmp_path):
                        columnar=Columnar.for_store(conn, load_config(config))) == []
     if name in ("hackforla+website", "g0v+g0v.tw"):  # and wrote the precomputed tables
         assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+
+def test_one_history_under_two_names_counts_once_night_by_night(shared_dir, tmp_path):
+    """Rules v4 dating across repositories: a commit (and a pull ref) stored under two
+    repositories counts once, in the copy that landed first (ties: the full name). Each
+    harvest refreshes the copy for what it touched; the copy also reads again the
+    repository the counted copies moved from or to, and agrees with the pandas tables."""
+    name = "codeforamerica+brigade-information"
+    log = shared_dir / "data" / "git-logs" / f"{name}.log.gz"
+    renamed = tmp_path / "aaa+brigade-copy.log.gz"  # sorts first: its copies count once stored
+    shutil.copyfile(log, renamed)
+    shutil.copyfile(log.with_name(f"{name}.pull-refs.tsv.gz"), tmp_path / "aaa+brigade-copy.pull-refs.tsv.gz")
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    store = tmp_path / "store.sqlite"
+    for source in (log, renamed):
+        result = run_cli("harvest-git", str(source), "--store", str(store), "--config", str(config_path))
+        assert result.exit_code == 0, result.output
+    conn = open_store(store)
+    engine = Columnar.for_store(conn, config)
+    assert copy.open_copy(conn, config) is not None  # the harvests' refreshes kept it fresh
+    events = engine.events_frame()
+    commits = events[events["kind"].eq("commit")]
+    distinct = conn.execute("SELECT count(DISTINCT sha) FROM commits").fetchone()[0]
+    assert len(commits) == distinct and commits["repo"].eq("aaa/brigade-copy").all()
+    pulls = events[events["subkind"].eq("pull_ref")]
+    assert len(pulls) > 0 and pulls["repo"].eq("aaa/brigade-copy").all()
+    assert differences(conn, config, columnar=engine) == []
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+    # the copy renamed to sort last: the counted copies move back, both repositories read again
+    both = {row[0] for row in conn.execute("SELECT id FROM repos")}
+    engine.con.close()  # the reader lets go of the copy before the refresh writes it
+    with conn:
+        conn.execute("UPDATE repos SET full_name = 'zzz/brigade-copy', owner = 'zzz' "
+                     "WHERE full_name = 'aaa/brigade-copy'")
+    done = precompute.refresh(conn, config)
+    assert not done["rebuilt"] and set(done["repos"]) == both
+    engine = Columnar.for_store(conn, config)
+    assert engine.events_frame().query("kind == 'commit'")["repo"].eq(
+        "codeforamerica/brigade-information").all()
+    assert differences(conn, config, columnar=engine) == []
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
 
 
 def plant_following(conn: sqlite3.Connection) -> None:

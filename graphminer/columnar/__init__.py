@@ -65,8 +65,7 @@ class Columnar:
         are the followed makers' acts (``graphminer.careers.outside_acts``)."""
         con = build.connect()
         tables.create(con)
-        build.stage(con, conn, config, None)
-        tables.replace_repos(con, None)
+        tables.load(con, conn, config, None)
         return cls(con, config, outside)
 
     @classmethod

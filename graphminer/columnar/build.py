@@ -3,11 +3,14 @@ contribution (docs/events.md), for a set of repositories at a time.
 
 ``stage(con, conn, config, repo_ids)`` reads the records of ``repo_ids`` (all when None)
 from the SQLite store into DuckDB temporary tables (``s_*``), through the standard
-library's sqlite3: the only Python on the way is the fetch and, for commits, the walk of
-each repository's first-parent chain (``commit_walk``: a graph traversal over integer
-arrays, once per repository, not per maker). ``event_rows(con)`` is then one SQL query
-over those tables giving the rows of ``graphminer.events.load_events`` with maker keys
-still as strings; ``graphminer.columnar.copy`` codes them and keeps them.
+library's sqlite3: the only Python on the way is the fetch and, for commits, when each
+landed (``commit_landing``: ``graphminer.landing``'s reading of rules v4 dating, a graph
+traversal once per repository, not per maker, the one both implementations share).
+``event_rows(con, config)`` is then SQL over those tables giving the rows of
+``graphminer.events.load_events`` with maker keys still as strings;
+``graphminer.columnar.tables`` codes them and keeps them. Which copy of a commit (or pull
+ref) stored under several repositories counts is decided across repositories, the others'
+copies read from the tables the copy keeps (``commit_copies``, ``ref_copies``).
 
 Typed columns: ``t`` (epoch seconds, UTC; ``month_no`` and ``quarter_no`` its calendar
 month and quarter numbers, so the rules need no date function), ``repo_id`` (the store's
@@ -31,13 +34,16 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from graphminer import landing
 from graphminer.events import (
     GITHUB_COMMITTER_EMAIL,
     NOT_PERFORMED_EVENTS,
     bot_makers,
+    long_lived_branches,
     opted_out_makers,
     people_frame,
 )
+from graphminer.landing import History, land
 
 if TYPE_CHECKING:
     import duckdb
@@ -50,6 +56,7 @@ TARGET_TYPES = ("issue", "pr", "commit", "release")
 # The order of events where their times tie: the part of the store a row comes from (as
 # graphminer.events concatenates them), then that part's own key.
 ORDER_KEY = "t, part, k1, k2, sha"
+PR_MERGE_KIND, LONG_LIVED_KIND = landing.PR, landing.INTO_LONG_LIVED
 PR_SUBJECT = r"\(#(\d+)\)|^Merge pull request #(\d+)\b"
 COMMUNITY_FILE = r"(?i)(^|/)(README|CONTRIBUTING|CODE_OF_CONDUCT)[^/]*$|^\.github/ISSUE_TEMPLATE/"
 
@@ -98,8 +105,13 @@ STAGED: tuple[tuple[str, str, dict[str, str]], ...] = (
       "committer_id": "BIGINT", "parents": "VARCHAR", "subject": "VARCHAR", "files": "VARCHAR",
       "author_key": "VARCHAR", "committer_key": "VARCHAR", "unresolved": "BIGINT"}),
     ("s_pull_refs",
-     "SELECT repo_id, number, sha FROM pull_refs WHERE sha IS NOT NULL {and_where}",
-     {"repo_id": "BIGINT", "number": "BIGINT", "sha": "VARCHAR"}),
+     "SELECT p.repo_id, p.number, p.sha, p.author_email, {ref_committer_date}, p.author_date, "
+     "m.author_key, m.repo_id IS NULL FROM pull_refs p "
+     "LEFT JOIN pull_ref_makers m ON m.repo_id = p.repo_id AND m.number = p.number "
+     "WHERE p.sha IS NOT NULL {p_and_where}",
+     {"repo_id": "BIGINT", "number": "BIGINT", "sha": "VARCHAR", "author_email": "VARCHAR",
+      "committer_date": "VARCHAR", "author_date": "VARCHAR", "author_key": "VARCHAR",
+      "unresolved": "BIGINT"}),
 )
 
 
@@ -134,24 +146,30 @@ def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Conf
     and the repositories, people and bots into ``s_repos``, ``s_bots``, ``s_opted_out``."""
     include_forks = bool(config and config["harvest"].get("include_forks"))
     repos = conn.execute(
-        "SELECT id, full_name, lower(owner), fork, deleted_at FROM repos").fetchall()
+        "SELECT id, full_name, lower(owner), fork, deleted_at, default_branch FROM repos").fetchall()
     frame_table(con, "s_repos", [tuple(row) for row in repos],
                 {"repo_id": "BIGINT", "full_name": "VARCHAR", "org": "VARCHAR", "fork": "BIGINT",
-                 "deleted_at": "VARCHAR"})
+                 "deleted_at": "VARCHAR", "default_branch": "VARCHAR"})
     con.execute(f"""CREATE OR REPLACE TEMP TABLE s_scope AS
         SELECT repo_id, full_name, org FROM s_repos
         WHERE {'TRUE' if include_forks else 'coalesce(fork, 0) = 0'}""")
     if repo_ids is None:
-        where, and_where, c_where, params = "", "", "", ()
+        where, and_where, c_where, p_and_where = "", "", "", ""
+        staged = [row[0] for row in repos]
     else:
         listed = ",".join(str(int(repo_id)) for repo_id in repo_ids) or "NULL"
         where, and_where = f"WHERE repo_id IN ({listed})", f"AND repo_id IN ({listed})"
-        c_where, params = f"WHERE c.repo_id IN ({listed})", ()
+        c_where, p_and_where = f"WHERE c.repo_id IN ({listed})", f"AND p.repo_id IN ({listed})"
+        staged = list(repo_ids)
+    # a store opened read-only may predate migration 0009's column
+    has_date = any(row[1] == "committer_date" for row in conn.execute("PRAGMA table_info(pull_refs)"))
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples
     for name, sql, types in STAGED:
-        text = sql.format(where=where, and_where=and_where, c_where=c_where)
-        frame_table(con, name, cursor.execute(text, params).fetchall(), types)
+        text = sql.format(where=where, and_where=and_where, c_where=c_where, p_and_where=p_and_where,
+                          ref_committer_date="p.committer_date" if has_date else "NULL")
+        frame_table(con, name, cursor.execute(text).fetchall(), types)
+    frame_table(con, "s_staged", [(int(repo_id),) for repo_id in staged], {"repo_id": "BIGINT"})
     people = people_frame(conn)
     bots = sorted(bot_makers(conn, people, None))
     excluded = sorted(opted_out_makers(conn, config, people))
@@ -159,73 +177,60 @@ def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Conf
     frame_table(con, "s_opted_out", [(key,) for key in excluded], {"key": "VARCHAR"})
 
 
-def commit_walk(con: duckdb.DuckDBPyConnection) -> None:
-    """``c_walk(i, mainline, merged_by)``: per staged commit (``c_nodes.i``), whether it is on
-    its repository's first-parent chain, and which mainline commit brought it in.
-
-    As ``graphminer.events.first_parent_walk``: the head is the commit no other commit of
-    the repository names as a parent (the latest by committer date, then sha); its
-    first-parent chain is the mainline; a commit off it is brought in by the oldest
-    mainline commit from whose non-first parents it is reached without crossing anything
-    already seen. The joins are SQL; the two walks run over integer lists.
+def commit_landing(con: duckdb.DuckDBPyConnection, config: Config | None) -> None:
+    """``c_walk``: per staged commit (``c_nodes.i``), when and how it landed, read by
+    ``graphminer.landing.land`` once per repository (rules v4 dating: the graph walk is
+    landing.py's, the one reading of git history both implementations share): ``mainline``,
+    ``pushed`` (on the mainline or the puller's own side of a foxtrot merge), ``imported``,
+    ``reached_at`` (its earliest landing event), ``merged_by`` (``c_nodes.i`` of the merge
+    whose event dated it) and ``merge_kind``, as ``graphminer.events.with_landing`` asks.
     """
     con.execute("""CREATE OR REPLACE TEMP TABLE c_nodes AS
         SELECT row_number() OVER (ORDER BY repo_id, sha) - 1 AS i, *,
                CASE WHEN parents IS NULL OR parents = '' THEN []::VARCHAR[]
                     ELSE from_json(parents, '["VARCHAR"]') END AS plist
         FROM s_commits""")
-    con.execute("""CREATE OR REPLACE TEMP TABLE c_edges AS
-        SELECT e.i AS child, e.pos, coalesce(p.i, -1) AS parent, e.psha, e.repo_id
-        FROM (SELECT i, repo_id, unnest(plist) AS psha, unnest(range(len(plist))) AS pos
-              FROM c_nodes) e
-        LEFT JOIN c_nodes p ON p.repo_id = e.repo_id AND p.sha = e.psha""")
-    total = con.execute("SELECT count(*) FROM c_nodes").fetchall()[0][0]
-    children, parents = con.execute(
-        "SELECT list(child ORDER BY child, pos), list(parent ORDER BY child, pos) FROM c_edges"
-    ).fetchall()[0]
-    children, parents = children or [], parents or []
-    heads = [row[0] for row in con.execute("""
-        WITH named AS (SELECT DISTINCT repo_id, psha FROM c_edges),
-        candidates AS (
-            SELECT n.repo_id, n.i, n.committer_date, n.sha,
-                   NOT EXISTS (SELECT 1 FROM named WHERE named.repo_id = n.repo_id
-                               AND named.psha = n.sha) AS is_head
-            FROM c_nodes n),
-        per_repo AS (
-            SELECT repo_id, i, row_number() OVER (
-                PARTITION BY repo_id ORDER BY is_head DESC, coalesce(committer_date, '') DESC,
-                sha DESC) AS rank
-            FROM candidates)
-        SELECT i FROM per_repo WHERE rank = 1""").fetchall()]
-    start = [0] * (total + 1)
-    for child in children:
-        start[child + 1] += 1
-    for index in range(total):
-        start[index + 1] += start[index]
-    mainline = [False] * total
-    seen = [False] * total
-    merged_by = [-1] * total
-    for head in heads:
-        chain = []
-        node = head
-        while node >= 0 and not mainline[node]:
-            mainline[node] = seen[node] = True
-            chain.append(node)
-            node = parents[start[node]] if start[node + 1] > start[node] else -1
-        for merge in reversed(chain):  # oldest first: the first merge that reached it
-            stack = [p for p in parents[start[merge] + 1:start[merge + 1]] if p >= 0]
-            while stack:
-                node = stack.pop()
-                if seen[node]:
-                    continue
-                seen[node] = True
-                merged_by[node] = merge
-                stack.extend(p for p in parents[start[node]:start[node + 1]] if p >= 0)
-    walked = pd.DataFrame({"i": range(total), "mainline": mainline, "merged_by": merged_by})
+    rows = con.execute("""SELECT n.repo_id, n.sha, n.plist, coalesce(n.committer_date, ''),
+                                 coalesce(n.subject, ''), coalesce(n.committer_email, ''),
+                                 r.default_branch, r.full_name
+                          FROM c_nodes n LEFT JOIN s_repos r USING (repo_id)
+                          ORDER BY n.i""").fetchall()
+    long_lived = long_lived_branches(config)
+    total = len(rows)
+    mainline, pushed, imported = [False] * total, [False] * total, [False] * total
+    reached: list[str | None] = [None] * total
+    merged_by: list[int] = [-1] * total
+    kinds = [""] * total
+    start = 0
+    while start < total:  # rows come by repository: one walk per repository
+        end = start
+        while end < total and rows[end][0] == rows[start][0]:
+            end += 1
+        part = rows[start:end]
+        history = History(shas=[row[1] for row in part], parents=[list(row[2]) for row in part],
+                          dates=[row[3] for row in part], subjects=[row[4] for row in part],
+                          committers=[row[5].strip().lower() for row in part])
+        found = land(history, part[0][6], long_lived, part[0][7])
+        for index in range(end - start):
+            position = start + index
+            mainline[position] = found.mainline[index]
+            pushed[position] = found.mainline[index] or found.pushed_through_foxtrot[index]
+            imported[position] = found.imported[index]
+            reached[position] = found.landed_at[index] or None
+            brought = found.brought_by[index]
+            merged_by[position] = start + brought if brought is not None else -1
+            kinds[position] = found.kinds[index] or ""
+        start = end
+    walked = pd.DataFrame({"i": range(total), "mainline": mainline, "pushed": pushed,
+                           "imported": imported, "reached_at": pd.Series(reached, dtype=object),
+                           "merged_by": merged_by, "merge_kind": kinds})
     con.register("_walked", walked)
     con.execute("""CREATE OR REPLACE TEMP TABLE c_walk AS
         SELECT CAST(i AS BIGINT) AS i, CAST(mainline AS BOOLEAN) AS mainline,
-               CASE WHEN merged_by >= 0 THEN CAST(merged_by AS BIGINT) END AS merged_by
+               CAST(pushed AS BOOLEAN) AS pushed, CAST(imported AS BOOLEAN) AS imported,
+               CAST(reached_at AS VARCHAR) AS reached_at,
+               CASE WHEN merged_by >= 0 THEN CAST(merged_by AS BIGINT) END AS merged_by,
+               CAST(merge_kind AS VARCHAR) AS merge_kind
         FROM _walked""")
     con.unregister("_walked")
 
@@ -246,12 +251,14 @@ def stamp(column: str) -> str:
     return f"CAST(floor(epoch(try_cast({column} AS TIMESTAMPTZ))) AS BIGINT)"
 
 
-def commit_rows_sql() -> str:
-    """The ``commit`` and ``committed`` rows (``graphminer.events.commit_rows``)."""
+def commit_facts_sql() -> str:
+    """``c_facts``: the staged commits in scope with their keys, how they landed
+    (``c_walk``) and their PR number (``graphminer.events.pr_numbers``), before one copy of
+    each sha is chosen."""
     noreply = GITHUB_COMMITTER_EMAIL
     return f"""
-    c_keys AS (
-        SELECT n.*, w.mainline, w.merged_by,
+    WITH c_keys AS (
+        SELECT n.*, w.mainline, w.pushed, w.imported, w.reached_at, w.merged_by, w.merge_kind,
                len(n.plist) AS n_parents,
                lower(coalesce(n.committer_email, '')) = '{noreply}' AS by_github,
                CASE WHEN coalesce(n.unresolved, 0) <> 0
@@ -270,25 +277,44 @@ def commit_rows_sql() -> str:
     c_pr0 AS (
         SELECT k.*,
                coalesce(nullif(mp.number, 0),
-                        nullif(try_cast(coalesce(
+                        -- an imported history's subjects name another repository's PRs
+                        CASE WHEN NOT k.imported THEN nullif(try_cast(coalesce(
                             nullif(regexp_extract(coalesce(k.subject, ''), '{PR_SUBJECT}', 1), ''),
                             nullif(regexp_extract(coalesce(k.subject, ''), '{PR_SUBJECT}', 2), ''))
-                            AS BIGINT), 0),
+                            AS BIGINT), 0) END,
                         nullif(hp.number, 0), 0) AS pr0,
                CASE WHEN k.by_github THEN NULL ELSE k.c_key0 END AS c_key
         FROM c_keys k
         LEFT JOIN merge_prs mp ON mp.repo_id = k.repo_id AND mp.sha = k.sha
-        LEFT JOIN head_prs hp ON hp.repo_id = k.repo_id AND hp.sha = k.sha),
+        LEFT JOIN head_prs hp ON hp.repo_id = k.repo_id AND hp.sha = k.sha)
+    SELECT c.*,
+           CASE WHEN c.pr0 = 0 AND c.merged_by IS NOT NULL THEN m.pr0 ELSE c.pr0 END AS pr,
+           c.n_parents >= 2 AS is_merge,
+           m.sha AS merged_by_sha
+    FROM c_pr0 c LEFT JOIN c_pr0 m ON m.i = c.merged_by"""
+
+
+def commit_rows_sql() -> str:
+    """The ``commit`` and ``committed`` rows (``graphminer.events.commit_rows``): of a sha
+    stored under several repositories in scope only the copy that landed first (ties: not a
+    fork, then the full name; ``graphminer.events.first_copies``), the other repositories'
+    copies read from ``commit_copies``."""
+    return f"""
+    c_copies AS (
+        SELECT sha, repo_id, reached_at FROM commit_copies
+        WHERE repo_id NOT IN (SELECT repo_id FROM s_staged) AND sha IN (SELECT sha FROM c_facts)
+        UNION ALL
+        SELECT sha, repo_id, reached_at FROM c_facts),
+    c_first AS (
+        SELECT c.sha, c.repo_id FROM c_copies c JOIN s_repos r ON r.repo_id = c.repo_id
+        QUALIFY row_number() OVER (
+            PARTITION BY c.sha ORDER BY coalesce(c.reached_at, '9999'),
+            coalesce(r.fork, 0) <> 0, r.full_name) = 1),
+    c_kept AS (
+        SELECT f.* FROM c_facts f SEMI JOIN c_first k ON k.repo_id = f.repo_id AND k.sha = f.sha),
     held AS (
         SELECT DISTINCT repo_id, number FROM s_items
         WHERE coalesce(is_pr, 0) <> 0 AND merged_at IS NOT NULL),
-    c_facts AS (
-        SELECT c.*,
-               CASE WHEN c.pr0 = 0 AND c.merged_by IS NOT NULL THEN m.pr0 ELSE c.pr0 END AS pr,
-               coalesce(m.committer_date, c.committer_date) AS reached_at,
-               c.n_parents >= 2 AS is_merge,
-               m.sha AS merged_by_sha
-        FROM c_pr0 c LEFT JOIN c_pr0 m ON m.i = c.merged_by),
     c_landing AS (
         SELECT f.*,
                f.pr > 0 OR f.merged_by IS NOT NULL AS via_pr,
@@ -298,10 +324,10 @@ def commit_rows_sql() -> str:
                    CASE WHEN f.files IS NULL OR f.files = '' THEN []::VARCHAR[]
                         ELSE from_json(f.files, '["VARCHAR"]') END,
                    lambda p: regexp_matches(p, '{COMMUNITY_FILE}'))), FALSE) AS community
-        FROM c_facts f LEFT JOIN held h ON h.repo_id = f.repo_id AND h.number = f.pr),
+        FROM c_kept f LEFT JOIN held h ON h.repo_id = f.repo_id AND h.number = f.pr),
     c_rows AS (
         SELECT l.*,
-               l.mainline AND NOT l.is_merge AND NOT l.via_pr AND l.c_key IS NOT NULL AS direct_push,
+               l.pushed AND NOT l.is_merge AND NOT l.via_pr AND l.c_key IS NOT NULL AS direct_push,
                l.landed0 AND (l.merged_by IS NULL OR row_number() OVER (
                    PARTITION BY l.repo_id, l.merged_by, l.a_key, l.landed0 AND l.merged_by IS NOT NULL
                    ORDER BY l.sha) = 1) AS landed
@@ -311,15 +337,51 @@ def commit_rows_sql() -> str:
                repo_id AS k1, 0 AS k2, sha, 'commit' AS target_type, NULL::BIGINT AS target_num,
                a_key AS target_author, '' AS subkind, NULL::VARCHAR AS label, FALSE AS by_commit,
                via_pr, pr, is_merge, direct_push, c_key AS committer, community, landed,
-               landed AS action
+               landed AS action, merged_by_sha AS landed_by, imported, merge_kind
         FROM c_rows
         UNION ALL
         SELECT reached_at, who, repo_id, 'committed', 10, repo_id, 0, sha, 'commit', NULL,
                a_key, CASE WHEN is_merge THEN 'merge' ELSE 'direct_push' END, NULL, FALSE,
-               via_pr, pr, is_merge, direct_push, who, FALSE, FALSE, TRUE
+               via_pr, pr, is_merge, direct_push, who, FALSE, FALSE, TRUE, NULL, FALSE, merge_kind
         FROM (SELECT *, CASE WHEN is_merge THEN (CASE WHEN by_github THEN a_key ELSE c_key END)
                              ELSE c_key END AS who FROM c_rows)
-        WHERE who IS NOT NULL AND (direct_push OR (is_merge AND mainline)))"""
+        WHERE who IS NOT NULL AND (direct_push OR (
+            -- merges on the mainline, landing merges wherever they sit; not an import's
+            is_merge AND NOT imported AND (mainline OR merge_kind IN ('{PR_MERGE_KIND}', '{LONG_LIVED_KIND}'))))),
+    {pull_ref_rows_sql()}"""
+
+
+def pull_ref_rows_sql() -> str:
+    """``pull_ref_events``: ``pr_opened`` for each ``refs/pull/N/head`` whose PR the store
+    does not hold (``graphminer.events.pull_ref_rows``): one per head commit across the
+    repositories in scope (the first by full name, then number; the other repositories'
+    refs read from ``ref_copies``), dated at the head commit's committer date."""
+    return f"""
+    r_staged AS (SELECT p.* FROM s_pull_refs p JOIN s_scope s ON s.repo_id = p.repo_id),
+    r_copies AS (
+        SELECT sha, repo_id, number FROM ref_copies
+        WHERE repo_id NOT IN (SELECT repo_id FROM s_staged) AND sha IN (SELECT sha FROM r_staged)
+        UNION ALL
+        SELECT sha, repo_id, number FROM r_staged),
+    r_first AS (
+        SELECT c.repo_id, c.number FROM r_copies c JOIN s_repos r ON r.repo_id = c.repo_id
+        QUALIFY row_number() OVER (PARTITION BY c.sha ORDER BY r.full_name, c.number) = 1),
+    pull_ref_events AS (
+        SELECT coalesce(n.committer_date, p.committer_date, p.author_date) AS ts_text,
+               CASE WHEN coalesce(p.unresolved, 0) <> 0 THEN {git_key('p.author_email')}
+                    ELSE p.author_key END AS maker,
+               p.repo_id, 'pr_opened' AS kind, 11 AS part, p.repo_id AS k1, p.number AS k2,
+               NULL::VARCHAR AS sha, 'pr' AS target_type, p.number AS target_num,
+               CASE WHEN coalesce(p.unresolved, 0) <> 0 THEN {git_key('p.author_email')}
+                    ELSE p.author_key END AS target_author,
+               'pull_ref' AS subkind, NULL::VARCHAR AS label, FALSE AS by_commit,
+               FALSE AS via_pr, p.number AS pr, FALSE AS is_merge, FALSE AS direct_push,
+               NULL::VARCHAR AS committer, FALSE AS community, FALSE AS landed, TRUE AS action,
+               NULL::VARCHAR AS landed_by, FALSE AS imported, '' AS merge_kind
+        FROM r_staged p
+        SEMI JOIN r_first f ON f.repo_id = p.repo_id AND f.number = p.number
+        LEFT JOIN c_nodes n ON n.repo_id = p.repo_id AND n.sha = p.sha
+        WHERE NOT EXISTS (SELECT 1 FROM s_items i WHERE i.repo_id = p.repo_id AND i.number = p.number))"""
 
 
 def event_rows_sql() -> str:
@@ -387,8 +449,10 @@ def event_rows_sql() -> str:
         FROM s_releases r JOIN s_scope s ON s.repo_id = r.repo_id),
     {commit_rows_sql()},
     rows AS (
-        SELECT * FROM item_events UNION ALL SELECT * FROM record_events
-        UNION ALL SELECT * FROM commit_events)
+        SELECT *, NULL::VARCHAR AS landed_by, FALSE AS imported, '' AS merge_kind FROM item_events
+        UNION ALL
+        SELECT *, NULL::VARCHAR AS landed_by, FALSE AS imported, '' AS merge_kind FROM record_events
+        UNION ALL SELECT * FROM commit_events UNION ALL SELECT * FROM pull_ref_events)
     SELECT {stamp('ts_text')} AS t, maker, repo_id, kind, part, k1, k2, sha, target_type,
            target_num,
            CASE WHEN target_author IN (SELECT key FROM s_opted_out) THEN NULL
@@ -396,16 +460,39 @@ def event_rows_sql() -> str:
            subkind, label, by_commit, via_pr, pr, is_merge, direct_push,
            CASE WHEN committer IN (SELECT key FROM s_opted_out) THEN NULL
                 ELSE committer END AS committer,
-           community, landed, action
+           community, landed, action, landed_by, imported, merge_kind
     FROM rows
     WHERE maker IS NOT NULL AND maker NOT IN (SELECT key FROM s_opted_out)
       AND {stamp('ts_text')} IS NOT NULL"""
 
 
-def event_rows(con: duckdb.DuckDBPyConnection) -> None:
-    """``s_events``: the staged repos' events, maker keys as strings (after ``stage``)."""
-    commit_walk(con)
+def event_rows(con: duckdb.DuckDBPyConnection, config: Config | None) -> None:
+    """``s_events``: the staged repos' events, maker keys as strings (after ``stage``);
+    ``c_facts`` (every staged copy of a commit, counted or not) stays for
+    ``graphminer.columnar.tables`` to keep in ``commit_copies``."""
+    commit_landing(con, config)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE c_facts AS {commit_facts_sql()}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE s_events AS {event_rows_sql()}")
+
+
+def shared_with(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Repositories not staged holding a commit or a pull ref the staged ones hold now (the
+    store) or held at the last refresh (the copy): which copy counts may have moved to or
+    from them, so they are read again too (one step is enough: a repository's own copies
+    are dated by its own history alone)."""
+    rows = con.execute("""
+        WITH staged AS (SELECT repo_id FROM s_staged),
+        shas AS (SELECT sha FROM s_commits UNION SELECT sha FROM commit_copies
+                 WHERE repo_id IN (SELECT repo_id FROM staged)),
+        heads AS (SELECT sha FROM s_pull_refs UNION SELECT sha FROM ref_copies
+                  WHERE repo_id IN (SELECT repo_id FROM staged))
+        SELECT repo_id FROM commit_copies
+        WHERE sha IN (SELECT sha FROM shas) AND repo_id NOT IN (SELECT repo_id FROM staged)
+        UNION
+        SELECT repo_id FROM ref_copies
+        WHERE sha IN (SELECT sha FROM heads) AND repo_id NOT IN (SELECT repo_id FROM staged)
+        """).fetchall()
+    return sorted(row[0] for row in rows)
 
 
 def opt_value(config: Config | None, key: str, default: Any = None) -> Any:

@@ -41,8 +41,8 @@ def transpile(sql: str) -> str:
     selected without an alias is given its own name as alias.
     """
     import sqlglot  # start-up: a test dependency, only the ClickHouse path reads SQL
-    from sqlglot import expressions
 
+    expressions = sqlglot.expressions
     tree = sqlglot.parse_one(sql, read="duckdb")
     for select in tree.find_all(expressions.Select):
         select.set("expressions", [

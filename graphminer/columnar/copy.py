@@ -8,8 +8,9 @@ precomputed tables were last written from (``graphminer.columnar.precomputed``).
 ``refresh(conn, config)`` (run by ``graphminer.precompute.refresh``, with the harvest's lock
 held) brings the copy up to date: only the repositories whose records changed since the
 last refresh (``_columnar_touched``, filled by migration 0012's triggers) or whose commits'
-makers changed (identity's ``commit_makers`` against ``_columnar_identity``, the copy's
-last reading of it) are read again. A copy is rebuilt whole when it is missing, of another
+or pull refs' makers changed (identity's ``commit_makers`` and ``pull_ref_makers`` against
+``_columnar_identity`` and ``_columnar_ref_identity``, the copy's last reading of them) are
+read again, with the repositories sharing a commit or pull ref with them. A copy is rebuilt whole when it is missing, of another
 layout (``tables.SCHEMA_VERSION``), made under other settings (forks, the opt-out list), or
 not the one the store was last refreshed with (a random token, ``columnar_sync``, written
 to both at each refresh: a store restored from a backup does not match its copy).
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphminer.columnar import build, tables
-from graphminer.events import opted_out_makers, people_frame
+from graphminer.events import long_lived_branches, opted_out_makers, people_frame
 
 if TYPE_CHECKING:
     import duckdb
@@ -60,8 +61,9 @@ def copy_path(conn: sqlite3.Connection) -> Path | None:
 
 
 def settings(conn: sqlite3.Connection, config: Config | None) -> str:
-    """What the copy's rows depend on besides the records: forks harvested or not, and who
-    opted out (by the keys the opt-out list resolves to now)."""
+    """What the copy's rows depend on besides the records: forks harvested or not, who
+    opted out (by the keys the opt-out list resolves to now), and ``[git]
+    long_lived_branches`` (merges into them land work)."""
     if not (config is not None and config.opt_out):
         return settings_of(config, [])
     return settings_of(config, opted_out_makers(conn, config, people_frame(conn)))
@@ -73,6 +75,7 @@ def settings_of(config: Config | None, opted_out: Any) -> str:
         "schema": tables.SCHEMA_VERSION,
         "forks": bool(config and config["harvest"].get("include_forks")),
         "opted_out": sorted(opted_out),
+        "long_lived_branches": list(long_lived_branches(config)),
     }
     return hashlib.sha1(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
@@ -159,7 +162,15 @@ def identity_changes(conn: sqlite3.Connection) -> list[int]:
         UNION
         SELECT s.repo_id FROM _columnar_identity s
         LEFT JOIN commit_makers cm ON cm.repo_id = s.repo_id AND cm.sha = s.sha
-        WHERE cm.sha IS NULL""").fetchall()
+        WHERE cm.sha IS NULL
+        UNION
+        SELECT pm.repo_id FROM pull_ref_makers pm
+        LEFT JOIN _columnar_ref_identity s ON s.repo_id = pm.repo_id AND s.number = pm.number
+        WHERE s.number IS NULL OR s.author_key IS NOT pm.author_key
+        UNION
+        SELECT s.repo_id FROM _columnar_ref_identity s
+        LEFT JOIN pull_ref_makers pm ON pm.repo_id = s.repo_id AND pm.number = s.number
+        WHERE pm.number IS NULL""").fetchall()
     return [row[0] for row in rows]
 
 
@@ -192,11 +203,17 @@ def note_refreshed(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection,
         conn.execute("DELETE FROM _columnar_identity")
         conn.execute("INSERT INTO _columnar_identity SELECT repo_id, sha, author_key, "
                      "committer_key FROM commit_makers")
+        conn.execute("DELETE FROM _columnar_ref_identity")
+        conn.execute("INSERT INTO _columnar_ref_identity SELECT repo_id, number, author_key "
+                     "FROM pull_ref_makers")
     elif repo_ids:
         listed = ",".join(str(int(repo_id)) for repo_id in repo_ids)
         conn.execute(f"DELETE FROM _columnar_identity WHERE repo_id IN ({listed})")
         conn.execute("INSERT INTO _columnar_identity SELECT repo_id, sha, author_key, "
                      f"committer_key FROM commit_makers WHERE repo_id IN ({listed})")
+        conn.execute(f"DELETE FROM _columnar_ref_identity WHERE repo_id IN ({listed})")
+        conn.execute("INSERT INTO _columnar_ref_identity SELECT repo_id, number, author_key "
+                     f"FROM pull_ref_makers WHERE repo_id IN ({listed})")
     conn.execute("DELETE FROM _columnar_touched")
     conn.execute("INSERT OR REPLACE INTO _settings(key, value) VALUES (?, ?)", (SYNC_KEY, token))
 
@@ -213,25 +230,22 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> tuple[duckdb.Duc
     if con is None:
         con = build.connect()
         tables.create(con)
-        build.stage(con, conn, config, None)
-        tables.replace_repos(con, None)
+        tables.load(con, conn, config, None)
         return con, {"rebuilt": True, "repos": None, "in_memory": True}
     whole = (copy_value_safe(con, "sync") != sync_token(conn)
              or copy_value_safe(con, "settings") != settings(conn, config))
     if whole:
-        for table in ("events", "makers", "repos"):
+        for table in ("events", "makers", "repos", "commit_copies", "ref_copies"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         for kind in ("kind_t", "target_t"):
             con.execute(f"DROP TYPE IF EXISTS {kind}")
         tables.create(con)
-        build.stage(con, conn, config, None)
-        tables.replace_repos(con, None)
+        tables.load(con, conn, config, None)
         return con, {"rebuilt": True, "repos": None}
     dirty = dirty_repos(conn)
     bots_changed = tables.bots_changed(con, conn)
     if dirty or bots_changed:
-        build.stage(con, conn, config, dirty)
-        tables.replace_repos(con, dirty)
+        dirty = tables.load(con, conn, config, dirty)
     return con, {"rebuilt": False, "repos": dirty, "bots_changed": bots_changed}
 
 

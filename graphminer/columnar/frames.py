@@ -32,7 +32,8 @@ def events_frame(con: duckdb.DuckDBPyConnection, until: int | None = None) -> pd
         SELECT e.t, mk.key AS maker, r.org, r.full_name AS repo, CAST(e.kind AS VARCHAR) AS kind,
                {TARGET} AS target, ta.key AS target_author, mk.is_bot, e.action, e.landed,
                e.subkind, e.label, e.by_commit, e.via_pr, e.pr, e.is_merge, e.direct_push,
-               cm.key AS committer, e.community, coalesce(ta.is_bot, FALSE) AS target_is_bot
+               cm.key AS committer, e.community, coalesce(ta.is_bot, FALSE) AS target_is_bot,
+               'commit:' || e.landed_by AS landed_by, e.imported, e.merge_kind
         FROM events e
         JOIN makers mk ON mk.code = e.maker
         JOIN repos r ON r.repo_id = e.repo_id
@@ -42,7 +43,7 @@ def events_frame(con: duckdb.DuckDBPyConnection, until: int | None = None) -> pd
         ORDER BY {', '.join('e.' + key.strip() for key in ORDER_KEY.split(','))}""").df()
     frame.insert(0, "ts", stamps(frame.pop("t")))
     for column in ("maker", "org", "repo", "kind", "target", "target_author", "subkind", "label",
-                   "committer"):
+                   "committer", "landed_by", "merge_kind"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     frame["pr"] = frame["pr"].astype("int64")
     frame["details"] = details_json(frame)

@@ -2,8 +2,10 @@
 repositories they are coded against, in a DuckDB database (in memory, or the copy kept
 beside the store by ``graphminer.columnar.copy``).
 
-``create(con)`` makes the tables; ``replace_repos(con, repo_ids)`` puts the events of those
-repositories (all when None) in place from the staged store (``graphminer.columnar.build``);
+``create(con)`` makes the tables; ``load(con, conn, config, repo_ids)`` reads those
+repositories (all when None) from the store and puts their events in place
+(``graphminer.columnar.build``), with ``commit_copies`` and ``ref_copies``: every copy of
+a commit or pull ref, so that which one counts is decided across repositories;
 makers get integer codes that never change once given (a new key takes the next code), so
 only what changed is rewritten. Bots and the repositories' names and orgs are small and
 read again whole every time.
@@ -23,20 +25,30 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from graphminer.columnar.build import KINDS, ORDER_KEY, TARGET_TYPES, connect, event_rows
+from graphminer.columnar.build import (
+    KINDS,
+    ORDER_KEY,
+    TARGET_TYPES,
+    connect,
+    event_rows,
+    shared_with,
+    stage,
+)
 from graphminer.events import bot_makers, people_frame
 
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["connect", "create", "replace_repos", "SCHEMA_VERSION"]
+    from graphminer.config import Config
+
+__all__ = ["connect", "create", "load", "replace_repos", "SCHEMA_VERSION"]
 
 # Raised whenever a table below changes shape: a copy of another version is rebuilt.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 BASE_COLUMNS = ("t", "month_no", "quarter_no", "maker", "repo_id", "kind", "part", "k1", "k2",
                 "sha", "target_type", "target_num", "target_author", "subkind", "label",
                 "by_commit", "via_pr", "pr", "is_merge", "direct_push", "committer", "community",
-                "landed", "action")
+                "landed", "action", "landed_by", "imported", "merge_kind")
 # Read by the rules, the same whatever as_of (``derive``).
 DERIVED = (("seq", "BIGINT"), ("org", "INTEGER"), ("is_bot", "BOOLEAN"),
            ("someone_else", "BOOLEAN"), ("prev_n", "BIGINT"), ("next_n", "BIGINT"),
@@ -67,7 +79,15 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
         subkind VARCHAR NOT NULL, label VARCHAR, by_commit BOOLEAN NOT NULL,
         via_pr BOOLEAN NOT NULL, pr BIGINT NOT NULL, is_merge BOOLEAN NOT NULL,
         direct_push BOOLEAN NOT NULL, committer INTEGER, community BOOLEAN NOT NULL,
-        landed BOOLEAN NOT NULL, action BOOLEAN NOT NULL, {', '.join(f'{name} {kind}' for name, kind in DERIVED)})""")
+        landed BOOLEAN NOT NULL, action BOOLEAN NOT NULL, landed_by VARCHAR,
+        imported BOOLEAN NOT NULL, merge_kind VARCHAR NOT NULL,
+        {', '.join(f'{name} {kind}' for name, kind in DERIVED)})""")
+    # every in-scope copy of a commit and of a pull ref, the ones that do not count too:
+    # which copy counts is decided across repositories (graphminer.columnar.build)
+    con.execute("""CREATE TABLE IF NOT EXISTS commit_copies (
+        repo_id BIGINT NOT NULL, sha VARCHAR NOT NULL, reached_at VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS ref_copies (
+        repo_id BIGINT NOT NULL, number BIGINT NOT NULL, sha VARCHAR NOT NULL)""")
 
 
 def code_new_makers(con: duckdb.DuckDBPyConnection) -> None:
@@ -97,17 +117,38 @@ def refresh_repos(con: duckdb.DuckDBPyConnection) -> None:
         FROM s_repos r""")
 
 
-def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None) -> None:
+def load(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Config | None,
+         repo_ids: list[int] | None) -> list[int] | None:
+    """Read the store's records of ``repo_ids`` (all when None) and put their events in
+    place; repositories sharing a commit or pull ref with them are read again too
+    (``build.shared_with``). Returns the repositories read (None: all)."""
+    stage(con, conn, config, repo_ids)
+    if repo_ids is not None:
+        shared = shared_with(con)
+        if shared:
+            repo_ids = sorted(set(repo_ids) | set(shared))
+            stage(con, conn, config, repo_ids)
+    replace_repos(con, repo_ids, config)
+    return repo_ids
+
+
+def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None,
+                  config: Config | None = None) -> None:
     """Replace the events of ``repo_ids`` (every event when None) with the staged store's."""
-    event_rows(con)
+    event_rows(con, config)
     code_new_makers(con)
     refresh_repos(con)
     if repo_ids is None:
-        con.execute("DELETE FROM events")
+        for table in ("events", "commit_copies", "ref_copies"):
+            con.execute(f"DELETE FROM {table}")
     else:
         con.register("_dirty", _ids_frame(repo_ids))
-        con.execute("DELETE FROM events WHERE repo_id IN (SELECT repo_id FROM _dirty)")
+        for table in ("events", "commit_copies", "ref_copies"):
+            con.execute(f"DELETE FROM {table} WHERE repo_id IN (SELECT repo_id FROM _dirty)")
         con.unregister("_dirty")
+    con.execute("INSERT INTO commit_copies SELECT repo_id, sha, reached_at FROM c_facts")
+    con.execute("""INSERT INTO ref_copies SELECT p.repo_id, p.number, p.sha FROM s_pull_refs p
+                   JOIN s_scope s ON s.repo_id = p.repo_id""")
     con.execute(f"""INSERT INTO events
         SELECT e.t,
                year(to_timestamp(e.t)) * 12 + month(to_timestamp(e.t)),
@@ -115,7 +156,7 @@ def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None) ->
                m.code, e.repo_id, e.kind::kind_t, e.part, e.k1, e.k2, e.sha,
                e.target_type::target_t, e.target_num, a.code, e.subkind, e.label, e.by_commit,
                e.via_pr, e.pr, e.is_merge, e.direct_push, c.code, e.community, e.landed, e.action,
-               {', '.join('NULL' for _ in DERIVED)}
+               e.landed_by, e.imported, e.merge_kind, {', '.join('NULL' for _ in DERIVED)}
         FROM s_events e
         JOIN makers m ON m.key = e.maker
         LEFT JOIN makers a ON a.key = e.target_author

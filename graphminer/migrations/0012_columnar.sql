@@ -1,7 +1,7 @@
 -- The columnar copy of the events (graphminer/columnar/copy.py, issue 25) is refreshed
 -- incrementally: these triggers note every repository whose records change (a row written,
--- changed in a column the events read, or deleted), and _columnar_identity keeps the
--- commits' makers as the copy last read them, so that only the repositories touched
+-- changed in a column the events read, or deleted), and _columnar_identity and
+-- _columnar_ref_identity keep the commits' and pull refs' makers as the copy last read them, so that only the repositories touched
 -- since the last refresh are read again. Owned by graphminer/columnar/copy.py.
 -- (A trigger's own OR IGNORE would give way to the policy of the statement firing it, an
 -- upsert's say: so a repository already noted is skipped by the query, not by a conflict.)
@@ -16,11 +16,18 @@ CREATE TABLE _columnar_identity (
     PRIMARY KEY (repo_id, sha)
 ) WITHOUT ROWID;
 
+CREATE TABLE _columnar_ref_identity (
+    repo_id INTEGER NOT NULL,
+    number INTEGER NOT NULL,
+    author_key TEXT,
+    PRIMARY KEY (repo_id, number)
+) WITHOUT ROWID;
+
 CREATE TRIGGER _columnar_repos_insert AFTER INSERT ON repos BEGIN
     INSERT INTO _columnar_touched SELECT NEW.id WHERE NOT EXISTS (SELECT 1 FROM _columnar_touched WHERE repo_id = NEW.id);
 END;
 CREATE TRIGGER _columnar_repos_update AFTER UPDATE ON repos
-WHEN OLD.full_name IS NOT NEW.full_name OR OLD.owner IS NOT NEW.owner OR OLD.fork IS NOT NEW.fork OR OLD.deleted_at IS NOT NEW.deleted_at OR OLD.org_id IS NOT NEW.org_id OR OLD.id IS NOT NEW.id BEGIN
+WHEN OLD.full_name IS NOT NEW.full_name OR OLD.owner IS NOT NEW.owner OR OLD.default_branch IS NOT NEW.default_branch OR OLD.fork IS NOT NEW.fork OR OLD.deleted_at IS NOT NEW.deleted_at OR OLD.org_id IS NOT NEW.org_id OR OLD.id IS NOT NEW.id BEGIN
     INSERT INTO _columnar_touched SELECT OLD.id WHERE NOT EXISTS (SELECT 1 FROM _columnar_touched WHERE repo_id = OLD.id);
     INSERT INTO _columnar_touched SELECT NEW.id WHERE NOT EXISTS (SELECT 1 FROM _columnar_touched WHERE repo_id = NEW.id);
 END;
@@ -104,7 +111,7 @@ CREATE TRIGGER _columnar_pull_refs_insert AFTER INSERT ON pull_refs BEGIN
     INSERT INTO _columnar_touched SELECT NEW.repo_id WHERE NOT EXISTS (SELECT 1 FROM _columnar_touched WHERE repo_id = NEW.repo_id);
 END;
 CREATE TRIGGER _columnar_pull_refs_update AFTER UPDATE ON pull_refs
-WHEN OLD.number IS NOT NEW.number OR OLD.sha IS NOT NEW.sha OR OLD.repo_id IS NOT NEW.repo_id BEGIN
+WHEN OLD.number IS NOT NEW.number OR OLD.sha IS NOT NEW.sha OR OLD.author_email IS NOT NEW.author_email OR OLD.author_date IS NOT NEW.author_date OR OLD.committer_date IS NOT NEW.committer_date OR OLD.repo_id IS NOT NEW.repo_id BEGIN
     INSERT INTO _columnar_touched SELECT OLD.repo_id WHERE NOT EXISTS (SELECT 1 FROM _columnar_touched WHERE repo_id = OLD.repo_id);
     INSERT INTO _columnar_touched SELECT NEW.repo_id WHERE NOT EXISTS (SELECT 1 FROM _columnar_touched WHERE repo_id = NEW.repo_id);
 END;
