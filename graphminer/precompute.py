@@ -22,7 +22,7 @@ import pandas as pd
 
 from graphminer import trajectory
 from graphminer.careers import outside_acts
-from graphminer.columnar import Columnar, copy, precomputed, seconds
+from graphminer.columnar import Columnar, copy, precomputed, seconds, unsupported
 from graphminer.config import Config
 from graphminer.milestones import RULES_VERSION
 from graphminer.reader import StoreReader
@@ -156,7 +156,13 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
     changed, no stored event dated between the two harvests) computes again only what as_of
     moves: inactive, gone, the careers' milestones and the stages, from the marks kept at
     the last refresh. Returns what was done (``graphminer.columnar.copy.refresh``'s answer,
-    with ``quiet`` and the rows written per table)."""
+    with ``quiet`` and the rows written per table). Where the columnar engine does not
+    implement the running rules (``graphminer.columnar.unsupported``), the pandas
+    implementation writes them whole (``pandas`` in the answer says why)."""
+    reason = unsupported()
+    if reason is not None:
+        refresh_pandas(conn, config)
+        return {"rebuilt": True, "repos": None, "quiet": False, "pandas": reason}
     con, done = copy.refresh(conn, config)
     outside = outside_acts(conn, config)
     columnar = Columnar(con, config, outside)

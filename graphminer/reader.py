@@ -32,7 +32,7 @@ import pandas as pd
 
 from graphminer import timeutil, trajectory
 from graphminer.careers import outside_acts
-from graphminer.columnar import Columnar
+from graphminer.columnar import Columnar, unsupported
 from graphminer.columnar.copy import open_copy
 from graphminer.config import Config
 from graphminer.errors import BadInput
@@ -68,9 +68,10 @@ class StoreReader:
     @cached_property
     def columnar(self) -> Columnar | None:
         """The columnar engine over the store's copy (``graphminer.columnar``) when the copy
-        is fresh, else None: the pandas implementation (``graphminer.events``,
-        ``graphminer.trajectory``) answers, as it does with ``use_precomputed`` off."""
-        if not self.use_precomputed:
+        is fresh and the engine implements the running rules (``unsupported``), else None:
+        the pandas implementation (``graphminer.events``, ``graphminer.trajectory``) answers,
+        as it does with ``use_precomputed`` off."""
+        if not self.use_precomputed or unsupported() is not None:
             return None
         con = open_copy(self.conn, self.config)
         return Columnar(con, self.config, self.outside) if con is not None else None

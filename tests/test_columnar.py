@@ -257,6 +257,37 @@ def test_the_copy_refreshed_night_by_night_gives_what_a_rebuild_gives(tmp_path):
     assert traj_rows(conn) == pandas_tables(conn, tmp_path)
 
 
+def test_where_the_engine_does_not_implement_the_running_rules_pandas_answers(tmp_path, monkeypatch):
+    """The engine steps aside (``unsupported``) when the rules moved on without it: a
+    milestone it has no query for, an events column it does not build, another rules
+    version, other thresholds. Then precompute writes the pandas implementation's tables and
+    readers compute with pandas: no answer differs from it."""
+    from graphminer.columnar import unsupported
+    from graphminer.events import COLUMNS
+    from graphminer.milestones import KEYS, MILESTONES
+    from graphminer.reader import StoreReader
+
+    assert unsupported() is None  # the running rules: the engine answers
+    assert unsupported(keys=(*KEYS, "committer")) == "no columnar query for committer"
+    assert unsupported(columns=(*COLUMNS, "own_work")) == "the columnar events have no own_work"
+    assert "rules version" in unsupported(version="5")
+    read = {entry.key: entry.thresholds for entry in MILESTONES}
+    read["core"] = (*read["core"], "core_min_quarters")
+    assert unsupported(read=read) == "the columnar queries read other thresholds for core"
+
+    conn = stored_world(generated(tmp_path, seed=2, orgs=1, repos_per_org=2, makers=40, years=2),
+                        tmp_path)
+    config = load_config(None)
+    monkeypatch.setattr(rules, "PORTED_VERSION", "3")  # an engine ported from older rules
+    done = precompute.refresh(conn, config)
+    assert "rules version 3" in done["pandas"] and not copy.copy_path(conn).exists()
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+    assert StoreReader(conn, config).columnar is None
+    monkeypatch.undo()
+    assert precompute.refresh(conn, config)["rebuilt"] and copy.copy_path(conn).exists()
+    assert StoreReader(conn, config).columnar is not None
+
+
 def test_a_file_at_the_copys_place_that_is_not_a_copy_is_left_alone(tmp_path):
     conn = stored_world(generated(tmp_path, seed=2, orgs=1, repos_per_org=2, makers=40, years=2),
                         tmp_path)

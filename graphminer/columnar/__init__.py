@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 import pandas as pd
 
+from graphminer import milestones as catalogue
 from graphminer import timeutil
-from graphminer.columnar import build, tables
+from graphminer.columnar import build, rules, tables
 from graphminer.columnar.copy import open_copy
 from graphminer.columnar.engine import Engine
-from graphminer.columnar.frames import events_frame
+from graphminer.columnar.frames import PORTED_COLUMNS, events_frame
 from graphminer.columnar.graph import bipartite_graph
+from graphminer.events import COLUMNS
 from graphminer.trajectory import thresholds
 
 if TYPE_CHECKING:
@@ -38,7 +40,41 @@ if TYPE_CHECKING:
 
     from graphminer.config import Config
 
-__all__ = ["Columnar", "seconds"]
+__all__ = ["Columnar", "seconds", "unsupported"]
+
+
+def unsupported(keys: tuple[str, ...] | None = None, columns: tuple[str, ...] | None = None,
+                version: str | None = None,
+                read: dict[str, tuple[str, ...]] | None = None) -> str | None:
+    """Why the columnar engine cannot give the pandas implementation's answers under the
+    running rules (None when it can): a milestone without a query, an events column it does
+    not build, another rules version or a milestone reading other thresholds than the ones
+    its query was written for. Readers and ``graphminer.precompute.refresh`` then use the
+    pandas implementation: the engine never serves an answer that differs from it. The
+    arguments default to the running catalogue (``graphminer.milestones``) and events table.
+
+    >>> unsupported() is None
+    True
+    >>> unsupported(keys=catalogue.KEYS + ("mentor",))
+    'no columnar query for mentor'
+    """
+    keys = catalogue.KEYS if keys is None else keys
+    columns = tuple(COLUMNS) if columns is None else columns
+    version = catalogue.RULES_VERSION if version is None else version
+    read = {entry.key: entry.thresholds for entry in catalogue.MILESTONES} if read is None else read
+    missing = sorted(set(keys) - set(rules.RULES))
+    if missing:
+        return f"no columnar query for {', '.join(missing)}"
+    unbuilt = [column for column in columns if column not in PORTED_COLUMNS]
+    if unbuilt:
+        return f"the columnar events have no {', '.join(unbuilt)}"
+    if version != rules.PORTED_VERSION:
+        return f"the columnar queries are rules version {rules.PORTED_VERSION}, not {version}"
+    changed = sorted(key for key, names in read.items()
+                     if tuple(names) != rules.PORTED_THRESHOLDS.get(key, ()))
+    if changed:
+        return f"the columnar queries read other thresholds for {', '.join(changed)}"
+    return None
 
 
 def seconds(moment: datetime | pd.Timestamp | str) -> int:

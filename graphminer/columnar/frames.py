@@ -12,10 +12,19 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from graphminer.columnar.build import ORDER_KEY
-from graphminer.events import COLUMNS, details_json
+from graphminer.events import details_json
 
 if TYPE_CHECKING:
     import duckdb
+# The events table's columns this module gives (``graphminer.events.COLUMNS`` as ported):
+# a column the pandas table gains and this one lacks makes the engine step aside
+# (``graphminer.columnar.unsupported``).
+PORTED_COLUMNS = (
+    "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
+    "action", "landed", "subkind", "label", "by_commit", "via_pr", "pr", "is_merge",
+    "direct_push", "committer", "community", "target_is_bot", "landed_by", "imported",
+    "merge_kind",
+)
 TARGET = "CAST(e.target_type AS VARCHAR) || ':' || coalesce(e.sha, CAST(e.target_num AS VARCHAR))"
 
 
@@ -47,4 +56,4 @@ def events_frame(con: duckdb.DuckDBPyConnection, until: int | None = None) -> pd
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
     frame["pr"] = frame["pr"].astype("int64")
     frame["details"] = details_json(frame)
-    return frame[COLUMNS]
+    return frame[list(PORTED_COLUMNS)]

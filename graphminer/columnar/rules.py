@@ -480,6 +480,21 @@ RULES: dict[str, Callable[[Query], str]] = {
 }
 
 
+# What the queries above were written for (a port of graphminer.trajectory's rules): the
+# rules version and the thresholds each milestone reads. When the catalogue says otherwise
+# (a rule changed, a threshold added), the columnar engine does not answer and the pandas
+# implementation does (``graphminer.columnar.unsupported``).
+PORTED_VERSION = "4"
+PORTED_THRESHOLDS: dict[str, tuple[str, ...]] = {
+    "long_term": ("long_term_days",),
+    "core": ("core_share", "core_min_landed", "core_min_makers", "core_min_own"),
+    "organiser": ("first_response_hours", "organiser_labels"),
+    "coder_to_organiser": ("shift_min_actions",),
+    "repo_bridge": ("bridge_days",), "org_bridge": ("bridge_days",),
+    "inactive": ("inactive_days",), "gone": ("gone_days",), "returned": ("gone_days",),
+}
+
+
 def unregistered(rules: dict[str, Any] | None = None) -> tuple[set[str], set[str]]:
     """(catalogue keys without a query, queries without a catalogue key): both empty."""
     registered = set(RULES if rules is None else rules)
