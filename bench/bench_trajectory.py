@@ -19,6 +19,7 @@
 
     python bench/bench_trajectory.py [--makers 50000] [--repos-per-org 100] [--orgs 50]
                                      [--years 6] [--seed 42] [--scale 1] [--workdir D]
+                                     [--no-identities]
                                      [--baseline-src PATH] [--baseline-ref main] [--rounds 2]
 
 The world is generated with ``graphminer fakehub generate --no-truth`` and written
@@ -50,8 +51,10 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def phase_fill(world: Path, store: Path) -> dict:
-    """Write the world into a new store, resolve identities (not measured: the harvest's job)."""
+def phase_fill(world: Path, store: Path, identities: bool = True) -> dict:
+    """Write the world into a new store, resolve identities (not measured: the harvest's
+    job; ``--no-identities`` leaves them unresolved: makers are then accounts and commit
+    emails, as before a store's first identity refresh)."""
     from test_events_support import world_to_store
 
     from graphminer import identity
@@ -62,10 +65,11 @@ def phase_fill(world: Path, store: Path) -> dict:
     conn = world_to_store(data, store)
     loaded = time.perf_counter() - started
     started = time.perf_counter()
-    identity.refresh(conn, load_config(None))
-    return {"store_fill_s": loaded, "identity_s": time.perf_counter() - started,
+    if identities:
+        identity.refresh(conn, load_config(None))
+    return {"store_fill_s": loaded, "identity_s": time.perf_counter() - started if identities else None,
             "events_in_world": sum(len(data[k]) for k in (
-                "issues", "issue_comments", "issue_events", "reviews", "review_comments", "commits",
+                "issues", "comments", "events", "reviews", "review_comments", "commits",
                 "releases"))}
 
 
@@ -177,11 +181,11 @@ def phase_night(store: Path, kind: str) -> dict:
     return phase_refresh(store)
 
 
-def child(phase: str, workdir: Path, script: Path | None = None) -> dict:
+def child(phase: str, workdir: Path, script: Path | None = None, *extra: str) -> dict:
     """Run one phase in a fresh process (of this checkout, or of ``script``'s) and return
     what it printed."""
     result = subprocess.run([sys.executable, str(script or __file__), "--phase", phase,
-                             "--workdir", str(workdir)], capture_output=True, text=True)
+                             "--workdir", str(workdir), *extra], capture_output=True, text=True)
     if result.returncode:
         sys.exit(f"phase {phase} failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -246,6 +250,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=int, default=1,
                         help="N times the makers and orgs (8: about 10,000,000 events)")
+    parser.add_argument("--no-identities", action="store_true",
+                        help="fill the store without resolving identities (makers are accounts "
+                             "and commit emails)")
     parser.add_argument("--workdir", help="default bench/cache/trajectory (-xN with --scale N)")
     parser.add_argument("--baseline-src", help="a source tree of the reference implementation "
                         "(default: git archive of --baseline-ref unpacked in the workdir)")
@@ -258,7 +265,7 @@ def main() -> None:
     workdir = Path(args.workdir or ROOT / "bench" / "cache" / default)
     world = workdir / "world" / "world.json.gz"
     store = workdir / "store.sqlite"
-    phases = {"fill": lambda: phase_fill(world, store), "analyse": lambda: phase_analyse(store),
+    phases = {"fill": lambda: phase_fill(world, store, not args.no_identities), "analyse": lambda: phase_analyse(store),
               "refresh": lambda: phase_refresh(store), "quiet": lambda: phase_night(store, "quiet"),
               "full": lambda: phase_night(store, "full")}
     if args.phase:
@@ -273,9 +280,11 @@ def main() -> None:
                         "--years", str(args.years), "--no-truth", "--out", str(world.parent)],
                        check=True)
     if not store.exists():
-        filled = child("fill", workdir)
+        filled = child("fill", workdir, None, *(["--no-identities"] if args.no_identities else []))
+        resolved = ("identities not resolved (--no-identities)" if filled["identity_s"] is None
+                    else f"identities {filled['identity_s']:.1f} s")
         print(f"store filled from the world: {filled['events_in_world']:,} records in "
-              f"{filled['store_fill_s']:.1f} s, identities {filled['identity_s']:.1f} s")
+              f"{filled['store_fill_s']:.1f} s, {resolved}")
     copied = Path(str(store) + ".columnar.duckdb")
     if copied.exists():  # as after a first harvest: no copy, no precomputed tables known
         copied.unlink()
