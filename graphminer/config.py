@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from graphminer.errors import BadInput
-from graphminer.milestones import THRESHOLDS
+from graphminer.milestones import ROLE_ACCOUNT_WORDS, THRESHOLDS
 
 # Merges into these branches (and into a repository's default branch) are landing events
 # (docs/rules.md "Dating"): `[git] long_lived_branches`.
@@ -50,6 +50,9 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any, str]]] = {
         "mailmap": ((str,), "mailmap", "a file path (git's mailmap format)"),
         "bots": ((str,), "bots.txt", "a file path (one login, name or email per line)"),
         "split": ((list,), [], "a list of identities (login or email) never merged by heuristics"),
+        "role_accounts": ((list,), list(ROLE_ACCOUNT_WORDS),
+                          "a list of role words (a name, login or email user name that is one "
+                          "is a shared account, not a person)"),
     },
     # the rules' thresholds: declared, with their defaults, in graphminer.milestones
     "trajectories": {entry.key: (entry.types, entry.default, entry.expected) for entry in THRESHOLDS},

@@ -23,7 +23,9 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   (closed, reopened, labeled, assigned, milestoned, ...), ``label`` its label,
   ``by_commit`` true when it was done by a commit (``commit_id`` set). ``mentioned``,
   ``subscribed`` and ``unsubscribed`` are done *to* the actor, not by them, and are left out.
-- ``release``: a published release (drafts are not).
+- ``release``: a published release (drafts are not), or an annotated git tag read by
+  harvest-git (``subkind`` ``tag``; maker = the tagger, resolved by identity resolution
+  like a commit author), dated at the tag date.
 - ``commit``: every default-branch commit, maker = its author (so per-maker counts add up
   to the branch's commit count), dated when it landed: at its earliest landing event
   (docs/rules.md "Dating", read by ``graphminer.landing``: mainline arrival across foxtrot
@@ -35,33 +37,42 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   PR number (0 if unknown), ``landed_by`` (``commit:SHA`` of that merge), ``imported``,
   ``merge_kind`` (``graphminer.landing.merge_kind`` of a merge), ``is_merge``,
   ``direct_push``, ``committer`` (maker key of the committer; null for
-  ``GitHub <noreply@github.com>``), ``community`` (touched
-  README/CONTRIBUTING/CODE_OF_CONDUCT/issue templates; only git sources know). Landed (and
+  ``GitHub <noreply@github.com>``), ``community`` (touched a community file that makes
+  room for others: CONTRIBUTING, CODE_OF_CONDUCT, GOVERNANCE, SUPPORT, issue or pull
+  request templates, in any folder; a README is not one; only git sources know). Landed (and
   then an action) when it is not a merge and did not come in through a PR, or came in
   through one whose merged PR the store does not hold (git-only history: a squash commit
   is its author's; a merge lands one contribution per distinct author of the non-merge
   commits it brought in, on the row of that author's lowest sha). A held PR's commits are
   the PR; merge commits land nobody's work.
-- ``committed``: the act of putting a direct push (a pushed commit: on the mainline, or the
-  puller's own side of a foxtrot merge), a mainline merge commit or a landing merge off the
-  mainline on the branch (``subkind`` ``direct_push`` or ``merge``): maker = the committer, or for
-  a merge committed by GitHub's web flow (``GitHub <noreply@github.com>``) its author,
-  who pressed merge; a web-flow commit is never a direct push. An action (a maintainer
-  act when someone else landed in the repo before), counted beside the author's
-  ``commit`` row when the committer is the author.
+- ``committed``: the act of putting work on the branch (``subkind`` ``direct_push``,
+  ``pr_commit`` or ``merge``): a direct push (a pushed commit: on the mainline, or the
+  puller's own side of a foxtrot merge), a PR's squashed or rebased commit committed by a
+  person, a mainline merge commit or a landing merge off the mainline (a PR merge, a merge
+  into a long-lived branch such as develop; ``graphminer.landing``): maker = the committer,
+  or for a merge committed by GitHub's web flow (``GitHub <noreply@github.com>``) its
+  author, who pressed merge; a web-flow commit is never anyone's push. An action, counted
+  beside the author's ``commit`` row when the committer is the author. Whose work it
+  landed (rules version 4, docs/rules.md "Roles"): ``own_work`` is true when it landed a
+  non-merge commit of the committer's own (a committer act), and ``target_author`` is the
+  author of a non-merge commit it landed that is someone else's (a maintainer act), else
+  the committer when it landed only their own work, else null (it landed nothing new, or
+  only a bot's; a foxtrot merge lands nobody else's).
 
 Columns beyond docs/events.md's contract, for the rules to stay vectorised: ``action``
 (the row is an action by docs/rules.md), ``landed`` (a landed contribution: ``pr_merged``
-rows and the landed commits above), ``target_is_bot`` (the item's author is a bot: the item
-is nobody's, even in a frame whose bot rows were dropped), ``subkind``, ``label``,
+rows and the landed commits above), ``target_is_bot`` (the item's author is not a person:
+the item is nobody's, even in a frame whose bot rows were dropped), ``subkind``, ``label``,
 ``by_commit``, ``via_pr``,
-``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``, ``landed_by``,
-``imported``, ``merge_kind``.
+``pr``, ``is_merge``, ``direct_push``, ``committer``, ``community``, ``own_work``,
+``role_account``, ``landed_by``, ``imported``, ``merge_kind``.
 
 Makers come from identity resolution's tables (``makers``, ``maker_identities``,
 ``commit_makers``) when they exist; before they do, a user id string for accounts and
-``git:<email>`` for commits without a linked account. Bots are flagged (``is_bot``), not
-dropped; opted-out people are absent; deleted repos are kept (their history happened);
+``git:<email>`` for commits without a linked account. Accounts that are not people are
+flagged, not dropped: ``is_bot`` is true for bots and for role accounts (shared accounts
+such as ``root``, graphminer.bots), whom every figure about people leaves out alike, and
+``role_account`` tells the role accounts among them; opted-out people are absent; deleted repos are kept (their history happened);
 forks are left out unless the config harvests them.
 """
 
@@ -72,9 +83,12 @@ import re
 import sqlite3
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from graphminer import landing
+from graphminer.bots import role_account_makers as role_accounts
+from graphminer.bots import role_words
 from graphminer.config import LONG_LIVED_BRANCHES, Config
 from graphminer.landing import History, land
 from graphminer.store import table_exists
@@ -82,15 +96,19 @@ from graphminer.store import table_exists
 COLUMNS = [
     "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
     "action", "landed", "subkind", "label", "by_commit", "via_pr", "pr", "is_merge",
-    "direct_push", "committer", "community", "target_is_bot", "landed_by", "imported",
-    "merge_kind",
+    "direct_push", "committer", "community", "target_is_bot", "own_work", "role_account",
+    "landed_by", "imported", "merge_kind",
 ]
 
 NOT_PERFORMED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
 GITHUB_COMMITTER_EMAIL = "noreply@github.com"
 PR_SUBJECT = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+)\b")
+# Community files that make room for others (rules version 4; a README is not one), in any
+# folder: CONTRIBUTING*, CODE_OF_CONDUCT*, GOVERNANCE*, SUPPORT*, PULL_REQUEST_TEMPLATE*, and
+# anything under an ISSUE_TEMPLATE folder.
 COMMUNITY_FILE = re.compile(
-    r"(^|/)(README|CONTRIBUTING|CODE_OF_CONDUCT)[^/]*$|^\.github/ISSUE_TEMPLATE/", re.IGNORECASE
+    r"(^|/)(CONTRIBUTING|CODE_OF_CONDUCT|GOVERNANCE|SUPPORT|PULL_REQUEST_TEMPLATE)[^/]*$"
+    r"|(^|/)ISSUE_TEMPLATE/", re.IGNORECASE
 )
 
 
@@ -101,6 +119,8 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
     every reader, and ``graphminer.columnar``, breaks ties of the same second alike)."""
     repos = repos_in_scope(conn, config)
     people = people_frame(conn)
+    roles = role_account_makers(conn, config)
+    not_people = bot_makers(conn, people) | roles
     items = items_frame(conn, repos)
     parts = [
         opened_rows(items),
@@ -110,7 +130,7 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
         review_rows(conn, repos, items),
         issue_event_rows(conn, repos, items),
         release_rows(conn, repos),
-        commit_rows(conn, repos, items, config),
+        commit_rows(conn, repos, items, config, not_people),
         pull_ref_rows(conn, repos, items),
     ]
     found = [part for part in parts if len(part)]
@@ -123,10 +143,10 @@ def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.Da
         events = events[~events["maker"].isin(excluded)]
         events.loc[events["target_author"].isin(excluded), "target_author"] = None
         events.loc[events["committer"].isin(excluded), "committer"] = None
-    bots = bot_makers(conn, people, events)
-    events["is_bot"] = events["maker"].isin(bots)
+    events["is_bot"] = events["maker"].isin(not_people)
+    events["role_account"] = events["maker"].isin(roles)
     # a bot's item stays nobody's even where the bots' own rows were dropped first
-    events["target_is_bot"] = events["target_author"].isin(bots)
+    events["target_is_bot"] = events["target_author"].isin(not_people)
     return finish_columns(events)
 
 
@@ -147,6 +167,7 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
         "subkind": "", "label": None, "by_commit": False, "via_pr": False, "pr": 0,
         "is_merge": False, "direct_push": False, "committer": None, "community": False,
         "target_author": None, "details": "{}", "landed": False, "target_is_bot": False,
+        "own_work": False, "role_account": False,
         "landed_by": None, "imported": False, "merge_kind": "",
     }
     for column, default in defaults.items():
@@ -155,7 +176,8 @@ def finish_columns(events: pd.DataFrame) -> pd.DataFrame:
         elif default is not None:
             events[column] = events[column].fillna(default)
     for column in ("by_commit", "via_pr", "is_merge", "direct_push", "community", "landed",
-                   "action", "is_bot", "target_is_bot", "imported"):
+                   "action", "is_bot", "target_is_bot", "own_work", "role_account",
+                   "imported"):
         events[column] = events[column].astype(bool)
     events["pr"] = events["pr"].astype("int64")
     events["ts"] = pd.to_datetime(events["ts"], utc=True, format="ISO8601").astype(
@@ -396,19 +418,34 @@ def issue_event_rows(conn: sqlite3.Connection, repos: pd.DataFrame,
 
 
 def release_rows(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
-    """Published releases (drafts have no published_at and are nobody's act yet)."""
+    """Published releases (drafts have no published_at and are nobody's act yet), and
+    annotated git tags (``subkind`` ``tag``), whose tagger identity resolution resolved."""
     releases = query_frame(
         conn,
-        "SELECT repo_id, id, author_id, published_at FROM releases "
-        "WHERE published_at IS NOT NULL AND COALESCE(draft, 0) = 0 ORDER BY id",
-        ["repo_id", "id", "author_id", "published_at"])
+        "SELECT repo_id, id, author_id, published_at, source, tagger_name, tagger_email "
+        "FROM releases WHERE published_at IS NOT NULL AND COALESCE(draft, 0) = 0 ORDER BY id",
+        ["repo_id", "id", "author_id", "published_at", "source", "tagger_name", "tagger_email"])
     releases = with_repo(releases, repos)
+    is_tag = releases["source"].eq("git") & releases["tagger_email"].notna()
+    maker = user_key(releases["author_id"])
+    if is_tag.any():
+        maker = maker.where(~is_tag, tagger_keys(conn, releases.loc[is_tag]))
     return pd.DataFrame({
-        "ts": releases["published_at"], "maker": user_key(releases["author_id"]),
+        "ts": releases["published_at"], "maker": maker,
         "org": releases["org"], "repo": releases["repo"], "kind": "release",
         "target": "release:" + releases["id"].astype(str), "target_author": None,
-        "action": True,
+        "subkind": is_tag.map({True: "tag", False: ""}), "action": True,
     })
+
+
+def tagger_keys(conn: sqlite3.Connection, tags: pd.DataFrame) -> pd.Series:
+    """The maker key of each tag's tagger: identity resolution's, by the tagger's exact
+    'Name <email>' (``git:<email>`` before identities are resolved; null when opted out)."""
+    text = tags["tagger_name"].fillna("") + " <" + tags["tagger_email"] + ">"
+    if not table_exists(conn, "maker_identities"):
+        return git_key(tags["tagger_email"])
+    known = dict(conn.execute("SELECT identity, maker_key FROM maker_identities WHERE kind = 'git'"))
+    return text.map(known).astype(object)
 
 
 def pull_ref_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
@@ -501,9 +538,11 @@ def parent_lists(commits: pd.DataFrame) -> list[list[str]]:
 
 
 def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame,
-                config: Config | None = None) -> pd.DataFrame:
-    """Every default-branch commit, dated at its earliest landing event, with how it landed
-    (see the module docstring); a commit stored under several repos counts once."""
+                config: Config | None = None,
+                not_people: set[str] | frozenset[str] = frozenset()) -> pd.DataFrame:
+    """Every default-branch commit, dated at its earliest landing event, with how it landed,
+    and the landing acts of whoever put work there (see the module docstring); a commit
+    stored under several repos counts once."""
     commits = commits_frame(conn, repos)
     if commits.empty:
         return commits.iloc[0:0]
@@ -535,7 +574,7 @@ def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
         "imported": commits["imported"], "merge_kind": commits["merge_kind"],
         "subkind": "",
     })
-    return pd.concat([authored, committed_rows(commits)], ignore_index=True)
+    return pd.concat([authored, committed_rows(commits, not_people)], ignore_index=True)
 
 
 def long_lived_branches(config: Config | None) -> tuple[str, ...]:
@@ -632,28 +671,83 @@ def landed_commits(commits: pd.DataFrame, held: set[tuple[Any, int]]) -> pd.Seri
     return landed & ~commits.index.isin(repeated[repeated].index)
 
 
-def committed_rows(commits: pd.DataFrame) -> pd.DataFrame:
-    """The committer's own act for direct pushes, mainline merge commits and landing merges
-    wherever they sit (a merge into develop off the mainline). Who committed a merge: its
-    committer, or its author when the committer is GitHub's web flow (a merge pressed on the
-    web); a direct push never has GitHub as committer. Imported history's merges were acts
-    in another repository."""
-    by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
-    merger = commits["author_key"].where(by_github, commits["committer_key"])
-    who = merger.where(commits["is_merge"], commits["committer_key"])
-    landing_merge = commits["merge_kind"].isin([landing.PR, landing.INTO_LONG_LIVED])
-    branch_merge = commits["is_merge"] & ~commits["imported"] & (commits["mainline"] | landing_merge)
-    pushed = commits.assign(who=who)
-    pushed = pushed[pushed["who"].notna() & (pushed["direct_push"] | branch_merge)]
+def committed_rows(commits: pd.DataFrame, not_people: set[str] | frozenset[str] = frozenset()
+                   ) -> pd.DataFrame:
+    """The landing acts of whoever put work on the branch (``landing_acts``), as rows of
+    kind ``committed``."""
+    pushed = landing_acts(commits, not_people)
     return pd.DataFrame({
         "ts": pushed["reached_at"], "maker": pushed["who"],
         "org": pushed["org"], "repo": pushed["repo"], "kind": "committed",
-        "target": "commit:" + pushed["sha"], "target_author": pushed["author_key"],
+        "target": "commit:" + pushed["sha"], "target_author": pushed["whose"],
         "via_pr": pushed["via_pr"], "pr": pushed["pr"], "is_merge": pushed["is_merge"],
         "direct_push": pushed["direct_push"], "committer": pushed["who"],
-        "merge_kind": pushed["merge_kind"],
-        "action": True, "subkind": pushed["is_merge"].map({True: "merge", False: "direct_push"}),
+        "own_work": pushed["own_work"], "merge_kind": pushed["merge_kind"],
+        "action": True, "subkind": pushed["how"],
     })
+
+
+def landing_acts(commits: pd.DataFrame, not_people: set[str] | frozenset[str] = frozenset()
+                 ) -> pd.DataFrame:
+    """Who put work on the default branch, and whose work it was (docs/rules.md "Roles").
+
+    It reads the commits' landing as ``graphminer.landing`` found it (``with_landing``),
+    never the graph again. One row per act: a direct push (``how`` 'direct_push': a pushed
+    commit, on the mainline or the puller's own side of a foxtrot merge), a PR's squashed or
+    rebased commit committed by a person rather than GitHub's web flow and pushed
+    ('pr_commit'), or a merge commit on the mainline or a landing merge off it (a PR merge,
+    a merge into a long-lived branch), not in imported history ('merge'). ``who`` committed
+    it (for a merge committed by the web flow, its author, who pressed merge). The work it
+    landed: a push's or squash's own commit; for a merge, the non-merge commits whose
+    earliest landing event it is (``merged_by_sha``: a commit already landed is not landed
+    again; a foxtrot merge lands nobody else's). ``own_work`` says some of that work is
+    ``who``'s; ``whose`` is the author of a commit of it that is someone else's (a person,
+    not in ``not_people``; the first the store lists), else ``who`` when it is their own
+    only, else null.
+    """
+    by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
+    merger = commits["author_key"].where(by_github, commits["committer_key"])
+    who = merger.where(commits["is_merge"], commits["committer_key"])
+    # the non-merge commits each landing merge brought in (keyed by repo and merge sha)
+    side = commits.loc[~commits["is_merge"] & commits["merged_by_sha"].notna(),
+                       ["repo_id", "merged_by_sha", "sha", "author_key"]]
+    landing_merge = commits["merge_kind"].isin([landing.PR, landing.INTO_LONG_LIVED])
+    branch_merge = commits["is_merge"] & ~commits["imported"] & (commits["mainline"] | landing_merge)
+    squash = (commits["pushed"] & ~commits["is_merge"] & commits["via_pr"]
+              & commits["merged_by_sha"].isna())
+    how = np.select([commits["direct_push"], squash, branch_merge],
+                    ["direct_push", "pr_commit", "merge"], default="")
+    chosen = who.notna().to_numpy() & (how != "")
+    acts = commits.loc[chosen, ["repo_id", "sha", "author_key", "reached_at", "org", "repo", "via_pr",
+                                "pr", "is_merge", "direct_push", "merge_kind"]]
+    acts = acts.assign(who=who[chosen], how=how[chosen])
+    merging = acts["how"].eq("merge")
+    upstream = merging & acts["merge_kind"].eq(landing.FOXTROT)
+    # a push's or squash's own commit
+    single = ~merging
+    own = single & acts["author_key"].eq(acts["who"])
+    other = acts["author_key"].where(single & acts["author_key"].notna() & acts["author_key"].ne(acts["who"])
+                                     & ~acts["author_key"].isin(not_people))
+    # a merge's brought-in commits, with the merge's doer beside each
+    merge_key = merge_keys(acts.loc[merging, "repo_id"], acts.loc[merging, "sha"])
+    doer = pd.Series(acts.loc[merging, "who"].to_numpy(), index=merge_key)
+    side_key = merge_keys(side["repo_id"], side["merged_by_sha"])
+    side = side.assign(key=side_key, doer=side_key.map(doer))
+    own_merges = set(side.loc[side["author_key"].eq(side["doer"]), "key"])
+    others = side[side["author_key"].notna() & side["author_key"].ne(side["doer"]) & side["doer"].notna()
+                  & ~side["author_key"].isin(not_people)].drop_duplicates("key")
+    merge_other = pd.Series(merge_key.map(others.set_index("key")["author_key"]).to_numpy(),
+                            index=acts.index[merging.to_numpy()])
+    own = own | pd.Series(merge_key.isin(own_merges), index=acts.index[merging.to_numpy()]).reindex(
+        acts.index, fill_value=False)
+    other = other.where(single, merge_other.reindex(acts.index)).where(~upstream)
+    whose = other.where(other.notna(), acts["who"].where(own))
+    return acts.assign(own_work=own.astype(bool), whose=whose.astype(object))
+
+
+def merge_keys(repo_ids: pd.Series, shas: pd.Series) -> pd.Index:
+    """One string per (repo, merge sha): the same sha may be held under two repos."""
+    return pd.Index(shas.astype(str) + "@" + repo_ids.astype(str))
 
 
 def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFrame) -> pd.Series:
@@ -722,7 +816,7 @@ def opted_out_makers(conn: sqlite3.Connection, config: Config | None,
     return keys
 
 
-def bot_makers(conn: sqlite3.Connection, people: pd.DataFrame, events: pd.DataFrame) -> set[str]:
+def bot_makers(conn: sqlite3.Connection, people: pd.DataFrame) -> set[str]:
     """Maker keys that are bots: identity's answer plus account type and ``[bot]`` logins
     (identity's table may be empty until its first refresh)."""
     found = set()
@@ -730,3 +824,30 @@ def bot_makers(conn: sqlite3.Connection, people: pd.DataFrame, events: pd.DataFr
         found = {str(row[0]) for row in conn.execute("SELECT key FROM makers WHERE is_bot")}
     is_bot = people["type"].eq("Bot") | people["login"].str.lower().str.endswith("[bot]")
     return found | set(people.loc[is_bot, "key"])
+
+
+def role_account_makers(conn: sqlite3.Connection, config: Config | None) -> set[str]:
+    """Maker keys that are role accounts (graphminer.bots), bots left out (they are bots).
+
+    Only makers that could be one are read whole: an identity holding a role word or
+    "account", or an email user name used on three machines or more (the rest, nearly
+    everyone, cannot be a role's whatever the rule's details)."""
+    if not table_exists(conn, "maker_identities"):
+        return set()
+    words = config["people"]["role_accounts"] if config is not None else None
+    hints = sorted(role_words(words)) + ["account"]
+    if not all(hint.isascii() for hint in hints):  # SQLite folds the case of ASCII only
+        hints = [""]
+    like = " OR ".join("lower(identity) LIKE ?" for _ in hints)
+    shared = (
+        "SELECT substr(email, 1, instr(email, '@') - 1) FROM maker_identities "
+        "WHERE kind = 'git' AND instr(email, '@') > 1 GROUP BY 1 "
+        "HAVING COUNT(DISTINCT substr(email, instr(email, '@') + 1)) >= 3")
+    rows = conn.execute(
+        "SELECT i.maker_key, i.kind, i.identity FROM maker_identities i "
+        "JOIN makers m ON m.key = i.maker_key WHERE NOT m.is_bot AND i.maker_key IN ("
+        f"SELECT maker_key FROM maker_identities WHERE {like} "
+        f"UNION SELECT maker_key FROM maker_identities WHERE kind = 'git' "
+        f"AND substr(email, 1, instr(email, '@') - 1) IN ({shared}))",
+        [f"%{hint}%" for hint in hints]).fetchall()
+    return set(role_accounts(((row[0], row[1], row[2]) for row in rows), words))

@@ -71,7 +71,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from graphminer.bots import BotList, bot_rule, load_bot_list
+from graphminer.bots import BotList, bot_rule, load_bot_list, role_identity_rule, role_words
 from graphminer.config import Config
 
 NOREPLY_DOMAIN = "@users.noreply.github.com"
@@ -491,6 +491,7 @@ class _Resolution:
         self.conn = conn
         self.mailmap = load_mailmap(config["people"]["mailmap"])
         self.bots: BotList = load_bot_list(config["people"]["bots"])
+        self.role_words = role_words(config["people"]["role_accounts"])
         self.opt_out = config.opt_out
         self.split = {str(item).strip().lower() for item in config["people"]["split"]}
         self.split_found: set[str] = set()
@@ -531,13 +532,19 @@ class _Resolution:
                 if user_id is not None:
                     pair.api_ids[user_id] = pair.api_ids.get(user_id, 0) + count
                     self.accounts.setdefault(user_id, {"login": None, "type": None, "name": None, "email": None})
-        for name, email, first_at in self.conn.execute(
-            "SELECT author_name, author_email, MIN(author_date) FROM pull_refs "
-            "WHERE author_email IS NOT NULL AND lower(author_email) != ? GROUP BY 1, 2", (WEB_FLOW_EMAIL,)
-        ):
-            pair = self._pair(name or "", email)
-            if pair.first_at is None:
-                pair.first_at = first_at
+        # pull-request refs' authors, and (rules version 4) the taggers of annotated tags
+        # harvest-git stored as releases: identities like commit authors, so a tagger with
+        # no commit becomes a maker of their own
+        for table, person, date in (("pull_refs", "author", "author_date"),
+                                    ("releases", "tagger", "published_at")):
+            for name, email, first_at in self.conn.execute(
+                f"SELECT {person}_name, {person}_email, MIN({date}) FROM {table} "
+                f"WHERE {person}_email IS NOT NULL AND lower({person}_email) != ? GROUP BY 1, 2",
+                (WEB_FLOW_EMAIL,)
+            ):
+                pair = self._pair(name or "", email)
+                if pair.first_at is None:
+                    pair.first_at = first_at
         self.personal_domains = self._personal_domains()
 
     def _pair(self, name: str, email: str) -> _Pair:
@@ -695,9 +702,10 @@ class _Resolution:
         return bot_rule(self.bots, name=pair.name, email=pair.email) is not None
 
     def _not_a_person(self, pair: _Pair) -> bool:
-        """A bot's identity or a role's ('root <root@server>', 'admin'): no heuristic
+        """A bot's identity or a role's ('root <root@server>', 'admin', a shared account
+        by the rules of ``[people] role_accounts``: 'FOI site testharness'): no heuristic
         takes evidence from it, so it never joins two people."""
-        if self._pair_bot(pair):
+        if self._pair_bot(pair) or role_identity_rule(pair.name, pair.email, self.role_words):
             return True
         name = normal_name(pair.name)
         local = pair.email.strip().lower().rpartition("@")[0] or pair.email.strip().lower()

@@ -15,7 +15,9 @@ Adding a milestone is one ``Milestone`` entry here plus its rule function there.
     >>> KEYS[:3]
     ('first_contact', 'first_issue', 'first_comment')
     >>> milestone("core").thresholds
-    ('core_share', 'core_min_landed', 'core_min_makers', 'core_min_own')
+    ('core_share', 'core_min_landed', 'core_min_makers', 'core_min_own', 'core_min_own_share', 'core_min_quarters')
+    >>> milestone("committer").introduced
+    '4'
     >>> "returning" in WHOLE_SCOPE, "maintainer" in WHOLE_SCOPE
     (True, False)
 """
@@ -25,9 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# The version of the rules the running code computes; written into every output. The
-# rules of version 2 (docs/rules.md) are being implemented on their own branch: until
-# their logic lands, the code computes version 1 and says so.
+# The version of the rules the running code computes (docs/rules.md); written into every
+# output, and tables precomputed under another version are recomputed, never served.
 RULES_VERSION = "4"
 
 EARLIEST = "earliest"  # org and network scope: the earliest of the repo-scope dates
@@ -56,6 +57,8 @@ class Threshold:
 
         >>> threshold("core_min_landed").default_for("1"), threshold("core_min_landed").default_for("2")
         (5, 10)
+        >>> threshold("core_min_own").default_for("3"), threshold("core_min_own").default_for("4")
+        (3, 12)
         """
         chosen = self.defaults[0][1]
         for since, value in self.defaults:
@@ -98,11 +101,19 @@ THRESHOLDS: tuple[Threshold, ...] = (
               "the core is the shortest prefix of a repo-quarter's makers holding this share of "
               "its landed contributions"),
     Threshold("core_min_landed", (("1", 5), ("2", 10)), *WHOLE_NUMBER,
-              "a repo-quarter has a team when it has at least this many landed contributions"),
+              "a repo has enough work for a core in a year (the quarter and the three before it; "
+              "a quarter before version 4) with at least this many landed contributions"),
     Threshold("core_min_makers", (("2", 3),), *WHOLE_NUMBER,
-              "... from at least this many distinct makers"),
-    Threshold("core_min_own", (("2", 3),), *WHOLE_NUMBER,
-              "a core maker has at least this many landed contributions of their own in the quarter"),
+              "... and a team: at least this many distinct makers have landed work there (by the "
+              "end of the quarter from version 4 on; in the quarter itself before)"),
+    Threshold("core_min_own", (("2", 3), ("4", 12)), *WHOLE_NUMBER,
+              "a core maker has at least this many landed contributions of their own there in the "
+              "year (about one a month; in the quarter, 3, before version 4)"),
+    Threshold("core_min_own_share", (("4", 0.05),), (float, int), "a number between 0 and 1",
+              "... and at least this share of the repo's landed contributions in that year"),
+    Threshold("core_min_quarters", (("4", 2),), *WHOLE_NUMBER,
+              "... landed in at least this many different quarters of that year (a sustained core, "
+              "not one busy quarter)"),
     Threshold("shift_min_actions", (("1", 3),), *WHOLE_NUMBER,
               "a quarter counts for coder_to_organiser with at least this many code or "
               "organising actions"),
@@ -122,11 +133,14 @@ MILESTONES: tuple[Milestone, ...] = (
     Milestone("first_landed", EARLIEST, "had a contribution accepted"),
     Milestone("returning", WHOLE, "came back with more"),
     Milestone("long_term", WHOLE, "still contributing a year on", ("long_term_days",)),
+    # rules version 4: write access shown by landing one's own work, apart from maintaining
+    Milestone("committer", EARLIEST, "put their own work on the main branch", introduced="4"),
     Milestone("maintainer", EARLIEST, "became a maintainer"),
     Milestone("triager", EARLIEST, "sorted others' issues"),
     Milestone("reviewer", EARLIEST, "reviewed others' work"),
     Milestone("core", EARLIEST, "joined a project's core team",
-              ("core_share", "core_min_landed", "core_min_makers", "core_min_own")),
+              ("core_share", "core_min_landed", "core_min_makers", "core_min_own",
+               "core_min_own_share", "core_min_quarters")),
     Milestone("creator", EARLIEST, "started a project"),
     Milestone("organiser", EARLIEST, "became an organiser",
               ("first_response_hours", "organiser_labels")),
@@ -145,6 +159,11 @@ MILESTONES: tuple[Milestone, ...] = (
     Milestone("moved_on", EARLIEST, "had work merged elsewhere after leaving", introduced="3"),
 )
 
+# ``[people] role_accounts`` by default (rules version 4): a name, login or email user name
+# that is one of these words is a shared role's account, not a person's (graphminer.bots).
+ROLE_ACCOUNT_WORDS: tuple[str, ...] = ("root", "admin", "administrator", "deploy", "deployer",
+                                       "www-data", "testharness", "test", "build", "ci")
+
 KEYS: tuple[str, ...] = tuple(entry.key for entry in MILESTONES)
 WHOLE_SCOPE: tuple[str, ...] = tuple(entry.key for entry in MILESTONES if entry.scope == WHOLE)
 # milestones dated outside the harvested orgs (rules version 3): network scope only
@@ -154,6 +173,24 @@ LABELS: dict[str, str] = {entry.key: entry.label for entry in MILESTONES}
 
 # One stage per maker per quarter, lowest first.
 STAGES: tuple[str, ...] = ("participant", "contributor", "returning", "maintainer", "core")
+
+# What each role means, in a sentence a board member reads (docs/rules.md has the rule):
+# the report's glossary and the ``trajectory`` text say it with these words.
+ROLE_MEANINGS: dict[str, str] = {
+    "committer": "put their own work on a project's main branch themselves (pushed it, or "
+                 "merged their own pull request): they have write access, which is not yet "
+                 "maintaining.",
+    "maintainer": "acted on other people's work in a project they had contributed to (merged, "
+                  "landed, closed or approved it), or published a release or tag of a project "
+                  "others had contributed to.",
+    "core": "one of the few people who did most of a project's accepted work over a year, "
+            "steadily (in at least two quarters, about one contribution a month or more), in a "
+            "project with a team.",
+    "organiser": "made room for others: welcomed a newcomer's first issue or pull request, "
+                 "labelled work for newcomers, saw an issue they raised through, started a "
+                 "project others joined, or wrote a contributing guide, code of conduct or "
+                 "issue template (a README is not one).",
+}
 
 # Kinds of action (events.py's ``kind``) in words a board member uses.
 ACTION_WORDS: dict[str, str] = {

@@ -284,7 +284,7 @@ def refresh_pandas(conn: sqlite3.Connection, config: Config | None) -> None:
     with conn:
         for table in ("traj_makers", "traj_maker_names", "traj_milestones", "traj_stages"):
             conn.execute(f"DELETE FROM {table}")
-        conn.executemany("INSERT INTO traj_makers VALUES (?,?,?,?,?,?,?,?,?)", maker_rows)
+        conn.executemany("INSERT INTO traj_makers VALUES (?,?,?,?,?,?,?,?,?,?)", maker_rows)
         conn.executemany("INSERT INTO traj_maker_names VALUES (?,?,?)", name_rows(info))
         conn.executemany(
             "INSERT INTO traj_milestones(maker_key, scope, scope_name, milestone, at, trigger_kind, "
@@ -308,6 +308,7 @@ def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: pd.Timesta
     keys = known_makers(conn, events)
     info = maker_info(conn, keys)
     bots = set(events.loc[events["is_bot"], "maker"])
+    roles = set(events.loc[events["role_account"], "maker"])
     last = tables["stages"].drop_duplicates("maker", keep="last")
     current = {row.maker: row for row in last.itertuples(index=False)}
     counts = tables["counts"]
@@ -318,10 +319,11 @@ def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: pd.Timesta
         now = current.get(key)
         entry = info[key]
         maker_rows.append((
-            key, entry["login"], entry["name"], int(key in bots or entry["is_bot"]),
+            key, entry["login"], entry["name"], int((key in bots or entry["is_bot"]) and key not in roles),
             now.stage if now is not None else None, now.state if now is not None else None,
             int(bool(now.organiser)) if now is not None else 0,
-            int(bool(now.bridge)) if now is not None else 0, count_json.get(key, "{}")))
+            int(bool(now.bridge)) if now is not None else 0, count_json.get(key, "{}"),
+            int(key in roles)))
     # rows in primary-key order: SQLite appends to its index instead of inserting all over
     milestone_rows = sorted(tables["milestones"][[
         "maker_key", "scope", "scope_name", "milestone", "at", "trigger_kind", "trigger_repo",
@@ -351,8 +353,10 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     stage_table = tables["stages"]
     stages = stage_table[stage_table["maker"] == key].drop(columns="maker").to_dict("records")
     counts = tables["counts"]
-    maker = dict(info[key], key=key, is_bot=bool(info[key]["is_bot"] or events.loc[
-        events["maker"] == key, "is_bot"].any()))
+    mine = events.loc[events["maker"] == key]
+    role = bool(mine["role_account"].any())
+    maker = dict(info[key], key=key, role_account=role,
+                 is_bot=bool(info[key]["is_bot"] or mine["is_bot"].any()) and not role)
     maker["counts"] = json.dumps(counts.loc[key].to_dict() if key in counts.index else {},
                                  default=int)
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
@@ -399,20 +403,25 @@ def makers_listing(conn: sqlite3.Connection, config: Config | None, org: str | N
     unseen, approximations = observable(reader.hidden(org)), approximate(reader.sources, org)
     scoped = in_scope[in_scope["ts"] <= moment]
     counts = kind_counts(scoped)
-    all_keys = sorted(set(scoped["maker"]))
+    # listed: everyone with an action (a maker known only from commits that came in through
+    # a PR, say of a deleted account's, has none and no milestone)
+    all_keys = sorted(set(scoped.loc[scoped["action"], "maker"]))
     info = maker_info(conn, all_keys)
     bots = set(scoped.loc[scoped["is_bot"], "maker"])
+    roles = set(scoped.loc[scoped["role_account"], "maker"])
     listing = []
     for key in all_keys:
-        is_bot = key in bots or info[key]["is_bot"]
-        if is_bot and not include_bots:
+        role = key in roles
+        is_bot = (key in bots or info[key]["is_bot"]) and not role
+        if (is_bot or role) and not include_bots:
             continue
-        now_stage = None if is_bot else current.get(key)
+        now_stage = None if is_bot or role else current.get(key)
         if stage and now_stage != stage:
             continue
         reached = wide.loc[key] if key in wide.index else None
         listing.append({
             "key": key, "login": info[key]["login"], "name": info[key]["name"], "is_bot": is_bot,
+            "role_account": role,
             "stage": now_stage,
             "milestones": {name: (None if reached is None or pd.isna(reached[name])
                                   else reached[name].strftime("%Y-%m-%dT%H:%M:%SZ"))
@@ -443,7 +452,7 @@ def render_makers(listing: list[dict[str, Any]]) -> str:
         reached = maker["milestones"]
         counts = {name: "?" if name in hidden_counts else value for name, value in maker["counts"].items()}
         lines.append(
-            f"{who[:24]:<24} {maker['stage'] or ('bot' if maker['is_bot'] else '-'):<12} "
+            f"{who[:24]:<24} {maker['stage'] or ('bot' if maker['is_bot'] else 'role' if maker.get('role_account') else '-'):<12} "
             f"{(reached['first_contact'] or '-')[:10]:<13} {(reached['first_landed'] or '-')[:10]:<13} "
             f"{counts['commits']:>7} {counts['prs_opened']:>5} {counts['issues_opened']:>6} "
             f"{counts['reviews']:>7}")

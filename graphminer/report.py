@@ -46,7 +46,14 @@ from graphminer.careers import NAMED_KINDS, careers_summary, sentence
 from graphminer.errors import BadInput
 from graphminer.export import STAGE_COLOURS, clean_text, current_umask, require_harvest
 from graphminer.graph import actions_of, people_events
-from graphminer.milestones import LABELS, RULES_VERSION, STAGES, action_words, threshold
+from graphminer.milestones import (
+    LABELS,
+    ROLE_MEANINGS,
+    RULES_VERSION,
+    STAGES,
+    action_words,
+    threshold,
+)
 from graphminer.outputs import REPORT_MARKER, mark_folder, remove_marked, require_own_folder
 from graphminer.precompute import item_link, web_url
 from graphminer.reader import StoreReader
@@ -55,7 +62,7 @@ from graphminer.sources import NOT_OBSERVABLE, org_summaries
 FEW = plots.FEW
 # Milestones in words a board member uses (one home: the catalogue).
 PLAIN: dict[str, str] = LABELS
-FUNNEL_STEPS = ("first_contact", "first_landed", "returning", "maintainer", "core")
+FUNNEL_STEPS = ("first_contact", "first_landed", "returning", "committer", "maintainer", "core")
 TRACKS = ("long_term", "organiser", "org_bridge")
 STAGE_ORDER = STAGES
 # States shown in a quarter with no stage: dark enough for white text (WCAG AA).
@@ -70,12 +77,11 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("participant", "took part (any action) in the last twelve months, without work accepted."),
     ("contributor", "had work accepted in the last twelve months."),
     ("returning", "a contributor who came back with more accepted work in a later month."),
-    ("maintainer", "in the last twelve months, merged, closed or approved other people's work, "
-                   "or released or pushed to a project others had contributed to."),
-    ("core", "one of the few people who did most of a project's accepted work in a quarter, "
-             "in a project with a real team that quarter."),
-    ("organiser", "made room for others: welcomed a newcomer's first issue, labelled work for "
-                  "newcomers, or started a project others joined."),
+    ("committer", ROLE_MEANINGS["committer"]),
+    ("maintainer", "in the last twelve months, " + ROLE_MEANINGS["maintainer"]),
+    ("core", ROLE_MEANINGS["core"]),
+    ("organiser", ROLE_MEANINGS["organiser"]),
+    ("role account", "a shared account such as root or deploy, not a person: left out like bots."),
     ("bridge", "active in two projects or organisations within a year."),
     ("inactive / gone", "no action for six months / for a year or more."),
     ("as of", "the moment the figures describe; later activity is left out, so they can be "
@@ -276,7 +282,8 @@ def cards_view(head: dict[str, Any], git_only: bool = False) -> list[dict[str, A
          "after": " of those contributors returned in a later month; studies of open source find about "
                   "half never do."},
         {"number": c.get("maintainer", 0), "what": "became maintainers",
-         "before": "They now review, merge and release other people's work."
+         "before": "They now review, merge and release other people's work "
+                   f"({c.get('committer', 0):,} people put work of their own on a main branch)."
                    + (f" Half of them got there within {plain_duration(to_maintainer)} of first taking part."
                       if to_maintainer is not None else ""), "share": None, "after": ""},
         {"number": c.get("organiser", 0), "what": "became organisers",

@@ -24,7 +24,7 @@ from typing import Any
 
 from graphminer.config import Config
 from graphminer.errors import BadInput
-from graphminer.milestones import KEYS, RULES_VERSION, action_words
+from graphminer.milestones import KEYS, ROLE_MEANINGS, RULES_VERSION, action_words
 from graphminer.sources import (
     NOT_OBSERVABLE,
     approximate,
@@ -45,6 +45,7 @@ def settings_fingerprint(config: Config | None) -> str:
     values = {
         "trajectories": config["trajectories"] if config else None,
         "opt_out": sorted(config.opt_out) if config else [],
+        "role_accounts": sorted(config["people"]["role_accounts"]) if config else None,
         "include_forks": bool(config and config["harvest"].get("include_forks")),
     }
     if config is not None and (config["careers"]["government_orgs"] or config["careers"]["civic_orgs"]):
@@ -216,7 +217,8 @@ def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]
     counts = json.loads(maker.get("counts") or "{}")
     return {
         "key": key, "login": maker.get("login"), "name": maker.get("name"),
-        "is_bot": bool(maker.get("is_bot")), "rules_version": RULES_VERSION, "as_of": as_of,
+        "is_bot": bool(maker.get("is_bot")), "role_account": bool(maker.get("role_account")),
+        "rules_version": RULES_VERSION, "as_of": as_of,
         "scope": {"org": org_name} if org_name else {"network": True},
         "milestones": milestones, "triggers": triggers,
         "scopes": {"orgs": dict(sorted(orgs.items())), "repos": dict(sorted(repos.items()))},
@@ -266,6 +268,9 @@ def render_timeline(answer: dict[str, Any], names: dict[str, str] | None = None)
     lines = [f"{who} (key {answer['key']}): {scope}, as of {answer['as_of']}, rules v{answer['rules_version']}"]
     if answer["is_bot"]:
         lines.append("a bot: bots have no trajectory (their actions are nobody's)")
+    if answer.get("role_account"):
+        lines.append("a role account (a shared account such as root or deploy, not a person): "
+                     "no trajectory (its actions are nobody's)")
     current = answer["stages"][-1] if answer["stages"] else None
     if current:
         tracks = [name for name in ("organiser", "bridge") if current[name]]
@@ -295,6 +300,10 @@ def render_timeline(answer: dict[str, Any], names: dict[str, str] | None = None)
     for name, how in answer.get("approximate", {}).items():
         if answer["milestones"].get(name):
             lines.append(f"  {how}")
+    roles = [name for name in ROLE_MEANINGS if answer["milestones"].get(name)]
+    if roles:
+        lines.append("what the roles mean:")
+        lines += [f"  {name}: {ROLE_MEANINGS[name]}" for name in roles]
     if answer["stages"]:
         lines.append("stages: " + " > ".join(stage_runs(answer["stages"])))
     return "\n".join(lines)

@@ -18,14 +18,18 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
 1. Bots are removed first: their acts are nobody's, their items are never "someone
    else's", a label or close by a bot is no one's. "Someone else" means a known,
    non-bot maker other than the actor (an item of a deleted/ghost author is nobody's).
-2. A direct push or a mainline merge commit is also an act of whoever committed it
-   (events kind ``committed``): an action, and a maintainer act only in a repo where a
-   maker other than the actor landed a contribution strictly before (same second: not
-   before). Who committed a merge: its committer, or its author when GitHub's web flow
-   (``GitHub <noreply@github.com>``) committed it. Merges brought in by other merges (main
-   merged into a feature branch) are not the branch's merges and are no one's act, except
-   landing merges (a PR merge, a merge into a long-lived branch such as develop: rules
-   version 4), which are acts wherever they sit. A release is gated the same way.
+2. A landing act (events kind ``committed``: a direct push, a PR's commit committed by a
+   person, a merge on the mainline or that brought commits in) is an act of whoever
+   committed it (a merge committed by GitHub's web flow: its author, who pressed merge;
+   landing merges, such as a PR merge or a merge into a long-lived branch like develop,
+      are acts wherever they sit: rules version 4, ``graphminer.landing``); a committer act
+   when it landed a commit of its doer's own (``own_work``), an act on someone else's work
+   when it landed another person's (``target_author``; a foxtrot merge lands nobody
+   else's, events.py decides). Acts on someone else's work count for
+   maintainer only in a repo where the actor landed a contribution strictly before; a
+   release (or annotated tag) only where a maker other than the actor landed strictly
+   before (same second: not before). Merges brought in by other merges (main merged into
+   a feature branch) land nothing and are no one's act.
 3. An approval counts for maintainer when the PR was merged at or after the review and
    no later than ``as_of``.
 4. Calendar months and quarters are UTC; "a later calendar month" compares (year, month).
@@ -49,10 +53,13 @@ aligned with graphminer/fakehub/truth.py's list unless said otherwise):
    no milestone precedes first contact); ``by`` is that other maker.
 10. coder_to_organiser counts only code and organising actions, each action once; it is
     dated at the maker's first organising action of the first organising quarter.
-11. core: the quarter holding as_of counts with its events up to as_of; ties by key in
-    plain string order; "reaches 80%" compared exactly (no float drift); a maker's date
-    is their first landed contribution in that repo in the earliest quarter they are in
-    its core (never before first_contact, since a landed contribution is an action).
+11. core (version 4): read per repo over the year ending with each quarter (that quarter
+    and the three before it); the quarter holding as_of counts with its events up to
+    as_of; a team is core_min_makers makers who landed in the repo by the end of the
+    quarter; ties by key in plain string order; "reaches 80%" compared exactly (no float
+    drift); a maker's date is their first landed contribution in that repo in the earliest
+    quarter they are in its core (never before first_contact, since a landed contribution
+    is an action).
 12. Which commits came in through a PR, when each landed (its earliest landing event,
     ``graphminer.landing``) and whether its PR is held are structural (read from every
     record, whatever as_of); events.py decides them. "The store holds its PR" means a merged PR record of that number in that repo.
@@ -90,7 +97,7 @@ def thresholds(config: Any = None) -> dict[str, Any]:
 # --- preparing the events ---------------------------------------------------------------
 
 RULE_COLUMNS = ["ts", "maker", "org", "repo", "kind", "target", "target_author", "subkind",
-                "label", "by_commit", "landed", "action", "community"]
+                "label", "by_commit", "landed", "action", "community", "own_work"]
 
 
 # One-slot memo of the last preparation: milestones and then stages of the same events
@@ -112,6 +119,8 @@ def rule_events(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     moment = as_of
     if LAST_RUN.get("events") is events and LAST_RUN.get("moment") == moment:
         return LAST_RUN["ev"]
+    if "own_work" not in events:  # a frame made before rules version 4 (tests, old callers)
+        events = events.assign(own_work=False)
     ev = prepared_events(events, moment)
     LAST_RUN.clear()
     LAST_RUN.update(events=events, moment=moment, ev=ev)
@@ -215,21 +224,44 @@ def merged_at_of_prs(ev: pd.DataFrame) -> pd.DataFrame:
         ["repo", "target"])
 
 
+def committer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
+    """The maker's own work put on the branch by themselves (rules version 4): a merge of
+    their own PR, or a landing act (a direct push, a squash, a merge) that landed a commit
+    of their own (``own_work``)."""
+    kind = ev["kind"]
+    own_merges = ev[kind.eq("merge_performed") & ev["target_author"].eq(ev["maker"])]
+    own_landing = ev[kind.eq("committed") & ev["own_work"]]
+    return pd.concat([candidates(own_merges), candidates(own_landing)], ignore_index=True)
+
+
 def maintainer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
-    """Merging or closing someone else's item, approving a PR later merged; and, only in a
-    repo where someone else landed strictly before (``after_others_landed``), a release, a
-    direct push or a merge commit committed by the maker (interpretations 2, 3)."""
+    """Acting on someone else's work (rules version 4): merging their PR, landing their
+    commits (a push, squash or merge that put someone else's commit on the branch), closing
+    their issue or PR, approving their PR later merged (interpretation 3), each in a repo
+    where the maker had landed work of their own strictly before (``after_own_landed``); and,
+    in a repo where someone else had landed strictly before (``after_others_landed``),
+    publishing a release or an annotated tag. One's own direct pushes and merges are
+    committer acts, not these."""
     kind, subkind = ev["kind"], ev["subkind"]
     merges = ev[kind.eq("merge_performed") & ev["someone_else"]]
+    landing = ev[kind.eq("committed") & ev["someone_else"]]
     closes = ev[kind.eq("issue_event") & subkind.eq("closed") & ev["someone_else"] & ~ev["by_commit"]]
     approvals = ev[kind.eq("review") & subkind.eq("APPROVED") & ev["someone_else"]]
     approvals = approvals.merge(merged_at_of_prs(ev), on=["repo", "target"], how="inner")
     approvals = approvals[approvals["merged_at"] >= approvals["ts"]]
+    on_others = after_own_landed(ev, pd.concat([merges, landing, closes, approvals[merges.columns]]))
     releases = after_others_landed(ev, ev[kind.eq("release")])
-    pushes = after_others_landed(ev, ev[kind.eq("committed")])
-    parts = [candidates(merges), candidates(closes), candidates(approvals),
-             candidates(releases), candidates(pushes)]
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat([candidates(on_others), candidates(releases)], ignore_index=True)
+
+
+def after_own_landed(ev: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
+    """The acts done in a repo where the actor had landed a contribution of their own
+    strictly before (a maintainer is a contributor acting on others' work)."""
+    firsts = landed_of(ev).groupby(["repo", "maker"], observed=True, sort=False)["ts"].min()
+    firsts = firsts.rename("own_first").reset_index()
+    joined = acts[["repo", "maker", "ts"]].reset_index(names="row").merge(
+        firsts, on=["repo", "maker"], how="inner")
+    return acts.loc[joined.loc[joined["own_first"].lt(joined["ts"]), "row"]]
 
 
 def after_others_landed(ev: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
@@ -258,30 +290,71 @@ def reviewer_candidates(ev: pd.DataFrame) -> pd.DataFrame:
 
 
 def core_candidates(ev: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
-    """Per repo and quarter with a team (>= core_min_landed landed contributions from >=
-    core_min_makers makers), the shortest prefix of makers (by landed contributions there,
-    descending, ties by key) holding >= core_share of them, keeping those with >=
-    core_min_own; dated at the maker's first landed contribution there that quarter."""
+    """Each quarter in which a maker is in a repo's sustained core (rules version 4,
+    interpretation 11), dated at their first landed contribution there that quarter.
+
+    Read over the year ending with the quarter (it and the three before it), in a repo where
+    at least core_min_makers makers have landed work by then: the year holds >=
+    core_min_landed landed contributions; its makers sorted by landed contributions there
+    that year (descending, ties by key), the shortest prefix holding >= core_share of them;
+    of that prefix, makers with >= max(core_min_own, core_min_own_share x the year's landed)
+    of their own, landed in >= core_min_quarters different quarters of the year, one of them
+    this quarter. Computed on integer codes (the makers' categories are sorted, so their
+    codes order them by key).
+    """
     landed = landed_of(ev)
     if landed.empty:
         return empty_candidates()
-    landed = landed.assign(quarter=quarter_index(landed["ts"]))
-    counts = (landed.groupby(["repo", "quarter", "maker"], sort=False, observed=True)
-              .size().rename("n").reset_index())
-    team = counts.groupby(["repo", "quarter"], observed=True)["n"]
-    counts["total"] = team.transform("sum")
-    counts["makers"] = team.transform("size")
-    counts = counts[(counts["total"] >= limits["core_min_landed"])
-                    & (counts["makers"] >= limits["core_min_makers"])]
-    counts = counts.assign(key=counts["maker"].astype(str)).sort_values(
-        ["repo", "quarter", "n", "key"], ascending=[True, True, False, True])
-    before = counts.groupby(["repo", "quarter"], observed=True)["n"].cumsum() - counts["n"]
-    in_core = counts[(before < limits["core_share"] * counts["total"] - 1e-9)
-                     & (counts["n"] >= limits["core_min_own"])]
-    triggers = landed.drop_duplicates(["maker", "repo", "quarter"])
-    rows = in_core[["maker", "repo", "quarter"]].merge(triggers, on=["maker", "repo", "quarter"],
-                                                       how="inner")
+    quarter = quarter_index(landed["ts"]).to_numpy(dtype="int64")
+    repo = landed["repo"].cat.codes.to_numpy(dtype="int64")
+    maker = landed["maker"].cat.codes.to_numpy(dtype="int64")
+    makers = len(landed["maker"].cat.categories) + 1
+    span = int(quarter.max()) + 5
+    # one row per (repo, quarter, maker) that landed: its count
+    cell = (repo * span + quarter) * makers + maker
+    cells, n = np.unique(cell, return_counts=True)
+    c_repo_q, c_maker = np.divmod(cells, makers)
+    # a quarter's count also counts in the years ending with the three after it; only the
+    # years ending with a quarter in which the repo saw work matter (the maker lands in it)
+    worked = np.unique(c_repo_q)
+    ends = np.concatenate([c_repo_q + lag for lag in range(4)])
+    keep = np.isin(ends, worked)
+    year_cell = (ends * makers + np.tile(c_maker, 4))[keep]
+    year_n = np.tile(n, 4)[keep]
+    year_cells, where = np.unique(year_cell, return_inverse=True)
+    own = np.bincount(where, weights=year_n).astype("int64")
+    quarters = np.bincount(where).astype("int64")
+    y_repo_q, y_maker = np.divmod(year_cells, makers)
+    here = np.isin(year_cells, cells)
+    groups, group_of = np.unique(y_repo_q, return_inverse=True)
+    total = np.bincount(group_of, weights=own)[group_of]
+    team = makers_by_then(c_repo_q, c_maker, span, y_repo_q)
+    # within each (repo, year): most landed first, ties by maker code (= key order)
+    order = np.lexsort((y_maker, -own, y_repo_q))
+    own_s, group_s, total_s = own[order], group_of[order], total[order]
+    running = np.cumsum(own_s)
+    starts = np.r_[0, np.flatnonzero(np.diff(group_s)) + 1]
+    before = running - own_s - np.repeat(running[starts] - own_s[starts], np.diff(np.r_[starts, len(order)]))
+    needed = np.maximum(limits["core_min_own"], limits["core_min_own_share"] * total_s - 1e-9)
+    chosen = order[(before < limits["core_share"] * total_s - 1e-9) & (own_s >= needed)
+                   & (quarters[order] >= limits["core_min_quarters"]) & here[order]
+                   & (total_s >= limits["core_min_landed"])
+                   & (team[order] >= limits["core_min_makers"])]
+    first = pd.Series(np.arange(len(landed)), index=cell).groupby(level=0).min()
+    rows = landed.iloc[first.loc[year_cells[chosen]].to_numpy()]
     return candidates(rows)
+
+
+def makers_by_then(c_repo_q: np.ndarray, c_maker: np.ndarray, span: int,
+                   y_repo_q: np.ndarray) -> np.ndarray:
+    """For each (repo x span + quarter) of ``y_repo_q``: how many makers had landed work in
+    the repo by the end of that quarter (from the landed cells' repo-quarters and makers)."""
+    repo = c_repo_q // span
+    pairs = pd.DataFrame({"repo": repo, "maker": c_maker, "at": c_repo_q})
+    firsts = np.sort(pairs.groupby(["repo", "maker"], sort=False)["at"].min().to_numpy())
+    repo_start = (y_repo_q // span) * span
+    return (np.searchsorted(firsts, y_repo_q, side="right")
+            - np.searchsorted(firsts, repo_start, side="left"))
 
 
 def creator_acts(ev: pd.DataFrame) -> pd.DataFrame:
@@ -492,6 +565,7 @@ RULES: dict[str, Callable[[RuleInputs], pd.DataFrame]] = {
     "first_landed": lambda r: first_landed_candidates(r.ev),
     "returning": lambda r: returning_candidates(r.ev, r.keys),
     "long_term": lambda r: long_term_candidates(r.ev, r.keys, r.limits),
+    "committer": lambda r: committer_candidates(r.ev),
     "maintainer": lambda r: maintainer_candidates(r.ev),
     "triager": lambda r: triager_candidates(r.ev),
     "reviewer": lambda r: reviewer_candidates(r.ev),

@@ -28,6 +28,28 @@ def shared_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def git_log_store(shared_dir, tmp_path_factory):
+    """name -> a store of that shared git log harvested git-only (``graphminer harvest-git
+    LOG`` with a config of its own), made once per session whichever test asks first."""
+    from test_git_support import run, write_config
+
+    made: dict[str, Path] = {}
+
+    def store(name: str) -> Path:
+        if name not in made:
+            folder = tmp_path_factory.mktemp(name.replace("+", "-"))
+            conf = write_config(folder)
+            log = shared_dir / "data" / "git-logs" / f"{name}.log.gz"
+            result = run("harvest-git", str(log), "--store", str(folder / "store.sqlite"),
+                         "--config", str(conf))
+            assert result.exit_code == 0, result.output
+            made[name] = folder / "store.sqlite"
+        return made[name]
+
+    return store
+
+
+@pytest.fixture(scope="session")
 def world_files(tmp_path_factory) -> dict[str, Path]:
     """The hand-made harvest world (tests/test_harvest_world.py), its delta, and the world
     after it, as files (read-only: a test that changes a world writes its own copy)."""

@@ -57,8 +57,15 @@ def test_funnel_agrees_with_ground_truth(world: dict) -> None:
     stats, truth = world["stats"], world["truth"]
     assert stats["rules_version"] == truth["rules_version"] == "4"
     assert stats["as_of"] == truth["as_of"]
-    people = [m for m in truth["makers"].values() if not m["is_bot"] and m["milestones"].get("first_contact")]
+    people = [m for m in truth["makers"].values() if not m["is_bot"] and not m["role_account"]
+              and m["milestones"].get("first_contact")]
     assert stats["makers"] == len(people)
+    # committers (rules version 4) are shown beside maintainers, with the step between them
+    keys = list(stats["funnel"]["counts"])
+    assert keys.index("committer") + 1 == keys.index("maintainer")
+    assert stats["funnel"]["counts"]["committer"] > 0
+    assert {("first_landed", "committer"), ("committer", "maintainer")} <= {
+        (row["from"], row["to"]) for row in stats["funnel"]["conversions"]}
     for key, n in stats["funnel"]["counts"].items():
         expected = sum(1 for m in people if m["milestones"].get(key))
         # The rules match truth on >= 99.5% of (maker, milestone) pairs (issue #5).
@@ -68,7 +75,8 @@ def test_funnel_agrees_with_ground_truth(world: dict) -> None:
 def test_funnel_and_times_agree_with_makers_command(world: dict) -> None:
     stats, listing = world["stats"], world["makers"]
     as_of = when(world["truth"]["as_of"])
-    people = [m for m in listing if not m["is_bot"] and m["milestones"].get("first_contact")]
+    people = [m for m in listing if not m["is_bot"] and not m["role_account"]
+              and m["milestones"].get("first_contact")]
     counts = Counter(key for m in people for key, at in m["milestones"].items() if at)
     assert stats["makers"] == len(people)
     for key, n in stats["funnel"]["counts"].items():
@@ -91,7 +99,8 @@ def test_funnel_and_times_agree_with_makers_command(world: dict) -> None:
 
 def test_cohorts_and_paths_agree_with_makers_command(world: dict) -> None:
     stats, listing = world["stats"], world["makers"]
-    people = [m for m in listing if not m["is_bot"] and m["milestones"].get("first_contact")]
+    people = [m for m in listing if not m["is_bot"] and not m["role_account"]
+              and m["milestones"].get("first_contact")]
     years = Counter(when(m["milestones"]["first_contact"]).year for m in people)
     assert {row["year"]: row["makers"] for row in stats["cohorts"]} == dict(years)
     assert sum(row["makers"] for row in stats["paths"]) <= len(people)
@@ -194,7 +203,7 @@ def test_python_api_and_cli_give_the_same_answers_at_the_default_as_of(world: di
         network = store.milestones()
         current = store.stages().sort_values("quarter").drop_duplicates("maker", keep="last")
         current = current.set_index("maker")["stage"]
-        people = [m for m in listing if not m["is_bot"]]
+        people = [m for m in listing if not m["is_bot"] and not m["role_account"]]
         assert len(people) == len(network) > 10
         for maker in people:
             row = network.loc[maker["key"]]

@@ -14,10 +14,11 @@ from graphminer.errors import BadInput
 from graphminer.events import load_events
 from graphminer.fakehub.truth import DEFAULT_RULES
 
-# TRAJECTORIES.md and docs/rules.md, rules version 2
+# docs/rules.md (the rules' home from version 4), rules version 4
 DOCUMENTED = {"inactive_days": 180, "gone_days": 365, "long_term_days": 365, "bridge_days": 365,
               "first_response_hours": 168, "core_share": 0.8, "core_min_landed": 10,
-              "core_min_makers": 3, "core_min_own": 3, "shift_min_actions": 3,
+              "core_min_makers": 3, "core_min_own": 12, "core_min_own_share": 0.05,
+              "core_min_quarters": 2, "shift_min_actions": 3,
               "organiser_labels": ["good first issue", "help wanted"]}
 
 
@@ -41,21 +42,25 @@ def test_every_key_is_checked(tmp_path, key):
 
 
 def test_core_thresholds_come_from_the_config(tmp_path):
-    # 12 landed from 2 makers (6 each) in 2021Q1: no team by default (3 makers needed);
-    # with core_min_makers = 2 both are core, each at their first landed commit there
+    # 2021Q1 and Q2: a and b land 4 each a quarter (16 in the year to Q2, 8 each): no core by
+    # default (a team needs 3 makers; a core maker 12 of their own). With core_min_makers 2
+    # and core_min_own 8, both are core from Q2, each at their first landed commit of Q2;
+    # with core_min_quarters 3 as well, neither (two quarters only).
     w = World()
     a, b = w.user("a", 1), w.user("b", 2)
     site = w.repo("civic/site")
-    for day, who in enumerate([a, b] * 6, start=1):
-        w.commit(site, f"2021-01-{day:02d}T00:00:00Z", author=who, committer="github")
+    for month in ("01", "04"):
+        for day, who in enumerate([a, b] * 4, start=1):
+            w.commit(site, f"2021-{month}-{day:02d}T00:00:00Z", author=who, committer="github")
     events = load_events(w.store(tmp_path / "s.sqlite"))
     default = trajectory.milestones(events, timeutil.as_of("2022-01-01T00:00:00Z"))
     assert default["core"].isna().all()
-    pairs = parse_config("[trajectories]\ncore_min_makers = 2\n", source="test", base_dir=tmp_path)
+    pairs = parse_config("[trajectories]\ncore_min_makers = 2\ncore_min_own = 8\n", source="test",
+                         base_dir=tmp_path)
     got = trajectory.milestones(events, timeutil.as_of("2022-01-01T00:00:00Z"), config=pairs)
-    assert got.loc["1", "core"] == pd.Timestamp("2021-01-01", tz="UTC")
-    assert got.loc["2", "core"] == pd.Timestamp("2021-01-02", tz="UTC")
-    strict = parse_config("[trajectories]\ncore_min_makers = 2\ncore_min_own = 7\n",
+    assert got.loc["1", "core"] == pd.Timestamp("2021-04-01", tz="UTC")
+    assert got.loc["2", "core"] == pd.Timestamp("2021-04-02", tz="UTC")
+    strict = parse_config("[trajectories]\ncore_min_makers = 2\ncore_min_own = 8\ncore_min_quarters = 3\n",
                           source="test", base_dir=tmp_path)
     assert trajectory.milestones(events, timeutil.as_of("2022-01-01T00:00:00Z"), config=strict)["core"].isna().all()
 

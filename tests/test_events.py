@@ -87,13 +87,16 @@ def test_how_each_commit_landed(tmp_path):
     assert len(commits) == 9
     counts = commits.groupby("maker").size().to_dict()
     assert counts == {"1": 4, "2": 5}
-    # committer acts: ann's direct push (root), ann's local merge, ann's press of the web
-    # merge button (GitHub committed it: its author is who merged); ann committed ben's
-    # rebased commit but it came through a PR; ben's last commit is his own push.
+    # landing acts: ann's direct push (root), ann's local merge, ann's press of the web
+    # merge button (GitHub committed it: its author is who merged), ann's commit of ben's
+    # rebased PR commit (rules version 4: landing someone else's work); ben's last commit is
+    # his own push. Whose work each landed: ann's own, her own branch, ben's PR, ben's.
     committed = events[events["kind"] == "committed"]
-    assert sorted(zip(committed["maker"], committed["target"].str[7:], committed["subkind"], strict=True)) == sorted([
-        ("1", shas["root"], "direct_push"), ("1", shas["local_merge"], "merge"),
-        ("1", shas["merge"], "merge"), ("2", shas["last"], "direct_push")])
+    assert sorted(zip(committed["maker"], committed["target"].str[7:], committed["subkind"],
+                      committed["target_author"], committed["own_work"], strict=True)) == sorted([
+        ("1", shas["root"], "direct_push", "1", True), ("1", shas["local_merge"], "merge", "1", True),
+        ("1", shas["merge"], "merge", "2", False), ("1", shas["rebased"], "pr_commit", "2", False),
+        ("2", shas["last"], "direct_push", "2", True)])
 
 
 def test_git_only_history_lands_the_work_of_prs_the_store_does_not_hold(tmp_path):

@@ -94,7 +94,8 @@ def test_sizes_respected(generated: dict) -> None:
     people = [u for u in world["users"] if u["type"] == "User"]
     git_only = {c["author"]["email"] for c in world["commits"] if c["author_id"] is None
                 and "noreply" not in c["author"]["email"] and "-bot@" not in c["author"]["email"]
-                and c["author"]["name"] not in {u["name"] for u in people}}
+                and c["author"]["name"] not in {u["name"] for u in people}
+                and c["author"]["name"] not in ("deploy", "fdsbot")}  # a role account, a bot
     assert 0.8 * SIZES["makers"] <= len(people) <= SIZES["makers"]
     assert len(people) + len(git_only) <= SIZES["makers"]
     assert sum(repo["blocked"] for repo in world["repos"]) == 1
@@ -291,7 +292,7 @@ def test_truth_reaches_every_planted_milestone(generated: dict) -> None:
     people = [m for m in makers if not m["is_bot"]]
     assert any(m["is_bot"] for m in makers)
     for key in ("first_contact", "first_issue", "first_comment", "first_pr", "first_landed",
-                "returning", "long_term", "maintainer", "triager", "reviewer", "core", "creator",
+                "returning", "long_term", "committer", "maintainer", "triager", "reviewer", "core", "creator",
                 "organiser", "coder_to_organiser", "repo_bridge", "org_bridge", "inactive",
                 "gone", "returned"):
         assert any(m["milestones"][key] for m in people), f"nobody reaches {key}"
@@ -303,6 +304,38 @@ def test_truth_reaches_every_planted_milestone(generated: dict) -> None:
     one_off = [m for m in landed if not m["milestones"]["returning"]]
     assert 0.3 <= len(one_off) / len(landed) <= 0.7
     assert any(not m["resolvable"] for m in people)
+
+
+def test_rules_version_4_roles_planted(generated: dict) -> None:
+    """A committer who never maintains, a sustained core and a one-quarter burst that is
+    not core, a role account and a bot named like a handle, people named like bots: found
+    in the world's records here, their outcome read from the truth."""
+    world = generated["world"]
+    truth = json.loads((generated["out"] / "truth.json").read_text())["makers"]
+    assert any(m["milestones"]["committer"] and not m["milestones"]["maintainer"] for m in truth.values())
+    # merged PRs per (author, repo, quarter)
+    quarters: dict[tuple, Counter] = defaultdict(Counter)
+    for issue in world["issues"]:
+        merged = (issue["pull_request"] or {}).get("merged_at")
+        if merged and merged <= world["now"]:
+            quarter = int(merged[:4]) * 4 + (int(merged[5:7]) - 1) // 3
+            quarters[(str(issue["user_id"]), issue["repo_id"])][quarter] += 1
+    bursts = [who for (who, _), counts in quarters.items()
+              if len(counts) == 1 and max(counts.values()) >= 12 and who in truth]
+    sustained = [who for (who, _), counts in quarters.items()
+                 if any(counts[q] + counts[q - 1] >= 12 and counts[q] and counts[q - 1] for q in counts)]
+    assert bursts and sustained
+    assert any(truth[who]["milestones"]["core"] is None for who in bursts)
+    assert any(truth[who]["milestones"]["core"] for who in sustained if who in truth)
+    identities = {ident: key for key, m in truth.items() for ident in m["identities"]}
+    deploy = [c["author"]["email"] for c in world["commits"] if c["author"]["name"] == "deploy"]
+    fdsbot = [c["author"]["email"] for c in world["commits"] if c["author"]["name"] == "fdsbot"]
+    assert deploy and fdsbot
+    assert all(truth[identities[email]]["role_account"] for email in deploy)
+    assert all(truth[identities[email]]["is_bot"] for email in fdsbot)
+    named = [u for u in world["users"] if u["name"].split()[-1] in ("Bohbot", "Abbot")]
+    assert len(named) == 2
+    assert all(not truth[str(u["id"])]["is_bot"] for u in named if str(u["id"]) in truth)
 
 
 # -- deltas ----------------------------------------------------------------------------------

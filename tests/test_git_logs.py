@@ -74,8 +74,11 @@ def test_hackforla_identities_and_bots(shared_dir: Path, tmp_path: Path) -> None
     key, is_bot, commits = conn.execute(
         "SELECT m.key, m.is_bot, m.commits FROM makers m JOIN maker_identities i ON i.maker_key = m.key "
         "WHERE i.identity = 'GitHub Actions Bot <hackforla-bot@hackforla.org>'").fetchone()
-    # with an empty bots file only the type and [bot] rules apply: no name pattern guesses
-    assert is_bot == 0 and commits == bot_commits
+    # with an empty bots file the packaged list is not used: only the type, [bot] and (rules
+    # version 4) bot-word rules apply, and "GitHub Actions Bot" has "Bot" as a word of its name
+    assert is_bot == 1 and commits == bot_commits
+    listed_only = "SELECT is_bot FROM makers WHERE key = 'git:actions@github.com'"
+    assert conn.execute(listed_only).fetchone() == (0,)  # "GitHub Actions": in the packaged list only
 
     conn = harvested(tmp_path / "again", shared_dir, "hackforla+website")
     (is_bot, commits), = conn.execute(
@@ -84,6 +87,7 @@ def test_hackforla_identities_and_bots(shared_dir: Path, tmp_path: Path) -> None
     assert is_bot == 1 and commits == bot_commits
     dependabot = conn.execute("SELECT is_bot FROM makers WHERE key = '49699333'").fetchone()
     assert dependabot == (1,)
+    assert conn.execute(listed_only).fetchone() == (1,)
 
     # every noreply email resolves to its login (ID form: to the account ID)
     noreply = set(re.findall(r"^(?:Author|Commit): .*<([^<>]+@users\.noreply\.github\.com)>$", text, re.MULTILINE))

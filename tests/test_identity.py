@@ -206,3 +206,22 @@ def test_identities_explain(tmp_path: Path) -> None:
     assert "* Ada Lovelace <ada@two.org>" in result.output
     missing = run("identities", "--store", store, "explain", "nobody@nowhere")
     assert missing.exit_code == 2 and len(missing.output.strip().splitlines()) == 1
+
+
+def test_two_people_sharing_a_role_account_stay_apart(tmp_path: Path) -> None:
+    """A role account's name is no person's: 'FOI site testharness' written with Alice's
+    and with Bob's address (each otherwise known by a first name only, so no other full
+    name contradicts it) joins neither to the other. Read as one person's full name, it
+    made them one maker before identity resolution read the role rules of issue 19. Each
+    role commit stays with the address it was made from."""
+    repo = Repo(tmp_path / "r")
+    alice = repo.commit(("alice", "alice@smith.example"))
+    bob = repo.commit(("bob", "bob@jones.example"))
+    alice_role = repo.commit(("FOI site testharness", "alice@smith.example"))
+    bob_role = repo.commit(("FOI site testharness", "bob@jones.example"))
+    conn, _ = harvest(repo, tmp_path / "store")
+    assert maker_of(conn, alice) == maker_of(conn, alice_role) == "git:alice@smith.example"
+    assert maker_of(conn, bob) == maker_of(conn, bob_role) == "git:bob@jones.example"
+    rules = {row[0] for row in conn.execute(
+        "SELECT rule FROM maker_identities WHERE lower(identity) LIKE '%testharness%'")}
+    assert "same-name" not in rules

@@ -82,6 +82,7 @@ def test_makers_json(store):
     # commits add up to the default branches' 6 commits
     assert sum(m["counts"]["commits"] for m in listing.values()) == 6
     assert all(m["rules_version"] == "4" and m["as_of"] == NOW for m in listing.values())
+    assert not any(m["role_account"] for m in listing.values())
 
 
 def test_makers_filters(store):
@@ -126,12 +127,14 @@ def test_trajectory_json_shape(store):
     by_quarter = {s["quarter"]: s for s in answer["stages"]}
     # first landed 2020-03-05 is still 2020Q1, and holds through 2020Q4 (the quarter and
     # the three before it); 2021Q1 holds nothing (the state, gone, shows); the direct push
-    # of 2021-06-01, in a repo alice landed in before, makes 2021Q2 maintainer;
-    # 2020-03-05 + 180 d = 2020-09-01 leaves 2020Q3 inactive
+    # of his own commit on 2021-06-01 is a committer act (rules version 4), not maintaining:
+    # 2021Q2 shows returning; 2020-03-05 + 180 d = 2020-09-01 leaves 2020Q3 inactive
     assert by_quarter["2020-01-01"]["stage"] == "contributor"
     assert by_quarter["2020-10-01"]["stage"] == "contributor"
     assert by_quarter["2021-01-01"]["stage"] == "gone"
-    assert by_quarter["2021-04-01"]["stage"] == "maintainer"
+    assert by_quarter["2021-04-01"]["stage"] == "returning"
+    assert answer["milestones"]["committer"] == "2021-06-01T00:00:00Z"
+    assert answer["milestones"]["maintainer"] is None
     assert by_quarter["2020-07-01"]["state"] == "inactive"
     assert by_quarter["2021-04-01"]["state"] == "returned"
     assert by_quarter["2020-01-01"]["organiser"] and not by_quarter["2020-01-01"]["bridge"]
@@ -247,8 +250,8 @@ def test_triggers_name_whose_act_it_was(store):
 
 def test_tables_of_rules_version_1_are_recomputed_not_served(store):
     # a store whose precomputed tables were written under rules version 1 (with a planted
-    # wrong date): the command computes under version 2 instead of serving them, and the
-    # next refresh rewrites them as version 2
+    # wrong date): the command computes under the running version (4) instead of serving
+    # them, and the next refresh rewrites them as version 4
     path, config = store
     import sqlite3
     conn = sqlite3.connect(path)

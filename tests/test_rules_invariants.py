@@ -1,11 +1,13 @@
-"""The invariants of rules version 2 (TRAJECTORIES.md "Invariants every output keeps") on
+"""The invariants of the rules (TRAJECTORIES.md "Invariants every output keeps") on
 random worlds, in both implementations, and the two implementations agreeing there.
 
 Each world is built here from a random list of acts (issues, comments, PRs merged by squash
 or by a merge commit, direct pushes, pushes of someone else's commit, local merges, squash
-commits of PRs no record holds, approvals, labels, closes, releases) in three repos of two
-orgs, written into a real store (test_events_support), read by ``graphminer.events`` and
-``graphminer.trajectory``; ``graphminer.fakehub.truth`` reads the same world dict.
+commits of PRs no record holds, approvals, labels, closes, releases; and for rules version
+4 a foxtrot merge, a role account's push and a PR merged by its own author) in three repos
+of two orgs, written into a real store (test_events_support) whose identities are then
+resolved, read by ``graphminer.events`` and ``graphminer.trajectory``;
+``graphminer.fakehub.truth`` reads the same world dict.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_events_support import World
 
-from graphminer import timeutil, trajectory
+from graphminer import identity, timeutil, trajectory
+from graphminer.config import load_config
 from graphminer.events import load_events
 from graphminer.fakehub.truth import compute_truth
 
@@ -30,7 +33,7 @@ ORDERED = ("first_landed", "returning", "long_term")
 STORES = itertools.count()
 
 acts = st.lists(
-    st.tuples(st.integers(0, 11), st.sampled_from(USERS), st.sampled_from(USERS),
+    st.tuples(st.integers(0, 14), st.sampled_from(USERS), st.sampled_from(USERS),
               st.integers(0, len(REPOS) - 1), st.integers(1, 24 * 120)),
     min_size=1, max_size=30,
 )
@@ -93,13 +96,32 @@ def random_world(plan: list[tuple]) -> World:
             w.event(repo, items[repo][-1], a, "closed", at)
         elif act == 11:
             w.release(repo, a, at)
+        elif act == 12:  # a pulls the upstream main (with b's commit) into their local main
+            base = w.head(repo)
+            upstream = w.commit(repo, at, author=b, parents=base)
+            local = w.commit(repo, iso(clock + timedelta(hours=1)), author=a, parents=base)
+            w.commit(repo, later, author=a, parents=[local, upstream],
+                     message=f"Merge branch 'main' of github.com:{REPOS[repo_index]}")
+        elif act == 13:  # a shared deploy account (no person) pushes
+            w.commit(repo, at, author=None, email="deploy@web1.example.org", committer=None)
+        elif act == 14:  # a merges their own PR with a merge commit
+            base = w.head(repo)
+            number = w.pr(repo, a, at, merged_at=later, merged_by=a)
+            one = w.commit(repo, at, author=a, parents=base)
+            merge = w.commit(repo, later, author=a, parents=base + [one],
+                             message=f"Merge pull request #{number} from u{a}/y")
+            w.data["issues"][-1]["pull_request"]["merge_commit_sha"] = merge
+            w.event(repo, number, a, "merged", later)
+            prs[repo].append(number)
     return w
 
 
 def harvested(world: World, folder) -> pd.DataFrame:
     conn = world.store(folder / f"store{next(STORES)}.sqlite")
     try:
-        return load_events(conn)
+        config = load_config(None)
+        identity.refresh(conn, config)
+        return load_events(conn, config)
     finally:
         conn.close()
 
@@ -148,7 +170,10 @@ def test_truth_keeps_the_invariants_and_both_implementations_agree(tmp_path, pla
         assert all(at >= marks["first_contact"] for at in marks.values()), key
         dated = [marks[name] for name in ORDERED if name in marks]
         assert dated == sorted(dated), key
-    ours = trajectory.milestones(harvested(world, tmp_path), timeutil.as_of(NOW))
+    events = harvested(world, tmp_path)
+    ours = trajectory.milestones(events, timeutil.as_of(NOW))
+    roles = set(events.loc[events["role_account"], "maker"])
+    assert roles == {key for key, maker in truth["makers"].items() if maker["role_account"]}
     for key, maker in truth["makers"].items():
         for name, expected in maker["milestones"].items():
             got = ours.loc[key, name] if key in ours.index else pd.NaT

@@ -85,11 +85,16 @@ def test_returning_is_a_later_calendar_month_and_long_term_365_days(compute):
 
 
 def test_maintainer_acts_and_the_acts_that_are_not(compute):
+    # Rules version 4: acting on someone else's work, in a repo where the maker had landed
+    # work of their own before; a release where someone else had landed before.
     w = World()
-    ann, ben, cat, dan, eve = (w.user(n, i) for n, i in
+    ann, ben, cat, dan, eve = (w.user(login, uid) for login, uid in
                                [("ann", 1), ("ben", 2), ("cat", 3), ("dan", 4), ("eve", 5)])
+    gil = w.user("gil", 6)
     site = w.repo("civic/site")
     w.commit(site, "2019-01-01T00:00:00Z", author=eve, committer="github")
+    for day, who in enumerate((ann, ben, cat, dan), start=1):  # everyone but gil lands once
+        w.commit(site, f"2019-06-{day:02d}T00:00:00Z", author=who, committer="github")
     # ann: closes her own issue (no), closes ben's issue by a commit (no), approves ben's PR
     # merged BEFORE the review (no), then closes ben's issue by hand on 2020-03-01 (yes).
     own = w.issue(site, ann, "2020-01-01T00:00:00Z")
@@ -105,35 +110,65 @@ def test_maintainer_acts_and_the_acts_that_are_not(compute):
     w.review(site, later, cat, "APPROVED", "2020-04-10T00:00:00Z")
     never = w.pr(site, ben, "2020-03-01T00:00:00Z")
     w.review(site, never, cat, "APPROVED", "2020-03-05T00:00:00Z")
-    # dan: publishes a release on 2020-05-01 (yes); merges his own PR earlier (no).
-    dans = w.pr(site, dan, "2020-04-01T00:00:00Z", merged_at="2020-04-02T00:00:00Z", merged_by=dan)
+    # dan: merges his own PR on 2020-04-02 (a committer, not a maintainer), then publishes a
+    # release on 2020-05-01 (yes: others had landed there before).
+    w.pr(site, dan, "2020-04-01T00:00:00Z", merged_at="2020-04-02T00:00:00Z", merged_by=dan)
     w.release(site, dan, "2020-05-01T00:00:00Z")
-    # ben: a merge commit he committed himself on 2020-06-01 (yes).
-    side = w.commit(site, "2020-05-30T00:00:00Z", author=ben, parents=w.head(site))
-    w.commit(site, "2020-06-01T00:00:00Z", author=ben, parents=[w.data["commits"][0]["sha"], side],
+    # ben: a merge of his own branch on 2020-06-01 (a committer act), then on 2020-07-01 a
+    # merge whose branch holds cat's commit (landing someone else's work: yes).
+    base = w.head(site)
+    side = w.commit(site, "2020-05-30T00:00:00Z", author=ben, parents=base)
+    w.commit(site, "2020-06-01T00:00:00Z", author=ben, parents=base + [side],
              message="Merge branch 'fix'")
+    base = w.head(site)
+    cats = w.commit(site, "2020-06-20T00:00:00Z", author=cat, parents=base)
+    w.commit(site, "2020-07-01T00:00:00Z", author=ben, parents=base + [cats],
+             message="Merge branch 'cat-docs'")
+    # gil never landed anything there: merging ben's PR on 2020-08-01 is no maintainer act.
+    w.pr(site, ben, "2020-07-20T00:00:00Z", merged_at="2020-08-01T00:00:00Z", merged_by=gil)
     got = compute(w)
     assert reached(got, "1", "maintainer") == ts("2020-03-01")
     assert reached(got, "3", "maintainer") == ts("2020-04-10")
     assert reached(got, "4", "maintainer") == ts("2020-05-01")
-    assert reached(got, "2", "maintainer") == ts("2020-06-01")
-    # eve merged ben's PRs on 2020-01-05
+    assert reached(got, "4", "committer") == ts("2020-04-02")
+    assert reached(got, "2", "maintainer") == ts("2020-07-01")
+    assert reached(got, "2", "committer") == ts("2020-06-01")
+    # eve merged ben's PR on 2020-01-05, having landed work there in 2019
     assert reached(got, "5", "maintainer") == ts("2020-01-05")
-    assert dans  # (dan's self-merge is not counted: his date is the release's)
+    assert reached(got, "6", "maintainer") is None
 
 
-def test_direct_push_is_the_committers_act(compute):
+def test_own_pushes_make_a_committer_pushing_others_work_a_maintainer(compute):
     w = World()
     fay, gus = w.user("fay", 6), w.user("gus", 7)
     site = w.repo("civic/site")
     w.commit(site, "2020-01-01T00:00:00Z", author=fay, committer="github")
-    # gus pushes fay's commit straight to the branch: fay lands it, gus is the maintainer.
+    # gus pushes his own commit (a committer) and then fay's commit (someone else's work,
+    # landed by gus: a maintainer act, gus having landed before)
+    w.commit(site, "2020-01-15T00:00:00Z", author=gus)
     w.commit(site, "2020-02-01T00:00:00Z", author=fay, committer=gus)
     got = compute(w)
+    assert reached(got, "7", "committer") == ts("2020-01-15")
     assert reached(got, "7", "maintainer") == ts("2020-02-01")
-    assert reached(got, "7", "first_landed") is None
-    assert reached(got, "6", "maintainer") is None
+    assert reached(got, "7", "first_landed") == ts("2020-01-15")
+    assert reached(got, "6", "maintainer") is None and reached(got, "6", "committer") is None
     assert reached(got, "6", "returning") == ts("2020-02-01")
+
+
+def test_a_foxtrot_merge_lands_nobody_elses_work(compute):
+    # hal pulls the upstream main (holding ivy's commit) into his local main: what came in
+    # was upstream already, so hal is no maintainer for it; his own pushes make a committer.
+    w = World()
+    hal, ivy = w.user("hal", 8), w.user("ivy", 9)
+    site = w.repo("civic/site")
+    base = [w.commit(site, "2020-01-01T00:00:00Z", author=hal)]
+    upstream = w.commit(site, "2020-02-01T00:00:00Z", author=ivy, committer="github", parents=base)
+    local = w.commit(site, "2020-02-02T00:00:00Z", author=hal, parents=base)
+    w.commit(site, "2020-02-03T00:00:00Z", author=hal, parents=[local, upstream],
+             message="Merge branch 'main' of github.com:civic/site")
+    got = compute(w)
+    assert reached(got, "8", "committer") == ts("2020-01-01")
+    assert reached(got, "8", "maintainer") is None
 
 
 def test_triager_and_reviewer_need_someone_elses_item(compute):
@@ -155,46 +190,71 @@ def test_triager_and_reviewer_need_someone_elses_item(compute):
     assert "10" not in got.index  # bots have no milestones at all
 
 
-def test_core_is_the_shortest_prefix_reaching_80_percent(compute):
-    # civic/site, 2020Q2: jo 5, kim 3, lu 2 landed (10 from 3 makers: a team): jo 50%,
-    # jo+kim 80% -> core {jo, kim}, each dated at their own first landed there that quarter.
-    # civic/tiny, 2020Q2: 4 landed, below 10 -> no core there.
-    # civic/pair, 2021Q1: 12 landed from 2 makers (below 3 makers) -> no team, no core.
-    # civic/wide, 2022Q1: mo 6, ned 2, ole 1, pia 1 (10 from 4): prefix {mo, ned} holds 80%,
-    # but ned has 2 < 3 own -> core {mo}.
+def test_core_is_the_sustained_prefix_reaching_80_percent_of_a_year(compute):
+    # civic/site: 2020Q2 jo 8, kim 6, lu 2; 2020Q3 jo 6, kim 7, lu 1.
+    # The year to 2020Q2 (16 landed, 3 makers): prefix {jo 8, kim 6} holds 87.5%, but
+    # neither has 12 of their own that year. The year to 2020Q3 (30): jo 14, kim 13 hold 90%,
+    # both with >= max(12, 5% of 30) in two quarters -> core, dated at each one's first
+    # landed contribution of 2020Q3 (jo 2020-07-01, kim 2020-07-07). lu: 3, never.
+    # civic/pair: 30 landed from 2 makers only (no team) -> no core.
+    # civic/burst: mo lands 20 in 2022Q1 alone, ned and ole 1 each: one quarter -> no core.
     w = World()
     jo, kim, lu = w.user("jo", 11), w.user("kim", 12), w.user("lu", 13)
-    mo, ned, ole, pia = w.user("mo", 14), w.user("ned", 15), w.user("ole", 16), w.user("pia", 17)
-    site, tiny = w.repo("civic/site"), w.repo("civic/tiny")
-    pair, wide = w.repo("civic/pair"), w.repo("civic/wide")
-    for day, who in enumerate([jo] * 5 + [kim] * 3 + [lu] * 2, start=1):
+    mo, ned, ole = w.user("mo", 14), w.user("ned", 15), w.user("ole", 16)
+    site, pair, burst = w.repo("civic/site"), w.repo("civic/pair"), w.repo("civic/burst")
+    for day, who in enumerate([jo] * 8 + [kim] * 6 + [lu] * 2, start=1):
         w.commit(site, f"2020-05-{day:02d}T00:00:00Z", author=who, committer="github")
-    for day in range(1, 5):
-        w.commit(tiny, f"2020-05-{day:02d}T00:00:00Z", author=lu, committer="github")
-    for day, who in enumerate([ole] * 6 + [pia] * 6, start=1):
-        w.commit(pair, f"2021-02-{day:02d}T00:00:00Z", author=who, committer="github")
-    for day, who in enumerate([ned, mo, mo, ned] + [mo] * 4 + [ole, pia], start=1):
-        w.commit(wide, f"2022-03-{day:02d}T00:00:00Z", author=who, committer="github")
+    for day, who in enumerate([jo] * 6 + [kim] * 7 + [lu], start=1):
+        w.commit(site, f"2020-07-{day:02d}T00:00:00Z", author=who, committer="github")
+    for day, who in enumerate([ned] * 15 + [ole] * 15, start=1):
+        w.commit(pair, f"2021-0{1 + day % 5}-{1 + day % 27:02d}T00:00:00Z", author=who, committer="github")
+    for day, who in enumerate([mo] * 20 + [ned, ole], start=1):
+        w.commit(burst, f"2022-02-{day:02d}T00:00:00Z", author=who, committer="github")
     got = compute(w)
-    assert reached(got, "11", "core") == ts("2020-05-01")
-    assert reached(got, "12", "core") == ts("2020-05-06")
+    assert reached(got, "11", "core") == ts("2020-07-01")
+    assert reached(got, "12", "core") == ts("2020-07-07")
     assert reached(got, "13", "core") is None
-    assert reached(got, "14", "core") == ts("2022-03-02")
-    assert reached(got, "15", "core") is None
-    assert reached(got, "16", "core") is None and reached(got, "17", "core") is None
+    assert reached(got, "14", "core") is None
+    assert reached(got, "15", "core") is None and reached(got, "16", "core") is None
 
 
-def test_core_ties_go_to_the_smaller_key(compute):
-    # 9/3/3 (15 from 3 makers): "31" holds 60%, "31"+"32" 80% -> core {31, 32}; "33" has as
-    # many as "32" but loses the tie by key.
+def test_core_needs_its_share_of_the_year(tmp_path):
+    # 2021Q1 and Q2: "31" 9 + 9, "32" 7 + 7, "33" 4 + 4 (40 landed): prefix {31, 32}
+    # holds 80%. With core_min_own 5: both core. With core_min_own_share 0.4 as well (16 of
+    # 40): only "31" has its share.
     w = World()
     a, b, c = w.user("a", 31), w.user("b", 32), w.user("c", 33)
     site = w.repo("civic/site")
-    for day, who in enumerate([c] * 3 + [b] * 3 + [a] * 9, start=1):
-        w.commit(site, f"2021-01-{day:02d}T00:00:00Z", author=who, committer="github")
+    for month in ("01", "04"):
+        for day, who in enumerate([c] * 4 + [b] * 7 + [a] * 9, start=1):
+            w.commit(site, f"2021-{month}-{day:02d}T00:00:00Z", author=who, committer="github")
+    conn = w.store(tmp_path / "s.sqlite")
+    events = load_events(conn)
+    conn.close()
+    limits = {"core_min_own": 5}
+    got = trajectory.milestones(events, AS_OF, {"trajectories": limits})
+    assert reached(got, "31", "core") == ts("2021-04-12")
+    assert reached(got, "32", "core") == ts("2021-04-05")
+    assert reached(got, "33", "core") is None
+    got = trajectory.milestones(events, AS_OF, {"trajectories": {**limits, "core_min_own_share": 0.4}})
+    assert reached(got, "31", "core") == ts("2021-04-12")
+    assert reached(got, "32", "core") is None
+
+
+def test_core_ties_go_to_the_smaller_key(compute):
+    # Each of 2021Q1 and Q2: "33" 6, "32" 6, "31" 20 (64 landed in the year to Q2): "31"
+    # holds 62.5%, then "32" and "33" tie at 12; by key "32" comes first and reaches 81.25%,
+    # so the prefix is {31, 32}: "33" has as many as "32" but loses the tie. Dated in Q2.
+    w = World()
+    a, b, c = w.user("a", 31), w.user("b", 32), w.user("c", 33)
+    site = w.repo("civic/site")
+    for month in ("01", "04"):
+        for i, who in enumerate([c] * 6 + [b] * 6 + [a] * 20):
+            w.commit(site, f"2021-{month}-{1 + i // 2:02d}T{12 * (i % 2):02d}:00:00Z",
+                     author=who, committer="github")
     got = compute(w)
-    assert reached(got, "31", "core") == ts("2021-01-07")
-    assert reached(got, "32", "core") == ts("2021-01-04")
+    assert reached(got, "31", "core") == ts("2021-04-07")
+    assert reached(got, "32", "core") == ts("2021-04-04")
     assert reached(got, "33", "core") is None
 
 
@@ -376,29 +436,33 @@ def test_stages_per_quarter(tmp_path):
 
 
 def test_core_is_held_only_in_its_quarters(tmp_path):
-    # civic/site 2020Q2: kit 6, lou 2, max 2 landed (10 from 3): core {kit}. In 2020Q3 kit
-    # lands one more commit (no team that quarter): a contributor again, returning once
-    # returning was reached (2020-07-01). From 2021Q3 on, no action in the rolling year and
-    # more than 365 days since the last one: the state (gone) shows.
+    # civic/site: kit lands 7 in 2020Q2 and 7 in 2020Q3, lou and max 2 each in 2020Q2: the
+    # year to 2020Q3 holds 18, kit 14 of them in two quarters: core in 2020Q3 (not 2020Q2,
+    # a single quarter). In 2020Q4 kit lands one more (the year to 2020Q4: kit 15 of 19, in
+    # three quarters): core again. From 2021Q1 on kit lands nothing: returning while a
+    # landed contribution is within the rolling year, then the state (gone) shows.
     w = World()
     kit, lou, mx = w.user("kit", 61), w.user("lou", 62), w.user("max", 63)
     site = w.repo("civic/site")
-    for day, who in enumerate([kit] * 6 + [lou] * 2 + [mx] * 2, start=1):
+    for day, who in enumerate([kit] * 7 + [lou] * 2 + [mx] * 2, start=1):
         w.commit(site, f"2020-05-{day:02d}T00:00:00Z", author=who, committer="github")
-    w.commit(site, "2020-07-01T00:00:00Z", author=kit, committer="github")
+    for day in range(1, 8):
+        w.commit(site, f"2020-08-{day:02d}T00:00:00Z", author=kit, committer="github")
+    w.commit(site, "2020-10-01T00:00:00Z", author=kit, committer="github")
     conn = w.store(tmp_path / "s.sqlite")
     events = load_events(conn)
     table = trajectory.stages(events, timeutil.as_of("2021-12-31T23:59:59Z"))
     kits = table[table["maker"] == "61"].set_index("quarter")["stage"]
     assert kits.to_dict() == {
-        ts("2020-04-01"): "core", ts("2020-07-01"): "returning", ts("2020-10-01"): "returning",
+        ts("2020-04-01"): "contributor", ts("2020-07-01"): "core", ts("2020-10-01"): "core",
         ts("2021-01-01"): "returning", ts("2021-04-01"): "returning",
-        ts("2021-07-01"): "gone", ts("2021-10-01"): "gone"}
+        ts("2021-07-01"): "returning", ts("2021-10-01"): "gone"}
 
 
 def test_community_files_count_where_file_lists_exist(compute):
-    # git sources know which files a commit touched: editing CONTRIBUTING or an issue
-    # template is an organiser act; editing code is not
+    # git sources know which files a commit touched: editing a file that makes room for
+    # others (an issue template, CONTRIBUTING, a pull request template, in any folder) is an
+    # organiser act; editing code or a README is not (rules version 4)
     w = World()
     una, val = w.user("una", 97), w.user("val", 98)
     site = w.repo("civic/site")
@@ -407,11 +471,16 @@ def test_community_files_count_where_file_lists_exist(compute):
     w.commit(site, "2020-04-01T00:00:00Z", author=una, committer="github",
              files=[".github/ISSUE_TEMPLATE/bug.md"])
     w.commit(site, "2020-05-01T00:00:00Z", author=val, committer="github", files=["docs/CONTRIBUTING.md"])
-    wes = w.user("wes", 99)
+    wes, xia = w.user("wes", 99), w.user("xia", 100)
     w.commit(site, "2020-06-01T00:00:00Z", author=wes, committer="github", files=["README.md"])
     w.commit(site, "2020-07-01T00:00:00Z", author=wes, committer="github", files=["READ.py"])
+    w.commit(site, "2020-08-01T00:00:00Z", author=wes, committer="github",
+             files=["docs/pull_request_template.md"])
+    w.commit(site, "2020-09-01T00:00:00Z", author=xia, committer="github",
+             files=["GOVERNANCE.md", "README.md"])
     got = compute(w)
     assert reached(got, "97", "organiser") == ts("2020-04-01")
-    assert reached(got, "99", "organiser") == ts("2020-06-01")
+    assert reached(got, "99", "organiser") == ts("2020-08-01")
+    assert reached(got, "100", "organiser") == ts("2020-09-01")
     # val created the repo; una acted there on 2020-03-01, before val's CONTRIBUTING edit
     assert reached(got, "98", "organiser") == ts("2020-03-01")

@@ -157,13 +157,14 @@ def test_output_has_the_truth_file_format_with_every_milestone_key():
     assert set(truth["makers"]) == {"1", "git:dee@example.org"}
     expected_keys = [
         "first_contact", "first_issue", "first_comment", "first_pr", "first_landed",
-        "returning", "long_term", "maintainer", "triager", "reviewer", "core", "creator",
+        "returning", "long_term", "committer", "maintainer", "triager", "reviewer", "core", "creator",
         "organiser", "coder_to_organiser", "repo_bridge", "org_bridge", "inactive", "gone",
         "returned", "landed_elsewhere", "civic_elsewhere", "government", "founder", "moved_on",
     ]
     assert list(MILESTONES) == expected_keys
     for maker in truth["makers"].values():
-        assert set(maker) == {"login", "identities", "is_bot", "resolvable", "milestones"}
+        assert set(maker) == {"login", "identities", "is_bot", "role_account", "resolvable",
+                              "milestones"}
         assert list(maker["milestones"]) == expected_keys
         for value in maker["milestones"].values():
             assert value is None or (len(value) == 20 and value.endswith("Z"))
@@ -182,7 +183,9 @@ def test_default_rules_hold_the_documented_thresholds():
     assert DEFAULT_RULES["core_share"] == 0.8
     assert DEFAULT_RULES["core_min_landed"] == 10
     assert DEFAULT_RULES["core_min_makers"] == 3
-    assert DEFAULT_RULES["core_min_own"] == 3
+    assert DEFAULT_RULES["core_min_own"] == 12  # a year's landed contributions (version 4)
+    assert DEFAULT_RULES["core_min_own_share"] == 0.05
+    assert DEFAULT_RULES["core_min_quarters"] == 2
     assert DEFAULT_RULES["shift_min_actions"] == 3
     assert DEFAULT_RULES["organiser_labels"] == ["good first issue", "help wanted"]
 
@@ -215,10 +218,12 @@ def test_first_contact_issue_comment_and_pr_are_the_earliest_of_each_kind():
 def test_merged_pr_lands_at_merged_at_and_its_squash_commit_does_not_land_again():
     world = World()
     alice, bob, _ = people(world)
+    world.commit("b" * 40, t("2019-12-01"), ("Bob Jones", "bob@example.org"), committer=WEB_FLOW,
+                 author_id=bob)  # bob landed work there before he merged alice's PR
     world.pr(1, alice, t("2020-01-01"), merged_at=t("2020-01-03"), merge_sha="s" * 40)
     world.event(1, bob, "merged", t("2020-01-03"))
     world.commit("s" * 40, t("2020-01-03"), ("Alice Smith", "alice@example.org"),
-                 committer=WEB_FLOW, author_id=alice, message="Add (#1)")
+                 committer=WEB_FLOW, author_id=alice, message="Add (#1)", parents=["b" * 40])
     world.commit("t" * 40, t("2020-03-04"), ("Alice Smith", "alice@example.org"),
                  committer=WEB_FLOW, author_id=alice, message="Fix (#9)\n\nbody", parents=["s" * 40])
     truth = world.truth()
@@ -268,9 +273,10 @@ def test_a_local_merge_lands_its_branch_once_per_author_at_the_merge():
     marks = truth["makers"]["2"]["milestones"]
     assert marks["first_landed"] == t("2020-01-01")
     assert marks["returning"] == t("2020-02-01")  # the merge commit itself landed nothing
-    # bob's first commit is a founder's direct push, and carol's work landed with the merge
-    # (not strictly before it): his push of 2020-02-01 is his first maintainer act.
-    assert marks["maintainer"] == t("2020-02-01")
+    # bob's pushes of his own commits make him a committer (rules version 4); his merge
+    # landed carol's work, having landed his own before: a maintainer act.
+    assert marks["committer"] == t("2020-01-01")
+    assert marks["maintainer"] == t("2020-01-10")
     assert marks["creator"] == t("2020-01-01")
 
 
@@ -278,16 +284,19 @@ def test_merge_commit_committed_by_the_maker_dates_maintainer():
     world = World()
     alice, bob, carol = people(world)
     world.pr(7, carol, t("2020-01-01"), merged_at=t("2020-01-10"), merge_sha="m" * 40)
+    world.commit("0" * 40, t("2019-12-01"), ("Bob Jones", "bob@example.org"), author_id=bob,
+                 committer=WEB_FLOW)  # bob's own work landed first
     # bob merges carol's PR on the command line: no merged event, the merge commit is his.
     world.commit("1" * 40, t("2020-01-02"), ("Carol King", "carol@example.org"), author_id=carol,
-                 committer=WEB_FLOW)
+                 committer=WEB_FLOW, parents=["0" * 40])
     world.commit("2" * 40, t("2020-01-03"), ("Carol King", "carol@example.org"),
                  author_id=carol, committer=WEB_FLOW, parents=["1" * 40])
     world.commit("m" * 40, t("2020-01-10"), ("Bob Jones", "bob@example.org"), author_id=bob,
                  parents=["1" * 40, "2" * 40], message="Merge pull request #7 from carol/topic")
     truth = world.truth()
     assert truth["makers"]["2"]["milestones"]["maintainer"] == t("2020-01-10")
-    assert truth["makers"]["2"]["milestones"]["first_landed"] is None
+    assert truth["makers"]["2"]["milestones"]["committer"] is None  # none of it was his
+    assert truth["makers"]["2"]["milestones"]["first_landed"] == t("2019-12-01")
     carol_marks = truth["makers"]["3"]["milestones"]
     # carol's first commit (web-flow committer) landed; her PR landed at merged_at.
     assert carol_marks["first_landed"] == t("2020-01-02")
@@ -305,14 +314,18 @@ def test_direct_push_needs_the_maker_as_committer_not_web_flow():
     world.commit("2" * 40, t("2020-02-01"), a, author_id=alice, parents=["1" * 40])
     makers = world.truth()["makers"]
     assert makers["1"]["milestones"]["first_landed"] == t("2020-01-01")
-    assert makers["1"]["milestones"]["maintainer"] == t("2020-02-01")
+    # her own commit pushed by herself: a committer (rules version 4), not a maintainer
+    assert makers["1"]["milestones"]["committer"] == t("2020-02-01")
+    assert makers["1"]["milestones"]["maintainer"] is None
     assert makers["2"]["milestones"]["maintainer"] is None
+    assert makers["2"]["milestones"]["committer"] is None
 
 
 def test_a_founders_own_pushes_and_releases_are_not_maintainer_acts():
     # alice pushes and releases in a repo where no one else has landed anything; bob's PR
     # lands on 2020-02-01; her release in that same second is not after it; her push of
-    # 2020-03-01 is.
+    # 2020-03-01 is her own work (a committer act since her first push); her release of
+    # 2020-04-01 is a maintainer act.
     world = World()
     alice, bob, _ = people(world)
     a = ("Alice Smith", "alice@example.org")
@@ -322,9 +335,11 @@ def test_a_founders_own_pushes_and_releases_are_not_maintainer_acts():
     world.pr(1, bob, t("2020-01-20"), merged_at=t("2020-02-01"))
     world.release(alice, t("2020-02-01"))
     world.commit("3" * 40, t("2020-03-01"), a, author_id=alice, parents=["2" * 40])
+    world.release(alice, t("2020-04-01"))
     marks = world.milestones("1")
     assert marks["creator"] == t("2020-01-01")
-    assert marks["maintainer"] == t("2020-03-01")
+    assert marks["committer"] == t("2020-01-01")
+    assert marks["maintainer"] == t("2020-04-01")
 
 
 # ------------------------------------------------------------------ maintainer, triager, reviewer
@@ -341,15 +356,23 @@ def test_maintainer_acts_on_someone_elses_items_only():
     world.event(2, bob, "closed", t("2020-01-05"))  # someone else's, by hand: yes
     world.pr(3, carol, t("2020-01-01"), merged_at=t("2020-03-01"))
     world.event(3, alice, "merged", t("2020-03-01"))
+    world.pr(4, alice, t("2020-03-02"), merged_at=t("2020-03-03"))
+    world.pr(5, carol, t("2020-03-04"), merged_at=t("2020-03-05"))
+    world.event(5, alice, "merged", t("2020-03-05"))
     marks = world.truth()["makers"]
+    # bob merged his own PR (a committer), then closed carol's issue having landed work
+    assert marks["2"]["milestones"]["committer"] == t("2020-01-02")
     assert marks["2"]["milestones"]["maintainer"] == t("2020-01-05")
-    assert marks["1"]["milestones"]["maintainer"] == t("2020-03-01")
+    # alice's first merge came before any work of hers had landed there; her second after
+    assert marks["1"]["milestones"]["maintainer"] == t("2020-03-05")
     assert marks["3"]["milestones"]["maintainer"] is None
 
 
 def test_approval_of_a_later_merged_pr_is_dated_at_the_review():
     world = World()
     alice, bob, carol = people(world)
+    world.commit("a" * 40, t("2019-12-01"), ("Alice Smith", "alice@example.org"), author_id=alice,
+                 committer=WEB_FLOW)  # alice's own work landed before
     world.pr(1, carol, t("2020-01-01"), merged_at=t("2020-02-01"))
     world.review(1, alice, "APPROVED", t("2020-01-15"))
     world.pr(2, carol, t("2020-01-01"))  # never merged
@@ -485,23 +508,25 @@ def landed_prs(world: World, repo: int, counts: dict[int, int], day: str, first_
             number += 1
 
 
-def test_core_is_the_shortest_prefix_reaching_eighty_percent():
-    world = World(now=t("2021-01-01"))
+def test_core_is_the_sustained_prefix_reaching_eighty_percent_of_a_year():
+    world = World(now=t("2021-06-01"))
     alice, bob, carol = people(world)
     world.repo(11)
     world.repo(12)
     world.repo(13)
-    # 10 from 3 makers: alice 60%, alice+bob 80%; bob has 2 < 3 of his own -> {alice}
-    landed_prs(world, 11, {alice: 6, bob: 2, carol: 2}, "2020-05-05", 1)
-    # 10 from 3 makers: bob 50%, bob+carol 80% -> {bob, carol}
-    landed_prs(world, 12, {bob: 5, carol: 3, alice: 2}, "2020-08-05", 1)
-    landed_prs(world, 13, {carol: 12}, "2020-02-05", 1)  # one maker: no team, no core
+    # repo 11, 2020Q2 and Q3: alice 7 + 7, bob 6 + 6, carol 2 + 2. The year to Q3 holds 30:
+    # alice 14 (47%), bob 12 (87%) -> prefix {alice, bob}; both >= 12 of their own in two
+    # quarters -> core, dated at their first landed there in 2020Q3.
+    landed_prs(world, 11, {alice: 7, bob: 6, carol: 2}, "2020-05-05", 1)
+    landed_prs(world, 11, {alice: 7, bob: 6, carol: 2}, "2020-08-05", 100)
+    # repo 12: carol lands 20 in 2020Q4 alone, alice and bob one each: one quarter -> no
+    landed_prs(world, 12, {carol: 20, alice: 1, bob: 1}, "2020-11-05", 1)
+    landed_prs(world, 13, {carol: 30}, "2020-02-05", 1)  # one maker: no team, no core
     makers = world.truth()["makers"]
-    # dated at the maker's first landed contribution there that quarter
-    assert makers["1"]["milestones"]["core"] == t("2020-05-05", "12:00:00")
+    assert makers["1"]["milestones"]["core"] == t("2020-08-05", "12:00:00")
     assert makers["2"]["milestones"]["core"] == t("2020-08-05", "12:00:00")
-    assert makers["3"]["milestones"]["core"] == t("2020-08-05", "12:00:00")
-    world.data["issues"] = [i for i in world.data["issues"] if i["repo_id"] != 12]
+    assert makers["3"]["milestones"]["core"] is None
+    world.data["issues"] = [i for i in world.data["issues"] if i["number"] < 100]
     assert world.truth()["makers"]["2"]["milestones"]["core"] is None
 
 
@@ -509,9 +534,10 @@ def test_core_ties_break_by_maker_key_in_string_order():
     world = World(now=t("2021-01-01"))
     for user_id in (5, 9, 12):
         world.user(user_id, f"u{user_id}")
-    landed_prs(world, 10, {5: 3, 9: 9, 12: 3}, "2020-10-10", 1)
+    for day, number in (("2020-07-10", 1), ("2020-10-10", 100)):
+        landed_prs(world, 10, {5: 6, 9: 20, 12: 6}, day, number)
     makers = world.truth()["makers"]
-    # 15 landed: "9" holds 60%; "12" and "5" tie at 3, and "12" < "5" as strings: 80%.
+    # 64 landed: "9" holds 62.5%; "12" and "5" tie at 12, and "12" < "5" as strings: 81%.
     cores = {key for key, maker in makers.items() if maker["milestones"]["core"]}
     assert cores == {"9", "12"}
     assert makers["12"]["milestones"]["core"] == t("2020-10-10", "12:00:00")
@@ -520,16 +546,16 @@ def test_core_ties_break_by_maker_key_in_string_order():
 def test_core_counts_the_current_quarter_up_to_as_of_only():
     world = World(now=t("2020-05-20"))
     alice, bob, carol = people(world)
-    landed_prs(world, 10, {alice: 4, bob: 2, carol: 3}, "2020-05-01", 1)
-    world.pr(99, bob, t("2020-05-02"), merged_at=t("2020-05-21"))  # merged after as_of
+    landed_prs(world, 10, {alice: 6, bob: 2, carol: 3}, "2020-02-01", 1)
+    landed_prs(world, 10, {alice: 5}, "2020-05-01", 50)
+    world.pr(99, alice, t("2020-05-02"), merged_at=t("2020-05-21"))  # merged after as_of
     makers = world.truth()["makers"]
-    assert all(m["milestones"]["core"] is None for m in makers.values())  # 9 landed by as_of
+    assert all(m["milestones"]["core"] is None for m in makers.values())  # alice: 11 by as_of
     world.data["now"] = t("2020-05-21")
     makers = world.truth()["makers"]
-    # 10 landed: alice 4 (40%), then bob and carol 3 each ("2" < "3"): 70%, 100%
+    # the year to 2020Q2: 17 landed, alice 12 of them in two quarters
     assert makers["1"]["milestones"]["core"] == t("2020-05-01", "12:00:00")
-    assert makers["2"]["milestones"]["core"] == t("2020-05-01", "12:00:00")
-    assert makers["3"]["milestones"]["core"] == t("2020-05-01", "12:00:00")
+    assert makers["2"]["milestones"]["core"] is None
 
 
 # ------------------------------------------------------------------ coder_to_organiser
@@ -703,5 +729,91 @@ def test_a_commit_outside_the_branch_history_lands_but_is_no_direct_push():
                  author_id=alice, parents=["0" * 40])
     marks = world.milestones("1")
     assert marks["first_landed"] == t("2019-06-01")
-    assert marks["maintainer"] is None
-    assert world.milestones("2")["maintainer"] == t("2020-01-01")
+    assert marks["maintainer"] is None and marks["committer"] is None
+    # bob's own pushes: a committer (rules version 4), not a maintainer
+    assert world.milestones("2")["committer"] == t("2020-01-01")
+    assert world.milestones("2")["maintainer"] is None
+
+
+# ------------------------------------------------------------------ rules version 4: not people
+
+
+def test_role_accounts_and_bots_by_word_hold_no_milestones():
+    # each identity pushes one commit straight to the branch (linked to no account)
+    world = World()
+    jbohbot = world.user(21, "jbohbot")  # a login lower-case by habit: a person
+    deploybot = world.user(22, "deploy-bot")  # 'bot' as a separate word: a bot
+    sides = {
+        "root <root@server1>": "role", "deploy <deploy@web1.example.org>": "role",
+        "FOI site testharness <foi@example.org>": "role",
+        "FixMyStreet archive email account <fms@example.org>": "role",
+        "Anna <ops@s1.example.org>": "role", "Ben <ops@s2.example.org>": "role",
+        "Cy <ops@s3.example.org>": "role",  # one user name on three machines, three names
+        "fdsbot <fdsbot@example.org>": "bot", "Translation Bot <tx@example.org>": "bot",
+        "Lena Bohbot <lena@example.org>": "person", "Sam Abbot <sam@example.org>": "person",
+        "Mary Ng <admin@Marys-MacBook-Pro.local>": "person",  # her own machine's user name
+        "Rooty Rootson <root@example.org>": "person",
+    }
+    parent: list[str] = []
+    for number, text in enumerate(sides, start=1):
+        name, email = text[:-1].split(" <")
+        sha = f"{number:040x}"
+        world.commit(sha, t("2020-01-01", f"00:{number:02d}:00"), (name, email), parents=parent)
+        parent = [sha]
+    world.issue(1, jbohbot, t("2020-02-01"))
+    world.issue(2, deploybot, t("2020-02-02"))
+    makers = world.truth()["makers"]
+    kinds = {}
+    for key, maker in makers.items():
+        if maker["role_account"]:
+            kinds[key] = "role"
+        elif maker["is_bot"]:
+            kinds[key] = "bot"
+        else:
+            kinds[key] = "person"
+        if kinds[key] != "person":
+            assert set(maker["milestones"].values()) == {None}, key
+            assert not (maker["is_bot"] and maker["role_account"])
+        else:
+            assert maker["milestones"]["first_contact"] is not None
+    expected = {f"git:{text.split('<')[1][:-1].lower()}": kind for text, kind in sides.items()}
+    expected.update({"21": "person", "22": "bot"})
+    assert kinds == expected
+
+
+def test_a_committer_who_never_maintains():
+    # dee lands two PRs merged by bob, then pushes her own commit and merges her own PR:
+    # a committer from her push, never a maintainer (she never acts on others' work).
+    world = World()
+    alice, bob, _ = people(world)
+    dee = world.user(4, "dee")
+    world.commit("0" * 40, t("2019-01-01"), ("Bob Jones", "bob@example.org"), author_id=bob)
+    for number, day in ((1, "2020-01-01"), (2, "2020-02-01")):
+        world.pr(number, dee, t(day), merged_at=t(day, "06:00:00"))
+        world.event(number, bob, "merged", t(day, "06:00:00"))
+    world.commit("1" * 40, t("2020-03-01"), ("Dee Day", "dee@example.org"), author_id=dee,
+                 parents=["0" * 40])
+    world.pr(3, dee, t("2020-04-01"), merged_at=t("2020-04-02"))
+    world.event(3, dee, "merged", t("2020-04-02"))
+    makers = world.truth()["makers"]
+    assert makers["4"]["milestones"]["committer"] == t("2020-03-01")
+    assert makers["4"]["milestones"]["maintainer"] is None
+    assert makers["2"]["milestones"]["maintainer"] == t("2020-01-01", "06:00:00")
+
+
+def test_a_foxtrot_merge_lands_nothing_of_anyone_elses():
+    # bob pulls the upstream main, holding carol's commit, into his local main
+    world = World()
+    alice, bob, carol = people(world)
+    b, c = ("Bob Jones", "bob@example.org"), ("Carol King", "carol@example.org")
+    world.commit("0" * 40, t("2020-01-01"), b, author_id=bob)
+    world.commit("1" * 40, t("2020-01-05"), c, author_id=carol, committer=WEB_FLOW, parents=["0" * 40])
+    world.commit("2" * 40, t("2020-01-06"), b, author_id=bob, parents=["0" * 40])
+    world.commit("3" * 40, t("2020-01-07"), b, author_id=bob, parents=["2" * 40, "1" * 40],
+                 message="Merge branch 'main' of github.com:civic/repo10")
+    makers = world.truth()["makers"]
+    assert makers["2"]["milestones"]["maintainer"] is None
+    assert makers["2"]["milestones"]["committer"] == t("2020-01-01")
+    # the same merge named as a merge of carol's branch lands her work: a maintainer act
+    world.data["commits"][-1]["message"] = "Merge branch 'carol-fix'"
+    assert world.milestones("2")["maintainer"] == t("2020-01-07")

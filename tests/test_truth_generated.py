@@ -49,8 +49,9 @@ def test_keys_logins_and_bots_match_the_world(generated):
             assert maker["identities"][0] == users[key]["login"]
             typed_bot = users[key]["type"] == "Bot" or users[key]["login"].endswith("[bot]")
             assert maker["is_bot"] or not typed_bot
-        if maker["is_bot"]:
+        if maker["is_bot"] or maker["role_account"]:
             assert set(maker["milestones"].values()) == {None}
+            assert not (maker["is_bot"] and maker["role_account"])
         else:
             assert maker["milestones"]["first_contact"] is not None
 

@@ -38,7 +38,8 @@ def test_noreply_emails_of_both_forms_resolve_to_the_account():
     assert set(makers) == {"583231", "2", "git:ghostly@users.noreply.github.com"}
     assert makers["583231"]["login"] == "octocat"
     assert makers["583231"]["milestones"]["first_landed"] == t("2020-01-01")
-    assert makers["2"]["milestones"]["maintainer"] == t("2020-01-02")  # a direct push
+    # a direct push of their own commit: a committer (rules version 4)
+    assert makers["2"]["milestones"]["committer"] == t("2020-01-02")
     assert makers["git:ghostly@users.noreply.github.com"]["resolvable"] is False
 
 
@@ -110,9 +111,11 @@ def test_unlinked_emails_with_one_full_name_are_one_maker_keyed_by_the_earliest_
     assert dee_entry["identities"] == ["dee@new.example", "dee@old.example"]
     assert dee_entry["resolvable"] is False
     assert dee_entry["login"] is None
-    # Commit 3 came in through the merge; commits 2 (direct push) and 4 (merge) landed.
+    # Commit 3 came in through the merge; commits 2 (direct push) and 4 (merge) landed, her
+    # own work put there by herself: a committer (rules version 4), no maintainer.
     assert dee_entry["milestones"]["first_landed"] == t("2020-02-01")
-    assert dee_entry["milestones"]["maintainer"] == t("2020-02-01")
+    assert dee_entry["milestones"]["committer"] == t("2020-02-01")
+    assert dee_entry["milestones"]["maintainer"] is None
 
 
 def test_a_linked_commit_is_never_moved_to_another_account():
@@ -134,7 +137,10 @@ def test_committer_identity_resolves_for_direct_pushes():
     world = World()
     alice = world.user(1, "alice")
     bob = world.user(2, "bob")
-    world.commit("1" * 40, t("2020-01-01"), ("Bob Jones", "bob@example.org"), author_id=bob)
+    world.commit("0" * 40, t("2019-12-01"), ("Alice Smith", "alice@example.org"), author_id=alice,
+                 committer=("GitHub", "noreply@github.com"))  # alice's own work landed first
+    world.commit("1" * 40, t("2020-01-01"), ("Bob Jones", "bob@example.org"), author_id=bob,
+                 parents=["0" * 40])
     # alice applies carol's patch; the committer side is linked only by alice's email.
     world.commit("2" * 40, t("2020-02-01"), ("Carol King", "carol@example.org"),
                  committer=("Alice Smith", "alice@example.org"), committer_id=alice,
@@ -143,7 +149,7 @@ def test_committer_identity_resolves_for_direct_pushes():
                  committer=("A S", "alice@example.org"), parents=["2" * 40])
     makers = makers_of(world)
     assert makers["1"]["milestones"]["maintainer"] == t("2020-02-01")
-    assert makers["1"]["milestones"]["first_landed"] is None
+    assert makers["1"]["milestones"]["first_landed"] == t("2019-12-01")
     assert makers["git:carol@example.org"]["milestones"]["first_landed"] == t("2020-02-01")
     assert makers["git:carol@example.org"]["milestones"]["maintainer"] is None
 

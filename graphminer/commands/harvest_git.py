@@ -19,8 +19,9 @@ def harvest_git(path: str, org: str | None, repo: str | None, store: str | None,
 
     PATH is a repository or a file written by `git log --reverse --topo-order --raw
     --pretty=fuller --decorate=short --parents --no-renames HEAD` (optionally gzipped);
-    its OWNER+REPO.pull-refs.tsv.gz beside it is read too. A second run reads only new
-    commits.
+    its OWNER+REPO.pull-refs.tsv.gz beside it is read too. From a repository, annotated
+    tags are read as releases by their taggers (lightweight tags are skipped). A second run
+    reads only new commits and tags.
     """
     from graphminer.commands.harvest import interrupted_runs_marked
     from graphminer.config import store_path_for
@@ -37,5 +38,6 @@ def harvest_git(path: str, org: str | None, repo: str | None, store: str | None,
     click.echo(
         f"{result.full_name}: {result.commits_new} new commits, {result.commits_updated} updated, "
         f"{result.pull_refs} pull refs"
+        + (f", {result.tags_new} new tags" if result.tags_new else "")
         + (f", {len(result.warnings)} warnings" if result.warnings else "")
     )

@@ -19,7 +19,7 @@ def _open(store: str | None, config_path: str | None):
 
 @click.group("identities", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of text")
-@click.option("--include-bots", is_flag=True, help="list bots too")
+@click.option("--include-bots", is_flag=True, help="list bots and role accounts (root, deploy...) too")
 @click.option("--store", help="the store file (default from the config)")
 @click.option("--config", "config_path", help="the config file")
 @click.pass_context
@@ -33,9 +33,12 @@ def identities(ctx: click.Context, as_json: bool, include_bots: bool, store: str
 
     conn = _open(store, config_path)
     try:
-        makers = list_makers(conn, include_bots=include_bots)
+        makers = with_role_accounts(list_makers(conn, include_bots=True),
+                                    load_config(config_path)["people"]["role_accounts"])
     finally:
         conn.close()
+    if not include_bots:
+        makers = [maker for maker in makers if not maker["is_bot"] and not maker["role_account"]]
     if as_json:
         click.echo(json.dumps(makers, indent=1, ensure_ascii=False))
         return
@@ -55,11 +58,13 @@ def explain(ctx: click.Context, who: str, as_json: bool, store: str | None) -> N
     """Say which maker LOGIN_OR_EMAIL belongs to, by which rule and on what evidence
     (every piece of evidence the rules found for each of its joins)."""
     from graphminer.identity import explain as explain_identity
+    from graphminer.identity import list_makers
 
     config = load_config(ctx.obj["config"])
     conn = _open(store or ctx.obj["store"], ctx.obj["config"])
     try:
         makers = explain_identity(conn, who, config)
+        everyone = list_makers(conn, include_bots=True)
     finally:
         conn.close()
     if not makers:
@@ -67,6 +72,12 @@ def explain(ctx: click.Context, who: str, as_json: bool, store: str | None) -> N
             f"no identity matches {who!r}: give a login, an email or a name as "
             f"'graphminer identities --include-bots' lists them"
         )
+    roles = {maker["key"]: maker for maker in with_role_accounts(
+        everyone, config["people"]["role_accounts"]) if maker["role_account"]}
+    for maker in makers:
+        maker["role_account"] = maker["key"] in roles
+        if maker["role_account"]:
+            maker["role_rule"] = roles[maker["key"]]["role_rule"]
     if as_json or ctx.obj["json"]:
         click.echo(json.dumps(makers, indent=1, ensure_ascii=False))
         return
@@ -78,6 +89,21 @@ def explain(ctx: click.Context, who: str, as_json: bool, store: str | None) -> N
             for piece in item.get("all_evidence", []):
                 if (piece["rule"], piece["evidence"]) != (item["rule"], item["evidence"]):
                     click.echo(f"        also [{piece['rule']}] {piece['evidence']}")
+
+
+def with_role_accounts(makers: list[dict], words: list[str]) -> list[dict]:
+    """The makers, each with ``role_account`` beside ``is_bot`` (graphminer.bots: a shared
+    account such as root or deploy, not a person; a bot is never also one)."""
+    from graphminer.bots import role_account_makers
+
+    rows = [(maker["key"], item["kind"], item["identity"]) for maker in makers
+            if not maker["is_bot"] for item in maker["identities"]]
+    roles = role_account_makers(rows, words)
+    for maker in makers:
+        maker["role_account"] = maker["key"] in roles
+        if maker["role_account"]:
+            maker["role_rule"] = roles[maker["key"]]
+    return makers
 
 
 def _commits(item: dict) -> str:
@@ -103,4 +129,6 @@ def _rule_rank(order: tuple[str, ...]):
 def _maker_line(maker: dict) -> str:
     label = maker["login"] or maker["name"] or maker["key"]
     bot = f"  (bot: {maker['bot_rule']})" if maker["is_bot"] else ""
+    if maker.get("role_account"):
+        bot = f"  (role account: {maker['role_rule']})"
     return f"{maker['key']}  {label}  {maker['commits']} commits{bot}"

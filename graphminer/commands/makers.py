@@ -20,7 +20,7 @@ def progress_to_terminal(message: str) -> None:
 @click.option("--org", help="Only this organisation (its makers at org scope).")
 @click.option("--stage", type=click.Choice(STAGES), help="Only makers at this stage now.")
 @click.option("--as-of", "as_of", help="Reference time, ISO 8601 read as UTC (default: end of the last harvest).")
-@click.option("--include-bots", is_flag=True, help="List bots too (they have no milestones).")
+@click.option("--include-bots", is_flag=True, help="List bots and role accounts (root, deploy...) too; they have no milestones.")
 @click.option("--store", "store", help="Store file (default from the config).")
 @click.option("--config", "config_path", help="Config file (TOML).")
 @click.option("--json", "as_json", is_flag=True, help="A JSON list, one object per maker.")

@@ -6,7 +6,10 @@ they act in, over which time window, in which role. Kinds of makers follow
 docs/rules.md: one-off contributors (about half of contributors),
 participants, returning and long-term contributors, contributors who become maintainers,
 coders who turn organisers, bridges across repos and orgs, people who go inactive and
-return, repo founders, bots and people with no account. The plan is only intent: the
+return, repo founders, bots and people with no account; and for rules version 4 (see
+``plant_roles_v4``): committers who land their own work but never maintain, a sustained
+core and a one-quarter burst in a busy repository, and people with surnames that end in
+"bot" (Bohbot, Abbot), who are people. The plan is only intent: the
 ground truth is computed later from the records the repository stage writes.
 """
 
@@ -52,6 +55,10 @@ KIND_WEIGHTS = (
     ("returner", 3),
     ("git_only", 5),
 )
+# Rules version 4's roles, planted by turning the first one-off contributors (with an
+# account and plain emails) into them after their draws are made: every random choice of
+# the cast stays what it was without them (``plant_roles_v4``).
+ROLES_V4 = ("committer", "core", "burst")
 # Every kind is planted at least once, whatever the size, so small test worlds hold them.
 FORCED_KINDS = tuple(kind for kind, _ in KIND_WEIGHTS)
 
@@ -144,7 +151,7 @@ class Stint:
     repo: int
     start: int
     end: int
-    role: str  # founder | contrib | participant | maintainer | organiser | git_only
+    role: str  # founder | contrib | participant | maintainer | organiser | git_only | committer | core | burst
     n: int = 1
     pivot: int = 0  # maintainer: promotion time; organiser: start of the organising quarter
 
@@ -252,7 +259,9 @@ def plant_identity_cases(plan: Plan) -> None:
     git_domain, imported (two) and name_twin, as many as the world has. Only identities
     change: the plan's stints and every random choice before are untouched."""
     busy = _activity(plan)
-    people = [m for m in plan.makers if m.kind != "bot" and m.idx in busy]
+    # (the makers planted for rules version 4's roles keep plain identities: their roles
+    # are what they test)
+    people = [m for m in plan.makers if m.kind not in ("bot", *ROLES_V4) and m.idx in busy]
     people.sort(key=lambda m: (-busy[m.idx], m.idx))
     founders = {repo.founder for repo in plan.repos}
     accounts = [m for m in people if m.login is not None and m.idx not in founders]
@@ -419,6 +428,11 @@ class _Picker:
             total += repo.weight
             self.cum.append(total)
 
+    def busiest(self) -> RepoPlan:
+        """The most popular repository that has a history (not empty, not a fork)."""
+        usable = [repo for repo in self.repos if not repo.empty and not repo.fork and not repo.blocked]
+        return max(usable or self.repos, key=lambda repo: (repo.weight, -repo.idx))
+
     def pick(self, rnd: random.Random, other_org_than: int | None = None) -> RepoPlan:
         for _ in range(20):
             repo = rnd.choices(self.repos, cum_weights=self.cum)[0]
@@ -489,6 +503,54 @@ def _plan_maker(rnd: random.Random, maker: Maker, picker: _Picker, now: int) -> 
     return []
 
 
+def plant_roles_v4(rnd: random.Random, maker: Maker, picker: _Picker, now: int) -> list[Stint]:
+    """The stints of the makers planted for rules version 4's roles:
+
+    - ``committer``: lands two PRs, then pushes their own commits and merges their own PRs,
+      and never acts on anyone else's work (a committer who never maintains);
+    - ``core``: about ten merged PRs a quarter for three quarters in the busiest repository
+      (a sustained core);
+    - ``burst``: fourteen merged PRs within one quarter of the busiest repository and nothing
+      before or after (core for one quarter only: not core from version 4 on).
+    """
+    idx, kind = maker.idx, maker.kind
+    if kind == "committer":
+        repo = picker.pick(rnd)
+        t = _window(rnd, repo, now, 300 * DAY)
+        rights = min(now - 60 * DAY, t + rnd.randint(40, 120) * DAY)
+        return [Stint(idx, repo.idx, t, min(now - DAY, rights + rnd.randint(100, 400) * DAY),
+                      "committer", 2, pivot=rights)]
+    repo = picker.busiest()
+    if kind == "core":
+        t = _window(rnd, repo, now, 320 * DAY)
+        return [Stint(idx, repo.idx, t, min(now - 2 * DAY, t + 270 * DAY), "core", 30)]
+    t = _window(rnd, repo, now, 150 * DAY)
+    q_start, q_end = quarter_bounds(t)
+    if q_end - max(t, q_start) < 50 * DAY:
+        q_start, q_end = quarter_bounds(q_end + 1)
+        t = q_start + DAY
+    return [Stint(idx, repo.idx, t, q_end - 25 * DAY, "burst", 14)]
+
+
+def roles_v4_makers(makers: list[Maker]) -> dict[int, str]:
+    """maker idx -> the rules version 4 role it is planted as: the first one-off
+    contributors with an account and plain emails, one per role."""
+    chosen = [m.idx for m in makers if m.kind == "one_off" and m.login is not None
+              and m.email_mode == "plain"]
+    return dict(zip(chosen, ROLES_V4, strict=False))
+
+
+def name_like_a_bot(maker: Maker, surname: str) -> None:
+    """A person whose surname ends in 'bot' (Bohbot, Abbot): a person all the same (rules
+    version 4 never reads a capitalised surname as a bot)."""
+    first = maker.name.split(" ", 1)[0]
+    maker.name = f"{first} {surname}"
+    maker.git_name = maker.name
+    if maker.login is not None:
+        maker.login = f"{first.lower()}-{surname.lower()}{maker.idx}"
+        maker.primary_email = f"{maker.login}@{maker.primary_email.split('@', 1)[1]}"
+
+
 def build_plan(seed: int, n_orgs: int, per_org: int, n_makers: int, years: int, now: int,
                blocked: int = 0, identity_cases: bool = False) -> Plan:
     """The whole cast and every stint, deterministic for ``seed``; with ``identity_cases``,
@@ -514,10 +576,16 @@ def build_plan(seed: int, n_orgs: int, per_org: int, n_makers: int, years: int, 
         end = now - DAY
         repo.stints.append(Stint(repo.founder, repo.idx, repo.created, end, "founder", 1))
         first_seen[repo.founder] = min(first_seen.get(repo.founder, repo.created), repo.created)
+    v4 = roles_v4_makers(makers)
+    v4_rnd = random.Random(seed * 7919 + 4)
     for maker in makers:
         if maker.kind in ("bot", "founder"):
             continue
-        for stint in _plan_maker(rnd, maker, picker, now):
+        stints = _plan_maker(rnd, maker, picker, now)
+        if maker.idx in v4:  # its draws made, the planted role replaces them
+            maker.kind = v4[maker.idx]
+            stints = plant_roles_v4(v4_rnd, maker, picker, now)
+        for stint in stints:
             repos[stint.repo].stints.append(stint)
             first_seen[maker.idx] = min(first_seen.get(maker.idx, stint.start), stint.start)
     for maker in makers:
@@ -528,7 +596,7 @@ def build_plan(seed: int, n_orgs: int, per_org: int, n_makers: int, years: int, 
     members: dict[int, set[int]] = {org: set() for org in range(n_orgs)}
     for repo in repos:
         for stint in repo.stints:
-            if stint.role in ("founder", "maintainer", "organiser"):
+            if stint.role in ("founder", "maintainer", "organiser", "committer"):
                 members[repo.org].add(stint.maker)
     for repo in repos:
         repo.stints.sort(key=lambda s: (s.start, s.maker))
@@ -536,4 +604,9 @@ def build_plan(seed: int, n_orgs: int, per_org: int, n_makers: int, years: int, 
                 bots=bots, members=members)
     if identity_cases:
         plant_identity_cases(plan)
+    # people of the plain email mode (an identity case's names are its evidence)
+    plain = [m for m in makers if m.kind not in ("bot", "founder", *ROLES_V4) and m.login is not None
+             and m.email_mode == "plain"]
+    for maker, surname in zip(plain[-2:], ("Bohbot", "Abbot"), strict=False):
+        name_like_a_bot(maker, surname)
     return plan

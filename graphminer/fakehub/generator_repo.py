@@ -244,6 +244,8 @@ class RepoSim:
             self.releases.append((self._at(stint.pivot + 5 * DAY, stint.end), stint.maker))
             for ts in self._spread(stint.pivot, stint.end, rnd.randint(0, 2)):
                 self._add_pr(stint.maker, ts)
+        elif role in ("committer", "core", "burst"):
+            self._plan_roles_v4(stint)
         elif role == "organiser":
             for ts in self._spread(stint.start, stint.end, stint.n):
                 self._add_pr(stint.maker, ts, plan="merge")
@@ -258,6 +260,35 @@ class RepoSim:
             for ts in self._spread(q_start + DAY, q_end, rnd.randint(1, 2)):
                 self.floating.append((ts, stint.maker, "respond"))
             self.floating.append((self._at(q_start + DAY, q_end), stint.maker, "review"))
+
+    def _plan_roles_v4(self, stint) -> None:
+        """Rules version 4's planted roles (``generator_cast.plant_roles_v4``): a committer
+        lands two PRs, then pushes and self-merges their own work only; a core or burst
+        maker's PRs are all merged."""
+        rnd = self.rnd
+        if stint.role == "committer":
+            for ts in self._spread(stint.start, stint.pivot - DAY, stint.n):
+                self._add_pr(stint.maker, ts, plan="merge")
+            for ts in self._spread(stint.pivot + DAY, stint.end, rnd.randint(1, 3)):
+                self._push(ts, "direct", (stint.maker, self._title()))
+            for ts in self._spread(stint.pivot + DAY, stint.end, rnd.randint(1, 2)):
+                self._add_pr(stint.maker, ts, plan="self").merge_style = "merge"
+            return
+        for ts in self._spread(stint.start, stint.end, stint.n):
+            self._add_pr(stint.maker, ts, plan="merge")
+
+    def _plan_not_people(self) -> None:
+        """Accounts that are not people (rules version 4): a role account that deploys
+        ("deploy <deploy@web1...>") and a translation bot named like a person's handle
+        ("fdsbot"), both pushing to the branch; always in the showcase repository."""
+        low = self.repo.created + 30 * DAY
+        if low >= self.now - 2 * DAY:
+            return
+        rnd = random.Random(self.plan.seed * 1_000_033 + self.repo.idx)  # the repo's draws stay
+        for act, share in (("role", 0.2), ("wordbot", 0.2)):
+            if self.force_bots or rnd.random() < share:
+                for _ in range(rnd.randint(1, 3)):
+                    self._push(low + int(rnd.random() * (self.now - DAY - low)), "bot", act)
 
     def _plan_bots(self) -> None:
         rnd, repo, bots = self.rnd, self.repo, self.plan.bots
@@ -319,6 +350,8 @@ class RepoSim:
         merger = self._maintainer_at(end, exclude=thread.author)
         if merger is None:
             merger = thread.author if any(m == thread.author for _, m in self.maintainers) else self.repo.founder
+        if decided == "self":  # a committer merges their own PR (rules version 4)
+            merger = thread.author
         if rnd.random() < 0.2:
             self._triage(thread, thread.created + self._at(60, 6 * HOUR))
         if rnd.random() < 0.25:
@@ -635,8 +668,16 @@ class RepoSim:
         sha = sha_of(self.repo.repo_id, "patch", order)
         return self._commit(sha, f"{self._title()} (patch by mail)", who, authored, user_id, by, ts, by_id, parents)
 
-    def _bot_commit(self, bot_idx: int | None, ts: int, order: int, parents: list[str]) -> dict:
-        """A [bot] account's push, or (None) an org's bot identity that has no account."""
+    def _bot_commit(self, bot_idx: int | str | None, ts: int, order: int, parents: list[str]) -> dict:
+        """A [bot] account's push, (None) an org's bot identity that has no account, ('role')
+        a deploy role account's or ('wordbot') a bot named like a handle's."""
+        if isinstance(bot_idx, str):
+            org_login = self.plan.orgs[self.repo.org]["login"]
+            who = ({"name": "deploy", "email": f"deploy@web1.{org_login}.org"} if bot_idx == "role"
+                   else {"name": "fdsbot", "email": f"fdsbot@{org_login}.org"})
+            sha = sha_of(self.repo.repo_id, bot_idx, order)
+            message = "Deploy the site" if bot_idx == "role" else "Update translations"
+            return self._commit(sha, message, who, ts, None, who, ts, None, parents)
         if bot_idx is None:
             org_login = self.plan.orgs[self.repo.org]["login"]
             who, user_id = {"name": "GitHub Actions Bot", "email": f"{org_login}-bot@{org_login}.org"}, None
@@ -670,6 +711,7 @@ class RepoSim:
             self._plan_stint(stint)
         if self.maintainers and not repo.empty:
             self._plan_bots()
+            self._plan_not_people()
             if self.force_bots:
                 self._plan_git_shapes()
             if not repo.archived:

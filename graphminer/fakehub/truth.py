@@ -71,14 +71,19 @@ Actions (each one row: maker, time, repo; each counted once)
     once per distinct author per merge that dated commits, at that time. Merge commits land
     nobody's work. Commits no tip reaches (a broken history) land at their committer date
     but are never direct pushes.
- 6. Committer acts: a commit pushed to the branch (on the mainline, or the puller's side of
-    a foxtrot merge) whose committer resolves to a maker (GitHub's web-flow committer
-    ``GitHub <noreply@github.com>`` resolves to nobody) and that is a direct push (not a
-    merge, not come in through a PR); and a merge commit on the mainline or a landing
-    merge anywhere, not imported. A merge committed by the web flow is its author's act
-    (who pressed merge). It is one action of whoever committed it, at the time the commit
-    landed, and a maintainer act only under rule 18. When the committer is also the
-    author, the landed contribution is a second action at the same second.
+ 6. Landing acts (rules version 4): a commit pushed to the branch (on the mainline, or the
+    puller's side of a foxtrot merge) that is not a merge and that no merge dated (a direct
+    push, or a PR's squashed or rebased commit), whose committer resolves to a maker
+    (GitHub's web-flow committer ``GitHub <noreply@github.com>`` resolves to nobody); and a
+    merge commit on the mainline or a landing merge anywhere, not imported, by its
+    committer, or by its author when the web flow committed it (who pressed merge). Only
+    the copy of a commit that counts (rule 5) is an act. Each is one action of its doer at
+    the time the commit landed. The work it landed: a non-merge's own commit; a merge's
+    non-merge commits that it dated (rule 5). When the doer authored some of that work, it
+    is a committer act; when another person (rule 8) authored some, an act on someone
+    else's work (rule 18), except for a foxtrot merge (rule 5), whose other side was
+    upstream already. When the committer is also the author, the landed contribution is a
+    second action at the same second.
  7. Code actions: landed commits (5, commits only) and PRs opened. Organising actions:
     issues opened; labeled/assigned/milestoned events on someone else's issue or PR;
     reviews of someone else's PR; first responses (organiser). An action is counted
@@ -91,7 +96,9 @@ Actions (each one row: maker, time, repo; each counted once)
 Identities
  9. A maker's key is the GitHub user id as a string. Issue, PR, comment, review, event
     and release authors are users by id. A user is a bot when its ``type`` is ``Bot``,
-    its login ends in ``[bot]`` or its login is in ``rules["bots"]`` (case-insensitive).
+    its login ends in ``[bot]``, its login is in ``rules["bots"]`` (case-insensitive), or
+    (version 4) one of its login's words (split at spaces, dots, dashes, underscores) is
+    ``bot``, ``Bot`` or ``BOT``.
 10. A commit side (author or committer: name, email, linked id) resolves, in order:
     (a) email ``noreply@github.com`` -> nobody (GitHub's web-flow committer);
     (b) the linked ``author_id``/``committer_id`` -> that user;
@@ -112,7 +119,9 @@ Identities
 11. A commit identity is a bot when its name or email contains ``[bot]``; or its name,
     its email or the part of its email before ``@`` equals an entry of ``rules["bots"]``;
     or its name or email contains one of ``rules["bot_patterns"]`` (default
-    ``github actions bot`` and ``-bot@``), all case-insensitive. No surname regex.
+    ``github actions bot`` and ``-bot@``), all case-insensitive; or (version 4) its name is
+    one lower-case word ending in ``bot`` (``fdsbot``) or has ``bot``/``Bot``/``BOT`` as one of
+    its words. No surname regex: "Lena Bohbot" is a person.
 12. Unlinked, non-bot commit emails (lower-cased) are grouped: two emails used with the
     same valid full name (as in 10f) are one person; then the heuristics of
     docs/identities.md join them (personal domains, login words, merge subjects: class
@@ -123,9 +132,10 @@ Identities
     (nothing links them to an account, so they legitimately stay separate).
 14. ``identities``: the maker's current login (if any) followed by the sorted, lower-cased
     emails of every commit side resolved to the maker.
-15. Listed makers: every non-bot maker with at least one action up to as_of, and every bot
-    (user or commit identity) that would have had one; bots have ``is_bot: true`` and all
-    milestones null. Bot actions are removed before any rule runs.
+15. Listed makers: every person with at least one action up to as_of, and every bot or
+    role account (rule 26) that would have had one; bots have ``is_bot: true``, role
+    accounts ``role_account: true`` (and ``is_bot: false``), both all milestones null. Their
+    actions are removed before any rule runs, and they are never someone else (rule 8).
 
 Milestones (network scope)
 16. first_contact/first_issue/first_comment/first_pr/first_landed: the earliest action of
@@ -133,20 +143,26 @@ Milestones (network scope)
 17. returning: the first landed contribution in a later calendar month (UTC) than
     first_landed; long_term: the first landed contribution at least ``long_term_days``
     (365 x 24 h) after first_landed.
-18. maintainer: the earliest of a ``merged`` event on someone else's PR; a ``closed``
+18. maintainer (version 4): the earliest act on someone else's work, in a repo where the
+    maker's own landed contribution (5) is dated strictly before the act: a ``merged``
+    event on someone else's PR; a landing act on someone else's work (6); a ``closed``
     event on someone else's issue or PR with a null ``commit_id``; an APPROVED review of
     someone else's PR merged at or after the review (and by as_of), dated at the review;
-    and, only in a repo where another maker's landed contribution (5) is dated strictly
-    before the act: a release published, a committer act (6).
+    and a release published, in a repo where another maker's landed contribution is dated
+    strictly before it. committer: the earliest committer act (6), or ``merged`` event by
+    the PR's own author.
 19. triager: the first labeled/assigned/milestoned event on someone else's issue or PR.
     reviewer: the first review on someone else's PR.
-20. core: per repo and calendar quarter, landed contributions (5) per maker; a quarter
-    counts when it has at least ``core_min_landed`` from at least ``core_min_makers``
-    makers; makers sorted by count descending, then by key ascending in plain string order
-    ("10" < "9" < "git:..."); the core is the shortest prefix whose count reaches
-    ``core_share`` of the quarter's total (exact arithmetic), less the makers with fewer
-    than ``core_min_own``; dated at the maker's first landed contribution in that repo in
-    that quarter, the earliest over repos and quarters.
+20. core (version 4): per repo and calendar quarter Q in which someone landed, the year
+    Q-3..Q: landed contributions (5) per maker there, and in how many of those quarters
+    each landed; it counts when the year holds at least ``core_min_landed`` and at least
+    ``core_min_makers`` makers had landed in the repo by the end of Q; makers sorted by
+    count descending, then by key ascending in plain string order ("10" < "9" <
+    "git:..."); the core is the shortest prefix whose count reaches ``core_share`` of the
+    year's total (exact arithmetic), keeping the makers with at least max(``core_min_own``,
+    ``core_min_own_share`` x total) landed in at least ``core_min_quarters`` quarters of the
+    year, Q among them; dated at the maker's first landed contribution in that repo in Q,
+    the earliest over repos and quarters.
 21. creator: per repo, the first of its landed commits (5, commits only, before the
     one-per-author count of merges; by the time they reached the branch, ties by sha) and its issues and PRs opened (ties: commits before issues, then lower
     number), bots removed first; dated at that action; network: the earliest repo.
@@ -160,7 +176,8 @@ Milestones (network scope)
     record, as the issues endpoint shows it), and whose last ``closed`` event up to as_of
     (bots' events removed; by time, then event id) was by someone else; dated at that
     event. (d) creator of a repo (21) in which another maker acted: dated at the earliest
-    action there of any other maker at or after the creator's act. (e) community files never fire (no file lists).
+    action there of any other maker at or after the creator's act. (e) community files
+    never fire (no file lists).
 23. coder_to_organiser: per calendar quarter, count code and organising actions (7); a
     quarter qualifies as coding when code + organising >= ``shift_min_actions`` and
     code * 2 > total, as organising when total >= ``shift_min_actions`` and
@@ -173,6 +190,17 @@ Milestones (network scope)
     ``inactive_days`` / ``gone_days`` (exact days of 24 h), including the trailing gap from
     the last action to as_of; dated at the gap's start + the days. returned: the first
     action that ends a gap of at least ``gone_days`` (the trailing gap never does).
+
+Accounts that are not people (version 4)
+26. A role account is a maker every identity of whom is a role's: its commit sides' (name,
+    email) pairs, and a user's login as a name with no email. A pair is a role's when the
+    name is a word of ``rules["role_accounts"]``; or holds one of
+    ``rules["role_words_in_names"]`` between separators (start, end, space, dot, dash,
+    underscore); or ends in the word "account"; or, the name being no full name (one word or
+    none), the email's user name (after any ``+``) is such a word or holds such a word; or
+    the email's user name is used under >= 3 names on >= 3 hosts of one site (a host with
+    no dot or a local suffix is site ""; a subdomain's site is its registrable domain; a
+    registrable domain itself is a mailbox, no machine).
 
 Invariants (rules version 2; tests check them on generated worlds): no milestone is dated
 before the maker's first_contact (every dated milestone is an action of theirs, a later
@@ -203,6 +231,8 @@ MILESTONES: tuple[str, ...] = (
     "first_landed",
     "returning",
     "long_term",
+    # rules version 4: one's own work put on the branch by oneself (write access)
+    "committer",
     "maintainer",
     "triager",
     "reviewer",
@@ -232,7 +262,9 @@ DEFAULT_RULES: dict[str, Any] = {
     "core_share": 0.8,
     "core_min_landed": 10,
     "core_min_makers": 3,
-    "core_min_own": 3,
+    "core_min_own": 12,
+    "core_min_own_share": 0.05,
+    "core_min_quarters": 2,
     "shift_min_actions": 3,
     "organiser_labels": ["good first issue", "help wanted"],
     # Merges into these (and into a repo's default branch) land work: `[git] long_lived_branches`
@@ -269,6 +301,12 @@ DEFAULT_RULES: dict[str, Any] = {
     ],
     # Substrings of a commit name or email that only automation uses.
     "bot_patterns": ["github actions bot", "-bot@"],
+    # Words that name a role, not a person (a whole name, login or email user name).
+    "role_accounts": ["root", "admin", "administrator", "deploy", "deployer", "www-data",
+                      "testharness", "test", "build", "ci"],
+    # Of those, the ones that also count as one word of a longer name or user name.
+    "role_words_in_names": ["admin", "administrator", "deploy", "deployer", "www-data",
+                            "testharness"],
     # Full names that say nothing about who someone is (never evidence for a merge).
     "generic_names": [
         "your name",
@@ -343,6 +381,81 @@ def normal_name(name: str | None) -> str:
 def valid_full_name(name: str, generic: set[str]) -> bool:
     """Whether a normalised name may serve as evidence: two words or more, not generic."""
     return len(name.split()) >= 2 and name not in generic
+
+
+# --------------------------------------------------------------------------- not people (v4)
+
+WORD_BREAK = re.compile(r"[ \t._-]+")
+
+
+def has_bot_word(text: str | None) -> bool:
+    """Rule 11 (version 4): ``bot``, ``Bot`` or ``BOT`` as one of the words of a login or
+    name, words split at spaces, dots, dashes and underscores (``deploy-bot``,
+    "Translation Bot"; ``Abbot`` and ``Bohbot`` are one word, a surname)."""
+    return any(part in ("bot", "Bot", "BOT") for part in WORD_BREAK.split((text or "").strip()))
+
+
+def is_lower_bot_name(name: str | None) -> bool:
+    """Rule 11 (version 4): a commit or profile name that is a single lower-case word
+    ending in ``bot`` (``fdsbot``); logins are not read this way (they are lower-case by
+    habit: ``jbohbot`` is a person)."""
+    text = (name or "").strip()
+    return bool(text) and text.endswith("bot") and text == text.lower() and not any(
+        ch.isspace() for ch in text) and text[0].isalnum()
+
+
+def as_separate_word(text: str, word: str) -> bool:
+    """``word`` between the ends of ``text`` or separators (space, dot, dash, underscore)."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or text[start - 1] in " \t._-") and (end == len(text) or text[end] in " \t._-"):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
+def is_role_identity(name: str, email: str, rules: dict) -> bool:
+    """Rule 26: a normalised name and a lower-cased email that are a role's, not a person's."""
+    roles = {word.lower() for word in rules["role_accounts"]}
+    in_names = roles & {word.lower() for word in rules["role_words_in_names"]}
+    if name in roles or any(as_separate_word(name, word) for word in in_names):
+        return True
+    if name.split()[-1:] == ["account"]:
+        return True
+    if len(name.split()) > 1:
+        return False  # a person's full name on their own machine's user name
+    user = email.partition("@")[0].rpartition("+")[2]
+    return user in roles or any(as_separate_word(user, word) for word in in_names)
+
+
+def machine_site_of(host: str) -> str | None:
+    """Rule 26: the site a machine's host belongs to ('' for a local name), None for a
+    registrable domain (a mailbox, not a machine)."""
+    parts = host.split(".")
+    local = ("local", "localdomain", "lan", "home", "internal", "(none)", "localhost")
+    if len(parts) == 1 or parts[-1] in local or host in local:
+        return ""
+    second = {"co", "com", "org", "net", "ac", "gov", "edu", "ne", "or", "go", "gob"}
+    keep = 3 if len(parts[-1]) == 2 and parts[-2] in second else 2
+    if len(parts) <= keep:
+        return None
+    return ".".join(parts[-keep:])
+
+
+def shared_machine_emails(pairs: Any) -> set[str]:
+    """Rule 26: emails whose user name is used on >= 3 machines of one site under >= 3
+    different names."""
+    seen: dict[tuple[str, str], tuple[set, set]] = defaultdict(lambda: (set(), set()))
+    for name, email in pairs:
+        user, _, host = email.partition("@")
+        site = machine_site_of(host) if user else None
+        if site is not None:
+            names, hosts = seen[(user, site)]
+            names.add(name)
+            hosts.add(host)
+    return {f"{user}@{host}" for (user, _), (names, hosts) in seen.items()
+            if len(names) >= 3 and len(hosts) >= 3 for host in hosts}
 
 
 class Action:
@@ -495,11 +608,13 @@ class People:
         self.bot_words = {word.lower() for word in rules["bots"]}
         self.bot_patterns = [pattern.lower() for pattern in rules["bot_patterns"]]
         self.generic = {normal_name(name) for name in rules["generic_names"]}
+        self.rules = rules
         self.bot_users = {user_id for user_id in self.users if self.user_is_bot(user_id)}
         self.bot_keys: set[str] = set()
         self.emails: dict[str, set[str]] = defaultdict(set)
         self.email_owner, self.name_owner = self.linked_evidence(commits)
         self.open_key = self.open_makers(commits)
+        self.role_keys = self.role_accounts(commits, rules)
 
     # users ---------------------------------------------------------------
 
@@ -517,7 +632,8 @@ class People:
         if user is None:
             return False
         login = user["login"].lower()
-        return user.get("type") == "Bot" or login.endswith("[bot]") or login in self.bot_words
+        return (user.get("type") == "Bot" or login.endswith("[bot]") or login in self.bot_words
+                or has_bot_word(user["login"]))
 
     def login(self, key: str) -> str | None:
         if key.startswith("git:"):
@@ -534,6 +650,8 @@ class People:
         if name_l in self.bot_words or email in self.bot_words:
             return True
         if email.split("@", 1)[0] in self.bot_words:
+            return True
+        if is_lower_bot_name(name) or has_bot_word(name):
             return True
         return any(pattern in name_l or pattern in email for pattern in self.bot_patterns)
 
@@ -572,9 +690,11 @@ class People:
 
     def plays_a_role(self, name: str, email: str) -> bool:
         """A role's identity says nothing about a person: its name is a role word, or it
-        is not a full name and its address's user name is one."""
+        is not a full name and its address's user name is one, or it is a role account's
+        by rule 26 (``rules["role_accounts"]``)."""
         local = email.rpartition("@")[0] or email
-        return name in ROLE_LOCALS or (len(name.split()) < 2 and local in ROLE_LOCALS)
+        return (name in ROLE_LOCALS or (len(name.split()) < 2 and local in ROLE_LOCALS)
+                or is_role_identity(name, email, self.rules))
 
     # open sides (a)-(g) --------------------------------------------------
 
@@ -887,7 +1007,29 @@ class People:
         return key
 
     def is_bot(self, key: str | None) -> bool:
-        return key in self.bot_keys
+        """Not a person: a bot, or a role account (rule 26); their acts are nobody's."""
+        return key in self.bot_keys or key in self.role_keys
+
+    def is_role(self, key: str | None) -> bool:
+        return key in self.role_keys
+
+    def role_accounts(self, commits: list[dict], rules: dict) -> set[str]:
+        """Rule 26: makers every identity of whom is a role's (users: the login counts as a
+        name with no email)."""
+        identities: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for commit in commits:
+            for side in ("author", "committer"):
+                key = self.side_key(commit, side)
+                person = commit.get(side) or {}
+                if key is not None and key not in self.bot_keys:
+                    email = (person.get("email") or "").strip().lower()
+                    identities[key].add((normal_name(person.get("name")), email))
+        for user_id, user in self.users.items():
+            if user_id not in self.bot_users:
+                identities[str(user_id)].add((user["login"].lower(), ""))
+        shared = shared_machine_emails(pair for pairs in identities.values() for pair in pairs)
+        return {key for key, pairs in identities.items()
+                if pairs and all(pair[1] in shared or is_role_identity(*pair, rules) for pair in pairs)}
 
     def identities(self, key: str) -> list[str]:
         login = self.login(key)
@@ -1157,8 +1299,11 @@ class Ledger:
         self.landed: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
         self.marks: dict[str, dict[str, datetime]] = defaultdict(dict)
         self.seen_bots: set[str] = set()
-        # releases, direct pushes, merge commits: (maker, time, repo), judged by rule 18
+        # releases: (maker, time, repo), judged by rule 18's "someone else landed before"
         self.shared_acts: list[tuple[str, datetime, int]] = []
+        # acts on someone else's work: (maker, time, repo), judged by rule 18's "the maker
+        # had landed work of their own there before"
+        self.acts_on_others: list[tuple[str, datetime, int]] = []
 
     def counts(self, maker: str | None, ts: datetime) -> bool:
         """Whether an act by ``maker`` at ``ts`` enters the rules (not a bot, not later)."""
@@ -1234,7 +1379,8 @@ def maker_entry(people: People, key: str, marks: dict[str, datetime], is_bot: bo
     return {
         "login": people.login(key),
         "identities": people.identities(key),
-        "is_bot": is_bot,
+        "is_bot": is_bot and not people.is_role(key),
+        "role_account": people.is_role(key),
         "resolvable": not key.startswith("git:"),
         "milestones": {name: format_time(marks.get(name)) for name in MILESTONES},
     }
@@ -1298,7 +1444,7 @@ def record_comments_and_reviews(
         responses[target].append((ts, maker, action))
         ledger.mark(maker, "reviewer", ts)
         if record.get("state") == "APPROVED" and item.merged is not None and item.merged >= ts:
-            ledger.mark(maker, "maintainer", ts)
+            ledger.acts_on_others.append((maker, ts, record["repo_id"]))
     return responses
 
 
@@ -1324,9 +1470,11 @@ def record_events(
         if triage:
             ledger.mark(actor, "triager", ts)
         if others and kind == "merged":
-            ledger.mark(actor, "maintainer", ts)
+            ledger.acts_on_others.append((actor, ts, record["repo_id"]))
+        if kind == "merged" and item is not None and item.author == actor:
+            ledger.mark(actor, "committer", ts)  # merged their own pull request
         if others and kind == "closed" and record.get("commit_id") is None:
-            ledger.mark(actor, "maintainer", ts)
+            ledger.acts_on_others.append((actor, ts, record["repo_id"]))
         label = (record.get("label") or "").lower()
         if others and kind == "labeled" and not item.is_pr and label in organiser_labels:
             ledger.mark(actor, "organiser", ts)
@@ -1354,7 +1502,7 @@ def record_releases(world: dict, ledger: Ledger) -> None:
 def record_commits(
     world: dict, commits: list[dict], ledger: Ledger
 ) -> dict[int, tuple[datetime, str, str]]:
-    """Landed commits and committer acts (rules 5, 6); returns each repo's first landed commit."""
+    """Landed commits and landing acts (rules 5, 6); returns each repo's first landed commit."""
     merge_prs: dict[int, dict[str, int]] = defaultdict(dict)
     held: dict[int, set[int]] = defaultdict(set)
     for record in world.get("issues", []):
@@ -1381,7 +1529,6 @@ def record_commits(
                 continue  # one commit, one contribution: it counts where it landed first
             ts = branch.reached(sha)
             author = ledger.people.side_key(commit, "author")
-            committer = ledger.people.side_key(commit, "committer")
             is_merge = len(commit.get("parents", [])) >= 2
             lands = not is_merge and (sha not in branch.via_pr or branch.number[sha] not in held[repo_id])
             if lands and ledger.counts(author, ts):
@@ -1393,16 +1540,42 @@ def record_commits(
                         landed_from_merge.add((merge, author))
                     ledger.act(author, ts, repo_id, CODE)
                     ledger.landed[author].append((ts, repo_id))
-            pushed = sha in branch.mainline or sha in branch.pushed_local
-            direct_push = pushed and not is_merge and sha not in branch.via_pr
-            branch_merge = is_merge and sha not in branch.imported and (
-                sha in branch.mainline or branch.kind(sha) in (PR_SUBJECT, LONG_LIVED_SUBJECT))
-            if branch_merge and is_web_flow(commit):
-                committer = author  # a merge pressed on the web is its author's act
-            if (direct_push or branch_merge) and ledger.counts(committer, ts):
-                ledger.act(committer, ts, repo_id)
-                ledger.shared_acts.append((committer, ts, repo_id))
+        record_landing_acts(branch, ledger, repo_id, counted)
     return firsts
+
+
+def record_landing_acts(branch: Branch, ledger: Ledger, repo_id: int, counted: dict[str, int]) -> None:
+    """Rule 6: who put work on the branch (an action), and whose work it was: their own (a
+    committer act) or someone else's (an act on others' work, rule 18)."""
+    brought: dict[str, list[str]] = defaultdict(list)
+    for sha, merge in branch.brought_by.items():
+        if len(branch.by_sha[sha].get("parents", [])) < 2 and counted[sha] == repo_id:
+            brought[merge].append(sha)
+    for sha, commit in branch.by_sha.items():
+        if counted[sha] != repo_id:
+            continue  # one commit, one act: where it counts (rule 5)
+        is_merge = len(commit.get("parents", [])) >= 2
+        pushed = sha in branch.mainline or sha in branch.pushed_local
+        if is_merge and (sha in branch.imported or not (
+                sha in branch.mainline or branch.kind(sha) in (PR_SUBJECT, LONG_LIVED_SUBJECT))):
+            continue  # a merge of main into a side branch, or another repo's: nobody's act
+        if not is_merge and (not pushed or sha in branch.brought_by):
+            continue  # brought in by a merge: the merge is the act
+        doer = ledger.people.side_key(commit, "committer")
+        if is_merge and is_web_flow(commit):
+            doer = ledger.people.side_key(commit, "author")  # pressed merge on the web
+        ts = branch.reached(sha)
+        if not ledger.counts(doer, ts):
+            continue
+        ledger.act(doer, ts, repo_id)
+        work = [sha] if not is_merge else sorted(brought.get(sha, []))
+        authors = [ledger.people.side_key(branch.by_sha[done], "author") for done in work]
+        if doer in authors:
+            ledger.mark(doer, "committer", ts)
+        if is_merge and branch.is_foxtrot(sha):
+            continue  # what a foxtrot merge brings in was upstream already
+        if any(ledger.someone_else(doer, author) for author in authors):
+            ledger.acts_on_others.append((doer, ts, repo_id))
 
 
 def repo_name(repo: dict) -> str:
@@ -1429,8 +1602,9 @@ def is_web_flow(commit: dict) -> bool:
 
 
 def mark_shared_acts(ledger: Ledger) -> None:
-    """Rule 18's releases, direct pushes and merge commits: maintainer acts only in a repo
-    where another maker had landed a contribution strictly before."""
+    """Rule 18: releases are maintainer acts only in a repo where another maker had landed
+    a contribution strictly before; acts on someone else's work only in a repo where the
+    maker had landed a contribution of their own strictly before."""
     landers: dict[int, dict[str, datetime]] = defaultdict(dict)
     for maker, contributions in ledger.landed.items():
         for ts, repo_id in contributions:
@@ -1439,6 +1613,10 @@ def mark_shared_acts(ledger: Ledger) -> None:
                 seen[maker] = ts
     for maker, ts, repo_id in ledger.shared_acts:
         if any(other != maker and at < ts for other, at in landers[repo_id].items()):
+            ledger.mark(maker, "maintainer", ts)
+    for maker, ts, repo_id in ledger.acts_on_others:
+        own = landers[repo_id].get(maker)
+        if own is not None and own < ts:
             ledger.mark(maker, "maintainer", ts)
 
 
@@ -1604,29 +1782,53 @@ def coder_to_organiser_at(actions: list[Action], rules: dict) -> datetime | None
 
 
 def core_quarters(landed: dict[str, list[tuple[datetime, int]]], rules: dict) -> dict[str, datetime]:
-    """Rule 20: each maker's core date, the earliest over repos and quarters with a team."""
-    tallies: dict[tuple[int, datetime], Counter] = defaultdict(Counter)
-    first_there: dict[tuple[int, datetime, str], datetime] = {}
+    """Rule 20: each maker's core date, the earliest over repos and quarters."""
+    per_quarter: dict[int, dict[int, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    first_there: dict[tuple[int, int, str], datetime] = {}
     for maker, contributions in landed.items():
         for ts, repo_id in contributions:
-            place = (repo_id, quarter_start(ts))
-            tallies[place][maker] += 1
-            key = (*place, maker)
+            quarter = ts.year * 4 + (ts.month - 1) // 3
+            per_quarter[repo_id][quarter][maker] += 1
+            key = (repo_id, quarter, maker)
             if key not in first_there or ts < first_there[key]:
                 first_there[key] = ts
     share = Fraction(str(rules["core_share"]))
+    own_share = Fraction(str(rules["core_min_own_share"]))
     first: dict[str, datetime] = {}
-    for (repo_id, quarter), counts in tallies.items():
-        total = sum(counts.values())
-        if total < rules["core_min_landed"] or len(counts) < rules["core_min_makers"]:
-            continue
-        running = 0
-        for maker, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0])):
-            if count >= rules["core_min_own"]:
-                at = first_there[(repo_id, quarter, maker)]
-                if maker not in first or at < first[maker]:
-                    first[maker] = at
-            running += count
-            if running >= share * total:
-                break
+    for repo_id, quarters in per_quarter.items():
+        arrived: dict[str, int] = {}
+        for quarter in sorted(quarters):
+            for maker in quarters[quarter]:
+                arrived.setdefault(maker, quarter)
+        for quarter in sorted(quarters):
+            for maker in sustained_core(quarters, quarter, arrived, share, own_share, rules):
+                found = first_there[(repo_id, quarter, maker)]
+                if maker not in first or found < first[maker]:
+                    first[maker] = found
     return first
+
+
+def sustained_core(quarters: dict[int, Counter], quarter: int, arrived: dict[str, int],
+                   share: Fraction, own_share: Fraction, rules: dict) -> list[str]:
+    """Rule 20 for one repo and quarter: the makers in its core over the year ending there
+    who landed work in that quarter."""
+    year: Counter = Counter()
+    active: Counter = Counter()
+    for earlier in range(quarter - 3, quarter + 1):
+        for maker, count in quarters.get(earlier, Counter()).items():
+            year[maker] += count
+            active[maker] += 1
+    total = sum(year.values())
+    team = sum(1 for since in arrived.values() if since <= quarter)
+    if total < rules["core_min_landed"] or team < rules["core_min_makers"]:
+        return []
+    needed = max(Fraction(rules["core_min_own"]), own_share * total)
+    found = []
+    running = 0
+    for maker, count in sorted(year.items(), key=lambda pair: (-pair[1], pair[0])):
+        if count >= needed and active[maker] >= rules["core_min_quarters"] and maker in quarters[quarter]:
+            found.append(maker)
+        running += count
+        if running >= share * total:
+            break
+    return found

@@ -8,6 +8,11 @@ into the store (``commits``, source ``git``, or ``both`` when the API saw the sh
 ``files`` holds the changed paths from ``--raw``, never blob contents, so mirrors with
 missing blobs and partial clones work). It is incremental: the last harvested head is
 kept in ``_watermarks`` (endpoint ``git:head``) and a second run reads only new commits.
+From a repository (a saved log has none) it also reads the **annotated tags** (rules
+version 4: a tag is a release, published at its tag date by its tagger): each is stored as
+a ``releases`` row of the repo with ``source`` 'git', the tagger's name and email (who is
+who stays identity resolution's) and the commit it points at; lightweight tags have no
+tagger and are skipped; a tag already stored as it is is not written again.
 It stores raw facts and interprets nothing: who is who belongs to
 ``graphminer.identity``, which PR a commit came through to ``graphminer.commits``.
 """
@@ -40,6 +45,9 @@ NOREPLY_DOMAIN = "@users.noreply.github.com"
 REPO_FORMAT = "%x1e%H%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%D%x00%B%x00"
 LOG_NAME = re.compile(r"^(?P<owner>[^+/]+)\+(?P<repo>[^/]+?)\.log(?:\.gz)?$")
 REMOTE = re.compile(r"[:/](?P<owner>[^/:]+)/(?P<repo>[^/]+?)(?:\.git)?/?$")
+# one line per tag: object type, ref, tag object, the object it points at, tagger, tag date
+TAG_FORMAT = ("%(objecttype)%00%(refname)%00%(objectname)%00%(*objectname)%00%(taggername)%00"
+              "%(taggeremail)%00%(taggerdate:iso-strict)%00%(contents:subject)")
 
 Warn = Callable[[str], None]
 
@@ -71,6 +79,7 @@ class GitHarvest:
     commits_new: int = 0
     commits_updated: int = 0
     pull_refs: int = 0
+    tags_new: int = 0
     head: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -384,6 +393,51 @@ def repository_pull_refs(path: Path, warn: Warn) -> list[tuple]:
     return parse_pull_refs_tsv(output, f"{path} refs/pull", warn)
 
 
+@dataclass
+class Tag:
+    """An annotated tag: its name, tag object, the object it points at, tagger and date."""
+
+    name: str
+    tag_sha: str
+    target_sha: str
+    tagger_name: str | None
+    tagger_email: str | None
+    tagged_at: str
+    subject: str
+
+
+def repository_tags(path: Path, warn: Warn) -> list[Tag]:
+    """The annotated tags of a repository (lightweight tags, which name a commit directly
+    and have no tagger, are skipped; so is a tag whose tagger line git cannot read)."""
+    output = _git(path, "for-each-ref", f"--format={TAG_FORMAT}", "refs/tags/",
+                  check=False).stdout.decode("utf-8", "replace")
+    tags = []
+    for line in output.splitlines():
+        fields = line.split("\0")
+        if len(fields) < 8 or fields[0] != "tag":
+            continue  # a lightweight tag: no tagger, no tag date
+        _, ref, tag_sha, target, name, email, date, subject = fields[:8]
+        if not date or not (name or email):
+            warn(f"{path}: tag {ref} has no tagger, skipped")
+            continue
+        try:
+            tagged_at = utc_from_iso(date)
+        except ValueError:
+            warn(f"{path}: tag {ref} has an unreadable date {date!r}, skipped")
+            continue
+        email = email.strip()
+        if email.startswith("<") and email.endswith(">"):
+            email = email[1:-1]
+        tags.append(Tag(ref.removeprefix("refs/tags/"), tag_sha, target, name.strip() or None,
+                        email or None, tagged_at, subject))
+    return tags
+
+
+def tag_release_id(repo_id: int, tag_name: str) -> int:
+    """A stable negative release id for a git tag (GitHub's release ids are positive)."""
+    return git_repo_id(f"tag:{repo_id}:{tag_name}")
+
+
 def remote_full_name(path: Path) -> str | None:
     """OWNER/REPO from the repository's origin (or only) remote URL, when it has one."""
     url = _git(path, "config", "--get", "remote.origin.url", check=False).stdout.decode().strip()
@@ -484,6 +538,35 @@ def save_pull_refs(conn: sqlite3.Connection, repo_id: int, refs: list[tuple], op
     return len(rows)
 
 
+_TAG_UPSERT = (
+    "INSERT INTO releases(id, repo_id, tag_name, name, author_id, draft, prerelease, created_at, "
+    "published_at, raw, source, tagger_name, tagger_email, target_sha) "
+    "VALUES (?,?,?,?,NULL,0,0,?,?,?,'git',?,?,?) "
+    "ON CONFLICT(id) DO UPDATE SET name = excluded.name, created_at = excluded.created_at, "
+    "published_at = excluded.published_at, raw = excluded.raw, tagger_name = excluded.tagger_name, "
+    "tagger_email = excluded.tagger_email, target_sha = excluded.target_sha"
+)
+
+
+def save_tags(conn: sqlite3.Connection, repo_id: int, tags: list[Tag], opt_out: set[str]) -> int:
+    """Upsert annotated tags as releases (an opted-out tagger's tag is not stored); the
+    number of tags new or changed since the last run."""
+    stored = {row[0]: row[1] for row in conn.execute(
+        "SELECT id, json_extract(raw, '$.tag_sha') FROM releases WHERE repo_id = ? AND source = 'git'",
+        (repo_id,))}
+    rows = []
+    for tag in tags:
+        name, email = _blank_opted_out(tag.tagger_name, tag.tagger_email, opt_out)
+        release_id = tag_release_id(repo_id, tag.name)
+        if email is None or stored.get(release_id) == tag.tag_sha:
+            continue
+        raw = json.dumps({"tag_sha": tag.tag_sha, "ref": f"refs/tags/{tag.name}"})
+        rows.append((release_id, repo_id, tag.name, tag.subject, tag.tagged_at, tag.tagged_at, raw,
+                     name, email, tag.target_sha))
+    conn.executemany(_TAG_UPSERT, rows)
+    return len(rows)
+
+
 # A history whose commits are this much stored under another repository is told about.
 ALREADY_STORED_SHARE = 0.9
 
@@ -533,6 +616,8 @@ def purge_opted_out(conn: sqlite3.Connection, opt_out: set[str]) -> None:
     conn.execute(
         f"UPDATE pull_refs SET author_name = NULL, author_email = NULL WHERE {' OR '.join(where)}",
         emails + patterns)
+    tagged = " OR ".join(clause.replace("author_email", "tagger_email") for clause in where)
+    conn.execute(f"DELETE FROM releases WHERE source = 'git' AND ({tagged})", emails + patterns)
 
 
 def watermark(conn: sqlite3.Connection, repo_id: int) -> str | None:
@@ -624,7 +709,9 @@ def harvest_git(
                 since = None  # history rewritten: read it all, upserts keep it idempotent
             commits = read_repository(path, head, since, note) if head and head != since else iter(())
             refs = repository_pull_refs(path, note)
+            tags = repository_tags(path, note)
         else:
+            tags = []
             known = {row[0] for row in conn.execute(
                 "SELECT sha FROM commits WHERE repo_id = ? AND source IN ('git', 'both')", (repo_id,))}
             commits = parse_log(text, str(path), note, skip=known, reading=reading)
@@ -636,6 +723,7 @@ def harvest_git(
             raise BadInput(f"{path}: no commit record could be read ({reading.corrupt_records} corrupt"
                            f"{first}): give a log written by the git log command in --help")
         result.pull_refs = save_pull_refs(conn, repo_id, refs, opt_out)
+        result.tags_new = save_tags(conn, repo_id, tags, opt_out)
         elsewhere = stored_elsewhere(conn, repo_id)
         if elsewhere:
             note(already_stored_warning(full_name, *elsewhere))
@@ -664,7 +752,7 @@ def run_harvest_git(conn: sqlite3.Connection, path: str | os.PathLike, *, config
         runs.finish_run(conn, run_id, "failed", failures=[{"repo": str(path), "error": str(error)}])
         raise
     # The run's end is the default as_of: the derived tables are computed after it.
-    runs.finish_run(conn, run_id, "ok", records_new=result.commits_new,
+    runs.finish_run(conn, run_id, "ok", records_new=result.commits_new + result.tags_new,
                     records_updated=result.commits_updated,
                     orgs=None if org else [result.full_name.split("/")[0]])
     return result

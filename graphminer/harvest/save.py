@@ -373,6 +373,10 @@ class Saver:
             self.conn.execute(
                 f"UPDATE commits SET committer_name=NULL, committer_email=NULL "
                 f"WHERE lower(committer_email) IN ({marks})", names)
+            # annotated tags harvest-git stored as releases (their tagger is an email)
+            removed += self.conn.execute(
+                f"DELETE FROM releases WHERE source = 'git' AND lower(tagger_email) IN ({marks})",
+                names).rowcount
             self._rescrub_raw(names)
         return removed
 
