@@ -159,6 +159,53 @@ def test_one_history_under_two_names_counts_once_night_by_night(shared_dir, tmp_
     assert traj_rows(conn) == pandas_tables(conn, tmp_path)
 
 
+def test_tags_role_accounts_and_landing_acts_agree_night_by_night(tmp_path):
+    """Rules v4 roles on a real git repository: annotated tags by their taggers (one who
+    never commits), a role account's pushes (``deploy``, left out like a bot), a committer
+    merging their own branch and a maintainer merging someone else's, a community file.
+    Each harvest refreshes the copy; its events and the precomputed tables are the pandas
+    implementation's, and a tag added later is read on the next night."""
+    from test_git_support import Repo
+    from test_git_tags import tag
+
+    ann, bo, cy = ("Ann Lee", "ann@example.org"), ("Bo Chen", "bo@example.org"), ("Cy Diaz", "cy@example.org")
+    deploy = ("deploy", "deploy@web1.example.org")
+    repo = Repo(tmp_path / "work")
+    repo.commit(ann, "Initial commit")
+    repo.commit(bo, "Add the map", files=["map.py"])
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(bo, "Contributing guide", files=["CONTRIBUTING.md"])
+    repo.git("checkout", "-q", "main")
+    repo.merge("feature", "Merge branch 'feature'", ann)
+    repo.commit(deploy, "Deploy")
+    tag(repo, "v1.0", cy)
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    store = tmp_path / "store.sqlite"
+
+    def night() -> tuple:
+        result = run_cli("harvest-git", str(repo.path), "--store", str(store), "--config", str(config_path))
+        assert result.exit_code == 0, result.output
+        conn = open_store(store)
+        engine = Columnar.for_store(conn, config)
+        assert copy.open_copy(conn, config) is not None
+        events = engine.events_frame()
+        assert differences(conn, config, columnar=engine) == []
+        engine.con.close()
+        assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+        return conn, events
+
+    conn, events = night()
+    assert events["subkind"].eq("tag").sum() == 1 and events["role_account"].any()
+    acts = events[events["kind"].eq("committed")]
+    assert acts["own_work"].any() and acts["target_author"].ne(acts["maker"]).any()
+    conn.close()
+    repo.commit(bo, "Fix the map", files=["map.py"])
+    tag(repo, "v1.1", ann)
+    conn, events = night()
+    assert events["subkind"].eq("tag").sum() == 2
+
+
 def plant_following(conn: sqlite3.Connection) -> None:
     """Outside acts for some makers (what following would store): merged PRs in a
     government, a civic and another owner's repo, before and after their first contact,
@@ -268,11 +315,11 @@ def test_where_the_engine_does_not_implement_the_running_rules_pandas_answers(tm
     from graphminer.reader import StoreReader
 
     assert unsupported() is None  # the running rules: the engine answers
-    assert unsupported(keys=(*KEYS, "committer")) == "no columnar query for committer"
-    assert unsupported(columns=(*COLUMNS, "own_work")) == "the columnar events have no own_work"
+    assert unsupported(keys=(*KEYS, "mentor")) == "no columnar query for mentor"
+    assert unsupported(columns=(*COLUMNS, "mentored")) == "the columnar events have no mentored"
     assert "rules version" in unsupported(version="5")
     read = {entry.key: entry.thresholds for entry in MILESTONES}
-    read["core"] = (*read["core"], "core_min_quarters")
+    read["core"] = (*read["core"], "core_min_years")
     assert unsupported(read=read) == "the columnar queries read other thresholds for core"
 
     conn = stored_world(generated(tmp_path, seed=2, orgs=1, repos_per_org=2, makers=40, years=2),

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from graphminer import landing
+from graphminer import events, landing
 from graphminer.events import (
     GITHUB_COMMITTER_EMAIL,
     NOT_PERFORMED_EVENTS,
@@ -42,6 +42,7 @@ from graphminer.events import (
     long_lived_branches,
     opted_out_makers,
     people_frame,
+    role_account_makers,
 )
 from graphminer.landing import History, land
 
@@ -58,7 +59,8 @@ TARGET_TYPES = ("issue", "pr", "commit", "release")
 ORDER_KEY = "t, part, k1, k2, sha"
 PR_MERGE_KIND, LONG_LIVED_KIND = landing.PR, landing.INTO_LONG_LIVED
 PR_SUBJECT = r"\(#(\d+)\)|^Merge pull request #(\d+)\b"
-COMMUNITY_FILE = r"(?i)(^|/)(README|CONTRIBUTING|CODE_OF_CONDUCT)[^/]*$|^\.github/ISSUE_TEMPLATE/"
+# graphminer.events' own pattern (case-insensitive there by its flag)
+COMMUNITY_FILE = "(?i)" + events.COMMUNITY_FILE.pattern
 
 # (table, SQL over the store, DuckDB column types); ``{where}`` restricts to the repos asked.
 STAGED: tuple[tuple[str, str, dict[str, str]], ...] = (
@@ -90,10 +92,15 @@ STAGED: tuple[tuple[str, str, dict[str, str]], ...] = (
      "FROM issue_events WHERE actor_id IS NOT NULL AND event != 'merged' {and_where}",
      {"id": "BIGINT", "repo_id": "BIGINT", "issue_number": "BIGINT", "actor_id": "BIGINT",
       "event": "VARCHAR", "created_at": "VARCHAR", "label": "VARCHAR", "commit_id": "VARCHAR"}),
+    # an annotated tag (harvest-git) is its tagger's, by identity's exact 'Name <email>'
     ("s_releases",
-     "SELECT id, repo_id, author_id, published_at FROM releases "
-     "WHERE published_at IS NOT NULL AND COALESCE(draft, 0) = 0 {and_where}",
-     {"id": "BIGINT", "repo_id": "BIGINT", "author_id": "BIGINT", "published_at": "VARCHAR"}),
+     "SELECT r.id, r.repo_id, r.author_id, r.published_at, "
+     "r.source = 'git' AND r.tagger_email IS NOT NULL, mi.maker_key FROM releases r "
+     "LEFT JOIN maker_identities mi ON mi.kind = 'git' AND r.source = 'git' "
+     "AND mi.identity = coalesce(r.tagger_name, '') || ' <' || r.tagger_email || '>' "
+     "WHERE r.published_at IS NOT NULL AND COALESCE(r.draft, 0) = 0 {r_and_where}",
+     {"id": "BIGINT", "repo_id": "BIGINT", "author_id": "BIGINT", "published_at": "VARCHAR",
+      "is_tag": "BOOLEAN", "tagger_key": "VARCHAR"}),
     ("s_commits",
      "SELECT c.repo_id, c.sha, c.author_email, c.committer_email, c.committer_date, "
      "c.author_id, c.committer_id, c.parents, "
@@ -154,12 +161,13 @@ def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Conf
         SELECT repo_id, full_name, org FROM s_repos
         WHERE {'TRUE' if include_forks else 'coalesce(fork, 0) = 0'}""")
     if repo_ids is None:
-        where, and_where, c_where, p_and_where = "", "", "", ""
+        where, and_where, c_where, p_and_where, r_and_where = "", "", "", "", ""
         staged = [row[0] for row in repos]
     else:
         listed = ",".join(str(int(repo_id)) for repo_id in repo_ids) or "NULL"
         where, and_where = f"WHERE repo_id IN ({listed})", f"AND repo_id IN ({listed})"
         c_where, p_and_where = f"WHERE c.repo_id IN ({listed})", f"AND p.repo_id IN ({listed})"
+        r_and_where = f"AND r.repo_id IN ({listed})"
         staged = list(repo_ids)
     # a store opened read-only may predate migration 0009's column
     has_date = any(row[1] == "committer_date" for row in conn.execute("PRAGMA table_info(pull_refs)"))
@@ -167,14 +175,24 @@ def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Conf
     cursor.row_factory = None  # plain tuples
     for name, sql, types in STAGED:
         text = sql.format(where=where, and_where=and_where, c_where=c_where, p_and_where=p_and_where,
+                          r_and_where=r_and_where,
                           ref_committer_date="p.committer_date" if has_date else "NULL")
         frame_table(con, name, cursor.execute(text).fetchall(), types)
     frame_table(con, "s_staged", [(int(repo_id),) for repo_id in staged], {"repo_id": "BIGINT"})
     people = people_frame(conn)
-    bots = sorted(bot_makers(conn, people, None))
+    bots, roles = not_people(conn, config, people)
     excluded = sorted(opted_out_makers(conn, config, people))
-    frame_table(con, "s_bots", [(key,) for key in bots], {"key": "VARCHAR"})
+    frame_table(con, "s_bots", [(key, key in roles) for key in sorted(bots)],
+                {"key": "VARCHAR", "role_account": "BOOLEAN"})
     frame_table(con, "s_opted_out", [(key,) for key in excluded], {"key": "VARCHAR"})
+
+
+def not_people(conn: sqlite3.Connection, config: Config | None,
+               people: pd.DataFrame | None = None) -> tuple[set[str], set[str]]:
+    """(the makers who are not people: bots and role accounts, the role accounts among
+    them), as ``graphminer.events.load_events`` reads them."""
+    roles = role_account_makers(conn, config)
+    return bot_makers(conn, people_frame(conn) if people is None else people) | roles, roles
 
 
 def commit_landing(con: duckdb.DuckDBPyConnection, config: Config | None) -> None:
@@ -332,22 +350,54 @@ def commit_rows_sql() -> str:
                    PARTITION BY l.repo_id, l.merged_by, l.a_key, l.landed0 AND l.merged_by IS NOT NULL
                    ORDER BY l.sha) = 1) AS landed
         FROM c_landing l),
+    -- landing acts (graphminer.events.landing_acts): who put work on the branch, whose it was
+    c_who AS (
+        SELECT r.*,
+               CASE WHEN r.is_merge THEN (CASE WHEN r.by_github THEN r.a_key ELSE r.c_key END)
+                    ELSE r.c_key END AS who,
+               CASE WHEN r.direct_push THEN 'direct_push'
+                    WHEN r.pushed AND NOT r.is_merge AND r.via_pr AND r.merged_by_sha IS NULL
+                        THEN 'pr_commit'
+                    -- merges on the mainline, landing merges wherever they sit; not an import's
+                    WHEN r.is_merge AND NOT r.imported AND (
+                        r.mainline OR r.merge_kind IN ('{PR_MERGE_KIND}', '{LONG_LIVED_KIND}'))
+                        THEN 'merge'
+                    ELSE '' END AS how
+        FROM c_rows r),
+    c_acts AS (SELECT * FROM c_who WHERE who IS NOT NULL AND how <> ''),
+    -- each merge act's brought-in commits: some its doer's own, the first someone else's
+    c_merge_whose AS (
+        SELECT m.repo_id, m.sha,
+               bool_or(coalesce(s.a_key = m.who, FALSE)) AS own,
+               arg_min(s.a_key, s.sha) FILTER (
+                   WHERE s.a_key IS NOT NULL AND s.a_key <> m.who
+                     AND s.a_key NOT IN (SELECT key FROM s_bots)) AS other
+        FROM c_acts m JOIN c_rows s ON s.repo_id = m.repo_id AND s.merged_by_sha = m.sha
+        WHERE m.how = 'merge' AND NOT s.is_merge
+        GROUP BY m.repo_id, m.sha),
+    c_landing_acts AS (
+        SELECT a.*,
+               CASE WHEN a.how = 'merge' THEN coalesce(w.own, FALSE)
+                    ELSE coalesce(a.a_key = a.who, FALSE) END AS own_work,
+               CASE WHEN a.how = 'merge' THEN (CASE WHEN a.merge_kind = 'foxtrot' THEN NULL
+                                                    ELSE w.other END)
+                    WHEN a.a_key IS NOT NULL AND a.a_key <> a.who
+                         AND a.a_key NOT IN (SELECT key FROM s_bots) THEN a.a_key END AS other
+        FROM c_acts a LEFT JOIN c_merge_whose w ON w.repo_id = a.repo_id AND w.sha = a.sha),
     commit_events AS (
         SELECT reached_at AS ts_text, a_key AS maker, repo_id, 'commit' AS kind, 9 AS part,
                repo_id AS k1, 0 AS k2, sha, 'commit' AS target_type, NULL::BIGINT AS target_num,
                a_key AS target_author, '' AS subkind, NULL::VARCHAR AS label, FALSE AS by_commit,
                via_pr, pr, is_merge, direct_push, c_key AS committer, community, landed,
-               landed AS action, merged_by_sha AS landed_by, imported, merge_kind
+               landed AS action, merged_by_sha AS landed_by, imported, merge_kind,
+               FALSE AS own_work
         FROM c_rows
         UNION ALL
         SELECT reached_at, who, repo_id, 'committed', 10, repo_id, 0, sha, 'commit', NULL,
-               a_key, CASE WHEN is_merge THEN 'merge' ELSE 'direct_push' END, NULL, FALSE,
-               via_pr, pr, is_merge, direct_push, who, FALSE, FALSE, TRUE, NULL, FALSE, merge_kind
-        FROM (SELECT *, CASE WHEN is_merge THEN (CASE WHEN by_github THEN a_key ELSE c_key END)
-                             ELSE c_key END AS who FROM c_rows)
-        WHERE who IS NOT NULL AND (direct_push OR (
-            -- merges on the mainline, landing merges wherever they sit; not an import's
-            is_merge AND NOT imported AND (mainline OR merge_kind IN ('{PR_MERGE_KIND}', '{LONG_LIVED_KIND}'))))),
+               coalesce(other, CASE WHEN own_work THEN who END), how, NULL, FALSE,
+               via_pr, pr, is_merge, direct_push, who, FALSE, FALSE, TRUE, NULL, FALSE, merge_kind,
+               own_work
+        FROM c_landing_acts),
     {pull_ref_rows_sql()}"""
 
 
@@ -377,7 +427,8 @@ def pull_ref_rows_sql() -> str:
                'pull_ref' AS subkind, NULL::VARCHAR AS label, FALSE AS by_commit,
                FALSE AS via_pr, p.number AS pr, FALSE AS is_merge, FALSE AS direct_push,
                NULL::VARCHAR AS committer, FALSE AS community, FALSE AS landed, TRUE AS action,
-               NULL::VARCHAR AS landed_by, FALSE AS imported, '' AS merge_kind
+               NULL::VARCHAR AS landed_by, FALSE AS imported, '' AS merge_kind,
+               FALSE AS own_work
         FROM r_staged p
         SEMI JOIN r_first f ON f.repo_id = p.repo_id AND f.number = p.number
         LEFT JOIN c_nodes n ON n.repo_id = p.repo_id AND n.sha = p.sha
@@ -443,15 +494,19 @@ def event_rows_sql() -> str:
                FALSE AS landed, TRUE AS action
         FROM on_items
         UNION ALL
-        SELECT r.published_at, {user_key('r.author_id')}, r.repo_id, 'release', 8, r.id, 0, NULL,
-               'release', r.id, NULL, '', NULL, FALSE, FALSE, 0, FALSE, FALSE, NULL, FALSE,
-               FALSE, TRUE
+        SELECT r.published_at,
+               CASE WHEN r.is_tag THEN r.tagger_key ELSE {user_key('r.author_id')} END,
+               r.repo_id, 'release', 8, r.id, 0, NULL,
+               'release', r.id, NULL, CASE WHEN r.is_tag THEN 'tag' ELSE '' END, NULL, FALSE,
+               FALSE, 0, FALSE, FALSE, NULL, FALSE, FALSE, TRUE
         FROM s_releases r JOIN s_scope s ON s.repo_id = r.repo_id),
     {commit_rows_sql()},
     rows AS (
-        SELECT *, NULL::VARCHAR AS landed_by, FALSE AS imported, '' AS merge_kind FROM item_events
+        SELECT *, NULL::VARCHAR AS landed_by, FALSE AS imported, '' AS merge_kind,
+               FALSE AS own_work FROM item_events
         UNION ALL
-        SELECT *, NULL::VARCHAR AS landed_by, FALSE AS imported, '' AS merge_kind FROM record_events
+        SELECT *, NULL::VARCHAR AS landed_by, FALSE AS imported, '' AS merge_kind,
+               FALSE AS own_work FROM record_events
         UNION ALL SELECT * FROM commit_events UNION ALL SELECT * FROM pull_ref_events)
     SELECT {stamp('ts_text')} AS t, maker, repo_id, kind, part, k1, k2, sha, target_type,
            target_num,
@@ -460,7 +515,7 @@ def event_rows_sql() -> str:
            subkind, label, by_commit, via_pr, pr, is_merge, direct_push,
            CASE WHEN committer IN (SELECT key FROM s_opted_out) THEN NULL
                 ELSE committer END AS committer,
-           community, landed, action, landed_by, imported, merge_kind
+           community, landed, action, landed_by, imported, merge_kind, own_work
     FROM rows
     WHERE maker IS NOT NULL AND maker NOT IN (SELECT key FROM s_opted_out)
       AND {stamp('ts_text')} IS NOT NULL"""

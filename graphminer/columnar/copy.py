@@ -174,6 +174,25 @@ def identity_changes(conn: sqlite3.Connection) -> list[int]:
     return [row[0] for row in rows]
 
 
+def tag_changes(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection,
+                config: Config | None) -> list[int]:
+    """Repositories holding an annotated tag whose tagger identity resolution now gives
+    another maker than the copy's event (a tag is its tagger's by 'Name <email>')."""
+    tags = conn.execute("""
+        SELECT r.repo_id, r.id, mi.maker_key FROM releases r
+        JOIN maker_identities mi ON mi.kind = 'git'
+         AND mi.identity = coalesce(r.tagger_name, '') || ' <' || r.tagger_email || '>'
+        WHERE r.source = 'git' AND r.tagger_email IS NOT NULL AND r.published_at IS NOT NULL
+          AND COALESCE(r.draft, 0) = 0""").fetchall()
+    kept = con.execute("""SELECT e.repo_id, e.k1, m.key FROM events e JOIN makers m ON m.code = e.maker
+                          WHERE e.kind = 'release' AND e.subkind = 'tag'""").fetchall()
+    if not tags and not kept:
+        return []
+    excluded = opted_out_makers(conn, config, people_frame(conn))
+    now = {tuple(row) for row in tags if row[2] not in excluded}
+    return sorted({row[0] for row in now ^ {tuple(row) for row in kept}})
+
+
 def dirty_repos(conn: sqlite3.Connection) -> list[int]:
     """Repositories to read again: records touched, commits' makers changed, or events
     that entered since (none: the store's records are all there is)."""
@@ -242,8 +261,10 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> tuple[duckdb.Duc
         tables.create(con)
         tables.load(con, conn, config, None)
         return con, {"rebuilt": True, "repos": None}
-    dirty = dirty_repos(conn)
-    bots_changed = tables.bots_changed(con, conn)
+    dirty = sorted(set(dirty_repos(conn)) | set(tag_changes(con, conn, config)))
+    bots_changed = tables.bots_changed(con, conn, config)
+    if bots_changed:  # whose work a landing act landed reads them: every repository again
+        dirty = sorted(row[0] for row in conn.execute("SELECT id FROM repos"))
     if dirty or bots_changed:
         dirty = tables.load(con, conn, config, dirty)
     return con, {"rebuilt": False, "repos": dirty, "bots_changed": bots_changed}

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 PORTED_COLUMNS = (
     "ts", "maker", "org", "repo", "kind", "target", "target_author", "details", "is_bot",
     "action", "landed", "subkind", "label", "by_commit", "via_pr", "pr", "is_merge",
-    "direct_push", "committer", "community", "target_is_bot", "landed_by", "imported",
-    "merge_kind",
+    "direct_push", "committer", "community", "target_is_bot", "own_work", "role_account",
+    "landed_by", "imported", "merge_kind",
 )
 TARGET = "CAST(e.target_type AS VARCHAR) || ':' || coalesce(e.sha, CAST(e.target_num AS VARCHAR))"
 
@@ -42,7 +42,8 @@ def events_frame(con: duckdb.DuckDBPyConnection, until: int | None = None) -> pd
                {TARGET} AS target, ta.key AS target_author, mk.is_bot, e.action, e.landed,
                e.subkind, e.label, e.by_commit, e.via_pr, e.pr, e.is_merge, e.direct_push,
                cm.key AS committer, e.community, coalesce(ta.is_bot, FALSE) AS target_is_bot,
-               'commit:' || e.landed_by AS landed_by, e.imported, e.merge_kind
+               'commit:' || e.landed_by AS landed_by, e.imported, e.merge_kind, e.own_work,
+               mk.role_account
         FROM events e
         JOIN makers mk ON mk.code = e.maker
         JOIN repos r ON r.repo_id = e.repo_id

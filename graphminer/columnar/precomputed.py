@@ -31,7 +31,7 @@ ISO = "'%Y-%m-%dT%H:%M:%SZ'"
 # (table, its columns in the store, its primary key)
 TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("traj_makers", ("key", "login", "name", "is_bot", "stage", "state", "organiser", "bridge",
-                     "counts"), ("key",)),
+                     "counts", "role_account"), ("key",)),
     ("traj_maker_names", ("needle", "kind", "maker_key"), ("needle", "kind", "maker_key")),
     ("traj_milestones", ("maker_key", "scope", "scope_name", "milestone", "at", "trigger_kind",
                          "trigger_repo", "trigger_target", "trigger_at", "link", "trigger_by"),
@@ -145,7 +145,7 @@ def quiet_changes(columnar: Columnar, moment: int, before: int, base: str) -> No
         WITH {LAST_STAGES}
         SELECT w.key, w.login, w.name, w.is_bot, coalesce(l.stage, w.stage) AS stage,
                coalesce(l.state, w.state) AS state, coalesce(l.organiser, w.organiser) AS organiser,
-               coalesce(l.bridge, w.bridge) AS bridge, w.counts
+               coalesce(l.bridge, w.bridge) AS bridge, w.counts, w.role_account
         FROM written_traj_makers w LEFT JOIN last l ON l.maker_key = w.key""")
     diff(con, "traj_makers", "SELECT * FROM new_traj_makers", "SELECT * FROM written_traj_makers")
     for table in ("traj_maker_names",):
@@ -206,12 +206,16 @@ def maker_rows(columnar: Columnar, moment: int, info: dict[str, dict[str, Any]],
         counted AS (
             SELECT maker, {count_json(count_kinds)} AS counts FROM events WHERE t <= {moment}
             GROUP BY maker),
-        flagged AS (SELECT DISTINCT maker, is_bot FROM events)
+        flagged AS (SELECT DISTINCT e.maker, e.is_bot, m.role_account FROM events e
+                    JOIN makers m ON m.code = e.maker)
         SELECT CAST(i.key AS VARCHAR) AS key, CAST(i.login AS VARCHAR) AS login,
                CAST(i.name AS VARCHAR) AS name,
-               CAST(coalesce(f.is_bot, FALSE) OR CAST(i.info_bot AS BOOLEAN) AS BIGINT) AS is_bot,
+               -- a role account is flagged as one, not as a bot (graphminer.precompute)
+               CAST((coalesce(f.is_bot, FALSE) OR CAST(i.info_bot AS BOOLEAN))
+                    AND NOT coalesce(f.role_account, FALSE) AS BIGINT) AS is_bot,
                l.stage, l.state, coalesce(l.organiser, 0) AS organiser,
-               coalesce(l.bridge, 0) AS bridge, coalesce(c.counts, '{{}}') AS counts
+               coalesce(l.bridge, 0) AS bridge, coalesce(c.counts, '{{}}') AS counts,
+               CAST(coalesce(f.role_account, FALSE) AS BIGINT) AS role_account
         FROM _info i
         LEFT JOIN makers mk ON mk.key = i.key
         LEFT JOIN flagged f ON f.maker = mk.code

@@ -47,7 +47,7 @@ STEPS = {("maker",): ("prev_n", "next_n"), ("maker", "org"): ("prev_o", "next_o"
          ("maker", "repo_id"): ("prev_r", "next_r")}
 EV_COLUMNS = ("t", "month_no", "quarter_no", "maker", "repo_id", "org", "kind", "target_type",
               "target_num", "sha", "subkind", "label", "by_commit", "landed", "action",
-              "community", "seq", "someone_else", "prev_n", "next_n", "prev_o", "next_o",
+              "community", "own_work", "target_author", "seq", "someone_else", "prev_n", "next_n", "prev_o", "next_o",
               "prev_r", "next_r", "other_repo_t", "other_org_t", "repo_rank", "org_rank")
 
 # The events as the rules see them (trajectory.rule_events): up to as_of, bots removed.
@@ -147,9 +147,31 @@ def after_others_landed(where: str) -> str:
         WHERE (CASE WHEN o.m1 <> a.maker THEN o.t1 ELSE o.t2 END) < a.t"""
 
 
+def after_own_landed(source: str) -> str:
+    """SQL: the rows of ``source`` (a query) done in a repo where the actor had landed a
+    contribution of their own strictly before (rules version 4: a maintainer is a
+    contributor acting on others' work)."""
+    return f"""
+        SELECT a.* FROM ({source}) AS a
+        JOIN (SELECT repo_id, maker, min(t) AS own_first FROM ev WHERE landed
+              GROUP BY repo_id, maker) AS f ON f.repo_id = a.repo_id AND f.maker = a.maker
+        WHERE f.own_first < a.t"""
+
+
+def committer(q: Query) -> str:
+    """The maker's own work put on the branch by themselves (rules version 4): a merge of
+    their own PR, or a landing act that landed a commit of their own (``own_work``)."""
+    return union(
+        rows("kind = 'merge_performed' AND target_author = maker"),
+        rows("kind = 'committed' AND own_work"),
+    )
+
+
 def maintainer(q: Query) -> str:
-    """Merging or closing someone else's item, approving a PR later merged (no later than
-    as_of), and, after others landed, a release, a direct push or a merge commit."""
+    """Acting on someone else's work (rules version 4): merging their PR, landing their
+    commits, closing their issue or PR, approving their PR later merged (no later than
+    as_of), each where the maker had landed work of their own strictly before; and, where
+    someone else had landed strictly before, a release or annotated tag."""
     approvals = """
         SELECT a.* FROM (SELECT * FROM ev WHERE kind = 'review' AND subkind = 'APPROVED'
                          AND someone_else) AS a
@@ -159,11 +181,15 @@ def maintainer(q: Query) -> str:
          AND m.target_num = a.target_num
         WHERE m.merged_at >= a.t"""
     return union(
-        rows("kind = 'merge_performed' AND someone_else"),
-        rows("kind = 'issue_event' AND subkind = 'closed' AND someone_else AND NOT by_commit"),
-        rows("TRUE", f"({approvals}) AS approvals"),
+        rows("TRUE", "(" + after_own_landed(
+            "SELECT * FROM ev WHERE kind = 'merge_performed' AND someone_else") + ") AS merges"),
+        rows("TRUE", "(" + after_own_landed(
+            "SELECT * FROM ev WHERE kind = 'committed' AND someone_else") + ") AS landing"),
+        rows("TRUE", "(" + after_own_landed(
+            "SELECT * FROM ev WHERE kind = 'issue_event' AND subkind = 'closed' AND someone_else "
+            "AND NOT by_commit") + ") AS closes"),
+        rows("TRUE", "(" + after_own_landed(approvals) + ") AS approvals"),
         rows("TRUE", "(" + after_others_landed("kind = 'release'") + ") AS releases"),
-        rows("TRUE", "(" + after_others_landed("kind = 'committed'") + ") AS pushes"),
     )
 
 
@@ -173,32 +199,54 @@ reviewer = EventRule(lambda q: "kind = 'review' AND someone_else")
 
 
 def core(q: Query) -> str:
-    """Per repo-quarter with a team, the shortest prefix of makers (most landed first, ties
-    by key) holding core_share of its landed contributions, those with core_min_own;
-    dated at the maker's first landed contribution there that quarter; ties between
-    repos by repo name (interpretation 11)."""
+    """Each quarter in which a maker is in a repo's sustained core (rules version 4,
+    interpretation 11), read over the year ending with the quarter (it and the three
+    before), in a repo where core_min_makers makers have landed work by then: the year holds
+    core_min_landed landed contributions; its makers by landed contributions there that
+    year (most first, ties by key), the shortest prefix holding core_share of them; of it,
+    those with max(core_min_own, core_min_own_share of the year's) of their own, in
+    core_min_quarters quarters of the year, one of them this one; dated at their first landed
+    contribution there that quarter; ties between repos by repo name."""
     limits = q.limits
+    spread = "\nUNION ALL\n".join(
+        f"SELECT repo_id, quarter_no + {lag} AS end_q, quarter_no, maker, n, first_seq FROM cells"
+        for lag in range(4))
     return f"""
+        WITH cells AS (
+            SELECT repo_id, quarter_no, maker, count(*) AS n, min(seq) AS first_seq FROM ev
+            WHERE landed GROUP BY repo_id, quarter_no, maker),
+        worked AS (SELECT DISTINCT repo_id, quarter_no FROM cells),
+        spread AS ({spread}),
+        yearly AS (
+            SELECT s.repo_id, s.end_q, s.maker, sum(s.n) AS own, count(*) AS quarters,
+                   max(CASE WHEN s.quarter_no = s.end_q THEN s.first_seq END) AS here_seq
+            FROM spread AS s JOIN worked AS w ON w.repo_id = s.repo_id AND w.quarter_no = s.end_q
+            GROUP BY s.repo_id, s.end_q, s.maker),
+        totals AS (SELECT repo_id, end_q, sum(own) AS total FROM yearly GROUP BY repo_id, end_q),
+        firsts AS (SELECT repo_id, maker, min(quarter_no) AS first_q FROM cells
+                   GROUP BY repo_id, maker),
+        teams AS (SELECT w.repo_id, w.quarter_no AS end_q, count(*) AS team
+                  FROM worked AS w JOIN firsts AS f ON f.repo_id = w.repo_id
+                  WHERE f.first_q <= w.quarter_no GROUP BY w.repo_id, w.quarter_no),
+        ordered AS (
+            SELECT y.repo_id, y.end_q, y.own, y.quarters, y.here_seq, t.total, tm.team,
+                   sum(y.own) OVER (PARTITION BY y.repo_id, y.end_q ORDER BY y.own DESC, mk.key
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - y.own AS before
+            FROM yearly AS y
+            JOIN totals AS t ON t.repo_id = y.repo_id AND t.end_q = y.end_q
+            JOIN teams AS tm ON tm.repo_id = y.repo_id AND tm.end_q = y.end_q
+            JOIN makers AS mk ON mk.code = y.maker)
         SELECT e.maker, e.repo_id, e.org, e.t AS dated, e.kind, e.target_type, e.target_num,
                e.sha, e.t, e.maker AS by_maker, e.repo_rank AS o1, '' AS o2, e.seq AS o3,
                NULL AS ext_repo, NULL AS ext_org
-        FROM (SELECT repo_id, quarter_no, maker, n, total, first_seq,
-                     sum(n) OVER (PARTITION BY repo_id, quarter_no ORDER BY n DESC, key
-                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS before
-              FROM (SELECT c.repo_id, c.quarter_no, c.maker, c.n, c.first_seq, t.total, makers.key
-                    FROM (SELECT repo_id, quarter_no, maker, count(*) AS n, min(seq) AS first_seq
-                          FROM ev WHERE landed GROUP BY repo_id, quarter_no, maker) AS c
-                    JOIN (SELECT repo_id, quarter_no, count(*) AS team, sum(n) AS total FROM (
-                              SELECT repo_id, quarter_no, maker, count(*) AS n FROM ev
-                              WHERE landed GROUP BY repo_id, quarter_no, maker) AS per_maker
-                          GROUP BY repo_id, quarter_no) AS t
-                      ON t.repo_id = c.repo_id AND t.quarter_no = c.quarter_no
-                    JOIN makers ON makers.code = c.maker
-                    WHERE t.total >= {int(limits['core_min_landed'])}
-                      AND t.team >= {int(limits['core_min_makers'])}) AS counted) AS ordered
-        JOIN ev e ON e.seq = ordered.first_seq
-        WHERE ordered.before < {float(limits['core_share'])} * ordered.total - 1e-9
-          AND ordered.n >= {int(limits['core_min_own'])}"""
+        FROM ordered AS o JOIN ev AS e ON e.seq = o.here_seq
+        WHERE o.here_seq IS NOT NULL
+          AND o.before < {float(limits['core_share'])} * o.total - 1e-9
+          AND o.own >= greatest({float(limits['core_min_own'])},
+                                {float(limits['core_min_own_share'])} * o.total - 1e-9)
+          AND o.quarters >= {int(limits['core_min_quarters'])}
+          AND o.total >= {int(limits['core_min_landed'])}
+          AND o.team >= {int(limits['core_min_makers'])}"""
 
 
 # Each repository's first act: its earliest landed commit (ties by sha) or opened issue or
@@ -460,6 +508,7 @@ RULES: dict[str, Callable[[Query], str]] = {
     "first_landed": first_landed,
     "returning": returning,
     "long_term": long_term,
+    "committer": committer,
     "maintainer": maintainer,
     "triager": triager,
     "reviewer": reviewer,
@@ -487,7 +536,8 @@ RULES: dict[str, Callable[[Query], str]] = {
 PORTED_VERSION = "4"
 PORTED_THRESHOLDS: dict[str, tuple[str, ...]] = {
     "long_term": ("long_term_days",),
-    "core": ("core_share", "core_min_landed", "core_min_makers", "core_min_own"),
+    "core": ("core_share", "core_min_landed", "core_min_makers", "core_min_own",
+             "core_min_own_share", "core_min_quarters"),
     "organiser": ("first_response_hours", "organiser_labels"),
     "coder_to_organiser": ("shift_min_actions",),
     "repo_bridge": ("bridge_days",), "org_bridge": ("bridge_days",),

@@ -31,10 +31,10 @@ from graphminer.columnar.build import (
     TARGET_TYPES,
     connect,
     event_rows,
+    not_people,
     shared_with,
     stage,
 )
-from graphminer.events import bot_makers, people_frame
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,11 +44,11 @@ if TYPE_CHECKING:
 __all__ = ["connect", "create", "load", "replace_repos", "SCHEMA_VERSION"]
 
 # Raised whenever a table below changes shape: a copy of another version is rebuilt.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 BASE_COLUMNS = ("t", "month_no", "quarter_no", "maker", "repo_id", "kind", "part", "k1", "k2",
                 "sha", "target_type", "target_num", "target_author", "subkind", "label",
                 "by_commit", "via_pr", "pr", "is_merge", "direct_push", "committer", "community",
-                "landed", "action", "landed_by", "imported", "merge_kind")
+                "landed", "action", "landed_by", "imported", "merge_kind", "own_work")
 # Read by the rules, the same whatever as_of (``derive``).
 DERIVED = (("seq", "BIGINT"), ("org", "INTEGER"), ("is_bot", "BOOLEAN"),
            ("someone_else", "BOOLEAN"), ("prev_n", "BIGINT"), ("next_n", "BIGINT"),
@@ -67,7 +67,8 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE TYPE IF NOT EXISTS kind_t AS {enum(KINDS)}")
     con.execute(f"CREATE TYPE IF NOT EXISTS target_t AS {enum(TARGET_TYPES)}")
     con.execute("""CREATE TABLE IF NOT EXISTS makers (
-        code INTEGER PRIMARY KEY, key VARCHAR NOT NULL UNIQUE, is_bot BOOLEAN NOT NULL DEFAULT FALSE)""")
+        code INTEGER PRIMARY KEY, key VARCHAR NOT NULL UNIQUE, is_bot BOOLEAN NOT NULL DEFAULT FALSE,
+        role_account BOOLEAN NOT NULL DEFAULT FALSE)""")
     con.execute("""CREATE TABLE IF NOT EXISTS repos (
         repo_id BIGINT PRIMARY KEY, full_name VARCHAR, org VARCHAR, org_code INTEGER,
         in_scope BOOLEAN)""")
@@ -80,7 +81,7 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
         via_pr BOOLEAN NOT NULL, pr BIGINT NOT NULL, is_merge BOOLEAN NOT NULL,
         direct_push BOOLEAN NOT NULL, committer INTEGER, community BOOLEAN NOT NULL,
         landed BOOLEAN NOT NULL, action BOOLEAN NOT NULL, landed_by VARCHAR,
-        imported BOOLEAN NOT NULL, merge_kind VARCHAR NOT NULL,
+        imported BOOLEAN NOT NULL, merge_kind VARCHAR NOT NULL, own_work BOOLEAN NOT NULL,
         {', '.join(f'{name} {kind}' for name, kind in DERIVED)})""")
     # every in-scope copy of a commit and of a pull ref, the ones that do not count too:
     # which copy counts is decided across repositories (graphminer.columnar.build)
@@ -98,14 +99,17 @@ def code_new_makers(con: duckdb.DuckDBPyConnection) -> None:
         FROM (SELECT maker AS key FROM s_events UNION SELECT target_author FROM s_events
               UNION SELECT committer FROM s_events UNION SELECT key FROM s_bots)
         WHERE key IS NOT NULL AND key NOT IN (SELECT key FROM makers)""")
-    con.execute("""UPDATE makers SET is_bot = key IN (SELECT key FROM s_bots)""")
+    con.execute("""UPDATE makers SET is_bot = key IN (SELECT key FROM s_bots),
+                   role_account = key IN (SELECT key FROM s_bots WHERE role_account)""")
 
 
-def bots_changed(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection) -> bool:
-    """Whether the store's bots (identity's and the accounts') differ from the copy's."""
-    bots = bot_makers(conn, people_frame(conn), None)
-    known = {row[0] for row in con.execute("SELECT key FROM makers WHERE is_bot").fetchall()}
-    return known != bots
+def bots_changed(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection,
+                 config: Config | None = None) -> bool:
+    """Whether the store's makers who are not people (bots, identity's and the accounts',
+    and role accounts) differ from the copy's."""
+    bots, roles = not_people(conn, None if config is None else config)
+    known = con.execute("SELECT key, role_account FROM makers WHERE is_bot").fetchall()
+    return {row[0] for row in known} != bots or {row[0] for row in known if row[1]} != roles
 
 
 def refresh_repos(con: duckdb.DuckDBPyConnection) -> None:
@@ -156,7 +160,8 @@ def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None,
                m.code, e.repo_id, e.kind::kind_t, e.part, e.k1, e.k2, e.sha,
                e.target_type::target_t, e.target_num, a.code, e.subkind, e.label, e.by_commit,
                e.via_pr, e.pr, e.is_merge, e.direct_push, c.code, e.community, e.landed, e.action,
-               e.landed_by, e.imported, e.merge_kind, {', '.join('NULL' for _ in DERIVED)}
+               e.landed_by, e.imported, e.merge_kind, e.own_work,
+               {', '.join('NULL' for _ in DERIVED)}
         FROM s_events e
         JOIN makers m ON m.key = e.maker
         LEFT JOIN makers a ON a.key = e.target_author
