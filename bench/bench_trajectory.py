@@ -221,6 +221,7 @@ def baseline_store(store: Path, baseline: Path, workdir: Path) -> Path:
         known = max(int(path.name[:4]) for path in (baseline / "graphminer" / "migrations").glob("[0-9]*.sql"))
         with target:
             target.execute("DELETE FROM _migrations WHERE version > ?", (known,))
+        target.execute(f"PRAGMA user_version = {int(known)}")  # the header a checkout reads
         target.close()
     return folder
 

@@ -259,9 +259,11 @@ def after_own_landed(ev: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
     strictly before (a maintainer is a contributor acting on others' work)."""
     firsts = landed_of(ev).groupby(["repo", "maker"], observed=True, sort=False)["ts"].min()
     firsts = firsts.rename("own_first").reset_index()
-    joined = acts[["repo", "maker", "ts"]].reset_index(names="row").merge(
+    # by position: the acts' labels repeat (the approvals' merge renumbered theirs), and
+    # .loc of a repeated label would also return another act of that label, unchecked
+    joined = acts[["repo", "maker", "ts"]].reset_index(drop=True).reset_index(names="row").merge(
         firsts, on=["repo", "maker"], how="inner")
-    return acts.loc[joined.loc[joined["own_first"].lt(joined["ts"]), "row"]]
+    return acts.iloc[joined.loc[joined["own_first"].lt(joined["ts"]), "row"].to_numpy()]
 
 
 def after_others_landed(ev: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:

@@ -484,3 +484,30 @@ def test_community_files_count_where_file_lists_exist(compute):
     assert reached(got, "100", "organiser") == ts("2020-09-01")
     # val created the repo; una acted there on 2020-03-01, before val's CONTRIBUTING edit
     assert reached(got, "98", "organiser") == ts("2020-03-01")
+
+
+def test_a_maker_who_never_landed_work_is_no_maintainer_whatever_the_acts_labels():
+    """Acts on others' work count only after one's own landed work: X closes A's issue
+    but never landed anything, while B (who landed) approves A's PR. The approvals are
+    renumbered when joined with their PRs' merge times, so an approval and X's close once
+    shared a label and X's close came through unchecked."""
+    import pandas as pd
+
+    from graphminer import trajectory as rules
+
+    def row(second, maker, kind, target, author=None, subkind="", landed=False):
+        return {"ts": pd.Timestamp(f"2024-01-01T00:00:{second:02d}Z"), "maker": maker, "org": "o",
+                "repo": "o/r", "kind": kind, "target": target, "target_author": author,
+                "subkind": subkind, "label": None, "by_commit": False, "landed": landed,
+                "action": True, "community": False, "own_work": False, "is_bot": False,
+                "target_is_bot": False}
+
+    events = pd.DataFrame([
+        row(1, "X", "issue_event", "issue:1", "A", "closed"),
+        row(2, "B", "commit", "commit:b", "B", landed=True),
+        row(3, "A", "pr_opened", "pr:2", "A"),
+        row(4, "B", "review", "pr:2", "A", "APPROVED"),
+        row(5, "A", "pr_merged", "pr:2", "A", landed=True),
+    ])
+    found = rules.maintainer_candidates(rules.rule_events(events, pd.Timestamp("2025-01-01T00:00:00Z")))
+    assert set(found["maker"].astype(str)) == {"B"}
