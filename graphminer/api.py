@@ -33,6 +33,7 @@ from graphminer.careers import careers_summary, render_careers
 from graphminer.config import Config, load_config
 from graphminer.errors import BadInput
 from graphminer.events import deleted_account_records
+from graphminer.evidence import collaborator_since, listed_against_maintainer, render_listed
 from graphminer.milestones import KEYS, RULES_VERSION
 from graphminer.sources import approximate, in_scope, org_summaries
 
@@ -130,6 +131,11 @@ def summary(reader: reading.StoreReader, org: str | None, as_of: pd.Timestamp | 
     # which sources each organisation has, and what that hides (rules version 4)
     found["sources"] = org_summaries(in_scope(reader.sources, org))
     found["approximate"] = approximate(reader.sources, org)
+    listed = collaborator_since(reader.conn, found["as_of"], org)
+    if listed:  # GH Archive's author_association: a check on the maintainer rule, never a milestone
+        maintainers = milestones["maintainer"].dropna()
+        found["collaborators"] = listed_against_maintainer(
+            {key: at.strftime("%Y-%m-%dT%H:%M:%SZ") for key, at in maintainers.items()}, listed)
     if not reader.outside.empty:  # where the followed makers went (rules version 3)
         found["careers"] = careers_summary(reader, org, moment)
     return found
@@ -155,9 +161,12 @@ def store_stats(path: str | os.PathLike, config: Config, org: str | None = None,
 
 
 def render_stats(summary: dict[str, Any]) -> str:
-    """``store_stats``' answer as text: the stats' sections, then where the followed makers
-    went when the store knows (``graphminer.careers``)."""
+    """``store_stats``' answer as text: the stats' sections, then how many maintainers GitHub
+    listed as collaborators and where the followed makers went, when the store knows
+    (``graphminer.evidence``, ``graphminer.careers``)."""
     text = figures.render_text(summary)
+    if summary.get("collaborators"):  # GH Archive's author_association beside maintainer
+        text += "\n\n" + render_listed(summary["collaborators"])
     if summary.get("careers"):
         text += "\n\n" + render_careers(summary["careers"])
     return text

@@ -139,11 +139,14 @@ def owners_reached(outside: pd.DataFrame, contact: pd.Series, cohort_start: pd.S
 
 
 def followed_makers(conn: sqlite3.Connection) -> set[str]:
-    """Keys of the makers following has reached."""
-    if not table_exists(conn, "follow_makers"):
+    """Keys of the makers following has reached, through the API (``follow_makers``) or
+    in GH Archive (``archive_followed``, written by ``harvest-archive`` for the same makers)."""
+    tables = [name for name in ("follow_makers", "archive_followed") if table_exists(conn, name)]
+    if not tables:
         return set()
+    followed = " UNION ".join(f"SELECT user_id FROM {name}" for name in tables)
     return {str(key) for (key,) in conn.execute(
-        "SELECT m.key FROM follow_makers f JOIN makers m ON m.user_id = f.user_id")}
+        f"SELECT m.key FROM ({followed}) f JOIN makers m ON m.user_id = f.user_id")}  # noqa: S608
 
 
 def render_careers(summary: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "demo": "graphminer.commands.demo:demo",
     "harvest": "graphminer.commands.harvest:harvest",
     "harvest-git": "graphminer.commands.harvest_git:harvest_git",
+    "harvest-archive": "graphminer.commands.harvest_archive:harvest_archive",
     "identities": "graphminer.commands.identities:identities",
     "trajectory": "graphminer.commands.trajectory:trajectory",
     "makers": "graphminer.commands.makers:makers",

@@ -505,7 +505,9 @@ def commits_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame
         keys, join = "NULL, NULL, 1", ""
     commits = query_frame(
         conn,
-        "SELECT c.repo_id, c.sha, c.author_email, c.committer_email, c.committer_date, "
+        # a commit GH Archive saw pushed shows no dates: it reached the branch when pushed
+        "SELECT c.repo_id, c.sha, c.author_email, c.committer_email, "
+        f"{'COALESCE(c.committer_date, c.pushed_at)' if has_column(conn, 'commits', 'pushed_at') else 'c.committer_date'}, "
         "c.author_id, c.committer_id, c.parents, "
         # the subject is all the rules read of a message
         "substr(c.message, 1, instr(c.message || char(10), char(10)) - 1), c.files, "
@@ -524,6 +526,11 @@ def commits_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame
     by_github = commits["committer_email"].fillna("").str.lower().eq(GITHUB_COMMITTER_EMAIL)
     commits.loc[by_github, "committer_key"] = None
     return commits
+
+
+def has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    """Whether the store's ``table`` has ``column`` (an older store may not)."""
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
 
 
 def git_key(emails: pd.Series) -> pd.Series:

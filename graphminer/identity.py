@@ -75,6 +75,7 @@ from graphminer.bots import BotList, bot_rule, load_bot_list, role_identity_rule
 from graphminer.config import Config
 
 NOREPLY_DOMAIN = "@users.noreply.github.com"
+MAX_LOGIN_CHARS = 39  # GitHub's longest login
 # GitHub's web-flow committer (squash merges, web edits): a commit side that is nobody
 WEB_FLOW_EMAIL = "noreply@github.com"
 RULE_ORDER = (
@@ -333,11 +334,21 @@ def registrable_domain(domain: str) -> str | None:
 
 
 def noreply_parts(email: str) -> tuple[int | None, str] | None:
-    """(user id or None, login) from a GitHub noreply email, else None."""
+    """(user id or None, login) from a GitHub noreply email, else None. A local part longer
+    than a GitHub login can be (39 characters) names no one: GH Archive publishes commit
+    emails with the local part replaced by its SHA1 (40 hex digits), noreply ones too.
+
+    >>> noreply_parts("12+ada@users.noreply.github.com"), noreply_parts("ada@users.noreply.github.com")
+    ((12, 'ada'), (None, 'ada'))
+    >>> noreply_parts("5d41402abc4b2a76b9719d911017c592aaaaaaaa@users.noreply.github.com") is None
+    True
+    """
     if not email.endswith(NOREPLY_DOMAIN):
         return None
     local = email[: -len(NOREPLY_DOMAIN)]
     user_id, plus, login = local.partition("+")
+    if not plus and len(local) > MAX_LOGIN_CHARS:
+        return None
     if plus and user_id.isdigit():
         return int(user_id), login
     if plus or not local:

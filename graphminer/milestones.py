@@ -15,7 +15,7 @@ Adding a milestone is one ``Milestone`` entry here plus its rule function there.
     >>> KEYS[:3]
     ('first_contact', 'first_issue', 'first_comment')
     >>> milestone("core").thresholds
-    ('core_share', 'core_min_landed', 'core_min_makers', 'core_min_own', 'core_min_own_share', 'core_min_quarters')
+    ('core_share', 'core_min_landed', 'core_min_makers', 'core_min_own', 'core_min_own_share', 'core_min_quarters', 'core_max_share')
     >>> milestone("committer").introduced
     '4'
     >>> "returning" in WHOLE_SCOPE, "maintainer" in WHOLE_SCOPE
@@ -114,6 +114,9 @@ THRESHOLDS: tuple[Threshold, ...] = (
     Threshold("core_min_quarters", (("4", 2),), *WHOLE_NUMBER,
               "... landed in at least this many different quarters of that year (a sustained core, "
               "not one busy quarter)"),
+    Threshold("core_max_share", (("4", 0.1),), (float, int), "a number between 0 and 1",
+              "... and among the first max(1, ceil(this share x the makers who landed there that "
+              "year)) of the year's makers by landed contributions: one of the few of their time"),
     Threshold("shift_min_actions", (("1", 3),), *WHOLE_NUMBER,
               "a quarter counts for coder_to_organiser with at least this many code or "
               "organising actions"),
@@ -140,7 +143,7 @@ MILESTONES: tuple[Milestone, ...] = (
     Milestone("reviewer", EARLIEST, "reviewed others' work"),
     Milestone("core", EARLIEST, "joined a project's core team",
               ("core_share", "core_min_landed", "core_min_makers", "core_min_own",
-               "core_min_own_share", "core_min_quarters")),
+               "core_min_own_share", "core_min_quarters", "core_max_share")),
     Milestone("creator", EARLIEST, "started a project"),
     Milestone("organiser", EARLIEST, "became an organiser",
               ("first_response_hours", "organiser_labels")),
@@ -183,8 +186,8 @@ ROLE_MEANINGS: dict[str, str] = {
     "maintainer": "acted on other people's work in a project they had contributed to (merged, "
                   "landed, closed or approved it), or published a release or tag of a project "
                   "others had contributed to.",
-    "core": "one of the few people who did most of a project's accepted work over a year, "
-            "steadily (in at least two quarters, about one contribution a month or more), in a "
+    "core": "one of the few people (at most one in ten of that year's contributors) who did "
+            "most of a project's accepted work over a year, steadily (in at least two quarters, about one contribution a month or more), in a "
             "project with a team.",
     "organiser": "made room for others: welcomed a newcomer's first issue or pull request, "
                  "labelled work for newcomers, saw an issue they raised through, started a "

@@ -4,7 +4,8 @@ The only module that sequences the stages: each function opens the store, holds 
 single-writer lock, runs one harvester (``graphminer.harvest``), then resolves identities
 (``graphminer.identity``) and refreshes the precomputed trajectory tables
 (``graphminer.precompute``), so that a harvester never starts the derivation and every
-command (``harvest``, ``harvest-git``, ``demo``) and benchmark gets the same sequence.
+command (``harvest``, ``harvest-git``, ``harvest-archive``, ``demo``) and benchmark gets
+the same sequence.
 Options are checked before the store is opened or made: bad input leaves nothing behind.
 """
 
@@ -16,11 +17,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from graphminer import identity, precompute
 from graphminer.config import Config, store_path_for
-from graphminer.harvest import follow
+from graphminer.destinations import classifier_for
+from graphminer.harvest import archive, follow
 from graphminer.harvest.git import GitHarvest, read_source, run_harvest_git
 from graphminer.harvest.github import GitHubHarvest, Summary
 from graphminer.harvest.progress import Progress
@@ -69,6 +72,50 @@ def harvest_git(path: str | os.PathLike, *, config: Config, org: str | None = No
         result = run_harvest_git(conn, path, config=config, org=org, repo=repo, source=source)
         derive(conn, config)
     return result
+
+
+def harvest_archive(config: Config, *, files: list[Path], missing: list | None = None, everything: bool = False,
+                    following: bool = False, named_owners: dict[str, str] | None = None,
+                    store_path: Path | None = None,
+                    say: Callable[[str], None] = lambda message: None) -> archive.ArchiveSummary:
+    """Read GH Archive hours into the store (``graphminer.harvest.archive``), then derive;
+    with ``following``, then the archive's outside acts of the makers following would
+    follow (``follow_from_archive``)."""
+    with locked_store(Path(store_path or config.store_path), "graphminer harvest-archive") as conn:
+        summary = archive.harvest_archive(conn, config, files=files, missing=missing, everything=everything,
+                                          follow=following, named_owners=named_owners, say=say)
+        derive(conn, config)
+        if following:
+            follow_from_archive(conn, config)
+    return summary
+
+
+def harvest_clickhouse(config: Config, url: str, table: str, start: datetime, end: datetime, *,
+                       everything: bool = False, following: bool = False,
+                       store_path: Path | None = None) -> archive.ArchiveSummary:
+    """Run the GH Archive selection on a ClickHouse server into the store, then derive (and
+    with ``following``, the outside acts as ``harvest_archive``)."""
+    with locked_store(Path(store_path or config.store_path), "graphminer harvest-archive (ClickHouse)") as conn:
+        summary = archive.read_clickhouse(conn, config, url, table, start, end, everything=everything,
+                                          follow=following)
+        derive(conn, config)
+        if following:
+            follow_from_archive(conn, config)
+    return summary
+
+
+def follow_from_archive(conn: sqlite3.Connection, config: Config) -> int:
+    """The archive's staged outside acts of the makers following would follow (landed, with
+    an account, not opted out) into following's tables, then the precomputed tables again
+    (the career milestones join them); returns how many makers."""
+    makers, _ = follow.makers_to_follow(conn, config, landed_makers(conn, config),
+                                        identity.opted_out_keys(conn, config.opt_out))
+    harvested = [row[0] for row in conn.execute("SELECT login FROM orgs")]
+    classifier = classifier_for(config, [*config["harvest"]["orgs"], *harvested])
+    followed = archive.follow_from_archive(conn, {maker.user_id for maker in makers}, classifier.kind)
+    if followed:
+        precompute.refresh(conn, config)
+    return followed
 
 
 def landed_makers(conn: sqlite3.Connection, config: Config) -> dict[str, str | None]:

@@ -24,6 +24,7 @@ from graphminer import trajectory
 from graphminer.careers import outside_acts
 from graphminer.columnar import Columnar, copy, precomputed, seconds, unsupported
 from graphminer.config import Config
+from graphminer.evidence import maker_evidence
 from graphminer.milestones import RULES_VERSION
 from graphminer.reader import StoreReader
 from graphminer.sources import NOT_OBSERVABLE, approximate, observable
@@ -360,7 +361,8 @@ def timeline_computed(conn: sqlite3.Connection, config: Config | None, who: str,
     maker["counts"] = json.dumps(counts.loc[key].to_dict() if key in counts.index else {},
                                  default=int)
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return with_sources(assemble_timeline(key, maker, rows, stages, format_instant(as_of), org, repo_orgs),
+    return with_sources(assemble_timeline(key, maker, rows, stages, format_instant(as_of), org, repo_orgs,
+                                          maker_evidence(conn, key, format_instant(as_of), org)),
                         conn, org)
 
 

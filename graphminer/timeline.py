@@ -24,6 +24,7 @@ from typing import Any
 
 from graphminer.config import Config
 from graphminer.errors import BadInput
+from graphminer.evidence import maker_evidence
 from graphminer.milestones import KEYS, ROLE_MEANINGS, RULES_VERSION, action_words
 from graphminer.sources import (
     NOT_OBSERVABLE,
@@ -180,7 +181,8 @@ def timeline_from_tables(conn: sqlite3.Connection, who: str, org: str | None,
         "SELECT quarter, stage, organiser, bridge, state FROM traj_stages WHERE maker_key=? "
         "ORDER BY quarter", (key,))]
     repo_orgs = dict(conn.execute("SELECT full_name, lower(owner) FROM repos").fetchall())
-    return with_sources(assemble_timeline(key, dict(maker), rows, stages, as_of, org, repo_orgs),
+    return with_sources(assemble_timeline(key, dict(maker), rows, stages, as_of, org, repo_orgs,
+                                          maker_evidence(conn, key, as_of, org)),
                         conn, org)
 
 
@@ -195,8 +197,9 @@ def with_sources(answer: dict[str, Any], conn: sqlite3.Connection, org: str | No
 
 def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]],
                       stages: list[dict[str, Any]], as_of: str, org: str | None,
-                      repo_orgs: dict[str, str]) -> dict[str, Any]:
-    """The ``--json`` shape from milestone rows (scope, scope_name, milestone, at, trigger...)."""
+                      repo_orgs: dict[str, str], evidence: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``--json`` shape from milestone rows (scope, scope_name, milestone, at, trigger...),
+    with ``evidence`` beside the milestones (``graphminer.evidence``: it dates none)."""
     org_name = org.lower() if org else None
     main_scope, main_name = ("org", org_name) if org_name else ("network", "")
     milestones = dict.fromkeys(MILESTONE_KEYS)
@@ -220,7 +223,7 @@ def assemble_timeline(key: str, maker: dict[str, Any], rows: list[dict[str, Any]
         "is_bot": bool(maker.get("is_bot")), "role_account": bool(maker.get("role_account")),
         "rules_version": RULES_VERSION, "as_of": as_of,
         "scope": {"org": org_name} if org_name else {"network": True},
-        "milestones": milestones, "triggers": triggers,
+        "milestones": milestones, "evidence": evidence or {"collaborator_since": None}, "triggers": triggers,
         "scopes": {"orgs": dict(sorted(orgs.items())), "repos": dict(sorted(repos.items()))},
         "stages": [{"quarter": s["quarter"], "stage": s["stage"], "organiser": bool(s["organiser"]),
                     "bridge": bool(s["bridge"]), "state": s["state"]} for s in stages],
@@ -300,6 +303,10 @@ def render_timeline(answer: dict[str, Any], names: dict[str, str] | None = None)
     for name, how in answer.get("approximate", {}).items():
         if answer["milestones"].get(name):
             lines.append(f"  {how}")
+    listed = (answer.get("evidence") or {}).get("collaborator_since")
+    if listed:
+        lines.append(f"  evidence: GitHub listed them as a collaborator from {listed[:10]} (GH Archive; "
+                     "a check on maintainer, not a milestone)")
     roles = [name for name in ROLE_MEANINGS if answer["milestones"].get(name)]
     if roles:
         lines.append("what the roles mean:")

@@ -298,8 +298,9 @@ def core_candidates(ev: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
     Read over the year ending with the quarter (it and the three before it), in a repo where
     at least core_min_makers makers have landed work by then: the year holds >=
     core_min_landed landed contributions; its makers sorted by landed contributions there
-    that year (descending, ties by key), the shortest prefix holding >= core_share of them;
-    of that prefix, makers with >= max(core_min_own, core_min_own_share x the year's landed)
+    that year (descending, ties by key), the shortest prefix holding >= core_share of them,
+    cut to its first max(1, ceil(core_max_share x the makers who landed there that year));
+    of those, makers with >= max(core_min_own, core_min_own_share x the year's landed)
     of their own, landed in >= core_min_quarters different quarters of the year, one of them
     this quarter. Computed on integer codes (the makers' categories are sorted, so their
     codes order them by key).
@@ -338,9 +339,14 @@ def core_candidates(ev: pd.DataFrame, limits: dict[str, Any]) -> pd.DataFrame:
     starts = np.r_[0, np.flatnonzero(np.diff(group_s)) + 1]
     before = running - own_s - np.repeat(running[starts] - own_s[starts], np.diff(np.r_[starts, len(order)]))
     needed = np.maximum(limits["core_min_own"], limits["core_min_own_share"] * total_s - 1e-9)
+    # one of the few of their time: a place within the first max(1, ceil(core_max_share x
+    # the makers who landed there that year))
+    in_year = np.bincount(group_of)[group_of][order]
+    place = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    places = np.maximum(1, np.ceil(limits["core_max_share"] * in_year - 1e-9))
     chosen = order[(before < limits["core_share"] * total_s - 1e-9) & (own_s >= needed)
                    & (quarters[order] >= limits["core_min_quarters"]) & here[order]
-                   & (total_s >= limits["core_min_landed"])
+                   & (total_s >= limits["core_min_landed"]) & (place < places)
                    & (team[order] >= limits["core_min_makers"])]
     first = pd.Series(np.arange(len(landed)), index=cell).groupby(level=0).min()
     rows = landed.iloc[first.loc[year_cells[chosen]].to_numpy()]

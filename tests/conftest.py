@@ -13,6 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No property test passes or fails by wall-clock luck: hypothesis's default deadline (200 ms
+# an example) fails the first example of a test on a loaded machine. Tests that set their
+# own settings keep them.
+settings.register_profile("graphminer", deadline=None)
+settings.load_profile("graphminer")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

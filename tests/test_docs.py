@@ -58,3 +58,20 @@ def test_code_cites_the_rules_in_the_repository():
     root = Path(__file__).resolve().parent.parent / "graphminer"
     citing = [path.name for path in root.rglob("*.py") if "TRAJECTORIES.md" in path.read_text("utf-8")]
     assert citing == []
+
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+
+
+def test_every_command_is_in_the_readmes_command_docs():
+    """Each command has a section headed with its name under README's "## Commands" (the
+    demo is README's "## Two commands")."""
+    from graphminer.cli import COMMANDS
+
+    def section(title: str) -> str:
+        return README.split(f"\n## {title}", 1)[1].split("\n## ", 1)[0]
+
+    headings = re.findall(r"^###+ (.*)$", section("Commands"), flags=re.MULTILINE)
+    documented = {name for line in headings for name in re.findall(r"`graphminer ([a-z-]+)`", line)}
+    documented |= set(re.findall(r"`graphminer ([a-z-]+)", section("Two commands")))
+    assert set(COMMANDS) - documented == set(), "commands without a section in README's command docs"

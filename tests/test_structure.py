@@ -33,14 +33,14 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("read side", ("precompute",)),
     ("reader", ("reader",)),
     ("analysis", ("careers", "stats", "graph", "trajectory", "events", "landing", "columnar")),
-    ("stored answers", ("timeline",)),
+    ("stored answers", ("timeline", "evidence")),
     ("identities", ("identity", "bots")),
     ("ground", ("store", "config", "milestones", "destinations", "timeutil", "errors",
                 "outputs", "health", "sources", "migrations", "__init__")),
 ]
 GROUND = FLOORS[-1][1]
 ANALYSIS = ("careers", "stats", "graph", "trajectory", "events", "landing", "columnar", "reader", "precompute",
-            "timeline", "identity", "bots", "export", "report", "report_plots", "api")
+            "timeline", "evidence", "identity", "bots", "export", "report", "report_plots", "api")
 # Where an import inside a function is part of the design: the CLI's lazy commands.
 LAZY_PLACES = ("cli", "commands")
 MOST_INNER_IMPORTS = 5

@@ -26,11 +26,12 @@ def compute(tmp_path):
     """world -> milestones at a scope (network by default)."""
     counter = iter(range(1000))
 
-    def run(world: World, scope: str = "network", as_of: str = AS_OF) -> pd.DataFrame:
+    def run(world: World, scope: str = "network", as_of: str = AS_OF, **limits) -> pd.DataFrame:
         conn = world.store(tmp_path / f"store{next(counter)}.sqlite")
         events = load_events(conn)
         conn.close()
-        return trajectory.milestones(events, timeutil.as_of(as_of), scope=scope)
+        config = {"trajectories": limits} if limits else None
+        return trajectory.milestones(events, timeutil.as_of(as_of), config, scope=scope)
 
     return run
 
@@ -196,6 +197,8 @@ def test_core_is_the_sustained_prefix_reaching_80_percent_of_a_year(compute):
     # neither has 12 of their own that year. The year to 2020Q3 (30): jo 14, kim 13 hold 90%,
     # both with >= max(12, 5% of 30) in two quarters -> core, dated at each one's first
     # landed contribution of 2020Q3 (jo 2020-07-01, kim 2020-07-07). lu: 3, never.
+    # That prefix is cut to its first max(1, ceil(core_max_share x 3 makers)) places: one
+    # (jo) by default, all three with core_max_share 1.
     # civic/pair: 30 landed from 2 makers only (no team) -> no core.
     # civic/burst: mo lands 20 in 2022Q1 alone, ned and ole 1 each: one quarter -> no core.
     w = World()
@@ -211,6 +214,9 @@ def test_core_is_the_sustained_prefix_reaching_80_percent_of_a_year(compute):
     for day, who in enumerate([mo] * 20 + [ned, ole], start=1):
         w.commit(burst, f"2022-02-{day:02d}T00:00:00Z", author=who, committer="github")
     got = compute(w)
+    assert reached(got, "11", "core") == ts("2020-07-01")
+    assert reached(got, "12", "core") is None
+    got = compute(w, core_max_share=1)
     assert reached(got, "11", "core") == ts("2020-07-01")
     assert reached(got, "12", "core") == ts("2020-07-07")
     assert reached(got, "13", "core") is None
@@ -231,7 +237,7 @@ def test_core_needs_its_share_of_the_year(tmp_path):
     conn = w.store(tmp_path / "s.sqlite")
     events = load_events(conn)
     conn.close()
-    limits = {"core_min_own": 5}
+    limits = {"core_min_own": 5, "core_max_share": 1}
     got = trajectory.milestones(events, AS_OF, {"trajectories": limits})
     assert reached(got, "31", "core") == ts("2021-04-12")
     assert reached(got, "32", "core") == ts("2021-04-05")
@@ -245,6 +251,7 @@ def test_core_ties_go_to_the_smaller_key(compute):
     # Each of 2021Q1 and Q2: "33" 6, "32" 6, "31" 20 (64 landed in the year to Q2): "31"
     # holds 62.5%, then "32" and "33" tie at 12; by key "32" comes first and reaches 81.25%,
     # so the prefix is {31, 32}: "33" has as many as "32" but loses the tie. Dated in Q2.
+    # (core_max_share 1: three makers would leave one place by default.)
     w = World()
     a, b, c = w.user("a", 31), w.user("b", 32), w.user("c", 33)
     site = w.repo("civic/site")
@@ -252,7 +259,7 @@ def test_core_ties_go_to_the_smaller_key(compute):
         for i, who in enumerate([c] * 6 + [b] * 6 + [a] * 20):
             w.commit(site, f"2021-{month}-{1 + i // 2:02d}T{12 * (i % 2):02d}:00:00Z",
                      author=who, committer="github")
-    got = compute(w)
+    got = compute(w, core_max_share=1)
     assert reached(got, "31", "core") == ts("2021-04-07")
     assert reached(got, "32", "core") == ts("2021-04-04")
     assert reached(got, "33", "core") is None

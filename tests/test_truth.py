@@ -522,12 +522,36 @@ def test_core_is_the_sustained_prefix_reaching_eighty_percent_of_a_year():
     # repo 12: carol lands 20 in 2020Q4 alone, alice and bob one each: one quarter -> no
     landed_prs(world, 12, {carol: 20, alice: 1, bob: 1}, "2020-11-05", 1)
     landed_prs(world, 13, {carol: 30}, "2020-02-05", 1)  # one maker: no team, no core
+    # The prefix is cut to its first max(1, ceil(core_max_share x 3 makers)) places: with the
+    # default 0.1, one (alice); with 1, all three places, so alice and bob.
     makers = world.truth()["makers"]
+    assert makers["1"]["milestones"]["core"] == t("2020-08-05", "12:00:00")
+    assert makers["2"]["milestones"]["core"] is None
+    makers = world.truth(core_max_share=1)["makers"]
     assert makers["1"]["milestones"]["core"] == t("2020-08-05", "12:00:00")
     assert makers["2"]["milestones"]["core"] == t("2020-08-05", "12:00:00")
     assert makers["3"]["milestones"]["core"] is None
     world.data["issues"] = [i for i in world.data["issues"] if i["number"] < 100]
-    assert world.truth()["makers"]["2"]["milestones"]["core"] is None
+    assert world.truth(core_max_share=1)["makers"]["2"]["milestones"]["core"] is None
+
+
+def test_core_is_one_of_the_few_makers_of_their_year():
+    world = World(now=t("2021-06-01"))
+    # the year to 2020Q3: u1 lands 14, u2 12, u3 to u12 one each in 2020Q3 (1 + 1 + 10 = 12
+    # makers, 36 landed). u1 + u2 reach 26 of 36 (72%), so the 80% prefix runs into the
+    # one-offs; max(1, ceil(0.1 x 12)) = 2 places: u1 and u2, both sustained -> core.
+    for user_id in range(1, 13):
+        world.user(user_id, f"u{user_id}")
+    landed_prs(world, 10, {1: 7, 2: 6}, "2020-05-05", 1)
+    landed_prs(world, 10, {1: 7, 2: 6, **{k: 1 for k in range(3, 13)}}, "2020-08-05", 100)
+    makers = world.truth()["makers"]
+    assert makers["1"]["milestones"]["core"] == t("2020-08-05", "12:00:00")
+    assert makers["2"]["milestones"]["core"] == t("2020-08-05", "12:00:00")
+    # without u11's and u12's (PRs 121, 122): ten makers, max(1, ceil(0.1 x 10)) = 1 place
+    world.data["issues"] = [i for i in world.data["issues"] if i["number"] not in (121, 122)]
+    makers = world.truth()["makers"]
+    assert makers["1"]["milestones"]["core"] == t("2020-08-05", "12:00:00")
+    assert makers["2"]["milestones"]["core"] is None
 
 
 def test_core_ties_break_by_maker_key_in_string_order():
@@ -536,8 +560,9 @@ def test_core_ties_break_by_maker_key_in_string_order():
         world.user(user_id, f"u{user_id}")
     for day, number in (("2020-07-10", 1), ("2020-10-10", 100)):
         landed_prs(world, 10, {5: 6, 9: 20, 12: 6}, day, number)
-    makers = world.truth()["makers"]
-    # 64 landed: "9" holds 62.5%; "12" and "5" tie at 12, and "12" < "5" as strings: 81%.
+    makers = world.truth(core_max_share=1)["makers"]
+    # 64 landed: "9" holds 62.5%; "12" and "5" tie at 12, and "12" < "5" as strings: 81%
+    # (core_max_share 1: the cut to the few of the year, one place of three, is tested above).
     cores = {key for key, maker in makers.items() if maker["milestones"]["core"]}
     assert cores == {"9", "12"}
     assert makers["12"]["milestones"]["core"] == t("2020-10-10", "12:00:00")

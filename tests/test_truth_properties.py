@@ -3,7 +3,9 @@ on random micro-worlds (hypothesis): gaps, bridges, returning/long_term and core
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -101,12 +103,30 @@ def test_returning_and_long_term_match_a_brute_force_count(merge_hours):
     assert marks["long_term"] == (iso(long_term[0]) if long_term else None)
 
 
+def quarters_back(quarter: datetime, count: int) -> datetime:
+    """The quarter COUNT quarters before QUARTER."""
+    index = quarter.year * 4 + (quarter.month - 1) // 3 - count
+    return datetime(index // 4, 3 * (index % 4) + 1, 1, tzinfo=UTC)
+
+
+# Rules version 4's core, from docs/rules.md's text and its defaults (tried here by brute
+# force over every quarter and every prefix, with plain fractions of whole numbers).
+CORE_SHARE, CORE_MAX_SHARE, MIN_OWN_SHARE = Fraction(8, 10), Fraction(1, 10), Fraction(5, 100)
+MIN_LANDED, MIN_MAKERS, MIN_OWN, MIN_QUARTERS = 10, 3, 12, 2
+
+
 @SETTINGS
-@given(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 300)), min_size=1, max_size=40))
-def test_core_matches_every_prefix_tried_in_turn(landings):
-    """Each landing is (maker id 1-6, day); core is checked per quarter by trying prefixes:
-    a quarter with >= 10 landed from >= 3 makers, the shortest prefix holding 80%, makers
-    with >= 3 of their own, dated at their first landing of the earliest such quarter."""
+@given(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 420)), min_size=1, max_size=90),
+       st.integers(1, 6))
+def test_core_matches_every_prefix_tried_in_turn(landings, busy):
+    """Each landing is (maker id 1-6, day), plus a stream of landings by one BUSY maker so
+    that core is reached often. For each quarter Q, the year ending with Q (Q and the three
+    before) counts when it holds >= 10 landed and >= 3 makers had landed by Q's end; the
+    year's makers ranked by count (ties by key); the shortest prefix reaching 80%, cut to its
+    first max(1, ceil(10% of the year's makers)); kept: >= max(12, 5% of the year) of their
+    own, in >= 2 quarters of the year, one of them Q; dated at their first landing in the
+    earliest such Q."""
+    landings = landings + [(busy, day) for day in range(3, 420, 9)]
     world = World(now=iso(AS_OF))
     for user_id in range(1, 7):
         world.user(user_id, f"u{user_id}")
@@ -114,23 +134,27 @@ def test_core_matches_every_prefix_tried_in_turn(landings):
         merged = EPOCH + timedelta(days=day, hours=12)
         world.pr(number, user_id, iso(merged - timedelta(hours=1)), merged_at=iso(merged))
     makers = world.truth()["makers"]
-    by_quarter: dict[datetime, dict[str, list[datetime]]] = {}
-    for user_id, day in landings:
-        merged = EPOCH + timedelta(days=day, hours=12)
-        by_quarter.setdefault(quarter_of(merged), {}).setdefault(str(user_id), []).append(merged)
+    landed = [(str(user_id), EPOCH + timedelta(days=day, hours=12)) for user_id, day in landings]
     expected: dict[str, datetime] = {}
-    for _, dates in sorted(by_quarter.items()):
-        counts = {key: len(found) for key, found in dates.items()}
-        total = sum(counts.values())
-        if total < 10 or len(counts) < 3:
+    for quarter in sorted({quarter_of(at) for _, at in landed}):
+        first = quarters_back(quarter, 3)
+        after = quarters_back(quarter, -1)
+        year = [(key, at) for key, at in landed if first <= at < after]
+        team = {key for key, at in landed if at < after}
+        if len(year) < MIN_LANDED or len(team) < MIN_MAKERS:
             continue
+        counts: dict[str, int] = {}
+        for key, _ in year:
+            counts[key] = counts.get(key, 0) + 1
         ranked = sorted(counts, key=lambda key: (-counts[key], key))
-        for size in range(1, len(ranked) + 1):
-            if 5 * sum(counts[key] for key in ranked[:size]) >= 4 * total:
-                for key in ranked[:size]:
-                    if counts[key] >= 3:
-                        expected.setdefault(key, min(dates[key]))
-                break
+        size = next(size for size in range(1, len(ranked) + 1)
+                    if sum(counts[key] for key in ranked[:size]) >= CORE_SHARE * len(year))
+        size = min(size, max(1, math.ceil(CORE_MAX_SHARE * len(counts))))
+        for key in ranked[:size]:
+            quarters = {quarter_of(at) for who, at in year if who == key}
+            if (counts[key] >= max(MIN_OWN, MIN_OWN_SHARE * len(year))
+                    and len(quarters) >= MIN_QUARTERS and quarter in quarters):
+                expected.setdefault(key, min(at for who, at in year if who == key and quarter_of(at) == quarter))
     found = {key: maker["milestones"]["core"] for key, maker in makers.items()
              if maker["milestones"]["core"]}
     assert found == {key: iso(at) for key, at in expected.items()}

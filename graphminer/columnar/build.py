@@ -102,7 +102,8 @@ STAGED: tuple[tuple[str, str, dict[str, str]], ...] = (
      {"id": "BIGINT", "repo_id": "BIGINT", "author_id": "BIGINT", "published_at": "VARCHAR",
       "is_tag": "BOOLEAN", "tagger_key": "VARCHAR"}),
     ("s_commits",
-     "SELECT c.repo_id, c.sha, c.author_email, c.committer_email, c.committer_date, "
+     # a commit GH Archive saw pushed shows no dates: it reached the branch when pushed
+     "SELECT c.repo_id, c.sha, c.author_email, c.committer_email, {commit_date}, "
      "c.author_id, c.committer_id, c.parents, "
      "substr(c.message, 1, instr(c.message || char(10), char(10)) - 1), c.files, "
      "cm.author_key, cm.committer_key, cm.repo_id IS NULL FROM commits c "
@@ -171,11 +172,13 @@ def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Conf
         staged = list(repo_ids)
     # a store opened read-only may predate migration 0009's column
     has_date = any(row[1] == "committer_date" for row in conn.execute("PRAGMA table_info(pull_refs)"))
+    pushed = any(row[1] == "pushed_at" for row in conn.execute("PRAGMA table_info(commits)"))
+    commit_date = "COALESCE(c.committer_date, c.pushed_at)" if pushed else "c.committer_date"
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples
     for name, sql, types in STAGED:
         text = sql.format(where=where, and_where=and_where, c_where=c_where, p_and_where=p_and_where,
-                          r_and_where=r_and_where,
+                          r_and_where=r_and_where, commit_date=commit_date,
                           ref_committer_date="p.committer_date" if has_date else "NULL")
         frame_table(con, name, cursor.execute(text).fetchall(), types)
     frame_table(con, "s_staged", [(int(repo_id),) for repo_id in staged], {"repo_id": "BIGINT"})

@@ -231,7 +231,10 @@ def core(q: Query) -> str:
         ordered AS (
             SELECT y.repo_id, y.end_q, y.own, y.quarters, y.here_seq, t.total, tm.team,
                    sum(y.own) OVER (PARTITION BY y.repo_id, y.end_q ORDER BY y.own DESC, mk.key
-                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - y.own AS before
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - y.own AS before,
+                   row_number() OVER (PARTITION BY y.repo_id, y.end_q ORDER BY y.own DESC, mk.key)
+                       - 1 AS place,
+                   count(*) OVER (PARTITION BY y.repo_id, y.end_q) AS in_year
             FROM yearly AS y
             JOIN totals AS t ON t.repo_id = y.repo_id AND t.end_q = y.end_q
             JOIN teams AS tm ON tm.repo_id = y.repo_id AND tm.end_q = y.end_q
@@ -245,6 +248,8 @@ def core(q: Query) -> str:
           AND o.own >= greatest({float(limits['core_min_own'])},
                                 {float(limits['core_min_own_share'])} * o.total - 1e-9)
           AND o.quarters >= {int(limits['core_min_quarters'])}
+          -- cut to the few of their time: the first max(1, ceil(core_max_share x makers))
+          AND o.place < greatest(1, ceil({float(limits['core_max_share'])} * o.in_year - 1e-9))
           AND o.total >= {int(limits['core_min_landed'])}
           AND o.team >= {int(limits['core_min_makers'])}"""
 
@@ -537,7 +542,7 @@ PORTED_VERSION = "4"
 PORTED_THRESHOLDS: dict[str, tuple[str, ...]] = {
     "long_term": ("long_term_days",),
     "core": ("core_share", "core_min_landed", "core_min_makers", "core_min_own",
-             "core_min_own_share", "core_min_quarters"),
+             "core_min_own_share", "core_min_quarters", "core_max_share"),
     "organiser": ("first_response_hours", "organiser_labels"),
     "coder_to_organiser": ("shift_min_actions",),
     "repo_bridge": ("bridge_days",), "org_bridge": ("bridge_days",),

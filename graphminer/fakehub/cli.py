@@ -9,6 +9,7 @@ from graphminer.cli import LazyGroup
 SUBCOMMANDS = {
     "serve": "graphminer.fakehub.serve_cli:serve",
     "generate": "graphminer.fakehub.generate_cli:generate",
+    "gharchive": "graphminer.fakehub.gharchive_cli:gharchive",
 }
 
 

@@ -87,6 +87,11 @@ EMAIL_MODES = (("plain", 78), ("two", 11), ("noreply_id", 7), ("noreply_old", 4)
 CASE_MODES = ("own_domain", "noreply_first", "merge_login", "name_trap", "git_domain", "imported",
               "name_twin")
 PLACEHOLDER_EMAIL = "ADD_EMAIL_HERE"
+# Case modes whose evidence is the maker's own branch commits, unlinked: their pull requests
+# land by a merge commit (the branch's commits reach the default branch, not a linked squash)
+# and their first commits carry each of their identities in turn, so the planted case holds
+# whatever the other plants' draws do to the simulation.
+IN_TURN_MODES = ("noreply_first",)
 
 BOTS = (
     ("dependabot[bot]", 49699333),
@@ -141,6 +146,7 @@ class Maker:
     public_email: str | None = None
     created_at: int = 0
     handle: str = ""  # an identity case's handle: the login, or a git-only person's (CASE_MODES)
+    case_commits: int = 0  # commits an identity case has carried so far (``case_identity``)
 
 
 @dataclass(slots=True)
@@ -206,9 +212,17 @@ def commit_identity(maker: Maker, rnd: random.Random) -> tuple[str, str, int | N
 
 
 def case_identity(maker: Maker, rnd: random.Random) -> tuple[str, str, int | None]:
-    """(name, email, linked user id or None) of a planted identity case's next commit."""
+    """(name, email, linked user id or None) of a planted identity case's next commit.
+
+    A noreply_first maker's first two commits carry its two identities in turn, so the case
+    (both sides of one login) is in the world whatever the other plants draw; the draw is
+    made all the same, so the random stream is the one it was."""
     choices = case_choices(maker)
-    return choices[rnd.randrange(len(choices))]
+    drawn = rnd.randrange(len(choices))
+    turn, maker.case_commits = maker.case_commits, maker.case_commits + 1
+    if maker.email_mode in IN_TURN_MODES and turn < len(choices):
+        return choices[turn]
+    return choices[drawn]
 
 
 def case_choices(maker: Maker) -> list[tuple[str, str, int | None]]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from graphminer.fakehub.generator_cast import (
     DAY,
+    IN_TURN_MODES,
     Maker,
     Plan,
     RepoPlan,
@@ -188,6 +189,8 @@ class RepoSim:
         title = self._title()
         thread = Thread(True, author, ts, title, f"This PR: {title.lower()}.", plan=plan)
         thread.merge_style = "merge" if self.rnd.random() < self.merge_share else "squash"
+        if self.makers[author].email_mode in IN_TURN_MODES:  # its branch commits are the case
+            thread.merge_style = "merge"
         self.threads.append(thread)
         return thread
 

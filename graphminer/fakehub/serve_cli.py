@@ -11,7 +11,10 @@ from graphminer.errors import BadInput
 
 
 @click.command()
-@click.argument("world", type=click.Path(path_type=Path))
+@click.argument("world", type=click.Path(path_type=Path), required=False)
+@click.option("--gharchive", "gharchive", type=click.Path(path_type=Path), default=None, metavar="OUTDIR",
+              help="Also serve the GH Archive hours `fakehub gharchive` wrote there, at /gharchive/NAME "
+                   "(Range requests answered; an hour not written is a 404). WORLD may then be left out.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=0, show_default=True, type=int, help="Port (0: any free port).")
 @click.option("--faults", "fault_spec", default=None,
@@ -59,14 +62,15 @@ from graphminer.errors import BadInput
 @click.option("--clock", type=click.Choice(["wall", "world"]), default="wall", show_default=True,
               help="What the Date header reads: real time (as GitHub), or the world's now, "
                    "frozen until a delta moves it (rate-limit resets stay on real time).")
-def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: Path | None,
+def serve(world: Path | None, gharchive: Path | None, host: str, port: int, fault_spec: str | None, log_path: Path | None,
           rate_limit: int, rate_window: float, search_rate_limit: int, search_rate_window: float,
           page_cap: int, per_token_etags: bool,
           redirects: bool, slow_pages: tuple[str, ...], slow_seconds: float, limit_status: str,
           token_ttl: float | None, token_ttl_requests: int | None, reviews_move_issues: bool, ordered_releases: bool,
           latency_ms: int, graphql_rate_limit: int, graphql_secondary_limit: int,
           graphql_max_weight: int | None, clock: str) -> None:
-    """Serve WORLD (a world.json[.gz]) as GitHub's REST and GraphQL APIs until interrupted.
+    """Serve WORLD (a world.json[.gz]) as GitHub's REST and GraphQL APIs until interrupted
+    (and with --gharchive, GH Archive's hourly files).
 
     The first line on stdout is exactly "fakehub listening on http://HOST:PORT".
     """
@@ -74,7 +78,7 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
     from graphminer.fakehub.faults import parse_faults
     from graphminer.fakehub.graphql_endpoint import GraphQLEndpoint, GraphQLLimits
     from graphminer.fakehub.server import FakeHub, make_server, serve_forever
-    from graphminer.fakehub.world import load_world
+    from graphminer.fakehub.world import build_world, load_world
 
     if rate_limit < 1:
         raise BadInput(f"--rate-limit {rate_limit}: give a whole number of requests, 1 or more")
@@ -98,13 +102,19 @@ def serve(world: Path, host: str, port: int, fault_spec: str | None, log_path: P
         limit_status=limit_status, token_ttl=token_ttl, token_ttl_requests=token_ttl_requests,
         reviews_move_issues=reviews_move_issues,
         releases_unordered=not ordered_releases, latency_ms=latency_ms))
-    loaded = load_world(world)
+    if world is None and gharchive is None:
+        raise BadInput("give a WORLD to serve (a world.json[.gz] or a folder holding one), or --gharchive OUTDIR")
+    if gharchive is not None and not gharchive.is_dir():
+        raise BadInput(f"--gharchive {gharchive}: no such folder; write one with `graphminer fakehub gharchive "
+                       "WORLD OUTDIR`")
+    loaded = load_world(world) if world is not None else build_world({"format": 1}, "(no world)")
     try:
         log = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
     except OSError as error:
         raise BadInput(f"--log {log_path}: cannot write it ({error.strerror})") from None
     hub = FakeHub(loaded, faults, rate_limit, rate_window, log, edges, clock,
                   search_rate_limit, search_rate_window)
+    hub.gharchive = gharchive
     hub.graphql = GraphQLEndpoint(GraphQLLimits(graphql_rate_limit, graphql_secondary_limit,
                                                 graphql_max_weight), rate_window, hub.now)
     server = make_server(hub, host, port)

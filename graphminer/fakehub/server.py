@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -43,6 +44,8 @@ _REQUEST_IDS = itertools.count(1)
 ANONYMOUS_LIMIT = 60
 SEARCH_ANONYMOUS_LIMIT = 10  # GitHub's search budget without a token, a minute
 ANONYMOUS_KEY = "null"  # the by_token key of requests without a token
+GHARCHIVE_PREFIX = "/gharchive/"  # where ``serve --gharchive OUTDIR`` serves the hours
+HOUR_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}-\d{1,2}\.json\.gz$")
 
 
 class ApiError(Exception):
@@ -202,6 +205,7 @@ class FakeHub:
         self.bytes_cache: dict[tuple, tuple[tuple[int, int], bytes, bytes]] = {}
         self.listing_cache: dict[tuple, tuple[tuple[int, int], list, str | None]] = {}
         self.routes = _routes()
+        self.gharchive: Path | None = None  # a folder of GH Archive hours served at /gharchive/NAME
 
     # -- caches -------------------------------------------------------------------
 
@@ -1217,13 +1221,14 @@ class Handler(BaseHTTPRequestHandler):
         pass  # the JSON-lines log is the log
 
     _pending: tuple | None = None  # (path, query, token, fault) of the API request being answered
+    _extra: dict | None = None  # more of its log line (a download's Range)
 
     def _log(self, status: int, counted: bool) -> None:
         """Record the request before its answer leaves, so a client that got it finds it logged."""
         if self._pending is not None:
             path, query, token, fault = self._pending
-            self._pending = None
-            self.hub.record("GET", path, query, status, token, counted, fault)
+            extra, self._pending, self._extra = self._extra, None, None
+            self.hub.record("GET", path, query, status, token, counted, fault, extra)
 
     def _send(self, status: int, body: bytes, headers: dict, truncate: bool = False,
               counted: bool = False) -> None:
@@ -1290,7 +1295,43 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(hub.edges.latency_ms / 1000)  # this connection's thread only
         fault = hub.faults.next()
         self._pending = (path, query, token, fault.kind if fault else None)
+        if hub.gharchive is not None and path.startswith(GHARCHIVE_PREFIX):
+            self._archive_hour(path[len(GHARCHIVE_PREFIX):], fault)
+            return
         self._answer(path, query, order, token, fault, parts.query)
+
+    def _archive_hour(self, name: str, fault: Fault | None) -> None:
+        """One GH Archive hour as data.gharchive.org serves it: the gzip bytes, a ``Range:
+        bytes=N-[M]`` answered 206 (416 past the end), 404 for an hour not written; the
+        seeded faults hit these requests too (a truncated body is a partial download)."""
+        if fault is not None and fault.kind == "drop":
+            self._log(0, False)
+            self.close_connection = True
+            return
+        if fault is not None and fault.kind in ("error", "secondary"):
+            self._send(fault.status or 503, b"", {"Content-Type": "text/plain"})
+            return
+        if fault is not None and fault.kind == "slow":
+            time.sleep(SLOW_SECONDS)
+        path = self.hub.gharchive / name
+        if not HOUR_NAME.fullmatch(name) or not path.is_file():
+            self._send(404, b"", {"Content-Type": "text/plain"})
+            return
+        data = path.read_bytes()
+        headers = {"Content-Type": "application/gzip", "Accept-Ranges": "bytes"}
+        wanted = re.fullmatch(r"bytes=(\d+)-(\d*)", self.headers.get("Range") or "")
+        if self.headers.get("Range"):
+            self._extra = {"range": self.headers["Range"]}
+        if wanted is None:
+            self._send(200, data, headers, truncate=fault is not None and fault.kind == "truncate")
+            return
+        first = int(wanted.group(1))
+        last = min(int(wanted.group(2)), len(data) - 1) if wanted.group(2) else len(data) - 1
+        if first >= len(data) or last < first:
+            self._send(416, b"", {**headers, "Content-Range": f"bytes */{len(data)}"})
+            return
+        headers["Content-Range"] = f"bytes {first}-{last}/{len(data)}"
+        self._send(206, data[first:last + 1], headers, truncate=fault is not None and fault.kind == "truncate")
 
     def _answer(self, path: str, query: dict, order: list, token: str | None,
                 fault: Fault | None, raw_query: str = "") -> tuple[int, bool]:

@@ -10,7 +10,8 @@ Options map to the command's flags (``faults``, ``log``, ``rate_limit``, ``rate_
 ``redirects``, ``slow_pages``, ``slow_seconds``, ``limit_status``, ``token_ttl``,
 ``token_ttl_requests``,
 ``reviews_move_issues``, ``ordered_releases``, ``latency_ms``, ``clock`` (wall or world), and
-``search_rate_limit``/``search_rate_window`` (the search resource); None keeps the server's
+``search_rate_limit``/``search_rate_window`` (the search resource), ``gharchive`` (a folder of
+GH Archive hours served at ``/gharchive/NAME``); None keeps the server's
 default); the log goes to a temporary file unless ``log`` names one.
 """
 
@@ -66,7 +67,7 @@ class RunningHub:
 
 
 @contextmanager
-def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str | None = None,
+def serve(world_path: Path | str | None, *, gharchive: Path | str | None = None, faults: str | None = None, log: Path | str | None = None,
           rate_limit: int | None = None, rate_window: float | None = None,
           graphql_rate_limit: int | None = None, graphql_secondary_limit: int | None = None,
           graphql_max_weight: int | None = None,
@@ -79,11 +80,15 @@ def serve(world_path: Path | str, *, faults: str | None = None, log: Path | str 
           latency_ms: int | None = None, clock: str | None = None,
           search_rate_limit: int | None = None,
           search_rate_window: float | None = None, port: int = 0) -> Iterator[RunningHub]:
-    """Start fakehub on ``port`` (0: a free one), yield a RunningHub, stop it on exit."""
+    """Start fakehub on ``port`` (0: a free one), yield a RunningHub, stop it on exit;
+    ``world_path`` None with ``gharchive`` (a folder of hours) serves only those files."""
     workdir = tempfile.mkdtemp(prefix="fakehub-")
     log_path = Path(log) if log else Path(workdir) / "requests.jsonl"
-    command = [sys.executable, "-m", "graphminer", "fakehub", "serve", str(world_path),
+    command = [sys.executable, "-m", "graphminer", "fakehub", "serve",
+               *([str(world_path)] if world_path is not None else []),
                "--host", host, "--port", str(port), "--log", str(log_path)]
+    if gharchive is not None:
+        command += ["--gharchive", str(gharchive)]
     if faults:
         command += ["--faults", faults]
     if rate_limit is not None:

@@ -159,7 +159,9 @@ Milestones (network scope)
     ``core_min_makers`` makers had landed in the repo by the end of Q; makers sorted by
     count descending, then by key ascending in plain string order ("10" < "9" <
     "git:..."); the core is the shortest prefix whose count reaches ``core_share`` of the
-    year's total (exact arithmetic), keeping the makers with at least max(``core_min_own``,
+    year's total (exact arithmetic), and no longer than its first max(1,
+    ceil(``core_max_share`` x the makers who landed in the repo that year)) places;
+    keeping the makers with at least max(``core_min_own``,
     ``core_min_own_share`` x total) landed in at least ``core_min_quarters`` quarters of the
     year, Q among them; dated at the maker's first landed contribution in that repo in Q,
     the earliest over repos and quarters.
@@ -210,6 +212,7 @@ long_term.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
@@ -265,6 +268,7 @@ DEFAULT_RULES: dict[str, Any] = {
     "core_min_own": 12,
     "core_min_own_share": 0.05,
     "core_min_quarters": 2,
+    "core_max_share": 0.1,
     "shift_min_actions": 3,
     "organiser_labels": ["good first issue", "help wanted"],
     # Merges into these (and into a repo's default branch) land work: `[git] long_lived_branches`
@@ -1823,9 +1827,11 @@ def sustained_core(quarters: dict[int, Counter], quarter: int, arrived: dict[str
     if total < rules["core_min_landed"] or team < rules["core_min_makers"]:
         return []
     needed = max(Fraction(rules["core_min_own"]), own_share * total)
+    places = max(1, math.ceil(Fraction(str(rules["core_max_share"])) * len(year)))
     found = []
     running = 0
-    for maker, count in sorted(year.items(), key=lambda pair: (-pair[1], pair[0])):
+    ranked = sorted(year.items(), key=lambda pair: (-pair[1], pair[0]))
+    for maker, count in ranked[:places]:
         if count >= needed and active[maker] >= rules["core_min_quarters"] and maker in quarters[quarter]:
             found.append(maker)
         running += count

@@ -257,7 +257,8 @@ def _follow_prs(conn: sqlite3.Connection, fetcher: Fetcher, maker: Maker, classi
         if kind == "harvested" or (item.get("user") or {}).get("id") not in (maker.user_id, None):
             continue
         merged_at = (item.get("pull_request") or {}).get("merged_at")
-        cursor = conn.execute("INSERT OR IGNORE INTO follow_prs VALUES (?, ?, ?, ?, ?, ?, ?)",
+        cursor = conn.execute("INSERT OR IGNORE INTO follow_prs(user_id, repo_full_name, owner_login, owner_kind, "
+                              "created_at, merged_at, merged) VALUES (?, ?, ?, ?, ?, ?, ?)",
                               (maker.user_id, full_name, owner, kind, item["created_at"], merged_at,
                                int(merged_at is not None)))
         stored += cursor.rowcount
@@ -286,7 +287,8 @@ def _follow_repos(conn: sqlite3.Connection, fetcher: Fetcher, maker: Maker) -> i
         if not repo.get("fork") and candidate and others != 1 and checked != pushed:
             others = _has_other_contributor(fetcher, name, maker)
             checked = pushed
-        conn.execute("INSERT OR REPLACE INTO follow_repos VALUES (?, ?, ?, ?, ?, ?, ?)",
+        conn.execute("INSERT OR REPLACE INTO follow_repos(user_id, repo_full_name, owner_login, created_at, fork, "
+                     "others, checked_pushed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (maker.user_id, name, repo["owner"]["login"], repo["created_at"],
                       int(bool(repo.get("fork"))), others, checked))
         stored += name not in known

@@ -71,6 +71,33 @@ class OptOut:
         return self.user_out(raw.get("author")) or self.has(author.get("email"))
 
 
+# --- records GH Archive stored first (graphminer.harvest.archive) ---------------------
+
+ARCHIVE_TABLES = ("repos", "issues", "issue_comments", "issue_events", "reviews", "review_comments", "releases")
+
+
+def archive_sourced(table: str, updates: list[str]) -> list[str]:
+    """The upsert's updates with ``source`` for a table GH Archive also writes: a record the
+    archive stored first is now the API's too ('both'; the API's fields win, as the rest of
+    the upsert writes them)."""
+    if table not in ARCHIVE_TABLES:
+        return updates
+    otherwise = "excluded.source" if table == "repos" else f"{table}.source"
+    return [update for update in updates if not update.startswith("source=")] + [
+        f"source=CASE WHEN {table}.source IN ('archive', 'both') THEN 'both' ELSE {otherwise} END"]
+
+
+def archive_events_rekeyed(conn: sqlite3.Connection, rows: list[dict]) -> None:
+    """An issue event GH Archive showed has no GitHub id there (a provisional negative one,
+    source 'archive'): the API's event of the same issue, kind and time (REST's id, or
+    GraphQL's provisional one) takes it over."""
+    conn.executemany(
+        "UPDATE issue_events SET id=? WHERE id<0 AND source='archive' AND repo_id=? AND issue_number=? "
+        "AND event=? AND created_at=? AND NOT EXISTS (SELECT 1 FROM issue_events WHERE id=?)",
+        [(row["id"], row["repo_id"], row["issue_number"], row["event"], row["created_at"], row["id"])
+         for row in rows if row.get("id") is not None])
+
+
 # --- the writer -------------------------------------------------------------------------
 
 # table -> (primary key columns, columns an upsert must not overwrite): the org listings',
@@ -157,9 +184,10 @@ class Saver:
         return cursor.rowcount
 
     def repos_of_org(self, org_id: int) -> dict[int, str]:
-        """Stored repos of an org that are not marked deleted: id -> full_name."""
+        """Stored repos of an org that are not marked deleted: id -> full_name (the API's,
+        including those GH Archive stored first: source 'both')."""
         rows = self.conn.execute(
-            "SELECT id, full_name FROM repos WHERE org_id=? AND deleted_at IS NULL AND source='github'",
+            "SELECT id, full_name FROM repos WHERE org_id=? AND deleted_at IS NULL AND source IN ('github', 'both')",
             (org_id,),
         )
         return {row[0]: row[1] for row in rows}
@@ -290,10 +318,13 @@ class Saver:
 
     def _rekey_events(self, rows: list[dict]) -> None:
         """An event stored from GraphQL (a provisional negative id) takes the numeric id
-        REST gives it, found by the node id both APIs share; then the upsert updates it."""
+        REST gives it, found by the node id both APIs share; then the upsert updates it.
+        So does one GH Archive showed (closed, reopened, merged: no id there), found by its
+        issue, kind and time (``archive_events_rekeyed``)."""
         self.conn.executemany(
             "UPDATE issue_events SET id=? WHERE node_id=? AND id<0",
             [(row["id"], row["node_id"]) for row in rows if row.get("node_id") and row["id"] > 0])
+        archive_events_rekeyed(self.conn, rows)
 
     def _upsert(self, table: str, pairs: list[tuple[dict, dict]]) -> None:
         """Insert new rows, update changed ones (by raw JSON), leave the rest untouched."""
@@ -323,6 +354,7 @@ class Saver:
             # A commit first seen by the git harvester is now seen by both sources.
             updates = [u for u in updates if not u.startswith("source=")]
             updates.append("source=CASE WHEN commits.source='github' THEN 'github' ELSE 'both' END")
+        updates = archive_sourced(table, updates)
         sql = (f"INSERT INTO {table}({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
                f"ON CONFLICT({', '.join(keys)}) DO UPDATE SET {', '.join(updates)}")
         self.conn.executemany(sql, [tuple(row[c] for c in columns) for row in changed])

@@ -99,7 +99,7 @@ CREATE TRIGGER _columnar_commits_insert AFTER INSERT ON commits BEGIN
     INSERT INTO _columnar_touched SELECT NEW.repo_id WHERE NOT EXISTS (SELECT 1 FROM _columnar_touched WHERE repo_id = NEW.repo_id);
 END;
 CREATE TRIGGER _columnar_commits_update AFTER UPDATE ON commits
-WHEN OLD.sha IS NOT NEW.sha OR OLD.author_email IS NOT NEW.author_email OR OLD.committer_email IS NOT NEW.committer_email OR OLD.committer_date IS NOT NEW.committer_date OR OLD.author_id IS NOT NEW.author_id OR OLD.committer_id IS NOT NEW.committer_id OR OLD.parents IS NOT NEW.parents OR OLD.message IS NOT NEW.message OR OLD.files IS NOT NEW.files OR OLD.repo_id IS NOT NEW.repo_id BEGIN
+WHEN OLD.sha IS NOT NEW.sha OR OLD.author_email IS NOT NEW.author_email OR OLD.committer_email IS NOT NEW.committer_email OR OLD.committer_date IS NOT NEW.committer_date OR OLD.pushed_at IS NOT NEW.pushed_at OR OLD.author_id IS NOT NEW.author_id OR OLD.committer_id IS NOT NEW.committer_id OR OLD.parents IS NOT NEW.parents OR OLD.message IS NOT NEW.message OR OLD.files IS NOT NEW.files OR OLD.repo_id IS NOT NEW.repo_id BEGIN
     INSERT INTO _columnar_touched SELECT OLD.repo_id WHERE NOT EXISTS (SELECT 1 FROM _columnar_touched WHERE repo_id = OLD.repo_id);
     INSERT INTO _columnar_touched SELECT NEW.repo_id WHERE NOT EXISTS (SELECT 1 FROM _columnar_touched WHERE repo_id = NEW.repo_id);
 END;
