@@ -223,8 +223,10 @@ def plant_following(conn: sqlite3.Connection) -> None:
         repos.append((user_id, f"u{user_id}/own", f"u{user_id}", f"{year}-06-01T00:00:00Z",
                       index % 3 == 0, index % 2, None))
     with conn:
-        conn.executemany("INSERT INTO follow_prs VALUES (?,?,?,?,?,?,?)", prs)
-        conn.executemany("INSERT INTO follow_repos VALUES (?,?,?,?,?,?,?)", repos)
+        conn.executemany("INSERT INTO follow_prs(user_id, repo_full_name, owner_login, owner_kind, "
+                         "created_at, merged_at, merged) VALUES (?,?,?,?,?,?,?)", prs)
+        conn.executemany("INSERT INTO follow_repos(user_id, repo_full_name, owner_login, created_at, "
+                         "fork, others, checked_pushed_at) VALUES (?,?,?,?,?,?,?)", repos)
 
 
 def test_followed_makers_careers_agree(tmp_path):
