@@ -8,8 +8,8 @@ loudly on anything it cannot carry over. They read the tables ``events``, ``make
 ``repos`` laid out as the columnar copy lays them (``graphminer.columnar.tables``) through
 a view ``ev`` (``prepare_sql``). ``chdb_milestones(con, moment, limits)`` runs them on
 chDB over the columnar tables of a DuckDB connection, exported as Parquet: the test holds
-the answer to DuckDB's, row for row. sqlglot and chDB are test dependencies, imported only
-here.
+the answer to DuckDB's, row for row. sqlglot and chDB are test dependencies, imported at the top
+of this module, which only tests and benches import (never graphminer at start-up).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import sqlglot
+from chdb import session
 
 from graphminer import milestones as catalogue
 from graphminer.columnar import rules
@@ -40,8 +42,6 @@ def transpile(sql: str) -> str:
     expression, standard SQL (and DuckDB) after the column; so every qualified column
     selected without an alias is given its own name as alias.
     """
-    import sqlglot  # start-up: a test dependency, only the ClickHouse path reads SQL
-
     expressions = sqlglot.expressions
     tree = sqlglot.parse_one(sql, read="duckdb")
     for select in tree.find_all(expressions.Select):
@@ -71,8 +71,6 @@ def chdb_milestones(con: duckdb.DuckDBPyConnection, moment: int,
     """The network-scope milestone acts computed by chDB (ClickHouse in-process) from the
     columnar tables of ``con``, coded as DuckDB's (``ROW_COLUMNS``), one row per (milestone,
     maker), sorted."""
-    from chdb import session  # start-up: a test dependency
-
     compiled = compile_rules(moment, limits)
     with tempfile.TemporaryDirectory() as folder:
         files = {}
