@@ -436,12 +436,14 @@ class _Forest:
         self.parent: dict[str, str] = {}
         self.account: dict[str, int | None] = {}
         self.split: dict[str, bool] = {}
+        self.members: dict[str, list[str]] = {}  # a root -> every node of its group
 
     def add(self, node: str, account: int | None = None, split: bool = False) -> None:
         if node not in self.parent:
             self.parent[node] = node
             self.account[node] = account
             self.split[node] = split
+            self.members[node] = [node]
         else:
             root = self.find(node)
             if account is not None and self.account[root] is None:
@@ -468,6 +470,7 @@ class _Forest:
     def join(self, a: str, b: str) -> None:
         ra, rb = self.find(a), self.find(b)
         self.parent[rb] = ra
+        self.members[ra].extend(self.members.pop(rb))
         if self.account[ra] is None:
             self.account[ra] = self.account[rb]
         self.split[ra] = self.split[ra] or self.split[rb]
@@ -518,6 +521,7 @@ class _Resolution:
         self.login_nodes: dict[str, str] = {}  # a login known here -> its node (account or login)
         # every join made or confirmed: (node a, node b, rule, evidence), for ``explain``
         self.joins: list[tuple[str, str, str, str]] = []
+        self._pairs_of_node: dict[str, _Pair] = {}  # a pair's node -> the pair
 
     # -- reading the store
 
@@ -825,15 +829,20 @@ class _Resolution:
     def _group_logins(self, node: str) -> set[str]:
         """The GitHub logins (accounts and noreply logins) in the group of ``node``."""
         root = self.forest.find(node)
-        found = {key[6:] for key in self.forest.parent if key.startswith("login:") and self.forest.find(key) == root}
+        found = {key[6:] for key in self.forest.members[root] if key.startswith("login:")}
         user_id = self.forest.account[root]
         if user_id is not None:
             found.add((self.accounts[user_id]["login"] or f"id {user_id}").lower())
         return found
 
     def _group_names(self, node: str) -> set[str]:
-        root = self.forest.find(node)
-        return {self._pair_name(p) for p in self.pairs.values() if self.forest.find(p.node) == root} - {""}
+        """The names of the commit identities in the group of ``node`` (read from the
+        group's members, not from every identity: one join costs its group's size)."""
+        if len(self._pairs_of_node) != len(self.pairs):
+            self._pairs_of_node = {pair.node: pair for pair in self.pairs.values()}
+        members = self.forest.members[self.forest.find(node)]
+        return {self._pair_name(self._pairs_of_node[member]) for member in members
+                if member in self._pairs_of_node} - {""}
 
     def _join_people(
         self, a: str, b: str, rule: str, evidence: str, evidence_a: str | None = None, vouched: str = "",
