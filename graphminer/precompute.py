@@ -211,6 +211,8 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
         if not in_memory:
             copy.note_refreshed(con, conn, config, None if done["rebuilt"] else done["repos"],
                                 keep=keep)
+    if not in_memory:  # the store's file as this refresh left it: readers check it is still so
+        copy.seal(con, conn)
     con.close()
     return done
 

@@ -8,7 +8,11 @@ they agree on what they answer:
   finished harvest in ``_runs`` (a GitHub harvest records the API server's ``Date``, a
   git-only harvest the local clock), otherwise the newest event, otherwise now
   (``graphminer.store.default_as_of``).
-- **events**: ``graphminer.events.load_events``; everything after as_of is ignored.
+- **events**: the columnar copy's when it is fresh (its refresh sealed the store's file as
+  it left it, and the file is still so: ``graphminer.columnar.copy``), else
+  ``graphminer.events.load_events`` after SQLite's ``quick_check`` of the store
+  (``graphminer.store.check_pages``: a damaged store is reported, wherever the damage
+  lies); everything after as_of is ignored.
 - **labels**: maker key -> login, else name (identity's ``makers`` table).
 - **sources**: which sources each repository has, and the milestones they cannot show
   (``graphminer.sources``): outputs say "not observable" for those, never 0.
@@ -39,7 +43,7 @@ from graphminer.errors import BadInput
 from graphminer.events import load_events, newest_event
 from graphminer.milestones import KEYS, RULES_VERSION
 from graphminer.sources import hidden_milestones, repo_sources
-from graphminer.store import default_as_of, harvest_end, table_exists
+from graphminer.store import check_pages, default_as_of, harvest_end, table_exists
 from graphminer.timeline import fresh_as_of
 
 SCOPES = ("network", "org", "repo")
@@ -79,8 +83,9 @@ class StoreReader:
     @cached_property
     def events(self) -> pd.DataFrame:
         """The events table (docs/events.md), bots flagged, all times."""
-        if self.columnar is not None:
+        if self.columnar is not None:  # the store's file as its refresh sealed it
             return self.columnar.events_frame()
+        check_pages(self.conn)  # damage where the events are not read is reported too
         return load_events(self.conn, self.config)
 
     @cached_property

@@ -15,6 +15,18 @@ layout (``tables.SCHEMA_VERSION``), made under other settings (forks, the opt-ou
 not the one the store was last refreshed with (a random token, ``columnar_sync``, written
 to both at each refresh: a store restored from a backup does not match its copy).
 
+The copy also records the store's file as the refresh left it (``seal``: after a checkpoint
+that empties the write-ahead log, the main file's inode, size and modification time in
+nanoseconds, and the log's size and time when it holds anything). A reader trusts the copy
+only while the store's file is still that one: any write since (a page damaged on disk, a
+restore, a write that did not pass through the triggers) moves the main file's time or
+grows the log, so the copy is not fresh and the pandas implementation reads SQLite itself,
+which reports a damaged store as it always did. A write committed into the log leaves the
+main file alone until the log is checkpointed into it, which is why the log is part of the
+seal; a checkpoint that moves it into the main file changes the main file's time. Left
+out, by the file system's own limit: a change of the same size within the same clock tick
+as the seal (the time's resolution).
+
 ``open_copy(conn, config)`` gives readers the copy when it is fresh (read only: a harvest
 may be writing the store), else None; ``graphminer.columnar.Columnar.for_store`` then builds
 the tables in memory instead. Nothing here writes a file graphminer did not write: a file
@@ -44,6 +56,7 @@ if TYPE_CHECKING:
 SUFFIX = ".columnar.duckdb"
 APPLICATION = "graphminer columnar copy"
 SYNC_KEY = "columnar_sync"
+SEAL_KEY = "store_file"
 
 
 def store_path(conn: sqlite3.Connection) -> Path | None:
@@ -131,9 +144,66 @@ def fresh(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Conf
     token = sync_token(conn)
     if token is None or copy_value(con, "sync") != token:
         return False
+    if copy_value(con, SEAL_KEY) != store_file_state(conn):
+        return False
     if copy_value(con, "settings") != settings(conn, config):
         return False
     return conn.execute("SELECT 1 FROM _columnar_touched LIMIT 1").fetchone() is None
+
+
+def store_file_state(conn: sqlite3.Connection) -> str | None:
+    """The store's file as the file system sees it: the main file's inode, size and
+    modification time (nanoseconds), and its write-ahead log's size and time when the log
+    holds anything (an absent or empty log is the same: a reader may create it empty).
+    None for a store in memory or a file that cannot be read."""
+    path = store_path(conn)
+    if path is None:
+        return None
+    try:
+        main = path.stat()
+    except OSError:
+        return None
+    try:
+        log = Path(f"{path}-wal").stat()
+        wal = [log.st_size, log.st_mtime_ns] if log.st_size else None
+    except OSError:
+        wal = None
+    return json.dumps([main.st_ino, main.st_size, main.st_mtime_ns, wal])
+
+
+def settled_state(conn: sqlite3.Connection) -> str | None:
+    """``store_file_state`` after a checkpoint that moves the write-ahead log into the main
+    file and empties it (when no other connection reads the log; else the log stays, and is
+    part of the state). Call outside a transaction."""
+    if store_path(conn) is None:
+        return None
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    return store_file_state(conn)
+
+
+def seal(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection) -> None:
+    """Record in the copy the store's file as it is now (``settled_state``): readers trust
+    the copy only while the file stays so (``fresh``)."""
+    con.execute("INSERT OR REPLACE INTO _copy VALUES (?, ?)", [SEAL_KEY, settled_state(conn)])
+    con.execute("CHECKPOINT")
+
+
+def sealed_copy(conn: sqlite3.Connection) -> duckdb.DuckDBPyConnection | None:
+    """The store's copy open for writing when the store's file is still the one its last
+    seal recorded (nothing written since the refresh but what the caller is about to write
+    itself, such as releasing the harvest lock), else None. The caller seals it again
+    after that write (``seal``), so that its own write does not turn readers to pandas."""
+    path = copy_path(conn)
+    if path is None or not path.is_file() or not has_columnar_tables(conn):
+        return None
+    state = settled_state(conn)
+    con = open_writable(path)
+    if con is None:
+        return None
+    if state is None or copy_value_safe(con, SEAL_KEY) != state:
+        con.close()
+        return None
+    return con
 
 
 def open_copy(conn: sqlite3.Connection, config: Config | None) -> duckdb.DuckDBPyConnection | None:
