@@ -104,9 +104,13 @@ def pytest_collection_modifyitems(config, items) -> None:
     whole to one worker, so that its module-scoped fixtures (a shared fakehub, a harvested
     store) are made once; the modules using the session's hand-made world (``world_files``,
     ``world_hub``, ``reference``) all go to the same worker, so that the reference harvest
-    is made once. A plain ``pytest`` (no ``-n``) ignores the marks."""
+    is made once; likewise the modules reading the shared git logs' stores (``git_log_store``:
+    each log harvested once). A plain ``pytest`` (no ``-n``) ignores the marks."""
     shared = {item.module.__name__ for item in items
               if SESSION_WORLD & set(getattr(item, "fixturenames", ()))}
+    logs = {item.module.__name__ for item in items
+            if "git_log_store" in getattr(item, "fixturenames", ())} - shared
     for item in items:
         module = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group("hand-made-world" if module in shared else module))
+        group = "hand-made-world" if module in shared else "git-logs" if module in logs else module
+        item.add_marker(pytest.mark.xdist_group(group))
