@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from columnar_support import differences
 from hypothesis import HealthCheck, given, settings
@@ -30,9 +31,10 @@ from test_git_support import run as run_cli
 from test_git_support import write_config
 from test_rules_invariants import NOW, acts, random_world
 
-from graphminer import identity, precompute
+from graphminer import identity, precompute, trajectory
 from graphminer.columnar import Columnar, copy, rules
 from graphminer.config import load_config
+from graphminer.events import load_events
 from graphminer.fakehub.generator import generate_world
 from graphminer.store import open_store
 
@@ -289,6 +291,29 @@ def test_the_copy_refreshed_night_by_night_gives_what_a_rebuild_gives(small_stor
     # quiet nights later on: as_of moves (months on: people go inactive, then gone, new
     # quarters begin), nothing else; computed from what the copy kept, written as changed
     now = datetime.fromisoformat(conn.execute("SELECT max(ended_at) FROM _runs").fetchone()[0])
+    # within one quarter only the makers near a threshold are computed again
+    # (precomputed.quiet_makers): a night into the next quarter, then one later in it that
+    # takes some makers past inactive_days or gone_days
+    def night_at(moment: pd.Timestamp) -> dict:
+        ended = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        with conn:
+            conn.execute("INSERT INTO _runs(kind, started_at, ended_at, status) VALUES "
+                         "('github', ?, ?, 'ok')", (ended, ended))
+        return precompute.refresh(conn, config)
+
+    quarter = (pd.Timestamp(now).tz_convert("UTC").tz_localize(None).to_period("Q") + 1)
+    entered = quarter.start_time.tz_localize("UTC") + pd.Timedelta(days=1)
+    assert night_at(entered)["quiet"]
+    limits = trajectory.thresholds(config)
+    times = load_events(conn, config).query("action").groupby("maker")["ts"].max()  # last actions
+    crossing = sorted(t + pd.Timedelta(days=int(limits[name])) for name in ("inactive_days", "gone_days")
+                      for t in times)
+    crossing = [c for c in crossing if entered + pd.Timedelta(days=1) < c
+                < quarter.end_time.tz_localize("UTC") - pd.Timedelta(days=1)]
+    assert crossing, "the world offers no maker crossing a threshold in that quarter"
+    moved = night_at(crossing[0] + pd.Timedelta(hours=1))
+    assert moved["quiet"] and moved["written"]["traj_stages"] > 0
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
     for days in (200, 600):
         ended = (now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
         with conn:

@@ -292,7 +292,8 @@ class Engine:
 
     def stages(self, moment: int, limits: dict[str, Any],
                outside: pd.DataFrame | None = None,
-               marks: tuple[str, str] | None = None, since: int | None = None) -> pd.DataFrame:
+               marks: tuple[str, str] | None = None, since: int | None = None,
+               only: str | None = None) -> pd.DataFrame:
         """``graphminer.trajectory.stages``: one row per maker per quarter from their first
         contact to as_of's quarter, the role held, the organiser and bridge tracks, the state.
 
@@ -302,7 +303,8 @@ class Engine:
         state reads the gap since the last action at the quarter's end (or as_of). With
         ``since`` (a quarter number), only the quarters from it on: the marks before it
         reduced to what those read (the three quarters before, each maker's last action
-        and return)."""
+        and return). With ``only`` (a table with a ``code`` column of makers), only their
+        rows."""
         marked, reached = marks or self.stage_marks(moment, limits, outside)
         gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
         last = self.quarter_number(moment)
@@ -318,7 +320,8 @@ class Engine:
         self.con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_out AS
             WITH grid AS (
                 SELECT maker, ret, unnest(range({first}, {last} + 1)) AS q
-                FROM {reached} WHERE fc IS NOT NULL),
+                FROM {reached} WHERE fc IS NOT NULL{
+                    '' if only is None else f' AND maker IN (SELECT code FROM {only})'}),
             combined AS (
                 SELECT coalesce(g.maker, m.maker) AS maker, coalesce(g.q, m.q) AS q,
                        g.maker IS NOT NULL AS in_grid, g.ret, m.*  EXCLUDE (maker, q)

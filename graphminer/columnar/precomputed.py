@@ -94,12 +94,12 @@ def milestone_rows(columnar: Columnar, moment: int, base: str) -> None:
 
 
 def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = None,
-               since: int | None = None) -> None:
+               since: int | None = None, only: str | None = None) -> None:
     """``new_traj_stages``: the network stages, quarters as ``YYYY-MM-DD`` (from ``marks``,
     tables kept from an earlier as_of, when given; only quarters from ``since`` on when
-    given)."""
+    given; only the makers of the table ``only`` when given)."""
     frame = columnar.engine.stages(moment, columnar.limits, columnar.outside, marks=marks,
-                                   since=since)
+                                   since=since, only=only)
     frame = pd.DataFrame({
         "maker_key": frame["maker"].astype(object),
         "quarter": pd.to_datetime(frame["quarter"]).dt.strftime("%Y-%m-%d").astype(object),
@@ -120,34 +120,75 @@ def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = 
 AS_OF_MILESTONES = ("inactive", "gone", *CAREER_KEYS)
 
 
+# Margin around a quiet night's window (seconds): a maker whose action lies within it of a
+# threshold is computed again (more makers than move is harmless: their rows compare equal).
+QUIET_MARGIN = 2 * 86_400
+
+
+def quiet_makers(columnar: Columnar, moment: int, before: int) -> str | None:
+    """The temporary table ``quiet_makers`` (``code``, ``key``): the makers a quiet night
+    from ``before`` to ``moment`` within one quarter may move, else None (a new quarter
+    begins: every maker gets its row). With no event between the two, a maker's
+    milestones and stages move with as_of only where a gap until as_of reaches
+    ``inactive_days`` or ``gone_days`` in between (the gap runs from the maker's last
+    action in a scope, which is one of their events: every maker with an event that far
+    before the window is taken, margin included) or where following stored acts (the
+    careers' milestones are dated by them: every followed maker is taken)."""
+    engine, con, limits = columnar.engine, columnar.con, columnar.limits
+    if engine.quarter_number(before) != engine.quarter_number(moment):
+        return None
+    low, high = int(before) - QUIET_MARGIN, int(moment) + QUIET_MARGIN
+    near = " OR ".join(f"e.t + {int(limits[name]) * 86_400} BETWEEN {low} AND {high}"
+                       for name in ("inactive_days", "gone_days"))
+    outside = columnar.outside
+    followed = sorted(set(outside["maker"].astype(str))) if outside is not None and len(outside) else []
+    con.register("_followed", pd.DataFrame({"key": pd.Series(followed, dtype=object)}))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE quiet_makers AS
+        SELECT DISTINCT e.maker AS code, mk.key FROM events e JOIN makers mk ON mk.code = e.maker
+        WHERE {near}
+        UNION
+        SELECT mk.code, mk.key FROM _followed f JOIN makers mk ON mk.key = f.key""")
+    con.unregister("_followed")
+    return "quiet_makers"
+
+
 def quiet_changes(columnar: Columnar, moment: int, before: int, base: str) -> None:
     """``up_*`` and ``del_*`` when only as_of moved, from ``before`` to ``moment`` (a quiet
     night): the milestones of ``AS_OF_MILESTONES`` computed again and compared with the
     ones last written; the stages of the quarters from ``before``'s on, from the marks kept
     at the last refresh (``kept_stage_*``: no event is new, so none changed); each maker's
-    current stage. Nothing else can have changed."""
+    current stage. Nothing else can have changed. Within one quarter, only the makers
+    ``quiet_makers`` gives are compared (and their stages computed): the others' rows
+    cannot move."""
     engine, con = columnar.engine, columnar.con
+    only = quiet_makers(columnar, moment, before)
+    among = "" if only is None else f" AND maker_key IN (SELECT key FROM {only})"
     parts = []
     for scope in ("network", "org", "repo"):
         names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
-        parts.append(milestone_select(engine.act_table(moment, columnar.limits, scope,
-                                                       columnar.outside, names=names), scope))
+        part = milestone_select(engine.act_table(moment, columnar.limits, scope,
+                                                 columnar.outside, names=names), scope)
+        parts.append(part if only is None else f"SELECT * FROM ({part}) WHERE TRUE{among}")
     listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
     con.execute(f"CREATE OR REPLACE TEMP TABLE quiet_milestones AS {linked(parts, base)}")
     diff(con, "traj_milestones", "SELECT * FROM quiet_milestones",
-         f"SELECT * FROM written_traj_milestones WHERE milestone IN ({listed})")
+         f"SELECT * FROM written_traj_milestones WHERE milestone IN ({listed}){among}")
     since = engine.quarter_number(before)
-    stage_rows(columnar, moment, marks=("kept_stage_marks", "kept_stage_reached"), since=since)
+    stage_rows(columnar, moment, marks=("kept_stage_marks", "kept_stage_reached"), since=since,
+               only=only)
     first_day = con.execute(f"SELECT {quarter_day(since)}").fetchall()[0][0]
     diff(con, "traj_stages", "SELECT * FROM new_traj_stages",
-         f"SELECT * FROM written_traj_stages WHERE quarter >= '{first_day}'")
+         f"SELECT * FROM written_traj_stages WHERE quarter >= '{first_day}'{among}")
+    keys = "" if only is None else f" WHERE w.key IN (SELECT key FROM {only})"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE new_traj_makers AS
         WITH {LAST_STAGES}
         SELECT w.key, w.login, w.name, w.is_bot, coalesce(l.stage, w.stage) AS stage,
                coalesce(l.state, w.state) AS state, coalesce(l.organiser, w.organiser) AS organiser,
                coalesce(l.bridge, w.bridge) AS bridge, w.counts, w.role_account
-        FROM written_traj_makers w LEFT JOIN last l ON l.maker_key = w.key""")
-    diff(con, "traj_makers", "SELECT * FROM new_traj_makers", "SELECT * FROM written_traj_makers")
+        FROM written_traj_makers w LEFT JOIN last l ON l.maker_key = w.key{keys}""")
+    diff(con, "traj_makers", "SELECT * FROM new_traj_makers",
+         "SELECT * FROM written_traj_makers" + ("" if only is None else
+                                                f" WHERE key IN (SELECT key FROM {only})"))
     for table in ("traj_maker_names",):
         columns, key = SHAPES[table]
         con.execute(f"CREATE OR REPLACE TEMP TABLE up_{table} AS "
