@@ -125,18 +125,17 @@ AS_OF_MILESTONES = ("inactive", "gone", *CAREER_KEYS)
 QUIET_MARGIN = 2 * 86_400
 
 
-def quiet_makers(columnar: Columnar, moment: int, before: int) -> str | None:
-    """The temporary table ``quiet_makers`` (``code``, ``key``): the makers a quiet night
-    from ``before`` to ``moment`` within one quarter may move, else None (a new quarter
-    begins: every maker gets its row). With no event between the two, a maker's
+def quiet_makers(columnar: Columnar, moment: int, before: int) -> str:
+    """The temporary table ``quiet_makers`` (``code``, ``key``): the makers whose
+    milestones a quiet night from ``before`` to ``moment`` may move, and within one quarter
+    the makers whose stages it may move (when a new quarter begins, every maker gets its
+    row: the caller computes them all). With no event between the two, a maker's
     milestones and stages move with as_of only where a gap until as_of reaches
     ``inactive_days`` or ``gone_days`` in between (the gap runs from the maker's last
     action in a scope, which is one of their events: every maker with an event that far
     before the window is taken, margin included) or where following stored acts (the
     careers' milestones are dated by them: every followed maker is taken)."""
-    engine, con, limits = columnar.engine, columnar.con, columnar.limits
-    if engine.quarter_number(before) != engine.quarter_number(moment):
-        return None
+    con, limits = columnar.con, columnar.limits
     low, high = int(before) - QUIET_MARGIN, int(moment) + QUIET_MARGIN
     near = " OR ".join(f"e.t + {int(limits[name]) * 86_400} BETWEEN {low} AND {high}"
                        for name in ("inactive_days", "gone_days"))
@@ -157,22 +156,25 @@ def quiet_changes(columnar: Columnar, moment: int, before: int, base: str) -> No
     night): the milestones of ``AS_OF_MILESTONES`` computed again and compared with the
     ones last written; the stages of the quarters from ``before``'s on, from the marks kept
     at the last refresh (``kept_stage_*``: no event is new, so none changed); each maker's
-    current stage. Nothing else can have changed. Within one quarter, only the makers
-    ``quiet_makers`` gives are compared (and their stages computed): the others' rows
-    cannot move."""
+    current stage. Nothing else can have changed. Only the milestones of the makers
+    ``quiet_makers`` gives are compared, and within one quarter only their stages are
+    computed: the others' rows cannot move."""
     engine, con = columnar.engine, columnar.con
-    only = quiet_makers(columnar, moment, before)
-    among = "" if only is None else f" AND maker_key IN (SELECT key FROM {only})"
+    moved = quiet_makers(columnar, moment, before)
     parts = []
     for scope in ("network", "org", "repo"):
         names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
         part = milestone_select(engine.act_table(moment, columnar.limits, scope,
                                                  columnar.outside, names=names), scope)
-        parts.append(part if only is None else f"SELECT * FROM ({part}) WHERE TRUE{among}")
+        parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT key FROM {moved})")
     listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
     con.execute(f"CREATE OR REPLACE TEMP TABLE quiet_milestones AS {linked(parts, base)}")
     diff(con, "traj_milestones", "SELECT * FROM quiet_milestones",
-         f"SELECT * FROM written_traj_milestones WHERE milestone IN ({listed}){among}")
+         f"SELECT * FROM written_traj_milestones WHERE milestone IN ({listed}) "
+         f"AND maker_key IN (SELECT key FROM {moved})")
+    same_quarter = engine.quarter_number(before) == engine.quarter_number(moment)
+    only = moved if same_quarter else None
+    among = "" if only is None else f" AND maker_key IN (SELECT key FROM {only})"
     since = engine.quarter_number(before)
     stage_rows(columnar, moment, marks=("kept_stage_marks", "kept_stage_reached"), since=since,
                only=only)
