@@ -113,7 +113,10 @@ COMMUNITY_FILE = re.compile(
 
 
 def load_events(conn: sqlite3.Connection, config: Config | None = None) -> pd.DataFrame:
-    """Every contribution in the store as one row (see the module docstring for kinds)."""
+    """Every contribution in the store as one row (see the module docstring for kinds),
+    sorted by time, then by the part of the store each comes from (the order of ``parts``
+    below) and that part's own key (docs/events.md "One order for every implementation":
+    every reader, and ``graphminer.columnar``, breaks ties of the same second alike)."""
     repos = repos_in_scope(conn, config)
     people = people_frame(conn)
     roles = role_account_makers(conn, config)
@@ -287,7 +290,7 @@ def items_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
     items = query_frame(
         conn,
         "SELECT repo_id, number, user_id, created_at, is_pr, merged_at, merged_by_id, "
-        "merge_commit_sha, head_sha, state_reason FROM issues",
+        "merge_commit_sha, head_sha, state_reason FROM issues ORDER BY repo_id, number",
         ["repo_id", "number", "user_id", "created_at", "is_pr", "merged_at", "merged_by_id",
          "merge_commit_sha", "head_sha", "state_reason"],
     )
@@ -352,7 +355,7 @@ def on_items(frame: pd.DataFrame, items: pd.DataFrame, number_column: str,
 def comment_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
     """Issue comments (on issues and PRs)."""
     comments = query_frame(
-        conn, "SELECT repo_id, issue_number, user_id, created_at FROM issue_comments",
+        conn, "SELECT repo_id, issue_number, user_id, created_at FROM issue_comments ORDER BY id",
         ["repo_id", "issue_number", "user_id", "created_at"])
     comments = on_items(with_repo(comments, repos), items, "issue_number", None)
     return pd.DataFrame({
@@ -367,7 +370,7 @@ def review_comment_rows(conn: sqlite3.Connection, repos: pd.DataFrame,
                         items: pd.DataFrame) -> pd.DataFrame:
     """PR review comments."""
     comments = query_frame(
-        conn, "SELECT repo_id, pr_number, user_id, created_at FROM review_comments",
+        conn, "SELECT repo_id, pr_number, user_id, created_at FROM review_comments ORDER BY id",
         ["repo_id", "pr_number", "user_id", "created_at"])
     comments = on_items(with_repo(comments, repos), items, "pr_number", True)
     return pd.DataFrame({
@@ -383,7 +386,7 @@ def review_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
     reviews = query_frame(
         conn,
         "SELECT repo_id, pr_number, user_id, state, submitted_at FROM reviews "
-        "WHERE submitted_at IS NOT NULL",
+        "WHERE submitted_at IS NOT NULL ORDER BY id",
         ["repo_id", "pr_number", "user_id", "state", "submitted_at"])
     reviews = on_items(with_repo(reviews, repos), items, "pr_number", True)
     return pd.DataFrame({
@@ -400,7 +403,7 @@ def issue_event_rows(conn: sqlite3.Connection, repos: pd.DataFrame,
     events = query_frame(
         conn,
         "SELECT repo_id, issue_number, actor_id, event, created_at, label, commit_id "
-        "FROM issue_events WHERE actor_id IS NOT NULL AND event != 'merged'",
+        "FROM issue_events WHERE actor_id IS NOT NULL AND event != 'merged' ORDER BY id",
         ["repo_id", "issue_number", "actor_id", "event", "created_at", "label", "commit_id"])
     events = events[~events["event"].isin(NOT_PERFORMED_EVENTS)]
     events = on_items(with_repo(events, repos), items, "issue_number", None)
@@ -420,7 +423,7 @@ def release_rows(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame:
     releases = query_frame(
         conn,
         "SELECT repo_id, id, author_id, published_at, source, tagger_name, tagger_email "
-        "FROM releases WHERE published_at IS NOT NULL AND COALESCE(draft, 0) = 0",
+        "FROM releases WHERE published_at IS NOT NULL AND COALESCE(draft, 0) = 0 ORDER BY id",
         ["repo_id", "id", "author_id", "published_at", "source", "tagger_name", "tagger_email"])
     releases = with_repo(releases, repos)
     is_tag = releases["source"].eq("git") & releases["tagger_email"].notna()
@@ -461,16 +464,20 @@ def pull_ref_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataF
         f"COALESCE(c.committer_date, {committer_date}, p.author_date), "
         + ("m.author_key, m.repo_id IS NULL " if has_key else "NULL, 1 ")
         + "FROM pull_refs p LEFT JOIN commits c ON c.repo_id = p.repo_id AND c.sha = p.sha "
-        + ("LEFT JOIN pull_ref_makers m ON m.repo_id = p.repo_id AND m.number = p.number"
-           if has_key else ""),
+        + ("LEFT JOIN pull_ref_makers m ON m.repo_id = p.repo_id AND m.number = p.number "
+           if has_key else "")
+        # a ref with no head commit opened nothing git can date
+        + "WHERE p.sha IS NOT NULL ORDER BY p.repo_id, p.number",
         ["repo_id", "number", "sha", "author_email", "opened_at", "author_key", "unresolved"])
     refs = with_repo(refs, repos)
     # one head commit, one PR opening: the same history under two names, or a fork, holds
     # the same pull refs (counted in the first repo by full name)
-    refs = refs.sort_values(["sha", "repo"]).drop_duplicates("sha")
+    refs = refs.sort_values(["sha", "repo"], kind="stable").drop_duplicates("sha")
     held = set(zip(items["repo_id"], items["number"], strict=True))
     refs = refs[pd.Series([(r, n) not in held for r, n in zip(refs["repo_id"], refs["number"], strict=True)],
                           index=refs.index, dtype=bool)]
+    # the shared order within this part: repository, then number (docs/events.md)
+    refs = refs.sort_values(["repo_id", "number"], kind="stable")
     # identity's null key means "opted out": only refs it has not seen yet fall back.
     unresolved = refs["unresolved"].astype(bool)
     maker = refs["author_key"].astype(object).where(~unresolved, git_key(refs["author_email"]))
@@ -504,7 +511,7 @@ def commits_frame(conn: sqlite3.Connection, repos: pd.DataFrame) -> pd.DataFrame
         "c.author_id, c.committer_id, c.parents, "
         # the subject is all the rules read of a message
         "substr(c.message, 1, instr(c.message || char(10), char(10)) - 1), c.files, "
-        f"{keys} FROM commits c {join}",
+        f"{keys} FROM commits c {join} ORDER BY c.repo_id, c.sha",
         ["repo_id", "sha", "author_email", "committer_email", "committer_date", "author_id",
          "committer_id", "parents", "message", "files", "author_key", "committer_key",
          "unresolved"])
@@ -549,7 +556,7 @@ def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
     parents = parent_lists(commits)
     commits["n_parents"] = [len(p) for p in parents]
     commits = with_landing(commits, parents, repo_facts(conn), long_lived_branches(config))
-    pull_refs = query_frame(conn, "SELECT repo_id, number, sha FROM pull_refs",
+    pull_refs = query_frame(conn, "SELECT repo_id, number, sha FROM pull_refs ORDER BY repo_id, number",
                             ["repo_id", "number", "sha"])
     commits["pr"] = pr_numbers(commits, items, pull_refs)
     commits = commits[first_copies(commits)]

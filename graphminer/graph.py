@@ -104,7 +104,9 @@ def stage_lists(stages: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     """Each maker's current stage and their stages as ``[(quarter_start_iso, stage), ...]``."""
     ordered = stages.sort_values(["maker", "quarter"])
     makers = ordered["maker"].to_numpy()
-    quarters = iso_dates(ordered["quarter"]).tolist()
+    # few distinct quarters: each written once
+    codes, starts_of = pd.factorize(ordered["quarter"])
+    quarters = np.asarray(iso_dates(pd.Series(starts_of)).tolist() + [None], dtype=object)[codes].tolist()
     names = ordered["stage"].astype(object).tolist()
     pairs = list(zip(quarters, names, strict=True))
     starts = np.flatnonzero(np.r_[True, makers[1:] != makers[:-1]]) if len(makers) else []

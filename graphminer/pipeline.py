@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from graphminer import identity, precompute
+from graphminer.columnar import copy
 from graphminer.config import Config, store_path_for
 from graphminer.destinations import classifier_for
 from graphminer.harvest import archive, follow
@@ -45,6 +46,10 @@ def locked_store(path: str | os.PathLike, command: str, *, threads: bool = False
     try:
         with harvest_lock(conn, command):
             yield conn
+            sealed = copy.sealed_copy(conn)  # the columnar copy, if nothing moved since its refresh
+        if sealed is not None:  # releasing the lock wrote the store: the copy's seal follows
+            copy.seal(sealed, conn)
+            sealed.close()
     finally:
         conn.close()
 

@@ -12,6 +12,7 @@ the events table. ``makers_listing`` always computes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -20,12 +21,14 @@ from typing import Any
 import pandas as pd
 
 from graphminer import trajectory
+from graphminer.careers import outside_acts
+from graphminer.columnar import Columnar, copy, precomputed, seconds, unsupported
 from graphminer.config import Config
 from graphminer.evidence import maker_evidence
 from graphminer.milestones import RULES_VERSION
 from graphminer.reader import StoreReader
 from graphminer.sources import NOT_OBSERVABLE, approximate, observable
-from graphminer.store import last_run, table_exists, utc_now
+from graphminer.store import default_as_of, last_run, table_exists, utc_now
 from graphminer.timeline import (
     MILESTONE_KEYS,
     answer_from_tables,
@@ -146,8 +149,137 @@ def kind_counts(events: pd.DataFrame) -> pd.DataFrame:
     return counts.astype("int64")
 
 
-def refresh(conn: sqlite3.Connection, config: Config | None) -> None:
-    """Recompute the precomputed tables from the store (call after each harvest)."""
+def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
+    """Bring the precomputed tables up to date with the store (call after each harvest).
+
+    The columnar engine computes them (``graphminer.columnar``): its copy beside the store
+    reads again only the repositories touched since the last refresh, and only the rows
+    that changed are written. A quiet night (no record, identity, bot, follow or setting
+    changed, no stored event dated between the two harvests) computes again only what as_of
+    moves: inactive, gone, the careers' milestones and the stages, from the marks kept at
+    the last refresh. Returns what was done (``graphminer.columnar.copy.refresh``'s answer,
+    with ``quiet`` and the rows written per table). Where the columnar engine does not
+    implement the running rules (``graphminer.columnar.unsupported``), the pandas
+    implementation writes them whole (``pandas`` in the answer says why)."""
+    reason = unsupported()
+    if reason is not None:
+        refresh_pandas(conn, config)
+        return {"rebuilt": True, "repos": None, "quiet": False, "pandas": reason}
+    con, done = copy.refresh(conn, config)
+    outside = outside_acts(conn, config)
+    columnar = Columnar(con, config, outside)
+    as_of = refresh_as_of(conn, con)
+    moment = seconds(as_of)
+    as_of_text = format_instant(as_of)
+    base = web_url(conn)
+    in_memory = done.get("in_memory", False)
+    run = last_run(conn)
+    row = (RULES_VERSION, as_of_text, run["id"] if run else None, settings_fingerprint(config),
+           base, utc_now())
+    inputs = {"identity": identity_digest(conn), "outside": frame_digest(outside),
+              "moment": moment, "rules": RULES_VERSION, "settings": row[3], "base": base}
+    last = written_row(conn)
+    trusted = (not (done["rebuilt"] or in_memory) and precomputed.has_written(con)
+               and last is not None and copy.copy_value_safe(con, "precomputed") == last)
+    done["quiet"] = trusted and quiet_night(con, done, inputs)
+
+    def info(keys: list[str]) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]:
+        # every maker with events, and every maker identity resolution made (known_makers)
+        if table_exists(conn, "makers"):
+            keys = sorted(set(keys) | {row[0] for row in conn.execute("SELECT key FROM makers")})
+        found = maker_info(conn, keys)
+        return found, name_rows(found)
+
+    if done["quiet"]:
+        precomputed.quiet_changes(columnar, moment, json.loads(copy.copy_value(con, "inputs"))["moment"],
+                                  base)
+        marks = False
+    else:
+        marks = precomputed.rows(columnar, moment, base, info, COUNT_KINDS)
+        precomputed.changes(con, not trusted)
+    with conn:
+        done["written"] = precomputed.write(con, conn, not trusted)
+        conn.execute(
+            "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
+            "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)", row)
+
+        def keep() -> None:
+            precomputed.keep_written(con, not trusted, marks)
+            values = {"precomputed": json.dumps(list(row)), "inputs": json.dumps(inputs)}
+            for key, value in values.items():
+                con.execute("INSERT OR REPLACE INTO _copy VALUES (?, ?)", [key, value])
+
+        if not in_memory:
+            copy.note_refreshed(con, conn, config, None if done["rebuilt"] else done["repos"],
+                                keep=keep)
+    if not in_memory:  # the store's file as this refresh left it: readers check it is still so
+        copy.seal(con, conn)
+    con.close()
+    return done
+
+
+def quiet_night(con: Any, done: dict[str, Any], inputs: dict[str, Any]) -> bool:
+    """Whether only as_of moved since the copy's last refresh: no repository read again, no
+    bot changed, the same identities, follows, rules and settings, a later as_of and no
+    event dated between the two, and the stages' marks kept."""
+    if done["repos"] or done.get("bots_changed") or not precomputed.has_kept_marks(con):
+        return False
+    kept = copy.copy_value_safe(con, "inputs")
+    if kept is None:
+        return False
+    before = json.loads(kept)
+    if any(before.get(key) != inputs[key] for key in ("identity", "outside", "rules", "settings", "base")):
+        return False
+    if inputs["moment"] < before["moment"]:
+        return False
+    entered = con.execute(f"SELECT count(*) FROM events WHERE t > {int(before['moment'])} "
+                          f"AND t <= {int(inputs['moment'])}").fetchall()[0][0]
+    return entered == 0
+
+
+def identity_digest(conn: sqlite3.Connection) -> str:
+    """A fingerprint of what the makers' names and flags are read from (identity's tables
+    and the accounts): a quiet night keeps them. SQLite joins each table's rows into one
+    text, hashed here."""
+    def joined(table: str, columns: str, order: str) -> str:
+        fields = " || char(31) || ".join(f"coalesce(CAST({column} AS TEXT), char(30))"
+                                         for column in columns.split(", "))
+        return f"SELECT group_concat({fields}, char(10)) FROM (SELECT * FROM {table} ORDER BY {order})"
+
+    queries = [joined("people", "id, login, name, type", "id")]
+    if table_exists(conn, "makers"):
+        queries += [joined("makers", "key, login, name, is_bot", "key"),
+                    joined("maker_identities", "identity, kind, maker_key, email, name",
+                           "kind, identity")]
+    digest = hashlib.sha1()
+    for sql in queries:
+        digest.update((conn.execute(sql).fetchone()[0] or "").encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def frame_digest(frame: Any) -> str:
+    """A fingerprint of a small frame's values (the followed makers' outside acts)."""
+    return hashlib.sha1(frame.to_csv(index=False).encode()).hexdigest()
+
+
+def written_row(conn: sqlite3.Connection) -> str | None:
+    """The store's ``_precomputed`` row as JSON (None without one)."""
+    row = conn.execute("SELECT rules_version, as_of, run_id, settings, web_url, computed_at "
+                       "FROM _precomputed WHERE id = 1").fetchone()
+    return json.dumps(list(row)) if row is not None else None
+
+
+def refresh_as_of(conn: sqlite3.Connection, con: Any) -> pd.Timestamp:
+    """as_of of a refresh (``graphminer.store.default_as_of``): the last harvest's end, else
+    the newest event (the columnar copy's), else now."""
+    newest = con.execute("SELECT max(t) FROM events").fetchall()[0][0]
+    return default_as_of(conn, None if newest is None else pd.Timestamp(newest, unit="s", tz="UTC"))
+
+
+def refresh_pandas(conn: sqlite3.Connection, config: Config | None) -> None:
+    """The precomputed tables from the pandas implementation, rewritten whole (the reference
+    the columnar engine's tables are held to; nothing runs it after a harvest)."""
     reader = StoreReader(conn, config, use_precomputed=False)
     base = web_url(conn)
     maker_rows, milestone_rows, stage_rows, info = table_rows(conn, reader.events, reader.as_of, config, base,

@@ -8,17 +8,22 @@ they agree on what they answer:
   finished harvest in ``_runs`` (a GitHub harvest records the API server's ``Date``, a
   git-only harvest the local clock), otherwise the newest event, otherwise now
   (``graphminer.store.default_as_of``).
-- **events**: ``graphminer.events.load_events``; everything after as_of is ignored.
+- **events**: the columnar copy's when it is fresh (its refresh sealed the store's file as
+  it left it, and the file is still so: ``graphminer.columnar.copy``), else
+  ``graphminer.events.load_events`` after SQLite's ``quick_check`` of the store
+  (``graphminer.store.check_pages``: a damaged store is reported, wherever the damage
+  lies); everything after as_of is ignored.
 - **labels**: maker key -> login, else name (identity's ``makers`` table).
 - **sources**: which sources each repository has, and the milestones they cannot show
   (``graphminer.sources``): outputs say "not observable" for those, never 0.
 - **milestones and stages**: read from the tables ``graphminer.precompute`` refreshes after
   each harvest when they are fresh for this as_of and config (``graphminer.timeline``
-  says), else computed by ``graphminer.trajectory`` (the two give the same frames; tests
-  hold them to it).
+  says), else computed by the columnar engine over the store's copy when that is fresh
+  (``graphminer.columnar``), else by ``graphminer.trajectory`` (the three give the same
+  frames; tests hold them to it).
 
-It imports only what is below it in the flow: events, trajectory, careers (what following
-stored), timeline (freshness) and the store.
+It imports only what is below it in the flow: events, trajectory, the columnar engine,
+careers (what following stored), timeline (freshness) and the store.
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ import pandas as pd
 
 from graphminer import timeutil, trajectory
 from graphminer.careers import outside_acts
+from graphminer.columnar import Columnar, unsupported
+from graphminer.columnar.copy import open_copy
 from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.events import load_events, newest_event
 from graphminer.milestones import KEYS, RULES_VERSION
 from graphminer.sources import hidden_milestones, repo_sources
-from graphminer.store import default_as_of, harvest_end, table_exists
+from graphminer.store import check_pages, default_as_of, harvest_end, table_exists
 from graphminer.timeline import fresh_as_of
 
 SCOPES = ("network", "org", "repo")
@@ -63,8 +70,22 @@ class StoreReader:
         self._acts: dict[tuple[str, Any], tuple[pd.DataFrame, pd.DataFrame]] = {}
 
     @cached_property
+    def columnar(self) -> Columnar | None:
+        """The columnar engine over the store's copy (``graphminer.columnar``) when the copy
+        is fresh and the engine implements the running rules (``unsupported``), else None:
+        the pandas implementation (``graphminer.events``, ``graphminer.trajectory``) answers,
+        as it does with ``use_precomputed`` off."""
+        if not self.use_precomputed or unsupported() is not None:
+            return None
+        con = open_copy(self.conn, self.config)
+        return Columnar(con, self.config, self.outside) if con is not None else None
+
+    @cached_property
     def events(self) -> pd.DataFrame:
         """The events table (docs/events.md), bots flagged, all times."""
+        if self.columnar is not None:  # the store's file as its refresh sealed it
+            return self.columnar.events_frame()
+        check_pages(self.conn)  # damage where the events are not read is reported too
         return load_events(self.conn, self.config)
 
     @cached_property
@@ -124,6 +145,8 @@ class StoreReader:
         if (scope, moment) not in self._milestones:
             if moment == self.precomputed_as_of:
                 found = precomputed_milestones(self.conn, scope)
+            elif self.columnar is not None:
+                found = self.columnar.milestones(moment, scope)
             else:
                 ev, long = self.acts(scope, moment)
                 found = trajectory.wide_milestones(ev, long, trajectory.SCOPE_KEYS[scope])
@@ -146,6 +169,8 @@ class StoreReader:
         if moment not in self._stages:
             if moment == self.precomputed_as_of:
                 found = precomputed_stages(self.conn)
+            elif self.columnar is not None:
+                found = self.columnar.stages(moment)
             else:
                 found = trajectory.stages(self.events_until(moment), moment, self.config,
                                           network=self.milestones("network", moment))
@@ -157,11 +182,13 @@ class StoreReader:
         ``at``, the triggering ``kind``, ``target``, ``ts``, ``trigger_repo`` and, when the
         rules name it, ``by`` (whose act it was)."""
         moment = self.moment(as_of)
+        wanted = ["maker", "milestone", "at", "kind", "target", "ts", "trigger_repo"]
         if moment == self.precomputed_as_of:
             found = precomputed_triggers(self.conn)
+        elif self.columnar is not None:
+            found = self.columnar.acts(moment, "network")[[*wanted, "by"]]
         else:
             acts = self.acts("network", moment)[1]
-            wanted = ["maker", "milestone", "at", "kind", "target", "ts", "trigger_repo"]
             found = acts[wanted + (["by"] if "by" in acts else [])]
         return found if "by" in found else whose_acts(found, self.events_until(moment))
 

@@ -280,6 +280,17 @@ def _migrate(conn: sqlite3.Connection, current: int, known: list[tuple[int, str,
         )
 
 
+def check_pages(conn: sqlite3.Connection) -> None:
+    """Raise ``sqlite3.DatabaseError`` when SQLite's ``quick_check`` finds the store's pages
+    damaged (its b-trees, overflow chains and free list: every page is read once, the
+    indexes are not compared with their tables). A reader that reads the store itself runs
+    it first, so that damage in pages the answer does not read is reported, not passed
+    over."""
+    found = [row[0] for row in conn.execute("PRAGMA quick_check(1)").fetchall()]
+    if found != ["ok"]:
+        raise sqlite3.DatabaseError(f"database disk image is malformed ({'; '.join(found)})")
+
+
 def damaged_store_message(error: sqlite3.DatabaseError) -> str:
     """One line for an SQLite error met while reading or writing a store: what it means and
     what to do (a damaged store is restored from its backup or rebuilt)."""

@@ -32,14 +32,14 @@ FLOORS: list[tuple[str, tuple[str, ...]]] = [
     ("harvest", ("harvest",)),
     ("read side", ("precompute",)),
     ("reader", ("reader",)),
-    ("analysis", ("careers", "stats", "graph", "trajectory", "events", "landing")),
+    ("analysis", ("careers", "stats", "graph", "trajectory", "events", "landing", "columnar")),
     ("stored answers", ("timeline", "evidence")),
     ("identities", ("identity", "bots")),
     ("ground", ("store", "config", "milestones", "destinations", "timeutil", "errors",
                 "outputs", "health", "sources", "migrations", "__init__")),
 ]
 GROUND = FLOORS[-1][1]
-ANALYSIS = ("careers", "stats", "graph", "trajectory", "events", "landing", "reader", "precompute",
+ANALYSIS = ("careers", "stats", "graph", "trajectory", "events", "landing", "columnar", "reader", "precompute",
             "timeline", "evidence", "identity", "bots", "export", "report", "report_plots", "api")
 # Where an import inside a function is part of the design: the CLI's lazy commands.
 LAZY_PLACES = ("cli", "commands")

@@ -1,0 +1,371 @@
+"""Milestones and stages computed by the columnar engine, answered as pandas frames.
+
+``Engine(con)`` runs over the columnar tables of ``con`` (``graphminer.columnar.tables``):
+``acts(moment, limits, scope)`` is ``graphminer.trajectory.milestone_acts``'s long form,
+``milestones(...)`` its wide form, ``stages(...)`` ``graphminer.trajectory.stages``; each is
+a handful of SQL statements (``graphminer.columnar.rules``) and one conversion to pandas
+at the end. The events as the rules see them (``ev``) are prepared once per as_of; the
+candidates of the role rules (maintainer, core, organiser, the bridges) once per as_of and
+thresholds, since the stages read them too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from graphminer import milestones as catalogue
+from graphminer.columnar import rules
+from graphminer.columnar.frames import stamps
+
+# The rules whose every candidate the stages read (graphminer.trajectory.ROLE_RULES).
+ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
+# The rules evaluated together in one pass over the events (``Engine.fused``).
+FUSABLE = frozenset({name for name, rule in rules.RULES.items() if isinstance(rule, rules.EventRule)}
+                    | {"returning", "long_term"})
+# The rules that read the parts several rules share (rules.SHARED).
+SHARED_READERS = frozenset({"creator", "organiser", "coder_to_organiser"})
+
+if TYPE_CHECKING:
+    import duckdb
+
+ORDER = "CASE milestone " + " ".join(
+    f"WHEN '{name}' THEN {index}" for index, name in enumerate(catalogue.KEYS)) + " END"
+TARGET = ("CASE WHEN a.ext_repo IS NOT NULL THEN a.ext_repo WHEN a.target_type IS NULL THEN NULL "
+          "ELSE CAST(a.target_type AS VARCHAR) || ':' || coalesce(a.sha, CAST(a.target_num AS VARCHAR)) END")
+QUARTER_OF = "(year(to_timestamp({x})) * 4 + (month(to_timestamp({x})) - 1) // 3)"
+
+
+def quarter_of(column: str) -> str:
+    """SQL: the calendar quarter number (year * 4 + quarter - 1, UTC) of epoch seconds."""
+    return QUARTER_OF.format(x=column)
+
+
+class Engine:
+    """The trajectory rules over one DuckDB database's columnar tables."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._moment: int | None = None
+        self._roles: tuple[int, str] | None = None
+        self._outside: Any = None
+        self._tables: dict[str, Any] = {}
+        self.share = False  # keep every repo-scope rule's candidates (several scopes asked)
+
+    # --- inputs ---------------------------------------------------------------------------
+
+    def prepare(self, moment: int) -> None:
+        """``ev``: the events up to ``moment`` (epoch seconds) as the rules see them."""
+        if self._moment == moment:
+            return
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS {rules.PREPARE.format(moment=moment)}")
+        self._moment, self._roles, self._tables = moment, None, {}
+
+    def set_outside(self, outside: pd.DataFrame | None) -> bool:
+        """``outside``: the followed makers' outside acts (``graphminer.careers.outside_acts``)
+        coded against the makers; whether there are any."""
+        if outside is None or outside.empty:
+            self._outside = None
+            return False
+        if self._outside is outside:
+            return True
+        frame = pd.DataFrame({
+            "key": outside["maker"].astype(str).to_numpy(), "act": outside["act"].to_numpy(),
+            "owner": outside["owner"].astype(object).to_numpy(),
+            "owner_kind": outside["owner_kind"].astype(object).to_numpy(),
+            "repo": outside["repo"].astype(object).to_numpy(),
+            "dated": (outside["at"].astype("int64") // 10**9).to_numpy()
+            if str(outside["at"].dtype).endswith("ns, UTC]") else
+            pd.to_datetime(outside["at"], utc=True).dt.as_unit("s").astype("int64").to_numpy(),
+            "others": pd.to_numeric(outside["others"]).fillna(0).astype("int64").to_numpy(),
+            "fork": pd.to_numeric(outside["fork"]).fillna(0).astype("int64").to_numpy(),
+            "position": range(len(outside))})
+        self.con.register("_outside", frame)
+        self.con.execute("""CREATE OR REPLACE TEMP TABLE outside AS
+            SELECT m.code AS maker, o.act, o.owner, o.owner_kind, o.repo, o.dated, o.others, o.fork,
+                   o.position
+            FROM _outside o JOIN makers m ON m.key = o.key""")
+        self.con.unregister("_outside")
+        self._outside = outside
+        return True
+
+    def candidates(self, moment: int, limits: dict[str, Any], keys: tuple[str, ...],
+                   outside: bool, names: tuple[str, ...] = catalogue.KEYS) -> dict[str, str]:
+        """Where each of ``names``' candidate acts are read from: a temporary table
+        ``cand_<name>`` for the role rules (the stages read every candidate) and, when
+        ``share`` is set (several scopes will be asked), for every repo-scope rule (each scope
+        takes its earliest of the same candidates); else the rule's query itself. The parts
+        several rules read (``rules.SHARED``) are kept in tables once per as_of and thresholds,
+        when a rule asked for reads them."""
+        fingerprint = json.dumps(limits, sort_keys=True, default=str)
+        if self._roles != (moment, fingerprint):
+            self._roles, self._tables = (moment, fingerprint), {}
+        if set(names) & SHARED_READERS and "shared" not in self._tables:
+            base = rules.Query(moment, limits, ("maker",))
+            for part, sql in rules.SHARED.items():
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE shared_{part} AS {sql(base)}")
+            self._tables["shared"] = True
+        shared = {part: f"shared_{part}" for part in rules.SHARED}
+        query = rules.Query(moment, limits, keys, outside=outside, shared=shared)
+        found = {}
+        for name in names:
+            repo_scope = catalogue.milestone(name).scope == catalogue.EARLIEST and \
+                name not in catalogue.CAREER_KEYS
+            if not (name in ROLE_RULES or (repo_scope and self.share)):
+                found[name] = f"({rules.RULES[name](query)})"
+                continue
+            table = f"cand_{name}"
+            if self._tables.get(table) != outside:
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {rules.RULES[name](query)}")
+                self._tables[table] = outside
+            found[name] = table
+        return found
+
+    # --- milestones -----------------------------------------------------------------------
+
+    def act_table(self, moment: int, limits: dict[str, Any], scope: str,
+                  outside: pd.DataFrame | None = None,
+                  names: tuple[str, ...] = catalogue.KEYS) -> str:
+        """The temporary table ``acts_<scope>``: one row per (scope key, milestone reached)
+        with its date and trigger, coded (``rules.CANDIDATE_COLUMNS`` plus ``milestone``);
+        only the milestones ``names`` when given (``acts_<scope>_some``)."""
+        keys = rules.scope_keys(scope)
+        self.prepare(moment)
+        followed = self.set_outside(outside)
+        sources = self.candidates(moment, limits, keys, followed, names)
+        table = f"acts_{scope}" if names == catalogue.KEYS else f"acts_{scope}_some"
+        if self._tables.get(table) != (followed, names):
+            fused = [name for name in names if name in FUSABLE]
+            parts = [rules.earliest(sources[name], keys, moment, name)
+                     for name in names if name not in fused]
+            if fused:
+                parts.append(self.fused(moment, limits, keys, fused))
+            union = "\nUNION ALL\n".join(parts)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {union}")
+            self._tables[table] = (followed, names)
+        return table
+
+    def fused(self, moment: int, limits: dict[str, Any], keys: tuple[str, ...],
+              names: list[str]) -> str:
+        """SQL: the milestones ``names`` (rules over the events' own order: the
+        ``rules.EventRule`` ones, returning and long_term) for every scope key in one pass
+        over the events: the lowest place matching each rule's condition (then returning's
+        and long_term's, after the first landed contribution, in a second pass), each
+        joined back to its event. The same answer as each rule's own query (``earliest``)."""
+        query = rules.Query(moment, limits, keys)
+        partition = ", ".join(keys)
+        simple = [name for name in names if isinstance(rules.RULES[name], rules.EventRule)]
+        firsts = ", ".join(
+            [f"min(seq) FILTER (WHERE {rules.RULES[name].where(query)}) AS s_{name}"
+             for name in simple]
+            + ["min(month_no) FILTER (WHERE landed) AS first_month",
+               "min(t) FILTER (WHERE landed) AS first_t"])
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE fused_a AS "
+                         f"SELECT {partition}, {firsts} FROM ev GROUP BY {partition}")
+        places = [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_a" for name in simple]
+        later = [name for name in names if name in ("returning", "long_term")]
+        if later:
+            on = " AND ".join(f"f.{key} = ev.{key}" for key in keys)
+            span = int(limits["long_term_days"]) * rules.DAY
+            self.con.execute(f"""CREATE OR REPLACE TEMP TABLE fused_b AS
+                SELECT min(ev.seq) FILTER (WHERE ev.month_no > f.first_month) AS s_returning,
+                       min(ev.seq) FILTER (WHERE ev.t - f.first_t >= {span}) AS s_long_term
+                FROM ev JOIN fused_a f ON {on} WHERE ev.landed
+                GROUP BY {', '.join('ev.' + key for key in keys)}""")
+            places += [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_b" for name in later]
+        spans = " ".join(f"WHEN '{name}' THEN {rules.RULES[name].days(query)}"
+                         for name in simple if rules.RULES[name].span)
+        span = f"CASE u.milestone {spans} ELSE 0 END" if spans else "0"
+        kind = (f"CASE WHEN {span} > 0 THEN 'gap' ELSE CAST(ev.kind AS VARCHAR) END"
+                if spans else "CAST(ev.kind AS VARCHAR)")
+        return f"""SELECT * FROM (
+            SELECT u.milestone, ev.maker, ev.repo_id, ev.org, ev.t + {span} AS dated,
+                   {kind} AS kind, ev.target_type, ev.target_num, ev.sha, ev.t + {span} AS t,
+                   ev.maker AS by_maker, 0 AS o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo,
+                   NULL AS ext_org
+            FROM ({' UNION ALL '.join(places)}) u JOIN ev ON ev.seq = u.seq) AS f
+            WHERE dated <= {moment}"""
+
+    def acts(self, moment: int, limits: dict[str, Any], scope: str = "network",
+             outside: pd.DataFrame | None = None) -> pd.DataFrame:
+        """``graphminer.trajectory.acts_of_prepared``'s long form: the scope's keys,
+        ``milestone``, ``at``, the trigger's ``kind``, ``target``, ``ts``, ``by``,
+        ``trigger_repo`` and ``trigger_org``."""
+        table = self.act_table(moment, limits, scope, outside)
+        extra = {"network": "", "org": ", trigger_org AS org", "repo": ", trigger_repo AS repo"}[scope]
+        frame = self.con.execute(f"""
+            SELECT *{extra} FROM (
+                SELECT mk.key AS maker, coalesce(a.ext_org, r.org) AS trigger_org,
+                       coalesce(a.ext_repo, r.full_name) AS trigger_repo, a.dated AS "at", CAST(a.kind AS VARCHAR) AS kind,
+                       {TARGET} AS target, a.t AS ts, bm.key AS by, a.milestone,
+                       {ORDER} AS _order, a.o1, a.o2, a.o3
+                FROM {table} a
+                JOIN makers mk ON mk.code = a.maker
+                LEFT JOIN repos r ON r.repo_id = a.repo_id
+                LEFT JOIN makers bm ON bm.code = a.by_maker)
+            ORDER BY _order, "at", ts, o1, o2, o3""").df()
+        frame = frame.drop(columns=["_order", "o1", "o2", "o3"])
+        frame["at"], frame["ts"] = stamps(frame["at"]), stamps(frame["ts"])
+        for column in frame.columns:
+            if column not in ("at", "ts"):
+                frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+        return frame
+
+    def milestones(self, moment: int, limits: dict[str, Any], scope: str = "network",
+                   outside: pd.DataFrame | None = None) -> pd.DataFrame:
+        """``graphminer.trajectory.milestones``: one row per scope key with an action (or a
+        milestone), one column per milestone of the catalogue (NaT when not reached)."""
+        table = self.act_table(moment, limits, scope, outside)
+        keys = rules.scope_keys(scope)
+        names = {"maker": "mk.key AS maker", "org": "o.org AS org", "repo_id": "r.full_name AS repo"}
+        joins = {"maker": "JOIN makers mk ON mk.code = p.maker",
+                 "org": "JOIN (SELECT DISTINCT org_code, org FROM repos) o ON o.org_code = p.org",
+                 "repo_id": "JOIN repos r ON r.repo_id = p.repo_id"}
+        pivot = ", ".join(f"max(CASE WHEN a.milestone = '{name}' THEN a.dated END) AS {name}"
+                          for name in catalogue.KEYS)
+        on = " AND ".join(f"a.{key} = p.{key}" for key in keys)
+        wide = self.con.execute(f"""
+            SELECT {', '.join(names[key] for key in keys)}, w.* EXCLUDE ({', '.join(keys)})
+            FROM (SELECT {', '.join('p.' + key for key in keys)}, {pivot}
+                  FROM (SELECT DISTINCT {', '.join(keys)} FROM ev WHERE action
+                        UNION SELECT DISTINCT {', '.join(keys)} FROM {table}) p
+                  LEFT JOIN {table} a ON {on}
+                  GROUP BY {', '.join('p.' + key for key in keys)}) w
+            {' '.join(joins[key].replace('p.', 'w.') for key in keys)}
+            """).df()
+        index_names = [{"maker": "maker", "org": "org", "repo_id": "repo"}[key] for key in keys]
+        for name in index_names:
+            wide[name] = wide[name].astype(object)
+        wide = wide.sort_values(index_names).set_index(index_names if len(keys) > 1 else index_names[0])
+        frame = pd.DataFrame(index=wide.index)
+        for name in catalogue.KEYS:
+            values = wide[name]
+            frame[name] = (stamps(values.fillna(0)).where(values.notna()) if len(values)
+                           else pd.Series(pd.NaT, index=wide.index, dtype="datetime64[ns, UTC]"))
+        frame.attrs["rules_version"] = catalogue.RULES_VERSION
+        return frame
+
+    # --- stages ---------------------------------------------------------------------------
+
+    def stage_marks(self, moment: int, limits: dict[str, Any],
+                    outside: pd.DataFrame | None = None) -> tuple[str, str]:
+        """The temporary tables the stages are read from: ``stage_marks`` (per maker and
+        quarter: an act of each role, an action, a landed contribution, the last action and
+        the last return in it) and ``stage_reached`` (per maker: first contact, returning).
+        With no new event, a later as_of reads the same marks (a quiet night keeps them)."""
+        table = self.act_table(moment, limits, "network", outside)
+        gone = int(limits["gone_days"]) * rules.DAY
+        roles = "\nUNION ALL\n".join(
+            f"SELECT DISTINCT maker, {quarter_of('dated')} AS q, "
+            + ", ".join(f"{'TRUE' if name in names else 'FALSE'} AS {flag}"
+                        for flag, names in (("core", ("core",)), ("maintainer", ("maintainer",)),
+                                            ("organiser", ("organiser",)),
+                                            ("bridge", ("repo_bridge", "org_bridge"))))
+            + ", FALSE AS acted, FALSE AS landed, NULL::BIGINT AS last_t, NULL::BIGINT AS last_back "
+              f"FROM cand_{name} WHERE maker IS NOT NULL"
+            for name in ROLE_RULES)
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_reached AS
+            SELECT maker, max(CASE WHEN milestone = 'first_contact' THEN dated END) AS fc,
+                   max(CASE WHEN milestone = 'returning' THEN dated END) AS ret
+            FROM {table} GROUP BY maker""")
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_marks AS
+            SELECT maker, q, bool_or(core) AS core, bool_or(maintainer) AS maintainer,
+                   bool_or(organiser) AS organiser, bool_or(bridge) AS bridge,
+                   bool_or(acted) AS acted, bool_or(landed) AS landed,
+                   max(last_t) AS last_t, max(last_back) AS last_back
+            FROM (
+                SELECT maker, quarter_no AS q, FALSE AS core, FALSE AS maintainer,
+                       FALSE AS organiser, FALSE AS bridge, bool_or(action) AS acted,
+                       bool_or(landed) AS landed, max(CASE WHEN action THEN t END) AS last_t,
+                       max(CASE WHEN action AND t - prev_n >= {gone} THEN t END) AS last_back
+                FROM ev WHERE action OR landed GROUP BY maker, quarter_no
+                UNION ALL
+                {roles}) AS every
+            GROUP BY maker, q""")
+        return "stage_marks", "stage_reached"
+
+    def quarter_number(self, moment: int) -> int:
+        """The calendar quarter number (year * 4 + quarter - 1, UTC) of epoch seconds."""
+        return int(self.con.execute(f"SELECT {quarter_of(str(moment))}").fetchall()[0][0])
+
+    def stages(self, moment: int, limits: dict[str, Any],
+               outside: pd.DataFrame | None = None,
+               marks: tuple[str, str] | None = None, since: int | None = None,
+               only: str | None = None) -> pd.DataFrame:
+        """``graphminer.trajectory.stages``: one row per maker per quarter from their first
+        contact to as_of's quarter, the role held, the organiser and bridge tracks, the state.
+
+        From the marks (``stage_marks``; or ``marks``, tables kept from an earlier as_of
+        with the same events): one pass per maker over its quarters: a role is held in a
+        quarter when one of its acts falls in it or the three before it (core: in it), the
+        state reads the gap since the last action at the quarter's end (or as_of). With
+        ``since`` (a quarter number), only the quarters from it on: the marks before it
+        reduced to what those read (the three quarters before, each maker's last action
+        and return). With ``only`` (a table with a ``code`` column of makers), only their
+        rows."""
+        marked, reached = marks or self.stage_marks(moment, limits, outside)
+        gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
+        last = self.quarter_number(moment)
+        first = quarter_of("fc") if since is None else f"greatest({quarter_of('fc')}, {int(since)})"
+        if since is None:
+            used = marked
+        else:
+            used = f"""(SELECT * FROM {marked} WHERE q >= {int(since) - 3}
+                UNION ALL
+                SELECT maker, {int(since) - 4} AS q, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
+                       max(last_t), max(last_back)
+                FROM {marked} WHERE q < {int(since) - 3} GROUP BY maker)"""
+        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_out AS
+            WITH grid AS (
+                SELECT maker, ret, unnest(range({first}, {last} + 1)) AS q
+                FROM {reached} WHERE fc IS NOT NULL{
+                    '' if only is None else f' AND maker IN (SELECT code FROM {only})'}),
+            combined AS (
+                SELECT coalesce(g.maker, m.maker) AS maker, coalesce(g.q, m.q) AS q,
+                       g.maker IS NOT NULL AS in_grid, g.ret, m.*  EXCLUDE (maker, q)
+                FROM grid g FULL JOIN {used} m ON m.maker = g.maker AND m.q = g.q),
+            rolled AS (
+                SELECT maker, q, in_grid, ret, coalesce(core, FALSE) AS is_core,
+                       bool_or(maintainer) OVER w4 AS is_maintainer,
+                       bool_or(landed) OVER w4 AS is_landed, bool_or(acted) OVER w4 AS is_acted,
+                       coalesce(bool_or(organiser) OVER w4, FALSE) AS organiser,
+                       coalesce(bool_or(bridge) OVER w4, FALSE) AS bridge,
+                       max(last_t) OVER upto AS last_t, max(last_back) OVER upto AS last_back
+                FROM combined
+                WINDOW w4 AS (PARTITION BY maker ORDER BY q RANGE BETWEEN 3 PRECEDING AND CURRENT ROW),
+                       upto AS (PARTITION BY maker ORDER BY q RANGE BETWEEN UNBOUNDED PRECEDING
+                                AND CURRENT ROW)),
+            placed AS (
+                SELECT r.*,
+                       epoch(make_timestamp(CAST(q // 4 AS BIGINT), CAST(q % 4 * 3 + 1 AS BIGINT),
+                                            1, 0, 0, 0)) AS qs,
+                       least(epoch(make_timestamp(CAST((q + 1) // 4 AS BIGINT),
+                                                  CAST((q + 1) % 4 * 3 + 1 AS BIGINT), 1, 0, 0, 0)) - 1,
+                             {moment}) AS ref
+                FROM rolled r WHERE in_grid),
+            flagged AS (
+                SELECT *, CASE WHEN ref - last_t >= {gone} THEN 'gone'
+                               WHEN ref - last_t >= {inactive} THEN 'inactive'
+                               WHEN last_back >= qs THEN 'returned'
+                               ELSE 'active' END AS state
+                FROM placed)
+            SELECT f.maker AS code, mk.key AS maker, f.q, f.qs AS quarter,
+                   CASE WHEN is_core THEN 'core' WHEN is_maintainer THEN 'maintainer'
+                        WHEN is_landed AND ret <= ref THEN 'returning'
+                        WHEN is_landed THEN 'contributor' WHEN is_acted THEN 'participant'
+                        ELSE state END AS stage,
+                   organiser, bridge, state
+            FROM flagged f JOIN makers mk ON mk.code = f.maker""")
+        frame = self.con.execute("SELECT maker, quarter, stage, organiser, bridge, state "
+                                 "FROM stage_out ORDER BY maker, q").df()
+        if frame.empty:
+            frame = pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
+        else:
+            frame["quarter"] = stamps(frame["quarter"])
+            for column in ("maker", "stage", "state"):
+                frame[column] = frame[column].astype(object)
+            frame["organiser"] = frame["organiser"].astype(bool)
+            frame["bridge"] = frame["bridge"].astype(bool)
+        return frame

@@ -1,0 +1,375 @@
+"""The precomputed tables of ``graphminer trajectory`` (migration 0004's ``traj_*``), from
+the columnar engine, written to the store as what changed since the last refresh.
+
+``rows(columnar, conn, config, as_of, base)`` makes the rows of the four tables in DuckDB
+(``new_traj_*``), exactly as ``graphminer.precompute.table_rows`` makes them from pandas:
+milestones of every scope with their triggers and links, stages, each maker's current
+stage and counts, the lookup index of names. ``write(con, conn, whole)`` then writes to
+the store only the rows that differ from what the copy last wrote (``written_traj_*``,
+kept in the copy), or every row when ``whole`` (no earlier writing is known): a quiet
+night rewrites the few rows as_of moved (inactive, gone, the last quarter's stage) and
+nothing else.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from graphminer.columnar.engine import TARGET
+from graphminer.milestones import CAREER_KEYS
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from graphminer.columnar import Columnar
+
+ISO = "'%Y-%m-%dT%H:%M:%SZ'"
+# (table, its columns in the store, its primary key)
+TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("traj_makers", ("key", "login", "name", "is_bot", "stage", "state", "organiser", "bridge",
+                     "counts", "role_account"), ("key",)),
+    ("traj_maker_names", ("needle", "kind", "maker_key"), ("needle", "kind", "maker_key")),
+    ("traj_milestones", ("maker_key", "scope", "scope_name", "milestone", "at", "trigger_kind",
+                         "trigger_repo", "trigger_target", "trigger_at", "link", "trigger_by"),
+     ("maker_key", "scope", "scope_name", "milestone")),
+    ("traj_stages", ("maker_key", "quarter", "stage", "organiser", "bridge", "state"),
+     ("maker_key", "quarter")),
+)
+SHAPES = {table: (columns, key) for table, columns, key in TABLES}
+
+
+def iso(column: str) -> str:
+    """SQL: epoch seconds as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return f"strftime(to_timestamp({column}), {ISO})"
+
+
+def link(repo: str, target: str, base: str) -> str:
+    """SQL: ``graphminer.precompute.item_link``: the web page of an event's target."""
+    quoted = base.replace("'", "''")
+    ref = f"substr({target}, strpos({target}, ':') + 1)"
+    kind = f"substr({target}, 1, strpos({target}, ':') - 1)"
+    return f"""CASE WHEN {repo} IS NULL OR {repo} = '' OR {target} IS NULL OR {target} = ''
+                    OR strpos({target}, ':') = 0 THEN NULL
+               WHEN {kind} = 'issue' THEN '{quoted}/' || {repo} || '/issues/' || {ref}
+               WHEN {kind} = 'pr' THEN '{quoted}/' || {repo} || '/pull/' || {ref}
+               WHEN {kind} = 'commit' THEN '{quoted}/' || {repo} || '/commit/' || {ref}
+               WHEN {kind} = 'release' THEN '{quoted}/' || {repo} || '/releases'
+               ELSE NULL END"""
+
+
+def milestone_select(table: str, scope: str) -> str:
+    """SQL: the milestone acts of ``table`` (one scope) as rows of ``traj_milestones``
+    (without the link)."""
+    name = {"network": "''", "org": "coalesce(a.ext_org, r.org)",
+            "repo": "coalesce(a.ext_repo, r.full_name)"}[scope]
+    return f"""
+        SELECT mk.key AS maker_key, '{scope}' AS scope, {name} AS scope_name, a.milestone,
+               {iso('a.dated')} AS "at", CAST(a.kind AS VARCHAR) AS trigger_kind,
+               coalesce(a.ext_repo, r.full_name) AS trigger_repo,
+               {TARGET} AS trigger_target, {iso('a.t')} AS trigger_at, bm.key AS trigger_by
+        FROM {table} a
+        JOIN makers mk ON mk.code = a.maker
+        LEFT JOIN repos r ON r.repo_id = a.repo_id
+        LEFT JOIN makers bm ON bm.code = a.by_maker"""
+
+
+def linked(parts: list[str], base: str) -> str:
+    """SQL: the union of milestone rows ``parts`` with each trigger's link."""
+    return f"""SELECT maker_key, scope, scope_name, milestone, "at", trigger_kind, trigger_repo,
+               trigger_target, trigger_at, {link('trigger_repo', 'trigger_target', base)} AS link,
+               trigger_by
+        FROM ({' UNION ALL '.join(parts)})"""
+
+
+def milestone_rows(columnar: Columnar, moment: int, base: str) -> None:
+    """``new_traj_milestones``: milestones of the three scopes with triggers and links."""
+    parts = [milestone_select(columnar.engine.act_table(moment, columnar.limits, scope,
+                                                       columnar.outside), scope)
+             for scope in ("network", "org", "repo")]
+    columnar.con.execute(f"CREATE OR REPLACE TEMP TABLE new_traj_milestones AS {linked(parts, base)}")
+
+
+def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = None,
+               since: int | None = None, only: str | None = None) -> None:
+    """``new_traj_stages``: the network stages, quarters as ``YYYY-MM-DD`` (from ``marks``,
+    tables kept from an earlier as_of, when given; only quarters from ``since`` on when
+    given; only the makers of the table ``only`` when given)."""
+    frame = columnar.engine.stages(moment, columnar.limits, columnar.outside, marks=marks,
+                                   since=since, only=only)
+    frame = pd.DataFrame({
+        "maker_key": frame["maker"].astype(object),
+        "quarter": pd.to_datetime(frame["quarter"]).dt.strftime("%Y-%m-%d").astype(object),
+        "stage": frame["stage"].astype(object),
+        "organiser": frame["organiser"].astype("int64"), "bridge": frame["bridge"].astype("int64"),
+        "state": frame["state"].astype(object)})
+    columnar.con.register("_stages", frame)
+    columnar.con.execute("""CREATE OR REPLACE TEMP TABLE new_traj_stages AS
+        SELECT CAST(maker_key AS VARCHAR) AS maker_key, CAST(quarter AS VARCHAR) AS quarter,
+               CAST(stage AS VARCHAR) AS stage, CAST(organiser AS BIGINT) AS organiser,
+               CAST(bridge AS BIGINT) AS bridge, CAST(state AS VARCHAR) AS state
+        FROM _stages""")
+    columnar.con.unregister("_stages")
+
+
+# What a later as_of changes when no event is new: the gaps, and the careers' milestones
+# (following's acts may be dated after the last refresh); the last quarters' stages.
+AS_OF_MILESTONES = ("inactive", "gone", *CAREER_KEYS)
+
+
+# Margin around a quiet night's window (seconds): a maker whose action lies within it of a
+# threshold is computed again (more makers than move is harmless: their rows compare equal).
+QUIET_MARGIN = 2 * 86_400
+
+
+def quiet_makers(columnar: Columnar, moment: int, before: int) -> str:
+    """The temporary table ``quiet_makers`` (``code``, ``key``): the makers whose
+    milestones a quiet night from ``before`` to ``moment`` may move, and within one quarter
+    the makers whose stages it may move (when a new quarter begins, every maker gets its
+    row: the caller computes them all). With no event between the two, a maker's
+    milestones and stages move with as_of only where a gap until as_of reaches
+    ``inactive_days`` or ``gone_days`` in between (the gap runs from the maker's last
+    action in a scope, which is one of their events: every maker with an event that far
+    before the window is taken, margin included) or where following stored acts (the
+    careers' milestones are dated by them: every followed maker is taken)."""
+    con, limits = columnar.con, columnar.limits
+    low, high = int(before) - QUIET_MARGIN, int(moment) + QUIET_MARGIN
+    near = " OR ".join(f"e.t + {int(limits[name]) * 86_400} BETWEEN {low} AND {high}"
+                       for name in ("inactive_days", "gone_days"))
+    outside = columnar.outside
+    followed = sorted(set(outside["maker"].astype(str))) if outside is not None and len(outside) else []
+    con.register("_followed", pd.DataFrame({"key": pd.Series(followed, dtype=object)}))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE quiet_makers AS
+        SELECT DISTINCT e.maker AS code, mk.key FROM events e JOIN makers mk ON mk.code = e.maker
+        WHERE {near}
+        UNION
+        SELECT mk.code, mk.key FROM _followed f JOIN makers mk ON mk.key = f.key""")
+    con.unregister("_followed")
+    return "quiet_makers"
+
+
+def quiet_changes(columnar: Columnar, moment: int, before: int, base: str) -> None:
+    """``up_*`` and ``del_*`` when only as_of moved, from ``before`` to ``moment`` (a quiet
+    night): the milestones of ``AS_OF_MILESTONES`` computed again and compared with the
+    ones last written; the stages of the quarters from ``before``'s on, from the marks kept
+    at the last refresh (``kept_stage_*``: no event is new, so none changed); each maker's
+    current stage. Nothing else can have changed. Only the milestones of the makers
+    ``quiet_makers`` gives are compared, and within one quarter only their stages are
+    computed: the others' rows cannot move."""
+    engine, con = columnar.engine, columnar.con
+    moved = quiet_makers(columnar, moment, before)
+    parts = []
+    for scope in ("network", "org", "repo"):
+        names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
+        part = milestone_select(engine.act_table(moment, columnar.limits, scope,
+                                                 columnar.outside, names=names), scope)
+        parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT key FROM {moved})")
+    listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE quiet_milestones AS {linked(parts, base)}")
+    diff(con, "traj_milestones", "SELECT * FROM quiet_milestones",
+         f"SELECT * FROM written_traj_milestones WHERE milestone IN ({listed}) "
+         f"AND maker_key IN (SELECT key FROM {moved})")
+    same_quarter = engine.quarter_number(before) == engine.quarter_number(moment)
+    only = moved if same_quarter else None
+    among = "" if only is None else f" AND maker_key IN (SELECT key FROM {only})"
+    since = engine.quarter_number(before)
+    stage_rows(columnar, moment, marks=("kept_stage_marks", "kept_stage_reached"), since=since,
+               only=only)
+    first_day = con.execute(f"SELECT {quarter_day(since)}").fetchall()[0][0]
+    diff(con, "traj_stages", "SELECT * FROM new_traj_stages",
+         f"SELECT * FROM written_traj_stages WHERE quarter >= '{first_day}'{among}")
+    keys = "" if only is None else f" WHERE w.key IN (SELECT key FROM {only})"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_traj_makers AS
+        WITH {LAST_STAGES}
+        SELECT w.key, w.login, w.name, w.is_bot, coalesce(l.stage, w.stage) AS stage,
+               coalesce(l.state, w.state) AS state, coalesce(l.organiser, w.organiser) AS organiser,
+               coalesce(l.bridge, w.bridge) AS bridge, w.counts, w.role_account
+        FROM written_traj_makers w LEFT JOIN last l ON l.maker_key = w.key{keys}""")
+    diff(con, "traj_makers", "SELECT * FROM new_traj_makers",
+         "SELECT * FROM written_traj_makers" + ("" if only is None else
+                                                f" WHERE key IN (SELECT key FROM {only})"))
+    for table in ("traj_maker_names",):
+        columns, key = SHAPES[table]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE up_{table} AS "
+                    f"SELECT {quoted(columns)} FROM written_{table} WHERE FALSE")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE del_{table} AS "
+                    f"SELECT {quoted(key)} FROM written_{table} WHERE FALSE")
+
+
+def quarter_day(quarter: int) -> str:
+    """SQL: the first day (``YYYY-MM-DD``) of a quarter number."""
+    return (f"strftime(make_date(CAST({quarter} // 4 AS BIGINT), "
+            f"CAST({quarter} % 4 * 3 + 1 AS BIGINT), 1), '%Y-%m-%d')")
+
+
+LAST_STAGES = """last AS (
+            SELECT maker_key, stage, state, organiser, bridge FROM (
+                SELECT *, row_number() OVER (PARTITION BY maker_key ORDER BY quarter DESC) AS rk
+                FROM new_traj_stages) WHERE rk = 1)"""
+
+
+def count_json(count_kinds: dict[str, tuple[str, ...]]) -> str:
+    """SQL: a maker's counts as ``graphminer.precompute.kind_counts`` writes them (JSON):
+    one entry per name of ``count_kinds``, counting the events of its kinds."""
+    parts = []
+    for index, (name, kinds) in enumerate(count_kinds.items()):
+        listed = ", ".join(f"'{kind}'" for kind in kinds)
+        parts.append(("'{' || " if index == 0 else "', ' || ")
+                     + f"'\"{name}\": ' || CAST(sum(CASE WHEN CAST(kind AS VARCHAR) IN ({listed}) "
+                       f"THEN 1 ELSE 0 END) AS VARCHAR)")
+    return " || ".join(parts) + " || '}'"
+
+
+def maker_keys(columnar: Columnar) -> list[str]:
+    """Every maker with an event (bots included), in key order."""
+    return [row[0] for row in columnar.con.execute(
+        "SELECT DISTINCT mk.key FROM events e JOIN makers mk ON mk.code = e.maker ORDER BY 1"
+    ).fetchall()]
+
+
+def maker_rows(columnar: Columnar, moment: int, info: dict[str, dict[str, Any]],
+               names: list[tuple[str, str, str]], count_kinds: dict[str, tuple[str, ...]]) -> None:
+    """``new_traj_makers`` and ``new_traj_maker_names``: every maker of ``info`` (key ->
+    login, name, is_bot: those with an event and any other the caller knows), their bot
+    flag, current stage and counts; the names (``names``: needle, kind, key) they may be
+    looked up by."""
+    con = columnar.con
+    keys = sorted(info)
+    con.register("_info", pd.DataFrame({
+        "key": keys, "login": [info[key]["login"] for key in keys],
+        "name": [info[key]["name"] for key in keys],
+        "info_bot": [bool(info[key]["is_bot"]) for key in keys]}, dtype=object))
+    con.register("_names", pd.DataFrame(names, columns=["needle", "kind", "maker_key"],
+                                        dtype=object))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE new_traj_makers AS
+        WITH {LAST_STAGES},
+        counted AS (
+            SELECT maker, {count_json(count_kinds)} AS counts FROM events WHERE t <= {moment}
+            GROUP BY maker),
+        flagged AS (SELECT DISTINCT e.maker, e.is_bot, m.role_account FROM events e
+                    JOIN makers m ON m.code = e.maker)
+        SELECT CAST(i.key AS VARCHAR) AS key, CAST(i.login AS VARCHAR) AS login,
+               CAST(i.name AS VARCHAR) AS name,
+               -- a role account is flagged as one, not as a bot (graphminer.precompute)
+               CAST((coalesce(f.is_bot, FALSE) OR CAST(i.info_bot AS BOOLEAN))
+                    AND NOT coalesce(f.role_account, FALSE) AS BIGINT) AS is_bot,
+               l.stage, l.state, coalesce(l.organiser, 0) AS organiser,
+               coalesce(l.bridge, 0) AS bridge, coalesce(c.counts, '{{}}') AS counts,
+               CAST(coalesce(f.role_account, FALSE) AS BIGINT) AS role_account
+        FROM _info i
+        LEFT JOIN makers mk ON mk.key = i.key
+        LEFT JOIN flagged f ON f.maker = mk.code
+        LEFT JOIN last l ON l.maker_key = i.key
+        LEFT JOIN counted c ON c.maker = mk.code""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE new_traj_maker_names AS
+        SELECT CAST(needle AS VARCHAR) AS needle, CAST(kind AS VARCHAR) AS kind,
+               CAST(maker_key AS VARCHAR) AS maker_key FROM _names""")
+    con.unregister("_info")
+    con.unregister("_names")
+
+
+def rows(columnar: Columnar, moment: int, base: str,
+         maker_info: Callable[[list[str]], tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]],
+         count_kinds: dict[str, tuple[str, ...]]) -> bool:
+    """The four ``new_traj_*`` tables (empty when the store has no event); ``maker_info``
+    gives, for the makers' keys, their login, name and bot flag and the lookup names.
+    Whether there were events (and so stages' marks)."""
+    empty = columnar.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0
+    if empty:
+        for table, columns, _ in TABLES:
+            columnar.con.execute(f"CREATE OR REPLACE TEMP TABLE new_{table} AS SELECT "
+                                 + ", ".join(f"NULL::VARCHAR AS {column}" for column in columns)
+                                 + " WHERE FALSE")
+        return False
+    milestone_rows(columnar, moment, base)
+    stage_rows(columnar, moment)
+    info, names = maker_info(maker_keys(columnar))
+    maker_rows(columnar, moment, info, names, count_kinds)
+    return True
+
+
+def quoted(columns: tuple[str, ...], alias: str = "") -> str:
+    """SQL: the columns, quoted (``at`` is a keyword), each prefixed by ``alias.``."""
+    return ", ".join(f'{alias + "." if alias else ""}"{column}"' for column in columns)
+
+
+def diff(con: duckdb.DuckDBPyConnection, table: str, new: str, old: str) -> None:
+    """The temporary tables ``up_<table>`` (rows of ``new`` not in ``old``: to write) and
+    ``del_<table>`` (keys of ``old`` not in ``new``: to delete); ``new`` and ``old`` are
+    queries over the same part of the table (all of it, or what a quiet night moves)."""
+    columns, key = SHAPES[table]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE up_{table} AS
+        SELECT {quoted(columns)} FROM ({new}) EXCEPT SELECT {quoted(columns)} FROM ({old})""")
+    on = " AND ".join(f'n."{column}" = o."{column}"' for column in key)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE del_{table} AS
+        SELECT {quoted(key, 'o')} FROM ({old}) o LEFT JOIN ({new}) n ON {on}
+        WHERE n."{key[0]}" IS NULL""")
+
+
+def changes(con: duckdb.DuckDBPyConnection, whole: bool) -> None:
+    """``up_*`` and ``del_*`` of every table from ``new_*`` (all rows when ``whole``: the
+    store's table is rewritten; else against what the copy last wrote)."""
+    for table, columns, key in TABLES:
+        if whole:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE up_{table} AS "
+                        f"SELECT {quoted(columns)} FROM new_{table}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE del_{table} AS "
+                        f"SELECT {quoted(key)} FROM new_{table} WHERE FALSE")
+        else:
+            diff(con, table, f"SELECT * FROM new_{table}", f"SELECT * FROM written_{table}")
+
+
+def has_written(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the copy knows what it last wrote to the store."""
+    names = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    return all(f"written_{table}" in names for table, _, _ in TABLES)
+
+
+def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool) -> dict[str, int]:
+    """Write ``up_*`` and ``del_*`` to the store's tables (inside the caller's transaction;
+    each table emptied first when ``whole``). Returns how many rows were written per table."""
+    written = {}
+    for table, columns, key in TABLES:
+        upserts = con.execute(f"SELECT {quoted(columns)} FROM up_{table} "
+                              f"ORDER BY {quoted(key)}").fetchall()
+        deletes = con.execute(f"SELECT {quoted(key)} FROM del_{table}").fetchall()
+        if whole:
+            conn.execute(f"DELETE FROM {table}")
+        if deletes:
+            conn.executemany(f"DELETE FROM {table} WHERE "
+                             + " AND ".join(f"{column} = ?" for column in key), deletes)
+        if upserts:
+            conn.executemany(f"INSERT OR REPLACE INTO {table}({', '.join(columns)}) VALUES "
+                             f"({', '.join('?' for _ in columns)})", upserts)
+        written[table] = len(upserts) + len(deletes)
+    return written
+
+
+def keep_written(con: duckdb.DuckDBPyConnection, whole: bool, marks: bool) -> None:
+    """Remember what was just written (the copy's ``written_traj_*``: the new tables when
+    ``whole``, else the last ones with ``up_*`` and ``del_*`` applied) and, when they were
+    computed from the events, the stages' marks (``kept_stage_*``: a quiet night starts
+    from them)."""
+    for table, columns, key in TABLES:
+        if whole:
+            con.execute(f"CREATE OR REPLACE TABLE written_{table} AS SELECT * FROM new_{table}")
+            continue
+        on = " AND ".join(f'written_{table}."{column}" = k."{column}"' for column in key)
+        con.execute(f"""DELETE FROM written_{table} USING (
+            SELECT {quoted(key)} FROM up_{table} UNION SELECT {quoted(key)} FROM del_{table}) k
+            WHERE {on}""")
+        con.execute(f"INSERT INTO written_{table} SELECT {quoted(columns)} FROM up_{table}")
+    if marks:
+        con.execute("CREATE OR REPLACE TABLE kept_stage_marks AS SELECT * FROM stage_marks")
+        con.execute("CREATE OR REPLACE TABLE kept_stage_reached AS SELECT * FROM stage_reached")
+
+
+def has_kept_marks(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the copy kept the stages' marks of its last whole computation."""
+    names = {row[0] for row in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    return {"kept_stage_marks", "kept_stage_reached"} <= names

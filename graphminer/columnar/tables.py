@@ -1,0 +1,240 @@
+"""The columnar tables: the events (typed, one row per contribution), the makers and the
+repositories they are coded against, in a DuckDB database (in memory, or the copy kept
+beside the store by ``graphminer.columnar.copy``).
+
+``create(con)`` makes the tables; ``load(con, conn, config, repo_ids)`` reads those
+repositories (all when None) from the store and puts their events in place
+(``graphminer.columnar.build``), with ``commit_copies`` and ``ref_copies``: every copy of
+a commit or pull ref, so that which one counts is decided across repositories;
+makers get integer codes that never change once given (a new key takes the next code), so
+only what changed is rewritten. Bots and the repositories' names and orgs are small and
+read again whole every time.
+
+    >>> con = connect()
+    >>> create(con)
+    >>> con.execute("SELECT count(*) FROM events").fetchall()
+    [(0,)]
+    >>> con.execute("SELECT enum_range(NULL::kind_t)[1:3]").fetchall()
+    [(['issue_opened', 'pr_opened', 'pr_merged'],)]
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from graphminer.columnar.build import (
+    KINDS,
+    ORDER_KEY,
+    TARGET_TYPES,
+    connect,
+    event_rows,
+    not_people,
+    shared_with,
+    stage,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from graphminer.config import Config
+
+__all__ = ["connect", "create", "load", "replace_repos", "SCHEMA_VERSION"]
+
+# Raised whenever a table below changes shape: a copy of another version is rebuilt.
+SCHEMA_VERSION = "3"
+BASE_COLUMNS = ("t", "month_no", "quarter_no", "maker", "repo_id", "kind", "part", "k1", "k2",
+                "sha", "target_type", "target_num", "target_author", "subkind", "label",
+                "by_commit", "via_pr", "pr", "is_merge", "direct_push", "committer", "community",
+                "landed", "action", "landed_by", "imported", "merge_kind", "own_work")
+# Read by the rules, the same whatever as_of (``derive``).
+DERIVED = (("seq", "BIGINT"), ("org", "INTEGER"), ("is_bot", "BOOLEAN"),
+           ("someone_else", "BOOLEAN"), ("prev_n", "BIGINT"), ("next_n", "BIGINT"),
+           ("prev_o", "BIGINT"), ("next_o", "BIGINT"), ("prev_r", "BIGINT"), ("next_r", "BIGINT"),
+           ("other_repo_t", "BIGINT"), ("other_org_t", "BIGINT"), ("repo_rank", "INTEGER"),
+           ("org_rank", "INTEGER"))
+
+
+def enum(values: tuple[str, ...]) -> str:
+    """SQL: an ENUM type of ``values``."""
+    return "ENUM(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+def create(con: duckdb.DuckDBPyConnection) -> None:
+    """The empty tables, and the ENUM types of kinds and targets."""
+    con.execute(f"CREATE TYPE IF NOT EXISTS kind_t AS {enum(KINDS)}")
+    con.execute(f"CREATE TYPE IF NOT EXISTS target_t AS {enum(TARGET_TYPES)}")
+    con.execute("""CREATE TABLE IF NOT EXISTS makers (
+        code INTEGER PRIMARY KEY, key VARCHAR NOT NULL UNIQUE, is_bot BOOLEAN NOT NULL DEFAULT FALSE,
+        role_account BOOLEAN NOT NULL DEFAULT FALSE)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS repos (
+        repo_id BIGINT PRIMARY KEY, full_name VARCHAR, org VARCHAR, org_code INTEGER,
+        in_scope BOOLEAN)""")
+    con.execute(f"""CREATE TABLE IF NOT EXISTS events (
+        t BIGINT NOT NULL, month_no INTEGER NOT NULL, quarter_no INTEGER NOT NULL,
+        maker INTEGER NOT NULL, repo_id BIGINT NOT NULL, kind kind_t NOT NULL,
+        part UTINYINT NOT NULL, k1 BIGINT, k2 BIGINT, sha VARCHAR,
+        target_type target_t NOT NULL, target_num BIGINT, target_author INTEGER,
+        subkind VARCHAR NOT NULL, label VARCHAR, by_commit BOOLEAN NOT NULL,
+        via_pr BOOLEAN NOT NULL, pr BIGINT NOT NULL, is_merge BOOLEAN NOT NULL,
+        direct_push BOOLEAN NOT NULL, committer INTEGER, community BOOLEAN NOT NULL,
+        landed BOOLEAN NOT NULL, action BOOLEAN NOT NULL, landed_by VARCHAR,
+        imported BOOLEAN NOT NULL, merge_kind VARCHAR NOT NULL, own_work BOOLEAN NOT NULL,
+        {', '.join(f'{name} {kind}' for name, kind in DERIVED)})""")
+    # every in-scope copy of a commit and of a pull ref, the ones that do not count too:
+    # which copy counts is decided across repositories (graphminer.columnar.build)
+    con.execute("""CREATE TABLE IF NOT EXISTS commit_copies (
+        repo_id BIGINT NOT NULL, sha VARCHAR NOT NULL, reached_at VARCHAR)""")
+    con.execute("""CREATE TABLE IF NOT EXISTS ref_copies (
+        repo_id BIGINT NOT NULL, number BIGINT NOT NULL, sha VARCHAR NOT NULL)""")
+
+
+def code_new_makers(con: duckdb.DuckDBPyConnection) -> None:
+    """Give every maker key of the staged events (makers, item authors, committers) and every
+    bot a code, keeping the codes already given."""
+    con.execute("""INSERT INTO makers (code, key)
+        SELECT (SELECT coalesce(max(code), 0) FROM makers) + row_number() OVER (ORDER BY key), key
+        FROM (SELECT maker AS key FROM s_events UNION SELECT target_author FROM s_events
+              UNION SELECT committer FROM s_events UNION SELECT key FROM s_bots)
+        WHERE key IS NOT NULL AND key NOT IN (SELECT key FROM makers)""")
+    con.execute("""UPDATE makers SET is_bot = key IN (SELECT key FROM s_bots),
+                   role_account = key IN (SELECT key FROM s_bots WHERE role_account)""")
+
+
+def bots_changed(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection,
+                 config: Config | None = None) -> bool:
+    """Whether the store's makers who are not people (bots, identity's and the accounts',
+    and role accounts) differ from the copy's."""
+    bots, roles = not_people(conn, None if config is None else config)
+    known = con.execute("SELECT key, role_account FROM makers WHERE is_bot").fetchall()
+    return {row[0] for row in known} != bots or {row[0] for row in known if row[1]} != roles
+
+
+def refresh_repos(con: duckdb.DuckDBPyConnection) -> None:
+    """The repositories' names, orgs (coded in name order) and scope, from ``s_repos``."""
+    con.execute("DELETE FROM repos")
+    con.execute("""INSERT INTO repos
+        SELECT r.repo_id, r.full_name, r.org, dense_rank() OVER (ORDER BY r.org),
+               r.repo_id IN (SELECT repo_id FROM s_scope)
+        FROM s_repos r""")
+
+
+def load(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Config | None,
+         repo_ids: list[int] | None) -> list[int] | None:
+    """Read the store's records of ``repo_ids`` (all when None) and put their events in
+    place; repositories sharing a commit or pull ref with them are read again too
+    (``build.shared_with``). Returns the repositories read (None: all)."""
+    stage(con, conn, config, repo_ids)
+    if repo_ids is not None:
+        shared = shared_with(con)
+        if shared:
+            repo_ids = sorted(set(repo_ids) | set(shared))
+            stage(con, conn, config, repo_ids)
+    replace_repos(con, repo_ids, config)
+    return repo_ids
+
+
+def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None,
+                  config: Config | None = None) -> None:
+    """Replace the events of ``repo_ids`` (every event when None) with the staged store's."""
+    event_rows(con, config)
+    code_new_makers(con)
+    refresh_repos(con)
+    if repo_ids is None:
+        for table in ("events", "commit_copies", "ref_copies"):
+            con.execute(f"DELETE FROM {table}")
+    else:
+        con.register("_dirty", _ids_frame(repo_ids))
+        for table in ("events", "commit_copies", "ref_copies"):
+            con.execute(f"DELETE FROM {table} WHERE repo_id IN (SELECT repo_id FROM _dirty)")
+        con.unregister("_dirty")
+    con.execute("INSERT INTO commit_copies SELECT repo_id, sha, reached_at FROM c_facts")
+    con.execute("""INSERT INTO ref_copies SELECT p.repo_id, p.number, p.sha FROM s_pull_refs p
+                   JOIN s_scope s ON s.repo_id = p.repo_id""")
+    con.execute(f"""INSERT INTO events
+        SELECT e.t,
+               year(to_timestamp(e.t)) * 12 + month(to_timestamp(e.t)),
+               year(to_timestamp(e.t)) * 4 + (month(to_timestamp(e.t)) - 1) // 3,
+               m.code, e.repo_id, e.kind::kind_t, e.part, e.k1, e.k2, e.sha,
+               e.target_type::target_t, e.target_num, a.code, e.subkind, e.label, e.by_commit,
+               e.via_pr, e.pr, e.is_merge, e.direct_push, c.code, e.community, e.landed, e.action,
+               e.landed_by, e.imported, e.merge_kind, e.own_work,
+               {', '.join('NULL' for _ in DERIVED)}
+        FROM s_events e
+        JOIN makers m ON m.key = e.maker
+        LEFT JOIN makers a ON a.key = e.target_author
+        LEFT JOIN makers c ON c.key = e.committer""")
+    derive(con)
+
+
+def derive(con: duckdb.DuckDBPyConnection) -> None:
+    """The columns the rules read that do not depend on as_of (``DERIVED``), for every event,
+    the table kept in the shared order (``build.ORDER_KEY``): each event's place ``seq``,
+    its repository's org, whether its maker is a bot and its item someone else's; for each
+    action of a person, the same maker's previous and next action in the network, the org
+    and the repository, and their latest action in another repository or org at or before
+    it (the same second counts: ``graphminer.trajectory.bridge_candidates``)."""
+    kept = ", ".join(column for column in BASE_COLUMNS)
+    steps = ",\n".join(
+        f"lag(t) OVER (PARTITION BY {keys} ORDER BY t, seq) AS prev_{name}, "
+        f"lead(t) OVER (PARTITION BY {keys} ORDER BY t, seq) AS next_{name}"
+        for name, keys in (("n", "maker"), ("o", "maker, org"), ("r", "maker, repo_id")))
+    con.execute(f"""CREATE OR REPLACE TABLE events AS
+        WITH base AS (
+            SELECT {', '.join('e.' + column for column in BASE_COLUMNS)},
+                   row_number() OVER (ORDER BY {', '.join('e.' + key.strip() for key in ORDER_KEY.split(','))}) AS seq,
+                   r.org_code AS org, m.is_bot, r.repo_rank, r.org_rank,
+                   e.target_author IS NOT NULL AND e.target_author <> e.maker
+                       AND NOT coalesce(ta.is_bot, FALSE) AS someone_else
+            FROM events e
+            JOIN makers m ON m.code = e.maker
+            JOIN (SELECT repo_id, org_code, dense_rank() OVER (ORDER BY full_name) AS repo_rank,
+                         dense_rank() OVER (ORDER BY org) AS org_rank FROM repos) r
+              ON r.repo_id = e.repo_id
+            LEFT JOIN makers ta ON ta.code = e.target_author),
+        acts AS (SELECT seq, maker, org, repo_id, t FROM base WHERE action AND NOT is_bot),
+        steps AS (SELECT seq, {steps} FROM acts),
+        {others('repo_id', 'repo')},
+        {others('org', 'org')}
+        SELECT b.{kept.replace(', ', ', b.')}, b.seq, b.org, b.is_bot, b.someone_else,
+               s.prev_n, s.next_n, s.prev_o, s.next_o, s.prev_r, s.next_r,
+               orep.other_t AS other_repo_t, oorg.other_t AS other_org_t, b.repo_rank, b.org_rank
+        FROM base b
+        LEFT JOIN steps s ON s.seq = b.seq
+        LEFT JOIN others_repo orep ON orep.maker = b.maker AND orep.t = b.t
+             AND orep.unit = b.repo_id AND b.action AND NOT b.is_bot
+        LEFT JOIN others_org oorg ON oorg.maker = b.maker AND oorg.t = b.t
+             AND oorg.unit = b.org AND b.action AND NOT b.is_bot
+        ORDER BY b.seq""")
+
+
+def others(unit: str, name: str) -> str:
+    """SQL (a CTE ``others_<name>``): per maker, second and ``unit`` they acted in, the time
+    of their latest action in another unit at or before it. The seconds of a maker are
+    labelled with their one unit (or as several); runs of equal labels follow each other;
+    a second of one unit looks back to the last second of the run before its own, a
+    second of several units to itself."""
+    return f"""
+        seconds_{name} AS (
+            SELECT maker, t, count(DISTINCT {unit}) > 1 AS several, min({unit}) AS the_unit
+            FROM acts GROUP BY maker, t),
+        placed_{name} AS (
+            SELECT *, lag(t) OVER w AS prev_t,
+                   row_number() OVER w = 1 OR several OR lag(several) OVER w
+                       OR the_unit <> lag(the_unit) OVER w AS new_run
+            FROM seconds_{name} WINDOW w AS (PARTITION BY maker ORDER BY t)),
+        runs_{name} AS (
+            SELECT *, sum(CASE WHEN new_run THEN 1 ELSE 0 END) OVER (
+                       PARTITION BY maker ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run,
+                   CASE WHEN new_run THEN prev_t END AS run_prev
+            FROM placed_{name}),
+        others_{name} AS (
+            SELECT a.maker, a.t, a.{unit} AS unit,
+                   CASE WHEN r.several THEN r.t ELSE r.before END AS other_t
+            FROM (SELECT DISTINCT maker, t, {unit} FROM acts) a
+            JOIN (SELECT *, max(run_prev) OVER (PARTITION BY maker, run) AS before
+                  FROM runs_{name}) r ON r.maker = a.maker AND r.t = a.t)"""
+def _ids_frame(repo_ids: list[int]):
+    return pd.DataFrame({"repo_id": pd.Series([int(r) for r in repo_ids], dtype="int64")})

@@ -1,0 +1,464 @@
+"""The columnar engine (graphminer.columnar: events by SQL in DuckDB, one SQL query per
+milestone) against the pandas implementation (graphminer.events, graphminer.trajectory),
+while both exist: the same events table, the same milestones of every scope with the same
+triggers, the same stages, the same precomputed tables, on the bundled demo world,
+generated worlds (one with deleted accounts, renamed and transferred repos), random worlds,
+followed makers' outside acts, and every real log in ../shared/data/git-logs; and the
+columnar copy beside the store refreshed incrementally gives what a rebuild gives.
+
+The pandas implementation is not the ground truth (fakehub's truth and the real-log tests
+are); it is the second reading of the same rules, so any disagreement is a bug in one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import shutil
+import sqlite3
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from columnar_support import differences
+from hypothesis import HealthCheck, given, settings
+from test_events_support import world_to_store
+from test_git_logs_milestones import LOGS
+from test_git_support import run as run_cli
+from test_git_support import write_config
+from test_rules_invariants import NOW, acts, random_world
+
+from graphminer import identity, precompute, trajectory
+from graphminer.columnar import Columnar, copy, rules
+from graphminer.config import load_config
+from graphminer.events import load_events
+from graphminer.fakehub.generator import generate_world
+from graphminer.store import open_store
+
+TRAJ_TABLES = ("traj_makers", "traj_maker_names", "traj_milestones", "traj_stages")
+STORES = itertools.count()
+
+
+def stored_world(world: dict, folder: Path) -> sqlite3.Connection:
+    """A world written into a new store, identities resolved (as after a harvest)."""
+    conn = world_to_store(world, folder / f"store{next(STORES)}.sqlite")
+    identity.refresh(conn, load_config(None))
+    return conn
+
+
+def generated(folder: Path, **sizes) -> dict:
+    made = generate_world(folder / "world", truth=False, **sizes)
+    return json.loads(gzip.decompress(Path(made["world"]).read_bytes()))
+
+
+def store_copy(conn: sqlite3.Connection, folder: Path) -> sqlite3.Connection:
+    """A copy of a shared store (SQLite's backup), open for a test to write into."""
+    path = folder / f"store{next(STORES)}.sqlite"
+    target = sqlite3.connect(path)
+    conn.backup(target)
+    target.close()
+    return open_store(path)
+
+
+# One generated world for the module (deleted accounts, renamed and transferred repos,
+# deltas), and one small one: read only; a test that writes works on a copy (store_copy).
+SHARED_WORLD = {"seed": 7, "orgs": 2, "repos_per_org": 4, "makers": 150, "years": 4,
+                "deleted_accounts": 6, "delta_days": 2, "renamed_repos": 1, "transferred_repos": 1}
+
+
+@pytest.fixture(scope="module")
+def world_store(tmp_path_factory) -> sqlite3.Connection:
+    folder = tmp_path_factory.mktemp("columnar-world")
+    conn = stored_world(generated(folder, **SHARED_WORLD), folder)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory) -> sqlite3.Connection:
+    folder = tmp_path_factory.mktemp("columnar-small")
+    conn = stored_world(generated(folder, seed=11, orgs=1, repos_per_org=4, makers=50, years=3), folder)
+    yield conn
+    conn.close()
+
+
+def traj_rows(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    return {table: sorted(tuple(row) for row in conn.execute(f"SELECT * FROM {table}"))
+            for table in TRAJ_TABLES}
+
+
+def pandas_tables(conn: sqlite3.Connection, folder: Path) -> dict[str, list[tuple]]:
+    """The precomputed tables the pandas implementation writes, on a copy of the store."""
+    target = sqlite3.connect(folder / f"pandas{next(STORES)}.sqlite")
+    conn.backup(target)
+    target.close()
+    other = open_store(folder / f"pandas{next(STORES) - 1}.sqlite")
+    precompute.refresh_pandas(other, load_config(None))
+    found = traj_rows(other)
+    other.close()
+    return found
+
+
+def test_every_catalogue_milestone_has_one_query():
+    assert rules.unregistered() == (set(), set())
+
+
+def test_the_demo_world_agrees(tmp_path):
+    world = json.loads(gzip.decompress(
+        resources.files("graphminer").joinpath("data/demo-world.json.gz").read_bytes()))
+    conn = stored_world(world, tmp_path)
+    assert differences(conn, load_config(None)) == []
+
+
+def test_a_generated_world_agrees(world_store):
+    """Deleted accounts, renamed and transferred repos, deltas; at the default as_of and at
+    an earlier one (events after it are ignored by both)."""
+    assert differences(world_store, load_config(None)) == []
+    assert differences(world_store, load_config(None), as_of="2023-02-15T12:00:00Z") == []
+
+
+@settings(max_examples=3, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(acts)
+def test_random_worlds_agree(tmp_path, plan):
+    conn = random_world(plan).store(tmp_path / f"random{next(STORES)}.sqlite")
+    assert differences(conn, None, as_of=NOW) == []
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_every_shared_log_agrees(name, git_log_store):
+    """Each shared log as ``harvest-git`` stores it (the session's store of it, shared with
+    the real-log tests: read only here): the harvest refreshed its columnar copy, and the
+    engine reading it gives the pandas implementation's answers."""
+    store = git_log_store(name)
+    config = load_config(store.parent / "conf" / "graphminer.toml")
+    conn = open_store(store, readonly=True)
+    assert copy.open_copy(conn, config) is not None  # fresh: the harvest sealed it
+    assert differences(conn, config, columnar=Columnar.for_store(conn, config)) == []
+    conn.close()
+
+
+def test_one_history_under_two_names_counts_once_night_by_night(shared_dir, tmp_path):
+    """Rules v4 dating across repositories: a commit (and a pull ref) stored under two
+    repositories counts once, in the copy that landed first (ties: the full name). Each
+    harvest refreshes the copy for what it touched; the copy also reads again the
+    repository the counted copies moved from or to, and agrees with the pandas tables."""
+    name = "codeforamerica+brigade-information"
+    log = shared_dir / "data" / "git-logs" / f"{name}.log.gz"
+    renamed = tmp_path / "aaa+brigade-copy.log.gz"  # sorts first: its copies count once stored
+    shutil.copyfile(log, renamed)
+    shutil.copyfile(log.with_name(f"{name}.pull-refs.tsv.gz"), tmp_path / "aaa+brigade-copy.pull-refs.tsv.gz")
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    store = tmp_path / "store.sqlite"
+    for source in (log, renamed):
+        result = run_cli("harvest-git", str(source), "--store", str(store), "--config", str(config_path))
+        assert result.exit_code == 0, result.output
+    conn = open_store(store)
+    engine = Columnar.for_store(conn, config)
+    assert copy.open_copy(conn, config) is not None  # the harvests' refreshes kept it fresh
+    events = engine.events_frame()
+    commits = events[events["kind"].eq("commit")]
+    distinct = conn.execute("SELECT count(DISTINCT sha) FROM commits").fetchone()[0]
+    assert len(commits) == distinct and commits["repo"].eq("aaa/brigade-copy").all()
+    pulls = events[events["subkind"].eq("pull_ref")]
+    assert len(pulls) > 0 and pulls["repo"].eq("aaa/brigade-copy").all()
+    assert differences(conn, config, columnar=engine) == []  # (the written tables: below)
+    # the copy renamed to sort last: the counted copies move back, both repositories read again
+    both = {row[0] for row in conn.execute("SELECT id FROM repos")}
+    engine.con.close()  # the reader lets go of the copy before the refresh writes it
+    with conn:
+        conn.execute("UPDATE repos SET full_name = 'zzz/brigade-copy', owner = 'zzz' "
+                     "WHERE full_name = 'aaa/brigade-copy'")
+    done = precompute.refresh(conn, config)
+    assert not done["rebuilt"] and set(done["repos"]) == both
+    engine = Columnar.for_store(conn, config)
+    assert engine.events_frame().query("kind == 'commit'")["repo"].eq(
+        "codeforamerica/brigade-information").all()
+    assert differences(conn, config, columnar=engine) == []
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+
+def test_tags_role_accounts_and_landing_acts_agree_night_by_night(tmp_path):
+    """Rules v4 roles on a real git repository: annotated tags by their taggers (one who
+    never commits), a role account's pushes (``deploy``, left out like a bot), a committer
+    merging their own branch and a maintainer merging someone else's, a community file.
+    Each harvest refreshes the copy; its events and the precomputed tables are the pandas
+    implementation's, and a tag added later is read on the next night."""
+    from test_git_support import Repo
+    from test_git_tags import tag
+
+    ann, bo, cy = ("Ann Lee", "ann@example.org"), ("Bo Chen", "bo@example.org"), ("Cy Diaz", "cy@example.org")
+    deploy = ("deploy", "deploy@web1.example.org")
+    repo = Repo(tmp_path / "work")
+    repo.commit(ann, "Initial commit")
+    repo.commit(bo, "Add the map", files=["map.py"])
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit(bo, "Contributing guide", files=["CONTRIBUTING.md"])
+    repo.git("checkout", "-q", "main")
+    repo.merge("feature", "Merge branch 'feature'", ann)
+    repo.commit(deploy, "Deploy")
+    tag(repo, "v1.0", cy)
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    store = tmp_path / "store.sqlite"
+
+    def night() -> tuple:
+        result = run_cli("harvest-git", str(repo.path), "--store", str(store), "--config", str(config_path))
+        assert result.exit_code == 0, result.output
+        conn = open_store(store)
+        engine = Columnar.for_store(conn, config)
+        assert copy.open_copy(conn, config) is not None
+        events = engine.events_frame()
+        assert differences(conn, config, columnar=engine) == []
+        engine.con.close()
+        assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+        return conn, events
+
+    conn, events = night()
+    assert events["subkind"].eq("tag").sum() == 1 and events["role_account"].any()
+    acts = events[events["kind"].eq("committed")]
+    assert acts["own_work"].any() and acts["target_author"].ne(acts["maker"]).any()
+    conn.close()
+    repo.commit(bo, "Fix the map", files=["map.py"])
+    tag(repo, "v1.1", ann)
+    conn, events = night()
+    assert events["subkind"].eq("tag").sum() == 2
+
+
+def plant_following(conn: sqlite3.Connection) -> None:
+    """Outside acts for some makers (what following would store): merged PRs in a
+    government, a civic and another owner's repo, before and after their first contact,
+    and repos of their own that others did or did not contribute to."""
+    makers = [row[0] for row in conn.execute(
+        "SELECT user_id FROM makers WHERE user_id IS NOT NULL AND NOT is_bot ORDER BY user_id LIMIT 12")]
+    prs, repos = [], []
+    for index, user_id in enumerate(makers):
+        year = 2021 + index % 4  # the shared world runs from mid-2021 to mid-2025
+        prs.append((user_id, f"gsa/tool{index}", "gsa", "government", f"{year}-01-02T00:00:00Z",
+                    f"{year}-02-03T04:05:06Z", 1))
+        prs.append((user_id, "codeforamerica/form", "codeforamerica", "civic",
+                    f"{year + 1}-03-01T00:00:00Z", f"{year + 1}-03-04T00:00:00Z", 1))
+        prs.append((user_id, "acme/lib", "acme", "other", "2030-01-01T00:00:00Z", None, 0))
+        repos.append((user_id, f"u{user_id}/own", f"u{user_id}", f"{year}-06-01T00:00:00Z",
+                      index % 3 == 0, index % 2, None))
+    with conn:
+        conn.executemany("INSERT INTO follow_prs(user_id, repo_full_name, owner_login, owner_kind, "
+                         "created_at, merged_at, merged) VALUES (?,?,?,?,?,?,?)", prs)
+        conn.executemany("INSERT INTO follow_repos(user_id, repo_full_name, owner_login, created_at, "
+                         "fork, others, checked_pushed_at) VALUES (?,?,?,?,?,?,?)", repos)
+
+
+def test_followed_makers_careers_agree(world_store, tmp_path):
+    conn = store_copy(world_store, tmp_path)
+    plant_following(conn)
+    found = differences(conn, load_config(None))
+    assert found == []
+    reached = Columnar.in_memory(conn, None, precompute_outside(conn)).milestones(
+        "2025-01-01T00:00:00Z")
+    assert reached["government"].notna().sum() > 0 and reached["founder"].notna().sum() > 0
+
+
+def precompute_outside(conn):
+    from graphminer.careers import outside_acts
+
+    return outside_acts(conn, load_config(None))
+
+
+def test_the_copy_refreshed_night_by_night_gives_what_a_rebuild_gives(small_store, tmp_path):
+    """Each change a harvest or identity can make, one refresh after another: the copy
+    reads again only the repositories touched, and the tables equal the pandas ones."""
+    conn = store_copy(small_store, tmp_path)
+    config = load_config(None)
+    first = precompute.refresh(conn, config)
+    assert first["rebuilt"] and copy.copy_path(conn).exists()
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+    # readers trust the copy only while the store's file is the one the refresh sealed: a
+    # write the triggers do not see (here the harvest lock's table) turns them to pandas
+    assert copy.open_copy(conn, config) is not None
+    with conn:
+        conn.execute("INSERT INTO _lock(id, pid, host, command, started_at) VALUES "
+                     "(1, 1, 'h', 'c', '2024-01-01T00:00:00Z')")
+    assert copy.open_copy(conn, config) is None
+    with conn:
+        conn.execute("DELETE FROM _lock")
+
+    quiet = precompute.refresh(conn, config)  # nothing changed
+    assert quiet["repos"] == [] and quiet["quiet"] and sum(quiet["written"].values()) == 0
+    # quiet nights later on: as_of moves (months on: people go inactive, then gone, new
+    # quarters begin), nothing else; computed from what the copy kept, written as changed
+    now = datetime.fromisoformat(conn.execute("SELECT max(ended_at) FROM _runs").fetchone()[0])
+    # within one quarter only the makers near a threshold are computed again
+    # (precomputed.quiet_makers): a night into the next quarter, then one later in it that
+    # takes some makers past inactive_days or gone_days
+    def night_at(moment: pd.Timestamp) -> dict:
+        ended = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        with conn:
+            conn.execute("INSERT INTO _runs(kind, started_at, ended_at, status) VALUES "
+                         "('github', ?, ?, 'ok')", (ended, ended))
+        return precompute.refresh(conn, config)
+
+    quarter = (pd.Timestamp(now).tz_convert("UTC").tz_localize(None).to_period("Q") + 1)
+    entered = quarter.start_time.tz_localize("UTC") + pd.Timedelta(days=1)
+    assert night_at(entered)["quiet"]
+    limits = trajectory.thresholds(config)
+    times = load_events(conn, config).query("action").groupby("maker")["ts"].max()  # last actions
+    crossing = sorted(t + pd.Timedelta(days=int(limits[name])) for name in ("inactive_days", "gone_days")
+                      for t in times)
+    crossing = [c for c in crossing if entered + pd.Timedelta(days=1) < c
+                < quarter.end_time.tz_localize("UTC") - pd.Timedelta(days=1)]
+    assert crossing, "the world offers no maker crossing a threshold in that quarter"
+    moved = night_at(crossing[0] + pd.Timedelta(hours=1))
+    assert moved["quiet"] and moved["written"]["traj_stages"] > 0
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+    for days in (200, 600):
+        ended = (now + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with conn:
+            conn.execute("INSERT INTO _runs(kind, started_at, ended_at, status) VALUES "
+                         "('github', ?, ?, 'ok')", (ended, ended))
+        later = precompute.refresh(conn, config)
+        assert later["quiet"] and later["repos"] == [] and later["written"]["traj_stages"] > 0
+        assert traj_rows(conn) == pandas_tables(conn, tmp_path), ended
+
+    repo_ids = [row[0] for row in conn.execute("SELECT id FROM repos ORDER BY id")]
+    nights = [
+        ("a comment, a PR merged, an issue gone", [
+            "INSERT INTO issue_comments(id, repo_id, issue_number, user_id, created_at) "
+            "SELECT 987654321, repo_id, number, user_id, '2024-06-01T00:00:00Z' FROM issues "
+            f"WHERE repo_id = {repo_ids[0]} LIMIT 1",
+            "UPDATE issues SET merged_at = '2024-06-02T00:00:00Z', merged_by_id = user_id "
+            f"WHERE is_pr = 1 AND merged_at IS NULL AND repo_id = {repo_ids[1]}",
+            f"DELETE FROM issues WHERE repo_id = {repo_ids[2]} AND number = "
+            f"(SELECT min(number) FROM issues WHERE repo_id = {repo_ids[2]})"],
+         set(repo_ids[:3])),
+        ("a repo renamed", [
+            f"UPDATE repos SET full_name = full_name || '-renamed', name = name || '-renamed' "
+            f"WHERE id = {repo_ids[3]}"],
+         {repo_ids[3]}),
+        ("identity merges commits into another maker", [
+            "UPDATE commit_makers SET author_key = (SELECT author_key FROM commit_makers "
+            "WHERE author_key IS NOT NULL ORDER BY sha LIMIT 1) WHERE rowid IN "
+            "(SELECT rowid FROM commit_makers ORDER BY sha DESC LIMIT 3)"], None),
+    ]
+    for label, statements, touched in nights:
+        with conn:
+            for sql in statements:
+                conn.execute(sql)
+        done = precompute.refresh(conn, config)
+        assert not done["rebuilt"] and not done["quiet"] and done["repos"], label
+        if touched is not None:
+            assert set(done["repos"]) == touched, label
+    # the rows each night wrote stay until a later one rewrites them: one comparison after
+    # the three (the pandas tables cost about a second each)
+    expected = pandas_tables(conn, tmp_path)
+    assert traj_rows(conn) == expected
+    # a store restored from a backup (the copy is of a later state): rebuilt, not trusted;
+    # the records are the same, so are the tables
+    with conn:
+        conn.execute("UPDATE _settings SET value = 'restored' WHERE key = 'columnar_sync'")
+    assert precompute.refresh(conn, config)["rebuilt"]
+    assert traj_rows(conn) == expected
+
+
+def test_where_the_engine_does_not_implement_the_running_rules_pandas_answers(small_store, tmp_path,
+                                                                            monkeypatch):
+    """The engine steps aside (``unsupported``) when the rules moved on without it: a
+    milestone it has no query for, an events column it does not build, another rules
+    version, other thresholds. Then precompute writes the pandas implementation's tables and
+    readers compute with pandas: no answer differs from it."""
+    from graphminer.columnar import unsupported
+    from graphminer.events import COLUMNS
+    from graphminer.milestones import KEYS, MILESTONES
+    from graphminer.reader import StoreReader
+
+    assert unsupported() is None  # the running rules: the engine answers
+    assert unsupported(keys=(*KEYS, "mentor")) == "no columnar query for mentor"
+    assert unsupported(columns=(*COLUMNS, "mentored")) == "the columnar events have no mentored"
+    assert "rules version" in unsupported(version="5")
+    read = {entry.key: entry.thresholds for entry in MILESTONES}
+    read["core"] = (*read["core"], "core_min_years")
+    assert unsupported(read=read) == "the columnar queries read other thresholds for core"
+
+    conn = store_copy(small_store, tmp_path)
+    config = load_config(None)
+    monkeypatch.setattr(rules, "PORTED_VERSION", "3")  # an engine ported from older rules
+    done = precompute.refresh(conn, config)
+    assert "rules version 3" in done["pandas"] and not copy.copy_path(conn).exists()
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+    assert StoreReader(conn, config).columnar is None
+    monkeypatch.undo()
+    assert precompute.refresh(conn, config)["rebuilt"] and copy.copy_path(conn).exists()
+    assert StoreReader(conn, config).columnar is not None
+
+
+def test_a_file_at_the_copys_place_that_is_not_a_copy_is_left_alone(small_store, tmp_path):
+    conn = store_copy(small_store, tmp_path)
+    foreign = copy.copy_path(conn)
+    foreign.write_bytes(b"not graphminer's")
+    done = precompute.refresh(conn, load_config(None))
+    assert done.get("in_memory") and foreign.read_bytes() == b"not graphminer's"
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+
+def test_the_rule_queries_give_the_same_milestones_on_chdb(world_store):
+    """The same rule queries, compiled for ClickHouse by sqlglot, run on chDB (ClickHouse
+    in-process) over the same events: the same milestones, row for row, as DuckDB's."""
+    from graphminer.columnar import clickhouse, seconds
+    from graphminer.store import default_as_of
+    from graphminer.trajectory import thresholds
+
+    conn = world_store
+    engine = Columnar.in_memory(conn, load_config(None))
+    moment, limits = seconds(default_as_of(conn)), thresholds(load_config(None))
+    ours = clickhouse.duckdb_milestones(engine.con, moment, limits)
+    theirs = clickhouse.chdb_milestones(engine.con, moment, limits)
+    assert len(ours) > 500 and ours["milestone"].nunique() >= 15
+    assert theirs.equals(ours)
+    # and DuckDB's are the engine's own network milestones
+    acts = engine.acts(default_as_of(conn))
+    assert len(acts) == len(ours)
+
+
+@pytest.mark.parametrize("module", ["graphminer.columnar", "graphminer.columnar.tables"])
+def test_the_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(module), report=False)
+    assert tried > 0 and failures == 0
+
+
+def test_the_fast_path_and_the_analysis_import_no_duckdb_at_start():
+    import subprocess
+    import sys
+
+    code = ("import sys, graphminer.precompute, graphminer.reader, graphminer.trajectory, "
+            "graphminer.columnar; print('duckdb' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_the_triggers_note_each_touched_repository_once_whatever_the_writes(tmp_path):
+    """Migration 0012's triggers under the harvester's kinds of write: plain inserts,
+    upserts of a row already there (a trigger's own conflict policy would give way to the
+    upsert's), updates that change nothing the events read, deletes."""
+    conn = open_store(tmp_path / "store.sqlite")
+    with conn:
+        conn.execute("INSERT INTO repos(id, owner, name, full_name) VALUES (7, 'o', 'r', 'o/r')")
+        for title in ("one", "two"):  # the second is an upsert of the same issue
+            conn.execute("INSERT INTO issues(repo_id, number, user_id, title, created_at) "
+                         "VALUES (7, 1, 5, ?, '2024-01-01T00:00:00Z') ON CONFLICT(repo_id, number) "
+                         "DO UPDATE SET title = excluded.title, user_id = 6", (title,))
+        conn.execute("INSERT OR REPLACE INTO issue_comments(id, repo_id, issue_number, user_id, "
+                     "created_at) VALUES (1, 7, 1, 5, '2024-01-02T00:00:00Z')")
+    assert [tuple(row) for row in conn.execute("SELECT repo_id FROM _columnar_touched")] == [(7,)]
+    with conn:
+        conn.execute("DELETE FROM _columnar_touched")
+        conn.execute("UPDATE issues SET title = 'three'")  # nothing the events read
+    assert conn.execute("SELECT count(*) FROM _columnar_touched").fetchone()[0] == 0
+    with conn:
+        conn.execute("DELETE FROM issue_comments")
+    assert [tuple(row) for row in conn.execute("SELECT repo_id FROM _columnar_touched")] == [(7,)]
