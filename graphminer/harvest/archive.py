@@ -250,6 +250,7 @@ class Reader:
         import duckdb  # start-up: a heavy optional engine, only for this command
 
         self.con = duckdb.connect()
+        self.invalid_input = duckdb.InvalidInputException  # read_batch's long-line fallback
         self.con.execute("SET TimeZone='UTC'")
         self.con.execute("SET preserve_insertion_order = false")  # rows are ordered where it matters
         self.selection = selection
@@ -307,11 +308,9 @@ class Reader:
     def read_batch(self, names: list[str], timeline: bool) -> None:
         """The temp table ``batch`` of these files, with DuckDB's default line buffer; again
         with a large one when a line is longer than the default takes."""
-        import duckdb
-
         try:
             self.con.execute(sql.duck_batch_sql(names, timeline, self.selection))
-        except duckdb.InvalidInputException as error:
+        except self.invalid_input as error:
             if "maximum_object_size" not in str(error):
                 raise
             self.con.execute(sql.duck_batch_sql(names, timeline, self.selection, large_objects=True))
