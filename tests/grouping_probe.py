@@ -1,4 +1,4 @@
-"""Run only by tests/test_suite_grouping.py (its name is not collected by itself): a module
+"""Run only by tests/test_suite_runs.py (its name is not collected by itself): a module
 whose fixture notes each time it is made, in the file GROUPING_PROBE_LOG names."""
 
 import os

@@ -113,7 +113,8 @@ def serve(world_path: Path | str | None, *, gharchive: Path | str | None = None,
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     stderr_path = Path(workdir) / "stderr.txt"
     with open(stderr_path, "w", encoding="utf-8") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env,
+                                   preexec_fn=_sigint_as_on_a_terminal)
     try:
         url = _listening_url(process, timeout, stderr_path)
         yield RunningHub(url, log_path, process)
@@ -127,6 +128,14 @@ def serve(world_path: Path | str | None, *, gharchive: Path | str | None = None,
                 process.wait()
         if process.stdout:
             process.stdout.close()
+
+
+def _sigint_as_on_a_terminal() -> None:
+    """In fakehub's process, before Python starts: SIGINT stops it, as Ctrl-C does. A test run
+    that a shell without job control started in the background (``make test &`` in a script,
+    as some CI runners do) has SIGINT ignored, a child inherits that, and Python then leaves it
+    ignored: every ``serve`` would wait out its 5 s and kill the server instead."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _edge_flags(page_cap: int | None, per_token_etags: bool | None, redirects: bool | None,

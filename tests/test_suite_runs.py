@@ -1,17 +1,28 @@
-"""The suite's own scheduling: `make test` (``pytest -n 2 --dist loadgroup``) keeps each
+"""How the suite itself runs, where it cost minutes without failing anything.
+
+Scheduling: `make test` (``pytest -n 2 --dist loadgroup``) keeps each
 module on one worker (tests/conftest.py marks every test with its group), so a module's
 fixtures are made once. When the group marks are ignored (conftest's hook running after
 pytest-xdist's, or a pytest whose node ids pytest-xdist cannot suffix), the tests of a
-module are spread over both workers and every module fixture is made two or more times."""
+module are spread over both workers and every module fixture is made two or more times.
+
+Stopping fakehub: ``serve`` ends its server with SIGINT (Ctrl-C), which a test run started in
+the background by a shell without job control (``make test &`` in a script) has ignored, and
+its children with it: each server then waited out ``serve``'s 5 s and was killed (5 s a test
+that starts a server of its own: minutes over the suite)."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+from graphminer.fakehub.testing import serve
+
 TESTS = Path(__file__).resolve().parent
+FIXTURE_WORLD = TESTS / "fixtures" / "fakehub-small.json"
 
 
 def test_a_module_runs_whole_on_one_worker_and_makes_its_fixtures_once(tmp_path: Path) -> None:
@@ -25,3 +36,13 @@ def test_a_module_runs_whole_on_one_worker_and_makes_its_fixtures_once(tmp_path:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "8 passed" in done.stdout
     assert log.read_text("utf-8").split() in (["gw0"], ["gw1"])  # made once, on one worker
+
+
+def test_fakehub_stops_on_sigint_even_when_the_suite_ignores_it() -> None:
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a background job
+    try:
+        with serve(FIXTURE_WORLD) as hub:
+            process = hub.process
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert process.returncode == 0  # stopped by Ctrl-C, not killed (-9) after the wait
