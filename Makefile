@@ -32,9 +32,11 @@ setup-test: setup $(PERCEVAL_VENV)/bin/perceval $(if $(wildcard tests/js/package
 demo: setup
 	$(BIN)/graphminer demo demo-out
 
-# Two workers, one a core (pytest-xdist); each module stays on one worker (tests/conftest.py).
+# Three pytest-xdist workers on two cores: the harvest tests spend much of their time waiting
+# (rate-limit windows, fakehub's latency and slow pages), which a third worker fills. Each
+# module stays on one worker, the longest groups handed out first (tests/conftest.py).
 test: setup-test
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 3 --dist loadgroup --no-loadscope-reorder
 
 lint: setup
 	$(BIN)/ruff check graphminer tests bench

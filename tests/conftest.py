@@ -96,13 +96,25 @@ def reference(world_hub, tmp_path_factory) -> Path:
     return folder / "store.sqlite"
 
 
+GROUP = pytest.StashKey[str]()
 SESSION_WORLD = {"world_files", "world_hub", "reference"}
 SESSION_LOGS = {"git_log_store"}
+# The groups that take longest, longest first (seconds of one idle run, `pytest -n 2 --dist
+# loadgroup --durations=0`: hand-made-world 347, test_harvest_graphql 154, ...). `make test`
+# passes --no-loadscope-reorder, so pytest-xdist hands groups out in this order instead of by
+# their number of tests: a long group of few tests (test_trajectory_acceptance, 5 tests) no
+# longer runs alone at the end while the other workers wait.
+LONGEST_FIRST = (
+    "hand-made-world", "test_harvest_graphql", "test_trajectory_acceptance", "git-logs",
+    "test_follow", "test_nothing_lost", "test_harvest_quiet", "test_fakehub_graphql",
+    "test_export_cli", "test_careers_acceptance", "test_fakehub_limits", "test_fakehub_edges",
+    "test_fakehub_server", "test_archive_edges", "test_harvest_progress", "test_demo",
+)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the marks
 def pytest_collection_modifyitems(config, items) -> None:
-    """`make test` runs two pytest-xdist workers (`-n 2 --dist loadgroup`): each module goes
+    """`make test` runs pytest-xdist workers (`-n 3 --dist loadgroup`): each module goes
     whole to one worker, so that its module-scoped fixtures (a shared fakehub, a harvested
     store) are made once; the modules using the session's hand-made world (``world_files``,
     ``world_hub``, ``reference``) all go to the same worker, so that the reference harvest
@@ -117,3 +129,6 @@ def pytest_collection_modifyitems(config, items) -> None:
         module = item.module.__name__
         group = "hand-made-world" if module in world else "git-logs" if module in logs else module
         item.add_marker(pytest.mark.xdist_group(group))
+        item.stash[GROUP] = group
+    rank = {group: place for place, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.stash[GROUP], len(rank)))  # stable: each group keeps its order

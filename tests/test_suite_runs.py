@@ -45,4 +45,5 @@ def test_fakehub_stops_on_sigint_even_when_the_suite_ignores_it() -> None:
             process = hub.process
     finally:
         signal.signal(signal.SIGINT, before)
-    assert process.returncode == 0  # stopped by Ctrl-C, not killed (-9) after the wait
+    # stopped by Ctrl-C (0 once serving, 130 when it came during start-up), not killed (-9)
+    assert process.returncode in (0, 128 + signal.SIGINT)
