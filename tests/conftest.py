@@ -2,9 +2,9 @@
 
 Cheap by design (the suite's budget is 8 minutes on 2 idle cores): a fakehub process costs a
 spawn, and its first GraphQL request about a second more, so a world only read is served once
-(``world_hub`` for the whole session; a module's own ``@pytest.fixture(scope="module")`` around
+(``world_hub`` once per worker; a module's own ``@pytest.fixture(scope="module")`` around
 ``graphminer.fakehub.testing.serve`` elsewhere), and the harvest everything is compared with is
-made once (``reference``). Helpers to run the CLI and check its one-line errors and the files
+made once per worker (``reference``). Helpers to run the CLI and check its one-line errors and the files
 it must not touch are in ``tests/harvest_support.py``.
 """
 
@@ -87,7 +87,7 @@ def world_hub(world_files):
 @pytest.fixture(scope="session")
 def reference(world_hub, tmp_path_factory) -> Path:
     """An uninterrupted, fault-free harvest of the base world: fakehub's defaults, one token
-    (the store every harvest test compares with). Built once for the whole session: read
+    (the store every harvest test compares with). Built once per worker (session scope): read
     it, copy it, never write into it."""
     from test_harvest import harvest
 
@@ -97,15 +97,14 @@ def reference(world_hub, tmp_path_factory) -> Path:
 
 
 GROUP = pytest.StashKey[str]()
-SESSION_WORLD = {"world_files", "world_hub", "reference"}
 SESSION_LOGS = {"git_log_store"}
 # The groups that take longest, longest first (seconds of one idle run, `pytest -n 2 --dist
-# loadgroup --durations=0`: hand-made-world 347, test_harvest_graphql 154, ...). `make test`
+# loadgroup --durations=0`: test_harvest 166, test_harvest_edges 157, ...). `make test`
 # passes --no-loadscope-reorder, so pytest-xdist hands groups out in this order instead of by
 # their number of tests: a long group of few tests (test_trajectory_acceptance, 5 tests) no
 # longer runs alone at the end while the other workers wait.
 LONGEST_FIRST = (
-    "hand-made-world", "test_harvest_graphql", "test_trajectory_acceptance", "git-logs",
+    "test_harvest", "test_harvest_edges", "test_harvest_graphql", "test_trajectory_acceptance", "git-logs",
     "test_follow", "test_nothing_lost", "test_harvest_quiet", "test_fakehub_graphql",
     "test_export_cli", "test_careers_acceptance", "test_fakehub_limits", "test_fakehub_edges",
     "test_fakehub_server", "test_archive_edges", "test_harvest_progress", "test_demo",
@@ -116,18 +115,19 @@ LONGEST_FIRST = (
 def pytest_collection_modifyitems(config, items) -> None:
     """`make test` runs pytest-xdist workers (`-n 3 --dist loadgroup`): each module goes
     whole to one worker, so that its module-scoped fixtures (a shared fakehub, a harvested
-    store) are made once; the modules using the session's hand-made world (``world_files``,
-    ``world_hub``, ``reference``) all go to the same worker, so that the reference harvest
-    is made once; likewise the modules reading conftest's stores of the shared git logs
-    (``git_log_store``), so that each log is harvested once. A plain ``pytest`` (no ``-n``)
+    store) are made once; the modules reading conftest's stores of the shared git logs
+    (``git_log_store``) go to one worker, so that each log is harvested once. The modules of
+    the session's hand-made world (``world_hub``, ``reference``) are not kept together: its
+    reference harvest is a few seconds, made once on each worker that needs it, while the
+    three modules together ran about 6 minutes on one worker. A plain ``pytest`` (no ``-n``)
     ignores the marks."""
     def using(fixtures: set[str]) -> set[str]:
         return {item.module.__name__ for item in items if fixtures & set(getattr(item, "fixturenames", ()))}
 
-    world, logs = using(SESSION_WORLD), using(SESSION_LOGS)
+    logs = using(SESSION_LOGS)
     for item in items:
         module = item.module.__name__
-        group = "hand-made-world" if module in world else "git-logs" if module in logs else module
+        group = "git-logs" if module in logs else module
         item.add_marker(pytest.mark.xdist_group(group))
         item.stash[GROUP] = group
     rank = {group: place for place, group in enumerate(LONGEST_FIRST)}
