@@ -96,8 +96,6 @@ def reference(world_hub, tmp_path_factory) -> Path:
     return folder / "store.sqlite"
 
 
-GROUP = pytest.StashKey[str]()
-SESSION_LOGS = {"git_log_store"}
 # The groups that take longest, longest first (seconds of one idle run, `pytest -n 2 --dist
 # loadgroup --durations=0`: test_harvest 166, test_harvest_edges 157, ...). `make test`
 # passes --no-loadscope-reorder, so pytest-xdist hands groups out in this order instead of by
@@ -121,14 +119,11 @@ def pytest_collection_modifyitems(config, items) -> None:
     reference harvest is a few seconds, made once on each worker that needs it, while the
     three modules together ran about 6 minutes on one worker. A plain ``pytest`` (no ``-n``)
     ignores the marks."""
-    def using(fixtures: set[str]) -> set[str]:
-        return {item.module.__name__ for item in items if fixtures & set(getattr(item, "fixturenames", ()))}
+    logs = {item.module.__name__ for item in items if "git_log_store" in getattr(item, "fixturenames", ())}
+    def group(item: pytest.Item) -> str:
+        return "git-logs" if item.module.__name__ in logs else item.module.__name__
 
-    logs = using(SESSION_LOGS)
     for item in items:
-        module = item.module.__name__
-        group = "git-logs" if module in logs else module
-        item.add_marker(pytest.mark.xdist_group(group))
-        item.stash[GROUP] = group
-    rank = {group: place for place, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.stash[GROUP], len(rank)))  # stable: each group keeps its order
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(group(item), len(rank)))  # stable: each group keeps its order
