@@ -222,27 +222,33 @@ def core(q: Query) -> str:
                    max(CASE WHEN s.quarter_no = s.end_q THEN s.first_seq END) AS here_seq
             FROM spread AS s JOIN worked AS w ON w.repo_id = s.repo_id AND w.quarter_no = s.end_q
             GROUP BY s.repo_id, s.end_q, s.maker),
-        totals AS (SELECT repo_id, end_q, sum(own) AS total FROM yearly GROUP BY repo_id, end_q),
+        totals AS (SELECT repo_id, end_q, sum(own) AS total, count(*) AS in_year FROM yearly
+                   GROUP BY repo_id, end_q),
         firsts AS (SELECT repo_id, maker, min(quarter_no) AS first_q FROM cells
                    GROUP BY repo_id, maker),
         teams AS (SELECT w.repo_id, w.quarter_no AS end_q, count(*) AS team
                   FROM worked AS w JOIN firsts AS f ON f.repo_id = w.repo_id
                   WHERE f.first_q <= w.quarter_no GROUP BY w.repo_id, w.quarter_no),
         ordered AS (
-            SELECT y.repo_id, y.end_q, y.own, y.quarters, y.here_seq, t.total, tm.team,
+            SELECT y.repo_id, y.end_q, y.own, y.quarters, y.here_seq, t.total, tm.team, t.in_year,
                    sum(y.own) OVER (PARTITION BY y.repo_id, y.end_q ORDER BY y.own DESC, mk.key
                                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - y.own AS before,
                    row_number() OVER (PARTITION BY y.repo_id, y.end_q ORDER BY y.own DESC, mk.key)
-                       - 1 AS place,
-                   count(*) OVER (PARTITION BY y.repo_id, y.end_q) AS in_year
+                       - 1 AS place
             FROM yearly AS y
             JOIN totals AS t ON t.repo_id = y.repo_id AND t.end_q = y.end_q
             JOIN teams AS tm ON tm.repo_id = y.repo_id AND tm.end_q = y.end_q
-            JOIN makers AS mk ON mk.code = y.maker)
+            JOIN makers AS mk ON mk.code = y.maker
+            -- only the years that can hold a core, and in them only the makers with
+            -- core_min_own of their own: the others come after every one who has it (most
+            -- first), so the sums and places before those are the same
+            WHERE t.total >= {int(limits['core_min_landed'])}
+              AND tm.team >= {int(limits['core_min_makers'])}
+              AND y.own >= {float(limits['core_min_own'])})
         SELECT e.maker, e.repo_id, e.org, e.t AS dated, e.kind, e.target_type, e.target_num,
                e.sha, e.t, e.maker AS by_maker, e.repo_rank AS o1, '' AS o2, e.seq AS o3,
                NULL AS ext_repo, NULL AS ext_org
-        FROM ordered AS o JOIN ev AS e ON e.seq = o.here_seq
+        FROM ordered AS o JOIN (SELECT * FROM ev WHERE landed) AS e ON e.seq = o.here_seq
         WHERE o.here_seq IS NOT NULL
           AND o.before < {float(limits['core_share'])} * o.total - 1e-9
           AND o.own >= greatest({float(limits['core_min_own'])},
