@@ -298,9 +298,12 @@ class Engine:
         contact to as_of's quarter, the role held, the organiser and bridge tracks, the state.
 
         From the marks (``stage_marks``; or ``marks``, tables kept from an earlier as_of
-        with the same events): one pass per maker over its quarters: a role is held in a
-        quarter when one of its acts falls in it or the three before it (core: in it), the
-        state reads the gap since the last action at the quarter's end (or as_of). With
+        with the same events): a role is held in a quarter when one of its acts falls in
+        it or the three before it (core: in it), the state reads the gap since the last
+        action at the quarter's end (or as_of). Only the marked quarters (and each maker's
+        first) are walked, each carrying the latest quarter of every role up to it; it
+        then stands for every quarter until the maker's next mark (``range`` unnested), so
+        no window runs over the whole grid of makers and quarters. With
         ``since`` (a quarter number), only the quarters from it on: the marks before it
         reduced to what those read (the three quarters before, each maker's last action
         and return). With ``only`` (a table with a ``code`` column of makers), only their
@@ -317,26 +320,45 @@ class Engine:
                 SELECT maker, {int(since) - 4} AS q, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
                        max(last_t), max(last_back)
                 FROM {marked} WHERE q < {int(since) - 3} GROUP BY maker)"""
+        only_sql = "" if only is None else f" AND maker IN (SELECT code FROM {only})"
         self.con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_out AS
-            WITH grid AS (
-                SELECT maker, ret, unnest(range({first}, {last} + 1)) AS q
-                FROM {reached} WHERE fc IS NOT NULL{
-                    '' if only is None else f' AND maker IN (SELECT code FROM {only})'}),
-            combined AS (
-                SELECT coalesce(g.maker, m.maker) AS maker, coalesce(g.q, m.q) AS q,
-                       g.maker IS NOT NULL AS in_grid, g.ret, m.*  EXCLUDE (maker, q)
-                FROM grid g FULL JOIN {used} m ON m.maker = g.maker AND m.q = g.q),
-            rolled AS (
-                SELECT maker, q, in_grid, ret, coalesce(core, FALSE) AS is_core,
-                       bool_or(maintainer) OVER w4 AS is_maintainer,
-                       bool_or(landed) OVER w4 AS is_landed, bool_or(acted) OVER w4 AS is_acted,
-                       coalesce(bool_or(organiser) OVER w4, FALSE) AS organiser,
-                       coalesce(bool_or(bridge) OVER w4, FALSE) AS bridge,
+            WITH starts AS (
+                SELECT maker, ret, {first} AS first_q FROM {reached}
+                WHERE fc IS NOT NULL{only_sql}),
+            marked AS (
+                SELECT maker, q, bool_or(core) AS core, bool_or(maintainer) AS maintainer,
+                       bool_or(organiser) AS organiser, bool_or(bridge) AS bridge,
+                       bool_or(acted) AS acted, bool_or(landed) AS landed,
+                       max(last_t) AS last_t, max(last_back) AS last_back
+                FROM (SELECT * FROM {used}
+                      UNION ALL
+                      SELECT maker, first_q AS q, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+                      FROM starts) AS every
+                GROUP BY maker, q),
+            cum AS (
+                SELECT maker, q, core, lead(q) OVER upto AS next_q,
+                       max(CASE WHEN maintainer THEN q END) OVER upto AS q_maintainer,
+                       max(CASE WHEN landed THEN q END) OVER upto AS q_landed,
+                       max(CASE WHEN acted THEN q END) OVER upto AS q_acted,
+                       max(CASE WHEN organiser THEN q END) OVER upto AS q_organiser,
+                       max(CASE WHEN bridge THEN q END) OVER upto AS q_bridge,
                        max(last_t) OVER upto AS last_t, max(last_back) OVER upto AS last_back
-                FROM combined
-                WINDOW w4 AS (PARTITION BY maker ORDER BY q RANGE BETWEEN 3 PRECEDING AND CURRENT ROW),
-                       upto AS (PARTITION BY maker ORDER BY q RANGE BETWEEN UNBOUNDED PRECEDING
+                FROM marked
+                WINDOW upto AS (PARTITION BY maker ORDER BY q ROWS BETWEEN UNBOUNDED PRECEDING
                                 AND CURRENT ROW)),
+            spread AS (
+                SELECT c.*, s.ret,
+                       unnest(range(greatest(c.q, s.first_q),
+                                    least(coalesce(c.next_q, {last} + 1), {last} + 1))) AS g
+                FROM cum c JOIN starts s ON s.maker = c.maker),
+            rolled AS (
+                SELECT maker, g AS q, ret, coalesce(g = q AND core, FALSE) AS is_core,
+                       q_maintainer >= g - 3 AS is_maintainer,
+                       q_landed >= g - 3 AS is_landed, q_acted >= g - 3 AS is_acted,
+                       coalesce(q_organiser >= g - 3, FALSE) AS organiser,
+                       coalesce(q_bridge >= g - 3, FALSE) AS bridge,
+                       last_t, last_back
+                FROM spread),
             placed AS (
                 SELECT r.*,
                        epoch(make_timestamp(CAST(q // 4 AS BIGINT), CAST(q % 4 * 3 + 1 AS BIGINT),
@@ -344,7 +366,7 @@ class Engine:
                        least(epoch(make_timestamp(CAST((q + 1) // 4 AS BIGINT),
                                                   CAST((q + 1) % 4 * 3 + 1 AS BIGINT), 1, 0, 0, 0)) - 1,
                              {moment}) AS ref
-                FROM rolled r WHERE in_grid),
+                FROM rolled r),
             flagged AS (
                 SELECT *, CASE WHEN ref - last_t >= {gone} THEN 'gone'
                                WHEN ref - last_t >= {inactive} THEN 'inactive'
