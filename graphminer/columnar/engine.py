@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from graphminer import milestones as catalogue
@@ -35,6 +36,9 @@ ORDER = "CASE milestone " + " ".join(
     f"WHEN '{name}' THEN {index}" for index, name in enumerate(catalogue.KEYS)) + " END"
 TARGET = ("CASE WHEN a.ext_repo IS NOT NULL THEN a.ext_repo WHEN a.target_type IS NULL THEN NULL "
           "ELSE CAST(a.target_type AS VARCHAR) || ':' || coalesce(a.sha, CAST(a.target_num AS VARCHAR)) END")
+# Every stage and state name (``graphminer.trajectory.stages``), as a DuckDB ENUM.
+STAGE_NAMES = "ENUM(" + ", ".join(f"'{name}'" for name in (
+    *catalogue.STAGES, "active", "returned", "inactive", "gone")) + ")"
 QUARTER_OF = "(year(to_timestamp({x})) * 4 + (month(to_timestamp({x})) - 1) // 3)"
 
 
@@ -55,6 +59,14 @@ class Engine:
         self.share = False  # keep every repo-scope rule's candidates (several scopes asked)
 
     # --- inputs ---------------------------------------------------------------------------
+
+    def maker_keys(self) -> np.ndarray:
+        """Each maker's key at the index of its code (an object array)."""
+        found = self.con.execute("SELECT code, key FROM makers").fetchnumpy()
+        codes = np.asarray(found["code"], dtype=np.int64)
+        keys = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=object)
+        keys[codes] = np.asarray(found["key"], dtype=object)
+        return keys
 
     def prepare(self, moment: int) -> None:
         """``ev``: the events up to ``moment`` (epoch seconds) as the rules see them."""
@@ -225,14 +237,13 @@ class Engine:
                  "repo_id": "JOIN repos r ON r.repo_id = p.repo_id"}
         pivot = ", ".join(f"max(CASE WHEN a.milestone = '{name}' THEN a.dated END) AS {name}"
                           for name in catalogue.KEYS)
-        on = " AND ".join(f"a.{key} = p.{key}" for key in keys)
+        # Every scope key with an action has reached first_contact (each action is one of its
+        # candidates, dated at or before as_of), so the keys of the act table are the keys
+        # with an action or a milestone: one pass over it, no second reading of the events.
         wide = self.con.execute(f"""
             SELECT {', '.join(names[key] for key in keys)}, w.* EXCLUDE ({', '.join(keys)})
-            FROM (SELECT {', '.join('p.' + key for key in keys)}, {pivot}
-                  FROM (SELECT DISTINCT {', '.join(keys)} FROM ev WHERE action
-                        UNION SELECT DISTINCT {', '.join(keys)} FROM {table}) p
-                  LEFT JOIN {table} a ON {on}
-                  GROUP BY {', '.join('p.' + key for key in keys)}) w
+            FROM (SELECT {', '.join('a.' + key for key in keys)}, {pivot}
+                  FROM {table} a GROUP BY {', '.join('a.' + key for key in keys)}) w
             {' '.join(joins[key].replace('p.', 'w.') for key in keys)}
             """).df()
         index_names = [{"maker": "maker", "org": "org", "repo_id": "repo"}[key] for key in keys]
@@ -380,11 +391,16 @@ class Engine:
                         ELSE state END AS stage,
                    organiser, bridge, state
             FROM flagged f JOIN makers mk ON mk.code = f.maker""")
-        frame = self.con.execute("SELECT maker, quarter, stage, organiser, bridge, state "
-                                 "FROM stage_out ORDER BY maker, q").df()
+        # Codes and ENUMs, not strings, cross over (hundreds of thousands of rows): pandas
+        # then makes one string per maker and per stage name, not one per row.
+        frame = self.con.execute(f"""
+            SELECT code, quarter, CAST(stage AS {STAGE_NAMES}) AS stage, organiser, bridge,
+                   CAST(state AS {STAGE_NAMES}) AS state
+            FROM stage_out ORDER BY maker, q""").df()
         if frame.empty:
             frame = pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
         else:
+            frame.insert(0, "maker", self.maker_keys()[frame.pop("code").to_numpy()])
             frame["quarter"] = stamps(frame["quarter"])
             for column in ("maker", "stage", "state"):
                 frame[column] = frame[column].astype(object)
