@@ -176,7 +176,9 @@ class Engine:
                "min(t) FILTER (WHERE landed) AS first_t"])
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE fused_a AS "
                          f"SELECT {partition}, {firsts} FROM ev GROUP BY {partition}")
-        places = [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_a" for name in simple]
+        # (a maker without the milestone has no place: left out before the join, not by it)
+        places = [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_a "
+                  f"WHERE s_{name} IS NOT NULL" for name in simple]
         later = [name for name in names if name in ("returning", "long_term")]
         if later:
             on = " AND ".join(f"f.{key} = ev.{key}" for key in keys)
@@ -186,7 +188,8 @@ class Engine:
                        min(ev.seq) FILTER (WHERE ev.t - f.first_t >= {span}) AS s_long_term
                 FROM ev JOIN fused_a f ON {on} WHERE ev.landed
                 GROUP BY {', '.join('ev.' + key for key in keys)}""")
-            places += [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_b" for name in later]
+            places += [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_b "
+                       f"WHERE s_{name} IS NOT NULL" for name in later]
         spans = " ".join(f"WHEN '{name}' THEN {rules.RULES[name].days(query)}"
                          for name in simple if rules.RULES[name].span)
         span = f"CASE u.milestone {spans} ELSE 0 END" if spans else "0"
