@@ -110,26 +110,33 @@ def built_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.DataFram
         now, past = lists_of(stages)
         current = dict(zip(now.index.tolist(), now.tolist(), strict=True))
         history = dict(zip(past.index.tolist(), past.tolist(), strict=True))
-    given = dict(labels) if labels is not None else {}
+    given: Mapping[str, str] = labels if labels is not None else {}
     counts = [f"n_{kind}" for kind in kinds]
-    # the attributes in graphminer.graph's order, filled from each row as it comes
+    # the attributes in graphminer.graph's order, filled from each row as it comes; nodes
+    # and edges are added bare, then their attribute dicts filled in place (networkx would
+    # otherwise copy each given dict twice)
     maker_names = ("kind", "label", "org", "first_active", "last_active", "activity", *counts,
                    "is_bot", "stage", "stages")
     repo_names = ("kind", "label", "org", "first_active", "last_active", "activity", *counts,
                   "is_bot")
+    nodes = graph.nodes
     maker_ids = {row[0]: f"maker:{row[1]}" for row in makers}
-    graph.add_nodes_from([
-        (maker_ids[row[0]], dict(zip(maker_names, (
-            "maker", row[1] if given.get(row[1]) is None else given[row[1]], row[2], *row[4:],
-            row[3], current.get(row[1]), history.get(row[1], [])), strict=True)))
-        for row in makers])
+    graph.add_nodes_from(maker_ids.values())
+    for row in makers:
+        key = row[1]
+        label = given.get(key)
+        nodes[maker_ids[row[0]]].update(zip(maker_names, (
+            "maker", key if label is None else label, row[2], *row[4:], row[3], current.get(key),
+            history.get(key, [])), strict=True))
     repo_ids = {row[0]: f"repo:{row[1]}" for row in repos}
-    graph.add_nodes_from([
-        (repo_ids[row[0]], dict(zip(repo_names, ("repo", row[1], row[2], *row[3:], False),
-                                    strict=True)))
-        for row in repos])
+    graph.add_nodes_from(repo_ids.values())
+    for row in repos:
+        nodes[repo_ids[row[0]]].update(zip(repo_names, ("repo", row[1], row[2], *row[3:], False),
+                                           strict=True))
     edge_names = ("first", "last", *counts, "weight")
-    graph.add_edges_from([
-        (maker_ids[row[0]], repo_ids[row[1]], dict(zip(edge_names, row[2:], strict=True)))
-        for row in edges])
+    pairs = [(maker_ids[row[0]], repo_ids[row[1]]) for row in edges]
+    graph.add_edges_from(pairs)
+    links = graph.edges
+    for pair, row in zip(pairs, edges, strict=True):
+        links[pair].update(zip(edge_names, row[2:], strict=True))
     return graph
