@@ -19,8 +19,11 @@ hourly files into a ClickHouse (or chDB) of one's own. Imports nothing of graphm
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 # --- eras of the archive (FAKEHUB.md "GH Archive"; SOURCE.md) ---------------------------------
 
@@ -62,16 +65,25 @@ REVIEW = f'STRUCT(id BIGINT, "user" {USER}, author_association VARCHAR, state VA
 RELEASE = (f"STRUCT(id BIGINT, tag_name VARCHAR, name VARCHAR, author {USER}, draft BOOLEAN, "
            "prerelease BOOLEAN, created_at VARCHAR, published_at VARCHAR)")
 
-# Events API (2015 on): every line the same shape.
-EVENTS_COLUMNS: dict[str, str] = {
+# The Events API's shape (2015 on; every line the same): the types of the selected events'
+# columns (``duck_picked_sql``).
+PAYLOAD_HEAD = ('action VARCHAR, push_id BIGINT, size BIGINT, distinct_size BIGINT, ref VARCHAR, ref_type VARCHAR, '
+                f'head VARCHAR, "before" VARCHAR, commits {COMMIT}[], master_branch VARCHAR, number BIGINT, '
+                f"pull_request {PULL}, issue {ISSUE}, comment {COMMENT}")
+EVENTS_SHAPE: dict[str, str] = {
     "id": "VARCHAR", "type": "VARCHAR", "created_at": "VARCHAR",
     "actor": "STRUCT(id BIGINT, login VARCHAR)", "repo": "STRUCT(id BIGINT, name VARCHAR)",
     "org": "STRUCT(id BIGINT, login VARCHAR)",
-    "payload": ("STRUCT(action VARCHAR, push_id BIGINT, size BIGINT, distinct_size BIGINT, "
-                f'ref VARCHAR, ref_type VARCHAR, head VARCHAR, "before" VARCHAR, commits {COMMIT}[], '
-                f"master_branch VARCHAR, number BIGINT, pull_request {PULL}, issue {ISSUE}, "
-                f"comment {COMMENT}, review {REVIEW}, release {RELEASE}, member {USER})"),
+    "payload": f"STRUCT({PAYLOAD_HEAD}, review {REVIEW}, release {RELEASE}, member {USER})",
 }
+# What read_json declares: the same, except the payload objects that neither the summary's
+# counts nor the filter read (a review, a release, a member: rare, and needed only for the
+# selected events) are kept as JSON text, typed in ``duck_picked_sql`` for the selected
+# events alone. Every declared field costs on every event read, whether the query reads it
+# or not and whether the event has it or not (about 5 ns an event a field): these three
+# objects are 22 of the payload's 86 fields.
+EVENTS_COLUMNS: dict[str, str] = {
+    **EVENTS_SHAPE, "payload": f"STRUCT({PAYLOAD_HEAD}, review JSON, release JSON, member JSON)"}
 
 # Timeline API (before 2015), as ClickHouse's and OpenDigger's loaders read it: the actor a
 # login (``actor_attributes`` beside it, no id), ``repository`` instead of ``repo``, no event id,
@@ -84,7 +96,7 @@ TIMELINE_COLUMNS: dict[str, str] = {
     "repository": "STRUCT(id BIGINT, name VARCHAR, owner VARCHAR, organization VARCHAR, master_branch VARCHAR)",
     "payload": ("STRUCT(action VARCHAR, size BIGINT, ref VARCHAR, ref_type VARCHAR, head VARCHAR, "
                 "shas JSON[], master_branch VARCHAR, number BIGINT, issue BIGINT, issue_id BIGINT, "
-                f"comment_id BIGINT, pull_request {PULL}, comment {COMMENT}, release {RELEASE}, "
+                f"comment_id BIGINT, pull_request {PULL}, comment {COMMENT}, release JSON, "
                 "member VARCHAR)"),
 }
 
@@ -116,12 +128,10 @@ TIMELINE_SELECT = """
             author_association := NULL::VARCHAR, created_at := created_at,
             pull_request_review_id := NULL::BIGINT, in_reply_to_id := NULL::BIGINT)
             ELSE payload.comment END,
-        review := NULL::STRUCT(id BIGINT, "user" STRUCT(id BIGINT, login VARCHAR, type VARCHAR),
-            author_association VARCHAR, state VARCHAR, submitted_at VARCHAR),
-        release := payload.release,
-        member := CASE WHEN payload.member IS NOT NULL THEN struct_pack(id := NULL::BIGINT,
+        review := NULL::JSON, release := payload.release,
+        member := CASE WHEN payload.member IS NOT NULL THEN to_json(struct_pack(id := NULL::BIGINT,
             login := CASE WHEN starts_with(payload.member, '{') THEN payload.member::JSON->>'login'
-                ELSE payload.member END, type := NULL::VARCHAR) END) AS payload
+                ELSE payload.member END, type := NULL::VARCHAR)) END) AS payload
 """
 
 
@@ -132,6 +142,37 @@ def columns_spec(columns: dict[str, str]) -> str:
     "{'id': 'VARCHAR'}"
     """
     return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+
+
+_NAME = re.compile(r'\s*(?:"([^"]+)"|(\w+))\s*')
+
+
+def json_structure(kind: str) -> str:
+    """A type written as above (``STRUCT(a T, "b" T)``, ``T[]``, a scalar) as the structure
+    ``json_transform`` takes: DuckDB's cast from JSON to a STRUCT refuses keys the STRUCT
+    does not name, ``json_transform`` leaves them out (a raw review or release has dozens).
+
+    >>> json_structure('STRUCT(id BIGINT, "user" STRUCT(login VARCHAR), tags VARCHAR[])')
+    '{"id": "BIGINT", "user": {"login": "VARCHAR"}, "tags": ["VARCHAR"]}'
+    """
+    def parse(at: int) -> tuple[Any, int]:
+        if kind.startswith("STRUCT(", at):
+            fields, at = {}, at + len("STRUCT(")
+            while True:
+                name = _NAME.match(kind, at)
+                fields[name.group(1) or name.group(2)], at = parse(name.end())
+                at += 1  # past the comma or the closing parenthesis
+                if kind[at - 1] == ")":
+                    break
+            shape: Any = fields
+        else:
+            word = _NAME.match(kind, at)
+            shape, at = word.group(2), word.end()
+        while kind.startswith("[]", at):
+            shape, at = [shape], at + 2
+        return shape, at
+
+    return json.dumps(parse(0)[0])
 
 
 # --- the selected columns, in each dialect ----------------------------------------------------------
@@ -432,10 +473,12 @@ def duck_picked_sql(source: str = "fresh") -> str:
     """The kept events of ``source`` (a ``batch`` without the events filed twice: the
     selected ones and the possible outside acts) with every selected column, the commits
     of their pushes, and whether selected, into the temp table ``picked`` (their actor,
-    repo, org and payload typed again from the batch's JSON text, as ``read_json`` typed
-    them: both are Events-shaped, the Timeline's reshaped by ``TIMELINE_SELECT``)."""
+    repo, org and payload typed from the batch's JSON text into ``EVENTS_SHAPE``: the
+    Timeline's reshaped by ``TIMELINE_SELECT``, and the objects ``read_json`` left as JSON
+    typed here, for these events only)."""
     fields = ",\n    ".join(f"{item.duck} AS {item.name}" for item in (*SELECTION, *IDS))
-    typed = ", ".join(f"{name}::{EVENTS_COLUMNS[name]} AS {name}" for name in KEPT)
+    typed = ", ".join(f"json_transform({name}, '{json_structure(EVENTS_SHAPE[name])}') AS {name}"
+                      for name in KEPT)
     return f"""CREATE OR REPLACE TEMP TABLE picked AS
 SELECT
     {fields},
