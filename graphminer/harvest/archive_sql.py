@@ -305,20 +305,23 @@ IDS: tuple[Field, ...] = (
     Field("listed", "len(payload.commits)", None, "ARRAY_LENGTH(JSON_QUERY_ARRAY(payload, '$.commits'))"),
 )
 
-# Per-event counts for the summary (DuckDB only: counted on every event read).
+# Per-event counts for the summary (DuckDB only: counted on every event read, in the batch's
+# one scan; ``Reader.counts`` sums them by type). An item without author_association counts
+# only from the trimmed era on, where GitHub dropped it.
 HASHED = r"'^[0-9a-f]{40}(@|$)'"
 COUNTS = {
     "merged_pr": "type = 'PullRequestEvent' AND payload.action = 'closed' AND coalesce(payload.pull_request.merged, "
                  "FALSE)",
-    "push_size": "payload.size",
-    "push_listed": "len(payload.commits)",
+    "push_beyond": "CASE WHEN type = 'PushEvent' AND payload.size > len(payload.commits) "
+                   "THEN payload.size - len(payload.commits) END",
     "hashed": f"len(list_filter(payload.commits, lambda c: regexp_matches(c.author.email, {HASHED})))",
     "trimmed_push": "type = 'PushEvent' AND payload.size IS NULL AND payload.commits IS NULL",
     "trimmed_pull": "type = 'PullRequestEvent' AND payload.pull_request.number IS NOT NULL "
                     'AND payload.pull_request."user".id IS NULL',
-    "unassociated": "type IN ('IssuesEvent', 'IssueCommentEvent', 'PullRequestReviewCommentEvent') AND coalesce("
-                    "payload.issue.author_association, payload.pull_request.author_association, "
-                    "payload.comment.author_association) IS NULL",
+    "unassociated": "CASE WHEN type IN ('IssuesEvent', 'IssueCommentEvent', 'PullRequestReviewCommentEvent') AND "
+                    "coalesce(payload.issue.author_association, payload.pull_request.author_association, "
+                    "payload.comment.author_association) IS NULL "
+                    f"THEN created_at::TIMESTAMPTZ >= TIMESTAMPTZ '{TRIMMED_FROM:%Y-%m-%d %H:%M:%S}+00' ELSE FALSE END",
 }
 
 
@@ -442,14 +445,17 @@ KEPT = ("actor", "repo", "org", "payload")  # the raw columns the batch keeps of
 LARGE_OBJECT_BYTES = 128 << 20
 
 
-def duck_batch_sql(files: list[str], timeline: bool, selection: Selection, large_objects: bool = False) -> str:
-    """Read hourly files of one format into the temp table ``batch``: every event's id,
-    type, time, file, ``selected`` (the filter), ``kept`` (selected, or maybe an outside
-    act) and per-event counts; the raw actor, repo, org and payload of the kept events only
-    (``duck_picked_sql`` takes their fields), as JSON text: a NULL text costs next to
-    nothing to store for the other events, where a NULL struct of this width costs about a
-    sixth of the reader's CPU. ``large_objects``: lines up to
-    ``LARGE_OBJECT_BYTES`` (DuckDB's default buffer refuses lines over 16 to 32 MB)."""
+def duck_batch_sql(files: list[str], timeline: bool, selection: Selection, large_objects: bool = False,
+                   dedupe: bool = False) -> str:
+    """Read hourly files of one format into the temp table ``batch``: every event's type,
+    file, ``selected`` (the filter), ``kept`` (selected, or maybe an outside act) and
+    per-event counts (``COUNTS``); the id, time and raw actor, repo, org and payload of the
+    kept events only (``duck_picked_sql`` takes their fields), the raw columns as JSON text:
+    a NULL costs next to nothing to store for the other events, where a NULL struct of this
+    width costs about a sixth of the reader's CPU. ``dedupe`` (the crawl era, where an
+    event may be filed in two hours): every event's id and time too, which the dedupe
+    reads. ``large_objects``: lines up to ``LARGE_OBJECT_BYTES`` (DuckDB's default buffer
+    refuses lines over 16 to 32 MB)."""
     columns = TIMELINE_COLUMNS if timeline else EVENTS_COLUMNS
     listed = "[" + ", ".join("'" + name.replace("'", "''") + "'" for name in files) + "]"
     size = f", maximum_object_size={LARGE_OBJECT_BYTES}" if large_objects else ""
@@ -458,12 +464,14 @@ def duck_batch_sql(files: list[str], timeline: bool, selection: Selection, large
     shaped = f"SELECT {TIMELINE_SELECT}, filename FROM {source}" if timeline else f"SELECT *, filename FROM {source}"
     counts = ",\n    ".join(f"{expression} AS {name}" for name, expression in COUNTS.items())
     kept = ", ".join(f"CASE WHEN kept THEN to_json({name}) END AS {name}" for name in KEPT)
+    ids = ("id, TRY_CAST(id AS BIGINT) AS event_id, created_at" if dedupe else
+           "CASE WHEN kept THEN id END AS id, NULL::BIGINT AS event_id, CASE WHEN kept THEN created_at END AS created_at")
     return f"""CREATE OR REPLACE TEMP TABLE batch AS
 WITH shaped AS ({shaped}),
 marked AS (SELECT *, {duck_filter(selection)} AS selected FROM shaped),
 weighed AS (SELECT *, selected OR {duck_outside(selection)} AS kept FROM marked)
 SELECT
-    id, TRY_CAST(id AS BIGINT) AS event_id, type, created_at, filename, selected, kept,
+    {ids}, type, filename, selected, kept,
     {counts},
     {kept}
 FROM weighed"""
