@@ -54,10 +54,9 @@ USER = "STRUCT(id BIGINT, login VARCHAR, type VARCHAR)"
 COMMIT = 'STRUCT(sha VARCHAR, author STRUCT(name VARCHAR, email VARCHAR), message VARCHAR, "distinct" BOOLEAN)'
 PULL = (f'STRUCT(id BIGINT, number BIGINT, "user" {USER}, merged BOOLEAN, merged_by {USER}, '
         "merged_at VARCHAR, created_at VARCHAR, closed_at VARCHAR, author_association VARCHAR, "
-        "merge_commit_sha VARCHAR, head STRUCT(ref VARCHAR, sha VARCHAR), "
-        "base STRUCT(ref VARCHAR, sha VARCHAR, repo STRUCT(id BIGINT, default_branch VARCHAR)))")
+        "merge_commit_sha VARCHAR, head STRUCT(sha VARCHAR), base STRUCT(repo STRUCT(id BIGINT, default_branch VARCHAR)))")
 ISSUE = (f'STRUCT(id BIGINT, number BIGINT, "user" {USER}, author_association VARCHAR, '
-         "created_at VARCHAR, closed_at VARCHAR, state VARCHAR, state_reason VARCHAR, "
+         "created_at VARCHAR, closed_at VARCHAR, state_reason VARCHAR, "
          "pull_request STRUCT(url VARCHAR))")
 COMMENT = (f'STRUCT(id BIGINT, "user" {USER}, author_association VARCHAR, created_at VARCHAR, '
            "pull_request_review_id BIGINT, in_reply_to_id BIGINT)")
@@ -67,7 +66,7 @@ RELEASE = (f"STRUCT(id BIGINT, tag_name VARCHAR, name VARCHAR, author {USER}, dr
 
 # The Events API's shape (2015 on; every line the same): the types of the selected events'
 # columns (``duck_picked_sql``).
-PAYLOAD_HEAD = ('action VARCHAR, push_id BIGINT, size BIGINT, distinct_size BIGINT, ref VARCHAR, ref_type VARCHAR, '
+PAYLOAD_HEAD = ('action VARCHAR, size BIGINT, distinct_size BIGINT, ref VARCHAR, ref_type VARCHAR, '
                 f'head VARCHAR, "before" VARCHAR, commits {COMMIT}[], master_branch VARCHAR, number BIGINT, '
                 f"pull_request {PULL}, issue {ISSUE}, comment {COMMENT}")
 EVENTS_SHAPE: dict[str, str] = {
@@ -107,7 +106,7 @@ TIMELINE_SELECT = """
     struct_pack(id := NULL::BIGINT, login := coalesce(actor, actor_attributes.login)) AS actor,
     struct_pack(id := repository.id, name := repository.owner || '/' || repository.name) AS repo,
     struct_pack(id := NULL::BIGINT, login := repository.organization) AS org,
-    struct_pack(action := payload.action, push_id := NULL::BIGINT, size := payload.size,
+    struct_pack(action := payload.action, size := payload.size,
         distinct_size := NULL::BIGINT, ref := payload.ref, ref_type := payload.ref_type,
         head := payload.head, "before" := NULL::VARCHAR,
         commits := list_transform(payload.shas, lambda s: struct_pack(sha := s->>0,
@@ -120,7 +119,7 @@ TIMELINE_SELECT = """
             "user" := CASE WHEN type = 'IssuesEvent' AND payload.action = 'opened' THEN struct_pack(id := NULL::BIGINT,
                 login := coalesce(actor, actor_attributes.login), type := NULL::VARCHAR) END,
             author_association := NULL::VARCHAR, created_at := NULL::VARCHAR,
-            closed_at := NULL::VARCHAR, state := NULL::VARCHAR, state_reason := NULL::VARCHAR,
+            closed_at := NULL::VARCHAR, state_reason := NULL::VARCHAR,
             pull_request := NULL::STRUCT(url VARCHAR)) END,
         comment := CASE WHEN payload.comment_id IS NOT NULL THEN struct_pack(id := payload.comment_id,
             "user" := struct_pack(id := NULL::BIGINT, login := coalesce(actor, actor_attributes.login),
