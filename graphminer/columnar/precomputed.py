@@ -99,21 +99,15 @@ def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = 
     """``new_traj_stages``: the network stages, quarters as ``YYYY-MM-DD`` (from ``marks``,
     tables kept from an earlier as_of, when given; only quarters from ``since`` on when
     given; only the makers of the table ``only`` when given)."""
-    frame = columnar.engine.stages(moment, columnar.limits, columnar.outside, marks=marks,
-                                   since=since, only=only)
-    frame = pd.DataFrame({
-        "maker_key": frame["maker"].astype(object),
-        "quarter": pd.to_datetime(frame["quarter"]).dt.strftime("%Y-%m-%d").astype(object),
-        "stage": frame["stage"].astype(object),
-        "organiser": frame["organiser"].astype("int64"), "bridge": frame["bridge"].astype("int64"),
-        "state": frame["state"].astype(object)})
-    columnar.con.register("_stages", frame)
+    columnar.engine.stages(moment, columnar.limits, columnar.outside, marks=marks,
+                           since=since, only=only)
+    # from the engine's own table of them (``stage_out``: the frame's rows), not the frame
     columnar.con.execute("""CREATE OR REPLACE TEMP TABLE new_traj_stages AS
-        SELECT CAST(maker_key AS VARCHAR) AS maker_key, CAST(quarter AS VARCHAR) AS quarter,
+        SELECT CAST(maker AS VARCHAR) AS maker_key,
+               strftime(to_timestamp(quarter), '%Y-%m-%d') AS quarter,
                CAST(stage AS VARCHAR) AS stage, CAST(organiser AS BIGINT) AS organiser,
                CAST(bridge AS BIGINT) AS bridge, CAST(state AS VARCHAR) AS state
-        FROM _stages""")
-    columnar.con.unregister("_stages")
+        FROM stage_out ORDER BY maker, q""")
 
 
 # What a later as_of changes when no event is new: the gaps, and the careers' milestones
