@@ -35,8 +35,12 @@ demo: setup
 # Three pytest-xdist workers on two cores: the harvest tests spend much of their time waiting
 # (rate-limit windows, fakehub's latency and slow pages), which a third worker fills. Each
 # module stays on one worker, the longest groups handed out first (tests/conftest.py).
+# The suite starts hundreds of Python processes (harvests, fakehub servers); where the
+# environment sets PYTHONDONTWRITEBYTECODE, each of them compiled graphminer's modules again
+# (about a fifth of the harvest tests' CPU), so the run keeps bytecode (in the ignored
+# __pycache__ folders).
 test: setup-test
-	$(BIN)/python -m pytest -n 3 --dist loadgroup --no-loadscope-reorder
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n 3 --dist loadgroup --no-loadscope-reorder
 
 lint: setup
 	$(BIN)/ruff check graphminer tests bench

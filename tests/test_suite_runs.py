@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from graphminer.fakehub.testing import serve
@@ -47,3 +48,16 @@ def test_fakehub_stops_on_sigint_even_when_the_suite_ignores_it() -> None:
         signal.signal(signal.SIGINT, before)
     # stopped by Ctrl-C (0 once serving, 130 when it came during start-up), not killed (-9)
     assert process.returncode in (0, 128 + signal.SIGINT)
+
+
+def test_fakehub_leaves_no_folder_behind(tmp_path: Path) -> None:
+    # the suite starts hundreds of servers: each used to leave its log folder in the temp dir
+    with serve(FIXTURE_WORLD) as hub:
+        urllib.request.urlopen(hub.url + "/orgs/civic").close()
+        folder = hub.log_path.parent
+        assert hub.log_lines()
+    assert not folder.exists()
+    kept = tmp_path / "requests.jsonl"
+    with serve(FIXTURE_WORLD, log=kept) as hub:  # a log the caller named is the caller's
+        urllib.request.urlopen(hub.url + "/orgs/civic").close()
+    assert kept.read_text().strip()

@@ -12,13 +12,15 @@ Options map to the command's flags (``faults``, ``log``, ``rate_limit``, ``rate_
 ``reviews_move_issues``, ``ordered_releases``, ``latency_ms``, ``clock`` (wall or world), and
 ``search_rate_limit``/``search_rate_window`` (the search resource), ``gharchive`` (a folder of
 GH Archive hours served at ``/gharchive/NAME``); None keeps the server's
-default); the log goes to a temporary file unless ``log`` names one.
+default); the log goes to a temporary folder, removed when the server stops, unless ``log``
+names a file.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -128,6 +130,7 @@ def serve(world_path: Path | str | None, *, gharchive: Path | str | None = None,
                 process.wait()
         if process.stdout:
             process.stdout.close()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _sigint_as_on_a_terminal() -> None:
