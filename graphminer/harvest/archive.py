@@ -281,8 +281,9 @@ class Reader:
         (in the crawl era, events already seen in an earlier hour dropped)."""
         hours = [hour_of(path.name) for path in files]
         timeline = hours[0] < sql.EVENTS_API_FROM
-        self.read_batch([str(path) for path in files], timeline)
-        if max(hours) < sql.CRAWL_HOUR_FROM:  # one file an hour of created_at: nothing is filed twice
+        dedupe = max(hours) >= sql.CRAWL_HOUR_FROM  # before, one file an hour of created_at: nothing is filed twice
+        self.read_batch([str(path) for path in files], timeline, dedupe)
+        if not dedupe:
             self.con.execute("CREATE OR REPLACE TEMP VIEW fresh AS SELECT * FROM batch")
             duplicates = 0
         else:
@@ -305,27 +306,23 @@ class Reader:
                          "WHERE selected ORDER BY created_at, event_id NULLS LAST, filename")
         return counts, rows
 
-    def read_batch(self, names: list[str], timeline: bool) -> None:
+    def read_batch(self, names: list[str], timeline: bool, dedupe: bool) -> None:
         """The temp table ``batch`` of these files, with DuckDB's default line buffer; again
         with a large one when a line is longer than the default takes."""
         try:
-            self.con.execute(sql.duck_batch_sql(names, timeline, self.selection))
+            self.con.execute(sql.duck_batch_sql(names, timeline, self.selection, dedupe=dedupe))
         except self.invalid_input as error:
             if "maximum_object_size" not in str(error):
                 raise
-            self.con.execute(sql.duck_batch_sql(names, timeline, self.selection, large_objects=True))
+            self.con.execute(sql.duck_batch_sql(names, timeline, self.selection, large_objects=True, dedupe=dedupe))
 
     def counts(self) -> dict[str, Any]:
         """The summary's counts over every event of the batch (``fresh``), one scan."""
         found = self.con.execute("""
-            SELECT type, count(*), count_if(merged_pr),
-                   count_if(type = 'PushEvent' AND push_listed IS NOT NULL AND push_size > push_listed),
-                   coalesce(sum(hashed), 0),
-                   coalesce(sum(CASE WHEN type = 'PushEvent' AND push_size > push_listed
-                                     THEN push_size - push_listed END), 0),
-                   count_if(trimmed_push), count_if(trimmed_pull),
-                   count_if(unassociated AND created_at::TIMESTAMPTZ >= ?)
-            FROM fresh GROUP BY type""", [sql.TRIMMED_FROM]).fetchall()
+            SELECT type, count(*), count_if(merged_pr), count(push_beyond), coalesce(sum(hashed), 0),
+                   coalesce(sum(push_beyond), 0), count_if(trimmed_push), count_if(trimmed_pull),
+                   count_if(unassociated)
+            FROM fresh GROUP BY type""").fetchall()
         total = [sum(int(row[index]) for row in found) for index in range(2, 9)]
         return {"by_type": {row[0]: row[1] for row in found}, "merged_prs": total[0],
                 "pushes_commits_not_listed": total[1], "hashed_emails": total[2],

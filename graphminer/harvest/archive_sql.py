@@ -19,8 +19,11 @@ hourly files into a ClickHouse (or chDB) of one's own. Imports nothing of graphm
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 # --- eras of the archive (FAKEHUB.md "GH Archive"; SOURCE.md) ---------------------------------
 
@@ -51,10 +54,9 @@ USER = "STRUCT(id BIGINT, login VARCHAR, type VARCHAR)"
 COMMIT = 'STRUCT(sha VARCHAR, author STRUCT(name VARCHAR, email VARCHAR), message VARCHAR, "distinct" BOOLEAN)'
 PULL = (f'STRUCT(id BIGINT, number BIGINT, "user" {USER}, merged BOOLEAN, merged_by {USER}, '
         "merged_at VARCHAR, created_at VARCHAR, closed_at VARCHAR, author_association VARCHAR, "
-        "merge_commit_sha VARCHAR, head STRUCT(ref VARCHAR, sha VARCHAR), "
-        "base STRUCT(ref VARCHAR, sha VARCHAR, repo STRUCT(id BIGINT, default_branch VARCHAR)))")
+        "merge_commit_sha VARCHAR, head STRUCT(sha VARCHAR), base STRUCT(repo STRUCT(id BIGINT, default_branch VARCHAR)))")
 ISSUE = (f'STRUCT(id BIGINT, number BIGINT, "user" {USER}, author_association VARCHAR, '
-         "created_at VARCHAR, closed_at VARCHAR, state VARCHAR, state_reason VARCHAR, "
+         "created_at VARCHAR, closed_at VARCHAR, state_reason VARCHAR, "
          "pull_request STRUCT(url VARCHAR))")
 COMMENT = (f'STRUCT(id BIGINT, "user" {USER}, author_association VARCHAR, created_at VARCHAR, '
            "pull_request_review_id BIGINT, in_reply_to_id BIGINT)")
@@ -62,16 +64,25 @@ REVIEW = f'STRUCT(id BIGINT, "user" {USER}, author_association VARCHAR, state VA
 RELEASE = (f"STRUCT(id BIGINT, tag_name VARCHAR, name VARCHAR, author {USER}, draft BOOLEAN, "
            "prerelease BOOLEAN, created_at VARCHAR, published_at VARCHAR)")
 
-# Events API (2015 on): every line the same shape.
-EVENTS_COLUMNS: dict[str, str] = {
+# The Events API's shape (2015 on; every line the same): the types of the selected events'
+# columns (``duck_picked_sql``).
+PAYLOAD_HEAD = ('action VARCHAR, size BIGINT, distinct_size BIGINT, ref VARCHAR, ref_type VARCHAR, '
+                f'head VARCHAR, "before" VARCHAR, commits {COMMIT}[], master_branch VARCHAR, number BIGINT, '
+                f"pull_request {PULL}, issue {ISSUE}, comment {COMMENT}")
+EVENTS_SHAPE: dict[str, str] = {
     "id": "VARCHAR", "type": "VARCHAR", "created_at": "VARCHAR",
     "actor": "STRUCT(id BIGINT, login VARCHAR)", "repo": "STRUCT(id BIGINT, name VARCHAR)",
     "org": "STRUCT(id BIGINT, login VARCHAR)",
-    "payload": ("STRUCT(action VARCHAR, push_id BIGINT, size BIGINT, distinct_size BIGINT, "
-                f'ref VARCHAR, ref_type VARCHAR, head VARCHAR, "before" VARCHAR, commits {COMMIT}[], '
-                f"master_branch VARCHAR, number BIGINT, pull_request {PULL}, issue {ISSUE}, "
-                f"comment {COMMENT}, review {REVIEW}, release {RELEASE}, member {USER})"),
+    "payload": f"STRUCT({PAYLOAD_HEAD}, review {REVIEW}, release {RELEASE}, member {USER})",
 }
+# What read_json declares: the same, except the payload objects that neither the summary's
+# counts nor the filter read (a review, a release, a member: rare, and needed only for the
+# selected events) are kept as JSON text, typed in ``duck_picked_sql`` for the selected
+# events alone. Every declared field costs on every event read, whether the query reads it
+# or not and whether the event has it or not (about 5 ns an event a field): these three
+# objects are 22 of the payload's 86 fields.
+EVENTS_COLUMNS: dict[str, str] = {
+    **EVENTS_SHAPE, "payload": f"STRUCT({PAYLOAD_HEAD}, review JSON, release JSON, member JSON)"}
 
 # Timeline API (before 2015), as ClickHouse's and OpenDigger's loaders read it: the actor a
 # login (``actor_attributes`` beside it, no id), ``repository`` instead of ``repo``, no event id,
@@ -84,7 +95,7 @@ TIMELINE_COLUMNS: dict[str, str] = {
     "repository": "STRUCT(id BIGINT, name VARCHAR, owner VARCHAR, organization VARCHAR, master_branch VARCHAR)",
     "payload": ("STRUCT(action VARCHAR, size BIGINT, ref VARCHAR, ref_type VARCHAR, head VARCHAR, "
                 "shas JSON[], master_branch VARCHAR, number BIGINT, issue BIGINT, issue_id BIGINT, "
-                f"comment_id BIGINT, pull_request {PULL}, comment {COMMENT}, release {RELEASE}, "
+                f"comment_id BIGINT, pull_request {PULL}, comment {COMMENT}, release JSON, "
                 "member VARCHAR)"),
 }
 
@@ -95,7 +106,7 @@ TIMELINE_SELECT = """
     struct_pack(id := NULL::BIGINT, login := coalesce(actor, actor_attributes.login)) AS actor,
     struct_pack(id := repository.id, name := repository.owner || '/' || repository.name) AS repo,
     struct_pack(id := NULL::BIGINT, login := repository.organization) AS org,
-    struct_pack(action := payload.action, push_id := NULL::BIGINT, size := payload.size,
+    struct_pack(action := payload.action, size := payload.size,
         distinct_size := NULL::BIGINT, ref := payload.ref, ref_type := payload.ref_type,
         head := payload.head, "before" := NULL::VARCHAR,
         commits := list_transform(payload.shas, lambda s: struct_pack(sha := s->>0,
@@ -108,7 +119,7 @@ TIMELINE_SELECT = """
             "user" := CASE WHEN type = 'IssuesEvent' AND payload.action = 'opened' THEN struct_pack(id := NULL::BIGINT,
                 login := coalesce(actor, actor_attributes.login), type := NULL::VARCHAR) END,
             author_association := NULL::VARCHAR, created_at := NULL::VARCHAR,
-            closed_at := NULL::VARCHAR, state := NULL::VARCHAR, state_reason := NULL::VARCHAR,
+            closed_at := NULL::VARCHAR, state_reason := NULL::VARCHAR,
             pull_request := NULL::STRUCT(url VARCHAR)) END,
         comment := CASE WHEN payload.comment_id IS NOT NULL THEN struct_pack(id := payload.comment_id,
             "user" := struct_pack(id := NULL::BIGINT, login := coalesce(actor, actor_attributes.login),
@@ -116,12 +127,10 @@ TIMELINE_SELECT = """
             author_association := NULL::VARCHAR, created_at := created_at,
             pull_request_review_id := NULL::BIGINT, in_reply_to_id := NULL::BIGINT)
             ELSE payload.comment END,
-        review := NULL::STRUCT(id BIGINT, "user" STRUCT(id BIGINT, login VARCHAR, type VARCHAR),
-            author_association VARCHAR, state VARCHAR, submitted_at VARCHAR),
-        release := payload.release,
-        member := CASE WHEN payload.member IS NOT NULL THEN struct_pack(id := NULL::BIGINT,
+        review := NULL::JSON, release := payload.release,
+        member := CASE WHEN payload.member IS NOT NULL THEN to_json(struct_pack(id := NULL::BIGINT,
             login := CASE WHEN starts_with(payload.member, '{') THEN payload.member::JSON->>'login'
-                ELSE payload.member END, type := NULL::VARCHAR) END) AS payload
+                ELSE payload.member END, type := NULL::VARCHAR)) END) AS payload
 """
 
 
@@ -132,6 +141,37 @@ def columns_spec(columns: dict[str, str]) -> str:
     "{'id': 'VARCHAR'}"
     """
     return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+
+
+_NAME = re.compile(r'\s*(?:"([^"]+)"|(\w+))\s*')
+
+
+def json_structure(kind: str) -> str:
+    """A type written as above (``STRUCT(a T, "b" T)``, ``T[]``, a scalar) as the structure
+    ``json_transform`` takes: DuckDB's cast from JSON to a STRUCT refuses keys the STRUCT
+    does not name, ``json_transform`` leaves them out (a raw review or release has dozens).
+
+    >>> json_structure('STRUCT(id BIGINT, "user" STRUCT(login VARCHAR), tags VARCHAR[])')
+    '{"id": "BIGINT", "user": {"login": "VARCHAR"}, "tags": ["VARCHAR"]}'
+    """
+    def parse(at: int) -> tuple[Any, int]:
+        if kind.startswith("STRUCT(", at):
+            fields, at = {}, at + len("STRUCT(")
+            while True:
+                name = _NAME.match(kind, at)
+                fields[name.group(1) or name.group(2)], at = parse(name.end())
+                at += 1  # past the comma or the closing parenthesis
+                if kind[at - 1] == ")":
+                    break
+            shape: Any = fields
+        else:
+            word = _NAME.match(kind, at)
+            shape, at = word.group(2), word.end()
+        while kind.startswith("[]", at):
+            shape, at = [shape], at + 2
+        return shape, at
+
+    return json.dumps(parse(0)[0])
 
 
 # --- the selected columns, in each dialect ----------------------------------------------------------
@@ -264,20 +304,23 @@ IDS: tuple[Field, ...] = (
     Field("listed", "len(payload.commits)", None, "ARRAY_LENGTH(JSON_QUERY_ARRAY(payload, '$.commits'))"),
 )
 
-# Per-event counts for the summary (DuckDB only: counted on every event read).
+# Per-event counts for the summary (DuckDB only: counted on every event read, in the batch's
+# one scan; ``Reader.counts`` sums them by type). An item without author_association counts
+# only from the trimmed era on, where GitHub dropped it.
 HASHED = r"'^[0-9a-f]{40}(@|$)'"
 COUNTS = {
     "merged_pr": "type = 'PullRequestEvent' AND payload.action = 'closed' AND coalesce(payload.pull_request.merged, "
                  "FALSE)",
-    "push_size": "payload.size",
-    "push_listed": "len(payload.commits)",
+    "push_beyond": "CASE WHEN type = 'PushEvent' AND payload.size > len(payload.commits) "
+                   "THEN payload.size - len(payload.commits) END",
     "hashed": f"len(list_filter(payload.commits, lambda c: regexp_matches(c.author.email, {HASHED})))",
     "trimmed_push": "type = 'PushEvent' AND payload.size IS NULL AND payload.commits IS NULL",
     "trimmed_pull": "type = 'PullRequestEvent' AND payload.pull_request.number IS NOT NULL "
                     'AND payload.pull_request."user".id IS NULL',
-    "unassociated": "type IN ('IssuesEvent', 'IssueCommentEvent', 'PullRequestReviewCommentEvent') AND coalesce("
-                    "payload.issue.author_association, payload.pull_request.author_association, "
-                    "payload.comment.author_association) IS NULL",
+    "unassociated": "CASE WHEN type IN ('IssuesEvent', 'IssueCommentEvent', 'PullRequestReviewCommentEvent') AND "
+                    "coalesce(payload.issue.author_association, payload.pull_request.author_association, "
+                    "payload.comment.author_association) IS NULL "
+                    f"THEN created_at::TIMESTAMPTZ >= TIMESTAMPTZ '{TRIMMED_FROM:%Y-%m-%d %H:%M:%S}+00' ELSE FALSE END",
 }
 
 
@@ -401,14 +444,17 @@ KEPT = ("actor", "repo", "org", "payload")  # the raw columns the batch keeps of
 LARGE_OBJECT_BYTES = 128 << 20
 
 
-def duck_batch_sql(files: list[str], timeline: bool, selection: Selection, large_objects: bool = False) -> str:
-    """Read hourly files of one format into the temp table ``batch``: every event's id,
-    type, time, file, ``selected`` (the filter), ``kept`` (selected, or maybe an outside
-    act) and per-event counts; the raw actor, repo, org and payload of the kept events only
-    (``duck_picked_sql`` takes their fields), as JSON text: a NULL text costs next to
-    nothing to store for the other events, where a NULL struct of this width costs about a
-    sixth of the reader's CPU. ``large_objects``: lines up to
-    ``LARGE_OBJECT_BYTES`` (DuckDB's default buffer refuses lines over 16 to 32 MB)."""
+def duck_batch_sql(files: list[str], timeline: bool, selection: Selection, large_objects: bool = False,
+                   dedupe: bool = False) -> str:
+    """Read hourly files of one format into the temp table ``batch``: every event's type,
+    file, ``selected`` (the filter), ``kept`` (selected, or maybe an outside act) and
+    per-event counts (``COUNTS``); the id, time and raw actor, repo, org and payload of the
+    kept events only (``duck_picked_sql`` takes their fields), the raw columns as JSON text:
+    a NULL costs next to nothing to store for the other events, where a NULL struct of this
+    width costs about a sixth of the reader's CPU. ``dedupe`` (the crawl era, where an
+    event may be filed in two hours): every event's id and time too, which the dedupe
+    reads. ``large_objects``: lines up to ``LARGE_OBJECT_BYTES`` (DuckDB's default buffer
+    refuses lines over 16 to 32 MB)."""
     columns = TIMELINE_COLUMNS if timeline else EVENTS_COLUMNS
     listed = "[" + ", ".join("'" + name.replace("'", "''") + "'" for name in files) + "]"
     size = f", maximum_object_size={LARGE_OBJECT_BYTES}" if large_objects else ""
@@ -417,12 +463,14 @@ def duck_batch_sql(files: list[str], timeline: bool, selection: Selection, large
     shaped = f"SELECT {TIMELINE_SELECT}, filename FROM {source}" if timeline else f"SELECT *, filename FROM {source}"
     counts = ",\n    ".join(f"{expression} AS {name}" for name, expression in COUNTS.items())
     kept = ", ".join(f"CASE WHEN kept THEN to_json({name}) END AS {name}" for name in KEPT)
+    ids = ("id, TRY_CAST(id AS BIGINT) AS event_id, created_at" if dedupe else
+           "CASE WHEN kept THEN id END AS id, NULL::BIGINT AS event_id, CASE WHEN kept THEN created_at END AS created_at")
     return f"""CREATE OR REPLACE TEMP TABLE batch AS
 WITH shaped AS ({shaped}),
 marked AS (SELECT *, {duck_filter(selection)} AS selected FROM shaped),
 weighed AS (SELECT *, selected OR {duck_outside(selection)} AS kept FROM marked)
 SELECT
-    id, TRY_CAST(id AS BIGINT) AS event_id, type, created_at, filename, selected, kept,
+    {ids}, type, filename, selected, kept,
     {counts},
     {kept}
 FROM weighed"""
@@ -432,10 +480,12 @@ def duck_picked_sql(source: str = "fresh") -> str:
     """The kept events of ``source`` (a ``batch`` without the events filed twice: the
     selected ones and the possible outside acts) with every selected column, the commits
     of their pushes, and whether selected, into the temp table ``picked`` (their actor,
-    repo, org and payload typed again from the batch's JSON text, as ``read_json`` typed
-    them: both are Events-shaped, the Timeline's reshaped by ``TIMELINE_SELECT``)."""
+    repo, org and payload typed from the batch's JSON text into ``EVENTS_SHAPE``: the
+    Timeline's reshaped by ``TIMELINE_SELECT``, and the objects ``read_json`` left as JSON
+    typed here, for these events only)."""
     fields = ",\n    ".join(f"{item.duck} AS {item.name}" for item in (*SELECTION, *IDS))
-    typed = ", ".join(f"{name}::{EVENTS_COLUMNS[name]} AS {name}" for name in KEPT)
+    typed = ", ".join(f"json_transform({name}, '{json_structure(EVENTS_SHAPE[name])}') AS {name}"
+                      for name in KEPT)
     return f"""CREATE OR REPLACE TEMP TABLE picked AS
 SELECT
     {fields},
