@@ -363,6 +363,40 @@ def test_the_copy_refreshed_night_by_night_gives_what_a_rebuild_gives(small_stor
     assert traj_rows(conn) == expected
 
 
+def test_records_written_again_unchanged_are_read_but_not_put_in_place_again(small_store, tmp_path):
+    """A harvest that writes every repository's records again (``harvest --full``): the
+    triggers note every repository; the refresh reads them all and compares each one's
+    print (``build.prints_sql``) with the last refresh's: the unchanged ones keep their
+    events, so the night is a quiet one; a record changed among them is found, and the
+    tables equal the pandas ones. A copy made before the prints were kept reads every
+    repository once and keeps them."""
+    conn = store_copy(small_store, tmp_path)
+    config = load_config(None)
+    assert precompute.refresh(conn, config)["rebuilt"]
+    repo_ids = [row[0] for row in conn.execute("SELECT id FROM repos ORDER BY id")]
+
+    def all_written_again(*statements: str) -> dict:
+        with conn:
+            conn.execute("INSERT OR IGNORE INTO _columnar_touched SELECT id FROM repos")
+            for sql in statements:
+                conn.execute(sql)
+        return precompute.refresh(conn, config)
+
+    done = all_written_again()
+    assert done["repos"] == [] and done["quiet"] and sum(done["written"].values()) == 0
+    number = conn.execute("SELECT min(number) FROM issues WHERE repo_id = ?", (repo_ids[1],)).fetchone()[0]
+    done = all_written_again("UPDATE issues SET created_at = '2020-01-02T03:04:05Z' "
+                             f"WHERE repo_id = {repo_ids[1]} AND number = {number}")
+    assert repo_ids[1] in done["repos"] and not done["quiet"]
+    assert set(done["repos"]) < set(repo_ids)
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+    con = copy.open_writable(copy.copy_path(conn))
+    con.execute("DROP TABLE repo_prints")
+    con.close()
+    assert all_written_again()["repos"] == repo_ids
+    assert all_written_again()["repos"] == []
+
+
 def test_where_the_engine_does_not_implement_the_running_rules_pandas_answers(small_store, tmp_path,
                                                                             monkeypatch):
     """The engine steps aside (``unsupported``) when the rules moved on without it: a

@@ -45,6 +45,7 @@ from graphminer.events import (
     role_account_makers,
 )
 from graphminer.landing import History, land
+from graphminer.store import table_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -188,6 +189,46 @@ def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Conf
     frame_table(con, "s_bots", [(key, key in roles) for key in sorted(bots)],
                 {"key": "VARCHAR", "role_account": "BOOLEAN"})
     frame_table(con, "s_opted_out", [(key,) for key in excluded], {"key": "VARCHAR"})
+
+
+def prints_sql() -> str:
+    """SQL: each staged repository's print (``s_staged``): per part of the store staged for
+    it (its ``s_repos`` row and its rows of every ``STAGED`` table), the number of rows and
+    the sum of their hashes (each row hashed whole, in the staged types). A repository whose
+    print is the one kept at the last refresh has the same records in every column its
+    events are built from, so the same events (given the same bots, identities and
+    settings, which ``graphminer.columnar.copy`` checks apart): a harvest that wrote its
+    records again unchanged (``harvest --full``) reads it but does not rebuild it."""
+    parts = [f"SELECT repo_id, '{name}' AS part, count(*) AS n, sum(hash(x)::HUGEINT) AS h "
+             f"FROM {name} x GROUP BY repo_id"
+             for name in ["s_repos", *(table for table, _, _ in STAGED)]]
+    return f"""
+        SELECT s.repo_id, coalesce(string_agg(p.part || ':' || p.n || ':' || p.h, ','
+                                              ORDER BY p.part), '') AS print
+        FROM s_staged s LEFT JOIN ({' UNION ALL '.join(parts)}) p ON p.repo_id = s.repo_id
+        GROUP BY s.repo_id"""
+
+
+def narrow(con: duckdb.DuckDBPyConnection, repo_ids: list[int]) -> None:
+    """Keep of the staged records only those of ``repo_ids`` (a subset of the staged
+    repositories; ``s_repos`` stays whole)."""
+    con.register("_kept", pd.DataFrame({"repo_id": pd.Series([int(r) for r in repo_ids],
+                                                             dtype="int64")}))
+    for name in ["s_staged", *(table for table, _, _ in STAGED)]:
+        con.execute(f"DELETE FROM {name} WHERE repo_id NOT IN (SELECT repo_id FROM _kept)")
+    con.unregister("_kept")
+
+
+def bot_keys(conn: sqlite3.Connection) -> set[str]:
+    """``graphminer.events.bot_makers`` read by SQL alone (no frame of every account): the
+    makers identity calls bots, and the accounts of type Bot or whose login ends in
+    ``[bot]`` (whatever its case: the five last characters are ASCII either way)."""
+    found = set()
+    if table_exists(conn, "makers"):
+        found = {str(row[0]) for row in conn.execute("SELECT key FROM makers WHERE is_bot")}
+    return found | {row[0] for row in conn.execute(
+        "SELECT CAST(id AS TEXT) FROM people WHERE type = 'Bot' "
+        "OR lower(substr(login, -5)) = '[bot]'")}
 
 
 def not_people(conn: sqlite3.Connection, config: Config | None,

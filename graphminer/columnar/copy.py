@@ -10,7 +10,11 @@ held) brings the copy up to date: only the repositories whose records changed si
 last refresh (``_columnar_touched``, filled by migration 0012's triggers) or whose commits'
 or pull refs' makers changed (identity's ``commit_makers`` and ``pull_ref_makers`` against
 ``_columnar_identity`` and ``_columnar_ref_identity``, the copy's last reading of them) are
-read again, with the repositories sharing a commit or pull ref with them. A copy is rebuilt whole when it is missing, of another
+read again, with the repositories sharing a commit or pull ref with them. A repository the
+triggers alone noted keeps its events when its records are the ones of the last refresh
+(its print, ``build.prints_sql``, kept in ``repo_prints``): a harvest that writes every
+record again unchanged (``harvest --full``) costs their reading, not a rebuild, and its
+night is then a quiet one. A copy is rebuilt whole when it is missing, of another
 layout (``tables.SCHEMA_VERSION``), made under other settings (forks, the opt-out list), or
 not the one the store was last refreshed with (a random token, ``columnar_sync``, written
 to both at each refresh: a store restored from a backup does not match its copy).
@@ -263,11 +267,9 @@ def tag_changes(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection,
     return sorted({row[0] for row in now ^ {tuple(row) for row in kept}})
 
 
-def dirty_repos(conn: sqlite3.Connection) -> list[int]:
-    """Repositories to read again: records touched, commits' makers changed, or events
-    that entered since (none: the store's records are all there is)."""
-    touched = {row[0] for row in conn.execute("SELECT repo_id FROM _columnar_touched")}
-    return sorted(touched | set(identity_changes(conn)))
+def touched_repos(conn: sqlite3.Connection) -> list[int]:
+    """Repositories whose records the store's triggers noted written since the last refresh."""
+    return sorted(row[0] for row in conn.execute("SELECT repo_id FROM _columnar_touched"))
 
 
 def note_refreshed(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection,
@@ -324,19 +326,25 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> tuple[duckdb.Duc
     whole = (copy_value_safe(con, "sync") != sync_token(conn)
              or copy_value_safe(con, "settings") != settings(conn, config))
     if whole:
-        for table in ("events", "makers", "repos", "commit_copies", "ref_copies"):
+        for table in ("events", "makers", "repos", "commit_copies", "ref_copies", "repo_prints"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         for kind in ("kind_t", "target_t"):
             con.execute(f"DROP TYPE IF EXISTS {kind}")
         tables.create(con)
+        tables.create_prints(con)
         tables.load(con, conn, config, None)
         return con, {"rebuilt": True, "repos": None}
-    dirty = sorted(set(dirty_repos(conn)) | set(tag_changes(con, conn, config)))
+    touched = set(touched_repos(conn))
+    forced = set(identity_changes(conn)) | set(tag_changes(con, conn, config))
     bots_changed = tables.bots_changed(con, conn, config)
     if bots_changed:  # whose work a landing act landed reads them: every repository again
-        dirty = sorted(row[0] for row in conn.execute("SELECT id FROM repos"))
+        forced = {row[0] for row in conn.execute("SELECT id FROM repos")}
+    dirty = sorted(touched | forced)
     if dirty or bots_changed:
-        dirty = tables.load(con, conn, config, dirty)
+        # a repository only the triggers noted is read again, but its events are put in
+        # place only when its records differ from the last refresh's (its print)
+        tables.create_prints(con)
+        dirty = tables.load(con, conn, config, dirty, check=sorted(touched - forced))
     return con, {"rebuilt": False, "repos": dirty, "bots_changed": bots_changed}
 
 

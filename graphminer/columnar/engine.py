@@ -48,7 +48,10 @@ class Engine:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
-        self._moment: int | None = None
+        self._moment: tuple[int, str | None] | None = None
+        # a table of maker codes (``code``): the events of only these makers are read
+        # (a quiet night's refresh computes again only the makers it may move)
+        self.only: str | None = None
         self._roles: tuple[int, str] | None = None
         self._outside: Any = None
         self._tables: dict[str, Any] = {}
@@ -57,11 +60,16 @@ class Engine:
     # --- inputs ---------------------------------------------------------------------------
 
     def prepare(self, moment: int) -> None:
-        """``ev``: the events up to ``moment`` (epoch seconds) as the rules see them."""
-        if self._moment == moment:
+        """``ev``: the events up to ``moment`` (epoch seconds) as the rules see them (of the
+        makers of ``only`` alone when set: right for the rules that read a maker's own
+        events only)."""
+        if self._moment == (moment, self.only):
             return
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS {rules.PREPARE.format(moment=moment)}")
-        self._moment, self._roles, self._tables = moment, None, {}
+        sql = rules.PREPARE.format(moment=moment)
+        if self.only is not None:
+            sql = f"SELECT * FROM ({sql}) WHERE maker IN (SELECT code FROM {self.only})"
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS {sql}")
+        self._moment, self._roles, self._tables = (moment, self.only), None, {}
 
     def set_outside(self, outside: pd.DataFrame | None) -> bool:
         """``outside``: the followed makers' outside acts (``graphminer.careers.outside_acts``)

@@ -13,6 +13,7 @@ nothing else.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -98,21 +99,15 @@ def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = 
     """``new_traj_stages``: the network stages, quarters as ``YYYY-MM-DD`` (from ``marks``,
     tables kept from an earlier as_of, when given; only quarters from ``since`` on when
     given; only the makers of the table ``only`` when given)."""
-    frame = columnar.engine.stages(moment, columnar.limits, columnar.outside, marks=marks,
-                                   since=since, only=only)
-    frame = pd.DataFrame({
-        "maker_key": frame["maker"].astype(object),
-        "quarter": pd.to_datetime(frame["quarter"]).dt.strftime("%Y-%m-%d").astype(object),
-        "stage": frame["stage"].astype(object),
-        "organiser": frame["organiser"].astype("int64"), "bridge": frame["bridge"].astype("int64"),
-        "state": frame["state"].astype(object)})
-    columnar.con.register("_stages", frame)
+    columnar.engine.stages(moment, columnar.limits, columnar.outside, marks=marks,
+                           since=since, only=only)
+    # from the engine's own table of them (``stage_out``: the frame's rows), not the frame
     columnar.con.execute("""CREATE OR REPLACE TEMP TABLE new_traj_stages AS
-        SELECT CAST(maker_key AS VARCHAR) AS maker_key, CAST(quarter AS VARCHAR) AS quarter,
+        SELECT CAST(maker AS VARCHAR) AS maker_key,
+               strftime(to_timestamp(quarter), '%Y-%m-%d') AS quarter,
                CAST(stage AS VARCHAR) AS stage, CAST(organiser AS BIGINT) AS organiser,
                CAST(bridge AS BIGINT) AS bridge, CAST(state AS VARCHAR) AS state
-        FROM _stages""")
-    columnar.con.unregister("_stages")
+        FROM stage_out ORDER BY maker, q""")
 
 
 # What a later as_of changes when no event is new: the gaps, and the careers' milestones
@@ -162,13 +157,19 @@ def quiet_changes(columnar: Columnar, moment: int, before: int, base: str) -> No
     engine, con = columnar.engine, columnar.con
     moved = quiet_makers(columnar, moment, before)
     parts = []
-    for scope in ("network", "org", "repo"):
-        names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
-        part = milestone_select(engine.act_table(moment, columnar.limits, scope,
-                                                 columnar.outside, names=names), scope)
-        parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT key FROM {moved})")
-    listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE quiet_milestones AS {linked(parts, base)}")
+    # these milestones read each maker's own events (and following's acts) alone: the
+    # rules read the moved makers' events only
+    engine.only = moved
+    try:
+        for scope in ("network", "org", "repo"):
+            names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
+            part = milestone_select(engine.act_table(moment, columnar.limits, scope,
+                                                     columnar.outside, names=names), scope)
+            parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT key FROM {moved})")
+        listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE quiet_milestones AS {linked(parts, base)}")
+    finally:
+        engine.only = None
     diff(con, "traj_milestones", "SELECT * FROM quiet_milestones",
          f"SELECT * FROM written_traj_milestones WHERE milestone IN ({listed}) "
          f"AND maker_key IN (SELECT key FROM {moved})")
@@ -301,12 +302,22 @@ def diff(con: duckdb.DuckDBPyConnection, table: str, new: str, old: str) -> None
     ``del_<table>`` (keys of ``old`` not in ``new``: to delete); ``new`` and ``old`` are
     queries over the same part of the table (all of it, or what a quiet night moves)."""
     columns, key = SHAPES[table]
+    sides = {}
+    for side, sql in (("new", new), ("old", old)):
+        whole = re.fullmatch(r"SELECT \* FROM (\w+)", sql.strip())
+        if whole:  # a table as it is
+            sides[side] = whole.group(1)
+        else:  # a part of one: read once, not once per statement below
+            sides[side] = f"diff_{side}"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE diff_{side} AS SELECT * FROM ({sql})")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE up_{table} AS
-        SELECT {quoted(columns)} FROM ({new}) EXCEPT SELECT {quoted(columns)} FROM ({old})""")
+        SELECT {quoted(columns)} FROM {sides['new']}
+        EXCEPT SELECT {quoted(columns)} FROM {sides['old']}""")
     on = " AND ".join(f'n."{column}" = o."{column}"' for column in key)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE del_{table} AS
-        SELECT {quoted(key, 'o')} FROM ({old}) o LEFT JOIN ({new}) n ON {on}
-        WHERE n."{key[0]}" IS NULL""")
+        SELECT {quoted(key, 'o')} FROM {sides['old']} o ANTI JOIN {sides['new']} n ON {on}""")
+    for side in ("new", "old"):
+        con.execute(f"DROP TABLE IF EXISTS diff_{side}")
 
 
 def changes(con: duckdb.DuckDBPyConnection, whole: bool) -> None:
@@ -356,7 +367,10 @@ def keep_written(con: duckdb.DuckDBPyConnection, whole: bool, marks: bool) -> No
     from them)."""
     for table, columns, key in TABLES:
         if whole:
-            con.execute(f"CREATE OR REPLACE TABLE written_{table} AS SELECT * FROM new_{table}")
+            # milestones kept by milestone: a quiet night reads those of a few milestones
+            # (AS_OF_MILESTONES), and DuckDB then skips the other row groups
+            order = ' ORDER BY milestone, maker_key' if table == "traj_milestones" else ""
+            con.execute(f"CREATE OR REPLACE TABLE written_{table} AS SELECT * FROM new_{table}{order}")
             continue
         on = " AND ".join(f'written_{table}."{column}" = k."{column}"' for column in key)
         con.execute(f"""DELETE FROM written_{table} USING (

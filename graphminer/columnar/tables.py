@@ -7,8 +7,9 @@ repositories (all when None) from the store and puts their events in place
 (``graphminer.columnar.build``), with ``commit_copies`` and ``ref_copies``: every copy of
 a commit or pull ref, so that which one counts is decided across repositories;
 makers get integer codes that never change once given (a new key takes the next code), so
-only what changed is rewritten. Bots and the repositories' names and orgs are small and
-read again whole every time.
+only what changed is rewritten; a copy beside the store keeps each repository's print
+(``repo_prints``) so that records written again unchanged are not put in place again.
+Bots and the repositories' names and orgs are small and read again whole every time.
 
     >>> con = connect()
     >>> create(con)
@@ -29,12 +30,15 @@ from graphminer.columnar.build import (
     KINDS,
     ORDER_KEY,
     TARGET_TYPES,
+    bot_keys,
     connect,
     event_rows,
-    not_people,
+    narrow,
+    prints_sql,
     shared_with,
     stage,
 )
+from graphminer.events import role_account_makers
 
 if TYPE_CHECKING:
     import duckdb
@@ -107,7 +111,8 @@ def bots_changed(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection,
                  config: Config | None = None) -> bool:
     """Whether the store's makers who are not people (bots, identity's and the accounts',
     and role accounts) differ from the copy's."""
-    bots, roles = not_people(conn, None if config is None else config)
+    roles = role_account_makers(conn, config)
+    bots = bot_keys(conn) | roles  # build.not_people, without a frame of every account
     known = con.execute("SELECT key, role_account FROM makers WHERE is_bot").fetchall()
     return {row[0] for row in known} != bots or {row[0] for row in known if row[1]} != roles
 
@@ -122,18 +127,67 @@ def refresh_repos(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def load(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Config | None,
-         repo_ids: list[int] | None) -> list[int] | None:
+         repo_ids: list[int] | None, check: list[int] | tuple[int, ...] = ()) -> list[int] | None:
     """Read the store's records of ``repo_ids`` (all when None) and put their events in
     place; repositories sharing a commit or pull ref with them are read again too
-    (``build.shared_with``). Returns the repositories read (None: all)."""
+    (``build.shared_with``). Those of ``check`` are left as they are when their records
+    are the ones of the last refresh (their print, ``build.prints_sql``, is the one kept in
+    ``repo_prints``: a harvest that wrote them again unchanged). Returns the repositories
+    whose events were put in place (None: all)."""
     stage(con, conn, config, repo_ids)
     if repo_ids is not None:
+        same = unchanged(con, check) if check else set()
+        if same:
+            repo_ids = sorted(set(repo_ids) - same)
+            if not repo_ids:
+                return []
+            narrow(con, repo_ids)
         shared = shared_with(con)
         if shared:
             repo_ids = sorted(set(repo_ids) | set(shared))
             stage(con, conn, config, repo_ids)
     replace_repos(con, repo_ids, config)
+    keep_prints(con, repo_ids)
     return repo_ids
+
+
+def has_prints(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database keeps the repositories' prints (a copy beside the store does;
+    tables built in memory for one reading do not)."""
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND "
+                            "table_name = 'repo_prints'").fetchall()[0][0])
+
+
+def create_prints(con: duckdb.DuckDBPyConnection) -> None:
+    """The table of the repositories' prints (``build.prints_sql``) as of the last refresh."""
+    con.execute("CREATE TABLE IF NOT EXISTS repo_prints (repo_id BIGINT PRIMARY KEY, "
+                "print VARCHAR NOT NULL)")
+
+
+def unchanged(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | tuple[int, ...]) -> set[int]:
+    """Of ``repo_ids`` (staged), those whose print is the one kept (none without prints)."""
+    if not has_prints(con):
+        return set()
+    con.execute(f"CREATE OR REPLACE TEMP TABLE s_prints AS {prints_sql()}")
+    con.register("_checked", pd.DataFrame({"repo_id": pd.Series([int(r) for r in repo_ids],
+                                                                dtype="int64")}))
+    same = {row[0] for row in con.execute("""
+        SELECT p.repo_id FROM s_prints p JOIN repo_prints k ON k.repo_id = p.repo_id
+        WHERE p.print = k.print AND p.repo_id IN (SELECT repo_id FROM _checked)""").fetchall()}
+    con.unregister("_checked")
+    return same
+
+
+def keep_prints(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None) -> None:
+    """Keep the staged repositories' prints (every repository's when ``repo_ids`` is None)."""
+    if not has_prints(con):
+        return
+    con.execute(f"CREATE OR REPLACE TEMP TABLE s_prints AS {prints_sql()}")
+    if repo_ids is None:
+        con.execute("DELETE FROM repo_prints")
+    else:
+        con.execute("DELETE FROM repo_prints WHERE repo_id IN (SELECT repo_id FROM s_staged)")
+    con.execute("INSERT INTO repo_prints SELECT repo_id, print FROM s_prints")
 
 
 def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None,
