@@ -182,6 +182,7 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
     trusted = (not (done["rebuilt"] or in_memory) and precomputed.has_written(con)
                and last is not None and copy.copy_value_safe(con, "precomputed") == last)
     done["quiet"] = trusted and quiet_night(con, done, inputs)
+    done["partial"] = trusted and not done["quiet"] and partial_night(con, done, inputs)
 
     def info(keys: list[str]) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]:
         # every maker with events, and every maker identity resolution made (known_makers)
@@ -190,10 +191,25 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
         found = maker_info(conn, keys)
         return found, name_rows(found)
 
+    def night_info(keys: list[str], others: list[str]) -> tuple[dict[str, dict[str, Any]],
+                                                                list[tuple[str, str, str]]]:
+        # the keys with events, and those of ``others`` identity resolution made
+        if others and table_exists(conn, "makers"):
+            keys = sorted(set(keys) | {row[0] for row in conn.execute(
+                "SELECT key FROM makers WHERE key IN (SELECT value FROM json_each(?))",
+                (json.dumps(others),))})
+        found = maker_info(conn, keys)
+        return found, name_rows(found)
+
     if done["quiet"]:
         precomputed.quiet_changes(columnar, moment, json.loads(copy.copy_value(con, "inputs"))["moment"],
                                   base)
         marks = False
+    elif done["partial"]:
+        before = json.loads(copy.copy_value(con, "inputs"))["moment"]
+        done["makers_recomputed"] = precomputed.night_changes(
+            columnar, moment, before, done["repos"], base, night_info, COUNT_KINDS)
+        marks = True
     else:
         marks = precomputed.rows(columnar, moment, base, info, COUNT_KINDS)
         precomputed.changes(con, not trusted)
@@ -235,6 +251,26 @@ def quiet_night(con: Any, done: dict[str, Any], inputs: dict[str, Any]) -> bool:
     entered = con.execute(f"SELECT count(*) FROM events WHERE t > {int(before['moment'])} "
                           f"AND t <= {int(inputs['moment'])}").fetchall()[0][0]
     return entered == 0
+
+
+def partial_night(con: Any, done: dict[str, Any], inputs: dict[str, Any]) -> bool:
+    """Whether only some repositories' events changed since the copy's last refresh (and
+    as_of moved on): repositories read again and put in place, but no bot changed, the
+    same identities, follows, rules and settings, a later as_of, and the stages' marks
+    kept. Then only the makers those events can reach are computed again
+    (``graphminer.columnar.precomputed.night_changes``)."""
+    if not done["repos"] or done.get("bots_changed") or not precomputed.has_kept_marks(con):
+        return False
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary "
+                       "AND table_name = 'replaced_makers'").fetchall()[0][0]:
+        return False
+    kept = copy.copy_value_safe(con, "inputs")
+    if kept is None:
+        return False
+    before = json.loads(kept)
+    if any(before.get(key) != inputs[key] for key in ("identity", "outside", "rules", "settings", "base")):
+        return False
+    return inputs["moment"] >= before["moment"]
 
 
 def identity_digest(conn: sqlite3.Connection) -> str:

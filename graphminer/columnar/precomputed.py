@@ -387,3 +387,130 @@ def has_kept_marks(con: duckdb.DuckDBPyConnection) -> bool:
     names = {row[0] for row in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
     return {"kept_stage_marks", "kept_stage_reached"} <= names
+
+
+def night_makers(columnar: Columnar, moment: int, before: int, repos: list[int]) -> None:
+    """The temporary tables ``night_makers`` (``code``, ``key``: the makers whose rows a night
+    that changed the events of ``repos`` may change, besides what as_of moves) and
+    ``night_read`` (``code``: the makers whose events the rules read to compute those rows).
+
+    A maker's milestones and stages read their own events (and the columns derived from
+    them), the other makers' events in the repositories they act in (the rules that look
+    across makers: core, creator, maintainer's releases and approvals, organiser's closes,
+    follow-ups and first responses all stay within a repository), and of the authors of
+    items there, their first contact in the network (a first response answers an author's
+    first contact). So the makers that may change are those whose events changed (taken
+    away with ``repos``' old events, ``replaced_makers``, or in ``repos`` now, or newly
+    reached by as_of) and, where such a maker's first contact in the network moved, every
+    maker of a repository in which they opened an issue or a pull request. Their rows are
+    right when the rules read every event of every maker of every repository they act in
+    (``night_read``; a bot's events are no rule's: the rules leave them out, and a bot's
+    row reads its own events' counts alone)."""
+    con = columnar.con
+    con.register("_night_repos", pd.DataFrame({"repo_id": pd.Series(repos, dtype="int64")}))
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE night_repos AS
+        SELECT repo_id FROM _night_repos
+        UNION SELECT DISTINCT repo_id FROM events WHERE t > {int(before)} AND t <= {int(moment)}""")
+    con.unregister("_night_repos")
+    con.execute("""CREATE OR REPLACE TEMP TABLE night_changed AS
+        SELECT maker FROM replaced_makers
+        UNION SELECT DISTINCT maker FROM events WHERE repo_id IN (SELECT repo_id FROM night_repos)""")
+    # their first contact in the network, now and as last written
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE night_first AS
+        SELECT c.maker FROM night_changed c JOIN makers mk ON mk.code = c.maker
+        LEFT JOIN (SELECT maker, min(t) AS fc FROM events
+                   WHERE action AND NOT is_bot AND t <= {int(moment)}
+                     AND maker IN (SELECT maker FROM night_changed) GROUP BY maker) n
+          ON n.maker = c.maker
+        LEFT JOIN (SELECT maker_key, "at" FROM written_traj_milestones
+                   WHERE scope = 'network' AND milestone = 'first_contact') w ON w.maker_key = mk.key
+        WHERE (n.fc IS NULL) <> (w."at" IS NULL) OR {iso('n.fc')} <> w."at"
+        """)
+    con.execute("""CREATE OR REPLACE TEMP TABLE night_makers AS
+        SELECT code, key FROM makers WHERE code IN (
+            SELECT maker FROM night_changed
+            UNION
+            SELECT DISTINCT maker FROM events WHERE repo_id IN (
+                SELECT DISTINCT repo_id FROM events
+                WHERE maker IN (SELECT maker FROM night_first)
+                  AND kind IN ('issue_opened', 'pr_opened')))""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE night_read AS
+        SELECT DISTINCT maker AS code FROM events WHERE NOT is_bot AND repo_id IN (
+            SELECT DISTINCT repo_id FROM events
+            WHERE maker IN (SELECT code FROM night_makers) AND NOT is_bot)""")
+
+
+def night_changes(columnar: Columnar, moment: int, before: int, repos: list[int], base: str,
+                  maker_info: Callable[[list[str], list[str]],
+                                       tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]],
+                  count_kinds: dict[str, tuple[str, ...]]) -> int:
+    """``up_*`` and ``del_*`` after a night that changed the events of ``repos`` alone (the
+    same identities, bots, follows and settings as the last refresh, whose stages' marks
+    are kept): every row of the makers ``night_makers`` gives, computed from the events of
+    ``night_read`` alone; for the others, what as_of moves (as on a quiet night: the
+    milestones of ``AS_OF_MILESTONES`` of the makers ``quiet_makers`` gives, and the
+    stages, from their kept marks: their events did not change). ``maker_info`` gives the
+    login, name, bot flag and lookup names of the keys it is given (the night's makers that
+    have events, and of the keys without events it is also given, those identity
+    resolution knows). Returns how many makers were computed again."""
+    engine, con, limits = columnar.engine, columnar.con, columnar.limits
+    night_makers(columnar, moment, before, repos)
+    engine.only = "night_read"
+    try:
+        milestone_rows(columnar, moment, base)
+        engine.stage_marks(moment, limits, columnar.outside)
+    finally:
+        engine.only = None
+    night = "(SELECT key FROM night_makers)"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE night_milestones AS
+        SELECT * FROM new_traj_milestones WHERE maker_key IN {night}""")
+    # the marks: the night's makers' new ones, the others' kept ones
+    for table, kept in (("stage_marks", "kept_stage_marks"), ("stage_reached", "kept_stage_reached")):
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE night_{table} AS
+            SELECT * FROM {table} WHERE maker IN (SELECT code FROM night_makers)
+            UNION ALL SELECT * FROM {kept} WHERE maker NOT IN (SELECT code FROM night_makers)""")
+    # the others: what as_of moves
+    quiet_makers(columnar, moment, before)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE night_quiet AS
+        SELECT code, key FROM quiet_makers WHERE key NOT IN {night}""")
+    parts = []
+    engine.only = "night_quiet"
+    try:
+        for scope in ("network", "org", "repo"):
+            names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
+            part = milestone_select(engine.act_table(moment, limits, scope, columnar.outside,
+                                                     names=names), scope)
+            parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT key FROM night_quiet)")
+        con.execute(f"INSERT INTO night_milestones {linked(parts, base)}")
+    finally:
+        engine.only = None
+    listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
+    diff(con, "traj_milestones", "SELECT * FROM night_milestones",
+         f"""SELECT * FROM written_traj_milestones WHERE maker_key IN {night}
+             OR (milestone IN ({listed}) AND maker_key IN (SELECT key FROM night_quiet))""")
+    # the stages of every maker from the marks (the others' move with as_of)
+    stage_rows(columnar, moment, marks=("night_stage_marks", "night_stage_reached"))
+    diff(con, "traj_stages", "SELECT * FROM new_traj_stages", "SELECT * FROM written_traj_stages")
+    # the night's makers' rows and names afresh; the others' with their current stage
+    found = con.execute("""SELECT key, code IN (SELECT DISTINCT maker FROM events) FROM night_makers
+                           ORDER BY key""").fetchall()
+    info, names = maker_info([key for key, acted in found if acted],
+                             [key for key, acted in found if not acted])
+    maker_rows(columnar, moment, info, names, count_kinds)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE night_maker_rows AS
+        SELECT * FROM new_traj_makers
+        UNION ALL
+        (WITH {LAST_STAGES}
+         SELECT w.key, w.login, w.name, w.is_bot, coalesce(l.stage, w.stage) AS stage,
+                coalesce(l.state, w.state) AS state, coalesce(l.organiser, w.organiser) AS organiser,
+                coalesce(l.bridge, w.bridge) AS bridge, w.counts, w.role_account
+         FROM written_traj_makers w LEFT JOIN last l ON l.maker_key = w.key
+         WHERE w.key NOT IN {night})""")
+    con.execute("CREATE OR REPLACE TEMP TABLE new_traj_makers AS SELECT * FROM night_maker_rows")
+    diff(con, "traj_makers", "SELECT * FROM new_traj_makers", "SELECT * FROM written_traj_makers")
+    diff(con, "traj_maker_names", "SELECT * FROM new_traj_maker_names",
+         f"SELECT * FROM written_traj_maker_names WHERE maker_key IN {night}")
+    # kept for the next nights: the marks every maker's stages were computed from
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_marks AS SELECT * FROM night_stage_marks")
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_reached AS SELECT * FROM night_stage_reached")
+    return len(found)

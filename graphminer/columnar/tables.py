@@ -201,6 +201,10 @@ def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None,
             con.execute(f"DELETE FROM {table}")
     else:
         con.register("_dirty", _ids_frame(repo_ids))
+        # whose events are taken away (a night's refresh computes them again, with the
+        # makers of the events put in their place: graphminer.columnar.precomputed)
+        con.execute("""CREATE OR REPLACE TEMP TABLE replaced_makers AS
+            SELECT DISTINCT maker FROM events WHERE repo_id IN (SELECT repo_id FROM _dirty)""")
         for table in ("events", "commit_copies", "ref_copies"):
             con.execute(f"DELETE FROM {table} WHERE repo_id IN (SELECT repo_id FROM _dirty)")
         con.unregister("_dirty")
