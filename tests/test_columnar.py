@@ -363,6 +363,56 @@ def test_the_copy_refreshed_night_by_night_gives_what_a_rebuild_gives(small_stor
     assert traj_rows(conn) == expected
 
 
+def test_a_night_recomputes_the_makers_its_events_reach_even_in_other_repositories(world_store, tmp_path):
+    """A night that changed one repository's events computes again only the makers those
+    events can reach (``precomputed.night_makers``), not every maker, and its tables equal
+    the pandas ones. The reach goes beyond the repository: a newcomer's first issue, in one
+    repository, answered within the hour by someone who never acted anywhere else, makes
+    that someone a first responder (organiser); an issue the newcomer opened earlier in
+    another repository, harvested the next night, moves their first contact there, so the
+    answer is no longer a first response and the responder loses the milestone."""
+    conn = store_copy(world_store, tmp_path)
+    config = load_config(None)
+    assert precompute.refresh(conn, config)["rebuilt"]
+    repo_ids = [row[0] for row in conn.execute("SELECT id FROM repos ORDER BY id")]
+    here, there = repo_ids[0], repo_ids[-1]
+    ended = datetime.fromisoformat(conn.execute("SELECT max(ended_at) FROM _runs").fetchone()[0])
+
+    def stamp(hours: float) -> str:
+        return (ended - timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def issue(repo_id: int, created_at: str) -> int:
+        number = conn.execute("SELECT coalesce(max(number), 0) + 1 FROM issues WHERE repo_id = ?",
+                              (repo_id,)).fetchone()[0]
+        conn.execute("INSERT INTO issues(repo_id, number, id, user_id, title, state, created_at, "
+                     "is_pr) VALUES (?, ?, ?, 990001, 'hello', 'open', ?, 0)",
+                     (repo_id, number, 990000 + repo_id % 1000 * 10 + number, created_at))
+        return number
+
+    def organiser_rows() -> int:
+        return conn.execute("SELECT count(*) FROM traj_milestones t JOIN traj_makers m "
+                            "ON m.key = t.maker_key WHERE m.login = 'replier-r' "
+                            "AND t.milestone = 'organiser'").fetchone()[0]
+
+    with conn:
+        conn.executemany("INSERT INTO people(id, login, name, type) VALUES (?, ?, ?, 'User')",
+                         [(990001, "newcomer-d", "D"), (990002, "replier-r", "R")])
+        number = issue(there, stamp(20 * 24))
+        conn.execute("INSERT INTO issue_comments(id, repo_id, issue_number, user_id, created_at) "
+                     "VALUES (990001, ?, ?, 990002, ?)", (there, number, stamp(20 * 24 - 1)))
+    identity.refresh(conn, config)
+    first = precompute.refresh(conn, config)  # new accounts: every maker computed again
+    assert not first["partial"] and organiser_rows() > 0
+    with conn:
+        issue(here, stamp(40 * 24))
+    done = precompute.refresh(conn, config)
+    assert done["partial"] and done["repos"] == [here]
+    makers = conn.execute("SELECT count(*) FROM traj_makers").fetchone()[0]
+    assert 0 < done["makers_recomputed"] < makers
+    assert organiser_rows() == 0
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+
 def test_records_written_again_unchanged_are_read_but_not_put_in_place_again(small_store, tmp_path):
     """A harvest that writes every repository's records again (``harvest --full``): the
     triggers note every repository; the refresh reads them all and compares each one's
