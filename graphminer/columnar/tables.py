@@ -224,17 +224,33 @@ def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None,
         JOIN makers m ON m.key = e.maker
         LEFT JOIN makers a ON a.key = e.target_author
         LEFT JOIN makers c ON c.key = e.committer""")
-    derive(con)
+    if repo_ids is None:
+        derive(con)
+    else:
+        # the makers whose events changed: those taken away, and those put in place (their
+        # derived columns are not set yet)
+        con.execute("""CREATE OR REPLACE TEMP TABLE derive_makers AS
+            SELECT maker FROM replaced_makers
+            UNION SELECT DISTINCT maker FROM events WHERE seq IS NULL""")
+        derive(con, "derive_makers")
 
 
-def derive(con: duckdb.DuckDBPyConnection) -> None:
+# The derived columns that read the maker's own actions (``derive``).
+STEPPED = ("prev_n", "next_n", "prev_o", "next_o", "prev_r", "next_r", "other_repo_t", "other_org_t")
+
+
+def derive(con: duckdb.DuckDBPyConnection, only: str | None = None) -> None:
     """The columns the rules read that do not depend on as_of (``DERIVED``), for every event,
     the table kept in the shared order (``build.ORDER_KEY``): each event's place ``seq``,
     its repository's org, whether its maker is a bot and its item someone else's; for each
     action of a person, the same maker's previous and next action in the network, the org
     and the repository, and their latest action in another repository or org at or before
-    it (the same second counts: ``graphminer.trajectory.bridge_candidates``)."""
+    it (the same second counts: ``graphminer.trajectory.bridge_candidates``). With ``only``
+    (a table of maker codes, ``maker``: whose events changed; every new event's maker among
+    them), those steps are computed again for these makers' actions alone: the others'
+    read their own actions only, which did not change."""
     kept = ", ".join(column for column in BASE_COLUMNS)
+    redo = "TRUE" if only is None else f"e.maker IN (SELECT maker FROM {only})"
     steps = ",\n".join(
         f"lag(t) OVER (PARTITION BY {keys} ORDER BY t, seq) AS prev_{name}, "
         f"lead(t) OVER (PARTITION BY {keys} ORDER BY t, seq) AS next_{name}"
@@ -245,20 +261,24 @@ def derive(con: duckdb.DuckDBPyConnection) -> None:
                    row_number() OVER (ORDER BY {', '.join('e.' + key.strip() for key in ORDER_KEY.split(','))}) AS seq,
                    r.org_code AS org, m.is_bot, r.repo_rank, r.org_rank,
                    e.target_author IS NOT NULL AND e.target_author <> e.maker
-                       AND NOT coalesce(ta.is_bot, FALSE) AS someone_else
+                       AND NOT coalesce(ta.is_bot, FALSE) AS someone_else,
+                   {redo} AS redo, {', '.join(f'e.{column} AS kept_{column}' for column in STEPPED)}
             FROM events e
             JOIN makers m ON m.code = e.maker
             JOIN (SELECT repo_id, org_code, dense_rank() OVER (ORDER BY full_name) AS repo_rank,
                          dense_rank() OVER (ORDER BY org) AS org_rank FROM repos) r
               ON r.repo_id = e.repo_id
             LEFT JOIN makers ta ON ta.code = e.target_author),
-        acts AS (SELECT seq, maker, org, repo_id, t FROM base WHERE action AND NOT is_bot),
+        acts AS (SELECT seq, maker, org, repo_id, t FROM base WHERE action AND NOT is_bot AND redo),
         steps AS (SELECT seq, {steps} FROM acts),
         {others('repo_id', 'repo')},
         {others('org', 'org')}
         SELECT b.{kept.replace(', ', ', b.')}, b.seq, b.org, b.is_bot, b.someone_else,
-               s.prev_n, s.next_n, s.prev_o, s.next_o, s.prev_r, s.next_r,
-               orep.other_t AS other_repo_t, oorg.other_t AS other_org_t, b.repo_rank, b.org_rank
+               {', '.join(f'CASE WHEN b.redo THEN {value} ELSE b.kept_{column} END AS {column}'
+                          for column, value in zip(STEPPED, (
+                              's.prev_n', 's.next_n', 's.prev_o', 's.next_o', 's.prev_r',
+                              's.next_r', 'orep.other_t', 'oorg.other_t'), strict=True))},
+               b.repo_rank, b.org_rank
         FROM base b
         LEFT JOIN steps s ON s.seq = b.seq
         LEFT JOIN others_repo orep ON orep.maker = b.maker AND orep.t = b.t
