@@ -322,7 +322,7 @@ class Engine:
     def stages(self, moment: int, limits: dict[str, Any],
                outside: pd.DataFrame | None = None,
                marks: tuple[str, str] | None = None, since: int | None = None,
-               only: str | None = None) -> pd.DataFrame:
+               only: str | None = None, frame: bool = True) -> pd.DataFrame | None:
         """``graphminer.trajectory.stages``: one row per maker per quarter from their first
         contact to as_of's quarter, the role held, the organiser and bridge tracks, the state.
 
@@ -336,7 +336,7 @@ class Engine:
         ``since`` (a quarter number), only the quarters from it on: the marks before it
         reduced to what those read (the three quarters before, each maker's last action
         and return). With ``only`` (a table with a ``code`` column of makers), only their
-        rows."""
+        rows. With ``frame`` False, no frame: the table ``stage_out`` alone (its rows)."""
         marked, reached = marks or self.stage_marks(moment, limits, outside)
         gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
         last = self.quarter_number(moment)
@@ -409,6 +409,8 @@ class Engine:
                         ELSE state END AS stage,
                    organiser, bridge, state
             FROM flagged f JOIN makers mk ON mk.code = f.maker""")
+        if not frame:  # the caller reads the table ``stage_out``
+            return None
         # Codes and ENUMs, not strings, cross over (hundreds of thousands of rows): pandas
         # then makes one string per maker and per stage name, not one per row.
         frame = self.con.execute(f"""

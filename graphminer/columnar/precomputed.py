@@ -100,7 +100,7 @@ def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = 
     tables kept from an earlier as_of, when given; only quarters from ``since`` on when
     given; only the makers of the table ``only`` when given)."""
     columnar.engine.stages(moment, columnar.limits, columnar.outside, marks=marks,
-                           since=since, only=only)
+                           since=since, only=only, frame=False)
     # from the engine's own table of them (``stage_out``: the frame's rows), not the frame
     columnar.con.execute("""CREATE OR REPLACE TEMP TABLE new_traj_stages AS
         SELECT CAST(maker AS VARCHAR) AS maker_key,
@@ -488,9 +488,19 @@ def night_changes(columnar: Columnar, moment: int, before: int, repos: list[int]
     diff(con, "traj_milestones", "SELECT * FROM night_milestones",
          f"""SELECT * FROM written_traj_milestones WHERE maker_key IN {night}
              OR (milestone IN ({listed}) AND maker_key IN (SELECT key FROM night_quiet))""")
-    # the stages of every maker from the marks (the others' move with as_of)
-    stage_rows(columnar, moment, marks=("night_stage_marks", "night_stage_reached"))
-    diff(con, "traj_stages", "SELECT * FROM new_traj_stages", "SELECT * FROM written_traj_stages")
+    # the stages from the marks: every quarter of the night's makers; of the others, the
+    # quarters from the last refresh's on (theirs move with as_of alone)
+    marks = ("night_stage_marks", "night_stage_reached")
+    stage_rows(columnar, moment, marks=marks, only="night_makers")
+    con.execute("CREATE OR REPLACE TEMP TABLE night_stages AS SELECT * FROM new_traj_stages")
+    con.execute("""CREATE OR REPLACE TEMP TABLE night_others AS
+        SELECT code FROM makers WHERE code NOT IN (SELECT code FROM night_makers)""")
+    since = engine.quarter_number(before)
+    stage_rows(columnar, moment, marks=marks, since=since, only="night_others")
+    con.execute("INSERT INTO new_traj_stages SELECT * FROM night_stages")
+    first_day = con.execute(f"SELECT {quarter_day(since)}").fetchall()[0][0]
+    diff(con, "traj_stages", "SELECT * FROM new_traj_stages",
+         f"SELECT * FROM written_traj_stages WHERE maker_key IN {night} OR quarter >= '{first_day}'")
     # the night's makers' rows and names afresh; the others' with their current stage
     found = con.execute("""SELECT key, code IN (SELECT DISTINCT maker FROM events) FROM night_makers
                            ORDER BY key""").fetchall()
