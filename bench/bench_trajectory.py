@@ -16,8 +16,8 @@
    quarter, and a second quiet night, within the quarter, is timed too), after a full
    harvest (every repository's records written again, as ``harvest --full`` does: goal
    <= 15 s) and, no goal, after a night that changed one record (what any night with a
-   change costs: every maker's milestones computed again), each on a copy of the
-   refreshed store;
+   change costs: the makers its events reach computed again, the others moved with
+   as_of), each on a copy of the refreshed store;
 4. ``graphminer trajectory LOGIN`` wall time, process start included (goal: <= 0.5 s),
    against ``python -c pass``.
 
@@ -173,8 +173,8 @@ def phase_night(store: Path, kind: str) -> dict:
     (``quiet``), that wrote every repository's records again (``full``, as
     ``harvest --full`` does: every repository is noted touched, as the store's triggers
     note it; the records are the same, so each repository's print is too), or that changed
-    one record (``delta``: one issue's time, so its repository's events change and every
-    maker's milestones are computed again); then precompute.refresh."""
+    one record (``delta``: one issue's time, so its repository's events change and the
+    makers they reach are computed again); then precompute.refresh."""
     import sqlite3
 
     from graphminer.timeutil import format_instant, parse_stored
