@@ -157,8 +157,12 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
     that changed are written. A quiet night (no record, identity, bot, follow or setting
     changed, no stored event dated between the two harvests) computes again only what as_of
     moves: inactive, gone, the careers' milestones and the stages, from the marks kept at
-    the last refresh. Returns what was done (``graphminer.columnar.copy.refresh``'s answer,
-    with ``quiet`` and the rows written per table). Where the columnar engine does not
+    the last refresh. A night that changed some repositories' events alone (no identity,
+    bot, follow or setting changed: ``partial``) computes again the makers those events
+    can reach (``graphminer.columnar.precomputed.night_makers``; ``makers_recomputed`` in
+    the answer), and for the others what as_of moves, as on a quiet night. Returns what was
+    done (``graphminer.columnar.copy.refresh``'s answer, with ``quiet``, ``partial`` and
+    the rows written per table). Where the columnar engine does not
     implement the running rules (``graphminer.columnar.unsupported``), the pandas
     implementation writes them whole (``pandas`` in the answer says why)."""
     reason = unsupported()

@@ -8,7 +8,9 @@ stage and counts, the lookup index of names. ``write(con, conn, whole)`` then wr
 the store only the rows that differ from what the copy last wrote (``written_traj_*``,
 kept in the copy), or every row when ``whole`` (no earlier writing is known): a quiet
 night rewrites the few rows as_of moved (inactive, gone, the last quarter's stage) and
-nothing else.
+nothing else (``quiet_changes``); a night that changed some repositories' events computes
+again only the makers those events can reach, from their events and their neighbours'
+(``night_changes``).
 """
 
 from __future__ import annotations
