@@ -244,13 +244,8 @@ def quiet_night(con: Any, done: dict[str, Any], inputs: dict[str, Any]) -> bool:
     event dated between the two, and the stages' marks kept."""
     if done["repos"] or done.get("bots_changed") or not precomputed.has_kept_marks(con):
         return False
-    kept = copy.copy_value_safe(con, "inputs")
-    if kept is None:
-        return False
-    before = json.loads(kept)
-    if any(before.get(key) != inputs[key] for key in ("identity", "outside", "rules", "settings", "base")):
-        return False
-    if inputs["moment"] < before["moment"]:
+    before = kept_inputs_if_unchanged(con, inputs)
+    if before is None or inputs["moment"] < before["moment"]:
         return False
     entered = con.execute(f"SELECT count(*) FROM events WHERE t > {int(before['moment'])} "
                           f"AND t <= {int(inputs['moment'])}").fetchall()[0][0]
@@ -268,13 +263,20 @@ def partial_night(con: Any, done: dict[str, Any], inputs: dict[str, Any]) -> boo
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary "
                        "AND table_name = 'replaced_makers'").fetchall()[0][0]:
         return False
+    before = kept_inputs_if_unchanged(con, inputs)
+    return before is not None and inputs["moment"] >= before["moment"]
+
+
+def kept_inputs_if_unchanged(con: Any, inputs: dict[str, Any]) -> dict[str, Any] | None:
+    """The inputs the copy's last refresh kept, when its identities, follows, rules, settings
+    and base are those of ``inputs``; None when any moved or none were kept."""
     kept = copy.copy_value_safe(con, "inputs")
     if kept is None:
-        return False
+        return None
     before = json.loads(kept)
     if any(before.get(key) != inputs[key] for key in ("identity", "outside", "rules", "settings", "base")):
-        return False
-    return inputs["moment"] >= before["moment"]
+        return None
+    return before
 
 
 def identity_digest(conn: sqlite3.Connection) -> str:
