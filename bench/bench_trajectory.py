@@ -174,7 +174,9 @@ def phase_night(store: Path, kind: str) -> dict:
     ``harvest --full`` does: every repository is noted touched, as the store's triggers
     note it; the records are the same, so each repository's print is too), or that changed
     one record (``delta``: one issue's time, so its repository's events change and the
-    makers they reach are computed again); then precompute.refresh."""
+    makers they reach are computed again), or in which every repository really changed
+    (``changed``: every issue opened a second earlier, so nearly every repository's
+    events, and every maker who opened one, change); then precompute.refresh."""
     import sqlite3
 
     from graphminer.timeutil import format_instant, parse_stored
@@ -185,8 +187,11 @@ def phase_night(store: Path, kind: str) -> dict:
     with conn:
         conn.execute("INSERT INTO _runs(kind, started_at, ended_at, status) VALUES "
                      "('github', ?, ?, 'ok')", (later, later))
-        if kind == "full":
+        if kind in ("full", "changed"):
             conn.execute("INSERT OR IGNORE INTO _columnar_touched SELECT id FROM repos")
+        if kind == "changed":
+            conn.execute("UPDATE issues SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', "
+                         "created_at, '-1 seconds')")
         if kind == "delta":
             conn.execute("UPDATE issues SET created_at = ? WHERE rowid = (SELECT min(rowid) FROM issues)",
                          (format_instant(parse_stored(ended) - timedelta(days=30)),))
@@ -256,7 +261,8 @@ def wall(command: list[str], runs: int = 7) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--phase", choices=["fill", "analyse", "refresh", "quiet", "full", "delta"])
+    parser.add_argument("--phase", choices=["fill", "analyse", "refresh", "quiet", "full", "delta",
+                                                "changed"])
     parser.add_argument("--makers", type=int, default=50000)
     parser.add_argument("--orgs", type=int, default=50)
     parser.add_argument("--repos-per-org", type=int, default=100)
@@ -281,7 +287,8 @@ def main() -> None:
     store = workdir / "store.sqlite"
     phases = {"fill": lambda: phase_fill(world, store, not args.no_identities), "analyse": lambda: phase_analyse(store),
               "refresh": lambda: phase_refresh(store), "quiet": lambda: phase_night(store, "quiet"),
-              "full": lambda: phase_night(store, "full"), "delta": lambda: phase_night(store, "delta")}
+              "full": lambda: phase_night(store, "full"), "delta": lambda: phase_night(store, "delta"),
+              "changed": lambda: phase_night(store, "changed")}
     if args.phase:
         print(json.dumps(phases[args.phase]()))
         return
@@ -347,6 +354,7 @@ def main() -> None:
               f"{theirs_core:.2f} s; ratio {ours_core / theirs_core:.2f}x (fastest of each's "
               f"alternating runs)")
     for kind, words in (("quiet", "a quiet night"), ("full", "a full harvest"),
+                        ("changed", "a full harvest where every repository changed"),
                         ("delta", "a night that changed one record")):
         night = workdir / f"night-{kind}"
         night.mkdir(exist_ok=True)
