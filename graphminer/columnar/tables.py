@@ -32,6 +32,7 @@ from graphminer.columnar.build import (
     TARGET_TYPES,
     bot_keys,
     connect,
+    create_landing,
     event_rows,
     narrow,
     prints_sql,
@@ -159,9 +160,11 @@ def has_prints(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def create_prints(con: duckdb.DuckDBPyConnection) -> None:
-    """The table of the repositories' prints (``build.prints_sql``) as of the last refresh."""
+    """The tables of the repositories' prints (``build.prints_sql``) and of their commits'
+    walks (``build.commit_landing``) as of the last refresh."""
     con.execute("CREATE TABLE IF NOT EXISTS repo_prints (repo_id BIGINT PRIMARY KEY, "
                 "print VARCHAR NOT NULL)")
+    create_landing(con)  # and their commits' walks
 
 
 def unchanged(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | tuple[int, ...]) -> set[int]:
