@@ -431,7 +431,7 @@ def others(unit: str, name: str) -> str:
     second of several units to itself."""
     return f"""
         seconds_{name} AS (
-            SELECT maker, t, count(DISTINCT {unit}) > 1 AS several, min({unit}) AS the_unit
+            SELECT maker, t, min({unit}) <> max({unit}) AS several, min({unit}) AS the_unit
             FROM acts GROUP BY maker, t),
         placed_{name} AS (
             SELECT *, lag(t) OVER w AS prev_t,
