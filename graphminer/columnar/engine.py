@@ -39,9 +39,10 @@ ORDER = "CASE milestone " + " ".join(
     f"WHEN '{name}' THEN {index}" for index, name in enumerate(catalogue.KEYS)) + " END"
 TARGET = ("CASE WHEN a.ext_repo IS NOT NULL THEN a.ext_repo WHEN a.target_type IS NULL THEN NULL "
           "ELSE CAST(a.target_type AS VARCHAR) || ':' || coalesce(a.sha, CAST(a.target_num AS VARCHAR)) END")
-# Every stage and state name (``graphminer.trajectory.stages``), as a DuckDB ENUM.
-STAGE_NAMES = "ENUM(" + ", ".join(f"'{name}'" for name in (
-    *catalogue.STAGES, "active", "returned", "inactive", "gone")) + ")"
+# Every stage and state name (``graphminer.trajectory.stages``), as a DuckDB ENUM and as
+# an array indexed by the ENUM's codes.
+STAGE_ARRAY = np.asarray([*catalogue.STAGES, "active", "returned", "inactive", "gone"], dtype=object)
+STAGE_NAMES = "ENUM(" + ", ".join(f"'{name}'" for name in STAGE_ARRAY) + ")"
 QUARTER_OF = "(year(to_timestamp({x})) * 4 + (month(to_timestamp({x})) - 1) // 3)"
 
 
@@ -423,19 +424,19 @@ class Engine:
             FROM flagged f JOIN makers mk ON mk.code = f.maker""")
         if not frame:  # the caller reads the table ``stage_out``
             return None
-        # Codes and ENUMs, not strings, cross over (hundreds of thousands of rows): pandas
-        # then makes one string per maker and per stage name, not one per row.
-        frame = self.con.execute(f"""
-            SELECT code, quarter, CAST(stage AS {STAGE_NAMES}) AS stage, organiser, bridge,
-                   CAST(state AS {STAGE_NAMES}) AS state
-            FROM stage_out ORDER BY maker, q""").df()
-        if frame.empty:
-            frame = pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
-        else:
-            frame.insert(0, "maker", self.maker_keys()[frame.pop("code").to_numpy()])
-            frame["quarter"] = stamps(frame["quarter"])
-            for column in ("maker", "stage", "state"):
-                frame[column] = frame[column].astype(object)
-            frame["organiser"] = frame["organiser"].astype(bool)
-            frame["bridge"] = frame["bridge"].astype(bool)
+        # Codes, not strings, cross over (hundreds of thousands of rows) as numpy arrays:
+        # each maker's key and each stage name is one Python string shared by its rows.
+        found = self.con.execute(f"""
+            SELECT code, quarter, enum_code(CAST(stage AS {STAGE_NAMES})) AS stage, organiser,
+                   bridge, enum_code(CAST(state AS {STAGE_NAMES})) AS state
+            FROM stage_out ORDER BY maker, q""").fetchnumpy()
+        if not len(found["code"]):
+            return pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
+        frame = pd.DataFrame({
+            "maker": pd.Series(self.maker_keys()[found["code"]], dtype=object),
+            "quarter": stamp_array(found["quarter"]),
+            "stage": pd.Series(STAGE_ARRAY[found["stage"]], dtype=object),
+            "organiser": np.asarray(found["organiser"], dtype=bool),
+            "bridge": np.asarray(found["bridge"], dtype=bool),
+            "state": pd.Series(STAGE_ARRAY[found["state"]], dtype=object)})
         return frame
