@@ -27,15 +27,15 @@
                                      [--baseline-src PATH] [--baseline-ref main] [--rounds 2]
 
 The world is generated with ``graphminer fakehub generate --no-truth`` and written
-straight into a store by the tests' world loader (tests/test_events_support.py), which
-fills the same columns the harvester does; identity resolution then runs on it. Each
+straight into a store by the tests' world loader (tests/test_events_support.py,
+``world_file_to_store``: one record at a time, so a 10M-record world fits in memory),
+which fills the same columns the harvester does; identity resolution then runs on it. Each
 measured step runs in its own process so that peak memory is the step's own.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import resource
 import statistics
@@ -56,25 +56,22 @@ def peak_mb() -> float:
 
 
 def phase_fill(world: Path, store: Path, identities: bool = True) -> dict:
-    """Write the world into a new store, resolve identities (not measured: the harvest's
-    job; ``--no-identities`` leaves them unresolved: makers are then accounts and commit
-    emails, as before a store's first identity refresh)."""
-    from test_events_support import world_to_store
+    """Write the world into a new store, one record at a time, resolve identities (not
+    measured: the harvest's job; ``--no-identities`` leaves them unresolved: makers are then
+    accounts and commit emails, as before a store's first identity refresh)."""
+    from test_events_support import world_file_to_store
 
     from graphminer import identity
     from graphminer.config import load_config
 
-    data = json.loads(gzip.decompress(world.read_bytes()))
     started = time.perf_counter()
-    conn = world_to_store(data, store)
+    conn, records = world_file_to_store(world, store)
     loaded = time.perf_counter() - started
     started = time.perf_counter()
     if identities:
         identity.refresh(conn, load_config(None))
     return {"store_fill_s": loaded, "identity_s": time.perf_counter() - started if identities else None,
-            "events_in_world": sum(len(data[k]) for k in (
-                "issues", "comments", "events", "reviews", "review_comments", "commits",
-                "releases"))}
+            "events_in_world": records, "peak_mb": peak_mb()}
 
 
 def phase_analyse(store: Path) -> dict:
@@ -298,7 +295,7 @@ def main() -> None:
         resolved = ("identities not resolved (--no-identities)" if filled["identity_s"] is None
                     else f"identities {filled['identity_s']:.1f} s")
         print(f"store filled from the world: {filled['events_in_world']:,} records in "
-              f"{filled['store_fill_s']:.1f} s, {resolved}")
+              f"{filled['store_fill_s']:.1f} s (peak {filled['peak_mb']:.0f} MB), {resolved}")
     copied = Path(str(store) + ".columnar.duckdb")
     if copied.exists():  # as after a first harvest: no copy, no precomputed tables known
         copied.unlink()
