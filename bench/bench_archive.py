@@ -59,8 +59,7 @@ def duckdb_path(files: list[Path], owners: set[str]) -> dict:
     reader = archive.Reader(sql.Selection(owners=owners))
     summary = archive.ArchiveSummary()
     selected = 0
-    for batch in archive.batches(files):
-        counts, rows = reader.read(batch)
+    for _, counts, rows in reader.read_all(archive.batches(files)):
         archive.add_counts(summary, counts)
         selected += len(rows)
     reader.close()

@@ -101,7 +101,39 @@ def main_org(events: pd.DataFrame) -> pd.Series:
 
 
 def stage_lists(stages: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Each maker's current stage and their stages as ``[(quarter_start_iso, stage), ...]``."""
+    """Each maker's current stage and their stages as ``[(quarter_start_iso, stage), ...]``.
+
+    Few quarters and stage names: each (quarter, stage) pair is made once and shared by
+    every maker's list that holds it; the rows are sorted only when they are not already
+    in maker and quarter order (each maker's rows together, quarters rising)."""
+    quarter_codes, starts_of = pd.factorize(stages["quarter"], sort=True)
+    stage_codes, stage_names = pd.factorize(stages["stage"])
+    makers = stages["maker"].to_numpy(dtype=object)
+    if not len(stages) or (quarter_codes < 0).any() or (stage_codes < 0).any() or pd.isna(makers).any():
+        return stage_lists_of_rows(stages)  # none, or a missing maker, quarter or stage
+    change = np.r_[True, makers[1:] != makers[:-1]]
+    starts = np.flatnonzero(change)
+    if len(set(makers[starts].tolist())) < len(starts) or (np.diff(quarter_codes)[~change[1:]] <= 0).any():
+        order = np.lexsort((quarter_codes, pd.factorize(makers)[0]))
+        makers, quarter_codes, stage_codes = makers[order], quarter_codes[order], stage_codes[order]
+        change = np.r_[True, makers[1:] != makers[:-1]]
+        starts = np.flatnonzero(change)
+    names = stage_names.astype(object).tolist()
+    made = [(quarter, name) for quarter in iso_dates(pd.Series(starts_of)).tolist() for name in names]
+    table = np.empty(len(made), dtype=object)
+    for index, pair in enumerate(made):
+        table[index] = pair
+    pairs = table[quarter_codes * len(names) + stage_codes].tolist()
+    ends = np.r_[starts[1:], len(makers)]
+    index = pd.Index(makers[starts], dtype=object)
+    history = pd.Series([pairs[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)],
+                        index=index, dtype=object)
+    current = pd.Series(np.asarray(names, dtype=object)[stage_codes[ends - 1]], index=index, dtype=object)
+    return current, history
+
+
+def stage_lists_of_rows(stages: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """``stage_lists`` row by row (any frame, missing values included)."""
     ordered = stages.sort_values(["maker", "quarter"])
     makers = ordered["maker"].to_numpy()
     # few distinct quarters: each written once

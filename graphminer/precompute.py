@@ -214,7 +214,11 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
         done["makers_recomputed"] = precomputed.night_changes(
             columnar, moment, before, done["repos"], base, night_info, COUNT_KINDS)
         marks = True
-    else:
+        # a night that reaches most makers computes every maker (as below)
+        if done["makers_recomputed"] is None:
+            done["partial"] = False
+            del done["makers_recomputed"]
+    if not (done["quiet"] or done["partial"]):
         marks = precomputed.rows(columnar, moment, base, info, COUNT_KINDS)
         precomputed.changes(con, not trusted)
     with conn:

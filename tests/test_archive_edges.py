@@ -115,6 +115,39 @@ def test_a_late_filed_event_is_read_once_at_its_own_time(crawl_world):
                                                       if set(names) & {path.name for path in crawl}})
 
 
+@pytest.mark.parametrize("lanes", [1, 3])
+def test_each_lane_reads_its_share_and_the_events_are_read_once(crawl_world, lanes):
+    # a batch's files dealt to 1 or 3 lanes (connections of one thread each), the next batch
+    # read while this one's rows are taken: the counts and the selected events are what plain
+    # json reading gives, with copies of a twice-filed event in different lanes read once
+    events: dict[str, dict] = {}
+    lines = 0
+    for _, event in lines_of(crawl_world["hours"]):
+        events[event["id"]] = event
+        lines += 1
+    reader = archive.Reader(archive.network_selection(sqlite3.connect(crawl_world["store"]), crawl_world["config"],
+                                                      False, False), lanes=lanes)
+    by_type: Counter = Counter()
+    duplicates, read = 0, []
+    try:
+        for batch, counts, rows in reader.read_all(archive.batches(archive.files_in(str(crawl_world["hours"])),
+                                                                   crawl_world["batch_files"])):
+            assert len(batch) < 2 or len(archive.lane_shares([str(path) for path in batch], lanes)) == \
+                min(lanes, len(batch))
+            by_type.update(counts["by_type"])
+            duplicates += counts["duplicates"]
+            read += [row["event_id"] for row in rows]
+    finally:
+        reader.close()
+    assert by_type == Counter(event["type"] for event in events.values())
+    assert duplicates == lines - len(events)
+    orgs = {org.lower() for org in crawl_world["config"]["harvest"]["orgs"]}
+    network = {int(event_id) for event_id, event in events.items()
+               if event["repo"]["name"].split("/")[0].lower() in orgs
+               or ((event.get("org") or {}).get("login") or "").lower() in orgs}
+    assert len(read) == len(set(read)) and set(read) == network
+
+
 # --- trimmed payloads (2025-10-07 on) -------------------------------------------------------------
 
 def test_a_trimmed_payload_is_not_observable_and_nothing_is_invented(crawl_world):

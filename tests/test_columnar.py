@@ -32,7 +32,7 @@ from test_git_support import write_config
 from test_rules_invariants import NOW, acts, random_world
 
 from graphminer import identity, precompute, trajectory
-from graphminer.columnar import Columnar, copy, rules
+from graphminer.columnar import Columnar, build, copy, rules, tables
 from graphminer.config import load_config
 from graphminer.events import load_events
 from graphminer.fakehub.generator import generate_world
@@ -410,6 +410,89 @@ def test_a_night_recomputes_the_makers_its_events_reach_even_in_other_repositori
     makers = conn.execute("SELECT count(*) FROM traj_makers").fetchone()[0]
     assert 0 < done["makers_recomputed"] < makers
     assert organiser_rows() == 0
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+
+def events_in_order(con) -> list[tuple]:
+    """The copy's events, every column but ``seq``, in their places' order (``seq``'s
+    numbers may differ between two derivations; the order they give must not)."""
+    columns = [c for c in tables.BASE_COLUMNS + tuple(name for name, _ in tables.DERIVED) if c != "seq"]
+    return con.execute(f"SELECT {', '.join(columns)} FROM events ORDER BY seq").fetchall()
+
+
+def events_by_key(con) -> list[tuple]:
+    """The events table with its makers as keys (two builds code them differently), every
+    column but ``seq``, in one order of all columns."""
+    coded = ("seq", "maker", "target_author", "committer")
+    columns = [f"e.{c}" for c in tables.BASE_COLUMNS + tuple(name for name, _ in tables.DERIVED)
+               if c not in coded]
+    return con.execute(f"""SELECT m.key, ta.key, cm.key, {', '.join(columns)} FROM events e
+        JOIN makers m ON m.code = e.maker LEFT JOIN makers ta ON ta.code = e.target_author
+        LEFT JOIN makers cm ON cm.code = e.committer ORDER BY ALL""").fetchall()
+
+
+def built_afresh(conn: sqlite3.Connection, config) -> list[tuple]:
+    """``events_by_key`` of the events built from the store in memory, from nothing."""
+    con = build.connect()
+    tables.create(con)
+    tables.load(con, conn, config, None)
+    found = events_by_key(con)
+    con.close()
+    return found
+
+
+def test_a_nights_new_events_take_places_between_their_neighbours(world_store, tmp_path, monkeypatch):
+    """A night that changed a few events puts them in place without numbering the others
+    again (``tables.derive_in_place``: new places between their neighbours', steps updated
+    where they differ), and the events table equals a whole derivation's, row for row in
+    the same order; the tables equal the pandas ones. A copy whose places have no gaps (as
+    the version before numbered them) is numbered again whole, with the same result."""
+    monkeypatch.setattr(tables, "IN_PLACE_SHARE", 1.0)  # a small world: every night in place
+    conn = store_copy(world_store, tmp_path)
+    config = load_config(None)
+    assert precompute.refresh(conn, config)["rebuilt"]
+    repo_ids = [row[0] for row in conn.execute("SELECT DISTINCT repo_id FROM issues ORDER BY 1")]
+    ended = conn.execute("SELECT max(ended_at) FROM _runs").fetchone()[0]
+
+    def night(repo_id: int, commit: bool = False) -> set[int]:
+        """One issue opened 40 days earlier, and a comment on it the last second: an event
+        moved among the others, one after every other (with ``commit``, a commit's date
+        moved too: its repository's history is walked again, the others' walks are the
+        ones kept). The places not a multiple of GAP."""
+        with conn:
+            if commit:
+                conn.execute("UPDATE commits SET committer_date = strftime('%Y-%m-%dT%H:%M:%SZ', "
+                             "committer_date, '-3 hours') WHERE repo_id = ? AND sha = "
+                             "(SELECT min(sha) FROM commits WHERE repo_id = ?)", (repo_id, repo_id))
+            number = conn.execute("SELECT min(number) FROM issues WHERE repo_id = ?", (repo_id,)).fetchone()[0]
+            conn.execute("UPDATE issues SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', created_at, "
+                         "'-40 days') WHERE repo_id = ? AND number = ?", (repo_id, number))
+            conn.execute("INSERT INTO issue_comments(id, repo_id, issue_number, user_id, created_at) "
+                         "SELECT 987650000 + ?, repo_id, number, user_id, ? FROM issues "
+                         "WHERE repo_id = ? AND number = ?", (repo_id, ended, repo_id, number))
+        done = precompute.refresh(conn, config)
+        assert not done["rebuilt"] and done["repos"] == [repo_id], done
+        con = copy.open_writable(copy.copy_path(conn))
+        try:
+            placed = {row[0] for row in con.execute(f"SELECT seq % {tables.GAP} FROM events").fetchall()}
+            kept = events_in_order(con)
+            walked = con.execute("SELECT count(DISTINCT repo_id) FROM landing_kept").fetchall()[0][0]
+            assert walked == conn.execute("SELECT count(DISTINCT repo_id) FROM commits").fetchone()[0]
+            assert events_by_key(con) == built_afresh(conn, config)
+            tables.derive(con)  # the whole derivation, on the same codes
+            assert kept == events_in_order(con)
+        finally:
+            con.close()
+        return placed
+
+    assert night(repo_ids[0]) != {0}  # put in place: some events between two others
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+    con = copy.open_writable(copy.copy_path(conn))
+    con.execute("""UPDATE events SET seq = d.n FROM (
+        SELECT rowid AS rid, row_number() OVER (ORDER BY seq) AS n FROM events) d
+        WHERE events.rowid = d.rid""")
+    con.close()
+    assert night(repo_ids[-1], commit=True) == {0}  # no gap to place them in: numbered again whole
     assert traj_rows(conn) == pandas_tables(conn, tmp_path)
 
 

@@ -118,6 +118,26 @@ def test_labels_org_and_stages() -> None:
     assert graph.edges["maker:7", "repo:b/y"]["n_commit"] == 2
 
 
+@pytest.mark.parametrize("order", ["sorted", "shuffled", "missing stage"])
+def test_stage_lists_give_each_makers_quarters_in_order_however_the_rows_come(order: str) -> None:
+    rng = np.random.default_rng(7)
+    quarters = pd.date_range("2020-01-01", periods=12, freq="QS", tz="UTC")
+    rows = [(f"m{maker}", quarter, str(rng.choice(["participant", "contributor", "core"])))
+            for maker in range(40) for quarter in quarters[rng.integers(0, 6):rng.integers(6, 13)]]
+    stages = pd.DataFrame(rows, columns=["maker", "quarter", "stage"])
+    if order != "sorted":
+        stages = stages.sample(frac=1, random_state=3).reset_index(drop=True)
+    if order == "missing stage":
+        stages.loc[5, "stage"] = None
+    # expected, row by row in plain Python: each maker's rows by quarter
+    expected: dict[str, list] = defaultdict(list)
+    for maker, quarter, stage in sorted(stages.itertuples(index=False), key=lambda row: (row[0], row[1])):
+        expected[maker].append((quarter.strftime("%Y-%m-%d"), stage))
+    current, history = graphs.stage_lists(stages)
+    assert history.to_dict() == dict(expected)
+    assert current.to_dict() == {maker: pairs[-1][1] for maker, pairs in expected.items()}
+
+
 def two_makers(days_apart: float) -> pd.DataFrame:
     start = pd.Timestamp("2024-01-10T12:00:00Z")
     return pd.DataFrame(

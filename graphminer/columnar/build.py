@@ -28,6 +28,7 @@ every shared log.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
@@ -253,18 +254,29 @@ def commit_landing(con: duckdb.DuckDBPyConnection, config: Config | None) -> Non
     ``pushed`` (on the mainline or the puller's own side of a foxtrot merge), ``imported``,
     ``reached_at`` (its earliest landing event), ``merged_by`` (``c_nodes.i`` of the merge
     whose event dated it) and ``merge_kind``, as ``graphminer.events.with_landing`` asks.
+    Where the database keeps the walks (``landing_kept``: a copy beside the store), a
+    repository whose walk's inputs are those of its kept walk (``landing_print``) takes it
+    as it is, and the walks done are kept.
     """
     con.execute("""CREATE OR REPLACE TEMP TABLE c_nodes AS
         SELECT row_number() OVER (ORDER BY repo_id, sha) - 1 AS i, *,
                CASE WHEN parents IS NULL OR parents = '' THEN []::VARCHAR[]
                     ELSE from_json(parents, '["VARCHAR"]') END AS plist
         FROM s_commits""")
-    rows = con.execute("""SELECT n.repo_id, n.sha, n.plist, coalesce(n.committer_date, ''),
-                                 coalesce(n.subject, ''), coalesce(n.committer_email, ''),
-                                 r.default_branch, r.full_name
-                          FROM c_nodes n LEFT JOIN s_repos r USING (repo_id)
-                          ORDER BY n.i""").fetchall()
     long_lived = long_lived_branches(config)
+    kept = keeps_landing(con)
+    if kept:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE c_prints AS {landing_print(long_lived)}")
+        con.execute("""CREATE OR REPLACE TEMP TABLE c_same AS
+            SELECT p.repo_id FROM c_prints p
+            JOIN (SELECT repo_id, min(print) AS print FROM landing_kept GROUP BY repo_id) k
+              ON k.repo_id = p.repo_id AND k.print = p.print""")
+    walked = "n.repo_id NOT IN (SELECT repo_id FROM c_same)" if kept else "TRUE"
+    rows = con.execute(f"""SELECT n.repo_id, n.sha, n.plist, coalesce(n.committer_date, ''),
+                                  coalesce(n.subject, ''), coalesce(n.committer_email, ''),
+                                  r.default_branch, r.full_name, n.i
+                           FROM c_nodes n LEFT JOIN s_repos r USING (repo_id)
+                           WHERE {walked} ORDER BY n.i""").fetchall()
     total = len(rows)
     mainline, pushed, imported = [False] * total, [False] * total, [False] * total
     reached: list[str | None] = [None] * total
@@ -287,13 +299,14 @@ def commit_landing(con: duckdb.DuckDBPyConnection, config: Config | None) -> Non
             imported[position] = found.imported[index]
             reached[position] = found.landed_at[index] or None
             brought = found.brought_by[index]
-            merged_by[position] = start + brought if brought is not None else -1
+            merged_by[position] = rows[start + brought][8] if brought is not None else -1
             kinds[position] = found.kinds[index] or ""
         start = end
-    walked = pd.DataFrame({"i": range(total), "mainline": mainline, "pushed": pushed,
-                           "imported": imported, "reached_at": pd.Series(reached, dtype=object),
-                           "merged_by": merged_by, "merge_kind": kinds})
-    con.register("_walked", walked)
+    walks = pd.DataFrame({"i": pd.Series([row[8] for row in rows], dtype="int64"),
+                          "mainline": mainline, "pushed": pushed,
+                          "imported": imported, "reached_at": pd.Series(reached, dtype=object),
+                          "merged_by": merged_by, "merge_kind": kinds})
+    con.register("_walked", walks)
     con.execute("""CREATE OR REPLACE TEMP TABLE c_walk AS
         SELECT CAST(i AS BIGINT) AS i, CAST(mainline AS BOOLEAN) AS mainline,
                CAST(pushed AS BOOLEAN) AS pushed, CAST(imported AS BOOLEAN) AS imported,
@@ -302,6 +315,51 @@ def commit_landing(con: duckdb.DuckDBPyConnection, config: Config | None) -> Non
                CAST(merge_kind AS VARCHAR) AS merge_kind
         FROM _walked""")
     con.unregister("_walked")
+    if kept:
+        keep_landing(con)
+
+
+def keeps_landing(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database keeps the repositories' walks (``landing_kept``)."""
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND "
+                            "table_name = 'landing_kept'").fetchall()[0][0])
+
+
+def landing_print(long_lived: Any) -> str:
+    """SQL: per staged repository with commits, a print of what its walk reads: its commits
+    (sha, parents, date, subject, committer's email: each hashed whole, summed, and
+    counted), its default branch and name, and the long-lived branches of the settings."""
+    branches = json.dumps(sorted(long_lived)).replace("'", "''")
+    return f"""
+        SELECT n.repo_id, count(*) || ':' || sum(hash(n.sha, n.parents, n.committer_date,
+                   n.subject, n.committer_email)::HUGEINT) || ':'
+               || hash(min(r.default_branch), min(r.full_name), '{branches}') AS print
+        FROM c_nodes n LEFT JOIN s_repos r USING (repo_id) GROUP BY n.repo_id"""
+
+
+def keep_landing(con: duckdb.DuckDBPyConnection) -> None:
+    """``c_walk`` of the repositories walked again kept in ``landing_kept`` (with their
+    print), the kept walks of the others added to it: every staged commit's walk."""
+    con.execute("""DELETE FROM landing_kept WHERE repo_id IN (SELECT repo_id FROM s_staged)
+                   AND repo_id NOT IN (SELECT repo_id FROM c_same)""")
+    con.execute("""INSERT INTO landing_kept
+        SELECT n.repo_id, p.print, n.sha, w.mainline, w.pushed, w.imported, w.reached_at,
+               m.sha, w.merge_kind
+        FROM c_walk w JOIN c_nodes n ON n.i = w.i JOIN c_prints p ON p.repo_id = n.repo_id
+        LEFT JOIN c_nodes m ON m.i = w.merged_by""")
+    con.execute("""INSERT INTO c_walk
+        SELECT n.i, k.mainline, k.pushed, k.imported, k.reached_at, m.i, k.merge_kind
+        FROM c_nodes n JOIN landing_kept k ON k.repo_id = n.repo_id AND k.sha = n.sha
+        LEFT JOIN c_nodes m ON m.repo_id = k.repo_id AND m.sha = k.merged_by_sha
+        WHERE n.repo_id IN (SELECT repo_id FROM c_same)""")
+
+
+def create_landing(con: duckdb.DuckDBPyConnection) -> None:
+    """The table of the repositories' walks as of the last refresh (``commit_landing``)."""
+    con.execute("""CREATE TABLE IF NOT EXISTS landing_kept (
+        repo_id BIGINT NOT NULL, print VARCHAR NOT NULL, sha VARCHAR NOT NULL,
+        mainline BOOLEAN, pushed BOOLEAN, imported BOOLEAN, reached_at VARCHAR,
+        merged_by_sha VARCHAR, merge_kind VARCHAR)""")
 
 
 def user_key(column: str) -> str:

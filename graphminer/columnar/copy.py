@@ -326,7 +326,8 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> tuple[duckdb.Duc
     whole = (copy_value_safe(con, "sync") != sync_token(conn)
              or copy_value_safe(con, "settings") != settings(conn, config))
     if whole:
-        for table in ("events", "makers", "repos", "commit_copies", "ref_copies", "repo_prints"):
+        for table in ("events", "makers", "repos", "commit_copies", "ref_copies", "repo_prints",
+                      "landing_kept"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         for kind in ("kind_t", "target_t"):
             con.execute(f"DROP TYPE IF EXISTS {kind}")

@@ -26,6 +26,9 @@ ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
 # The rules evaluated together in one pass over the events (``Engine.fused``).
 FUSABLE = frozenset({name for name, rule in rules.RULES.items() if isinstance(rule, rules.EventRule)}
                     | {"returning", "long_term"})
+# Whole-scope rules whose candidates (a join over the events) ``rules.earliest`` would
+# compute twice (for the first date, then for its rows): kept in a table per scope.
+KEPT_PER_SCOPE = frozenset({"coder_to_organiser"})
 # The rules that read the parts several rules share (rules.SHARED).
 SHARED_READERS = frozenset({"creator", "organiser", "coder_to_organiser"})
 
@@ -36,10 +39,18 @@ ORDER = "CASE milestone " + " ".join(
     f"WHEN '{name}' THEN {index}" for index, name in enumerate(catalogue.KEYS)) + " END"
 TARGET = ("CASE WHEN a.ext_repo IS NOT NULL THEN a.ext_repo WHEN a.target_type IS NULL THEN NULL "
           "ELSE CAST(a.target_type AS VARCHAR) || ':' || coalesce(a.sha, CAST(a.target_num AS VARCHAR)) END")
-# Every stage and state name (``graphminer.trajectory.stages``), as a DuckDB ENUM.
-STAGE_NAMES = "ENUM(" + ", ".join(f"'{name}'" for name in (
-    *catalogue.STAGES, "active", "returned", "inactive", "gone")) + ")"
+# Every stage and state name (``graphminer.trajectory.stages``), as a DuckDB ENUM and as
+# an array indexed by the ENUM's codes.
+STAGE_ARRAY = np.asarray([*catalogue.STAGES, "active", "returned", "inactive", "gone"], dtype=object)
+STAGE_NAMES = "ENUM(" + ", ".join(f"'{name}'" for name in STAGE_ARRAY) + ")"
 QUARTER_OF = "(year(to_timestamp({x})) * 4 + (month(to_timestamp({x})) - 1) // 3)"
+
+
+def stamp_array(seconds: np.ndarray) -> pd.DatetimeIndex:
+    """Epoch seconds (a masked array where NULL) as ``datetime64[ns, UTC]``, NaT where masked."""
+    ns = np.ma.getdata(seconds).astype(np.int64) * 10**9
+    ns[np.ma.getmaskarray(seconds)] = np.iinfo(np.int64).min  # NaT
+    return pd.DatetimeIndex(ns.view("datetime64[ns]")).tz_localize("UTC")
 
 
 def quarter_of(column: str) -> str:
@@ -121,7 +132,8 @@ class Engine:
     def candidates(self, moment: int, limits: dict[str, Any], keys: tuple[str, ...],
                    outside: bool, names: tuple[str, ...] = catalogue.KEYS) -> dict[str, str]:
         """Where each of ``names``' candidate acts are read from: a temporary table
-        ``cand_<name>`` for the role rules (the stages read every candidate) and, when
+        ``cand_<name>`` for the role rules (the stages read every candidate), one per scope
+        for ``KEPT_PER_SCOPE`` (``cand_<name>_<keys>``) and, when
         ``share`` is set (several scopes will be asked), for every repo-scope rule (each scope
         takes its earliest of the same candidates); else the rule's query itself. The parts
         several rules read (``rules.SHARED``) are kept in tables once per as_of and thresholds,
@@ -140,10 +152,10 @@ class Engine:
         for name in names:
             repo_scope = catalogue.milestone(name).scope == catalogue.EARLIEST and \
                 name not in catalogue.CAREER_KEYS
-            if not (name in ROLE_RULES or (repo_scope and self.share)):
+            if not (name in ROLE_RULES or name in KEPT_PER_SCOPE or (repo_scope and self.share)):
                 found[name] = f"({rules.RULES[name](query)})"
                 continue
-            table = f"cand_{name}"
+            table = f"cand_{name}" + ("_" + "_".join(keys) if name in KEPT_PER_SCOPE else "")
             if self._tables.get(table) != outside:
                 self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {rules.RULES[name](query)}")
                 self._tables[table] = outside
@@ -210,12 +222,15 @@ class Engine:
         span = f"CASE u.milestone {spans} ELSE 0 END" if spans else "0"
         kind = (f"CASE WHEN {span} > 0 THEN 'gap' ELSE CAST(ev.kind AS VARCHAR) END"
                 if spans else "CAST(ev.kind AS VARCHAR)")
+        # each place is an event of ``ev`` (``seq`` is unique): read from the events table
+        # itself, without the view's filters, unless ``ev`` is a few makers' table
+        events = "ev" if self.only is not None else "events AS ev"
         return f"""SELECT * FROM (
             SELECT u.milestone, ev.maker, ev.repo_id, ev.org, ev.t + {span} AS dated,
                    {kind} AS kind, ev.target_type, ev.target_num, ev.sha, ev.t + {span} AS t,
                    ev.maker AS by_maker, 0 AS o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo,
                    NULL AS ext_org
-            FROM ({' UNION ALL '.join(places)}) u JOIN ev ON ev.seq = u.seq) AS f
+            FROM ({' UNION ALL '.join(places)}) u JOIN {events} ON ev.seq = u.seq) AS f
             WHERE dated <= {moment}"""
 
     def acts(self, moment: int, limits: dict[str, Any], scope: str = "network",
@@ -258,21 +273,19 @@ class Engine:
         # Every scope key with an action has reached first_contact (each action is one of its
         # candidates, dated at or before as_of), so the keys of the act table are the keys
         # with an action or a milestone: one pass over it, no second reading of the events.
-        wide = self.con.execute(f"""
+        index_names = [{"maker": "maker", "org": "org", "repo_id": "repo"}[key] for key in keys]
+        # sorted by DuckDB and read as numpy arrays (epoch seconds, NULL masked): no pandas
+        # sort of the keys and no frame of objects on the way
+        found = self.con.execute(f"""
             SELECT {', '.join(names[key] for key in keys)}, w.* EXCLUDE ({', '.join(keys)})
             FROM (SELECT {', '.join('a.' + key for key in keys)}, {pivot}
                   FROM {table} a GROUP BY {', '.join('a.' + key for key in keys)}) w
             {' '.join(joins[key].replace('p.', 'w.') for key in keys)}
-            """).df()
-        index_names = [{"maker": "maker", "org": "org", "repo_id": "repo"}[key] for key in keys]
-        for name in index_names:
-            wide[name] = wide[name].astype(object)
-        wide = wide.sort_values(index_names).set_index(index_names if len(keys) > 1 else index_names[0])
-        frame = pd.DataFrame(index=wide.index)
-        for name in catalogue.KEYS:
-            values = wide[name]
-            frame[name] = (stamps(values.fillna(0)).where(values.notna()) if len(values)
-                           else pd.Series(pd.NaT, index=wide.index, dtype="datetime64[ns, UTC]"))
+            ORDER BY {', '.join(index_names)}""").fetchnumpy()
+        arrays = [pd.Index(np.asarray(found[name], dtype=object), dtype=object, name=name)
+                  for name in index_names]
+        index = arrays[0] if len(arrays) == 1 else pd.MultiIndex.from_arrays(arrays)
+        frame = pd.DataFrame({name: stamp_array(found[name]) for name in catalogue.KEYS}, index=index)
         frame.attrs["rules_version"] = catalogue.RULES_VERSION
         return frame
 
@@ -411,19 +424,19 @@ class Engine:
             FROM flagged f JOIN makers mk ON mk.code = f.maker""")
         if not frame:  # the caller reads the table ``stage_out``
             return None
-        # Codes and ENUMs, not strings, cross over (hundreds of thousands of rows): pandas
-        # then makes one string per maker and per stage name, not one per row.
-        frame = self.con.execute(f"""
-            SELECT code, quarter, CAST(stage AS {STAGE_NAMES}) AS stage, organiser, bridge,
-                   CAST(state AS {STAGE_NAMES}) AS state
-            FROM stage_out ORDER BY maker, q""").df()
-        if frame.empty:
-            frame = pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
-        else:
-            frame.insert(0, "maker", self.maker_keys()[frame.pop("code").to_numpy()])
-            frame["quarter"] = stamps(frame["quarter"])
-            for column in ("maker", "stage", "state"):
-                frame[column] = frame[column].astype(object)
-            frame["organiser"] = frame["organiser"].astype(bool)
-            frame["bridge"] = frame["bridge"].astype(bool)
+        # Codes, not strings, cross over (hundreds of thousands of rows) as numpy arrays:
+        # each maker's key and each stage name is one Python string shared by its rows.
+        found = self.con.execute(f"""
+            SELECT code, quarter, enum_code(CAST(stage AS {STAGE_NAMES})) AS stage, organiser,
+                   bridge, enum_code(CAST(state AS {STAGE_NAMES})) AS state
+            FROM stage_out ORDER BY maker, q""").fetchnumpy()
+        if not len(found["code"]):
+            return pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
+        frame = pd.DataFrame({
+            "maker": pd.Series(self.maker_keys()[found["code"]], dtype=object),
+            "quarter": stamp_array(found["quarter"]),
+            "stage": pd.Series(STAGE_ARRAY[found["stage"]], dtype=object),
+            "organiser": np.asarray(found["organiser"], dtype=bool),
+            "bridge": np.asarray(found["bridge"], dtype=bool),
+            "state": pd.Series(STAGE_ARRAY[found["state"]], dtype=object)})
         return frame

@@ -120,6 +120,9 @@ AS_OF_MILESTONES = ("inactive", "gone", *CAREER_KEYS)
 # Margin around a quiet night's window (seconds): a maker whose action lies within it of a
 # threshold is computed again (more makers than move is harmless: their rows compare equal).
 QUIET_MARGIN = 2 * 86_400
+# Above this share of the makers reached by a night's changes (``night_changes``), every
+# maker is computed again (``rows``): reading only theirs no longer saves anything.
+NIGHT_SHARE = 0.8
 
 
 def quiet_makers(columnar: Columnar, moment: int, before: int) -> str:
@@ -455,7 +458,7 @@ def night_makers(columnar: Columnar, moment: int, before: int, repos: list[int])
 def night_changes(columnar: Columnar, moment: int, before: int, repos: list[int], base: str,
                   maker_info: Callable[[list[str], list[str]],
                                        tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]],
-                  count_kinds: dict[str, tuple[str, ...]]) -> int:
+                  count_kinds: dict[str, tuple[str, ...]]) -> int | None:
     """``up_*`` and ``del_*`` after a night that changed the events of ``repos`` alone (the
     same identities, bots, follows and settings as the last refresh, whose stages' marks
     are kept): every row of the makers ``night_makers`` gives, computed from the events of
@@ -464,9 +467,15 @@ def night_changes(columnar: Columnar, moment: int, before: int, repos: list[int]
     stages, from their kept marks: their events did not change). ``maker_info`` gives the
     login, name, bot flag and lookup names of the keys it is given (the night's makers that
     have events, and of the keys without events it is also given, those identity
-    resolution knows). Returns how many makers were computed again."""
+    resolution knows). Returns how many makers were computed again; None (nothing done)
+    when the night reaches more than ``NIGHT_SHARE`` of the makers: computing every maker
+    (``rows``) is then cheaper."""
     engine, con, limits = columnar.engine, columnar.con, columnar.limits
     night_makers(columnar, moment, before, repos)
+    reached, every = con.execute("SELECT (SELECT count(*) FROM night_makers), "
+                                 "(SELECT count(*) FROM makers)").fetchall()[0]
+    if reached > NIGHT_SHARE * every:
+        return None
     engine.only = "night_read"
     try:
         milestone_rows(columnar, moment, base)

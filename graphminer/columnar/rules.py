@@ -261,10 +261,12 @@ def core(q: Query) -> str:
 
 
 # Each repository's first act: its earliest landed commit (ties by sha) or opened issue or
-# PR (commits first, then lower number).
+# PR (commits first, then lower number); only the columns its readers take (the events'
+# thirty would be carried through the join for every candidate act).
 CREATOR_ACTS = """
-    SELECT * FROM (
-        SELECT c.*, row_number() OVER (
+    SELECT maker, repo_id, org, t, kind, target_type, target_num, sha FROM (
+        SELECT c.maker, c.repo_id, c.org, c.t, c.kind, c.target_type, c.target_num, c.sha,
+               row_number() OVER (
                 PARTITION BY c.repo_id ORDER BY CASE WHEN c.kind = 'commit' THEN 0 ELSE 1 END,
                 coalesce(c.sha, ''), c.target_num) AS rk
         FROM (SELECT * FROM ev
@@ -286,10 +288,12 @@ def creator(q: Query) -> str:
 def first_responses(q: Query) -> str:
     """The first responses to items that were their author's first contact
     (interpretation 7): issue comments, review comments and reviews by someone other than
-    the author, at or after creation, the earliest second's, within first_response_hours."""
+    the author, at or after creation, the earliest second's, within first_response_hours;
+    only the columns its readers take."""
     hours = int(q.limits["first_response_hours"])
     return f"""
-        SELECT r.* FROM (
+        SELECT r.maker, r.repo_id, r.org, r.t, r.kind, r.target_type, r.target_num, r.sha, r.seq
+        FROM (
             SELECT r.*, d.created_at FROM ev r
             JOIN (SELECT o.repo_id, o.target_type, o.target_num, o.maker AS author,
                          o.t AS created_at

@@ -32,6 +32,7 @@ from graphminer.columnar.build import (
     TARGET_TYPES,
     bot_keys,
     connect,
+    create_landing,
     event_rows,
     narrow,
     prints_sql,
@@ -159,9 +160,11 @@ def has_prints(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def create_prints(con: duckdb.DuckDBPyConnection) -> None:
-    """The table of the repositories' prints (``build.prints_sql``) as of the last refresh."""
+    """The tables of the repositories' prints (``build.prints_sql``) and of their commits'
+    walks (``build.commit_landing``) as of the last refresh."""
     con.execute("CREATE TABLE IF NOT EXISTS repo_prints (repo_id BIGINT PRIMARY KEY, "
                 "print VARCHAR NOT NULL)")
+    create_landing(con)  # and their commits' walks
 
 
 def unchanged(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | tuple[int, ...]) -> set[int]:
@@ -237,55 +240,187 @@ def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None,
 
 # The derived columns that read the maker's own actions (``derive``).
 STEPPED = ("prev_n", "next_n", "prev_o", "next_o", "prev_r", "next_r", "other_repo_t", "other_org_t")
+# The derived columns read from the makers and repositories tables (``derive``).
+LOOKED_UP = ("org", "is_bot", "someone_else", "repo_rank", "org_rank")
+# How far apart ``seq`` numbers the events: a night's new events take places between their
+# neighbours' (``place``), so that no other event is numbered again. The rules read ``seq``
+# only to order events and to find one again, never as a count.
+GAP = 1 << 20
+# Above this share of the table's rows to set, the events table is written again whole
+# (cheaper than updating most rows in place).
+IN_PLACE_SHARE = 0.125
 
 
 def derive(con: duckdb.DuckDBPyConnection, only: str | None = None) -> None:
-    """The columns the rules read that do not depend on as_of (``DERIVED``), for every event,
-    the table kept in the shared order (``build.ORDER_KEY``): each event's place ``seq``,
-    its repository's org, whether its maker is a bot and its item someone else's; for each
+    """The columns the rules read that do not depend on as_of (``DERIVED``), for every event:
+    each event's place ``seq`` (in the shared order, ``build.ORDER_KEY``, ``GAP`` apart), its
+    repository's org, whether its maker is a bot and its item someone else's; for each
     action of a person, the same maker's previous and next action in the network, the org
     and the repository, and their latest action in another repository or org at or before
     it (the same second counts: ``graphminer.trajectory.bridge_candidates``). With ``only``
     (a table of maker codes, ``maker``: whose events changed; every new event's maker among
     them), those steps are computed again for these makers' actions alone: the others'
-    read their own actions only, which did not change."""
+    read their own actions only, which did not change; and when few rows change, the new
+    events take places between their neighbours' and only the rows whose columns change
+    are updated (``derive_in_place``), else the table is written again in that order."""
+    if only is not None and derive_in_place(con, only):
+        return
     kept = ", ".join(column for column in BASE_COLUMNS)
     redo = "TRUE" if only is None else f"e.maker IN (SELECT maker FROM {only})"
+    con.execute(f"""CREATE OR REPLACE TABLE events AS
+        WITH base AS (
+            SELECT {', '.join('e.' + column for column in BASE_COLUMNS)},
+                   row_number() OVER (ORDER BY {ordered('e.')}) * {GAP} AS seq,
+                   {looked_up()},
+                   {redo} AS redo, {', '.join(f'e.{column} AS kept_{column}' for column in STEPPED)}
+            FROM events e {looked_up_joins()}),
+        {steps_sql('base', 'redo')}
+        SELECT b.{kept.replace(', ', ', b.')}, b.seq, b.org, b.is_bot, b.someone_else,
+               {', '.join(f'CASE WHEN b.redo THEN {value} ELSE b.kept_{column} END AS {column}'
+                          for column, value in zip(STEPPED, STEPPED_VALUES, strict=True))},
+               b.repo_rank, b.org_rank
+        FROM base b {steps_joins('b')}
+        ORDER BY b.seq""")
+
+
+STEPPED_VALUES = ('s.prev_n', 's.next_n', 's.prev_o', 's.next_o', 's.prev_r', 's.next_r',
+                  'orep.other_t', 'oorg.other_t')
+
+
+def ordered(alias: str = "") -> str:
+    """SQL: the shared order of events (``build.ORDER_KEY``), columns prefixed by ``alias``."""
+    return ", ".join(alias + key.strip() for key in ORDER_KEY.split(","))
+
+
+# Their values for an event ``e`` (``looked_up_joins``), in ``LOOKED_UP``'s order.
+LOOKED_UP_VALUES = ("r.org_code", "m.is_bot",
+                    "e.target_author IS NOT NULL AND e.target_author <> e.maker "
+                    "AND NOT coalesce(ta.is_bot, FALSE)", "r.repo_rank", "r.org_rank")
+
+
+def looked_up() -> str:
+    """SQL: ``LOOKED_UP``'s values of an event ``e`` (joined by ``looked_up_joins``)."""
+    return ", ".join(f"{value} AS {column}"
+                     for column, value in zip(LOOKED_UP, LOOKED_UP_VALUES, strict=True))
+
+
+def looked_up_joins() -> str:
+    """SQL: the joins ``looked_up`` reads, for events ``e``."""
+    return """JOIN makers m ON m.code = e.maker
+        JOIN (SELECT repo_id, org_code, dense_rank() OVER (ORDER BY full_name) AS repo_rank,
+                     dense_rank() OVER (ORDER BY org) AS org_rank FROM repos) r
+          ON r.repo_id = e.repo_id
+        LEFT JOIN makers ta ON ta.code = e.target_author"""
+
+
+def steps_sql(source: str, redo: str) -> str:
+    """SQL (CTEs ``acts``, ``steps``, ``others_repo``, ``others_org``): the ``STEPPED``
+    values of the actions of people in ``source`` (rows with ``seq``, the base columns and
+    ``is_bot``) where ``redo`` holds."""
     steps = ",\n".join(
         f"lag(t) OVER (PARTITION BY {keys} ORDER BY t, seq) AS prev_{name}, "
         f"lead(t) OVER (PARTITION BY {keys} ORDER BY t, seq) AS next_{name}"
         for name, keys in (("n", "maker"), ("o", "maker, org"), ("r", "maker, repo_id")))
-    con.execute(f"""CREATE OR REPLACE TABLE events AS
-        WITH base AS (
-            SELECT {', '.join('e.' + column for column in BASE_COLUMNS)},
-                   row_number() OVER (ORDER BY {', '.join('e.' + key.strip() for key in ORDER_KEY.split(','))}) AS seq,
-                   r.org_code AS org, m.is_bot, r.repo_rank, r.org_rank,
-                   e.target_author IS NOT NULL AND e.target_author <> e.maker
-                       AND NOT coalesce(ta.is_bot, FALSE) AS someone_else,
-                   {redo} AS redo, {', '.join(f'e.{column} AS kept_{column}' for column in STEPPED)}
-            FROM events e
-            JOIN makers m ON m.code = e.maker
-            JOIN (SELECT repo_id, org_code, dense_rank() OVER (ORDER BY full_name) AS repo_rank,
-                         dense_rank() OVER (ORDER BY org) AS org_rank FROM repos) r
-              ON r.repo_id = e.repo_id
-            LEFT JOIN makers ta ON ta.code = e.target_author),
-        acts AS (SELECT seq, maker, org, repo_id, t FROM base WHERE action AND NOT is_bot AND redo),
+    return f"""acts AS (SELECT seq, maker, org, repo_id, t FROM {source}
+                     WHERE action AND NOT is_bot AND {redo}),
         steps AS (SELECT seq, {steps} FROM acts),
         {others('repo_id', 'repo')},
-        {others('org', 'org')}
-        SELECT b.{kept.replace(', ', ', b.')}, b.seq, b.org, b.is_bot, b.someone_else,
-               {', '.join(f'CASE WHEN b.redo THEN {value} ELSE b.kept_{column} END AS {column}'
-                          for column, value in zip(STEPPED, (
-                              's.prev_n', 's.next_n', 's.prev_o', 's.next_o', 's.prev_r',
-                              's.next_r', 'orep.other_t', 'oorg.other_t'), strict=True))},
-               b.repo_rank, b.org_rank
-        FROM base b
-        LEFT JOIN steps s ON s.seq = b.seq
-        LEFT JOIN others_repo orep ON orep.maker = b.maker AND orep.t = b.t
-             AND orep.unit = b.repo_id AND b.action AND NOT b.is_bot
-        LEFT JOIN others_org oorg ON oorg.maker = b.maker AND oorg.t = b.t
-             AND oorg.unit = b.org AND b.action AND NOT b.is_bot
-        ORDER BY b.seq""")
+        {others('org', 'org')}"""
+
+
+def steps_joins(alias: str) -> str:
+    """SQL: the joins of ``steps_sql``'s CTEs to the events ``alias`` (``STEPPED_VALUES``)."""
+    return f"""LEFT JOIN steps s ON s.seq = {alias}.seq
+        LEFT JOIN others_repo orep ON orep.maker = {alias}.maker AND orep.t = {alias}.t
+             AND orep.unit = {alias}.repo_id AND {alias}.action AND NOT {alias}.is_bot
+        LEFT JOIN others_org oorg ON oorg.maker = {alias}.maker AND oorg.t = {alias}.t
+             AND oorg.unit = {alias}.org AND {alias}.action AND NOT {alias}.is_bot"""
+
+
+def derive_in_place(con: duckdb.DuckDBPyConnection, only: str) -> bool:
+    """``derive`` with ``only`` by updating the rows that change, when few do: the new
+    events (``seq`` NULL) placed between their neighbours (``place``), the looked-up columns
+    set where they differ, the steps of ``only``'s makers' events set where they differ.
+    False (nothing done) when too many rows would change or a gap is too narrow for the
+    new events: the table is then written again whole."""
+    total, fresh, redone = con.execute(f"""
+        SELECT count(*), count(*) FILTER (WHERE seq IS NULL),
+               count(*) FILTER (WHERE maker IN (SELECT maker FROM {only})) FROM events""").fetchall()[0]
+    if total == 0 or max(fresh, redone) > IN_PLACE_SHARE * total:
+        return False
+    con.execute("BEGIN TRANSACTION")  # rowids name the rows to update: no checkpoint between
+    try:
+        if not place(con):
+            con.execute("ROLLBACK")
+            return False
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE d_looked AS
+            SELECT e.rowid AS rid, e.maker, e.is_bot IS NOT NULL AND e.is_bot <> m.is_bot AS flipped,
+                   {looked_up()}
+            FROM events e {looked_up_joins()}
+            WHERE ({', '.join('e.' + c for c in LOOKED_UP)}) IS DISTINCT FROM
+                  ({', '.join(LOOKED_UP_VALUES)})""")
+        # a maker who became a bot or a person: their steps read their actions again
+        con.execute(f"INSERT INTO {only} SELECT DISTINCT maker FROM d_looked WHERE flipped "
+                    f"AND maker NOT IN (SELECT maker FROM {only})")
+        con.execute(f"""UPDATE events SET {', '.join(f'{c} = d.{c}' for c in LOOKED_UP)}
+                        FROM d_looked d WHERE events.rowid = d.rid""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE d_stepped AS
+            WITH mine AS (SELECT rowid AS rid, * FROM events WHERE maker IN (SELECT maker FROM {only})),
+            {steps_sql('mine', 'TRUE')}
+            SELECT b.rid, {', '.join(f'{value} AS {column}' for column, value in zip(STEPPED, STEPPED_VALUES, strict=True))}
+            FROM mine b {steps_joins('b')}
+            WHERE ({', '.join('b.' + c for c in STEPPED)}) IS DISTINCT FROM ({', '.join(STEPPED_VALUES)})""")
+        con.execute(f"""UPDATE events SET {', '.join(f'{c} = d.{c}' for c in STEPPED)}
+                        FROM d_stepped d WHERE events.rowid = d.rid""")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    for table in ("d_places", "d_looked", "d_stepped"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return True
+
+
+def place(con: duckdb.DuckDBPyConnection) -> bool:
+    """Give the events without a place (``seq`` NULL) one between their neighbours' in the
+    shared order, spread evenly over the gap (after the last event: ``GAP`` apart). False
+    (nothing set) when a gap holds fewer free numbers than the events to place in it."""
+    # an event's neighbours: among the events of its second, by the rest of the shared
+    # order (a window over those seconds alone); else the last of the seconds before it and
+    # the first of those after (as-of joins over the seconds' lowest and highest places)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE d_places AS
+        WITH fresh AS (SELECT rowid AS rid, t, part, k1, k2, sha FROM events WHERE seq IS NULL),
+        seconds AS (SELECT t, min(seq) AS first_seq, max(seq) AS last_seq FROM events
+                    WHERE seq IS NOT NULL GROUP BY t),
+        near AS (
+            SELECT NULL::BIGINT AS rid, t, part, k1, k2, sha, seq FROM events
+            WHERE seq IS NOT NULL AND t IN (SELECT t FROM fresh)
+            UNION ALL SELECT rid, t, part, k1, k2, sha, NULL FROM fresh),
+        walked AS (
+            SELECT rid, t, row_number() OVER (ORDER BY {ordered()}, seq NULLS LAST) AS n,
+                   max(seq) OVER (PARTITION BY t ORDER BY {ordered()}, seq NULLS LAST
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS below,
+                   min(seq) OVER (PARTITION BY t ORDER BY {ordered()}, seq NULLS LAST
+                                  ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS above
+            FROM near),
+        bounded AS (
+            SELECT w.rid, w.n, coalesce(w.below, b.last_seq, 0) AS below,
+                   coalesce(w.above, a.first_seq) AS above
+            FROM (SELECT * FROM walked WHERE rid IS NOT NULL) w
+            ASOF LEFT JOIN seconds b ON w.t > b.t
+            ASOF LEFT JOIN seconds a ON w.t < a.t)
+        SELECT rid, below, above,
+               row_number() OVER (PARTITION BY below ORDER BY n) AS i,
+               count(*) OVER (PARTITION BY below) AS k
+        FROM bounded""")
+    narrow = con.execute("SELECT count(*) FROM d_places WHERE above IS NOT NULL "
+                         "AND above - below <= k").fetchall()[0][0]
+    if narrow:
+        return False
+    con.execute(f"""UPDATE events SET seq = CASE WHEN d.above IS NULL THEN d.below + {GAP} * d.i
+                                                 ELSE d.below + (d.above - d.below) * d.i // (d.k + 1) END
+                    FROM d_places d WHERE events.rowid = d.rid""")
+    return True
 
 
 def others(unit: str, name: str) -> str:
@@ -296,7 +431,7 @@ def others(unit: str, name: str) -> str:
     second of several units to itself."""
     return f"""
         seconds_{name} AS (
-            SELECT maker, t, count(DISTINCT {unit}) > 1 AS several, min({unit}) AS the_unit
+            SELECT maker, t, min({unit}) <> max({unit}) AS several, min({unit}) AS the_unit
             FROM acts GROUP BY maker, t),
         placed_{name} AS (
             SELECT *, lag(t) OVER w AS prev_t,

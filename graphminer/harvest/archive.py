@@ -5,7 +5,9 @@ hours downloaded into ``cache/gharchive/`` (``download_hours``: resumable, a par
 is a ``.part`` never read as whole, a 404 hour is recorded missing), or a ClickHouse server
 holding ``github_events`` (``read_clickhouse``, over clickhouse-connect). Files are read
 by DuckDB ``read_json`` with explicit column types (``graphminer.harvest.archive_sql``),
-up to 64 MB of files a query, oldest first: one pass counts the summary on every event and
+up to 64 MB of files a batch, oldest first, a batch's files dealt to one lane a core (a
+connection of one thread each; the next batch is read while this one's rows are stored):
+one pass counts the summary on every event and
 keeps the raw event of the selected ones (and, with following, of what may be an outside
 act), whose columns are then taken; then the selection is stored:
 
@@ -42,7 +44,8 @@ import re
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -246,13 +249,23 @@ class ArchiveSummary:
 class Reader:
     """A DuckDB connection holding the selection's tables; reads batches of hourly files."""
 
-    def __init__(self, selection: sql.Selection, named_owners: dict[str, str] | None = None) -> None:
+    def __init__(self, selection: sql.Selection, named_owners: dict[str, str] | None = None,
+                 lanes: int | None = None) -> None:
         import duckdb  # start-up: a heavy optional engine, only for this command
 
         self.con = duckdb.connect()
         self.invalid_input = duckdb.InvalidInputException  # read_batch's long-line fallback
         self.con.execute("SET TimeZone='UTC'")
         self.con.execute("SET preserve_insertion_order = false")  # rows are ordered where it matters
+        # one lane a core (DuckDB's threads), each a connection of one thread reading its share
+        # of a batch's files: one query's threads share a gzipped file's reads (1.2 cores of 2)
+        self.lanes = lanes or int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])
+        self.con.execute("SET threads = 1")
+        self.cursors = [self.con.cursor() for _ in range(self.lanes)]
+        self.pool = ThreadPoolExecutor(self.lanes, thread_name_prefix="archive-lane") if self.lanes > 1 else None
+        self.generation = 1  # the view ``batch`` shows the lane tables of one generation (0 or 1)
+        self.tables: list[list[str]] = [[], []]  # and the next batch is read into the other's
+        self.pending: tuple[list[Path], int, list[str], list[Any]] | None = None
         self.selection = selection
         tables = {"sel_repo_ids": ("id BIGINT", [(value,) for value in selection.repo_ids]),
                   "sel_names": ("name VARCHAR", [(value.lower(),) for value in selection.repo_names]),
@@ -267,22 +280,33 @@ class Reader:
             self.fill(name, columns, rows)
 
     def fill(self, name: str, columns: str, rows: list[tuple]) -> None:
-        """(Re)create the temp table ``name`` (``columns``: "a BIGINT, b VARCHAR") holding
+        """(Re)create the table ``name`` (``columns``: "a BIGINT, b VARCHAR") holding
         ``rows``, in one statement of lists (executemany is one statement a row: minutes for
-        10,000 repos)."""
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({columns})")
+        10,000 repos); not a temp table, so that every lane's connection sees it (the
+        database is this reader's own, in memory)."""
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} ({columns})")
         if rows:
             kinds = [part.split()[1] for part in columns.split(", ")]
             self.con.execute(f"INSERT INTO {name} SELECT " + ", ".join(f"unnest(?::{kind}[])" for kind in kinds),
                              [list(values) for values in zip(*rows, strict=True)])
 
-    def read(self, files: list[Path]) -> tuple[dict[str, Any], list[dict]]:
+    def read_all(self, batches: Iterable[list[Path]]) -> Iterator[tuple[list[Path], dict[str, Any], list[dict]]]:
+        """Each batch with its counts and selected rows (``read``); the lanes read the next
+        batch's files while this one's rows are taken and used."""
+        listed = list(batches)
+        for index, files in enumerate(listed):
+            counts, rows = self.read(files, listed[index + 1] if index + 1 < len(listed) else None)
+            yield files, counts, rows
+
+    def read(self, files: list[Path], following: list[Path] | None = None) -> tuple[dict[str, Any], list[dict]]:
         """Read one batch (one format): the counts of every event, and the selected rows
-        (in the crawl era, events already seen in an earlier hour dropped)."""
+        (in the crawl era, events already seen in an earlier hour dropped); the lanes start
+        on the ``following`` batch before this one's rows are taken."""
         hours = [hour_of(path.name) for path in files]
-        timeline = hours[0] < sql.EVENTS_API_FROM
         dedupe = max(hours) >= sql.CRAWL_HOUR_FROM  # before, one file an hour of created_at: nothing is filed twice
-        self.read_batch([str(path) for path in files], timeline, dedupe)
+        self.take_batch(files)
+        if following:
+            self.start_batch(following)
         if not dedupe:
             self.con.execute("CREATE OR REPLACE TEMP VIEW fresh AS SELECT * FROM batch")
             duplicates = 0
@@ -306,15 +330,53 @@ class Reader:
                          "WHERE selected ORDER BY created_at, event_id NULLS LAST, filename")
         return counts, rows
 
-    def read_batch(self, names: list[str], timeline: bool, dedupe: bool) -> None:
-        """The temp table ``batch`` of these files, with DuckDB's default line buffer; again
-        with a large one when a line is longer than the default takes."""
+    def start_batch(self, files: list[Path]) -> None:
+        """Set the lanes reading these files (each its share, by size, into its own table of
+        the generation the view ``batch`` does not show), in the background where there is
+        more than one lane."""
+        hours = [hour_of(path.name) for path in files]
+        timeline, dedupe = hours[0] < sql.EVENTS_API_FROM, max(hours) >= sql.CRAWL_HOUR_FROM
+        generation = 1 - self.generation
+        shares = lane_shares([str(path) for path in files], min(self.lanes, len(files)))
+        tables = [f"batch_{generation}_{lane}" for lane in range(len(shares))]
+        if self.pool is None or len(shares) == 1:
+            self.read_lane(0, tables[0], shares[0], timeline, dedupe)
+            jobs = []
+        else:
+            jobs = [self.pool.submit(self.read_lane, lane, table, share, timeline, dedupe)
+                    for lane, (table, share) in enumerate(zip(tables, shares, strict=True))]
+        self.pending = (list(files), generation, tables, jobs)
+
+    def take_batch(self, files: list[Path]) -> None:
+        """The view ``batch`` of these files: the lanes' tables once they are read (read now
+        if no lane was set on them); the previous batch's tables dropped."""
+        if self.pending is not None and self.pending[0] != list(files):
+            for job in self.pending[3]:  # set on other files: let it end before its tables are reused
+                job.result()
+            self.pending = None
+        if self.pending is None:
+            self.start_batch(files)
+        _, generation, tables, jobs = self.pending
+        self.pending = None
+        for job in jobs:
+            job.result()
+        for table in self.tables[1 - generation]:
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+        self.generation, self.tables[1 - generation], self.tables[generation] = generation, [], tables
+        self.con.execute("CREATE OR REPLACE TEMP VIEW batch AS "
+                         + " UNION ALL ".join(f"SELECT * FROM {table}" for table in tables))
+
+    def read_lane(self, lane: int, table: str, names: list[str], timeline: bool, dedupe: bool) -> None:
+        """The table ``table`` of these files, read on lane ``lane`` with DuckDB's default
+        line buffer; again with a large one when a line is longer than the default takes."""
+        cursor, into = self.cursors[lane], f"TABLE {table}"
         try:
-            self.con.execute(sql.duck_batch_sql(names, timeline, self.selection, dedupe=dedupe))
+            cursor.execute(sql.duck_batch_sql(names, timeline, self.selection, dedupe=dedupe, table=into))
         except self.invalid_input as error:
             if "maximum_object_size" not in str(error):
                 raise
-            self.con.execute(sql.duck_batch_sql(names, timeline, self.selection, large_objects=True, dedupe=dedupe))
+            cursor.execute(sql.duck_batch_sql(names, timeline, self.selection, large_objects=True,
+                                              dedupe=dedupe, table=into))
 
     def counts(self) -> dict[str, Any]:
         """The summary's counts over every event of the batch (``fresh``), one scan."""
@@ -374,6 +436,10 @@ class Reader:
             OR lower(org_login) IN (SELECT login FROM sel_owners), FALSE)"""
 
     def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+        for cursor in self.cursors:
+            cursor.close()
         self.con.close()
 
 
@@ -751,8 +817,7 @@ def harvest_archive(conn: sqlite3.Connection, config: Config, *, files: list[Pat
             record_hours(conn, read, [])
 
     try:
-        for batch in batches(files or [], batch_files, batch_bytes):
-            counts, rows = reader.read(batch)
+        for batch, counts, rows in reader.read_all(batches(files or [], batch_files, batch_bytes)):
             add_counts(summary, counts)
             saver.learn(rows)
             if follow:  # the makers known so far: the store's and this run's network actors
@@ -815,6 +880,29 @@ def batches(files: list[Path], most: int = BATCH_FILES, budget: int = BATCH_BYTE
         size += weight
     if current:
         yield current
+
+
+def lane_shares(names: list[str], lanes: int) -> list[list[str]]:
+    """``names`` dealt into ``lanes`` shares of about equal bytes, largest first (a name
+    that is not a file weighs one byte).
+
+    >>> lane_shares(["a", "b", "c"], 2)
+    [['a', 'c'], ['b']]
+    """
+    shares: list[list[str]] = [[] for _ in range(max(lanes, 1))]
+    weights = [0] * len(shares)
+    for name in sorted(names, key=file_bytes, reverse=True):
+        lightest = weights.index(min(weights))
+        shares[lightest].append(name)
+        weights[lightest] += file_bytes(name) + 1
+    return [share for share in shares if share]
+
+
+def file_bytes(name: str) -> int:
+    try:
+        return Path(name).stat().st_size
+    except OSError:
+        return 0
 
 
 def add_counts(summary: ArchiveSummary, counts: dict[str, Any]) -> None:

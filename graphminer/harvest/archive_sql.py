@@ -445,8 +445,8 @@ LARGE_OBJECT_BYTES = 128 << 20
 
 
 def duck_batch_sql(files: list[str], timeline: bool, selection: Selection, large_objects: bool = False,
-                   dedupe: bool = False) -> str:
-    """Read hourly files of one format into the temp table ``batch``: every event's type,
+                   dedupe: bool = False, table: str = "TEMP TABLE batch") -> str:
+    """Read hourly files of one format into ``table`` (a batch): every event's type,
     file, ``selected`` (the filter), ``kept`` (selected, or maybe an outside act) and
     per-event counts (``COUNTS``); the id, time and raw actor, repo, org and payload of the
     kept events only (``duck_picked_sql`` takes their fields), the raw columns as JSON text:
@@ -465,7 +465,7 @@ def duck_batch_sql(files: list[str], timeline: bool, selection: Selection, large
     kept = ", ".join(f"CASE WHEN kept THEN to_json({name}) END AS {name}" for name in KEPT)
     ids = ("id, TRY_CAST(id AS BIGINT) AS event_id, created_at" if dedupe else
            "CASE WHEN kept THEN id END AS id, NULL::BIGINT AS event_id, CASE WHEN kept THEN created_at END AS created_at")
-    return f"""CREATE OR REPLACE TEMP TABLE batch AS
+    return f"""CREATE OR REPLACE {table} AS
 WITH shaped AS ({shaped}),
 marked AS (SELECT *, {duck_filter(selection)} AS selected FROM shaped),
 weighed AS (SELECT *, selected OR {duck_outside(selection)} AS kept FROM marked)
