@@ -118,7 +118,7 @@ def phase_analyse(store: Path) -> dict:
     times["total_cpu_s"] = time.process_time() - cpu_started
     times["peak_mb"] = peak_mb()
     times["duckdb_memory"] = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    events = columnar.events_frame()  # the frame readers get (docs/events.md), not timed
+    events = baseline_frame(con)  # not timed
     runs, cpu_runs = [], []
     for _ in range(5):  # a shared machine: the fastest of five passes
         step, cpu_step = time.perf_counter(), time.process_time()
@@ -127,11 +127,27 @@ def phase_analyse(store: Path) -> dict:
         cpu_runs.append(time.process_time() - cpu_step)
     times["baseline_groupby_min_s"] = min(runs)
     times["baseline_cpu_s"] = min(cpu_runs)
-    times["events"] = len(events)
-    times["makers"] = int(events["maker"].nunique())
-    times["repos"] = int(events["repo"].nunique())
+    times["events"], times["makers"], times["repos"] = con.execute(
+        "SELECT count(*), count(DISTINCT maker), count(DISTINCT repo_id) FROM events").fetchall()[0]
     times["milestones_reached"] = int(network.notna().sum().sum())
     return times
+
+
+def baseline_frame(con) -> object:
+    """The two columns of the events frame readers get (``Columnar.events_frame``: rows in
+    its order, ``ts`` as datetime64[ns, UTC], ``maker`` as Python strings) that the baseline
+    reads, made as that frame makes them; the whole frame (26 columns, strings in most) took
+    past 8 GB at 10M events. Its groupby-min measured as fast as on the whole frame (0.18 s
+    both, 1.26M events)."""
+    from graphminer.columnar.build import ORDER_KEY
+    from graphminer.columnar.frames import stamps
+
+    order = ", ".join("e." + key.strip() for key in ORDER_KEY.split(","))
+    frame = con.execute("SELECT e.t, mk.key AS maker FROM events e JOIN makers mk ON mk.code = e.maker "
+                        f"ORDER BY {order}").df()
+    frame.insert(0, "ts", stamps(frame.pop("t")))
+    frame["maker"] = frame["maker"].astype(object).where(frame["maker"].notna(), None)
+    return frame
 
 
 def phase_refresh(store: Path) -> dict:
