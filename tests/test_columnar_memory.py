@@ -1,6 +1,6 @@
 """DuckDB's memory cap (``graphminer.columnar.build.connect``): without one DuckDB keeps up
-to 80% of the machine's memory (the 10M-event bench world's analysis passed 12 GB); with
-it, it spills to disk past ``MEMORY``, or ``GRAPHMINER_DUCKDB_MEMORY`` when set."""
+to 80% of the machine's memory (the 10M-event bench world's first refresh passed 14 GB);
+with it, it spills to disk past ``MEMORY``, or ``GRAPHMINER_DUCKDB_MEMORY`` when set."""
 
 from __future__ import annotations
 

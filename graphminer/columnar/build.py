@@ -65,7 +65,7 @@ PR_SUBJECT = r"\(#(\d+)\)|^Merge pull request #(\d+)\b"
 COMMUNITY_FILE = "(?i)" + events.COMMUNITY_FILE.pattern
 
 # DuckDB's memory cap (``connect``): the issue's 4 GB at ten million events, less what
-# Python holds beside it (the graph's dicts, about 1 GB there)
+# Python holds beside it (the graph's dicts, about 1 GB there); the refresh spills past it
 MEMORY = "3GB"
 # (table, SQL over the store, DuckDB column types); ``{where}`` restricts to the repos asked.
 STAGED: tuple[tuple[str, str, dict[str, str]], ...] = (
@@ -132,8 +132,10 @@ def connect(path: str | None = None, read_only: bool = False) -> duckdb.DuckDBPy
     """A DuckDB connection (in memory, or the file at ``path``), times read as UTC, at most
     two threads (the machines this runs on are shared) and at most ``MEMORY`` of memory
     (``GRAPHMINER_DUCKDB_MEMORY`` to change it): past it DuckDB spills to disk instead of
-    keeping up to 80% of the machine's memory, its own default (measured: the analysis of
-    the 10M-event bench world went past 12 GB without a cap; 41 s and 3.9 GB with it)."""
+    keeping up to 80% of the machine's memory, its own default (measured on the 10M-event
+    bench world: the first refresh's ``derive`` passed 14 GB without a cap and was stopped;
+    with it the refresh ends at 5.6 GB, Python's staging frames, and the analysis, 3.3 GB
+    either way, takes as long)."""
     import duckdb  # start-up: only the analysis pays for importing DuckDB
 
     con = duckdb.connect(path or ":memory:", read_only=read_only)
