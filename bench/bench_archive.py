@@ -220,7 +220,7 @@ def bench_real(events: int, runs: int = 1) -> None:
     same = {key: duck[key] == plain[key] for key in ("events", "by_type", "merged_prs",
                                                        "pushes_commits_not_listed", "hashed_emails", "selected")}
     threads = duckdb_threads()
-    print(f"  DuckDB (graphminer's reader, {threads} threads): {duck['seconds']:.1f} s (CPU {duck['cpu']:.1f} s), "
+    print(f"  DuckDB (graphminer's reader, {threads} lanes of 1 thread): {duck['seconds']:.1f} s (CPU {duck['cpu']:.1f} s), "
           f"peak {duck['peak_mb']:,.0f} MB, {duck['events']:,} events, {duck['selected']:,} selected")
     print(f"  plain json loop (1 thread):        {plain['seconds']:.1f} s (CPU {plain['cpu']:.1f} s), "
           f"peak {plain['peak_mb']:,.0f} MB, {plain['events']:,} events, {plain['selected']:,} selected")
