@@ -350,19 +350,29 @@ def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool)
     each table emptied first when ``whole``). Returns how many rows were written per table."""
     written = {}
     for table, columns, key in TABLES:
-        upserts = con.execute(f"SELECT {quoted(columns)} FROM up_{table} "
-                              f"ORDER BY {quoted(key)}").fetchall()
-        deletes = con.execute(f"SELECT {quoted(key)} FROM del_{table}").fetchall()
         if whole:
             conn.execute(f"DELETE FROM {table}")
-        if deletes:
-            conn.executemany(f"DELETE FROM {table} WHERE "
-                             + " AND ".join(f"{column} = ?" for column in key), deletes)
-        if upserts:
-            conn.executemany(f"INSERT OR REPLACE INTO {table}({', '.join(columns)}) VALUES "
-                             f"({', '.join('?' for _ in columns)})", upserts)
-        written[table] = len(upserts) + len(deletes)
+        # read in batches: a first refresh writes every row (tens of millions of Python
+        # tuples at ten million events)
+        written[table] = batched(
+            con.execute(f"SELECT {quoted(key)} FROM del_{table}"), conn,
+            f"DELETE FROM {table} WHERE " + " AND ".join(f"{column} = ?" for column in key))
+        written[table] += batched(
+            con.execute(f"SELECT {quoted(columns)} FROM up_{table} ORDER BY {quoted(key)}"), conn,
+            f"INSERT OR REPLACE INTO {table}({', '.join(columns)}) VALUES "
+            f"({', '.join('?' for _ in columns)})")
     return written
+
+
+def batched(result: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, statement: str,
+            size: int = 100_000) -> int:
+    """Run ``statement`` on ``conn`` for each row of a DuckDB ``result``, fetched ``size``
+    rows at a time; returns how many rows."""
+    count = 0
+    while rows := result.fetchmany(size):
+        conn.executemany(statement, rows)
+        count += len(rows)
+    return count
 
 
 def keep_written(con: duckdb.DuckDBPyConnection, whole: bool, marks: bool) -> None:
