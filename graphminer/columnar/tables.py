@@ -332,9 +332,9 @@ def steps_joins(alias: str) -> str:
     """SQL: the joins of ``steps_sql``'s CTEs to the events ``alias`` (``STEPPED_VALUES``)."""
     return f"""LEFT JOIN steps s ON s.seq = {alias}.seq
         LEFT JOIN others_repo orep ON orep.maker = {alias}.maker AND orep.t = {alias}.t
-             AND orep.unit = {alias}.repo_id AND {alias}.action AND NOT {alias}.is_bot
+             AND {alias}.repo_id IS NOT NULL AND {alias}.action AND NOT {alias}.is_bot
         LEFT JOIN others_org oorg ON oorg.maker = {alias}.maker AND oorg.t = {alias}.t
-             AND oorg.unit = {alias}.org AND {alias}.action AND NOT {alias}.is_bot"""
+             AND {alias}.org IS NOT NULL AND {alias}.action AND NOT {alias}.is_bot"""
 
 
 def derive_in_place(con: duckdb.DuckDBPyConnection, only: str) -> bool:
@@ -424,30 +424,25 @@ def place(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def others(unit: str, name: str) -> str:
-    """SQL (a CTE ``others_<name>``): per maker, second and ``unit`` they acted in, the time
-    of their latest action in another unit at or before it. The seconds of a maker are
-    labelled with their one unit (or as several); runs of equal labels follow each other;
-    a second of one unit looks back to the last second of the run before its own, a
-    second of several units to itself."""
+    """SQL (a CTE ``others_<name>``): per maker and second they acted in, the time of their
+    latest action in another ``unit`` at or before it (the same for each of that second's
+    actions). The seconds of a maker are labelled with their one unit (or as several); runs
+    of equal labels follow each other; a second of one unit looks back to the last second
+    of the run before its own (the second before the latest run start), a second of several
+    units to itself."""
     return f"""
         seconds_{name} AS (
             SELECT maker, t, min({unit}) <> max({unit}) AS several, min({unit}) AS the_unit
             FROM acts GROUP BY maker, t),
         placed_{name} AS (
-            SELECT *, lag(t) OVER w AS prev_t,
-                   row_number() OVER w = 1 OR several OR lag(several) OVER w
-                       OR the_unit <> lag(the_unit) OVER w AS new_run
+            SELECT *, CASE WHEN row_number() OVER w = 1 OR several OR lag(several) OVER w
+                                OR the_unit <> lag(the_unit) OVER w
+                           THEN lag(t) OVER w END AS run_prev
             FROM seconds_{name} WINDOW w AS (PARTITION BY maker ORDER BY t)),
-        runs_{name} AS (
-            SELECT *, sum(CASE WHEN new_run THEN 1 ELSE 0 END) OVER (
-                       PARTITION BY maker ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run,
-                   CASE WHEN new_run THEN prev_t END AS run_prev
-            FROM placed_{name}),
         others_{name} AS (
-            SELECT a.maker, a.t, a.{unit} AS unit,
-                   CASE WHEN r.several THEN r.t ELSE r.before END AS other_t
-            FROM (SELECT DISTINCT maker, t, {unit} FROM acts) a
-            JOIN (SELECT *, max(run_prev) OVER (PARTITION BY maker, run) AS before
-                  FROM runs_{name}) r ON r.maker = a.maker AND r.t = a.t)"""
+            SELECT maker, t, CASE WHEN several THEN t ELSE last_value(run_prev IGNORE NULLS) OVER (
+                       PARTITION BY maker ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                   END AS other_t
+            FROM placed_{name})"""
 def _ids_frame(repo_ids: list[int]):
     return pd.DataFrame({"repo_id": pd.Series([int(r) for r in repo_ids], dtype="int64")})
