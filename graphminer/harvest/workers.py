@@ -12,6 +12,7 @@ with another worker's: the store stays single-writer and SIGKILL-safe.
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -96,6 +97,11 @@ def sleeper(stop: threading.Event) -> Callable[[float], None]:
     return sleep
 
 
+def on_main_thread() -> bool:
+    """Whether this is the main thread (the one Python's signal handlers run in)."""
+    return threading.current_thread() is threading.main_thread()
+
+
 def run_workers(parts: list[list[Any]], work: Callable[[int, list[Any], threading.Event], None],
                 stop: threading.Event | None = None) -> None:
     """``work(worker, its items, stop)`` in a thread per part; the first error of any worker
@@ -114,8 +120,17 @@ def run_workers(parts: list[list[Any]], work: Callable[[int, list[Any], threadin
 
     threads = [threading.Thread(target=guarded, args=(index, part), name=f"worker-{index + 1}")
                for index, part in enumerate(parts) if part]
-    for thread in threads:
-        thread.start()
+    # Ctrl-C or SIGTERM while the threads start is held until all have started, so that it is
+    # raised below, where they are stopped and joined: raised between two starts, it once left
+    # a worker writing the store while the main thread marked the run interrupted (SIGSEGV)
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if on_main_thread() else None
+    try:
+        for thread in threads:
+            thread.start()
+    finally:
+        if previous is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     try:
         for thread in threads:
             thread.join()
