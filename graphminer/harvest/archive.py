@@ -303,7 +303,7 @@ class Reader:
         (in the crawl era, events already seen in an earlier hour dropped); the lanes start
         on the ``following`` batch before this one's rows are taken."""
         hours = [hour_of(path.name) for path in files]
-        dedupe = max(hours) >= sql.CRAWL_HOUR_FROM  # before, one file an hour of created_at: nothing is filed twice
+        _, dedupe = batch_era(hours)
         self.take_batch(files)
         if following:
             self.start_batch(following)
@@ -334,8 +334,7 @@ class Reader:
         """Set the lanes reading these files (each its share, by size, into its own table of
         the generation the view ``batch`` does not show), in the background where there is
         more than one lane."""
-        hours = [hour_of(path.name) for path in files]
-        timeline, dedupe = hours[0] < sql.EVENTS_API_FROM, max(hours) >= sql.CRAWL_HOUR_FROM
+        timeline, dedupe = batch_era([hour_of(path.name) for path in files])
         generation = 1 - self.generation
         shares = lane_shares([str(path) for path in files], min(self.lanes, len(files)))
         tables = [f"batch_{generation}_{lane}" for lane in range(len(shares))]
@@ -891,11 +890,18 @@ def lane_shares(names: list[str], lanes: int) -> list[list[str]]:
     """
     shares: list[list[str]] = [[] for _ in range(max(lanes, 1))]
     weights = [0] * len(shares)
-    for name in sorted(names, key=file_bytes, reverse=True):
+    for size, name in sorted(((file_bytes(name) + 1, name) for name in names), key=lambda pair: -pair[0]):
         lightest = weights.index(min(weights))
         shares[lightest].append(name)
-        weights[lightest] += file_bytes(name) + 1
+        weights[lightest] += size
     return [share for share in shares if share]
+
+
+def batch_era(hours: list[datetime]) -> tuple[bool, bool]:
+    """(Timeline format, crawl era) of a batch's hours: before 2015 one format, the
+    Timeline's; from 2025-05-24 an event may be filed in two hours, so it is deduped
+    (before, one file an hour of created_at: nothing is filed twice)."""
+    return hours[0] < sql.EVENTS_API_FROM, max(hours) >= sql.CRAWL_HOUR_FROM
 
 
 def file_bytes(name: str) -> int:
