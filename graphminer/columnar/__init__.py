@@ -99,13 +99,13 @@ class Columnar:
 
     @classmethod
     def in_memory(cls, conn: sqlite3.Connection, config: Config | None,
-                  outside: pd.DataFrame | None = None) -> Columnar:
+                  outside: pd.DataFrame | None = None, lanes: int | None = None) -> Columnar:
         """The tables built from the whole store in memory (nothing is written); ``outside``
         are the followed makers' acts (``graphminer.careers.outside_acts``)."""
         con = build.connect()
         tables.create(con)
         tables.load(con, conn, config, None)
-        return cls(con, config, outside)
+        return cls(con, config, outside, lanes)
 
     @classmethod
     def for_store(cls, conn: sqlite3.Connection, config: Config | None,
