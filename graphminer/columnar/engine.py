@@ -384,7 +384,9 @@ class Engine:
                 UNION ALL
                 {roles}) AS every
             GROUP BY maker, q""")
-        self.run([marks, reached])
+        # (one after the other on DuckDB's threads: stage_reached is a few hundredths of a
+        # second, a second lane would idle while stage_marks runs on one thread)
+        self.lanes.run([reached, marks], alone=True)
         return "stage_marks", "stage_reached"
 
     def quarter_number(self, moment: int) -> int:
