@@ -36,7 +36,8 @@ SHARED_READERS = frozenset({"creator", "organiser", "coder_to_organiser"})
 # take them when ready (measured on the bench's world: the role candidates and the fused
 # pass are 0.1-0.3 s each, a milestone's earliest over its candidates 0.01-0.07 s; the
 # fused pass's join back, 0.16 s, last would leave one lane idle); then the others.
-FIRST = ("shared_responders", "cand_maintainer", "fused_a", "fused_b", "acts_network_fused",
+# ``{acts}``: the act table's name.
+FIRST = ("shared_responders", "cand_maintainer", "fused_a", "fused_b", "{acts}_fused",
          "shared_creators", "shared_roles", "cand_organiser", "cand_core")
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ class Engine:
             if fused:
                 parts["fused"] = self.fused(moment, limits, keys, fused, steps)
                 after["fused"] = ("fused_a", "fused_b")
-            if self.lanes.count == 1 or self.only is not None:  # one statement
+            if self.lanes.count == 1:  # one statement
                 union = "\nUNION ALL\n".join(parts.values())
                 steps.append(self.step(table, union, after=tuple(step.name for step in steps)))
             else:  # each milestone's part on the first free lane, once its candidates are made
@@ -239,7 +240,8 @@ class Engine:
                 union = "\nUNION ALL\n".join(f"SELECT * FROM {table}_{name}" for name in parts)
                 steps.append(Step(table, f"CREATE OR REPLACE VIEW {table} AS {union}",
                                   tuple(f"{table}_{name}" for name in parts)))
-                steps.sort(key=lambda step: FIRST.index(step.name) if step.name in FIRST else len(FIRST))
+                first = [name.format(acts=table) for name in FIRST]
+                steps.sort(key=lambda step: first.index(step.name) if step.name in first else len(first))
             self._tables[table] = (followed, names)
         self.run(steps)
         return table
