@@ -19,7 +19,6 @@ the tests hold this one to.
 from __future__ import annotations
 
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,7 @@ from graphminer.columnar import build, rules, tables
 from graphminer.columnar.copy import open_copy
 from graphminer.columnar.engine import Engine
 from graphminer.columnar.frames import PORTED_COLUMNS, events_frame
-from graphminer.columnar.graph import GraphRows, bipartite_graph, graph_rows
+from graphminer.columnar.graph import bipartite_graph
 from graphminer.columnar.lanes import lane_count
 from graphminer.events import COLUMNS
 from graphminer.trajectory import thresholds
@@ -97,7 +96,6 @@ class Columnar:
         # (its independent statements side by side: ``graphminer.columnar.lanes``; one lane
         # makes its tables the connection's own temporary ones, which a refresh reads)
         self.engine = Engine(con, lane_count() if lanes is None else lanes)
-        self.ahead: tuple[int, GraphRows] | None = None  # the graph's rows read with the stages
 
     @classmethod
     def in_memory(cls, conn: sqlite3.Connection, config: Config | None,
@@ -135,24 +133,10 @@ class Columnar:
         return self.engine.milestones(seconds(as_of), self.limits, scope, self.outside)
 
     def stages(self, as_of: Any) -> pd.DataFrame:
-        """``graphminer.trajectory.stages``: one stage per maker per quarter. On several
-        lanes, the graph of the same as_of (which usually follows, built with these stages)
-        has its rows read on the second lane meanwhile: the stages' statements come one
-        after the other, and the second lane would idle."""
-        moment = seconds(as_of)
-        if self.engine.lanes.count < 2:
-            return self.engine.stages(moment, self.limits, self.outside)
-        self.ahead = None
-        with ThreadPoolExecutor(1, thread_name_prefix="duckdb-lane") as pool:
-            rows = pool.submit(graph_rows, self.engine.lanes.cursors[1], moment, False)
-            frame = self.engine.stages(moment, self.limits, self.outside)
-            self.ahead = (moment, rows.result())
-        return frame
+        """``graphminer.trajectory.stages``: one stage per maker per quarter."""
+        return self.engine.stages(seconds(as_of), self.limits, self.outside)
 
     def graph(self, as_of: Any, stages: pd.DataFrame | None = None,
               labels: dict[str, str] | None = None, include_bots: bool = False) -> nx.Graph:
         """``graphminer.graph.maker_project_graph`` of the events up to ``as_of``."""
-        moment, rows = seconds(as_of), None
-        if self.ahead is not None and self.ahead[0] == moment and not include_bots:
-            rows, self.ahead = self.ahead[1], None
-        return bipartite_graph(self.con, moment, stages, labels, include_bots, rows)
+        return bipartite_graph(self.con, seconds(as_of), stages, labels, include_bots)

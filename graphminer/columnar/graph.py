@@ -71,31 +71,24 @@ def counted(con: duckdb.DuckDBPyConnection, group: str, width: int, extra: str =
 
 
 def bipartite_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.DataFrame | None,
-                    labels: Mapping[str, str] | None, include_bots: bool = False,
-                    rows: GraphRows | None = None) -> nx.Graph:
+                    labels: Mapping[str, str] | None, include_bots: bool = False) -> nx.Graph:
     """``graphminer.graph.maker_project_graph`` of the events up to ``moment`` (epoch
     seconds): nodes and edges count actions; ``stages`` as ``graphminer.trajectory.stages``
-    gives them (or None); ``labels`` maps maker keys to logins; ``rows``, ``graph_rows``'s
-    answer for the same moment and bots when already read."""
+    gives them (or None); ``labels`` maps maker keys to logins."""
     with collection_paused():
-        return built_graph(con, moment, stages, labels, include_bots, rows)
+        return built_graph(con, moment, stages, labels, include_bots)
 
 
-# the kinds of action (in the order they first come), then the makers', repositories' and
-# edges' rows (``counted``, and the edges': maker, repo, first and last day, one count per
-# kind, activity), as ``graph_rows`` reads them
-GraphRows = tuple[list[str], list[tuple], list[tuple], list[tuple]]
-
-
-def graph_rows(con: duckdb.DuckDBPyConnection, moment: int, include_bots: bool) -> GraphRows:
-    """What the graph of the events up to ``moment`` is built from, read by SQL (nothing
-    when no action counts)."""
+def built_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.DataFrame | None,
+                labels: Mapping[str, str] | None, include_bots: bool) -> nx.Graph:
+    """``bipartite_graph``'s work (with the collector paused)."""
+    graph = nx.Graph(rules="bipartite maker-project")
     actions = f"action AND t <= {moment}" + ("" if include_bots else " AND NOT is_bot")
     kinds = [row[0] for row in con.execute(
         f"SELECT CAST(kind AS VARCHAR) FROM events WHERE {actions} GROUP BY kind "
         "ORDER BY min(seq)").fetchall()]
     if not kinds:
-        return kinds, [], [], []
+        return graph
     width = len(kinds)
     edge_counts(con, kinds, actions)
     makers = counted(con, "e.maker", width, ", min(mk.key), min(o.org), bool_or(e.bot)",
@@ -111,17 +104,6 @@ def graph_rows(con: duckdb.DuckDBPyConnection, moment: int, include_bots: bool) 
         SELECT maker, repo_id, {day('first_t')}, {day('last_t')},
                {', '.join(f'k{index}' for index in range(width))}, n
         FROM g_edges ORDER BY first_seq""").fetchall()
-    return kinds, makers, repos, edges
-
-
-def built_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.DataFrame | None,
-                labels: Mapping[str, str] | None, include_bots: bool,
-                rows: GraphRows | None = None) -> nx.Graph:
-    """``bipartite_graph``'s work (with the collector paused)."""
-    graph = nx.Graph(rules="bipartite maker-project")
-    kinds, makers, repos, edges = rows if rows is not None else graph_rows(con, moment, include_bots)
-    if not kinds:
-        return graph
     current: dict[str, Any] = {}
     history: dict[str, Any] = {}
     if stages is not None and not stages.empty:
