@@ -112,31 +112,50 @@ def built_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.DataFram
         history = dict(zip(past.index.tolist(), past.tolist(), strict=True))
     given: Mapping[str, str] = labels if labels is not None else {}
     counts = [f"n_{kind}" for kind in kinds]
-    # the attributes in graphminer.graph's order, filled from each row as it comes; nodes
-    # and edges are added bare, then their attribute dicts filled in place (networkx would
-    # otherwise copy each given dict twice)
+    # the attributes in graphminer.graph's order, one dict per row as it comes
     maker_names = ("kind", "label", "org", "first_active", "last_active", "activity", *counts,
                    "is_bot", "stage", "stages")
     repo_names = ("kind", "label", "org", "first_active", "last_active", "activity", *counts,
                   "is_bot")
-    nodes = graph.nodes
-    maker_ids = {row[0]: f"maker:{row[1]}" for row in makers}
-    graph.add_nodes_from(maker_ids.values())
+    edge_names = ("first", "last", *counts, "weight")
+    maker_ids = {row[0]: "maker:" + row[1] for row in makers}
+    repo_ids = {row[0]: "repo:" + row[1] for row in repos}
+    nodes = {}
     for row in makers:
         key = row[1]
         label = given.get(key)
-        nodes[maker_ids[row[0]]].update(zip(maker_names, (
+        nodes[maker_ids[row[0]]] = dict(zip(maker_names, (
             "maker", key if label is None else label, row[2], *row[4:], row[3], current.get(key),
             history.get(key, [])), strict=True))
-    repo_ids = {row[0]: f"repo:{row[1]}" for row in repos}
-    graph.add_nodes_from(repo_ids.values())
-    for row in repos:
-        nodes[repo_ids[row[0]]].update(zip(repo_names, ("repo", row[1], row[2], *row[3:], False),
-                                           strict=True))
-    edge_names = ("first", "last", *counts, "weight")
-    pairs = [(maker_ids[row[0]], repo_ids[row[1]]) for row in edges]
-    graph.add_edges_from(pairs)
-    links = graph.edges
-    for pair, row in zip(pairs, edges, strict=True):
-        links[pair].update(zip(edge_names, row[2:], strict=True))
+    nodes.update((repo_ids[row[0]], dict(zip(repo_names, ("repo", row[1], row[2], *row[3:], False),
+                                             strict=True))) for row in repos)
+    links = [(maker_ids[row[0]], repo_ids[row[1]], dict(zip(edge_names, row[2:], strict=True)))
+             for row in edges]
+    return filled(graph, nodes, links)
+
+
+def filled(graph: nx.Graph, nodes: dict[Any, dict], links: list[tuple[Any, Any, dict]]) -> nx.Graph:
+    """``graph`` (new, empty) holding ``nodes`` (each with its attribute dict, in order) and
+    the undirected ``links`` (u, v, attribute dict) between them, in order: the dicts given
+    become the graph's own, as ``add_nodes_from`` and ``add_edges_from`` would make them
+    (they copy each dict twice, a third of the graph step on the bench's world). Written
+    into networkx's documented dict-of-dicts (``nx.Graph``, "Subclasses (Advanced)"):
+    ``_node`` (node -> attributes) and ``_adj`` (node -> neighbour -> the edge's one dict).
+
+    >>> graph = filled(nx.Graph(), {"a": {"kind": "maker"}, "b": {}}, [("a", "b", {"weight": 2})])
+    >>> list(graph.nodes(data=True)), list(graph.edges(data=True))
+    ([('a', {'kind': 'maker'}), ('b', {})], [('a', 'b', {'weight': 2})])
+    >>> same = nx.Graph()
+    >>> same.add_nodes_from([("a", {"kind": "maker"}), "b"])
+    >>> same.add_edge("a", "b", weight=2)
+    >>> nx.utils.graphs_equal(graph, same), graph.degree("b")
+    (True, 1)
+    """
+    assert not graph._node, "filled() builds a new graph"
+    graph._node.update(nodes)
+    adjacency = graph._adj
+    adjacency.update((node, {}) for node in nodes)
+    for u, v, attributes in links:
+        adjacency[u][v] = attributes
+        adjacency[v][u] = attributes
     return graph
