@@ -605,7 +605,7 @@ def test_where_the_engine_does_not_implement_the_running_rules_pandas_answers(sm
     assert unsupported() is None  # the running rules: the engine answers
     assert unsupported(keys=(*KEYS, "mentor")) == "no columnar query for mentor"
     assert unsupported(columns=(*COLUMNS, "mentored")) == "the columnar events have no mentored"
-    assert "rules version" in unsupported(version="5")
+    assert "rules version" in unsupported(version="6")
     read = {entry.key: entry.thresholds for entry in MILESTONES}
     read["core"] = (*read["core"], "core_min_years")
     assert unsupported(read=read) == "the columnar queries read other thresholds for core"

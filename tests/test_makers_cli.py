@@ -113,7 +113,7 @@ def test_trajectory_json_shape(store):
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert (answer["key"], answer["login"], answer["rules_version"], answer["as_of"]) == (
-        "2", "bob", "4", NOW)
+        "2", "bob", "5", NOW)
     assert answer["milestones"]["first_landed"] == "2020-03-05T00:00:00Z"
     assert answer["milestones"]["organiser"] == "2020-02-04T00:00:00Z"  # issue closed as completed
     trigger = answer["triggers"]["first_landed"]
