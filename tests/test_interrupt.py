@@ -130,3 +130,25 @@ def record_counts(store: Path) -> dict[str, int]:
                 for table in ("repos", "issues", "issue_comments", "reviews", "commits", "people")}
     finally:
         conn.close()
+
+
+def test_ctrl_c_while_the_workers_start_is_raised_once_every_started_worker_has_ended():
+    """Ctrl-C reaching the main thread while ``run_workers`` starts its threads (sent by the
+    first worker as it begins, so it arrives while the others are being started) is raised
+    only after every started worker was stopped and has ended: raised between two starts,
+    it once left a worker writing the store while the main thread closed it (SIGSEGV)."""
+    import threading
+
+    from graphminer.harvest.workers import run_workers
+
+    main = threading.main_thread().ident
+    ended: list[tuple[int, bool]] = []
+
+    def work(index: int, part: list, stop: threading.Event) -> None:
+        if index == 0:
+            signal.pthread_kill(main, signal.SIGINT)
+        ended.append((index, stop.wait(30)))  # True: stopped, not timed out
+
+    with pytest.raises(KeyboardInterrupt):
+        run_workers([[index] for index in range(8)], work)
+    assert sorted(ended) == [(index, True) for index in range(8)]

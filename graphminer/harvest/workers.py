@@ -120,24 +120,26 @@ def run_workers(parts: list[list[Any]], work: Callable[[int, list[Any], threadin
 
     threads = [threading.Thread(target=guarded, args=(index, part), name=f"worker-{index + 1}")
                for index, part in enumerate(parts) if part]
-    # Ctrl-C or SIGTERM while the threads start is held until all have started, so that it is
-    # raised below, where they are stopped and joined: raised between two starts, it once left
-    # a worker writing the store while the main thread marked the run interrupted (SIGSEGV)
+    # Ctrl-C or SIGTERM while the threads start is held until all have started (raised
+    # between two starts, it once left a worker writing the store while the main thread
+    # marked the run interrupted: SIGSEGV), and wherever it is raised from the first start
+    # on (even as the mask is lifted) the started threads are stopped and joined first
     held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if on_main_thread() else None
     try:
-        for thread in threads:
-            thread.start()
-    finally:
-        if previous is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held) if on_main_thread() else None
+        try:
+            for thread in threads:
+                thread.start()
+        finally:
+            if previous is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         for thread in threads:
             thread.join()
     except BaseException:
         stop.set()
         for thread in threads:
-            thread.join()
+            if thread.ident is not None:  # started
+                thread.join()
         raise
     real = [error for error in errors if not isinstance(error, Stopped)]
     if real or errors:
