@@ -37,9 +37,10 @@ Kinds (``kind``), each dated by docs/rules.md "Dating":
   PR number (0 if unknown), ``landed_by`` (``commit:SHA`` of that merge), ``imported``,
   ``merge_kind`` (``graphminer.landing.merge_kind`` of a merge), ``is_merge``,
   ``direct_push``, ``committer`` (maker key of the committer; null for
-  ``GitHub <noreply@github.com>``), ``community`` (touched a community file that makes
-  room for others: CONTRIBUTING, CODE_OF_CONDUCT, GOVERNANCE, SUPPORT, issue or pull
-  request templates, in any folder; a README is not one; only git sources know). Landed (and
+  ``GitHub <noreply@github.com>``), ``community`` (rules version 5: created a community
+  file that makes room for others, CONTRIBUTING, CODE_OF_CONDUCT, GOVERNANCE, SUPPORT,
+  issue or pull request templates, in any folder, a README not being one: the first commit
+  of the repository to touch that path, ``community_created``; only git sources know). Landed (and
   then an action) when it is not a merge and did not come in through a PR, or came in
   through one whose merged PR the store does not hold (git-only history: a squash commit
   is its author's; a merge lands one contribution per distinct author of the non-merge
@@ -103,8 +104,8 @@ COLUMNS = [
 NOT_PERFORMED_EVENTS = frozenset({"mentioned", "subscribed", "unsubscribed"})
 GITHUB_COMMITTER_EMAIL = "noreply@github.com"
 PR_SUBJECT = re.compile(r"\(#(\d+)\)|^Merge pull request #(\d+)\b")
-# Community files that make room for others (rules version 4; a README is not one), in any
-# folder: CONTRIBUTING*, CODE_OF_CONDUCT*, GOVERNANCE*, SUPPORT*, PULL_REQUEST_TEMPLATE*, and
+# Community files that make room for others (rules version 4; a README is not one; creating
+# one is an organiser act from version 5), in any folder: CONTRIBUTING*, CODE_OF_CONDUCT*, GOVERNANCE*, SUPPORT*, PULL_REQUEST_TEMPLATE*, and
 # anything under an ISSUE_TEMPLATE folder.
 COMMUNITY_FILE = re.compile(
     r"(^|/)(CONTRIBUTING|CODE_OF_CONDUCT|GOVERNANCE|SUPPORT|PULL_REQUEST_TEMPLATE)[^/]*$"
@@ -569,7 +570,7 @@ def commit_rows(conn: sqlite3.Connection, repos: pd.DataFrame, items: pd.DataFra
         & commits["committer_key"].notna()
     )
     commits["landed"] = landed_commits(commits, held_prs(items))
-    commits["community"] = community_touched(commits["files"])
+    commits["community"] = community_created(commits)
     authored = pd.DataFrame({
         "ts": commits["reached_at"], "maker": commits["author_key"],
         "org": commits["org"], "repo": commits["repo"], "kind": "commit",
@@ -794,14 +795,35 @@ def pr_numbers(commits: pd.DataFrame, items: pd.DataFrame, pull_refs: pd.DataFra
     return pd.Series(numbers, index=commits.index, dtype="int64")
 
 
-def community_touched(files: pd.Series) -> pd.Series:
-    """Whether each commit's file list (git sources only) touches a community file."""
-    def touches(text: Any) -> bool:
-        if not isinstance(text, str) or not text:
-            return False
-        return any(COMMUNITY_FILE.search(path) for path in json.loads(text))
-
-    return files.map(touches).astype(bool)
+def community_created(commits: pd.DataFrame) -> pd.Series:
+    """Whether each commit created a community file (rules version 5): it is the first
+    commit of its repository whose file list (git sources only) holds that community
+    path, by the time it landed (``reached_at``), then its committer date, then sha.
+    File lists carry paths, not git's A/M status, so the first to touch a path within the
+    harvested history is its creation; a path deleted and made again is not created again,
+    and a file renamed (git's ``--no-renames``: the old path deleted, the new one added)
+    is created under its new path. Every copy that counts is read, bots' and opted-out
+    people's too, so that a file they created is nobody's creation, not the next editor's."""
+    created = pd.Series(False, index=commits.index)
+    rows, paths = [], []
+    for row, text in commits["files"].items():
+        if isinstance(text, str) and text:
+            for path in json.loads(text):
+                if COMMUNITY_FILE.search(path):
+                    rows.append(row)
+                    paths.append(path)
+    if not rows:
+        return created
+    touched = pd.DataFrame({
+        "row": rows, "path": paths,
+        "repo_id": commits.loc[rows, "repo_id"].to_numpy(),
+        "reached_at": commits.loc[rows, "reached_at"].replace("", None).fillna("9999").to_numpy(),
+        "committed_at": commits.loc[rows, "committer_date"].replace("", None).fillna("9999").to_numpy(),
+        "sha": commits.loc[rows, "sha"].to_numpy()})
+    first = touched.sort_values(["reached_at", "committed_at", "sha"], kind="stable").drop_duplicates(
+        ["repo_id", "path"])
+    created.loc[first["row"].unique()] = True
+    return created
 
 
 # --- people -----------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from typing import Any
 
 # The version of the rules the running code computes (docs/rules.md); written into every
 # output, and tables precomputed under another version are recomputed, never served.
-RULES_VERSION = "4"
+RULES_VERSION = "5"
 
 EARLIEST = "earliest"  # org and network scope: the earliest of the repo-scope dates
 WHOLE = "whole"  # computed on all the maker's actions in the scope
@@ -191,8 +191,8 @@ ROLE_MEANINGS: dict[str, str] = {
             "project with a team.",
     "organiser": "made room for others: welcomed a newcomer's first issue or pull request, "
                  "labelled work for newcomers, saw an issue they raised through, started a "
-                 "project others joined, or wrote a contributing guide, code of conduct or "
-                 "issue template (a README is not one).",
+                 "project others joined, or created a project's contributing guide, code of "
+                 "conduct or issue template (a README is not one; editing one is not).",
 }
 
 # Kinds of action (events.py's ``kind``) in words a board member uses.

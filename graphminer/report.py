@@ -287,7 +287,7 @@ def cards_view(head: dict[str, Any], git_only: bool = False) -> list[dict[str, A
                    + (f" Half of them got there within {plain_duration(to_maintainer)} of first taking part."
                       if to_maintainer is not None else ""), "share": None, "after": ""},
         {"number": c.get("organiser", 0), "what": "became organisers",
-         "before": "Git history shows this only through community files and projects others joined; "
+         "before": "Git history shows this only through contributing guides and templates they created and projects others joined; "
                    "welcoming newcomers and sorting issues are not observable from git history."
                    if git_only else
                    "They welcomed newcomers, sorted issues for others or started projects that others joined.",

@@ -54,7 +54,7 @@ PULL_REF_DATING = ("first_pr is dated at the pull request's head commit (read fr
 GIT_HIDES = ("issues, comments, reviews and triage are not in git history, so first_issue, "
              "first_comment, triager, reviewer and coder_to_organiser are not observable (nor "
              "where people went beyond the organisations: following needs their accounts), and "
-             "organiser is seen only through community files and founded projects")
+             "organiser is seen only through community files created and founded projects")
 
 
 class RepoSources(NamedTuple):

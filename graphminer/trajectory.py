@@ -405,7 +405,8 @@ def first_response_rows(ev: pd.DataFrame, network_first_contact: pd.Series,
 def organiser_candidates(ev: pd.DataFrame, responders: pd.DataFrame, creators: pd.DataFrame,
                          limits: dict[str, Any]) -> pd.DataFrame:
     """First responder (``first_response_rows``), organiser label, issue closed as completed
-    by someone else, creator of a repo where another maker acted, community files."""
+    by someone else, creator of a repo where another maker acted, creator of a community file
+    (rules version 5: the commit rows ``community`` marks, ``events.community_created``)."""
     labels = {label.lower() for label in limits["organiser_labels"]}
     labeled = ev[ev["kind"].eq("issue_event") & ev["subkind"].eq("labeled") & ev["someone_else"]
                  & ev["target"].str.startswith("issue:")

@@ -55,7 +55,7 @@ def plain_km_median(durations: list[tuple[float, bool]]) -> float | None:
 
 def test_funnel_agrees_with_ground_truth(world: dict) -> None:
     stats, truth = world["stats"], world["truth"]
-    assert stats["rules_version"] == truth["rules_version"] == "4"
+    assert stats["rules_version"] == truth["rules_version"] == "5"
     assert stats["as_of"] == truth["as_of"]
     people = [m for m in truth["makers"].values() if not m["is_bot"] and not m["role_account"]
               and m["milestones"].get("first_contact")]

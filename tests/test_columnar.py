@@ -29,7 +29,7 @@ from test_events_support import world_to_store
 from test_git_logs_milestones import LOGS
 from test_git_support import run as run_cli
 from test_git_support import write_config
-from test_rules_invariants import NOW, acts, random_world
+from test_rules_invariants import NOW, acts, community_world, random_world
 
 from graphminer import identity, precompute, trajectory
 from graphminer.columnar import Columnar, build, copy, rules, tables
@@ -126,6 +126,17 @@ def test_a_generated_world_agrees(world_store):
 def test_random_worlds_agree(tmp_path, plan):
     conn = random_world(plan).store(tmp_path / f"random{next(STORES)}.sqlite")
     assert differences(conn, None, as_of=NOW) == []
+
+
+def test_community_file_creators_agree(tmp_path):
+    """Rules version 5: only the first commit of a repo to touch a community path (ties of
+    landing broken by committer date) is an organiser act, a bot's creation nobody's."""
+    conn = community_world().store(tmp_path / "community.sqlite")
+    identity.refresh(conn, load_config(None))
+    engine = Columnar.in_memory(conn, None)
+    created = engine.events_frame().query("community")
+    assert sorted(created["maker"]) == ["2", "4", "5", "50"]
+    assert differences(conn, None, as_of=NOW, columnar=engine) == []
 
 
 @pytest.mark.parametrize("name", LOGS)
@@ -227,6 +238,56 @@ def test_tags_role_accounts_and_landing_acts_agree_night_by_night(tmp_path):
     tag(repo, "v1.1", ann)
     conn, events = night()
     assert events["subkind"].eq("tag").sum() == 2
+
+
+def test_a_copy_and_tables_of_rules_version_4_are_made_again(tmp_path, monkeypatch):
+    """A store refreshed under rules version 4 (its copy's ``community`` marking every
+    commit that touched a community file, in layout "3"; its tables precomputed as "4",
+    the editor an organiser): the first refresh under version 5 rebuilds the copy and
+    recomputes the tables, so the maker who only edited the guide is no organiser."""
+    import duckdb
+    from test_git_support import Repo
+
+    ann, bo = ("Ann Lee", "ann@example.org"), ("Bo Chen", "bo@example.org")
+    repo = Repo(tmp_path / "work")
+    repo.commit(ann, "Initial commit")
+    repo.commit(ann, "Contributing guide", files=["CONTRIBUTING.md"])
+    edit = repo.commit(bo, "Fix a typo in the guide", files=["CONTRIBUTING.md"])
+    config_path = write_config(tmp_path)
+    config = load_config(config_path)
+    store = tmp_path / "store.sqlite"
+    result = run_cli("harvest-git", str(repo.path), "--store", str(store), "--config", str(config_path))
+    assert result.exit_code == 0, result.output
+    conn = open_store(store)
+    bo_key = conn.execute("SELECT author_key FROM commit_makers WHERE sha = ?", (edit,)).fetchone()[0]
+
+    def organisers() -> set[str]:
+        return {row[0] for row in conn.execute(
+            "SELECT maker_key FROM traj_milestones WHERE scope = 'network' AND milestone = 'organiser'")}
+
+    assert bo_key not in organisers()
+    with monkeypatch.context() as old:
+        old.setattr(tables, "SCHEMA_VERSION", "3")
+        settings_v4 = copy.settings(conn, config)
+    con = duckdb.connect(str(copy.copy_path(conn)))
+    con.execute("UPDATE _copy SET value = ? WHERE key = 'settings'", [settings_v4])
+    con.execute("UPDATE events SET community = TRUE WHERE sha = ? AND kind = 'commit'", [edit])
+    con.close()
+    with conn:
+        conn.execute("UPDATE _precomputed SET rules_version = '4'")
+        conn.execute("CREATE TEMP TABLE planted AS SELECT * FROM traj_milestones WHERE maker_key = ? "
+                     "AND milestone = 'first_contact'", (bo_key,))
+        conn.execute("UPDATE planted SET milestone = 'organiser'")
+        conn.execute("INSERT INTO traj_milestones SELECT * FROM planted")
+    assert bo_key in organisers()
+    done = precompute.refresh(conn, config)
+    assert done["rebuilt"] and not done["quiet"]
+    assert conn.execute("SELECT rules_version FROM _precomputed").fetchone()[0] == "5"
+    assert bo_key not in organisers()
+    engine = Columnar.for_store(conn, config)
+    assert f"commit:{edit}" not in engine.events_frame().query("community")["target"].tolist()
+    engine.con.close()
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
 
 
 def plant_following(conn: sqlite3.Connection) -> None:
@@ -544,7 +605,7 @@ def test_where_the_engine_does_not_implement_the_running_rules_pandas_answers(sm
     assert unsupported() is None  # the running rules: the engine answers
     assert unsupported(keys=(*KEYS, "mentor")) == "no columnar query for mentor"
     assert unsupported(columns=(*COLUMNS, "mentored")) == "the columnar events have no mentored"
-    assert "rules version" in unsupported(version="5")
+    assert "rules version" in unsupported(version="6")
     read = {entry.key: entry.thresholds for entry in MILESTONES}
     read["core"] = (*read["core"], "core_min_years")
     assert unsupported(read=read) == "the columnar queries read other thresholds for core"

@@ -75,4 +75,4 @@ def test_every_copy_of_the_rules_version_agrees():
     from graphminer import precompute
     from graphminer.fakehub import truth
 
-    assert precompute.RULES_VERSION == trajectory.RULES_VERSION == truth.RULES_VERSION == "4"
+    assert precompute.RULES_VERSION == trajectory.RULES_VERSION == truth.RULES_VERSION == "5"

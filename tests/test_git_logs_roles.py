@@ -7,22 +7,29 @@ makers with landed work where there are 20 or more; 15% in hackforla/website), a
 holds the three long-term makers with the most authored commits (``counts.commits``); at
 most a quarter of the maintainers (where there are four or more) got there within a day of
 first contact; no bot or role account holds a milestone; the invariants of the rules hold
-at every scope. Which identities are bots or roles is read here from the rule's text
+at every scope. Organisers (rules version 5) are the people who created a community file,
+read here from the log's own ``--raw`` lines, and the repository's founder: a few, not
+everyone onboarding asked to edit the contributing guide. Which identities are bots or roles is read here from the rule's text
 (docs/rules.md "Who counts"), not from graphminer.bots.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import sqlite3
 from datetime import datetime, timedelta
 
 import pytest
-from test_git_logs_milestones import LOGS
+from test_git_logs_milestones import LOGS, landing_dates, read_log
 from test_git_support import run
 
 CORE_CAP = {"hackforla+website": 0.15}  # else 0.20
+ORGANISER_CAP = 0.10  # of the makers with landed work, where there are 20 or more
+# docs/rules.md "organiser": community files, read here on their own
+COMMUNITY_NAMES = ("contributing", "code_of_conduct", "governance", "support", "pull_request_template")
+RAW_LINE = re.compile(r"^:\d+ \d+ [0-9a-f]+ [0-9a-f]+ [A-Z]\d*\t(.+)$", re.MULTILINE)
 ROLE_WORDS = {"root", "admin", "administrator", "deploy", "deployer", "www-data", "testharness",
               "test", "build", "ci"}
 
@@ -130,3 +137,58 @@ def test_the_invariants_hold_at_every_scope(name, read):
         assert all(at >= first for at in marks.values()), where
         ordered = [marks[key] for key in ("first_landed", "returning", "long_term") if key in marks]
         assert ordered == sorted(ordered), where
+
+
+def is_community_file(path: str) -> bool:
+    folders = [part.lower() for part in path.split("/")]
+    name = folders.pop()
+    return "issue_template" in folders or any(name.startswith(word) for word in COMMUNITY_NAMES)
+
+
+def community_creations(text: str) -> dict[str, str]:
+    """path -> the sha of the first commit of the log (``--reverse --topo-order``: history
+    order) whose ``--raw`` lines list that community path."""
+    first: dict[str, str] = {}
+    for chunk in re.split(r"^(?=commit [0-9a-f]{40})", text, flags=re.MULTILINE)[1:]:
+        for path in RAW_LINE.findall(chunk):
+            if is_community_file(path):
+                first.setdefault(path, chunk[7:47])
+    return first
+
+
+@pytest.mark.parametrize("name", LOGS)
+def test_organisers_are_those_who_created_community_files_and_the_founder(name, read, shared_dir):
+    """Rules version 5: the organisers of a git-only history are exactly the people whose
+    commit was the first to touch a community path (in the log's history order), each
+    dated when that commit landed (the log's own reading of "Dating"), and the person who
+    founded the repository (its first landed work, others acting after). Editing a file
+    someone made before (hackforla/website onboarding: 140 authors) makes no organiser."""
+    makers, _, store = read(name)
+    log = shared_dir / "data" / "git-logs" / f"{name}.log.gz"
+    text = gzip.decompress(log.read_bytes()).decode("utf-8", "replace")
+    commits, head, branch = read_log(log)
+    landed = landing_dates(commits, head, branch, name.replace("+", "/", 1))
+    conn = sqlite3.connect(store)
+    author_of = dict(conn.execute("SELECT sha, author_key FROM commit_makers"))
+    conn.close()
+    persons = people(makers)
+    created: dict[str, str] = {}
+    for sha in community_creations(text).values():
+        maker = author_of[sha]
+        if maker in persons and (maker not in created or landed[sha] < created[maker]):
+            created[maker] = landed[sha]
+    # the founder: the author of the first landed work (a person's non-merge commit, by the
+    # log's landing date, ties by sha)
+    merges = {commit["sha"] for commit in commits if len(commit["parents"]) > 1}
+    work = sorted((at, sha) for sha, at in landed.items() if author_of[sha] in persons and sha not in merges)
+    founder = author_of[work[0][1]]
+    organisers = {key: m["milestones"]["organiser"] for key, m in persons.items() if m["milestones"]["organiser"]}
+    assert set(organisers) == set(created) | {founder}, (set(organisers) ^ (set(created) | {founder}))
+    assert {key: organisers[key] for key in created if key != founder} == {
+        key: at for key, at in created.items() if key != founder}
+    landed_makers = [key for key, m in persons.items() if m["milestones"]["first_landed"]]
+    share = len(organisers) / len(landed_makers)
+    print(f"{name}: {len(organisers)} organisers of {len(landed_makers)} landed makers ({share:.0%}), "
+          f"{len(created)} created a community file")
+    if len(landed_makers) >= 20:
+        assert share <= ORGANISER_CAP, (len(organisers), len(landed_makers))

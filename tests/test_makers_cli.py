@@ -81,7 +81,7 @@ def test_makers_json(store):
     assert carol["login"] is None and carol["name"] == "Carol Jones"
     # commits add up to the default branches' 6 commits
     assert sum(m["counts"]["commits"] for m in listing.values()) == 6
-    assert all(m["rules_version"] == "4" and m["as_of"] == NOW for m in listing.values())
+    assert all(m["rules_version"] == "5" and m["as_of"] == NOW for m in listing.values())
     assert not any(m["role_account"] for m in listing.values())
 
 
@@ -113,7 +113,7 @@ def test_trajectory_json_shape(store):
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert (answer["key"], answer["login"], answer["rules_version"], answer["as_of"]) == (
-        "2", "bob", "4", NOW)
+        "2", "bob", "5", NOW)
     assert answer["milestones"]["first_landed"] == "2020-03-05T00:00:00Z"
     assert answer["milestones"]["organiser"] == "2020-02-04T00:00:00Z"  # issue closed as completed
     trigger = answer["triggers"]["first_landed"]
@@ -248,25 +248,25 @@ def test_triggers_name_whose_act_it_was(store):
             assert answer["triggers"][name]["at"] == at, name
 
 
-def test_tables_of_rules_version_1_are_recomputed_not_served(store):
-    # a store whose precomputed tables were written under rules version 1 (with a planted
-    # wrong date): the command computes under the running version (4) instead of serving
-    # them, and the next refresh rewrites them as version 4
+def test_tables_of_rules_version_4_are_recomputed_not_served(store):
+    # a store whose precomputed tables were written under rules version 4, the one before
+    # (with a planted wrong date): the command computes under the running version (5)
+    # instead of serving them, and the next refresh rewrites them as version 5
     path, config = store
     import sqlite3
     conn = sqlite3.connect(path)
     with conn:
-        conn.execute("UPDATE _precomputed SET rules_version = '1'")
+        conn.execute("UPDATE _precomputed SET rules_version = '4'")
         conn.execute("UPDATE traj_milestones SET at = '1999-01-01T00:00:00Z' "
                      "WHERE maker_key = '2' AND milestone = 'first_landed'")
     conn.close()
     answer = json.loads(run("trajectory", "bob", "--store", str(path), "--json", config=config).stdout)
-    assert answer["rules_version"] == "4"
+    assert answer["rules_version"] == "5"
     assert answer["milestones"]["first_landed"] == "2020-03-05T00:00:00Z"
     conn = sqlite3.connect(path)
     conn.row_factory = sqlite3.Row
     precompute.refresh(conn, load_config(config))
-    assert conn.execute("SELECT rules_version FROM _precomputed").fetchone()[0] == "4"
+    assert conn.execute("SELECT rules_version FROM _precomputed").fetchone()[0] == "5"
     assert conn.execute("SELECT at FROM traj_milestones WHERE maker_key = '2' AND scope = 'network' "
                         "AND milestone = 'first_landed'").fetchone()[0] == "2020-03-05T00:00:00Z"
     conn.close()

@@ -3,8 +3,9 @@ random worlds, in both implementations, and the two implementations agreeing the
 
 Each world is built here from a random list of acts (issues, comments, PRs merged by squash
 or by a merge commit, direct pushes, pushes of someone else's commit, local merges, squash
-commits of PRs no record holds, approvals, labels, closes, releases; and for rules version
-4 a foxtrot merge, a role account's push and a PR merged by its own author) in three repos
+commits of PRs no record holds, approvals, labels, closes, releases; for rules version
+4 a foxtrot merge, a role account's push and a PR merged by its own author; for version 5
+commits touching community files, and a branch where two people touch one) in three repos
 of two orgs, written into a real store (test_events_support) whose identities are then
 resolved, read by ``graphminer.events`` and ``graphminer.trajectory``;
 ``graphminer.fakehub.truth`` reads the same world dict.
@@ -30,10 +31,13 @@ BASE = datetime(2019, 1, 1, tzinfo=UTC)
 USERS = [1, 2, 3, 4]
 REPOS = ["north/app", "north/api", "south/site"]
 ORDERED = ("first_landed", "returning", "long_term")
+# rules version 5: creating one of the first three is an organiser act, editing it is not
+COMMUNITY_PATHS = ["CONTRIBUTING.md", ".github/ISSUE_TEMPLATE/bug.md", "docs/code_of_conduct.md",
+                   "README.md"]
 STORES = itertools.count()
 
 acts = st.lists(
-    st.tuples(st.integers(0, 14), st.sampled_from(USERS), st.sampled_from(USERS),
+    st.tuples(st.integers(0, 16), st.sampled_from(USERS), st.sampled_from(USERS),
               st.integers(0, len(REPOS) - 1), st.integers(1, 24 * 120)),
     min_size=1, max_size=30,
 )
@@ -113,6 +117,14 @@ def random_world(plan: list[tuple]) -> World:
             w.data["issues"][-1]["pull_request"]["merge_commit_sha"] = merge
             w.event(repo, number, a, "merged", later)
             prs[repo].append(number)
+        elif act == 15:  # a pushes a change to a community file (or a README), made or not
+            w.commit(repo, at, author=a, files=[COMMUNITY_PATHS[b - 1], "src/app.py"])
+        elif act == 16:  # a local merge of a branch where a, then b, touch the same file
+            base, path = w.head(repo), COMMUNITY_PATHS[(a + b) % len(COMMUNITY_PATHS)]
+            one = w.commit(repo, at, author=a, parents=base, files=[path])
+            two = w.commit(repo, iso(clock + timedelta(hours=1)), author=b, parents=[one],
+                           files=[path, "docs/index.md"])
+            w.commit(repo, later, author=a, parents=base + [two], message="Merge branch 'docs'")
     return w
 
 
@@ -164,7 +176,7 @@ def test_every_scope_keeps_the_invariants(tmp_path, plan):
 def test_truth_keeps_the_invariants_and_both_implementations_agree(tmp_path, plan):
     world = random_world(plan)
     truth = compute_truth(world.data)
-    assert truth["rules_version"] == trajectory.RULES_VERSION == "4"
+    assert truth["rules_version"] == trajectory.RULES_VERSION == "5"
     for key, maker in truth["makers"].items():
         marks = {name: at for name, at in maker["milestones"].items() if at}
         assert all(at >= marks["first_contact"] for at in marks.values()), key
@@ -179,3 +191,52 @@ def test_truth_keeps_the_invariants_and_both_implementations_agree(tmp_path, pla
             got = ours.loc[key, name] if key in ours.index else pd.NaT
             got = None if pd.isna(got) else got.strftime("%Y-%m-%dT%H:%M:%SZ")
             assert got == expected, (key, name)
+
+
+def community_world() -> World:
+    """Rules version 5 on git file lists: u1 founds civic/site; u2 creates CONTRIBUTING.md,
+    u3 then only edits it; on a branch u4 creates an issue template and u3 edits it before
+    u4 merges (both land at the merge: the committer date says who was first); a bot
+    creates SUPPORT.md and u3 edits it; u5 moves CONTRIBUTING.md into docs/ (git lists the
+    old path and the new one) and edits a README."""
+    w = World(now=NOW)
+    for uid in (1, 2, 3, 4, 5):
+        w.user(f"u{uid}", uid)
+    bot = w.user("helper[bot]", 50, type="Bot")
+    site = w.repo("civic/site")
+    w.commit(site, "2020-01-01T00:00:00Z", author=1, files=["app.py"])
+    w.commit(site, "2020-02-01T00:00:00Z", author=2, files=["CONTRIBUTING.md"])
+    w.commit(site, "2020-03-01T00:00:00Z", author=3, files=["CONTRIBUTING.md", "app.py"])
+    base = w.head(site)
+    one = w.commit(site, "2020-04-01T00:00:00Z", author=4, parents=base,
+                   files=[".github/ISSUE_TEMPLATE/bug_report.md"])
+    two = w.commit(site, "2020-04-01T01:00:00Z", author=3, parents=[one],
+                   files=[".github/ISSUE_TEMPLATE/bug_report.md"])
+    w.commit(site, "2020-04-01T05:00:00Z", author=4, parents=base + [two],
+             message="Merge branch 'templates'")
+    w.commit(site, "2020-05-01T00:00:00Z", author=bot, files=["SUPPORT.md"])
+    w.commit(site, "2020-06-01T00:00:00Z", author=3, files=["SUPPORT.md"])
+    w.commit(site, "2020-07-01T00:00:00Z", author=5, files=["CONTRIBUTING.md", "docs/CONTRIBUTING.md"])
+    w.commit(site, "2020-08-01T00:00:00Z", author=5, files=["README.md"])
+    return w
+
+
+def test_creating_a_community_file_organises_and_editing_one_does_not(tmp_path):
+    world = community_world()
+    truth = compute_truth(world.data)["makers"]
+    organisers = {key: maker["milestones"]["organiser"] for key, maker in truth.items()
+                  if not maker["is_bot"]}
+    # the truth (fakehub's own reading of the world) says what the world was built to say
+    assert organisers == {
+        "1": "2020-02-01T00:00:00Z",  # founded the repo u2 joined
+        "2": "2020-02-01T00:00:00Z",  # created CONTRIBUTING.md
+        "3": None,  # edited three community files, created none
+        "4": "2020-04-01T05:00:00Z",  # created the template, landed at the merge
+        "5": "2020-07-01T00:00:00Z",  # a rename makes a new path
+    }
+    events = harvested(world, tmp_path)
+    ours = trajectory.milestones(events, timeutil.as_of(NOW))
+    for key, maker in truth.items():
+        for name, expected in maker["milestones"].items():
+            got = ours.loc[key, name] if key in ours.index else pd.NaT
+            assert (None if pd.isna(got) else got.strftime("%Y-%m-%dT%H:%M:%SZ")) == expected, (key, name)

@@ -245,7 +245,7 @@ def test_summarise_is_json_and_readable() -> None:
     ])
     summary = summarise(events, milestones, AS_OF)
     assert json.loads(json.dumps(summary)) == summary
-    assert summary["rules_version"] == "4" and summary["as_of"] == "2024-01-01T00:00:00Z"
+    assert summary["rules_version"] == "5" and summary["as_of"] == "2024-01-01T00:00:00Z"
     assert summary["makers"] == 5 and summary["actions"] == 6  # the 2024-06 action is after as_of
     assert summary["bridges"] == [{"orgs": ["x", "y"], "makers": 1}]
     assert summary["anchors"]["one_off_share"] == round(1 / 3, 4)

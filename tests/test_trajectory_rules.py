@@ -467,9 +467,10 @@ def test_core_is_held_only_in_its_quarters(tmp_path):
 
 
 def test_community_files_count_where_file_lists_exist(compute):
-    # git sources know which files a commit touched: editing a file that makes room for
-    # others (an issue template, CONTRIBUTING, a pull request template, in any folder) is an
-    # organiser act; editing code or a README is not (rules version 4)
+    # git sources know which files a commit touched: creating a file that makes room for
+    # others (an issue template, CONTRIBUTING, a pull request template, in any folder: the
+    # first commit of the repo to touch it) is an organiser act; editing one someone made
+    # before, or code, or a README is not (rules version 5; version 4 counted every edit)
     w = World()
     una, val = w.user("una", 97), w.user("val", 98)
     site = w.repo("civic/site")
@@ -485,7 +486,11 @@ def test_community_files_count_where_file_lists_exist(compute):
              files=["docs/pull_request_template.md"])
     w.commit(site, "2020-09-01T00:00:00Z", author=xia, committer="github",
              files=["GOVERNANCE.md", "README.md"])
+    yan = w.user("yan", 101)
+    w.commit(site, "2020-10-01T00:00:00Z", author=yan, committer="github",
+             files=[".github/ISSUE_TEMPLATE/bug.md", "docs/CONTRIBUTING.md", "GOVERNANCE.md"])
     got = compute(w)
+    assert reached(got, "101", "organiser") is None  # edited three, created none
     assert reached(got, "97", "organiser") == ts("2020-04-01")
     assert reached(got, "99", "organiser") == ts("2020-08-01")
     assert reached(got, "100", "organiser") == ts("2020-09-01")

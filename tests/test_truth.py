@@ -152,7 +152,7 @@ def test_output_has_the_truth_file_format_with_every_milestone_key():
     world.commit("a" * 40, t("2020-02-01"), ("Dee Nolink", "dee@example.org"))
     truth = world.truth()
     assert set(truth) == {"rules_version", "as_of", "makers"}
-    assert truth["rules_version"] == "4"
+    assert truth["rules_version"] == "5"
     assert truth["as_of"] == "2021-06-30T23:59:59Z"
     assert set(truth["makers"]) == {"1", "git:dee@example.org"}
     expected_keys = [

@@ -449,16 +449,29 @@ def commit_rows_sql() -> str:
     held AS (
         SELECT DISTINCT repo_id, number FROM s_items
         WHERE coalesce(is_pr, 0) <> 0 AND merged_at IS NOT NULL),
+    -- rules version 5: the commit that created a community path, the first of its repo to
+    -- touch it (graphminer.events.community_created): by landing, committer date, sha
+    c_touched AS (
+        SELECT t.repo_id, t.sha, t.reached_at, t.committer_date, t.path FROM (
+            SELECT f.repo_id, f.sha, f.reached_at, f.committer_date,
+                   unnest(from_json(f.files, '["VARCHAR"]')) AS path
+            FROM c_kept f WHERE f.files IS NOT NULL AND f.files <> '') AS t
+        WHERE regexp_matches(t.path, '{COMMUNITY_FILE}')),
+    c_created AS (
+        SELECT DISTINCT repo_id, sha FROM (
+            SELECT repo_id, sha FROM c_touched
+            QUALIFY row_number() OVER (
+                PARTITION BY repo_id, path
+                ORDER BY coalesce(nullif(reached_at, ''), '9999'),
+                         coalesce(nullif(committer_date, ''), '9999'), sha) = 1)),
     c_landing AS (
         SELECT f.*,
                f.pr > 0 OR f.merged_by IS NOT NULL AS via_pr,
                NOT f.is_merge AND NOT (f.pr > 0 OR f.merged_by IS NOT NULL)
                    OR NOT f.is_merge AND h.number IS NULL AS landed0,
-               coalesce(list_bool_or(list_transform(
-                   CASE WHEN f.files IS NULL OR f.files = '' THEN []::VARCHAR[]
-                        ELSE from_json(f.files, '["VARCHAR"]') END,
-                   lambda p: regexp_matches(p, '{COMMUNITY_FILE}'))), FALSE) AS community
-        FROM c_kept f LEFT JOIN held h ON h.repo_id = f.repo_id AND h.number = f.pr),
+               cc.sha IS NOT NULL AS community
+        FROM c_kept f LEFT JOIN held h ON h.repo_id = f.repo_id AND h.number = f.pr
+        LEFT JOIN c_created cc ON cc.repo_id = f.repo_id AND cc.sha = f.sha),
     c_rows AS (
         SELECT l.*,
                l.pushed AND NOT l.is_merge AND NOT l.via_pr AND l.c_key IS NOT NULL AS direct_push,

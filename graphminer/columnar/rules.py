@@ -327,8 +327,8 @@ def first_responses(q: Query) -> str:
 
 def organiser(q: Query) -> str:
     """First responder, an organiser label on someone else's issue, an issue of theirs
-    closed as completed by someone else, creator of a repo another maker acted in,
-    community files (interpretation 8, 9)."""
+    closed as completed by someone else, creator of a repo another maker acted in, creator
+    of a community file (the ``community`` column, rules version 5; interpretation 8, 9)."""
     labels = ", ".join("'" + label.replace("'", "''") + "'"
                        for label in sorted({label.lower() for label in q.limits["organiser_labels"]}))
     completed = """
@@ -550,7 +550,7 @@ RULES: dict[str, Callable[[Query], str]] = {
 # rules version and the thresholds each milestone reads. When the catalogue says otherwise
 # (a rule changed, a threshold added), the columnar engine does not answer and the pandas
 # implementation does (``graphminer.columnar.unsupported``).
-PORTED_VERSION = "4"
+PORTED_VERSION = "5"
 PORTED_THRESHOLDS: dict[str, tuple[str, ...]] = {
     "long_term": ("long_term_days",),
     "core": ("core_share", "core_min_landed", "core_min_makers", "core_min_own",

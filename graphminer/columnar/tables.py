@@ -48,8 +48,10 @@ if TYPE_CHECKING:
 
 __all__ = ["connect", "create", "load", "replace_repos", "SCHEMA_VERSION"]
 
-# Raised whenever a table below changes shape: a copy of another version is rebuilt.
-SCHEMA_VERSION = "3"
+# Raised whenever a table below changes shape or a column's meaning: a copy of another version
+# is rebuilt. "4": ``community`` is the commit that created a community file (rules version 5),
+# no longer any commit touching one.
+SCHEMA_VERSION = "4"
 BASE_COLUMNS = ("t", "month_no", "quarter_no", "maker", "repo_id", "kind", "part", "k1", "k2",
                 "sha", "target_type", "target_num", "target_author", "subkind", "label",
                 "by_commit", "via_pr", "pr", "is_merge", "direct_push", "committer", "community",

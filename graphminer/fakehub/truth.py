@@ -9,8 +9,9 @@ or ``graphminer.identity`` (plain Python over the world dict), so each checks th
 It sees the world as the GitHub harvester does through the API: issues and PRs (with
 ``pull_request.merged_at`` and ``merge_commit_sha``), issue comments, issue events (the
 ``merged`` event gives who merged), review comments, reviews, default-branch commits with
-parents, releases. Never the generator's plan fields, commit file lists, per-PR commit
-lists, user profiles or ``author_association``.
+parents, releases, and commit file lists where a world's commits carry them (as a git
+harvest stores them; rule 22e). Never the generator's plan fields, per-PR commit lists,
+user profiles or ``author_association``.
 
 Interpretations (numbered so that ``graphminer/trajectory.py`` and
 ``graphminer/identity.py`` can align with them; where docs/rules.md is explicit it wins):
@@ -178,8 +179,14 @@ Milestones (network scope)
     record, as the issues endpoint shows it), and whose last ``closed`` event up to as_of
     (bots' events removed; by time, then event id) was by someone else; dated at that
     event. (d) creator of a repo (21) in which another maker acted: dated at the earliest
-    action there of any other maker at or after the creator's act. (e) community files
-    never fire (no file lists).
+    action there of any other maker at or after the creator's act. (e) (rules version 5)
+    creating a community file: where a world's commits carry ``files`` (what git's
+    ``--raw`` lists; the API has none), per repo and community path (a name starting
+    CONTRIBUTING, CODE_OF_CONDUCT, GOVERNANCE, SUPPORT or PULL_REQUEST_TEMPLATE in any case,
+    in any folder, or anything in a folder named ISSUE_TEMPLATE), the first counted commit
+    listing it, by landing time (5), then committer date, then sha, created it: its author,
+    when a person, is an organiser at that landing time. Editing a path someone created
+    before is nothing; a bot's creation is nobody's.
 23. coder_to_organiser: per calendar quarter, count code and organising actions (7); a
     quarter qualifies as coding when code + organising >= ``shift_min_actions`` and
     code * 2 > total, as organising when total >= ``shift_min_actions`` and
@@ -224,7 +231,7 @@ from typing import Any
 from graphminer.config import LONG_LIVED_BRANCHES
 from graphminer.fakehub.world import current_names
 
-RULES_VERSION = "4"
+RULES_VERSION = "5"
 
 MILESTONES: tuple[str, ...] = (
     "first_contact",
@@ -1545,6 +1552,7 @@ def record_commits(
                     ledger.act(author, ts, repo_id, CODE)
                     ledger.landed[author].append((ts, repo_id))
         record_landing_acts(branch, ledger, repo_id, counted)
+        mark_community_creators(branch, ledger, repo_id, counted)
     return firsts
 
 
@@ -1625,6 +1633,44 @@ def mark_shared_acts(ledger: Ledger) -> None:
 
 
 # --------------------------------------------------------------------------- organiser, creator
+
+COMMUNITY_NAMES = ("CONTRIBUTING", "CODE_OF_CONDUCT", "GOVERNANCE", "SUPPORT", "PULL_REQUEST_TEMPLATE")
+
+
+def is_community_path(path: str) -> bool:
+    """Rule 22e: a file named CONTRIBUTING..., CODE_OF_CONDUCT..., GOVERNANCE..., SUPPORT...
+    or PULL_REQUEST_TEMPLATE... (any case) in any folder, or anything inside a folder named
+    ISSUE_TEMPLATE; a README is not one."""
+    *folders, name = path.split("/")
+    return name.upper().startswith(COMMUNITY_NAMES) or any(
+        folder.upper() == "ISSUE_TEMPLATE" for folder in folders)
+
+
+def mark_community_creators(branch: Branch, ledger: Ledger, repo_id: int, counted: dict[str, int]) -> None:
+    """Rule 22e: the author of the commit that created a community path (the first counted
+    commit of the repo listing it, by landing, committer date, sha) is an organiser."""
+    first: dict[str, tuple[datetime, datetime | None, str]] = {}
+    for sha, commit in branch.by_sha.items():
+        if counted[sha] != repo_id or not commit.get("files"):
+            continue
+        date = (commit.get("committer") or {}).get("date")
+        key = (branch.reached(sha), parse_time(date) if date else None, sha)
+        for path in commit["files"]:
+            if is_community_path(path) and (path not in first or later(first[path], key)):
+                first[path] = key
+    for ts, _, sha in set(first.values()):
+        author = ledger.people.side_key(branch.by_sha[sha], "author")
+        if ledger.counts(author, ts) and author in ledger.actions:
+            ledger.mark(author, "organiser", ts)
+
+
+def later(one: tuple, other: tuple) -> bool:
+    """Whether (landed, committer date or None, sha) ``one`` comes after ``other`` (a missing
+    committer date last)."""
+    def order(key: tuple) -> tuple:
+        return key[0], key[1] is None, key[1] or key[0], key[2]
+    return order(one) > order(other)
+
 
 
 def mark_first_responders(
