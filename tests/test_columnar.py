@@ -745,3 +745,21 @@ def test_a_lanes_failure_stops_the_others_and_is_raised_and_one_thread_is_one_la
     assert columnar.engine.lanes.count == 1 and columnar.engine.con is columnar.con
     assert columnar.engine.temp == "TEMP "
     assert columnar.con.execute("SELECT current_setting('threads')").fetchall() == [(1,)]
+
+
+def test_two_engines_on_one_database_keep_their_own_tables(world_store):
+    """Two readers' engines on two connections to one database (DuckDB gives every
+    connection to one file in a process the same instance) each keep their own lanes'
+    tables, as each kept its own temporary tables: one's as_of does not become the other's."""
+    from pandas.testing import assert_frame_equal
+
+    config = load_config(None)
+    outside = precompute_outside(world_store)
+    one = Columnar.in_memory(world_store, config, outside, lanes=2)
+    other = Columnar(one.con.cursor(), config, outside, lanes=2)
+    earlier, later = "2023-02-15T12:00:00Z", "2024-06-30T00:00:00Z"
+    one.milestones(earlier)
+    other.milestones(later)
+    expected = Columnar.in_memory(world_store, config, outside, lanes=1).stages(earlier)
+    assert len(expected) < len(other.stages(later))
+    assert_frame_equal(one.stages(earlier), expected)

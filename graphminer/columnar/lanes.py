@@ -9,8 +9,11 @@ runs one statement at single-thread efficiency. DuckDB lets go of Python's GIL w
 executes, so plain Python threads drive the lanes.
 
 A temporary table belongs to the one connection that made it; the lanes' tables live in
-an in-memory database attached to the copy's instance (``HOME``), which every cursor of
-it sees, and each lane reads it first (``USE``, then the copy's own tables). With one
+an in-memory database attached to the copy's instance (``HOME`` and a number: one per
+``Lanes``, as temporary tables are one set per connection, since DuckDB gives every
+connection to one file in a process the same instance), which every cursor of it sees, and
+each lane reads it first (``USE``, then the copy's own tables); it is detached, its tables
+gone, when the ``Lanes`` is. With one
 lane (``GRAPHMINER_DUCKDB_THREADS=1``, one core, or asked for) the statements run one
 after the other on the connection itself, into temporary tables, as they always did.
 
@@ -26,8 +29,10 @@ after the other on the connection itself, into temporary tables, as they always 
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,14 +41,28 @@ from graphminer.columnar.build import thread_count
 if TYPE_CHECKING:
     import duckdb
 
-# The in-memory database the lanes' tables live in.
+# The in-memory database the lanes' tables live in (numbered: one per ``Lanes``).
 HOME = "gm_lanes"
+NUMBERS = itertools.count(1)
 
 
 def lane_count() -> int:
     """How many lanes the analysis runs on: DuckDB's threads (``GRAPHMINER_DUCKDB_THREADS``),
     at most one a core."""
     return max(1, min(thread_count(), os.cpu_count() or 1))
+
+
+def released(con: duckdb.DuckDBPyConnection, home: str,
+             cursors: list[duckdb.DuckDBPyConnection]) -> None:
+    """The lanes' connections closed and their database detached (its tables gone), unless
+    ``con`` was closed first (then the whole instance went, or goes with its last
+    connection)."""
+    for cursor in cursors:
+        cursor.close()
+    try:
+        con.execute(f"DETACH DATABASE IF EXISTS {home}")
+    except Exception:  # noqa: BLE001 (a closed connection: nothing of it is left to free)
+        pass
 
 
 @dataclass(frozen=True)
@@ -65,14 +84,16 @@ class Lanes:
         if count > 1:
             database = con.execute("SELECT current_database()").fetchall()[0][0]
             zone = con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0]
+            home = f"{HOME}_{next(NUMBERS)}"
             # (READ_WRITE: the copy is opened read only, and an attached database would be too)
-            con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {HOME} (READ_WRITE)")
+            con.execute(f"ATTACH ':memory:' AS {home} (READ_WRITE)")
             for _ in range(count):
                 cursor = con.cursor()
                 cursor.execute(f"SET TimeZone = '{zone}'")  # a connection's own setting
-                cursor.execute(f"USE {HOME}")
-                cursor.execute(f"""SET search_path = '{HOME}.main,"{database}".main'""")
+                cursor.execute(f"USE {home}")
+                cursor.execute(f"""SET search_path = '{home}.main,"{database}".main'""")
                 self.cursors.append(cursor)
+            weakref.finalize(self, released, con, home, list(self.cursors))
         self.home = self.cursors[0] if self.cursors else con
         # what a table made here is: the lanes' database's own, or the connection's
         self.temp = "" if self.cursors else "TEMP "
