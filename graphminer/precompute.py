@@ -171,7 +171,8 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
         return {"rebuilt": True, "repos": None, "quiet": False, "pandas": reason}
     con, done = copy.refresh(conn, config)
     outside = outside_acts(conn, config)
-    columnar = Columnar(con, config, outside)
+    # one lane: the refresh reads the engine's tables on ``con`` by name
+    columnar = Columnar(con, config, outside, lanes=1)
     as_of = refresh_as_of(conn, con)
     moment = seconds(as_of)
     as_of_text = format_instant(as_of)

@@ -651,7 +651,7 @@ def test_the_rule_queries_give_the_same_milestones_on_chdb(world_store):
 
 
 @pytest.mark.parametrize("module", ["graphminer.columnar", "graphminer.columnar.tables",
-                                    "graphminer.columnar.graph"])
+                                    "graphminer.columnar.graph", "graphminer.columnar.lanes"])
 def test_the_docstring_examples_run(module):
     import doctest
     import importlib
@@ -691,3 +691,75 @@ def test_the_triggers_note_each_touched_repository_once_whatever_the_writes(tmp_
     with conn:
         conn.execute("DELETE FROM issue_comments")
     assert [tuple(row) for row in conn.execute("SELECT repo_id FROM _columnar_touched")] == [(7,)]
+
+
+
+# --- the engine's lanes (graphminer.columnar.lanes) ------------------------------------------
+
+def test_two_lanes_give_what_one_lane_and_pandas_give_even_after_another_as_of(world_store):
+    """On two lanes every table is made before a statement reads it: after an earlier as_of
+    on the same engine (whose tables a statement run too early would read), the default
+    as_of's milestones of every scope, acts and stages are the one-lane engine's, frame for
+    frame, and everything is the pandas implementation's (``differences``)."""
+    from pandas.testing import assert_frame_equal
+
+    from graphminer.events import newest_event
+    from graphminer.store import default_as_of
+
+    config = load_config(None)
+    outside = precompute_outside(world_store)
+    moment = default_as_of(world_store, newest_event(load_events(world_store, config)))
+    one = Columnar.in_memory(world_store, config, outside, lanes=1)
+    two = Columnar.in_memory(world_store, config, outside, lanes=2)
+    assert (one.engine.lanes.count, two.engine.lanes.count) == (1, 2)
+    earlier = "2023-02-15T12:00:00Z"
+    assert len(two.milestones(earlier)) < len(one.milestones(moment))  # tables of another as_of
+    assert len(two.stages(earlier)) < len(one.stages(moment))
+    for scope in ("network", "org", "repo"):
+        assert_frame_equal(two.milestones(moment, scope), one.milestones(moment, scope))
+        assert_frame_equal(two.acts(moment, scope), one.acts(moment, scope))
+    assert_frame_equal(two.stages(moment), one.stages(moment))
+    assert differences(world_store, config, columnar=two) == []
+
+
+def test_a_lanes_failure_stops_the_others_and_is_raised_and_one_thread_is_one_lane(monkeypatch):
+    """A statement that fails on a lane is raised to the caller once the lanes stop (the
+    step after it never runs); with ``GRAPHMINER_DUCKDB_THREADS=1`` the engine runs on one
+    lane, its tables the connection's own temporary ones, DuckDB's threads as set."""
+    import duckdb
+
+    from graphminer.columnar.lanes import Lanes, Step, lane_count
+
+    lanes = Lanes(duckdb.connect(), 2)
+    with pytest.raises(duckdb.CatalogException, match="missing"):
+        lanes.run([Step("a", "CREATE TABLE a AS SELECT * FROM missing"),
+                   Step("b", "CREATE TABLE b AS SELECT 1 AS x"),
+                   Step("c", "CREATE TABLE c AS SELECT * FROM a", after=("a",))])
+    assert lanes.home.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'c'"
+                              ).fetchall() == [(0,)]
+    with pytest.raises(ValueError, match="wait for each other"):
+        lanes.run([Step("a", "SELECT 1", after=("b",)), Step("b", "SELECT 1", after=("a",))])
+    monkeypatch.setenv("GRAPHMINER_DUCKDB_THREADS", "1")
+    assert lane_count() == 1
+    columnar = Columnar(build.connect(), None)
+    assert columnar.engine.lanes.count == 1 and columnar.engine.con is columnar.con
+    assert columnar.engine.temp == "TEMP "
+    assert columnar.con.execute("SELECT current_setting('threads')").fetchall() == [(1,)]
+
+
+def test_two_engines_on_one_database_keep_their_own_tables(world_store):
+    """Two readers' engines on two connections to one database (DuckDB gives every
+    connection to one file in a process the same instance) each keep their own lanes'
+    tables, as each kept its own temporary tables: one's as_of does not become the other's."""
+    from pandas.testing import assert_frame_equal
+
+    config = load_config(None)
+    outside = precompute_outside(world_store)
+    one = Columnar.in_memory(world_store, config, outside, lanes=2)
+    other = Columnar(one.con.cursor(), config, outside, lanes=2)
+    earlier, later = "2023-02-15T12:00:00Z", "2024-06-30T00:00:00Z"
+    one.milestones(earlier)
+    other.milestones(later)
+    expected = Columnar.in_memory(world_store, config, outside, lanes=1).stages(earlier)
+    assert len(expected) < len(other.stages(later))
+    assert_frame_equal(one.stages(earlier), expected)

@@ -32,6 +32,7 @@ from graphminer.columnar.copy import open_copy
 from graphminer.columnar.engine import Engine
 from graphminer.columnar.frames import PORTED_COLUMNS, events_frame
 from graphminer.columnar.graph import bipartite_graph
+from graphminer.columnar.lanes import lane_count
 from graphminer.events import COLUMNS
 from graphminer.trajectory import thresholds
 
@@ -88,21 +89,23 @@ class Columnar:
     """The columnar tables of one store and the rules over them, answering in pandas."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, config: Config | None,
-                 outside: pd.DataFrame | None = None) -> None:
+                 outside: pd.DataFrame | None = None, lanes: int | None = None) -> None:
         self.con = con
         self.config = config
         self.outside = outside
-        self.engine = Engine(con)
+        # (its independent statements side by side: ``graphminer.columnar.lanes``; one lane
+        # makes its tables the connection's own temporary ones, which a refresh reads)
+        self.engine = Engine(con, lane_count() if lanes is None else lanes)
 
     @classmethod
     def in_memory(cls, conn: sqlite3.Connection, config: Config | None,
-                  outside: pd.DataFrame | None = None) -> Columnar:
+                  outside: pd.DataFrame | None = None, lanes: int | None = None) -> Columnar:
         """The tables built from the whole store in memory (nothing is written); ``outside``
         are the followed makers' acts (``graphminer.careers.outside_acts``)."""
         con = build.connect()
         tables.create(con)
         tables.load(con, conn, config, None)
-        return cls(con, config, outside)
+        return cls(con, config, outside, lanes)
 
     @classmethod
     def for_store(cls, conn: sqlite3.Connection, config: Config | None,

@@ -128,6 +128,11 @@ STAGED: tuple[tuple[str, str, dict[str, str]], ...] = (
 )
 
 
+def thread_count() -> int:
+    """DuckDB's threads for one database: ``GRAPHMINER_DUCKDB_THREADS``, two by default."""
+    return int(os.environ.get("GRAPHMINER_DUCKDB_THREADS", "2"))
+
+
 def connect(path: str | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection (in memory, or the file at ``path``), times read as UTC, at most
     two threads (the machines this runs on are shared) and at most ``MEMORY`` of memory
@@ -140,7 +145,7 @@ def connect(path: str | None = None, read_only: bool = False) -> duckdb.DuckDBPy
 
     con = duckdb.connect(path or ":memory:", read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET threads = {int(os.environ.get('GRAPHMINER_DUCKDB_THREADS', '2'))}")
+    con.execute(f"SET threads = {thread_count()}")
     con.execute("SET memory_limit = ?", [os.environ.get("GRAPHMINER_DUCKDB_MEMORY") or MEMORY])
     con.execute("SET preserve_insertion_order = false")
     return con

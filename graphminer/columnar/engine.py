@@ -20,6 +20,7 @@ import pandas as pd
 from graphminer import milestones as catalogue
 from graphminer.columnar import rules
 from graphminer.columnar.frames import stamps
+from graphminer.columnar.lanes import Lanes, Step
 
 # The rules whose every candidate the stages read (graphminer.trajectory.ROLE_RULES).
 ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
@@ -31,6 +32,13 @@ FUSABLE = frozenset({name for name, rule in rules.RULES.items() if isinstance(ru
 KEPT_PER_SCOPE = frozenset({"coder_to_organiser"})
 # The rules that read the parts several rules share (rules.SHARED).
 SHARED_READERS = frozenset({"creator", "organiser", "coder_to_organiser"})
+# On several lanes, the statements that head the longest chains, in the order the lanes
+# take them when ready (measured on the bench's world: the role candidates and the fused
+# pass are 0.1-0.3 s each, a milestone's earliest over its candidates 0.01-0.07 s; the
+# fused pass's join back, 0.16 s, last would leave one lane idle); then the others.
+# ``{acts}``: the act table's name.
+FIRST = ("shared_responders", "cand_maintainer", "fused_a", "fused_b", "{acts}_fused",
+         "shared_creators", "shared_roles", "cand_organiser", "cand_core")
 
 if TYPE_CHECKING:
     import duckdb
@@ -59,10 +67,15 @@ def quarter_of(column: str) -> str:
 
 
 class Engine:
-    """The trajectory rules over one DuckDB database's columnar tables."""
+    """The trajectory rules over one DuckDB database's columnar tables, their independent
+    statements run side by side on ``lanes`` lanes (``graphminer.columnar.lanes``; one:
+    one after the other, into temporary tables of ``con``). ``con`` is then the connection
+    the engine's tables are read from (with several lanes, one of the lanes')."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
+    def __init__(self, con: duckdb.DuckDBPyConnection, lanes: int = 1) -> None:
+        self.lanes = Lanes(con, lanes)
+        self.con = self.lanes.home
+        self.temp = self.lanes.temp  # "TEMP " when the tables are the connection's own
         self._moment: tuple[int, str | None] | None = None
         # a table of maker codes (``code``): the events of only these makers are read
         # (a quiet night's refresh computes again only the makers it may move)
@@ -96,9 +109,9 @@ class Engine:
             if few * 20 < every:
                 # a few makers' events, read by every rule: kept in a table, read once (a
                 # larger part is read faster filtered each time)
-                self.con.execute(f"CREATE OR REPLACE TEMP TABLE ev_only AS {sql}")
+                self.con.execute(f"CREATE OR REPLACE {self.temp}TABLE ev_only AS {sql}")
                 sql = "SELECT * FROM ev_only"
-        self.con.execute(f"CREATE OR REPLACE TEMP VIEW ev AS {sql}")
+        self.con.execute(f"CREATE OR REPLACE {self.temp}VIEW ev AS {sql}")
         self._moment, self._roles, self._tables = (moment, self.only), None, {}
 
     def set_outside(self, outside: pd.DataFrame | None) -> bool:
@@ -121,7 +134,7 @@ class Engine:
             "fork": pd.to_numeric(outside["fork"]).fillna(0).astype("int64").to_numpy(),
             "position": range(len(outside))})
         self.con.register("_outside", frame)
-        self.con.execute("""CREATE OR REPLACE TEMP TABLE outside AS
+        self.con.execute(f"""CREATE OR REPLACE {self.temp}TABLE outside AS
             SELECT m.code AS maker, o.act, o.owner, o.owner_kind, o.repo, o.dated, o.others, o.fork,
                    o.position
             FROM _outside o JOIN makers m ON m.key = o.key""")
@@ -130,37 +143,71 @@ class Engine:
         return True
 
     def candidates(self, moment: int, limits: dict[str, Any], keys: tuple[str, ...],
-                   outside: bool, names: tuple[str, ...] = catalogue.KEYS) -> dict[str, str]:
-        """Where each of ``names``' candidate acts are read from: a temporary table
+                   outside: bool, names: tuple[str, ...] = catalogue.KEYS,
+                   steps: list[Step] | None = None,
+                   after: dict[str, tuple[str, ...]] | None = None) -> dict[str, str]:
+        """Where each of ``names``' candidate acts are read from: a table
         ``cand_<name>`` for the role rules (the stages read every candidate), one per scope
         for ``KEPT_PER_SCOPE`` (``cand_<name>_<keys>``) and, when
         ``share`` is set (several scopes will be asked), for every repo-scope rule (each scope
         takes its earliest of the same candidates); else the rule's query itself. The parts
         several rules read (``rules.SHARED``) are kept in tables once per as_of and thresholds,
-        when a rule asked for reads them."""
+        when a rule asked for reads them. The tables to make are added to ``steps`` (each
+        after the parts it reads), or made now when not given; ``after`` is given, per name,
+        the tables its candidates are read from (its table, or the shared parts its query
+        reads)."""
+        now = steps is None
+        steps = [] if steps is None else steps
         fingerprint = json.dumps(limits, sort_keys=True, default=str)
         if self._roles != (moment, fingerprint):
             self._roles, self._tables = (moment, fingerprint), {}
-        if set(names) & SHARED_READERS and "shared" not in self._tables:
-            base = rules.Query(moment, limits, ("maker",))
-            for part, sql in rules.SHARED.items():
-                self.con.execute(f"CREATE OR REPLACE TEMP TABLE shared_{part} AS {sql(base)}")
-            self._tables["shared"] = True
         shared = {part: f"shared_{part}" for part in rules.SHARED}
+        if set(names) & SHARED_READERS and "shared" not in self._tables:
+            made: dict[str, str] = {}  # a part reads the ones before it from their tables
+            for part, sql in rules.SHARED.items():
+                base = rules.Query(moment, limits, ("maker",), shared=dict(made))
+                steps.append(self.step(shared[part], sql(base), base))
+                made[part] = shared[part]
+            self._tables["shared"] = True
         query = rules.Query(moment, limits, keys, outside=outside, shared=shared)
         found = {}
+        after = {} if after is None else after
         for name in names:
             repo_scope = catalogue.milestone(name).scope == catalogue.EARLIEST and \
                 name not in catalogue.CAREER_KEYS
             if not (name in ROLE_RULES or name in KEPT_PER_SCOPE or (repo_scope and self.share)):
+                query.read.clear()
                 found[name] = f"({rules.RULES[name](query)})"
+                after[name] = tuple(shared[part] for part in sorted(query.read))
                 continue
             table = f"cand_{name}" + ("_" + "_".join(keys) if name in KEPT_PER_SCOPE else "")
             if self._tables.get(table) != outside:
-                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {rules.RULES[name](query)}")
+                query.read.clear()
+                steps.append(self.step(table, rules.RULES[name](query), query))
                 self._tables[table] = outside
             found[name] = table
+            after[name] = (table,)
+        if now:
+            self.run(steps)
         return found
+
+    def step(self, table: str, sql: str, query: rules.Query | None = None,
+             after: tuple[str, ...] = ()) -> Step:
+        """The statement making ``table`` of ``sql``, after the shared parts ``query`` read
+        from their tables (and the tables ``after``)."""
+        reads = tuple(query.shared[part] for part in sorted(query.read) if part in query.shared) \
+            if query is not None else ()
+        return Step(table, f"CREATE OR REPLACE {self.temp}TABLE {table} AS {sql}", reads + after)
+
+    def run(self, steps: list[Step]) -> None:
+        """Make the tables of ``steps`` (on the lanes; one after the other when the rules
+        read a few makers' events: ``only``); on a failure, none of this as_of's tables is
+        taken as made."""
+        try:
+            self.lanes.run(steps, alone=self.only is not None)
+        except BaseException:
+            self._roles, self._tables = None, {}
+            raise
 
     # --- milestones -----------------------------------------------------------------------
 
@@ -173,26 +220,40 @@ class Engine:
         keys = rules.scope_keys(scope)
         self.prepare(moment)
         followed = self.set_outside(outside)
-        sources = self.candidates(moment, limits, keys, followed, names)
+        steps: list[Step] = []
+        after: dict[str, tuple[str, ...]] = {}
+        sources = self.candidates(moment, limits, keys, followed, names, steps, after)
         table = f"acts_{scope}" if names == catalogue.KEYS else f"acts_{scope}_some"
         if self._tables.get(table) != (followed, names):
             fused = [name for name in names if name in FUSABLE]
-            parts = [rules.earliest(sources[name], keys, moment, name)
-                     for name in names if name not in fused]
+            parts = {name: rules.earliest(sources[name], keys, moment, name)
+                     for name in names if name not in fused}
             if fused:
-                parts.append(self.fused(moment, limits, keys, fused))
-            union = "\nUNION ALL\n".join(parts)
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {union}")
+                parts["fused"] = self.fused(moment, limits, keys, fused, steps)
+                after["fused"] = ("fused_a", "fused_b")
+            if self.lanes.count == 1:  # one statement
+                union = "\nUNION ALL\n".join(parts.values())
+                steps.append(self.step(table, union, after=tuple(step.name for step in steps)))
+            else:  # each milestone's part on the first free lane, once its candidates are made
+                steps += [self.step(f"{table}_{name}", sql, after=after[name])
+                          for name, sql in parts.items()]
+                union = "\nUNION ALL\n".join(f"SELECT * FROM {table}_{name}" for name in parts)
+                steps.append(Step(table, f"CREATE OR REPLACE VIEW {table} AS {union}",
+                                  tuple(f"{table}_{name}" for name in parts)))
+                first = [name.format(acts=table) for name in FIRST]
+                steps.sort(key=lambda step: first.index(step.name) if step.name in first else len(first))
             self._tables[table] = (followed, names)
+        self.run(steps)
         return table
 
     def fused(self, moment: int, limits: dict[str, Any], keys: tuple[str, ...],
-              names: list[str]) -> str:
+              names: list[str], steps: list[Step]) -> str:
         """SQL: the milestones ``names`` (rules over the events' own order: the
         ``rules.EventRule`` ones, returning and long_term) for every scope key in one pass
         over the events: the lowest place matching each rule's condition (then returning's
         and long_term's, after the first landed contribution, in a second pass), each
-        joined back to its event. The same answer as each rule's own query (``earliest``)."""
+        joined back to its event. The same answer as each rule's own query (``earliest``).
+        The tables of the places (``fused_a``, ``fused_b``) are added to ``steps``."""
         query = rules.Query(moment, limits, keys)
         partition = ", ".join(keys)
         simple = [name for name in names if isinstance(rules.RULES[name], rules.EventRule)]
@@ -201,8 +262,7 @@ class Engine:
              for name in simple]
             + ["min(month_no) FILTER (WHERE landed) AS first_month",
                "min(t) FILTER (WHERE landed) AS first_t"])
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE fused_a AS "
-                         f"SELECT {partition}, {firsts} FROM ev GROUP BY {partition}")
+        steps.append(self.step("fused_a", f"SELECT {partition}, {firsts} FROM ev GROUP BY {partition}"))
         # (a maker without the milestone has no place: left out before the join, not by it)
         places = [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_a "
                   f"WHERE s_{name} IS NOT NULL" for name in simple]
@@ -210,11 +270,11 @@ class Engine:
         if later:
             on = " AND ".join(f"f.{key} = ev.{key}" for key in keys)
             span = int(limits["long_term_days"]) * rules.DAY
-            self.con.execute(f"""CREATE OR REPLACE TEMP TABLE fused_b AS
+            steps.append(self.step("fused_b", f"""
                 SELECT min(ev.seq) FILTER (WHERE ev.month_no > f.first_month) AS s_returning,
                        min(ev.seq) FILTER (WHERE ev.t - f.first_t >= {span}) AS s_long_term
                 FROM ev JOIN fused_a f ON {on} WHERE ev.landed
-                GROUP BY {', '.join('ev.' + key for key in keys)}""")
+                GROUP BY {', '.join('ev.' + key for key in keys)}""", after=("fused_a",)))
             places += [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_b "
                        f"WHERE s_{name} IS NOT NULL" for name in later]
         spans = " ".join(f"WHEN '{name}' THEN {rules.RULES[name].days(query)}"
@@ -308,11 +368,11 @@ class Engine:
             + ", FALSE AS acted, FALSE AS landed, NULL::BIGINT AS last_t, NULL::BIGINT AS last_back "
               f"FROM cand_{name} WHERE maker IS NOT NULL"
             for name in ROLE_RULES)
-        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_reached AS
+        reached = self.step("stage_reached", f"""
             SELECT maker, max(CASE WHEN milestone = 'first_contact' THEN dated END) AS fc,
                    max(CASE WHEN milestone = 'returning' THEN dated END) AS ret
             FROM {table} GROUP BY maker""")
-        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_marks AS
+        marks = self.step("stage_marks", f"""
             SELECT maker, q, bool_or(core) AS core, bool_or(maintainer) AS maintainer,
                    bool_or(organiser) AS organiser, bool_or(bridge) AS bridge,
                    bool_or(acted) AS acted, bool_or(landed) AS landed,
@@ -326,6 +386,9 @@ class Engine:
                 UNION ALL
                 {roles}) AS every
             GROUP BY maker, q""")
+        # (one after the other on DuckDB's threads: stage_reached is a few hundredths of a
+        # second, a second lane would idle while stage_marks runs on one thread)
+        self.lanes.run([reached, marks], alone=True)
         return "stage_marks", "stage_reached"
 
     def quarter_number(self, moment: int) -> int:
@@ -363,7 +426,7 @@ class Engine:
                        max(last_t), max(last_back)
                 FROM {marked} WHERE q < {int(since) - 3} GROUP BY maker)"""
         only_sql = "" if only is None else f" AND maker IN (SELECT code FROM {only})"
-        self.con.execute(f"""CREATE OR REPLACE TEMP TABLE stage_out AS
+        self.con.execute(f"""CREATE OR REPLACE {self.temp}TABLE stage_out AS
             WITH starts AS (
                 SELECT maker, ret, {first} AS first_q FROM {reached}
                 WHERE fc IS NOT NULL{only_sql}),

@@ -63,6 +63,7 @@ class Query:
     keys: tuple[str, ...]
     outside: bool = False  # whether the table ``outside`` holds followed makers' acts
     shared: dict[str, str] = field(default_factory=dict)  # part name -> a table holding it
+    read: set[str] = field(default_factory=set)  # the parts the SQL written so far reads
 
     @property
     def partition(self) -> str:
@@ -70,6 +71,7 @@ class Query:
 
     def part(self, name: str) -> str:
         """A part several rules read (``SHARED``): its table when one holds it, else its SQL."""
+        self.read.add(name)
         return self.shared.get(name) or f"({SHARED[name](self)})"
 
 
