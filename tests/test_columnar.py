@@ -763,3 +763,39 @@ def test_two_engines_on_one_database_keep_their_own_tables(world_store):
     expected = Columnar.in_memory(world_store, config, outside, lanes=1).stages(earlier)
     assert len(expected) < len(other.stages(later))
     assert_frame_equal(one.stages(earlier), expected)
+
+
+def test_ctrl_c_while_the_lanes_run_stops_them_and_takes_no_further_step():
+    """Ctrl-C (SIGINT in the main thread) while two lanes run long statements: the running
+    statements are interrupted, no lane takes the step after them, KeyboardInterrupt is
+    raised once no lane is left running, and the lanes answer again afterwards."""
+    import signal
+    import threading
+
+    import duckdb
+
+    from graphminer.columnar.lanes import Lanes, Step
+
+    lanes = Lanes(duckdb.connect(), 2)
+    # (each of these runs for minutes on one thread unless interrupted)
+    long = "SELECT sum(hash(i)) AS x FROM range(100000000000) t(i)"
+    main = threading.main_thread().ident
+
+    def ctrl_c_once_a_lane_runs() -> None:
+        while not any(thread.name.startswith("duckdb-lane-") for thread in threading.enumerate()):
+            threading.Event().wait(0.01)
+        threading.Event().wait(0.2)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    poke = threading.Thread(target=ctrl_c_once_a_lane_runs)
+    poke.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            lanes.run([Step("a", f"CREATE TABLE a AS {long}"), Step("b", f"CREATE TABLE b AS {long}"),
+                       Step("c", "CREATE TABLE c AS SELECT 1 AS x", after=("a",))])
+    finally:
+        poke.join()
+    assert [thread.name for thread in threading.enumerate() if thread.name.startswith("duckdb-lane-")] == []
+    made = lanes.home.execute("SELECT table_name FROM duckdb_tables() WHERE table_name IN ('a', 'b', 'c')")
+    assert made.fetchall() == []
+    assert lanes.home.execute("SELECT 42").fetchall() == [(42,)]

@@ -159,9 +159,20 @@ class Lanes:
 
         workers = [threading.Thread(target=lane, args=(cursor,), name=f"duckdb-lane-{index}")
                    for index, cursor in enumerate(self.cursors)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+        try:
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+        except BaseException as error:  # Ctrl-C while the lanes run: no lane takes another
+            with ready:                 # step, the running statements are interrupted, and
+                failed.append(error)    # it is raised once every lane has stopped
+                ready.notify_all()
+            for cursor in self.cursors:
+                cursor.interrupt()
+            for worker in workers:
+                if worker.ident is not None:
+                    worker.join()
+            raise
         if failed:
             raise failed[0]
