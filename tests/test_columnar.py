@@ -508,15 +508,16 @@ def sqlite3_rows(conn: sqlite3.Connection, repo_ids=None) -> dict[str, tuple[lis
             for name, sql, types in build.staged_queries(conn, repo_ids)}
 
 
-def test_staging_reads_through_arrow_what_sqlite3_reads(world_store, monkeypatch):
+@pytest.mark.parametrize("batch_rows", [1, 16])
+def test_staging_reads_through_arrow_what_sqlite3_reads(world_store, monkeypatch, batch_rows):
     """A store in a file is staged through ADBC's Arrow batches (every ``STAGED`` table:
     none fell back to sqlite3's rows), one in memory through sqlite3's rows: every ``s_*``
     table is the same both ways, column types included, and holds sqlite3's own rows of its
     query, NULLs as NULLs; so the repositories' prints are the same too (a difference would
     make every repository look changed to the next refresh). Small batches: the world's
-    tables span many, as the bench world's do ADBC's default ones, and some of their
-    columns are NULL all through the first."""
-    monkeypatch.setattr(build, "BATCH_ROWS", 16)
+    tables span many, as the bench world's span ADBC's default ones; of one row, the first
+    batch is ``build.KIND_ROW`` alone, which then gives every column its kind."""
+    monkeypatch.setattr(build, "BATCH_ROWS", batch_rows)
     config = load_config(None)
     arrow = build.connect()
     build.stage(arrow, world_store, config)
