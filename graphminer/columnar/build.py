@@ -38,6 +38,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import adbc_driver_manager
+import adbc_driver_sqlite
 import pandas as pd
 
 from graphminer import events, landing
@@ -55,7 +57,6 @@ from graphminer.store import store_path, table_exists
 
 if TYPE_CHECKING:
     import duckdb
-    from adbc_driver_manager.dbapi import Connection as ArrowConnection
 
     from graphminer.config import Config
 
@@ -179,7 +180,7 @@ BATCH_ROWS = 1024
 
 
 @contextmanager
-def arrow_source(conn: sqlite3.Connection) -> Iterator[ArrowConnection | None]:
+def arrow_source(conn: sqlite3.Connection) -> Iterator[adbc_driver_manager.AdbcConnection | None]:
     """A read-only ADBC SQLite connection to the store's file, closed after the block, or
     None where it would not see what ``conn`` sees: a store in memory or in a temporary
     file (no file to open), or ``conn`` in a transaction (its writes not committed yet are
@@ -188,50 +189,52 @@ def arrow_source(conn: sqlite3.Connection) -> Iterator[ArrowConnection | None]:
     if path is None or conn.in_transaction:
         yield None
         return
-    import adbc_driver_manager
-    import adbc_driver_sqlite.dbapi
-
     try:
-        source = adbc_driver_sqlite.dbapi.connect(f"{path.resolve().as_uri()}?mode=ro",
-                                                  autocommit=True)
+        database = adbc_driver_sqlite.connect(f"{path.resolve().as_uri()}?mode=ro")
     except adbc_driver_manager.Error:
+        yield None
+        return
+    try:
+        source = adbc_driver_manager.AdbcConnection(database)
+    except adbc_driver_manager.Error:
+        database.close()
         yield None
         return
     try:
         yield source
     finally:
         source.close()
+        database.close()
 
 
-def arrow_table(con: duckdb.DuckDBPyConnection, source: ArrowConnection, name: str, sql: str,
-                types: dict[str, str]) -> bool:
+def arrow_table(con: duckdb.DuckDBPyConnection, source: adbc_driver_manager.AdbcConnection,
+                name: str, sql: str, types: dict[str, str]) -> bool:
     """The temporary DuckDB table ``name`` holding the rows of ``sql`` (over the store) with
-    the columns and types given, read as Arrow batches through ``source``; False (nothing
-    made) where ADBC could not read them. ADBC's SQLite driver gives each column the kind
-    of the values of its first batch (INT64 while it has seen nothing else, NULLs
-    included) and refuses a later value of another kind: a text column NULL all through
-    the first batch would end in an error. So the query's first row holds a value of each
-    column's kind (``KIND_ROW``), marked, and dropped on the way into DuckDB; and a value
-    that still does not fit (text in an integer column, say) gives False, for the caller to
-    read the table as ``frame_table`` does."""
-    import adbc_driver_manager
-    import duckdb
-
+    the columns and types given, read as Arrow batches through ``source`` (DuckDB scans
+    ADBC's stream as it comes); False (nothing made) where they could not be read so.
+    ADBC's SQLite driver gives each column the kind of the values of its first batch
+    (INT64 while it has seen nothing else, NULLs included) and refuses a later value of
+    another kind: a text column NULL all through the first batch would end in an error. So
+    the query's first row holds a value of each column's kind (``KIND_ROW``), marked, and
+    dropped on the way into DuckDB; a value that still does not fit (a real number among
+    integers, say) gives False, for the caller to read the table as ``frame_table`` does."""
     first = ", ".join(f"{KIND_ROW[kind]} AS c{i}" for i, kind in enumerate(types.values()))
     casts = ", ".join(f"CAST(c{i} AS {kind}) AS {column}"
                       for i, (column, kind) in enumerate(types.items()))
-    cursor = source.cursor()
-    cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+    statement = adbc_driver_manager.AdbcStatement(source)
     try:
-        cursor.execute(f"SELECT 1 AS _kinds, {first} UNION ALL SELECT 0, * FROM ({sql})")
-        con.register("_staged", cursor.fetch_record_batch())
+        statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+        statement.set_sql_query(f"SELECT 1 AS _kinds, {first} UNION ALL SELECT 0, * FROM ({sql})")
+        stream, _ = statement.execute_query()
+        con.register("_staged", stream)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {casts} FROM _staged "
                     "WHERE _kinds = 0")
-    except (adbc_driver_manager.Error, duckdb.Error):
+    except Exception:  # noqa: BLE001 (ADBC's refusal, or DuckDB's reading or casting of it:
+        # the caller reads the rows through sqlite3, which raises any error that is the store's)
         return False
     finally:
         con.unregister("_staged")
-        cursor.close()
+        statement.close()
     return True
 
 
