@@ -383,6 +383,15 @@ def pid_alive(pid: int) -> bool:
 # --- reading the bookkeeping -------------------------------------------------------------
 
 
+def store_path(conn: sqlite3.Connection) -> Path | None:
+    """The file of the store's main database (None in memory or a temporary
+    file: nothing another connection can open)."""
+    for _, name, path in conn.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return Path(path) if path else None
+    return None
+
+
 def table_exists(conn: sqlite3.Connection, name: str) -> bool:
     """Whether the store has table ``name`` (a store opened read-only may predate it)."""
     return conn.execute(

@@ -474,6 +474,132 @@ def test_a_night_recomputes_the_makers_its_events_reach_even_in_other_repositori
     assert traj_rows(conn) == pandas_tables(conn, tmp_path)
 
 
+def in_order(rows) -> list[tuple]:
+    """Rows sorted, NULLs first in each column (tables have no order of their own)."""
+    return sorted((tuple(row) for row in rows),
+                  key=lambda row: tuple((value is not None, value) for value in row))
+
+
+def staged_tables(con) -> dict[str, tuple[list, list[tuple]]]:
+    """Every ``s_*`` table ``build.stage`` made: its columns with their types, its rows."""
+    return {name: (con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {name})").fetchall(),
+                   in_order(con.execute(f"SELECT * FROM {name}").fetchall()))
+            for name in ["s_repos", "s_staged", "s_bots", "s_opted_out",
+                         *(table for table, _, _ in build.STAGED)]}
+
+
+def staged_plainly(conn: sqlite3.Connection, config, repo_ids=None):
+    """``build.stage`` of the store through the standard library's sqlite3 rows alone: on a
+    copy in memory, which another connection cannot open."""
+    memory = sqlite3.connect(":memory:")
+    conn.backup(memory)
+    con = build.connect()
+    build.stage(con, memory, config, repo_ids)
+    memory.close()
+    return con
+
+
+def sqlite3_rows(conn: sqlite3.Connection, repo_ids=None) -> dict[str, tuple[list, list[tuple]]]:
+    """The ground truth of every ``STAGED`` table: its declared columns and types, and the
+    rows of its query as the standard library's sqlite3 reads them through ``conn``."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return {name: (list(types.items()), in_order(cursor.execute(sql).fetchall()))
+            for name, sql, types in build.staged_queries(conn, repo_ids)}
+
+
+@pytest.mark.parametrize("batch_rows", [1, 16])
+def test_staging_reads_through_arrow_what_sqlite3_reads(world_store, monkeypatch, batch_rows):
+    """A store in a file is staged through ADBC's Arrow batches (every ``STAGED`` table:
+    none fell back to sqlite3's rows), one in memory through sqlite3's rows: every ``s_*``
+    table is the same both ways, column types included, and holds sqlite3's own rows of its
+    query, NULLs as NULLs; so the repositories' prints are the same too (a difference would
+    make every repository look changed to the next refresh). Small batches: the world's
+    tables span many, as the bench world's span ADBC's default ones; of one row, the first
+    batch is ``build.KIND_ROW`` alone, which then gives every column its kind."""
+    monkeypatch.setattr(build, "BATCH_ROWS", batch_rows)
+    config = load_config(None)
+    arrow = build.connect()
+    build.stage(arrow, world_store, config)
+    plain = staged_plainly(world_store, config)
+    assert staged_tables(arrow) == staged_tables(plain)
+    truth = sqlite3_rows(world_store)
+    assert {name: staged_tables(arrow)[name] for name in truth} == truth
+    checked = build.connect()
+    with build.arrow_source(world_store) as source:
+        assert source is not None
+        for name, sql, types in build.staged_queries(world_store, None):
+            assert build.arrow_table(checked, source, name, sql, types), name
+    assert max(len(rows) for _, rows in staged_tables(arrow).values()) > 20 * build.BATCH_ROWS
+    prints = build.prints_sql() + " ORDER BY 1"
+    assert arrow.execute(prints).fetchall() == plain.execute(prints).fetchall()
+    repo_ids = [row[0] for row in world_store.execute("SELECT id FROM repos ORDER BY id")][1::2]
+    some = build.connect()
+    build.stage(some, world_store, config, repo_ids)
+    assert staged_tables(some) == staged_tables(staged_plainly(world_store, config, repo_ids))
+    read = {row[0] for row in some.execute("SELECT DISTINCT repo_id FROM s_items").fetchall()}
+    assert read and read <= set(repo_ids)
+
+
+def test_arrow_gives_a_column_the_kind_of_its_values_not_of_its_first_batch(tmp_path):
+    """ADBC's SQLite driver types a column by its first batch of rows: a text column NULL
+    all through it is read as text all the same (``build.KIND_ROW``), NULLs kept; a value
+    it cannot read in its column's kind (a real number among the integers, after the first
+    batch) is refused (False), for ``build.stage`` to read that table through sqlite3."""
+    conn = sqlite3.connect(tmp_path / "kinds.sqlite")
+    conn.execute("CREATE TABLE t (n INTEGER, s TEXT, b INTEGER)")
+    rows = [(i, None if i < 3000 else f"v{i}", None if i < 3000 else i % 2) for i in range(5000)]
+    conn.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+    conn.commit()
+    types = {"n": "BIGINT", "s": "VARCHAR", "b": "BOOLEAN"}
+    con = build.connect()
+    with build.arrow_source(conn) as source:
+        assert build.arrow_table(con, source, "s_t", "SELECT n, s, b FROM t", types)
+        assert con.execute("SELECT * FROM s_t ORDER BY n").fetchall() == [
+            (n, s, None if b is None else bool(b)) for n, s, b in rows]
+        conn.execute("INSERT INTO t VALUES (1.5, 'x', 0)")
+        conn.commit()
+        assert not build.arrow_table(con, source, "s_t", "SELECT n, s, b FROM t ORDER BY n > 1 DESC", types)
+    conn.close()
+
+
+def test_staging_falls_back_to_sqlite3_where_arrow_would_read_otherwise(world_store, tmp_path,
+                                                                       monkeypatch):
+    """``build.stage`` reads through sqlite3 what another connection would not see or
+    ADBC not read as typed: records written in the caller's transaction, not committed yet,
+    are staged (a second connection would stage the records before them); a value ADBC
+    refuses in a late batch (a real number among integers) is staged as sqlite3 reads it."""
+    monkeypatch.setattr(build, "BATCH_ROWS", 16)
+    conn = store_copy(world_store, tmp_path)
+    config = load_config(None)
+    repo_id, number = conn.execute("SELECT repo_id, max(number) FROM issues "
+                                   "WHERE repo_id = (SELECT max(repo_id) FROM issues)").fetchone()
+    conn.execute("UPDATE issues SET created_at = '2001-02-03T04:05:06Z' "
+                 "WHERE repo_id = ? AND number = ?", (repo_id, number))
+    assert conn.in_transaction
+    with build.arrow_source(conn) as source:
+        assert source is None
+    con = build.connect()
+    build.stage(con, conn, config)
+    assert con.execute("SELECT created_at FROM s_items WHERE repo_id = ? AND number = ?",
+                       [repo_id, number]).fetchall() == [("2001-02-03T04:05:06Z",)]
+    truth = sqlite3_rows(conn)
+    assert {name: staged_tables(con)[name] for name in truth} == truth
+    conn.rollback()
+    with conn:  # the last issue's author: a real number, read after ADBC's first batch
+        conn.execute("UPDATE issues SET user_id = 7.5 WHERE repo_id = ? AND number = ?",
+                     (repo_id, number))
+    items = next(query for query in build.staged_queries(conn, None) if query[0] == "s_items")
+    with build.arrow_source(conn) as source:
+        assert not build.arrow_table(build.connect(), source, *items)
+    con = build.connect()
+    build.stage(con, conn, config)
+    assert staged_tables(con) == staged_tables(staged_plainly(conn, config))
+    assert con.execute("SELECT user_id FROM s_items WHERE repo_id = ? AND number = ?",
+                       [repo_id, number]).fetchall() == [(8,)]
+    conn.close()
+
+
 def events_in_order(con) -> list[tuple]:
     """The copy's events, every column but ``seq``, in their places' order (``seq``'s
     numbers may differ between two derivations; the order they give must not)."""

@@ -2,9 +2,12 @@
 contribution (docs/events.md), for a set of repositories at a time.
 
 ``stage(con, conn, config, repo_ids)`` reads the records of ``repo_ids`` (all when None)
-from the SQLite store into DuckDB temporary tables (``s_*``), through the standard
-library's sqlite3: the only Python on the way is the fetch and, for commits, when each
-landed (``commit_landing``: ``graphminer.landing``'s reading of rules v4 dating, a graph
+from the SQLite store into DuckDB temporary tables (``s_*``): the ``STAGED`` records as
+Apache Arrow batches read from the store's file by the ADBC SQLite driver (``arrow_source``,
+``arrow_table``), no Python object per value; a store another connection cannot read as
+the caller sees it (in memory, or with writes not yet committed) through the standard
+library's sqlite3 rows instead (``frame_table``), to the same tables. The only Python on the
+way is then, for commits, when each landed (``commit_landing``: ``graphminer.landing``'s reading of rules v4 dating, a graph
 traversal once per repository, not per maker, the one both implementations share).
 ``event_rows(con, config)`` is then SQL over those tables giving the rows of
 ``graphminer.events.load_events`` with maker keys still as strings;
@@ -31,8 +34,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+import adbc_driver_manager
+import adbc_driver_sqlite
 import pandas as pd
 
 from graphminer import events, landing
@@ -46,7 +53,7 @@ from graphminer.events import (
     role_account_makers,
 )
 from graphminer.landing import History, land
-from graphminer.store import table_exists
+from graphminer.store import store_path, table_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -164,6 +171,95 @@ def frame_table(con: duckdb.DuckDBPyConnection, name: str, rows: list[tuple],
     con.unregister("_staged")
 
 
+# The first row of a staged query read through ADBC, one value of its column's kind per
+# DuckDB type (``arrow_table``)
+KIND_ROW = {"BIGINT": "0", "BOOLEAN": "0", "VARCHAR": "''"}
+# Rows per Arrow batch read through ADBC (its SQLite driver's own default; 8192 and 65536
+# took as long on the bench world)
+BATCH_ROWS = 1024
+
+
+@contextmanager
+def arrow_source(conn: sqlite3.Connection) -> Iterator[adbc_driver_manager.AdbcConnection | None]:
+    """A read-only ADBC SQLite connection to the store's file, closed after the block, or
+    None where it would not see what ``conn`` sees: a store in memory or in a temporary
+    file (no file to open), or ``conn`` in a transaction (its writes not committed yet are
+    invisible to another connection), or a file ADBC cannot open."""
+    path = store_path(conn)
+    if path is None or conn.in_transaction:
+        yield None
+        return
+    try:
+        database = adbc_driver_sqlite.connect(f"{path.resolve().as_uri()}?mode=ro")
+    except adbc_driver_manager.Error:
+        yield None
+        return
+    try:
+        source = adbc_driver_manager.AdbcConnection(database)
+    except adbc_driver_manager.Error:
+        database.close()
+        yield None
+        return
+    try:
+        yield source
+    finally:
+        source.close()
+        database.close()
+
+
+def arrow_table(con: duckdb.DuckDBPyConnection, source: adbc_driver_manager.AdbcConnection,
+                name: str, sql: str, types: dict[str, str]) -> bool:
+    """The temporary DuckDB table ``name`` holding the rows of ``sql`` (over the store) with
+    the columns and types given, read as Arrow batches through ``source`` (DuckDB scans
+    ADBC's stream as it comes); False (nothing made) where they could not be read so.
+    ADBC's SQLite driver gives each column the kind of the values of its first batch
+    (INT64 while it has seen nothing else, NULLs included) and refuses a later value of
+    another kind: a text column NULL all through the first batch would end in an error. So
+    the query's first row holds a value of each column's kind (``KIND_ROW``), marked, and
+    dropped on the way into DuckDB; a value that still does not fit (a real number among
+    integers, say) gives False, for the caller to read the table as ``frame_table`` does."""
+    first = ", ".join(f"{KIND_ROW[kind]} AS c{i}" for i, kind in enumerate(types.values()))
+    casts = ", ".join(f"CAST(c{i} AS {kind}) AS {column}"
+                      for i, (column, kind) in enumerate(types.items()))
+    statement = adbc_driver_manager.AdbcStatement(source)
+    try:
+        statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
+        statement.set_sql_query(f"SELECT 1 AS _kinds, {first} UNION ALL SELECT 0, * FROM ({sql})")
+        stream, _ = statement.execute_query()
+        con.register("_staged", stream)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {casts} FROM _staged "
+                    "WHERE _kinds = 0")
+    except Exception:  # noqa: BLE001 (ADBC's refusal, or DuckDB's reading or casting of it:
+        # the caller reads the rows through sqlite3, which raises any error that is the store's)
+        return False
+    finally:
+        con.unregister("_staged")
+        statement.close()
+    return True
+
+
+def staged_queries(conn: sqlite3.Connection,
+                   repo_ids: list[int] | None) -> list[tuple[str, str, dict[str, str]]]:
+    """``STAGED`` with each query's SQL written out for this store, restricted to
+    ``repo_ids`` (all when None)."""
+    if repo_ids is None:
+        where, and_where, c_where, p_and_where, r_and_where = "", "", "", "", ""
+    else:
+        listed = ",".join(str(int(repo_id)) for repo_id in repo_ids) or "NULL"
+        where, and_where = f"WHERE repo_id IN ({listed})", f"AND repo_id IN ({listed})"
+        c_where, p_and_where = f"WHERE c.repo_id IN ({listed})", f"AND p.repo_id IN ({listed})"
+        r_and_where = f"AND r.repo_id IN ({listed})"
+    # a store opened read-only may predate migration 0009's column
+    has_date = any(row[1] == "committer_date" for row in conn.execute("PRAGMA table_info(pull_refs)"))
+    pushed = any(row[1] == "pushed_at" for row in conn.execute("PRAGMA table_info(commits)"))
+    commit_date = "COALESCE(c.committer_date, c.pushed_at)" if pushed else "c.committer_date"
+    return [(name, sql.format(where=where, and_where=and_where, c_where=c_where,
+                              p_and_where=p_and_where, r_and_where=r_and_where,
+                              commit_date=commit_date,
+                              ref_committer_date="p.committer_date" if has_date else "NULL"),
+             types) for name, sql, types in STAGED]
+
+
 def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Config | None,
           repo_ids: list[int] | None = None) -> None:
     """Read the store's records of ``repo_ids`` (all when None) into the ``s_*`` tables,
@@ -177,26 +273,13 @@ def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Conf
     con.execute(f"""CREATE OR REPLACE TEMP TABLE s_scope AS
         SELECT repo_id, full_name, org FROM s_repos
         WHERE {'TRUE' if include_forks else 'coalesce(fork, 0) = 0'}""")
-    if repo_ids is None:
-        where, and_where, c_where, p_and_where, r_and_where = "", "", "", "", ""
-        staged = [row[0] for row in repos]
-    else:
-        listed = ",".join(str(int(repo_id)) for repo_id in repo_ids) or "NULL"
-        where, and_where = f"WHERE repo_id IN ({listed})", f"AND repo_id IN ({listed})"
-        c_where, p_and_where = f"WHERE c.repo_id IN ({listed})", f"AND p.repo_id IN ({listed})"
-        r_and_where = f"AND r.repo_id IN ({listed})"
-        staged = list(repo_ids)
-    # a store opened read-only may predate migration 0009's column
-    has_date = any(row[1] == "committer_date" for row in conn.execute("PRAGMA table_info(pull_refs)"))
-    pushed = any(row[1] == "pushed_at" for row in conn.execute("PRAGMA table_info(commits)"))
-    commit_date = "COALESCE(c.committer_date, c.pushed_at)" if pushed else "c.committer_date"
+    staged = [row[0] for row in repos] if repo_ids is None else list(repo_ids)
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples
-    for name, sql, types in STAGED:
-        text = sql.format(where=where, and_where=and_where, c_where=c_where, p_and_where=p_and_where,
-                          r_and_where=r_and_where, commit_date=commit_date,
-                          ref_committer_date="p.committer_date" if has_date else "NULL")
-        frame_table(con, name, cursor.execute(text).fetchall(), types)
+    with arrow_source(conn) as source:
+        for name, text, types in staged_queries(conn, repo_ids):
+            if source is None or not arrow_table(con, source, name, text, types):
+                frame_table(con, name, cursor.execute(text).fetchall(), types)
     frame_table(con, "s_staged", [(int(repo_id),) for repo_id in staged], {"repo_id": "BIGINT"})
     people = people_frame(conn)
     bots, roles = not_people(conn, config, people)

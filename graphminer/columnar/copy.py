@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphminer.columnar import build, tables
 from graphminer.events import long_lived_branches, opted_out_makers, people_frame
+from graphminer.store import store_path
 
 if TYPE_CHECKING:
     import duckdb
@@ -61,14 +62,6 @@ SUFFIX = ".columnar.duckdb"
 APPLICATION = "graphminer columnar copy"
 SYNC_KEY = "columnar_sync"
 SEAL_KEY = "store_file"
-
-
-def store_path(conn: sqlite3.Connection) -> Path | None:
-    """The file of the store's main database (None in memory)."""
-    for _, name, path in conn.execute("PRAGMA database_list").fetchall():
-        if name == "main":
-            return Path(path) if path else None
-    return None
 
 
 def copy_path(conn: sqlite3.Connection) -> Path | None:
