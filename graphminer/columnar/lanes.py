@@ -166,13 +166,15 @@ class Lanes:
                 worker.join()
         except BaseException as error:  # Ctrl-C while the lanes run: no lane takes another
             with ready:                 # step, the running statements are interrupted, and
-                failed.append(error)    # it is raised once every lane has stopped
-                ready.notify_all()
-            for cursor in self.cursors:
-                cursor.interrupt()
-            for worker in workers:
-                if worker.ident is not None:
-                    worker.join()
+                failed.append(error)    # it is raised once none runs
+                while running[0]:
+                    # (again until none runs: a lane may have taken its step just before,
+                    # and an interrupt before a statement starts is not kept for it)
+                    for cursor in self.cursors:
+                        cursor.interrupt()
+                    ready.wait(0.05)
+            # (not joined: a join that Ctrl-C cut short can take a live thread for ended,
+            # CPython's bpo-45274; each lane returns as soon as it sees ``failed``)
             raise
         if failed:
             raise failed[0]
