@@ -152,3 +152,30 @@ def test_ctrl_c_while_the_workers_start_is_raised_once_every_started_worker_has_
     with pytest.raises(KeyboardInterrupt):
         run_workers([[index] for index in range(8)], work)
     assert sorted(ended) == [(index, True) for index in range(8)]
+
+
+def test_ctrl_c_while_waiting_for_the_workers_is_raised_once_every_worker_has_ended():
+    """Ctrl-C reaching the main thread while it waits for the running workers (sent by the
+    last worker once all run) is raised only after every worker has ended, the first one
+    taking a second to stop included: CPython's join, cut short by Ctrl-C while its thread
+    runs, takes that thread for ended (bpo-45274's handling), so a wait made of joins
+    raised while that worker still wrote."""
+    import threading
+
+    from graphminer.harvest.workers import run_workers
+
+    main = threading.main_thread().ident
+    ended: list[tuple[int, bool]] = []
+
+    def work(index: int, part: list, stop: threading.Event) -> None:
+        if index == 3:
+            threading.Event().wait(0.2)  # the main thread is waiting for worker 1 by then
+            signal.pthread_kill(main, signal.SIGINT)
+        stopped = stop.wait(30)
+        if index == 0:
+            threading.Event().wait(1)  # a worker finishing what it was writing
+        ended.append((index, stopped))
+
+    with pytest.raises(KeyboardInterrupt):
+        run_workers([[index] for index in range(4)], work)
+    assert sorted(ended) == [(index, True) for index in range(4)]

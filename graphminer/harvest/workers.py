@@ -111,15 +111,18 @@ def run_workers(parts: list[list[Any]], work: Callable[[int, list[Any], threadin
     stop = stop or threading.Event()
     errors: list[BaseException] = []
 
-    def guarded(index: int, part: list[Any]) -> None:
+    def guarded(index: int, part: list[Any], finished: threading.Event) -> None:
         try:
             work(index, part, stop)
         except BaseException as error:  # noqa: BLE001 (raised again in the caller's thread)
             errors.append(error)
             stop.set()
+        finally:
+            finished.set()
 
-    threads = [threading.Thread(target=guarded, args=(index, part), name=f"worker-{index + 1}")
-               for index, part in enumerate(parts) if part]
+    ends = {index: threading.Event() for index, part in enumerate(parts) if part}
+    threads = [threading.Thread(target=guarded, args=(index, parts[index], finished),
+                                name=f"worker-{index + 1}") for index, finished in ends.items()]
     # Ctrl-C or SIGTERM while the threads start is held until all have started (raised
     # between two starts, it once left a worker writing the store while the main thread
     # marked the run interrupted: SIGSEGV), and wherever it is raised from the first start
@@ -137,8 +140,11 @@ def run_workers(parts: list[list[Any]], work: Callable[[int, list[Any], threadin
             thread.join()
     except BaseException:
         stop.set()
-        for thread in threads:
+        # (each started worker's own end awaited, not its join: a join that Ctrl-C cut short
+        # takes a thread still running for ended, CPython's bpo-45274 handling)
+        for thread, finished in zip(threads, ends.values(), strict=True):
             if thread.ident is not None:  # started
+                finished.wait()
                 thread.join()
         raise
     real = [error for error in errors if not isinstance(error, Stopped)]
