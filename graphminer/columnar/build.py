@@ -35,7 +35,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 import adbc_driver_manager
@@ -189,22 +189,15 @@ def arrow_source(conn: sqlite3.Connection) -> Iterator[adbc_driver_manager.AdbcC
     if path is None or conn.in_transaction:
         yield None
         return
-    try:
-        database = adbc_driver_sqlite.connect(f"{path.resolve().as_uri()}?mode=ro")
-    except adbc_driver_manager.Error:
-        yield None
-        return
-    try:
-        source = adbc_driver_manager.AdbcConnection(database)
-    except adbc_driver_manager.Error:
-        database.close()
-        yield None
-        return
-    try:
+    with ExitStack() as opened:  # what was opened is closed after the block, last first
+        try:
+            database = adbc_driver_sqlite.connect(f"{path.resolve().as_uri()}?mode=ro")
+            opened.callback(database.close)
+            source = adbc_driver_manager.AdbcConnection(database)
+            opened.callback(source.close)
+        except adbc_driver_manager.Error:
+            source = None
         yield source
-    finally:
-        source.close()
-        database.close()
 
 
 def arrow_table(con: duckdb.DuckDBPyConnection, source: adbc_driver_manager.AdbcConnection,
