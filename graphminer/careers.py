@@ -205,21 +205,34 @@ def _years(value: float | None) -> str:
 NAMED_KINDS = ("government", "research", "civic")  # named in exports and the report
 
 
+def career_dates(network: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """Per maker of ``network`` (``graphminer.trajectory.milestones``' frame) the career
+    milestones reached, in ``CAREER_KEYS``' order, as ``YYYY-MM-DDTHH:MM:SSZ``.
+
+    >>> at = pd.Timestamp("2024-05-01T10:00:00Z")
+    >>> frame = pd.DataFrame({name: [at, pd.NaT] for name in CAREER_KEYS}, index=["a", "b"])
+    >>> career_dates(frame)["a"][CAREER_KEYS[0]], "b" in career_dates(frame)
+    ('2024-05-01T10:00:00Z', False)
+    """
+    dates: dict[str, dict[str, str]] = {}
+    for name in CAREER_KEYS:
+        column = network[name]
+        reached = column.notna().to_numpy()
+        texts = column[reached].dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+        for key, text in zip(network.index[reached].tolist(), texts, strict=True):
+            dates.setdefault(str(key), {})[name] = text
+    return dates
+
+
 def annotate_graph(graph: Any, reader: Any, moment: pd.Timestamp, with_destinations: bool = False) -> None:
     """Give maker nodes the dates of their career milestones; with ``with_destinations``,
     add destination owners as nodes of their kind (government, research and civic ones by
     name; every other owner, people's own accounts among them, as one node "other
     destinations") joined to each maker by the number of their PRs merged there."""
-    network = reader.milestones("network", moment)
+    dates = career_dates(reader.milestones("network", moment))
     for node, attrs in graph.nodes(data=True):
-        if attrs.get("kind") != "maker":
-            continue
-        key = str(node)[len("maker:"):]
-        if key in network.index:
-            for name in CAREER_KEYS:
-                value = network.at[key, name]
-                if value == value and value is not None:  # not NaT
-                    attrs[name] = value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if attrs.get("kind") == "maker":
+            attrs.update(dates.get(str(node)[len("maker:"):], ()))
     if not with_destinations:
         return
     outside = reader.outside

@@ -13,7 +13,7 @@ import pytest
 from careers_support import OUTSIDE, PROLIFIC_PRS, outside_world
 from harvest_support import cli
 
-from graphminer import destinations
+from graphminer import careers, destinations
 from graphminer.fakehub.testing import serve
 from graphminer.harvest import follow
 
@@ -141,7 +141,7 @@ def test_following_paces_itself_under_the_search_limit(tmp_path):
         assert len(searches) == 6 and all(line["status"] in (200, 304) for line in searches)
 
 
-@pytest.mark.parametrize("module", [destinations, follow], ids=lambda module: module.__name__)
+@pytest.mark.parametrize("module", [careers, destinations, follow], ids=lambda module: module.__name__)
 def test_the_docstring_examples_run(module):
     failures, tried = doctest.testmod(module, report=False)
     assert tried > 0 and failures == 0
