@@ -99,14 +99,15 @@ def store_graph(reader: reading.StoreReader, projection: str = "bipartite",
     """The maker-project graph of a store (or a projection of it) at ``as_of``."""
     if projection not in PROJECTIONS:
         raise BadInput(f"unknown projection {projection!r}: use one of {', '.join(PROJECTIONS)}")
+    if projection == "bipartite":
+        return reader.graph(as_of, include_bots)
+    # (the projections read the events' own times: from a frame, not the graph's days)
     events = reader.events_until(as_of)
     stages = reader.stages(as_of) if len(events) else None
     bipartite = graphs.maker_project_graph(events, stages, labels=reader.labels, include_bots=include_bots)
     if projection == "makers":
         return graphs.maker_projection(bipartite, reader.config["trajectories"]["projection_days"])
-    if projection == "projects":
-        return graphs.project_projection(bipartite)
-    return bipartite
+    return graphs.project_projection(bipartite)
 
 
 def summary(reader: reading.StoreReader, org: str | None, as_of: pd.Timestamp | None,

@@ -43,6 +43,7 @@ import pandas as pd
 from graphminer import graph as graph_module
 from graphminer import trajectory
 from graphminer.careers import annotate_graph
+from graphminer.columnar import copy as columnar_copy
 from graphminer.errors import BadInput
 from graphminer.outputs import require_replaceable_file
 from graphminer.reader import StoreReader
@@ -636,10 +637,19 @@ def pseudonymise_key(conn: sqlite3.Connection, configured: str) -> tuple[bytes, 
     if row and row[0]:
         return str(row[0]).encode("utf-8"), False
     made = secrets.token_hex(32)
-    with conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO _settings(key, value) VALUES (?, ?)", (SETTINGS_KEY, made)
-        )
+    # the columnar copy, when nothing moved since its refresh: sealed again after this
+    # write, which would otherwise leave every reader on pandas until the next refresh
+    sealed = columnar_copy.sealed_copy(conn)
+    try:
+        with conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO _settings(key, value) VALUES (?, ?)", (SETTINGS_KEY, made)
+            )
+        if sealed is not None:
+            columnar_copy.seal(sealed, conn)
+    finally:
+        if sealed is not None:
+            sealed.close()
     return made.encode("utf-8"), True
 
 
@@ -694,12 +704,16 @@ def store_graph(conn: sqlite3.Connection, config, options: ExportOptions) -> nx.
     the same as_of, labels and stages as every other reader of the store)."""
     require_harvest(conn)
     reader = StoreReader(conn, config)
-    check_orgs(options.orgs, reader.events)
+    if options.orgs:
+        check_orgs(options.orgs, reader.events)
     as_of = reader.moment(options.as_of)
-    selected = filtered_events(reader.events, ExportOptions(**{**options.__dict__, "as_of": as_of}))
     whole = not (options.orgs or options.since or options.until)
-    stages = reader.stages(as_of) if whole and len(selected) else None
-    graph = graph_from_events(selected, as_of, config, options.projection, reader.labels, stages)
+    if whole and options.projection == "bipartite":
+        graph = reader.graph(as_of)  # the columnar engine's when the copy is fresh
+    else:
+        selected = filtered_events(reader.events, ExportOptions(**{**options.__dict__, "as_of": as_of}))
+        stages = reader.stages(as_of) if whole and len(selected) else None
+        graph = graph_from_events(selected, as_of, config, options.projection, reader.labels, stages)
     if options.projection != "projects":
         annotate_graph(graph, reader, as_of,
                        options.with_destinations and options.projection == "bipartite")

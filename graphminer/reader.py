@@ -21,9 +21,11 @@ they agree on what they answer:
   says), else computed by the columnar engine over the store's copy when that is fresh
   (``graphminer.columnar``), else by ``graphminer.trajectory`` (the three give the same
   frames; tests hold them to it).
+- **the maker-project graph**: the columnar engine's when the copy is fresh, else
+  ``graphminer.graph`` over the events frame (the same graph).
 
-It imports only what is below it in the flow: events, trajectory, the columnar engine,
-careers (what following stored), timeline (freshness) and the store.
+It imports only what is below it in the flow: events, trajectory, the graph, the columnar
+engine, careers (what following stored), timeline (freshness) and the store.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import sqlite3
 from functools import cached_property
 from typing import Any
 
+import networkx as nx
 import pandas as pd
 
 from graphminer import timeutil, trajectory
@@ -41,6 +44,7 @@ from graphminer.columnar.copy import open_copy
 from graphminer.config import Config
 from graphminer.errors import BadInput
 from graphminer.events import load_events, newest_event
+from graphminer.graph import maker_project_graph
 from graphminer.milestones import KEYS, RULES_VERSION
 from graphminer.sources import hidden_milestones, repo_sources
 from graphminer.store import check_pages, default_as_of, harvest_end, table_exists
@@ -176,6 +180,19 @@ class StoreReader:
                                           network=self.milestones("network", moment))
             self._stages[moment] = found
         return self._stages[moment]
+
+    def graph(self, as_of: pd.Timestamp | None = None, include_bots: bool = False) -> nx.Graph:
+        """``graphminer.graph.maker_project_graph`` of the events up to ``as_of``, with the
+        stages and labels: the columnar engine's (``Columnar.graph``, node for node and
+        attribute for attribute the same graph) when the copy is fresh, without reading the
+        events into a frame; else from the events frame. Not kept: a graph is the caller's
+        to change."""
+        moment = self.moment(as_of)
+        if self.columnar is not None:
+            return self.columnar.graph(moment, self.stages(moment), self.labels, include_bots)
+        events = self.events_until(moment)
+        stages = self.stages(moment) if len(events) else None
+        return maker_project_graph(events, stages, labels=self.labels, include_bots=include_bots)
 
     def triggers(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         """The act behind each network-scope milestone: one row per (maker, milestone) with

@@ -15,12 +15,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import networkx as nx
+import pandas as pd
 import pytest
+from columnar_support import graph_difference
 from harvest_support import cli, harvest_generated
 
 from graphminer.api import open_store
 from graphminer.config import parse_config
 from graphminer.errors import BadInput
+from graphminer.graph import maker_project_graph
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +184,26 @@ def test_python_api(world: dict) -> None:
         with pytest.raises(BadInput, match="projection"):
             store.graph(projection="nope")
         assert store.stats(as_of=as_of) == world["stats"]
+
+
+def test_graph_is_the_columnar_engines_and_the_same_as_the_events_frames(world: dict) -> None:
+    """store.graph() (and so a whole bipartite export) reads the columnar copy the harvest's
+    refresh left, without the events frame, and gives graphminer.graph's graph of the
+    events frame, node for node and attribute for attribute, bots in or out."""
+    config = parse_config("", source="test", base_dir=world["folder"])
+    as_of = world["truth"]["as_of"]
+    with open_store(world["store"], config) as store:
+        assert store.reader.columnar is not None, "the harvest's refresh left a fresh copy"
+        ours = {bots: store.graph(as_of=as_of, include_bots=bots) for bots in (False, True)}
+        assert "events" not in store.reader.__dict__, "the graph was made without the events frame"
+        events = store.events
+        events = events[events["ts"] <= pd.Timestamp(as_of)]
+        stages = store.stages(as_of=as_of)
+        for bots, graph in ours.items():
+            expected = maker_project_graph(events, stages, labels=store.reader.labels, include_bots=bots)
+            assert graph.number_of_nodes() > 10
+            assert graph_difference(expected, graph) is None
+        assert ours[True].number_of_nodes() > ours[False].number_of_nodes(), "the world has bots acting"
 
 
 def iso_or_none(value) -> str | None:

@@ -20,6 +20,7 @@ from lxml import etree
 from test_export_formats import graphology_parse
 
 from graphminer import graph as graph_module
+from graphminer.columnar.copy import open_copy
 from graphminer.config import parse_config
 from graphminer.events import load_events
 
@@ -211,6 +212,31 @@ def test_pseudonymise_without_key_makes_one_and_keeps_it(world, tmp_path):
     conn.close()
     assert kept and len(kept[0]) == 64
     assert kept[0] not in runs[0] + runs[1]
+
+
+def test_an_export_that_makes_the_key_leaves_the_columnar_copy_fresh(tmp_path):
+    """Making the pseudonymisation key writes the store; the columnar copy its harvest
+    refreshed is sealed again, so later readers keep answering from it, not from pandas
+    until the next harvest."""
+    _, store, _ = harvest_generated(tmp_path, seed=5, orgs=1, repos_per_org=2, makers=20, years=2)
+    config = parse_config("", source="test", base_dir=tmp_path)
+
+    def fresh_copy() -> bool:
+        conn = sqlite3.connect(store)
+        try:
+            con = open_copy(conn, config)
+            if con is not None:
+                con.close()
+            return con is not None
+        finally:
+            conn.close()
+
+    assert fresh_copy(), "the harvest's refresh left a fresh copy"
+    done = cli("export", "json", str(tmp_path / "g.json"), "--store", str(store), "--pseudonymise",
+               cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "made a random key and kept it in the store" in done.stderr
+    assert fresh_copy()
 
 
 def test_opted_out_person_absent_from_exports_and_report(world, tmp_path):
