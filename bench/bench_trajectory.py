@@ -174,7 +174,9 @@ def copy_store(store: Path, target: Path) -> None:
     import shutil
     import sqlite3
 
-    for path in (target, Path(str(target) + ".columnar.duckdb")):
+    # (a log left by an earlier night would be replayed onto the new copy: removed too)
+    for suffix in ("", "-wal", "-shm", ".columnar.duckdb", ".columnar.duckdb.wal"):
+        path = Path(str(target) + suffix)
         if path.exists():
             path.unlink()
     source, copied = sqlite3.connect(store), sqlite3.connect(target)
