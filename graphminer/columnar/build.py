@@ -2,13 +2,17 @@
 contribution (docs/events.md), for a set of repositories at a time.
 
 ``stage(con, conn, config, repo_ids)`` reads the records of ``repo_ids`` (all when None)
-from the SQLite store into DuckDB temporary tables (``s_*``): the ``STAGED`` records as
-Apache Arrow batches read from the store's file by the ADBC SQLite driver (``arrow_source``,
-``arrow_table``), no Python object per value; a store another connection cannot read as
-the caller sees it (in memory, or with writes not yet committed) through the standard
-library's sqlite3 rows instead (``frame_table``), to the same tables. The only Python on the
-way is then, for commits, when each landed (``commit_landing``: ``graphminer.landing``'s reading of rules v4 dating, a graph
-traversal once per repository, not per maker, the one both implementations share).
+from the SQLite store into DuckDB temporary tables (``s_*``), the ``STAGED`` records read
+through the caller's own connection (``frame_table``). Never through a second SQLite
+library in this process (ADBC's SQLite driver, DuckDB's sqlite extension): each links its
+own copy of SQLite, and two copies in one process break SQLite's locking
+(sqlite.org/howtocorrupt.html, 2.2.1): POSIX locks are the process's, so the second copy
+takes itself for the file's only user and rebuilds the ``-shm`` file smaller under the
+first copy's mapping of it, whose next large write then dies of SIGBUS, and closing its
+descriptor drops the first copy's locks (``tests/test_columnar.py`` holds the first).
+Past the reading, the only Python on the way is, for commits, when each landed
+(``commit_landing``: ``graphminer.landing``'s reading of rules v4 dating, a graph traversal
+once per repository, not per maker, the one both implementations share).
 ``event_rows(con, config)`` is then SQL over those tables giving the rows of
 ``graphminer.events.load_events`` with maker keys still as strings;
 ``graphminer.columnar.tables`` codes them and keeps them. Which copy of a commit (or pull
@@ -34,12 +38,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
-import adbc_driver_manager
-import adbc_driver_sqlite
 import pandas as pd
 
 from graphminer import events, landing
@@ -53,7 +53,7 @@ from graphminer.events import (
     role_account_makers,
 )
 from graphminer.landing import History, land
-from graphminer.store import store_path, table_exists
+from graphminer.store import table_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -171,66 +171,6 @@ def frame_table(con: duckdb.DuckDBPyConnection, name: str, rows: list[tuple],
     con.unregister("_staged")
 
 
-# The first row of a staged query read through ADBC, one value of its column's kind per
-# DuckDB type (``arrow_table``)
-KIND_ROW = {"BIGINT": "0", "BOOLEAN": "0", "VARCHAR": "''"}
-# Rows per Arrow batch read through ADBC (its SQLite driver's own default; 8192 and 65536
-# took as long on the bench world)
-BATCH_ROWS = 1024
-
-
-@contextmanager
-def arrow_source(conn: sqlite3.Connection) -> Iterator[adbc_driver_manager.AdbcConnection | None]:
-    """A read-only ADBC SQLite connection to the store's file, closed after the block, or
-    None where it would not see what ``conn`` sees: a store in memory or in a temporary
-    file (no file to open), or ``conn`` in a transaction (its writes not committed yet are
-    invisible to another connection), or a file ADBC cannot open."""
-    path = store_path(conn)
-    if path is None or conn.in_transaction:
-        yield None
-        return
-    with ExitStack() as opened:  # what was opened is closed after the block, last first
-        try:
-            database = adbc_driver_sqlite.connect(f"{path.resolve().as_uri()}?mode=ro")
-            opened.callback(database.close)
-            source = adbc_driver_manager.AdbcConnection(database)
-            opened.callback(source.close)
-        except adbc_driver_manager.Error:
-            source = None
-        yield source
-
-
-def arrow_table(con: duckdb.DuckDBPyConnection, source: adbc_driver_manager.AdbcConnection,
-                name: str, sql: str, types: dict[str, str]) -> bool:
-    """The temporary DuckDB table ``name`` holding the rows of ``sql`` (over the store) with
-    the columns and types given, read as Arrow batches through ``source`` (DuckDB scans
-    ADBC's stream as it comes); False (nothing made) where they could not be read so.
-    ADBC's SQLite driver gives each column the kind of the values of its first batch
-    (INT64 while it has seen nothing else, NULLs included) and refuses a later value of
-    another kind: a text column NULL all through the first batch would end in an error. So
-    the query's first row holds a value of each column's kind (``KIND_ROW``), marked, and
-    dropped on the way into DuckDB; a value that still does not fit (a real number among
-    integers, say) gives False, for the caller to read the table as ``frame_table`` does."""
-    first = ", ".join(f"{KIND_ROW[kind]} AS c{i}" for i, kind in enumerate(types.values()))
-    casts = ", ".join(f"CAST(c{i} AS {kind}) AS {column}"
-                      for i, (column, kind) in enumerate(types.items()))
-    statement = adbc_driver_manager.AdbcStatement(source)
-    try:
-        statement.set_options(**{"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)})
-        statement.set_sql_query(f"SELECT 1 AS _kinds, {first} UNION ALL SELECT 0, * FROM ({sql})")
-        stream, _ = statement.execute_query()
-        con.register("_staged", stream)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {casts} FROM _staged "
-                    "WHERE _kinds = 0")
-    except Exception:  # noqa: BLE001 (ADBC's refusal, or DuckDB's reading or casting of it:
-        # the caller reads the rows through sqlite3, which raises any error that is the store's)
-        return False
-    finally:
-        con.unregister("_staged")
-        statement.close()
-    return True
-
-
 def staged_queries(conn: sqlite3.Connection,
                    repo_ids: list[int] | None) -> list[tuple[str, str, dict[str, str]]]:
     """``STAGED`` with each query's SQL written out for this store, restricted to
@@ -269,10 +209,8 @@ def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Conf
     staged = [row[0] for row in repos] if repo_ids is None else list(repo_ids)
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples
-    with arrow_source(conn) as source:
-        for name, text, types in staged_queries(conn, repo_ids):
-            if source is None or not arrow_table(con, source, name, text, types):
-                frame_table(con, name, cursor.execute(text).fetchall(), types)
+    for name, text, types in staged_queries(conn, repo_ids):
+        frame_table(con, name, cursor.execute(text).fetchall(), types)
     frame_table(con, "s_staged", [(int(repo_id),) for repo_id in staged], {"repo_id": "BIGINT"})
     people = people_frame(conn)
     bots, roles = not_people(conn, config, people)
