@@ -24,7 +24,7 @@ same bucket or in adjacent ones, and only those bucket pairs are compared
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import networkx as nx
@@ -166,9 +166,16 @@ def maker_labels(events: pd.DataFrame, labels: Mapping[str, str] | pd.Series | N
     return found.astype(object)
 
 
-def _records(columns: dict[str, list]) -> list[dict[str, Any]]:
+def records(columns: Mapping[str, Iterable[Any]]) -> list[dict[str, Any]]:
+    """One dict per row of ``columns`` (name -> the column's values, all as long), its
+    keys in the columns' order.
+
+    >>> records({"a": [1, 2], "b": "xy"})
+    [{'a': 1, 'b': 'x'}, {'a': 2, 'b': 'y'}]
+    """
     names = list(columns)
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    # (each row holds one value per name: the inner zip need not check it, a tenth of the time)
+    return [dict(zip(names, row, strict=False)) for row in zip(*columns.values(), strict=True)]
 
 
 def maker_project_graph(
@@ -224,15 +231,15 @@ def maker_project_graph(
 
     maker_ids = ("maker:" + pd.Index(maker_keys, dtype=str)).tolist()
     repo_ids = ("repo:" + pd.Index(repo_names, dtype=str)).tolist()
-    graph.add_nodes_from(zip(maker_ids, _records(makers), strict=True))
-    graph.add_nodes_from(zip(repo_ids, _records(repos), strict=True))
+    graph.add_nodes_from(zip(maker_ids, records(makers), strict=True))
+    graph.add_nodes_from(zip(repo_ids, records(repos), strict=True))
 
     edge_codes, edge_pairs = pd.factorize(maker_codes.astype(np.int64) * n_repos + repo_codes)
     edges = activity_columns(edge_codes, len(edge_pairs), kind_codes, kinds, ns)
     edges["weight"] = edges.pop("activity")
     sources = [maker_ids[code] for code in (edge_pairs // n_repos).tolist()]
     targets = [repo_ids[code] for code in (edge_pairs % n_repos).tolist()]
-    graph.add_edges_from(zip(sources, targets, _records(edges), strict=True))
+    graph.add_edges_from(zip(sources, targets, records(edges), strict=True))
     return graph
 
 
