@@ -77,9 +77,9 @@ def counted(con: duckdb.DuckDBPyConnection, group: str, width: int, extra: str =
 def graph_reads(con: duckdb.DuckDBPyConnection, moment: int,
                 include_bots: bool) -> Iterator[Any]:
     """What the graph reads from the tables, in turn: the kinds acted (first first), then,
-    when there are some, the makers', the repositories' and the edges' columns
-    (``counted``'s; the edges' ``maker``, ``repo_id``, ``first_t``, ``last_t``, ``k0``,
-    ..., ``n``, in the order they first act)."""
+    when there are some, the edges' columns (``maker``, ``repo_id``, ``first_t``,
+    ``last_t``, ``k0``, ..., ``n``, in the order they first act: their dicts are made while
+    the makers are read), the makers' and the repositories' (``counted``'s)."""
     actions = f"action AND t <= {moment}" + ("" if include_bots else " AND NOT is_bot")
     kinds = [row[0] for row in con.execute(
         f"SELECT CAST(kind AS VARCHAR) FROM events WHERE {actions} GROUP BY kind "
@@ -89,6 +89,9 @@ def graph_reads(con: duckdb.DuckDBPyConnection, moment: int,
         return
     width = len(kinds)
     edge_counts(con, kinds, actions)
+    yield columns(con, f"""
+        SELECT maker, repo_id, first_t, last_t, {', '.join(f'k{index}' for index in range(width))}, n
+        FROM g_edges ORDER BY first_seq""")
     yield counted(con, "e.maker", width, ", min(mk.key) AS key, min(o.org) AS org, bool_or(e.bot) AS bot",
                   """JOIN makers mk ON mk.code = e.maker
                      JOIN (SELECT maker, org FROM (
@@ -98,9 +101,6 @@ def graph_reads(con: duckdb.DuckDBPyConnection, moment: int,
                                GROUP BY e.maker, r.org) WHERE rk = 1) o ON o.maker = e.maker""")
     yield counted(con, "e.repo_id", width, ", min(r.full_name) AS key, min(r.org) AS org",
                   "JOIN repos r ON r.repo_id = e.repo_id")
-    yield columns(con, f"""
-        SELECT maker, repo_id, first_t, last_t, {', '.join(f'k{index}' for index in range(width))}, n
-        FROM g_edges ORDER BY first_seq""")
 
 
 def days(seconds: list[int]) -> list[str]:
@@ -140,6 +140,10 @@ def built_graph(reads: Iterator[Any], stages: pd.DataFrame | None,
         return graph
     counted_as = {f"k{index}": f"n_{kind}" for index, kind in enumerate(kinds)}
     given: Mapping[str, str] = labels if labels is not None else {}
+    edges = next(reads)
+    links = records({"first": days(edges["first_t"]), "last": days(edges["last_t"]),
+                     **{name: edges[column] for column, name in counted_as.items()},
+                     "weight": edges["n"]})
     makers = next(reads)
     keys = makers["key"]
     maker_ids = ["maker:" + key for key in keys]
@@ -155,13 +159,9 @@ def built_graph(reads: Iterator[Any], stages: pd.DataFrame | None,
     nodes.update(zip(repo_ids, records({
         "kind": repeat("repo", len(repo_ids)), "label": repos["key"],
         **attributes(repos, counted_as), "is_bot": repeat(False, len(repo_ids))}), strict=True))
-    edges = next(reads)
-    links = zip(ends(makers["code"], maker_ids, edges["maker"]),
-                ends(repos["code"], repo_ids, edges["repo_id"]),
-                records({"first": days(edges["first_t"]), "last": days(edges["last_t"]),
-                         **{name: edges[column] for column, name in counted_as.items()},
-                         "weight": edges["n"]}), strict=True)
-    return filled(graph, nodes, links)
+    return filled(graph, nodes, zip(ends(makers["code"], maker_ids, edges["maker"]),
+                                    ends(repos["code"], repo_ids, edges["repo_id"]), links,
+                                    strict=True))
 
 
 def attributes(group: dict[str, list], counted_as: dict[str, str]) -> dict[str, Iterable[Any]]:
