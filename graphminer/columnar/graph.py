@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -149,7 +148,7 @@ def built_graph(reads: Iterator[Any], stages: pd.DataFrame | None,
     maker_ids = ["maker:" + key for key in keys]
     # the attributes in graphminer.graph's order, one dict per node
     nodes = dict(zip(maker_ids, records({
-        "kind": repeat("maker", len(keys)),
+        "kind": ["maker"] * len(keys),
         "label": [key if (label := given.get(key)) is None else label for key in keys],
         **attributes(makers, counted_as), "is_bot": makers["bot"],
         "stage": [current.get(key) for key in keys],
@@ -157,14 +156,14 @@ def built_graph(reads: Iterator[Any], stages: pd.DataFrame | None,
     repos = next(reads)
     repo_ids = ["repo:" + key for key in repos["key"]]
     nodes.update(zip(repo_ids, records({
-        "kind": repeat("repo", len(repo_ids)), "label": repos["key"],
-        **attributes(repos, counted_as), "is_bot": repeat(False, len(repo_ids))}), strict=True))
+        "kind": ["repo"] * len(repo_ids), "label": repos["key"],
+        **attributes(repos, counted_as), "is_bot": [False] * len(repo_ids)}), strict=True))
     return filled(graph, nodes, zip(ends(makers["code"], maker_ids, edges["maker"]),
                                     ends(repos["code"], repo_ids, edges["repo_id"]), links,
                                     strict=True))
 
 
-def attributes(group: dict[str, list], counted_as: dict[str, str]) -> dict[str, Iterable[Any]]:
+def attributes(group: dict[str, list], counted_as: dict[str, str]) -> dict[str, list]:
     """A group's (``counted``'s columns) ``org``, ``first_active``, ``last_active``,
     ``activity`` and counts (``counted_as``: column -> attribute), in that order."""
     return {"org": group["org"], "first_active": days(group["first_t"]),
