@@ -146,12 +146,14 @@ def built_graph(reads: Iterator[Any], stages: pd.DataFrame | None,
     makers = next(reads)
     keys = makers["key"]
     maker_ids = ["maker:" + key for key in keys]
+    shown = list(map(given.get, keys, keys))
+    if None in shown:  # (a label given as None: the key, as graphminer.graph has it)
+        shown = [key if label is None else label for key, label in zip(keys, shown, strict=True)]
     # the attributes in graphminer.graph's order, one dict per node
     nodes = dict(zip(maker_ids, records({
-        "kind": ["maker"] * len(keys),
-        "label": [key if (label := given.get(key)) is None else label for key in keys],
+        "kind": ["maker"] * len(keys), "label": shown,
         **attributes(makers, counted_as), "is_bot": makers["bot"],
-        "stage": [current.get(key) for key in keys],
+        "stage": list(map(current.get, keys)),
         "stages": [history.get(key, []) for key in keys]}), strict=True))
     repos = next(reads)
     repo_ids = ["repo:" + key for key in repos["key"]]
@@ -173,8 +175,7 @@ def attributes(group: dict[str, list], counted_as: dict[str, str]) -> dict[str, 
 
 def ends(codes: list[int], ids: list[str], of: list[int]) -> list[str]:
     """The node ids (``ids``, one per code of ``codes``) of the codes ``of``."""
-    found = dict(zip(codes, ids, strict=True))
-    return [found[code] for code in of]
+    return list(map(dict(zip(codes, ids, strict=True)).__getitem__, of))
 
 
 def filled(graph: nx.Graph, nodes: dict[Any, dict], links: Iterable[tuple[Any, Any, dict]]) -> nx.Graph:
@@ -197,7 +198,7 @@ def filled(graph: nx.Graph, nodes: dict[Any, dict], links: Iterable[tuple[Any, A
     assert not graph._node, "filled() builds a new graph"
     graph._node.update(nodes)
     adjacency = graph._adj
-    adjacency.update((node, {}) for node in nodes)
+    adjacency.update({node: {} for node in nodes})
     for u, v, attributes in links:
         adjacency[u][v] = attributes
         adjacency[v][u] = attributes
