@@ -813,11 +813,14 @@ def test_the_triggers_note_each_touched_repository_once_whatever_the_writes(tmp_
 def test_two_lanes_give_what_one_lane_and_pandas_give_even_after_another_as_of(world_store):
     """On two lanes every table is made before a statement reads it: after an earlier as_of
     on the same engine (whose tables a statement run too early would read), the default
-    as_of's milestones of every scope, acts and stages are the one-lane engine's, frame for
-    frame, and everything is the pandas implementation's (``differences``)."""
+    as_of's milestones of every scope, acts, stages and graph (read aside while its nodes
+    are made) are the one-lane engine's, frame for frame and node for node, and everything
+    is the pandas implementation's (``differences``)."""
+    from columnar_support import graph_difference
     from pandas.testing import assert_frame_equal
 
     from graphminer.events import newest_event
+    from graphminer.reader import maker_labels
     from graphminer.store import default_as_of
 
     config = load_config(None)
@@ -833,6 +836,10 @@ def test_two_lanes_give_what_one_lane_and_pandas_give_even_after_another_as_of(w
         assert_frame_equal(two.milestones(moment, scope), one.milestones(moment, scope))
         assert_frame_equal(two.acts(moment, scope), one.acts(moment, scope))
     assert_frame_equal(two.stages(moment), one.stages(moment))
+    labels = maker_labels(world_store)
+    graph = two.graph(moment, two.stages(moment), labels)
+    assert graph.number_of_edges() > 100
+    assert graph_difference(one.graph(moment, one.stages(moment), labels), graph) is None
     assert differences(world_store, config, columnar=two) == []
 
 
@@ -923,3 +930,93 @@ def test_ctrl_c_while_the_lanes_run_stops_them_and_takes_no_further_step():
     made = lanes.home.execute("SELECT table_name FROM duckdb_tables() WHERE table_name IN ('a', 'b', 'c')")
     assert made.fetchall() == []
     assert lanes.home.execute("SELECT 42").fetchall() == [(42,)]
+
+
+def test_a_failure_aside_is_raised_to_the_caller_and_closing_stops_the_steps():
+    """``Aside``: the results come in order; a statement failing on the thread is raised by
+    the ``next`` that waits for it; leaving the block early stops the steps (the one after
+    is never run) and ends the thread."""
+    import threading
+
+    import duckdb
+
+    from graphminer.columnar.lanes import Aside
+
+    ran = []
+
+    def steps(cursor):
+        for sql in ("SELECT 1", "SELECT 2", "SELECT * FROM missing", "SELECT 4"):
+            ran.append(sql)
+            yield cursor.execute(sql).fetchall()[0][0]
+
+    with Aside(duckdb.connect(), steps) as results:
+        assert (next(results), next(results)) == (1, 2)
+        with pytest.raises(duckdb.CatalogException, match="missing"):
+            next(results)
+    assert ran[-1] == "SELECT * FROM missing"
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    opened: list[Aside] = []
+
+    def more(cursor):
+        yield 1
+        while not (opened and opened[0].stopping):  # (the caller has left the block)
+            threading.Event().wait(0.01)
+        yield 2
+        cursor.execute("INSERT INTO t VALUES (2)")  # the step after: never run
+        yield 3
+
+    with Aside(con, more) as aside:
+        opened.append(aside)
+        assert next(aside) == 1
+    assert aside.ended and aside_ended()
+    assert con.execute("SELECT count(*) FROM t").fetchall() == [(1,)]
+
+
+def aside_ended() -> bool:
+    """Whether no ``Aside`` thread is left (waiting up to 30 s for one that is ending: it
+    ends as soon as it is told, uninterrupted the statements of these tests run for
+    minutes)."""
+    import threading
+
+    for _ in range(3000):
+        if not any(thread.name == "duckdb-aside" for thread in threading.enumerate()):
+            return True
+        threading.Event().wait(0.01)
+    return False
+
+
+def test_ctrl_c_while_waiting_for_a_result_aside_interrupts_its_statement_and_ends_the_thread():
+    """Ctrl-C (SIGINT in the main thread) while it waits for a result of a long statement
+    run aside: the statement is interrupted, KeyboardInterrupt is raised once the thread
+    has ended, and the connection answers again afterwards."""
+    import signal
+    import threading
+
+    import duckdb
+
+    from graphminer.columnar.lanes import Aside
+
+    con = duckdb.connect()
+    main = threading.main_thread().ident
+    started = threading.Event()
+
+    def steps(cursor):
+        started.set()
+        # (runs for minutes unless interrupted)
+        yield cursor.execute("SELECT sum(hash(i)) FROM range(100000000000) t(i)").fetchall()
+
+    def ctrl_c_once_it_runs() -> None:
+        started.wait(30)
+        threading.Event().wait(0.2)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    poke = threading.Thread(target=ctrl_c_once_it_runs)
+    poke.start()
+    try:
+        with pytest.raises(KeyboardInterrupt), Aside(con, steps) as results:
+            next(results)
+    finally:
+        poke.join()
+    assert aside_ended()
+    assert con.execute("SELECT 42").fetchall() == [(42,)]

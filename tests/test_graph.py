@@ -82,6 +82,24 @@ def test_graph_matches_independent_counts() -> None:
         assert node["org"] == repo.split("/")[0]
 
 
+def test_records_give_one_dict_per_row_keys_in_column_order_whatever_the_names() -> None:
+    """``records`` (a dict display generated per set of names): any attribute name, quotes
+    and backslashes included, is a key as written, in the columns' order, each row's values
+    its own; columns of different lengths are refused."""
+    import doctest
+
+    names = ["kind", "it's", 'say "hi"', "n_a\\b", "x y", "lambda", "_0"]
+    columns = {name: [index, [index], None] for index, name in enumerate(names)}
+    made = graphs.records(columns)
+    assert made == [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    assert [list(record) for record in made] == [names] * 3
+    assert made[0]["it's"] == 1 and made[1]["it's"] == [1] and made[1]["it's"] is columns["it's"][1]
+    assert graphs.records({"a": []}) == [] and graphs.records({}) == []
+    with pytest.raises(ValueError, match="different lengths"):
+        graphs.records({"a": [1], "b": [1, 2]})
+    assert doctest.testmod(graphs, report=False).failed == 0
+
+
 def test_bots_left_out_unless_asked() -> None:
     events = random_events(2)
     assert "maker:0" not in maker_project_graph(events)

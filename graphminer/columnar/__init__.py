@@ -139,4 +139,6 @@ class Columnar:
     def graph(self, as_of: Any, stages: pd.DataFrame | None = None,
               labels: dict[str, str] | None = None, include_bots: bool = False) -> nx.Graph:
         """``graphminer.graph.maker_project_graph`` of the events up to ``as_of``."""
-        return bipartite_graph(self.con, seconds(as_of), stages, labels, include_bots)
+        # (read on a lane of its own while the nodes are made, when the engine has lanes)
+        return bipartite_graph(self.con, seconds(as_of), stages, labels, include_bots,
+                               self.engine.lanes.count)

@@ -33,8 +33,9 @@ import itertools
 import os
 import threading
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from graphminer.columnar.build import thread_count
 
@@ -178,3 +179,78 @@ class Lanes:
             raise
         if failed:
             raise failed[0]
+
+
+class Aside:
+    """``steps(cursor)``, a generator of results, run on a thread of its own with a cursor
+    of ``con`` (its own temporary tables, dropped with it) while the caller goes on with
+    Python work (DuckDB lets go of the GIL while it executes); the caller takes the results
+    in order with ``next``. ``close`` (the ``with`` block's end) stops the steps, the
+    running statement interrupted, and returns once the thread has ended.
+
+    >>> import duckdb
+    >>> def steps(cursor):
+    ...     yield cursor.execute("SELECT 1").fetchall()[0][0]
+    ...     yield cursor.execute("SELECT 2").fetchall()[0][0]
+    >>> with Aside(duckdb.connect(), steps) as results:
+    ...     next(results) + next(results)
+    3
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection,
+                 steps: Callable[[duckdb.DuckDBPyConnection], Iterator[Any]]) -> None:
+        self.cursor = con.cursor()
+        self.results: list[Any] = []
+        self.error: BaseException | None = None
+        self.ended = self.stopping = False
+        self.changed = threading.Condition()
+        threading.Thread(target=self.work, args=(steps,), name="duckdb-aside", daemon=True).start()
+
+    def work(self, steps: Callable[[duckdb.DuckDBPyConnection], Iterator[Any]]) -> None:
+        """The thread: each result handed over as it comes, until the steps end or stop."""
+        try:
+            for result in steps(self.cursor):
+                with self.changed:
+                    self.results.append(result)
+                    self.changed.notify_all()
+                    if self.stopping:
+                        return
+        except BaseException as error:  # noqa: BLE001 (raised again by ``next``)
+            with self.changed:
+                self.error = error
+        finally:
+            with self.changed:
+                self.ended = True
+                self.changed.notify_all()
+
+    def __iter__(self) -> Aside:
+        return self
+
+    def __next__(self) -> Any:
+        """The next result, once the steps give it; their error if they failed first."""
+        with self.changed:
+            while not self.results and not self.ended:
+                self.changed.wait()
+            if self.results:
+                return self.results.pop(0)
+        if self.error is not None:
+            raise self.error
+        raise StopIteration
+
+    def close(self) -> None:
+        """Stop the steps and wait until the thread has ended (interrupting its statement
+        again until then: an interrupt before a statement starts is not kept for it), then
+        close the cursor. Waited for on a condition, not joined: a join Ctrl-C cut short
+        can take a live thread for ended (CPython's bpo-45274)."""
+        with self.changed:
+            self.stopping = True
+            while not self.ended:
+                self.cursor.interrupt()
+                self.changed.wait(0.05)
+        self.cursor.close()
+
+    def __enter__(self) -> Aside:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
