@@ -764,7 +764,7 @@ def test_the_rule_queries_give_the_same_milestones_on_chdb(world_store):
     assert len(acts) == len(ours)
 
 
-@pytest.mark.parametrize("module", ["graphminer.columnar", "graphminer.columnar.tables",
+@pytest.mark.parametrize("module", ["graphminer.columnar", "graphminer.columnar.build", "graphminer.columnar.tables",
                                     "graphminer.columnar.graph", "graphminer.columnar.lanes"])
 def test_the_docstring_examples_run(module):
     import doctest

@@ -3,7 +3,7 @@ contribution (docs/events.md), for a set of repositories at a time.
 
 ``stage(con, conn, config, repo_ids)`` reads the records of ``repo_ids`` (all when None)
 from the SQLite store into DuckDB temporary tables (``s_*``), the ``STAGED`` records read
-through the caller's own connection (``frame_table``). Never through a second SQLite
+through the caller's own connection (``rows_table``). Never through a second SQLite
 library in this process (ADBC's SQLite driver, DuckDB's sqlite extension): each links its
 own copy of SQLite, and two copies in one process break SQLite's locking
 (sqlite.org/howtocorrupt.html, 2.2.1): POSIX locks are the process's, so the second copy
@@ -40,6 +40,7 @@ import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from graphminer import events, landing
@@ -158,17 +159,27 @@ def connect(path: str | None = None, read_only: bool = False) -> duckdb.DuckDBPy
     return con
 
 
-def frame_table(con: duckdb.DuckDBPyConnection, name: str, rows: list[tuple],
-                types: dict[str, str]) -> None:
-    """A temporary DuckDB table ``name`` holding ``rows`` with the columns and types given."""
-    columns = list(types)
-    frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
-    for column in columns:  # object columns: DuckDB then reads values, not pandas' guesses
-        frame[column] = frame[column].astype(object)
-    con.register("_staged", frame)
+def rows_table(con: duckdb.DuckDBPyConnection, name: str, rows: list[tuple],
+               types: dict[str, str]) -> None:
+    """A temporary DuckDB table ``name`` holding ``rows`` with the columns and types given:
+    each column handed to DuckDB as a NumPy array of the Python values (so DuckDB reads
+    the values themselves, not a type pandas guessed), then cast. A pandas frame of the
+    same rows took four times as long (the bench world's 306,444 commits: 1.0 s against
+    0.25 s), nearly all of it in pandas.
+
+    >>> con = connect()
+    >>> rows_table(con, "t", [(1, "a"), (None, None)], {"n": "BIGINT", "s": "VARCHAR"})
+    >>> con.execute("SELECT * FROM t ORDER BY n").fetchall()
+    [(1, 'a'), (None, None)]
+    """
+    matrix = np.array(rows, dtype=object) if rows else np.empty((0, len(types)), dtype=object)
+    columns = {column: np.ascontiguousarray(matrix[:, index]) for index, column in enumerate(types)}
     casts = ", ".join(f"CAST({column} AS {kind}) AS {column}" for column, kind in types.items())
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {casts} FROM _staged")
-    con.unregister("_staged")
+    con.register("_staged", columns)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {casts} FROM _staged")
+    finally:
+        con.unregister("_staged")
 
 
 def staged_queries(conn: sqlite3.Connection,
@@ -200,7 +211,7 @@ def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Conf
     include_forks = bool(config and config["harvest"].get("include_forks"))
     repos = conn.execute(
         "SELECT id, full_name, lower(owner), fork, deleted_at, default_branch FROM repos").fetchall()
-    frame_table(con, "s_repos", [tuple(row) for row in repos],
+    rows_table(con, "s_repos", [tuple(row) for row in repos],
                 {"repo_id": "BIGINT", "full_name": "VARCHAR", "org": "VARCHAR", "fork": "BIGINT",
                  "deleted_at": "VARCHAR", "default_branch": "VARCHAR"})
     con.execute(f"""CREATE OR REPLACE TEMP TABLE s_scope AS
@@ -210,14 +221,14 @@ def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Conf
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples
     for name, text, types in staged_queries(conn, repo_ids):
-        frame_table(con, name, cursor.execute(text).fetchall(), types)
-    frame_table(con, "s_staged", [(int(repo_id),) for repo_id in staged], {"repo_id": "BIGINT"})
+        rows_table(con, name, cursor.execute(text).fetchall(), types)
+    rows_table(con, "s_staged", [(int(repo_id),) for repo_id in staged], {"repo_id": "BIGINT"})
     people = people_frame(conn)
     bots, roles = not_people(conn, config, people)
     excluded = sorted(opted_out_makers(conn, config, people))
-    frame_table(con, "s_bots", [(key, key in roles) for key in sorted(bots)],
+    rows_table(con, "s_bots", [(key, key in roles) for key in sorted(bots)],
                 {"key": "VARCHAR", "role_account": "BOOLEAN"})
-    frame_table(con, "s_opted_out", [(key,) for key in excluded], {"key": "VARCHAR"})
+    rows_table(con, "s_opted_out", [(key,) for key in excluded], {"key": "VARCHAR"})
 
 
 def prints_sql() -> str:
