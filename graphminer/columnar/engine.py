@@ -25,7 +25,8 @@ from graphminer.columnar.lanes import Lanes, Step
 # The rules whose every candidate the stages read (graphminer.trajectory.ROLE_RULES).
 ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
 # The rules evaluated together in one pass over the events (``Engine.fused``).
-FUSABLE = frozenset({name for name, rule in rules.RULES.items() if isinstance(rule, rules.EventRule)}
+FUSABLE = frozenset({name for name, rule in rules.RULES.items()
+                     if isinstance(rule, (rules.EventRule, rules.EventParts))}
                     | {"returning", "long_term"})
 # Whole-scope rules whose candidates (a join over the events) ``rules.earliest`` would
 # compute twice (for the first date, then for its rows): kept in a table per scope.
@@ -64,6 +65,19 @@ def stamp_array(seconds: np.ndarray) -> pd.DatetimeIndex:
 def quarter_of(column: str) -> str:
     """SQL: the calendar quarter number (year * 4 + quarter - 1, UTC) of epoch seconds."""
     return QUARTER_OF.format(x=column)
+
+
+def parts_firsts(name: str, parts: list[str]) -> list[str]:
+    """SQL: the aggregates placing a ``rules.EventParts`` rule ``name`` (its ``parts``' SQL)
+    per scope key: ``k_<name>``, the earliest time of a matching event times the number of
+    parts plus the index of the first part it matches (the earliest time's first part:
+    ``k % parts``), and each part's lowest place ``s_<name>_<1...>`` (the place follows the
+    time: a part's lowest place is at its earliest time)."""
+    count = len(parts)
+    key = " ".join(f"WHEN {where} THEN t * {count} + {index}" for index, where in enumerate(parts))
+    return [f"min(CASE {key} END) AS k_{name}"] + [
+        f"min(seq) FILTER (WHERE {where}) AS s_{name}_{index}"
+        for index, where in enumerate(parts, start=1)]
 
 
 class Engine:
@@ -249,23 +263,34 @@ class Engine:
     def fused(self, moment: int, limits: dict[str, Any], keys: tuple[str, ...],
               names: list[str], steps: list[Step]) -> str:
         """SQL: the milestones ``names`` (rules over the events' own order: the
-        ``rules.EventRule`` ones, returning and long_term) for every scope key in one pass
-        over the events: the lowest place matching each rule's condition (then returning's
-        and long_term's, after the first landed contribution, in a second pass), each
-        joined back to its event. The same answer as each rule's own query (``earliest``).
-        The tables of the places (``fused_a``, ``fused_b``) are added to ``steps``."""
+        ``rules.EventRule`` and ``rules.EventParts`` ones, returning and long_term) for every
+        scope key in one pass over the events: the lowest place matching each rule's
+        condition (of a rule in parts, the lowest place of the part of the earliest time,
+        the first on a tie: ``parts_firsts``; then returning's and long_term's, after the
+        first landed contribution, in a second pass), each joined back to its event. The
+        same answer as each rule's own query (``earliest``). The tables of the places
+        (``fused_a``, ``fused_b``) are added to ``steps``."""
         query = rules.Query(moment, limits, keys)
         partition = ", ".join(keys)
         simple = [name for name in names if isinstance(rules.RULES[name], rules.EventRule)]
+        parted = {name: [part(query) for part in rules.RULES[name].parts]
+                  for name in names if isinstance(rules.RULES[name], rules.EventParts)}
         firsts = ", ".join(
             [f"min(seq) FILTER (WHERE {rules.RULES[name].where(query)}) AS s_{name}"
              for name in simple]
+            + [aggregate for name, parts in parted.items() for aggregate in parts_firsts(name, parts)]
             + ["min(month_no) FILTER (WHERE landed) AS first_month",
                "min(t) FILTER (WHERE landed) AS first_t"])
         steps.append(self.step("fused_a", f"SELECT {partition}, {firsts} FROM ev GROUP BY {partition}"))
         # (a maker without the milestone has no place: left out before the join, not by it)
-        places = [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_a "
+        places = [f"SELECT '{name}' AS milestone, s_{name} AS seq, 0 AS o1 FROM fused_a "
                   f"WHERE s_{name} IS NOT NULL" for name in simple]
+        for name, parts in parted.items():
+            # the part of the earliest time (the first on a tie), its lowest place
+            which = " ".join(f"WHEN {index} THEN s_{name}_{index + 1}" for index in range(len(parts)))
+            places.append(f"SELECT '{name}' AS milestone, CASE k_{name} % {len(parts)} {which} END "
+                          f"AS seq, CAST(k_{name} % {len(parts)} + 1 AS INTEGER) AS o1 FROM fused_a "
+                          f"WHERE k_{name} IS NOT NULL")
         later = [name for name in names if name in ("returning", "long_term")]
         if later:
             on = " AND ".join(f"f.{key} = ev.{key}" for key in keys)
@@ -275,7 +300,7 @@ class Engine:
                        min(ev.seq) FILTER (WHERE ev.t - f.first_t >= {span}) AS s_long_term
                 FROM ev JOIN fused_a f ON {on} WHERE ev.landed
                 GROUP BY {', '.join('ev.' + key for key in keys)}""", after=("fused_a",)))
-            places += [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_b "
+            places += [f"SELECT '{name}' AS milestone, s_{name} AS seq, 0 AS o1 FROM fused_b "
                        f"WHERE s_{name} IS NOT NULL" for name in later]
         spans = " ".join(f"WHEN '{name}' THEN {rules.RULES[name].days(query)}"
                          for name in simple if rules.RULES[name].span)
@@ -288,7 +313,7 @@ class Engine:
         return f"""SELECT * FROM (
             SELECT u.milestone, ev.maker, ev.repo_id, ev.org, ev.t + {span} AS dated,
                    {kind} AS kind, ev.target_type, ev.target_num, ev.sha, ev.t + {span} AS t,
-                   ev.maker AS by_maker, 0 AS o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo,
+                   ev.maker AS by_maker, u.o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo,
                    NULL AS ext_org
             FROM ({' UNION ALL '.join(places)}) u JOIN {events} ON ev.seq = u.seq) AS f
             WHERE dated <= {moment}"""

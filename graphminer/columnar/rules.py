@@ -100,6 +100,20 @@ class EventRule:
             FROM ev WHERE {self.where(q)}"""
 
 
+@dataclass(frozen=True)
+class EventParts:
+    """A milestone whose candidates are the events matching any of ``parts`` (each SQL over
+    ``ev``, written for a query; no event matches two), dated at their own time; ties by
+    the part's position (``o1``, from 1: the pandas implementation concatenates the parts
+    in this order), then the events' order. Called, it is the rule's query; the engine
+    also reads ``parts`` to evaluate it in its one pass over the events."""
+
+    parts: tuple[Callable[[Query], str], ...]
+
+    def __call__(self, q: Query) -> str:
+        return union(*(rows(part(q)) for part in self.parts))
+
+
 def rows(where: str, source: str = "ev", o1: str = "0") -> str:
     """SQL: the rows of ``source`` matching ``where`` as candidates dated at their own time,
     reached by their own maker; ties by ``o1`` then their place ``seq``."""
@@ -160,13 +174,12 @@ def after_own_landed(source: str) -> str:
         WHERE f.own_first < a.t"""
 
 
-def committer(q: Query) -> str:
-    """The maker's own work put on the branch by themselves (rules version 4): a merge of
-    their own PR, or a landing act that landed a commit of their own (``own_work``)."""
-    return union(
-        rows("kind = 'merge_performed' AND target_author = maker"),
-        rows("kind = 'committed' AND own_work"),
-    )
+committer = EventParts((
+    # The maker's own work put on the branch by themselves (rules version 4): a merge of
+    # their own PR, or a landing act that landed a commit of their own (``own_work``).
+    lambda q: "kind = 'merge_performed' AND target_author = maker",
+    lambda q: "kind = 'committed' AND own_work",
+))
 
 
 def maintainer(q: Query) -> str:
