@@ -230,7 +230,9 @@ class Engine:
                   names: tuple[str, ...] = catalogue.KEYS) -> str:
         """The temporary table ``acts_<scope>``: one row per (scope key, milestone reached)
         with its date and trigger, coded (``rules.CANDIDATE_COLUMNS`` plus ``milestone``);
-        only the milestones ``names`` when given (``acts_<scope>_some``)."""
+        only the milestones ``names`` when given (``acts_<scope>_some``). Beside it
+        ``<table>_dates``: its ``milestone``, scope keys and ``dated`` alone (with several
+        lanes read without joining the triggers of the fused milestones to their events)."""
         keys = rules.scope_keys(scope)
         self.prepare(moment)
         followed = self.set_outside(outside)
@@ -245,15 +247,28 @@ class Engine:
             if fused:
                 parts["fused"] = self.fused(moment, limits, keys, fused, steps)
                 after["fused"] = ("fused_a", "fused_b")
+            dated = ", ".join(("milestone", *keys, "dated"))
             if self.lanes.count == 1:  # one statement
+                if fused:
+                    parts["fused"] = self.fused_rows(f"({parts['fused']})")
                 union = "\nUNION ALL\n".join(parts.values())
                 steps.append(self.step(table, union, after=tuple(step.name for step in steps)))
+                steps.append(Step(f"{table}_dates",
+                                  f"CREATE OR REPLACE {self.temp}VIEW {table}_dates AS SELECT {dated} FROM {table}",
+                                  (table,)))
             else:  # each milestone's part on the first free lane, once its candidates are made
                 steps += [self.step(f"{table}_{name}", sql, after=after[name])
                           for name, sql in parts.items()]
-                union = "\nUNION ALL\n".join(f"SELECT * FROM {table}_{name}" for name in parts)
-                steps.append(Step(table, f"CREATE OR REPLACE VIEW {table} AS {union}",
-                                  tuple(f"{table}_{name}" for name in parts)))
+                # (the fused part kept without its trigger's columns: the dates are read
+                # from it alone, the triggers joined to it when asked)
+                union = "\nUNION ALL\n".join(
+                    self.fused_rows(f"{table}_{name}") if name == "fused" else f"SELECT * FROM {table}_{name}"
+                    for name in parts)
+                made = tuple(f"{table}_{name}" for name in parts)
+                steps.append(Step(table, f"CREATE OR REPLACE VIEW {table} AS {union}", made))
+                union = "\nUNION ALL\n".join(f"SELECT {dated} FROM {table}_{name}" for name in parts)
+                steps.append(Step(f"{table}_dates", f"CREATE OR REPLACE VIEW {table}_dates AS {union}",
+                                  made))
                 first = [name.format(acts=table) for name in FIRST]
                 steps.sort(key=lambda step: first.index(step.name) if step.name in first else len(first))
             self._tables[table] = (followed, names)
@@ -305,18 +320,26 @@ class Engine:
         spans = " ".join(f"WHEN '{name}' THEN {rules.RULES[name].days(query)}"
                          for name in simple if rules.RULES[name].span)
         span = f"CASE u.milestone {spans} ELSE 0 END" if spans else "0"
-        kind = (f"CASE WHEN {span} > 0 THEN 'gap' ELSE CAST(ev.kind AS VARCHAR) END"
-                if spans else "CAST(ev.kind AS VARCHAR)")
-        # each place is an event of ``ev`` (``seq`` is unique): read from the events table
-        # itself, without the view's filters, unless ``ev`` is a few makers' table
-        events = "ev" if self.only is not None else "events AS ev"
         return f"""SELECT * FROM (
-            SELECT u.milestone, ev.maker, ev.repo_id, ev.org, ev.t + {span} AS dated,
-                   {kind} AS kind, ev.target_type, ev.target_num, ev.sha, ev.t + {span} AS t,
-                   ev.maker AS by_maker, u.o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo,
-                   NULL AS ext_org
-            FROM ({' UNION ALL '.join(places)}) u JOIN {events} ON ev.seq = u.seq) AS f
+            SELECT u.milestone, {', '.join('ev.' + key for key in keys)}, ev.t + {span} AS dated,
+                   u.seq, u.o1
+            FROM ({' UNION ALL '.join(places)}) u JOIN {self.events()} ON ev.seq = u.seq) AS f
             WHERE dated <= {moment}"""
+
+    def events(self) -> str:
+        """SQL: the events a place (``seq``, unique) is read from: the events table itself,
+        without the view's filters, unless ``ev`` is a few makers' table."""
+        return "ev" if self.only is not None else "events AS ev"
+
+    def fused_rows(self, places: str) -> str:
+        """SQL: the fused milestones' rows (``rules.CANDIDATE_COLUMNS`` after ``milestone``)
+        of ``places`` (``fused``'s, a table or a query in parentheses): each joined back to
+        its event (a gap's trigger is the gap: dated after its event's time)."""
+        return f"""SELECT f.milestone, ev.maker, ev.repo_id, ev.org, f.dated,
+                   CASE WHEN f.dated <> ev.t THEN 'gap' ELSE CAST(ev.kind AS VARCHAR) END AS kind,
+                   ev.target_type, ev.target_num, ev.sha, f.dated AS t, ev.maker AS by_maker,
+                   f.o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo, NULL AS ext_org
+            FROM {places} AS f JOIN {self.events()} ON ev.seq = f.seq"""
 
     def acts(self, moment: int, limits: dict[str, Any], scope: str = "network",
              outside: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -364,7 +387,7 @@ class Engine:
         found = self.con.execute(f"""
             SELECT {', '.join(names[key] for key in keys)}, w.* EXCLUDE ({', '.join(keys)})
             FROM (SELECT {', '.join('a.' + key for key in keys)}, {pivot}
-                  FROM {table} a GROUP BY {', '.join('a.' + key for key in keys)}) w
+                  FROM {table}_dates a GROUP BY {', '.join('a.' + key for key in keys)}) w
             {' '.join(joins[key].replace('p.', 'w.') for key in keys)}
             ORDER BY {', '.join(index_names)}""").fetchnumpy()
         arrays = [pd.Index(np.asarray(found[name], dtype=object), dtype=object, name=name)
@@ -396,7 +419,7 @@ class Engine:
         reached = self.step("stage_reached", f"""
             SELECT maker, max(CASE WHEN milestone = 'first_contact' THEN dated END) AS fc,
                    max(CASE WHEN milestone = 'returning' THEN dated END) AS ret
-            FROM {table} GROUP BY maker""")
+            FROM {table}_dates GROUP BY maker""")
         marks = self.step("stage_marks", f"""
             SELECT maker, q, bool_or(core) AS core, bool_or(maintainer) AS maintainer,
                    bool_or(organiser) AS organiser, bool_or(bridge) AS bridge,
