@@ -11,7 +11,9 @@ thresholds, since the stages read them too.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,10 +50,13 @@ ORDER = "CASE milestone " + " ".join(
     f"WHEN '{name}' THEN {index}" for index, name in enumerate(catalogue.KEYS)) + " END"
 TARGET = ("CASE WHEN a.ext_repo IS NOT NULL THEN a.ext_repo WHEN a.target_type IS NULL THEN NULL "
           "ELSE CAST(a.target_type AS VARCHAR) || ':' || coalesce(a.sha, CAST(a.target_num AS VARCHAR)) END")
-# Every stage and state name (``graphminer.trajectory.stages``), as a DuckDB ENUM and as
-# an array indexed by the ENUM's codes.
+# Every stage and state name (``graphminer.trajectory.stages``), as an array indexed by
+# the codes the stages' query gives them (``STAGE_CODES``).
 STAGE_ARRAY = np.asarray([*catalogue.STAGES, "active", "returned", "inactive", "gone"], dtype=object)
-STAGE_NAMES = "ENUM(" + ", ".join(f"'{name}'" for name in STAGE_ARRAY) + ")"
+STAGE_CODES = {name: code for code, name in enumerate(STAGE_ARRAY)}
+# The roles and tracks a stage mark may carry, each a bit of the mark's ``flags``.
+FLAG_BITS = {"maintainer": 1, "landed": 2, "acted": 4, "organiser": 8, "bridge": 16}
+FLAGS = " + ".join(f"CASE WHEN {flag} THEN {bit} ELSE 0 END" for flag, bit in FLAG_BITS.items())
 QUARTER_OF = "(year(to_timestamp({x})) * 4 + (month(to_timestamp({x})) - 1) // 3)"
 
 
@@ -65,6 +70,16 @@ def stamp_array(seconds: np.ndarray) -> pd.DatetimeIndex:
 def quarter_of(column: str) -> str:
     """SQL: the calendar quarter number (year * 4 + quarter - 1, UTC) of epoch seconds."""
     return QUARTER_OF.format(x=column)
+
+
+def latest_held(bit: int) -> str:
+    """SQL over a stage mark (``q``, ``flags``) beside the maker's three marks before it
+    (``q1``, ``f1`` ...: the marks' quarters differ, so every mark of the three quarters
+    before is one of them): the latest quarter, at most three before the mark's, of a mark
+    carrying ``bit`` (NULL when none: the role is not held from this mark on)."""
+    return (f"CASE WHEN flags & {bit} > 0 THEN q "
+            + " ".join(f"WHEN q{lag} >= q - 3 AND f{lag} & {bit} > 0 THEN q{lag}" for lag in (1, 2, 3))
+            + " END")
 
 
 def parts_firsts(name: str, parts: list[str]) -> list[str]:
@@ -443,6 +458,93 @@ class Engine:
         """The calendar quarter number (year * 4 + quarter - 1, UTC) of epoch seconds."""
         return int(self.con.execute(f"SELECT {quarter_of(str(moment))}").fetchall()[0][0])
 
+    def stage_query(self, moment: int, limits: dict[str, Any], marked: str, reached: str,
+                    since: int | None, only: str | None, named: Callable[[str], str]) -> str:
+        """SQL: ``stages``' rows (maker ``code``, ``q``, ``quarter``, ``stage``,
+        ``organiser``, ``bridge``, ``state``) from the marks, each stage or state name
+        written by ``named``."""
+        gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
+        last = self.quarter_number(moment)
+        first = quarter_of("fc") if since is None else f"greatest({quarter_of('fc')}, {int(since)})"
+        only_sql = "" if only is None else f" AND maker IN (SELECT code FROM {only})"
+        starts = f"""SELECT maker, ret, {first} AS first_q FROM {reached}
+                     WHERE fc IS NOT NULL{only_sql}"""
+        if since is None:
+            # each maker's first quarter is marked already (first contact is an action)
+            marks = f"SELECT *, {FLAGS} AS flags FROM {marked}"
+        else:  # the marks from it on and each maker's first quarter, which may be unmarked
+            marks = f"""
+                SELECT *, {FLAGS} AS flags FROM (
+                    SELECT maker, q, bool_or(core) AS core,
+                           coalesce(bool_or(maintainer), FALSE) AS maintainer,
+                           coalesce(bool_or(organiser), FALSE) AS organiser,
+                           coalesce(bool_or(bridge), FALSE) AS bridge,
+                           coalesce(bool_or(acted), FALSE) AS acted,
+                           coalesce(bool_or(landed), FALSE) AS landed,
+                           max(last_t) AS last_t, max(last_back) AS last_back
+                    FROM (SELECT * FROM {marked} WHERE q >= {int(since) - 3}
+                          UNION ALL
+                          SELECT maker, {int(since) - 4} AS q, FALSE, FALSE, FALSE, FALSE, FALSE,
+                                 FALSE, max(last_t), max(last_back)
+                          FROM {marked} WHERE q < {int(since) - 3} GROUP BY maker
+                          UNION ALL
+                          SELECT maker, first_q AS q, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+                          FROM starts) AS every
+                    GROUP BY maker, q)"""
+        # A role is held in a quarter when the maker's latest mark of it is at most three
+        # quarters before (``latest_held``). The last action and return: the latest up to
+        # the mark.
+        return f"""
+            WITH starts AS ({starts}),
+            marked AS ({marks}),
+            cum AS (
+                SELECT maker, q, core, flags, lead(q) OVER w AS next_q,
+                       {', '.join(f'lag(q, {lag}) OVER w AS q{lag}, lag(flags, {lag}) OVER w AS f{lag}'
+                                  for lag in (1, 2, 3))},
+                       max(last_t) OVER upto AS last_t, max(last_back) OVER upto AS last_back
+                FROM marked
+                WINDOW w AS (PARTITION BY maker ORDER BY q),
+                       upto AS (PARTITION BY maker ORDER BY q ROWS BETWEEN UNBOUNDED PRECEDING
+                                AND CURRENT ROW)),
+            held AS (
+                SELECT maker, q, core, next_q, last_t, last_back,
+                       {', '.join(f"{latest_held(bit)} AS q_{flag}" for flag, bit in FLAG_BITS.items())}
+                FROM cum),
+            spread AS (
+                SELECT c.*, s.ret,
+                       unnest(range(greatest(c.q, s.first_q),
+                                    least(coalesce(c.next_q, {last} + 1), {last} + 1))) AS g
+                FROM held c JOIN starts s ON s.maker = c.maker),
+            rolled AS (
+                SELECT maker, g AS q, ret, coalesce(g = q AND core, FALSE) AS is_core,
+                       q_maintainer >= g - 3 AS is_maintainer,
+                       q_landed >= g - 3 AS is_landed, q_acted >= g - 3 AS is_acted,
+                       coalesce(q_organiser >= g - 3, FALSE) AS organiser,
+                       coalesce(q_bridge >= g - 3, FALSE) AS bridge,
+                       last_t, last_back
+                FROM spread),
+            placed AS (
+                SELECT r.*,
+                       epoch(make_timestamp(CAST(q // 4 AS BIGINT), CAST(q % 4 * 3 + 1 AS BIGINT),
+                                            1, 0, 0, 0)) AS qs,
+                       least(epoch(make_timestamp(CAST((q + 1) // 4 AS BIGINT),
+                                                  CAST((q + 1) % 4 * 3 + 1 AS BIGINT), 1, 0, 0, 0)) - 1,
+                             {moment}) AS ref
+                FROM rolled r),
+            flagged AS (
+                SELECT *, CASE WHEN ref - last_t >= {gone} THEN {named('gone')}
+                               WHEN ref - last_t >= {inactive} THEN {named('inactive')}
+                               WHEN last_back >= qs THEN {named('returned')}
+                               ELSE {named('active')} END AS state
+                FROM placed)
+            SELECT f.maker AS code, f.q, f.qs AS quarter,
+                   CASE WHEN is_core THEN {named('core')} WHEN is_maintainer THEN {named('maintainer')}
+                        WHEN is_landed AND ret <= ref THEN {named('returning')}
+                        WHEN is_landed THEN {named('contributor')} WHEN is_acted THEN {named('participant')}
+                        ELSE state END AS stage,
+                   organiser, bridge, state
+            FROM flagged f"""
+
     def stages(self, moment: int, limits: dict[str, Any],
                outside: pd.DataFrame | None = None,
                marks: tuple[str, str] | None = None, since: int | None = None,
@@ -462,85 +564,21 @@ class Engine:
         and return). With ``only`` (a table with a ``code`` column of makers), only their
         rows. With ``frame`` False, no frame: the table ``stage_out`` alone (its rows)."""
         marked, reached = marks or self.stage_marks(moment, limits, outside)
-        gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
-        last = self.quarter_number(moment)
-        first = quarter_of("fc") if since is None else f"greatest({quarter_of('fc')}, {int(since)})"
-        if since is None:
-            used = marked
-        else:
-            used = f"""(SELECT * FROM {marked} WHERE q >= {int(since) - 3}
-                UNION ALL
-                SELECT maker, {int(since) - 4} AS q, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
-                       max(last_t), max(last_back)
-                FROM {marked} WHERE q < {int(since) - 3} GROUP BY maker)"""
-        only_sql = "" if only is None else f" AND maker IN (SELECT code FROM {only})"
-        self.con.execute(f"""CREATE OR REPLACE {self.temp}TABLE stage_out AS
-            WITH starts AS (
-                SELECT maker, ret, {first} AS first_q FROM {reached}
-                WHERE fc IS NOT NULL{only_sql}),
-            marked AS (
-                SELECT maker, q, bool_or(core) AS core, bool_or(maintainer) AS maintainer,
-                       bool_or(organiser) AS organiser, bool_or(bridge) AS bridge,
-                       bool_or(acted) AS acted, bool_or(landed) AS landed,
-                       max(last_t) AS last_t, max(last_back) AS last_back
-                FROM (SELECT * FROM {used}
-                      UNION ALL
-                      SELECT maker, first_q AS q, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-                      FROM starts) AS every
-                GROUP BY maker, q),
-            cum AS (
-                SELECT maker, q, core, lead(q) OVER upto AS next_q,
-                       max(CASE WHEN maintainer THEN q END) OVER upto AS q_maintainer,
-                       max(CASE WHEN landed THEN q END) OVER upto AS q_landed,
-                       max(CASE WHEN acted THEN q END) OVER upto AS q_acted,
-                       max(CASE WHEN organiser THEN q END) OVER upto AS q_organiser,
-                       max(CASE WHEN bridge THEN q END) OVER upto AS q_bridge,
-                       max(last_t) OVER upto AS last_t, max(last_back) OVER upto AS last_back
-                FROM marked
-                WINDOW upto AS (PARTITION BY maker ORDER BY q ROWS BETWEEN UNBOUNDED PRECEDING
-                                AND CURRENT ROW)),
-            spread AS (
-                SELECT c.*, s.ret,
-                       unnest(range(greatest(c.q, s.first_q),
-                                    least(coalesce(c.next_q, {last} + 1), {last} + 1))) AS g
-                FROM cum c JOIN starts s ON s.maker = c.maker),
-            rolled AS (
-                SELECT maker, g AS q, ret, coalesce(g = q AND core, FALSE) AS is_core,
-                       q_maintainer >= g - 3 AS is_maintainer,
-                       q_landed >= g - 3 AS is_landed, q_acted >= g - 3 AS is_acted,
-                       coalesce(q_organiser >= g - 3, FALSE) AS organiser,
-                       coalesce(q_bridge >= g - 3, FALSE) AS bridge,
-                       last_t, last_back
-                FROM spread),
-            placed AS (
-                SELECT r.*,
-                       epoch(make_timestamp(CAST(q // 4 AS BIGINT), CAST(q % 4 * 3 + 1 AS BIGINT),
-                                            1, 0, 0, 0)) AS qs,
-                       least(epoch(make_timestamp(CAST((q + 1) // 4 AS BIGINT),
-                                                  CAST((q + 1) % 4 * 3 + 1 AS BIGINT), 1, 0, 0, 0)) - 1,
-                             {moment}) AS ref
-                FROM rolled r),
-            flagged AS (
-                SELECT *, CASE WHEN ref - last_t >= {gone} THEN 'gone'
-                               WHEN ref - last_t >= {inactive} THEN 'inactive'
-                               WHEN last_back >= qs THEN 'returned'
-                               ELSE 'active' END AS state
-                FROM placed)
-            SELECT f.maker AS code, mk.key AS maker, f.q, f.qs AS quarter,
-                   CASE WHEN is_core THEN 'core' WHEN is_maintainer THEN 'maintainer'
-                        WHEN is_landed AND ret <= ref THEN 'returning'
-                        WHEN is_landed THEN 'contributor' WHEN is_acted THEN 'participant'
-                        ELSE state END AS stage,
-                   organiser, bridge, state
-            FROM flagged f JOIN makers mk ON mk.code = f.maker""")
-        if not frame:  # the caller reads the table ``stage_out``
+        body = functools.partial(self.stage_query, moment, limits, marked, reached, since, only)
+        if not frame:  # the caller reads the table ``stage_out`` (the names as text)
+            self.con.execute(f"""CREATE OR REPLACE {self.temp}TABLE stage_out AS
+                SELECT b.code, mk.key AS maker, b.q, b.quarter, b.stage, b.organiser, b.bridge,
+                       b.state
+                FROM ({body(lambda name: f"'{name}'")}) AS b
+                JOIN makers mk ON mk.code = b.code""")
             return None
         # Codes, not strings, cross over (hundreds of thousands of rows) as numpy arrays:
         # each maker's key and each stage name is one Python string shared by its rows.
         found = self.con.execute(f"""
-            SELECT code, quarter, enum_code(CAST(stage AS {STAGE_NAMES})) AS stage, organiser,
-                   bridge, enum_code(CAST(state AS {STAGE_NAMES})) AS state
-            FROM stage_out ORDER BY maker, q""").fetchnumpy()
+            SELECT b.code, b.quarter, b.stage, b.organiser, b.bridge, b.state
+            FROM ({body(lambda name: str(STAGE_CODES[name]))}) AS b
+            JOIN makers mk ON mk.code = b.code
+            ORDER BY mk.key, b.q""").fetchnumpy()
         if not len(found["code"]):
             return pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
         frame = pd.DataFrame({
