@@ -46,8 +46,11 @@ FIRST = ("shared_responders", "cand_maintainer", "fused_a", "fused_b", "{acts}_f
 if TYPE_CHECKING:
     import duckdb
 
-ORDER = "CASE milestone " + " ".join(
-    f"WHEN '{name}' THEN {index}" for index, name in enumerate(catalogue.KEYS)) + " END"
+# Each milestone's code: its place in the catalogue (``ORDER``: SQL of a ``milestone``'s;
+# ``NAMED``: SQL of the name of a code ``m``).
+CODES = {name: index for index, name in enumerate(catalogue.KEYS)}
+ORDER = "CASE milestone " + " ".join(f"WHEN '{name}' THEN {code}" for name, code in CODES.items()) + " END"
+NAMED = "CASE f.m " + " ".join(f"WHEN {code} THEN '{name}'" for name, code in CODES.items()) + " END"
 TARGET = ("CASE WHEN a.ext_repo IS NOT NULL THEN a.ext_repo WHEN a.target_type IS NULL THEN NULL "
           "ELSE CAST(a.target_type AS VARCHAR) || ':' || coalesce(a.sha, CAST(a.target_num AS VARCHAR)) END")
 # Every stage and state name (``graphminer.trajectory.stages``), as an array indexed by
@@ -246,7 +249,8 @@ class Engine:
         """The temporary table ``acts_<scope>``: one row per (scope key, milestone reached)
         with its date and trigger, coded (``rules.CANDIDATE_COLUMNS`` plus ``milestone``);
         only the milestones ``names`` when given (``acts_<scope>_some``). Beside it
-        ``<table>_dates``: its ``milestone``, scope keys and ``dated`` alone (with several
+        ``<table>_dates``: its milestones' codes (``m``: ``CODES``), scope keys and ``dated``
+        alone (with several
         lanes read without joining the triggers of the fused milestones to their events)."""
         keys = rules.scope_keys(scope)
         self.prepare(moment)
@@ -262,14 +266,15 @@ class Engine:
             if fused:
                 parts["fused"] = self.fused(moment, limits, keys, fused, steps)
                 after["fused"] = ("fused_a", "fused_b")
-            dated = ", ".join(("milestone", *keys, "dated"))
+            dated = ", ".join((*keys, "dated"))
             if self.lanes.count == 1:  # one statement
                 if fused:
                     parts["fused"] = self.fused_rows(f"({parts['fused']})")
                 union = "\nUNION ALL\n".join(parts.values())
                 steps.append(self.step(table, union, after=tuple(step.name for step in steps)))
                 steps.append(Step(f"{table}_dates",
-                                  f"CREATE OR REPLACE {self.temp}VIEW {table}_dates AS SELECT {dated} FROM {table}",
+                                  f"CREATE OR REPLACE {self.temp}VIEW {table}_dates AS "
+                                  f"SELECT {ORDER} AS m, {dated} FROM {table}",
                                   (table,)))
             else:  # each milestone's part on the first free lane, once its candidates are made
                 steps += [self.step(f"{table}_{name}", sql, after=after[name])
@@ -281,7 +286,9 @@ class Engine:
                     for name in parts)
                 made = tuple(f"{table}_{name}" for name in parts)
                 steps.append(Step(table, f"CREATE OR REPLACE VIEW {table} AS {union}", made))
-                union = "\nUNION ALL\n".join(f"SELECT {dated} FROM {table}_{name}" for name in parts)
+                union = "\nUNION ALL\n".join(
+                    f"SELECT {'m' if name == 'fused' else CODES[name]} AS m, {dated} FROM {table}_{name}"
+                    for name in parts)
                 steps.append(Step(f"{table}_dates", f"CREATE OR REPLACE VIEW {table}_dates AS {union}",
                                   made))
                 first = [name.format(acts=table) for name in FIRST]
@@ -313,12 +320,12 @@ class Engine:
                "min(t) FILTER (WHERE landed) AS first_t"])
         steps.append(self.step("fused_a", f"SELECT {partition}, {firsts} FROM ev GROUP BY {partition}"))
         # (a maker without the milestone has no place: left out before the join, not by it)
-        places = [f"SELECT '{name}' AS milestone, s_{name} AS seq, 0 AS o1 FROM fused_a "
+        places = [f"SELECT {CODES[name]} AS m, s_{name} AS seq, 0 AS o1 FROM fused_a "
                   f"WHERE s_{name} IS NOT NULL" for name in simple]
         for name, parts in parted.items():
             # the part of the earliest time (the first on a tie), its lowest place
             which = " ".join(f"WHEN {index} THEN s_{name}_{index + 1}" for index in range(len(parts)))
-            places.append(f"SELECT '{name}' AS milestone, CASE k_{name} % {len(parts)} {which} END "
+            places.append(f"SELECT {CODES[name]} AS m, CASE k_{name} % {len(parts)} {which} END "
                           f"AS seq, CAST(k_{name} % {len(parts)} + 1 AS INTEGER) AS o1 FROM fused_a "
                           f"WHERE k_{name} IS NOT NULL")
         later = [name for name in names if name in ("returning", "long_term")]
@@ -330,13 +337,13 @@ class Engine:
                        min(ev.seq) FILTER (WHERE ev.t - f.first_t >= {span}) AS s_long_term
                 FROM ev JOIN fused_a f ON {on} WHERE ev.landed
                 GROUP BY {', '.join('ev.' + key for key in keys)}""", after=("fused_a",)))
-            places += [f"SELECT '{name}' AS milestone, s_{name} AS seq, 0 AS o1 FROM fused_b "
+            places += [f"SELECT {CODES[name]} AS m, s_{name} AS seq, 0 AS o1 FROM fused_b "
                        f"WHERE s_{name} IS NOT NULL" for name in later]
-        spans = " ".join(f"WHEN '{name}' THEN {rules.RULES[name].days(query)}"
+        spans = " ".join(f"WHEN {CODES[name]} THEN {rules.RULES[name].days(query)}"
                          for name in simple if rules.RULES[name].span)
-        span = f"CASE u.milestone {spans} ELSE 0 END" if spans else "0"
+        span = f"CASE u.m {spans} ELSE 0 END" if spans else "0"
         return f"""SELECT * FROM (
-            SELECT u.milestone, {', '.join('ev.' + key for key in keys)}, ev.t + {span} AS dated,
+            SELECT u.m, {', '.join('ev.' + key for key in keys)}, ev.t + {span} AS dated,
                    u.seq, u.o1
             FROM ({' UNION ALL '.join(places)}) u JOIN {self.events()} ON ev.seq = u.seq) AS f
             WHERE dated <= {moment}"""
@@ -350,7 +357,7 @@ class Engine:
         """SQL: the fused milestones' rows (``rules.CANDIDATE_COLUMNS`` after ``milestone``)
         of ``places`` (``fused``'s, a table or a query in parentheses): each joined back to
         its event (a gap's trigger is the gap: dated after its event's time)."""
-        return f"""SELECT f.milestone, ev.maker, ev.repo_id, ev.org, f.dated,
+        return f"""SELECT {NAMED} AS milestone, ev.maker, ev.repo_id, ev.org, f.dated,
                    CASE WHEN f.dated <> ev.t THEN 'gap' ELSE CAST(ev.kind AS VARCHAR) END AS kind,
                    ev.target_type, ev.target_num, ev.sha, f.dated AS t, ev.maker AS by_maker,
                    f.o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo, NULL AS ext_org
@@ -391,24 +398,32 @@ class Engine:
         joins = {"maker": "JOIN makers mk ON mk.code = p.maker",
                  "org": "JOIN (SELECT DISTINCT org_code, org FROM repos) o ON o.org_code = p.org",
                  "repo_id": "JOIN repos r ON r.repo_id = p.repo_id"}
-        pivot = ", ".join(f"max(CASE WHEN a.milestone = '{name}' THEN a.dated END) AS {name}"
-                          for name in catalogue.KEYS)
         # Every scope key with an action has reached first_contact (each action is one of its
         # candidates, dated at or before as_of), so the keys of the act table are the keys
         # with an action or a milestone: one pass over it, no second reading of the events.
         index_names = [{"maker": "maker", "org": "org", "repo_id": "repo"}[key] for key in keys]
-        # sorted by DuckDB and read as numpy arrays (epoch seconds, NULL masked): no pandas
-        # sort of the keys and no frame of objects on the way
-        found = self.con.execute(f"""
-            SELECT {', '.join(names[key] for key in keys)}, w.* EXCLUDE ({', '.join(keys)})
-            FROM (SELECT {', '.join('a.' + key for key in keys)}, {pivot}
-                  FROM {table}_dates a GROUP BY {', '.join('a.' + key for key in keys)}) w
-            {' '.join(joins[key].replace('p.', 'w.') for key in keys)}
-            ORDER BY {', '.join(index_names)}""").fetchnumpy()
+        listed = ", ".join(keys)
+        # The keys numbered in the index's order (sorted by DuckDB), then each act placed
+        # at its key's row and its milestone's column by numpy: no pivot of every act
+        # through an aggregate per milestone, no pandas sort, no frame of objects.
+        self.con.execute(f"""CREATE OR REPLACE {self.temp}TABLE {table}_rows AS
+            SELECT *, row_number() OVER (ORDER BY {', '.join(index_names)}) - 1 AS row FROM (
+                SELECT {', '.join(f'p.{key} AS code_{key}' for key in keys)},
+                       {', '.join(names[key] for key in keys)}
+                FROM (SELECT DISTINCT {listed} FROM {table}_dates) p
+                {' '.join(joins[key] for key in keys)})""")
+        found = self.con.execute(
+            f"SELECT {', '.join(index_names)} FROM {table}_rows ORDER BY row").fetchnumpy()
+        acts = self.con.execute(f"""SELECT k.row, a.m, a.dated FROM {table}_dates a
+            JOIN {table}_rows k ON {' AND '.join(f'k.code_{key} = a.{key}' for key in keys)}""").fetchnumpy()
         arrays = [pd.Index(np.asarray(found[name], dtype=object), dtype=object, name=name)
                   for name in index_names]
         index = arrays[0] if len(arrays) == 1 else pd.MultiIndex.from_arrays(arrays)
-        frame = pd.DataFrame({name: stamp_array(found[name]) for name in catalogue.KEYS}, index=index)
+        dates = np.full((len(index), len(catalogue.KEYS)), np.iinfo(np.int64).min, dtype=np.int64)
+        dates[np.asarray(acts["row"], dtype=np.int64), np.asarray(acts["m"], dtype=np.int64)] = \
+            np.asarray(acts["dated"], dtype=np.int64) * 10**9
+        frame = pd.DataFrame({name: pd.DatetimeIndex(dates[:, code].view("datetime64[ns]")).tz_localize("UTC")
+                              for name, code in CODES.items()}, index=index)
         frame.attrs["rules_version"] = catalogue.RULES_VERSION
         return frame
 
@@ -432,8 +447,8 @@ class Engine:
               f"FROM cand_{name} WHERE maker IS NOT NULL"
             for name in ROLE_RULES)
         reached = self.step("stage_reached", f"""
-            SELECT maker, max(CASE WHEN milestone = 'first_contact' THEN dated END) AS fc,
-                   max(CASE WHEN milestone = 'returning' THEN dated END) AS ret
+            SELECT maker, max(CASE WHEN m = {CODES['first_contact']} THEN dated END) AS fc,
+                   max(CASE WHEN m = {CODES['returning']} THEN dated END) AS ret
             FROM {table}_dates GROUP BY maker""")
         marks = self.step("stage_marks", f"""
             SELECT maker, q, bool_or(core) AS core, bool_or(maintainer) AS maintainer,
