@@ -93,6 +93,12 @@ def differences(conn: sqlite3.Connection, config: Any, as_of: Any = None,
     return [difference for difference in found if difference]
 
 
+def typed(attributes: dict[str, Any]) -> list[tuple[str, Any, type]]:
+    """A node's or edge's attributes in order, each with its value's type (a count read
+    as a float equals the int but writes differently: ``3.0`` in an export)."""
+    return [(name, value, type(value)) for name, value in attributes.items()]
+
+
 def graph_difference(left: nx.Graph, right: nx.Graph) -> str | None:
     """Where two graphs differ: nodes and edges in order, every attribute in order."""
     if list(left.nodes) != list(right.nodes):
@@ -100,10 +106,10 @@ def graph_difference(left: nx.Graph, right: nx.Graph) -> str | None:
     if list(left.edges) != list(right.edges):
         return f"graph edges: {left.number_of_edges()} (pandas) vs {right.number_of_edges()}"
     for node in left.nodes:
-        if list(left.nodes[node].items()) != list(right.nodes[node].items()):
+        if typed(left.nodes[node]) != typed(right.nodes[node]):
             return f"graph node {node}: pandas {left.nodes[node]} columnar {right.nodes[node]}"
     for edge in left.edges:
-        if list(left.edges[edge].items()) != list(right.edges[edge].items()):
+        if typed(left.edges[edge]) != typed(right.edges[edge]):
             return f"graph edge {edge}: pandas {left.edges[edge]} columnar {right.edges[edge]}"
     if left.graph != right.graph:
         return f"graph attributes: {left.graph} vs {right.graph}"

@@ -1020,3 +1020,32 @@ def test_ctrl_c_while_waiting_for_a_result_aside_interrupts_its_statement_and_en
         poke.join()
     assert aside_ended()
     assert con.execute("SELECT 42").fetchall() == [(42,)]
+
+
+def test_a_rule_in_parts_is_placed_at_its_earliest_time_first_part_first_on_a_tie():
+    """``engine.parts_firsts`` (committer in the fused pass): the earliest time wins, and
+    at one time the first part's event wins even when the second part's comes first in the
+    events' order (as ``rules.earliest`` orders the parts' union: dated, t, o1, o3)."""
+    import duckdb
+
+    from graphminer.columnar.engine import parts_firsts
+
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE ev AS SELECT * FROM (VALUES
+        (1, 100, 10, 'b'), (1, 100, 20, 'a'), (1, 90, 5, 'x'),   -- tie at 100: part a wins
+        (2, 100, 10, 'b'), (2, 101, 20, 'a'),                    -- b is earlier
+        (3, 50, 10, 'a'), (3, 50, 20, 'a'))                      -- a's lowest place
+        AS v(maker, t, seq, kind)""")
+    con.execute("ALTER TABLE ev ADD COLUMN repo_id BIGINT; ALTER TABLE ev ADD COLUMN org INTEGER; "
+                "ALTER TABLE ev ADD COLUMN target_type VARCHAR; "
+                "ALTER TABLE ev ADD COLUMN target_num BIGINT; ALTER TABLE ev ADD COLUMN sha VARCHAR")
+    parts = ["kind = 'a'", "kind = 'b'"]
+    found = con.execute(f"""SELECT maker, k_r % 2 + 1 AS part,
+                                   CASE k_r % 2 WHEN 0 THEN s_r_1 WHEN 1 THEN s_r_2 END AS seq
+                            FROM (SELECT maker, {', '.join(parts_firsts('r', parts))}
+                                  FROM ev GROUP BY maker) ORDER BY maker""").fetchall()
+    assert found == [(1, 1, 20), (2, 2, 10), (3, 1, 10)]
+    union = rules.earliest(f"({rules.EventParts(tuple(lambda q, w=w: w for w in parts))(None)})",
+                           ("maker",), 1000, "r")
+    assert [row[1:] for row in found] == [
+        (row[11], row[13]) for row in con.execute(f"{union} ORDER BY maker").fetchall()]

@@ -11,7 +11,9 @@ thresholds, since the stages read them too.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,7 +27,8 @@ from graphminer.columnar.lanes import Lanes, Step
 # The rules whose every candidate the stages read (graphminer.trajectory.ROLE_RULES).
 ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
 # The rules evaluated together in one pass over the events (``Engine.fused``).
-FUSABLE = frozenset({name for name, rule in rules.RULES.items() if isinstance(rule, rules.EventRule)}
+FUSABLE = frozenset({name for name, rule in rules.RULES.items()
+                     if isinstance(rule, (rules.EventRule, rules.EventParts))}
                     | {"returning", "long_term"})
 # Whole-scope rules whose candidates (a join over the events) ``rules.earliest`` would
 # compute twice (for the first date, then for its rows): kept in a table per scope.
@@ -43,14 +46,20 @@ FIRST = ("shared_responders", "cand_maintainer", "fused_a", "fused_b", "{acts}_f
 if TYPE_CHECKING:
     import duckdb
 
-ORDER = "CASE milestone " + " ".join(
-    f"WHEN '{name}' THEN {index}" for index, name in enumerate(catalogue.KEYS)) + " END"
+# Each milestone's code: its place in the catalogue (``ORDER``: SQL of a ``milestone``'s;
+# ``NAMED``: SQL of the name of a code ``m``).
+CODES = {name: index for index, name in enumerate(catalogue.KEYS)}
+ORDER = "CASE milestone " + " ".join(f"WHEN '{name}' THEN {code}" for name, code in CODES.items()) + " END"
+NAMED = "CASE f.m " + " ".join(f"WHEN {code} THEN '{name}'" for name, code in CODES.items()) + " END"
 TARGET = ("CASE WHEN a.ext_repo IS NOT NULL THEN a.ext_repo WHEN a.target_type IS NULL THEN NULL "
           "ELSE CAST(a.target_type AS VARCHAR) || ':' || coalesce(a.sha, CAST(a.target_num AS VARCHAR)) END")
-# Every stage and state name (``graphminer.trajectory.stages``), as a DuckDB ENUM and as
-# an array indexed by the ENUM's codes.
+# Every stage and state name (``graphminer.trajectory.stages``), as an array indexed by
+# the codes the stages' query gives them (``STAGE_CODES``).
 STAGE_ARRAY = np.asarray([*catalogue.STAGES, "active", "returned", "inactive", "gone"], dtype=object)
-STAGE_NAMES = "ENUM(" + ", ".join(f"'{name}'" for name in STAGE_ARRAY) + ")"
+STAGE_CODES = {name: code for code, name in enumerate(STAGE_ARRAY)}
+# The roles and tracks a stage mark may carry, each a bit of the mark's ``flags``.
+FLAG_BITS = {"maintainer": 1, "landed": 2, "acted": 4, "organiser": 8, "bridge": 16}
+FLAGS = " + ".join(f"CASE WHEN {flag} THEN {bit} ELSE 0 END" for flag, bit in FLAG_BITS.items())
 QUARTER_OF = "(year(to_timestamp({x})) * 4 + (month(to_timestamp({x})) - 1) // 3)"
 
 
@@ -64,6 +73,29 @@ def stamp_array(seconds: np.ndarray) -> pd.DatetimeIndex:
 def quarter_of(column: str) -> str:
     """SQL: the calendar quarter number (year * 4 + quarter - 1, UTC) of epoch seconds."""
     return QUARTER_OF.format(x=column)
+
+
+def latest_held(bit: int) -> str:
+    """SQL over a stage mark (``q``, ``flags``) beside the maker's three marks before it
+    (``q1``, ``f1`` ...: the marks' quarters differ, so every mark of the three quarters
+    before is one of them): the latest quarter, at most three before the mark's, of a mark
+    carrying ``bit`` (NULL when none: the role is not held from this mark on)."""
+    return (f"CASE WHEN flags & {bit} > 0 THEN q "
+            + " ".join(f"WHEN q{lag} >= q - 3 AND f{lag} & {bit} > 0 THEN q{lag}" for lag in (1, 2, 3))
+            + " END")
+
+
+def parts_firsts(name: str, parts: list[str]) -> list[str]:
+    """SQL: the aggregates placing a ``rules.EventParts`` rule ``name`` (its ``parts``' SQL)
+    per scope key: ``k_<name>``, the earliest time of a matching event times the number of
+    parts plus the index of the first part it matches (the earliest time's first part:
+    ``k % parts``), and each part's lowest place ``s_<name>_<1...>`` (the place follows the
+    time: a part's lowest place is at its earliest time)."""
+    count = len(parts)
+    key = " ".join(f"WHEN {where} THEN t * {count} + {index}" for index, where in enumerate(parts))
+    return [f"min(CASE {key} END) AS k_{name}"] + [
+        f"min(seq) FILTER (WHERE {where}) AS s_{name}_{index}"
+        for index, where in enumerate(parts, start=1)]
 
 
 class Engine:
@@ -216,7 +248,10 @@ class Engine:
                   names: tuple[str, ...] = catalogue.KEYS) -> str:
         """The temporary table ``acts_<scope>``: one row per (scope key, milestone reached)
         with its date and trigger, coded (``rules.CANDIDATE_COLUMNS`` plus ``milestone``);
-        only the milestones ``names`` when given (``acts_<scope>_some``)."""
+        only the milestones ``names`` when given (``acts_<scope>_some``). Beside it
+        ``<table>_dates``: its milestones' codes (``m``: ``CODES``), scope keys and ``dated``
+        alone (with several
+        lanes read without joining the triggers of the fused milestones to their events)."""
         keys = rules.scope_keys(scope)
         self.prepare(moment)
         followed = self.set_outside(outside)
@@ -231,15 +266,31 @@ class Engine:
             if fused:
                 parts["fused"] = self.fused(moment, limits, keys, fused, steps)
                 after["fused"] = ("fused_a", "fused_b")
+            dated = ", ".join((*keys, "dated"))
             if self.lanes.count == 1:  # one statement
+                if fused:
+                    parts["fused"] = self.fused_rows(f"({parts['fused']})")
                 union = "\nUNION ALL\n".join(parts.values())
                 steps.append(self.step(table, union, after=tuple(step.name for step in steps)))
+                steps.append(Step(f"{table}_dates",
+                                  f"CREATE OR REPLACE {self.temp}VIEW {table}_dates AS "
+                                  f"SELECT {ORDER} AS m, {dated} FROM {table}",
+                                  (table,)))
             else:  # each milestone's part on the first free lane, once its candidates are made
                 steps += [self.step(f"{table}_{name}", sql, after=after[name])
                           for name, sql in parts.items()]
-                union = "\nUNION ALL\n".join(f"SELECT * FROM {table}_{name}" for name in parts)
-                steps.append(Step(table, f"CREATE OR REPLACE VIEW {table} AS {union}",
-                                  tuple(f"{table}_{name}" for name in parts)))
+                # (the fused part kept without its trigger's columns: the dates are read
+                # from it alone, the triggers joined to it when asked)
+                union = "\nUNION ALL\n".join(
+                    self.fused_rows(f"{table}_{name}") if name == "fused" else f"SELECT * FROM {table}_{name}"
+                    for name in parts)
+                made = tuple(f"{table}_{name}" for name in parts)
+                steps.append(Step(table, f"CREATE OR REPLACE VIEW {table} AS {union}", made))
+                union = "\nUNION ALL\n".join(
+                    f"SELECT {'m' if name == 'fused' else CODES[name]} AS m, {dated} FROM {table}_{name}"
+                    for name in parts)
+                steps.append(Step(f"{table}_dates", f"CREATE OR REPLACE VIEW {table}_dates AS {union}",
+                                  made))
                 first = [name.format(acts=table) for name in FIRST]
                 steps.sort(key=lambda step: first.index(step.name) if step.name in first else len(first))
             self._tables[table] = (followed, names)
@@ -249,23 +300,34 @@ class Engine:
     def fused(self, moment: int, limits: dict[str, Any], keys: tuple[str, ...],
               names: list[str], steps: list[Step]) -> str:
         """SQL: the milestones ``names`` (rules over the events' own order: the
-        ``rules.EventRule`` ones, returning and long_term) for every scope key in one pass
-        over the events: the lowest place matching each rule's condition (then returning's
-        and long_term's, after the first landed contribution, in a second pass), each
-        joined back to its event. The same answer as each rule's own query (``earliest``).
-        The tables of the places (``fused_a``, ``fused_b``) are added to ``steps``."""
+        ``rules.EventRule`` and ``rules.EventParts`` ones, returning and long_term) for every
+        scope key in one pass over the events: the lowest place matching each rule's
+        condition (of a rule in parts, the lowest place of the part of the earliest time,
+        the first on a tie: ``parts_firsts``; then returning's and long_term's, after the
+        first landed contribution, in a second pass), each joined back to its event. The
+        same answer as each rule's own query (``earliest``). The tables of the places
+        (``fused_a``, ``fused_b``) are added to ``steps``."""
         query = rules.Query(moment, limits, keys)
         partition = ", ".join(keys)
         simple = [name for name in names if isinstance(rules.RULES[name], rules.EventRule)]
+        parted = {name: [part(query) for part in rules.RULES[name].parts]
+                  for name in names if isinstance(rules.RULES[name], rules.EventParts)}
         firsts = ", ".join(
             [f"min(seq) FILTER (WHERE {rules.RULES[name].where(query)}) AS s_{name}"
              for name in simple]
+            + [aggregate for name, parts in parted.items() for aggregate in parts_firsts(name, parts)]
             + ["min(month_no) FILTER (WHERE landed) AS first_month",
                "min(t) FILTER (WHERE landed) AS first_t"])
         steps.append(self.step("fused_a", f"SELECT {partition}, {firsts} FROM ev GROUP BY {partition}"))
         # (a maker without the milestone has no place: left out before the join, not by it)
-        places = [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_a "
+        places = [f"SELECT {CODES[name]} AS m, s_{name} AS seq, 0 AS o1 FROM fused_a "
                   f"WHERE s_{name} IS NOT NULL" for name in simple]
+        for name, parts in parted.items():
+            # the part of the earliest time (the first on a tie), its lowest place
+            which = " ".join(f"WHEN {index} THEN s_{name}_{index + 1}" for index in range(len(parts)))
+            places.append(f"SELECT {CODES[name]} AS m, CASE k_{name} % {len(parts)} {which} END "
+                          f"AS seq, CAST(k_{name} % {len(parts)} + 1 AS INTEGER) AS o1 FROM fused_a "
+                          f"WHERE k_{name} IS NOT NULL")
         later = [name for name in names if name in ("returning", "long_term")]
         if later:
             on = " AND ".join(f"f.{key} = ev.{key}" for key in keys)
@@ -275,23 +337,31 @@ class Engine:
                        min(ev.seq) FILTER (WHERE ev.t - f.first_t >= {span}) AS s_long_term
                 FROM ev JOIN fused_a f ON {on} WHERE ev.landed
                 GROUP BY {', '.join('ev.' + key for key in keys)}""", after=("fused_a",)))
-            places += [f"SELECT '{name}' AS milestone, s_{name} AS seq FROM fused_b "
+            places += [f"SELECT {CODES[name]} AS m, s_{name} AS seq, 0 AS o1 FROM fused_b "
                        f"WHERE s_{name} IS NOT NULL" for name in later]
-        spans = " ".join(f"WHEN '{name}' THEN {rules.RULES[name].days(query)}"
+        spans = " ".join(f"WHEN {CODES[name]} THEN {rules.RULES[name].days(query)}"
                          for name in simple if rules.RULES[name].span)
-        span = f"CASE u.milestone {spans} ELSE 0 END" if spans else "0"
-        kind = (f"CASE WHEN {span} > 0 THEN 'gap' ELSE CAST(ev.kind AS VARCHAR) END"
-                if spans else "CAST(ev.kind AS VARCHAR)")
-        # each place is an event of ``ev`` (``seq`` is unique): read from the events table
-        # itself, without the view's filters, unless ``ev`` is a few makers' table
-        events = "ev" if self.only is not None else "events AS ev"
+        span = f"CASE u.m {spans} ELSE 0 END" if spans else "0"
         return f"""SELECT * FROM (
-            SELECT u.milestone, ev.maker, ev.repo_id, ev.org, ev.t + {span} AS dated,
-                   {kind} AS kind, ev.target_type, ev.target_num, ev.sha, ev.t + {span} AS t,
-                   ev.maker AS by_maker, 0 AS o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo,
-                   NULL AS ext_org
-            FROM ({' UNION ALL '.join(places)}) u JOIN {events} ON ev.seq = u.seq) AS f
+            SELECT u.m, {', '.join('ev.' + key for key in keys)}, ev.t + {span} AS dated,
+                   u.seq, u.o1
+            FROM ({' UNION ALL '.join(places)}) u JOIN {self.events()} ON ev.seq = u.seq) AS f
             WHERE dated <= {moment}"""
+
+    def events(self) -> str:
+        """SQL: the events a place (``seq``, unique) is read from: the events table itself,
+        without the view's filters, unless ``ev`` is a few makers' table."""
+        return "ev" if self.only is not None else "events AS ev"
+
+    def fused_rows(self, places: str) -> str:
+        """SQL: the fused milestones' rows (``rules.CANDIDATE_COLUMNS`` after ``milestone``)
+        of ``places`` (``fused``'s, a table or a query in parentheses): each joined back to
+        its event (a gap's trigger is the gap: dated after its event's time)."""
+        return f"""SELECT {NAMED} AS milestone, ev.maker, ev.repo_id, ev.org, f.dated,
+                   CASE WHEN f.dated <> ev.t THEN 'gap' ELSE CAST(ev.kind AS VARCHAR) END AS kind,
+                   ev.target_type, ev.target_num, ev.sha, f.dated AS t, ev.maker AS by_maker,
+                   f.o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo, NULL AS ext_org
+            FROM {places} AS f JOIN {self.events()} ON ev.seq = f.seq"""
 
     def acts(self, moment: int, limits: dict[str, Any], scope: str = "network",
              outside: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -328,24 +398,32 @@ class Engine:
         joins = {"maker": "JOIN makers mk ON mk.code = p.maker",
                  "org": "JOIN (SELECT DISTINCT org_code, org FROM repos) o ON o.org_code = p.org",
                  "repo_id": "JOIN repos r ON r.repo_id = p.repo_id"}
-        pivot = ", ".join(f"max(CASE WHEN a.milestone = '{name}' THEN a.dated END) AS {name}"
-                          for name in catalogue.KEYS)
         # Every scope key with an action has reached first_contact (each action is one of its
         # candidates, dated at or before as_of), so the keys of the act table are the keys
         # with an action or a milestone: one pass over it, no second reading of the events.
         index_names = [{"maker": "maker", "org": "org", "repo_id": "repo"}[key] for key in keys]
-        # sorted by DuckDB and read as numpy arrays (epoch seconds, NULL masked): no pandas
-        # sort of the keys and no frame of objects on the way
-        found = self.con.execute(f"""
-            SELECT {', '.join(names[key] for key in keys)}, w.* EXCLUDE ({', '.join(keys)})
-            FROM (SELECT {', '.join('a.' + key for key in keys)}, {pivot}
-                  FROM {table} a GROUP BY {', '.join('a.' + key for key in keys)}) w
-            {' '.join(joins[key].replace('p.', 'w.') for key in keys)}
-            ORDER BY {', '.join(index_names)}""").fetchnumpy()
+        listed = ", ".join(keys)
+        # The keys numbered in the index's order (sorted by DuckDB), then each act placed
+        # at its key's row and its milestone's column by numpy: no pivot of every act
+        # through an aggregate per milestone, no pandas sort, no frame of objects.
+        self.con.execute(f"""CREATE OR REPLACE {self.temp}TABLE {table}_rows AS
+            SELECT *, row_number() OVER (ORDER BY {', '.join(index_names)}) - 1 AS row FROM (
+                SELECT {', '.join(f'p.{key} AS code_{key}' for key in keys)},
+                       {', '.join(names[key] for key in keys)}
+                FROM (SELECT DISTINCT {listed} FROM {table}_dates) p
+                {' '.join(joins[key] for key in keys)})""")
+        found = self.con.execute(
+            f"SELECT {', '.join(index_names)} FROM {table}_rows ORDER BY row").fetchnumpy()
+        acts = self.con.execute(f"""SELECT k.row, a.m, a.dated FROM {table}_dates a
+            JOIN {table}_rows k ON {' AND '.join(f'k.code_{key} = a.{key}' for key in keys)}""").fetchnumpy()
         arrays = [pd.Index(np.asarray(found[name], dtype=object), dtype=object, name=name)
                   for name in index_names]
         index = arrays[0] if len(arrays) == 1 else pd.MultiIndex.from_arrays(arrays)
-        frame = pd.DataFrame({name: stamp_array(found[name]) for name in catalogue.KEYS}, index=index)
+        dates = np.full((len(index), len(catalogue.KEYS)), np.iinfo(np.int64).min, dtype=np.int64)
+        dates[np.asarray(acts["row"], dtype=np.int64), np.asarray(acts["m"], dtype=np.int64)] = \
+            np.asarray(acts["dated"], dtype=np.int64) * 10**9
+        frame = pd.DataFrame({name: pd.DatetimeIndex(dates[:, code].view("datetime64[ns]")).tz_localize("UTC")
+                              for name, code in CODES.items()}, index=index)
         frame.attrs["rules_version"] = catalogue.RULES_VERSION
         return frame
 
@@ -369,9 +447,9 @@ class Engine:
               f"FROM cand_{name} WHERE maker IS NOT NULL"
             for name in ROLE_RULES)
         reached = self.step("stage_reached", f"""
-            SELECT maker, max(CASE WHEN milestone = 'first_contact' THEN dated END) AS fc,
-                   max(CASE WHEN milestone = 'returning' THEN dated END) AS ret
-            FROM {table} GROUP BY maker""")
+            SELECT maker, max(CASE WHEN m = {CODES['first_contact']} THEN dated END) AS fc,
+                   max(CASE WHEN m = {CODES['returning']} THEN dated END) AS ret
+            FROM {table}_dates GROUP BY maker""")
         marks = self.step("stage_marks", f"""
             SELECT maker, q, bool_or(core) AS core, bool_or(maintainer) AS maintainer,
                    bool_or(organiser) AS organiser, bool_or(bridge) AS bridge,
@@ -395,6 +473,96 @@ class Engine:
         """The calendar quarter number (year * 4 + quarter - 1, UTC) of epoch seconds."""
         return int(self.con.execute(f"SELECT {quarter_of(str(moment))}").fetchall()[0][0])
 
+    def stage_query(self, moment: int, limits: dict[str, Any], marked: str, reached: str,
+                    since: int | None, only: str | None, named: Callable[[str], str]) -> str:
+        """SQL: ``stages``' rows (maker ``code``, ``q``, ``quarter``, ``stage``,
+        ``organiser``, ``bridge``, ``state``) from the marks, each stage or state name
+        written by ``named``."""
+        gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
+        last = self.quarter_number(moment)
+        first = quarter_of("fc") if since is None else f"greatest({quarter_of('fc')}, {int(since)})"
+        only_sql = "" if only is None else f" AND maker IN (SELECT code FROM {only})"
+        starts = f"""SELECT maker, ret, {first} AS first_q FROM {reached}
+                     WHERE fc IS NOT NULL{only_sql}"""
+        if since is None:
+            # each maker's first quarter is marked already (first contact is an action)
+            marks = f"SELECT *, {FLAGS} AS flags FROM {marked}"
+        else:  # the marks from it on and each maker's first quarter, which may be unmarked
+            marks = f"""
+                SELECT *, {FLAGS} AS flags FROM (
+                    SELECT maker, q, bool_or(core) AS core,
+                           coalesce(bool_or(maintainer), FALSE) AS maintainer,
+                           coalesce(bool_or(organiser), FALSE) AS organiser,
+                           coalesce(bool_or(bridge), FALSE) AS bridge,
+                           coalesce(bool_or(acted), FALSE) AS acted,
+                           coalesce(bool_or(landed), FALSE) AS landed,
+                           max(last_t) AS last_t, max(last_back) AS last_back
+                    FROM (SELECT * FROM {marked} WHERE q >= {int(since) - 3}
+                          UNION ALL
+                          SELECT maker, {int(since) - 4} AS q, FALSE, FALSE, FALSE, FALSE, FALSE,
+                                 FALSE, max(last_t), max(last_back)
+                          FROM {marked} WHERE q < {int(since) - 3} GROUP BY maker
+                          UNION ALL
+                          SELECT maker, first_q AS q, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+                          FROM starts) AS every
+                    GROUP BY maker, q)"""
+        # A role is held in a quarter when the maker's latest mark of it is at most three
+        # quarters before (``latest_held``). The last action and return: the latest up to
+        # the mark.
+        return f"""
+            WITH starts AS ({starts}),
+            marked AS ({marks}),
+            cum AS (
+                SELECT maker, q, core, flags, lead(q) OVER w AS next_q,
+                       {', '.join(f'lag(q, {lag}) OVER w AS q{lag}, lag(flags, {lag}) OVER w AS f{lag}'
+                                  for lag in (1, 2, 3))},
+                       max(last_t) OVER upto AS last_t, max(last_back) OVER upto AS last_back
+                FROM marked
+                WINDOW w AS (PARTITION BY maker ORDER BY q),
+                       upto AS (PARTITION BY maker ORDER BY q ROWS BETWEEN UNBOUNDED PRECEDING
+                                AND CURRENT ROW)),
+            held AS (
+                SELECT maker, q, core, next_q, last_t, last_back,
+                       {', '.join(f"{latest_held(bit)} AS q_{flag}" for flag, bit in FLAG_BITS.items())}
+                FROM cum),
+            spread AS (
+                SELECT c.*, s.ret,
+                       unnest(range(greatest(c.q, s.first_q),
+                                    least(coalesce(c.next_q, {last} + 1), {last} + 1))) AS g
+                FROM held c JOIN starts s ON s.maker = c.maker),
+            rolled AS (
+                SELECT maker, g AS q, ret, coalesce(g = q AND core, FALSE) AS is_core,
+                       q_maintainer >= g - 3 AS is_maintainer,
+                       q_landed >= g - 3 AS is_landed, q_acted >= g - 3 AS is_acted,
+                       coalesce(q_organiser >= g - 3, FALSE) AS organiser,
+                       coalesce(q_bridge >= g - 3, FALSE) AS bridge,
+                       last_t, last_back
+                FROM spread),
+            -- each quarter's start and the moment its state is read at (its end, or as_of),
+            -- made once per quarter
+            quarters AS (
+                SELECT q,
+                       epoch(make_timestamp(CAST(q // 4 AS BIGINT), CAST(q % 4 * 3 + 1 AS BIGINT),
+                                            1, 0, 0, 0)) AS qs,
+                       least(epoch(make_timestamp(CAST((q + 1) // 4 AS BIGINT),
+                                                  CAST((q + 1) % 4 * 3 + 1 AS BIGINT), 1, 0, 0, 0)) - 1,
+                             {moment}) AS ref
+                FROM (SELECT unnest(range((SELECT min(first_q) FROM starts), {last} + 1)) AS q)),
+            placed AS (SELECT r.*, t.qs, t.ref FROM rolled r JOIN quarters t ON t.q = r.q),
+            flagged AS (
+                SELECT *, CASE WHEN ref - last_t >= {gone} THEN {named('gone')}
+                               WHEN ref - last_t >= {inactive} THEN {named('inactive')}
+                               WHEN last_back >= qs THEN {named('returned')}
+                               ELSE {named('active')} END AS state
+                FROM placed)
+            SELECT f.maker AS code, f.q, f.qs AS quarter,
+                   CASE WHEN is_core THEN {named('core')} WHEN is_maintainer THEN {named('maintainer')}
+                        WHEN is_landed AND ret <= ref THEN {named('returning')}
+                        WHEN is_landed THEN {named('contributor')} WHEN is_acted THEN {named('participant')}
+                        ELSE state END AS stage,
+                   organiser, bridge, state
+            FROM flagged f"""
+
     def stages(self, moment: int, limits: dict[str, Any],
                outside: pd.DataFrame | None = None,
                marks: tuple[str, str] | None = None, since: int | None = None,
@@ -414,85 +582,24 @@ class Engine:
         and return). With ``only`` (a table with a ``code`` column of makers), only their
         rows. With ``frame`` False, no frame: the table ``stage_out`` alone (its rows)."""
         marked, reached = marks or self.stage_marks(moment, limits, outside)
-        gone, inactive = int(limits["gone_days"]) * rules.DAY, int(limits["inactive_days"]) * rules.DAY
-        last = self.quarter_number(moment)
-        first = quarter_of("fc") if since is None else f"greatest({quarter_of('fc')}, {int(since)})"
-        if since is None:
-            used = marked
-        else:
-            used = f"""(SELECT * FROM {marked} WHERE q >= {int(since) - 3}
-                UNION ALL
-                SELECT maker, {int(since) - 4} AS q, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE,
-                       max(last_t), max(last_back)
-                FROM {marked} WHERE q < {int(since) - 3} GROUP BY maker)"""
-        only_sql = "" if only is None else f" AND maker IN (SELECT code FROM {only})"
-        self.con.execute(f"""CREATE OR REPLACE {self.temp}TABLE stage_out AS
-            WITH starts AS (
-                SELECT maker, ret, {first} AS first_q FROM {reached}
-                WHERE fc IS NOT NULL{only_sql}),
-            marked AS (
-                SELECT maker, q, bool_or(core) AS core, bool_or(maintainer) AS maintainer,
-                       bool_or(organiser) AS organiser, bool_or(bridge) AS bridge,
-                       bool_or(acted) AS acted, bool_or(landed) AS landed,
-                       max(last_t) AS last_t, max(last_back) AS last_back
-                FROM (SELECT * FROM {used}
-                      UNION ALL
-                      SELECT maker, first_q AS q, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-                      FROM starts) AS every
-                GROUP BY maker, q),
-            cum AS (
-                SELECT maker, q, core, lead(q) OVER upto AS next_q,
-                       max(CASE WHEN maintainer THEN q END) OVER upto AS q_maintainer,
-                       max(CASE WHEN landed THEN q END) OVER upto AS q_landed,
-                       max(CASE WHEN acted THEN q END) OVER upto AS q_acted,
-                       max(CASE WHEN organiser THEN q END) OVER upto AS q_organiser,
-                       max(CASE WHEN bridge THEN q END) OVER upto AS q_bridge,
-                       max(last_t) OVER upto AS last_t, max(last_back) OVER upto AS last_back
-                FROM marked
-                WINDOW upto AS (PARTITION BY maker ORDER BY q ROWS BETWEEN UNBOUNDED PRECEDING
-                                AND CURRENT ROW)),
-            spread AS (
-                SELECT c.*, s.ret,
-                       unnest(range(greatest(c.q, s.first_q),
-                                    least(coalesce(c.next_q, {last} + 1), {last} + 1))) AS g
-                FROM cum c JOIN starts s ON s.maker = c.maker),
-            rolled AS (
-                SELECT maker, g AS q, ret, coalesce(g = q AND core, FALSE) AS is_core,
-                       q_maintainer >= g - 3 AS is_maintainer,
-                       q_landed >= g - 3 AS is_landed, q_acted >= g - 3 AS is_acted,
-                       coalesce(q_organiser >= g - 3, FALSE) AS organiser,
-                       coalesce(q_bridge >= g - 3, FALSE) AS bridge,
-                       last_t, last_back
-                FROM spread),
-            placed AS (
-                SELECT r.*,
-                       epoch(make_timestamp(CAST(q // 4 AS BIGINT), CAST(q % 4 * 3 + 1 AS BIGINT),
-                                            1, 0, 0, 0)) AS qs,
-                       least(epoch(make_timestamp(CAST((q + 1) // 4 AS BIGINT),
-                                                  CAST((q + 1) % 4 * 3 + 1 AS BIGINT), 1, 0, 0, 0)) - 1,
-                             {moment}) AS ref
-                FROM rolled r),
-            flagged AS (
-                SELECT *, CASE WHEN ref - last_t >= {gone} THEN 'gone'
-                               WHEN ref - last_t >= {inactive} THEN 'inactive'
-                               WHEN last_back >= qs THEN 'returned'
-                               ELSE 'active' END AS state
-                FROM placed)
-            SELECT f.maker AS code, mk.key AS maker, f.q, f.qs AS quarter,
-                   CASE WHEN is_core THEN 'core' WHEN is_maintainer THEN 'maintainer'
-                        WHEN is_landed AND ret <= ref THEN 'returning'
-                        WHEN is_landed THEN 'contributor' WHEN is_acted THEN 'participant'
-                        ELSE state END AS stage,
-                   organiser, bridge, state
-            FROM flagged f JOIN makers mk ON mk.code = f.maker""")
-        if not frame:  # the caller reads the table ``stage_out``
+        body = functools.partial(self.stage_query, moment, limits, marked, reached, since, only)
+        if not frame:  # the caller reads the table ``stage_out`` (the names as text)
+            self.con.execute(f"""CREATE OR REPLACE {self.temp}TABLE stage_out AS
+                SELECT b.code, mk.key AS maker, b.q, b.quarter, b.stage, b.organiser, b.bridge,
+                       b.state
+                FROM ({body(lambda name: f"'{name}'")}) AS b
+                JOIN makers mk ON mk.code = b.code""")
             return None
         # Codes, not strings, cross over (hundreds of thousands of rows) as numpy arrays:
-        # each maker's key and each stage name is one Python string shared by its rows.
+        # each maker's key and each stage name is one Python string shared by its rows; the
+        # rows sorted by each maker's place in the keys' order (the makers' keys sorted
+        # once, not the rows' keys: half the time).
         found = self.con.execute(f"""
-            SELECT code, quarter, enum_code(CAST(stage AS {STAGE_NAMES})) AS stage, organiser,
-                   bridge, enum_code(CAST(state AS {STAGE_NAMES})) AS state
-            FROM stage_out ORDER BY maker, q""").fetchnumpy()
+            SELECT b.code, b.quarter, b.stage, b.organiser, b.bridge, b.state
+            FROM ({body(lambda name: str(STAGE_CODES[name]))}) AS b
+            JOIN (SELECT code, row_number() OVER (ORDER BY key) AS place FROM makers) AS mk
+              ON mk.code = b.code
+            ORDER BY mk.place, b.q""").fetchnumpy()
         if not len(found["code"]):
             return pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
         frame = pd.DataFrame({

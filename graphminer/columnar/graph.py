@@ -46,7 +46,9 @@ def edge_counts(con: duckdb.DuckDBPyConnection, kinds: list[str], actions: str) 
     """``g_edges``: per maker and repository acting on it (the events matching ``actions``),
     the actions, first and last time, place of the first, and one count per kind; read
     once, the makers' and repositories' figures are sums of these."""
-    per_kind = ", ".join(f"count(*) FILTER (WHERE kind = '{kind}') AS k{index}"
+    # (count_if, not count(*) FILTER: about 0.8 the time of the statement in DuckDB 2.0;
+    # count_if gives a HUGEINT, which numpy would read as float)
+    per_kind = ", ".join(f"CAST(count_if(kind = '{kind}') AS BIGINT) AS k{index}"
                          for index, kind in enumerate(kinds))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE g_edges AS
         SELECT maker, repo_id, count(*) AS n, min(t) AS first_t, max(t) AS last_t,

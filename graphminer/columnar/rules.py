@@ -100,6 +100,20 @@ class EventRule:
             FROM ev WHERE {self.where(q)}"""
 
 
+@dataclass(frozen=True)
+class EventParts:
+    """A milestone whose candidates are the events matching any of ``parts`` (each SQL over
+    ``ev``, written for a query; no event matches two), dated at their own time; ties by
+    the part's position (``o1``, from 1: the pandas implementation concatenates the parts
+    in this order), then the events' order. Called, it is the rule's query; the engine
+    also reads ``parts`` to evaluate it in its one pass over the events."""
+
+    parts: tuple[Callable[[Query], str], ...]
+
+    def __call__(self, q: Query) -> str:
+        return union(*(rows(part(q)) for part in self.parts))
+
+
 def rows(where: str, source: str = "ev", o1: str = "0") -> str:
     """SQL: the rows of ``source`` matching ``where`` as candidates dated at their own time,
     reached by their own maker; ties by ``o1`` then their place ``seq``."""
@@ -160,39 +174,36 @@ def after_own_landed(source: str) -> str:
         WHERE f.own_first < a.t"""
 
 
-def committer(q: Query) -> str:
-    """The maker's own work put on the branch by themselves (rules version 4): a merge of
-    their own PR, or a landing act that landed a commit of their own (``own_work``)."""
-    return union(
-        rows("kind = 'merge_performed' AND target_author = maker"),
-        rows("kind = 'committed' AND own_work"),
-    )
+committer = EventParts((
+    # The maker's own work put on the branch by themselves (rules version 4): a merge of
+    # their own PR, or a landing act that landed a commit of their own (``own_work``).
+    lambda q: "kind = 'merge_performed' AND target_author = maker",
+    lambda q: "kind = 'committed' AND own_work",
+))
 
 
 def maintainer(q: Query) -> str:
     """Acting on someone else's work (rules version 4): merging their PR, landing their
     commits, closing their issue or PR, approving their PR later merged (no later than
     as_of), each where the maker had landed work of their own strictly before; and, where
-    someone else had landed strictly before, a release or annotated tag."""
-    approvals = """
-        SELECT a.* FROM (SELECT * FROM ev WHERE kind = 'review' AND subkind = 'APPROVED'
-                         AND someone_else) AS a
-        JOIN (SELECT repo_id, target_type, target_num, min(t) AS merged_at FROM ev
-              WHERE kind = 'pr_merged' GROUP BY repo_id, target_type, target_num) AS m
+    someone else had landed strictly before, a release or annotated tag. The four acts on
+    others' work are read in one pass over the events (each its own kind), ``o1`` their
+    part (the pandas implementation concatenates merges, landing, closes, approvals)."""
+    on_others = """
+        SELECT a.*, CASE a.kind WHEN 'merge_performed' THEN 1 WHEN 'committed' THEN 2
+                                WHEN 'issue_event' THEN 3 ELSE 4 END AS part
+        FROM ev AS a
+        LEFT JOIN (SELECT repo_id, target_type, target_num, min(t) AS merged_at FROM ev
+                   WHERE kind = 'pr_merged' GROUP BY repo_id, target_type, target_num) AS m
           ON m.repo_id = a.repo_id AND m.target_type = a.target_type
          AND m.target_num = a.target_num
-        WHERE m.merged_at >= a.t"""
-    return union(
-        rows("TRUE", "(" + after_own_landed(
-            "SELECT * FROM ev WHERE kind = 'merge_performed' AND someone_else") + ") AS merges"),
-        rows("TRUE", "(" + after_own_landed(
-            "SELECT * FROM ev WHERE kind = 'committed' AND someone_else") + ") AS landing"),
-        rows("TRUE", "(" + after_own_landed(
-            "SELECT * FROM ev WHERE kind = 'issue_event' AND subkind = 'closed' AND someone_else "
-            "AND NOT by_commit") + ") AS closes"),
-        rows("TRUE", "(" + after_own_landed(approvals) + ") AS approvals"),
-        rows("TRUE", "(" + after_others_landed("kind = 'release'") + ") AS releases"),
-    )
+        WHERE a.someone_else
+          AND (a.kind IN ('merge_performed', 'committed')
+               OR (a.kind = 'issue_event' AND a.subkind = 'closed' AND NOT a.by_commit)
+               OR (a.kind = 'review' AND a.subkind = 'APPROVED' AND m.merged_at >= a.t))"""
+    return (rows("TRUE", "(" + after_own_landed(on_others) + ") AS on_others", o1="part")
+            + "\nUNION ALL\n"
+            + rows("TRUE", "(" + after_others_landed("kind = 'release'") + ") AS releases", o1="5"))
 
 
 # labelled, assigned or milestoned someone else's issue or PR; reviewed someone else's PR
