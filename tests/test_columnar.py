@@ -490,17 +490,6 @@ def staged_tables(con) -> dict[str, tuple[list, list[tuple]]]:
                          *(table for table, _, _ in build.STAGED)]}
 
 
-def staged_plainly(conn: sqlite3.Connection, config, repo_ids=None):
-    """``build.stage`` of the store through the standard library's sqlite3 rows alone: on a
-    copy in memory, which another connection cannot open."""
-    memory = sqlite3.connect(":memory:")
-    conn.backup(memory)
-    con = build.connect()
-    build.stage(con, memory, config, repo_ids)
-    memory.close()
-    return con
-
-
 def sqlite3_rows(conn: sqlite3.Connection, repo_ids=None) -> dict[str, tuple[list, list[tuple]]]:
     """The ground truth of every ``STAGED`` table: its declared columns and types, and the
     rows of its query as the standard library's sqlite3 reads them through ``conn``."""
