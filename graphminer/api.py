@@ -101,10 +101,7 @@ def store_graph(reader: reading.StoreReader, projection: str = "bipartite",
         raise BadInput(f"unknown projection {projection!r}: use one of {', '.join(PROJECTIONS)}")
     if projection == "bipartite":
         return reader.graph(as_of, include_bots)
-    # (the projections read the events' own times: from a frame, not the graph's days)
-    events = reader.events_until(as_of)
-    stages = reader.stages(as_of) if len(events) else None
-    bipartite = graphs.maker_project_graph(events, stages, labels=reader.labels, include_bots=include_bots)
+    bipartite = reader.events_graph(as_of, include_bots)  # (the events' own times kept)
     if projection == "makers":
         return graphs.maker_projection(bipartite, reader.config["trajectories"]["projection_days"])
     return graphs.project_projection(bipartite)

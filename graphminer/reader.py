@@ -190,8 +190,13 @@ class StoreReader:
         moment = self.moment(as_of)
         if self.columnar is not None:
             return self.columnar.graph(moment, self.stages(moment), self.labels, include_bots)
-        events = self.events_until(moment)
-        stages = self.stages(moment) if len(events) else None
+        return self.events_graph(moment, include_bots)
+
+    def events_graph(self, as_of: pd.Timestamp | None = None, include_bots: bool = False) -> nx.Graph:
+        """``graph`` built from the events frame whatever the copy (the projections read
+        the events' own times it keeps, not the graph's days)."""
+        events = self.events_until(as_of)
+        stages = self.stages(as_of) if len(events) else None
         return maker_project_graph(events, stages, labels=self.labels, include_bots=include_bots)
 
     def triggers(self, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
