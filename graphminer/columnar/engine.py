@@ -250,8 +250,8 @@ class Engine:
         with its date and trigger, coded (``rules.CANDIDATE_COLUMNS`` plus ``milestone``);
         only the milestones ``names`` when given (``acts_<scope>_some``). Beside it
         ``<table>_dates``: its milestones' codes (``m``: ``CODES``), scope keys and ``dated``
-        alone (with several
-        lanes read without joining the triggers of the fused milestones to their events)."""
+        alone (with several lanes read without joining the triggers of the fused milestones
+        to their events)."""
         keys = rules.scope_keys(scope)
         self.prepare(moment)
         followed = self.set_outside(outside)
