@@ -52,10 +52,19 @@ __all__ = ["connect", "create", "load", "replace_repos", "SCHEMA_VERSION"]
 # is rebuilt. "4": ``community`` is the commit that created a community file (rules version 5),
 # no longer any commit touching one.
 SCHEMA_VERSION = "4"
-BASE_COLUMNS = ("t", "month_no", "quarter_no", "maker", "repo_id", "kind", "part", "k1", "k2",
-                "sha", "target_type", "target_num", "target_author", "subkind", "label",
-                "by_commit", "via_pr", "pr", "is_merge", "direct_push", "committer", "community",
-                "landed", "action", "landed_by", "imported", "merge_kind", "own_work")
+# The events' own columns (the derived ones follow, ``DERIVED``), with their types.
+BASE_TYPES = (
+    ("t", "BIGINT"), ("month_no", "INTEGER"), ("quarter_no", "INTEGER"), ("maker", "INTEGER"),
+    ("repo_id", "BIGINT"), ("kind", "kind_t"), ("part", "UTINYINT"), ("k1", "BIGINT"),
+    ("k2", "BIGINT"), ("sha", "VARCHAR"), ("target_type", "target_t"), ("target_num", "BIGINT"),
+    ("target_author", "INTEGER"), ("subkind", "VARCHAR"), ("label", "VARCHAR"),
+    ("by_commit", "BOOLEAN"), ("via_pr", "BOOLEAN"), ("pr", "BIGINT"), ("is_merge", "BOOLEAN"),
+    ("direct_push", "BOOLEAN"), ("committer", "INTEGER"), ("community", "BOOLEAN"),
+    ("landed", "BOOLEAN"), ("action", "BOOLEAN"), ("landed_by", "VARCHAR"),
+    ("imported", "BOOLEAN"), ("merge_kind", "VARCHAR"), ("own_work", "BOOLEAN"))
+BASE_COLUMNS = tuple(name for name, _ in BASE_TYPES)
+# Those that may be NULL (the others are NOT NULL).
+NULLABLE = ("k1", "k2", "sha", "target_num", "target_author", "label", "committer", "landed_by")
 # Read by the rules, the same whatever as_of (``derive``).
 DERIVED = (("seq", "BIGINT"), ("org", "INTEGER"), ("is_bot", "BOOLEAN"),
            ("someone_else", "BOOLEAN"), ("prev_n", "BIGINT"), ("next_n", "BIGINT"),
@@ -79,17 +88,9 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""CREATE TABLE IF NOT EXISTS repos (
         repo_id BIGINT PRIMARY KEY, full_name VARCHAR, org VARCHAR, org_code INTEGER,
         in_scope BOOLEAN)""")
-    con.execute(f"""CREATE TABLE IF NOT EXISTS events (
-        t BIGINT NOT NULL, month_no INTEGER NOT NULL, quarter_no INTEGER NOT NULL,
-        maker INTEGER NOT NULL, repo_id BIGINT NOT NULL, kind kind_t NOT NULL,
-        part UTINYINT NOT NULL, k1 BIGINT, k2 BIGINT, sha VARCHAR,
-        target_type target_t NOT NULL, target_num BIGINT, target_author INTEGER,
-        subkind VARCHAR NOT NULL, label VARCHAR, by_commit BOOLEAN NOT NULL,
-        via_pr BOOLEAN NOT NULL, pr BIGINT NOT NULL, is_merge BOOLEAN NOT NULL,
-        direct_push BOOLEAN NOT NULL, committer INTEGER, community BOOLEAN NOT NULL,
-        landed BOOLEAN NOT NULL, action BOOLEAN NOT NULL, landed_by VARCHAR,
-        imported BOOLEAN NOT NULL, merge_kind VARCHAR NOT NULL, own_work BOOLEAN NOT NULL,
-        {', '.join(f'{name} {kind}' for name, kind in DERIVED)})""")
+    columns = [f"{name} {kind}{'' if name in NULLABLE else ' NOT NULL'}" for name, kind in BASE_TYPES]
+    columns += [f"{name} {kind}" for name, kind in DERIVED]
+    con.execute(f"CREATE TABLE IF NOT EXISTS events ({', '.join(columns)})")
     # every in-scope copy of a commit and of a pull ref, the ones that do not count too:
     # which copy counts is decided across repositories (graphminer.columnar.build)
     con.execute("""CREATE TABLE IF NOT EXISTS commit_copies (
@@ -197,47 +198,80 @@ def keep_prints(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None) -> N
 
 def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None,
                   config: Config | None = None) -> None:
-    """Replace the events of ``repo_ids`` (every event when None) with the staged store's."""
+    """Replace the events of ``repo_ids`` (every event when None) with the staged store's.
+    When many events change (``in_place_fits``), the events table is written once, its
+    events kept and the staged ones derived together (``derive`` over ``source``), not
+    emptied, filled, then written again by ``derive``."""
     event_rows(con, config)
     code_new_makers(con)
     refresh_repos(con)
+    copies = ("commit_copies", "ref_copies")
     if repo_ids is None:
-        for table in ("events", "commit_copies", "ref_copies"):
+        for table in copies:
             con.execute(f"DELETE FROM {table}")
     else:
         con.register("_dirty", _ids_frame(repo_ids))
+        con.execute("CREATE OR REPLACE TEMP TABLE s_dirty AS SELECT repo_id FROM _dirty")
+        con.unregister("_dirty")
         # whose events are taken away (a night's refresh computes them again, with the
         # makers of the events put in their place: graphminer.columnar.precomputed)
         con.execute("""CREATE OR REPLACE TEMP TABLE replaced_makers AS
-            SELECT DISTINCT maker FROM events WHERE repo_id IN (SELECT repo_id FROM _dirty)""")
-        for table in ("events", "commit_copies", "ref_copies"):
-            con.execute(f"DELETE FROM {table} WHERE repo_id IN (SELECT repo_id FROM _dirty)")
-        con.unregister("_dirty")
+            SELECT DISTINCT maker FROM events WHERE repo_id IN (SELECT repo_id FROM s_dirty)""")
+        for table in copies:
+            con.execute(f"DELETE FROM {table} WHERE repo_id IN (SELECT repo_id FROM s_dirty)")
     con.execute("INSERT INTO commit_copies SELECT repo_id, sha, reached_at FROM c_facts")
     con.execute("""INSERT INTO ref_copies SELECT p.repo_id, p.number, p.sha FROM s_pull_refs p
                    JOIN s_scope s ON s.repo_id = p.repo_id""")
-    con.execute(f"""INSERT INTO events
-        SELECT e.t,
-               year(to_timestamp(e.t)) * 12 + month(to_timestamp(e.t)),
-               year(to_timestamp(e.t)) * 4 + (month(to_timestamp(e.t)) - 1) // 3,
-               m.code, e.repo_id, e.kind::kind_t, e.part, e.k1, e.k2, e.sha,
-               e.target_type::target_t, e.target_num, a.code, e.subkind, e.label, e.by_commit,
-               e.via_pr, e.pr, e.is_merge, e.direct_push, c.code, e.community, e.landed, e.action,
-               e.landed_by, e.imported, e.merge_kind, e.own_work,
-               {', '.join('NULL' for _ in DERIVED)}
+    if repo_ids is None:
+        derive(con, source=f"({staged_events_sql()})")
+        return
+    # the makers whose events changed: those taken away, and those put in place (their
+    # derived columns are not set yet)
+    con.execute("""CREATE OR REPLACE TEMP TABLE derive_makers AS
+        SELECT maker FROM replaced_makers
+        UNION SELECT DISTINCT m.code FROM s_events e JOIN makers m ON m.key = e.maker""")
+    if not in_place_fits(con):
+        derive(con, "derive_makers", source=f"""(
+            SELECT * FROM events WHERE repo_id NOT IN (SELECT repo_id FROM s_dirty)
+            UNION ALL {staged_events_sql()})""")
+        return
+    con.execute("DELETE FROM events WHERE repo_id IN (SELECT repo_id FROM s_dirty)")
+    con.execute(f"INSERT INTO events {staged_events_sql()}")
+    derive(con, "derive_makers")
+
+
+# How a staged event (``s_events e``, its makers ``m``, item author ``a`` and committer
+# ``c`` joined) gives the events table's columns that are not its own.
+STAGED_VALUES = {
+    "month_no": "year(to_timestamp(e.t)) * 12 + month(to_timestamp(e.t))",
+    "quarter_no": "year(to_timestamp(e.t)) * 4 + (month(to_timestamp(e.t)) - 1) // 3",
+    "maker": "m.code", "target_author": "a.code", "committer": "c.code"}
+
+
+def staged_events_sql() -> str:
+    """SQL: the staged events (``s_events``) as rows of the events table, makers coded, the
+    derived columns (``DERIVED``) NULL."""
+    values = [f"CAST({STAGED_VALUES.get(column, 'e.' + column)} AS {kind}) AS {column}"
+              for column, kind in BASE_TYPES]
+    nulls = [f"NULL::{kind} AS {name}" for name, kind in DERIVED]
+    return f"""
+        SELECT {', '.join(values + nulls)}
         FROM s_events e
         JOIN makers m ON m.key = e.maker
         LEFT JOIN makers a ON a.key = e.target_author
-        LEFT JOIN makers c ON c.key = e.committer""")
-    if repo_ids is None:
-        derive(con)
-    else:
-        # the makers whose events changed: those taken away, and those put in place (their
-        # derived columns are not set yet)
-        con.execute("""CREATE OR REPLACE TEMP TABLE derive_makers AS
-            SELECT maker FROM replaced_makers
-            UNION SELECT DISTINCT maker FROM events WHERE seq IS NULL""")
-        derive(con, "derive_makers")
+        LEFT JOIN makers c ON c.key = e.committer"""
+
+
+def in_place_fits(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether, once the events of ``s_dirty`` are replaced by the staged ones, few enough
+    rows change for ``derive_in_place``: the new events, and every event of
+    ``derive_makers``' makers, at most ``IN_PLACE_SHARE`` of the table."""
+    kept, redone = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE maker IN (SELECT maker FROM derive_makers))
+        FROM events WHERE repo_id NOT IN (SELECT repo_id FROM s_dirty)""").fetchall()[0]
+    fresh = con.execute("SELECT count(*) FROM s_events").fetchall()[0][0]
+    total = kept + fresh
+    return total > 0 and redone + fresh <= IN_PLACE_SHARE * total
 
 
 # The derived columns that read the maker's own actions (``derive``).
@@ -253,7 +287,8 @@ GAP = 1 << 20
 IN_PLACE_SHARE = 0.125
 
 
-def derive(con: duckdb.DuckDBPyConnection, only: str | None = None) -> None:
+def derive(con: duckdb.DuckDBPyConnection, only: str | None = None,
+           source: str | None = None) -> None:
     """The columns the rules read that do not depend on as_of (``DERIVED``), for every event:
     each event's place ``seq`` (in the shared order, ``build.ORDER_KEY``, ``GAP`` apart), its
     repository's org, whether its maker is a bot and its item someone else's; for each
@@ -264,8 +299,10 @@ def derive(con: duckdb.DuckDBPyConnection, only: str | None = None) -> None:
     them), those steps are computed again for these makers' actions alone: the others'
     read their own actions only, which did not change; and when few rows change, the new
     events take places between their neighbours' and only the rows whose columns change
-    are updated (``derive_in_place``), else the table is written again in that order."""
-    if only is not None and derive_in_place(con, only):
+    are updated (``derive_in_place``), else the table is written again in that order. With
+    ``source`` (SQL: a relation of the events table's columns, the derived ones of events
+    not in ``only`` kept), the table is written from it instead, never in place."""
+    if only is not None and source is None and derive_in_place(con, only):
         return
     kept = ", ".join(column for column in BASE_COLUMNS)
     redo = "TRUE" if only is None else f"e.maker IN (SELECT maker FROM {only})"
@@ -275,7 +312,7 @@ def derive(con: duckdb.DuckDBPyConnection, only: str | None = None) -> None:
                    row_number() OVER (ORDER BY {ordered('e.')}) * {GAP} AS seq,
                    {looked_up()},
                    {redo} AS redo, {', '.join(f'e.{column} AS kept_{column}' for column in STEPPED)}
-            FROM events e {looked_up_joins()}),
+            FROM {source or 'events'} e {looked_up_joins()}),
         {steps_sql('base', 'redo')}
         SELECT b.{kept.replace(', ', ', b.')}, b.seq, b.org, b.is_bot, b.someone_else,
                {', '.join(f'CASE WHEN b.redo THEN {value} ELSE b.kept_{column} END AS {column}'
