@@ -229,7 +229,7 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
             "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)", row)
 
         def keep() -> None:
-            precomputed.keep_written(con, not trusted, marks)
+            precomputed.keep_written(con, not (done["quiet"] or done["partial"]), marks)
             values = {"precomputed": json.dumps(list(row)), "inputs": json.dumps(inputs)}
             for key, value in values.items():
                 con.execute("INSERT OR REPLACE INTO _copy VALUES (?, ?)", [key, value])

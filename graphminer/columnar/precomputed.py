@@ -375,13 +375,15 @@ def batched(result: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, stateme
     return count
 
 
-def keep_written(con: duckdb.DuckDBPyConnection, whole: bool, marks: bool) -> None:
+def keep_written(con: duckdb.DuckDBPyConnection, complete: bool, marks: bool) -> None:
     """Remember what was just written (the copy's ``written_traj_*``: the new tables when
-    ``whole``, else the last ones with ``up_*`` and ``del_*`` applied) and, when they were
-    computed from the events, the stages' marks (``kept_stage_*``: a quiet night starts
-    from them)."""
+    ``complete``, every maker's rows computed, which the store's tables now equal; else the
+    last ones with ``up_*`` and ``del_*`` applied) and, when they were computed from the
+    events, the stages' marks (``kept_stage_*``: a quiet night starts from them). Written
+    again whole, not updated row by row: after a night that changed most makers' rows,
+    deleting and inserting those rows cost more than writing the table."""
     for table, columns, key in TABLES:
-        if whole:
+        if complete:
             # milestones kept by milestone: a quiet night reads those of a few milestones
             # (AS_OF_MILESTONES), and DuckDB then skips the other row groups
             order = ' ORDER BY milestone, maker_key' if table == "traj_milestones" else ""
