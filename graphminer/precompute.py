@@ -223,20 +223,24 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
         marks = precomputed.rows(columnar, moment, base, info, COUNT_KINDS)
         precomputed.changes(con, not trusted)
     with conn:
-        done["written"] = precomputed.write(con, conn, not trusted)
-        conn.execute(
-            "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
-            "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)", row)
+        values = copy.refresh_values(conn, config)
 
         def keep() -> None:
             precomputed.keep_written(con, not (done["quiet"] or done["partial"]), marks)
-            values = {"precomputed": json.dumps(list(row)), "inputs": json.dumps(inputs)}
-            for key, value in values.items():
+            kept = {"precomputed": json.dumps(list(row)), "inputs": json.dumps(inputs)}
+            for key, value in kept.items():
                 con.execute("INSERT OR REPLACE INTO _copy VALUES (?, ?)", [key, value])
 
+        # the copy first (its token and what was written, committed while the store writes
+        # the rows), then the store, in this transaction: a crash between the two leaves
+        # the tokens unequal, and the next refresh rebuilds the copy rather than trust it
+        done["written"] = precomputed.write(
+            con, conn, not trusted, None if in_memory else lambda: copy.note_copy(con, values, keep))
+        conn.execute(
+            "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
+            "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)", row)
         if not in_memory:
-            copy.note_refreshed(con, conn, config, None if done["rebuilt"] else done["repos"],
-                                keep=keep)
+            copy.note_store(conn, None if done["rebuilt"] else done["repos"], values["sync"])
     if not in_memory:  # the store's file as this refresh left it: readers check it is still so
         copy.seal(con, conn)
     con.close()

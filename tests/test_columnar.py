@@ -34,7 +34,7 @@ from test_git_support import write_config
 from test_rules_invariants import NOW, acts, community_world, random_world
 
 from graphminer import identity, precompute, trajectory
-from graphminer.columnar import Columnar, build, copy, rules, tables
+from graphminer.columnar import Columnar, build, copy, precomputed, rules, tables
 from graphminer.config import load_config
 from graphminer.events import load_events
 from graphminer.fakehub.generator import generate_world
@@ -424,6 +424,61 @@ def test_the_copy_refreshed_night_by_night_gives_what_a_rebuild_gives(small_stor
         conn.execute("UPDATE _settings SET value = 'restored' WHERE key = 'columnar_sync'")
     assert precompute.refresh(conn, config)["rebuilt"]
     assert traj_rows(conn) == expected
+
+
+def changed_night(conn: sqlite3.Connection) -> None:
+    """A harvest a day after the last in which every issue was opened a second earlier
+    (every repository's events change, and the milestones of everyone who opened one)."""
+    ended = conn.execute("SELECT max(ended_at) FROM _runs").fetchone()[0]
+    later = (datetime.fromisoformat(ended.replace("Z", "+00:00")) + timedelta(days=1)
+             ).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with conn:
+        conn.execute("INSERT INTO _runs(kind, started_at, ended_at, status) VALUES "
+                     "('github', ?, ?, 'ok')", (later, later))
+        conn.execute("UPDATE issues SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', "
+                     "created_at, '-1 seconds')")
+
+
+def test_a_store_write_that_fails_after_the_copy_committed_leaves_the_copy_untrusted(small_store, tmp_path):
+    """The copy records a refresh (its token, what was written) while the store writes the
+    rows, and commits first: when the store's write then fails, the store keeps what it had
+    and the next refresh rebuilds the copy rather than trust it; the tables are then the
+    pandas ones."""
+    conn = store_copy(small_store, tmp_path)
+    config = load_config(None)
+    assert precompute.refresh(conn, config)["rebuilt"]
+    before = traj_rows(conn)
+    changed_night(conn)
+    with conn:
+        conn.execute("CREATE TRIGGER refused BEFORE INSERT ON traj_milestones "
+                     "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
+    with pytest.raises(sqlite3.IntegrityError, match="the disk is full"):
+        precompute.refresh(conn, config)
+    assert traj_rows(conn) == before  # the store's transaction rolled back whole
+    con = copy.open_writable(copy.copy_path(conn))
+    try:  # the copy committed its record of the refresh before the store failed
+        assert copy.copy_value(con, "sync") != copy.sync_token(conn)
+    finally:
+        con.close()
+    with conn:
+        conn.execute("DROP TRIGGER refused")
+    again = precompute.refresh(conn, config)
+    assert again["rebuilt"]
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+
+def test_rows_written_in_batches_are_those_written_at_once(small_store, tmp_path, monkeypatch):
+    """Past ``READ_AT_ONCE`` rows (a first refresh of a large store), the rows are read from
+    the copy in batches and the copy records the refresh after them: the same tables."""
+    monkeypatch.setattr(precomputed, "READ_AT_ONCE", 0)
+    conn = store_copy(small_store, tmp_path)
+    config = load_config(None)
+    assert precompute.refresh(conn, config)["rebuilt"]
+    changed_night(conn)
+    done = precompute.refresh(conn, config)
+    assert not done["rebuilt"] and sum(done["written"].values()) > 0
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+    assert precompute.refresh(conn, config)["quiet"]  # what the copy recorded is trusted
 
 
 def test_a_night_recomputes_the_makers_its_events_reach_even_in_other_repositories(world_store, tmp_path):

@@ -265,16 +265,22 @@ def touched_repos(conn: sqlite3.Connection) -> list[int]:
     return sorted(row[0] for row in conn.execute("SELECT repo_id FROM _columnar_touched"))
 
 
-def note_refreshed(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection,
-                   config: Config | None, repo_ids: list[int] | None,
-                   keep: Callable[[], None] | None = None) -> None:
-    """Record the refresh in both, the copy first: in one DuckDB transaction what ``keep``
-    stores (what was written to the store) and a new token; then, in the caller's SQLite
-    transaction, the same token, the touched repositories cleared and the commits' makers
-    as read. A crash before the store commits leaves the two tokens unequal: the next
-    refresh rebuilds the copy rather than trust it."""
-    token = secrets.token_hex(16)
-    values = {"application": APPLICATION, "sync": token, "settings": settings(conn, config)}
+def refresh_values(conn: sqlite3.Connection, config: Config | None) -> dict[str, str]:
+    """What a refresh records in the copy (``note_copy``): a new token, the settings.
+
+    A refresh is recorded in both, the copy first: in one DuckDB transaction what it wrote
+    to the store and the token (``note_copy``); then, in the store's transaction, the same
+    token, the touched repositories cleared and the commits' makers as read
+    (``note_store``). A crash before the store commits leaves the two tokens unequal: the
+    next refresh rebuilds the copy rather than trust it."""
+    return {"application": APPLICATION, "sync": secrets.token_hex(16),
+            "settings": settings(conn, config)}
+
+
+def note_copy(con: duckdb.DuckDBPyConnection, values: dict[str, str],
+              keep: Callable[[], None] | None = None) -> None:
+    """The copy's half of recording a refresh: ``keep`` and ``values`` in one transaction
+    (``con`` alone: it may run beside the store's writing, on another thread)."""
     con.execute("CREATE TABLE IF NOT EXISTS _copy (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute("BEGIN TRANSACTION")
     if keep is not None:
@@ -283,6 +289,12 @@ def note_refreshed(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection,
         con.execute("INSERT OR REPLACE INTO _copy VALUES (?, ?)", [key, value])
     con.execute("COMMIT")
     con.execute("CHECKPOINT")
+
+
+def note_store(conn: sqlite3.Connection, repo_ids: list[int] | None, token: str) -> None:
+    """The store's half of recording a refresh (in the caller's transaction): the token, the
+    touched repositories cleared, the commits' makers as read (``repo_ids``': every one
+    when None)."""
     if repo_ids is None:
         conn.execute("DELETE FROM _columnar_identity")
         conn.execute("INSERT INTO _columnar_identity SELECT repo_id, sha, author_key, "
@@ -306,7 +318,7 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> tuple[duckdb.Duc
     """Bring the store's copy up to date (made whole when needed, else the repositories
     touched since the last refresh); returns it open for writing, and what was done:
     ``{"rebuilt": bool, "repos": [repo ids read again]}``. The caller records the refresh
-    (``note_refreshed``) once it has written the store. A store in memory, or a copy that
+    (``note_copy``, ``note_store``) once it has written the store. A store in memory, or a copy that
     cannot be opened, gets the tables in memory (``"in_memory": True``; nothing written
     beside the store)."""
     path = copy_path(conn)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -290,11 +291,25 @@ def rows(columnar: Columnar, moment: int, base: str,
                                  + ", ".join(f"NULL::VARCHAR AS {column}" for column in columns)
                                  + " WHERE FALSE")
         return False
-    milestone_rows(columnar, moment, base)
-    stage_rows(columnar, moment)
-    info, names = maker_info(maker_keys(columnar))
+    keys = maker_keys(columnar)
+    # the rules run on DuckDB's threads (it lets go of the GIL while it works) while the
+    # makers' names are read from the store on this thread, whose connection that is
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ruled = pool.submit(rule_rows, columnar, moment, base)
+        try:
+            info, names = maker_info(keys)
+            ruled.result()
+        except BaseException:
+            columnar.con.interrupt()  # a failure or ^C here: the rules stop too
+            raise
     maker_rows(columnar, moment, info, names, count_kinds)
     return True
+
+
+def rule_rows(columnar: Columnar, moment: int, base: str) -> None:
+    """``new_traj_milestones`` and ``new_traj_stages`` of every maker."""
+    milestone_rows(columnar, moment, base)
+    stage_rows(columnar, moment)
 
 
 def quoted(columns: tuple[str, ...], alias: str = "") -> str:
@@ -345,23 +360,53 @@ def has_written(con: duckdb.DuckDBPyConnection) -> bool:
     return all(f"written_{table}" in names for table, _, _ in TABLES)
 
 
-def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool) -> dict[str, int]:
+# Up to this many rows to write are read from the copy at once, and the copy's own work
+# after the writing (``write``'s ``alongside``) runs while the store writes them; more (a
+# first refresh at ten million events writes tens of millions) are read in batches.
+READ_AT_ONCE = 1_000_000
+
+
+def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool,
+          alongside: Callable[[], None] | None = None) -> dict[str, int]:
     """Write ``up_*`` and ``del_*`` to the store's tables (inside the caller's transaction;
-    each table emptied first when ``whole``). Returns how many rows were written per table."""
-    written = {}
+    each table emptied first when ``whole``). Returns how many rows were written per table.
+    ``alongside`` (work on ``con`` alone) runs once the rows are read from the copy: on
+    another thread while the store writes them when there are few enough
+    (``READ_AT_ONCE``), else after them."""
+    statements = []  # (the copy's table, what to read of it, the store's statement)
     for table, columns, key in TABLES:
-        if whole:
-            conn.execute(f"DELETE FROM {table}")
-        # read in batches: a first refresh writes every row (tens of millions of Python
-        # tuples at ten million events)
-        written[table] = batched(
-            con.execute(f"SELECT {quoted(key)} FROM del_{table}"), conn,
-            f"DELETE FROM {table} WHERE " + " AND ".join(f"{column} = ?" for column in key))
-        written[table] += batched(
-            con.execute(f"SELECT {quoted(columns)} FROM up_{table} ORDER BY {quoted(key)}"), conn,
+        statements.append((
+            f"del_{table}", f"SELECT {quoted(key)} FROM del_{table}",
+            f"DELETE FROM {table} WHERE " + " AND ".join(f"{column} = ?" for column in key)))
+        statements.append((
+            f"up_{table}", f"SELECT {quoted(columns)} FROM up_{table} ORDER BY {quoted(key)}",
             f"INSERT OR REPLACE INTO {table}({', '.join(columns)}) VALUES "
-            f"({', '.join('?' for _ in columns)})")
-    return written
+            f"({', '.join('?' for _ in columns)})"))
+    counts = [con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+              for name, _, _ in statements]
+    at_once = alongside is not None and sum(counts) <= READ_AT_ONCE
+    if at_once:
+        rows = [con.execute(read).fetchall() for _, read, _ in statements]
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            aside = pool.submit(alongside)
+            try:
+                for table, _, _ in TABLES if whole else ():
+                    conn.execute(f"DELETE FROM {table}")
+                for (_, _, statement), batch in zip(statements, rows, strict=True):
+                    conn.executemany(statement, batch)
+                aside.result()
+            except BaseException:
+                con.interrupt()  # the copy's work stops too
+                raise
+    else:
+        for table, _, _ in TABLES if whole else ():
+            conn.execute(f"DELETE FROM {table}")
+        for _, read, statement in statements:
+            batched(con.execute(read), conn, statement)
+        if alongside is not None:
+            alongside()
+    return {table: counts[2 * index] + counts[2 * index + 1]
+            for index, (table, _, _) in enumerate(TABLES)}
 
 
 def batched(result: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, statement: str,
