@@ -439,32 +439,35 @@ def changed_night(conn: sqlite3.Connection) -> None:
                      "created_at, '-1 seconds')")
 
 
-def test_a_store_write_that_fails_after_the_copy_committed_leaves_the_copy_untrusted(small_store, tmp_path):
-    """The copy records a refresh (its token, what was written) while the store writes the
-    rows, and commits first: when the store's write then fails, the store keeps what it had
-    and the next refresh rebuilds the copy rather than trust it; the tables are then the
-    pandas ones."""
+def test_a_store_write_that_fails_leaves_the_store_as_it_was_and_the_copy_untrusted(small_store, tmp_path):
+    """A refresh whose writing to the store fails (here a trigger refuses it; a full disk,
+    a killed process) after the copy's events changed: the store keeps what it had, and
+    the next refresh rebuilds the copy rather than trust events and prints the store never
+    took (trusted, it saw the repositories' prints unchanged and wrote nothing). The copy
+    records the refresh while the store writes the rows: whether the store fails while the
+    copy records it (the milestones) or after the copy committed (the ``_precomputed``
+    row), the same. The next refresh's tables are the pandas ones."""
     conn = store_copy(small_store, tmp_path)
     config = load_config(None)
     assert precompute.refresh(conn, config)["rebuilt"]
-    before = traj_rows(conn)
-    changed_night(conn)
-    with conn:
-        conn.execute("CREATE TRIGGER refused BEFORE INSERT ON traj_milestones "
-                     "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
-    with pytest.raises(sqlite3.IntegrityError, match="the disk is full"):
-        precompute.refresh(conn, config)
-    assert traj_rows(conn) == before  # the store's transaction rolled back whole
-    con = copy.open_writable(copy.copy_path(conn))
-    try:  # the copy committed its record of the refresh before the store failed
-        assert copy.copy_value(con, "sync") != copy.sync_token(conn)
-    finally:
-        con.close()
-    with conn:
-        conn.execute("DROP TRIGGER refused")
-    again = precompute.refresh(conn, config)
-    assert again["rebuilt"]
-    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+    for table in ("traj_milestones", "_precomputed"):
+        before = traj_rows(conn)
+        changed_night(conn)
+        with conn:
+            conn.execute(f"CREATE TRIGGER refused BEFORE INSERT ON {table} "
+                         "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
+        with pytest.raises(sqlite3.IntegrityError, match="the disk is full"):
+            precompute.refresh(conn, config)
+        assert traj_rows(conn) == before, table  # the store's transaction rolled back whole
+        con = copy.open_writable(copy.copy_path(conn))
+        try:
+            assert copy.copy_value(con, "sync") != copy.sync_token(conn), table
+        finally:
+            con.close()
+        with conn:
+            conn.execute("DROP TRIGGER refused")
+        assert precompute.refresh(conn, config)["rebuilt"], table
+        assert traj_rows(conn) == pandas_tables(conn, tmp_path), table
 
 
 def test_rows_written_in_batches_are_those_written_at_once(small_store, tmp_path, monkeypatch):

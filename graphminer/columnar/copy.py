@@ -283,10 +283,14 @@ def note_copy(con: duckdb.DuckDBPyConnection, values: dict[str, str],
     (``con`` alone: it may run beside the store's writing, on another thread)."""
     con.execute("CREATE TABLE IF NOT EXISTS _copy (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.execute("BEGIN TRANSACTION")
-    if keep is not None:
-        keep()
-    for key, value in values.items():
-        con.execute("INSERT OR REPLACE INTO _copy VALUES (?, ?)", [key, value])
+    try:
+        if keep is not None:
+            keep()
+        for key, value in values.items():
+            con.execute("INSERT OR REPLACE INTO _copy VALUES (?, ?)", [key, value])
+    except BaseException:  # (interrupted when the store's writing failed, say)
+        con.execute("ROLLBACK")
+        raise
     con.execute("COMMIT")
     con.execute("CHECKPOINT")
 
@@ -347,11 +351,21 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> tuple[duckdb.Duc
         forced = {row[0] for row in conn.execute("SELECT id FROM repos")}
     dirty = sorted(touched | forced)
     if dirty or bots_changed:
+        # the copy's events are about to change: until the refresh is recorded in both
+        # (note_copy, then note_store) the copy may hold what the store never took (its
+        # writing failed, the process died), and the next refresh must rebuild it
+        unrecorded(con)
         # a repository only the triggers noted is read again, but its events are put in
         # place only when its records differ from the last refresh's (its print)
         tables.create_prints(con)
         dirty = tables.load(con, conn, config, dirty, check=sorted(touched - forced))
     return con, {"rebuilt": False, "repos": dirty, "bots_changed": bots_changed}
+
+
+def unrecorded(con: duckdb.DuckDBPyConnection) -> None:
+    """Mark the copy as changed since its last recorded refresh: its token no longer the
+    store's (``note_copy`` gives it a new one)."""
+    con.execute("INSERT OR REPLACE INTO _copy VALUES ('sync', 'unrecorded')")
 
 
 def copy_value_safe(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
