@@ -812,7 +812,8 @@ def test_the_rule_queries_give_the_same_milestones_on_chdb(world_store):
 
 
 @pytest.mark.parametrize("module", ["graphminer.columnar", "graphminer.columnar.build", "graphminer.columnar.tables",
-                                    "graphminer.columnar.graph", "graphminer.columnar.lanes"])
+                                    "graphminer.columnar.graph", "graphminer.columnar.lanes",
+                                    "graphminer.columnar.precomputed"])
 def test_the_docstring_examples_run(module):
     import doctest
     import importlib

@@ -47,8 +47,14 @@ SHAPES = {table: (columns, key) for table, columns, key in TABLES}
 
 
 def iso(column: str) -> str:
-    """SQL: epoch seconds as ``YYYY-MM-DDTHH:MM:SSZ``."""
-    return f"strftime(to_timestamp({column}), {ISO})"
+    """SQL: epoch seconds as ``YYYY-MM-DDTHH:MM:SSZ`` (a TIMESTAMP, UTC by definition:
+    formatting a TIMESTAMPTZ, ``to_timestamp``'s, took twice as long).
+
+    >>> import duckdb
+    >>> duckdb.sql(f"SELECT {iso('1700000000')}, {iso('NULL')}").fetchall()
+    [('2023-11-14T22:13:20Z', None)]
+    """
+    return f"strftime(make_timestamp(CAST({column} AS BIGINT) * 1000000), {ISO})"
 
 
 def link(repo: str, target: str, base: str) -> str:
