@@ -336,9 +336,11 @@ def diff(con: duckdb.DuckDBPyConnection, table: str, new: str, old: str) -> None
         else:  # a part of one: read once, not once per statement below
             sides[side] = f"diff_{side}"
             con.execute(f"CREATE OR REPLACE TEMP TABLE diff_{side} AS SELECT * FROM ({sql})")
+    # (an anti join on every column, NULLs equal: EXCEPT's rows, the rows being distinct by
+    # their key, in half its time: 0.77 against 1.55 s for 1.1M milestones)
+    same = " AND ".join(f'n."{column}" IS NOT DISTINCT FROM o."{column}"' for column in columns)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE up_{table} AS
-        SELECT {quoted(columns)} FROM {sides['new']}
-        EXCEPT SELECT {quoted(columns)} FROM {sides['old']}""")
+        SELECT {quoted(columns, 'n')} FROM {sides['new']} n ANTI JOIN {sides['old']} o ON {same}""")
     on = " AND ".join(f'n."{column}" = o."{column}"' for column in key)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE del_{table} AS
         SELECT {quoted(key, 'o')} FROM {sides['old']} o ANTI JOIN {sides['new']} n ON {on}""")
