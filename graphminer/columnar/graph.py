@@ -19,6 +19,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from graphminer.columnar.engine import maker_keys
 from graphminer.columnar.lanes import Aside
 from graphminer.graph import DAY_NS, iso_days, records
 from graphminer.graph import stage_lists as lists_of
@@ -110,11 +111,7 @@ def graph_reads(con: duckdb.DuckDBPyConnection, moment: int,
 def names(con: duckdb.DuckDBPyConnection) -> Iterator[Any]:
     """Each maker's key at the index of its code (an object array, None where no maker has
     the code), then each repository's full name by its id."""
-    found = con.execute("SELECT code, key FROM makers").fetchnumpy()
-    codes = np.asarray(found["code"], dtype=np.int64)
-    keys = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=object)
-    keys[codes] = np.asarray(found["key"], dtype=object)
-    yield keys
+    yield maker_keys(con)
     repos = con.execute("SELECT repo_id, full_name FROM repos").fetchnumpy()
     yield dict(zip(repos["repo_id"].tolist(), repos["full_name"].tolist(), strict=True))
 
