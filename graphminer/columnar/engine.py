@@ -30,6 +30,9 @@ ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
 FUSABLE = frozenset({name for name, rule in rules.RULES.items()
                      if isinstance(rule, (rules.EventRule, rules.EventParts))}
                     | {"returning", "long_term"})
+# The rules whose candidates are kept without their triggers' columns (``places``), read
+# from the events only when the acts are read whole (``triggered``).
+PLACED = frozenset(name for name, rule in rules.RULES.items() if isinstance(rule, rules.Bridge))
 # Whole-scope rules whose candidates (a join over the events) ``rules.earliest`` would
 # compute twice (for the first date, then for its rows): kept in a table per scope.
 KEPT_PER_SCOPE = frozenset({"coder_to_organiser"})
@@ -231,7 +234,8 @@ class Engine:
             table = f"cand_{name}" + ("_" + "_".join(keys) if name in KEPT_PER_SCOPE else "")
             if self._tables.get(table) != outside:
                 query.read.clear()
-                steps.append(self.step(table, rules.RULES[name](query), query))
+                rule = rules.RULES[name]
+                steps.append(self.step(table, rule.places(query) if name in PLACED else rule(query), query))
                 self._tables[table] = outside
             found[name] = table
             after[name] = (table,)
@@ -267,7 +271,7 @@ class Engine:
         only the milestones ``names`` when given (``acts_<scope>_some``). Beside it
         ``<table>_dates``: its milestones' codes (``m``: ``CODES``), scope keys and ``dated``
         alone (with several lanes read without joining the triggers of the fused milestones
-        to their events)."""
+        and of the ``PLACED`` rules to their events)."""
         keys = rules.scope_keys(scope)
         self.prepare(moment)
         followed = self.set_outside(outside)
@@ -286,7 +290,8 @@ class Engine:
             if self.lanes.count == 1:  # one statement
                 if fused:
                     parts["fused"] = self.fused_rows(f"({parts['fused']})")
-                union = "\nUNION ALL\n".join(parts.values())
+                union = "\nUNION ALL\n".join(self.triggered(f"({sql})") if name in PLACED else sql
+                                             for name, sql in parts.items())
                 steps.append(self.step(table, union, after=tuple(step.name for step in steps)))
                 steps.append(Step(f"{table}_dates",
                                   f"CREATE OR REPLACE {self.temp}VIEW {table}_dates AS "
@@ -298,7 +303,8 @@ class Engine:
                 # (the fused part kept without its trigger's columns: the dates are read
                 # from it alone, the triggers joined to it when asked)
                 union = "\nUNION ALL\n".join(
-                    self.fused_rows(f"{table}_{name}") if name == "fused" else f"SELECT * FROM {table}_{name}"
+                    self.fused_rows(f"{table}_{name}") if name == "fused" else
+                    self.triggered(f"{table}_{name}") if name in PLACED else f"SELECT * FROM {table}_{name}"
                     for name in parts)
                 made = tuple(f"{table}_{name}" for name in parts)
                 steps.append(Step(table, f"CREATE OR REPLACE VIEW {table} AS {union}", made))
@@ -378,6 +384,14 @@ class Engine:
                    ev.target_type, ev.target_num, ev.sha, f.dated AS t, ev.maker AS by_maker,
                    f.o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo, NULL AS ext_org
             FROM {places} AS f JOIN {self.events()} ON ev.seq = f.seq"""
+
+    def triggered(self, acts: str) -> str:
+        """SQL: the rows of ``acts`` (a table, or a query in parentheses, of ``PLACED``
+        rules' acts: the milestone and ``rules.CANDIDATE_COLUMNS`` without the triggers'),
+        each with its trigger's columns read from its event (place ``o3``)."""
+        return f"""SELECT a.milestone, a.maker, a.repo_id, a.org, a.dated, ev.kind, ev.target_type,
+                   ev.target_num, ev.sha, a.t, a.by_maker, a.o1, a.o2, a.o3, a.ext_repo, a.ext_org
+            FROM {acts} AS a JOIN {self.events()} ON ev.seq = a.o3"""
 
     def acts(self, moment: int, limits: dict[str, Any], scope: str = "network",
              outside: pd.DataFrame | None = None) -> pd.DataFrame:
