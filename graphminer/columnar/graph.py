@@ -155,20 +155,20 @@ def built_graph(reads: Iterator[Any], stages: pd.DataFrame | None,
         return graph
     counted_as = {f"k{index}": f"n_{kind}" for index, kind in enumerate(kinds)}
     given: Mapping[str, str] = labels if labels is not None else {}
-    # each maker's id, label, stage and stages by code, made while the edges are read
-    every = next(reads).tolist()
+    # each maker's id, label, stage and stages by code (object arrays: picked by numpy),
+    # made while the edges are read
+    every = next(reads)
     repo_names = next(reads)
-    ids = [None if key is None else "maker:" + key for key in every]
-    shown = list(map(given.get, every, every))
-    stage = list(map(current.get, every))
-    held = [history.get(key, []) for key in every]
+    listed = every.tolist()
+    by_code = [np.fromiter(values, dtype=object, count=len(listed)) for values in (
+        (None if key is None else "maker:" + key for key in listed), map(given.get, listed, listed),
+        map(current.get, listed), (history.get(key, []) for key in listed))]
     edges = next(reads)
     # each maker and repository numbered in the order it first acts (the edges' order)
-    maker_at, maker_codes = pd.factorize(edges["maker"])
+    maker_codes = pd.unique(edges["maker"])
     repo_at, repo_codes = pd.factorize(edges["repo_id"])
-    codes = maker_codes.tolist()
-    keys, maker_ids, shown, stage, held = (list(map(values.__getitem__, codes))
-                                           for values in (every, ids, shown, stage, held))
+    keys = every[maker_codes].tolist()
+    maker_ids, shown, stage, held = (values[maker_codes].tolist() for values in by_code)
     if None in shown:  # (a label given as None: the key, as graphminer.graph has it)
         shown = [key if label is None else label for key, label in zip(keys, shown, strict=True)]
     repo_keys = list(map(repo_names.__getitem__, repo_codes.tolist()))
@@ -176,7 +176,7 @@ def built_graph(reads: Iterator[Any], stages: pd.DataFrame | None,
     links = records({"first": days(edges["first_t"]), "last": days(edges["last_t"]),
                      **{name: edges[column] for column, name in counted_as.items()},
                      "weight": edges["n"]})
-    adjacency = linked(maker_ids, repo_ids, np.asarray(maker_ids, dtype=object)[maker_at].tolist(),
+    adjacency = linked(maker_ids, repo_ids, by_code[0][edges["maker"]].tolist(),
                        np.asarray(repo_ids, dtype=object)[repo_at].tolist(), links)
     makers = next(reads)
     in_order(makers["code"], maker_codes)
