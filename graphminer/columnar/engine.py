@@ -97,16 +97,9 @@ def at_codes(codes: np.ndarray, values: np.ndarray, dtype: Any) -> np.ndarray:
     return found
 
 
-def maker_keys(con: duckdb.DuckDBPyConnection) -> np.ndarray:
-    """Each maker's key at the index of its code (an object array, None where no maker has
-    the code)."""
-    found = con.execute("SELECT code, key FROM makers").fetchnumpy()
-    return at_codes(found["code"], found["key"], object)
-
-
 def maker_places(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
-    """Each maker's key (as ``maker_keys``) and place in the keys' order (from 0), both at
-    the index of its code."""
+    """Each maker's key (an object array, None where no maker has the code) and place in
+    the keys' order (from 0), both at the index of its code."""
     found = con.execute(
         "SELECT code, key, row_number() OVER (ORDER BY key) - 1 AS place FROM makers").fetchnumpy()
     return at_codes(found["code"], found["key"], object), at_codes(found["code"], found["place"], np.int64)

@@ -11,7 +11,7 @@ implementation factorizes them), so exports write them in the same order.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from graphminer.columnar.engine import maker_keys
 from graphminer.columnar.lanes import Aside
 from graphminer.graph import DAY_NS, iso_days, records
 from graphminer.graph import stage_lists as lists_of
@@ -57,11 +56,9 @@ def edge_counts(con: duckdb.DuckDBPyConnection, kinds: list[str], actions: str) 
         FROM events WHERE {actions} GROUP BY maker, repo_id""")
 
 
-def columns(con: duckdb.DuckDBPyConnection, sql: str, arrays: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The columns ``sql`` gives, by name, each a list of Python values (NULL as None), the
-    ones named in ``arrays`` left numpy arrays."""
-    return {name: values if name in arrays else values.tolist()
-            for name, values in con.execute(sql).fetchnumpy().items()}
+def columns(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, list]:
+    """The columns ``sql`` gives, by name, each a list of Python values (NULL as None)."""
+    return {name: values.tolist() for name, values in con.execute(sql).fetchnumpy().items()}
 
 
 def counted(con: duckdb.DuckDBPyConnection, group: str, width: int, extra: str = "",
@@ -81,10 +78,9 @@ def counted(con: duckdb.DuckDBPyConnection, group: str, width: int, extra: str =
 def graph_reads(con: duckdb.DuckDBPyConnection, moment: int,
                 include_bots: bool) -> Iterator[Any]:
     """What the graph reads from the tables, in turn: the kinds acted (first first), then,
-    when there are some, the names (``names``), the edges' columns (``maker`` and
-    ``repo_id`` as numpy arrays, ``first_t``, ``last_t``, ``k0``, ..., ``n``, in the order
-    they first act: the nodes' order and every link are made of them while the makers are
-    read), the makers' and the repositories' (``counted``'s, in the same order)."""
+    when there are some, the edges' columns (``maker``, ``repo_id``, ``first_t``,
+    ``last_t``, ``k0``, ..., ``n``, in the order they first act: their dicts are made while
+    the makers are read), the makers' and the repositories' (``counted``'s)."""
     actions = f"action AND t <= {moment}" + ("" if include_bots else " AND NOT is_bot")
     kinds = [row[0] for row in con.execute(
         f"SELECT CAST(kind AS VARCHAR) FROM events WHERE {actions} GROUP BY kind "
@@ -92,28 +88,20 @@ def graph_reads(con: duckdb.DuckDBPyConnection, moment: int,
     yield kinds
     if not kinds:
         return
-    yield from names(con)
     width = len(kinds)
     edge_counts(con, kinds, actions)
     yield columns(con, f"""
         SELECT maker, repo_id, first_t, last_t, {', '.join(f'k{index}' for index in range(width))}, n
-        FROM g_edges ORDER BY first_seq""", ("maker", "repo_id"))
-    yield counted(con, "e.maker", width, ", min(o.org) AS org, bool_or(e.bot) AS bot",
-                  """JOIN (SELECT maker, org FROM (
+        FROM g_edges ORDER BY first_seq""")
+    yield counted(con, "e.maker", width, ", min(mk.key) AS key, min(o.org) AS org, bool_or(e.bot) AS bot",
+                  """JOIN makers mk ON mk.code = e.maker
+                     JOIN (SELECT maker, org FROM (
                                SELECT e.maker, r.org, row_number() OVER (
                                    PARTITION BY e.maker ORDER BY sum(e.n) DESC, r.org) AS rk
                                FROM g_edges e JOIN repos r ON r.repo_id = e.repo_id
                                GROUP BY e.maker, r.org) WHERE rk = 1) o ON o.maker = e.maker""")
-    yield counted(con, "e.repo_id", width, ", min(r.org) AS org",
+    yield counted(con, "e.repo_id", width, ", min(r.full_name) AS key, min(r.org) AS org",
                   "JOIN repos r ON r.repo_id = e.repo_id")
-
-
-def names(con: duckdb.DuckDBPyConnection) -> Iterator[Any]:
-    """Each maker's key at the index of its code (an object array, None where no maker has
-    the code), then each repository's full name by its id."""
-    yield maker_keys(con)
-    repos = con.execute("SELECT repo_id, full_name FROM repos").fetchnumpy()
-    yield dict(zip(repos["repo_id"].tolist(), repos["full_name"].tolist(), strict=True))
 
 
 def days(seconds: list[int]) -> list[str]:
@@ -140,9 +128,7 @@ def bipartite_graph(con: duckdb.DuckDBPyConnection, moment: int, stages: pd.Data
 
 def built_graph(reads: Iterator[Any], stages: pd.DataFrame | None,
                 labels: Mapping[str, str] | None) -> nx.Graph:
-    """``bipartite_graph``'s work (with the collector paused) from ``graph_reads``: the
-    nodes' order (each kind of node in the order it first acts) and every link are made of
-    the edges, before the makers' figures are read; then the nodes."""
+    """``bipartite_graph``'s work (with the collector paused) from ``graph_reads``."""
     graph = nx.Graph(rules="bipartite maker-project")
     current: dict[str, Any] = {}
     history: dict[str, Any] = {}
@@ -155,49 +141,30 @@ def built_graph(reads: Iterator[Any], stages: pd.DataFrame | None,
         return graph
     counted_as = {f"k{index}": f"n_{kind}" for index, kind in enumerate(kinds)}
     given: Mapping[str, str] = labels if labels is not None else {}
-    # each maker's id, label, stage and stages by code (object arrays: picked by numpy),
-    # made while the edges are read
-    every = next(reads)
-    repo_names = next(reads)
-    listed = every.tolist()
-    by_code = [np.fromiter(values, dtype=object, count=len(listed)) for values in (
-        (None if key is None else "maker:" + key for key in listed), map(given.get, listed, listed),
-        map(current.get, listed), (history.get(key, []) for key in listed))]
     edges = next(reads)
-    # each maker and repository numbered in the order it first acts (the edges' order)
-    maker_codes = pd.unique(edges["maker"])
-    repo_at, repo_codes = pd.factorize(edges["repo_id"])
-    keys = every[maker_codes].tolist()
-    maker_ids, shown, stage, held = (values[maker_codes].tolist() for values in by_code)
-    if None in shown:  # (a label given as None: the key, as graphminer.graph has it)
-        shown = [key if label is None else label for key, label in zip(keys, shown, strict=True)]
-    repo_keys = list(map(repo_names.__getitem__, repo_codes.tolist()))
-    repo_ids = ["repo:" + key for key in repo_keys]
     links = records({"first": days(edges["first_t"]), "last": days(edges["last_t"]),
                      **{name: edges[column] for column, name in counted_as.items()},
                      "weight": edges["n"]})
-    adjacency = linked(maker_ids, repo_ids, by_code[0][edges["maker"]].tolist(),
-                       np.asarray(repo_ids, dtype=object)[repo_at].tolist(), links)
     makers = next(reads)
-    in_order(makers["code"], maker_codes)
+    keys = makers["key"]
+    maker_ids = ["maker:" + key for key in keys]
+    shown = list(map(given.get, keys, keys))
+    if None in shown:  # (a label given as None: the key, as graphminer.graph has it)
+        shown = [key if label is None else label for key, label in zip(keys, shown, strict=True)]
     # the attributes in graphminer.graph's order, one dict per node
     nodes = dict(zip(maker_ids, records({
         "kind": ["maker"] * len(keys), "label": shown,
         **attributes(makers, counted_as), "is_bot": makers["bot"],
-        "stage": stage, "stages": held}), strict=True))
+        "stage": list(map(current.get, keys)),
+        "stages": [history.get(key, []) for key in keys]}), strict=True))
     repos = next(reads)
-    in_order(repos["code"], repo_codes)
+    repo_ids = ["repo:" + key for key in repos["key"]]
     nodes.update(zip(repo_ids, records({
-        "kind": ["repo"] * len(repo_ids), "label": repo_keys,
+        "kind": ["repo"] * len(repo_ids), "label": repos["key"],
         **attributes(repos, counted_as), "is_bot": [False] * len(repo_ids)}), strict=True))
-    return filled(graph, nodes, adjacency)
-
-
-def in_order(codes: list[int], expected: np.ndarray) -> None:
-    """Raise unless ``codes`` (a group's, in the order read) are ``expected`` (the order
-    the edges give): the nodes' figures are put in the edges' order."""
-    if codes != expected.tolist():
-        raise RuntimeError("the graph's groups are read in another order than its edges'")
+    return filled(graph, nodes, zip(ends(makers["code"], maker_ids, edges["maker"]),
+                                    ends(repos["code"], repo_ids, edges["repo_id"]), links,
+                                    strict=True))
 
 
 def attributes(group: dict[str, list], counted_as: dict[str, str]) -> dict[str, list]:
@@ -208,41 +175,33 @@ def attributes(group: dict[str, list], counted_as: dict[str, str]) -> dict[str, 
             **{name: group[column] for column, name in counted_as.items()}}
 
 
-def linked(makers: list[str], repos: list[str], us: list[str], vs: list[str],
-           links: list[dict]) -> dict[str, dict[str, dict]]:
-    """The adjacency of the undirected edges (``us[i]``, ``vs[i]``, attribute dict
-    ``links[i]``) between the nodes ``makers`` then ``repos`` (in that order): node ->
-    neighbour -> the edge's one dict, neighbours in the edges' order."""
-    adjacency: dict[str, dict[str, dict]] = {node: {} for node in makers}
-    adjacency.update({node: {} for node in repos})
-    for u, v, attributes in zip(us, vs, links, strict=True):
-        adjacency[u][v] = attributes
-        adjacency[v][u] = attributes
-    return adjacency
+def ends(codes: list[int], ids: list[str], of: list[int]) -> list[str]:
+    """The node ids (``ids``, one per code of ``codes``) of the codes ``of``."""
+    return list(map(dict(zip(codes, ids, strict=True)).__getitem__, of))
 
 
-def filled(graph: nx.Graph, nodes: dict[Any, dict], adjacency: dict[Any, dict[Any, dict]]) -> nx.Graph:
+def filled(graph: nx.Graph, nodes: dict[Any, dict], links: Iterable[tuple[Any, Any, dict]]) -> nx.Graph:
     """``graph`` (new, empty) holding ``nodes`` (each with its attribute dict, in order) and
-    the edges of ``adjacency`` (node -> neighbour -> the edge's dict, one dict for both
-    ends, every node of ``nodes`` in it): the dicts given become the graph's own, as
-    ``add_nodes_from`` and ``add_edges_from`` would make them (they copy each dict twice, a
-    third of the graph step on the bench's world). Written into networkx's documented
-    dict-of-dicts (``nx.Graph``, "Subclasses (Advanced)"): ``_node`` (node -> attributes)
-    and ``_adj`` (node -> neighbour -> the edge's one dict), both in the nodes' order.
+    the undirected ``links`` (u, v, attribute dict) between them, in order: the dicts given
+    become the graph's own, as ``add_nodes_from`` and ``add_edges_from`` would make them
+    (they copy each dict twice, a third of the graph step on the bench's world). Written
+    into networkx's documented dict-of-dicts (``nx.Graph``, "Subclasses (Advanced)"):
+    ``_node`` (node -> attributes) and ``_adj`` (node -> neighbour -> the edge's one dict).
 
-    >>> link = {"weight": 2}
-    >>> graph = filled(nx.Graph(), {"a": {"kind": "maker"}, "b": {}}, {"b": {"a": link}, "a": {"b": link}})
+    >>> graph = filled(nx.Graph(), {"a": {"kind": "maker"}, "b": {}}, [("a", "b", {"weight": 2})])
     >>> list(graph.nodes(data=True)), list(graph.edges(data=True))
     ([('a', {'kind': 'maker'}), ('b', {})], [('a', 'b', {'weight': 2})])
     >>> same = nx.Graph()
     >>> same.add_nodes_from([("a", {"kind": "maker"}), "b"])
     >>> same.add_edge("a", "b", weight=2)
-    >>> nx.utils.graphs_equal(graph, same), graph.degree("b"), list(graph.adj)
-    (True, 1, ['a', 'b'])
+    >>> nx.utils.graphs_equal(graph, same), graph.degree("b")
+    (True, 1)
     """
     assert not graph._node, "filled() builds a new graph"
     graph._node.update(nodes)
-    if list(adjacency) != list(nodes):  # (the nodes' order, as networkx would keep it)
-        adjacency = {node: adjacency[node] for node in nodes}
-    graph._adj.update(adjacency)
+    adjacency = graph._adj
+    adjacency.update({node: {} for node in nodes})
+    for u, v, attributes in links:
+        adjacency[u][v] = attributes
+        adjacency[v][u] = attributes
     return graph
