@@ -30,6 +30,9 @@ ROLE_RULES = ("maintainer", "core", "organiser", "repo_bridge", "org_bridge")
 FUSABLE = frozenset({name for name, rule in rules.RULES.items()
                      if isinstance(rule, (rules.EventRule, rules.EventParts))}
                     | {"returning", "long_term"})
+# The rules whose candidates are kept without their triggers' columns (``places``), read
+# from the events only when the acts are read whole (``triggered``).
+PLACED = frozenset(name for name, rule in rules.RULES.items() if isinstance(rule, rules.Bridge))
 # Whole-scope rules whose candidates (a join over the events) ``rules.earliest`` would
 # compute twice (for the first date, then for its rows): kept in a table per scope.
 KEPT_PER_SCOPE = frozenset({"coder_to_organiser"})
@@ -85,6 +88,23 @@ def latest_held(bit: int) -> str:
             + " END")
 
 
+def at_codes(codes: np.ndarray, values: np.ndarray, dtype: Any) -> np.ndarray:
+    """``values`` each at the index of its code (``codes``, integers from 0) in an array as
+    long as the largest code + 1 (None or 0 where no value has the code)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    found = (np.empty if dtype is object else np.zeros)(int(codes.max()) + 1 if len(codes) else 0, dtype=dtype)
+    found[codes] = np.asarray(values, dtype=dtype)
+    return found
+
+
+def maker_places(con: duckdb.DuckDBPyConnection) -> tuple[np.ndarray, np.ndarray]:
+    """Each maker's key (an object array, None where no maker has the code) and place in
+    the keys' order (from 0), both at the index of its code."""
+    found = con.execute(
+        "SELECT code, key, row_number() OVER (ORDER BY key) - 1 AS place FROM makers").fetchnumpy()
+    return at_codes(found["code"], found["key"], object), at_codes(found["code"], found["place"], np.int64)
+
+
 def parts_firsts(name: str, parts: list[str]) -> list[str]:
     """SQL: the aggregates placing a ``rules.EventParts`` rule ``name`` (its ``parts``' SQL)
     per scope key: ``k_<name>``, the earliest time of a matching event times the number of
@@ -118,14 +138,6 @@ class Engine:
         self.share = False  # keep every repo-scope rule's candidates (several scopes asked)
 
     # --- inputs ---------------------------------------------------------------------------
-
-    def maker_keys(self) -> np.ndarray:
-        """Each maker's key at the index of its code (an object array)."""
-        found = self.con.execute("SELECT code, key FROM makers").fetchnumpy()
-        codes = np.asarray(found["code"], dtype=np.int64)
-        keys = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=object)
-        keys[codes] = np.asarray(found["key"], dtype=object)
-        return keys
 
     def prepare(self, moment: int) -> None:
         """``ev``: the events up to ``moment`` (epoch seconds) as the rules see them (of the
@@ -215,7 +227,8 @@ class Engine:
             table = f"cand_{name}" + ("_" + "_".join(keys) if name in KEPT_PER_SCOPE else "")
             if self._tables.get(table) != outside:
                 query.read.clear()
-                steps.append(self.step(table, rules.RULES[name](query), query))
+                rule = rules.RULES[name]
+                steps.append(self.step(table, rule.places(query) if name in PLACED else rule(query), query))
                 self._tables[table] = outside
             found[name] = table
             after[name] = (table,)
@@ -251,7 +264,7 @@ class Engine:
         only the milestones ``names`` when given (``acts_<scope>_some``). Beside it
         ``<table>_dates``: its milestones' codes (``m``: ``CODES``), scope keys and ``dated``
         alone (with several lanes read without joining the triggers of the fused milestones
-        to their events)."""
+        and of the ``PLACED`` rules to their events)."""
         keys = rules.scope_keys(scope)
         self.prepare(moment)
         followed = self.set_outside(outside)
@@ -270,7 +283,8 @@ class Engine:
             if self.lanes.count == 1:  # one statement
                 if fused:
                     parts["fused"] = self.fused_rows(f"({parts['fused']})")
-                union = "\nUNION ALL\n".join(parts.values())
+                union = "\nUNION ALL\n".join(self.triggered(f"({sql})") if name in PLACED else sql
+                                             for name, sql in parts.items())
                 steps.append(self.step(table, union, after=tuple(step.name for step in steps)))
                 steps.append(Step(f"{table}_dates",
                                   f"CREATE OR REPLACE {self.temp}VIEW {table}_dates AS "
@@ -282,7 +296,8 @@ class Engine:
                 # (the fused part kept without its trigger's columns: the dates are read
                 # from it alone, the triggers joined to it when asked)
                 union = "\nUNION ALL\n".join(
-                    self.fused_rows(f"{table}_{name}") if name == "fused" else f"SELECT * FROM {table}_{name}"
+                    self.fused_rows(f"{table}_{name}") if name == "fused" else
+                    self.triggered(f"{table}_{name}") if name in PLACED else f"SELECT * FROM {table}_{name}"
                     for name in parts)
                 made = tuple(f"{table}_{name}" for name in parts)
                 steps.append(Step(table, f"CREATE OR REPLACE VIEW {table} AS {union}", made))
@@ -363,6 +378,14 @@ class Engine:
                    f.o1, '' AS o2, ev.seq AS o3, NULL AS ext_repo, NULL AS ext_org
             FROM {places} AS f JOIN {self.events()} ON ev.seq = f.seq"""
 
+    def triggered(self, acts: str) -> str:
+        """SQL: the rows of ``acts`` (a table, or a query in parentheses, of ``PLACED``
+        rules' acts: the milestone and ``rules.CANDIDATE_COLUMNS`` without the triggers'),
+        each with its trigger's columns read from its event (place ``o3``)."""
+        return f"""SELECT a.milestone, a.maker, a.repo_id, a.org, a.dated, ev.kind, ev.target_type,
+                   ev.target_num, ev.sha, a.t, a.by_maker, a.o1, a.o2, a.o3, a.ext_repo, a.ext_org
+            FROM {acts} AS a JOIN {self.events()} ON ev.seq = a.o3"""
+
     def acts(self, moment: int, limits: dict[str, Any], scope: str = "network",
              outside: pd.DataFrame | None = None) -> pd.DataFrame:
         """``graphminer.trajectory.acts_of_prepared``'s long form: the scope's keys,
@@ -419,11 +442,12 @@ class Engine:
         arrays = [pd.Index(np.asarray(found[name], dtype=object), dtype=object, name=name)
                   for name in index_names]
         index = arrays[0] if len(arrays) == 1 else pd.MultiIndex.from_arrays(arrays)
-        dates = np.full((len(index), len(catalogue.KEYS)), np.iinfo(np.int64).min, dtype=np.int64)
-        dates[np.asarray(acts["row"], dtype=np.int64), np.asarray(acts["m"], dtype=np.int64)] = \
+        # (a milestone's dates a row of ``dates``: each column made of it without a copy)
+        dates = np.full((len(catalogue.KEYS), len(index)), np.iinfo(np.int64).min, dtype=np.int64)
+        dates[np.asarray(acts["m"], dtype=np.int64), np.asarray(acts["row"], dtype=np.int64)] = \
             np.asarray(acts["dated"], dtype=np.int64) * 10**9
-        frame = pd.DataFrame({name: pd.DatetimeIndex(dates[:, code].view("datetime64[ns]")).tz_localize("UTC")
-                              for name, code in CODES.items()}, index=index)
+        frame = pd.DataFrame({name: pd.DatetimeIndex(dates[code].view("datetime64[ns]"), copy=False).tz_localize("UTC")
+                              for name, code in CODES.items()}, index=index, copy=False)
         frame.attrs["rules_version"] = catalogue.RULES_VERSION
         return frame
 
@@ -592,21 +616,26 @@ class Engine:
             return None
         # Codes, not strings, cross over (hundreds of thousands of rows) as numpy arrays:
         # each maker's key and each stage name is one Python string shared by its rows; the
-        # rows sorted by each maker's place in the keys' order (the makers' keys sorted
-        # once, not the rows' keys: half the time).
+        # rows sorted by numpy by each maker's place in the keys' order (the makers' keys
+        # sorted once, not the rows' keys), then the quarter.
         found = self.con.execute(f"""
-            SELECT b.code, b.quarter, b.stage, b.organiser, b.bridge, b.state
-            FROM ({body(lambda name: str(STAGE_CODES[name]))}) AS b
-            JOIN (SELECT code, row_number() OVER (ORDER BY key) AS place FROM makers) AS mk
-              ON mk.code = b.code
-            ORDER BY mk.place, b.q""").fetchnumpy()
+            SELECT b.code, b.q, b.quarter, b.stage, b.organiser, b.bridge, b.state
+            FROM ({body(lambda name: str(STAGE_CODES[name]))}) AS b""").fetchnumpy()
         if not len(found["code"]):
             return pd.DataFrame(columns=["maker", "quarter", "stage", "organiser", "bridge", "state"])
+        keys, places = maker_places(self.con)
+        codes = np.asarray(found["code"], dtype=np.int64)
+        quarters = np.asarray(found["q"], dtype=np.int64)
+        # (one key, the place then the quarter: a stable argsort of nearly sorted rows, a
+        # sixth of lexsort's time)
+        low = int(quarters.min())
+        order = np.argsort(places[codes] * (int(quarters.max()) - low + 1) + (quarters - low), kind="stable")
+        codes = codes[order]
         frame = pd.DataFrame({
-            "maker": pd.Series(self.maker_keys()[found["code"]], dtype=object),
-            "quarter": stamp_array(found["quarter"]),
-            "stage": pd.Series(STAGE_ARRAY[found["stage"]], dtype=object),
-            "organiser": np.asarray(found["organiser"], dtype=bool),
-            "bridge": np.asarray(found["bridge"], dtype=bool),
-            "state": pd.Series(STAGE_ARRAY[found["state"]], dtype=object)})
+            "maker": pd.Series(keys[codes], dtype=object),
+            "quarter": stamp_array(found["quarter"][order]),
+            "stage": pd.Series(STAGE_ARRAY[found["stage"][order]], dtype=object),
+            "organiser": np.asarray(found["organiser"][order], dtype=bool),
+            "bridge": np.asarray(found["bridge"][order], dtype=bool),
+            "state": pd.Series(STAGE_ARRAY[found["state"][order]], dtype=object)})
         return frame

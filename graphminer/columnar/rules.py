@@ -377,16 +377,36 @@ def organiser(q: Query) -> str:
     )
 
 
-def bridge(unit: str, rank: str) -> Callable[[Query], str]:
+@dataclass(frozen=True)
+class Bridge:
     """repo_bridge (``unit`` repo) or org_bridge (``unit`` org): actions while the maker
     acted in another unit within bridge_days before, or in the same second
-    (interpretation 6); the first per maker, repo and quarter; ties by the unit's name."""
-    def sql(q: Query) -> str:
-        window = int(q.limits["bridge_days"]) * DAY
-        bridging = f"action AND t - other_{unit}_t <= {window}"
-        return rows("TRUE", f"({firsts(bridging, 'maker, repo_id, quarter_no')}) AS bridging",
-                    o1=rank)
-    return sql
+    (interpretation 6); the first per maker, repo and quarter; ties by the unit's name
+    (``rank``, a column of the repository's). Called, it is the rule's query; ``places``
+    gives the same candidates without their triggers' columns, which the engine reads from
+    the events only when the acts are read whole."""
+
+    unit: str
+    rank: str
+
+    def bridging(self, q: Query) -> str:
+        """SQL over ``ev``: the actions that bridge."""
+        return f"action AND t - other_{self.unit}_t <= {int(q.limits['bridge_days']) * DAY}"
+
+    def __call__(self, q: Query) -> str:
+        return rows("TRUE", f"({firsts(self.bridging(q), 'maker, repo_id, quarter_no')}) AS bridging",
+                    o1=self.rank)
+
+    def places(self, q: Query) -> str:
+        """SQL: the candidates with NULL trigger columns (``kind``, ``target_type``,
+        ``target_num``, ``sha``: the event's at place ``o3``), in one pass over the events.
+        The first place of a group is at its earliest time (the events' order begins with
+        the time), and the org and rank are the repository's."""
+        return f"""SELECT maker, repo_id, any_value(org) AS org, min(t) AS dated,
+            NULL::VARCHAR AS kind, NULL::VARCHAR AS target_type, NULL::BIGINT AS target_num,
+            NULL::VARCHAR AS sha, min(t) AS t, maker AS by_maker, any_value({self.rank}) AS o1,
+            '' AS o2, min(seq) AS o3, NULL AS ext_repo, NULL AS ext_org
+            FROM ev WHERE {self.bridging(q)} GROUP BY maker, repo_id, quarter_no"""
 
 
 # --- whole-scope rules --------------------------------------------------------------------
@@ -544,8 +564,8 @@ RULES: dict[str, Callable[[Query], str]] = {
     "creator": creator,
     "organiser": organiser,
     "coder_to_organiser": coder_to_organiser,
-    "repo_bridge": bridge("repo", "repo_rank"),
-    "org_bridge": bridge("org", "org_rank"),
+    "repo_bridge": Bridge("repo", "repo_rank"),
+    "org_bridge": Bridge("org", "org_rank"),
     "inactive": gap("inactive_days"),
     "gone": gap("gone_days"),
     "returned": returned,
