@@ -34,8 +34,9 @@ import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphminer.columnar.build import thread_count
 
@@ -51,6 +52,32 @@ def lane_count() -> int:
     """How many lanes the analysis runs on: DuckDB's threads (``GRAPHMINER_DUCKDB_THREADS``),
     at most one a core."""
     return max(1, min(thread_count(), os.cpu_count() or 1))
+
+
+Found = TypeVar("Found")
+
+
+def beside(con: duckdb.DuckDBPyConnection, aside: Callable[[], Any], here: Callable[[], Found]) -> Found:
+    """``here()``'s answer, ``aside`` (work on ``con`` alone: DuckDB lets go of the GIL while
+    it works) run on another thread meanwhile; both done when it returns. A failure or ^C
+    in either stops ``con``'s work (``interrupt``) and is raised.
+
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> beside(con, lambda: con.execute("CREATE TABLE t AS SELECT 42 AS x"), lambda: "read")
+    'read'
+    >>> con.execute("SELECT x FROM t").fetchall()
+    [(42,)]
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(aside)
+        try:
+            found = here()
+            running.result()
+        except BaseException:
+            con.interrupt()
+            raise
+    return found
 
 
 def released(con: duckdb.DuckDBPyConnection, home: str,

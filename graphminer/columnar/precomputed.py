@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from graphminer.columnar.engine import TARGET
+from graphminer.columnar.lanes import beside
 from graphminer.milestones import CAREER_KEYS
 
 if TYPE_CHECKING:
@@ -298,16 +298,10 @@ def rows(columnar: Columnar, moment: int, base: str,
                                  + " WHERE FALSE")
         return False
     keys = maker_keys(columnar)
-    # the rules run on DuckDB's threads (it lets go of the GIL while it works) while the
-    # makers' names are read from the store on this thread, whose connection that is
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ruled = pool.submit(rule_rows, columnar, moment, base)
-        try:
-            info, names = maker_info(keys)
-            ruled.result()
-        except BaseException:
-            columnar.con.interrupt()  # a failure or ^C here: the rules stop too
-            raise
+    # the rules run on DuckDB's threads while the makers' names are read from the store on
+    # this thread, whose connection that is
+    info, names = beside(columnar.con, lambda: rule_rows(columnar, moment, base),
+                         lambda: maker_info(keys))
     maker_rows(columnar, moment, info, names, count_kinds)
     return True
 
@@ -392,23 +386,17 @@ def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool,
             f"({', '.join('?' for _ in columns)})"))
     counts = [con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
               for name, _, _ in statements]
-    at_once = alongside is not None and sum(counts) <= READ_AT_ONCE
-    if at_once:
+    for table, _, _ in TABLES if whole else ():
+        conn.execute(f"DELETE FROM {table}")
+    if alongside is not None and sum(counts) <= READ_AT_ONCE:
         rows = [con.execute(read).fetchall() for _, read, _ in statements]
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            aside = pool.submit(alongside)
-            try:
-                for table, _, _ in TABLES if whole else ():
-                    conn.execute(f"DELETE FROM {table}")
-                for (_, _, statement), batch in zip(statements, rows, strict=True):
-                    conn.executemany(statement, batch)
-                aside.result()
-            except BaseException:
-                con.interrupt()  # the copy's work stops too
-                raise
+
+        def stored() -> None:
+            for (_, _, statement), batch in zip(statements, rows, strict=True):
+                conn.executemany(statement, batch)
+
+        beside(con, alongside, stored)
     else:
-        for table, _, _ in TABLES if whole else ():
-            conn.execute(f"DELETE FROM {table}")
         for _, read, statement in statements:
             batched(con.execute(read), conn, statement)
         if alongside is not None:
