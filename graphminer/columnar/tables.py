@@ -39,6 +39,7 @@ from graphminer.columnar.build import (
     shared_with,
     stage,
 )
+from graphminer.columnar.engine import quarter_of
 from graphminer.events import role_account_makers
 
 if TYPE_CHECKING:
@@ -280,7 +281,7 @@ def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None,
 # ``c`` joined) gives the events table's columns that are not its own.
 STAGED_VALUES = {
     "month_no": "year(to_timestamp(e.t)) * 12 + month(to_timestamp(e.t))",
-    "quarter_no": "year(to_timestamp(e.t)) * 4 + (month(to_timestamp(e.t)) - 1) // 3",
+    "quarter_no": quarter_of("e.t"),
     "maker": "m.code", "target_author": "a.code", "committer": "c.code"}
 
 
