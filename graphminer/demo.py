@@ -28,6 +28,7 @@ from typing import Any
 from graphminer import export as exporter
 from graphminer import precompute, report
 from graphminer.api import render_stats, store_stats
+from graphminer.columnar.copy import SUFFIX
 from graphminer.config import Config, load_config, parse_config
 from graphminer.errors import BadInput
 from graphminer.fakehub.generator import generate_world
@@ -43,7 +44,12 @@ DEMO_WORLD = {"seed": 2024, "orgs": 4, "repos_per_org": 4, "makers": 200, "years
 # a token) is raised for the demo, so it shows where people went without minutes of waiting.
 DEMO_SEARCH_RATE_LIMIT = 10_000
 # What the demo writes into OUTDIR (a name ending in '/' is a folder it owns whole).
-DEMO_FILES = ["graphminer.sqlite", "fakehub-requests.jsonl", "graph.gexf", "cache/", "csv/", "report/"]
+# (the store with SQLite's log and index beside it, and its columnar copy with DuckDB's log:
+# graphminer.columnar.copy; unlisted, a second demo into the folder refused it as foreign)
+DEMO_STORE = "graphminer.sqlite"
+DEMO_FILES = [DEMO_STORE, f"{DEMO_STORE}-wal", f"{DEMO_STORE}-shm", DEMO_STORE + SUFFIX,
+              f"{DEMO_STORE}{SUFFIX}.wal", "fakehub-requests.jsonl", "graph.gexf", "cache/", "csv/",
+              "report/"]
 DEMO_TOKEN = "demo-token"  # fakehub's test token: any token not starting with "bad" works
 
 
@@ -65,7 +71,7 @@ def demo_config(outdir: Path, orgs: list[str]) -> Config:
     base = load_config()  # the user's config, if any, for trajectory thresholds and opt-outs
     outdir = outdir.resolve()  # a relative OUTDIR would otherwise resolve against itself
     text = "[harvest]\norgs = " + json.dumps(orgs) + "\n"
-    text += f"[paths]\nstore = {json.dumps(str(outdir / 'graphminer.sqlite'))}\n"
+    text += f"[paths]\nstore = {json.dumps(str(outdir / DEMO_STORE))}\n"
     text += f"cache = {json.dumps(str(outdir / 'cache'))}\n"
     config = parse_config(text, source="demo", base_dir=outdir)
     for section in ("people", "trajectories", "export", "report", "careers"):

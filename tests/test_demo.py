@@ -15,6 +15,7 @@ import pytest
 
 from graphminer.demo import DEMO_WORLD, bundled_world
 from graphminer.fakehub.generator import generate_world
+from graphminer.outputs import DEMO_MARKER, foreign_files
 
 
 def test_bundled_world_is_the_generators_output(tmp_path: Path) -> None:
@@ -64,6 +65,9 @@ def test_demo_runs_the_whole_flow(demo) -> None:
     assert (outdir / "csv" / "nodes.csv").is_file() and (outdir / "csv" / "edges.csv").is_file()
     assert (outdir / "report" / "index.html").is_file()
     assert "@" not in gexf  # emails never reach exports
+    # its marker lists every file it wrote (the store's columnar copy too): a second demo
+    # into the same folder is not refused as if they were someone else's
+    assert foreign_files(outdir, DEMO_MARKER) == []
 
 
 def test_queries_on_the_demo_store_answer_as_of_the_demo_world(demo) -> None:
