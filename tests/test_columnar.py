@@ -453,9 +453,10 @@ def test_a_store_write_that_fails_leaves_the_store_as_it_was_and_the_copy_untrus
     for table in ("traj_milestones", "_precomputed"):
         before = traj_rows(conn)
         changed_night(conn)
-        with conn:
-            conn.execute(f"CREATE TRIGGER refused BEFORE INSERT ON {table} "
-                         "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
+        with conn:  # (a changed row is updated in place, a new one inserted)
+            for write in ("INSERT", "UPDATE"):
+                conn.execute(f"CREATE TRIGGER refused_{write} BEFORE {write} ON {table} "
+                             "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
         with pytest.raises(sqlite3.IntegrityError, match="the disk is full"):
             precompute.refresh(conn, config)
         assert traj_rows(conn) == before, table  # the store's transaction rolled back whole
@@ -465,7 +466,8 @@ def test_a_store_write_that_fails_leaves_the_store_as_it_was_and_the_copy_untrus
         finally:
             con.close()
         with conn:
-            conn.execute("DROP TRIGGER refused")
+            for write in ("INSERT", "UPDATE"):
+                conn.execute(f"DROP TRIGGER refused_{write}")
         assert precompute.refresh(conn, config)["rebuilt"], table
         assert traj_rows(conn) == pandas_tables(conn, tmp_path), table
 
