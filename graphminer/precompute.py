@@ -184,8 +184,11 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
     inputs = {"identity": identity_digest(conn), "outside": frame_digest(outside),
               "moment": moment, "rules": RULES_VERSION, "settings": row[3], "base": base}
     last = written_row(conn)
+    # (the copy keeps what it wrote without the links, which follow from the web address:
+    # written under another one, every row is written again)
     trusted = (not (done["rebuilt"] or in_memory) and precomputed.has_written(con)
-               and last is not None and copy.copy_value_safe(con, "precomputed") == last)
+               and last is not None and copy.copy_value_safe(con, "precomputed") == last
+               and json.loads(last)[4] == base)
     done["quiet"] = trusted and quiet_night(con, done, inputs)
     done["partial"] = trusted and not done["quiet"] and partial_night(con, done, inputs)
 

@@ -439,6 +439,26 @@ def changed_night(conn: sqlite3.Connection) -> None:
                      "created_at, '-1 seconds')")
 
 
+def test_a_harvest_from_another_host_writes_every_link_again(small_store, tmp_path):
+    """The copy keeps what it wrote without the links (they follow from the web address):
+    after a harvest from a GitHub Enterprise host, with no record changed, every link of
+    the store points at that host, as the pandas implementation writes them."""
+    conn = store_copy(small_store, tmp_path)
+    config = load_config(None)
+    precompute.refresh(conn, config)
+    links = [row[0] for row in conn.execute("SELECT link FROM traj_milestones WHERE link IS NOT NULL")]
+    assert links and all(link.startswith("https://github.com/") for link in links)
+    ended = conn.execute("SELECT max(ended_at) FROM _runs").fetchone()[0]
+    with conn:
+        conn.execute("INSERT INTO _runs(kind, started_at, ended_at, status, source) VALUES "
+                     "('github', ?, ?, 'ok', 'https://ghe.example.org/api/v3')", (ended, ended))
+    precompute.refresh(conn, config)
+    moved = [row[0] for row in conn.execute("SELECT link FROM traj_milestones WHERE link IS NOT NULL")]
+    assert len(moved) == len(links)
+    assert all(link.startswith("https://ghe.example.org/") for link in moved)
+    assert traj_rows(conn) == pandas_tables(conn, tmp_path)
+
+
 def test_a_store_write_that_fails_leaves_the_store_as_it_was_and_the_copy_untrusted(small_store, tmp_path):
     """A refresh whose writing to the store fails (here a trigger refuses it; a full disk,
     a killed process) after the copy's events changed: the store keeps what it had, and
@@ -453,9 +473,10 @@ def test_a_store_write_that_fails_leaves_the_store_as_it_was_and_the_copy_untrus
     for table in ("traj_milestones", "_precomputed"):
         before = traj_rows(conn)
         changed_night(conn)
-        with conn:
-            conn.execute(f"CREATE TRIGGER refused BEFORE INSERT ON {table} "
-                         "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
+        with conn:  # (a changed row is updated in place, a new one inserted)
+            for write in ("INSERT", "UPDATE"):
+                conn.execute(f"CREATE TRIGGER refused_{write} BEFORE {write} ON {table} "
+                             "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
         with pytest.raises(sqlite3.IntegrityError, match="the disk is full"):
             precompute.refresh(conn, config)
         assert traj_rows(conn) == before, table  # the store's transaction rolled back whole
@@ -465,7 +486,8 @@ def test_a_store_write_that_fails_leaves_the_store_as_it_was_and_the_copy_untrus
         finally:
             con.close()
         with conn:
-            conn.execute("DROP TRIGGER refused")
+            for write in ("INSERT", "UPDATE"):
+                conn.execute(f"DROP TRIGGER refused_{write}")
         assert precompute.refresh(conn, config)["rebuilt"], table
         assert traj_rows(conn) == pandas_tables(conn, tmp_path), table
 
