@@ -3,7 +3,9 @@ contribution (docs/events.md), for a set of repositories at a time.
 
 ``stage(con, conn, config, repo_ids)`` reads the records of ``repo_ids`` (all when None)
 from the SQLite store into DuckDB temporary tables (``s_*``), the ``STAGED`` records read
-through the caller's own connection (``rows_table``). Never through a second SQLite
+with the standard library's sqlite3 (``graphminer.columnar.rows``): through the caller's
+own connection, the commits of a large store in a file by a child process meanwhile, on a
+connection of its own (``APART``: a second core). Never through a second SQLite
 library in this process (ADBC's SQLite driver, DuckDB's sqlite extension): each links its
 own copy of SQLite, and two copies in one process break SQLite's locking
 (sqlite.org/howtocorrupt.html, 2.2.1): POSIX locks are the process's, so the second copy

@@ -161,14 +161,12 @@ def write_parts(cursor: sqlite3.Cursor, con: duckdb.DuckDBPyConnection, name: st
             return
 
 
-def main(spec_path: str) -> None:
-    """The child: every query of the spec ``Apart`` wrote, read and written out."""
-    import duckdb
-
+def main(spec_path: str, con: duckdb.DuckDBPyConnection) -> None:
+    """The child: every query of the spec ``Apart`` wrote, read and written out, cast on
+    ``con``."""
     spec: dict[str, Any] = json.loads(Path(spec_path).read_text())
     conn = sqlite3.connect(spec["uri"], uri=True, timeout=30)
     cursor = conn.cursor()
-    con = duckdb.connect()
     con.execute("SET threads = 1")  # the caller's process works on the other core
     for name, sql, types in spec["queries"]:
         write_parts(cursor.execute(sql), con, name, types, Path(spec["folder"]), spec["chunk"])
@@ -177,4 +175,6 @@ def main(spec_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    import duckdb  # (the child alone: this module's importers may never stage anything)
+
+    main(sys.argv[1], duckdb.connect())
