@@ -34,11 +34,11 @@ from test_git_support import write_config
 from test_rules_invariants import NOW, acts, community_world, random_world
 
 from graphminer import identity, precompute, trajectory
-from graphminer.columnar import Columnar, build, copy, precomputed, rules, tables
+from graphminer.columnar import Columnar, build, copy, precomputed, rows, rules, tables
 from graphminer.config import load_config
 from graphminer.events import load_events
 from graphminer.fakehub.generator import generate_world
-from graphminer.store import open_store
+from graphminer.store import open_store, store_path
 
 TRAJ_TABLES = ("traj_makers", "traj_maker_names", "traj_milestones", "traj_stages")
 STORES = itertools.count()
@@ -579,39 +579,100 @@ def sqlite3_rows(conn: sqlite3.Connection, repo_ids=None) -> dict[str, tuple[lis
             for name, sql, types in build.staged_queries(conn, repo_ids)}
 
 
-def test_staging_reads_what_sqlite3_reads(world_store):
+@pytest.mark.parametrize("apart", [False, True])
+def test_staging_reads_what_sqlite3_reads(world_store, apart):
     """Every ``STAGED`` table ``build.stage`` makes holds its query's rows as the standard
     library's sqlite3 reads them, with the columns and types declared, NULLs as NULLs; and
-    staging some repositories reads theirs alone, as their own query does."""
+    staging some repositories reads theirs alone, as their own query does. The same when a
+    child process reads the commits (``apart``: the store is in a file, read outside a
+    transaction), and the other tables are the ones read without it."""
     config = load_config(None)
     con = build.connect()
-    build.stage(con, world_store, config)
+    assert build.stage(con, world_store, config, apart=apart) == (["s_commits"] if apart else [])
     truth = sqlite3_rows(world_store)
     assert {name: staged_tables(con)[name] for name in truth} == truth
     assert truth["s_items"][1] and truth["s_commits"][1]
+    alone = build.connect()
+    build.stage(alone, world_store, config, apart=False)
+    assert staged_tables(con) == staged_tables(alone)
     repo_ids = [row[0] for row in world_store.execute("SELECT id FROM repos ORDER BY id")][1::2]
     some = build.connect()
-    build.stage(some, world_store, config, repo_ids)
+    assert build.stage(some, world_store, config, repo_ids, apart) == (["s_commits"] if apart else [])
     truth = sqlite3_rows(world_store, repo_ids)
     assert {name: staged_tables(some)[name] for name in truth} == truth
     read = {row[0] for row in some.execute("SELECT DISTINCT repo_id FROM s_items").fetchall()}
     assert read and read <= set(repo_ids)
+    read = {row[0] for row in some.execute("SELECT DISTINCT repo_id FROM s_commits").fetchall()}
+    assert read and read <= set(repo_ids)
+
+
+def test_a_child_reading_in_chunks_drops_and_mixes_no_row(world_store):
+    """``rows.Apart``: the child's rows, read and written a few at a time (many Parquet
+    files: a row lost or read twice at their seams would show), are the query's rows; a
+    child that fails makes no table, and a store in memory or a connection with writes not
+    committed is staged by this process alone."""
+    name, sql, types = next(q for q in build.staged_queries(world_store, None) if q[0] == "s_commits")
+    con = build.connect()
+    with rows.Apart(store_path(world_store), [(name, sql, types)], chunk=7) as child:
+        assert child.into(con)
+        assert len(list(child.folder.glob(f"{name}-*.parquet"))) > 3
+    assert not child.folder.exists()
+    cursor = world_store.cursor()
+    cursor.row_factory = None
+    truth = cursor.execute(sql).fetchall()
+    assert len(truth) > 21
+    assert in_order(con.execute(f"SELECT * FROM {name}").fetchall()) == in_order(truth)
+    with rows.Apart(store_path(world_store), [("nothing", "SELECT * FROM no_such_table",
+                                               {"x": "BIGINT"})]) as child:
+        assert not child.into(con)
+    assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'nothing'"
+                           ).fetchall()[0][0]
+    memory = sqlite3.connect(":memory:")
+    world_store.backup(memory)
+    assert store_path(memory) is None
+    here = build.connect()
+    assert build.stage(here, memory, load_config(None), apart=True) == []
+    assert staged_tables(here) == staged_tables(con_staged(world_store))
+
+
+def con_staged(conn: sqlite3.Connection):
+    """A DuckDB connection holding the ``s_*`` tables of the store staged by this process."""
+    con = build.connect()
+    assert build.stage(con, conn, load_config(None), apart=False) == []
+    return con
+
+
+def test_a_child_that_cannot_run_leaves_the_tables_to_this_process(world_store, monkeypatch):
+    """When the child process fails (here the interpreter it is started with exits at
+    once, unable to read anything), ``build.stage`` reads its tables itself: the same
+    tables, none said to be read apart."""
+    monkeypatch.setattr(sys, "executable", shutil.which("false"))
+    con = build.connect()
+    assert build.stage(con, world_store, load_config(None), apart=True) == []
+    assert staged_tables(con) == staged_tables(con_staged(world_store))
 
 
 def test_staging_reads_the_callers_writes_not_committed_yet(world_store, tmp_path):
     """``build.stage`` reads through the caller's connection: records written in its
     transaction, not committed yet, are staged (a second connection would stage the
-    records before them)."""
+    records before them), even where a child process would have read the commits."""
     conn = store_copy(world_store, tmp_path)
+    assert build.stage(build.connect(), conn, load_config(None), apart=True) == ["s_commits"]
     repo_id, number = conn.execute("SELECT repo_id, max(number) FROM issues "
                                    "WHERE repo_id = (SELECT max(repo_id) FROM issues)").fetchone()
     conn.execute("UPDATE issues SET created_at = '2001-02-03T04:05:06Z' "
                  "WHERE repo_id = ? AND number = ?", (repo_id, number))
+    repo, sha = conn.execute("SELECT repo_id, max(sha) FROM commits "
+                             "WHERE repo_id = (SELECT max(repo_id) FROM commits)").fetchone()
+    conn.execute("UPDATE commits SET author_email = 'uncommitted@example.org' "
+                 "WHERE repo_id = ? AND sha = ?", (repo, sha))
     assert conn.in_transaction
     con = build.connect()
-    build.stage(con, conn, load_config(None))
+    assert build.stage(con, conn, load_config(None), apart=True) == []
     assert con.execute("SELECT created_at FROM s_items WHERE repo_id = ? AND number = ?",
                        [repo_id, number]).fetchall() == [("2001-02-03T04:05:06Z",)]
+    assert con.execute("SELECT author_email FROM s_commits WHERE repo_id = ? AND sha = ?",
+                       [repo, sha]).fetchall() == [("uncommitted@example.org",)]
     conn.rollback()
     conn.close()
 
@@ -834,6 +895,7 @@ def test_the_rule_queries_give_the_same_milestones_on_chdb(world_store):
 
 
 @pytest.mark.parametrize("module", ["graphminer.columnar", "graphminer.columnar.build", "graphminer.columnar.tables",
+                                    "graphminer.columnar.rows",
                                     "graphminer.columnar.graph", "graphminer.columnar.lanes",
                                     "graphminer.columnar.precomputed"])
 def test_the_docstring_examples_run(module):
