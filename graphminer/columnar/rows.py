@@ -110,9 +110,11 @@ class Apart:
         spec.write_text(json.dumps({"uri": f"{path.absolute().as_uri()}?mode=ro",
                                     "folder": str(self.folder), "queries": queries,
                                     "chunk": chunk}))
-        try:  # (its errors go where this process's go: seen, and its tables read here)
+        try:  # (its errors are not the user's: a child that fails leaves its tables to be
+            # read here, and a traceback on the terminal would say nothing more)
             self.child = subprocess.Popen([sys.executable, "-P", __file__, str(spec)],
-                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL)
         except BaseException:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
