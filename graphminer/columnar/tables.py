@@ -338,7 +338,9 @@ def derive(con: duckdb.DuckDBPyConnection, only: str | None = None,
     them), those steps are computed again for these makers' actions alone: the others'
     read their own actions only, which did not change; and when few rows change, the new
     events take places between their neighbours' and only the rows whose columns change
-    are updated (``derive_in_place``), else the table is written again in that order. With
+    are updated (``derive_in_place``), else the table is written again (in no particular
+    order: the rules read ``seq`` to order events, never the table's order, and sorting the
+    table as it was written was a tenth of derive's work). With
     ``source`` (SQL: a relation of the events table's columns, the derived ones of events
     not in ``only`` kept, and a ``rid`` unique to each) and ``keys`` (SQL: the ``rid`` and
     the order's columns, ``build.ORDER_KEY``, of each of its events), the table is written
@@ -365,8 +367,7 @@ def derive(con: duckdb.DuckDBPyConnection, only: str | None = None,
                {', '.join(f'CASE WHEN b.redo THEN {value} ELSE b.kept_{column} END AS {column}'
                           for column, value in zip(STEPPED, STEPPED_VALUES, strict=True))},
                b.repo_rank, b.org_rank
-        FROM base b {steps_joins('b')}
-        ORDER BY b.seq""")
+        FROM base b {steps_joins('b')}""")
 
 
 STEPPED_VALUES = ('s.prev_n', 's.next_n', 's.prev_o', 's.next_o', 's.prev_r', 's.next_r',
