@@ -49,7 +49,8 @@ SHAPES = {table: (columns, key) for table, columns, key in TABLES}
 # target), and a refresh under another address writes every row (``graphminer.precompute``).
 # Kept, the links were half the time of keeping the milestones (1.1M rows: 2.6 s against
 # 1.4 s).
-UNKEPT = {"traj_milestones": ("link",)}
+# Each with the kept columns it follows from.
+UNKEPT = {"traj_milestones": {"link": ("trigger_repo", "trigger_target")}}
 
 
 def kept_columns(table: str) -> tuple[str, ...]:
@@ -58,7 +59,32 @@ def kept_columns(table: str) -> tuple[str, ...]:
     >>> kept_columns("traj_milestones")[-2:]
     ('trigger_at', 'trigger_by')
     """
-    return tuple(column for column in SHAPES[table][0] if column not in UNKEPT.get(table, ()))
+    return tuple(column for column in SHAPES[table][0] if column not in UNKEPT.get(table, {}))
+
+
+def compared_columns(table: str) -> tuple[str, ...]:
+    """The kept columns of ``table`` outside its key: those a changed row differs by (bit
+    ``i`` of its ``moved``, ``diff``, stands for the ``i``-th).
+
+    >>> compared_columns("traj_stages")
+    ('stage', 'organiser', 'bridge', 'state')
+    """
+    key = SHAPES[table][1]
+    return tuple(column for column in kept_columns(table) if column not in key)
+
+
+def set_columns(table: str, moved: int) -> tuple[str, ...]:
+    """The columns a changed row of ``table`` is updated in (``moved``: ``diff``'s bits), in
+    the table's order, with the unkept ones that follow from them.
+
+    >>> set_columns("traj_milestones", 0b000100)
+    ('trigger_repo', 'link')
+    >>> set_columns("traj_milestones", 0b010001)
+    ('at', 'trigger_at')
+    """
+    moving = {column for index, column in enumerate(compared_columns(table)) if moved >> index & 1}
+    moving |= {column for column, sources in UNKEPT.get(table, {}).items() if moving & set(sources)}
+    return tuple(column for column in SHAPES[table][0] if column in moving)
 
 
 def iso(column: str) -> str:
@@ -222,7 +248,7 @@ def quiet_changes(columnar: Columnar, moment: int, before: int, base: str) -> No
     for table in ("traj_maker_names",):
         columns, key = SHAPES[table]
         con.execute(f"CREATE OR REPLACE TEMP TABLE up_{table} AS "
-                    f"SELECT {quoted(columns)}, FALSE AS present FROM written_{table} WHERE FALSE")
+                    f"SELECT {quoted(columns)}, NULL::INTEGER AS moved FROM written_{table} WHERE FALSE")
         con.execute(f"CREATE OR REPLACE TEMP TABLE del_{table} AS "
                     f"SELECT {quoted(key)} FROM written_{table} WHERE FALSE")
 
@@ -334,8 +360,9 @@ def quoted(columns: tuple[str, ...], alias: str = "") -> str:
 
 def diff(con: duckdb.DuckDBPyConnection, table: str, new: str, old: str) -> None:
     """The temporary tables ``up_<table>`` (rows of ``new`` not in ``old``: to write, each
-    with ``present``: whether ``old`` has a row of its key, which the store then updates in
-    place) and ``del_<table>`` (keys of ``old`` not in ``new``: to delete); ``new`` and
+    with ``moved``: NULL where ``old`` has no row of its key, else which of its
+    ``compared_columns`` changed, one bit each, the store's row then updated in those
+    alone) and ``del_<table>`` (keys of ``old`` not in ``new``: to delete); ``new`` and
     ``old`` are queries over the same part of the table (all of it, or what a quiet night
     moves), chosen by key columns. ``old`` has the kept columns (``kept_columns``), and rows
     are compared by them."""
@@ -351,12 +378,14 @@ def diff(con: duckdb.DuckDBPyConnection, table: str, new: str, old: str) -> None
     # (a join by key, the other columns compared with NULLs equal: EXCEPT's rows, the rows
     # being distinct by their key, in half its time: 0.77 against 1.55 s for 1.1M milestones)
     on = " AND ".join(f'n."{column}" = o."{column}"' for column in key)
-    moved = " OR ".join(f'n."{column}" IS DISTINCT FROM o."{column}"'
-                        for column in kept_columns(table) if column not in key) or "FALSE"
+    bits = " + ".join(f'CASE WHEN n."{column}" IS DISTINCT FROM o."{column}" THEN {1 << index} '
+                      "ELSE 0 END" for index, column in enumerate(compared_columns(table))) or "0"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE up_{table} AS
-        SELECT {quoted(columns, 'n')}, o."{key[0]}" IS NOT NULL AS present
-        FROM {sides['new']} n LEFT JOIN {sides['old']} o ON {on}
-        WHERE o."{key[0]}" IS NULL OR {moved}""")
+        SELECT * FROM (
+            SELECT {quoted(columns, 'n')},
+                   CASE WHEN o."{key[0]}" IS NOT NULL THEN {bits} END AS moved
+            FROM {sides['new']} n LEFT JOIN {sides['old']} o ON {on})
+        WHERE moved IS NULL OR moved <> 0""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE del_{table} AS
         SELECT {quoted(key, 'o')} FROM {sides['old']} o ANTI JOIN {sides['new']} n ON {on}""")
     for side in ("new", "old"):
@@ -369,7 +398,7 @@ def changes(con: duckdb.DuckDBPyConnection, whole: bool) -> None:
     for table, columns, key in TABLES:
         if whole:
             con.execute(f"CREATE OR REPLACE TEMP TABLE up_{table} AS "
-                        f"SELECT {quoted(columns)}, FALSE AS present FROM new_{table}")
+                        f"SELECT {quoted(columns)}, NULL::INTEGER AS moved FROM new_{table}")
             con.execute(f"CREATE OR REPLACE TEMP TABLE del_{table} AS "
                         f"SELECT {quoted(key)} FROM new_{table} WHERE FALSE")
         else:
@@ -397,11 +426,13 @@ def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool,
     another thread while the store writes them when there are few enough
     (``READ_AT_ONCE``), else after them."""
     statements = []  # (the copy's table, what to read of it, the store's statement)
-    for table, columns, key in TABLES:
+    for table, _, key in TABLES:
         statements.append((
             f"del_{table}", f"SELECT {quoted(key)} FROM del_{table}",
             f"DELETE FROM {table} WHERE " + " AND ".join(f"{column} = ?" for column in key)))
-        statements.extend(written_statements(table, columns, key))
+        moves = [row[0] for row in con.execute(
+            f"SELECT DISTINCT moved FROM up_{table} WHERE moved IS NOT NULL ORDER BY 1").fetchall()]
+        statements.extend(written_statements(table, moves))
     counts = {table: con.execute(f"SELECT (SELECT count(*) FROM up_{table}) + "
                                  f"(SELECT count(*) FROM del_{table})").fetchall()[0][0]
               for table, _, _ in TABLES}
@@ -423,28 +454,32 @@ def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool,
     return counts
 
 
-def written_statements(table: str, columns: tuple[str, ...],
-                       key: tuple[str, ...]) -> list[tuple[str, str, str]]:
+def written_statements(table: str, moves: list[int]) -> list[tuple[str, str, str]]:
     """``write``'s reading and store statement for the rows of ``up_<table>``: those whose
-    key the store holds (``present``) updated in place, the others inserted. (An INSERT OR
+    key the store holds updated in place, in the columns that changed (one statement per
+    ``moves``, their ``moved`` bits, ``set_columns``), the others inserted. (An INSERT OR
     REPLACE of a row the store holds deletes it and appends it again under a new rowid,
     moving its key's index entry too: on a night that changed 455,000 of the bench world's
-    1.1M milestones, 3.7 s against 2.7 s for UPDATE, its commit included.)
+    1.1M milestones, 3.7 s against 2.7 s for UPDATE, its commit included; the changed
+    columns alone are half the values to read from the copy and hand to SQLite.)
 
-    >>> [statement for _, _, statement in written_statements("t", ("k", "a", "b"), ("k",))]
-    ['UPDATE t SET a = ?, b = ? WHERE k = ?', 'INSERT OR REPLACE INTO t(k, a, b) VALUES (?, ?, ?)']
+    >>> [statement for _, _, statement in written_statements("traj_stages", [0b1001])][0]
+    'UPDATE traj_stages SET stage = ?, state = ? WHERE maker_key = ? AND quarter = ?'
     """
+    columns, key = SHAPES[table]
     order = f"ORDER BY {quoted(key)}"
-    inserted = (f"up_{table}", f"SELECT {quoted(columns)} FROM up_{table} WHERE NOT present {order}",
-                f"INSERT OR REPLACE INTO {table}({', '.join(columns)}) VALUES "
-                f"({', '.join('?' for _ in columns)})")
-    rest = tuple(column for column in columns if column not in key)
-    if not rest:  # every column is the key: a row of the store's key is that row
-        return [inserted]
-    updated = (f"up_{table}", f"SELECT {quoted(rest + key)} FROM up_{table} WHERE present {order}",
-               f"UPDATE {table} SET {', '.join(f'{column} = ?' for column in rest)} WHERE "
-               + " AND ".join(f"{column} = ?" for column in key))
-    return [updated, inserted]
+    statements = []
+    for moved in moves:
+        rest = set_columns(table, moved)
+        statements.append((
+            f"up_{table}", f"SELECT {quoted(rest + key)} FROM up_{table} WHERE moved = {int(moved)} {order}",
+            f"UPDATE {table} SET {', '.join(f'{column} = ?' for column in rest)} WHERE "
+            + " AND ".join(f"{column} = ?" for column in key)))
+    statements.append((
+        f"up_{table}", f"SELECT {quoted(columns)} FROM up_{table} WHERE moved IS NULL {order}",
+        f"INSERT OR REPLACE INTO {table}({', '.join(columns)}) VALUES "
+        f"({', '.join('?' for _ in columns)})"))
+    return statements
 
 
 def batched(result: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, statement: str,
