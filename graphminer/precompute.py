@@ -149,6 +149,13 @@ def kind_counts(events: pd.DataFrame) -> pd.DataFrame:
     return counts.astype("int64")
 
 
+# The store's record of the last writing of the precomputed tables (``_precomputed``, one
+# row), and the statement that makes it.
+PRECOMPUTED = ("rules_version", "as_of", "run_id", "settings", "web_url", "computed_at")
+RECORD_PRECOMPUTED = (f"INSERT OR REPLACE INTO _precomputed(id, {', '.join(PRECOMPUTED)}) "
+                      f"VALUES (1, {', '.join('?' for _ in PRECOMPUTED)})")
+
+
 def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
     """Bring the precomputed tables up to date with the store (call after each harvest).
 
@@ -188,7 +195,7 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
     # written under another one, every row is written again)
     trusted = (not (done["rebuilt"] or in_memory) and precomputed.has_written(con)
                and last is not None and copy.copy_value_safe(con, "precomputed") == last
-               and json.loads(last)[4] == base)
+               and json.loads(last)[PRECOMPUTED.index("web_url")] == base)
     done["quiet"] = trusted and quiet_night(con, done, inputs)
     done["partial"] = trusted and not done["quiet"] and partial_night(con, done, inputs)
 
@@ -239,9 +246,7 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
         # the tokens unequal, and the next refresh rebuilds the copy rather than trust it
         done["written"] = precomputed.write(
             con, conn, not trusted, None if in_memory else lambda: copy.note_copy(con, values, keep))
-        conn.execute(
-            "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
-            "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)", row)
+        conn.execute(RECORD_PRECOMPUTED, row)
         if not in_memory:
             copy.note_store(conn, None if done["rebuilt"] else done["repos"], values["sync"])
     if not in_memory:  # the store's file as this refresh left it: readers check it is still so
@@ -319,8 +324,7 @@ def frame_digest(frame: Any) -> str:
 
 def written_row(conn: sqlite3.Connection) -> str | None:
     """The store's ``_precomputed`` row as JSON (None without one)."""
-    row = conn.execute("SELECT rules_version, as_of, run_id, settings, web_url, computed_at "
-                       "FROM _precomputed WHERE id = 1").fetchone()
+    row = conn.execute(f"SELECT {', '.join(PRECOMPUTED)} FROM _precomputed WHERE id = 1").fetchone()
     return json.dumps(list(row)) if row is not None else None
 
 
@@ -349,12 +353,9 @@ def refresh_pandas(conn: sqlite3.Connection, config: Config | None) -> None:
             "trigger_repo, trigger_target, trigger_at, link, trigger_by) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?)", milestone_rows)
         conn.executemany("INSERT INTO traj_stages VALUES (?,?,?,?,?,?)", stage_rows)
-        conn.execute(
-            "INSERT OR REPLACE INTO _precomputed(id, rules_version, as_of, run_id, settings, "
-            "web_url, computed_at) VALUES (1, ?, ?, ?, ?, ?, ?)",
-            (RULES_VERSION, format_instant(reader.as_of), run["id"] if run else None,
-             settings_fingerprint(config), base,
-             utc_now()))
+        conn.execute(RECORD_PRECOMPUTED,
+                     (RULES_VERSION, format_instant(reader.as_of), run["id"] if run else None,
+                      settings_fingerprint(config), base, utc_now()))
 
 
 def table_rows(conn: sqlite3.Connection, events: pd.DataFrame, as_of: pd.Timestamp, config: Config | None,
