@@ -307,7 +307,7 @@ def note_store(conn: sqlite3.Connection, repo_ids: list[int] | None, token: str)
         conn.execute("INSERT INTO _columnar_ref_identity SELECT repo_id, number, author_key "
                      "FROM pull_ref_makers")
     elif repo_ids:
-        listed = ",".join(str(int(repo_id)) for repo_id in repo_ids)
+        listed = build.listed(repo_ids)
         conn.execute(f"DELETE FROM _columnar_identity WHERE repo_id IN ({listed})")
         conn.execute("INSERT INTO _columnar_identity SELECT repo_id, sha, author_key, "
                      f"committer_key FROM commit_makers WHERE repo_id IN ({listed})")

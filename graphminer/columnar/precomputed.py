@@ -44,12 +44,11 @@ TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
      ("maker_key", "quarter")),
 )
 SHAPES = {table: (columns, key) for table, columns, key in TABLES}
-# Columns the copy does not keep of what it wrote (``written_traj_*``): they follow from the
-# kept ones and the web address (a milestone's link from its trigger's repository and
-# target), and a refresh under another address writes every row (``graphminer.precompute``).
-# Kept, the links were half the time of keeping the milestones (1.1M rows: 2.6 s against
-# 1.4 s).
-# Each with the kept columns it follows from.
+# Columns the copy does not keep of what it wrote (``written_traj_*``), each with the kept
+# columns it follows from (with the web address: a refresh under another address writes
+# every row, ``graphminer.precompute``): a milestone's link from its trigger's repository
+# and target. Kept, the links were half the time of keeping the milestones (1.1M rows:
+# 2.6 s against 1.4 s).
 UNKEPT = {"traj_milestones": {"link": ("trigger_repo", "trigger_target")}}
 
 
@@ -245,12 +244,7 @@ def quiet_changes(columnar: Columnar, moment: int, before: int, base: str) -> No
     diff(con, "traj_makers", "SELECT * FROM new_traj_makers",
          "SELECT * FROM written_traj_makers" + ("" if only is None else
                                                 f" WHERE key IN (SELECT key FROM {only})"))
-    for table in ("traj_maker_names",):
-        columns, key = SHAPES[table]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE up_{table} AS "
-                    f"SELECT {quoted(columns)}, NULL::INTEGER AS moved FROM written_{table} WHERE FALSE")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE del_{table} AS "
-                    f"SELECT {quoted(key)} FROM written_{table} WHERE FALSE")
+    every_row(con, "traj_maker_names", "(SELECT * FROM written_traj_maker_names WHERE FALSE)")
 
 
 def quarter_day(quarter: int) -> str:
@@ -395,14 +389,21 @@ def diff(con: duckdb.DuckDBPyConnection, table: str, new: str, old: str) -> None
 def changes(con: duckdb.DuckDBPyConnection, whole: bool) -> None:
     """``up_*`` and ``del_*`` of every table from ``new_*`` (all rows when ``whole``: the
     store's table is rewritten; else against what the copy last wrote)."""
-    for table, columns, key in TABLES:
+    for table, _, _ in TABLES:
         if whole:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE up_{table} AS "
-                        f"SELECT {quoted(columns)}, NULL::INTEGER AS moved FROM new_{table}")
-            con.execute(f"CREATE OR REPLACE TEMP TABLE del_{table} AS "
-                        f"SELECT {quoted(key)} FROM new_{table} WHERE FALSE")
+            every_row(con, table, f"new_{table}")
         else:
             diff(con, table, f"SELECT * FROM new_{table}", f"SELECT * FROM written_{table}")
+
+
+def every_row(con: duckdb.DuckDBPyConnection, table: str, source: str) -> None:
+    """``up_<table>`` and ``del_<table>`` as ``diff`` makes them, writing every row of
+    ``source`` (a table, or SQL in parentheses) as new and deleting none."""
+    columns, key = SHAPES[table]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE up_{table} AS "
+                f"SELECT {quoted(columns)}, NULL::INTEGER AS moved FROM {source}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE del_{table} AS "
+                f"SELECT {quoted(key)} FROM {source} WHERE FALSE")
 
 
 def has_written(con: duckdb.DuckDBPyConnection) -> bool:
