@@ -229,26 +229,34 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
         if done["makers_recomputed"] is None:
             done["partial"] = False
             del done["makers_recomputed"]
-    if not (done["quiet"] or done["partial"]):
-        marks = precomputed.rows(columnar, moment, base, info, COUNT_KINDS)
-        precomputed.changes(con, not trusted)
+    every = not (done["quiet"] or done["partial"])
     with conn:
         values = copy.refresh_values(conn, config)
 
         def keep() -> None:
-            precomputed.keep_written(con, not (done["quiet"] or done["partial"]), marks)
+            precomputed.keep_written(con, every, marks)
             kept = {"precomputed": json.dumps(list(row)), "inputs": json.dumps(inputs)}
             for key, value in kept.items():
                 con.execute("INSERT OR REPLACE INTO _copy VALUES (?, ?)", [key, value])
 
-        # the copy first (its token and what was written, committed while the store writes
-        # the rows), then the store, in this transaction: a crash between the two leaves
-        # the tokens unequal, and the next refresh rebuilds the copy rather than trust it
-        done["written"] = precomputed.write(
-            con, conn, not trusted, None if in_memory else lambda: copy.note_copy(con, values, keep))
-        conn.execute(RECORD_PRECOMPUTED, row)
-        if not in_memory:
-            copy.note_store(conn, None if done["rebuilt"] else done["repos"], values["sync"])
+        # the refresh is recorded in both, the copy (its token and what was written,
+        # committed while the store writes the rows) and the store (the same token, in this
+        # transaction): a crash between the two commits leaves the tokens unequal, and the
+        # next refresh rebuilds the copy rather than trust it
+        alongside = None if in_memory else lambda: copy.note_copy(con, values, keep)
+
+        def recorded() -> None:
+            conn.execute(RECORD_PRECOMPUTED, row)
+            if not in_memory:
+                copy.note_store(conn, None if done["rebuilt"] else done["repos"], values["sync"])
+
+        if every:
+            # (the stages' marks are computed, and kept by ``alongside``, when there are events)
+            marks = precomputed.has_events(con)
+            done["written"] = precomputed.every_maker(
+                columnar, conn, moment, base, info, COUNT_KINDS, not trusted, alongside, recorded)
+        else:
+            done["written"] = precomputed.write(con, conn, not trusted, alongside, then=recorded)
     if not in_memory:  # the store's file as this refresh left it: readers check it is still so
         copy.seal(con, conn)
     con.close()

@@ -268,10 +268,11 @@ def touched_repos(conn: sqlite3.Connection) -> list[int]:
 def refresh_values(conn: sqlite3.Connection, config: Config | None) -> dict[str, str]:
     """What a refresh records in the copy (``note_copy``): a new token, the settings.
 
-    A refresh is recorded in both, the copy first: in one DuckDB transaction what it wrote
-    to the store and the token (``note_copy``); then, in the store's transaction, the same
+    A refresh is recorded in both, each in its own transaction, in either order (the
+    store's writing and the copy's run on two threads): in one DuckDB transaction what it
+    wrote to the store and the token (``note_copy``); in the store's transaction, the same
     token, the touched repositories cleared and the commits' makers as read
-    (``note_store``). A crash before the store commits leaves the two tokens unequal: the
+    (``note_store``). A crash between the two commits leaves the two tokens unequal: the
     next refresh rebuilds the copy rather than trust it."""
     return {"application": APPLICATION, "sync": secrets.token_hex(16),
             "settings": settings(conn, config)}
@@ -352,7 +353,7 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> tuple[duckdb.Duc
     dirty = sorted(touched | forced)
     if dirty or bots_changed:
         # the copy's events are about to change: until the refresh is recorded in both
-        # (note_copy, then note_store) the copy may hold what the store never took (its
+        # (note_copy and note_store) the copy may hold what the store never took (its
         # writing failed, the process died), and the next refresh must rebuild it
         unrecorded(con)
         # a repository only the triggers noted is read again, but its events are put in

@@ -1,11 +1,11 @@
 """The precomputed tables of ``graphminer trajectory`` (migration 0004's ``traj_*``), from
 the columnar engine, written to the store as what changed since the last refresh.
 
-``rows(columnar, conn, config, as_of, base)`` makes the rows of the four tables in DuckDB
+``every_maker(columnar, conn, ...)`` makes the rows of the four tables in DuckDB
 (``new_traj_*``), exactly as ``graphminer.precompute.table_rows`` makes them from pandas:
 milestones of every scope with their triggers and links, stages, each maker's current
-stage and counts, the lookup index of names. ``write(con, conn, whole)`` then writes to
-the store only the rows that differ from what the copy last wrote (``written_traj_*``,
+stage and counts, the lookup index of names; and writes to the store (``write``) only
+the rows that differ from what the copy last wrote (``written_traj_*``,
 kept in the copy), or every row when ``whole`` (no earlier writing is known): a quiet
 night rewrites the few rows as_of moved (inactive, gone, the last quarter's stage) and
 nothing else (``quiet_changes``); a night that changed some repositories' events computes
@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -44,6 +45,7 @@ TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
      ("maker_key", "quarter")),
 )
 SHAPES = {table: (columns, key) for table, columns, key in TABLES}
+NAMES = tuple(table for table, _, _ in TABLES)
 # Columns the copy does not keep of what it wrote (``written_traj_*``), each with the kept
 # columns it follows from (with the web address: a refresh under another address writes
 # every row, ``graphminer.precompute``): a milestone's link from its trigger's repository
@@ -319,32 +321,11 @@ def maker_rows(columnar: Columnar, moment: int, info: dict[str, dict[str, Any]],
     con.unregister("_names")
 
 
-def rows(columnar: Columnar, moment: int, base: str,
-         maker_info: Callable[[list[str]], tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]],
-         count_kinds: dict[str, tuple[str, ...]]) -> bool:
-    """The four ``new_traj_*`` tables (empty when the store has no event); ``maker_info``
-    gives, for the makers' keys, their login, name and bot flag and the lookup names.
-    Whether there were events (and so stages' marks)."""
-    empty = columnar.con.execute("SELECT count(*) FROM events").fetchall()[0][0] == 0
-    if empty:
-        for table, columns, _ in TABLES:
-            columnar.con.execute(f"CREATE OR REPLACE TEMP TABLE new_{table} AS SELECT "
-                                 + ", ".join(f"NULL::VARCHAR AS {column}" for column in columns)
-                                 + " WHERE FALSE")
-        return False
-    keys = maker_keys(columnar)
-    # the rules run on DuckDB's threads while the makers' names are read from the store on
-    # this thread, whose connection that is
-    info, names = beside(columnar.con, lambda: rule_rows(columnar, moment, base),
-                         lambda: maker_info(keys))
-    maker_rows(columnar, moment, info, names, count_kinds)
-    return True
-
-
-def rule_rows(columnar: Columnar, moment: int, base: str) -> None:
-    """``new_traj_milestones`` and ``new_traj_stages`` of every maker."""
-    milestone_rows(columnar, moment, base)
-    stage_rows(columnar, moment)
+def no_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """The four ``new_traj_*`` tables, empty (the store has no event)."""
+    for table, columns, _ in TABLES:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE new_{table} AS SELECT "
+                    + ", ".join(f"NULL::VARCHAR AS {column}" for column in columns) + " WHERE FALSE")
 
 
 def quoted(columns: tuple[str, ...], alias: str = "") -> str:
@@ -386,10 +367,12 @@ def diff(con: duckdb.DuckDBPyConnection, table: str, new: str, old: str) -> None
         con.execute(f"DROP TABLE IF EXISTS diff_{side}")
 
 
-def changes(con: duckdb.DuckDBPyConnection, whole: bool) -> None:
-    """``up_*`` and ``del_*`` of every table from ``new_*`` (all rows when ``whole``: the
-    store's table is rewritten; else against what the copy last wrote)."""
-    for table, _, _ in TABLES:
+def changes(con: duckdb.DuckDBPyConnection, whole: bool,
+            tables: tuple[str, ...] | None = None) -> None:
+    """``up_*`` and ``del_*`` of every table (of ``tables`` when given) from ``new_*`` (all
+    rows when ``whole``: the store's table is rewritten; else against what the copy last
+    wrote)."""
+    for table in tables or NAMES:
         if whole:
             every_row(con, table, f"new_{table}")
         else:
@@ -414,48 +397,155 @@ def has_written(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 # Up to this many rows to write are read from the copy at once, and the copy's own work
-# after the writing (``write``'s ``alongside``) runs while the store writes them; more (a
-# first refresh at ten million events writes tens of millions) are read in batches.
+# meanwhile (``write``'s ``alongside``) runs while the store writes them; more (a first
+# refresh at ten million events writes tens of millions) are read in batches.
 READ_AT_ONCE = 1_000_000
 
 
 def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool,
-          alongside: Callable[[], None] | None = None) -> dict[str, int]:
-    """Write ``up_*`` and ``del_*`` to the store's tables (inside the caller's transaction;
-    each table emptied first when ``whole``). Returns how many rows were written per table.
-    ``alongside`` (work on ``con`` alone) runs once the rows are read from the copy: on
-    another thread while the store writes them when there are few enough
-    (``READ_AT_ONCE``), else after them."""
-    statements = []  # (the copy's table, what to read of it, the store's statement)
-    for table, _, key in TABLES:
-        statements.append((
-            f"del_{table}", f"SELECT {quoted(key)} FROM del_{table}",
-            f"DELETE FROM {table} WHERE " + " AND ".join(f"{column} = ?" for column in key)))
-        moves = [row[0] for row in con.execute(
-            f"SELECT DISTINCT moved FROM up_{table} WHERE moved IS NOT NULL ORDER BY 1").fetchall()]
-        statements.extend(written_statements(table, moves))
-    counts = {table: con.execute(f"SELECT (SELECT count(*) FROM up_{table}) + "
-                                 f"(SELECT count(*) FROM del_{table})").fetchall()[0][0]
-              for table, _, _ in TABLES}
-    for table, _, _ in TABLES if whole else ():
-        conn.execute(f"DELETE FROM {table}")
+          alongside: Callable[[], None] | None = None,
+          tables: tuple[str, ...] | None = None,
+          then: Callable[[], None] | None = None) -> dict[str, int]:
+    """Write ``up_*`` and ``del_*`` of every table (of ``tables`` when given) to the store's
+    tables (inside the caller's transaction; each table emptied first when ``whole``), then
+    run ``then`` when given. Returns how many rows were written per table. ``alongside``
+    (work on ``con`` alone) runs once the rows are read from the copy: on another thread
+    while the store writes them when there are few enough (``READ_AT_ONCE``), else after
+    them."""
+    tables = tables or NAMES
+    counts = {table: change_count(con, (table,)) for table in tables}
+
+    def stores(rows: Fetched) -> None:
+        stored(conn, whole, rows)
+        if then is not None:
+            then()
+
     if alongside is not None and sum(counts.values()) <= READ_AT_ONCE:
-        rows = [con.execute(read).fetchall() for _, read, _ in statements]
-
-        def stored() -> None:
-            for (_, _, statement), batch in zip(statements, rows, strict=True):
-                conn.executemany(statement, batch)
-
-        beside(con, alongside, stored)
-    else:
-        for _, read, statement in statements:
+        rows = fetched(con, tables)
+        beside(con, alongside, lambda: stores(rows))
+        return counts
+    for table in tables:
+        if whole:
+            conn.execute(f"DELETE FROM {table}")
+        for read, statement in table_statements(con, table):
             batched(con.execute(read), conn, statement)
-        if alongside is not None:
-            alongside()
+    if then is not None:
+        then()
+    if alongside is not None:
+        alongside()
     return counts
 
 
-def written_statements(table: str, moves: list[int]) -> list[tuple[str, str, str]]:
+def table_statements(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """For ``table``'s changes, what to read of the copy and the store's statement for each
+    row read: the deletions (``del_<table>``), then the rows of ``up_<table>``
+    (``written_statements``)."""
+    key = SHAPES[table][1]
+    moves = [row[0] for row in con.execute(
+        f"SELECT DISTINCT moved FROM up_{table} WHERE moved IS NOT NULL ORDER BY 1").fetchall()]
+    return [(f"SELECT {quoted(key)} FROM del_{table}",
+             f"DELETE FROM {table} WHERE " + " AND ".join(f"{column} = ?" for column in key)),
+            *written_statements(table, moves)]
+
+
+# (a store table, and its statements with the rows each is run for)
+Fetched = list[tuple[str, list[tuple[str, list[tuple]]]]]
+
+
+def fetched(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> Fetched:
+    """The changes of ``tables`` read from the copy, to be ``stored``."""
+    return [(table, [(statement, con.execute(read).fetchall())
+                     for read, statement in table_statements(con, table)])
+            for table in tables]
+
+
+def stored(conn: sqlite3.Connection, whole: bool, rows: Fetched) -> None:
+    """Write ``fetched``'s rows to the store (each table emptied first when ``whole``)."""
+    for table, statements in rows:
+        if whole:
+            conn.execute(f"DELETE FROM {table}")
+        for statement, batch in statements:
+            conn.executemany(statement, batch)
+
+
+def every_maker(columnar: Columnar, conn: sqlite3.Connection, moment: int, base: str,
+                maker_info: Callable[[list[str]], tuple[dict[str, dict[str, Any]],
+                                                        list[tuple[str, str, str]]]],
+                count_kinds: dict[str, tuple[str, ...]], whole: bool,
+                alongside: Callable[[], None] | None,
+                recorded: Callable[[], None]) -> dict[str, int]:
+    """The four ``new_traj_*`` tables of every maker (exactly as
+    ``graphminer.precompute.table_rows`` makes them from pandas) and what changed written to
+    the store (inside the caller's transaction, as ``write``; ``alongside`` as there), then
+    ``recorded`` (the store's record of the refresh) run and the store's transaction
+    committed. ``maker_info`` gives, for the makers' keys, their login, name and bot flag
+    and the lookup names; it reads the store on this thread, whose connection that is,
+    while the milestones' rules run on DuckDB's.
+
+    The milestones, nine tenths of the rows, are written as soon as they are computed: the
+    store writes them on this thread (SQLite writes on one core), then the others, and
+    commits, while the stages, the makers' rows, their changes and ``alongside`` (the
+    copy's record: what it wrote, kept) are computed on DuckDB's. On the changed night the
+    store's writing and commit had taken 3 s after everything else, one core idle. (The
+    store may commit before the copy: until the copy commits, its token is not the store's
+    new one, and a refresh that died in between leaves the next one to rebuild the copy.)
+    Returns how many rows were written per table."""
+    con = columnar.con
+    if not has_events(con):
+        no_rows(con)
+        changes(con, whole)
+        return write(con, conn, whole, alongside, then=recorded)
+    keys = maker_keys(columnar)
+    info, names = beside(con, lambda: milestone_rows(columnar, moment, base),
+                         lambda: maker_info(keys))
+    first = ("traj_milestones",)
+    rest = tuple(table for table in NAMES if table not in first)
+    changes(con, whole, first)
+
+    def others() -> None:
+        stage_rows(columnar, moment)
+        maker_rows(columnar, moment, info, names, count_kinds)
+        changes(con, whole, rest)
+
+    if alongside is None or change_count(con, first) > READ_AT_ONCE:
+        counts = write(con, conn, whole, tables=first)
+        others()
+        return counts | write(con, conn, whole, alongside, rest, then=recorded)
+    milestones = fetched(con, first)
+    later: Future[Fetched] = Future()
+
+    def computed() -> None:
+        try:
+            others()
+            later.set_result(fetched(con, rest))
+        except BaseException as failure:
+            later.set_exception(failure)
+            raise
+        alongside()
+
+    def stores() -> None:
+        stored(conn, whole, milestones)
+        stored(conn, whole, later.result())
+        recorded()
+        conn.commit()
+
+    beside(con, computed, stores)
+    return {table: change_count(con, (table,)) for table in NAMES}
+
+
+def has_events(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the copy has events (else no rows, and no stages' marks to keep)."""
+    return con.execute("SELECT count(*) FROM events").fetchall()[0][0] > 0
+
+
+def change_count(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> int:
+    """How many rows ``up_*`` and ``del_*`` of ``tables`` hold."""
+    return sum(con.execute(f"SELECT (SELECT count(*) FROM up_{table}) + "
+                           f"(SELECT count(*) FROM del_{table})").fetchall()[0][0]
+               for table in tables)
+
+
+def written_statements(table: str, moves: list[int]) -> list[tuple[str, str]]:
     """``write``'s reading and store statement for the rows of ``up_<table>``: those whose
     key the store holds updated in place, in the columns that changed (one statement per
     ``moves``, their ``moved`` bits, ``set_columns``), the others inserted. (An INSERT OR
@@ -464,7 +554,7 @@ def written_statements(table: str, moves: list[int]) -> list[tuple[str, str, str
     1.1M milestones, 3.7 s against 2.7 s for UPDATE, its commit included; the changed
     columns alone are half the values to read from the copy and hand to SQLite.)
 
-    >>> [statement for _, _, statement in written_statements("traj_stages", [0b1001])][0]
+    >>> [statement for _, statement in written_statements("traj_stages", [0b1001])][0]
     'UPDATE traj_stages SET stage = ?, state = ? WHERE maker_key = ? AND quarter = ?'
     """
     columns, key = SHAPES[table]
@@ -473,11 +563,11 @@ def written_statements(table: str, moves: list[int]) -> list[tuple[str, str, str
     for moved in moves:
         rest = set_columns(table, moved)
         statements.append((
-            f"up_{table}", f"SELECT {quoted(rest + key)} FROM up_{table} WHERE moved = {int(moved)} {order}",
+            f"SELECT {quoted(rest + key)} FROM up_{table} WHERE moved = {int(moved)} {order}",
             f"UPDATE {table} SET {', '.join(f'{column} = ?' for column in rest)} WHERE "
             + " AND ".join(f"{column} = ?" for column in key)))
     statements.append((
-        f"up_{table}", f"SELECT {quoted(columns)} FROM up_{table} WHERE moved IS NULL {order}",
+        f"SELECT {quoted(columns)} FROM up_{table} WHERE moved IS NULL {order}",
         f"INSERT OR REPLACE INTO {table}({', '.join(columns)}) VALUES "
         f"({', '.join('?' for _ in columns)})"))
     return statements
