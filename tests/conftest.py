@@ -10,6 +10,7 @@ it must not touch are in ``tests/harvest_support.py``.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,9 @@ def pytest_collection_modifyitems(config, items) -> None:
         item.add_marker(pytest.mark.xdist_group(group(item)))
     rank = {name: place for place, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(group(item), len(rank)))  # stable: each group keeps its order
+
+
+def pytest_unconfigure(config) -> None:
+    """Stop the fork server the CLI runs of this process came from (tests/cli_fork.py)."""
+    if "cli_fork" in sys.modules:
+        sys.modules["cli_fork"].stop()

@@ -7,20 +7,21 @@ import gzip
 import json
 import os
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
+
+import cli_fork
 
 from graphminer.fakehub.generator import generate_world
 from graphminer.fakehub.testing import serve
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """``python -m graphminer ARGS`` with a test token and no user config."""
+    """``python -m graphminer ARGS`` with a test token and no user config (a process forked
+    from ``cli_fork``'s server: the same run, without the interpreter's start-up)."""
     env = {**os.environ, "GITHUB_TOKEN": "test-token-not-secret"}
     env.pop("GRAPHMINER_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "graphminer", *args], capture_output=True,
-                          text=True, timeout=300, env=env, cwd=cwd)
+    return cli_fork.run(list(args), env=env, cwd=cwd, timeout=300)
 
 
 def assert_one_line(done: subprocess.CompletedProcess, *words: str, code: int = 2) -> str:

@@ -10,9 +10,9 @@ import gzip
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+import cli_fork
 import pytest
 from test_trajectory_acceptance import mismatches
 
@@ -21,8 +21,7 @@ from graphminer.milestones import CAREER_KEYS
 
 
 def graphminer(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "graphminer", *args], capture_output=True,
-                          text=True, env=env, cwd=cwd)
+    return cli_fork.run(list(args), env=env, cwd=cwd)
 
 
 @pytest.mark.parametrize("seed", [3, 11])

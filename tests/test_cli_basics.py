@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cli_fork
 import pytest
 from harvest_support import assert_one_line, cli, folder_state
 from test_git_support import Repo
@@ -17,9 +18,7 @@ from graphminer.store import git_repo_id, open_store, schema_version
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "graphminer", *args], capture_output=True, text=True, cwd=cwd
-    )
+    return cli_fork.run(list(args), cwd=cwd)
 
 
 def test_help_lists_commands() -> None:

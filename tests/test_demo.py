@@ -8,9 +8,9 @@ import os
 import re
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
+import cli_fork
 import pytest
 
 from graphminer.demo import DEMO_WORLD, bundled_world
@@ -29,10 +29,7 @@ def test_bundled_world_is_the_generators_output(tmp_path: Path) -> None:
 def demo(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     """One run of the README's main command: (its OUTDIR, what it printed)."""
     folder = tmp_path_factory.mktemp("demo-run")
-    result = subprocess.run(  # OUTDIR relative to the current folder, as in the README
-        [sys.executable, "-m", "graphminer", "demo", "demo"],
-        capture_output=True, text=True, timeout=300, cwd=folder,
-    )
+    result = cli_fork.run(["demo", "demo"], timeout=300, cwd=folder)  # OUTDIR relative to the current folder, as in the README
     assert result.returncode == 0, result.stderr[-2000:]
     return folder / "demo", result
 
@@ -84,8 +81,7 @@ def test_queries_on_the_demo_store_answer_as_of_the_demo_world(demo) -> None:
         == [(world_now, world_now)]
 
     def ask(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "graphminer", *args, "--store", store, "--json"],
-                              capture_output=True, text=True, timeout=300)
+        return cli_fork.run([*args, "--store", store, "--json"], timeout=300)
 
     default = json.loads(ask("makers").stdout)
     at_world_now = json.loads(ask("makers", "--as-of", world_now).stdout)
@@ -160,9 +156,8 @@ def test_demo_report_and_careers_command_agree_with_the_truth(demo, demo_truth) 
     outdir, _ = demo
     env = {**os.environ}
     env.pop("GRAPHMINER_CONFIG", None)
-    done = subprocess.run([sys.executable, "-m", "graphminer", "careers", "--store",
-                           str(outdir / "graphminer.sqlite"), "--json"],
-                          capture_output=True, text=True, timeout=300, cwd=outdir.parent, env=env)
+    done = cli_fork.run(["careers", "--store", str(outdir / "graphminer.sqlite"), "--json"],
+                        timeout=300, cwd=outdir.parent, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     careers = json.loads(done.stdout)
     truth = demo_truth["truth"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import cli_fork
 import pandas as pd
 from test_events_support import World
 
@@ -240,14 +241,11 @@ def test_a_store_with_no_contribution_gives_an_empty_table(tmp_path):
 
 def test_harvesting_an_empty_repository_ends_cleanly(tmp_path):
     import subprocess
-    import sys
 
     repo = tmp_path / "empty-repo"
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     store = tmp_path / "s.sqlite"
-    result = subprocess.run([sys.executable, "-m", "graphminer", "harvest-git", str(repo),
-                             "--org", "civic", "--repo", "empty", "--store", str(store)],
-                            capture_output=True, text=True)
+    result = cli_fork.run(["harvest-git", str(repo), "--org", "civic", "--repo", "empty", "--store", str(store)])
     # the pipeline's derivation builds the events table of a store with nothing in it
     assert result.returncode == 0, result.stderr
     assert "0 new commits" in result.stdout

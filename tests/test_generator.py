@@ -11,12 +11,12 @@ import gzip
 import json
 import re
 import subprocess
-import sys
 import time
 import urllib.request
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import cli_fork
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -412,8 +412,7 @@ def test_running_server_shows_the_rename(generated: dict) -> None:
 
 
 def run_generate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "graphminer", "fakehub", "generate", *args],
-                          capture_output=True, text=True)
+    return cli_fork.run(["fakehub", "generate", *args])
 
 
 def test_command_writes_world(tmp_path: Path) -> None:

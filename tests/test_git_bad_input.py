@@ -7,9 +7,9 @@ import gzip
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
+import cli_fork
 from harvest_support import assert_one_line, folder_state
 from test_git_support import Repo, write_config
 
@@ -18,8 +18,7 @@ CTI = "civictechindex+CTI-website-backend"
 
 def cli(*args: str) -> subprocess.CompletedProcess:
     """The real command in its own process, so a traceback would show on stderr."""
-    return subprocess.run([sys.executable, "-m", "graphminer", *args], capture_output=True, text=True,
-                          env={**os.environ, "GRAPHMINER_CONFIG": ""})
+    return cli_fork.run(list(args), env={**os.environ, "GRAPHMINER_CONFIG": ""})
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:

@@ -10,8 +10,9 @@ import os
 import re
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
+
+import cli_fork
 
 from graphminer.fakehub.gitlog_world import world_from_git_logs
 from graphminer.fakehub.testing import serve
@@ -22,8 +23,7 @@ CTI = "civictechindex+CTI-website-backend"
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "GITHUB_TOKEN": "test-token-not-secret"}
     env.pop("GRAPHMINER_CONFIG", None)
-    return subprocess.run([sys.executable, "-m", "graphminer", *args], capture_output=True, text=True,
-                          env=env, timeout=300, cwd=cwd)
+    return cli_fork.run(list(args), env=env, timeout=300, cwd=cwd)
 
 
 def test_api_then_git_is_one_commit_and_one_maker_each(shared_dir: Path, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import cli_fork
 from harvest_support import warm_graphql
 from test_harvest_world import apply_delta, build_world, sha, write
 
@@ -73,8 +74,8 @@ def environment(tokens: str | None = TOKEN, many: bool = False) -> dict[str, str
 def harvest(hub_url: str, folder: Path, *args: str, env: dict | None = None,
             expect: int | None = 0) -> subprocess.CompletedProcess:
     folder.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(harvest_command(hub_url, folder, *args), capture_output=True,
-                            text=True, env=env or environment(), cwd=folder, timeout=300)
+    result = cli_fork.run(harvest_command(hub_url, folder, *args)[3:], env=env or environment(),
+                          cwd=folder, timeout=300)  # [3:]: without `python -m graphminer`
     if expect is not None:
         assert result.returncode == expect, result.stdout + result.stderr
     return result

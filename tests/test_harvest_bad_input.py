@@ -15,9 +15,9 @@ import re
 import socket
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
+import cli_fork
 import pytest
 from conftest import FIXTURES, ROOT
 from harvest_support import assert_one_line, folder_state
@@ -42,9 +42,8 @@ def run_harvest(folder: Path, *args: str, tokens: dict[str, str] | None = None,
     env = {key: value for key, value in os.environ.items()
            if key not in ("GITHUB_TOKEN", "GITHUB_TOKENS", "GRAPHMINER_CONFIG")}
     env.update(tokens or {"GITHUB_TOKEN": "test-token-not-secret"})
-    return subprocess.run([sys.executable, "-m", "graphminer", "harvest", "--store",
-                           str(folder / "store.sqlite"), "--cache", str(folder / "cache"), *args],
-                          capture_output=True, text=True, env=env, cwd=folder, timeout=timeout)
+    return cli_fork.run(["harvest", "--store", str(folder / "store.sqlite"), "--cache", str(folder / "cache"),
+                         *args], env=env, cwd=folder, timeout=timeout)
 
 
 def requests_seen(hub) -> int:
@@ -132,8 +131,7 @@ def test_a_store_from_a_newer_graphminer_is_refused_untouched(hub, tmp_path):
     assert_one_line(done, "newer", str(newer), "not touched")
     assert folder_state(tmp_path) == before
     for command in (["makers"], ["check"], ["harvest-git", str(ROOT), "--org", "a", "--repo", "b"]):
-        done = subprocess.run([sys.executable, "-m", "graphminer", *command, "--store",
-                               str(tmp_path / "store.sqlite")], capture_output=True, text=True,
-                              env={**os.environ, "GRAPHMINER_CONFIG": ""}, cwd=tmp_path, timeout=120)
+        done = cli_fork.run([*command, "--store", str(tmp_path / "store.sqlite")],
+                            env={**os.environ, "GRAPHMINER_CONFIG": ""}, cwd=tmp_path, timeout=120)
         assert_one_line(done, "newer", str(newer))
         assert folder_state(tmp_path) == before, command

@@ -4,10 +4,9 @@ civictechindex's organisation tree in ../shared."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+import cli_fork
 import pytest
 
 from graphminer.config import load_config
@@ -62,8 +61,7 @@ def test_out_of_range_config_is_one_line_exit_2(tmp_path, text, words):
     config = tmp_path / "graphminer.toml"
     config.write_text(text, "utf-8")
     store = tmp_path / "store.sqlite"
-    done = subprocess.run([sys.executable, "-m", "graphminer", "makers", "--config", str(config),
-                           "--store", str(store)], capture_output=True, text=True, timeout=120)
+    done = cli_fork.run(["makers", "--config", str(config), "--store", str(store)], timeout=120)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr

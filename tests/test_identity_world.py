@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
+import cli_fork
 import pytest
 
 from graphminer.fakehub.generator import generate_world
@@ -34,11 +33,11 @@ def harvested(tmp_path_factory) -> dict:
     env = {**os.environ, "GITHUB_TOKEN": "test-token-not-secret"}
     env.pop("GRAPHMINER_CONFIG", None)
     with serve(made["world"]) as hub:
-        args = [sys.executable, "-m", "graphminer", "harvest", "--api-url", hub.url, "--store", str(store),
+        args = ["harvest", "--api-url", hub.url, "--store", str(store),
                 "--cache", str(folder / "cache"), "--config", str(folder / "graphminer.toml")]
         for org in world["orgs"]:
             args += ["--org", org["login"]]
-        done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300, cwd=folder)
+        done = cli_fork.run(args, env=env, timeout=300, cwd=folder)
     assert done.returncode == 0, done.stderr[-3000:]
     return {"truth": truth, "world": world, "conn": sqlite3.connect(store)}
 

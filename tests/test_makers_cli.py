@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cli_fork
 import pytest
 from test_events_support import World
 
@@ -54,8 +55,7 @@ def store(tmp_path) -> tuple[Path, Path]:
 
 
 def run(*args: str, config: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "graphminer", *args, "--config", str(config)],
-                          capture_output=True, text=True)
+    return cli_fork.run([*args, "--config", str(config)])
 
 
 def test_makers_json(store):

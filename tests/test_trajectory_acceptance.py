@@ -11,17 +11,16 @@ import gzip
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+import cli_fork
 import pytest
 
 from graphminer.fakehub.testing import serve
 
 
 def graphminer(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "graphminer", *args], capture_output=True,
-                          text=True, env=env)
+    return cli_fork.run(list(args), env=env)
 
 
 def harvested(tmp_path: Path, seed: int, *sizes: str) -> tuple[dict, Path]:
