@@ -230,6 +230,8 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
             done["partial"] = False
             del done["makers_recomputed"]
     every = not (done["quiet"] or done["partial"])
+    if every:  # every maker computed: the stages' marks too (kept below) when there are events
+        marks = precomputed.has_events(con)
     with conn:
         values = copy.refresh_values(conn, config)
 
@@ -251,8 +253,6 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
                 copy.note_store(conn, None if done["rebuilt"] else done["repos"], values["sync"])
 
         if every:
-            # (the stages' marks are computed, and kept by ``alongside``, when there are events)
-            marks = precomputed.has_events(con)
             done["written"] = precomputed.every_maker(
                 columnar, conn, moment, base, info, COUNT_KINDS, not trusted, alongside, recorded)
         else:

@@ -413,7 +413,7 @@ def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool,
     while the store writes them when there are few enough (``READ_AT_ONCE``), else after
     them."""
     tables = tables or NAMES
-    counts = {table: change_count(con, (table,)) for table in tables}
+    counts = {table: change_count(con, table) for table in tables}
 
     def stores(rows: Fetched) -> None:
         stored(conn, whole, rows)
@@ -498,9 +498,9 @@ def every_maker(columnar: Columnar, conn: sqlite3.Connection, moment: int, base:
     keys = maker_keys(columnar)
     info, names = beside(con, lambda: milestone_rows(columnar, moment, base),
                          lambda: maker_info(keys))
-    first = ("traj_milestones",)
-    rest = tuple(table for table in NAMES if table not in first)
-    changes(con, whole, first)
+    first = "traj_milestones"
+    rest = tuple(table for table in NAMES if table != first)
+    changes(con, whole, (first,))
 
     def others() -> None:
         stage_rows(columnar, moment)
@@ -508,10 +508,10 @@ def every_maker(columnar: Columnar, conn: sqlite3.Connection, moment: int, base:
         changes(con, whole, rest)
 
     if alongside is None or change_count(con, first) > READ_AT_ONCE:
-        counts = write(con, conn, whole, tables=first)
+        counts = write(con, conn, whole, tables=(first,))
         others()
         return counts | write(con, conn, whole, alongside, rest, then=recorded)
-    milestones = fetched(con, first)
+    milestones = fetched(con, (first,))
     later: Future[Fetched] = Future()
 
     def computed() -> None:
@@ -530,7 +530,7 @@ def every_maker(columnar: Columnar, conn: sqlite3.Connection, moment: int, base:
         conn.commit()
 
     beside(con, computed, stores)
-    return {table: change_count(con, (table,)) for table in NAMES}
+    return {table: change_count(con, table) for table in NAMES}
 
 
 def has_events(con: duckdb.DuckDBPyConnection) -> bool:
@@ -538,11 +538,10 @@ def has_events(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute("SELECT count(*) FROM events").fetchall()[0][0] > 0
 
 
-def change_count(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> int:
-    """How many rows ``up_*`` and ``del_*`` of ``tables`` hold."""
-    return sum(con.execute(f"SELECT (SELECT count(*) FROM up_{table}) + "
-                           f"(SELECT count(*) FROM del_{table})").fetchall()[0][0]
-               for table in tables)
+def change_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """How many rows ``up_<table>`` and ``del_<table>`` hold (rows to write)."""
+    return con.execute(f"SELECT (SELECT count(*) FROM up_{table}) + "
+                       f"(SELECT count(*) FROM del_{table})").fetchall()[0][0]
 
 
 def written_statements(table: str, moves: list[int]) -> list[tuple[str, str]]:
