@@ -217,13 +217,12 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
         return found, name_rows(found)
 
     if done["quiet"]:
-        precomputed.quiet_changes(columnar, moment, json.loads(copy.copy_value(con, "inputs"))["moment"],
-                                  base)
+        precomputed.quiet_changes(columnar, moment, json.loads(copy.copy_value(con, "inputs"))["moment"])
         marks = False
     elif done["partial"]:
         before = json.loads(copy.copy_value(con, "inputs"))["moment"]
         done["makers_recomputed"] = precomputed.night_changes(
-            columnar, moment, before, done["repos"], base, night_info, COUNT_KINDS)
+            columnar, moment, before, done["repos"], night_info, COUNT_KINDS)
         marks = True
         # a night that reaches most makers computes every maker (as below)
         if done["makers_recomputed"] is None:
@@ -256,7 +255,7 @@ def refresh(conn: sqlite3.Connection, config: Config | None) -> dict[str, Any]:
             done["written"] = precomputed.every_maker(
                 columnar, conn, moment, base, info, COUNT_KINDS, not trusted, alongside, recorded)
         else:
-            done["written"] = precomputed.write(con, conn, not trusted, alongside, then=recorded)
+            done["written"] = precomputed.write(con, conn, not trusted, base, alongside, then=recorded)
     if not in_memory:  # the store's file as this refresh left it: readers check it is still so
         copy.seal(con, conn)
     con.close()

@@ -3,8 +3,10 @@ the columnar engine, written to the store as what changed since the last refresh
 
 ``every_maker(columnar, conn, ...)`` makes the rows of the four tables in DuckDB
 (``new_traj_*``), exactly as ``graphminer.precompute.table_rows`` makes them from pandas:
-milestones of every scope with their triggers and links, stages, each maker's current
-stage and counts, the lookup index of names; and writes to the store (``write``) only
+milestones of every scope with their triggers, stages, each maker's current stage and
+counts, the lookup index of names (the milestones in the copy's own form, ``CODED``:
+makers as codes, times as seconds; the store's text and the links are made for the rows
+written alone, ``stored_select``); and writes to the store (``write``) only
 the rows that differ from what the copy last wrote (``written_traj_*``,
 kept in the copy), or every row when ``whole`` (no earlier writing is known): a quiet
 night rewrites the few rows as_of moved (inactive, gone, the last quarter's stage) and
@@ -33,6 +35,19 @@ if TYPE_CHECKING:
     from graphminer.columnar import Columnar
 
 ISO = "'%Y-%m-%dT%H:%M:%SZ'"
+
+
+def iso(column: str) -> str:
+    """SQL: epoch seconds as ``YYYY-MM-DDTHH:MM:SSZ`` (a TIMESTAMP, UTC by definition:
+    formatting a TIMESTAMPTZ, ``to_timestamp``'s, took twice as long).
+
+    >>> import duckdb
+    >>> duckdb.sql(f"SELECT {iso('1700000000')}, {iso('NULL')}").fetchall()
+    [('2023-11-14T22:13:20Z', None)]
+    """
+    return f"strftime(make_timestamp(CAST({column} AS BIGINT) * 1000000), {ISO})"
+
+
 # (table, its columns in the store, its primary key)
 TABLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("traj_makers", ("key", "login", "name", "is_bot", "stage", "state", "organiser", "bridge",
@@ -52,6 +67,18 @@ NAMES = tuple(table for table, _, _ in TABLES)
 # and target. Kept, the links were half the time of keeping the milestones (1.1M rows:
 # 2.6 s against 1.4 s).
 UNKEPT = {"traj_milestones": {"link": ("trigger_repo", "trigger_target")}}
+# Columns the copy holds in its own form (in ``new_``, ``up_``, ``del_`` and ``written_``
+# tables), each with its type there, the SQL giving the store's value from a row ``u`` and
+# the join that SQL reads: a milestone's maker and trigger's maker as their codes (the
+# copy's ``makers`` only ever gains rows, so a code names one key as long as the copy
+# lives), its times as epoch seconds. Equal in one form when equal in the other; compared,
+# sorted and kept as integers, and written out only for the rows the store is given (on
+# the changed night, 400,000 of 1.1M milestones).
+CODED: dict[str, dict[str, tuple[str, str, str]]] = {"traj_milestones": {
+    "maker_key": ("INTEGER", "mk.key", "JOIN makers mk ON mk.code = u.maker_key"),
+    "at": ("BIGINT", iso('u."at"'), ""),
+    "trigger_at": ("BIGINT", iso("u.trigger_at"), ""),
+    "trigger_by": ("INTEGER", "bm.key", "LEFT JOIN makers bm ON bm.code = u.trigger_by")}}
 
 
 def kept_columns(table: str) -> tuple[str, ...]:
@@ -88,15 +115,43 @@ def set_columns(table: str, moved: int) -> tuple[str, ...]:
     return tuple(column for column in SHAPES[table][0] if column in moving)
 
 
-def iso(column: str) -> str:
-    """SQL: epoch seconds as ``YYYY-MM-DDTHH:MM:SSZ`` (a TIMESTAMP, UTC by definition:
-    formatting a TIMESTAMPTZ, ``to_timestamp``'s, took twice as long).
+def copy_type(table: str, column: str) -> str:
+    """The type of ``column`` of ``table`` in the copy (``CODED``; else text, as stored)."""
+    return CODED.get(table, {}).get(column, ("VARCHAR",))[0]
 
-    >>> import duckdb
-    >>> duckdb.sql(f"SELECT {iso('1700000000')}, {iso('NULL')}").fetchall()
-    [('2023-11-14T22:13:20Z', None)]
+
+def stored_value(table: str, column: str, base: str) -> str:
+    """SQL: the store's value of ``column`` of ``table`` from the copy's row ``u``
+    (``CODED``; an unkept column from the kept ones it follows from, ``UNKEPT``).
+
+    >>> stored_value("traj_milestones", "trigger_by", "https://github.com")
+    'bm.key'
+    >>> stored_value("traj_stages", "stage", "https://github.com")
+    'u."stage"'
     """
-    return f"strftime(make_timestamp(CAST({column} AS BIGINT) * 1000000), {ISO})"
+    if column in CODED.get(table, {}):
+        return CODED[table][column][1]
+    if column in UNKEPT.get(table, {}):
+        repo, target = UNKEPT[table][column]
+        return link(f"u.{repo}", f"u.{target}", base)
+    return f'u."{column}"'
+
+
+def stored_joins(table: str, columns: tuple[str, ...]) -> str:
+    """SQL: the joins ``stored_value`` reads for ``columns`` of ``table``."""
+    return " ".join(CODED[table][column][2] for column in columns
+                    if column in CODED.get(table, {}) and CODED[table][column][2])
+
+
+def stored_select(table: str, source: str, columns: tuple[str, ...], base: str,
+                  where: str = "") -> str:
+    """SQL: ``columns`` of ``table`` as the store holds them, from the copy's rows of
+    ``source`` (``u``), ordered by the store's key (where those columns hold it)."""
+    key = SHAPES[table][1]
+    order = [str(columns.index(column) + 1) for column in key if column in columns]
+    return (f"SELECT {', '.join(stored_value(table, column, base) for column in columns)} "
+            f"FROM {source} u {stored_joins(table, columns)} {where} "
+            + (f"ORDER BY {', '.join(order)}" if order else ""))
 
 
 def link(repo: str, target: str, base: str) -> str:
@@ -114,35 +169,32 @@ def link(repo: str, target: str, base: str) -> str:
 
 
 def milestone_select(table: str, scope: str) -> str:
-    """SQL: the milestone acts of ``table`` (one scope) as rows of ``traj_milestones``
-    (without the link)."""
+    """SQL: the milestone acts of ``table`` (one scope) as rows of ``traj_milestones`` in
+    the copy's form (``CODED``; without the link)."""
     name = {"network": "''", "org": "coalesce(a.ext_org, r.org)",
             "repo": "coalesce(a.ext_repo, r.full_name)"}[scope]
     return f"""
-        SELECT mk.key AS maker_key, '{scope}' AS scope, {name} AS scope_name, a.milestone,
-               {iso('a.dated')} AS "at", CAST(a.kind AS VARCHAR) AS trigger_kind,
+        SELECT CAST(a.maker AS INTEGER) AS maker_key, '{scope}' AS scope, {name} AS scope_name,
+               a.milestone, CAST(a.dated AS BIGINT) AS "at", CAST(a.kind AS VARCHAR) AS trigger_kind,
                coalesce(a.ext_repo, r.full_name) AS trigger_repo,
-               {TARGET} AS trigger_target, {iso('a.t')} AS trigger_at, bm.key AS trigger_by
+               {TARGET} AS trigger_target, CAST(a.t AS BIGINT) AS trigger_at,
+               CAST(a.by_maker AS INTEGER) AS trigger_by
         FROM {table} a
-        JOIN makers mk ON mk.code = a.maker
         LEFT JOIN repos r ON r.repo_id = a.repo_id
-        LEFT JOIN makers bm ON bm.code = a.by_maker"""
+        WHERE a.maker IS NOT NULL"""
 
 
-def linked(parts: list[str], base: str) -> str:
-    """SQL: the union of milestone rows ``parts`` with each trigger's link."""
-    return f"""SELECT maker_key, scope, scope_name, milestone, "at", trigger_kind, trigger_repo,
-               trigger_target, trigger_at, {link('trigger_repo', 'trigger_target', base)} AS link,
-               trigger_by
-        FROM ({' UNION ALL '.join(parts)})"""
+def united(parts: list[str]) -> str:
+    """SQL: the union of milestone rows ``parts``."""
+    return " UNION ALL ".join(f"({part})" for part in parts)
 
 
-def milestone_rows(columnar: Columnar, moment: int, base: str) -> None:
-    """``new_traj_milestones``: milestones of the three scopes with triggers and links."""
+def milestone_rows(columnar: Columnar, moment: int) -> None:
+    """``new_traj_milestones``: milestones of the three scopes with triggers (``CODED``)."""
     parts = [milestone_select(columnar.engine.act_table(moment, columnar.limits, scope,
                                                        columnar.outside), scope)
              for scope in ("network", "org", "repo")]
-    columnar.con.execute(f"CREATE OR REPLACE TEMP TABLE new_traj_milestones AS {linked(parts, base)}")
+    columnar.con.execute(f"CREATE OR REPLACE TEMP TABLE new_traj_milestones AS {united(parts)}")
 
 
 def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = None,
@@ -200,7 +252,7 @@ def quiet_makers(columnar: Columnar, moment: int, before: int) -> str:
     return "quiet_makers"
 
 
-def quiet_changes(columnar: Columnar, moment: int, before: int, base: str) -> None:
+def quiet_changes(columnar: Columnar, moment: int, before: int) -> None:
     """``up_*`` and ``del_*`` when only as_of moved, from ``before`` to ``moment`` (a quiet
     night): the milestones of ``AS_OF_MILESTONES`` computed again and compared with the
     ones last written; the stages of the quarters from ``before``'s on, from the marks kept
@@ -219,14 +271,14 @@ def quiet_changes(columnar: Columnar, moment: int, before: int, base: str) -> No
             names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
             part = milestone_select(engine.act_table(moment, columnar.limits, scope,
                                                      columnar.outside, names=names), scope)
-            parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT key FROM {moved})")
+            parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT code FROM {moved})")
         listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE quiet_milestones AS {linked(parts, base)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE quiet_milestones AS {united(parts)}")
     finally:
         engine.only = None
     diff(con, "traj_milestones", "SELECT * FROM quiet_milestones",
          f"SELECT * FROM written_traj_milestones WHERE milestone IN ({listed}) "
-         f"AND maker_key IN (SELECT key FROM {moved})")
+         f"AND maker_key IN (SELECT code FROM {moved})")
     same_quarter = engine.quarter_number(before) == engine.quarter_number(moment)
     only = moved if same_quarter else None
     among = "" if only is None else f" AND maker_key IN (SELECT key FROM {only})"
@@ -323,9 +375,10 @@ def maker_rows(columnar: Columnar, moment: int, info: dict[str, dict[str, Any]],
 
 def no_rows(con: duckdb.DuckDBPyConnection) -> None:
     """The four ``new_traj_*`` tables, empty (the store has no event)."""
-    for table, columns, _ in TABLES:
+    for table, _, _ in TABLES:
         con.execute(f"CREATE OR REPLACE TEMP TABLE new_{table} AS SELECT "
-                    + ", ".join(f"NULL::VARCHAR AS {column}" for column in columns) + " WHERE FALSE")
+                    + ", ".join(f'NULL::{copy_type(table, column)} AS "{column}"'
+                                for column in kept_columns(table)) + " WHERE FALSE")
 
 
 def quoted(columns: tuple[str, ...], alias: str = "") -> str:
@@ -339,9 +392,10 @@ def diff(con: duckdb.DuckDBPyConnection, table: str, new: str, old: str) -> None
     ``compared_columns`` changed, one bit each, the store's row then updated in those
     alone) and ``del_<table>`` (keys of ``old`` not in ``new``: to delete); ``new`` and
     ``old`` are queries over the same part of the table (all of it, or what a quiet night
-    moves), chosen by key columns. ``old`` has the kept columns (``kept_columns``), and rows
-    are compared by them."""
-    columns, key = SHAPES[table]
+    moves), chosen by key columns. Both have the kept columns (``kept_columns``) in the
+    copy's form (``CODED``), and rows are compared by them."""
+    key = SHAPES[table][1]
+    columns = kept_columns(table)
     sides = {}
     for side, sql in (("new", new), ("old", old)):
         whole = re.fullmatch(r"SELECT \* FROM (\w+)", sql.strip())
@@ -382,7 +436,8 @@ def changes(con: duckdb.DuckDBPyConnection, whole: bool,
 def every_row(con: duckdb.DuckDBPyConnection, table: str, source: str) -> None:
     """``up_<table>`` and ``del_<table>`` as ``diff`` makes them, writing every row of
     ``source`` (a table, or SQL in parentheses) as new and deleting none."""
-    columns, key = SHAPES[table]
+    key = SHAPES[table][1]
+    columns = kept_columns(table)
     con.execute(f"CREATE OR REPLACE TEMP TABLE up_{table} AS "
                 f"SELECT {quoted(columns)}, NULL::INTEGER AS moved FROM {source}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE del_{table} AS "
@@ -402,12 +457,13 @@ def has_written(con: duckdb.DuckDBPyConnection) -> bool:
 READ_AT_ONCE = 1_000_000
 
 
-def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool,
+def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool, base: str,
           alongside: Callable[[], None] | None = None,
           tables: tuple[str, ...] | None = None,
           then: Callable[[], None] | None = None) -> dict[str, int]:
     """Write ``up_*`` and ``del_*`` of every table (of ``tables`` when given) to the store's
-    tables (inside the caller's transaction; each table emptied first when ``whole``), then
+    tables (inside the caller's transaction; each table emptied first when ``whole``; the
+    links under the web address ``base``), then
     run ``then`` when given. Returns how many rows were written per table. ``alongside``
     (work on ``con`` alone) runs once the rows are read from the copy: on another thread
     while the store writes them when there are few enough (``READ_AT_ONCE``), else after
@@ -421,13 +477,13 @@ def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool,
             then()
 
     if alongside is not None and sum(counts.values()) <= READ_AT_ONCE:
-        rows = fetched(con, tables)
+        rows = fetched(con, tables, base)
         beside(con, alongside, lambda: stores(rows))
         return counts
     for table in tables:
         if whole:
             conn.execute(f"DELETE FROM {table}")
-        for read, statement in table_statements(con, table):
+        for read, statement in table_statements(con, table, base):
             batched(con.execute(read), conn, statement)
     if then is not None:
         then()
@@ -436,26 +492,27 @@ def write(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, whole: bool,
     return counts
 
 
-def table_statements(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+def table_statements(con: duckdb.DuckDBPyConnection, table: str,
+                     base: str) -> list[tuple[str, str]]:
     """For ``table``'s changes, what to read of the copy and the store's statement for each
     row read: the deletions (``del_<table>``), then the rows of ``up_<table>``
     (``written_statements``)."""
     key = SHAPES[table][1]
     moves = [row[0] for row in con.execute(
         f"SELECT DISTINCT moved FROM up_{table} WHERE moved IS NOT NULL ORDER BY 1").fetchall()]
-    return [(f"SELECT {quoted(key)} FROM del_{table}",
+    return [(stored_select(table, f"del_{table}", key, base),
              f"DELETE FROM {table} WHERE " + " AND ".join(f"{column} = ?" for column in key)),
-            *written_statements(table, moves)]
+            *written_statements(table, moves, base)]
 
 
 # (a store table, and its statements with the rows each is run for)
 Fetched = list[tuple[str, list[tuple[str, list[tuple]]]]]
 
 
-def fetched(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> Fetched:
+def fetched(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], base: str) -> Fetched:
     """The changes of ``tables`` read from the copy, to be ``stored``."""
     return [(table, [(statement, con.execute(read).fetchall())
-                     for read, statement in table_statements(con, table)])
+                     for read, statement in table_statements(con, table, base)])
             for table in tables]
 
 
@@ -494,9 +551,9 @@ def every_maker(columnar: Columnar, conn: sqlite3.Connection, moment: int, base:
     if not has_events(con):
         no_rows(con)
         changes(con, whole)
-        return write(con, conn, whole, alongside, then=recorded)
+        return write(con, conn, whole, base, alongside, then=recorded)
     keys = maker_keys(columnar)
-    info, names = beside(con, lambda: milestone_rows(columnar, moment, base),
+    info, names = beside(con, lambda: milestone_rows(columnar, moment),
                          lambda: maker_info(keys))
     first = "traj_milestones"
     rest = tuple(table for table in NAMES if table != first)
@@ -508,16 +565,16 @@ def every_maker(columnar: Columnar, conn: sqlite3.Connection, moment: int, base:
         changes(con, whole, rest)
 
     if alongside is None or change_count(con, first) > READ_AT_ONCE:
-        counts = write(con, conn, whole, tables=(first,))
+        counts = write(con, conn, whole, base, tables=(first,))
         others()
-        return counts | write(con, conn, whole, alongside, rest, then=recorded)
-    milestones = fetched(con, (first,))
+        return counts | write(con, conn, whole, base, alongside, rest, then=recorded)
+    milestones = fetched(con, (first,), base)
     later: Future[Fetched] = Future()
 
     def computed() -> None:
         try:
             others()
-            later.set_result(fetched(con, rest))
+            later.set_result(fetched(con, rest, base))
         except BaseException as failure:
             later.set_exception(failure)
             raise
@@ -544,29 +601,29 @@ def change_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
                        f"(SELECT count(*) FROM del_{table})").fetchall()[0][0]
 
 
-def written_statements(table: str, moves: list[int]) -> list[tuple[str, str]]:
+def written_statements(table: str, moves: list[int], base: str) -> list[tuple[str, str]]:
     """``write``'s reading and store statement for the rows of ``up_<table>``: those whose
     key the store holds updated in place, in the columns that changed (one statement per
-    ``moves``, their ``moved`` bits, ``set_columns``), the others inserted. (An INSERT OR
+    ``moves``, their ``moved`` bits, ``set_columns``), the others inserted; the values as
+    the store holds them (``stored_select``). (An INSERT OR
     REPLACE of a row the store holds deletes it and appends it again under a new rowid,
     moving its key's index entry too: on a night that changed 455,000 of the bench world's
     1.1M milestones, 3.7 s against 2.7 s for UPDATE, its commit included; the changed
     columns alone are half the values to read from the copy and hand to SQLite.)
 
-    >>> [statement for _, statement in written_statements("traj_stages", [0b1001])][0]
+    >>> [statement for _, statement in written_statements("traj_stages", [0b1001], "")][0]
     'UPDATE traj_stages SET stage = ?, state = ? WHERE maker_key = ? AND quarter = ?'
     """
     columns, key = SHAPES[table]
-    order = f"ORDER BY {quoted(key)}"
     statements = []
     for moved in moves:
         rest = set_columns(table, moved)
         statements.append((
-            f"SELECT {quoted(rest + key)} FROM up_{table} WHERE moved = {int(moved)} {order}",
+            stored_select(table, f"up_{table}", rest + key, base, f"WHERE u.moved = {int(moved)}"),
             f"UPDATE {table} SET {', '.join(f'{column} = ?' for column in rest)} WHERE "
             + " AND ".join(f"{column} = ?" for column in key)))
     statements.append((
-        f"SELECT {quoted(columns)} FROM up_{table} WHERE moved IS NULL {order}",
+        stored_select(table, f"up_{table}", columns, base, "WHERE u.moved IS NULL"),
         f"INSERT OR REPLACE INTO {table}({', '.join(columns)}) VALUES "
         f"({', '.join('?' for _ in columns)})"))
     return statements
@@ -644,14 +701,14 @@ def night_makers(columnar: Columnar, moment: int, before: int, repos: list[int])
         UNION SELECT DISTINCT maker FROM events WHERE repo_id IN (SELECT repo_id FROM night_repos)""")
     # their first contact in the network, now and as last written
     con.execute(f"""CREATE OR REPLACE TEMP TABLE night_first AS
-        SELECT c.maker FROM night_changed c JOIN makers mk ON mk.code = c.maker
+        SELECT c.maker FROM night_changed c
         LEFT JOIN (SELECT maker, min(t) AS fc FROM events
                    WHERE action AND NOT is_bot AND t <= {int(moment)}
                      AND maker IN (SELECT maker FROM night_changed) GROUP BY maker) n
           ON n.maker = c.maker
         LEFT JOIN (SELECT maker_key, "at" FROM written_traj_milestones
-                   WHERE scope = 'network' AND milestone = 'first_contact') w ON w.maker_key = mk.key
-        WHERE (n.fc IS NULL) <> (w."at" IS NULL) OR {iso('n.fc')} <> w."at"
+                   WHERE scope = 'network' AND milestone = 'first_contact') w ON w.maker_key = c.maker
+        WHERE (n.fc IS NULL) <> (w."at" IS NULL) OR n.fc <> w."at"
         """)
     con.execute("""CREATE OR REPLACE TEMP TABLE night_makers AS
         SELECT code, key FROM makers WHERE code IN (
@@ -667,7 +724,7 @@ def night_makers(columnar: Columnar, moment: int, before: int, repos: list[int])
             WHERE maker IN (SELECT code FROM night_makers) AND NOT is_bot)""")
 
 
-def night_changes(columnar: Columnar, moment: int, before: int, repos: list[int], base: str,
+def night_changes(columnar: Columnar, moment: int, before: int, repos: list[int],
                   maker_info: Callable[[list[str], list[str]],
                                        tuple[dict[str, dict[str, Any]], list[tuple[str, str, str]]]],
                   count_kinds: dict[str, tuple[str, ...]]) -> int | None:
@@ -690,13 +747,14 @@ def night_changes(columnar: Columnar, moment: int, before: int, repos: list[int]
         return None
     engine.only = "night_read"
     try:
-        milestone_rows(columnar, moment, base)
+        milestone_rows(columnar, moment)
         engine.stage_marks(moment, limits, columnar.outside)
     finally:
         engine.only = None
     night = "(SELECT key FROM night_makers)"
+    codes = "(SELECT code FROM night_makers)"  # the milestones' makers (``CODED``)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE night_milestones AS
-        SELECT * FROM new_traj_milestones WHERE maker_key IN {night}""")
+        SELECT * FROM new_traj_milestones WHERE maker_key IN {codes}""")
     # the marks: the night's makers' new ones, the others' kept ones
     for table, kept in (("stage_marks", "kept_stage_marks"), ("stage_reached", "kept_stage_reached")):
         con.execute(f"""CREATE OR REPLACE TEMP TABLE night_{table} AS
@@ -713,14 +771,14 @@ def night_changes(columnar: Columnar, moment: int, before: int, repos: list[int]
             names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
             part = milestone_select(engine.act_table(moment, limits, scope, columnar.outside,
                                                      names=names), scope)
-            parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT key FROM night_quiet)")
-        con.execute(f"INSERT INTO night_milestones {linked(parts, base)}")
+            parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT code FROM night_quiet)")
+        con.execute(f"INSERT INTO night_milestones {united(parts)}")
     finally:
         engine.only = None
     listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
     diff(con, "traj_milestones", "SELECT * FROM night_milestones",
-         f"""SELECT * FROM written_traj_milestones WHERE maker_key IN {night}
-             OR (milestone IN ({listed}) AND maker_key IN (SELECT key FROM night_quiet))""")
+         f"""SELECT * FROM written_traj_milestones WHERE maker_key IN {codes}
+             OR (milestone IN ({listed}) AND maker_key IN (SELECT code FROM night_quiet))""")
     # the stages from the marks: every quarter of the night's makers; of the others, the
     # quarters from the last refresh's on (theirs move with as_of alone)
     marks = ("night_stage_marks", "night_stage_reached")

@@ -52,8 +52,9 @@ __all__ = ["connect", "create", "load", "replace_repos", "SCHEMA_VERSION"]
 # Raised whenever a table below changes shape or a column's meaning: a copy of another version
 # is rebuilt. "4": ``community`` is the commit that created a community file (rules version 5),
 # no longer any commit touching one. "5": the milestones last written to the store are kept
-# without their links (``graphminer.columnar.precomputed.UNKEPT``).
-SCHEMA_VERSION = "5"
+# without their links (``graphminer.columnar.precomputed.UNKEPT``). "6": and with makers as
+# codes, times as epoch seconds (``graphminer.columnar.precomputed.CODED``).
+SCHEMA_VERSION = "6"
 # The events' own columns (the derived ones follow, ``DERIVED``), with their types.
 BASE_TYPES = (
     ("t", "BIGINT"), ("month_no", "INTEGER"), ("quarter_no", "INTEGER"), ("maker", "INTEGER"),
