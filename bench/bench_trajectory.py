@@ -16,7 +16,9 @@
    quarter, and a second quiet night, within the quarter, is timed too), after a full
    harvest (every repository's records written again, as ``harvest --full`` does: goal
    <= 15 s), after a full harvest where every repository really changed (every issue
-   opened a second earlier: the general path, same goal read strictly) and, no goal, after
+   opened a second earlier: the general path, same goal read strictly), after a full
+   harvest where every tenth repository really changed (its issues opened a second
+   earlier: a full harvest nearer a real one; no goal) and, no goal, after
    a night that changed one record (what any night with a change costs: the makers its
    events reach computed again, the others moved with as_of), each on a copy of the
    refreshed store;
@@ -194,7 +196,9 @@ def phase_night(store: Path, kind: str) -> dict:
     one record (``delta``: one issue's time, so its repository's events change and the
     makers they reach are computed again), or in which every repository really changed
     (``changed``: every issue opened a second earlier, so nearly every repository's
-    events, and every maker who opened one, change); then precompute.refresh."""
+    events, and every maker who opened one, change), or every tenth (``tenth``: the issues
+    of every tenth repository, every repository's records written again); then
+    precompute.refresh."""
     import sqlite3
 
     from graphminer.timeutil import format_instant, parse_stored
@@ -205,11 +209,13 @@ def phase_night(store: Path, kind: str) -> dict:
     with conn:
         conn.execute("INSERT INTO _runs(kind, started_at, ended_at, status) VALUES "
                      "('github', ?, ?, 'ok')", (later, later))
-        if kind in ("full", "changed"):
+        if kind in ("full", "changed", "tenth"):
             conn.execute("INSERT OR IGNORE INTO _columnar_touched SELECT id FROM repos")
-        if kind == "changed":
+        if kind in ("changed", "tenth"):
+            # (every repository's issues, or every tenth repository's)
             conn.execute("UPDATE issues SET created_at = strftime('%Y-%m-%dT%H:%M:%SZ', "
-                         "created_at, '-1 seconds')")
+                         "created_at, '-1 seconds')"
+                         + (" WHERE repo_id % 10 = 0" if kind == "tenth" else ""))
         if kind == "delta":
             conn.execute("UPDATE issues SET created_at = ? WHERE rowid = (SELECT min(rowid) FROM issues)",
                          (format_instant(parse_stored(ended) - timedelta(days=30)),))
@@ -280,7 +286,7 @@ def wall(command: list[str], runs: int = 7) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--phase", choices=["fill", "analyse", "refresh", "quiet", "full", "delta",
-                                                "changed"])
+                                                "changed", "tenth"])
     parser.add_argument("--makers", type=int, default=50000)
     parser.add_argument("--orgs", type=int, default=50)
     parser.add_argument("--repos-per-org", type=int, default=100)
@@ -306,7 +312,8 @@ def main() -> None:
     phases = {"fill": lambda: phase_fill(world, store, not args.no_identities), "analyse": lambda: phase_analyse(store),
               "refresh": lambda: phase_refresh(store), "quiet": lambda: phase_night(store, "quiet"),
               "full": lambda: phase_night(store, "full"), "delta": lambda: phase_night(store, "delta"),
-              "changed": lambda: phase_night(store, "changed")}
+              "changed": lambda: phase_night(store, "changed"),
+              "tenth": lambda: phase_night(store, "tenth")}
     if args.phase:
         print(json.dumps(phases[args.phase]()))
         return
@@ -373,6 +380,7 @@ def main() -> None:
               f"alternating runs)")
     for kind, words in (("quiet", "a quiet night"), ("full", "a full harvest"),
                         ("changed", "a full harvest where every repository changed"),
+                        ("tenth", "a full harvest where every tenth repository changed"),
                         ("delta", "a night that changed one record")):
         night = workdir / f"night-{kind}"
         night.mkdir(exist_ok=True)
