@@ -5,7 +5,8 @@ contribution (docs/events.md), for a set of repositories at a time.
 from the SQLite store into DuckDB temporary tables (``s_*``), the ``STAGED`` records read
 with the standard library's sqlite3 (``graphminer.columnar.rows``): through the caller's
 own connection, the commits of a large store in a file by a child process meanwhile, on a
-connection of its own (``APART``: a second core). Never through a second SQLite
+connection of its own (``APART``: a second core), or, where ADBC's SQLite driver is
+installed, every table by two children reading Arrow batches. Never through a second SQLite
 library in this process (ADBC's SQLite driver, DuckDB's sqlite extension): each links its
 own copy of SQLite, and two copies in one process break SQLite's locking
 (sqlite.org/howtocorrupt.html, 2.2.1): POSIX locks are the process's, so the second copy
@@ -47,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from graphminer import events, landing
-from graphminer.columnar.rows import Apart, rows_table
+from graphminer.columnar.rows import Apart, has_arrow_reader, rows_table
 from graphminer.events import (
     GITHUB_COMMITTER_EMAIL,
     NOT_PERFORMED_EVENTS,
@@ -81,7 +82,9 @@ COMMUNITY_FILE = "(?i)" + events.COMMUNITY_FILE.pattern
 MEMORY = "3GB"
 # The staged tables a child process reads while this one reads the rest (``stage``): the
 # commits, the largest by far (the bench world: 1.25 s of the 2.6 s, the rest and the
-# people 1.35 s beside them, which the child's start, 0.3 s, and its writing evens out)
+# people 1.35 s beside them, which the child's start, 0.3 s, and its writing evens out).
+# Through ADBC's SQLite driver (``rows.arrow_parts``) every staged table is read apart, by
+# two children: the commits (0.7 s), and the others (0.8 s)
 APART = ("s_commits",)
 # Commits staged from which a child reads them (below, its start costs more than it saves)
 APART_COMMITS = 100_000
@@ -216,35 +219,59 @@ def apart_store(conn: sqlite3.Connection, repo_ids: list[int] | None,
     return path
 
 
+def apart_groups(arrow: bool) -> list[tuple[str, ...]]:
+    """The staged tables read apart (``APART``), one tuple per child process: through
+    ADBC's SQLite driver (``arrow``) every one, the commits by a child of their own.
+
+    >>> apart_groups(False)
+    [('s_commits',)]
+    >>> [len(group) for group in apart_groups(True)]
+    [1, 8]
+    """
+    if not arrow:
+        return [APART]
+    return [APART, tuple(name for name, _, _ in STAGED if name not in APART)]
+
+
 def stage(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection, config: Config | None,
-          repo_ids: list[int] | None = None, apart: bool | None = None) -> list[str]:
+          repo_ids: list[int] | None = None, apart: bool | None = None,
+          arrow: bool | None = None) -> list[str]:
     """Read the store's records of ``repo_ids`` (all when None) into the ``s_*`` tables,
     and the repositories, people and bots into ``s_repos``, ``s_bots``, ``s_opted_out``.
     The ``APART`` tables are read by a child process meanwhile where it pays
     (``apart_store``; ``apart`` True or False to have it or not): reading rows through
     sqlite3 holds the GIL, so the second core helps only from another process
-    (``graphminer.columnar.rows``; the bench world: 2.6 s -> 1.6 s). Returns the
-    tables the child read (none when it was not used, or failed: then they are read here)."""
+    (``graphminer.columnar.rows``; the bench world: 2.6 s -> 1.6 s); where ADBC's SQLite
+    driver is installed (``rows.has_arrow_reader``; ``arrow`` True or False to use it or
+    not), children read every staged table through it (``apart_groups``). Returns the
+    tables the children read (none when they were not used; a child's tables are read here
+    when it failed)."""
     queries = staged_queries(conn, repo_ids)
     path = apart_store(conn, repo_ids, apart)
-    far = [query for query in queries if path is not None and query[0] in APART]
-    child = None
-    if far:
-        try:
-            child = Apart(path, far)
-        except OSError:  # no interpreter to start: every table read here
-            far = []
+    children: list[tuple[Apart, list[tuple[str, str, dict[str, str]]]]] = []
     try:
+        if path is not None:
+            arrow = has_arrow_reader() if arrow is None else arrow
+            for group in apart_groups(arrow):
+                far = [query for query in queries if query[0] in group]
+                try:
+                    children.append((Apart(path, far, arrow=arrow), far))
+                except OSError:  # no interpreter to start: the tables read here
+                    break
+        taken = [query for _, far in children for query in far]
         stage_repos(con, conn, config, repo_ids)
-        read_here(con, conn, [query for query in queries if query not in far])
+        read_here(con, conn, [query for query in queries if query not in taken])
         stage_people(con, conn, config)
-        if child is not None and not child.into(con):
-            read_here(con, conn, far)
-            far = []
+        read = []
+        for child, far in children:
+            if child.into(con):
+                read += [name for name, _, _ in far]
+            else:
+                read_here(con, conn, far)
     finally:
-        if child is not None:
+        for child, _ in children:
             child.close()
-    return [name for name, _, _ in far]
+    return [name for name, _, _ in queries if name in read]
 
 
 def read_here(con: duckdb.DuckDBPyConnection, conn: sqlite3.Connection,
