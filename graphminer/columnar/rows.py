@@ -26,6 +26,7 @@ so no one writes the store while both read it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import sqlite3
@@ -171,8 +172,6 @@ KIND_VALUES = {"BIGINT": "0", "BOOLEAN": "0", "VARCHAR": "''"}
 
 def has_arrow_reader() -> bool:
     """Whether a child can read the store through ADBC's SQLite driver (``arrow_parts``)."""
-    import importlib.util
-
     return all(importlib.util.find_spec(name) is not None
                for name in ("adbc_driver_sqlite", "adbc_driver_manager"))
 
@@ -187,10 +186,8 @@ def arrow_parts(uri: str, con: duckdb.DuckDBPyConnection, queries: list[Query],
     the only one. Its driver gives a column the kind of the values of its first batch and
     refuses a later value of another kind, so each query's first row holds a value of each
     column's type (``KIND_VALUES``), marked and left out; any refusal ends the child with
-    an error, and the caller reads the tables itself."""
-    import adbc_driver_manager
-    import adbc_driver_sqlite
-
+    an error, and the caller reads the tables itself. (The driver's modules are imported by
+    the child's entry point, below: never in graphminer's own process.)"""
     database = adbc_driver_sqlite.connect(uri)
     source = adbc_driver_manager.AdbcConnection(database)
     try:
@@ -234,6 +231,11 @@ def main(spec_path: str, con: duckdb.DuckDBPyConnection) -> None:
 
 
 if __name__ == "__main__":
-    import duckdb  # (the child alone: this module's importers may never stage anything)
+    # the child alone: its importers may never stage anything, and ADBC's SQLite (a second
+    # SQLite library) must never load in graphminer's own process, nor beside sqlite3 here
+    import duckdb
 
+    if json.loads(Path(sys.argv[1]).read_text()).get("arrow"):
+        import adbc_driver_manager
+        import adbc_driver_sqlite
     main(sys.argv[1], duckdb.connect())
