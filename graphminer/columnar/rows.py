@@ -212,10 +212,9 @@ def arrow_parts(uri: str, con: duckdb.DuckDBPyConnection, queries: list[Query],
         database.close()
 
 
-def main(spec_path: str, con: duckdb.DuckDBPyConnection) -> None:
+def main(spec: dict[str, Any], con: duckdb.DuckDBPyConnection) -> None:
     """The child: every query of the spec ``Apart`` wrote, read and written out, cast on
     ``con`` (through ADBC when the spec asks, else sqlite3)."""
-    spec: dict[str, Any] = json.loads(Path(spec_path).read_text())
     if spec.get("arrow"):
         con.execute("SET threads = 1")
         arrow_parts(spec["uri"], con, spec["queries"], Path(spec["folder"]))
@@ -235,7 +234,8 @@ if __name__ == "__main__":
     # SQLite library) must never load in graphminer's own process, nor beside sqlite3 here
     import duckdb
 
-    if json.loads(Path(sys.argv[1]).read_text()).get("arrow"):
+    child_spec: dict[str, Any] = json.loads(Path(sys.argv[1]).read_text())
+    if child_spec.get("arrow"):  # (``arrow_parts`` reads these names)
         import adbc_driver_manager
         import adbc_driver_sqlite
-    main(sys.argv[1], duckdb.connect())
+    main(child_spec, duckdb.connect())
