@@ -184,6 +184,10 @@ def milestone_select(table: str, scope: str) -> str:
         WHERE a.maker IS NOT NULL"""
 
 
+# The scopes of milestones, in the order they are computed
+SCOPES = ("network", "org", "repo")
+
+
 def united(parts: list[str]) -> str:
     """SQL: the union of milestone rows ``parts``."""
     return " UNION ALL ".join(f"({part})" for part in parts)
@@ -193,7 +197,7 @@ def milestone_rows(columnar: Columnar, moment: int) -> None:
     """``new_traj_milestones``: milestones of the three scopes with triggers (``CODED``)."""
     parts = [milestone_select(columnar.engine.act_table(moment, columnar.limits, scope,
                                                        columnar.outside), scope)
-             for scope in ("network", "org", "repo")]
+             for scope in SCOPES]
     columnar.con.execute(f"CREATE OR REPLACE TEMP TABLE new_traj_milestones AS {united(parts)}")
 
 
@@ -216,6 +220,7 @@ def stage_rows(columnar: Columnar, moment: int, marks: tuple[str, str] | None = 
 # What a later as_of changes when no event is new: the gaps, and the careers' milestones
 # (following's acts may be dated after the last refresh); the last quarters' stages.
 AS_OF_MILESTONES = ("inactive", "gone", *CAREER_KEYS)
+AS_OF_LISTED = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)  # (as an SQL list)
 
 
 # Margin around a quiet night's window (seconds): a maker whose action lies within it of a
@@ -252,6 +257,25 @@ def quiet_makers(columnar: Columnar, moment: int, before: int) -> str:
     return "quiet_makers"
 
 
+def as_of_milestones(columnar: Columnar, moment: int, among: str) -> str:
+    """SQL: the milestones as_of moves (``AS_OF_MILESTONES`` in the network, the gaps in
+    orgs and repositories) of the makers of the table ``among`` (``code``), in the copy's
+    form. These read each maker's own events (and following's acts) alone, so the rules
+    read those makers' events only; their acts are made here, the SQL reads them."""
+    engine = columnar.engine
+    parts = []
+    engine.only = among
+    try:
+        for scope in SCOPES:
+            names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
+            part = milestone_select(engine.act_table(moment, columnar.limits, scope,
+                                                     columnar.outside, names=names), scope)
+            parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT code FROM {among})")
+    finally:
+        engine.only = None
+    return united(parts)
+
+
 def quiet_changes(columnar: Columnar, moment: int, before: int) -> None:
     """``up_*`` and ``del_*`` when only as_of moved, from ``before`` to ``moment`` (a quiet
     night): the milestones of ``AS_OF_MILESTONES`` computed again and compared with the
@@ -262,22 +286,10 @@ def quiet_changes(columnar: Columnar, moment: int, before: int) -> None:
     computed: the others' rows cannot move."""
     engine, con = columnar.engine, columnar.con
     moved = quiet_makers(columnar, moment, before)
-    parts = []
-    # these milestones read each maker's own events (and following's acts) alone: the
-    # rules read the moved makers' events only
-    engine.only = moved
-    try:
-        for scope in ("network", "org", "repo"):
-            names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
-            part = milestone_select(engine.act_table(moment, columnar.limits, scope,
-                                                     columnar.outside, names=names), scope)
-            parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT code FROM {moved})")
-        listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE quiet_milestones AS {united(parts)}")
-    finally:
-        engine.only = None
+    con.execute("CREATE OR REPLACE TEMP TABLE quiet_milestones AS "
+                + as_of_milestones(columnar, moment, moved))
     diff(con, "traj_milestones", "SELECT * FROM quiet_milestones",
-         f"SELECT * FROM written_traj_milestones WHERE milestone IN ({listed}) "
+         f"SELECT * FROM written_traj_milestones WHERE milestone IN ({AS_OF_LISTED}) "
          f"AND maker_key IN (SELECT code FROM {moved})")
     same_quarter = engine.quarter_number(before) == engine.quarter_number(moment)
     only = moved if same_quarter else None
@@ -769,21 +781,10 @@ def night_changes(columnar: Columnar, moment: int, before: int, repos: list[int]
     quiet_makers(columnar, moment, before)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE night_quiet AS
         SELECT code, key FROM quiet_makers WHERE key NOT IN {night}""")
-    parts = []
-    engine.only = "night_quiet"
-    try:
-        for scope in ("network", "org", "repo"):
-            names = AS_OF_MILESTONES if scope == "network" else ("inactive", "gone")
-            part = milestone_select(engine.act_table(moment, limits, scope, columnar.outside,
-                                                     names=names), scope)
-            parts.append(f"SELECT * FROM ({part}) WHERE maker_key IN (SELECT code FROM night_quiet)")
-        con.execute(f"INSERT INTO night_milestones {united(parts)}")
-    finally:
-        engine.only = None
-    listed = ", ".join(f"'{name}'" for name in AS_OF_MILESTONES)
+    con.execute("INSERT INTO night_milestones " + as_of_milestones(columnar, moment, "night_quiet"))
     diff(con, "traj_milestones", "SELECT * FROM night_milestones",
          f"""SELECT * FROM written_traj_milestones WHERE maker_key IN {codes}
-             OR (milestone IN ({listed}) AND maker_key IN (SELECT code FROM night_quiet))""")
+             OR (milestone IN ({AS_OF_LISTED}) AND maker_key IN (SELECT code FROM night_quiet))""")
     # the stages from the marks: every quarter of the night's makers; of the others, the
     # quarters from the last refresh's on (theirs move with as_of alone)
     marks = ("night_stage_marks", "night_stage_reached")
