@@ -62,6 +62,8 @@ from graphminer.landing import History, land
 from graphminer.store import store_path, table_exists
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import duckdb
 
     from graphminer.config import Config
@@ -330,11 +332,19 @@ def prints_sql() -> str:
         GROUP BY s.repo_id"""
 
 
+def ids_frame(repo_ids: Iterable[int]) -> pd.DataFrame:
+    """Repository ids as a frame of one BIGINT column, ``repo_id``, for DuckDB to join.
+
+    >>> ids_frame([3, 1]).dtypes["repo_id"]
+    dtype('int64')
+    """
+    return pd.DataFrame({"repo_id": pd.Series([int(r) for r in repo_ids], dtype="int64")})
+
+
 def narrow(con: duckdb.DuckDBPyConnection, repo_ids: list[int]) -> None:
     """Keep of the staged records only those of ``repo_ids`` (a subset of the staged
     repositories; ``s_repos`` stays whole)."""
-    con.register("_kept", pd.DataFrame({"repo_id": pd.Series([int(r) for r in repo_ids],
-                                                             dtype="int64")}))
+    con.register("_kept", ids_frame(repo_ids))
     for name in ["s_staged", *(table for table, _, _ in STAGED)]:
         con.execute(f"DELETE FROM {name} WHERE repo_id NOT IN (SELECT repo_id FROM _kept)")
     con.unregister("_kept")

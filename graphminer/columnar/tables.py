@@ -24,8 +24,6 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from graphminer.columnar.build import (
     KINDS,
     ORDER_KEY,
@@ -34,6 +32,7 @@ from graphminer.columnar.build import (
     connect,
     create_landing,
     event_rows,
+    ids_frame,
     narrow,
     prints_sql,
     shared_with,
@@ -208,8 +207,7 @@ def unchanged(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | tuple[int, .
     if not has_prints(con):
         return set()
     con.execute(f"CREATE OR REPLACE TEMP TABLE s_prints AS {prints_sql()}")
-    con.register("_checked", pd.DataFrame({"repo_id": pd.Series([int(r) for r in repo_ids],
-                                                                dtype="int64")}))
+    con.register("_checked", ids_frame(repo_ids))
     same = {row[0] for row in con.execute("""
         SELECT p.repo_id FROM s_prints p JOIN repo_prints k ON k.repo_id = p.repo_id
         WHERE p.print = k.print AND p.repo_id IN (SELECT repo_id FROM _checked)""").fetchall()}
@@ -243,7 +241,7 @@ def replace_repos(con: duckdb.DuckDBPyConnection, repo_ids: list[int] | None,
         for table in copies:
             con.execute(f"DELETE FROM {table}")
     else:
-        con.register("_dirty", _ids_frame(repo_ids))
+        con.register("_dirty", ids_frame(repo_ids))
         con.execute("CREATE OR REPLACE TEMP TABLE s_dirty AS SELECT repo_id FROM _dirty")
         con.unregister("_dirty")
         # whose events are taken away (a night's refresh computes them again, with the
@@ -532,5 +530,3 @@ def others(unit: str, name: str) -> str:
                        PARTITION BY maker ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
                    END AS other_t
             FROM placed_{name})"""
-def _ids_frame(repo_ids: list[int]):
-    return pd.DataFrame({"repo_id": pd.Series([int(r) for r in repo_ids], dtype="int64")})
