@@ -10,6 +10,7 @@ it must not touch are in ``tests/harvest_support.py``.
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -25,6 +26,18 @@ settings.load_profile("graphminer")
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture
+def ctrl_c_raises():
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt in this process, as on a terminal, for the
+    tests that send it to themselves: a run that a shell without job control put in the
+    background (``make test &`` in a script) inherits SIGINT ignored, and Python then leaves
+    it ignored, so those tests waited for minutes on statements nothing interrupted
+    (``tests/test_interrupt.py``'s ``default_sigint`` does the same for a child process)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 @pytest.fixture(scope="session")

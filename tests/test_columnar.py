@@ -1025,7 +1025,7 @@ def test_two_engines_on_one_database_keep_their_own_tables(world_store):
     assert_frame_equal(one.stages(earlier), expected)
 
 
-def test_ctrl_c_while_the_lanes_run_stops_them_and_takes_no_further_step():
+def test_ctrl_c_while_the_lanes_run_stops_them_and_takes_no_further_step(ctrl_c_raises):
     """Ctrl-C (SIGINT in the main thread) while two lanes run long statements: the running
     statements are interrupted, no lane takes the step after them, KeyboardInterrupt is
     raised once no lane is left running, and the lanes answer again afterwards."""
@@ -1125,7 +1125,7 @@ def aside_ended() -> bool:
     return False
 
 
-def test_ctrl_c_while_waiting_for_a_result_aside_interrupts_its_statement_and_ends_the_thread():
+def test_ctrl_c_while_waiting_for_a_result_aside_interrupts_its_statement_and_ends_the_thread(ctrl_c_raises):
     """Ctrl-C (SIGINT in the main thread) while it waits for a result of a long statement
     run aside: the statement is interrupted, KeyboardInterrupt is raised once the thread
     has ended, and the connection answers again afterwards."""

@@ -132,7 +132,7 @@ def record_counts(store: Path) -> dict[str, int]:
         conn.close()
 
 
-def test_ctrl_c_while_the_workers_start_is_raised_once_every_started_worker_has_ended():
+def test_ctrl_c_while_the_workers_start_is_raised_once_every_started_worker_has_ended(ctrl_c_raises):
     """Ctrl-C reaching the main thread while ``run_workers`` starts its threads (sent by the
     first worker as it begins, so it arrives while the others are being started) is raised
     only after every started worker was stopped and has ended: raised between two starts,
@@ -154,7 +154,7 @@ def test_ctrl_c_while_the_workers_start_is_raised_once_every_started_worker_has_
     assert sorted(ended) == [(index, True) for index in range(8)]
 
 
-def test_ctrl_c_while_waiting_for_the_workers_is_raised_once_every_worker_has_ended():
+def test_ctrl_c_while_waiting_for_the_workers_is_raised_once_every_worker_has_ended(ctrl_c_raises):
     """Ctrl-C reaching the main thread while it waits for the running workers (sent by the
     last worker once all run) is raised only after every worker has ended, the first one
     taking a second to stop included: CPython's join, cut short by Ctrl-C while its thread
