@@ -21,7 +21,9 @@
    earlier: a full harvest nearer a real one; no goal) and, no goal, after
    a night that changed one record (what any night with a change costs: the makers its
    events reach computed again, the others moved with as_of), each on a copy of the
-   refreshed store;
+   refreshed store; each refresh's process then times the same groupby-min baseline over
+   the refreshed events and the ratio is printed (the goals are seconds; the baseline
+   tells a slow minute of the shared machine from a slow refresh);
 4. ``graphminer trajectory LOGIN`` wall time, process start included (goal: <= 0.5 s),
    against ``python -c pass``.
 
