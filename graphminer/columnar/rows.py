@@ -215,18 +215,20 @@ def arrow_parts(uri: str, con: duckdb.DuckDBPyConnection, queries: list[Query],
 def main(spec: dict[str, Any], con: duckdb.DuckDBPyConnection) -> None:
     """The child: every query of the spec ``Apart`` wrote, read and written out, cast on
     ``con`` (through ADBC when the spec asks, else sqlite3)."""
-    if spec.get("arrow"):
-        con.execute("SET threads = 1")
-        arrow_parts(spec["uri"], con, spec["queries"], Path(spec["folder"]))
+    con.execute("SET threads = 1")  # one core: the caller, or the other child, has the other
+    try:
+        if spec.get("arrow"):
+            arrow_parts(spec["uri"], con, spec["queries"], Path(spec["folder"]))
+            return
+        conn = sqlite3.connect(spec["uri"], uri=True, timeout=30)
+        try:
+            cursor = conn.cursor()
+            for name, sql, types in spec["queries"]:
+                write_parts(cursor.execute(sql), con, name, types, Path(spec["folder"]), spec["chunk"])
+        finally:
+            conn.close()
+    finally:
         con.close()
-        return
-    conn = sqlite3.connect(spec["uri"], uri=True, timeout=30)
-    cursor = conn.cursor()
-    con.execute("SET threads = 1")  # the caller's process works on the other core
-    for name, sql, types in spec["queries"]:
-        write_parts(cursor.execute(sql), con, name, types, Path(spec["folder"]), spec["chunk"])
-    con.close()
-    conn.close()
 
 
 if __name__ == "__main__":
