@@ -180,7 +180,11 @@ def phase_refresh(store: Path) -> dict:
     # (the machine is shared and its speed drifts: the baseline, timed after the refresh,
     # tells a slow minute from a slow refresh)
     con = open_copy(conn, config)
-    baseline = None if con is None else groupby_baseline(con)[0]
+    baseline = None
+    if con is not None:
+        baseline = groupby_baseline(con)[0]
+        con.close()
+    conn.close()
     return {"refresh_s": seconds, "peak_mb": peak, "login": login, "baseline_s": baseline,
             "rebuilt": done["rebuilt"], "repos_read": None if done["repos"] is None else len(done["repos"]),
             "rows_written": sum(done["written"].values())}
